@@ -1,0 +1,89 @@
+"""The ``mergedesk`` command: gui (default), demo, simulator, login, sync, scan, audit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from desktop import APP_NAME, __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser; every sub-command takes ``--data-dir``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", metavar="DIR", help="keep the cache, settings and logs in DIR"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="print debug messages")
+
+    parser = argparse.ArgumentParser(
+        prog="mergedesk",
+        description=f"{APP_NAME}: find, merge and cost duplicate patient records in Cliniko.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("gui", parents=[common], help="open the app (the default)")
+
+    demo = sub.add_parser(
+        "demo", parents=[common], help="open the app on a built-in sample clinic"
+    )
+    demo.add_argument("--patients", type=int, default=3000, help="size of the sample clinic")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+
+    sim = sub.add_parser(
+        "simulator", parents=[common], help="run the local Cliniko simulator on loopback"
+    )
+    sim.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    sim.add_argument("--patients", type=int, default=5000, help="size of the sample clinic")
+    sim.add_argument("--seed", type=int, default=1, help="seed of the sample clinic")
+    sim.add_argument("--seed-file", metavar="FILE", help="serve the patients in this JSON file")
+    sim.add_argument(
+        "--faults",
+        default="",
+        help="e.g. latency=50,5xx=0.05,drop=0.02,storm=0.01,silent-drop",
+    )
+    sim.add_argument("--rate-limit", type=int, default=200, help="requests per minute")
+
+    login = sub.add_parser(
+        "login", parents=[common], help="check a Cliniko API key and save it in the keychain"
+    )
+    login.add_argument("--base-url", help="talk to this API root instead of Cliniko's")
+    login.add_argument("--key-stdin", action="store_true", help="read the key from stdin")
+
+    sync = sub.add_parser("sync", parents=[common], help="download patients into the cache")
+    sync.add_argument("--base-url", help="talk to this API root instead of Cliniko's")
+    sync.add_argument("--full", action="store_true", help="download everything again")
+    sync.add_argument(
+        "--rate-limit", type=int, default=190, help="requests per minute to stay under"
+    )
+
+    scan = sub.add_parser("scan", parents=[common], help="find duplicates in the cache")
+    scan.add_argument("--export", metavar="CSV", help="also write the pairs to this CSV file")
+    scan.add_argument("--full", action="store_true", help="re-score every patient")
+
+    audit = sub.add_parser("audit", parents=[common], help="check the audit trail")
+    audit.add_argument("action", choices=["verify"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    from desktop import cli_commands  # imported late: keeps --help fast
+
+    command = args.command or "gui"
+    handler = getattr(cli_commands, f"cmd_{command}")
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
+
+
+def gui_main() -> int:
+    """Entry point of the windowed launcher."""
+    return main(["gui", *sys.argv[1:]])

@@ -1,0 +1,205 @@
+"""What each ``mergedesk`` sub-command does (argument parsing is in :mod:`desktop.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from desktop import paths
+from desktop.config import load_settings, save_settings
+from desktop.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _plain_errors(command: Command) -> Command:
+    """Turn our typed errors into one plain-words line on stderr and exit status 2."""
+
+    @wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except Exception as error:  # our errors all carry a user_message
+            message = getattr(error, "user_message", None)
+            if message is None:
+                raise
+            log.debug("Command failed", exc_info=True)
+            print(f"Error: {message}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    directory = paths.data_dir(args.data_dir)
+    configure_logging(directory, verbose=args.verbose)
+    return directory
+
+
+def _base_url(args: argparse.Namespace, data_dir: Path) -> str | None:
+    return getattr(args, "base_url", None) or load_settings(data_dir).base_url
+
+
+@_plain_errors
+def cmd_simulator(args: argparse.Namespace) -> int:
+    """Run the simulator until Ctrl-C; its first line gives the base URL and a demo key."""
+    from desktop.simulator import FaultConfig, Simulator, load_patients_json
+
+    _data_dir(args)
+    patients = load_patients_json(Path(args.seed_file)) if args.seed_file else None
+    simulator = Simulator(
+        patients,
+        size=args.patients,
+        seed=args.seed,
+        faults=FaultConfig.parse(args.faults),
+        rate_limit_per_minute=args.rate_limit,
+        port=args.port,
+    )
+    with simulator:
+        print(f"{simulator.base_url} {simulator.api_key}", flush=True)
+        print(
+            f"Cliniko simulator with {len(simulator.patients_snapshot())} patients. "
+            f"Web UI: {simulator.web_url}. Press Ctrl-C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("Simulator stopped.", file=sys.stderr)
+    return 0
+
+
+@_plain_errors
+def cmd_login(args: argparse.Namespace) -> int:
+    """Check a key with ``GET /user`` and ``GET /settings/public``, then keep it in the keychain."""
+    from desktop.cliniko.client import ClinikoClient
+    from desktop.secrets import store_api_key
+
+    data_dir = _data_dir(args)
+    if args.key_stdin:
+        key = sys.stdin.readline().strip()
+    else:
+        key = getpass.getpass("Paste your Cliniko API key (it is not shown): ").strip()
+    with ClinikoClient(key, base_url=args.base_url) as client:
+        user = client.get_user()
+        account = client.get_public_settings().get("account", {})
+    store_api_key(key)
+    if args.base_url:
+        settings = load_settings(data_dir)
+        settings.base_url = args.base_url
+        save_settings(data_dir, settings)
+    name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
+    print(f"Connected to {account.get('name', 'your clinic')} as {name or 'your user'}.")
+    print("The key is saved in your system keychain.")
+    return 0
+
+
+def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):  # noqa: ANN202
+    from desktop.secrets import get_api_key
+    from desktop.session import Session
+    from desktop.store.cache import open_cache
+
+    key = get_api_key()
+    cache = open_cache(data_dir)
+    try:
+        return Session(cache, key, base_url=_base_url(args, data_dir), **kwargs)
+    except BaseException:
+        cache.close()
+        raise
+
+
+@_plain_errors
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Download patients (all of them the first time, then what changed)."""
+    from desktop.sync import SyncProgress, run_sync
+
+    data_dir = _data_dir(args)
+    session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
+    cache = session.cache
+
+    def show(progress: SyncProgress) -> None:
+        total = max(progress.total, progress.done)
+        print(
+            f"\r{progress.phase} sync: {progress.done:,}/{total:,} patients "
+            f"({progress.rate:,.0f}/s)",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        session.identify_user()
+        result = run_sync(session, progress=show, full=args.full)
+    finally:
+        print(file=sys.stderr)
+        session.close()
+        cache.close()
+    if result.cancelled:
+        print("Sync cancelled. What was downloaded is kept; run sync again to continue.")
+        return 1
+    print(
+        f"{result.mode.capitalize()} sync done: {result.patients_written:,} patients written "
+        f"with {result.requests:,} requests in {result.seconds:.1f} s."
+    )
+    return 0
+
+
+@_plain_errors
+def cmd_scan(args: argparse.Namespace) -> int:
+    """Score candidate pairs and fill the merge queue; optionally export them as CSV."""
+    from desktop.scan import export_pairs_csv, run_scan
+    from desktop.store.cache import open_cache
+
+    data_dir = _data_dir(args)
+    with open_cache(data_dir) as cache:
+        summary = run_scan(cache, full=True if args.full else None)
+        print(summary.describe() if hasattr(summary, "describe") else summary)
+        if args.export:
+            rows = export_pairs_csv(cache, Path(args.export))
+            print(f"Wrote {rows:,} pairs to {args.export}.")
+    return 0
+
+
+@_plain_errors
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``audit verify``: walk the hash chain and report the first broken link."""
+    from desktop.audit import verify
+    from desktop.store.cache import open_cache
+
+    data_dir = _data_dir(args)
+    with open_cache(data_dir, readonly=True) as cache:
+        result = verify(cache.db)
+    if result.ok:
+        print(f"Audit trail intact: {result.entries:,} entries verified.")
+        return 0
+    print(
+        f"Audit trail broken at entry {result.first_broken_seq}: {result.reason}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the app."""
+    from desktop.ui.app import run_app
+
+    return run_app(_data_dir(args))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Open the app connected to a built-in simulator with a sample clinic."""
+    from desktop.ui.app import run_demo
+
+    return run_demo(
+        _data_dir(args), patients=args.patients, seed=args.seed, quit_after=args.quit_after
+    )

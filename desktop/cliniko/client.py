@@ -1,0 +1,372 @@
+"""The HTTP client for the Cliniko API: auth, pacing, retries, typed errors, an audit hook.
+
+Typical use::
+
+    with ClinikoClient(api_key, on_request=audit.record) as client:
+        user = client.get_user()
+        for page in client.iter_pages("/patients", [("q[]", "archived_at:*")], "patients"):
+            store.save(page.items)
+
+Every HTTP exchange (each retry too) is reported to ``on_request`` as a
+:class:`~desktop.cliniko.records.RequestRecord`; an exception raised by that callback
+propagates, so a call that can't be audited does not silently carry on.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from desktop import APP_NAME, CONTACT_EMAIL, __version__
+from desktop.cliniko import errors
+from desktop.cliniko.pacing import Pacer
+from desktop.cliniko.pages import MAX_PER_PAGE, Page, check_same_origin, key_for_path, parse_page
+from desktop.cliniko.records import RequestRecord, redact_url, sha256_hex, utc_now_iso
+from desktop.cliniko.responses import decode_json, error_for, json_object
+from desktop.cliniko.retry import IDEMPOTENT_METHODS, backoff_delay, rate_limit_delay
+from desktop.cliniko.shards import base_url_for, check_base_url, parse_shard
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"{APP_NAME}/{__version__} ({CONTACT_EMAIL})"
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+# What counts towards a patient's clinical history, and the filters that include archived
+# (and, for appointments, cancelled) rows that the list endpoints leave out by default.
+HISTORY_RESOURCES: dict[str, tuple[str, ...]] = {
+    "individual_appointments": ("archived_at:*", "cancelled_at:*"),
+    "treatment_notes": ("archived_at:*",),
+    "invoices": ("archived_at:*",),
+    "patient_attachments": ("archived_at:*",),
+}
+
+
+class ClinikoClient:
+    """A paced, retrying client for one Cliniko API key.
+
+    Args:
+        api_key: the key; its ``-<shard>`` suffix picks the host.
+        base_url: override the host (HTTPS, or plain HTTP to loopback only: the simulator).
+        max_requests_per_minute: client-side pacing limit (Cliniko allows 200 per user).
+        timeout: seconds for connect/read/write of one attempt.
+        max_retries: retries after 5xx, timeouts and dropped connections.
+        on_request: called with a :class:`RequestRecord` after every HTTP exchange.
+        sleep: how to wait when no ``cancel`` event is given (tests pass a fast one).
+        cancel: when set, the current call raises :class:`~errors.Cancelled` at the next
+            check (before each attempt and during every wait).
+        burst: requests that may go out back to back before pacing spaces them.
+        backoff_base: first retry delay in seconds (doubles per failure, with jitter).
+        backoff_max: the longest single retry delay.
+        max_rate_limit_wait: the longest wait after one 429.
+        max_rate_limit_retries: how many 429s in a row one call tolerates.
+        pacer: share one :class:`Pacer` between clients of the same user.
+
+    Raises:
+        BadKeyFormat: the key is malformed (nothing is sent).
+        InsecureURL: ``base_url`` is not HTTPS and not plain HTTP to loopback.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        max_requests_per_minute: int = 190,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        on_request: Callable[[RequestRecord], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        cancel: threading.Event | None = None,
+        burst: int = 4,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        max_rate_limit_wait: float = 120.0,
+        max_rate_limit_retries: int = 8,
+        pacer: Pacer | None = None,
+    ) -> None:
+        key = api_key.strip() if isinstance(api_key, str) else api_key
+        parse_shard(key)
+        self.base_url = check_base_url(base_url or base_url_for(key))
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self.max_rate_limit_retries = max_rate_limit_retries
+        self.pacer = pacer or Pacer(max_requests_per_minute, burst=burst)
+        self._on_request = on_request
+        self._sleep = sleep
+        self._cancel = cancel
+        self._http = httpx.Client(
+            auth=httpx.BasicAuth(key, ""),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"ClinikoClient(base_url={self.base_url!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # ----------------------------------------------------------------- plain verbs
+
+    def get(self, path: str, params: Params = None) -> dict[str, Any]:
+        """GET a path (or a same-origin absolute URL) and return the JSON object."""
+        return json_object(self.request("GET", path, params=params))
+
+    def patch(self, path: str, json: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH a JSON body (retried on failure: the same PATCH twice is harmless)."""
+        return json_object(self.request("PATCH", path, json=json))
+
+    def post(
+        self, path: str, json: Mapping[str, Any] | None = None, *, idempotent: bool = False
+    ) -> dict[str, Any] | None:
+        """POST and return the JSON object, or ``None`` for an empty answer (204).
+
+        A POST is retried only when it surely never reached Cliniko (connection refused),
+        unless ``idempotent=True`` says repeating it is harmless (archive, unarchive).
+        """
+        response = self.request("POST", path, json=json, idempotent=idempotent)
+        if response.status_code == 204 or not response.content.strip():
+            return None
+        return json_object(response)
+
+    # ----------------------------------------------------------------- lists
+
+    def fetch_page(self, path_or_url: str, params: Params = None, *, key: str | None = None) -> Page:
+        """Fetch one page of a list endpoint.
+
+        Args:
+            path_or_url: ``/patients`` or an absolute ``links.next`` URL on the same host.
+            params: query parameters (a list of tuples keeps repeated ``q[]``).
+            key: the envelope's array name; defaults to the path's last segment.
+        """
+        response = self.request("GET", path_or_url, params=params)
+        body = decode_json(response)
+        try:
+            page = parse_page(body, key=key or key_for_path(path_or_url), url=str(response.url))
+        except errors.UnexpectedResponse as exc:
+            raise errors.UnexpectedResponse(
+                exc.detail, status=response.status_code, method="GET", path=redact_url(str(response.url))
+            ) from None
+        if page.next_url is not None:
+            check_same_origin(page.next_url, self.base_url)
+        return page
+
+    def iter_pages(self, path: str, params: Params = None, key: str | None = None) -> Iterator[Page]:
+        """Yield every page, following ``links.next``; asks for 100 per page unless told."""
+        first = _param_list(params)
+        if not any(name == "per_page" for name, _ in first):
+            first.append(("per_page", MAX_PER_PAGE))
+        key = key or key_for_path(path)
+        page = self.fetch_page(path, first, key=key)
+        seen = {page.url}
+        yield page
+        while page.next_url is not None:
+            if page.next_url in seen:
+                raise errors.UnexpectedResponse("links.next points back to a page already read")
+            page = self.fetch_page(page.next_url, key=key)
+            seen.add(page.url)
+            yield page
+
+    def iter_items(self, path: str, params: Params = None, key: str | None = None) -> Iterator[dict]:
+        """Yield every record of a list endpoint, page after page."""
+        for page in self.iter_pages(path, params, key):
+            yield from page.items
+
+    # ----------------------------------------------------------------- conveniences
+
+    def get_user(self) -> dict[str, Any]:
+        """The Cliniko user who owns the key (``GET /user``): the canonical key check."""
+        return self.get("/user")
+
+    def get_public_settings(self) -> dict[str, Any]:
+        """``GET /settings/public``: the account (clinic) name, country, terminology."""
+        return self.get("/settings/public")
+
+    def get_patient(self, patient_id: str, include_archived: bool = True) -> dict[str, Any]:
+        """One patient by id; archived (and merged) patients too unless told otherwise."""
+        params = [("q[]", "archived_at:*")] if include_archived else None
+        return self.get(f"/patients/{_path_id(patient_id)}", params)
+
+    def update_patient(self, patient_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH only ``fields`` of a patient; returns the patient as Cliniko now has it."""
+        return self.patch(f"/patients/{_path_id(patient_id)}", dict(fields))
+
+    def history_counts(self, patient_id: str) -> dict[str, int]:
+        """How many appointments, treatment notes, invoices and attachments a patient has.
+
+        Archived (and cancelled) rows are counted too. Keys are the resource names in
+        :data:`HISTORY_RESOURCES`. One request per resource, asking for a single row.
+        """
+        pid = _path_id(patient_id)
+        counts: dict[str, int] = {}
+        for resource, extra in HISTORY_RESOURCES.items():
+            params = [("q[]", f"patient_id:={pid}"), *(("q[]", f) for f in extra)]
+            params.append(("per_page", 1))
+            counts[resource] = self.fetch_page(f"/{resource}", params, key=resource).total_entries
+        return counts
+
+    # ----------------------------------------------------------------- machinery
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Params = None,
+        json: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one logical request with pacing and retries; return the 2xx response.
+
+        Raises:
+            ClinikoError: a subclass naming what went wrong (see ``errors``).
+        """
+        method = method.upper()
+        url = self._absolute(path_or_url)
+        body = None
+        headers: dict[str, str] = {}
+        if json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        retry_unknown = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        query = _param_list(params) if params is not None else None
+        failures = limited = attempt = 0
+        while True:
+            self._wait(self.pacer.reserve())
+            attempt += 1
+            request = self._http.build_request(method, url, params=query, content=body, headers=headers)
+            path = redact_url(str(request.url))
+            started, stamp = time.perf_counter(), utc_now_iso()
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                self._report(method, path, 0, body, b"", started, stamp, attempt, type(exc).__name__)
+                self._check_cancel()
+                failures += 1
+                never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if failures > self.max_retries or not (retry_unknown or never_sent):
+                    log.warning("Cliniko %s failed: %s (gave up)", method, type(exc).__name__)
+                    raise errors.Offline(type(exc).__name__, method=method, path=path) from exc
+                self._backoff(failures, method, type(exc).__name__, path)
+                continue
+            status = response.status_code
+            self._report(method, path, status, body, response.content, started, stamp, attempt)
+            if status == 429:
+                limited += 1
+                if limited > self.max_rate_limit_retries:
+                    log.warning("Cliniko kept answering 429 to %s; giving up", method)
+                    raise errors.RateLimited(status=status, method=method, path=path)
+                delay = rate_limit_delay(response.headers, now=time.time(), cap=self.max_rate_limit_wait)
+                log.info("Cliniko rate limit reached; pausing %.1f s", delay)
+                self.pacer.hold_for(delay)
+                continue
+            if status >= 500:
+                failures += 1
+                if failures > self.max_retries or not retry_unknown:
+                    log.warning("Cliniko %s answered %d (gave up)", method, status)
+                    raise errors.ClinikoUnavailable(status=status, method=method, path=path)
+                self._backoff(failures, method, f"HTTP {status}", path)
+                continue
+            if 200 <= status < 300:
+                return response
+            raise error_for(response, method, path)
+
+    def _absolute(self, path_or_url: str) -> str:
+        if "://" in path_or_url:
+            return check_same_origin(path_or_url, self.base_url)
+        if path_or_url.startswith("//") or "/../" in f"/{path_or_url}/":
+            raise errors.InsecureURL("refused a path that leaves the API")
+        return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    def _backoff(self, failures: int, method: str, reason: str, path: str) -> None:
+        delay = backoff_delay(failures, base=self.backoff_base, cap=self.backoff_max)
+        log.info("Cliniko %s failed (%s); retry %d in %.2f s", method, reason, failures, delay)
+        log.debug("retrying %s %s", method, path.partition("?")[0])
+        self._wait(delay)
+
+    def _wait(self, seconds: float) -> None:
+        """Wait, waking up early (with Cancelled) if the cancel event is set."""
+        self._check_cancel()
+        if seconds <= 0:
+            return
+        if self._cancel is not None and self._sleep is time.sleep:
+            if self._cancel.wait(seconds):
+                raise errors.Cancelled("cancelled while waiting")
+            return
+        self._sleep(seconds)
+        self._check_cancel()
+
+    def _check_cancel(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise errors.Cancelled("cancel event set")
+
+    def _report(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: bytes | None,
+        content: bytes,
+        started: float,
+        stamp: str,
+        attempt: int,
+        error: str | None = None,
+    ) -> None:
+        duration = (time.perf_counter() - started) * 1000
+        log.debug("%s %s -> %s (%.0f ms)", method, path.partition("?")[0], status or error, duration)
+        if self._on_request is None:
+            return
+        self._on_request(
+            RequestRecord(
+                method=method,
+                path=path,
+                status=status,
+                payload_sha256=sha256_hex(body),
+                response_sha256=sha256_hex(content),
+                duration_ms=round(duration, 3),
+                timestamp=stamp,
+                attempt=attempt,
+                error=error,
+            )
+        )
+
+
+def _param_list(params: Params) -> list[tuple[str, Any]]:
+    """Normalise params to a list of pairs; a mapping's list values become repeated pairs."""
+    if params is None:
+        return []
+    if isinstance(params, Mapping):
+        pairs: list[tuple[str, Any]] = []
+        for name, value in params.items():
+            if isinstance(value, list | tuple):
+                pairs.extend((name, v) for v in value)
+            else:
+                pairs.append((name, value))
+        return pairs
+    return [(name, value) for name, value in params]
+
+
+def _path_id(value: str) -> str:
+    """Check an id before it goes into a URL path (ids are strings; never ints)."""
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+        raise ValueError("a Cliniko id must be a non-empty string of letters and digits")
+    return quote(value, safe="")

@@ -1,0 +1,185 @@
+"""Typed errors raised by the Cliniko client.
+
+Every error is a :class:`ClinikoError` with a ``user_message`` written for a practice
+administrator. Neither ``user_message`` nor ``str(error)`` ever contains patient data, the API
+key, or a URL with query values: ``str(error)`` names the method, the redacted path and the
+status, which is enough for a log or a crash report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SUPPORT_HINT = "If it keeps happening, contact support@mergedesk.app."
+
+
+class ClinikoError(Exception):
+    """Base class of every error the Cliniko client raises."""
+
+    default_message = "Something went wrong while talking to Cliniko. " + SUPPORT_HINT
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Create the error.
+
+        Args:
+            detail: a technical description for logs (no patient data, no key).
+            status: the HTTP status, when there was a response.
+            method: the HTTP method of the failed request.
+            path: the redacted path of the failed request (see ``records.redact_url``).
+        """
+        self.detail = detail
+        self.status = status
+        self.method = method
+        self.path = path
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = [type(self).__name__]
+        if self.method and self.path:
+            parts.append(f"{self.method} {self.path}")
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.detail:
+            parts.append(self.detail)
+        return ": ".join(parts)
+
+    @property
+    def user_message(self) -> str:
+        """A plain-words explanation for the administrator."""
+        return self.default_message
+
+
+class BadKeyFormat(ClinikoError):
+    """The API key is not shaped like a Cliniko key; nothing was sent."""
+
+    default_message = (
+        "That doesn't look like a Cliniko API key. Copy the whole key from Cliniko "
+        "(My info > Manage API keys) and paste it again."
+    )
+
+
+class KeyRejected(ClinikoError):
+    """Cliniko answered 401: the key is wrong, revoked or belongs to another shard."""
+
+    default_message = (
+        "Cliniko did not accept this API key. It may have been revoked or mistyped. "
+        "Create a new key in Cliniko under My info > Manage API keys and paste it into MergeDesk."
+    )
+
+
+class RoleNotAllowed(ClinikoError):
+    """Cliniko answered 403: the key owner's security role does not allow this."""
+
+    default_message = (
+        "Your Cliniko user is not allowed to do this. Ask a Cliniko administrator to give "
+        "your user a role that can view and edit patients, then try again."
+    )
+
+
+class NotFound(ClinikoError):
+    """Cliniko answered 404: the record does not exist (or is not visible to this key)."""
+
+    default_message = (
+        "Cliniko could not find this record. It may have been deleted or merged in Cliniko "
+        "since MergeDesk last synced."
+    )
+
+
+class ValidationFailed(ClinikoError):
+    """Cliniko answered 422. ``field_errors`` maps each field to Cliniko's message."""
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        field_errors: Mapping[str, str] | None = None,
+        message: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Create the error from Cliniko's ``errors`` mapping and top-level ``message``."""
+        self.field_errors: dict[str, str] = dict(field_errors or {})
+        self.message = message
+        super().__init__(detail, **kwargs)
+
+    @property
+    def user_message(self) -> str:
+        """List each rejected field with Cliniko's reason, one per line."""
+        if self.field_errors:
+            lines = [f"- {field}: {reason}" for field, reason in self.field_errors.items()]
+            return "Cliniko did not accept the changes:\n" + "\n".join(lines)
+        if self.message:
+            return f"Cliniko did not accept the changes: {self.message}"
+        return "Cliniko did not accept the changes."
+
+
+class BadRequest(ClinikoError):
+    """Cliniko answered 400 (for example a filter on a field that can't be filtered)."""
+
+    def __init__(self, detail: str = "", *, message: str | None = None, **kwargs: Any) -> None:
+        """Create the error with Cliniko's own message, if it sent one."""
+        self.message = message
+        super().__init__(detail, **kwargs)
+
+    @property
+    def user_message(self) -> str:
+        """Cliniko's reason, in its own words."""
+        reason = self.message or "no reason given"
+        return f"Cliniko rejected the request ({reason}). {SUPPORT_HINT}"
+
+
+class RateLimited(ClinikoError):
+    """Cliniko kept answering 429 after every allowed wait."""
+
+    default_message = (
+        "Cliniko is limiting how fast MergeDesk may send requests. Nothing was lost: "
+        "wait a minute and try again."
+    )
+
+
+class ClinikoUnavailable(ClinikoError):
+    """Cliniko answered 5xx (or stopped answering) on every attempt."""
+
+    default_message = (
+        "Cliniko is having trouble right now (server error). Your work is saved; "
+        "try again in a few minutes."
+    )
+
+
+class Offline(ClinikoError):
+    """The network failed on every attempt: no connection, DNS failure, dropped connections."""
+
+    default_message = (
+        "Can't reach Cliniko. Check your internet connection; your work is saved and will "
+        "continue offline."
+    )
+
+
+class InsecureURL(ClinikoError):
+    """A URL other than HTTPS (or plain HTTP to loopback), or a link to a foreign host."""
+
+    default_message = (
+        "MergeDesk only connects to Cliniko over a secure (HTTPS) connection, so this address "
+        "was refused. " + SUPPORT_HINT
+    )
+
+
+class Cancelled(ClinikoError):
+    """The caller's cancel event was set."""
+
+    default_message = "The operation was cancelled."
+
+
+class UnexpectedResponse(ClinikoError):
+    """Cliniko answered with something the client can't use (non-JSON, odd status, ...)."""
+
+    default_message = (
+        "Cliniko sent a response MergeDesk didn't understand. Try again later. " + SUPPORT_HINT
+    )

@@ -1,0 +1,90 @@
+"""Turning Cliniko's HTTP responses into JSON values or typed errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from desktop.cliniko import errors
+from desktop.cliniko.records import redact_url
+
+MAX_MESSAGE_CHARS = 300
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """Parse a response body as JSON.
+
+    Raises:
+        UnexpectedResponse: the body is not JSON.
+    """
+    try:
+        return response.json()
+    except ValueError:
+        raise errors.UnexpectedResponse("response is not JSON", **_where(response)) from None
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """Parse a response body that must be a JSON object.
+
+    Raises:
+        UnexpectedResponse: the body is not JSON or not an object.
+    """
+    body = decode_json(response)
+    if not isinstance(body, dict):
+        raise errors.UnexpectedResponse("response is not a JSON object", **_where(response))
+    return body
+
+
+def error_for(response: httpx.Response, method: str, path: str) -> errors.ClinikoError:
+    """The typed error for a non-2xx, non-retried response.
+
+    Args:
+        response: the final response.
+        method: the request's method.
+        path: the request's redacted path.
+    """
+    status = response.status_code
+    where: dict[str, Any] = {"status": status, "method": method, "path": path}
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    message = body.get("message")
+    message = message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else None
+    if status == 401:
+        return errors.KeyRejected(**where)
+    if status == 403:
+        return errors.RoleNotAllowed(**where)
+    if status == 404:
+        return errors.NotFound(**where)
+    if status == 422:
+        field_errors = field_error_map(body.get("errors"))
+        detail = "fields: " + ", ".join(field_errors) if field_errors else ""
+        return errors.ValidationFailed(detail, field_errors=field_errors, message=message, **where)
+    if status == 400:
+        return errors.BadRequest(message=message, **where)
+    return errors.UnexpectedResponse(**where)
+
+
+def field_error_map(raw: Any) -> dict[str, str]:
+    """Cliniko's ``errors`` value as ``{field: message}``; list messages are joined with ``; ``."""
+    if not isinstance(raw, dict):
+        return {}
+    result: dict[str, str] = {}
+    for name, reason in raw.items():
+        if isinstance(reason, list | tuple):
+            result[str(name)] = "; ".join(str(r) for r in reason)
+        else:
+            result[str(name)] = str(reason)
+    return result
+
+
+def _where(response: httpx.Response) -> dict[str, Any]:
+    return {
+        "status": response.status_code,
+        "method": response.request.method,
+        "path": redact_url(str(response.url)),
+    }

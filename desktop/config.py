@@ -1,0 +1,38 @@
+"""Non-secret settings kept as JSON in the data directory (never the API key or cache key)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+CONFIG_FILE_NAME = "settings.json"
+
+
+@dataclass
+class Settings:
+    """What the administrator can change; defaults are what a new clinic gets."""
+
+    base_url: str | None = None
+    hourly_rate: float = 28.00
+    idle_threshold_seconds: int = 120
+
+
+def load_settings(data_dir: Path) -> Settings:
+    """Read the settings file; a missing or unreadable file gives the defaults."""
+    path = data_dir / CONFIG_FILE_NAME
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in raw.items() if k in known})
+
+
+def save_settings(data_dir: Path, settings: Settings) -> None:
+    """Write the settings atomically (a crash leaves the old file or the new one)."""
+    path = data_dir / CONFIG_FILE_NAME
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,202 @@
+"""Normalisers for contact and identity fields: phones, emails, birth dates, Medicare, address.
+
+Each takes one raw value and returns a canonical string (empty when the value is missing or
+unusable). They are cached, so callers can apply them to every record of a large clinic.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from functools import lru_cache
+
+from desktop.matching.text import fold
+
+_DIGITS = re.compile(r"\D+")
+_COUNTRY_CODES = {"AU": "61", "NZ": "64", "GB": "44", "UK": "44", "US": "1", "CA": "1", "IE": "353"}
+
+
+@lru_cache(maxsize=400_000)
+def phone_e164(raw: str | None, country: str = "AU") -> str:
+    """A phone number in E.164 (``"0412 345 678"`` -> ``"+61412345678"``), or ``""``.
+
+    Common Australian and New Zealand shapes take a fast path; everything else goes through
+    ``phonenumbers`` with the account's country. Unparseable numbers keep their digits.
+    """
+    if not raw or not isinstance(raw, str):
+        return ""
+    digits = _DIGITS.sub("", raw)
+    if len(digits) < 6:
+        return ""
+    plus = raw.lstrip().startswith("+")
+    cc = _COUNTRY_CODES.get(country.upper(), "")
+    if cc in ("61", "64") and not plus:
+        if digits.startswith("00" + cc):
+            digits, plus = digits[2:], True
+        elif len(digits) in (9, 10) and digits[0] == "0" and digits[1] != "0":
+            return "+" + cc + digits[1:]
+        elif len(digits) == 9 and digits[0] in "2345789" and cc == "61":
+            return "+61" + digits
+    if plus and cc and digits.startswith(cc) and cc in ("61", "64") and len(digits) in (10, 11):
+        return "+" + digits[:2] + digits[2:].lstrip("0")
+    try:
+        import phonenumbers
+
+        parsed = phonenumbers.parse(raw, country.upper() or None)
+        if phonenumbers.is_possible_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    except Exception:  # phonenumbers raises NumberParseException on junk
+        pass
+    return ("+" if plus else "") + digits
+
+
+def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
+    """Distinct E.164 numbers from the cache's ``phones`` JSON list (bad JSON gives none)."""
+    if not text:
+        return ()
+    if isinstance(text, list):
+        items = text
+    else:
+        try:
+            items = json.loads(text)
+        except (ValueError, TypeError):
+            return ()
+    out: list[str] = []
+    if not isinstance(items, list):
+        return ()
+    for item in items:
+        number = item.get("number") if isinstance(item, dict) else item
+        if isinstance(number, str):
+            e164 = phone_e164(number, country)
+            if e164 and e164 not in out:
+                out.append(e164)
+    return tuple(out)
+
+
+_DOT_BLIND = frozenset(("gmail.com", "googlemail.com"))
+_PLUS_TAGS = frozenset(
+    "gmail.com googlemail.com outlook.com hotmail.com live.com icloud.com me.com "
+    "fastmail.com fastmail.fm protonmail.com proton.me bigpond.com".split()
+)
+
+
+@lru_cache(maxsize=400_000)
+def email_key(raw: str | None) -> str:
+    """A canonical email: lower case; for providers that ignore them, no dots or +tags."""
+    if not raw or not isinstance(raw, str):
+        return ""
+    email = raw.strip().lower()
+    if "@" not in email:
+        return ""
+    local, _, domain = email.rpartition("@")
+    domain = domain.strip(". ")
+    if not local or "." not in domain:
+        return ""
+    if domain == "googlemail.com":
+        domain = "gmail.com"
+    if domain in _PLUS_TAGS and "+" in local:
+        local = local.split("+", 1)[0]
+    if domain in _DOT_BLIND:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+@lru_cache(maxsize=100_000)
+def birth_date(raw: str | None) -> str:
+    """A valid birth date as ``YYYYMMDD`` (from ISO ``YYYY-MM-DD`` or ``DD/MM/YYYY``), or ``""``."""
+    if not raw or not isinstance(raw, str):
+        return ""
+    text = raw.strip()[:10]
+    parts = re.split(r"[-/. ]", text)
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return ""
+    if len(parts[0]) == 4:
+        y, m, d = (int(p) for p in parts)
+    elif len(parts[2]) == 4:
+        d, m, y = (int(p) for p in parts)
+    else:
+        return ""
+    try:
+        day = _dt.date(y, m, d)
+    except ValueError:
+        return ""
+    if not 1880 <= y <= 2100:
+        return ""
+    return day.strftime("%Y%m%d")
+
+
+def date_relation(a: str, b: str) -> str:
+    """How two ``YYYYMMDD`` dates relate: same, swapped, typo, near, far or missing."""
+    if not a or not b:
+        return "missing"
+    if a == b:
+        return "same"
+    if a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]:
+        return "swapped"
+    if sum(x != y for x, y in zip(a, b, strict=True)) == 1:
+        return "typo"
+    return "far"
+
+
+def years_apart(a: str, b: str) -> int:
+    """Whole years between two ``YYYYMMDD`` dates (0 when either is missing)."""
+    if not a or not b:
+        return 0
+    return abs(int(a[:4]) - int(b[:4]))
+
+
+_MEDICARE_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9)
+
+
+def medicare_valid(card: str) -> bool:
+    """True when a 10-digit Medicare card number starts 2-6 and its check digit is right."""
+    if len(card) < 9 or not card[:9].isdigit() or card[0] not in "23456":
+        return False
+    total = sum(int(d) * w for d, w in zip(card[:8], _MEDICARE_WEIGHTS, strict=True))
+    return total % 10 == int(card[8])
+
+
+@lru_cache(maxsize=200_000)
+def medicare_parts(raw: str | None, irn: str | None = None) -> tuple[str, str]:
+    """``(card, irn)``: the card identity (without issue number) and the individual reference.
+
+    An 11-digit value carries the IRN at its end. A card number is shared by a family; the IRN
+    tells its members apart. Numbers that are not Medicare-shaped keep all their digits.
+    """
+    digits = _DIGITS.sub("", raw) if isinstance(raw, str) else ""
+    ref = _DIGITS.sub("", irn) if isinstance(irn, str) else (str(irn) if irn else "")
+    if len(digits) < 5 or set(digits) == {"0"}:
+        return "", ""
+    if len(digits) == 11 and not ref:
+        ref = digits[10]
+    if len(digits) in (10, 11) and medicare_valid(digits):
+        return digits[:9], ref[:1]
+    return digits, ref[:1]
+
+
+@lru_cache(maxsize=100_000)
+def postcode_key(raw: str | None) -> str:
+    """A postcode without spaces, upper case (``" 3000 "`` -> ``"3000"``)."""
+    if not raw or not isinstance(raw, str):
+        return ""
+    return "".join(raw.split()).upper()
+
+
+_ADDRESS_WORDS = {
+    "street": "st", "str": "st", "road": "rd", "avenue": "ave", "av": "ave", "drive": "dr",
+    "court": "ct", "place": "pl", "crescent": "cres", "cr": "cres", "parade": "pde",
+    "highway": "hwy", "terrace": "tce", "lane": "ln", "boulevard": "blvd", "close": "cl",
+    "circuit": "cct", "square": "sq", "grove": "gr", "way": "wy", "esplanade": "esp",
+    "unit": "u", "apartment": "u", "apt": "u", "flat": "u", "level": "lvl", "north": "n",
+    "south": "s", "east": "e", "west": "w", "mount": "mt", "saint": "st",
+}
+
+
+@lru_cache(maxsize=400_000)
+def address_key(line1: str | None, line2: str | None = None) -> str:
+    """A folded street address with common words abbreviated (``Street`` -> ``st``)."""
+    text = fold(" ".join(x for x in (line1, line2) if isinstance(x, str) and x))
+    if not text:
+        return ""
+    return " ".join(_ADDRESS_WORDS.get(w, w) for w in text.split())

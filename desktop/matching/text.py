@@ -1,0 +1,87 @@
+"""Name folding, tokenising and phonetic codes.
+
+All functions are pure and cached per distinct value, so normalising a large clinic costs one
+call per distinct spelling rather than one per record.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import jellyfish
+
+_SPECIAL = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+    }
+)
+_APOSTROPHES = re.compile(r"['’‘`´ʼ]")
+_NON_WORD = re.compile(r"[^\w]+|_")
+_TITLES = frozenset(
+    "mr mrs ms miss mx dr prof sir dame rev master mstr fr sr jr".split()
+)
+
+
+@lru_cache(maxsize=200_000)
+def fold(text: str | None) -> str:
+    """Fold a free-text value: Unicode compatibility, accents off, lower case, single spaces.
+
+    Apostrophes disappear (``O'Brien`` -> ``obrien``); any other punctuation, hyphens included,
+    becomes a space. Letters of non-Latin scripts are kept as they are (case-folded).
+    """
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().translate(_SPECIAL)
+    text = _APOSTROPHES.sub("", text)
+    text = _NON_WORD.sub(" ", text)
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=200_000)
+def name_tokens(text: str | None) -> tuple[str, ...]:
+    """The folded words of a name, without titles such as ``Dr`` or ``Mrs``."""
+    words = fold(text).split()
+    kept = tuple(w for w in words if w not in _TITLES)
+    return kept or tuple(words)
+
+
+def given_name(first_name: str | None) -> str:
+    """The first word of a first-name field (``"John Paul"`` -> ``"john"``)."""
+    tokens = name_tokens(first_name)
+    return tokens[0] if tokens else ""
+
+
+def surname_key(last_name: str | None) -> str:
+    """A surname with its words run together (``"Smith-Jones"`` -> ``"smithjones"``)."""
+    return "".join(name_tokens(last_name))
+
+
+@lru_cache(maxsize=200_000)
+def phonetic(word: str) -> str:
+    """A phonetic code for a folded word (Metaphone; the word itself for non-Latin scripts)."""
+    if not word:
+        return ""
+    if not word.isascii():
+        return word
+    letters = "".join(ch for ch in word if ch.isalpha())
+    if not letters:
+        return word
+    try:
+        code = jellyfish.metaphone(letters)
+    except Exception:  # jellyfish rejects some inputs; fall back to the word
+        return letters
+    return code or letters

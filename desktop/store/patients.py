@@ -1,0 +1,165 @@
+"""Patients in the cache: one row per Cliniko patient, the received JSON kept in ``raw``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlite_utils
+
+# Plain text fields copied from the patient JSON as they are.
+TEXT_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "preferred_first_name",
+    "title",
+    "date_of_birth",
+    "email",
+    "medicare",
+    "medicare_reference_number",
+    "address_1",
+    "address_2",
+    "address_3",
+    "city",
+    "state",
+    "post_code",
+    "country_code",
+    "sex",
+    "created_at",
+    "updated_at",
+    "archived_at",
+    "merged_at",
+)
+COLUMNS: tuple[str, ...] = (
+    "id",
+    *TEXT_FIELDS[:6],
+    "phones",
+    *TEXT_FIELDS[6:],
+    "merged_with_patient_id",
+    "raw",
+    "synced_at",
+)
+ROW_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "raw")
+
+_UPSERT_SQL = (
+    f"INSERT INTO patients ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in COLUMNS)}) "
+    "ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _linked_id(link: Any) -> str | None:
+    """Return the id at the end of ``{"links": {"self": ".../patients/<id>"}}``."""
+    if not isinstance(link, dict):
+        return None
+    url = (link.get("links") or {}).get("self")
+    if not isinstance(url, str) or not url:
+        return None
+    segment = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return segment or None
+
+
+def _phones(patient: dict[str, Any]) -> list[dict[str, Any]]:
+    numbers = patient.get("patient_phone_numbers") or []
+    return [
+        {"number": p.get("number"), "phone_type": p.get("phone_type")}
+        for p in numbers
+        if isinstance(p, dict)
+    ]
+
+
+def row_from_patient(patient: dict[str, Any], *, synced_at: str | None = None) -> dict[str, Any]:
+    """Extract the cache row for one patient JSON object (ids as strings).
+
+    ``phones`` is a JSON list of ``{"number", "phone_type"}`` from ``patient_phone_numbers``;
+    ``merged_with_patient_id`` is the last path segment of ``merged_with_patient.links.self``.
+    """
+    if patient.get("id") in (None, ""):
+        raise ValueError("a patient without an id cannot be cached")
+    row: dict[str, Any] = {"id": str(patient["id"])}
+    for field in TEXT_FIELDS:
+        row[field] = _text(patient.get(field))
+    row["phones"] = json.dumps(_phones(patient), ensure_ascii=False)
+    row["merged_with_patient_id"] = _linked_id(patient.get("merged_with_patient"))
+    row["raw"] = json.dumps(patient, ensure_ascii=False, separators=(",", ":"))
+    row["synced_at"] = synced_at or _now()
+    return {c: row[c] for c in COLUMNS}
+
+
+def upsert_patients(
+    db: sqlite_utils.Database, patients: Iterable[dict[str, Any]], *, synced_at: str | None = None
+) -> int:
+    """Insert or update patients by id; return how many. Does not commit.
+
+    Call it inside :func:`desktop.store.sync_state.transaction` (one per page is fine).
+    """
+    stamp = synced_at or _now()
+    rows = [tuple(row_from_patient(p, synced_at=stamp).values()) for p in patients]
+    if rows:
+        db.conn.executemany(_UPSERT_SQL, rows)
+    return len(rows)
+
+
+def get_patient(db: sqlite_utils.Database, patient_id: str | int) -> dict[str, Any] | None:
+    """Return the patient JSON as received from Cliniko, or None."""
+    row = db.execute("SELECT raw FROM patients WHERE id = ?", [str(patient_id)]).fetchone()
+    return None if row is None or row[0] is None else json.loads(row[0])
+
+
+def get_patient_row(db: sqlite_utils.Database, patient_id: str | int) -> dict[str, Any] | None:
+    """Return one patient's row (without ``raw``), or None."""
+    cursor = db.execute(
+        f"SELECT {', '.join(ROW_COLUMNS)} FROM patients WHERE id = ?", [str(patient_id)]
+    )
+    row = cursor.fetchone()
+    return None if row is None else dict(zip(ROW_COLUMNS, row, strict=True))
+
+
+def iter_patient_rows(
+    db: sqlite_utils.Database, columns: Sequence[str] | None = None, batch: int = 5000
+) -> Iterator[dict[str, Any]]:
+    """Yield patient rows as dicts (never ``raw``), fetched ``batch`` at a time.
+
+    Args:
+        columns: which columns (default: every column but ``raw``).
+        batch: rows fetched per round trip.
+    """
+    wanted = tuple(columns) if columns is not None else ROW_COLUMNS
+    unknown = [c for c in wanted if c not in ROW_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown patient columns: {unknown}")
+    cursor = db.conn.execute(f"SELECT {', '.join(wanted)} FROM patients")
+    while True:
+        chunk = cursor.fetchmany(batch)
+        if not chunk:
+            return
+        for values in chunk:
+            yield dict(zip(wanted, values, strict=True))
+
+
+def count_patients(db: sqlite_utils.Database, include_archived: bool = True) -> int:
+    """Count cached patients (merged ones are archived too)."""
+    sql = "SELECT count(*) FROM patients"
+    if not include_archived:
+        sql += " WHERE archived_at IS NULL"
+    return int(db.execute(sql).fetchone()[0])
+
+
+def patient_ids(db: sqlite_utils.Database) -> set[str]:
+    """Return every cached patient id."""
+    return {row[0] for row in db.execute("SELECT id FROM patients")}
