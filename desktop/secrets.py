@@ -15,6 +15,7 @@ fallback: a missing, failing or plain-text backend is reported as ``UNAVAILABLE`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -70,12 +71,9 @@ MESSAGES: dict[KeyringState, str] = {
     ),
 }
 
-_CACHE_KEY_MISSING = (
-    "The key that unlocks MergeDesk's local cache is not in your system keychain."
-)
+_CACHE_KEY_MISSING = "The key that unlocks MergeDesk's local cache is not in your system keychain."
 _CACHE_KEY_DAMAGED = (
-    "The cache key saved in your system keychain is damaged, so the local cache cannot be "
-    "unlocked."
+    "The cache key saved in your system keychain is damaged, so the local cache cannot be unlocked."
 )
 _NOT_STUCK = (
     "Your system keychain accepted the key but did not keep it. Check that the keychain is "
@@ -164,7 +162,7 @@ def _call(action: Callable[[KeyringBackend], T]) -> T:
         raise
     except Exception as exc:  # backends raise KeyringError, dbus, OS and runtime errors
         state = _state_for(exc)
-        log.warning("keyring %s failed (%s): %s", backend_name(backend), state.value, exc)
+        log.info("keyring %s failed (%s): %s", backend_name(backend), state.value, exc)
         raise SecretsError(state) from exc
 
 
@@ -199,10 +197,8 @@ def _delete(username: str) -> bool:
         return False
 
     def delete(backend: KeyringBackend) -> None:
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
             backend.delete_password(SERVICE_NAME, username)
-        except keyring.errors.PasswordDeleteError:
-            pass
 
     _call(delete)
     return True

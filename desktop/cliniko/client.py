@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
-from urllib.parse import quote
 
 import httpx
 
 from desktop import APP_NAME, CONTACT_EMAIL, __version__
 from desktop.cliniko import errors
+from desktop.cliniko.exchange import cancellable_send, cancelled_record, timed_send
 from desktop.cliniko.pacing import Pacer
 from desktop.cliniko.pages import MAX_PER_PAGE, Page, check_same_origin, key_for_path, parse_page
-from desktop.cliniko.records import RequestRecord, redact_url, sha256_hex, utc_now_iso
+from desktop.cliniko.params import Params, param_list, path_id
+from desktop.cliniko.records import RequestRecord, redact_url
 from desktop.cliniko.responses import decode_json, error_for, json_object
 from desktop.cliniko.retry import IDEMPOTENT_METHODS, backoff_delay, rate_limit_delay
 from desktop.cliniko.shards import base_url_for, check_base_url, parse_shard
@@ -37,16 +38,16 @@ from desktop.cliniko.shards import base_url_for, check_base_url, parse_shard
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"{APP_NAME}/{__version__} ({CONTACT_EMAIL})"
-Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
-_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
+# Transport errors raised before the request reached the server: safe to repeat any method.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-# What counts towards a patient's clinical history, and the filters that include archived
-# (and, for appointments, cancelled) rows that the list endpoints leave out by default.
-HISTORY_RESOURCES: dict[str, tuple[str, ...]] = {
-    "individual_appointments": ("archived_at:*", "cancelled_at:*"),
-    "treatment_notes": ("archived_at:*",),
-    "invoices": ("archived_at:*",),
-    "patient_attachments": ("archived_at:*",),
+# What counts towards a patient's clinical history: count name -> (list endpoint, the filters
+# that include archived, and for appointments cancelled, rows left out by default).
+HISTORY_RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "appointments": ("individual_appointments", ("archived_at:*", "cancelled_at:*")),
+    "treatment_notes": ("treatment_notes", ("archived_at:*",)),
+    "invoices": ("invoices", ("archived_at:*",)),
+    "attachments": ("patient_attachments", ("archived_at:*",)),
 }
 
 
@@ -55,14 +56,17 @@ class ClinikoClient:
 
     Args:
         api_key: the key; its ``-<shard>`` suffix picks the host.
-        base_url: override the host (HTTPS, or plain HTTP to loopback only: the simulator).
+        base_url: override the host: HTTPS to ``api.<shard>.cliniko.com``, or loopback
+            (the simulator, plain HTTP allowed). Defaults to the key's shard host.
         max_requests_per_minute: client-side pacing limit (Cliniko allows 200 per user).
         timeout: seconds for connect/read/write of one attempt.
         max_retries: retries after 5xx, timeouts and dropped connections.
         on_request: called with a :class:`RequestRecord` after every HTTP exchange.
-        sleep: how to wait when no ``cancel`` event is given (tests pass a fast one).
-        cancel: when set, the current call raises :class:`~errors.Cancelled` at the next
-            check (before each attempt and during every wait).
+        sleep: how to wait between attempts. With the default and a ``cancel`` event, waits
+            use ``cancel.wait`` so they end the moment the event is set.
+        cancel: when set, the current call raises :class:`~errors.Cancelled` at once: before
+            an attempt, during a wait, or while a request is in flight (that request is
+            abandoned and audited with status 0 and error ``"Cancelled"``).
         burst: requests that may go out back to back before pacing spaces them.
         backoff_base: first retry delay in seconds (doubles per failure, with jitter).
         backoff_max: the longest single retry delay.
@@ -72,7 +76,7 @@ class ClinikoClient:
 
     Raises:
         BadKeyFormat: the key is malformed (nothing is sent).
-        InsecureURL: ``base_url`` is not HTTPS and not plain HTTP to loopback.
+        InsecureURL: ``base_url`` is neither HTTPS to Cliniko nor loopback.
     """
 
     def __init__(
@@ -105,6 +109,8 @@ class ClinikoClient:
         self._on_request = on_request
         self._sleep = sleep
         self._cancel = cancel
+        self._pool: ThreadPoolExecutor | None = None  # runs requests when cancellable
+        self._pool_lock = threading.Lock()
         self._http = httpx.Client(
             auth=httpx.BasicAuth(key, ""),
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
@@ -122,7 +128,11 @@ class ClinikoClient:
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (an abandoned in-flight request is cut off)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
 
     # ----------------------------------------------------------------- plain verbs
@@ -150,7 +160,9 @@ class ClinikoClient:
 
     # ----------------------------------------------------------------- lists
 
-    def fetch_page(self, path_or_url: str, params: Params = None, *, key: str | None = None) -> Page:
+    def fetch_page(
+        self, path_or_url: str, params: Params = None, *, key: str | None = None
+    ) -> Page:
         """Fetch one page of a list endpoint.
 
         Args:
@@ -164,15 +176,20 @@ class ClinikoClient:
             page = parse_page(body, key=key or key_for_path(path_or_url), url=str(response.url))
         except errors.UnexpectedResponse as exc:
             raise errors.UnexpectedResponse(
-                exc.detail, status=response.status_code, method="GET", path=redact_url(str(response.url))
+                exc.detail,
+                status=response.status_code,
+                method="GET",
+                path=redact_url(str(response.url)),
             ) from None
         if page.next_url is not None:
             check_same_origin(page.next_url, self.base_url)
         return page
 
-    def iter_pages(self, path: str, params: Params = None, key: str | None = None) -> Iterator[Page]:
+    def iter_pages(
+        self, path: str, params: Params = None, key: str | None = None
+    ) -> Iterator[Page]:
         """Yield every page, following ``links.next``; asks for 100 per page unless told."""
-        first = _param_list(params)
+        first = param_list(params)
         if not any(name == "per_page" for name, _ in first):
             first.append(("per_page", MAX_PER_PAGE))
         key = key or key_for_path(path)
@@ -186,7 +203,9 @@ class ClinikoClient:
             seen.add(page.url)
             yield page
 
-    def iter_items(self, path: str, params: Params = None, key: str | None = None) -> Iterator[dict]:
+    def iter_items(
+        self, path: str, params: Params = None, key: str | None = None
+    ) -> Iterator[dict]:
         """Yield every record of a list endpoint, page after page."""
         for page in self.iter_pages(path, params, key):
             yield from page.items
@@ -204,24 +223,25 @@ class ClinikoClient:
     def get_patient(self, patient_id: str, include_archived: bool = True) -> dict[str, Any]:
         """One patient by id; archived (and merged) patients too unless told otherwise."""
         params = [("q[]", "archived_at:*")] if include_archived else None
-        return self.get(f"/patients/{_path_id(patient_id)}", params)
+        return self.get(f"/patients/{path_id(patient_id)}", params)
 
     def update_patient(self, patient_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH only ``fields`` of a patient; returns the patient as Cliniko now has it."""
-        return self.patch(f"/patients/{_path_id(patient_id)}", dict(fields))
+        return self.patch(f"/patients/{path_id(patient_id)}", dict(fields))
 
     def history_counts(self, patient_id: str) -> dict[str, int]:
         """How many appointments, treatment notes, invoices and attachments a patient has.
 
-        Archived (and cancelled) rows are counted too. Keys are the resource names in
-        :data:`HISTORY_RESOURCES`. One request per resource, asking for a single row.
+        Archived (and cancelled) rows are counted too. Keys: ``appointments``,
+        ``treatment_notes``, ``invoices``, ``attachments`` (see :data:`HISTORY_RESOURCES`).
+        One request per resource, each asking for a single row.
         """
-        pid = _path_id(patient_id)
+        pid = path_id(patient_id)
         counts: dict[str, int] = {}
-        for resource, extra in HISTORY_RESOURCES.items():
+        for name, (resource, extra) in HISTORY_RESOURCES.items():
             params = [("q[]", f"patient_id:={pid}"), *(("q[]", f) for f in extra)]
             params.append(("per_page", 1))
-            counts[resource] = self.fetch_page(f"/{resource}", params, key=resource).total_entries
+            counts[name] = self.fetch_page(f"/{resource}", params, key=resource).total_entries
         return counts
 
     # ----------------------------------------------------------------- machinery
@@ -248,36 +268,36 @@ class ClinikoClient:
             body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         retry_unknown = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        query = _param_list(params) if params is not None else None
+        query = param_list(params) if params is not None else None
         failures = limited = attempt = 0
         while True:
             self._wait(self.pacer.reserve())
             attempt += 1
-            request = self._http.build_request(method, url, params=query, content=body, headers=headers)
-            path = redact_url(str(request.url))
-            started, stamp = time.perf_counter(), utc_now_iso()
-            try:
-                response = self._http.send(request)
-            except httpx.TransportError as exc:
-                self._report(method, path, 0, body, b"", started, stamp, attempt, type(exc).__name__)
+            path, response, exc = self._send_once(method, url, query, body, headers, attempt)
+            if exc is not None:
                 self._check_cancel()
                 failures += 1
-                never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                never_sent = isinstance(exc, _NEVER_SENT)
                 if failures > self.max_retries or not (retry_unknown or never_sent):
                     log.warning("Cliniko %s failed: %s (gave up)", method, type(exc).__name__)
                     raise errors.Offline(type(exc).__name__, method=method, path=path) from exc
                 self._backoff(failures, method, type(exc).__name__, path)
                 continue
+            assert response is not None
             status = response.status_code
-            self._report(method, path, status, body, response.content, started, stamp, attempt)
+            if 200 <= status < 300:
+                return response
             if status == 429:
+                # Cliniko did not process the request, so any method may be repeated.
                 limited += 1
+                delay = rate_limit_delay(
+                    response.headers, now=time.time(), cap=self.max_rate_limit_wait
+                )
+                self.pacer.hold_for(delay)  # every caller sharing the pacer waits
                 if limited > self.max_rate_limit_retries:
                     log.warning("Cliniko kept answering 429 to %s; giving up", method)
                     raise errors.RateLimited(status=status, method=method, path=path)
-                delay = rate_limit_delay(response.headers, now=time.time(), cap=self.max_rate_limit_wait)
                 log.info("Cliniko rate limit reached; pausing %.1f s", delay)
-                self.pacer.hold_for(delay)
                 continue
             if status >= 500:
                 failures += 1
@@ -286,9 +306,45 @@ class ClinikoClient:
                     raise errors.ClinikoUnavailable(status=status, method=method, path=path)
                 self._backoff(failures, method, f"HTTP {status}", path)
                 continue
-            if 200 <= status < 300:
-                return response
             raise error_for(response, method, path)
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        query: list[tuple[str, Any]] | None,
+        body: bytes | None,
+        headers: dict[str, str],
+        attempt: int,
+    ) -> tuple[str, httpx.Response | None, httpx.TransportError | None]:
+        """One HTTP exchange, reported to ``on_request``: (redacted path, response, error)."""
+        request = self._http.build_request(method, url, params=query, content=body, headers=headers)
+        path = redact_url(str(request.url))
+        if self._cancel is None:
+            exchange = timed_send(self._http, request)
+        else:
+            try:
+                exchange = cancellable_send(self._worker_pool(), self._http, request, self._cancel)
+            except errors.Cancelled as exc:
+                if self._on_request is not None:
+                    self._on_request(cancelled_record(method, path, body, attempt))
+                raise errors.Cancelled(exc.detail, method=method, path=path) from None
+        log.debug(
+            "%s %s -> %s (%.0f ms)",
+            method,
+            path.partition("?")[0],
+            exchange.status or exchange.error,
+            exchange.duration_ms,
+        )
+        if self._on_request is not None:
+            self._on_request(exchange.record(method, path, body, attempt))
+        return path, exchange.response, exchange.failure
+
+    def _worker_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cliniko")
+            return self._pool
 
     def _absolute(self, path_or_url: str) -> str:
         if "://" in path_or_url:
@@ -318,55 +374,3 @@ class ClinikoClient:
     def _check_cancel(self) -> None:
         if self._cancel is not None and self._cancel.is_set():
             raise errors.Cancelled("cancel event set")
-
-    def _report(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        body: bytes | None,
-        content: bytes,
-        started: float,
-        stamp: str,
-        attempt: int,
-        error: str | None = None,
-    ) -> None:
-        duration = (time.perf_counter() - started) * 1000
-        log.debug("%s %s -> %s (%.0f ms)", method, path.partition("?")[0], status or error, duration)
-        if self._on_request is None:
-            return
-        self._on_request(
-            RequestRecord(
-                method=method,
-                path=path,
-                status=status,
-                payload_sha256=sha256_hex(body),
-                response_sha256=sha256_hex(content),
-                duration_ms=round(duration, 3),
-                timestamp=stamp,
-                attempt=attempt,
-                error=error,
-            )
-        )
-
-
-def _param_list(params: Params) -> list[tuple[str, Any]]:
-    """Normalise params to a list of pairs; a mapping's list values become repeated pairs."""
-    if params is None:
-        return []
-    if isinstance(params, Mapping):
-        pairs: list[tuple[str, Any]] = []
-        for name, value in params.items():
-            if isinstance(value, list | tuple):
-                pairs.extend((name, v) for v in value)
-            else:
-                pairs.append((name, value))
-        return pairs
-    return [(name, value) for name, value in params]
-
-
-def _path_id(value: str) -> str:
-    """Check an id before it goes into a URL path (ids are strings; never ints)."""
-    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
-        raise ValueError("a Cliniko id must be a non-empty string of letters and digits")
-    return quote(value, safe="")

@@ -166,8 +166,8 @@ class InsecureURL(ClinikoError):
     """A URL other than HTTPS (or plain HTTP to loopback), or a link to a foreign host."""
 
     default_message = (
-        "MergeDesk only connects to Cliniko over a secure (HTTPS) connection, so this address "
-        "was refused. " + SUPPORT_HINT
+        "MergeDesk only connects to Cliniko's own servers over a secure (HTTPS) connection, "
+        "so this address was refused. " + SUPPORT_HINT
     )
 
 

@@ -27,6 +27,8 @@ class Pacer:
         max_per_window: the most requests allowed in any rolling ``window`` seconds.
         burst: how many requests may go out back to back before spacing applies (>= 1).
         window: the window length in seconds (60 for Cliniko's per-minute limit).
+        margin: extra seconds before a slot leaves the rolling window, to absorb network
+            jitter between our send time and the server's arrival time.
         clock: a monotonic clock in seconds (``time.monotonic``; a fake one in tests).
     """
 
@@ -36,6 +38,7 @@ class Pacer:
         *,
         burst: int = 4,
         window: float = DEFAULT_WINDOW,
+        margin: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_per_window < 1:
@@ -46,6 +49,7 @@ class Pacer:
             raise ValueError("window must be positive")
         self.limit = max_per_window
         self.window = float(window)
+        self.margin = max(0.0, margin)
         self.burst = min(burst, max_per_window)
         self.interval = self.window / max_per_window
         self._tolerance = (self.burst - 1) * self.interval
@@ -64,7 +68,7 @@ class Pacer:
                 send_at = max(send_at, self._tat - self._tolerance)
             send_at = max(send_at, self._hold_until)
             if len(self._sent) == self.limit:
-                send_at = max(send_at, self._sent[0] + self.window)
+                send_at = max(send_at, self._sent[0] + self.window + self.margin)
             base = send_at if self._tat is None else max(self._tat, send_at)
             self._tat = base + self.interval
             self._sent.append(send_at)

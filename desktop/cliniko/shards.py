@@ -1,8 +1,8 @@
 """API keys, shards and base URLs.
 
 Every Cliniko key ends in ``-<shard>`` (``...-au2``); keys without a suffix are old ``au1``
-keys. The shard picks the host: ``https://api.<shard>.cliniko.com/v1``. Only HTTPS is allowed,
-except plain HTTP to a loopback address (the local simulator).
+keys. The shard picks the host: ``https://api.<shard>.cliniko.com/v1``. Only HTTPS to that
+host is allowed, and loopback (the local simulator, plain HTTP allowed there).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from desktop.cliniko.errors import BadKeyFormat, InsecureURL
 
 DEFAULT_SHARD = "au1"
 _SHARD_RE = re.compile(r"\w{2}\d{1,2}", re.ASCII)
+_CLINIKO_API_HOST_RE = re.compile(r"api\.[a-z0-9_]{2}\d{1,2}\.cliniko\.com", re.ASCII)
 # Printable ASCII except ':' (it would end the Basic-auth username) and whitespace.
 _KEY_PART_RE = re.compile(r"[!-9;-~]+", re.ASCII)
 
@@ -60,14 +61,20 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def is_cliniko_api_host(host: str) -> bool:
+    """True for ``api.<shard>.cliniko.com`` (any shard shaped like ``au1``)."""
+    return bool(_CLINIKO_API_HOST_RE.fullmatch(host.lower()))
+
+
 def check_base_url(url: str) -> str:
     """Validate a base URL and return it without a trailing slash.
 
-    HTTPS is accepted for any host; plain HTTP only for a loopback host.
+    Accepted: HTTPS to ``api.<shard>.cliniko.com`` or to loopback, and plain HTTP to
+    loopback (the local simulator). The API key is never sent anywhere else.
 
     Raises:
-        InsecureURL: another scheme, plain HTTP to a non-loopback host, credentials or a
-            query in the URL, or no host at all.
+        InsecureURL: another scheme or host, plain HTTP to a non-loopback host, credentials
+            or a query in the URL, or no host at all.
     """
     try:
         parts = urlsplit(url)
@@ -78,8 +85,8 @@ def check_base_url(url: str) -> str:
     if not host or parts.username or parts.password or parts.query or parts.fragment:
         raise InsecureURL("base URL must be scheme://host[:port]/path only")
     scheme = parts.scheme.lower()
-    if scheme == "https":
+    if scheme == "https" and (is_cliniko_api_host(host) or is_loopback_host(host)):
         return url.rstrip("/")
     if scheme == "http" and is_loopback_host(host):
         return url.rstrip("/")
-    raise InsecureURL(f"refused {scheme or 'schemeless'} URL to host {host!r}")
+    raise InsecureURL(f"refused {scheme or 'schemeless'} URL to a host that is not Cliniko's")

@@ -131,3 +131,8 @@ def is_nickname_pair(a: str, b: str) -> bool:
         return False
     ga, gb = canonical_forms(a), canonical_forms(b)
     return bool(ga & gb) or a in gb or b in ga
+
+
+def known_name(name: str) -> bool:
+    """True when the nickname table knows this folded first name."""
+    return name in _groups()

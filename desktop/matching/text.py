@@ -43,6 +43,9 @@ def fold(text: str | None) -> str:
         return ""
     if not isinstance(text, str):
         text = str(text)
+    if text.isascii():
+        text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", text.lower()))
+        return " ".join(text.split())
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().translate(_SPECIAL)

@@ -135,7 +135,8 @@ def render(
             "attendees": _link(base_url, f"individual_appointments/{rid}/attendees"),
             "booking_ip_address": None, "business": business, "cancellation_note": None,
             "cancellation_reason": None, "cancellation_reason_description": None,
-            "cancelled_at": None, "conflicts": _link(base_url, f"individual_appointments/{rid}/conflicts"),
+            "cancelled_at": None,
+            "conflicts": _link(base_url, f"individual_appointments/{rid}/conflicts"),
             "did_not_arrive": rec["did_not_arrive"], "email_reminder_sent": True,
             "ends_at": rec["ends_at"], "has_patient_appointment_notes": False,
             "invoice_status": None, "notes": None, "online_booking_policy_accepted": None,
@@ -159,7 +160,8 @@ def render(
             "appointment": None, "attendee": None, "business": business,
             "calculation_method": 3, "calculation_method_description": "Tax inclusive",
             "closed_at": rec["updated_at"] if status == 20 else None,
-            "discounted_amount": "0.0", "invoice_items": _link(base_url, f"invoices/{rid}/invoice_items"),
+            "discounted_amount": "0.0",
+            "invoice_items": _link(base_url, f"invoices/{rid}/invoice_items"),
             "invoice_to": owner.get("label"), "issue_date": rec["issue_date"],
             "net_amount": rec["total_amount"], "notes": None, "number": rec["number"],
             "online_payment_url": None, "original_invoice": None,
@@ -178,6 +180,8 @@ def render(
             "user": _link(base_url, f"users/{rec['user_id']}"),
         }  # fmt: skip
     out.update(common)
+    if kind == "patient_attachments":
+        del out["deleted_at"]
     return dict(sorted(out.items()))
 
 

@@ -104,8 +104,13 @@ def _like_pattern(raw: str) -> re.Pattern[str]:
     return re.compile(".*".join(parts), re.DOTALL)
 
 
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def canonical_datetime(raw: str) -> str:
     """Parse an ISO date-time and return it as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
+    if _CANONICAL.fullmatch(raw):
+        return raw
     text = raw.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -184,8 +189,10 @@ def parse_filters(
 ) -> list[Filter]:
     """Parse every ``q[]``; without an ``archived_at`` filter, archived rows are hidden."""
     filters = [parse_filter(text, fields) for text in raw_filters if text != ""]
-    if hide_archived and "archived_at" in fields and not any(
-        f.field == "archived_at" for f in filters
+    if (
+        hide_archived
+        and "archived_at" in fields
+        and not any(f.field == "archived_at" for f in filters)
     ):
         filters.append(Filter("archived_at", "!?", "", "datetime"))
     return filters
@@ -215,20 +222,30 @@ def parse_sort(
 
 
 def sort_records(
-    records: Sequence[Record], columns: Sequence[tuple[str, bool]], int_columns: Iterable[str]
+    records: Sequence[Record],
+    columns: Sequence[tuple[str, bool]],
+    int_columns: Iterable[str],
+    *,
+    presorted: bool = False,
 ) -> list[Record]:
-    """Sort like PostgreSQL (nulls last ascending, first descending), ties broken by id."""
+    """Sort like PostgreSQL (nulls last ascending, first descending), ties broken by id.
+
+    ``presorted``: the records already come in ascending id order.
+    """
     ints = set(int_columns)
-    result = sorted(records, key=lambda r: int(r["id"]))
+    result = list(records) if presorted else sorted(records, key=lambda r: int(r["id"]))
     for name, desc in reversed(columns):
         if name in ints:
+
             def key(r: Record, n: str = name) -> tuple[bool, Any]:
                 v = r.get(n)
                 return (v is None, int(v) if v is not None else 0)
         else:
+
             def key(r: Record, n: str = name) -> tuple[bool, Any]:
                 v = r.get(n)
                 return (v is None, v if v is not None else "")
+
         result.sort(key=key, reverse=desc)
     return result
 
@@ -285,4 +302,3 @@ def bump_time(previous: str | None) -> str:
         if now <= before:
             now = before + timedelta(seconds=1)
     return format_time(now)
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import IO
@@ -62,10 +63,8 @@ if sys.platform == "win32":
 
     def _unlock(handle: IO[bytes]) -> None:
         handle.seek(0)
-        try:
+        with contextlib.suppress(OSError):
             msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        except OSError:
-            pass
 
 else:
     import fcntl

@@ -1,4 +1,8 @@
-"""Patients in the cache: one row per Cliniko patient, the received JSON kept in ``raw``."""
+"""Patients in the cache: one row per Cliniko patient, plus the JSON as received.
+
+The row columns live in ``patients``; the whole JSON in ``patient_raw.raw`` (a separate table,
+so a full scan for matching reads ~0.4 KB per patient instead of ~3 KB).
+"""
 
 from __future__ import annotations
 
@@ -43,12 +47,19 @@ COLUMNS: tuple[str, ...] = (
 )
 ROW_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "raw")
 
-_UPSERT_SQL = (
-    f"INSERT INTO patients ({', '.join(COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in COLUMNS)}) "
+_UPSERT_ROW_SQL = (
+    f"INSERT INTO patients ({', '.join(ROW_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in ROW_COLUMNS)}) "
     "ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+    + ", ".join(f"{c} = excluded.{c}" for c in ROW_COLUMNS if c != "id")
 )
+_UPSERT_RAW_SQL = (
+    "INSERT INTO patient_raw (id, raw) VALUES (?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET raw = excluded.raw"
+)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _now() -> str:
@@ -56,7 +67,7 @@ def _now() -> str:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
+    if value is None or type(value) is str:
         return value
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -91,12 +102,13 @@ def row_from_patient(patient: dict[str, Any], *, synced_at: str | None = None) -
     """
     if patient.get("id") in (None, ""):
         raise ValueError("a patient without an id cannot be cached")
+    get = patient.get
     row: dict[str, Any] = {"id": str(patient["id"])}
     for field in TEXT_FIELDS:
-        row[field] = _text(patient.get(field))
-    row["phones"] = json.dumps(_phones(patient), ensure_ascii=False)
+        row[field] = _text(get(field))
+    row["phones"] = _ENCODE(_phones(patient))
     row["merged_with_patient_id"] = _linked_id(patient.get("merged_with_patient"))
-    row["raw"] = json.dumps(patient, ensure_ascii=False, separators=(",", ":"))
+    row["raw"] = _ENCODE(patient)
     row["synced_at"] = synced_at or _now()
     return {c: row[c] for c in COLUMNS}
 
@@ -109,15 +121,16 @@ def upsert_patients(
     Call it inside :func:`desktop.store.sync_state.transaction` (one per page is fine).
     """
     stamp = synced_at or _now()
-    rows = [tuple(row_from_patient(p, synced_at=stamp).values()) for p in patients]
+    rows = [row_from_patient(p, synced_at=stamp) for p in patients]
     if rows:
-        db.conn.executemany(_UPSERT_SQL, rows)
+        db.conn.executemany(_UPSERT_ROW_SQL, [[r[c] for c in ROW_COLUMNS] for r in rows])
+        db.conn.executemany(_UPSERT_RAW_SQL, [(r["id"], r["raw"]) for r in rows])
     return len(rows)
 
 
 def get_patient(db: sqlite_utils.Database, patient_id: str | int) -> dict[str, Any] | None:
     """Return the patient JSON as received from Cliniko, or None."""
-    row = db.execute("SELECT raw FROM patients WHERE id = ?", [str(patient_id)]).fetchone()
+    row = db.execute("SELECT raw FROM patient_raw WHERE id = ?", [str(patient_id)]).fetchone()
     return None if row is None or row[0] is None else json.loads(row[0])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -32,11 +32,18 @@ def set_state(db: sqlite_utils.Database, key: str, value: str | None) -> None:
 
 
 @contextmanager
-def transaction(cache: Cache) -> Iterator[sqlite_utils.Database]:
+def transaction(cache: Cache, *, durable: bool = True) -> Iterator[sqlite_utils.Database]:
     """Run a block atomically: ``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error.
 
     Holds ``cache.lock`` so threads sharing the cache do not interleave transactions. A nested
     call (same thread) becomes a savepoint that rolls back on its own.
+
+    Args:
+        cache: the open cache.
+        durable: True (default) syncs the commit to disk before returning. False lets a bulk
+            writer (a sync page that can be fetched again) skip that fsync: still atomic and
+            safe from app crashes, but a power cut may roll back the last few such commits.
+            Never pass False for the administrator's decisions, plans or timings.
 
     Yields:
         the cache's ``sqlite_utils.Database``.
@@ -44,27 +51,39 @@ def transaction(cache: Cache) -> Iterator[sqlite_utils.Database]:
     conn = cache.conn
     with cache.lock:
         if conn.in_transaction:
-            name = f"mergedesk_{secrets.token_hex(8)}"
-            conn.execute(f"SAVEPOINT {name}")
+            with _savepoint(conn):
+                yield cache.db
+            return
+        if not durable:
+            conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 yield cache.db
             except BaseException:
                 if conn.in_transaction:
-                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                    conn.execute("ROLLBACK")
                 raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            if not durable:
+                conn.execute("PRAGMA synchronous = FULL")
+
+
+@contextmanager
+def _savepoint(conn: Any) -> Iterator[None]:
+    name = f"mergedesk_{secrets.token_hex(8)}"
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
             conn.execute(f"RELEASE SAVEPOINT {name}")
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield cache.db
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        try:
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        raise
+    conn.execute(f"RELEASE SAVEPOINT {name}")

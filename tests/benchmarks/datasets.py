@@ -122,6 +122,18 @@ def empty_row(patient_id: str) -> dict[str, Any]:
     return row
 
 
+def patient_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A Cliniko patient JSON object carrying a row's values (to put Febrl into a cache)."""
+    patient = {k: v for k, v in row.items() if k not in ("phones", "merged_with_patient_id")}
+    phones = json.loads(row.get("phones") or "[]")
+    patient["patient_phone_numbers"] = [
+        {"number": p.get("number"), "phone_type": p.get("phone_type"), "normalized_number": None}
+        for p in phones
+    ]
+    patient["merged_with_patient"] = None
+    return patient
+
+
 def _text(value: Any) -> str | None:
     """Febrl cell to text: NaN and blanks become None."""
     if value is None:
@@ -149,7 +161,8 @@ def febrl_row(patient_id: str, record: dict[str, Any]) -> dict[str, Any]:
     row["first_name"] = _text(record.get("given_name"))
     row["last_name"] = _text(record.get("surname"))
     street = " ".join(
-        part for part in (_text(record.get("street_number")), _text(record.get("address_1")))
+        part
+        for part in (_text(record.get("street_number")), _text(record.get("address_1")))
         if part
     )
     row["address_1"] = street or None
@@ -232,51 +245,56 @@ def _size_label(size: int) -> str:
     return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
 
-def load_clinic(size: int, seed: int = 42) -> Dataset:
-    """The simulator's sample clinic, minus the records Cliniko has already merged.
+def load_clinic(size: int, seed: int = 1) -> Dataset:
+    """The simulator's sample clinic, scored on its active records only.
 
-    A record with ``merged_at`` set is the losing side of a merge done in Cliniko: it is
-    archived and points at its survivor, so it is not a duplicate left to find. Those
-    records are dropped, and so is every true or look-alike pair that involves one.
-    Archived (but unmerged) patients are kept, because the app downloads them too.
+    A record with ``merged_at`` set is the losing side of a merge already done in Cliniko
+    (archived, pointing at its survivor), so it is not a duplicate left to find. Archived
+    records never enter MergeDesk's queue either (issue item 7). Both kinds are left out of
+    the rows every method scans, and every true or look-alike pair touching one is dropped
+    from the ground truth (the note says how many). ``patients`` keeps the whole clinic,
+    archived and merged included, because that is what a synced cache holds.
     """
     from desktop.simulator.sample_clinic import generate_clinic
     from desktop.store.patients import row_from_patient
 
     clinic = generate_clinic(size, seed)
     patients = list(clinic.patients)
-    kept = [p for p in patients if not p.get("merged_at")]
-    merged_ids = {str(p["id"]) for p in patients if p.get("merged_at")}
-    rows = [row_from_patient(p) for p in kept]
-    for row in rows:
-        row["id"] = str(row["id"])
-    truth = {pair(*sorted(p)) for p in clinic.duplicate_pairs}
-    truth = {p for p in truth if not (p & merged_ids)}
-    lookalikes = {
-        pair(*sorted(p)): kind
-        for p, kind in clinic.lookalike_pairs.items()
-        if not (frozenset(map(str, p)) & merged_ids)
-    }
+    merged = {str(p["id"]) for p in patients if p.get("merged_at")}
+    archived = {str(p["id"]) for p in patients if p.get("archived_at")} - merged
+    dropped = merged | archived
+    rows = []
+    for patient in patients:
+        if str(patient["id"]) in dropped:
+            continue
+        row = row_from_patient(patient)
+        row.pop("raw", None)
+        rows.append(row)
+    all_truth = {pair(*p) for p in clinic.duplicate_pairs}
+    truth = {p for p in all_truth if not (p & dropped)}
+    all_lookalikes = {pair(*p): str(kind) for p, kind in clinic.lookalike_pairs.items()}
+    lookalikes = {p: k for p, k in all_lookalikes.items() if not (p & dropped)}
     kinds_attr = getattr(clinic, "duplicate_kinds", None) or {}
-    duplicate_kinds = {pair(*sorted(p)): str(k) for p, k in dict(kinds_attr).items()}
-    archived = sum(1 for row in rows if row.get("archived_at"))
+    duplicate_kinds = {pair(*p): str(k) for p, k in dict(kinds_attr).items()}
+    label = f"clinic-{_size_label(size)}"
     return Dataset(
-        name=f"clinic-{_size_label(size)}",
+        name=label,
         rows=rows,
         true_pairs=truth,
         lookalikes=lookalikes,
         note=(
-            f"clinic-{_size_label(size)}: generate_clinic({size}, seed={seed}): "
-            f"{len(patients)} patients, {len(merged_ids)} already merged in Cliniko dropped, "
-            f"{len(rows)} scanned ({archived} archived kept), {len(truth)} true pairs, "
+            f"{label}: generate_clinic({size}, seed={seed}) made {len(patients)} patients; "
+            f"{len(merged)} already merged in Cliniko and {len(archived)} archived are left "
+            f"out, {len(rows)} scanned; {len(truth)} true pairs "
+            f"({len(all_truth) - len(truth)} touching a left-out record dropped), "
             f"{len(lookalikes)} look-alike pairs"
         ),
-        patients=kept,
+        patients=patients,
         duplicate_kinds=duplicate_kinds,
     )
 
 
-def load(name: str, seed: int = 42) -> Dataset:
+def load(name: str, seed: int = 1) -> Dataset:
     """Load a dataset by name: "febrl3", "febrl4" or "clinic-<size>" (e.g. clinic-100000)."""
     if name == "febrl3":
         return load_febrl3()

@@ -53,8 +53,9 @@ class PRF:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def cells(self) -> list[str]:
-        """Three table cells: precision, recall, F1."""
-        return [f"{self.precision:.3f}", f"{self.recall:.3f}", f"{self.f1:.3f}"]
+        """Three table cells: precision ("—" when nothing was proposed), recall, F1."""
+        precision = f"{self.precision:.3f}" if self.tp + self.fp else "—"
+        return [precision, f"{self.recall:.3f}", f"{self.f1:.3f}"]
 
 
 def prf(predicted: set[Pair], truth: set[Pair]) -> PRF:
@@ -75,7 +76,7 @@ def lookalike_leaks(predicted: set[Pair], lookalikes: dict[Pair, str]) -> Counte
 
 
 def format_leaks(leaks: Counter[str], has_labels: bool) -> str:
-    """"0", or "3 (household 2, common_name 1)"; "n/a" when the set labels none."""
+    """ "0", or "3 (household 2, common_name 1)"; "n/a" when the set labels none."""
     if not has_labels:
         return "n/a"
     total = sum(leaks.values())
@@ -106,9 +107,7 @@ def evaluate(scored: Iterable[Scored], dataset: Dataset) -> Evaluation:
     )
 
 
-def threshold_for_recall(
-    scored: Iterable[Scored], truth: set[Pair], target: float
-) -> float | None:
+def threshold_for_recall(scored: Iterable[Scored], truth: set[Pair], target: float) -> float | None:
     """The highest score threshold whose ``score >= t`` set reaches ``target`` recall.
 
     Returns None when even the lowest score in ``scored`` falls short.
@@ -129,6 +128,4 @@ def threshold_for_recall(
 
 def at_threshold(scored: Iterable[Scored], threshold: float) -> list[Scored]:
     """Re-band scored pairs: score >= threshold is "likely", everything else is dropped."""
-    return [
-        Scored(s.id_a, s.id_b, LIKELY, s.score) for s in scored if s.score >= threshold
-    ]
+    return [Scored(s.id_a, s.id_b, LIKELY, s.score) for s in scored if s.score >= threshold]

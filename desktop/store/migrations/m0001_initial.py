@@ -1,4 +1,4 @@
-"""Schema version 1: patients, sync state, audit log, history counts, meta."""
+"""Schema version 1: patients (+ their raw JSON), sync state, audit log, history counts, meta."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ STATEMENTS = [
         archived_at TEXT,
         merged_at TEXT,
         merged_with_patient_id TEXT,
-        raw TEXT,
         synced_at TEXT
     )
     """,
+    # The JSON as received lives apart, so scanning patients for matching stays small and fast.
+    "CREATE TABLE patient_raw (id TEXT PRIMARY KEY, raw TEXT NOT NULL)",
     "CREATE INDEX idx_patients_updated_at ON patients (updated_at)",
     "CREATE INDEX idx_patients_last_name ON patients (last_name)",
     "CREATE INDEX idx_patients_merged_archived ON patients (merged_at, archived_at)",

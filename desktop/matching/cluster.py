@@ -1,0 +1,55 @@
+"""Clusters: records that pairs join into one person, with the weakest link that holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from desktop.matching.types import Cluster
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent.setdefault(x, x)
+        while parent != x:
+            grand = self.parent.setdefault(parent, parent)
+            self.parent[x] = grand
+            x, parent = parent, grand
+        return x
+
+    def union(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        self.parent[max(ra, rb)] = min(ra, rb)
+        return True
+
+
+def build_clusters(edges: Iterable[tuple[str, str, float]], min_size: int = 3) -> list[Cluster]:
+    """Groups of ``min_size`` or more records joined by edges ``(id_a, id_b, probability)``.
+
+    The weakest link is the lowest-probability edge of the group's maximum spanning tree: the
+    one pair whose rejection would split the group.
+    """
+    uf = _UnionFind()
+    tree: list[tuple[str, str, float]] = []
+    for a, b, p in sorted(edges, key=lambda e: (-e[2], e[0], e[1])):
+        if uf.union(a, b):
+            tree.append((a, b, p))
+    members: dict[str, list[str]] = {}
+    for node in list(uf.parent):
+        members.setdefault(uf.find(node), []).append(node)
+    weakest: dict[str, tuple[str, str, float]] = {}
+    for a, b, p in tree:
+        root = uf.find(a)
+        if root not in weakest or p < weakest[root][2]:
+            weakest[root] = (a, b, p)
+    out = [
+        Cluster(tuple(sorted(ids)), weakest[root])
+        for root, ids in members.items()
+        if len(ids) >= min_size
+    ]
+    out.sort(key=lambda c: (-len(c.ids), c.ids))
+    return out

@@ -1,0 +1,252 @@
+"""The matching engine: rows in, scored and explained pairs, clusters and a model out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from desktop.matching.blocking import Candidates, candidate_pairs
+from desktop.matching.cluster import build_clusters
+from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison, compare_pairs
+from desktop.matching.explain import explain_pair
+from desktop.matching.features import Features, build_features
+from desktop.matching.lookalike import (
+    LOOKALIKE_FLAGS,
+    ambiguous_links,
+    flag_names,
+    lookalike_flags,
+    warning_texts,
+)
+from desktop.matching.model import ModelParams, default_m, estimate_u, run_em, tf_weights
+from desktop.matching.types import MatchSettings, ScanResult, ScoredPair
+
+log = logging.getLogger(__name__)
+_BANDS = ("unlikely", "possible", "likely")
+
+
+class MatchEngine:
+    """Finds duplicate patient records. Pure: rows in, results out, no I/O."""
+
+    def __init__(self, settings: MatchSettings | None = None) -> None:
+        self.settings = settings or MatchSettings()
+
+    # -- public API -----------------------------------------------------------------------
+    def scan(self, rows: Iterable[dict]) -> ScanResult:
+        """Full scan: fit the model on these records and score every candidate pair."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        f = build_features(rows, self.settings.country)
+        timings["normalise"] = time.perf_counter() - t0
+        t = time.perf_counter()
+        cands = candidate_pairs(f, self.settings.block_cap, self.settings.block_window)
+        timings["block"] = time.perf_counter() - t
+        t = time.perf_counter()
+        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone)
+        timings["compare"] = time.perf_counter() - t
+        t = time.perf_counter()
+        params = self.fit(f, cands, comp)
+        timings["fit"] = time.perf_counter() - t
+        return self._finish(f, cands, comp, params, None, timings, t0)
+
+    def rescore(
+        self, rows_all: Iterable[dict], changed_ids: Iterable[str], model: dict
+    ) -> ScanResult:
+        """Score only pairs touching ``changed_ids``, with a saved model (no refitting).
+
+        ``rows_all`` must hold the changed records and every record that may pair with them
+        (all records, or the neighbours found through the saved blocking keys).
+        """
+        t0 = time.perf_counter()
+        params = ModelParams.from_dict(model)
+        f = build_features(rows_all, self.settings.country)
+        changed = set(map(str, changed_ids))
+        only = np.fromiter((i in changed for i in f.ids), dtype=bool, count=len(f))
+        cands = candidate_pairs(
+            f, self.settings.block_cap, self.settings.block_window, only=only
+        )
+        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone)
+        timings = {"prepare": time.perf_counter() - t0}
+        return self._finish(f, cands, comp, params, model, timings, t0)
+
+    # -- model ----------------------------------------------------------------------------
+    def fit(self, f: Features, cands: Candidates, comp: Comparison) -> ModelParams:
+        """Estimate u from random pairs and m (plus the prior) by EM on the candidates.
+
+        Pairs that a look-alike rule claims are left out of EM: households and namesakes
+        break its assumption that fields agree independently.
+        """
+        n = len(f)
+        rng = np.random.default_rng(self.settings.seed)
+        size = min(self.settings.random_pairs, max(n * (n - 1) // 2, 0))
+        if n >= 2 and size > 0:
+            ra = rng.integers(0, n, size=size)
+            rb = rng.integers(0, n, size=size)
+            keep = ra != rb
+            ra, rb = ra[keep], rb[keep]
+            primary = np.full(n, -1, dtype=np.int64)
+            primary[f.phone_rec[::-1]] = f.phone_code[::-1]
+            shared = (primary[ra] >= 0) & (primary[ra] == primary[rb])
+            u = estimate_u(compare_pairs(f, ra, rb, shared).levels)
+        else:
+            u = estimate_u(np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8))
+        tf: dict[str, dict[str, int]] = {}
+        tf_total: dict[str, int] = {}
+        adjust = np.zeros(cands.a.size)
+        counts_by_attr: dict[str, np.ndarray] = {}
+        for field, attr in TF_FIELDS.items():
+            codes = getattr(f, attr)
+            values = self._vocab_for(f, attr).values
+            counts = np.bincount(codes[codes >= 0], minlength=len(values))
+            counts_by_attr[attr] = counts.astype(float)
+            tf_total[field] = int((codes >= 0).sum())
+            common = np.flatnonzero(counts >= 2)
+            tf[field] = {values[c]: int(counts[c]) for c in common}
+            k = FIELD_NAMES.index(field)
+            exact = (comp.levels[:, k] == len(FIELDS[field]) - 1) & (codes[cands.a] >= 0)
+            share = counts[codes[cands.a[exact]]] / max(tf_total[field], 1)
+            u_exact = max(u[field][-1], 1e-9)
+            adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
+        if self.settings.em_iterations > 0:
+            expected = self._expected_namesakes(f, cands, counts_by_attr, n)
+            non_card = ~f.medicare_is_card[cands.a] & ~f.medicare_is_card[cands.b]
+            clean = lookalike_flags(comp, expected, non_card) == 0
+            m, prior, iters = run_em(comp.levels[clean], u, n, self.settings.em_iterations,
+                                     adjust[clean])
+        else:
+            m, prior, iters = default_m(), 1.0 / max(n, 2) ** 2, 0
+        return ModelParams(m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total,
+                           em_iterations=iters)
+
+    @staticmethod
+    def _expected_namesakes(
+        f: Features, cands: Candidates, counts: dict[str, np.ndarray], n: int
+    ) -> np.ndarray:
+        """Per pair: how many patients would share the first record's full name by chance."""
+        fc, lc = counts["first"], counts["last"]
+        first_a, last_a = f.first[cands.a], f.last[cands.a]
+        cf = fc[np.maximum(first_a, 0)] * (first_a >= 0) if fc.size else np.zeros(first_a.size)
+        cl = lc[np.maximum(last_a, 0)] * (last_a >= 0) if lc.size else np.zeros(last_a.size)
+        return cf * cl / max(n, 1)
+
+    @staticmethod
+    def _vocab_for(f: Features, attr: str):
+        return f.names if attr in ("first", "last") else f.vocabs[attr]
+
+    # -- scoring --------------------------------------------------------------------------
+    def _weights(
+        self, f: Features, cands: Candidates, comp: Comparison, params: ModelParams,
+        saved: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-pair field weights (n x fields), total weight, and expected name sharers."""
+        table = params.level_weights()
+        levels = comp.levels
+        fw = np.empty(levels.shape, dtype=np.float64)
+        for k in range(levels.shape[1]):
+            fw[:, k] = table[k][levels[:, k]]
+        counts_by_attr: dict[str, np.ndarray] = {}
+        for field, attr in TF_FIELDS.items():
+            k = FIELD_NAMES.index(field)
+            codes = getattr(f, attr)
+            values = self._vocab_for(f, attr).values
+            if saved:
+                saved_tf = params.tf.get(field, {})
+                counts = np.array([saved_tf.get(v, 1) for v in values], dtype=np.float64)
+            else:
+                counts = np.bincount(codes[codes >= 0], minlength=len(values)).astype(float)
+            counts_by_attr[attr] = counts
+            exact = levels[:, k] == len(FIELDS[field]) - 1
+            code_a = codes[cands.a[exact]]
+            ok = code_a >= 0
+            tfw = tf_weights(params, field, values, counts)
+            col = fw[:, k]
+            sub = col[exact]
+            sub[ok] = tfw[code_a[ok]]
+            col[exact] = sub
+        total = fw.sum(axis=1) + params.prior_weight
+        expected = self._expected_namesakes(f, cands, counts_by_attr, params.n_records)
+        return fw, total, expected
+
+    def _finish(
+        self, f: Features, cands: Candidates, comp: Comparison, params: ModelParams,
+        saved_model: dict | None, timings: dict[str, float], t0: float,
+    ) -> ScanResult:
+        t = time.perf_counter()
+        fw, total, expected = self._weights(f, cands, comp, params, saved_model is not None)
+        prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+        non_card = ~f.medicare_is_card[cands.a] & ~f.medicare_is_card[cands.b]
+        flags = lookalike_flags(comp, expected, non_card)
+        band = np.zeros(total.size, dtype=np.int8)
+        band[prob >= self.settings.possible_threshold] = 1
+        band[(prob >= self.settings.likely_threshold) & (flags == 0)] = 2
+        self._demote_ambiguous(cands, flags, band)
+        keep = np.flatnonzero(band >= (0 if self.settings.include_unlikely else 1))
+        timings["score"] = time.perf_counter() - t
+        t = time.perf_counter()
+        base = params.level_weights()
+        pairs = [self._pair(f, cands, comp, fw, total, prob, flags, band, int(i), params, base)
+                 for i in keep]
+        pairs.sort(key=lambda p: (-p.probability, p.id_a, p.id_b))
+        clusters = build_clusters(
+            (p.id_a, p.id_b, p.probability) for p in pairs
+            if p.band != "unlikely" and not p.flags
+        )
+        timings["explain"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - t0
+        stats = {
+            "records": len(f), "candidates": int(cands.a.size),
+            "likely": int((band == 2).sum()), "possible": int((band == 1).sum()),
+            "flagged": int((flags > 0).sum()), "timings": timings,
+        }
+        log.info("scan: %d records, %d candidates, %d likely, %d possible", len(f),
+                 cands.a.size, stats["likely"], stats["possible"])
+        return ScanResult(pairs=pairs, clusters=clusters, skipped_blocks=cands.skipped,
+                          model=saved_model or params.to_dict(), stats=stats)
+
+    @staticmethod
+    def _demote_ambiguous(cands: Candidates, flags: np.ndarray, band: np.ndarray) -> None:
+        """A likely pair whose record is also a likely match for a look-alike of its partner
+        drops to possible and is flagged "ambiguous" (a sparse record of a parent, say)."""
+        likely = np.flatnonzero(band == 2)
+        if likely.size == 0:
+            return
+        family = flags & 0b11 != 0  # twins or parent_child
+        conflicts = set(zip(cands.a[family].tolist(), cands.b[family].tolist(), strict=True))
+        if not conflicts:
+            return
+        pairs = list(zip(cands.a[likely].tolist(), cands.b[likely].tolist(), strict=True))
+        for i in ambiguous_links(pairs, pairs, conflicts):
+            band[likely[i]] = 1
+            flags[likely[i]] |= 1 << LOOKALIKE_FLAGS.index("ambiguous")
+
+    def _pair(
+        self, f: Features, cands: Candidates, comp: Comparison, fw: np.ndarray,
+        total: np.ndarray, prob: np.ndarray, flags: np.ndarray, band: np.ndarray, i: int,
+        params: ModelParams, base: np.ndarray,
+    ) -> ScoredPair:
+        a, b = int(cands.a[i]), int(cands.b[i])
+        if f.ids[a] > f.ids[b]:
+            a, b = b, a
+        names = flag_names(int(flags[i]))
+        years = int(comp.years_apart[i])
+        rarity: dict[str, str] = {}
+        for field in ("first_name", "last_name"):
+            k = FIELD_NAMES.index(field)
+            lv = int(comp.levels[i, k])
+            if lv == len(FIELDS[field]) - 1 and not comp.swapped[i]:
+                if fw[i, k] < base[k, lv] - 1.0:
+                    rarity[field] = " (a common name: counts for less)"
+                elif fw[i, k] > base[k, lv] + 1.0:
+                    rarity[field] = " (a rare name: counts for more)"
+        evidence = explain_pair(
+            f, a, b, comp.levels[i].tolist(), fw[i].tolist(), params.prior_weight,
+            bool(comp.swapped[i]), rarity,
+        )
+        return ScoredPair(
+            id_a=f.ids[a], id_b=f.ids[b], probability=float(prob[i]), weight=float(total[i]),
+            band=_BANDS[int(band[i])], flags=names, evidence=evidence,
+            warnings=warning_texts(names, years), updated_a=f.updated_at[a],
+            updated_b=f.updated_at[b],
+        )

@@ -1,0 +1,249 @@
+"""Columnar features: every record's normalised values as integer codes in numpy arrays.
+
+Normalisers run once per distinct raw value; each normalised value gets an integer code in a
+vocabulary, so blocking and comparison work on arrays rather than on Python objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desktop.matching import normalise as nz
+from desktop.matching import text
+from desktop.matching.nicknames_table import canonical_forms
+
+ROW_COLUMNS = (
+    "id", "first_name", "last_name", "preferred_first_name", "date_of_birth", "email", "phones",
+    "medicare", "medicare_reference_number", "address_1", "address_2", "city", "state",
+    "post_code", "sex", "updated_at", "archived_at", "merged_at",
+)
+
+
+class Vocab:
+    """Strings <-> dense integer codes; code -1 stands for a missing value."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def code(self, value: str) -> int:
+        """The code of ``value`` (new codes are handed out on first sight); -1 for ``""``."""
+        if not value:
+            return -1
+        found = self.index.get(value)
+        if found is None:
+            found = len(self.values)
+            self.index[value] = found
+            self.values.append(value)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class Features:
+    """Normalised, integer-coded fields of a batch of records (one array entry per record)."""
+
+    ids: list[str]
+    updated_at: list[str]
+    raw: dict[str, list]
+    names: Vocab
+    first: np.ndarray  # given name (first word of first_name), names vocab
+    first_full: np.ndarray  # every word of first_name joined by spaces, names vocab
+    preferred: np.ndarray  # given word of preferred_first_name, names vocab
+    last: np.ndarray  # surname words run together, names vocab
+    last_words: np.ndarray  # surname words with spaces (Smith-Jones -> "smith jones")
+    last_phon: np.ndarray  # phonetic code of the surname, codes vocab
+    first_phon: np.ndarray  # phonetic code of the given name's first canonical form
+    first_canon: np.ndarray  # the given name's canonical form (nicknames), names vocab
+    first_initial: np.ndarray  # code of the given name's first letter
+    last_initial: np.ndarray  # code of the surname's first letter
+    dob: np.ndarray  # int YYYYMMDD, 0 when missing
+    sex: np.ndarray
+    email: np.ndarray
+    medicare: np.ndarray
+    irn: np.ndarray  # int 0-9, -1 when missing
+    medicare_is_card: np.ndarray  # bool: a valid Medicare card number (shared by a family)
+    postcode: np.ndarray
+    city: np.ndarray
+    address: np.ndarray
+    phone_rec: np.ndarray  # (record index, phone code) pairs, one per distinct phone
+    phone_code: np.ndarray
+    has_phone: np.ndarray
+    vocabs: dict[str, Vocab] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _factorise(values: list) -> tuple[list, np.ndarray]:
+    """Distinct values (first-seen order) and each value's index among them."""
+    index: dict = {}
+    setdefault = index.setdefault
+    try:
+        codes = [setdefault(v, len(index)) for v in values]
+    except TypeError:  # an unhashable value (a list, say): use its text instead
+        index.clear()
+        safe = [v if v is None or isinstance(v, str | int | float) else repr(v) for v in values]
+        codes = [setdefault(v, len(index)) for v in safe]
+    return list(index), np.asarray(codes, dtype=np.int64)
+
+
+def _apply(
+    uniques: list, positions: np.ndarray, fn: Callable[[object], str], vocab: Vocab
+) -> np.ndarray:
+    """Code ``fn`` of every distinct value, then spread the codes back to the records."""
+    out = []
+    for value in uniques:
+        try:
+            out.append(vocab.code(fn(value)))
+        except Exception:  # a normaliser must never stop a scan; treat as missing
+            out.append(-1)
+    table = np.asarray(out + [-1], dtype=np.int32)
+    return table[positions] if positions.size else np.empty(0, dtype=np.int32)
+
+
+def _map_column(values: list, fn: Callable[[object], str], vocab: Vocab) -> np.ndarray:
+    """Normalise each distinct value once, then code every record's value."""
+    uniques, positions = _factorise(values)
+    return _apply(uniques, positions, fn, vocab)
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _sex(value: object) -> str:
+    folded = text.fold(_str(value))
+    if folded in ("m", "male", "man"):
+        return "m"
+    if folded in ("f", "female", "woman"):
+        return "f"
+    return ""
+
+
+def _canonical(name: str) -> str:
+    if not name:
+        return ""
+    forms = canonical_forms(name)
+    return min(forms) if forms else name
+
+
+def is_active(row: dict) -> bool:
+    """True unless a record is archived or merged into another (those never enter the queue)."""
+    return not row.get("archived_at") and not row.get("merged_at")
+
+
+def build_features(rows: Iterable[dict], country: str = "AU") -> Features:
+    """Normalise and code a batch of store rows (archived and merged rows are left out)."""
+    active = [r for r in rows if isinstance(r, dict) and is_active(r)]
+    return build_features_from_columns(
+        {c: [r.get(c) for r in active] for c in ROW_COLUMNS}, country
+    )
+
+
+def build_features_from_columns(columns: dict[str, list], country: str = "AU") -> Features:
+    """Like :func:`build_features`, from column lists of active records (missing keys: None)."""
+    n = len(columns.get("id", ()))
+    col = {c: list(columns[c]) if c in columns else [None] * n for c in ROW_COLUMNS}
+    names, codes = Vocab(), Vocab()
+    vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
+    first_u, first_pos = _factorise(col["first_name"])
+    first = _apply(first_u, first_pos, lambda v: text.given_name(_str(v)), names)
+    first_full = _apply(
+        first_u, first_pos, lambda v: " ".join(text.name_tokens(_str(v))), names
+    )
+    preferred = _map_column(
+        col["preferred_first_name"], lambda v: text.given_name(_str(v)), names
+    )
+    last_u, last_pos = _factorise(col["last_name"])
+    last = _apply(last_u, last_pos, lambda v: text.surname_key(_str(v)), names)
+    last_words = _apply(last_u, last_pos, lambda v: " ".join(text.name_tokens(_str(v))), names)
+    nvals = names.values
+    last_phon = np.array(
+        [codes.code(text.phonetic(nvals[c])) if c >= 0 else -1 for c in range(len(nvals))]
+        + [-1],
+        dtype=np.int32,
+    )[last]
+    canon_of = [names.code(_canonical(v)) for v in list(nvals)] + [-1]
+    canon_arr = np.array(canon_of, dtype=np.int32)
+    first_canon = canon_arr[first]
+    nvals = names.values
+    phon_of = np.array(
+        [codes.code(text.phonetic(v)) for v in nvals] + [-1], dtype=np.int32
+    )
+    first_phon = phon_of[first_canon]
+    initial_of = np.array([codes.code("^" + v[:1]) for v in nvals] + [-1], dtype=np.int32)
+    dob_vocab = Vocab()
+    dob_codes = _map_column(col["date_of_birth"], lambda v: nz.birth_date(_str(v)), dob_vocab)
+    dob_int = np.array([int(v) for v in dob_vocab.values] + [0], dtype=np.int64)[dob_codes]
+    sex = _map_column(col["sex"], _sex, vocabs["sex"])
+    email = _map_column(col["email"], lambda v: nz.email_key(_str(v)), vocabs["email"])
+    med_u, med_pos = _factorise(
+        list(zip(col["medicare"], col["medicare_reference_number"], strict=True))
+    )
+    med_parts = [nz.medicare_parts(_str(m), _str(r)) if isinstance(m, str) else ("", "")
+                 for m, r in med_u]
+    medicare = _apply(med_parts, med_pos, lambda p: p[0], vocabs["medicare"])
+    irn_table = np.array([int(p[1]) if p[1] else -1 for p in med_parts] + [-1], dtype=np.int8)
+    irn = irn_table[med_pos] if med_pos.size else np.empty(0, dtype=np.int8)
+    med_values = vocabs["medicare"].values
+    is_card = np.array([nz.medicare_valid(v) for v in med_values] + [False], dtype=bool)
+    postcode = _map_column(col["post_code"], lambda v: nz.postcode_key(_str(v)), vocabs["postcode"])
+    city = _map_column(col["city"], lambda v: text.fold(_str(v)), vocabs["city"])
+    addr_raw = list(zip(col["address_1"], col["address_2"], strict=True))
+    address = _map_column(
+        addr_raw, lambda v: nz.address_key(_str(v[0]), _str(v[1])), vocabs["address"]
+    )
+    phones = Vocab()
+    phone_u, phone_pos = _factorise(col["phones"])
+    per_value: list[list[int]] = []
+    for value in phone_u:
+        try:
+            numbers = nz.phones_from_json(value, country)
+        except Exception:  # malformed phone lists count as no phone
+            numbers = ()
+        per_value.append([phones.code(x) for x in numbers])
+    phone_rec: list[int] = []
+    phone_code: list[int] = []
+    for i, pos in enumerate(phone_pos.tolist()):
+        for code in per_value[pos]:
+            phone_rec.append(i)
+            phone_code.append(code)
+    vocabs.update(names=names, codes=codes, phones=phones, dob=dob_vocab)
+    has_phone = np.zeros(n, dtype=bool)
+    rec = np.array(phone_rec, dtype=np.int64)
+    has_phone[rec] = True
+    return Features(
+        ids=[_str(i) for i in col["id"]],
+        updated_at=[_str(u) for u in col["updated_at"]],
+        raw=col,
+        names=names,
+        first=first,
+        first_full=first_full,
+        preferred=preferred,
+        last=last,
+        last_words=last_words,
+        last_phon=last_phon,
+        first_phon=first_phon,
+        first_canon=first_canon,
+        first_initial=initial_of[first],
+        last_initial=initial_of[last],
+        dob=dob_int,
+        sex=sex,
+        email=email,
+        medicare=medicare,
+        irn=irn,
+        medicare_is_card=is_card[medicare],
+        postcode=postcode,
+        city=city,
+        address=address,
+        phone_rec=rec,
+        phone_code=np.array(phone_code, dtype=np.int64),
+        has_phone=has_phone,
+        vocabs=vocabs,
+    )

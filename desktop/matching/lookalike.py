@@ -1,0 +1,123 @@
+"""Look-alike rules: people real clinics are full of who are not duplicates.
+
+Twins, a parent and child sharing a name, siblings, household members sharing contact details
+and people with very common names. A flagged pair never reaches the "likely" band and carries
+a warning in plain words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desktop.matching.compare import FIELD_NAMES, Comparison, level
+
+LOOKALIKE_FLAGS = (
+    "twins", "parent_child", "siblings", "household", "family_card", "common_name",
+    "other_birth_date", "other_first_name", "ambiguous",
+)
+
+WARNINGS = {
+    "twins": "Possibly twins: same birth date and surname but different first names.",
+    "parent_child": "Possibly a parent and child with the same name: birth dates {years} years "
+    "apart.",
+    "siblings": "Possibly siblings: same surname and shared contact details, different first "
+    "names and birth dates.",
+    "household": "Possibly two people of one household sharing a phone, email or address.",
+    "family_card": "Same Medicare card but a different individual reference number: usually "
+    "two members of one family.",
+    "common_name": "A very common name: different people often share it. Check the details.",
+    "other_birth_date": "Same name but birth dates that do not match: possibly two different "
+    "people.",
+    "other_first_name": "Different first names: possibly two members of one family.",
+    "ambiguous": "One of these records also matches another patient who is a different person "
+    "(a twin, parent or child): check which one it belongs to.",
+}
+# Expected number of other patients with the same full name above which a name is common.
+COMMON_NAME_EXPECTED = 0.5
+
+
+def _col(comp: Comparison, name: str) -> np.ndarray:
+    return comp.levels[:, FIELD_NAMES.index(name)]
+
+
+def lookalike_flags(
+    comp: Comparison, name_expected: np.ndarray, non_card: np.ndarray | None = None
+) -> np.ndarray:
+    """A bit mask per pair: bit ``i`` set when rule ``LOOKALIKE_FLAGS[i]`` fires.
+
+    ``name_expected`` is, per pair, how many patients of this clinic would be expected to share
+    the first record's full name by chance; ``non_card`` marks pairs whose identifier is a
+    personal number rather than a family's Medicare card (one digit off still names one person).
+    """
+    fn, ln = _col(comp, "first_name"), _col(comp, "last_name")
+    dob, years = _col(comp, "date_of_birth"), comp.years_apart
+    phone, email = _col(comp, "phone"), _col(comp, "email")
+    medicare, address = _col(comp, "medicare"), _col(comp, "address")
+    first_diff = (fn == level("first_name", "different")) | (fn == level("first_name", "similar"))
+    first_same = fn >= level("first_name", "close")
+    last_same = ln >= level("last_name", "close")
+    dob_exact = dob == level("date_of_birth", "exact")
+    dob_apart = dob == level("date_of_birth", "different")
+    shared = (
+        (phone == level("phone", "same"))
+        | (email >= level("email", "similar"))
+        | (address >= level("address", "similar"))
+    )
+    strong_id = (
+        (phone == level("phone", "same"))
+        | (email == level("email", "exact"))
+        | (medicare == level("medicare", "exact"))
+    )
+    # The same individual identifier (Medicare card and IRN) names one person, whoever else
+    # looks alike; only then are the look-alike rules overruled.
+    personal = medicare == level("medicare", "exact")
+    if non_card is not None:
+        personal |= non_card & (medicare == level("medicare", "near"))
+    same_surname = ln >= level("last_name", "part")
+    dob_close = dob >= level("date_of_birth", "near")
+    twins = ~personal & dob_close & same_surname & first_diff
+    parent = ~personal & first_same & last_same & dob_apart & (years >= 12)
+    other_dob = ~personal & first_same & last_same & dob_apart & (years < 12)
+    siblings = ~personal & first_diff & same_surname & dob_apart & shared
+    household = ~personal & first_diff & ~same_surname & shared
+    other_first = (
+        ~personal & (fn == level("first_name", "different")) & ~twins & ~siblings & ~household
+    )
+    family = medicare == level("medicare", "family")
+    common = (
+        (fn == level("first_name", "exact")) & (ln == level("last_name", "exact"))
+        & ~dob_exact & ~strong_id & (name_expected >= COMMON_NAME_EXPECTED)
+    )
+    mask = np.zeros(comp.levels.shape[0], dtype=np.uint16)
+    rules = (twins, parent, siblings, household, family, common, other_dob, other_first)
+    for bit, rule in enumerate(rules):
+        mask |= rule.astype(np.uint16) << bit
+    return mask
+
+
+def ambiguous_links(
+    likely: list[tuple[int, int]], linked: list[tuple[int, int]], conflicts: set[tuple[int, int]]
+) -> set[int]:
+    """Indexes into ``likely`` of pairs (x, a) where x also links to b and a, b are flagged
+    as two different people: such a record cannot be placed without a person's judgement."""
+    neighbours: dict[int, set[int]] = {}
+    for x, y in linked:
+        neighbours.setdefault(x, set()).add(y)
+        neighbours.setdefault(y, set()).add(x)
+    out: set[int] = set()
+    for i, (x, a) in enumerate(likely):
+        for one, other in ((x, a), (a, x)):
+            for b in neighbours.get(one, ()):
+                if b != other and (min(other, b), max(other, b)) in conflicts:
+                    out.add(i)
+    return out
+
+
+def flag_names(mask: int) -> tuple[str, ...]:
+    """The flag names set in one pair's mask."""
+    return tuple(name for bit, name in enumerate(LOOKALIKE_FLAGS) if mask >> bit & 1)
+
+
+def warning_texts(flags: tuple[str, ...], years: int) -> list[str]:
+    """Plain-words warnings for a pair's flags."""
+    return [WARNINGS[f].format(years=years) for f in flags]

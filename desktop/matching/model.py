@@ -1,0 +1,201 @@
+"""Fellegi-Sunter model: m and u per comparison level, EM without labels, frequency weights.
+
+``u`` (how often two different people agree at a level) comes from random record pairs; ``m``
+(how often two records of one person do) is estimated by EM on the blocked candidate pairs,
+starting from, and pulled towards, priors that suit small clinics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS
+
+# Prior m: the share of true duplicate pairs at each level (level 0, "missing", ignored).
+M_PRIORS: dict[str, tuple[float, ...]] = {
+    "first_name": (0, 0.02, 0.01, 0.03, 0.06, 0.06, 0.82),
+    "last_name": (0, 0.04, 0.03, 0.06, 0.02, 0.85),
+    "date_of_birth": (0, 0.02, 0.06, 0.92),
+    "sex": (0, 0.02, 0.98),
+    "phone": (0, 0.25, 0.75),
+    "email": (0, 0.2, 0.05, 0.75),
+    "medicare": (0, 0.05, 0.01, 0.04, 0.30, 0.60),
+    "address": (0, 0.10, 0.04, 0.08, 0.10, 0.68),
+}
+# Fallback u when a level is never seen among random pairs.
+U_FLOOR = 1e-6
+PRIOR_STRENGTH = 300.0  # pseudo-pairs behind the m priors
+M_BOUND = 3.0  # EM may move an m at most this factor away from its prior
+TF_FLOOR = 2e-5  # the rarest value frequency a weight may assume
+
+
+@dataclass
+class ModelParams:
+    """Fitted parameters: serialisable with :meth:`to_dict` / :meth:`from_dict`."""
+
+    m: dict[str, list[float]]
+    u: dict[str, list[float]]
+    prior: float  # probability that two random records are the same person
+    n_records: int
+    tf: dict[str, dict[str, int]] = field(default_factory=dict)  # value counts >= 2
+    tf_total: dict[str, int] = field(default_factory=dict)  # records with the field present
+    em_iterations: int = 0
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable copy."""
+        return {
+            "m": self.m, "u": self.u, "prior": self.prior, "n_records": self.n_records,
+            "tf": self.tf, "tf_total": self.tf_total, "em_iterations": self.em_iterations,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelParams:
+        """Rebuild parameters saved with :meth:`to_dict`."""
+        return cls(
+            m={k: list(v) for k, v in data["m"].items()},
+            u={k: list(v) for k, v in data["u"].items()},
+            prior=float(data["prior"]),
+            n_records=int(data["n_records"]),
+            tf={k: dict(v) for k, v in data.get("tf", {}).items()},
+            tf_total={k: int(v) for k, v in data.get("tf_total", {}).items()},
+            em_iterations=int(data.get("em_iterations", 0)),
+        )
+
+    def level_weights(self) -> np.ndarray:
+        """log2(m/u) per field (rows) and level (columns, padded); 0 for missing levels."""
+        width = max(len(v) for v in FIELDS.values())
+        table = np.zeros((len(FIELD_NAMES), width), dtype=np.float64)
+        for i, name in enumerate(FIELD_NAMES):
+            m, u = self.m[name], self.u[name]
+            for lv in range(1, len(FIELDS[name])):
+                table[i, lv] = math.log2(max(m[lv], 1e-9) / max(u[lv], U_FLOOR))
+        return table
+
+    @property
+    def prior_weight(self) -> float:
+        """log2 of the prior odds that two records are the same person."""
+        p = min(max(self.prior, 1e-12), 0.5)
+        return math.log2(p / (1 - p))
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64).copy()
+    v[0] = 0.0
+    total = v[1:].sum()
+    if total <= 0:
+        v[1:] = 1.0 / (len(v) - 1)
+    else:
+        v[1:] /= total
+    return v
+
+
+def _bounded(m: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Keep each m within a factor of its prior: EM on unlabelled pairs cannot tell a
+    duplicate with a wrong birth date from a namesake, so the data may only nudge m."""
+    lo, hi = prior / M_BOUND, np.minimum(prior * M_BOUND, 1.0)
+    out = m.copy()
+    for _ in range(3):
+        out = _normalised(np.clip(out, lo, hi))
+    return out
+
+
+def estimate_u(levels: np.ndarray) -> dict[str, list[float]]:
+    """u per level from comparison levels of random (almost surely different) record pairs."""
+    out: dict[str, list[float]] = {}
+    for i, name in enumerate(FIELD_NAMES):
+        n_levels = len(FIELDS[name])
+        counts = np.bincount(levels[:, i], minlength=n_levels)[:n_levels].astype(np.float64)
+        present = counts[1:].sum()
+        u = np.zeros(n_levels)
+        if present > 0:
+            u[1:] = np.maximum(counts[1:] / present, 0.5 / present)
+        else:
+            u[1:] = [0.98] + [0.02 / max(n_levels - 2, 1)] * (n_levels - 2)
+        out[name] = _normalised(np.maximum(u, U_FLOOR)).tolist()
+    return out
+
+
+def run_em(
+    levels: np.ndarray, u_random: dict[str, list[float]], n_records: int,
+    iterations: int = 25, tf_adjust: np.ndarray | None = None,
+) -> tuple[dict[str, list[float]], float, int]:
+    """EM over distinct comparison patterns: returns (m, prior over all pairs, iterations).
+
+    ``tf_adjust`` is, per pair, the natural-log correction of u for how common the agreeing
+    values are (rounded into half-nat steps so that patterns stay few).
+    """
+    m = {k: _normalised(np.array(v)) for k, v in M_PRIORS.items()}
+    if levels.shape[0] == 0:
+        return {k: v.tolist() for k, v in m.items()}, 1.0 / max(n_records, 2) ** 2, 0
+    adjust = np.zeros(levels.shape[0]) if tf_adjust is None else tf_adjust
+    steps = np.clip(np.round(adjust * 2), -60, 60).astype(np.int16)
+    table = np.concatenate([levels.astype(np.int16), steps[:, None]], axis=1)
+    uniq, counts = np.unique(table, axis=0, return_counts=True)
+    patterns = uniq[:, :-1].astype(np.intp)
+    counts = counts.astype(np.float64)
+    # u stays fixed at its random-pair estimate (as Splink does by default): EM on blocked
+    # pairs alone cannot tell "agrees because blocked" from "agrees because the same person".
+    log_u = np.zeros(len(patterns))
+    for i, name in enumerate(FIELD_NAMES):
+        col = patterns[:, i]
+        u_arr = np.maximum(np.asarray(u_random[name]), U_FLOOR)
+        log_u += np.log(u_arr[col]) * (col > 0)
+    log_u += uniq[:, -1] / 2.0
+    lam = 0.3
+    done = 0
+    for done in range(1, iterations + 1):  # noqa: B007 - the count is reported
+        log_m = np.zeros(len(patterns))
+        for i, name in enumerate(FIELD_NAMES):
+            col = patterns[:, i]
+            log_m += np.log(np.maximum(m[name][col], 1e-12)) * (col > 0)
+        odds = np.log(lam) - np.log1p(-lam) + log_m - log_u
+        post = 1.0 / (1.0 + np.exp(-np.clip(odds, -60, 60)))
+        w_m = post * counts
+        new_lam = float(w_m.sum() / counts.sum())
+        for i, name in enumerate(FIELD_NAMES):
+            n_levels = len(FIELDS[name])
+            cm = np.bincount(patterns[:, i], weights=w_m, minlength=n_levels)[:n_levels]
+            prior = _normalised(np.array(M_PRIORS[name]))
+            m[name] = _bounded(_normalised(cm + prior * PRIOR_STRENGTH), prior)
+        new_lam = min(max(new_lam, 1e-6), 0.9)
+        converged = abs(new_lam - lam) < 1e-5 and done > 3
+        lam = new_lam
+        if converged:
+            break
+    n_matches = lam * counts.sum()
+    all_pairs = max(n_records * (n_records - 1) / 2, 1.0)
+    prior = min(max(n_matches / all_pairs, 1.0 / all_pairs), 0.5)
+    return {k: v.tolist() for k, v in m.items()}, prior, done
+
+
+def default_m() -> dict[str, list[float]]:
+    """The prior m values, normalised."""
+    return {k: _normalised(np.array(v)).tolist() for k, v in M_PRIORS.items()}
+
+
+def tf_weights(
+    params: ModelParams, name: str, values: list[str], counts: np.ndarray | None
+) -> np.ndarray:
+    """Per vocabulary code: the exact-level weight of a field adjusted for value frequency.
+
+    ``counts`` holds each value's count in this batch; when None (incremental re-scoring),
+    the counts saved in the model are used (values not in it count once).
+    """
+    lv = len(FIELDS[name]) - 1
+    m_exact = max(params.m[name][lv], 1e-9)
+    total = max(params.tf_total.get(name, params.n_records), 1)
+    if counts is None:
+        saved = params.tf.get(name, {})
+        counts = np.array([saved.get(v, 1) for v in values], dtype=np.float64)
+    tf = np.maximum(np.asarray(counts, dtype=np.float64) / total, TF_FLOOR)
+    base = math.log2(m_exact / max(params.u[name][lv], U_FLOOR))
+    weights = np.log2(m_exact / tf)
+    # Never let frequency make an exact agreement count for less than a close one.
+    floor = math.log2(max(params.m[name][lv - 1], 1e-9) / max(params.u[name][lv - 1], U_FLOOR))
+    return np.maximum(np.minimum(weights, base + 6.0), min(floor, base))
+
+
+TF_CODE_FIELDS = TF_FIELDS

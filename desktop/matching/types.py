@@ -1,0 +1,70 @@
+"""Public result types of the matching engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Band = Literal["likely", "possible", "unlikely"]
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Tunable settings of a scan; the defaults suit a typical Australian clinic."""
+
+    country: str = "AU"
+    likely_threshold: float = 0.95
+    possible_threshold: float = 0.30
+    block_cap: int = 150  # blocks larger than this are compared by name-order neighbours only
+    block_window: int = 8
+    random_pairs: int = 60_000  # random record pairs used to estimate u
+    em_iterations: int = 25
+    include_unlikely: bool = False
+    seed: int = 20240601
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence for (weight > 0) or against (weight < 0) a pair."""
+
+    field: str
+    value_a: str
+    value_b: str
+    level: str
+    weight: float
+    text: str
+
+
+@dataclass
+class ScoredPair:
+    """A candidate pair with its score, band, look-alike flags and explanation."""
+
+    id_a: str
+    id_b: str
+    probability: float
+    weight: float
+    band: Band
+    flags: tuple[str, ...] = ()
+    evidence: list[Evidence] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    updated_a: str = ""
+    updated_b: str = ""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Three or more records that the pairs join into one person."""
+
+    ids: tuple[str, ...]
+    weakest_link: tuple[str, str, float]
+
+
+@dataclass
+class ScanResult:
+    """What a scan found: pairs (possible and likely), clusters, and what blocking skipped."""
+
+    pairs: list[ScoredPair]
+    clusters: list[Cluster]
+    skipped_blocks: list[tuple[str, int, str]]
+    model: dict
+    stats: dict = field(default_factory=dict)

@@ -1,0 +1,211 @@
+"""Where a matcher goes wrong: misses by duplicate kind, leaks by look-alike kind, examples.
+
+Run on demand::
+
+    UV_SYSTEM_CERTS=1 UV_PYTHON_DOWNLOADS=never uv run --group bench \\
+        python tests/benchmarks/diagnose.py --dataset clinic-5000 --method ours-engine
+
+Datasets: febrl3, febrl4, clinic-<size>. Methods: ours-engine, splink, exact. Febrl has no
+labelled duplicate kinds, so its misses are grouped by which fields differ instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.benchmarks import metrics  # noqa: E402
+from tests.benchmarks.datasets import Dataset, Pair, load  # noqa: E402
+from tests.benchmarks.metrics import LIKELY, POSSIBLE, Scored  # noqa: E402
+
+SHOWN_FIELDS = (
+    "first_name",
+    "preferred_first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phones",
+    "medicare",
+    "address_1",
+    "post_code",
+)
+COMPARED = ("first_name", "last_name", "date_of_birth", "email", "phones", "medicare", "post_code")
+
+
+def run_method(method: str, dataset: Dataset) -> tuple[list[Scored], dict[Pair, Any]]:
+    """Run a method in this process; for our engine also return each pair's full result."""
+    details: dict[Pair, Any] = {}
+    if method == "ours-engine":
+        from desktop.matching import MatchEngine, MatchSettings
+
+        result = MatchEngine(MatchSettings(country="AU")).scan(dataset.rows)
+        scored = []
+        for p in result.pairs:
+            s = Scored(str(p.id_a), str(p.id_b), str(p.band), float(p.probability))
+            scored.append(s)
+            details[s.key] = p
+        return scored, details
+    if method == "splink":
+        from tests.benchmarks import splink_runner
+
+        return splink_runner.run(dataset.rows)[0], details
+    if method == "exact":
+        from tests.benchmarks import exact_runner
+
+        return exact_runner.run(dataset.rows)[0], details
+    raise ValueError(f"unknown method {method!r}")
+
+
+def _phones(value: Any) -> str:
+    """Phone numbers of a row, comma-separated."""
+    try:
+        return ", ".join(p.get("number") or "" for p in json.loads(value or "[]"))
+    except (TypeError, ValueError, AttributeError):
+        return str(value)
+
+
+def _value(row: dict[str, Any], field: str) -> str:
+    """A row's field as display text."""
+    return _phones(row.get(field)) if field == "phones" else str(row.get(field) or "")
+
+
+def differing_fields(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """Which compared fields differ (both filled) or are missing on one side: "dob+email"."""
+    out = []
+    for field in COMPARED:
+        va, vb = _value(a, field).strip().lower(), _value(b, field).strip().lower()
+        if va and vb and va != vb:
+            out.append(field)
+        elif bool(va) != bool(vb):
+            out.append(f"{field}?")
+    return "+".join(out) or "none"
+
+
+def describe(
+    key: Pair,
+    rows: dict[str, dict[str, Any]],
+    scores: dict[Pair, Scored],
+    details: dict[Pair, Any],
+    dataset: Dataset,
+) -> str:
+    """Both records side by side with the method's verdict (and our evidence, if any)."""
+    a, b = sorted(key)
+    got = scores.get(key)
+    verdict = f"{got.band} p={got.score:.3f}" if got else "not proposed"
+    lines = [f"  {a} / {b}: {verdict}"]
+    if dataset.labels:
+        lines[0] += f"  [{dataset.labels.get(a)} / {dataset.labels.get(b)}]"
+    for field in SHOWN_FIELDS:
+        va, vb = _value(rows[a], field), _value(rows[b], field)
+        if va or vb:
+            mark = " " if va == vb else "*"
+            lines.append(f"    {mark} {field:21} {va!r:38} {vb!r}")
+    detail = details.get(key)
+    if detail is not None:
+        if getattr(detail, "flags", None):
+            lines.append(f"    flags: {', '.join(detail.flags)}")
+        for ev in getattr(detail, "evidence", [])[:12]:
+            lines.append(f"    {ev.weight:+6.2f} {ev.field}: {ev.level} ({ev.text})")
+    return "\n".join(lines)
+
+
+def report(
+    dataset: Dataset, method: str, scored: list[Scored], details: dict[Pair, Any], examples: int
+) -> str:
+    """The whole diagnosis as text."""
+    rows = {str(r["id"]): r for r in dataset.rows}
+    scores: dict[Pair, Scored] = {}
+    for s in scored:
+        if s.key not in scores or s.score > scores[s.key].score:
+            scores[s.key] = s
+    likely = metrics.pairs_in(scored, [LIKELY])
+    both = metrics.pairs_in(scored, [LIKELY, POSSIBLE])
+    ev = metrics.evaluate(scored, dataset)
+    out = [
+        f"{dataset.name} / {method}: {len(dataset.true_pairs)} true pairs; "
+        f"likely P={ev.likely.precision:.3f} R={ev.likely.recall:.3f} F1={ev.likely.f1:.3f}; "
+        f"likely+possible P={ev.likely_possible.precision:.3f} "
+        f"R={ev.likely_possible.recall:.3f} F1={ev.likely_possible.f1:.3f}",
+        "",
+    ]
+
+    def kind_of(key: Pair) -> str:
+        if dataset.duplicate_kinds:
+            return dataset.duplicate_kinds.get(key, "?")
+        return differing_fields(rows[min(key)], rows[max(key)])
+
+    by_kind: dict[str, list[Pair]] = defaultdict(list)
+    for key in dataset.true_pairs:
+        by_kind[kind_of(key)].append(key)
+    title = "duplicate kind" if dataset.duplicate_kinds else "fields that differ (? = one empty)"
+    out.append(f"True pairs by {title}: total / in likely / in likely+possible / missed")
+    ranked = sorted(by_kind.items(), key=lambda kv: -sum(k not in likely for k in kv[1]))
+    for kind, keys in ranked:
+        n_l = sum(k in likely for k in keys)
+        n_b = sum(k in both for k in keys)
+        if dataset.duplicate_kinds or n_l < len(keys):
+            out.append(f"  {kind:40} {len(keys):6} {n_l:6} {n_b:6} {len(keys) - n_b:6}")
+    out.append("")
+
+    if dataset.lookalikes:
+        out.append("Look-alike pairs by kind: total / in likely / in possible")
+        kinds = Counter(dataset.lookalikes.values())
+        for kind, total in sorted(kinds.items()):
+            keys = [k for k, v in dataset.lookalikes.items() if v == kind]
+            n_l = sum(k in likely for k in keys)
+            n_p = sum(k in both and k not in likely for k in keys)
+            out.append(f"  {kind:40} {total:6} {n_l:6} {n_p:6}")
+        out.append("")
+
+    false_likely = [k for k in likely if k not in dataset.true_pairs]
+    fp_kinds = Counter(dataset.lookalikes.get(k, "unlabelled") for k in false_likely)
+    out.append(f"False positives in likely: {len(false_likely)} {dict(fp_kinds)}")
+    out.append("")
+
+    if examples:
+        out.append("Examples of true pairs not in likely, per kind:")
+        for kind, keys in ranked:
+            missed = sorted((k for k in keys if k not in likely), key=sorted)
+            if not missed:
+                continue
+            out.append(f"- {kind} ({len(missed)} not in likely)")
+            out += [describe(k, rows, scores, details, dataset) for k in missed[:examples]]
+        out.append("")
+        out.append("Examples of false positives in likely:")
+        for kind in sorted(fp_kinds):
+            keys = sorted(
+                (k for k in false_likely if dataset.lookalikes.get(k, "unlabelled") == kind),
+                key=sorted,
+            )
+            out.append(f"- {kind} ({len(keys)})")
+            out += [describe(k, rows, scores, details, dataset) for k in keys[:examples]]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse flags, run the method, print the diagnosis."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="clinic-5000")
+    parser.add_argument(
+        "--method", default="ours-engine", choices=("ours-engine", "splink", "exact")
+    )
+    parser.add_argument("--seed", type=int, default=1, help="sample clinic seed")
+    parser.add_argument("--examples", type=int, default=3, help="examples per kind (0: none)")
+    args = parser.parse_args(argv)
+    dataset = load(args.dataset, args.seed)
+    scored, details = run_method(args.method, dataset)
+    print(report(dataset, args.method, scored, details, args.examples))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,419 @@
+"""Duplicate-detection benchmark: MergeDesk vs Splink 5 vs exact matching, one table.
+
+Run on demand (not part of pytest)::
+
+    UV_SYSTEM_CERTS=1 UV_PYTHON_DOWNLOADS=never uv run --group bench \\
+        python tests/benchmarks/match_bench.py --sizes 5000,100000,200000 --febrl
+
+Each method runs in its own subprocess, so the peak memory column is that child's
+peak resident set size (the whole process: interpreter, libraries, its input and the
+method; see ``_peak_mb``). Wall
+time covers the method only, not loading its input. Metrics are computed here, in the
+parent, on unordered id pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.benchmarks import metrics  # noqa: E402
+from tests.benchmarks.datasets import Dataset, load, patient_from_row  # noqa: E402
+from tests.benchmarks.metrics import Scored  # noqa: E402
+
+OURS_ENGINE = "ours-engine"
+OURS_CACHE = "ours-cache"
+OURS_RESCORE = "ours-rescore"
+EXACT = "exact"
+SPLINK = "splink"
+ALL_METHODS = (OURS_CACHE, OURS_RESCORE, OURS_ENGINE, EXACT, SPLINK)
+LABELS = {
+    OURS_CACHE: "MergeDesk: cache -> stored queue",
+    OURS_RESCORE: "MergeDesk: re-score 100 changed",
+    OURS_ENGINE: "MergeDesk: engine in memory",
+    EXACT: "Exact first+last+phone",
+    SPLINK: "Splink 5 (DuckDB), p>=0.95 / p>=0.5",
+}
+
+
+def _peak_mb() -> float:
+    """This process's peak resident set size in MB.
+
+    On Linux this is ``VmHWM`` from ``/proc/self/status``: ``ru_maxrss`` would do, except that
+    the kernel carries the parent's peak across fork+exec into the child's ``ru_maxrss``, so a
+    child of a parent that has loaded 200k patients would report the parent's size. Elsewhere
+    it falls back to ``ru_maxrss``.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / (1024 * 1024)
+
+
+# --------------------------------------------------------------------------- child side
+
+
+def worker(method: str, workdir: Path, out: Path, splink_memory: str | None) -> int:
+    """Run one method on one prepared dataset directory; pickle the outcome to ``out``."""
+    result: dict[str, Any] = {"method": method, "error": None}
+    try:
+        if method in (OURS_CACHE, OURS_RESCORE):
+            from tests.benchmarks import ours_runner
+
+            cache = workdir / "cache.db"
+            if method == OURS_CACHE:
+                scored, info, seconds = ours_runner.run_cache_scan(cache)
+            else:
+                scored, info, seconds = ours_runner.run_rescore(cache)
+        else:
+            with (workdir / "rows.pkl").open("rb") as fh:
+                rows = pickle.load(fh)
+            result["input_mb"] = _peak_mb()
+            start = time.perf_counter()
+            if method == OURS_ENGINE:
+                from tests.benchmarks import ours_runner
+
+                scored, info = ours_runner.run_engine(rows)
+            elif method == EXACT:
+                from tests.benchmarks import exact_runner
+
+                scored, info = exact_runner.run(rows)
+            elif method == SPLINK:
+                from tests.benchmarks import splink_runner
+
+                scored, info = splink_runner.run(rows, memory_limit=splink_memory)
+            else:
+                raise ValueError(f"unknown method {method!r}")
+            seconds = time.perf_counter() - start
+        result.update(
+            seconds=seconds,
+            peak_mb=_peak_mb(),
+            info=info,
+            pairs=[(s.id_a, s.id_b, s.band, s.score) for s in scored],
+        )
+    except BaseException as err:  # reported in the table, never a crash of the whole run
+        result["error"] = f"{type(err).__name__}: {err}"[:300]
+        result["traceback"] = traceback.format_exc()
+        result["peak_mb"] = _peak_mb()
+    with out.open("wb") as fh:
+        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return 0
+
+
+def build_cache_worker(workdir: Path) -> int:
+    """Child that writes ``patients.pkl`` into a fresh cache (set-up, not measured)."""
+    from tests.benchmarks import ours_runner
+
+    with (workdir / "patients.pkl").open("rb") as fh:
+        patients = pickle.load(fh)
+    ours_runner.build_cache(workdir / "cache.db", patients)
+    return 0
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+@dataclass
+class Outcome:
+    """What one child reported."""
+
+    method: str
+    seconds: float | None = None
+    peak_mb: float | None = None
+    pairs: list[Scored] = field(default_factory=list)
+    error: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _child(args: list[str], timeout: float) -> tuple[int | None, str]:
+    """Run this script as a child; return (exit code or None on timeout, stderr tail)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
+    try:
+        done = subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None, ""
+    return done.returncode, (done.stderr or "")[-2000:]
+
+
+def run_method(method: str, workdir: Path, timeout: float, splink_memory: str | None) -> Outcome:
+    """Run one method in a child process and collect its outcome."""
+    out = workdir / f"{method}.out.pkl"
+    out.unlink(missing_ok=True)
+    args = ["--worker", method, "--workdir", str(workdir), "--out", str(out)]
+    if splink_memory:
+        args += ["--splink-memory", splink_memory]
+    started = time.perf_counter()
+    code, stderr = _child(args, timeout)
+    if code is None:
+        return Outcome(method, error=f"timed out after {timeout:.0f} s")
+    if not out.exists():
+        last = stderr.strip().splitlines()[-1:] or [""]
+        return Outcome(
+            method,
+            seconds=time.perf_counter() - started,
+            error=f"child exited {code} (killed? out of memory?) {last[0][:150]}",
+        )
+    with out.open("rb") as fh:
+        raw = pickle.load(fh)
+    if raw.get("error"):
+        _log(raw.get("traceback", ""))
+    return Outcome(
+        method,
+        seconds=raw.get("seconds"),
+        peak_mb=raw.get("peak_mb"),
+        pairs=[Scored(*p) for p in raw.get("pairs", [])],
+        error=raw.get("error"),
+        info=raw.get("info") or {},
+    )
+
+
+def _log(message: str) -> None:
+    """Progress goes to stderr so stdout is just the table."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare(name: str, root: Path, seed: int, with_cache: bool, timeout: float) -> Dataset:
+    """Load a dataset, write its rows (and cache) for the children, return it (rows kept)."""
+    workdir = root / name
+    workdir.mkdir(parents=True, exist_ok=True)
+    dataset = load(name, seed)
+    with (workdir / "rows.pkl").open("wb") as fh:
+        pickle.dump(dataset.rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    if with_cache:
+        patients = dataset.patients or [patient_from_row(r) for r in dataset.rows]
+        with (workdir / "patients.pkl").open("wb") as fh:
+            pickle.dump(patients, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        dataset.patients = None
+        code, stderr = _child(["--build-cache", "--workdir", str(workdir)], timeout)
+        if code != 0:
+            _log(f"building the cache for {name} failed: {stderr}")
+    return dataset
+
+
+def _fmt_seconds(value: float | None) -> str:
+    return "—" if value is None else (f"{value:.2f}" if value < 100 else f"{value:.0f}")
+
+
+def _fmt_mb(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def table_row(dataset: Dataset, label: str, outcome: Outcome) -> list[str]:
+    """One markdown row for a method's outcome on a dataset."""
+    if outcome.error:
+        failed = f"{label}: FAILED ({outcome.error[:150]})"
+        return [
+            dataset.name,
+            failed,
+            *["—"] * 7,
+            _fmt_seconds(outcome.seconds),
+            _fmt_mb(outcome.peak_mb),
+        ]
+    ev = metrics.evaluate(outcome.pairs, dataset)
+    leaks = metrics.format_leaks(ev.leaks, bool(dataset.lookalikes))
+    return [
+        dataset.name,
+        label,
+        *ev.likely.cells(),
+        *ev.likely_possible.cells(),
+        leaks,
+        _fmt_seconds(outcome.seconds),
+        _fmt_mb(outcome.peak_mb),
+    ]
+
+
+def splink_same_recall_row(
+    dataset: Dataset, splink: Outcome, target: float, target_label: str
+) -> list[str]:
+    """Splink re-thresholded to reach MergeDesk's likely+possible recall."""
+    threshold = metrics.threshold_for_recall(splink.pairs, dataset.true_pairs, target)
+    if threshold is None:
+        lowest = min((s.score for s in splink.pairs), default=0.0)
+        kept = metrics.at_threshold(splink.pairs, lowest)
+        label = f"Splink 5 at lowest p={lowest:.3f}: cannot reach recall {target:.3f}"
+    else:
+        kept = metrics.at_threshold(splink.pairs, threshold)
+        label = f"Splink 5 at p>={threshold:.3g}, same recall as {target_label} ({target:.3f})"
+    predicted = metrics.pairs_in(kept, [metrics.LIKELY])
+    score = metrics.prf(predicted, dataset.true_pairs)
+    leaks = metrics.lookalike_leaks(predicted, dataset.lookalikes)
+    return [
+        dataset.name,
+        label,
+        "—",
+        "—",
+        "—",
+        *score.cells(),
+        metrics.format_leaks(leaks, bool(dataset.lookalikes)),
+        _fmt_seconds(splink.seconds),
+        _fmt_mb(splink.peak_mb),
+    ]
+
+
+METHOD_NOTES = (
+    "Pairs are unordered id pairs. 'likely+possible' counts everything a method proposes.",
+    "MergeDesk bands are its own (MatchSettings defaults). Splink: match probability >= 0.95 "
+    "is counted as likely, >= 0.50 as possible (see splink_runner.py for its model).",
+    "'Splink 5 at p>=t' re-reads the same Splink run at the highest threshold t whose "
+    "pairs reach MergeDesk's likely+possible recall; its columns are all pairs with p >= t, "
+    "and its look-alike count is over that whole set.",
+    "Exact: same lower-cased first and last name and a phone with the same digits; every "
+    "match is 'likely'.",
+    "Wall time: the method only (input already loaded). Peak MB: the method's own child "
+    "process (VmHWM: interpreter, libraries, input and work). Cache rows time opening the "
+    "SQLCipher cache, run_scan and the queue write; the re-score row changes 100 patients "
+    "first (untimed) and times run_scan(full=False).",
+    "Look-alikes in likely: labelled different-people pairs (twins, parent/child with the "
+    "same name, siblings, household, spouses, common name) that a method put in 'likely'.",
+)
+
+HEADER = [
+    "dataset",
+    "method",
+    "P likely",
+    "R likely",
+    "F1 likely",
+    "P likely+possible",
+    "R likely+possible",
+    "F1 likely+possible",
+    "look-alikes in likely",
+    "wall s",
+    "peak MB",
+]
+
+
+def markdown(rows: list[list[str]]) -> str:
+    """A markdown table."""
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse flags; either act as a child worker or run the whole benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        default="5000,100000,200000",
+        help="sample clinic sizes, comma-separated ('' for none)",
+    )
+    parser.add_argument("--febrl", action="store_true", help="also run Febrl3 and Febrl4")
+    parser.add_argument(
+        "--skip-splink-above",
+        type=int,
+        default=None,
+        metavar="N",
+        help="do not run Splink on datasets with more than N records",
+    )
+    parser.add_argument(
+        "--methods", default=",".join(ALL_METHODS), help=f"subset of {','.join(ALL_METHODS)}"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="sample clinic seed")
+    parser.add_argument(
+        "--timeout", type=float, default=1800.0, help="seconds before a method's child is killed"
+    )
+    parser.add_argument(
+        "--splink-memory",
+        default=None,
+        help="DuckDB memory_limit for Splink, e.g. 8GB (default: DuckDB's)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where datasets and caches are written (default: a temp dir)",
+    )
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--build-cache", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        return worker(args.worker, args.workdir, args.out, args.splink_memory)
+    if args.build_cache:
+        return build_cache_worker(args.workdir)
+
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = set(methods) - set(ALL_METHODS)
+    if unknown:
+        parser.error(f"unknown methods: {sorted(unknown)}")
+    methods.sort(key=ALL_METHODS.index)  # the re-score needs the full cache scan first
+    names = (["febrl3", "febrl4"] if args.febrl else []) + [
+        f"clinic-{int(s)}" for s in args.sizes.split(",") if s.strip()
+    ]
+    with tempfile.TemporaryDirectory(prefix="mergedesk-bench-") as tmp:
+        root = args.workdir or Path(tmp)
+        rows_out: list[list[str]] = []
+        notes: list[str] = []
+        for name in names:
+            _log(f"[{name}] preparing")
+            with_cache = OURS_CACHE in methods or OURS_RESCORE in methods
+            dataset = prepare(name, root, args.seed, with_cache, args.timeout)
+            notes.append(dataset.note)
+            n_rows = len(dataset.rows)
+            dataset.rows = []
+            outcomes: dict[str, Outcome] = {}
+            for method in methods:
+                if method == OURS_RESCORE and outcomes.get(OURS_CACHE, Outcome("")).error:
+                    continue
+                if (
+                    method == SPLINK
+                    and args.skip_splink_above is not None
+                    and n_rows > args.skip_splink_above
+                ):
+                    notes.append(f"{name}: Splink skipped (--skip-splink-above)")
+                    continue
+                _log(f"[{name}] {method} ...")
+                outcome = run_method(method, root / name, args.timeout, args.splink_memory)
+                outcomes[method] = outcome
+                _log(
+                    f"[{name}] {method}: {outcome.error or f'{outcome.seconds:.2f} s'}, "
+                    f"{_fmt_mb(outcome.peak_mb)} MB, {len(outcome.pairs)} pairs"
+                )
+                rows_out.append(table_row(dataset, LABELS[method], outcome))
+            splink = outcomes.get(SPLINK)
+            ours = next(
+                (
+                    outcomes[m]
+                    for m in (OURS_CACHE, OURS_ENGINE)
+                    if m in outcomes and not outcomes[m].error
+                ),
+                None,
+            )
+            if splink and not splink.error and ours:
+                target = metrics.evaluate(ours.pairs, dataset).likely_possible.recall
+                label = "MergeDesk likely+possible"
+                rows_out.append(splink_same_recall_row(dataset, splink, target, label))
+        print(markdown(rows_out))
+        print()
+        print("Notes:")
+        for note in [*notes, *METHOD_NOTES]:
+            print(f"- {note}")
+        print(
+            f"- Run: {' '.join(sys.argv[1:]) or '(defaults)'}; "
+            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Sync against the simulator over real HTTP: faults, incremental, and a killed process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keyring
+import pytest
+from file_keyring import FileKeyring, child_environment
+
+from desktop.secrets import get_or_create_cache_key
+from desktop.session import Session
+from desktop.simulator import FaultConfig, Simulator
+from desktop.store.cache import Cache
+from desktop.store.patients import count_patients, get_patient, patient_ids
+from desktop.sync import run_sync
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _open(data_dir: Path) -> Cache:
+    return Cache.open(data_dir / "cache.db", get_or_create_cache_key(data_dir))
+
+
+def _list_requests(sim: Simulator) -> int:
+    return int(sim.stats["requests_by_route"].get("GET /patients", 0))
+
+
+def _assert_cache_matches(cache: Cache, sim: Simulator) -> None:
+    expected = {p["id"]: p for p in sim.patients_snapshot()}
+    assert patient_ids(cache.db) == set(expected)
+    assert count_patients(cache.db) == len(expected)
+    for patient_id, patient in expected.items():
+        assert get_patient(cache.db, patient_id) == patient
+
+
+def test_full_sync_with_faults_then_nothing_changed(tmp_path: Path) -> None:
+    faults = FaultConfig(latency_ms=2, error_rate=0.05, drop_rate=0.03, storm_rate=0.01, seed=7)
+    with Simulator(size=5000, seed=3, rate_limit_per_minute=3000, faults=faults) as sim:
+        archived = [p for p in sim.patients_snapshot() if p["archived_at"]]
+        merged = [p for p in archived if p["merged_at"]]
+        assert archived and merged, "the sample clinic should include archived and merged"
+        with _open(tmp_path) as cache, Session(
+            cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800
+        ) as session:
+            session.identify_user()
+            result = run_sync(session)
+            assert not result.cancelled
+            assert result.mode == "full"
+            assert sim.stats["responses_5xx"] + sim.stats["dropped"] > 0, "faults happened"
+            _assert_cache_matches(cache, sim)
+
+            sim.faults = FaultConfig()
+            before = _list_requests(sim)
+            again = run_sync(session)
+            assert again.mode == "incremental"
+            assert _list_requests(sim) - before == 1
+
+
+def test_incremental_sync_picks_up_edits_new_patients_and_merges(tmp_path: Path) -> None:
+    with Simulator(size=600, seed=5, rate_limit_per_minute=3000) as sim:
+        with _open(tmp_path) as cache, Session(
+            cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800
+        ) as session:
+            run_sync(session)
+            active = [p for p in sim.patients_snapshot() if not p["archived_at"]]
+            survivor, duplicate, edited = active[0], active[1], active[2]
+            time.sleep(1.1)  # timestamps have one-second resolution
+            sim.touch_patient(edited["id"], email="new.address@example.com")
+            added = sim.add_patient({"first_name": "Newly", "last_name": "Added"})
+            sim.merge(survivor["id"], [duplicate["id"]])
+
+            result = run_sync(session)
+            assert result.mode == "incremental"
+            assert get_patient(cache.db, edited["id"])["email"] == "new.address@example.com"
+            assert get_patient(cache.db, added["id"])["last_name"] == "Added"
+            merged = get_patient(cache.db, duplicate["id"])
+            assert merged["merged_at"] and merged["archived_at"]
+            assert merged["merged_with_patient"]["links"]["self"].endswith(survivor["id"])
+            _assert_cache_matches(cache, sim)
+
+
+def test_cancel_keeps_what_was_written_and_the_next_sync_finishes(tmp_path: Path) -> None:
+    with Simulator(size=1500, seed=9, rate_limit_per_minute=3000) as sim:
+        with _open(tmp_path) as cache, Session(
+            cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800
+        ) as session:
+            pages: list[int] = []
+
+            def stop_after_three(progress) -> None:
+                pages.append(progress.done)
+                if len(pages) == 3:
+                    session.cancel.set()
+
+            result = run_sync(session, progress=stop_after_three)
+            assert result.cancelled
+            assert count_patients(cache.db) == 300
+            session.cancel.clear()
+            finished = run_sync(session)
+            assert not finished.cancelled
+            _assert_cache_matches(cache, sim)
+
+
+def test_killed_sync_process_resumes_without_loss_or_doubles(tmp_path: Path) -> None:
+    keyring_file = tmp_path / "keyring.json"
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    faults = FaultConfig(latency_ms=40)
+    with Simulator(size=4000, seed=11, rate_limit_per_minute=6000, faults=faults) as sim:
+        env = child_environment(keyring_file, data_dir, CLINIKO_API_KEY=sim.api_key)
+        command = [
+            sys.executable, "-m", "desktop", "sync",
+            "--base-url", sim.base_url, "--rate-limit", "5000",
+        ]
+        child = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while _list_requests(sim) < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.poll() is None, "the sync finished before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        assert child.returncode == -signal.SIGKILL
+
+        keyring.set_keyring(FileKeyring(keyring_file))
+        with _open(data_dir) as cache:
+            partial = count_patients(cache.db)
+        assert 0 < partial < len(sim.patients_snapshot())
+
+        finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert finished.returncode == 0, finished.stderr
+        with _open(data_dir) as cache:
+            _assert_cache_matches(cache, sim)
+            rows = cache.db.execute("select count(*), count(distinct id) from patients").fetchone()
+            assert rows[0] == rows[1] == len(sim.patients_snapshot())
+
+        secrets = [sim.api_key, json.loads(keyring_file.read_text()).popitem()[1]]
+        for path in data_dir.rglob("*"):
+            if path.is_file():
+                content = path.read_bytes()
+                for secret in secrets:
+                    assert secret.encode() not in content, f"a secret is in {path.name}"
+
+
+@pytest.mark.parametrize("size", [0])
+def test_sync_of_an_empty_clinic(tmp_path: Path, size: int) -> None:
+    with Simulator(patients=[], rate_limit_per_minute=3000) as sim:
+        with _open(tmp_path) as cache, Session(
+            cache, sim.api_key, base_url=sim.base_url
+        ) as session:
+            result = run_sync(session)
+            assert result.mode == "full" and count_patients(cache.db) == size
+            assert run_sync(session).mode == "incremental"
