@@ -27,9 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("gui", parents=[common], help="open the app (the default)")
 
-    demo = sub.add_parser(
-        "demo", parents=[common], help="open the app on a built-in sample clinic"
-    )
+    demo = sub.add_parser("demo", parents=[common], help="open the app on a built-in sample clinic")
     demo.add_argument("--patients", type=int, default=3000, help="size of the sample clinic")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)

@@ -104,7 +104,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):  # noqa: ANN202
+def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):
     from desktop.secrets import get_api_key
     from desktop.session import Session
     from desktop.store.cache import open_cache
@@ -148,7 +148,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print("Sync cancelled. What was downloaded is kept; run sync again to continue.")
         return 1
     print(
-        f"{result.mode.capitalize()} sync done: {result.patients_written:,} patients written "
+        f"{result.mode.capitalize()} sync done: {result.patients_written:,} "
+        f"patient{'' if result.patients_written == 1 else 's'} written "
         f"with {result.requests:,} requests in {result.seconds:.1f} s."
     )
     return 0

@@ -17,6 +17,9 @@ class Settings:
     base_url: str | None = None
     hourly_rate: float = 28.00
     idle_threshold_seconds: int = 120
+    # Match probability from which a pair is "likely" / "possible" (the queue's bands).
+    likely_threshold: float = 0.95
+    possible_threshold: float = 0.30
 
 
 def load_settings(data_dir: Path) -> Settings:

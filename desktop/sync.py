@@ -155,7 +155,7 @@ class _Runner:
             total = page.total_entries
             done += len(page.items)
             next_url = page.next_url
-            with transaction(self.cache):
+            with transaction(self.cache, durable=False):
                 written = upsert_patients(db, page.items)
                 set_state(db, FULL_NEXT, next_url)
                 set_state(db, FULL_DONE, str(done))
@@ -189,9 +189,7 @@ class _Runner:
             self.result.passes += 1
             seen: set[str] = set()
             total = 0
-            url: str | None = _patients_url(
-                archived=True, sort="updated_at", updated_since=since
-            )
+            url: str | None = _patients_url(archived=True, sort="updated_at", updated_since=since)
             while url:
                 self._check_cancel()
                 page = self.client.fetch_page(url, key="patients")
@@ -201,7 +199,7 @@ class _Runner:
                 fresh = [p for p in page.items if str(p.get("id")) not in seen]
                 seen.update(str(p.get("id")) for p in page.items)
                 newest = max([newest, *(str(p.get("updated_at") or "") for p in fresh)])
-                with transaction(self.cache):
+                with transaction(self.cache, durable=False):
                     self.result.patients_written += upsert_patients(db, fresh)
                     self._write_audit()
                 self._report("incremental", len(seen), total)

@@ -72,29 +72,57 @@ def _pairs_in_blocks(
     return np.concatenate(out_a), np.concatenate(out_b), big
 
 
+# Blocking key kinds other than phone (phones are many per record): their components.
+KEY_KINDS: dict[str, tuple[str, ...]] = {
+    "email": ("email",),
+    "medicare card": ("medicare",),
+    "birth date + first name": ("dob", "first_canon"),
+    "birth date + surname": ("dob", "last"),
+    "birth date + postcode": ("dob", "postcode"),
+    "sounds-like name": ("last_phon", "first_phon"),
+    "full name either order": ("first", "last"),
+    "address + surname sound": ("address", "last_phon"),
+    "address": ("address",),
+    "birth date + first initial": ("dob", "first_initial"),
+    "birth date + surname initial": ("dob", "last_initial"),
+}
+UNORDERED = frozenset({"full name either order"})
+_VOCAB_OF = {
+    "first": "names",
+    "last": "names",
+    "first_canon": "names",
+    "last_phon": "codes",
+    "first_phon": "codes",
+    "first_initial": "codes",
+    "last_initial": "codes",
+    "email": "email",
+    "medicare": "medicare",
+    "postcode": "postcode",
+    "address": "address",
+}
+
+
+def component(f: Features, name: str) -> tuple[np.ndarray, list[str] | None]:
+    """A key component: per-record codes (-1 missing) and the vocabulary they index."""
+    if name == "dob":
+        dob = f.dob.astype(np.int64)
+        return np.where(dob > 0, dob - 18_000_000, -1), None
+    return getattr(f, name).astype(np.int64), f.vocabs[_VOCAB_OF[name]].values
+
+
 def block_keys(f: Features) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each blocking key kind -> (record index, key) arrays; keys are -1 when missing."""
-    n = len(f)
-    idx = np.arange(n, dtype=np.int64)
-    name_lo = np.minimum(f.first, f.last)
-    name_hi = np.maximum(f.first, f.last)
-    dob = f.dob.astype(np.int64)
-    dob[dob == 0] = -1
-    dob32 = np.where(dob > 0, dob - 18_000_000, -1).astype(np.int64)
-    return {
-        "phone": (f.phone_rec, f.phone_code),
-        "email": (idx, f.email.astype(np.int64)),
-        "medicare card": (idx, f.medicare.astype(np.int64)),
-        "birth date + first name": (idx, _combine(dob32, f.first_canon)),
-        "birth date + surname": (idx, _combine(dob32, f.last)),
-        "birth date + postcode": (idx, _combine(dob32, f.postcode)),
-        "sounds-like name": (idx, _combine(f.last_phon, f.first_phon)),
-        "full name either order": (idx, _combine(name_lo, name_hi)),
-        "address + surname sound": (idx, _combine(f.address, f.last_phon)),
-        "address": (idx, f.address.astype(np.int64)),
-        "birth date + first initial": (idx, _combine(dob32, f.first_initial)),
-        "birth date + surname initial": (idx, _combine(dob32, f.last_initial)),
-    }
+    idx = np.arange(len(f), dtype=np.int64)
+    out = {"phone": (f.phone_rec, f.phone_code)}
+    for kind, parts in KEY_KINDS.items():
+        codes = [component(f, p)[0] for p in parts]
+        if len(codes) == 1:
+            out[kind] = (idx, codes[0])
+        elif kind in UNORDERED:
+            out[kind] = (idx, _combine(np.minimum(*codes), np.maximum(*codes)))
+        else:
+            out[kind] = (idx, _combine(codes[0], codes[1]))
+    return out
 
 
 def candidate_pairs(
@@ -125,4 +153,3 @@ def candidate_pairs(
     allc = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
     shared = np.isin(allc, phone_codes, assume_unique=True)
     return Candidates(a=allc // n, b=allc % n, shared_phone=shared, skipped=skipped)
-

@@ -64,7 +64,10 @@ def _distinct_scores(
 
 
 def _distinct_flags(
-    ca: np.ndarray, cb: np.ndarray, values: list[str], test: Callable[[str, str], bool],
+    ca: np.ndarray,
+    cb: np.ndarray,
+    values: list[str],
+    test: Callable[[str, str], bool],
     mask: np.ndarray,
 ) -> np.ndarray:
     """Boolean ``test(values[ca], values[cb])`` where ``mask``, once per distinct pair."""
@@ -76,7 +79,8 @@ def _distinct_flags(
     uniq, inverse = np.unique(key, return_inverse=True)
     flags = np.fromiter(
         (test(values[int(k // width)], values[int(k % width)]) for k in uniq),
-        dtype=bool, count=uniq.size,
+        dtype=bool,
+        count=uniq.size,
     )
     out[mask] = flags[inverse.ravel()]
     return out
@@ -109,8 +113,15 @@ class _NameFacts:
         self.known = np.array([known_name(v) for v in values] + [False], dtype=bool)
 
 
-def _slips(ca: np.ndarray, cb: np.ndarray, values: list[str], facts: _NameFacts,
-           initial_a: np.ndarray, initial_b: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _slips(
+    ca: np.ndarray,
+    cb: np.ndarray,
+    values: list[str],
+    facts: _NameFacts,
+    initial_a: np.ndarray,
+    initial_b: np.ndarray,
+    mask: np.ndarray,
+) -> np.ndarray:
     """One keyboard slip (edit or swap), first letter kept, both names 3+ letters."""
     mask = mask & (initial_a == initial_b) & (np.minimum(facts.length[ca], facts.length[cb]) >= 3)
     dist = _distinct_scores(ca, cb, values, DamerauLevenshtein.distance, mask)
@@ -193,8 +204,12 @@ def _dob_levels(f: Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, 
             p, q = 10**k, 10 ** (k + 1)
             d1a, d2a = (xa // p) % 10, (xa // q) % 10
             d1b, d2b = (xb // p) % 10, (xb // q) % 10
-            hit |= (d1a == d2b) & (d2a == d1b) & (d1a != d2a) & (xa - d1a * p - d2a * q
-                                                                 == xb - d1b * p - d2b * q)
+            hit |= (
+                (d1a == d2b)
+                & (d2a == d1b)
+                & (d1a != d2a)
+                & (xa - d1a * p - d2a * q == xb - d1b * p - d2b * q)
+            )
         transposed[two] = hit
     near = present & ((diff_digits == 1) | swap | transposed)
     lv[near] = level("date_of_birth", "near")
@@ -210,8 +225,9 @@ def _simple(ca: np.ndarray, cb: np.ndarray, same: int) -> np.ndarray:
     return lv
 
 
-def _fuzzy3(ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable,
-            cut: float) -> np.ndarray:
+def _fuzzy3(
+    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable, cut: float
+) -> np.ndarray:
     """missing / different / similar / same for a free-text field."""
     present = (ca >= 0) & (cb >= 0)
     lv = np.where(present, 1, 0).astype(np.uint8)
@@ -224,11 +240,13 @@ def _fuzzy3(ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable,
 
 def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Street address, postcode and suburb as one comparison (they are not independent)."""
-    street = _fuzzy3(f.address[a], f.address[b], f.vocabs["address"].values,
-                     fuzz.token_sort_ratio, 85.0)
+    street = _fuzzy3(
+        f.address[a], f.address[b], f.vocabs["address"].values, fuzz.token_sort_ratio, 85.0
+    )
     post = _simple(f.postcode[a], f.postcode[b], 2)
-    city = _fuzzy3(f.city[a], f.city[b], f.vocabs["city"].values,
-                   JaroWinkler.normalized_similarity, 0.92)
+    city = _fuzzy3(
+        f.city[a], f.city[b], f.vocabs["city"].values, JaroWinkler.normalized_similarity, 0.92
+    )
     lv = np.zeros(a.size, dtype=np.uint8)
     known = (street > 0) | (post > 0) | (city > 0)
     lv[known] = level("address", "different")
@@ -292,8 +310,9 @@ def _swapped(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ok & (cross1 >= 0.9) & (cross2 >= 0.9) & (cross1 + cross2 > straight1 + straight2)
 
 
-def compare_pairs(f: Features, a: np.ndarray, b: np.ndarray,
-                  shared_phone: np.ndarray) -> Comparison:
+def compare_pairs(
+    f: Features, a: np.ndarray, b: np.ndarray, shared_phone: np.ndarray
+) -> Comparison:
     """Comparison levels of every candidate pair ``(a[i], b[i])``."""
     swapped = _swapped(f, a, b)
     dob, years = _dob_levels(f, a, b)
@@ -309,6 +328,9 @@ def compare_pairs(f: Features, a: np.ndarray, b: np.ndarray,
         "medicare": _medicare_levels(f, a, b),
         "address": _address_levels(f, a, b),
     }
-    levels = np.stack([cols[name] for name in FIELD_NAMES], axis=1) if a.size else np.zeros(
-        (0, len(FIELD_NAMES)), dtype=np.uint8)
+    levels = (
+        np.stack([cols[name] for name in FIELD_NAMES], axis=1)
+        if a.size
+        else np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8)
+    )
     return Comparison(levels=levels.astype(np.uint8), swapped=swapped, years_apart=years)

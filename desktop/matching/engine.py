@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -12,7 +13,8 @@ from desktop.matching.blocking import Candidates, candidate_pairs
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison, compare_pairs
 from desktop.matching.explain import explain_pair
-from desktop.matching.features import Features, build_features
+from desktop.matching.features import Features, build_features, build_features_from_columns
+from desktop.matching.keyindex import KeyIndex
 from desktop.matching.lookalike import (
     LOOKALIKE_FLAGS,
     ambiguous_links,
@@ -20,7 +22,14 @@ from desktop.matching.lookalike import (
     lookalike_flags,
     warning_texts,
 )
-from desktop.matching.model import ModelParams, default_m, estimate_u, run_em, tf_weights
+from desktop.matching.model import (
+    ModelParams,
+    default_m,
+    default_params,
+    estimate_u,
+    run_em,
+    tf_weights,
+)
 from desktop.matching.types import MatchSettings, ScanResult, ScoredPair
 
 log = logging.getLogger(__name__)
@@ -36,10 +45,16 @@ class MatchEngine:
     # -- public API -----------------------------------------------------------------------
     def scan(self, rows: Iterable[dict]) -> ScanResult:
         """Full scan: fit the model on these records and score every candidate pair."""
-        timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        f = build_features(rows, self.settings.country)
-        timings["normalise"] = time.perf_counter() - t0
+        return self._scan(build_features(rows, self.settings.country), t0)
+
+    def scan_columns(self, columns: dict[str, list]) -> ScanResult:
+        """:meth:`scan` on column lists of active records (the store's fast path)."""
+        t0 = time.perf_counter()
+        return self._scan(build_features_from_columns(columns, self.settings.country), t0)
+
+    def _scan(self, f: Features, t0: float) -> ScanResult:
+        timings: dict[str, float] = {"normalise": time.perf_counter() - t0}
         t = time.perf_counter()
         cands = candidate_pairs(f, self.settings.block_cap, self.settings.block_window)
         timings["block"] = time.perf_counter() - t
@@ -60,16 +75,53 @@ class MatchEngine:
         (all records, or the neighbours found through the saved blocking keys).
         """
         t0 = time.perf_counter()
+        return self._rescore(
+            build_features(rows_all, self.settings.country), changed_ids, model, t0
+        )
+
+    def rescore_columns(
+        self, columns: dict[str, list], changed_ids: Iterable[str], model: dict
+    ) -> ScanResult:
+        """:meth:`rescore` on column lists of active records."""
+        t0 = time.perf_counter()
+        f = build_features_from_columns(columns, self.settings.country)
+        return self._rescore(f, changed_ids, model, t0)
+
+    def _rescore(
+        self, f: Features, changed_ids: Iterable[str], model: dict, t0: float
+    ) -> ScanResult:
         params = ModelParams.from_dict(model)
-        f = build_features(rows_all, self.settings.country)
         changed = set(map(str, changed_ids))
         only = np.fromiter((i in changed for i in f.ids), dtype=bool, count=len(f))
-        cands = candidate_pairs(
-            f, self.settings.block_cap, self.settings.block_window, only=only
-        )
+        cands = candidate_pairs(f, self.settings.block_cap, self.settings.block_window, only=only)
         comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone)
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
+
+    def score_pair(self, row_a: dict, row_b: dict, model: dict | None = None) -> ScoredPair:
+        """Score and explain two records, whatever blocking would say (default model: priors).
+
+        Returns an "unlikely" pair too; raises ValueError when a record is archived or merged.
+        """
+        params = ModelParams.from_dict(model) if model else default_params()
+        f = build_features([row_a, row_b], self.settings.country)
+        if len(f) != 2:
+            raise ValueError("both records must be active (not archived or merged)")
+        shared = bool(
+            set(f.phone_code[f.phone_rec == 0].tolist())
+            & set(f.phone_code[f.phone_rec == 1].tolist())
+        )
+        cands = Candidates(
+            a=np.array([0]), b=np.array([1]), shared_phone=np.array([shared]), skipped=[]
+        )
+        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone)
+        settings = self.settings
+        try:
+            self.settings = replace(settings, include_unlikely=True, build_index=False)
+            result = self._finish(f, cands, comp, params, params.to_dict(), {}, time.perf_counter())
+        finally:
+            self.settings = settings
+        return result.pairs[0]
 
     # -- model ----------------------------------------------------------------------------
     def fit(self, f: Features, cands: Candidates, comp: Comparison) -> ModelParams:
@@ -113,12 +165,14 @@ class MatchEngine:
             expected = self._expected_namesakes(f, cands, counts_by_attr, n)
             non_card = ~f.medicare_is_card[cands.a] & ~f.medicare_is_card[cands.b]
             clean = lookalike_flags(comp, expected, non_card) == 0
-            m, prior, iters = run_em(comp.levels[clean], u, n, self.settings.em_iterations,
-                                     adjust[clean])
+            m, prior, iters = run_em(
+                comp.levels[clean], u, n, self.settings.em_iterations, adjust[clean]
+            )
         else:
             m, prior, iters = default_m(), 1.0 / max(n, 2) ** 2, 0
-        return ModelParams(m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total,
-                           em_iterations=iters)
+        return ModelParams(
+            m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total, em_iterations=iters
+        )
 
     @staticmethod
     def _expected_namesakes(
@@ -137,7 +191,11 @@ class MatchEngine:
 
     # -- scoring --------------------------------------------------------------------------
     def _weights(
-        self, f: Features, cands: Candidates, comp: Comparison, params: ModelParams,
+        self,
+        f: Features,
+        cands: Candidates,
+        comp: Comparison,
+        params: ModelParams,
         saved: bool,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-pair field weights (n x fields), total weight, and expected name sharers."""
@@ -151,6 +209,9 @@ class MatchEngine:
             k = FIELD_NAMES.index(field)
             codes = getattr(f, attr)
             values = self._vocab_for(f, attr).values
+            if saved and field not in params.tf:
+                counts_by_attr[attr] = np.ones(len(values))
+                continue  # no frequencies known: the plain exact-level weight stands
             if saved:
                 saved_tf = params.tf.get(field, {})
                 counts = np.array([saved_tf.get(v, 1) for v in values], dtype=np.float64)
@@ -170,8 +231,14 @@ class MatchEngine:
         return fw, total, expected
 
     def _finish(
-        self, f: Features, cands: Candidates, comp: Comparison, params: ModelParams,
-        saved_model: dict | None, timings: dict[str, float], t0: float,
+        self,
+        f: Features,
+        cands: Candidates,
+        comp: Comparison,
+        params: ModelParams,
+        saved_model: dict | None,
+        timings: dict[str, float],
+        t0: float,
     ) -> ScanResult:
         t = time.perf_counter()
         fw, total, expected = self._weights(f, cands, comp, params, saved_model is not None)
@@ -186,24 +253,40 @@ class MatchEngine:
         timings["score"] = time.perf_counter() - t
         t = time.perf_counter()
         base = params.level_weights()
-        pairs = [self._pair(f, cands, comp, fw, total, prob, flags, band, int(i), params, base)
-                 for i in keep]
+        pairs = [
+            self._pair(f, cands, comp, fw, total, prob, flags, band, int(i), params, base)
+            for i in keep
+        ]
         pairs.sort(key=lambda p: (-p.probability, p.id_a, p.id_b))
         clusters = build_clusters(
-            (p.id_a, p.id_b, p.probability) for p in pairs
-            if p.band != "unlikely" and not p.flags
+            (p.id_a, p.id_b, p.probability) for p in pairs if p.band != "unlikely" and not p.flags
         )
         timings["explain"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         stats = {
-            "records": len(f), "candidates": int(cands.a.size),
-            "likely": int((band == 2).sum()), "possible": int((band == 1).sum()),
-            "flagged": int((flags > 0).sum()), "timings": timings,
+            "records": len(f),
+            "candidates": int(cands.a.size),
+            "likely": int((band == 2).sum()),
+            "possible": int((band == 1).sum()),
+            "flagged": int((flags > 0).sum()),
+            "timings": timings,
         }
-        log.info("scan: %d records, %d candidates, %d likely, %d possible", len(f),
-                 cands.a.size, stats["likely"], stats["possible"])
-        return ScanResult(pairs=pairs, clusters=clusters, skipped_blocks=cands.skipped,
-                          model=saved_model or params.to_dict(), stats=stats)
+        log.info(
+            "scan: %d records, %d candidates, %d likely, %d possible",
+            len(f),
+            cands.a.size,
+            stats["likely"],
+            stats["possible"],
+        )
+        index = KeyIndex.build(f) if self.settings.build_index else None
+        return ScanResult(
+            pairs=pairs,
+            clusters=clusters,
+            skipped_blocks=cands.skipped,
+            model=saved_model or params.to_dict(),
+            stats=stats,
+            key_index=index,
+        )
 
     @staticmethod
     def _demote_ambiguous(cands: Candidates, flags: np.ndarray, band: np.ndarray) -> None:
@@ -222,9 +305,18 @@ class MatchEngine:
             flags[likely[i]] |= 1 << LOOKALIKE_FLAGS.index("ambiguous")
 
     def _pair(
-        self, f: Features, cands: Candidates, comp: Comparison, fw: np.ndarray,
-        total: np.ndarray, prob: np.ndarray, flags: np.ndarray, band: np.ndarray, i: int,
-        params: ModelParams, base: np.ndarray,
+        self,
+        f: Features,
+        cands: Candidates,
+        comp: Comparison,
+        fw: np.ndarray,
+        total: np.ndarray,
+        prob: np.ndarray,
+        flags: np.ndarray,
+        band: np.ndarray,
+        i: int,
+        params: ModelParams,
+        base: np.ndarray,
     ) -> ScoredPair:
         a, b = int(cands.a[i]), int(cands.b[i])
         if f.ids[a] > f.ids[b]:
@@ -241,12 +333,24 @@ class MatchEngine:
                 elif fw[i, k] > base[k, lv] + 1.0:
                     rarity[field] = " (a rare name: counts for more)"
         evidence = explain_pair(
-            f, a, b, comp.levels[i].tolist(), fw[i].tolist(), params.prior_weight,
-            bool(comp.swapped[i]), rarity,
+            f,
+            a,
+            b,
+            comp.levels[i].tolist(),
+            fw[i].tolist(),
+            params.prior_weight,
+            bool(comp.swapped[i]),
+            rarity,
         )
         return ScoredPair(
-            id_a=f.ids[a], id_b=f.ids[b], probability=float(prob[i]), weight=float(total[i]),
-            band=_BANDS[int(band[i])], flags=names, evidence=evidence,
-            warnings=warning_texts(names, years), updated_a=f.updated_at[a],
+            id_a=f.ids[a],
+            id_b=f.ids[b],
+            probability=float(prob[i]),
+            weight=float(total[i]),
+            band=_BANDS[int(band[i])],
+            flags=names,
+            evidence=evidence,
+            warnings=warning_texts(names, years),
+            updated_a=f.updated_at[a],
             updated_b=f.updated_at[b],
         )

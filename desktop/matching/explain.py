@@ -13,8 +13,13 @@ from desktop.matching.nicknames_table import is_nickname_pair
 from desktop.matching.types import Evidence
 
 _FIELD_LABEL = {
-    "first_name": "First name", "last_name": "Surname", "date_of_birth": "Birth date",
-    "sex": "Sex", "phone": "Phone", "email": "Email", "medicare": "Medicare",
+    "first_name": "First name",
+    "last_name": "Surname",
+    "date_of_birth": "Birth date",
+    "sex": "Sex",
+    "phone": "Phone",
+    "email": "Email",
+    "medicare": "Medicare",
     "address": "Address",
 }
 
@@ -50,8 +55,10 @@ def _values(f: Features, i: int, field: str) -> str:
 
 def _first_text(f: Features, a: int, b: int, lv: str, swapped: bool) -> str:
     names = f.names.values
-    fa, fb = names[f.first[a]] if f.first[a] >= 0 else "", names[f.first[b]] if f.first[
-        b] >= 0 else ""
+    fa, fb = (
+        names[f.first[a]] if f.first[a] >= 0 else "",
+        names[f.first[b]] if f.first[b] >= 0 else "",
+    )
     if swapped:
         return "first and last names swapped between the records"
     if lv == "alias":
@@ -61,8 +68,10 @@ def _first_text(f: Features, a: int, b: int, lv: str, swapped: bool) -> str:
             return f"{da} / {db}: a known nickname"
         return f"{da} / {db}: a preferred or middle name of the other record"
     return {
-        "exact": "same first name", "close": "first names nearly the same (a typing slip?)",
-        "similar": "first names alike", "initial": "an initial that fits the first name",
+        "exact": "same first name",
+        "close": "first names nearly the same (a typing slip?)",
+        "similar": "first names alike",
+        "initial": "an initial that fits the first name",
         "different": "different first names",
     }[lv]
 
@@ -73,8 +82,11 @@ def _dob_text(f: Features, a: int, b: int, lv: str) -> str:
         return "same birth date"
     relation = nz.date_relation(da, db)
     if lv == "near":
-        return ("day and month swapped" if relation == "swapped"
-                else "birth dates differ by one digit (a typing slip?)")
+        return (
+            "day and month swapped"
+            if relation == "swapped"
+            else "birth dates differ by one digit (a typing slip?)"
+        )
     years = nz.years_apart(da, db)
     if years == 0:
         return "different birth dates in the same year"
@@ -83,25 +95,31 @@ def _dob_text(f: Features, a: int, b: int, lv: str) -> str:
 
 _TEXTS = {
     "last_name": {
-        "exact": "same surname", "part": "one surname is part of the other (double-barrelled?)",
-        "close": "surnames nearly the same (a typing slip?)", "similar": "surnames alike",
+        "exact": "same surname",
+        "part": "one surname is part of the other (double-barrelled?)",
+        "close": "surnames nearly the same (a typing slip?)",
+        "similar": "surnames alike",
         "different": "different surnames",
     },
     "sex": {"same": "same sex", "different": "different sex"},
     "phone": {"same": "same phone number", "different": "no phone number in common"},
     "email": {
-        "exact": "same email address", "similar": "email addresses nearly the same",
+        "exact": "same email address",
+        "similar": "email addresses nearly the same",
         "different": "different email addresses",
     },
     "medicare": {
         "exact": "same Medicare number and individual reference number",
         "card": "same Medicare card number",
         "family": "same Medicare card, different individual number (usually family members)",
-        "near": "Medicare numbers one digit apart", "different": "different Medicare numbers",
+        "near": "Medicare numbers one digit apart",
+        "different": "different Medicare numbers",
     },
     "address": {
-        "same": "same address", "similar": "addresses nearly the same",
-        "post_code": "same postcode, different street", "city": "same suburb, different street",
+        "same": "same address",
+        "similar": "addresses nearly the same",
+        "post_code": "same postcode, different street",
+        "city": "same suburb, different street",
         "different": "different addresses",
     },
 }
@@ -120,12 +138,26 @@ def _phone_text(f: Features, a: int, b: int) -> str:
 
 
 def explain_pair(
-    f: Features, a: int, b: int, levels: list[int], weights: list[float],
-    prior_weight: float, swapped: bool, rarity: dict[str, str],
+    f: Features,
+    a: int,
+    b: int,
+    levels: list[int],
+    weights: list[float],
+    prior_weight: float,
+    swapped: bool,
+    rarity: dict[str, str],
 ) -> list[Evidence]:
     """Evidence list for records ``a`` and ``b``; weights (with the prior) add up to the score."""
-    out = [Evidence("prior", "", "", "prior", round(prior_weight, 3),
-                    "how rare duplicates are in this clinic (starting point)")]
+    out = [
+        Evidence(
+            "prior",
+            "",
+            "",
+            "prior",
+            round(prior_weight, 3),
+            "how rare duplicates are in this clinic (starting point)",
+        )
+    ]
     for k, field in enumerate(FIELD_NAMES):
         lv = FIELDS[field][levels[k]]
         if lv == "missing":
@@ -140,6 +172,14 @@ def explain_pair(
             text = _TEXTS[field][lv]
         if field in rarity:
             text += rarity[field]
-        out.append(Evidence(_FIELD_LABEL[field], _values(f, a, field), _values(f, b, field), lv,
-                            round(weights[k], 3), text))
+        out.append(
+            Evidence(
+                _FIELD_LABEL[field],
+                _values(f, a, field),
+                _values(f, b, field),
+                lv,
+                round(weights[k], 3),
+                text,
+            )
+        )
     return out

@@ -16,9 +16,24 @@ from desktop.matching import text
 from desktop.matching.nicknames_table import canonical_forms
 
 ROW_COLUMNS = (
-    "id", "first_name", "last_name", "preferred_first_name", "date_of_birth", "email", "phones",
-    "medicare", "medicare_reference_number", "address_1", "address_2", "city", "state",
-    "post_code", "sex", "updated_at", "archived_at", "merged_at",
+    "id",
+    "first_name",
+    "last_name",
+    "preferred_first_name",
+    "date_of_birth",
+    "email",
+    "phones",
+    "medicare",
+    "medicare_reference_number",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "post_code",
+    "sex",
+    "updated_at",
+    "archived_at",
+    "merged_at",
 )
 
 
@@ -103,7 +118,7 @@ def _apply(
             out.append(vocab.code(fn(value)))
         except Exception:  # a normaliser must never stop a scan; treat as missing
             out.append(-1)
-    table = np.asarray(out + [-1], dtype=np.int32)
+    table = np.asarray([*out, -1], dtype=np.int32)
     return table[positions] if positions.size else np.empty(0, dtype=np.int32)
 
 
@@ -154,28 +169,21 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
     first_u, first_pos = _factorise(col["first_name"])
     first = _apply(first_u, first_pos, lambda v: text.given_name(_str(v)), names)
-    first_full = _apply(
-        first_u, first_pos, lambda v: " ".join(text.name_tokens(_str(v))), names
-    )
-    preferred = _map_column(
-        col["preferred_first_name"], lambda v: text.given_name(_str(v)), names
-    )
+    first_full = _apply(first_u, first_pos, lambda v: " ".join(text.name_tokens(_str(v))), names)
+    preferred = _map_column(col["preferred_first_name"], lambda v: text.given_name(_str(v)), names)
     last_u, last_pos = _factorise(col["last_name"])
     last = _apply(last_u, last_pos, lambda v: text.surname_key(_str(v)), names)
     last_words = _apply(last_u, last_pos, lambda v: " ".join(text.name_tokens(_str(v))), names)
     nvals = names.values
     last_phon = np.array(
-        [codes.code(text.phonetic(nvals[c])) if c >= 0 else -1 for c in range(len(nvals))]
-        + [-1],
+        [codes.code(text.phonetic(nvals[c])) if c >= 0 else -1 for c in range(len(nvals))] + [-1],
         dtype=np.int32,
     )[last]
     canon_of = [names.code(_canonical(v)) for v in list(nvals)] + [-1]
     canon_arr = np.array(canon_of, dtype=np.int32)
     first_canon = canon_arr[first]
     nvals = names.values
-    phon_of = np.array(
-        [codes.code(text.phonetic(v)) for v in nvals] + [-1], dtype=np.int32
-    )
+    phon_of = np.array([codes.code(text.phonetic(v)) for v in nvals] + [-1], dtype=np.int32)
     first_phon = phon_of[first_canon]
     initial_of = np.array([codes.code("^" + v[:1]) for v in nvals] + [-1], dtype=np.int32)
     dob_vocab = Vocab()
@@ -186,8 +194,9 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     med_u, med_pos = _factorise(
         list(zip(col["medicare"], col["medicare_reference_number"], strict=True))
     )
-    med_parts = [nz.medicare_parts(_str(m), _str(r)) if isinstance(m, str) else ("", "")
-                 for m, r in med_u]
+    med_parts = [
+        nz.medicare_parts(_str(m), _str(r)) if isinstance(m, str) else ("", "") for m, r in med_u
+    ]
     medicare = _apply(med_parts, med_pos, lambda p: p[0], vocabs["medicare"])
     irn_table = np.array([int(p[1]) if p[1] else -1 for p in med_parts] + [-1], dtype=np.int8)
     irn = irn_table[med_pos] if med_pos.size else np.empty(0, dtype=np.int8)

@@ -12,8 +12,15 @@ import numpy as np
 from desktop.matching.compare import FIELD_NAMES, Comparison, level
 
 LOOKALIKE_FLAGS = (
-    "twins", "parent_child", "siblings", "household", "family_card", "common_name",
-    "other_birth_date", "other_first_name", "ambiguous",
+    "twins",
+    "parent_child",
+    "siblings",
+    "household",
+    "family_card",
+    "common_name",
+    "other_birth_date",
+    "other_first_name",
+    "ambiguous",
 )
 
 WARNINGS = {
@@ -85,8 +92,11 @@ def lookalike_flags(
     )
     family = medicare == level("medicare", "family")
     common = (
-        (fn == level("first_name", "exact")) & (ln == level("last_name", "exact"))
-        & ~dob_exact & ~strong_id & (name_expected >= COMMON_NAME_EXPECTED)
+        (fn == level("first_name", "exact"))
+        & (ln == level("last_name", "exact"))
+        & ~dob_exact
+        & ~strong_id
+        & (name_expected >= COMMON_NAME_EXPECTED)
     )
     mask = np.zeros(comp.levels.shape[0], dtype=np.uint16)
     rules = (twins, parent, siblings, household, family, common, other_dob, other_first)

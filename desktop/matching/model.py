@@ -47,8 +47,13 @@ class ModelParams:
     def to_dict(self) -> dict:
         """A JSON-serialisable copy."""
         return {
-            "m": self.m, "u": self.u, "prior": self.prior, "n_records": self.n_records,
-            "tf": self.tf, "tf_total": self.tf_total, "em_iterations": self.em_iterations,
+            "m": self.m,
+            "u": self.u,
+            "prior": self.prior,
+            "n_records": self.n_records,
+            "tf": self.tf,
+            "tf_total": self.tf_total,
+            "em_iterations": self.em_iterations,
         }
 
     @classmethod
@@ -72,6 +77,11 @@ class ModelParams:
             m, u = self.m[name], self.u[name]
             for lv in range(1, len(FIELDS[name])):
                 table[i, lv] = math.log2(max(m[lv], 1e-9) / max(u[lv], U_FLOOR))
+        # One Medicare card, two individual reference numbers: the card says "one family",
+        # the IRNs say "two people". That is never evidence for a duplicate.
+        fam = FIELDS["medicare"].index("family")
+        k = FIELD_NAMES.index("medicare")
+        table[k, fam] = min(table[k, fam], -1.0)
         return table
 
     @property
@@ -119,8 +129,11 @@ def estimate_u(levels: np.ndarray) -> dict[str, list[float]]:
 
 
 def run_em(
-    levels: np.ndarray, u_random: dict[str, list[float]], n_records: int,
-    iterations: int = 25, tf_adjust: np.ndarray | None = None,
+    levels: np.ndarray,
+    u_random: dict[str, list[float]],
+    n_records: int,
+    iterations: int = 25,
+    tf_adjust: np.ndarray | None = None,
 ) -> tuple[dict[str, list[float]], float, int]:
     """EM over distinct comparison patterns: returns (m, prior over all pairs, iterations).
 
@@ -146,7 +159,7 @@ def run_em(
     log_u += uniq[:, -1] / 2.0
     lam = 0.3
     done = 0
-    for done in range(1, iterations + 1):  # noqa: B007 - the count is reported
+    for done in range(1, iterations + 1):
         log_m = np.zeros(len(patterns))
         for i, name in enumerate(FIELD_NAMES):
             col = patterns[:, i]
@@ -169,6 +182,30 @@ def run_em(
     all_pairs = max(n_records * (n_records - 1) / 2, 1.0)
     prior = min(max(n_matches / all_pairs, 1.0 / all_pairs), 0.5)
     return {k: v.tolist() for k, v in m.items()}, prior, done
+
+
+# Typical u for an Australian clinic of some thousands, used before any data is seen.
+U_DEFAULTS: dict[str, tuple[float, ...]] = {
+    "first_name": (0, 0.96, 0.002, 0.02, 0.005, 0.003, 0.01),
+    "last_name": (0, 0.97, 0.02, 0.003, 0.001, 0.006),
+    "date_of_birth": (0, 0.9996, 0.0003, 0.0001),
+    "sex": (0, 0.5, 0.5),
+    "phone": (0, 0.99999, 1e-5),
+    "email": (0, 0.99999, 1e-6, 1e-5),
+    "medicare": (0, 0.99998, 1e-6, 1e-5, 1e-6, 1e-6),
+    "address": (0, 0.97, 0.02, 0.008, 1e-4, 1e-4),
+}
+
+
+def default_params(n_records: int = 5000) -> ModelParams:
+    """Parameters from the priors alone (for scoring one pair, or a clinic too small to fit)."""
+    pairs = max(n_records * (n_records - 1) / 2, 1.0)
+    return ModelParams(
+        m=default_m(),
+        u={k: _normalised(np.array(v)).tolist() for k, v in U_DEFAULTS.items()},
+        prior=min(0.05 * n_records / pairs, 0.5),
+        n_records=n_records,
+    )
 
 
 def default_m() -> dict[str, list[float]]:

@@ -51,10 +51,21 @@ def phone_e164(raw: str | None, country: str = "AU") -> str:
     return ("+" if plus else "") + digits
 
 
+_NUMBER_FIELD = re.compile(r'"number"\s*:\s*"([^"\\]*)"')
+
+
 def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
     """Distinct E.164 numbers from the cache's ``phones`` JSON list (bad JSON gives none)."""
     if not text:
         return ()
+    if isinstance(text, str) and text.startswith("[") and "\\" not in text:
+        # Fast path for the cache's own JSON: pick the numbers out without a full parse.
+        out: list[str] = []
+        for number in _NUMBER_FIELD.findall(text):
+            e164 = phone_e164(number, country)
+            if e164 and e164 not in out:
+                out.append(e164)
+        return tuple(out)
     if isinstance(text, list):
         items = text
     else:
@@ -62,7 +73,7 @@ def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
             items = json.loads(text)
         except (ValueError, TypeError):
             return ()
-    out: list[str] = []
+    out = []
     if not isinstance(items, list):
         return ()
     for item in items:
@@ -76,8 +87,20 @@ def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
 
 _DOT_BLIND = frozenset(("gmail.com", "googlemail.com"))
 _PLUS_TAGS = frozenset(
-    "gmail.com googlemail.com outlook.com hotmail.com live.com icloud.com me.com "
-    "fastmail.com fastmail.fm protonmail.com proton.me bigpond.com".split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "fastmail.com",
+        "fastmail.fm",
+        "protonmail.com",
+        "proton.me",
+        "bigpond.com",
+    ]
 )
 
 
@@ -184,12 +207,38 @@ def postcode_key(raw: str | None) -> str:
 
 
 _ADDRESS_WORDS = {
-    "street": "st", "str": "st", "road": "rd", "avenue": "ave", "av": "ave", "drive": "dr",
-    "court": "ct", "place": "pl", "crescent": "cres", "cr": "cres", "parade": "pde",
-    "highway": "hwy", "terrace": "tce", "lane": "ln", "boulevard": "blvd", "close": "cl",
-    "circuit": "cct", "square": "sq", "grove": "gr", "way": "wy", "esplanade": "esp",
-    "unit": "u", "apartment": "u", "apt": "u", "flat": "u", "level": "lvl", "north": "n",
-    "south": "s", "east": "e", "west": "w", "mount": "mt", "saint": "st",
+    "street": "st",
+    "str": "st",
+    "road": "rd",
+    "avenue": "ave",
+    "av": "ave",
+    "drive": "dr",
+    "court": "ct",
+    "place": "pl",
+    "crescent": "cres",
+    "cr": "cres",
+    "parade": "pde",
+    "highway": "hwy",
+    "terrace": "tce",
+    "lane": "ln",
+    "boulevard": "blvd",
+    "close": "cl",
+    "circuit": "cct",
+    "square": "sq",
+    "grove": "gr",
+    "way": "wy",
+    "esplanade": "esp",
+    "unit": "u",
+    "apartment": "u",
+    "apt": "u",
+    "flat": "u",
+    "level": "lvl",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "mount": "mt",
+    "saint": "st",
 }
 
 

@@ -28,7 +28,23 @@ _SPECIAL = str.maketrans(
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
 _NON_WORD = re.compile(r"[^\w]+|_")
 _TITLES = frozenset(
-    "mr mrs ms miss mx dr prof sir dame rev master mstr fr sr jr".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "rev",
+        "master",
+        "mstr",
+        "fr",
+        "sr",
+        "jr",
+    ]
 )
 
 

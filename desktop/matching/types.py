@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Band = Literal["likely", "possible", "unlikely"]
 
@@ -20,6 +20,7 @@ class MatchSettings:
     random_pairs: int = 60_000  # random record pairs used to estimate u
     em_iterations: int = 25
     include_unlikely: bool = False
+    build_index: bool = False  # also return a stable blocking-key index (for incremental use)
     seed: int = 20240601
 
 
@@ -68,3 +69,4 @@ class ScanResult:
     skipped_blocks: list[tuple[str, int, str]]
     model: dict
     stats: dict = field(default_factory=dict)
+    key_index: Any = None  # a matching.keyindex.KeyIndex when settings.build_index

@@ -29,6 +29,7 @@ from desktop.simulator.sample_variants import (
     LOOKALIKE_KINDS,
     PICK_DUPLICATE_KIND,
     PICK_LOOKALIKE_KIND,
+    can_duplicate,
     make_duplicate,
     make_lookalike,
 )
@@ -364,6 +365,12 @@ def _duplicate_of(w: World, original: _Record, kind: str) -> _Record | None:
     if dup is None:
         return None
     rec = _Record(dup, original.person, _dup_created(w, original.created), "duplicate")
+    if dup.dob is not None:  # a mistyped birth date can't be after the record was made
+        born = (dup.dob - _EPOCH_ORDINAL) * DAY
+        if rec.created < born + 14 * DAY:
+            rec.created = born + 14 * DAY + int(w.rng.random() * 30 * DAY)
+            if rec.created >= w.now - 60:
+                return None
     rec.kind, rec.origin = kind, original
     return rec
 
@@ -383,9 +390,9 @@ def _plant_duplicates(w: World, records: list[_Record], n_anchors: int,
         rec = None
         for attempt in range(len(DUPLICATE_KINDS) + 1):
             kind = _pick_kind(w, PICK_DUPLICATE_KIND, attempt, DUPLICATE_KINDS)
-            for _ in range(40):
+            for _ in range(400):
                 idx = rng.randrange(people)
-                if not used[idx]:
+                if not used[idx] and can_duplicate(w, records[idx].person, kind):
                     rec = _duplicate_of(w, records[idx], kind)
                     if rec is not None:
                         break
@@ -476,6 +483,9 @@ def _generate(size: int, seed: int, now: datetime, duplicate_rate: float,
         if partner is None:  # the anchor had no usable details: an unrelated namesake
             partner, kind = w.new_person(), "common_name"
             partner.first, partner.last = anchor.person.first, anchor.person.last
+            partner.group, partner.sex, partner.script = (
+                anchor.person.group, anchor.person.sex, anchor.person.script)
+            partner.pref = partner.email = None
         rec = _Record(partner, partner, 0, "lookalike")
         rec.kind = kind
         together = min(w.now - 2 * DAY, anchor.created + 60 + int(rng.random() * 900))

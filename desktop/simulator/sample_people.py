@@ -223,7 +223,7 @@ def birth_ordinal(rng: random.Random, today: int) -> int:
     """Return a date-of-birth ordinal for a clinic patient aged 0 to 95 at ``today``."""
     r = rng.random()
     if r < 0.15:
-        age = rng.uniform(0, 18)
+        age = rng.uniform(0.1, 18)
     elif r < 0.40:
         age = rng.uniform(18, 35)
     elif r < 0.70:
@@ -300,6 +300,8 @@ class World:
             p.pref = nick[0] if rng.random() < 0.6 else rng.choice(nick)
         elif p.group in ("chinese", "korean", "vietnamese") and rng.random() < 0.25:
             p.pref = _ANGLO[p.sex][2 if year >= 1985 else 1](rng)
+            if p.pref == p.first:
+                p.pref = None
         if p.group == "chinese" and rng.random() < 0.06:
             p.script = "zh"
         elif p.group == "greek" and rng.random() < 0.08:

@@ -41,8 +41,8 @@ DUPLICATE_KINDS: tuple[tuple[str, float], ...] = (
     ("email_variant", 0.08),
     ("middle_name_in_first", 0.05),
     ("preferred_name_as_first", 0.05),
-    ("accent_dropped", 0.02),
-    ("exact", 0.12),
+    ("accent_dropped", 0.03),
+    ("exact", 0.11),
 )
 LOOKALIKE_KINDS: tuple[tuple[str, float], ...] = (
     ("twins", 0.18),
@@ -73,9 +73,8 @@ def _shared(d: Person, o: Person) -> int:
     n = 0
     if d.dob is not None and d.dob == o.dob:
         n += 1
-    if d.mobile is not None and d.mobile in (o.mobile, o.home):
-        n += 1
-    elif d.home is not None and d.home in (o.home, o.mobile):
+    theirs = (o.mobile, o.home)
+    if (d.mobile is not None and d.mobile in theirs) or (d.home is not None and d.home in theirs):
         n += 1
     if d.email is not None and normalized_email(d.email) == normalized_email(o.email):
         n += 1
@@ -161,14 +160,44 @@ def _dob_typo(w: World, dob: int) -> int | None:
             changed = date.fromisoformat(candidate).toordinal()
         except ValueError:
             continue
-        if changed != dob and changed <= w.today:
+        if changed != dob and w.today - 96 * YEAR < changed <= w.today:
             return changed
     return None
+
+
+def can_duplicate(w: World, o: Person, kind: str) -> bool:
+    """Cheap test whether ``o`` has what a duplicate of ``kind`` needs (no random draws)."""
+    if kind == "sparse_phone_assistant":
+        return (o.mobile or o.home) is not None and o.script is None
+    if kind in ("new_phone", "dob_day_month_swap", "dob_typo") and o.dob is None:
+        return False
+    if kind == "dob_day_month_swap":
+        born = date.fromordinal(o.dob)
+        return born.day <= 12 and born.day != born.month
+    if kind == "nickname":
+        return o.first in names.NICKNAMES
+    if kind in ("typo", "accent_dropped", "middle_name_in_first") and o.script is not None:
+        return False
+    if kind in ("hyphenated_surname", "changed_surname"):
+        return o.dob is not None and w.today - o.dob >= 20 * YEAR
+    if kind == "swapped_names":
+        return o.first != o.last
+    if kind == "email_variant":
+        return o.email is not None
+    if kind == "middle_name_in_first":
+        return " " not in o.first and (o.middle is not None or o.group == "anglo")
+    if kind == "preferred_name_as_first":
+        return o.pref is not None and o.pref != o.first
+    if kind == "accent_dropped":
+        return not (o.first.isascii() and o.last.isascii())
+    return True
 
 
 def make_duplicate(w: World, o: Person, kind: str) -> Person | None:
     """Return a damaged copy of ``o`` of the given kind, or None if the kind cannot apply."""
     rng = w.rng
+    if not can_duplicate(w, o, kind):
+        return None
     if kind == "sparse_phone_assistant":
         phone = o.mobile or o.home
         if phone is None or o.script is not None:
@@ -259,7 +288,7 @@ def make_duplicate(w: World, o: Person, kind: str) -> Person | None:
             o.middle = pick_middle(rng, o.sex)
         d.first = f"{o.first} {o.middle}" if rng.random() < 0.85 else f"{o.first}-{o.middle}"
     elif kind == "preferred_name_as_first":
-        if o.pref is None:
+        if o.pref is None or o.pref == o.first:
             return None
         d.first, d.pref = o.pref, None
     elif kind == "accent_dropped":
@@ -270,6 +299,8 @@ def make_duplicate(w: World, o: Person, kind: str) -> Person | None:
     else:
         raise ValueError(f"unknown duplicate kind {kind!r}")
     _ensure(d, o, need, order)
+    if _shared(d, o) < need:  # the original has too little to recognise it by
+        return None
     return d
 
 
@@ -418,6 +449,7 @@ def make_lookalike(w: World, a: Person, kind: str) -> Person | None:
             _share_card(w, p, a)
     else:
         raise ValueError(f"unknown look-alike kind {kind!r}")
+    p.dob = max(p.dob, w.today - int(95.5 * YEAR))
     p.title = _child_title(p, (w.today - p.dob) / YEAR)
     if p.email is not None and p.email != a.email:  # new_person made it for another name
         p.email = make_email(rng, p.first, p.last, date.fromordinal(p.dob).year, w.used_emails)

@@ -7,6 +7,7 @@ import binascii
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -230,6 +231,13 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client hangs up first (timeouts, cancels); log anything else."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return
+        log.warning("Simulator connection error: %s", type(error).__name__)
 
     def close_connections(self) -> None:
         """Shut every open connection (used on stop)."""

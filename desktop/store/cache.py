@@ -57,6 +57,11 @@ def _utc_stamp() -> str:
 class Cache:
     """An open cache. Use :meth:`open`; close it (or use ``with``) when done.
 
+    One writing ``Cache`` per data directory (the lock file enforces it, across processes and
+    within one). It may be shared between threads: write through
+    :func:`desktop.store.sync_state.transaction`, which serialises on :attr:`lock`. A worker
+    that only reads a lot (the matcher) can open its own ``readonly=True`` instance instead.
+
     Attributes:
         path: the database file.
         conn: the raw sqlcipher3 connection (autocommit mode).

@@ -147,7 +147,7 @@ class StatusWindow(QMainWindow):
         """Return True while a sync worker runs."""
         return self._thread is not None
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:
         """Stop a running sync cleanly before closing."""
         if self._job is not None:
             self._job.cancel_event.set()

@@ -1,64 +1,139 @@
-"""Background workers: plain-Python jobs run in a QThread, reporting through signals."""
+"""Background work: a plain-Python function run in a QThread, reporting through signals.
+
+A :class:`Job` wraps a function ``work(job) -> result``. The function may call
+``job.report(value)`` to send progress and should check ``job.cancel_event``. Signals are
+emitted from the worker thread and delivered (queued) to slots of GUI-thread objects; never
+connect them to bare lambdas. :class:`Workers` starts jobs and stops them all on close.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
-
-from desktop.session import Session
-from desktop.store.cache import Cache
-from desktop.sync import SyncProgress, SyncResult, run_sync
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
+GENERIC_FAILURE = "Something went wrong. Your work is saved. The details are in the log file."
 
-class SyncJob(QObject):
-    """Runs :func:`desktop.sync.run_sync` in its own thread, with its own cache connection."""
 
-    progressed = Signal(int, int, float)  # done, total, patients per second
-    finished = Signal(object)  # SyncResult
-    failed = Signal(str)  # plain-words message
+def plain_message(error: BaseException) -> str:
+    """Return the error's ``user_message`` or a generic sentence (never a traceback)."""
+    return getattr(error, "user_message", None) or GENERIC_FAILURE
 
-    def __init__(
-        self, cache_path: Path, cache_key: str, api_key: str, base_url: str | None
-    ) -> None:
+
+class Job(QObject):
+    """One piece of background work.
+
+    Signals:
+        progressed(object): whatever ``work`` passed to :meth:`report`.
+        succeeded(object): the return value of ``work``.
+        failed(str, object): a plain-words message and the exception.
+        done(): always emitted last, success or not.
+    """
+
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str, object)
+    done = Signal()
+
+    def __init__(self, name: str, work: Callable[[Job], Any]) -> None:
         super().__init__()
-        self._cache_path = cache_path
-        self._cache_key = cache_key
-        self._api_key = api_key
-        self._base_url = base_url
+        self.name = name
+        self._work = work
         self.cancel_event = threading.Event()
+
+    def report(self, value: object) -> None:
+        """Send progress to the GUI (call from ``work``)."""
+        self.progressed.emit(value)
+
+    def cancel(self) -> None:
+        """Ask ``work`` to stop at its next check."""
+        self.cancel_event.set()
 
     @Slot()
     def run(self) -> None:
-        """Open the cache in this thread, sync, and report."""
+        """Run ``work`` in the current (worker) thread."""
         try:
-            with Cache.open(self._cache_path, self._cache_key) as cache:
-                session = Session(
-                    cache, self._api_key, base_url=self._base_url, cancel=self.cancel_event
-                )
-                with session:
-                    session.identify_user()
-                    result: SyncResult = run_sync(session, progress=self._report)
-            self.finished.emit(result)
-        except Exception as error:  # shown to the user, logged in full
-            log.exception("Sync failed")
-            message = getattr(error, "user_message", None) or "The sync stopped unexpectedly."
-            self.failed.emit(message)
-
-    def _report(self, progress: SyncProgress) -> None:
-        self.progressed.emit(progress.done, progress.total, progress.rate)
+            result = self._work(self)
+        except Exception as error:  # reported to the GUI, logged in full
+            if getattr(error, "user_message", None) is None:
+                log.exception("Background job %s failed", self.name)
+            else:
+                log.info("Background job %s failed: %s", self.name, error)
+            self.failed.emit(plain_message(error), error)
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.done.emit()
 
 
-def start_in_thread(job: QObject, parent: QObject) -> QThread:
-    """Move ``job`` to a new thread, start its ``run`` there, and clean up when it ends."""
-    thread = QThread(parent)
-    job.moveToThread(thread)
-    thread.started.connect(job.run)  # type: ignore[attr-defined]
-    job.finished.connect(thread.quit)  # type: ignore[attr-defined]
-    job.failed.connect(thread.quit)  # type: ignore[attr-defined]
-    thread.start()
-    return thread
+class Workers(QObject):
+    """Starts jobs in their own threads and stops them cleanly.
+
+    Every running thread is also held in a process-wide registry until it has finished, so
+    a QThread is never destroyed while it runs, even if its owner goes away first.
+    """
+
+    _live: dict[QThread, Job] = {}  # noqa: RUF012 (deliberately shared)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._running: dict[QThread, Job] = {}
+
+    def start(self, job: Job) -> Job:
+        """Run ``job`` in a new thread; the thread and job are deleted when it ends."""
+        thread = QThread()
+        thread.setObjectName(f"job-{job.name}")
+        job.moveToThread(thread)
+        thread.started.connect(job.run)
+        # quit() is thread-safe; a direct connection works even while the GUI thread waits.
+        job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._reap)
+        self._running[thread] = job
+        Workers._live[thread] = job
+        thread.start()
+        return job
+
+    def running(self, name: str | None = None) -> list[Job]:
+        """The jobs still running (optionally only those called ``name``)."""
+        return [j for j in self._running.values() if name is None or j.name == name]
+
+    def is_running(self, name: str) -> bool:
+        """True while a job called ``name`` runs."""
+        return bool(self.running(name))
+
+    @Slot()
+    def _reap(self) -> None:
+        thread = self.sender()
+        if not isinstance(thread, QThread):
+            return
+        thread.wait()  # finished was emitted; this returns at once
+        self._running.pop(thread, None)  # Python owns both objects; dropping them frees them
+        Workers._live.pop(thread, None)
+
+    def stop_all(self, timeout_ms: int = 15_000) -> None:
+        """Cancel every job and wait for its thread to end."""
+        for job in list(self._running.values()):
+            job.cancel()
+        for thread in list(self._running):
+            thread.quit()
+            if not thread.wait(timeout_ms):
+                log.warning("Background job %s did not stop in time", thread.objectName())
+        for thread in list(self._running):
+            if thread.isFinished():
+                self._running.pop(thread, None)
+                Workers._live.pop(thread, None)
+
+
+def stop_every_job(timeout_ms: int = 15_000) -> None:
+    """Cancel and wait for every job of the process (for tests and application exit)."""
+    for job in list(Workers._live.values()):
+        job.cancel()
+    for thread in list(Workers._live):
+        thread.quit()
+        if thread.wait(timeout_ms):
+            Workers._live.pop(thread, None)

@@ -5,11 +5,11 @@ Run on demand (not part of pytest)::
     UV_SYSTEM_CERTS=1 UV_PYTHON_DOWNLOADS=never uv run --group bench \\
         python tests/benchmarks/match_bench.py --sizes 5000,100000,200000 --febrl
 
-Each method runs in its own subprocess, so the peak memory column is that child's
-peak resident set size (the whole process: interpreter, libraries, its input and the
-method; see ``_peak_mb``). Wall
-time covers the method only, not loading its input. Metrics are computed here, in the
-parent, on unordered id pairs.
+Each method runs in its own subprocess, so the peak memory column is that child's peak
+resident set size (the whole process: interpreter, libraries, its input and the method; see
+``metrics.peak_rss_mb``). Wall time covers the method only, not loading its input. Metrics
+are computed here, in the parent, on unordered id pairs. ``--skip-splink-above N`` leaves
+Splink out on larger sets; a method that fails or times out gets a FAILED row, not a crash.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import resource
 import subprocess
 import sys
 import tempfile
@@ -51,20 +50,8 @@ LABELS = {
 
 
 def _peak_mb() -> float:
-    """This process's peak resident set size in MB.
-
-    On Linux this is ``VmHWM`` from ``/proc/self/status``: ``ru_maxrss`` would do, except that
-    the kernel carries the parent's peak across fork+exec into the child's ``ru_maxrss``, so a
-    child of a parent that has loaded 200k patients would report the parent's size. Elsewhere
-    it falls back to ``ru_maxrss``.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if sys.platform != "darwin" else peak / (1024 * 1024)
+    """This process's peak RSS in MB (see :func:`metrics.peak_rss_mb`)."""
+    return metrics.peak_rss_mb()
 
 
 # --------------------------------------------------------------------------- child side
@@ -85,7 +72,6 @@ def worker(method: str, workdir: Path, out: Path, splink_memory: str | None) -> 
         else:
             with (workdir / "rows.pkl").open("rb") as fh:
                 rows = pickle.load(fh)
-            result["input_mb"] = _peak_mb()
             start = time.perf_counter()
             if method == OURS_ENGINE:
                 from tests.benchmarks import ours_runner
@@ -104,7 +90,7 @@ def worker(method: str, workdir: Path, out: Path, splink_memory: str | None) -> 
             seconds = time.perf_counter() - start
         result.update(
             seconds=seconds,
-            peak_mb=_peak_mb(),
+            peak_mb=info.pop("peak_mb", None) or _peak_mb(),
             info=info,
             pairs=[(s.id_a, s.id_b, s.band, s.score) for s in scored],
         )
@@ -387,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 outcomes[method] = outcome
                 _log(
                     f"[{name}] {method}: {outcome.error or f'{outcome.seconds:.2f} s'}, "
-                    f"{_fmt_mb(outcome.peak_mb)} MB, {len(outcome.pairs)} pairs"
+                    f"{_fmt_mb(outcome.peak_mb)} MB, {len(outcome.pairs)} pairs, {outcome.info}"
                 )
                 rows_out.append(table_row(dataset, LABELS[method], outcome))
             splink = outcomes.get(SPLINK)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import resource
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.benchmarks.datasets import Dataset, Pair, pair
 
@@ -129,3 +132,20 @@ def threshold_for_recall(scored: Iterable[Scored], truth: set[Pair], target: flo
 def at_threshold(scored: Iterable[Scored], threshold: float) -> list[Scored]:
     """Re-band scored pairs: score >= threshold is "likely", everything else is dropped."""
     return [Scored(s.id_a, s.id_b, LIKELY, s.score) for s in scored if s.score >= threshold]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB.
+
+    On Linux this is ``VmHWM`` from ``/proc/self/status``. ``ru_maxrss`` would do, except that
+    the kernel carries the parent's peak across fork+exec into the child's ``ru_maxrss``, so
+    the child of a parent holding 200k patients would report the parent's size. Elsewhere it
+    falls back to ``ru_maxrss``.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / (1024 * 1024)

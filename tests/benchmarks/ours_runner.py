@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks.metrics import Scored
+from tests.benchmarks.metrics import Scored, peak_rss_mb
 
 CACHE_KEY_HEX = "5" * 64  # a throwaway key for the benchmark's own cache file
 
@@ -57,32 +56,25 @@ def build_cache(path: Path, patients: list[dict[str, Any]]) -> None:
 
 
 def read_queue(cache: Any) -> list[Scored]:
-    """Every pair the scan stored in the cache's queue, as scored pairs."""
-    from desktop import scan as scan_module
+    """Every likely or possible pair the scan stored in the cache's queue (``match_pairs``)."""
+    cursor = cache.conn.execute(
+        "SELECT id_a, id_b, band, probability FROM match_pairs WHERE band IN ('likely', 'possible')"
+    )
+    return [Scored(str(a), str(b), str(band), float(p)) for a, b, band, p in cursor.fetchall()]
 
-    reader: Callable[..., Any] | None = getattr(scan_module, "load_queue", None)
-    if reader is not None:
-        items = reader(cache)
-    else:
-        items = [
-            dict(zip([c[0] for c in cur.description], values, strict=True))
-            for cur in [cache.conn.execute("SELECT * FROM match_queue")]
-            for values in cur.fetchall()
-        ]
-    out: list[Scored] = []
-    for item in items:
-        get = item.get if isinstance(item, dict) else (lambda k, _i=item: getattr(_i, k, None))
-        score = get("probability")
-        if score is None:
-            score = get("score")
-        out.append(Scored(str(get("id_a")), str(get("id_b")), str(get("band")), float(score or 0)))
+
+def _summary(summary: Any) -> dict[str, Any]:
+    """The scan summary's small fields (kind, counts, timings) as a dict."""
+    fields = ("kind", "records", "changed", "candidates", "likely", "possible", "seconds")
+    out = {f: getattr(summary, f, None) for f in fields}
+    out["timings"] = dict(getattr(summary, "timings", {}) or {})
+    out["skipped"] = len(getattr(summary, "skipped", []) or [])
     return out
 
 
 def run_cache_scan(path: Path) -> tuple[list[Scored], dict[str, Any], float]:
     """Full scan from the cache to the stored queue; returns pairs, info and timed seconds."""
     from desktop.scan import run_scan
-
     from desktop.store import Cache
 
     start = time.perf_counter()
@@ -90,10 +82,11 @@ def run_cache_scan(path: Path) -> tuple[list[Scored], dict[str, Any], float]:
     try:
         summary = run_scan(cache, full=True)
         seconds = time.perf_counter() - start
+        peak = peak_rss_mb()
         scored = read_queue(cache)
     finally:
         cache.close()
-    return scored, {"summary": repr(summary)[:300]}, seconds
+    return scored, {"summary": _summary(summary), "peak_mb": peak}, seconds
 
 
 def _changed(patient: dict[str, Any], stamp: str, n: int) -> dict[str, Any]:
@@ -109,7 +102,6 @@ def _changed(patient: dict[str, Any], stamp: str, n: int) -> dict[str, Any]:
 def run_rescore(path: Path, how_many: int = 100) -> tuple[list[Scored], dict[str, Any], float]:
     """Change ``how_many`` active patients in a scanned cache and time the incremental scan."""
     from desktop.scan import run_scan
-
     from desktop.store import Cache, get_patient, transaction, upsert_patients
 
     cache = Cache.open(path, CACHE_KEY_HEX)
@@ -132,7 +124,9 @@ def run_rescore(path: Path, how_many: int = 100) -> tuple[list[Scored], dict[str
         start = time.perf_counter()
         summary = run_scan(cache, full=False)
         seconds = time.perf_counter() - start
+        peak = peak_rss_mb()
         scored = read_queue(cache)
     finally:
         cache.close()
-    return scored, {"changed": len(chosen), "summary": repr(summary)[:300]}, seconds
+    info = {"changed": len(chosen), "summary": _summary(summary), "peak_mb": peak}
+    return scored, info, seconds

@@ -14,7 +14,8 @@ Model:
   but also adds little after "date of birth"), first name + postcode.
 * Comparisons: NameComparison on first name and surname (exact level term-frequency
   adjusted, Jaro-Winkler 0.92/0.88/0.70), DateOfBirthComparison (exact, one edit, within
-  a month/year/10 years), EmailComparison, phone array intersection, Medicare exact,
+  a month/year/10 years), EmailComparison, phone array intersection, Medicare (card and
+  individual reference number, same card only: a family shares one card),
   postcode (exact, first three digits), first address line (Jaro-Winkler 0.95/0.80) and
   sex. A comparison is left out when fewer than 1% of records have the field (Febrl has
   no phones, emails or sex).
@@ -88,6 +89,16 @@ def _digits(value: Any) -> str | None:
     return digits or None
 
 
+def _medicare(number: Any, irn: Any) -> dict[str, str | None]:
+    """Medicare card number (10 digits, shared by a family) and card + individual ref."""
+    digits = _digits(number)
+    if digits is None:
+        return {"medicare": None, "medicare_irn": None}
+    ref = _digits(irn) or (digits[10] if len(digits) == 11 else None)
+    card = digits[:10] if len(digits) in (10, 11) else digits
+    return {"medicare": card, "medicare_irn": f"{card}/{ref}" if ref else None}
+
+
 def prepare(rows: list[dict[str, Any]]) -> Any:
     """The pandas DataFrame Splink links: one cleaned row per patient."""
     import pandas as pd
@@ -100,7 +111,7 @@ def prepare(rows: list[dict[str, Any]]) -> Any:
             "dob": (str(row["date_of_birth"])[:10] if row.get("date_of_birth") else None),
             "email": _clean_text(row.get("email")),
             "phones": clean_phones(row.get("phones")),
-            "medicare": _digits(row.get("medicare")),
+            **_medicare(row.get("medicare"), row.get("medicare_reference_number")),
             "post_code": _digits(row.get("post_code")),
             "address_1": _clean_text(row.get("address_1")),
             "sex": _clean_text(row.get("sex")),
@@ -159,7 +170,21 @@ def settings_for(frame: Any) -> Any:
         comparisons.append(cl.EmailComparison("email"))
     if _present(frame, "phones"):
         comparisons.append(cl.ArrayIntersectAtSizes("phones", [1]))
-    if _present(frame, "medicare"):
+    if _present(frame, "medicare_irn"):  # a family shares a card; the IRN tells them apart
+        comparisons.append(
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("medicare"),
+                    cll.ExactMatchLevel("medicare_irn"),
+                    cll.ExactMatchLevel("medicare").configure(
+                        label_for_charts="Same card, different or missing IRN"
+                    ),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="medicare",
+            )
+        )
+    elif _present(frame, "medicare"):
         comparisons.append(cl.ExactMatch("medicare"))
     if _present(frame, "sex"):
         comparisons.append(cl.ExactMatch("sex"))

@@ -27,9 +27,20 @@ from file_keyring import FileKeyring, child_environment  # noqa: E402
 
 def _start_simulator(size: int, rate_limit: int) -> tuple[subprocess.Popen[str], str, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "desktop", "simulator", "--patients", str(size),
-         "--rate-limit", str(rate_limit)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            "simulator",
+            "--patients",
+            str(size),
+            "--rate-limit",
+            str(rate_limit),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert process.stdout is not None
     base_url, key = process.stdout.readline().split()
@@ -64,9 +75,20 @@ def run_one(size: int, rate_limit: int) -> dict[str, object]:
             env = child_environment(keyring_file, data_dir, CLINIKO_API_KEY=key)
             started = time.monotonic()
             child = subprocess.Popen(
-                [sys.executable, "-m", "desktop", "sync", "--base-url", base_url,
-                 "--rate-limit", str(int(rate_limit * 0.95))],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "desktop",
+                    "sync",
+                    "--base-url",
+                    base_url,
+                    "--rate-limit",
+                    str(int(rate_limit * 0.95)),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             _, status, usage = os.wait4(child.pid, 0)
             wall = time.monotonic() - started

@@ -46,9 +46,12 @@ def test_full_sync_with_faults_then_nothing_changed(tmp_path: Path) -> None:
         archived = [p for p in sim.patients_snapshot() if p["archived_at"]]
         merged = [p for p in archived if p["merged_at"]]
         assert archived and merged, "the sample clinic should include archived and merged"
-        with _open(tmp_path) as cache, Session(
-            cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800
-        ) as session:
+        with (
+            _open(tmp_path) as cache,
+            Session(
+                cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800
+            ) as session,
+        ):
             session.identify_user()
             result = run_sync(session)
             assert not result.cancelled
@@ -64,47 +67,49 @@ def test_full_sync_with_faults_then_nothing_changed(tmp_path: Path) -> None:
 
 
 def test_incremental_sync_picks_up_edits_new_patients_and_merges(tmp_path: Path) -> None:
-    with Simulator(size=600, seed=5, rate_limit_per_minute=3000) as sim:
-        with _open(tmp_path) as cache, Session(
-            cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800
-        ) as session:
-            run_sync(session)
-            active = [p for p in sim.patients_snapshot() if not p["archived_at"]]
-            survivor, duplicate, edited = active[0], active[1], active[2]
-            time.sleep(1.1)  # timestamps have one-second resolution
-            sim.touch_patient(edited["id"], email="new.address@example.com")
-            added = sim.add_patient({"first_name": "Newly", "last_name": "Added"})
-            sim.merge(survivor["id"], [duplicate["id"]])
+    with (
+        Simulator(size=600, seed=5, rate_limit_per_minute=3000) as sim,
+        _open(tmp_path) as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
+    ):
+        run_sync(session)
+        active = [p for p in sim.patients_snapshot() if not p["archived_at"]]
+        survivor, duplicate, edited = active[0], active[1], active[2]
+        time.sleep(1.1)  # timestamps have one-second resolution
+        sim.touch_patient(edited["id"], email="new.address@example.com")
+        added = sim.add_patient({"first_name": "Newly", "last_name": "Added"})
+        sim.merge(survivor["id"], [duplicate["id"]])
 
-            result = run_sync(session)
-            assert result.mode == "incremental"
-            assert get_patient(cache.db, edited["id"])["email"] == "new.address@example.com"
-            assert get_patient(cache.db, added["id"])["last_name"] == "Added"
-            merged = get_patient(cache.db, duplicate["id"])
-            assert merged["merged_at"] and merged["archived_at"]
-            assert merged["merged_with_patient"]["links"]["self"].endswith(survivor["id"])
-            _assert_cache_matches(cache, sim)
+        result = run_sync(session)
+        assert result.mode == "incremental"
+        assert get_patient(cache.db, edited["id"])["email"] == "new.address@example.com"
+        assert get_patient(cache.db, added["id"])["last_name"] == "Added"
+        merged = get_patient(cache.db, duplicate["id"])
+        assert merged["merged_at"] and merged["archived_at"]
+        assert merged["merged_with_patient"]["links"]["self"].endswith(survivor["id"])
+        _assert_cache_matches(cache, sim)
 
 
 def test_cancel_keeps_what_was_written_and_the_next_sync_finishes(tmp_path: Path) -> None:
-    with Simulator(size=1500, seed=9, rate_limit_per_minute=3000) as sim:
-        with _open(tmp_path) as cache, Session(
-            cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800
-        ) as session:
-            pages: list[int] = []
+    with (
+        Simulator(size=1500, seed=9, rate_limit_per_minute=3000) as sim,
+        _open(tmp_path) as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
+    ):
+        pages: list[int] = []
 
-            def stop_after_three(progress) -> None:
-                pages.append(progress.done)
-                if len(pages) == 3:
-                    session.cancel.set()
+        def stop_after_three(progress) -> None:
+            pages.append(progress.done)
+            if len(pages) == 3:
+                session.cancel.set()
 
-            result = run_sync(session, progress=stop_after_three)
-            assert result.cancelled
-            assert count_patients(cache.db) == 300
-            session.cancel.clear()
-            finished = run_sync(session)
-            assert not finished.cancelled
-            _assert_cache_matches(cache, sim)
+        result = run_sync(session, progress=stop_after_three)
+        assert result.cancelled
+        assert count_patients(cache.db) == 300
+        session.cancel.clear()
+        finished = run_sync(session)
+        assert not finished.cancelled
+        _assert_cache_matches(cache, sim)
 
 
 def test_killed_sync_process_resumes_without_loss_or_doubles(tmp_path: Path) -> None:
@@ -115,8 +120,14 @@ def test_killed_sync_process_resumes_without_loss_or_doubles(tmp_path: Path) -> 
     with Simulator(size=4000, seed=11, rate_limit_per_minute=6000, faults=faults) as sim:
         env = child_environment(keyring_file, data_dir, CLINIKO_API_KEY=sim.api_key)
         command = [
-            sys.executable, "-m", "desktop", "sync",
-            "--base-url", sim.base_url, "--rate-limit", "5000",
+            sys.executable,
+            "-m",
+            "desktop",
+            "sync",
+            "--base-url",
+            sim.base_url,
+            "--rate-limit",
+            "5000",
         ]
         child = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -151,10 +162,11 @@ def test_killed_sync_process_resumes_without_loss_or_doubles(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("size", [0])
 def test_sync_of_an_empty_clinic(tmp_path: Path, size: int) -> None:
-    with Simulator(patients=[], rate_limit_per_minute=3000) as sim:
-        with _open(tmp_path) as cache, Session(
-            cache, sim.api_key, base_url=sim.base_url
-        ) as session:
-            result = run_sync(session)
-            assert result.mode == "full" and count_patients(cache.db) == size
-            assert run_sync(session).mode == "incremental"
+    with (
+        Simulator(patients=[], rate_limit_per_minute=3000) as sim,
+        _open(tmp_path) as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url) as session,
+    ):
+        result = run_sync(session)
+        assert result.mode == "full" and count_patients(cache.db) == size
+        assert run_sync(session).mode == "incremental"

@@ -29,7 +29,8 @@ def test_only_the_ui_package_imports_qt():
         relative = path.relative_to(ROOT).as_posix()
         if relative.startswith(("desktop/ui/", "tests/ui/")):
             continue
-        if any(name.split(".")[0] in {"PySide6", "shiboken6", "pytestqt"} for name in _imports(path)):
+        roots = {name.split(".")[0] for name in _imports(path)}
+        if roots & {"PySide6", "shiboken6", "pytestqt"}:
             offenders.append(relative)
     assert offenders == [], f"Qt imported outside desktop/ui and tests/ui: {offenders}"
 

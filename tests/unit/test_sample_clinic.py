@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,12 @@ from desktop.simulator.sample_clinic import (
     write_clinic_json,
 )
 from desktop.simulator.sample_people import medicare_check_digit
-from desktop.simulator.sample_variants import DUPLICATE_KINDS, LOOKALIKE_KINDS, normalized_email
+from desktop.simulator.sample_variants import (
+    DUPLICATE_KINDS,
+    LOOKALIKE_KINDS,
+    normalized_email,
+    strip_accents,
+)
 
 SIZE = 4000
 OPENAPI = Path("/work/shared/reference/cliniko-openapi.yaml")
@@ -92,9 +98,10 @@ def _shared_evidence(a: dict[str, Any], b: dict[str, Any]) -> int:
         shared += 1
     if a["email"] and normalized_email(a["email"]) == normalized_email(b["email"]):
         shared += 1
-    if a["medicare"] and b["medicare"]:
-        if a["medicare"].replace(" ", "")[:9] == b["medicare"].replace(" ", "")[:9]:
-            shared += 1
+    if a["medicare"] and b["medicare"] and (
+        a["medicare"].replace(" ", "")[:9] == b["medicare"].replace(" ", "")[:9]
+    ):
+        shared += 1
     return shared
 
 
@@ -119,7 +126,7 @@ def test_ids_are_18_or_19_digit_strings_growing_with_creation(clinic: SampleClin
     assert all(isinstance(i, str) and i.isdigit() and 18 <= len(i) <= 19 for i in ids)
     created = [p["created_at"] for p in clinic.patients]
     assert created == sorted(created)  # Cliniko's default order
-    ordered = sum(int(a) < int(b) for a, b in zip(ids, ids[1:], strict=False))
+    ordered = sum(int(a) < int(b) for a, b in pairwise(ids))
     assert ordered / (len(ids) - 1) > 0.99
 
 
@@ -352,7 +359,7 @@ def test_duplicates_proportion_kinds_and_clusters(clinic: SampleClinic) -> None:
     kinds = Counter(clinic.duplicate_kinds.values())
     assert set(kinds) == {k for k, _ in DUPLICATE_KINDS} | {"cluster"}
     for kind, weight in DUPLICATE_KINDS:  # each kind near its planned share
-        assert kinds[kind] >= 0.3 * weight * extra, kind
+        assert kinds[kind] >= (0.3 * weight * extra if weight >= 0.04 else 1), kind
     for pair in clinic.duplicate_pairs:
         a, b = pair
         assert clinic.persons[a] == clinic.persons[b]
@@ -378,10 +385,13 @@ def test_every_duplicate_keeps_evidence(
         if kind == "sparse_phone_assistant":
             assert b["date_of_birth"] is None and b["email"] is None and b["address_1"] is None
             assert len(b["patient_phone_numbers"]) == 1 and _phones(a) & _phones(b)
-        if kind in ("nickname", "typo", "middle_name_in_first", "preferred_name_as_first",
-                    "accent_dropped"):
-            assert a["last_name"].lower() == b["last_name"].lower() or kind == "typo"
-            assert a["first_name"] != b["first_name"] or a["last_name"] != b["last_name"]
+        if kind in ("nickname", "middle_name_in_first", "preferred_name_as_first"):
+            assert a["last_name"] == b["last_name"] and a["first_name"] != b["first_name"]
+        if kind == "typo":
+            assert (a["first_name"] == b["first_name"]) != (a["last_name"] == b["last_name"])
+        if kind == "accent_dropped":
+            assert (strip_accents(a["first_name"]), strip_accents(a["last_name"])) == (
+                b["first_name"], b["last_name"]) != (a["first_name"], a["last_name"])
         if kind == "swapped_names":
             assert (a["first_name"], a["last_name"]) == (b["last_name"], b["first_name"])
         if kind == "dob_day_month_swap":
@@ -450,8 +460,10 @@ def test_history_counts(clinic: SampleClinic) -> None:
     dups = set(clinic.duplicate_of)
     originals = [clinic.history[i]["appointments"] for i in clinic.persons if i not in dups]
     extras = [clinic.history[i]["appointments"] for i in dups if i not in clinic.merged_into]
-    assert sum(originals) / len(originals) > 2 * sum(extras) / len(extras)
-    for dup in dups:
+    assert sum(originals) / len(originals) > 1.3 * sum(extras) / len(extras)
+    assert sorted(extras)[len(extras) // 2] < sorted(originals)[len(originals) // 2]
+    survivors = set(clinic.merged_into.values())
+    for dup in dups - survivors:
         if clinic.duplicate_kinds[frozenset((dup, clinic.duplicate_of[dup]))] == (
                 "sparse_phone_assistant"):
             assert clinic.history[dup]["appointments"] <= 1

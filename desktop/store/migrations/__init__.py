@@ -18,6 +18,8 @@ import sqlite_utils
 
 from desktop.store.migrations import (
     m0001_initial,
+    m0002_match_queue,
+    m0003_merge_and_time,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -56,6 +58,8 @@ def latest_version(migrations: Sequence[Migration]) -> int:
 MIGRATIONS: tuple[Migration, ...] = build_registry(
     [
         m0001_initial,
+        m0002_match_queue,
+        m0003_merge_and_time,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)

@@ -1,0 +1,145 @@
+"""A stable index of every record's blocking keys, for incremental re-scoring.
+
+Codes in :mod:`features` change from one run to the next; this index hashes the normalised
+strings instead, so a saved index can find, for a changed patient, every stored patient that
+shares one of its blocking keys without reading the whole clinic again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop.matching.blocking import KEY_KINDS, UNORDERED, component
+from desktop.matching.features import Features
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MAGIC = b"MDKI1\n"
+
+
+_WIDTH = 24  # characters hashed per string (longer strings share a key: harmless)
+_PRIMES = np.arange(1, _WIDTH + 1, dtype=np.uint64) * np.uint64(0x100000001B3) + np.uint64(
+    0xCBF29CE484222325
+)
+
+
+def _hashes(values: list[str]) -> np.ndarray:
+    """A 64-bit stable hash per vocabulary string (and 0 for the missing code -1)."""
+    out = np.zeros(len(values) + 1, dtype=np.uint64)
+    if values:
+        chars = np.array(values, dtype=f"<U{_WIDTH}").view("<u4").reshape(len(values), _WIDTH)
+        with np.errstate(over="ignore"):
+            mixed = chars.astype(np.uint64) * _PRIMES
+            h = np.bitwise_xor.reduce(mixed, axis=1) + mixed.sum(axis=1, dtype=np.uint64)
+            out[:-1] = h * _MIX + np.uint64(len(_PRIMES))
+    return out
+
+
+def stable_keys(f: Features) -> tuple[np.ndarray, np.ndarray]:
+    """(record index, 64-bit key) for every blocking key of every record."""
+    recs: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
+    cache: dict[int, np.ndarray] = {}
+    idx = np.arange(len(f), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        phones = _hashes(f.vocabs["phones"].values)
+        recs.append(f.phone_rec)
+        keys.append(phones[f.phone_code] + np.uint64(1))
+        for salt, (kind, parts) in enumerate(KEY_KINDS.items(), start=2):
+            hashed = []
+            present = np.ones(len(f), dtype=bool)
+            for part in parts:
+                codes, values = component(f, part)
+                present &= codes >= 0
+                if values is None:
+                    hashed.append(codes.astype(np.uint64) * _MIX)
+                    continue
+                table = cache.get(id(values))
+                if table is None:
+                    table = cache[id(values)] = _hashes(values)
+                hashed.append(table[codes])
+            if len(hashed) == 1:
+                key = hashed[0]
+            elif kind in UNORDERED:
+                key = hashed[0] + hashed[1]
+            else:
+                key = hashed[0] * _MIX + hashed[1]
+            key = key * np.uint64(31) + np.uint64(salt)
+            recs.append(idx[present])
+            keys.append(key[present])
+    return np.concatenate(recs), np.concatenate(keys)
+
+
+@dataclass
+class KeyIndex:
+    """Sorted blocking keys with the patient id each belongs to."""
+
+    keys: np.ndarray  # uint64, sorted
+    owners: np.ndarray  # int32 position into ids
+    ids: list[str]
+
+    @classmethod
+    def build(cls, f: Features) -> KeyIndex:
+        """The index of a batch of records."""
+        rec, keys = stable_keys(f)
+        order = np.argsort(keys)
+        return cls(keys[order], rec[order].astype(np.int32), list(f.ids))
+
+    def neighbours(self, keys: np.ndarray) -> set[str]:
+        """Ids of every indexed record holding one of ``keys``."""
+        if keys.size == 0 or self.keys.size == 0:
+            return set()
+        lo = np.searchsorted(self.keys, keys, side="left")
+        hi = np.searchsorted(self.keys, keys, side="right")
+        hit = [self.owners[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
+        if not hit:
+            return set()
+        owners = np.unique(np.concatenate(hit))
+        return {self.ids[i] for i in owners.tolist()}
+
+    def replace(self, remove: set[str], other: KeyIndex | None) -> KeyIndex:
+        """A new index without ``remove``'s keys, plus ``other``'s (its records' new keys)."""
+        drop = set(remove) | (set(other.ids) if other else set())
+        keep_ids = [i for i in self.ids if i not in drop]
+        position = {pid: n for n, pid in enumerate(keep_ids)}
+        old_to_new = np.array([position.get(pid, -1) for pid in self.ids] + [-1], dtype=np.int64)
+        mapped = old_to_new[self.owners] if self.owners.size else np.empty(0, dtype=np.int64)
+        keep = mapped >= 0
+        keys, owners = [self.keys[keep]], [mapped[keep]]
+        ids = keep_ids
+        if other is not None and other.ids:
+            keys.append(other.keys)
+            owners.append(other.owners.astype(np.int64) + len(keep_ids))
+            ids = keep_ids + list(other.ids)
+        allk, allo = np.concatenate(keys), np.concatenate(owners)
+        order = np.argsort(allk)
+        return KeyIndex(allk[order], allo[order].astype(np.int32), ids)
+
+    def to_bytes(self) -> bytes:
+        """A compact binary form (for a BLOB column)."""
+        id_blob = "\n".join(self.ids).encode("utf-8")
+        head = np.array([len(id_blob), self.keys.size], dtype=np.int64).tobytes()
+        return (
+            _MAGIC
+            + head
+            + id_blob
+            + self.keys.astype("<u8").tobytes()
+            + self.owners.astype("<i4").tobytes()
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> KeyIndex:
+        """Read :meth:`to_bytes` output back."""
+        if not data.startswith(_MAGIC):
+            raise ValueError("not a key index")
+        pos = len(_MAGIC)
+        id_len, n = np.frombuffer(data[pos : pos + 16], dtype=np.int64).tolist()
+        pos += 16
+        text = data[pos : pos + id_len].decode("utf-8")
+        ids = text.split("\n") if text else []
+        pos += id_len
+        keys = np.frombuffer(data[pos : pos + 8 * n], dtype="<u8").astype(np.uint64)
+        pos += 8 * n
+        owners = np.frombuffer(data[pos : pos + 4 * n], dtype="<i4").astype(np.int32)
+        return cls(keys, owners, ids)

@@ -1,0 +1,302 @@
+"""The online half of a guided merge: PATCH the survivor and verify it, point the person to
+Cliniko's own Merge page, and poll the duplicates until Cliniko shows them merged.
+
+These functions talk to Cliniko through a :class:`~desktop.cliniko.client.ClinikoClient` and do
+not touch the cache; :mod:`desktop.merge.steps` persists what they return. Error messages name
+fields and ids at most, never a patient's data.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from desktop.cliniko.client import ClinikoClient
+from desktop.merge.plan import (
+    MergePlan,
+    changed_fields,
+    field_value,
+    fields_sha256,
+    same_value,
+    stale_fields,
+    values_sha256,
+)
+
+SUBDOMAIN_STATE_KEY = "cliniko.account_subdomain"
+
+
+class MergeError(Exception):
+    """Base of the guided merge's errors; ``user_message`` is for the administrator."""
+
+    default_message = "The merge could not continue."
+
+    def __init__(self, detail: str = "", *, user_message: str | None = None) -> None:
+        """``detail`` is technical (logs); neither it nor the message holds patient data."""
+        self.detail = detail
+        self._user_message = user_message
+        super().__init__(f"{type(self).__name__}: {detail}" if detail else type(self).__name__)
+
+    @property
+    def user_message(self) -> str:
+        """A plain-words explanation."""
+        return self._user_message or self.default_message
+
+
+class StepError(MergeError):
+    """The flow cannot do that at its current step (a guard refused it)."""
+
+    default_message = "This can't be done at this step of the merge."
+
+
+class NeedsConnection(MergeError):
+    """A step that talks to Cliniko was asked to run without a connection."""
+
+    default_message = (
+        "This step needs a connection to Cliniko. The plan is saved and waits in "
+        '"Ready to apply"; continue when you are online.'
+    )
+
+
+class WriteNotApplied(MergeError):
+    """Cliniko answered the PATCH with success, but reading the record back shows old values."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        """``fields``: names of the fields whose stored value differs from what was written."""
+        self.fields = tuple(fields)
+        names = ", ".join(self.fields)
+        super().__init__(
+            f"read-back hash differs for {len(self.fields)} field(s): {names}",
+            user_message=(
+                "Cliniko said the changes to the surviving record were saved, but when MergeDesk "
+                f"read the record back these fields still had other values: {names}. Nothing has "
+                "been merged. Try again; if it keeps happening, make these changes in Cliniko "
+                "by hand and then continue."
+            ),
+        )
+
+
+class SurvivorChanged(MergeError):
+    """The survivor was edited in Cliniko after the plan was made, in a field the plan sets."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        """``fields``: the decided fields that changed in Cliniko since the plan was made."""
+        self.fields = tuple(fields)
+        names = ", ".join(self.fields)
+        super().__init__(
+            f"survivor changed in Cliniko since planning: {names}",
+            user_message=(
+                "Someone changed the surviving record in Cliniko after this plan was made "
+                f"(fields: {names}). Nothing was written. Go back and check these fields again."
+            ),
+        )
+
+
+class SurvivorGone(MergeError):
+    """The survivor is archived or merged in Cliniko, so nothing can be merged into it."""
+
+    default_message = (
+        "The record chosen to stay has been archived or merged in Cliniko in the meantime. "
+        "Nothing was written. Cancel this merge and review the pair again."
+    )
+
+
+class MergedIntoOther(MergeError):
+    """A duplicate was merged in Cliniko, but into a different patient than the survivor."""
+
+    def __init__(self, duplicate_id: str, target_id: str | None) -> None:
+        """Ids only: which duplicate, and into which patient it went."""
+        self.duplicate_id = duplicate_id
+        self.target_id = target_id
+        super().__init__(
+            f"duplicate {duplicate_id} merged into {target_id}",
+            user_message=(
+                f"The record with id {duplicate_id} was merged in Cliniko, but into a different "
+                f"patient (id {target_id or 'unknown'}) than the one chosen to stay. Check both "
+                "records in Cliniko; a merge there cannot be undone."
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What :func:`update_survivor` did: the fields sent, the survivor as stored, the hash."""
+
+    sent_fields: tuple[str, ...]
+    survivor: dict[str, Any]
+    written_sha256: str
+
+
+def update_survivor(client: ClinikoClient, plan: MergePlan) -> UpdateResult:
+    """PATCH the survivor's changed fields, read it back, and compare hashes.
+
+    Safe to repeat (after a crash): the body is computed against the survivor as Cliniko has
+    it now, so fields already written are not sent again, and the check covers every decided
+    field.
+
+    Raises:
+        SurvivorGone, SurvivorChanged: refused before writing.
+        WriteNotApplied: the read-back values differ from what was written.
+        ClinikoError: the API failed (offline, 422, ...).
+    """
+    if plan.survivor_id is None:
+        raise StepError("no survivor chosen")
+    before = client.get_patient(plan.survivor_id)
+    if before.get("merged_at") or before.get("archived_at"):
+        raise SurvivorGone("survivor archived or merged")
+    stale = stale_fields(plan, before)
+    if stale:
+        raise SurvivorChanged(stale)
+    body = changed_fields(plan, before)
+    if body:
+        client.update_patient(plan.survivor_id, body)
+    after = client.get_patient(plan.survivor_id) if body else before
+    names = sorted(plan.decisions)
+    country = str(after.get("country_code") or "AU")
+    expected = values_sha256({n: plan.decisions[n] for n in names}, country)
+    stored = fields_sha256(after, names)
+    if expected != stored:
+        wrong = [n for n in names if not same_value(n, field_value(after, n), plan.decisions[n])]
+        raise WriteNotApplied(wrong or names)
+    return UpdateResult(tuple(sorted(body)), after, stored)
+
+
+# ----------------------------------------------------------------------------- merge page
+
+
+def is_loopback(url: str) -> bool:
+    """True for a URL on this machine (the simulator)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def merge_page_url(api_base_url: str, survivor_id: str, subdomain: str | None = None) -> str:
+    """Where the person merges: the survivor's page in Cliniko's web app.
+
+    Real Cliniko: ``https://<subdomain>.cliniko.com/patients/<id>`` (press Merge there). The
+    simulator (a loopback API at ``.../v1``): its merge page ``<web root>/patients/<id>/merge``.
+    """
+    if is_loopback(api_base_url):
+        root = api_base_url.rstrip("/")
+        if root.endswith("/v1"):
+            root = root[: -len("/v1")]
+        return f"{root}/patients/{survivor_id}/merge"
+    if not subdomain:
+        raise MergeError("account subdomain unknown")
+    return f"https://{subdomain}.cliniko.com/patients/{survivor_id}"
+
+
+def account_subdomain(client: ClinikoClient) -> str | None:
+    """The clinic account's subdomain from ``GET /settings/public``."""
+    account = client.get_public_settings().get("account") or {}
+    value = account.get("subdomain")
+    return str(value) if value else None
+
+
+def display_name(record: Mapping[str, Any]) -> str:
+    """The patient's full name as Cliniko labels it."""
+    label = record.get("label")
+    if label:
+        return str(label)
+    return " ".join(str(p) for p in (record.get("first_name"), record.get("last_name")) if p)
+
+
+@dataclass(frozen=True)
+class DuplicateToTick:
+    """One record the person must tick on Cliniko's merge page."""
+
+    patient_id: str
+    name: str
+    date_of_birth: str
+
+
+@dataclass(frozen=True)
+class MergeInstructions:
+    """What to show at the "Merge in Cliniko" step: the page to open and exactly what to do."""
+
+    url: str
+    survivor_id: str
+    survivor_name: str
+    duplicates: tuple[DuplicateToTick, ...]
+    text: str
+
+
+def merge_instructions(
+    url: str, survivor: Mapping[str, Any], duplicates: Sequence[Mapping[str, Any]]
+) -> MergeInstructions:
+    """Build the instructions naming the survivor's page and each record to tick."""
+    ticks = tuple(
+        DuplicateToTick(
+            str(d["id"]), display_name(d), str(d.get("date_of_birth") or "not recorded")
+        )
+        for d in duplicates
+    )
+    name = display_name(survivor)
+    lines = [
+        f"1. Open {name} (id {survivor['id']}) in Cliniko: {url}",
+        "2. Press Merge." if not url.endswith("/merge") else "2. The Merge page is open.",
+        "3. Tick only " + ("this record:" if len(ticks) == 1 else "these records:"),
+        *(f"   - {t.name}, born {t.date_of_birth}, id {t.patient_id}" for t in ticks),
+        '4. Press "Merge patients". Do not tick any other record: a merge cannot be undone.',
+        "MergeDesk notices the merge by itself and then finishes.",
+    ]
+    return MergeInstructions(url, str(survivor["id"]), name, ticks, "\n".join(lines))
+
+
+# ----------------------------------------------------------------------------- polling
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One look at the duplicates: which are merged into the survivor, which are not yet."""
+
+    merged: tuple[str, ...]
+    waiting: tuple[str, ...]
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        """True when every duplicate shows the merge."""
+        return not self.waiting
+
+
+def merged_into(record: Mapping[str, Any]) -> str | None:
+    """The id in ``merged_with_patient.links.self``, or None."""
+    link = record.get("merged_with_patient")
+    if isinstance(link, dict):
+        url = (link.get("links") or {}).get("self")
+        if isinstance(url, str) and url:
+            return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
+    return None
+
+
+def poll_duplicates(
+    client: ClinikoClient, survivor_id: str, duplicate_ids: Sequence[str]
+) -> PollResult:
+    """GET each duplicate (archived included) and see whether Cliniko merged it.
+
+    Raises:
+        MergedIntoOther: a duplicate was merged into another patient.
+        ClinikoError: the API failed.
+    """
+    merged: list[str] = []
+    waiting: list[str] = []
+    records: dict[str, dict[str, Any]] = {}
+    for dup_id in duplicate_ids:
+        record = client.get_patient(dup_id)
+        records[str(dup_id)] = record
+        if not record.get("merged_at"):
+            waiting.append(str(dup_id))
+            continue
+        target = merged_into(record)
+        if target != str(survivor_id):
+            raise MergedIntoOther(str(dup_id), target)
+        merged.append(str(dup_id))
+    return PollResult(tuple(merged), tuple(waiting), records)

@@ -1,0 +1,304 @@
+"""The merge plan: who survives, and which value each differing field ends with.
+
+Pure functions, no I/O. Records are patients in Cliniko's JSON shape (as the cache keeps them).
+
+Typical use::
+
+    survivor_id = suggest_survivor(records, counts)
+    choices = default_reconciliation(records[survivor_id], records[dup_id])
+    plan.decisions = {c.field: c.chosen for c in choices}
+    body = changed_fields(plan, fresh_survivor)   # what the PATCH must send
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop.matching.normalise import phone_e164
+
+PHONES = "patient_phone_numbers"
+# Link fields: read as {"links": {"self": ".../<id>"}}, written as "<name>_id".
+LINK_FIELDS: dict[str, str] = {
+    "concession_type_id": "concession_type",
+    "referring_doctor_id": "referring_doctor",
+}
+# Every field a PATCH /patients/{id} may set (reference §5), in the order the UI shows them.
+WRITABLE_FIELDS: tuple[str, ...] = (
+    "title", "first_name", "last_name", "preferred_first_name", "date_of_birth", "sex",
+    "gender_identity", "pronouns", "email", PHONES, "address_1", "address_2", "address_3",
+    "city", "state", "post_code", "country_code", "country", "medicare",
+    "medicare_reference_number", "dva_card_number", "occupation", "emergency_contact",
+    "notes", "appointment_notes", "old_reference_id", "referral_source", "invoice_default_to",
+    "invoice_email", "invoice_extra_information", "reminder_type",
+    "receives_confirmation_emails", "receives_cancellation_emails", "accepted_privacy_policy",
+    "accepted_email_marketing", "time_zone", "custom_fields", *LINK_FIELDS,
+)  # fmt: skip
+# Text fields compared without regard to letter case.
+CASELESS_FIELDS = frozenset({"email", "invoice_email"})
+
+# FieldChoice.reason values.
+KEEP_SURVIVOR = "kept the surviving record's value"
+FILL_BLANK = "the surviving record had no value; filled from the duplicate"
+PHONE_UNION = "kept every distinct phone number (the surviving record's first)"
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """One field that differs between the survivor and a duplicate, and the value chosen.
+
+    ``options`` are the distinct values the administrator can pick from (survivor's first).
+    """
+
+    field: str
+    survivor_value: Any
+    duplicate_value: Any
+    chosen: Any
+    reason: str
+    options: tuple[Any, ...] = ()
+
+
+@dataclass
+class MergePlan:
+    """What one guided merge will do.
+
+    Attributes:
+        plan_id: a random hex id.
+        patient_ids: the pair (or cluster) being merged, sorted.
+        survivor_id: the record that stays (None until chosen).
+        duplicate_ids: the records Cliniko will merge into the survivor.
+        decisions: field -> the value the survivor should end with (only differing fields).
+        base_values: field -> the survivor's value when the decision was made (to notice
+            edits made in Cliniko in the meantime).
+        created_at, updated_at: ISO 8601 UTC.
+    """
+
+    plan_id: str
+    patient_ids: tuple[str, ...]
+    survivor_id: str | None = None
+    duplicate_ids: tuple[str, ...] = ()
+    decisions: dict[str, Any] = field(default_factory=dict)
+    base_values: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def pair_key(self) -> str:
+        """The sorted ids joined by ``:`` (one open plan per key)."""
+        return pair_key(self.patient_ids)
+
+
+def pair_key(ids: Sequence[str]) -> str:
+    """The canonical key of a pair or cluster: sorted distinct ids joined by ``:``."""
+    return ":".join(sorted({str(i) for i in ids}))
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ----------------------------------------------------------------------------- survivor
+
+
+def clinical_history(counts: Mapping[str, int] | None) -> int:
+    """Appointments + treatment notes + invoices (attachments do not count); 0 if unknown."""
+    if not counts:
+        return 0
+    return sum(int(counts.get(k) or 0) for k in ("appointments", "treatment_notes", "invoices"))
+
+
+def suggest_survivor(
+    records: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]],
+    history_counts: Mapping[str, Mapping[str, int] | None] | None = None,
+) -> str:
+    """The id of the record that should survive: more clinical history, then the older one.
+
+    Args:
+        records: patients by id (or a list of patients with ``id``).
+        history_counts: id -> counts as returned by ``ClinikoClient.history_counts``; missing
+            or None counts as no history.
+    """
+    items = list(records.values()) if isinstance(records, Mapping) else list(records)
+    if not items:
+        raise ValueError("no records to choose from")
+    counts = history_counts or {}
+
+    def rank(p: Mapping[str, Any]) -> tuple[int, str, str]:
+        pid = str(p["id"])
+        created = str(p.get("created_at") or "9999")
+        return (-clinical_history(counts.get(pid)), created, pid.zfill(20))
+
+    return str(min(items, key=rank)["id"])
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def is_blank(value: Any) -> bool:
+    """None, an empty or whitespace-only string, or an empty list/dict."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | dict | tuple):
+        return not value
+    return False
+
+
+def _link_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        url = (value.get("links") or {}).get("self")
+        if isinstance(url, str) and url:
+            return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
+    return None
+
+
+def field_value(record: Mapping[str, Any], name: str) -> Any:
+    """A writable field's value as a PATCH would send it (links become ids, phones bare)."""
+    if name in LINK_FIELDS:
+        if name in record:
+            return None if record[name] is None else str(record[name])
+        return _link_id(record.get(LINK_FIELDS[name]))
+    if name == PHONES:
+        return [
+            {"number": p.get("number"), "phone_type": p.get("phone_type") or "Other"}
+            for p in record.get(PHONES) or []
+            if isinstance(p, Mapping) and not is_blank(p.get("number"))
+        ]
+    return record.get(name)
+
+
+def _phone_key(number: Any, country: str) -> str:
+    text = str(number or "")
+    return phone_e164(text, country or "AU") or "".join(ch for ch in text if ch.isdigit())
+
+
+def canonical(name: str, value: Any, country: str = "AU") -> Any:
+    """A comparable form of a field value: blanks are None, text trimmed, phones normalised."""
+    if is_blank(value):
+        return None
+    if name == PHONES:
+        return sorted({_phone_key(p.get("number"), country) for p in value})
+    if isinstance(value, str):
+        text = value.strip()
+        return text.casefold() if name in CASELESS_FIELDS else text
+    return value
+
+
+def _country(record: Mapping[str, Any]) -> str:
+    return str(record.get("country_code") or "AU")
+
+
+def same_value(name: str, a: Any, b: Any, country: str = "AU") -> bool:
+    """True when two values of a field mean the same (phones compared normalised)."""
+    return canonical(name, a, country) == canonical(name, b, country)
+
+
+def union_phones(
+    survivor: Sequence[Mapping[str, Any]], *others: Sequence[Mapping[str, Any]], country: str = "AU"
+) -> list[dict[str, Any]]:
+    """Every distinct phone number (normalised), the survivor's first, in order."""
+    seen: set[str] = set()
+    result: list[dict[str, Any]] = []
+    for phones in (survivor, *others):
+        for phone in phones:
+            key = _phone_key(phone.get("number"), country)
+            if key and key not in seen:
+                seen.add(key)
+                result.append({"number": phone["number"], "phone_type": phone["phone_type"]})
+    return result
+
+
+# ----------------------------------------------------------------------------- reconcile
+
+
+def default_reconciliation(
+    survivor: Mapping[str, Any], *duplicates: Mapping[str, Any]
+) -> list[FieldChoice]:
+    """One :class:`FieldChoice` for every writable field that differs, with the default value.
+
+    Defaults: keep the survivor's value; fill its blanks from the first duplicate that has one;
+    keep every distinct phone number (the survivor's first). Read-only fields are never listed.
+    """
+    if not duplicates:
+        raise ValueError("give at least one duplicate")
+    country = _country(survivor)
+    choices: list[FieldChoice] = []
+    for name in WRITABLE_FIELDS:
+        mine = field_value(survivor, name)
+        theirs = [field_value(d, name) for d in duplicates]
+        differing = [v for v in theirs if not same_value(name, mine, v, country)]
+        if name == PHONES:
+            union = union_phones(mine, *theirs, country=country)
+            if same_value(name, mine, union, country):
+                continue
+            options = _options(name, mine, union, *theirs)
+            choices.append(FieldChoice(name, mine, theirs[0], union, PHONE_UNION, options))
+            continue
+        if not differing:
+            continue
+        if is_blank(mine):
+            chosen, reason = next(v for v in differing if not is_blank(v)), FILL_BLANK
+        else:
+            chosen, reason = mine, KEEP_SURVIVOR
+        choices.append(
+            FieldChoice(name, mine, differing[0], chosen, reason, _options(name, mine, *theirs))
+        )
+    return choices
+
+
+def _options(name: str, *values: Any) -> tuple[Any, ...]:
+    found: list[Any] = []
+    for value in values:
+        if not any(same_value(name, value, seen) for seen in found):
+            found.append(value)
+    return tuple(found)
+
+
+def decisions_from(choices: Sequence[FieldChoice]) -> dict[str, Any]:
+    """field -> chosen value, from a reconciliation."""
+    return {c.field: c.chosen for c in choices}
+
+
+def changed_fields(plan: MergePlan, survivor: Mapping[str, Any]) -> dict[str, Any]:
+    """The PATCH body: only decided fields whose value differs from the survivor's now."""
+    country = _country(survivor)
+    body: dict[str, Any] = {}
+    for name in WRITABLE_FIELDS:
+        if name not in plan.decisions:
+            continue
+        wanted = plan.decisions[name]
+        if not same_value(name, field_value(survivor, name), wanted, country):
+            body[name] = wanted
+    return body
+
+
+def fields_sha256(record: Mapping[str, Any], names: Sequence[str]) -> str:
+    """SHA-256 of the canonical JSON of some fields of a record (as a PATCH would send them)."""
+    return values_sha256({n: field_value(record, n) for n in names}, _country(record))
+
+
+def values_sha256(values: Mapping[str, Any], country: str = "AU") -> str:
+    """SHA-256 of ``{field: canonical(value)}`` in canonical JSON."""
+    data = {name: canonical(name, value, country) for name, value in values.items()}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def stale_fields(plan: MergePlan, survivor: Mapping[str, Any]) -> list[str]:
+    """Decided fields the survivor changed (in Cliniko) since the plan was made, to another
+    value than the one chosen."""
+    country = _country(survivor)
+    stale = []
+    for name, base in plan.base_values.items():
+        now = field_value(survivor, name)
+        if not same_value(name, now, base, country) and not same_value(
+            name, now, plan.decisions.get(name), country
+        ):
+            stale.append(name)
+    return stale

@@ -1,0 +1,236 @@
+"""Scanning: read the cache, run the matching engine, store the merge queue.
+
+A full scan fits the model on every active patient. An incremental scan (the default once a
+model exists) re-scores only patients synced or updated since the last scan, against the
+stored patients that share a blocking key with them. No Qt here: progress goes through a
+callback ``progress(stage, done, total)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.matching import MatchEngine, MatchSettings, ScanResult
+from desktop.matching.cluster import build_clusters
+from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.keyindex import KeyIndex, stable_keys
+from desktop.store import queue
+from desktop.store.sync_state import transaction
+
+if TYPE_CHECKING:
+    from desktop.store.cache import Cache
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+# Above this share of changed patients an incremental scan becomes a full one (and refits).
+FULL_RESCAN_SHARE = 0.2
+_SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
+_ACTIVE = " WHERE archived_at IS NULL AND merged_at IS NULL"
+
+
+@dataclass
+class ScanSummary:
+    """What a scan did, for the CLI and the UI (no patient data)."""
+
+    kind: str  # "full" or "incremental"
+    records: int
+    changed: int
+    candidates: int
+    likely: int
+    possible: int
+    clusters: int
+    seconds: float
+    skipped: list[tuple[str, int, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _columns(rows: list[tuple]) -> dict[str, list]:
+    if not rows:
+        return {c: [] for c in ROW_COLUMNS}
+    return {c: list(v) for c, v in zip(ROW_COLUMNS, zip(*rows, strict=True), strict=True)}
+
+
+def _marks(cache: Cache) -> tuple[str, str]:
+    synced, updated = cache.db.execute(
+        "SELECT max(coalesce(synced_at, '')), max(coalesce(updated_at, '')) FROM patients"
+    ).fetchone()
+    return synced or "", updated or ""
+
+
+def run_scan(
+    cache: Cache,
+    *,
+    full: bool | None = None,
+    progress: Progress | None = None,
+    settings: MatchSettings | None = None,
+) -> ScanSummary:
+    """Scan the cache and store the queue: full when asked or when no model exists yet."""
+    report = progress or _noop
+    engine = MatchEngine(replace(settings or MatchSettings(), build_index=True))
+    stored = queue.load_model(cache.db)
+    if full or stored is None or stored[1] is None:
+        return _full_scan(cache, engine, report)
+    return _incremental_scan(cache, engine, stored[0], stored[1], report)
+
+
+def _store(
+    cache: Cache,
+    kind: str,
+    result: ScanResult,
+    started: str,
+    marks: tuple[str, str],
+    changed: list[str] | None,
+    t0: float,
+    report: Progress,
+    new_index: bytes | None = None,
+) -> ScanSummary:
+    """Write a scan's pairs, clusters and log entry in one transaction."""
+    report("store", 0, len(result.pairs))
+    now = queue.now_iso()
+    with transaction(cache) as db:
+        decisions = queue.load_decisions(db)
+        kept = queue.kept_statuses(db)
+        if changed is None:
+            db.execute("DELETE FROM match_pairs WHERE status NOT IN ('planned', 'ready', 'merged')")
+        else:
+            queue.delete_pairs_touching(db, changed)
+        statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
+        queue.insert_pairs(db, result.pairs, statuses, {}, now)
+        queue.mark_merged(db)
+        clusters = build_clusters(queue.cluster_edges(db))
+        queue.assign_clusters(db, queue.save_clusters(db, clusters))
+        if changed is None:
+            index = result.key_index.to_bytes() if result.key_index is not None else None
+            queue.save_model(db, result.model, index, result.stats.get("records", 0))
+        elif new_index is not None:
+            queue.save_key_index(db, new_index)
+        seconds = time.perf_counter() - t0
+        stats = result.stats
+        queue.record_scan(
+            db,
+            kind=kind,
+            started_at=started,
+            finished_at=queue.now_iso(),
+            mark_synced=marks[0],
+            mark_updated=marks[1],
+            records=stats.get("records", 0),
+            changed=len(changed) if changed is not None else stats.get("records", 0),
+            candidates=stats.get("candidates", 0),
+            likely=stats.get("likely", 0),
+            possible=stats.get("possible", 0),
+            seconds=seconds,
+            skipped=[list(s) for s in result.skipped_blocks],
+            stats={"timings": stats.get("timings", {})},
+        )
+    report("store", len(result.pairs), len(result.pairs))
+    summary = ScanSummary(
+        kind=kind,
+        records=stats.get("records", 0),
+        changed=len(changed) if changed is not None else stats.get("records", 0),
+        candidates=stats.get("candidates", 0),
+        likely=stats.get("likely", 0),
+        possible=stats.get("possible", 0),
+        clusters=len(clusters),
+        seconds=time.perf_counter() - t0,
+        skipped=list(result.skipped_blocks),
+        timings=dict(stats.get("timings", {})),
+    )
+    log.info(
+        "%s scan: %d records, %d changed, %d likely, %d possible, %.2f s",
+        kind,
+        summary.records,
+        summary.changed,
+        summary.likely,
+        summary.possible,
+        summary.seconds,
+    )
+    return summary
+
+
+def _full_scan(cache: Cache, engine: MatchEngine, report: Progress) -> ScanSummary:
+    t0 = time.perf_counter()
+    started = queue.now_iso()
+    marks = _marks(cache)
+    report("read", 0, 1)
+    rows = cache.db.execute(_SELECT + _ACTIVE).fetchall()
+    read_s = time.perf_counter() - t0
+    report("read", len(rows), len(rows))
+    report("match", 0, len(rows))
+    result = engine.scan_columns(_columns(rows))
+    del rows
+    result.stats.setdefault("timings", {})["read"] = read_s
+    report("match", result.stats.get("records", 0), result.stats.get("records", 0))
+    return _store(cache, "full", result, started, marks, None, t0, report)
+
+
+def _fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
+    db = cache.db
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS _want (id TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM _want")
+    db.conn.executemany("INSERT OR IGNORE INTO _want (id) VALUES (?)", [(i,) for i in ids])
+    sql = _SELECT + " WHERE id IN (SELECT id FROM _want)"
+    if active_only:
+        sql += " AND archived_at IS NULL AND merged_at IS NULL"
+    return db.execute(sql).fetchall()
+
+
+def _incremental_scan(
+    cache: Cache, engine: MatchEngine, model: dict, index_bytes: bytes, report: Progress
+) -> ScanSummary:
+    t0 = time.perf_counter()
+    started = queue.now_iso()
+    last = queue.last_scan(cache.db) or {}
+    marks = _marks(cache)
+    changed = [
+        r[0]
+        for r in cache.db.execute(
+            "SELECT id FROM patients WHERE coalesce(synced_at, '') > ? OR "
+            "coalesce(updated_at, '') > ?",
+            [last.get("mark_synced") or "", last.get("mark_updated") or ""],
+        ).fetchall()
+    ]
+    records = int(model.get("n_records", 0))
+    if len(changed) > max(1000, FULL_RESCAN_SHARE * records):
+        return _full_scan(cache, engine, report)
+    report("read", 0, len(changed))
+    changed_rows = _fetch(cache, changed, active_only=True)
+    index = KeyIndex.from_bytes(index_bytes)
+    changed_cols = _columns(changed_rows)
+    features = build_features_from_columns(changed_cols, engine.settings.country)
+    _, keys = stable_keys(features)
+    neighbours = sorted(index.neighbours(keys) - set(changed))
+    rows = changed_rows + _fetch(cache, neighbours, active_only=True)
+    report("read", len(changed), len(changed))
+    report("match", 0, len(changed))
+    result = engine.rescore_columns(_columns(rows), changed_cols["id"], model)
+    result.stats["records"] = records
+    new_index = index.replace(set(changed), KeyIndex.build(features)).to_bytes()
+    report("match", len(changed), len(changed))
+    return _store(cache, "incremental", result, started, marks, changed, t0, report, new_index)
+
+
+def export_pairs_csv(cache: Cache, path: Path | str) -> int:
+    """Write ``id_a,id_b,score,band,flags`` for every likely or possible pair; returns rows."""
+    rows = cache.db.execute(
+        "SELECT id_a, id_b, probability, band, flags FROM match_pairs "
+        "WHERE band IN ('likely', 'possible') ORDER BY probability DESC, id_a, id_b"
+    ).fetchall()
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id_a", "id_b", "score", "band", "flags"])
+        for a, b, p, band, flags in rows:
+            writer.writerow([a, b, f"{p:.6f}", band, flags])
+    return len(rows)
+
+
+__all__ = ["ScanSummary", "export_pairs_csv", "run_scan"]

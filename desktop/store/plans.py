@@ -1,0 +1,104 @@
+"""Merge plans in the cache: one row per guided merge, plus a log of its step transitions.
+
+Rows are plain dicts with JSON columns decoded (``patient_ids``, ``duplicate_ids`` as lists,
+``decisions`` and ``base_values`` as dicts). Writers do not commit: call them inside
+:func:`desktop.store.sync_state.transaction`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+JSON_COLUMNS = ("patient_ids", "duplicate_ids", "decisions", "base_values")
+COLUMNS = (
+    "plan_id", "pair_key", "patient_ids", "survivor_id", "duplicate_ids", "decisions",
+    "base_values", "step", "status", "outcome", "merge_url", "written_sha256", "last_error",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _decode(row: Sequence[Any]) -> dict[str, Any]:
+    out = dict(zip(COLUMNS, row, strict=True))
+    for name in JSON_COLUMNS:
+        out[name] = json.loads(out[name]) if out[name] else ([] if "ids" in name else {})
+    return out
+
+
+def _select(where: str) -> str:
+    return f"SELECT {', '.join(COLUMNS)} FROM merge_plans WHERE {where}"
+
+
+def save_plan(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Insert or replace a plan row (every column of :data:`COLUMNS`)."""
+    values = []
+    for name in COLUMNS:
+        value = row.get(name)
+        if name in JSON_COLUMNS:
+            value = json.dumps(value if value is not None else {}, ensure_ascii=False, default=str)
+        values.append(value)
+    db.execute(
+        f"INSERT INTO merge_plans ({', '.join(COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT(plan_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "plan_id"),
+        values,
+    )
+
+
+def get_plan(db: sqlite_utils.Database, plan_id: str) -> dict[str, Any] | None:
+    """One plan by id, or None."""
+    row = db.execute(_select("plan_id = ?"), [plan_id]).fetchone()
+    return None if row is None else _decode(row)
+
+
+def open_plan_for(db: sqlite_utils.Database, pair_key: str) -> dict[str, Any] | None:
+    """The active plan of a pair or cluster key, or None."""
+    row = db.execute(_select("pair_key = ? AND status = 'active'"), [pair_key]).fetchone()
+    return None if row is None else _decode(row)
+
+
+def latest_plan_for(db: sqlite_utils.Database, pair_key: str) -> dict[str, Any] | None:
+    """The newest plan of a pair or cluster key, whatever its status, or None."""
+    row = db.execute(
+        _select("pair_key = ?") + " ORDER BY updated_at DESC, rowid DESC LIMIT 1", [pair_key]
+    ).fetchone()
+    return None if row is None else _decode(row)
+
+
+def plans_at(
+    db: sqlite_utils.Database, steps: Sequence[str], status: str = "active"
+) -> list[dict[str, Any]]:
+    """Plans with a given status standing at one of ``steps``, oldest first."""
+    marks = ", ".join("?" for _ in steps)
+    rows = db.execute(
+        _select(f"status = ? AND step IN ({marks})") + " ORDER BY created_at, rowid",
+        [status, *steps],
+    ).fetchall()
+    return [_decode(r) for r in rows]
+
+
+def log_step(
+    db: sqlite_utils.Database,
+    plan_id: str,
+    from_step: str | None,
+    to_step: str,
+    at: str,
+    note: str = "",
+) -> None:
+    """Append one transition to the plan's step log."""
+    db.execute(
+        "INSERT INTO merge_steps (plan_id, from_step, to_step, at, note) VALUES (?, ?, ?, ?, ?)",
+        [plan_id, from_step, to_step, at, note],
+    )
+
+
+def step_log(db: sqlite_utils.Database, plan_id: str) -> list[dict[str, Any]]:
+    """The plan's transitions in order: dicts with from_step, to_step, at, note."""
+    rows = db.execute(
+        "SELECT from_step, to_step, at, note FROM merge_steps WHERE plan_id = ? ORDER BY seq",
+        [plan_id],
+    ).fetchall()
+    return [dict(zip(("from_step", "to_step", "at", "note"), r, strict=True)) for r in rows]

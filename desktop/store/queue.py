@@ -1,0 +1,295 @@
+"""The merge queue in the cache: scored pairs, decisions, clusters, the model and scan log.
+
+Pairs are stored with ``id_a < id_b``. A pair's ``status`` is what the review has made of it;
+"not the same person" decisions live in ``match_decisions`` with both records' ``updated_at``
+so they are re-applied on every scan until one of the records changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import sqlite_utils
+
+from desktop.matching.types import Cluster, ScoredPair
+
+ACTIVE_STATUSES = ("new", "later")
+KEPT_STATUSES = ("planned", "ready", "merged")  # a rescan never overwrites these
+DECISIONS = ("not_same", "later", "skipped")
+
+_INSERT_PAIR = (
+    "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, flags, evidence, warnings,"
+    " status, updated_a, updated_b, cluster_id, scored_at) VALUES "
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ordered(id_a: str, id_b: str) -> tuple[str, str]:
+    """The pair's ids in storage order (``id_a < id_b``)."""
+    a, b = str(id_a), str(id_b)
+    return (a, b) if a < b else (b, a)
+
+
+def _evidence_json(pair: ScoredPair) -> str:
+    return json.dumps([asdict(e) for e in pair.evidence], ensure_ascii=False)
+
+
+def load_decisions(db: sqlite_utils.Database) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(id_a, id_b) -> (decision, updated_a, updated_b) for every remembered decision."""
+    rows = db.execute("SELECT id_a, id_b, decision, updated_a, updated_b FROM match_decisions")
+    return {(a, b): (d, ua or "", ub or "") for a, b, d, ua, ub in rows.fetchall()}
+
+
+def kept_statuses(db: sqlite_utils.Database) -> dict[tuple[str, str], str]:
+    """Pairs whose status a rescan must keep (a merge planned, ready or done)."""
+    marks = ", ".join("?" for _ in KEPT_STATUSES)
+    rows = db.execute(
+        f"SELECT id_a, id_b, status FROM match_pairs WHERE status IN ({marks})", KEPT_STATUSES
+    ).fetchall()
+    return {(a, b): s for a, b, s in rows}
+
+
+def status_for(
+    pair: ScoredPair,
+    decisions: dict[tuple[str, str], tuple[str, str, str]],
+    kept: dict[tuple[str, str], str],
+) -> str:
+    """The status a freshly scored pair gets: a kept status, a still-valid decision, or new."""
+    key = (pair.id_a, pair.id_b)
+    if key in kept:
+        return kept[key]
+    decided = decisions.get(key)
+    if decided is not None:
+        decision, ua, ub = decided
+        if ua == (pair.updated_a or "") and ub == (pair.updated_b or ""):
+            return decision
+    return "new"
+
+
+def insert_pairs(
+    db: sqlite_utils.Database,
+    pairs: Iterable[ScoredPair],
+    statuses: dict[tuple[str, str], str],
+    clusters: dict[str, int],
+    scored_at: str,
+) -> int:
+    """Insert scored pairs (replacing rows of the same ids); returns how many."""
+    rows = []
+    for p in pairs:
+        ca, cb = clusters.get(p.id_a), clusters.get(p.id_b)
+        rows.append(
+            (
+                p.id_a,
+                p.id_b,
+                float(p.probability),
+                float(p.weight),
+                p.band,
+                ";".join(p.flags),
+                _evidence_json(p),
+                json.dumps(p.warnings, ensure_ascii=False),
+                statuses.get((p.id_a, p.id_b), "new"),
+                p.updated_a or None,
+                p.updated_b or None,
+                ca if ca is not None and ca == cb else None,
+                scored_at,
+            )
+        )
+    db.conn.executemany(_INSERT_PAIR.replace("INSERT", "INSERT OR REPLACE", 1), rows)
+    return len(rows)
+
+
+def delete_pairs_touching(db: sqlite_utils.Database, ids: Sequence[str]) -> None:
+    """Remove pairs that involve any of ``ids``, except those with a kept status."""
+    marks = ", ".join("?" for _ in KEPT_STATUSES)
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS _touch (id TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM _touch")
+    db.conn.executemany("INSERT OR IGNORE INTO _touch (id) VALUES (?)", [(i,) for i in ids])
+    db.execute(
+        f"DELETE FROM match_pairs WHERE status NOT IN ({marks}) AND "
+        "(id_a IN (SELECT id FROM _touch) OR id_b IN (SELECT id FROM _touch))",
+        KEPT_STATUSES,
+    )
+
+
+_MERGED = "SELECT id FROM patients WHERE merged_at IS NOT NULL"
+_GONE = "SELECT id FROM patients WHERE archived_at IS NOT NULL OR merged_at IS NOT NULL"
+
+
+def mark_merged(db: sqlite_utils.Database) -> None:
+    """Pairs whose merge was planned and whose duplicate is now merged become ``merged``;
+    every other pair touching an archived or merged patient leaves the queue."""
+    db.execute(
+        "UPDATE match_pairs SET status = 'merged' WHERE status IN ('planned', 'ready') AND "
+        f"(id_a IN ({_MERGED}) OR id_b IN ({_MERGED}))"
+    )
+    db.execute(
+        "DELETE FROM match_pairs WHERE status NOT IN ('planned', 'ready', 'merged') AND "
+        f"(id_a IN ({_GONE}) OR id_b IN ({_GONE}))"
+    )
+
+
+def save_clusters(db: sqlite_utils.Database, clusters: Sequence[Cluster]) -> dict[str, int]:
+    """Replace the cluster table; returns patient id -> cluster id."""
+    db.execute("DELETE FROM match_clusters")
+    member: dict[str, int] = {}
+    rows = []
+    for number, c in enumerate(clusters, start=1):
+        rows.append((number, json.dumps(list(c.ids)), len(c.ids), *c.weakest_link))
+        for pid in c.ids:
+            member[pid] = number
+    db.conn.executemany(
+        "INSERT INTO match_clusters (cluster_id, ids, size, weakest_a, weakest_b, "
+        "weakest_probability) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return member
+
+
+def cluster_edges(db: sqlite_utils.Database) -> list[tuple[str, str, float]]:
+    """Pairs that join records into one person: likely or possible, unflagged, still open."""
+    return [
+        (a, b, float(p))
+        for a, b, p in db.execute(
+            "SELECT id_a, id_b, probability FROM match_pairs WHERE band != 'unlikely' AND "
+            "flags = '' AND status NOT IN ('not_same', 'merged', 'skipped')"
+        ).fetchall()
+    ]
+
+
+def assign_clusters(db: sqlite_utils.Database, member: dict[str, int]) -> None:
+    """Set every stored pair's ``cluster_id`` from a patient -> cluster map."""
+    db.execute("UPDATE match_pairs SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
+    rows = [
+        (c, a, b)
+        for a, b in db.execute("SELECT id_a, id_b FROM match_pairs").fetchall()
+        if (c := member.get(a)) is not None and member.get(b) == c
+    ]
+    db.conn.executemany("UPDATE match_pairs SET cluster_id = ? WHERE id_a = ? AND id_b = ?", rows)
+
+
+def save_model(
+    db: sqlite_utils.Database, params: dict, key_index: bytes | None, records: int
+) -> None:
+    """Store the fitted model and the blocking-key index (one row)."""
+    db.execute(
+        "INSERT INTO match_model (id, params, key_index, records, fitted_at) "
+        "VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
+        "key_index = excluded.key_index, records = excluded.records, "
+        "fitted_at = excluded.fitted_at",
+        [json.dumps(params), key_index, records, now_iso()],
+    )
+
+
+def save_key_index(db: sqlite_utils.Database, key_index: bytes) -> None:
+    """Replace only the stored blocking-key index."""
+    db.execute("UPDATE match_model SET key_index = ? WHERE id = 1", [key_index])
+
+
+def load_model(db: sqlite_utils.Database) -> tuple[dict, bytes | None] | None:
+    """(params, key index bytes) of the stored model, or None before the first full scan."""
+    row = db.execute("SELECT params, key_index FROM match_model WHERE id = 1").fetchone()
+    return None if row is None else (json.loads(row[0]), row[1])
+
+
+def record_scan(db: sqlite_utils.Database, **fields: Any) -> None:
+    """Append one entry to the scan log."""
+    fields = dict(fields)
+    fields["skipped"] = json.dumps(fields.get("skipped", []))
+    fields["stats"] = json.dumps(fields.get("stats", {}), default=str)
+    cols = ", ".join(fields)
+    db.execute(
+        f"INSERT INTO match_scans ({cols}) VALUES ({', '.join('?' for _ in fields)})",
+        list(fields.values()),
+    )
+
+
+def last_scan(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    """The newest scan log entry as a dict, or None."""
+    cursor = db.execute("SELECT * FROM match_scans ORDER BY seq DESC LIMIT 1")
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    out = dict(zip([d[0] for d in cursor.description], row, strict=True))
+    out["skipped"] = json.loads(out["skipped"])
+    out["stats"] = json.loads(out["stats"])
+    return out
+
+
+def _pair_dict(cursor, row) -> dict[str, Any]:
+    out = dict(zip([d[0] for d in cursor.description], row, strict=True))
+    out["flags"] = [f for f in out["flags"].split(";") if f]
+    out["evidence"] = json.loads(out["evidence"])
+    out["warnings"] = json.loads(out["warnings"])
+    return out
+
+
+def queue_pairs(
+    db: sqlite_utils.Database,
+    statuses: Sequence[str] = ACTIVE_STATUSES,
+    bands: Sequence[str] = ("likely", "possible"),
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Stored pairs, best first, with evidence and warnings decoded."""
+    sql = (
+        f"SELECT * FROM match_pairs WHERE status IN ({', '.join('?' for _ in statuses)}) "
+        f"AND band IN ({', '.join('?' for _ in bands)}) "
+        "ORDER BY band = 'likely' DESC, probability DESC, id_a, id_b"
+    )
+    params: list[Any] = [*statuses, *bands]
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    cursor = db.execute(sql, params)
+    return [_pair_dict(cursor, row) for row in cursor.fetchall()]
+
+
+def get_pair(db: sqlite_utils.Database, id_a: str, id_b: str) -> dict[str, Any] | None:
+    """One stored pair (either id order), or None."""
+    a, b = ordered(id_a, id_b)
+    cursor = db.execute("SELECT * FROM match_pairs WHERE id_a = ? AND id_b = ?", [a, b])
+    row = cursor.fetchone()
+    return None if row is None else _pair_dict(cursor, row)
+
+
+def set_status(db: sqlite_utils.Database, id_a: str, id_b: str, status: str) -> None:
+    """Set a stored pair's status (the caller holds a transaction)."""
+    a, b = ordered(id_a, id_b)
+    db.execute("UPDATE match_pairs SET status = ? WHERE id_a = ? AND id_b = ?", [status, a, b])
+
+
+def record_decision(db: sqlite_utils.Database, id_a: str, id_b: str, decision: str) -> None:
+    """Remember a decision about two records, tied to their current ``updated_at``.
+
+    Call inside :func:`desktop.store.sync_state.transaction`, so the decision is written before
+    the UI moves on.
+    """
+    if decision not in DECISIONS:
+        raise ValueError(f"unknown decision {decision!r}")
+    a, b = ordered(id_a, id_b)
+    stamps = dict(
+        db.execute("SELECT id, updated_at FROM patients WHERE id IN (?, ?)", [a, b]).fetchall()
+    )
+    db.execute(
+        "INSERT INTO match_decisions (id_a, id_b, decision, updated_a, updated_b, decided_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id_a, id_b) DO UPDATE SET "
+        "decision = excluded.decision, updated_a = excluded.updated_a, "
+        "updated_b = excluded.updated_b, decided_at = excluded.decided_at",
+        [a, b, decision, stamps.get(a), stamps.get(b), now_iso()],
+    )
+    set_status(db, a, b, decision)
+
+
+def queue_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many stored pairs per ``band/status``."""
+    rows = db.execute("SELECT band, status, count(*) FROM match_pairs GROUP BY band, status")
+    return {f"{band}/{status}": n for band, status, n in rows.fetchall()}

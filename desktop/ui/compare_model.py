@@ -1,0 +1,240 @@
+"""Models of the compare view: records side by side (field rows) and the evidence list."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QFont
+
+from desktop.ui import theme
+
+Index = QModelIndex | QPersistentModelIndex
+Record = Mapping[str, Any]
+UNKNOWN_OFFLINE = "unknown (offline)"
+FETCHING = "fetching…"
+
+
+def _phones(record: Record) -> str:
+    numbers = record.get("patient_phone_numbers") or []
+    return "\n".join(
+        f"{p.get('number')} ({p.get('phone_type') or 'Other'})"
+        for p in numbers
+        if isinstance(p, Mapping) and p.get("number")
+    )
+
+
+def _address(record: Record) -> str:
+    return "\n".join(str(record.get(k)) for k in ("address_1", "address_2", "address_3") if record.get(k))
+
+
+def _day(value: Any) -> str:
+    return str(value or "")[:10]
+
+
+def _text(key: str) -> Callable[[Record], str]:
+    def get(record: Record) -> str:
+        value = record.get(key)
+        return "" if value is None else str(value)
+
+    return get
+
+
+FIELDS: list[tuple[str, Callable[[Record], str]]] = [
+    ("Title", _text("title")),
+    ("First name", _text("first_name")),
+    ("Preferred name", _text("preferred_first_name")),
+    ("Last name", _text("last_name")),
+    ("Date of birth", _text("date_of_birth")),
+    ("Sex", _text("sex")),
+    ("Email", _text("email")),
+    ("Phones", _phones),
+    ("Address", _address),
+    ("City", _text("city")),
+    ("State", _text("state")),
+    ("Post code", _text("post_code")),
+    ("Medicare", _text("medicare")),
+    ("Medicare ref.", _text("medicare_reference_number")),
+    ("Created", lambda r: _day(r.get("created_at"))),
+    ("Last changed", lambda r: _day(r.get("updated_at"))),
+    ("Archived", lambda r: _day(r.get("archived_at"))),
+    ("Cliniko id", _text("id")),
+]
+HISTORY_ROWS = [
+    ("Appointments", "appointments"),
+    ("Treatment notes", "treatment_notes"),
+    ("Invoices", "invoices"),
+    ("Attachments", "attachments"),
+]
+_NOT_COMPARED = {"Created", "Last changed", "Cliniko id"}
+
+
+def _same(values: Sequence[str]) -> bool:
+    return len({" ".join(v.casefold().split()) for v in values}) <= 1
+
+
+class CompareModel(QAbstractTableModel):
+    """Rows are fields, columns are records; differing fields are highlighted."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._records: list[Record] = []
+        self._cells: list[list[str]] = []
+        self._differs: list[bool] = []
+        self._history: dict[str, Mapping[str, int] | str] = {}
+        self._headers: list[str] = []
+
+    def set_records(
+        self, records: Sequence[Record], history: Mapping[str, Mapping[str, int] | str]
+    ) -> None:
+        """Show these records (and what is known of their history)."""
+        self.beginResetModel()
+        self._records = list(records)
+        self._history = dict(history)
+        self._headers = [
+            f"{'Record ' + chr(65 + i) if i < 26 else str(i)}: "
+            f"{r.get('first_name') or ''} {r.get('last_name') or ''}".strip()
+            for i, r in enumerate(self._records)
+        ]
+        self._rebuild()
+        self.endResetModel()
+
+    def set_history(self, patient_id: str, counts: Mapping[str, int] | str) -> None:
+        """Update one record's history counts (or a note such as "unknown (offline)")."""
+        self._history[str(patient_id)] = counts
+        self._rebuild()
+        first = len(FIELDS)
+        if self._records:
+            self.dataChanged.emit(
+                self.index(first, 0), self.index(len(self._cells) - 1, len(self._records) - 1)
+            )
+
+    def history_of(self, patient_id: str) -> Mapping[str, int] | str | None:
+        """What is known of a record's history."""
+        return self._history.get(str(patient_id))
+
+    def _rebuild(self) -> None:
+        cells = [[get(r) for r in self._records] for _label, get in FIELDS]
+        for _label, key in HISTORY_ROWS:
+            row = []
+            for r in self._records:
+                known = self._history.get(str(r.get("id")))
+                row.append(str(known.get(key, "")) if isinstance(known, Mapping) else known or "")
+            cells.append(row)
+        self._cells = cells
+        labels = [label for label, _ in FIELDS] + [label for label, _ in HISTORY_ROWS]
+        self._differs = [
+            label not in _NOT_COMPARED and i < len(FIELDS) and not _same(row)
+            for i, (label, row) in enumerate(zip(labels, cells, strict=True))
+        ]
+
+    def differing_fields(self) -> list[str]:
+        """Labels of the fields whose values differ."""
+        return [FIELDS[i][0] for i, d in enumerate(self._differs) if d]
+
+    # ----------------------------------------------------------------- Qt overrides
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        """Fields plus history rows (none without records)."""
+        return 0 if parent.isValid() or not self._records else len(self._cells)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        """One column per record."""
+        return 0 if parent.isValid() else len(self._records)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Record names across, field names down."""
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
+            return self._headers[section]
+        if orientation == Qt.Orientation.Vertical and 0 <= section < self.rowCount():
+            if section < len(FIELDS):
+                return FIELDS[section][0]
+            return HISTORY_ROWS[section - len(FIELDS)][0]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Values, with differing fields highlighted."""
+        if not index.isValid() or index.row() >= len(self._cells):
+            return None
+        row, column = index.row(), index.column()
+        if column >= len(self._records):
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._cells[row][column]
+        if role == Qt.ItemDataRole.BackgroundRole and self._differs[row]:
+            return QBrush(theme.colour("diff"))
+        if role == Qt.ItemDataRole.FontRole and self._differs[row]:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        """Cells can be selected (to copy), not edited."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class EvidenceModel(QAbstractTableModel):
+    """The evidence for and against a pair, strongest first."""
+
+    COLUMNS = ("Evidence", "Weight")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[dict[str, Any]] = []
+
+    def set_evidence(self, evidence: str | Sequence[Mapping[str, Any]]) -> None:
+        """Show evidence (the queue's JSON or a list of dicts)."""
+        items = json.loads(evidence or "[]") if isinstance(evidence, str) else list(evidence)
+        self.beginResetModel()
+        self._items = sorted(
+            (dict(i) for i in items), key=lambda e: -abs(float(e.get("weight") or 0))
+        )
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        """One row per piece of evidence."""
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        """Text and weight."""
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Text, signed weight, green for and red against."""
+        if not index.isValid() or index.row() >= len(self._items):
+            return None
+        item = self._items[index.row()]
+        weight = float(item.get("weight") or 0)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if index.column() == 0:
+                return str(item.get("text") or item.get("field") or "")
+            return f"{weight:+.1f}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            a, b = item.get("value_a") or "", item.get("value_b") or ""
+            return f"{item.get('field')}: {a} / {b} ({item.get('level')})"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(theme.colour("for" if weight >= 0 else "against"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None

@@ -1,0 +1,182 @@
+"""First start: paste the Cliniko API key, check it against Cliniko, keep it in the keychain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import APP_NAME
+from desktop import secrets as keychain
+from desktop.cliniko.client import ClinikoClient
+from desktop.ui.theme import error_style
+from desktop.ui.workers import Job, Workers
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Who a checked key belongs to."""
+
+    api_key: str
+    user_name: str
+    account_name: str
+    base_url: str | None
+
+
+def check_key(api_key: str, base_url: str | None) -> ConnectionInfo:
+    """Ask Cliniko who owns the key (``GET /user``) and which clinic (``GET /settings/public``)."""
+    with ClinikoClient(api_key, base_url=base_url, max_retries=1, timeout=15) as client:
+        user: dict[str, Any] = client.get_user()
+        settings: dict[str, Any] = client.get_public_settings()
+    account = settings.get("account") or {}
+    name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
+    return ConnectionInfo(
+        api_key=api_key,
+        user_name=name or str(user.get("email") or "your Cliniko user"),
+        account_name=str(account.get("name") or "your clinic"),
+        base_url=base_url,
+    )
+
+
+class ConnectDialog(QDialog):
+    """Asks for the API key, checks it in a worker, shows clinic and user, stores the key.
+
+    Signals:
+        connected(ConnectionInfo): the key works and is saved in the keychain.
+    """
+
+    connected = Signal(object)
+
+    def __init__(self, base_url: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Connect {APP_NAME} to Cliniko")
+        self.setMinimumWidth(520)
+        self._base_url = base_url
+        self._workers = Workers(self)
+        self.info: ConnectionInfo | None = None
+
+        intro = QLabel(
+            "Paste your Cliniko API key. You find it in Cliniko under "
+            "<b>My info &gt; Manage API keys</b>. It is checked with Cliniko and then kept "
+            "only in your system keychain."
+        )
+        intro.setWordWrap(True)
+        self.keychain_label = QLabel()
+        self.keychain_label.setWordWrap(True)
+        self.keychain_label.setAccessibleName("Keychain status")
+
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("Your Cliniko API key")
+        self.key_edit.setAccessibleName("Cliniko API key")
+        self.key_edit.returnPressed.connect(self.check)
+        self.check_button = QPushButton("&Check key")
+        self.check_button.setAccessibleName("Check key")
+        self.check_button.setToolTip("Check the key with Cliniko (Enter)")
+        self.check_button.clicked.connect(self.check)
+
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setAccessibleName("Connection result")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Continue")
+        self.ok_button.setEnabled(False)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("API &key:", self.key_edit)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.keychain_label)
+        layout.addLayout(form)
+        layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.show_keychain_status()
+
+    @Slot()
+    def show_keychain_status(self) -> None:
+        """Say in plain words whether the keychain can hold the key."""
+        status = keychain.keyring_status()
+        ok = status.state is keychain.KeyringState.AVAILABLE
+        self.keychain_label.setText(status.message)
+        self.keychain_label.setStyleSheet("" if ok else error_style())
+
+    @Slot()
+    def check(self) -> None:
+        """Check the key with Cliniko in the background."""
+        key = self.key_edit.text().strip()
+        if not key:
+            self.show_error("Paste your Cliniko API key first.")
+            return
+        if self._workers.is_running("connect"):
+            return
+        self.check_button.setEnabled(False)
+        self.ok_button.setEnabled(False)
+        self.status_label.setText("Checking the key with Cliniko…")
+        base_url = self._base_url
+        job = Job("connect", lambda _job: check_key(key, base_url))
+        job.succeeded.connect(self._on_checked)
+        job.failed.connect(self._on_failed)
+        self._workers.start(job)
+
+    @Slot(object)
+    def _on_checked(self, info: ConnectionInfo) -> None:
+        self.check_button.setEnabled(True)
+        try:
+            keychain.store_api_key(info.api_key)
+        except keychain.SecretsError as error:
+            self.show_error(
+                f"The key works (clinic: {info.account_name}, user: {info.user_name}), "
+                f"but it could not be saved. {error.user_message}"
+            )
+            self.show_keychain_status()
+            return
+        self.info = info
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(
+            f"Connected to <b>{_html(info.account_name)}</b> as "
+            f"<b>{_html(info.user_name)}</b>. The key is saved in your system keychain."
+        )
+        self.ok_button.setEnabled(True)
+        self.ok_button.setFocus()
+        self.connected.emit(info)
+
+    @Slot(str, object)
+    def _on_failed(self, message: str, _error: object) -> None:
+        self.check_button.setEnabled(True)
+        self.show_error(message)
+
+    def show_error(self, message: str) -> None:
+        """Show a problem in plain words."""
+        self.status_label.setStyleSheet(error_style())
+        self.status_label.setText(_html(message).replace("\n", "<br>"))
+
+    def done(self, result: int) -> None:
+        """Stop a running check before closing."""
+        self._workers.stop_all()
+        super().done(result)
+
+
+def _html(text: str) -> str:
+    from html import escape
+
+    return escape(text)

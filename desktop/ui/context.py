@@ -1,0 +1,155 @@
+"""What every part of the desk shares: the open cache, the Cliniko connection, background jobs.
+
+The writing :class:`~desktop.store.cache.Cache` is shared by the GUI thread and the workers
+(writes go through ``transaction``, which serialises them); the GUI thread reads through its
+own read-only connection (:attr:`DeskContext.reader`) so a long write never blocks a repaint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from desktop.cliniko.client import ClinikoClient
+from desktop.cliniko.errors import ClinikoError, ClinikoUnavailable, Offline
+from desktop.config import Settings
+from desktop.store.cache import Cache
+from desktop.store.patients import get_patient
+from desktop.ui.workers import Job, Workers
+
+NETWORK_ERRORS = (Offline, ClinikoUnavailable)
+
+
+class Connectivity(QObject):
+    """Whether Cliniko answered last time we asked (None: not asked yet).
+
+    Signals:
+        changed(bool): Cliniko became reachable (True) or unreachable (False).
+    """
+
+    changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.online: bool | None = None
+
+    def set_online(self, online: bool) -> None:
+        """Record the outcome of a call to Cliniko."""
+        if online != self.online:
+            self.online = online
+            self.changed.emit(online)
+
+    def note_error(self, error: object) -> None:
+        """Mark offline when ``error`` is a network failure."""
+        if isinstance(error, NETWORK_ERRORS):
+            self.set_online(False)
+        elif isinstance(error, ClinikoError):
+            self.set_online(True)  # Cliniko answered, just not with success
+
+
+@dataclass
+class DeskContext:
+    """The open cache, the key and server, settings, workers and connectivity of one window."""
+
+    data_dir: Path
+    cache: Cache
+    cache_key: str
+    api_key: str
+    base_url: str | None
+    settings: Settings
+    title: str = "Your clinic"
+    workers: Workers = field(default_factory=Workers)
+    connectivity: Connectivity = field(default_factory=Connectivity)
+    reader: Cache | None = None
+
+    def open_reader(self) -> Cache:
+        """The GUI thread's read-only connection (opened on first use)."""
+        if self.reader is None or self.reader.closed:
+            self.reader = Cache.open(self.cache.path, self.cache_key, readonly=True)
+        return self.reader
+
+    def close(self) -> None:
+        """Stop the workers and close the reader (the writer belongs to whoever opened it)."""
+        self.workers.stop_all()
+        if self.reader is not None:
+            self.reader.close()
+
+    def client(self, **kwargs: Any) -> ClinikoClient:
+        """A new client for this key and server (close it when done)."""
+        return ClinikoClient(self.api_key, base_url=self.base_url, **kwargs)
+
+    # ----------------------------------------------------------------- reads (GUI thread)
+
+    def patient(self, patient_id: str) -> dict[str, Any]:
+        """A cached patient's JSON ({} when missing)."""
+        return get_patient(self.open_reader().db, patient_id) or {"id": patient_id}
+
+    def pair_details(self, id_a: str, id_b: str) -> dict[str, Any] | None:
+        """The queue row of a pair with evidence and warnings decoded."""
+        from desktop.store.queue import get_pair
+
+        return get_pair(self.open_reader().db, id_a, id_b)
+
+    def cached_history(self, patient_id: str) -> dict[str, Any] | None:
+        """History counts cached in ``history_counts``, or None."""
+        row = (
+            self.open_reader()
+            .db.execute(
+                "SELECT appointments, treatment_notes, invoices, attachments, fetched_at "
+                "FROM history_counts WHERE patient_id = ?",
+                [str(patient_id)],
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        keys = ("appointments", "treatment_notes", "invoices", "attachments", "fetched_at")
+        return dict(zip(keys, row, strict=True))
+
+    def cluster_ids(self, cluster_id: int | None) -> list[str]:
+        """The records of a cluster (empty when the pair is not part of one)."""
+        if cluster_id is None:
+            return []
+        row = (
+            self.open_reader()
+            .db.execute("SELECT ids FROM match_clusters WHERE cluster_id = ?", [cluster_id])
+            .fetchone()
+        )
+        return [str(i) for i in json.loads(row[0])] if row else []
+
+
+class ConnectivityWatcher(QObject):
+    """Probes Cliniko (``GET /user``, no retries) in the background and reports connectivity."""
+
+    def __init__(self, ctx: DeskContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+
+    @Slot()
+    def probe(self) -> None:
+        """Ask Cliniko once, in a worker."""
+        if self._ctx.workers.is_running("probe"):
+            return
+        ctx = self._ctx
+
+        def work(_job: Job) -> bool:
+            with ctx.client(max_retries=0, timeout=10) as client:
+                client.get_user()
+            return True
+
+        job = Job("probe", work)
+        job.succeeded.connect(self._on_ok)
+        job.failed.connect(self._on_failed)
+        ctx.workers.start(job)
+
+    @Slot(object)
+    def _on_ok(self, _result: object) -> None:
+        self._ctx.connectivity.set_online(True)
+
+    @Slot(str, object)
+    def _on_failed(self, _message: str, error: object) -> None:
+        self._ctx.connectivity.note_error(error)

@@ -1,0 +1,255 @@
+"""The merge queue as a Qt table model: compact tuples, loaded in one query, filtered by a proxy.
+
+Rows are held as small tuples (a 20k-row queue is a few MB) in best-evidence-first order, so
+the view never waits on the database while scrolling. :class:`QueueFilter` filters by band,
+status and name without going through ``data()``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from desktop.ui import theme
+
+Index = QModelIndex | QPersistentModelIndex
+
+STATUS_LABELS: dict[str, str] = {
+    "new": "New",
+    "later": "Later",
+    "not_same": "Not the same person",
+    "planned": "Merge planned",
+    "ready": "Ready to apply",
+    "merged": "Merged",
+    "skipped": "Skipped",
+}
+BAND_LABELS = {"likely": "Likely", "possible": "Possible", "unlikely": "Unlikely"}
+TO_REVIEW = ("new", "later", "planned")
+
+
+class QueueRow(NamedTuple):
+    """One pair of the queue, as little as the list needs."""
+
+    id_a: str
+    id_b: str
+    probability: float
+    band: str
+    status: str
+    flags: str
+    warnings: str  # JSON list, decoded only for tooltips
+    cluster_id: int | None
+    name_a: str
+    name_b: str
+    born_a: str
+    born_b: str
+    search: str  # lower-case names and ids, for the filter
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The pair's ids in storage order."""
+        return (self.id_a, self.id_b)
+
+    @property
+    def lookalike(self) -> bool:
+        """True when the pair has look-alike flags or warnings (twins, parent and child...)."""
+        return bool(self.flags) or self.warnings not in ("", "[]")
+
+
+QUEUE_SQL = """
+SELECT m.id_a, m.id_b, m.probability, m.band, m.status, m.flags, m.warnings, m.cluster_id,
+       coalesce(a.first_name, '') || ' ' || coalesce(a.last_name, ''),
+       coalesce(b.first_name, '') || ' ' || coalesce(b.last_name, ''),
+       coalesce(a.date_of_birth, ''), coalesce(b.date_of_birth, '')
+FROM match_pairs m
+LEFT JOIN patients a ON a.id = m.id_a
+LEFT JOIN patients b ON b.id = m.id_b
+WHERE m.band != 'unlikely'
+ORDER BY m.band = 'likely' DESC, m.probability DESC, m.id_a, m.id_b
+"""
+
+
+def load_rows(db: Any) -> list[QueueRow]:
+    """Read the whole queue, best evidence first, as compact rows."""
+    out: list[QueueRow] = []
+    append = out.append
+    for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb in db.execute(
+        QUEUE_SQL
+    ).fetchall():
+        na, nb = na.strip(), nb.strip()
+        search = f"{na}\n{nb}\n{a}\n{b}".lower()
+        append(QueueRow(a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, search))
+    return out
+
+
+class QueueModel(QAbstractTableModel):
+    """The pairs of the merge queue (see :class:`QueueRow`)."""
+
+    COLUMNS = ("Match", "Band", "Record A", "Record B", "Born", "Look-alike", "Status")
+    SortRole = Qt.ItemDataRole.UserRole + 1
+    RowRole = Qt.ItemDataRole.UserRole + 2
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[QueueRow] = []
+        self._where: dict[tuple[str, str], int] = {}
+
+    # ----------------------------------------------------------------- Qt overrides
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        """Number of pairs (0 under any parent: this is a flat table)."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        """Number of columns."""
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Cell text, tooltips and colours."""
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5 and row.lookalike:
+            return QBrush(theme.colour("against"))
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1 and row.band == "likely":
+            return QBrush(theme.colour("for"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == self.SortRole:
+            return row.probability if column == 0 else self._display(row, column)
+        if role == self.RowRole:
+            return row
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{row.name_a} and {row.name_b}, {row.probability:.0%} match"
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        """Rows are selectable, not editable."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    # ----------------------------------------------------------------- content
+
+    @staticmethod
+    def _display(row: QueueRow, column: int) -> str:
+        if column == 0:
+            return f"{row.probability:.1%}"
+        if column == 1:
+            return BAND_LABELS.get(row.band, row.band)
+        if column == 2:
+            return row.name_a
+        if column == 3:
+            return row.name_b
+        if column == 4:
+            return row.born_a if row.born_a == row.born_b else f"{row.born_a} / {row.born_b}"
+        if column == 5:
+            return "⚠ look-alike" if row.lookalike else ""
+        return STATUS_LABELS.get(row.status, row.status)
+
+    @staticmethod
+    def _tooltip(row: QueueRow, column: int) -> str | None:
+        if column == 5 and row.lookalike:
+            try:
+                warnings = json.loads(row.warnings or "[]")
+            except ValueError:
+                warnings = []
+            return "\n".join(warnings) or row.flags.replace(";", ", ")
+        if column in (2, 3):
+            return f"Cliniko id {row.id_a if column == 2 else row.id_b}"
+        return None
+
+    def set_rows(self, rows: Sequence[QueueRow]) -> None:
+        """Replace every row (after a scan)."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._where = {r.key: i for i, r in enumerate(self._rows)}
+        self.endResetModel()
+
+    def row_at(self, row: int) -> QueueRow:
+        """The pair in source row ``row``."""
+        return self._rows[row]
+
+    def row_for(self, key: tuple[str, str]) -> int | None:
+        """The source row of a pair, or None."""
+        return self._where.get(key)
+
+    def set_status(self, key: tuple[str, str], status: str) -> None:
+        """Change one pair's status in place (after the decision was written)."""
+        i = self._where.get(key)
+        if i is None:
+            return
+        self._rows[i] = self._rows[i]._replace(status=status)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+
+    def counts(self) -> dict[str, int]:
+        """How many pairs per status."""
+        out: dict[str, int] = {}
+        for r in self._rows:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+
+class QueueFilter(QSortFilterProxyModel):
+    """Filters the queue by band, status and a name search, keeping best-first order."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bands: frozenset[str] | None = None
+        self._statuses: frozenset[str] | None = frozenset(TO_REVIEW)
+        self._needle = ""
+        self.setDynamicSortFilter(True)
+
+    def set_bands(self, bands: Sequence[str] | None) -> None:
+        """Show only these bands (None: every band)."""
+        self._bands = None if bands is None else frozenset(bands)
+        self.invalidateRowsFilter()
+
+    def set_statuses(self, statuses: Sequence[str] | None) -> None:
+        """Show only these statuses (None: every status)."""
+        self._statuses = None if statuses is None else frozenset(statuses)
+        self.invalidateRowsFilter()
+
+    def set_search(self, text: str) -> None:
+        """Show only pairs whose names (or ids) contain ``text``, ignoring case."""
+        self._needle = text.strip().lower()
+        self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
+        """Decide from the compact row directly (fast with 20k rows)."""
+        model = self.sourceModel()
+        if not isinstance(model, QueueModel) or source_parent.isValid():
+            return True
+        row = model.row_at(source_row)
+        if self._bands is not None and row.band not in self._bands:
+            return False
+        if self._statuses is not None and row.status not in self._statuses:
+            return False
+        return not self._needle or self._needle in row.search

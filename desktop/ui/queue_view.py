@@ -1,0 +1,258 @@
+"""The merge queue on screen: filters, the table, and the keyboard actions with their hints."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.queue_model import TO_REVIEW, QueueFilter, QueueModel, QueueRow
+
+STATUS_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
+    ("To review", TO_REVIEW),
+    ("New", ("new",)),
+    ("Later", ("later",)),
+    ("Not the same person", ("not_same",)),
+    ("Merge planned", ("planned",)),
+    ("Ready to apply", ("ready",)),
+    ("Merged", ("merged",)),
+    ("Skipped", ("skipped",)),
+    ("All", None),
+]
+BAND_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
+    ("Likely and possible", None),
+    ("Likely", ("likely",)),
+    ("Possible", ("possible",)),
+]
+HINTS = (
+    "<b>J</b> / <b>↓</b> next  ·  <b>K</b> / <b>↑</b> previous  ·  "
+    "<b>S</b> or <b>Ctrl+M</b> same person (merge)  ·  <b>N</b> not the same person  ·  "
+    "<b>L</b> later  ·  <b>Ctrl+F</b> search"
+)
+
+
+class QueueView(QWidget):
+    """Lists candidate pairs and turns keys into decisions.
+
+    Signals:
+        current_changed(object): the selected :class:`QueueRow`, or None.
+        decided(object, str): a pair and "not_same" or "later".
+        merge_requested(object): "same person" on a pair (opens the merge wizard).
+    """
+
+    current_changed = Signal(object)
+    decided = Signal(object, str)
+    merge_requested = Signal(object)
+
+    def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = QueueFilter(self)
+        self.proxy.setSourceModel(model)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name or id")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search the queue by name")
+        self.search.setToolTip("Search by name or id (Ctrl+F)")
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.band = QComboBox()
+        self.band.setAccessibleName("Filter by band")
+        self.band.setToolTip("Show likely pairs, possible pairs, or both")
+        for label, bands in BAND_FILTERS:
+            self.band.addItem(label, bands)
+        self.band.currentIndexChanged.connect(self._band_changed)
+        self.status = QComboBox()
+        self.status.setAccessibleName("Filter by status")
+        self.status.setToolTip("Which pairs to list")
+        for label, statuses in STATUS_FILTERS:
+            self.status.addItem(label, statuses)
+        self.status.currentIndexChanged.connect(self._status_changed)
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName("Pairs shown")
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Merge queue")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 10
+        )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((70, 80, 170, 170, 170, 100)):
+            self.table.setColumnWidth(column, width)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+
+        self.hint_bar = QLabel(HINTS)
+        self.hint_bar.setAccessibleName("Keyboard shortcuts")
+        self.hint_bar.setObjectName("hintBar")
+        self.hint_bar.setWordWrap(True)
+
+        self.actions_by_name: dict[str, QAction] = {}
+        self._action("next", "Next pair", ["J"], self.select_next)
+        self._action("previous", "Previous pair", ["K"], self.select_previous)
+        self._action("same", "Same person: merge…", ["S", "Ctrl+M"], self.request_merge)
+        self._action("not_same", "Not the same person", ["N"], self.mark_not_same)
+        self._action("later", "Decide later", ["L"], self.mark_later)
+        self._action("search", "Search", ["Ctrl+F"], self.focus_search)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        filters.addWidget(self.band)
+        filters.addWidget(self.status)
+        filters.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint_bar)
+        self._update_count()
+
+    def _action(self, name: str, text: str, keys: list[str], slot: object) -> None:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{text} ({' or '.join(keys)})")
+        action.triggered.connect(slot)
+        self.addAction(action)
+        self.actions_by_name[name] = action
+
+    # ----------------------------------------------------------------- selection
+
+    def current(self) -> QueueRow | None:
+        """The selected pair, or None."""
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        source = self.proxy.mapToSource(index)
+        return self.model.row_at(source.row())
+
+    def select_row(self, row: int) -> None:
+        """Select a row of the filtered list (clamped to the list)."""
+        count = self.proxy.rowCount()
+        if count == 0:
+            self.table.setCurrentIndex(QModelIndex())
+            self.current_changed.emit(None)
+            return
+        row = max(0, min(row, count - 1))
+        index = self.proxy.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+
+    def select_key(self, key: tuple[str, str]) -> bool:
+        """Select a pair by its ids; False when it is not listed."""
+        source = self.model.row_for(key)
+        if source is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(source, 0))
+        if not index.isValid():
+            return False
+        self.select_row(index.row())
+        return True
+
+    @Slot()
+    def select_next(self) -> None:
+        """Move to the next pair."""
+        self.select_row(self.table.currentIndex().row() + 1)
+
+    @Slot()
+    def select_previous(self) -> None:
+        """Move to the previous pair."""
+        self.select_row(max(self.table.currentIndex().row() - 1, 0))
+
+    @Slot()
+    def focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.search.setFocus()
+        self.search.selectAll()
+
+    @Slot(QModelIndex, QModelIndex)
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_changed.emit(self.current() if current.isValid() else None)
+
+    # ----------------------------------------------------------------- decisions
+
+    @Slot()
+    def request_merge(self) -> None:
+        """"Same person": ask for the merge wizard."""
+        row = self.current()
+        if row is not None:
+            self.merge_requested.emit(row)
+
+    @Slot()
+    def mark_not_same(self) -> None:
+        """"Not the same person"."""
+        self._decide("not_same")
+
+    @Slot()
+    def mark_later(self) -> None:
+        """"Later"."""
+        self._decide("later")
+
+    def _decide(self, decision: str) -> None:
+        row = self.current()
+        if row is None:
+            return
+        position = self.table.currentIndex().row()
+        self.decided.emit(row, decision)
+        # The decision may have filtered the row out; then the next pair moved up into place.
+        still = self.current()
+        if still is not None and still.key == row.key:
+            self.select_row(position + 1)
+        else:
+            self.select_row(position)
+
+    # ----------------------------------------------------------------- filters
+
+    @Slot(int)
+    def _band_changed(self, _index: int) -> None:
+        self.proxy.set_bands(self.band.currentData())
+        self._reselect()
+
+    @Slot(int)
+    def _status_changed(self, _index: int) -> None:
+        self.proxy.set_statuses(self.status.currentData())
+        self._reselect()
+
+    def show_status(self, label: str) -> None:
+        """Pick a status filter by its label (e.g. "Ready to apply")."""
+        i = self.status.findText(label)
+        if i >= 0:
+            self.status.setCurrentIndex(i)
+
+    def _reselect(self) -> None:
+        if not self.table.currentIndex().isValid():
+            self.select_row(0)
+        self._update_count()
+
+    @Slot()
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count_label.setText(f"{shown:,} of {total:,} pairs")

@@ -1,0 +1,156 @@
+"""Comparisons of two records: the awkward cases, each seen through the evidence it gives."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from desktop.matching import MatchEngine
+
+
+def row(pid: str, **fields) -> dict:
+    """A store row with only the given fields set."""
+    base = {"id": pid, "updated_at": "2024-01-01T00:00:00Z"}
+    if "phones" in fields and isinstance(fields["phones"], list):
+        fields["phones"] = json.dumps(
+            [{"number": n, "phone_type": "Mobile"} for n in fields["phones"]]
+        )
+    base.update(fields)
+    return base
+
+
+def levels(a: dict, b: dict) -> dict[str, str]:
+    pair = MatchEngine().score_pair(a, b)
+    return {e.field: e.level for e in pair.evidence}
+
+
+def test_accents_and_case_are_ignored():
+    lv = levels(
+        row("1", first_name="José", last_name="Müller"),
+        row("2", first_name="JOSE", last_name="muller"),
+    )
+    assert lv["First name"] == "exact"
+    assert lv["Surname"] == "exact"
+
+
+def test_obrien_and_o_apostrophe_brien_agree():
+    lv = levels(
+        row("1", first_name="Sean", last_name="O'Brien"),
+        row("2", first_name="Sean", last_name="OBrien"),
+    )
+    assert lv["Surname"] == "exact"
+
+
+def test_double_barrelled_surname_is_part_of_the_other():
+    lv = levels(
+        row("1", first_name="Jane", last_name="Smith-Jones"),
+        row("2", first_name="Jane", last_name="Jones"),
+    )
+    assert lv["Surname"] == "part"
+
+
+def test_bob_and_robert_are_a_nickname():
+    pair = MatchEngine().score_pair(
+        row("1", first_name="Robert", last_name="Hill"),
+        row("2", first_name="Bob", last_name="Hill"),
+    )
+    first = next(e for e in pair.evidence if e.field == "First name")
+    assert first.level == "alias"
+    assert first.text == "Robert / Bob: a known nickname"
+    assert first.weight > 0
+
+
+def test_preferred_name_and_middle_name_count_as_the_same_first_name():
+    lv = levels(
+        row("1", first_name="Elizabeth", preferred_first_name="Beth", last_name="Ng"),
+        row("2", first_name="Beth", last_name="Ng"),
+    )
+    assert lv["First name"] == "alias"
+    lv = levels(
+        row("1", first_name="John Michael", last_name="Ng"),
+        row("2", first_name="Michael", last_name="Ng"),
+    )
+    assert lv["First name"] == "alias"
+
+
+def test_phone_formats_agree():
+    lv = levels(
+        row("1", first_name="A", phones=["0412 345 678"]),
+        row("2", first_name="B", phones=["+61412345678"]),
+    )
+    assert lv["Phone"] == "same"
+
+
+def test_day_month_swap_is_near_not_different():
+    pair = MatchEngine().score_pair(
+        row("1", date_of_birth="1980-03-04"), row("2", date_of_birth="1980-04-03")
+    )
+    dob = next(e for e in pair.evidence if e.field == "Birth date")
+    assert dob.level == "near"
+    assert dob.text == "day and month swapped"
+
+
+@pytest.mark.parametrize(("a", "b"), [("1982-08-04", "1922-08-04"), ("1982-08-04", "1928-08-04")])
+def test_one_digit_typos_and_transpositions_are_near(a, b):
+    assert levels(row("1", date_of_birth=a), row("2", date_of_birth=b))["Birth date"] == "near"
+
+
+def test_birth_dates_years_apart_are_explained():
+    pair = MatchEngine().score_pair(
+        row("1", date_of_birth="1950-01-01"), row("2", date_of_birth="1981-06-01")
+    )
+    dob = next(e for e in pair.evidence if e.field == "Birth date")
+    assert dob.level == "different"
+    assert dob.text == "birth dates 31 years apart"
+    assert dob.weight < 0
+
+
+def test_empty_fields_give_no_evidence():
+    pair = MatchEngine().score_pair(row("1"), row("2"))
+    assert [e.field for e in pair.evidence] == ["prior"]
+    assert pair.band == "unlikely"
+
+
+def test_non_latin_names_compare_exactly():
+    lv = levels(
+        row("1", first_name="伟", last_name="王"), row("2", first_name="伟", last_name="王")
+    )
+    assert lv["First name"] == "exact"
+    assert lv["Surname"] == "exact"
+    lv = levels(
+        row("1", first_name="伟", last_name="王"), row("2", first_name="芳", last_name="李")
+    )
+    assert lv["First name"] == "different"
+
+
+def test_swapped_first_and_last_names():
+    pair = MatchEngine().score_pair(
+        row("1", first_name="Nguyen", last_name="Anh"),
+        row("2", first_name="Anh", last_name="Nguyen"),
+    )
+    first = next(e for e in pair.evidence if e.field == "First name")
+    assert first.text == "first and last names swapped between the records"
+
+
+def test_typing_slip_in_a_name_is_close():
+    assert (
+        levels(row("1", first_name="Sanjay"), row("2", first_name="Saanjay"))["First name"]
+        == "close"
+    )
+
+
+def test_gmail_dots_and_tags_give_the_same_email():
+    lv = levels(row("1", email="Rob.Hill@gmail.com"), row("2", email="robhill+physio@gmail.com"))
+    assert lv["Email"] == "exact"
+
+
+def test_medicare_same_card_other_irn_is_family():
+    pair = MatchEngine().score_pair(
+        row("1", medicare="2123456701", medicare_reference_number="1"),
+        row("2", medicare="2123 45670 1", medicare_reference_number="2"),
+    )
+    med = next(e for e in pair.evidence if e.field == "Medicare")
+    assert med.level == "family"
+    assert med.weight < 0
+    assert "family_card" in pair.flags

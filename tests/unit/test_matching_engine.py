@@ -1,0 +1,138 @@
+"""The engine end to end: explanations add up, clusters, blocking caps, incremental rescoring."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from desktop.matching import Cluster, MatchEngine, MatchSettings
+from desktop.matching.cluster import build_clusters
+from desktop.matching.features import build_features
+from desktop.matching.keyindex import KeyIndex, stable_keys
+
+
+def person(pid: str, first: str, last: str, dob: str, phone: str | None = None, **extra) -> dict:
+    phones = json.dumps([{"number": phone, "phone_type": "Mobile"}]) if phone else "[]"
+    return {
+        "id": pid,
+        "first_name": first,
+        "last_name": last,
+        "date_of_birth": dob,
+        "phones": phones,
+        "updated_at": "2024-01-01",
+        **extra,
+    }
+
+
+def clinic(n: int = 300) -> list[dict]:
+    rng = np.random.default_rng(7)
+    firsts = ["Olivia", "Jack", "Mia", "Noah", "Ava", "Liam", "Zoe", "Oscar", "Ruby", "Leo"]
+    rows = []
+    for i in range(n):
+        rows.append(
+            person(
+                str(1000 + i),
+                firsts[i % 10],
+                f"Surname{i}x",
+                f"{1940 + int(rng.integers(0, 70))}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                f"04{int(rng.integers(10_000_000, 99_999_999))}",
+                email=f"person{i}@example.com",
+            )
+        )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def with_duplicates():
+    rows = clinic()
+    dups = []
+    for i in range(0, 30, 3):
+        src = dict(rows[i])
+        src["id"] = str(5000 + i)
+        src["first_name"] = src["first_name"].upper()
+        dups.append(src)
+    # a third record of the first person: one cluster of three
+    third = dict(rows[0])
+    third["id"] = "6000"
+    third["email"] = None
+    dups.append(third)
+    return rows + dups
+
+
+def test_scan_finds_planted_duplicates(with_duplicates):
+    result = MatchEngine().scan(with_duplicates)
+    likely = {(p.id_a, p.id_b) for p in result.pairs if p.band == "likely"}
+    for i in range(0, 30, 3):
+        a, b = sorted([str(1000 + i), str(5000 + i)])
+        assert (a, b) in likely
+    assert all(p.id_a < p.id_b for p in result.pairs)
+    assert result.model["n_records"] == len(with_duplicates)
+    json.dumps(result.model)  # serialisable
+
+
+def test_evidence_weights_add_up_to_the_score(with_duplicates):
+    result = MatchEngine().scan(with_duplicates)
+    for p in result.pairs:
+        assert sum(e.weight for e in p.evidence) == pytest.approx(p.weight, abs=0.01)
+        assert 0.0 <= p.probability <= 1.0
+        assert all(e.text for e in p.evidence)
+
+
+def test_cluster_of_three_with_weakest_link(with_duplicates):
+    result = MatchEngine().scan(with_duplicates)
+    assert any(set(c.ids) == {"1000", "5000", "6000"} for c in result.clusters)
+
+
+def test_build_clusters_weakest_link():
+    edges = [("a", "b", 0.99), ("b", "c", 0.7), ("a", "c", 0.6), ("x", "y", 0.9)]
+    (cluster,) = build_clusters(edges)
+    assert cluster == Cluster(("a", "b", "c"), ("b", "c", 0.7))
+
+
+def test_oversized_blocks_are_capped_and_reported():
+    rows = [person(str(i), f"P{i}q", f"S{i}r", "1970-01-01", "0412345678") for i in range(60)]
+    result = MatchEngine(MatchSettings(block_cap=20, block_window=3)).scan(rows)
+    kinds = {k for k, _, _ in result.skipped_blocks}
+    assert "phone" in kinds
+    assert all(size == 60 for k, size, _ in result.skipped_blocks if k == "phone")
+    assert result.stats["candidates"] < 60 * 59 // 2
+
+
+def test_archived_and_merged_records_are_left_out():
+    rows = [
+        person("1", "Ann", "Lee", "1970-01-01", "0412345678"),
+        person("2", "Ann", "Lee", "1970-01-01", "0412345678", archived_at="2024-02-01"),
+        person("3", "Ann", "Lee", "1970-01-01", "0412345678", merged_at="2024-02-01"),
+    ]
+    assert MatchEngine().scan(rows).pairs == []
+
+
+def test_rescore_touches_only_changed_ids(with_duplicates):
+    engine = MatchEngine()
+    full = engine.scan(with_duplicates)
+    result = engine.rescore(with_duplicates, ["1003"], full.model)
+    assert result.pairs
+    assert all("1003" in (p.id_a, p.id_b) for p in result.pairs)
+    before = {(p.id_a, p.id_b): p.probability for p in full.pairs}
+    for p in result.pairs:
+        assert p.probability == pytest.approx(before[(p.id_a, p.id_b)], abs=1e-6)
+
+
+def test_key_index_finds_neighbours_and_round_trips(with_duplicates):
+    features = build_features(with_duplicates)
+    index = KeyIndex.from_bytes(KeyIndex.build(features).to_bytes())
+    one = build_features([with_duplicates[3]])
+    _, keys = stable_keys(one)
+    assert {"1003", "5003"} <= index.neighbours(keys)
+    smaller = index.replace({"5003"}, None)
+    assert "5003" not in smaller.neighbours(keys)
+    again = smaller.replace(set(), KeyIndex.build(build_features([with_duplicates[-2]])))
+    assert "5027" in again.ids
+
+
+def test_small_clinic_and_empty_input():
+    assert MatchEngine().scan([]).pairs == []
+    result = MatchEngine().scan([person("1", "A", "B", "1970-01-01")])
+    assert result.pairs == [] and result.clusters == []

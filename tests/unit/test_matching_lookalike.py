@@ -1,0 +1,112 @@
+"""Look-alikes never reach the likely band, and carry a warning in plain words."""
+
+from __future__ import annotations
+
+import json
+
+from desktop.matching import MatchEngine
+from desktop.matching.lookalike import ambiguous_links
+
+PHONE = json.dumps([{"number": "0412 345 678", "phone_type": "Mobile"}])
+HOME = {
+    "address_1": "12 Wattle St",
+    "city": "Carlton",
+    "post_code": "3053",
+    "phones": PHONE,
+    "email": "family.nguyen@gmail.com",
+}
+
+
+def person(pid: str, first: str, last: str, dob: str, **extra) -> dict:
+    return {
+        "id": pid,
+        "first_name": first,
+        "last_name": last,
+        "date_of_birth": dob,
+        "updated_at": "2024-01-01",
+        **extra,
+    }
+
+
+def scored(a: dict, b: dict):
+    return MatchEngine().score_pair(a, b)
+
+
+def test_a_true_duplicate_is_likely_without_warnings():
+    pair = scored(
+        person("1", "Robert", "Nguyen", "1980-03-04", **HOME),
+        person("2", "Bob", "Nguyen", "1980-03-04", **HOME),
+    )
+    assert pair.band == "likely"
+    assert pair.flags == ()
+    assert pair.warnings == []
+
+
+def test_twins_are_never_likely():
+    pair = scored(
+        person("1", "Liam", "Nguyen", "2010-05-01", **HOME),
+        person("2", "Olivia", "Nguyen", "2010-05-01", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "twins" in pair.flags
+    assert any("twins" in w for w in pair.warnings)
+
+
+def test_parent_and_child_with_one_name_are_never_likely():
+    pair = scored(
+        person("1", "David", "Nguyen", "1960-02-02", **HOME),
+        person("2", "David", "Nguyen", "1991-07-09", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "parent_child" in pair.flags
+    assert "31 years apart" in " ".join(pair.warnings)
+
+
+def test_siblings_and_household_members():
+    sib = scored(
+        person("1", "Mia", "Nguyen", "2012-01-01", **HOME),
+        person("2", "Ethan", "Nguyen", "2015-06-01", **HOME),
+    )
+    assert sib.band != "likely"
+    assert "siblings" in sib.flags
+    spouse = scored(
+        person("1", "Anna", "Nguyen", "1970-01-01", **HOME),
+        person("2", "Peter", "Smith", "1968-06-01", **HOME),
+    )
+    assert spouse.band != "likely"
+    assert "household" in spouse.flags
+
+
+def test_common_name_without_anything_else_is_flagged():
+    rows = [
+        person(str(i), "John", "Smith", f"19{50 + i % 40}-01-{1 + i % 28:02d}") for i in range(60)
+    ]
+    rows += [person(str(100 + i), f"Name{i}", f"Surname{i}", "1970-01-01") for i in range(60)]
+    result = MatchEngine().scan(rows)
+    assert all(p.band != "likely" for p in result.pairs)
+
+
+def test_ambiguous_links_find_a_record_that_fits_two_people():
+    # record 0 (sparse) matches both 1 and 2, who are parent and child.
+    assert ambiguous_links([(0, 1), (0, 2)], [(0, 1), (0, 2)], {(1, 2)}) == {0, 1}
+    assert ambiguous_links([(0, 1)], [(0, 1)], {(1, 2)}) == set()
+
+
+def test_sparse_record_matching_parent_and_child_is_not_likely():
+    home = dict(HOME)
+    rows = [
+        person("1", "William", "Holling", "1964-02-09", **home),
+        person("2", "William", "Holling", "1994-02-09", **home),
+        {
+            "id": "3",
+            "first_name": "william",
+            "last_name": "holling",
+            "phones": PHONE,
+            "updated_at": "2024-01-01",
+        },
+    ]
+    rows += [person(str(10 + i), f"N{i}x", f"S{i}y", f"19{40 + i}-01-01") for i in range(40)]
+    result = MatchEngine().scan(rows)
+    for p in result.pairs:
+        if "3" in (p.id_a, p.id_b):
+            assert p.band != "likely"

@@ -1,0 +1,169 @@
+"""Normalisers: names, nicknames, phones, emails, birth dates, Medicare, postcodes, addresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop.matching import normalise as nz
+from desktop.matching import text
+from desktop.matching.nicknames_table import canonical_forms, is_nickname_pair
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("José", "jose"),
+        ("  ZOË   Müller ", "zoe muller"),
+        ("O'Brien", "obrien"),
+        ("O’Brien", "obrien"),
+        ("Smith-Jones", "smith jones"),
+        ("Łukasz", "lukasz"),
+        ("Strauß", "strauss"),
+        ("", ""),
+        (None, ""),
+        ("王伟", "王伟"),
+        ("Дмитрий", "дмитрии"),  # combining marks go in every script
+    ],
+)
+def test_fold(raw, folded):
+    assert text.fold(raw) == folded
+
+
+def test_obrien_variants_share_a_surname_key():
+    assert text.surname_key("O'Brien") == text.surname_key("OBrien") == "obrien"
+    assert text.surname_key("Smith Jones") == text.surname_key("Smith-Jones") == "smithjones"
+
+
+def test_given_name_skips_titles_and_middle_names():
+    assert text.given_name("Dr John Paul") == "john"
+    assert text.name_tokens("Mary-Anne") == ("mary", "anne")
+    assert text.given_name(None) == ""
+
+
+def test_phonetic_codes_match_for_sound_alikes():
+    assert text.phonetic("smith") == text.phonetic("smyth")
+    assert text.phonetic("王伟") == "王伟"  # non-Latin scripts keep the word itself
+    assert text.phonetic("") == ""
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("bob", "robert"),
+        ("bill", "william"),
+        ("liz", "elizabeth"),
+        ("kate", "katherine"),
+        ("bec", "rebecca"),
+        ("mick", "michael"),
+        ("shaz", "sharon"),
+        ("gazza", "gary"),
+        ("dave", "david"),
+        ("jim", "james"),
+        ("jenny", "jennifer"),
+        ("rob", "bob"),
+    ],
+)
+def test_known_nicknames(a, b):
+    assert is_nickname_pair(a, b)
+    assert is_nickname_pair(b, a)
+
+
+def test_unrelated_names_are_not_nicknames():
+    assert not is_nickname_pair("robert", "mary")
+    assert not is_nickname_pair("robert", "robert")  # the same name is not a nickname
+    assert not is_nickname_pair("", "bob")
+    assert canonical_forms("zzyzx") == frozenset({"zzyzx"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("0412 345 678", "+61412345678"),
+        ("+61412345678", "+61412345678"),
+        ("+61 (0)412 345 678", "+61412345678"),
+        ("0412-345-678", "+61412345678"),
+        ("(02) 9876 5432", "+61298765432"),
+        ("0061 412 345 678", "+61412345678"),
+        ("412345678", "+61412345678"),
+        ("", ""),
+        (None, ""),
+        ("n/a", ""),
+    ],
+)
+def test_phone_e164(raw, e164):
+    assert nz.phone_e164(raw, "AU") == e164
+
+
+def test_phone_other_country_goes_through_phonenumbers():
+    assert nz.phone_e164("+44 20 7946 0958", "AU") == "+442079460958"
+    assert nz.phone_e164("020 7946 0958", "GB") == "+442079460958"
+
+
+def test_phones_from_json_dedupes_and_survives_junk():
+    raw = '[{"number":"0412 345 678","phone_type":"Mobile"},{"number":"+61412345678"}]'
+    assert nz.phones_from_json(raw) == ("+61412345678",)
+    assert nz.phones_from_json("not json") == ()
+    assert nz.phones_from_json('{"number": 5}') == ()
+    assert nz.phones_from_json([{"number": "0412345678"}]) == ("+61412345678",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("Rob.OBrien@Gmail.com", "robobrien@gmail.com"),
+        ("rob.obrien+clinic@googlemail.com", "robobrien@gmail.com"),
+        ("Jane.Doe+x@outlook.com", "jane.doe@outlook.com"),
+        ("jane.doe@bigpond.net.au", "jane.doe@bigpond.net.au"),
+        ("not an email", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_email_key(raw, key):
+    assert nz.email_key(raw) == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("1980-03-04", "19800304"),
+        ("04/03/1980", "19800304"),
+        ("1980-02-30", ""),
+        ("", ""),
+        ("garbage", ""),
+        ("1800-01-01", ""),
+        (None, ""),
+    ],
+)
+def test_birth_date(raw, key):
+    assert nz.birth_date(raw) == key
+
+
+def test_date_relations():
+    assert nz.date_relation("19800304", "19800403") == "swapped"
+    assert nz.date_relation("19800304", "19800305") == "typo"
+    assert nz.date_relation("19800304", "19500304") == "typo"
+    assert nz.date_relation("19800304", "19800304") == "same"
+    assert nz.date_relation("19800304", "20110304") == "far"
+    assert nz.date_relation("", "20110304") == "missing"
+    assert nz.years_apart("19800304", "20110304") == 31
+
+
+def test_medicare_check_digit_and_parts():
+    assert nz.medicare_valid("2123456701")
+    assert not nz.medicare_valid("2123456791")
+    # 11 digits: the last one is the individual reference number (IRN).
+    assert nz.medicare_parts("2123 45670 1 3") == ("212345670", "3")
+    assert nz.medicare_parts("2123456701", "2") == ("212345670", "2")
+    # The issue number (10th digit) is not part of the card's identity.
+    assert nz.medicare_parts("2123456709")[0] == nz.medicare_parts("2123456701")[0]
+    # Other identifiers keep all their digits.
+    assert nz.medicare_parts("4408444") == ("4408444", "")
+    assert nz.medicare_parts("") == ("", "")
+    assert nz.medicare_parts("0000000000") == ("", "")
+
+
+def test_postcode_and_address():
+    assert nz.postcode_key(" 3000 ") == "3000"
+    assert nz.address_key("12 Smith Street", "Unit 4") == nz.address_key("12 Smith St", "U 4")
+    assert nz.address_key("", None) == ""

@@ -1,0 +1,83 @@
+"""Property tests: the scorer never crashes on any patient record and is symmetric."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from desktop.matching import MatchEngine
+from desktop.matching.features import ROW_COLUMNS
+
+ENGINE = MatchEngine()
+FIELDS = [c for c in ROW_COLUMNS if c not in ("id", "archived_at", "merged_at")]
+
+text = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "O'Brien",
+            "Smith-Jones",
+            "1980-03-04",
+            "04/03/1980",
+            "0412 345 678",
+            "+61412345678",
+            "a@b.co",
+            "2123456701",
+            "3000",
+            "Bob",
+            "Robert",
+            "王伟",
+            "0",
+            "-1",
+        ]
+    ),
+)
+phones = st.one_of(
+    text,
+    st.lists(st.fixed_dictionaries({"number": text, "phone_type": text}), max_size=3).map(
+        json.dumps
+    ),
+)
+anything = st.one_of(text, st.integers(), st.floats(allow_nan=True), st.booleans())
+
+
+@st.composite
+def records(draw, pid: str) -> dict:
+    row = {"id": pid}
+    for column in FIELDS:
+        if column == "phones":
+            row[column] = draw(phones)
+        else:
+            row[column] = draw(anything)
+    return row
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records("1"), records("2"))
+def test_score_pair_never_crashes_and_is_symmetric(a, b):
+    ab = ENGINE.score_pair(a, b)
+    ba = ENGINE.score_pair(b, a)
+    assert (ab.id_a, ab.id_b) == (ba.id_a, ba.id_b) == ("1", "2")
+    assert ab.weight == pytest.approx(ba.weight, abs=1e-9)
+    assert ab.probability == pytest.approx(ba.probability, abs=1e-12)
+    assert ab.band == ba.band
+    assert ab.flags == ba.flags
+    assert 0.0 <= ab.probability <= 1.0
+    assert sum(e.weight for e in ab.evidence) == pytest.approx(ab.weight, abs=0.01)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records("x"), min_size=0, max_size=8))
+def test_scan_never_crashes(rows):
+    for i, row in enumerate(rows):
+        row["id"] = str(i)
+    result = ENGINE.scan(rows)
+    for pair in result.pairs:
+        assert pair.id_a < pair.id_b
+        assert pair.band in ("likely", "possible")

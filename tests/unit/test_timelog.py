@@ -1,0 +1,167 @@
+"""The time log: active time with idle gaps, per-step times, crash safety, report rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.labor.timelog import TimeLog, rows
+from desktop.store.cache import Cache
+from desktop.store.sync_state import set_state, transaction
+
+KEY = "5c" * 32
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).timestamp()
+UTC = dt.UTC
+
+
+class Clock:
+    """A clock the test moves by hand (epoch seconds)."""
+
+    def __init__(self, start: float = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, offset: float) -> float:
+        self.now = T0 + offset
+        return self.now
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    with Cache.open(tmp_path / "cache.db", KEY) as opened:
+        yield opened
+
+
+def make_log(cache: Cache, clock: Clock, **kwargs) -> TimeLog:
+    return TimeLog(cache, cliniko_user="1 Alex Admin", os_user="alex", clock=clock, **kwargs)
+
+
+def test_active_time_skips_idle_gaps_and_steps_are_timed(cache: Cache) -> None:
+    clock = Clock()
+    log = make_log(cache, clock, idle_threshold=120)
+    work = log.start(["1002", "1001"], step="compare")
+    clock.at(30)
+    work.input_at()  # +30 active
+    clock.at(90)
+    work.enter_step("choose_survivor")  # +60 active; compare took 90 s
+    clock.at(400)
+    work.input_at()  # 310 s away: not active
+    clock.at(450)
+    work.enter_step("reconcile")  # +50; choose_survivor took 360 s
+    clock.at(570)
+    work.finish("merged")  # +120 (exactly the threshold counts)
+    assert work.active_seconds == pytest.approx(260)
+    assert work.wall_seconds == pytest.approx(570)
+    assert work.step_seconds() == {"compare": 90, "choose_survivor": 360, "reconcile": 120}
+    assert work.step_active == {"compare": 90, "choose_survivor": 50, "reconcile": 120}
+
+    [row] = rows(cache, dt.date(2026, 3, 2), dt.date(2026, 3, 3), tz=UTC)
+    assert row.outcome == "merged" and row.patient_ids == ("1001", "1002")
+    assert row.active_minutes == pytest.approx(260 / 60)
+    assert row.wall_minutes == pytest.approx(570 / 60)
+    assert row.step_seconds == {"compare": 90, "choose_survivor": 360, "reconcile": 120}
+    assert row.step_active_seconds["choose_survivor"] == 50
+    assert (row.cliniko_user, row.os_user) == ("1 Alex Admin", "alex")
+    assert row.date == dt.date(2026, 3, 2)
+
+
+def test_a_not_same_review_is_timed(cache: Cache) -> None:
+    clock = Clock()
+    work = make_log(cache, clock).start(["1", "2"], step="compare")
+    clock.at(42)
+    work.finish("not_same")
+    [row] = rows(cache, T0 - 1, T0 + 1)
+    assert row.outcome == "not_same" and row.step_seconds == {"compare": 42}
+    assert row.active_minutes == pytest.approx(42 / 60)
+
+
+def test_every_call_is_written_before_it_returns(tmp_path: Path) -> None:
+    clock = Clock()
+    cache = Cache.open(tmp_path / "c.db", KEY)
+    log = make_log(cache, clock, min_write_interval=0)
+    work = log.start(["1", "2"], step="compare")
+    clock.at(20)
+    work.input_at()
+    clock.at(50)
+    work.enter_step("reconcile")
+    clock.at(70)
+    work.input_at()
+    cache.close()  # a crash: nothing finished
+
+    clock.at(5000)
+    with Cache.open(tmp_path / "c.db", KEY) as reopened:
+        log = make_log(reopened, clock)
+        assert rows(reopened, T0, T0 + 10_000) == []  # unfinished: not reported yet
+        assert log.close_abandoned() == 1
+        [row] = rows(reopened, T0, T0 + 10_000)
+        assert row.outcome == "abandoned"
+        assert row.active_minutes == pytest.approx(70 / 60)
+        assert row.wall_minutes == pytest.approx(70 / 60)  # ends at the last event, not now
+        assert row.step_seconds == {"compare": 50, "reconcile": 20}
+
+
+def test_starting_again_closes_the_crashed_session_as_abandoned(cache: Cache) -> None:
+    clock = Clock()
+    log = make_log(cache, clock)
+    log.start(["1", "2"], step="compare")
+    clock.at(10)
+    again = log.start(["1", "2"], step="compare")
+    clock.at(15)
+    again.finish("later")
+    outcomes = [r.outcome for r in rows(cache, T0, T0 + 100)]
+    assert outcomes == ["abandoned", "later"]
+
+
+def test_input_writes_are_coalesced_but_finish_always_writes(cache: Cache) -> None:
+    clock = Clock()
+    log = make_log(cache, clock, min_write_interval=5)
+    work = log.start(["1", "2"])
+    for second in range(1, 4):
+        clock.at(second)
+        work.input_at()
+    stored = cache.db.execute("SELECT active_seconds FROM time_sessions").fetchone()[0]
+    assert stored == 0  # held in memory for up to 5 s
+    clock.at(6)
+    work.input_at()
+    assert cache.db.execute("SELECT active_seconds FROM time_sessions").fetchone()[0] == 6
+
+
+def test_defaults_come_from_settings_and_the_session_user(cache: Cache) -> None:
+    with transaction(cache) as db:
+        set_state(db, "cliniko.user", "7 Sam Reception")
+    log = TimeLog(cache)
+    assert log.idle_threshold == 120
+    assert log.cliniko_user == "7 Sam Reception" and log.os_user
+
+
+def test_rows_filter_by_local_day_and_carry_no_names(cache: Cache) -> None:
+    clock = Clock()
+    log = make_log(cache, clock)
+    for day in range(3):
+        clock.at(day * 86_400)
+        work = log.start(["10", "11"], step="compare")
+        clock.at(day * 86_400 + 60)
+        work.finish("skipped")
+    found = rows(cache, dt.date(2026, 3, 3), dt.date(2026, 3, 5), tz=UTC)
+    assert [r.date for r in found] == [dt.date(2026, 3, 3), dt.date(2026, 3, 4)]
+    melbourne = dt.timezone(dt.timedelta(hours=11))
+    assert rows(cache, dt.date(2026, 3, 2), dt.date(2026, 3, 3), tz=melbourne)[0].date == (
+        dt.date(2026, 3, 2)
+    )
+    fields = set(found[0].__dataclass_fields__)
+    assert not {"first_name", "last_name", "name", "label"} & fields
+
+
+def test_finished_sessions_refuse_more_events_and_bad_outcomes(cache: Cache) -> None:
+    clock = Clock()
+    work = make_log(cache, clock).start(["1", "2"])
+    with pytest.raises(ValueError):
+        work.finish("exploded")
+    work.finish("skipped")
+    with pytest.raises(RuntimeError):
+        work.input_at()
