@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.cluster import build_clusters
+from desktop.matching.engine import paused_gc
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
 from desktop.store import queue
@@ -78,9 +79,10 @@ def run_scan(
     report = progress or _noop
     engine = MatchEngine(replace(settings or MatchSettings(), build_index=True))
     stored = queue.load_model(cache.db)
-    if full or stored is None or stored[1] is None:
-        return _full_scan(cache, engine, report)
-    return _incremental_scan(cache, engine, stored[0], stored[1], report)
+    with paused_gc():
+        if full or stored is None or stored[1] is None:
+            return _full_scan(cache, engine, report)
+        return _incremental_scan(cache, engine, stored[0], stored[1], report)
 
 
 def _store(

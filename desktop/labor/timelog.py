@@ -15,7 +15,9 @@ Wall time per step runs from entering it to entering the next one (or finishing)
 
 Every call writes in its own durable transaction before returning (``input_at`` at most once
 per ``min_write_interval`` seconds, default 1 s, so a burst of mouse events costs one write; a
-crash loses at most that much). **After a crash** an unfinished session is closed as
+crash loses at most that much). One session is open at a time: :meth:`TimeLog.start` closes any
+other open one as ``abandoned`` (pass the same session to the wizard that the queue view
+started for the pair). **After a crash** an unfinished session is closed as
 ``abandoned`` at its last recorded event, the next time :meth:`TimeLog.start` or
 :meth:`TimeLog.close_abandoned` runs; reopening the pair starts a new session. The time spent
 before the crash is therefore kept (and costed), and the time the app was closed is not.
@@ -83,7 +85,9 @@ class WorkSession:
     # ----------------------------------------------------------------- what the UI calls
 
     def input_at(self, t: Moment = None) -> None:
-        """Record keyboard or mouse activity at ``t`` (default: now)."""
+        """Record keyboard or mouse activity at ``t`` (default: now); ignored once finished."""
+        if self.finished:
+            return
         at = self._now(t)
         self._activity(at)
         if at - self._written_at >= self._log.min_write_interval:
@@ -157,13 +161,16 @@ class WorkSession:
 
     def _write(self) -> None:
         with transaction(self._log.cache) as db:
-            db.execute(
+            cursor = db.execute(
                 "UPDATE time_sessions SET plan_id = ?, last_event_at = ?, ended_at = ?, "
                 "active_seconds = ?, current_step = ?, step_entered_at = ?, outcome = ? "
-                "WHERE session_id = ?",
+                "WHERE session_id = ? AND ended_at IS NULL",
                 [self.plan_id, self.last_event_at, self.ended_at, self.active_seconds,
                  self.current_step, self.step_entered_at, self.outcome, self.session_id],
             )  # fmt: skip
+            if cursor.rowcount == 0:  # closed as abandoned when another session started
+                self._adopt_stored(db)
+                return
             for step in set(self.step_wall) | set(self.step_active):
                 db.execute(
                     "INSERT INTO time_steps (session_id, step, wall_seconds, active_seconds) "
@@ -174,6 +181,17 @@ class WorkSession:
                      self.step_active.get(step, 0.0)],
                 )  # fmt: skip
         self._written_at = self.last_event_at
+
+    def _adopt_stored(self, db: Any) -> None:
+        """Take over the stored end of a session that was closed elsewhere."""
+        row = db.execute(
+            "SELECT ended_at, outcome, active_seconds, last_event_at FROM time_sessions "
+            "WHERE session_id = ?",
+            [self.session_id],
+        ).fetchone()
+        if row is not None:
+            self.ended_at, self.outcome = row[0], row[1]
+            self.active_seconds, self.last_event_at = float(row[2]), float(row[3])
 
 
 class TimeLog:
@@ -319,10 +337,13 @@ def rows(
         + ("" if include_open else " AND ended_at IS NOT NULL")
         + " ORDER BY started_at, session_id"
     )
-    found = cache.db.execute(sql, [_bound(start, zone), _bound(end, zone)]).fetchall()
+    window = [_bound(start, zone), _bound(end, zone)]
+    found = cache.db.execute(sql, window).fetchall()
     steps: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
     for sid, step, wall, active in cache.db.execute(
-        "SELECT session_id, step, wall_seconds, active_seconds FROM time_steps"
+        "SELECT session_id, step, wall_seconds, active_seconds FROM time_steps WHERE session_id "
+        "IN (SELECT session_id FROM time_sessions WHERE started_at >= ? AND started_at < ?)",
+        window,
     ).fetchall():
         walls, actives = steps.setdefault(sid, ({}, {}))
         walls[step], actives[step] = float(wall), float(active)

@@ -87,6 +87,9 @@ KEY_KINDS: dict[str, tuple[str, ...]] = {
     "birth date + surname initial": ("dob", "last_initial"),
 }
 UNORDERED = frozenset({"full name either order"})
+# Keys made of names alone: common names make big blocks of namesakes, so these are capped
+# harder (a duplicate in such a block nearly always shares a date, phone or email too).
+NAME_ONLY = frozenset({"sounds-like name", "full name either order", "address"})
 _VOCAB_OF = {
     "first": "names",
     "last": "names",
@@ -130,6 +133,7 @@ def candidate_pairs(
     cap: int = 150,
     window: int = 8,
     only: np.ndarray | None = None,
+    name_cap: int = 40,
 ) -> Candidates:
     """Union of the pairs of every blocking key (optionally only pairs touching ``only``)."""
     n = len(f)
@@ -138,9 +142,10 @@ def candidate_pairs(
     phone_codes = np.empty(0, dtype=np.int64)
     skipped: list[tuple[str, int, str]] = []
     for kind, (rec, key) in block_keys(f).items():
-        a, b, big = _pairs_in_blocks(rec, key, order_key, cap, window)
+        limit = min(cap, name_cap) if kind in NAME_ONLY else cap
+        a, b, big = _pairs_in_blocks(rec, key, order_key, limit, window)
         for size, _start in big:
-            what = f"block larger than {cap}: compared only {window} neighbours in name order"
+            what = f"block larger than {limit}: compared only {window} neighbours in name order"
             skipped.append((kind, size, what))
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         valid = lo != hi

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from desktop.matching.features import Features
 from desktop.matching.nicknames_table import is_nickname_pair
@@ -38,6 +38,7 @@ class Comparison:
     levels: np.ndarray
     swapped: np.ndarray  # first and last names swapped between the records
     years_apart: np.ndarray  # whole years between birth dates (-1 when one is missing)
+    child_undated: np.ndarray  # one record is a child's (under 16), the other has no birth date
 
 
 def level(field: str, name: str) -> int:
@@ -282,7 +283,9 @@ def _medicare_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     present = (ca >= 0) & (cb >= 0)
     lv = np.where(present, level("medicare", "different"), 0).astype(np.uint8)
     differ = present & (ca != cb)
-    dist = _distinct_scores(ca, cb, f.vocabs["medicare"].values, Levenshtein.distance, differ)
+    dist = _distinct_scores(
+        ca, cb, f.vocabs["medicare"].values, DamerauLevenshtein.distance, differ
+    )
     lv[differ & (dist <= 1)] = level("medicare", "near")
     same = present & (ca == cb)
     ia, ib = f.irn[a], f.irn[b]
@@ -311,9 +314,12 @@ def _swapped(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def compare_pairs(
-    f: Features, a: np.ndarray, b: np.ndarray, shared_phone: np.ndarray
+    f: Features, a: np.ndarray, b: np.ndarray, shared_phone: np.ndarray, today: int = 0
 ) -> Comparison:
-    """Comparison levels of every candidate pair ``(a[i], b[i])``."""
+    """Comparison levels of every candidate pair ``(a[i], b[i])``.
+
+    ``today`` (``YYYYMMDD``) lets the rules tell children's records apart; 0 turns that off.
+    """
     swapped = _swapped(f, a, b)
     dob, years = _dob_levels(f, a, b)
     phone = np.where(f.has_phone[a] & f.has_phone[b], 1, 0).astype(np.uint8)
@@ -333,4 +339,12 @@ def compare_pairs(
         if a.size
         else np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8)
     )
-    return Comparison(levels=levels.astype(np.uint8), swapped=swapped, years_apart=years)
+    child = np.zeros(len(f), dtype=bool) if not today else f.dob > today - 160_000
+    undated = f.dob <= 0
+    child_undated = (child[a] & undated[b]) | (child[b] & undated[a])
+    return Comparison(
+        levels=levels.astype(np.uint8),
+        swapped=swapped,
+        years_apart=years,
+        child_undated=child_undated,
+    )

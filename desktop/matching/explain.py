@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
 from desktop.matching import normalise as nz
 from desktop.matching.compare import FIELD_NAMES, FIELDS
 from desktop.matching.features import Features
 from desktop.matching.nicknames_table import is_nickname_pair
+from desktop.matching.normalise import NUMBER_FIELD
 from desktop.matching.types import Evidence
 
 _FIELD_LABEL = {
@@ -29,6 +28,8 @@ def _s(value: object) -> str:
 
 
 def _phones(raw: object) -> str:
+    if isinstance(raw, str) and raw.startswith("[") and "\\" not in raw:
+        return ", ".join(NUMBER_FIELD.findall(raw))
     try:
         items = json.loads(raw) if isinstance(raw, str) else (raw or [])
         return ", ".join(_s(i.get("number")) for i in items if isinstance(i, dict))
@@ -126,10 +127,9 @@ _TEXTS = {
 
 
 def _phone_text(f: Features, a: int, b: int) -> str:
-    lo_a, hi_a = np.searchsorted(f.phone_rec, [a, a + 1])
-    lo_b, hi_b = np.searchsorted(f.phone_rec, [b, b + 1])
-    mine = set(f.phone_code[lo_a:hi_a].tolist())
-    theirs = set(f.phone_code[lo_b:hi_b].tolist())
+    starts = f.phone_starts()
+    mine = set(f.phone_code[starts[a] : starts[a + 1]].tolist())
+    theirs = set(f.phone_code[starts[b] : starts[b + 1]].tolist())
     common = mine & theirs
     numbers = [f.vocabs["phones"].values[c] for c in common]
     if numbers and all(n.startswith("+614") for n in numbers):

@@ -55,6 +55,15 @@ class Vocab:
             self.values.append(value)
         return found
 
+    def codes(self, keys: list[str]) -> list[int]:
+        """Codes of many values at once (faster than :meth:`code`; call it with big batches)."""
+        index = self.index
+        setdefault = index.setdefault
+        out = [setdefault(k, len(index)) if k else -1 for k in keys]
+        if len(index) != len(self.values):
+            self.values = list(index)
+        return out
+
     def __len__(self) -> int:
         return len(self.values)
 
@@ -90,9 +99,17 @@ class Features:
     phone_code: np.ndarray
     has_phone: np.ndarray
     vocabs: dict[str, Vocab] = field(default_factory=dict)
+    _phone_starts: list[int] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def phone_starts(self) -> list[int]:
+        """Offsets into ``phone_code`` where each record's phones start (``n + 1`` entries)."""
+        if self._phone_starts is None:
+            found = np.searchsorted(self.phone_rec, np.arange(len(self.ids) + 1))
+            self._phone_starts = found.tolist()
+        return self._phone_starts
 
 
 def _factorise(values: list) -> tuple[list, np.ndarray]:
@@ -112,14 +129,20 @@ def _apply(
     uniques: list, positions: np.ndarray, fn: Callable[[object], str], vocab: Vocab
 ) -> np.ndarray:
     """Code ``fn`` of every distinct value, then spread the codes back to the records."""
-    out = []
-    for value in uniques:
-        try:
-            out.append(vocab.code(fn(value)))
-        except Exception:  # a normaliser must never stop a scan; treat as missing
-            out.append(-1)
-    table = np.asarray([*out, -1], dtype=np.int32)
+    try:
+        keys = [fn(value) for value in uniques]
+    except Exception:  # a normaliser must never stop a scan: a value it rejects is missing
+        keys = [_safe(fn, value) for value in uniques]
+    table = np.asarray([*vocab.codes(keys), -1], dtype=np.int32)
     return table[positions] if positions.size else np.empty(0, dtype=np.int32)
+
+
+def _safe(fn: Callable[[object], str], value: object) -> str:
+    try:
+        out = fn(value)
+    except Exception:  # see _apply
+        return ""
+    return out if isinstance(out, str) else ""
 
 
 def _map_column(values: list, fn: Callable[[object], str], vocab: Vocab) -> np.ndarray:
@@ -210,23 +233,18 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     )
     phones = Vocab()
     phone_u, phone_pos = _factorise(col["phones"])
-    per_value: list[list[int]] = []
+    per_value: list[tuple[str, ...]] = []
     for value in phone_u:
         try:
-            numbers = nz.phones_from_json(value, country)
+            per_value.append(nz.phones_from_json(value, country))
         except Exception:  # malformed phone lists count as no phone
-            numbers = ()
-        per_value.append([phones.code(x) for x in numbers])
-    phone_rec: list[int] = []
-    phone_code: list[int] = []
-    for i, pos in enumerate(phone_pos.tolist()):
-        for code in per_value[pos]:
-            phone_rec.append(i)
-            phone_code.append(code)
+            per_value.append(())
+    counts = np.array([len(v) for v in per_value] + [0], dtype=np.int64)[phone_pos]
+    phone_rec = np.repeat(np.arange(n, dtype=np.int64), counts)
+    flat = phones.codes([x for pos in phone_pos.tolist() for x in per_value[pos]])
     vocabs.update(names=names, codes=codes, phones=phones, dob=dob_vocab)
-    has_phone = np.zeros(n, dtype=bool)
-    rec = np.array(phone_rec, dtype=np.int64)
-    has_phone[rec] = True
+    has_phone = counts > 0 if n else np.zeros(0, dtype=bool)
+    rec = phone_rec
     return Features(
         ids=[_str(i) for i in col["id"]],
         updated_at=[_str(u) for u in col["updated_at"]],
@@ -252,7 +270,7 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
         city=city,
         address=address,
         phone_rec=rec,
-        phone_code=np.array(phone_code, dtype=np.int64),
+        phone_code=np.array(flat, dtype=np.int64),
         has_phone=has_phone,
         vocabs=vocabs,
     )

@@ -21,6 +21,7 @@ LOOKALIKE_FLAGS = (
     "other_birth_date",
     "other_first_name",
     "ambiguous",
+    "child_record",
 )
 
 WARNINGS = {
@@ -36,6 +37,8 @@ WARNINGS = {
     "other_birth_date": "Same name but birth dates that do not match: possibly two different "
     "people.",
     "other_first_name": "Different first names: possibly two members of one family.",
+    "child_record": "One record is a child's and the other has no birth date: a phone or "
+    "address they share may be a parent's.",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
@@ -83,8 +86,9 @@ def lookalike_flags(
     same_surname = ln >= level("last_name", "part")
     dob_close = dob >= level("date_of_birth", "near")
     twins = ~personal & dob_close & same_surname & first_diff
-    parent = ~personal & first_same & last_same & dob_apart & (years >= 12)
-    other_dob = ~personal & first_same & last_same & dob_apart & (years < 12)
+    # Surnames may differ: a child can carry another parent's name, a mother a new one.
+    parent = ~personal & first_same & dob_apart & (years >= 12)
+    other_dob = ~personal & first_same & dob_apart & (years < 12)
     siblings = ~personal & first_diff & same_surname & dob_apart & shared
     household = ~personal & first_diff & ~same_surname & shared
     other_first = (
@@ -102,14 +106,23 @@ def lookalike_flags(
     rules = (twins, parent, siblings, household, family, common, other_dob, other_first)
     for bit, rule in enumerate(rules):
         mask |= rule.astype(np.uint16) << bit
+    child = ~personal & first_same & last_same & comp.child_undated
+    mask |= child.astype(np.uint16) << LOOKALIKE_FLAGS.index("child_record")
     return mask
 
 
 def ambiguous_links(
-    likely: list[tuple[int, int]], linked: list[tuple[int, int]], conflicts: set[tuple[int, int]]
+    likely: list[tuple[int, int]],
+    linked: list[tuple[int, int]],
+    conflicts: set[tuple[int, int]],
+    sparse: set[int] | None = None,
 ) -> set[int]:
     """Indexes into ``likely`` of pairs (x, a) where x also links to b and a, b are flagged
-    as two different people: such a record cannot be placed without a person's judgement."""
+    as two different people: such a record cannot be placed without a person's judgement.
+
+    Only records in ``sparse`` (no birth date or no first name: what tells a twin or a parent
+    apart) are considered as x; None considers every record.
+    """
     neighbours: dict[int, set[int]] = {}
     for x, y in linked:
         neighbours.setdefault(x, set()).add(y)
@@ -117,6 +130,8 @@ def ambiguous_links(
     out: set[int] = set()
     for i, (x, a) in enumerate(likely):
         for one, other in ((x, a), (a, x)):
+            if sparse is not None and one not in sparse:
+                continue
             for b in neighbours.get(one, ()):
                 if b != other and (min(other, b), max(other, b)) in conflicts:
                     out.add(i)

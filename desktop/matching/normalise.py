@@ -51,7 +51,7 @@ def phone_e164(raw: str | None, country: str = "AU") -> str:
     return ("+" if plus else "") + digits
 
 
-_NUMBER_FIELD = re.compile(r'"number"\s*:\s*"([^"\\]*)"')
+NUMBER_FIELD = re.compile(r'"number"\s*:\s*"([^"\\]*)"')
 
 
 def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
@@ -61,7 +61,7 @@ def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
     if isinstance(text, str) and text.startswith("[") and "\\" not in text:
         # Fast path for the cache's own JSON: pick the numbers out without a full parse.
         out: list[str] = []
-        for number in _NUMBER_FIELD.findall(text):
+        for number in NUMBER_FIELD.findall(text):
             e164 = phone_e164(number, country)
             if e164 and e164 not in out:
                 out.append(e164)
@@ -169,15 +169,13 @@ def years_apart(a: str, b: str) -> int:
     return abs(int(a[:4]) - int(b[:4]))
 
 
-_MEDICARE_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9)
-
-
 def medicare_valid(card: str) -> bool:
     """True when a 10-digit Medicare card number starts 2-6 and its check digit is right."""
     if len(card) < 9 or not card[:9].isdigit() or card[0] not in "23456":
         return False
-    total = sum(int(d) * w for d, w in zip(card[:8], _MEDICARE_WEIGHTS, strict=True))
-    return total % 10 == int(card[8])
+    d = [ord(c) - 48 for c in card[:9]]
+    total = d[0] + 3 * d[1] + 7 * d[2] + 9 * d[3] + d[4] + 3 * d[5] + 7 * d[6] + 9 * d[7]
+    return total % 10 == d[8]
 
 
 @lru_cache(maxsize=200_000)

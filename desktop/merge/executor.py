@@ -111,7 +111,7 @@ class MergedIntoOther(MergeError):
         self.duplicate_id = duplicate_id
         self.target_id = target_id
         super().__init__(
-            f"duplicate {duplicate_id} merged into {target_id}",
+            "a duplicate was merged into another patient",
             user_message=(
                 f"The record with id {duplicate_id} was merged in Cliniko, but into a different "
                 f"patient (id {target_id or 'unknown'}) than the one chosen to stay. Check both "

@@ -21,13 +21,15 @@ Typical use by the wizard::
 
 Every transition (and every failed online attempt) is written in one transaction together with
 the audit records of the API calls it made, before the method returns. The app never merges by
-itself: MERGE_IN_CLINIKO only tells a person what to do in Cliniko.
+itself: MERGE_IN_CLINIKO only tells a person what to do in Cliniko. Use a flow from one thread
+at a time; online calls block on HTTP, so run them (and ``poll_once``) in a worker.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -54,11 +56,15 @@ from desktop.merge.view import (
     PlanNotFound,
     Step,
     cached_history,
+    forget_history,
+    save_history,
 )
 from desktop.store import plans as store
 from desktop.store import queue
 from desktop.store.patients import get_patient, upsert_patients
 from desktop.store.sync_state import get_state, set_state, transaction
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from desktop.labor.timelog import WorkSession
@@ -89,8 +95,6 @@ class MergeFlow(FlowView):
         self.timer: WorkSession | None = None
         if timer is not None:
             self.attach_timer(timer)
-
-    # ----------------------------------------------------------------- construction
 
     @classmethod
     def start(
@@ -143,16 +147,11 @@ class MergeFlow(FlowView):
         Raises:
             PlanNotFound: nothing matches.
         """
-        row = None
-        if isinstance(pair_or_plan_id, str) and ":" not in pair_or_plan_id:
-            row = store.get_plan(cache.db, pair_or_plan_id)
+        wanted = pair_or_plan_id
+        if isinstance(wanted, str) and ":" not in wanted:
+            row = store.get_plan(cache.db, wanted)
         else:
-            ids = (
-                pair_or_plan_id.split(":")
-                if isinstance(pair_or_plan_id, str)
-                else list(pair_or_plan_id)
-            )
-            key = pair_key(ids)
+            key = pair_key(wanted.split(":") if isinstance(wanted, str) else list(wanted))
             row = store.open_plan_for(cache.db, key) or store.latest_plan_for(cache.db, key)
         if row is None:
             raise PlanNotFound("no matching plan")
@@ -280,11 +279,7 @@ class MergeFlow(FlowView):
         assert survivor is not None
         with self._restore_on_error(), transaction(self.cache) as db:
             upsert_patients(db, [survivor, *result.records.values()])
-            marks = ", ".join("?" for _ in self._row["patient_ids"])
-            db.execute(
-                f"DELETE FROM history_counts WHERE patient_id IN ({marks})",
-                self._row["patient_ids"],
-            )
+            forget_history(db, self._row["patient_ids"])  # history moved: fetch it again
             self._row.update(status="done", outcome="merged", last_error=None)
             self._move(Step.DONE, session)
         return True
@@ -297,19 +292,7 @@ class MergeFlow(FlowView):
                 counts[pid] = session.client.history_counts(pid)
         finally:
             with transaction(self.cache) as db:
-                stamp = self.clock()
-                for pid, c in counts.items():
-                    db.execute(
-                        "INSERT INTO history_counts (patient_id, appointments, treatment_notes, "
-                        "invoices, attachments, fetched_at) VALUES (?, ?, ?, ?, ?, ?) "
-                        "ON CONFLICT(patient_id) DO UPDATE SET "
-                        "appointments = excluded.appointments, "
-                        "treatment_notes = excluded.treatment_notes, "
-                        "invoices = excluded.invoices, attachments = excluded.attachments, "
-                        "fetched_at = excluded.fetched_at",
-                        [pid, c.get("appointments"), c.get("treatment_notes"),
-                         c.get("invoices"), c.get("attachments"), stamp],
-                    )  # fmt: skip
+                save_history(db, counts, self.clock())
                 session.audit.write_pending()
         return counts
 
@@ -317,14 +300,15 @@ class MergeFlow(FlowView):
 
     @contextmanager
     def _restore_on_error(self) -> Iterator[None]:
-        """Undo in-memory changes when the transaction that should store them fails."""
+        """On an error, go back to what the cache holds (a failed transaction rolled back)."""
         saved = copy.deepcopy(self._row)
-        self._kept: dict[str, Any] | None = None
         try:
             yield
         except BaseException:
-            self._row = self._kept if self._kept is not None else saved
-            self._kept = None
+            try:
+                self._row = store.get_plan(self.cache.db, self.plan_id) or saved
+            except Exception:  # the cache itself failed: keep the copy from before
+                self._row = saved
             raise
 
     def _choose_survivor(self, survivor_id: str | None) -> None:
@@ -368,8 +352,7 @@ class MergeFlow(FlowView):
         return self.step
 
     def _merge_url(self, session: Session) -> str:
-        base = session.client.base_url
-        sid = str(self._row["survivor_id"])
+        base, sid = session.client.base_url, str(self._row["survivor_id"])
         if executor.is_loopback(base):
             return executor.merge_page_url(base, sid)
         subdomain = get_state(self.cache.db, executor.SUBDOMAIN_STATE_KEY)
@@ -388,7 +371,6 @@ class MergeFlow(FlowView):
             store.log_step(db, self.plan_id, self.step.value, self.step.value, stamp,
                            f"failed: {type(exc).__name__}")  # fmt: skip
             session.audit.write_pending()
-        self._kept = copy.deepcopy(self._row)  # stored: keep it when the error propagates
 
     def _move(self, to: Step, session: Session | None, *, note: str = "") -> None:
         """Persist the move (plan row, step log, queue status, audit, timer) atomically."""
@@ -396,6 +378,7 @@ class MergeFlow(FlowView):
         if to is Step.RECONCILE and from_step is Step.CHOOSE_SURVIVOR:
             self._fill_defaults()
         stamp = self.clock()
+        log.info("merge plan %s: %s -> %s", self.plan_id, from_step.value, to.value)
         with transaction(self.cache) as db:
             self._row.update(step=to.value, updated_at=stamp)
             store.save_plan(db, self._row)

@@ -68,6 +68,25 @@ def cached_history(db: Any, ids: Sequence[str]) -> dict[str, dict[str, int] | No
     return out
 
 
+def save_history(db: Any, counts: Mapping[str, Mapping[str, int]], fetched_at: str) -> None:
+    """Store fetched history counts by id (does not commit)."""
+    for pid, c in counts.items():
+        db.execute(
+            "INSERT INTO history_counts (patient_id, appointments, treatment_notes, invoices, "
+            "attachments, fetched_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(patient_id) DO UPDATE "
+            "SET appointments = excluded.appointments, treatment_notes = excluded.treatment_notes,"
+            " invoices = excluded.invoices, attachments = excluded.attachments, "
+            "fetched_at = excluded.fetched_at",
+            [pid, *(c.get(k) for k in HISTORY_KEYS), fetched_at],
+        )
+
+
+def forget_history(db: Any, ids: Sequence[str]) -> None:
+    """Drop cached history counts of these records (does not commit)."""
+    marks = ", ".join("?" for _ in ids)
+    db.execute(f"DELETE FROM history_counts WHERE patient_id IN ({marks})", list(ids))
+
+
 class FlowView:
     """The state of one stored plan and the guards; :class:`~desktop.merge.steps.MergeFlow`
     adds the transitions."""
@@ -198,6 +217,7 @@ class FlowView:
 
 
 def plan_from_row(row: Mapping[str, Any]) -> MergePlan:
+    """A :class:`MergePlan` from a stored plan row."""
     return MergePlan(
         plan_id=str(row["plan_id"]),
         patient_ids=tuple(row["patient_ids"]),

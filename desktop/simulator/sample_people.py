@@ -13,6 +13,7 @@ from bisect import bisect
 from collections.abc import Sequence
 from datetime import date
 from itertools import accumulate
+from operator import mul
 
 from desktop.simulator import sample_names as names
 from desktop.simulator import sample_places as places
@@ -25,8 +26,13 @@ class Picker:
 
     __slots__ = ("_cum", "_items", "_total")
 
-    def __init__(self, items: Sequence[str], weights: Sequence[float] | None = None,
-                 offset: float = 4.0, exponent: float = 0.8) -> None:
+    def __init__(
+        self,
+        items: Sequence[str],
+        weights: Sequence[float] | None = None,
+        offset: float = 4.0,
+        exponent: float = 0.8,
+    ) -> None:
         if weights is None:  # Zipf-like by rank: list order is popularity order
             weights = [1.0 / (rank + offset) ** exponent for rank in range(len(items))]
         self._items = tuple(items)
@@ -39,17 +45,24 @@ class Picker:
 
 _GROUP_KEYS = tuple(g for g, _ in names.GROUPS)
 PICK_GROUP = Picker(_GROUP_KEYS, [w for _, w in names.GROUPS])
-_SURNAMES = {g: Picker(lst, offset=10 if g in ("arabic", "greek") else 4)
-             for g, lst in names.SURNAMES.items()}
-_ANGLO = {"Male": [Picker(e, offset=8, exponent=0.7) for e in names.ANGLO_MALE],
-          "Female": [Picker(e, offset=8, exponent=0.7) for e in names.ANGLO_FEMALE]}
-_GROUP_FIRST = {g: {"Male": Picker(m, offset=6), "Female": Picker(f, offset=6)}
-                for g, (m, f) in names.GROUP_FIRST.items()}
+_SURNAMES = {
+    g: Picker(lst, offset=10 if g in ("arabic", "greek") else 4)
+    for g, lst in names.SURNAMES.items()
+}
+_ANGLO = {
+    "Male": [Picker(e, offset=8, exponent=0.7) for e in names.ANGLO_MALE],
+    "Female": [Picker(e, offset=8, exponent=0.7) for e in names.ANGLO_FEMALE],
+}
+_GROUP_FIRST = {
+    g: {"Male": Picker(m, offset=6), "Female": Picker(f, offset=6)}
+    for g, (m, f) in names.GROUP_FIRST.items()
+}
 _MIDDLE = {"Male": Picker(names.MIDDLE_MALE), "Female": Picker(names.MIDDLE_FEMALE)}
 PICK_DOMAIN = Picker([d for d, _ in places.EMAIL_DOMAINS], [w for _, w in places.EMAIL_DOMAINS])
 PICK_STREET = Picker(places.STREET_NAMES)
-_STREET_TYPE_IDX = Picker([str(i) for i in range(len(places.STREET_TYPES))],
-                          [w for _, _, w in places.STREET_TYPES])
+_STREET_TYPE_IDX = Picker(
+    [str(i) for i in range(len(places.STREET_TYPES))], [w for _, _, w in places.STREET_TYPES]
+)
 _ASCII_CACHE: dict[str, str] = {}
 
 
@@ -67,10 +80,35 @@ class Person:
     """One real person's true details (the ground truth behind one or more records)."""
 
     __slots__ = (
-        "address_2", "area", "created", "dob", "dva", "email", "emergency", "first", "group",
-        "home", "irn", "last", "medicare", "middle", "mobile", "occupation", "pid", "postcode",
-        "pref", "script", "sex", "state", "street", "street_no", "stype", "suburb", "title",
-        "tz", "work",
+        "address_2",
+        "area",
+        "created",
+        "dob",
+        "dva",
+        "email",
+        "emergency",
+        "first",
+        "group",
+        "home",
+        "irn",
+        "last",
+        "medicare",
+        "middle",
+        "mobile",
+        "occupation",
+        "pid",
+        "postcode",
+        "pref",
+        "script",
+        "sex",
+        "state",
+        "street",
+        "street_no",
+        "stype",
+        "suburb",
+        "title",
+        "tz",
+        "work",
     )
 
     def __init__(self) -> None:
@@ -93,10 +131,12 @@ class Person:
         return self.street is not None
 
 
+_MEDICARE_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9)
+
+
 def medicare_check_digit(identifier: str) -> int:
     """Return the Medicare check digit for the first 8 digits of a card number."""
-    weights = (1, 3, 7, 9, 1, 3, 7, 9)
-    return sum(int(d) * w for d, w in zip(identifier[:8], weights, strict=True)) % 10
+    return sum(map(mul, map(int, identifier[:8]), _MEDICARE_WEIGHTS)) % 10
 
 
 def new_medicare(rng: random.Random, used: set[str]) -> str:
@@ -159,8 +199,7 @@ def normalized_phone(digits: str) -> str:
     return "61" + digits[1:]
 
 
-def make_email(rng: random.Random, first: str, last: str, year: int | None,
-               used: set[str]) -> str:
+def make_email(rng: random.Random, first: str, last: str, year: int | None, used: set[str]) -> str:
     """Return an unused, plausible email address for a person called ``first last``."""
     f, l_ = ascii_fold(first) or "info", ascii_fold(last) or "mail"
     yy = f"{(year or 1950 + int(rng.random() * 60)) % 100:02d}"
@@ -318,8 +357,9 @@ class World:
             p.work = new_landline(rng, p.area, self.used_landlines)
         if minor:  # a parent's email, if any
             if rng.random() < 0.6:
-                parent = pick_first(rng, p.group, "Female" if rng.random() < 0.7 else "Male",
-                                    year - 30)
+                parent = pick_first(
+                    rng, p.group, "Female" if rng.random() < 0.7 else "Male", year - 30
+                )
                 p.email = make_email(rng, parent, p.last, year - 30, self.used_emails)
         elif rng.random() < (0.6 if age > 75 else 0.85):
             p.email = make_email(rng, p.first, p.last, year, self.used_emails)
@@ -331,8 +371,11 @@ class World:
             p.dva = f"{st}X{rng.randint(10000, 999999)}" + ("A" if rng.random() < 0.2 else "")
         if rng.random() < 0.45:
             if minor:
-                p.title = "Master" if p.sex == "Male" and age < 12 else ("Miss" if p.sex ==
-                                                                         "Female" else "Mr")
+                p.title = (
+                    "Master"
+                    if p.sex == "Male" and age < 12
+                    else ("Miss" if p.sex == "Female" else "Mr")
+                )
             elif p.sex == "Male":
                 p.title = "Dr" if rng.random() < 0.04 else "Mr"
             else:
@@ -343,4 +386,6 @@ class World:
             rel = "mum" if minor else rng.choice(places.EMERGENCY_RELATIONS)
             who = pick_first(rng, p.group, "Female" if rng.random() < 0.6 else "Male", year)
             p.emergency = f"{who} ({rel}) {format_phone(rng, new_mobile(rng, self.used_mobiles))}"
+        if rng.random() < 0.03:
+            p.dob = None  # never asked for, or the patient preferred not to say
         return p

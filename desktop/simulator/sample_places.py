@@ -6,6 +6,7 @@ one metropolitan area (its "home" region) and a few from elsewhere in Australia.
 
 from __future__ import annotations
 
+# fmt: off
 # region -> (state, IANA time zone, landline area code, ((suburb, postcode), ...))
 REGIONS: dict[str, tuple[str, str, str, tuple[tuple[str, str], ...]]] = {
     "sydney": ("NSW", "Australia/Sydney", "02", (
@@ -152,3 +153,4 @@ KEYBOARD_NEIGHBOURS: dict[str, str] = {
     "m": "njk", "n": "bhjm", "o": "iklp", "p": "ol", "q": "wa", "r": "edft", "s": "awedxz",
     "t": "rfgy", "u": "yhji", "v": "cfgb", "w": "qase", "x": "zsdc", "y": "tghu", "z": "asx",
 }
+# fmt: on

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 import sqlite_utils
@@ -40,7 +39,14 @@ def ordered(id_a: str, id_b: str) -> tuple[str, str]:
 
 
 def _evidence_json(pair: ScoredPair) -> str:
-    return json.dumps([asdict(e) for e in pair.evidence], ensure_ascii=False)
+    return json.dumps(
+        [
+            {"field": e.field, "value_a": e.value_a, "value_b": e.value_b, "level": e.level,
+             "weight": e.weight, "text": e.text}
+            for e in pair.evidence
+        ],
+        ensure_ascii=False,
+    )
 
 
 def load_decisions(db: sqlite_utils.Database) -> dict[tuple[str, str], tuple[str, str, str]]:

@@ -12,14 +12,19 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop import APP_NAME, __version__
 from desktop import secrets as keychain
-from desktop.config import load_settings
+from desktop.config import Settings, load_settings
 from desktop.paths import cache_path
 from desktop.store.cache import Cache
-from desktop.ui.status_window import StatusWindow
+from desktop.store.sync_state import get_state
+from desktop.sync import LAST_SYNC_AT
+from desktop.ui.context import DeskContext
+from desktop.ui.main_window import MainWindow
+from desktop.ui.theme import apply_theme
+from desktop.ui.workers import stop_every_job
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,7 @@ def _application() -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
+    apply_theme(app)  # type: ignore[arg-type]
     sys.excepthook = _show_unhandled
     return app  # type: ignore[return-value]
 
@@ -44,34 +50,54 @@ def _show_unhandled(
     QMessageBox.critical(None, APP_NAME, message)
 
 
-def _prepare_cache(path: Path, key: str) -> None:
-    """Create or migrate the cache before any window reads it."""
-    with Cache.open(path, key):
-        pass
+def _api_key(settings: Settings) -> str | None:
+    """The saved API key, or one the person pastes into the connect dialog now."""
+    try:
+        return keychain.get_api_key()
+    except keychain.SecretsError as error:
+        if error.state is not keychain.KeyringState.NOT_FOUND:
+            QMessageBox.warning(None, APP_NAME, error.user_message)
+    from desktop.ui.connect_dialog import ConnectDialog
+
+    dialog = ConnectDialog(base_url=settings.base_url)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.info is None:
+        return None
+    return dialog.info.api_key
+
+
+def open_window(ctx: DeskContext, *, sync_if_never: bool = True) -> MainWindow:
+    """Build and show the main window; start a first sync when the cache was never synced."""
+    window = MainWindow(ctx)
+    window.show()
+    if sync_if_never and get_state(ctx.open_reader().db, LAST_SYNC_AT) is None:
+        QTimer.singleShot(0, window.sync_panel.start_sync)
+    return window
 
 
 def run_app(data_dir: Path) -> int:
-    """Open the main window for the clinic whose key is in the keychain."""
+    """Open the main window for the clinic whose key is in the keychain (asking for it first)."""
     app = _application()
+    settings = load_settings(data_dir)
+    api_key = _api_key(settings)
+    if api_key is None:
+        return 1
     try:
-        api_key = keychain.get_api_key()
         cache_key = keychain.get_or_create_cache_key(data_dir)
-        _prepare_cache(cache_path(data_dir), cache_key)
+        cache = Cache.open(cache_path(data_dir), cache_key)
     except Exception as error:
         message = getattr(error, "user_message", None)
         if message is None:
             raise
-        QMessageBox.warning(None, APP_NAME, f"{message}\n\nTo connect, run: mergedesk login")
+        QMessageBox.warning(None, APP_NAME, message)
         return 2
-    window = StatusWindow(
-        title="Your clinic",
-        cache_path=cache_path(data_dir),
-        cache_key=cache_key,
-        api_key=api_key,
-        base_url=load_settings(data_dir).base_url,
-    )
-    window.show()
-    return app.exec()
+    try:
+        ctx = DeskContext(data_dir, cache, cache_key, api_key, settings.base_url, settings)
+        window = open_window(ctx)
+        window.raise_()
+        return app.exec()
+    finally:
+        stop_every_job()
+        cache.close()
 
 
 def run_demo(
@@ -79,10 +105,10 @@ def run_demo(
 ) -> int:
     """Run the simulator in-process with a sample clinic and open the app on it.
 
-    The demo keeps its data apart from the real clinic's (``<data dir>/demo``). Its cache key
-    goes into the system keychain like the real one; where there is no keychain, the demo's
-    fictional data lives in a temporary folder with a key held only in memory, and is deleted
-    when the demo closes.
+    The demo keeps its data apart from the real clinic's (``<data dir>/demo``) and connects
+    with the simulator's demo key (never stored). Its cache key goes into the system keychain
+    like the real one; where there is no keychain, the demo's fictional data lives in a
+    temporary folder with a key held only in memory, and is deleted when the demo closes.
     """
     from desktop.simulator import Simulator
 
@@ -99,22 +125,26 @@ def run_demo(
         cache_key = random_secrets.token_hex(32)
         notice = f"{error.user_message} The demo's sample data is kept in a temporary folder."
     try:
-        with Simulator(size=patients, seed=seed) as simulator:
-            _prepare_cache(cache_path(demo_dir), cache_key)
-            window = StatusWindow(
+        with (
+            Simulator(size=patients, seed=seed) as simulator,
+            Cache.open(cache_path(demo_dir), cache_key) as cache,
+        ):
+            settings = load_settings(demo_dir)
+            ctx = DeskContext(
+                demo_dir, cache, cache_key, simulator.api_key, simulator.base_url, settings,
                 title="Demo clinic (sample data)",
-                cache_path=cache_path(demo_dir),
-                cache_key=cache_key,
-                api_key=simulator.api_key,
-                base_url=simulator.base_url,
-            )
+            )  # fmt: skip
+            window = MainWindow(ctx)
             window.show()
             if notice:
                 window.statusBar().showMessage(notice)
             if quit_after is not None:
                 QTimer.singleShot(int(quit_after * 1000), window.close)
-            QTimer.singleShot(0, window.start_sync)
-            return app.exec()
+            QTimer.singleShot(0, window.sync_panel.start_sync)
+            try:
+                return app.exec()
+            finally:
+                stop_every_job()
     finally:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)

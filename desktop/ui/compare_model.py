@@ -27,7 +27,9 @@ def _phones(record: Record) -> str:
 
 
 def _address(record: Record) -> str:
-    return "\n".join(str(record.get(k)) for k in ("address_1", "address_2", "address_3") if record.get(k))
+    return "\n".join(
+        str(record.get(k)) for k in ("address_1", "address_2", "address_3") if record.get(k)
+    )
 
 
 def _day(value: Any) -> str:
@@ -136,15 +138,15 @@ class CompareModel(QAbstractTableModel):
 
     # ----------------------------------------------------------------- Qt overrides
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         """Fields plus history rows (none without records)."""
         return 0 if parent.isValid() or not self._records else len(self._cells)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         """One column per record."""
         return 0 if parent.isValid() else len(self._records)
 
-    def headerData(  # noqa: N802
+    def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         """Record names across, field names down."""
@@ -200,15 +202,15 @@ class EvidenceModel(QAbstractTableModel):
         )
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         """One row per piece of evidence."""
         return 0 if parent.isValid() else len(self._items)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         """Text and weight."""
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(  # noqa: N802
+    def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         """Column titles."""

@@ -65,6 +65,7 @@ class DeskContext:
     workers: Workers = field(default_factory=Workers)
     connectivity: Connectivity = field(default_factory=Connectivity)
     reader: Cache | None = None
+    requests_per_minute: int = 190  # Cliniko allows 200 per user; a benchmark may raise it
 
     def open_reader(self) -> Cache:
         """The GUI thread's read-only connection (opened on first use)."""

@@ -92,9 +92,7 @@ class QueueView(QWidget):
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(
-            self.table.fontMetrics().height() + 10
-        )
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -201,19 +199,19 @@ class QueueView(QWidget):
 
     @Slot()
     def request_merge(self) -> None:
-        """"Same person": ask for the merge wizard."""
+        """ "Same person": ask for the merge wizard."""
         row = self.current()
         if row is not None:
             self.merge_requested.emit(row)
 
     @Slot()
     def mark_not_same(self) -> None:
-        """"Not the same person"."""
+        """ "Not the same person"."""
         self._decide("not_same")
 
     @Slot()
     def mark_later(self) -> None:
-        """"Later"."""
+        """ "Later"."""
         self._decide("later")
 
     def _decide(self, decision: str) -> None:

@@ -42,7 +42,9 @@ class SettingsDialog(QDialog):
         self.idle.setSuffix(" s")
         self.idle.setValue(int(self.settings.idle_threshold_seconds))
         self.idle.setAccessibleName("Idle threshold in seconds")
-        self.idle.setToolTip("Gaps without keyboard or mouse input longer than this are not counted")
+        self.idle.setToolTip(
+            "Gaps without keyboard or mouse input longer than this are not counted"
+        )
 
         self.likely = QDoubleSpinBox()
         self.likely.setRange(0.01, 1.0)
@@ -64,8 +66,8 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Hourly labor &rate:", self.rate)
         form.addRow("&Idle after:", self.idle)
-        form.addRow("\"&Likely\" from probability:", self.likely)
-        form.addRow("\"&Possible\" from probability:", self.possible)
+        form.addRow('"&Likely" from probability:', self.likely)
+        form.addRow('"&Possible" from probability:', self.possible)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -89,7 +91,7 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         """Check and save the settings, then close."""
         if self.possible.value() >= self.likely.value():
-            self.problem.setText("\"Possible\" must start below \"likely\".")
+            self.problem.setText('"Possible" must start below "likely".')
             return
         save_settings(self._data_dir, self.chosen())
         super().accept()

@@ -83,9 +83,16 @@ class Workers(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._running: dict[QThread, Job] = {}
+        self._closed = False
 
     def start(self, job: Job) -> Job:
-        """Run ``job`` in a new thread; the thread and job are deleted when it ends."""
+        """Run ``job`` in a new thread; the thread and job are deleted when it ends.
+
+        After :meth:`stop_all` nothing starts any more (the job is returned unstarted).
+        """
+        if self._closed:
+            log.info("Not starting %s: shutting down", job.name)
+            return job
         thread = QThread()
         thread.setObjectName(f"job-{job.name}")
         job.moveToThread(thread)
@@ -116,7 +123,8 @@ class Workers(QObject):
         Workers._live.pop(thread, None)
 
     def stop_all(self, timeout_ms: int = 15_000) -> None:
-        """Cancel every job and wait for its thread to end."""
+        """Cancel every job, wait for its thread to end, and start nothing new."""
+        self._closed = True
         for job in list(self._running.values()):
             job.cancel()
         for thread in list(self._running):

@@ -124,8 +124,10 @@ def test_phones_already_all_there_are_not_listed() -> None:
 
 
 def test_several_duplicates_fill_from_the_first_that_has_a_value() -> None:
-    third = {"id": "1003", "first_name": "Jane", "last_name": "Smith", "post_code": "3001",
-             "medicare": "2123456701", "patient_phone_numbers": [phone("0499 000 111")]}  # fmt: skip
+    third = {
+        "id": "1003", "first_name": "Jane", "last_name": "Smith", "post_code": "3001",
+        "medicare": "2123456701", "patient_phone_numbers": [phone("0499 000 111")],
+    }  # fmt: skip
     choices = by_field(default_reconciliation(SURVIVOR, DUPLICATE, third))
     assert choices["post_code"].chosen == "3000"
     assert choices["medicare"].chosen == "2123456701"

@@ -25,13 +25,9 @@ from desktop.simulator.sample_clinic import (
     patient_links,
     write_clinic_json,
 )
+from desktop.simulator.sample_lookalikes import LOOKALIKE_KINDS
 from desktop.simulator.sample_people import medicare_check_digit
-from desktop.simulator.sample_variants import (
-    DUPLICATE_KINDS,
-    LOOKALIKE_KINDS,
-    normalized_email,
-    strip_accents,
-)
+from desktop.simulator.sample_variants import DUPLICATE_KINDS, normalized_email, strip_accents
 
 SIZE = 4000
 OPENAPI = Path("/work/shared/reference/cliniko-openapi.yaml")
@@ -48,8 +44,16 @@ STATE_POSTCODES = {
     "TAS": ((7000, 7799),),
     "NT": ((800, 899),),
 }
-AREA_CODES = {"NSW": "2", "ACT": "2", "VIC": "3", "TAS": "3", "QLD": "7", "SA": "8", "WA": "8",
-              "NT": "8"}
+AREA_CODES = {
+    "NSW": "2",
+    "ACT": "2",
+    "VIC": "3",
+    "TAS": "3",
+    "QLD": "7",
+    "SA": "8",
+    "WA": "8",
+    "NT": "8",
+}
 STRING_FIELDS = (
     "address_1", "address_2", "address_3", "appointment_notes", "city", "country",
     "country_code", "dva_card_number", "email", "emergency_contact", "gender", "gender_identity",
@@ -98,8 +102,10 @@ def _shared_evidence(a: dict[str, Any], b: dict[str, Any]) -> int:
         shared += 1
     if a["email"] and normalized_email(a["email"]) == normalized_email(b["email"]):
         shared += 1
-    if a["medicare"] and b["medicare"] and (
-        a["medicare"].replace(" ", "")[:9] == b["medicare"].replace(" ", "")[:9]
+    if (
+        a["medicare"]
+        and b["medicare"]
+        and (a["medicare"].replace(" ", "")[:9] == b["medicare"].replace(" ", "")[:9])
     ):
         shared += 1
     return shared
@@ -132,8 +138,9 @@ def test_ids_are_18_or_19_digit_strings_growing_with_creation(clinic: SampleClin
 
 def test_same_size_and_seed_give_the_same_clinic(clinic: SampleClinic) -> None:
     assert _fingerprint(generate_clinic(SIZE, seed=7)) == _fingerprint(clinic)
-    assert _fingerprint(generate_clinic(SIZE, seed=8)) != _fingerprint(clinic)
-    assert generate_clinic(SIZE, seed=8).patients[0] != clinic.patients[0]
+    other = generate_clinic(SIZE, seed=8)
+    assert _fingerprint(other) != _fingerprint(clinic)
+    assert other.patients[0] != clinic.patients[0]
 
 
 def test_deterministic_across_processes_and_hash_seeds() -> None:
@@ -175,10 +182,11 @@ def test_every_patient_has_exactly_the_schema_fields(clinic: SampleClinic) -> No
 
 @pytest.mark.skipif(not OPENAPI.exists(), reason="Cliniko OpenAPI reference not available")
 def test_fields_match_the_openapi_patient_schema() -> None:
-    yaml = pytest.importorskip("yaml")
-    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
-    schema = spec["components"]["schemas"]["Patient"]["properties"]
-    assert set(schema) == set(PATIENT_FIELDS)
+    text = OPENAPI.read_text(encoding="utf-8")
+    start = text.index("\n    Patient:\n      type: object\n      properties:\n")
+    end = text.index("\n      x-tags:", start)
+    fields = re.findall(r"^        (\w+):$", text[start:end], re.MULTILINE)
+    assert len(fields) > 50 and set(fields) == set(PATIENT_FIELDS)
 
 
 def test_without_links_only_the_id_derived_links_are_left_out() -> None:
@@ -215,8 +223,13 @@ def test_field_types(clinic: SampleClinic, by_id: dict[str, dict[str, Any]]) -> 
         if p["dva_card_number"] is not None:
             assert DVA.match(p["dva_card_number"]), p["dva_card_number"]
         if p["pronouns"] is not None:
-            assert set(p["pronouns"]) == {"accusative", "nominative", "predicative_possessive",
-                                          "pronominal_possessive", "reflexive"}
+            assert set(p["pronouns"]) == {
+                "accusative",
+                "nominative",
+                "predicative_possessive",
+                "pronominal_possessive",
+                "reflexive",
+            }
         assert p["sex"] in (None, "Male", "Female")
         if p["country_code"] is not None:
             assert p["country_code"] == "AU"
@@ -229,11 +242,14 @@ def test_links_are_relative_and_point_at_real_records(
         assert p["links"] == {"self": f"/patients/{p['id']}"}
         for name in LINK_FIELDS:
             assert p[name] == patient_links(p["id"])[name]
-        for name, prefix in (("concession_type", "/concession_types/"),
-                             ("referring_doctor", "/contacts/"), ("latest_booking", "/bookings/")):
+        for name, prefix in (
+            ("concession_type", "/concession_types/"),
+            ("referring_doctor", "/contacts/"),
+            ("latest_booking", "/bookings/"),
+        ):
             if p[name] is not None:
                 target = p[name]["links"]["self"]
-                assert target.startswith(prefix) and target[len(prefix):].isdigit()
+                assert target.startswith(prefix) and target[len(prefix) :].isdigit()
         if p["merged_with_patient"] is not None:
             target = p["merged_with_patient"]["links"]["self"]
             assert target.startswith("/patients/") and target[10:] in by_id
@@ -255,8 +271,14 @@ def test_phone_numbers(clinic: SampleClinic) -> None:
             formats[re.sub(r"\d", "9", phone["number"])] += 1
             if national[1] != "4" and p["state"] and phone["phone_type"] == "Home":
                 pass  # a landline may predate a move interstate
-    for shape in ("9999 999 999", "9999999999", "+99 999 999 999", "(99) 9999 9999",
-                  "(99) 9999 9999", "99 9999 9999"):
+    for shape in (
+        "9999 999 999",
+        "9999999999",
+        "+99 999 999 999",
+        "(99) 9999 9999",
+        "(99) 9999 9999",
+        "99 9999 9999",
+    ):
         assert formats[shape] > 0, shape
     with_phone = sum(1 for p in clinic.patients if p["patient_phone_numbers"])
     assert with_phone / len(clinic.patients) > 0.85
@@ -282,8 +304,9 @@ def test_medicare_numbers_pass_the_check_digit(clinic: SampleClinic) -> None:
         assert digits[0] in "23456"
         assert int(digits[8]) == medicare_check_digit(digits)
         assert p["medicare_reference_number"] in tuple("123456789")
-    assert all(p["medicare_reference_number"] is None for p in clinic.patients
-               if p["medicare"] is None)
+    assert all(
+        p["medicare_reference_number"] is None for p in clinic.patients if p["medicare"] is None
+    )
 
 
 def test_known_medicare_check_digit() -> None:
@@ -304,7 +327,7 @@ def test_addresses_are_consistent(clinic: SampleClinic) -> None:
 
 
 def test_names_look_australian(clinic: SampleClinic) -> None:
-    big = generate_clinic(20000, seed=1, links=False)
+    big = generate_clinic(12000, seed=1, links=False)
     last = Counter(p["last_name"] for p in big.patients)
     first = Counter(p["first_name"] for p in big.patients)
     top = [name for name, _ in last.most_common(12)]
@@ -323,8 +346,11 @@ def test_names_look_australian(clinic: SampleClinic) -> None:
 
 def test_dates_of_birth_ages_and_sex(clinic: SampleClinic) -> None:
     now = date.fromisoformat(clinic.now[:10])
-    ages = [(now - date.fromisoformat(p["date_of_birth"])).days / 365.25
-            for p in clinic.patients if p["date_of_birth"]]
+    ages = [
+        (now - date.fromisoformat(p["date_of_birth"])).days / 365.25
+        for p in clinic.patients
+        if p["date_of_birth"]
+    ]
     assert len(ages) / len(clinic.patients) > 0.85
     assert min(ages) >= 0 and max(ages) < 97
     assert sum(a < 18 for a in ages) / len(ages) > 0.08
@@ -359,7 +385,7 @@ def test_duplicates_proportion_kinds_and_clusters(clinic: SampleClinic) -> None:
     kinds = Counter(clinic.duplicate_kinds.values())
     assert set(kinds) == {k for k, _ in DUPLICATE_KINDS} | {"cluster"}
     for kind, weight in DUPLICATE_KINDS:  # each kind near its planned share
-        assert kinds[kind] >= (0.3 * weight * extra if weight >= 0.04 else 1), kind
+        assert kinds[kind] >= (0.2 * weight * extra if weight >= 0.04 else 1), kind
     for pair in clinic.duplicate_pairs:
         a, b = pair
         assert clinic.persons[a] == clinic.persons[b]
@@ -390,8 +416,11 @@ def test_every_duplicate_keeps_evidence(
         if kind == "typo":
             assert (a["first_name"] == b["first_name"]) != (a["last_name"] == b["last_name"])
         if kind == "accent_dropped":
-            assert (strip_accents(a["first_name"]), strip_accents(a["last_name"])) == (
-                b["first_name"], b["last_name"]) != (a["first_name"], a["last_name"])
+            assert (
+                (strip_accents(a["first_name"]), strip_accents(a["last_name"]))
+                == (b["first_name"], b["last_name"])
+                != (a["first_name"], a["last_name"])
+            )
         if kind == "swapped_names":
             assert (a["first_name"], a["last_name"]) == (b["last_name"], b["first_name"])
         if kind == "dob_day_month_swap":
@@ -418,12 +447,14 @@ def test_merged_duplicates_are_archived_and_point_at_their_survivor(
         assert clinic.persons[gone] == clinic.persons[survivor]
         assert survivor not in clinic.merged_into
         assert clinic.history[gone] == dict.fromkeys(
-            ("appointments", "treatment_notes", "invoices", "attachments"), 0)
+            ("appointments", "treatment_notes", "invoices", "attachments"), 0
+        )
     merged_flags = {p["id"] for p in clinic.patients if p["merged_at"]}
     assert merged_flags == set(clinic.merged_into)
     assert clinic.merged_pairs <= clinic.duplicate_pairs
     assert clinic.open_duplicate_pairs == clinic.duplicate_pairs - {
-        pair for pair in clinic.duplicate_pairs if pair & set(clinic.merged_into)}
+        pair for pair in clinic.duplicate_pairs if pair & set(clinic.merged_into)
+    }
 
 
 def test_lookalikes_are_different_people_of_the_planned_kinds(
@@ -465,10 +496,13 @@ def test_history_counts(clinic: SampleClinic) -> None:
     survivors = set(clinic.merged_into.values())
     for dup in dups - survivors:
         if clinic.duplicate_kinds[frozenset((dup, clinic.duplicate_of[dup]))] == (
-                "sparse_phone_assistant"):
+            "sparse_phone_assistant"
+        ):
             assert clinic.history[dup]["appointments"] <= 1
-    assert any(clinic.history[d]["appointments"] > clinic.history[o]["appointments"]
-               for d, o in clinic.duplicate_of.items())  # some patients kept the new record
+    assert any(
+        clinic.history[d]["appointments"] > clinic.history[o]["appointments"]
+        for d, o in clinic.duplicate_of.items()
+    )  # some patients kept the new record
 
 
 def test_summary_and_json_file(clinic: SampleClinic, tmp_path: Path) -> None:
@@ -487,5 +521,12 @@ def test_summary_and_json_file(clinic: SampleClinic, tmp_path: Path) -> None:
 
 def test_generation_is_fast() -> None:
     started = time.process_time()
-    generate_clinic(20000, seed=4)
-    assert time.process_time() - started < 4.0  # ~0.6 s on a quiet machine
+    generate_clinic(10000, seed=4)
+    assert time.process_time() - started < 3.0  # about 0.25 s on a quiet machine
+
+
+def test_iso_timestamps_match_strftime() -> None:
+    from desktop.simulator.sample_records import iso
+
+    for seconds in (0, 59, 86_399, 86_400, 951_782_400, 1_700_000_123, 1_798_761_599):
+        assert iso(seconds) == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))

@@ -163,5 +163,26 @@ def test_finished_sessions_refuse_more_events_and_bad_outcomes(cache: Cache) -> 
     with pytest.raises(ValueError):
         work.finish("exploded")
     work.finish("skipped")
+    work.input_at()  # a late key press after the outcome is ignored
     with pytest.raises(RuntimeError):
-        work.input_at()
+        work.enter_step("compare")
+    with pytest.raises(RuntimeError):
+        work.finish("merged")
+
+
+def test_a_forgotten_session_is_closed_when_another_starts(cache: Cache) -> None:
+    clock = Clock()
+    log = make_log(cache, clock, min_write_interval=0)
+    first = log.start(["1", "2"], step="compare")
+    clock.at(30)
+    first.input_at()
+    clock.at(40)
+    second = log.start(["3", "4"], step="compare")
+    clock.at(50)
+    first.input_at()  # the forgotten one learns it was closed and stays closed
+    assert first.finished and first.outcome == "abandoned"
+    second.finish("skipped")
+    found = {r.patient_ids: r for r in rows(cache, T0, T0 + 100)}
+    assert found[("1", "2")].outcome == "abandoned"
+    assert found[("1", "2")].active_minutes == pytest.approx(0.5)
+    assert found[("3", "4")].outcome == "skipped"

@@ -1,0 +1,177 @@
+"""The compare view: records side by side, look-alike warnings, evidence, history sizes."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui import theme
+from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, CompareModel, EvidenceModel
+from desktop.ui.context import DeskContext
+from desktop.ui.history import fetch_history
+from desktop.ui.queue_model import BAND_LABELS, QueueRow
+from desktop.ui.workers import Job
+
+HISTORY_DELAY_MS = 350  # wait while the person skims through pairs with J/K
+
+
+class CompareView(QWidget):
+    """Shows one pair (or the cluster it belongs to) for a decision."""
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.row: QueueRow | None = None
+        self.ids: list[str] = []
+        self.model = CompareModel(self)
+        self.evidence_model = EvidenceModel(self)
+
+        self.warning_banner = QLabel()
+        self.warning_banner.setWordWrap(True)
+        self.warning_banner.setAccessibleName("Look-alike warning")
+        self.warning_banner.setVisible(False)
+        self.title = QLabel("Select a pair in the queue.")
+        self.title.setAccessibleName("Pair")
+        self.title.setWordWrap(True)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Records side by side")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+        self.evidence = QTableView()
+        self.evidence.setModel(self.evidence_model)
+        self.evidence.setAccessibleName("Evidence for and against")
+        self.evidence.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.evidence.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.evidence.verticalHeader().setVisible(False)
+        self.evidence.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.evidence.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.evidence)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.warning_banner)
+        layout.addWidget(self.title)
+        layout.addWidget(splitter, 1)
+
+        self._history_timer = QTimer(self)
+        self._history_timer.setSingleShot(True)
+        self._history_timer.setInterval(HISTORY_DELAY_MS)
+        self._history_timer.timeout.connect(self.fetch_missing_history)
+
+    # ----------------------------------------------------------------- showing a pair
+
+    @Slot(object)
+    def show_pair(self, row: QueueRow | None) -> None:
+        """Show a pair from the queue (None clears the view)."""
+        self.row = row
+        if row is None:
+            self.ids = []
+            self.model.set_records([], {})
+            self.evidence_model.set_evidence([])
+            self.warning_banner.setVisible(False)
+            self.title.setText("Nothing selected. The queue is empty or filtered out.")
+            return
+        ctx = self._ctx
+        cluster = ctx.cluster_ids(row.cluster_id)
+        ids = [row.id_a, row.id_b] + [i for i in cluster if i not in (row.id_a, row.id_b)]
+        self.ids = ids
+        records = [ctx.patient(i) for i in ids]
+        history: dict[str, Any] = {}
+        for pid in ids:
+            cached = ctx.cached_history(pid)
+            if cached is not None:
+                history[pid] = cached
+            elif ctx.connectivity.online is False:
+                history[pid] = UNKNOWN_OFFLINE
+            else:
+                history[pid] = FETCHING
+        self.model.set_records(records, history)
+        details = ctx.pair_details(row.id_a, row.id_b) or {}
+        self.evidence_model.set_evidence(details.get("evidence") or [])
+        self._show_warnings(row, details)
+        more = f" (a group of {len(ids)} records)" if len(ids) > 2 else ""
+        self.title.setText(
+            f"<b>{escape(row.name_a)}</b> and <b>{escape(row.name_b)}</b>{more} — "
+            f"{row.probability:.1%} match ({BAND_LABELS.get(row.band, row.band).lower()})"
+        )
+        if any(v == FETCHING for v in history.values()):
+            self._history_timer.start()
+
+    def _show_warnings(self, row: QueueRow, details: dict[str, Any]) -> None:
+        warnings = details.get("warnings")
+        if warnings is None:
+            try:
+                warnings = json.loads(row.warnings or "[]")
+            except ValueError:
+                warnings = []
+        flags = details.get("flags") or [f for f in row.flags.split(";") if f]
+        if not warnings and not flags:
+            self.warning_banner.setVisible(False)
+            return
+        c = theme.colours()
+        lines = warnings or [f"Flagged: {', '.join(flags)}"]
+        self.warning_banner.setText(
+            "<b>⚠ These may be two different people who look alike.</b><br>"
+            + "<br>".join(escape(str(w)) for w in lines)
+        )
+        self.warning_banner.setStyleSheet(
+            f"background: {c['warning_bg']}; color: {c['warning_fg']}; padding: 8px;"
+            "border-radius: 4px; font-size: 11pt"
+        )
+        self.warning_banner.setVisible(True)
+
+    # ----------------------------------------------------------------- history
+
+    @Slot()
+    def fetch_missing_history(self) -> None:
+        """Fetch history counts of the shown records that are not cached (in a worker)."""
+        missing = [i for i in self.ids if self.model.history_of(i) == FETCHING]
+        workers = self._ctx.workers
+        if not missing or workers.is_running("history"):
+            return
+        ctx = self._ctx
+        job = Job("history", lambda job: fetch_history(ctx, missing, job.cancel_event))
+        job.succeeded.connect(self._on_history)
+        job.failed.connect(self._on_history_failed)
+        workers.start(job)
+        self._pending = missing
+
+    @Slot(object)
+    def _on_history(self, counts: dict[str, dict[str, int]]) -> None:
+        self._ctx.connectivity.set_online(True)
+        for pid, c in counts.items():
+            if pid in self.ids:
+                self.model.set_history(pid, c)
+        if any(self.model.history_of(i) == FETCHING for i in self.ids):
+            self._history_timer.start()  # the person moved on meanwhile
+
+    @Slot(str, object)
+    def _on_history_failed(self, _message: str, error: object) -> None:
+        self._ctx.connectivity.note_error(error)
+        for pid in self.ids:
+            if self.model.history_of(pid) == FETCHING:
+                self.model.set_history(pid, UNKNOWN_OFFLINE)

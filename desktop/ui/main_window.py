@@ -1,0 +1,217 @@
+"""The main window: composes the sync bar, the queue, the compare view and the dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from desktop import APP_NAME
+from desktop.labor.timelog import TimeLog
+from desktop.store import queue as queue_store
+from desktop.store.cache import Cache
+from desktop.store.sync_state import transaction
+from desktop.ui.compare_view import CompareView
+from desktop.ui.context import ConnectivityWatcher, DeskContext
+from desktop.ui.queue_model import QueueModel, QueueRow, load_rows
+from desktop.ui.queue_view import QueueView
+from desktop.ui.sync_panel import SyncPanel
+from desktop.ui.time_tracking import ReviewTimer
+from desktop.ui.workers import Job
+
+
+class MainWindow(QMainWindow):
+    """The review desk of one clinic.
+
+    Signals:
+        queue_loaded(): the queue was (re)read and is shown.
+    """
+
+    queue_loaded = Signal()
+
+    def __init__(self, ctx: DeskContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.queue_ready = False
+        self._reload_again = False
+        self.setWindowTitle(f"{APP_NAME} — {ctx.title}")
+        self.setAccessibleName(f"{APP_NAME} main window")
+        self.resize(1280, 800)
+        self.wizard = None  # the open merge wizard, if any
+
+        self.sync_panel = SyncPanel(ctx)
+        self.queue_model = QueueModel(self)
+        self.queue_view = QueueView(self.queue_model)
+        self.compare_view = CompareView(ctx)
+        self.watcher = ConnectivityWatcher(ctx, self)
+        self.review_timer = ReviewTimer(
+            TimeLog(ctx.cache, idle_threshold=ctx.settings.idle_threshold_seconds), self
+        )
+        self.review_timer.log.close_abandoned()
+        QApplication.instance().installEventFilter(self.review_timer)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.queue_view)
+        splitter.addWidget(self.compare_view)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.sync_panel)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(body)
+        self._menus()
+
+        self.queue_view.current_changed.connect(self.on_current_changed)
+        self.queue_view.decided.connect(self.on_decided)
+        self.queue_view.merge_requested.connect(self.open_merge)
+        self.sync_panel.queue_changed.connect(self.reload_queue)
+        self.reload_queue()
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        settings = QAction("&Settings…", self)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.open_settings)
+        file_menu.addAction(settings)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        queue_menu = self.menuBar().addMenu("&Queue")
+        for action in self.queue_view.actions_by_name.values():
+            queue_menu.addAction(action)
+        ready = QAction("Show merges &ready to apply", self)
+        ready.triggered.connect(self.show_ready)
+        queue_menu.addAction(ready)
+        sync_menu = self.menuBar().addMenu("S&ync")
+        sync = QAction("&Sync now", self)
+        sync.triggered.connect(self.sync_panel.start_sync)
+        sync_menu.addAction(sync)
+        rescan = QAction("&Rescan everything", self)
+        rescan.triggered.connect(self.full_scan)
+        sync_menu.addAction(rescan)
+
+    # ----------------------------------------------------------------- queue
+
+    @Slot()
+    def reload_queue(self) -> None:
+        """Read the queue again in a worker (after a scan); keeps the selected pair."""
+        if self.ctx.workers.is_running("queue"):
+            self._reload_again = True
+            return
+        self._reload_again = False
+        path, key = self.ctx.cache.path, self.ctx.cache_key
+
+        def work(_job: Job) -> list[QueueRow]:
+            with Cache.open(path, key, readonly=True) as reader:
+                return load_rows(reader.db)
+
+        job = Job("queue", work)
+        job.succeeded.connect(self._queue_loaded)
+        job.failed.connect(self._queue_failed)
+        self.ctx.workers.start(job)
+
+    @Slot(object)
+    def _queue_loaded(self, rows: list[QueueRow]) -> None:
+        current = self.queue_view.current()
+        self.queue_model.set_rows(rows)
+        if current is None or not self.queue_view.select_key(current.key):
+            self.queue_view.select_row(0)
+        self.queue_ready = True
+        self.queue_loaded.emit()
+        if self._reload_again:
+            self.reload_queue()
+
+    @Slot(str, object)
+    def _queue_failed(self, message: str, _error: object) -> None:
+        self.statusBar().showMessage(message)
+
+    @Slot()
+    def full_scan(self) -> None:
+        """Rescan every patient (refits the model)."""
+        self.sync_panel.start_scan(True)
+
+    @Slot()
+    def show_ready(self) -> None:
+        """List the merges planned offline that wait for a connection."""
+        self.queue_view.show_status("Ready to apply")
+        self.queue_view.table.setFocus()
+
+    @Slot(object)
+    def on_current_changed(self, row: QueueRow | None) -> None:
+        """Show the pair and start timing the work on it."""
+        self.compare_view.show_pair(row)
+        ids = None if row is None else (self.compare_view.ids or [row.id_a, row.id_b])
+        self.review_timer.show_pair(ids)
+
+    @Slot(object, str)
+    def on_decided(self, row: QueueRow, decision: str) -> None:
+        """Write the decision (and the time spent) before the queue moves on."""
+        self.review_timer.open_pair(self.compare_view.ids or [row.id_a, row.id_b])
+        with transaction(self.ctx.cache) as db:
+            queue_store.record_decision(db, row.id_a, row.id_b, decision)
+        self.review_timer.finish(decision)
+        self.queue_model.set_status(row.key, decision)
+
+    def refresh_statuses(self, ids: list[str]) -> None:
+        """Re-read the queue status of every pair among ``ids`` (after a merge step)."""
+        marks = ", ".join("?" for _ in ids)
+        rows = self.ctx.open_reader().db.execute(
+            f"SELECT id_a, id_b, status FROM match_pairs WHERE id_a IN ({marks}) "
+            f"AND id_b IN ({marks})",
+            [*ids, *ids],
+        )
+        for a, b, status in rows.fetchall():
+            self.queue_model.set_status((a, b), status)
+
+    # ----------------------------------------------------------------- merge and dialogs
+
+    @Slot(object)
+    def open_merge(self, row: QueueRow) -> None:
+        """ "Same person": open the guided merge for the pair (resuming a saved plan)."""
+        from desktop.ui.merge_wizard import MergeWizard
+
+        if self.wizard is not None:
+            self.wizard.raise_()
+            return
+        ids = self.compare_view.ids if self.compare_view.row == row else [row.id_a, row.id_b]
+        work = self.review_timer.open_pair(ids)
+        self.wizard = MergeWizard(self.ctx, ids, work, self)
+        self.wizard.finished.connect(self._wizard_closed)
+        self.wizard.open()
+
+    @Slot(int)
+    def _wizard_closed(self, _result: int) -> None:
+        wizard, self.wizard = self.wizard, None
+        if wizard is None:
+            return
+        outcome = wizard.outcome()
+        self.review_timer.finish(outcome)
+        self.refresh_statuses(wizard.ids)
+        self.compare_view.show_pair(self.queue_view.current())
+        wizard.deleteLater()
+
+    @Slot()
+    def open_settings(self) -> None:
+        """Open the settings dialog."""
+        from desktop.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx.data_dir, self)
+        dialog.accepted.connect(self._settings_saved)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _settings_saved(self) -> None:
+        self.ctx.settings = self.settings_dialog.chosen()
+        self.review_timer.log.idle_threshold = float(self.ctx.settings.idle_threshold_seconds)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the workers, end the open work session, and close the reader."""
+        if self.wizard is not None:
+            self.wizard.close()
+        self.review_timer.finish("skipped")
+        QApplication.instance().removeEventFilter(self.review_timer)
+        self.ctx.close()
+        super().closeEvent(event)

@@ -1,0 +1,291 @@
+"""The pages of the merge wizard. Pages only show the flow's state and collect input."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.merge import MergeFlow
+from desktop.merge.plan import PHONES, clinical_history
+from desktop.ui import theme
+from desktop.ui.compare_model import UNKNOWN_OFFLINE, CompareModel
+
+
+def show_value(name: str, value: Any) -> str:
+    """A field value in words (phones one per line, blanks as "(blank)")."""
+    if value is None or value == "" or value == []:
+        return "(blank)"
+    if name == PHONES and isinstance(value, list):
+        return "; ".join(f"{p.get('number')} ({p.get('phone_type')})" for p in value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _name(record: dict[str, Any]) -> str:
+    return f"{record.get('first_name') or ''} {record.get('last_name') or ''}".strip()
+
+
+class Page(QWidget):
+    """A wizard page: a heading, an explanation and a body; :meth:`load` reads the flow."""
+
+    def __init__(self, heading: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.heading = QLabel(f"<h2>{escape(heading)}</h2>")
+        self.text = QLabel(text)
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body = QVBoxLayout(self)
+        self.body.addWidget(self.heading)
+        self.body.addWidget(self.text)
+
+    def load(self, flow: MergeFlow) -> None:
+        """Show the flow's current state."""
+
+
+class ComparePage(Page):
+    """Step 1: the records side by side once more."""
+
+    def __init__(self) -> None:
+        super().__init__("Compare", "Check once more that these records belong to the same person.")
+        self.model = CompareModel(self)
+        table = QTableView()
+        table.setModel(self.model)
+        table.setAccessibleName("Records side by side")
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.body.addWidget(table, 1)
+
+    def load(self, flow: MergeFlow) -> None:
+        """Show the cached records and history."""
+        records = flow.records()
+        history = {k: (v if v is not None else UNKNOWN_OFFLINE) for k, v in flow.history().items()}
+        self.model.set_records([records[i] for i in flow.plan.patient_ids if i in records], history)
+
+
+class SurvivorPage(Page):
+    """Step 2: choose the record that stays."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Choose the record that stays",
+            "Cliniko moves the other record's appointments, notes and invoices to the one that "
+            "stays. The suggestion is the record with more clinical history, then the older one.",
+        )
+        self.group = QButtonGroup(self)
+        self.buttons: dict[str, QRadioButton] = {}
+        self.holder = QVBoxLayout()
+        self.body.addLayout(self.holder)
+        self.body.addStretch(1)
+
+    def load(self, flow: MergeFlow) -> None:
+        """One radio button per record, the plan's survivor (or the suggestion) checked."""
+        for button in self.buttons.values():
+            self.group.removeButton(button)
+            button.deleteLater()
+        self.buttons = {}
+        records, history = flow.records(), flow.history()
+        suggested = flow.suggested_survivor()
+        chosen = flow.plan.survivor_id or suggested
+        for pid in flow.plan.patient_ids:
+            record = records.get(pid, {})
+            counts = history.get(pid)
+            size = (
+                "history unknown"
+                if counts is None
+                else f"{clinical_history(counts)} items of history"
+            )
+            label = (
+                f"{_name(record)} — born {record.get('date_of_birth') or 'not recorded'}, "
+                f"created {str(record.get('created_at') or '')[:10]}, {size} (id {pid})"
+            )
+            if pid == suggested:
+                label += "   ★ suggested"
+            button = QRadioButton(label)
+            button.setAccessibleName(f"Keep record {pid}")
+            self.group.addButton(button)
+            self.holder.addWidget(button)
+            self.buttons[pid] = button
+            button.setChecked(pid == chosen)
+
+    def chosen(self) -> str | None:
+        """The id of the checked record."""
+        for pid, button in self.buttons.items():
+            if button.isChecked():
+                return pid
+        return None
+
+
+class ReconcilePage(Page):
+    """Step 3: for every differing field, the value the record that stays ends with.
+
+    Signals:
+        chosen(str, object): a field and its new value (the wizard saves it at once).
+    """
+
+    chosen = Signal(str, object)
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Reconcile the differences",
+            "Cliniko never overwrites the fields of the record that stays, so pick here what it "
+            "should end with. Defaults: keep its value, fill its blanks, keep every phone number.",
+        )
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Field", "Record that stays", "Other", "Ends with"])
+        self.table.setAccessibleName("Field choices")
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.body.addWidget(self.table, 1)
+        self.combos: dict[str, QComboBox] = {}
+
+    def load(self, flow: MergeFlow) -> None:
+        """One row per differing field with a choice of values."""
+        choices = flow.reconciliation()
+        self.table.setRowCount(len(choices))
+        self.combos = {}
+        for row, c in enumerate(choices):
+            for column, text in enumerate(
+                (
+                    c.field,
+                    show_value(c.field, c.survivor_value),
+                    show_value(c.field, c.duplicate_value),
+                )
+            ):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(row, column, item)
+            combo = QComboBox()
+            combo.setAccessibleName(f"Value for {c.field}")
+            options = list(c.options)
+            if not any(o == c.chosen for o in options):
+                options.insert(0, c.chosen)
+            for option in options:
+                combo.addItem(show_value(c.field, option), option)
+            combo.setCurrentIndex(next(i for i, o in enumerate(options) if o == c.chosen))
+            combo.setToolTip(c.reason)
+            combo.setProperty("field", c.field)
+            combo.currentIndexChanged.connect(self._changed)
+            self.table.setCellWidget(row, 3, combo)
+            self.combos[c.field] = combo
+        if not choices:
+            self.text.setText("The records agree on every field Cliniko lets us change.")
+
+    @Slot(int)
+    def _changed(self, _index: int) -> None:
+        combo = self.sender()
+        if isinstance(combo, QComboBox):
+            self.chosen.emit(str(combo.property("field")), combo.currentData())
+
+
+class ReviewPage(Page):
+    """Step 4: what will be written and merged."""
+
+    def __init__(self) -> None:
+        super().__init__("Review", "")
+        self.body.addStretch(1)
+
+    def load(self, flow: MergeFlow) -> None:
+        """Summarise the PATCH and the merge."""
+        records = flow.records()
+        plan = flow.plan
+        survivor = records.get(plan.survivor_id or "", {})
+        changes = flow.changes()
+        lines = [
+            f"<p><b>Stays:</b> {escape(_name(survivor))} (id {plan.survivor_id})</p>",
+            "<p><b>Merged into it in Cliniko:</b> "
+            + ", ".join(f"{escape(_name(records.get(d, {})))} (id {d})" for d in plan.duplicate_ids)
+            + "</p>",
+        ]
+        if changes:
+            lines.append("<p><b>Changes to the record that stays:</b></p><ul>")
+            lines += [
+                f"<li>{escape(k)}: {escape(show_value(k, v))}</li>" for k, v in changes.items()
+            ]
+            lines.append("</ul>")
+        else:
+            lines.append("<p>No field of the record that stays needs to change.</p>")
+        lines.append(
+            "<p>Saving puts the plan in <b>Ready to apply</b>. It works offline; apply it when "
+            "you are connected.</p>"
+        )
+        self.text.setText("".join(lines))
+
+
+class ReadyPage(Page):
+    """Step 5: the plan waits; apply it when online."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ready to apply",
+            "The plan is saved. Applying it updates the record that stays in Cliniko, checks "
+            "that the change stuck, and then guides you through Cliniko's own Merge.",
+        )
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setAccessibleName("Problem")
+        self.body.addWidget(self.error)
+        self.body.addStretch(1)
+
+    def load(self, flow: MergeFlow) -> None:
+        """Show the last problem, if any."""
+        message = flow.last_error or ""
+        self.error.setText(message)
+        self.error.setStyleSheet(theme.error_style() if message else "")
+
+
+class MergeInClinikoPage(Page):
+    """Step 6: open Cliniko's merge page and tick exactly the named record."""
+
+    open_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__("Merge in Cliniko", "")
+        self.open_button = QPushButton("&Open the merge page in Cliniko")
+        self.open_button.setAccessibleName("Open the merge page in Cliniko")
+        self.open_button.clicked.connect(self.open_requested)
+        self.waiting = QLabel()
+        self.waiting.setWordWrap(True)
+        self.waiting.setAccessibleName("Merge status")
+        self.body.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.body.addWidget(self.waiting)
+        self.body.addStretch(1)
+
+    def load(self, flow: MergeFlow) -> None:
+        """Show the exact instructions."""
+        instructions = flow.instructions()
+        self.text.setText(escape(instructions.text).replace("\n", "<br>"))
+        self.waiting.setText(
+            "Waiting for Cliniko to show the merge… MergeDesk checks every few seconds and "
+            "finishes by itself."
+        )
+        if flow.last_error:
+            self.waiting.setText(flow.last_error)
+
+
+class DonePage(Page):
+    """Step 7: merged."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Merged", "Cliniko shows the records merged. The queue and the time log are updated."
+        )
+        self.body.addStretch(1)

@@ -1,0 +1,240 @@
+"""The top bar: connection, last sync, and a sync (then an incremental scan) with progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from desktop.matching import MatchSettings
+from desktop.scan import ScanSummary, run_scan
+from desktop.session import Session
+from desktop.store.patients import count_patients
+from desktop.store.sync_state import get_state
+from desktop.sync import LAST_SYNC_AT, SyncProgress, SyncResult, run_sync
+from desktop.ui import theme
+from desktop.ui.context import DeskContext
+from desktop.ui.workers import Job
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    """Where a scan is."""
+
+    stage: str
+    done: int
+    total: int
+
+
+def _local_time(stamp: str | None) -> str:
+    if not stamp:
+        return "never"
+    try:
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return stamp
+    return moment.strftime("%d %b %Y %H:%M")
+
+
+class SyncPanel(QWidget):
+    """Sync status and controls; runs sync and scan in workers.
+
+    Signals:
+        queue_changed(): a scan finished; reload the queue.
+        sync_finished(object): the :class:`~desktop.sync.SyncResult` of a sync.
+    """
+
+    queue_changed = Signal()
+    sync_finished = Signal(object)
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.status_label = QLabel()
+        self.status_label.setAccessibleName("Cache status")
+        self.online_label = QLabel("● Not checked yet")
+        self.online_label.setAccessibleName("Connection to Cliniko")
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Sync progress")
+        self.progress.setVisible(False)
+        self.progress.setMaximumWidth(260)
+        self.rate_label = QLabel()
+        self.rate_label.setAccessibleName("Sync rate")
+        self.sync_button = QPushButton("&Sync")
+        self.sync_button.setAccessibleName("Sync now")
+        self.sync_button.setShortcut(QKeySequence("Ctrl+R"))
+        self.sync_button.setToolTip("Download new and changed patients, then rescan (Ctrl+R)")
+        self.sync_button.clicked.connect(self.start_sync)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName("Cancel sync")
+        self.cancel_button.setToolTip("Stop the sync; what was downloaded is kept (Esc)")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_sync)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.online_label)
+        layout.addWidget(self.status_label, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.rate_label)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.sync_button)
+        ctx.connectivity.changed.connect(self.show_online)
+        self.refresh_status()
+
+    # ----------------------------------------------------------------- status
+
+    @Slot()
+    def refresh_status(self) -> None:
+        """Show how many patients are cached and when the last sync finished."""
+        db = self._ctx.open_reader().db
+        patients = count_patients(db)
+        last = _local_time(get_state(db, LAST_SYNC_AT))
+        self.status_label.setText(f"{patients:,} patients cached · last sync: {last}")
+
+    @Slot(bool)
+    def show_online(self, online: bool) -> None:
+        """Show the offline indicator."""
+        if online:
+            self.online_label.setText("● Online")
+            self.online_label.setStyleSheet(f"color: {theme.colours()['for']}")
+            self.online_label.setToolTip("Cliniko answered")
+        else:
+            self.online_label.setText("● Offline")
+            self.online_label.setStyleSheet(theme.error_style())
+            self.online_label.setToolTip(
+                "Cliniko can't be reached. You can keep reviewing and planning merges; "
+                "they are applied when you are back online."
+            )
+
+    def is_busy(self) -> bool:
+        """True while a sync or scan runs."""
+        return self._ctx.workers.is_running("sync") or self._ctx.workers.is_running("scan")
+
+    # ----------------------------------------------------------------- sync
+
+    @Slot()
+    def start_sync(self) -> None:
+        """Start a sync in a worker (then a scan)."""
+        if self.is_busy():
+            return
+        ctx = self._ctx
+
+        def work(job: Job) -> SyncResult:
+            with ctx.client(max_retries=0, timeout=15) as probe:
+                probe.get_user()  # fails fast when offline
+            with Session(
+                ctx.cache,
+                ctx.api_key,
+                base_url=ctx.base_url,
+                cancel=job.cancel_event,
+                max_requests_per_minute=ctx.requests_per_minute,
+            ) as s:
+                s.identify_user()
+                return run_sync(s, progress=job.report)
+
+        job = Job("sync", work)
+        job.progressed.connect(self.on_sync_progress)
+        job.succeeded.connect(self.on_sync_done)
+        job.failed.connect(self.on_failed)
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self.sync_button.setEnabled(False)
+        self.rate_label.setText("Connecting to Cliniko…")
+        ctx.workers.start(job)
+
+    @Slot()
+    def cancel_sync(self) -> None:
+        """Ask the running sync to stop after the current page."""
+        for job in self._ctx.workers.running("sync"):
+            job.cancel()
+        self.cancel_button.setEnabled(False)
+        self.rate_label.setText("Cancelling…")
+
+    @Slot(object)
+    def on_sync_progress(self, progress: SyncProgress) -> None:
+        """Update the bar and the rate."""
+        total = max(progress.total, progress.done, 1)
+        self.progress.setRange(0, total)
+        self.progress.setValue(progress.done)
+        self.progress.setFormat(f"%p% ({progress.done:,} of {total:,})")
+        self.rate_label.setText(f"{progress.rate:,.0f} patients/s")
+        self._ctx.connectivity.set_online(True)
+
+    @Slot(object)
+    def on_sync_done(self, result: SyncResult) -> None:
+        """Report the sync; scan when it completed."""
+        self._ctx.connectivity.set_online(True)
+        self.refresh_status()
+        self.sync_finished.emit(result)
+        if result.cancelled:
+            self._idle("Sync cancelled. What was downloaded is kept.")
+            return
+        self.rate_label.setText(
+            f"{result.patients_written:,} patients in {result.seconds:.0f} s. Scanning…"
+        )
+        self.start_scan()
+
+    @Slot(str, object)
+    def on_failed(self, message: str, error: object) -> None:
+        """Say in plain words why the work stopped."""
+        self._ctx.connectivity.note_error(error)
+        self._idle(message)
+        self.rate_label.setStyleSheet(theme.error_style())
+
+    # ----------------------------------------------------------------- scan
+
+    @Slot()
+    def start_scan(self, full: bool | None = None) -> None:
+        """Score new and changed patients in a worker and refresh the queue."""
+        if self._ctx.workers.is_running("scan"):
+            return
+        ctx = self._ctx
+        settings = replace(
+            MatchSettings(),
+            likely_threshold=ctx.settings.likely_threshold,
+            possible_threshold=ctx.settings.possible_threshold,
+        )
+
+        def work(job: Job) -> ScanSummary:
+            def report(stage: str, done: int, total: int) -> None:
+                job.report(ScanProgress(stage, done, total))
+
+            return run_scan(ctx.cache, full=full, progress=report, settings=settings)
+
+        job = Job("scan", work)
+        job.progressed.connect(self.on_scan_progress)
+        job.succeeded.connect(self.on_scan_done)
+        job.failed.connect(self.on_failed)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.cancel_button.setVisible(False)
+        self.sync_button.setEnabled(False)
+        ctx.workers.start(job)
+
+    @Slot(object)
+    def on_scan_progress(self, progress: ScanProgress) -> None:
+        """Show the scan's stage."""
+        if progress.total > 0:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+        self.rate_label.setText(f"Scanning: {progress.stage}…")
+
+    @Slot(object)
+    def on_scan_done(self, summary: ScanSummary) -> None:
+        """Report what the scan found and reload the queue."""
+        self._idle(f"Scan done: {summary.likely:,} likely and {summary.possible:,} possible pairs.")
+        self.queue_changed.emit()
+
+    def _idle(self, message: str) -> None:
+        self.rate_label.setStyleSheet("")
+        self.rate_label.setText(message)
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.sync_button.setEnabled(True)
+        self.refresh_status()

@@ -1,0 +1,95 @@
+"""Time-log hooks: one work session per opened pair, fed by keyboard and mouse activity."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
+
+from desktop.labor.timelog import TimeLog, WorkSession
+
+INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.Wheel,
+        QEvent.Type.MouseButtonDblClick,
+    }
+)
+
+
+SETTLE_MS = 400  # a pair shown this long counts as opened (skimming with J/K does not)
+
+
+class ReviewTimer(QObject):
+    """Times the work on the pair that is open; install it as an application event filter.
+
+    A pair counts as opened once it has been shown for :data:`SETTLE_MS` (its session then
+    starts at the moment it was shown), or at once when the person acts on it. This keeps
+    skimming through the queue free of time-log writes.
+    """
+
+    def __init__(self, log: TimeLog, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.log = log
+        self.current: WorkSession | None = None
+        self._ids: tuple[str, ...] = ()
+        self._pending: tuple[tuple[str, ...], float] | None = None
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self.settle)
+
+    def show_pair(self, ids: Sequence[str] | None) -> None:
+        """A pair is shown (None: nothing); its session starts once it settles."""
+        key = tuple(sorted(str(i) for i in ids or ()))
+        if self.current is not None and not self.current.finished and key == self._ids:
+            self._pending = None
+            return
+        self.finish("skipped")
+        self._pending = (key, time.time()) if key else None
+        if key:
+            self._settle.start()
+
+    @Slot()
+    def settle(self) -> WorkSession | None:
+        """Start the session of the pair shown (at the moment it was shown)."""
+        self._settle.stop()
+        if self._pending is None:
+            return self.current
+        key, shown_at = self._pending
+        self._pending = None
+        self._ids = key
+        self.current = self.log.start(list(key), step="compare", t=shown_at)
+        return self.current
+
+    def open_pair(self, ids: Sequence[str], step: str = "compare") -> WorkSession:
+        """Time a pair from now on (or since it was shown); returns its session."""
+        key = tuple(sorted(str(i) for i in ids))
+        if self._pending is not None and self._pending[0] == key:
+            session = self.settle()
+            assert session is not None
+            return session
+        if self.current is not None and not self.current.finished and key == self._ids:
+            return self.current
+        self.finish("skipped")
+        self._ids = key
+        self.current = self.log.start(list(key), step=step)
+        return self.current
+
+    def finish(self, outcome: str) -> None:
+        """End the open session with ``outcome`` (no-op when none is open)."""
+        self._settle.stop()
+        self._pending = None
+        if self.current is not None and not self.current.finished:
+            self.current.finish(outcome)
+        self.current = None
+        self._ids = ()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Count key presses, clicks and wheel turns as activity on the open pair."""
+        current = self.current
+        if event.type() in INPUT_EVENTS and current is not None and not current.finished:
+            current.input_at()
+        return False

@@ -1,0 +1,219 @@
+"""The guided merge against the simulator over real HTTP, with the time log beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from desktop.labor.timelog import TimeLog, rows
+from desktop.merge import MergeFlow, Step, WriteNotApplied
+from desktop.session import Session
+from desktop.simulator import FaultConfig, Simulator
+from desktop.simulator.fixtures import tiny_clinic
+from desktop.store.cache import Cache
+from desktop.store.patients import get_patient
+from desktop.store.queue import get_pair
+from desktop.store.sync_state import transaction
+from desktop.sync import run_sync
+
+KEY = "4d" * 32
+PAIR = ("1001", "1002")
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).timestamp()
+
+
+class Clock:
+    """Epoch seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def clinic() -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """The tiny clinic, with 1002 holding a value 1001 lacks and one more phone number."""
+    patients, history = tiny_clinic()
+    dup = next(p for p in patients if p["id"] == "1002")
+    dup["occupation"] = "Nurse"
+    dup["patient_phone_numbers"].append({"number": "0400 111 222", "phone_type": "Work"})
+    return patients, history
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    patients, history = clinic()
+    with Simulator(patients, history=history, rate_limit_per_minute=10_000) as simulator:
+        yield simulator
+
+
+def open_cache(path: Path) -> Cache:
+    return Cache.open(path / "cache.db", KEY)
+
+
+def connect(cache: Cache, sim: Simulator) -> Session:
+    return Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=5000)
+
+
+def synced_cache(path: Path, sim: Simulator) -> None:
+    """Download the clinic and put 1001/1002 in the queue, as a scan would."""
+    with open_cache(path) as cache, connect(cache, sim) as session:
+        session.identify_user()
+        run_sync(session)
+        with transaction(cache) as db:
+            db.execute(
+                "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
+                "VALUES ('1001', '1002', 0.97, 8.5, 'likely', '2026-03-01T00:00:00Z')"
+            )
+
+
+def press_merge_in_cliniko(url: str, duplicate_id: str) -> None:
+    """Play the person: tick the duplicate on the (simulated) Cliniko merge page."""
+    page = httpx.get(url)
+    assert f'value="{duplicate_id}"' in page.text
+    done = httpx.post(url, data={"duplicate_ids": [duplicate_id]})
+    assert done.status_code == 200 and "Patients merged" in done.text
+
+
+def audit_paths(cache: Cache) -> list[str]:
+    rows_ = cache.db.execute("SELECT method, path FROM audit_log ORDER BY seq").fetchall()
+    return [f"{m} {p.split('?')[0]}" for m, p in rows_]
+
+
+def test_full_guided_merge_with_time_log(tmp_path: Path, sim: Simulator) -> None:
+    synced_cache(tmp_path, sim)
+    clock = Clock()
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        log = TimeLog(cache, clock=clock, min_write_interval=0)
+        work = log.start(PAIR)
+        flow = MergeFlow.start(cache, PAIR, timer=work)
+        flow.fetch_history(session)
+        assert flow.suggested_survivor() == "1001"  # 3/2/1 history against 2/1/1
+        clock.tick(40)
+        work.input_at()
+        flow.advance()
+        clock.tick(10)
+        flow.advance(survivor_id=flow.suggested_survivor())
+        choices = {c.field: c for c in flow.reconciliation()}
+        assert choices["occupation"].chosen == "Nurse"
+        clock.tick(30)
+        flow.choose("title", "Dr")  # the administrator overrides one field
+        flow.advance()
+        clock.tick(20)
+        flow.advance()
+        assert flow.step is Step.READY
+        clock.tick(5)
+        flow.advance(session)
+        clock.tick(3)
+        flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        instructions = flow.instructions()
+        assert instructions.url == f"{sim.web_url}/patients/1001/merge"
+        assert "Jane Smyth, born 1980-05-12, id 1002" in instructions.text
+        assert flow.poll_once(session) is False
+        flow.advance()
+        clock.tick(60)
+        press_merge_in_cliniko(instructions.url, "1002")
+        assert flow.poll_once(session) is True
+        assert flow.step is Step.DONE
+
+        survivor = sim.patient("1001")
+        assert survivor["title"] == "Dr" and survivor["occupation"] == "Nurse"
+        numbers = [p["number"] for p in survivor["patient_phone_numbers"]]
+        assert numbers == ["0412 345 678", "03 9876 5432", "0400 111 222"]
+        assert survivor["last_name"] == "Smith"
+        duplicate = sim.patient("1002")
+        assert duplicate["merged_with_patient"]["links"]["self"].endswith("/patients/1001")
+        assert get_patient(cache.db, "1002")["merged_at"] == duplicate["merged_at"]  # type: ignore[index]
+        assert get_patient(cache.db, "1001")["title"] == "Dr"  # type: ignore[index]
+        assert get_pair(cache.db, *PAIR)["status"] == "merged"  # type: ignore[index]
+        paths = audit_paths(cache)
+        assert "PATCH /v1/patients/1001" in paths and paths.count("GET /v1/patients/1002") >= 2
+
+        [row] = rows(cache, T0 - 1, T0 + 3600)
+        assert row.outcome == "merged" and row.patient_ids == PAIR
+        assert row.plan_id == flow.plan_id
+        assert row.step_seconds == {
+            "compare": 40, "choose_survivor": 10, "reconcile": 30, "review": 20, "ready": 5,
+            "update_survivor": 3, "merge_in_cliniko": 0, "wait_for_merge": 60,
+        }  # fmt: skip
+        assert row.wall_minutes == pytest.approx(168 / 60)
+        assert row.active_minutes == pytest.approx(168 / 60)
+        assert row.cliniko_user.startswith("1 Alex")
+
+
+def test_plan_made_offline_then_applied_later(tmp_path: Path, sim: Simulator) -> None:
+    synced_cache(tmp_path, sim)
+    with open_cache(tmp_path) as cache:  # offline: no session, no client at all
+        flow = MergeFlow.start(cache, PAIR)
+        flow.advance()
+        flow.advance(survivor_id="1001")
+        flow.advance()
+        flow.advance()
+        assert flow.step is Step.READY and not flow.can_advance()
+        plan_id = flow.plan_id
+    assert sim.stats["requests_by_route"].get("PATCH /patients/{id}", 0) == 0
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:  # back online
+        [waiting] = MergeFlow.ready_to_apply(cache)
+        assert waiting.plan_id == plan_id
+        flow = MergeFlow.load(cache, plan_id)
+        flow.advance(session)
+        flow.advance(session)
+        assert sim.patient("1001")["occupation"] == "Nurse"
+        flow.advance()
+        sim.merge("1001", ["1002"])
+        assert flow.poll_once(session)
+        assert MergeFlow.ready_to_apply(cache) == []
+
+
+def test_flow_resumes_after_the_app_is_closed(tmp_path: Path, sim: Simulator) -> None:
+    synced_cache(tmp_path, sim)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        flow = MergeFlow.start(cache, PAIR)
+        for _ in range(4):
+            flow.advance()
+        flow.advance(session)
+        flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        url = flow.merge_url
+    del flow, session, cache  # the window closes: every object is gone
+
+    assert url is not None
+    press_merge_in_cliniko(url, "1002")  # merged in Cliniko while MergeDesk was closed
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        flow = MergeFlow.load(cache, list(PAIR))
+        assert flow.step is Step.MERGE_IN_CLINIKO and flow.merge_url == url
+        assert flow.instructions().duplicates[0].patient_id == "1002"
+        assert flow.poll_once(session) is True
+        assert flow.step is Step.DONE
+
+
+def test_silent_write_drop_is_caught_and_reported(tmp_path: Path, sim: Simulator) -> None:
+    synced_cache(tmp_path, sim)
+    sim.faults = FaultConfig(silent_write_drop=True)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        flow = MergeFlow.start(cache, PAIR)
+        for _ in range(4):
+            flow.advance()
+        flow.advance(session)
+        with pytest.raises(WriteNotApplied) as raised:
+            flow.advance(session)
+        message = raised.value.user_message
+        assert "still had other values" in message and "occupation" in message
+        assert "Nurse" not in message and "Jane" not in message
+        assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error == message
+        assert sim.patient("1001")["occupation"] is None  # the 200 did not stick
+        assert "PATCH /v1/patients/1001" in audit_paths(cache)
+
+        sim.faults = None  # the fault clears; trying again works
+        flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        assert sim.patient("1001")["occupation"] == "Nurse"

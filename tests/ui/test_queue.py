@@ -1,0 +1,164 @@
+"""The merge queue: the models pass the model tester; the queue is worked by keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from desktop.ui.compare_model import CompareModel, EvidenceModel
+from desktop.ui.queue_model import QueueFilter, QueueModel, QueueRow, load_rows
+
+
+def _rows(n: int) -> list[QueueRow]:
+    return [
+        QueueRow(
+            f"{i:05d}",
+            f"{i + 50000:05d}",
+            1 - i / (n + 1),
+            "likely" if i % 3 else "possible",
+            ("new", "later", "not_same", "ready")[i % 4],
+            "twins" if i % 7 == 0 else "",
+            '["Same surname and address, different first names"]' if i % 7 == 0 else "[]",
+            None,
+            f"Ann {i}",
+            f"Anne {i}",
+            "1980-01-01",
+            "1980-01-01",
+            f"ann {i}\nanne {i}",
+        )
+        for i in range(n)
+    ]
+
+
+def test_the_queue_models_pass_the_model_tester(qtmodeltester):
+    model = QueueModel()
+    model.set_rows(_rows(200))
+    qtmodeltester.check(model)
+    proxy = QueueFilter()
+    proxy.setSourceModel(model)
+    proxy.set_search("ann 1")
+    qtmodeltester.check(proxy)
+    model.set_status(model.row_at(3).key, "not_same")
+
+
+def test_the_compare_and_evidence_models_pass_the_model_tester(qtmodeltester, desk):
+    window = desk.open()
+    row = window.queue_view.current()
+    assert row is not None
+    compare = CompareModel()
+    ctx = window.ctx
+    compare.set_records([ctx.patient(row.id_a), ctx.patient(row.id_b)], {})
+    qtmodeltester.check(compare)
+    evidence = EvidenceModel()
+    evidence.set_evidence(ctx.pair_details(row.id_a, row.id_b)["evidence"])
+    assert evidence.rowCount() > 0
+    qtmodeltester.check(evidence)
+
+
+def test_filters_by_band_status_and_name():
+    model = QueueModel()
+    model.set_rows(_rows(40))
+    proxy = QueueFilter()
+    proxy.setSourceModel(model)
+    everything_to_review = proxy.rowCount()
+    assert everything_to_review == sum(1 for r in _rows(40) if r.status in ("new", "later"))
+    proxy.set_bands(["possible"])
+    assert all(model.row_at(proxy.mapToSource(proxy.index(i, 0)).row()).band == "possible"
+               for i in range(proxy.rowCount()))  # fmt: skip
+    proxy.set_bands(None)
+    proxy.set_statuses(["ready"])
+    assert proxy.rowCount() == 10
+    proxy.set_statuses(None)
+    proxy.set_search("ANNE 12")
+    assert proxy.rowCount() == 1
+
+
+def test_working_the_queue_by_keyboard(qtbot, desk):
+    window = desk.open()
+    view = window.queue_view
+    table = view.table
+    table.setFocus()
+    assert "N</b> not the same person" in view.hint_bar.text()
+    assert "(N)" in view.actions_by_name["not_same"].toolTip()
+    first = view.current()
+    assert first is not None
+    assert window.compare_view.row == first
+    qtbot.keyClick(table, Qt.Key.Key_J)
+    second = view.current()
+    assert second is not None and second.key != first.key
+    qtbot.keyClick(table, Qt.Key.Key_K)
+    assert view.current().key == first.key
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert view.current().key == second.key
+    qtbot.keyClick(table, Qt.Key.Key_Up)
+
+    # "not the same person": written, timed, and the pair leaves the to-review list
+    shown = view.proxy.rowCount()
+    qtbot.keyClick(table, Qt.Key.Key_N)
+    assert view.proxy.rowCount() == shown - 1
+    assert view.current().key == second.key
+    db = window.ctx.open_reader().db
+    assert db.execute(
+        "SELECT decision FROM match_decisions WHERE id_a = ? AND id_b = ?", list(first.key)
+    ).fetchone() == ("not_same",)
+    assert db.execute(
+        "SELECT outcome FROM time_sessions WHERE pair_key LIKE ? AND pair_key LIKE ? "
+        "ORDER BY started_at DESC",
+        [f"%{first.id_a}%", f"%{first.id_b}%"],
+    ).fetchone() == ("not_same",)
+
+    # "later": stays in the to-review list, the cursor moves on
+    qtbot.keyClick(table, Qt.Key.Key_L)
+    assert window.queue_model.row_at(window.queue_model.row_for(second.key)).status == "later"
+    assert view.current().key != second.key
+
+    # the status filter shows decided pairs again
+    view.show_status("Not the same person")
+    assert view.proxy.rowCount() == 1
+
+    # search by name
+    view.show_status("All")
+    target = window.queue_model.row_at(5)
+    view.search.setText(target.name_b.upper())
+    assert any(
+        view.proxy.mapToSource(view.proxy.index(i, 0)).row() == 5
+        for i in range(view.proxy.rowCount())
+    )
+
+
+def test_the_compare_view_shows_differences_evidence_and_history(qtbot, desk):
+    window = desk.open()
+    compare = window.compare_view
+    row = window.queue_view.current()
+    assert compare.model.columnCount() >= 2
+    assert compare.evidence_model.rowCount() > 0
+    # history is fetched live (the simulator is up) and cached
+    qtbot.waitUntil(
+        lambda: (
+            isinstance(compare.model.history_of(row.id_a), dict)
+            and isinstance(compare.model.history_of(row.id_b), dict)
+        ),
+        timeout=20_000,
+    )
+    assert window.ctx.cached_history(row.id_a) is not None
+
+
+def test_history_is_unknown_offline(qtbot, desk):
+    from ui_helpers import closed_port_url
+
+    window = desk.open(base_url=closed_port_url())
+    compare = window.compare_view
+    row = window.queue_view.current()
+    qtbot.waitUntil(
+        lambda: compare.model.history_of(row.id_a) == "unknown (offline)", timeout=20_000
+    )
+    assert window.sync_panel.online_label.text() == "● Offline"
+
+
+def test_load_rows_is_best_first(desk):
+    from desktop.store.cache import Cache
+
+    with Cache.open(desk.path, desk.key, readonly=True) as cache:
+        rows = load_rows(cache.db)
+    likely = [r.probability for r in rows if r.band == "likely"]
+    assert likely == sorted(likely, reverse=True)
+    assert rows[0].band == "likely"

@@ -1,0 +1,52 @@
+"""Sync from the main window: progress, then a scan fills the queue; cancel keeps what came."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from ui_helpers import closed_port_url
+
+from desktop.simulator import FaultConfig
+from desktop.store.patients import count_patients
+
+
+def test_a_sync_shows_progress_then_scans_and_fills_the_queue(qtbot, empty_desk):
+    window = empty_desk.open()
+    panel = window.sync_panel
+    seen: list[int] = []
+    panel.progress.valueChanged.connect(seen.append)
+    with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
+        qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    result = blocker.args[0]
+    assert not result.cancelled and result.patients_written == 300
+    assert seen and max(seen) == 300
+    assert "patients/s" in panel.rate_label.text() or "Scanning" in panel.rate_label.text()
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "300 patients cached" in panel.status_label.text()
+    assert panel.online_label.text() == "● Online"
+    assert window.queue_view.current() is not None
+
+
+def test_a_sync_can_be_cancelled_and_keeps_what_was_downloaded(qtbot, empty_desk, sim):
+    sim.faults = FaultConfig(latency_ms=300)
+    window = empty_desk.open()
+    panel = window.sync_panel
+    panel.start_sync()
+    qtbot.waitUntil(lambda: panel.progress.value() >= 100, timeout=30_000)
+    assert panel.cancel_button.isVisible()
+    with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].cancelled
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=10_000)
+    assert "cancelled" in panel.rate_label.text()
+    kept = count_patients(window.ctx.open_reader().db)
+    assert 100 <= kept < 300
+
+
+def test_offline_is_shown_in_plain_words(qtbot, empty_desk):
+    window = empty_desk.open(base_url=closed_port_url())
+    panel = window.sync_panel
+    panel.start_sync()
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "Can't reach Cliniko" in panel.rate_label.text()
+    assert panel.online_label.text() == "● Offline"

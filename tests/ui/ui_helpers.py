@@ -1,0 +1,83 @@
+"""Helpers shared by the Qt tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.simulator import Simulator
+
+
+def closed_port_url() -> str:
+    """A loopback base URL nothing listens on (connections are refused at once)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def prepare_cache(sim: Simulator, path: Path, key: str, *, scan: bool = True) -> None:
+    """Sync the simulator's clinic into a new cache and scan it (outside Qt)."""
+    from desktop.scan import run_scan
+    from desktop.session import Session
+    from desktop.store.cache import Cache
+    from desktop.sync import run_sync
+
+    with Cache.open(path, key) as cache:
+        with Session(cache, sim.api_key, base_url=sim.base_url) as session:
+            session.identify_user()
+            run_sync(session)
+        if scan:
+            run_scan(cache)
+
+
+def pick_pair(window, *, lone: bool = True):
+    """Select the best pair that is not part of a larger group; return its queue row."""
+    model = window.queue_model
+    for i in range(model.rowCount()):
+        row = model.row_at(i)
+        if row.status == "new" and (row.cluster_id is None or not lone) and not row.lookalike:
+            assert window.queue_view.select_key(row.key)
+            return row
+    raise AssertionError("no suitable pair in the queue")
+
+
+def open_wizard(qtbot, window):
+    """Press S on the selected pair and return the merge wizard."""
+    from PySide6.QtCore import Qt
+
+    window.queue_view.table.setFocus()
+    qtbot.keyClick(window.queue_view.table, Qt.Key.Key_S)
+    assert window.wizard is not None
+    return window.wizard
+
+
+def change_a_field(wizard):
+    """On the reconcile page, pick the other record's value for one text field."""
+    page = wizard.pages[wizard.step]
+    for field, combo in page.combos.items():
+        if field != "patient_phone_numbers" and combo.count() >= 2:
+            index = 1 if combo.currentIndex() == 0 else 0
+            value = combo.itemData(index)
+            if value in (None, ""):
+                continue
+            combo.setCurrentIndex(index)
+            return field, value
+    return None, None
+
+
+def drive_to_ready(qtbot, wizard, *, change: bool = True):
+    """Click through compare, survivor, reconcile (changing a field) and review to READY."""
+    from PySide6.QtCore import Qt
+
+    from desktop.merge import Step
+
+    chosen = (None, None)
+    for expected in (Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW):
+        assert wizard.step is expected, wizard.status.text()
+        if expected is Step.RECONCILE and change:
+            chosen = change_a_field(wizard)
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.READY, wizard.status.text()
+    return chosen

@@ -1,0 +1,80 @@
+"""The executor's pieces: where to merge in Cliniko, what to tell the person, polling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from desktop.merge.executor import (
+    MergedIntoOther,
+    MergeError,
+    WriteNotApplied,
+    account_subdomain,
+    is_loopback,
+    merge_instructions,
+    merge_page_url,
+    poll_duplicates,
+)
+
+SURVIVOR = {"id": "1001", "first_name": "Jane", "last_name": "Smith", "label": "Jane Smith"}
+DUP = {"id": "1002", "first_name": "Jane", "last_name": "Smyth", "date_of_birth": "1980-05-12"}
+
+
+class Client:
+    """get_patient and get_public_settings only."""
+
+    def __init__(self, patients: dict[str, dict[str, Any]]) -> None:
+        self.patients = patients
+
+    def get_patient(self, patient_id: str, include_archived: bool = True) -> dict[str, Any]:
+        return dict(self.patients[patient_id])
+
+    def get_public_settings(self) -> dict[str, Any]:
+        return {"account": {"name": "Sunnyside", "subdomain": "sunnyside"}}
+
+
+def merged(into: str) -> dict[str, Any]:
+    link = {"links": {"self": f"https://api.au1.cliniko.com/v1/patients/{into}"}}
+    return {**DUP, "merged_at": "2026-03-02T10:00:00Z", "merged_with_patient": link}
+
+
+def test_merge_page_for_real_cliniko_and_the_simulator() -> None:
+    real = merge_page_url("https://api.au1.cliniko.com/v1", "1001", "sunnyside")
+    assert real == "https://sunnyside.cliniko.com/patients/1001"
+    sim = merge_page_url("http://127.0.0.1:8123/v1", "1001")
+    assert sim == "http://127.0.0.1:8123/patients/1001/merge"
+    assert is_loopback("http://localhost:1/v1") and not is_loopback("https://api.cliniko.com")
+    with pytest.raises(MergeError):
+        merge_page_url("https://api.au1.cliniko.com/v1", "1001", None)
+    assert account_subdomain(Client({})) == "sunnyside"  # type: ignore[arg-type]
+
+
+def test_instructions_name_exactly_the_record_to_tick() -> None:
+    text = merge_instructions("https://x.cliniko.com/patients/1001", SURVIVOR, [DUP])
+    assert text.survivor_name == "Jane Smith"
+    assert [(d.patient_id, d.name, d.date_of_birth) for d in text.duplicates] == [
+        ("1002", "Jane Smyth", "1980-05-12")
+    ]
+    assert "Press Merge" in text.text and "Jane Smyth, born 1980-05-12, id 1002" in text.text
+    no_dob = merge_instructions("u", SURVIVOR, [{**DUP, "date_of_birth": None}])
+    assert "born not recorded" in no_dob.text
+
+
+def test_polling_sees_waiting_merged_and_wrong_targets() -> None:
+    client = Client({"1002": DUP})
+    result = poll_duplicates(client, "1001", ["1002"])  # type: ignore[arg-type]
+    assert not result.done and result.waiting == ("1002",)
+    client.patients["1002"] = merged("1001")
+    result = poll_duplicates(client, "1001", ["1002"])  # type: ignore[arg-type]
+    assert result.done and result.merged == ("1002",)
+    client.patients["1002"] = merged("1003")
+    with pytest.raises(MergedIntoOther) as raised:
+        poll_duplicates(client, "1001", ["1002"])  # type: ignore[arg-type]
+    assert "1003" in raised.value.user_message and "1003" not in str(raised.value)
+
+
+def test_error_messages_are_plain_and_free_of_patient_data() -> None:
+    error = WriteNotApplied(["email", "city"])
+    assert "email, city" in error.user_message and "Nothing has been merged" in error.user_message
+    assert error.fields == ("email", "city")

@@ -1,0 +1,386 @@
+"""The guided merge's step machine against a real encrypted cache and a fake Cliniko."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from desktop.audit import AuditTrail
+from desktop.cliniko.errors import Offline
+from desktop.merge import (
+    MergedIntoOther,
+    MergeFlow,
+    NeedsConnection,
+    PlanNotFound,
+    Step,
+    StepError,
+    SurvivorChanged,
+    WriteNotApplied,
+)
+from desktop.merge.view import ORDER
+from desktop.session import PendingAudit
+from desktop.simulator.fixtures import tiny_clinic
+from desktop.store.cache import Cache
+from desktop.store.patients import get_patient, upsert_patients
+from desktop.store.plans import step_log
+from desktop.store.queue import get_pair
+from desktop.store.sync_state import transaction
+
+KEY = "7e" * 32
+PAIR = ["1002", "1001"]
+
+
+class FakeClient:
+    """Just enough of ClinikoClient: patients in memory, every call reported for the audit."""
+
+    base_url = "http://127.0.0.1:9/v1"
+
+    def __init__(self, patients: dict[str, dict[str, Any]], audit: PendingAudit) -> None:
+        self.patients = patients
+        self.audit = audit
+        self.silent_drop = False
+        self.offline = False
+        self.patches: list[dict[str, Any]] = []
+
+    def _record(self, method: str, path: str) -> None:
+        if self.offline:
+            raise Offline("ConnectError", method=method, path=path)
+        self.audit.add(SimpleNamespace(method=method, path=path, status=200))
+
+    def get_patient(self, patient_id: str, include_archived: bool = True) -> dict[str, Any]:
+        self._record("GET", f"/patients/{patient_id}")
+        return copy.deepcopy(self.patients[patient_id])
+
+    def update_patient(self, patient_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        self._record("PATCH", f"/patients/{patient_id}")
+        self.patches.append(dict(fields))
+        after = {**self.patients[patient_id], **copy.deepcopy(fields)}
+        if not self.silent_drop:
+            self.patients[patient_id] = after
+        return copy.deepcopy(after)
+
+    def history_counts(self, patient_id: str) -> dict[str, int]:
+        self._record("GET", f"/individual_appointments?patient={patient_id}")
+        big = patient_id == "1002"
+        return {"appointments": 9 if big else 1, "treatment_notes": 0, "invoices": 0,
+                "attachments": 0}  # fmt: skip
+
+    def merge(self, survivor_id: str, duplicate_id: str) -> None:
+        """Play the person pressing Merge in Cliniko."""
+        self.patients[duplicate_id].update(
+            merged_at="2026-03-02T10:00:00Z", archived_at="2026-03-02T10:00:00Z",
+            merged_with_patient={"links": {"self": f"{self.base_url}/patients/{survivor_id}"}},
+        )  # fmt: skip
+
+
+def open_cache(path: Path) -> Cache:
+    return Cache.open(path / "cache.db", KEY)
+
+
+def make_session(cache: Cache, patients: dict[str, dict[str, Any]]) -> SimpleNamespace:
+    audit = PendingAudit(AuditTrail(cache.db, cliniko_user="1 Alex", os_user="alex"))
+    return SimpleNamespace(cache=cache, audit=audit, client=FakeClient(patients, audit))
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> dict[str, Any]:
+    patients, _ = tiny_clinic()
+    dup = next(p for p in patients if p["id"] == "1002")
+    dup["occupation"] = "Nurse"  # 1001 has none: a blank to fill
+    dup["patient_phone_numbers"].append({"number": "0400 111 222", "phone_type": "Work"})
+    with open_cache(tmp_path) as cache, transaction(cache) as db:
+        upsert_patients(db, patients)
+        db.execute(
+            "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
+            "VALUES ('1001', '1002', 0.97, 8.5, 'likely', '2026-03-01T00:00:00Z')"
+        )
+    return {"path": tmp_path, "patients": {p["id"]: copy.deepcopy(p) for p in patients}}
+
+
+def audit_count(cache: Cache) -> int:
+    return int(cache.db.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+
+
+def status(cache: Cache) -> str:
+    pair = get_pair(cache.db, "1001", "1002")
+    assert pair is not None
+    return str(pair["status"])
+
+
+def plan_to_ready(flow: MergeFlow) -> None:
+    flow.advance()
+    flow.advance(survivor_id="1001")
+    flow.advance()
+    flow.advance()
+    assert flow.step is Step.READY
+
+
+def test_offline_steps_resume_at_every_step_after_reopening(world: dict[str, Any]) -> None:
+    path = world["path"]
+    with open_cache(path) as cache:
+        flow = MergeFlow.start(cache, PAIR)
+        plan_id = flow.plan_id
+        assert flow.step is Step.COMPARE and flow.plan.survivor_id == "1001"  # older, no history
+    expected = [Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW, Step.READY]
+    for want in expected:
+        with open_cache(path) as cache:
+            flow = MergeFlow.load(cache, plan_id)
+            flow.advance()
+            assert flow.step is want
+        with open_cache(path) as cache:  # reopened: the step was stored before returning
+            assert MergeFlow.load(cache, plan_id).step is want
+            assert MergeFlow.load(cache, PAIR).plan_id == plan_id
+            assert MergeFlow.load(cache, "1001:1002").step is want
+    with open_cache(path) as cache:
+        flow = MergeFlow.load(cache, plan_id)
+        assert flow.plan.decisions["occupation"] == "Nurse"  # a blank filled from 1002
+        assert flow.plan.decisions["last_name"] == "Smith"
+        assert len(flow.plan.decisions["patient_phone_numbers"]) == 3
+        assert set(flow.changes()) == {"occupation", "patient_phone_numbers"}
+        assert status(cache) == "ready"
+        assert [p.plan_id for p in MergeFlow.ready_to_apply(cache)] == [plan_id]
+        assert [e["to_step"] for e in step_log(cache.db, plan_id)] == [
+            "compare",
+            *[s.value for s in expected],
+        ]
+
+
+def test_queue_status_follows_the_plan(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        flow = MergeFlow.start(cache, PAIR)
+        assert status(cache) == "new"
+        flow.advance()
+        assert status(cache) == "planned"
+        flow.advance(survivor_id="1001")
+        flow.advance()
+        flow.advance()
+        assert status(cache) == "ready"
+        flow.back()
+        assert flow.step is Step.REVIEW and status(cache) == "planned"
+
+
+def test_guards(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        with pytest.raises(StepError):
+            MergeFlow.start(cache, ["1001", "1001"])
+        lonely = MergeFlow.start(cache, ["1001", "424242"])  # 424242 is not cached
+        assert not lonely.can_advance() and "Sync first" in (lonely.why_not() or "")
+        with pytest.raises(StepError):
+            lonely.advance()
+        assert lonely.step is Step.COMPARE
+        flow = MergeFlow.start(cache, PAIR)
+        assert not flow.can_go_back()
+        with pytest.raises(StepError):
+            flow.back()
+        with pytest.raises(StepError):
+            flow.choose("email", "x@example.com")  # not at RECONCILE yet
+        flow.advance()
+        with pytest.raises(StepError):
+            flow.advance(survivor_id="9999")
+        assert flow.step is Step.CHOOSE_SURVIVOR
+        flow.advance(survivor_id="1001")
+        with pytest.raises(StepError):
+            flow.advance(decisions={"created_at": "2020-01-01"})  # read-only
+        flow.advance()
+        flow.advance()
+        assert not flow.can_advance() and flow.can_advance(session=object())  # type: ignore[arg-type]
+        with pytest.raises(NeedsConnection) as raised:
+            flow.advance()
+        assert "Ready to apply" in raised.value.user_message
+        assert flow.step is Step.READY
+        with pytest.raises(PlanNotFound):
+            MergeFlow.load(cache, "no-such-plan")
+
+
+def test_choices_and_a_changed_survivor(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        flow = MergeFlow.start(cache, PAIR)
+        flow.advance()
+        flow.advance(survivor_id="1001")
+        flow.choose("last_name", "Smyth")
+        again = MergeFlow.load(cache, flow.plan_id)
+        assert again.plan.decisions["last_name"] == "Smyth"
+        chosen = {c.field: c for c in again.reconciliation()}
+        assert chosen["last_name"].chosen == "Smyth"
+        assert chosen["last_name"].reason == "chosen by you"
+        again.back()
+        again.advance(survivor_id="1002")  # another survivor: the defaults start over
+        assert again.plan.duplicate_ids == ("1001",)
+        assert again.plan.decisions["last_name"] == "Smyth"  # now the survivor's own value
+        assert again.plan.decisions["address_1"] == "1 Smith Street"  # 1002's blank filled
+
+
+def test_history_is_fetched_cached_and_audited(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        counts = flow.fetch_history(session)  # type: ignore[arg-type]
+        assert counts["1002"]["appointments"] == 9
+        assert flow.history()["1002"]["appointments"] == 9  # type: ignore[index]
+        assert flow.suggested_survivor() == "1002"
+        assert audit_count(cache) == 2
+
+
+def test_online_steps_to_done(world: dict[str, Any]) -> None:
+    path = world["path"]
+    with open_cache(path) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.UPDATE_SURVIVOR
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        assert session.client.patches and "occupation" in session.client.patches[0]
+        assert get_patient(cache.db, "1001")["occupation"] == "Nurse"  # type: ignore[index]
+        assert audit_count(cache) == 3  # GET, PATCH, GET read-back
+        steps = instructions = flow.instructions()
+        assert instructions.url == "http://127.0.0.1:9/patients/1001/merge"
+        assert "Jane Smyth, born 1980-05-12, id 1002" in steps.text
+        flow.advance()
+        assert flow.step is Step.WAIT_FOR_MERGE
+    with open_cache(path) as cache:  # closed while waiting, reopened
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.load(cache, PAIR)
+        assert flow.step is Step.WAIT_FOR_MERGE and flow.merge_url
+        assert flow.poll_once(session) is False  # type: ignore[arg-type]
+        session.client.merge("1001", "1002")
+        assert flow.poll_once(session) is True  # type: ignore[arg-type]
+        assert flow.step is Step.DONE and flow.outcome == "merged" and flow.finished
+        assert status(cache) == "merged"
+        assert get_patient(cache.db, "1002")["merged_at"]  # type: ignore[index]
+        assert not flow.can_advance(session)  # type: ignore[arg-type]
+        assert MergeFlow.load(cache, PAIR).step is Step.DONE
+
+
+def test_a_silent_write_drop_is_caught_and_the_step_stays(world: dict[str, Any]) -> None:
+    path = world["path"]
+    with open_cache(path) as cache:
+        session = make_session(cache, world["patients"])
+        session.client.silent_drop = True
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        with pytest.raises(WriteNotApplied) as raised:
+            flow.advance(session)  # type: ignore[arg-type]
+        message = raised.value.user_message
+        assert "occupation" in message and "Nothing has been merged" in message
+        assert "Nurse" not in message and "Jane" not in str(raised.value)
+        assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error == message
+        assert audit_count(cache) == 3  # the failed attempt's calls are audited too
+    with open_cache(path) as cache:
+        flow = MergeFlow.load(cache, PAIR)
+        assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error
+        session = make_session(cache, world["patients"])
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.MERGE_IN_CLINIKO and flow.last_error is None
+
+
+def test_offline_and_edited_survivor_stop_the_update(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        session.client.offline = True
+        with pytest.raises(Offline):
+            flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.UPDATE_SURVIVOR and "internet" in (flow.last_error or "")
+        session.client.offline = False
+        world["patients"]["1001"]["occupation"] = "Teacher"  # edited in Cliniko meanwhile
+        with pytest.raises(SurvivorChanged) as raised:
+            flow.advance(session)  # type: ignore[arg-type]
+        assert raised.value.fields == ("occupation",)
+        assert session.client.patches == []
+
+
+def test_a_merge_into_another_patient_is_an_error(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        session.client.merge("1003", "1002")
+        with pytest.raises(MergedIntoOther) as raised:
+            flow.poll_once(session)  # type: ignore[arg-type]
+        assert "1003" in raised.value.user_message
+        assert flow.step is Step.MERGE_IN_CLINIKO and not flow.finished
+
+
+@pytest.mark.parametrize("outcome", ["not_same", "skipped", "later"])
+def test_cancel_outcomes_mark_the_pair(world: dict[str, Any], outcome: str) -> None:
+    with open_cache(world["path"]) as cache:
+        flow = MergeFlow.start(cache, PAIR)
+        flow.advance()
+        flow.cancel(outcome)
+        assert status(cache) == outcome
+        decided = cache.db.execute("SELECT decision FROM match_decisions").fetchone()[0]
+        assert decided == outcome
+        again = MergeFlow.start(cache, PAIR)
+        if outcome == "later":
+            assert again.plan_id == flow.plan_id and again.step is Step.CHOOSE_SURVIVOR
+        else:
+            assert flow.finished and flow.outcome == outcome
+            assert again.plan_id != flow.plan_id and again.step is Step.COMPARE
+            with pytest.raises(StepError):
+                flow.advance()
+
+
+def test_every_step_is_a_known_value() -> None:
+    assert ORDER[0].value == "compare" and ORDER[-1] is Step.DONE
+
+
+def test_a_failed_poll_through_advance_keeps_the_error(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance()
+        assert flow.step is Step.WAIT_FOR_MERGE
+        session.client.offline = True
+        with pytest.raises(Offline):
+            flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.WAIT_FOR_MERGE and flow.last_error
+        session.client.offline = False
+        assert flow.advance(session) is Step.WAIT_FOR_MERGE  # type: ignore[arg-type]
+        session.client.merge("1001", "1002")
+        assert flow.advance(session) is Step.DONE  # type: ignore[arg-type]
+
+
+def test_the_timer_follows_the_flow_and_its_outcome(world: dict[str, Any]) -> None:
+    from desktop.labor.timelog import TimeLog, rows
+
+    now = [1_000_000.0]
+    with open_cache(world["path"]) as cache:
+        log = TimeLog(cache, cliniko_user="u", os_user="o", clock=lambda: now[0])
+        flow = MergeFlow.start(cache, PAIR, timer=log.start(PAIR))
+        now[0] += 12
+        flow.advance()
+        now[0] += 8
+        flow.cancel("not_same")
+        [row] = rows(cache, 0, 2_000_000)
+        assert row.outcome == "not_same" and row.plan_id == flow.plan_id
+        assert row.step_seconds == {"compare": 12, "choose_survivor": 8}
+
+
+def test_real_cliniko_merge_page_uses_the_account_subdomain(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        session.client.base_url = "https://api.au1.cliniko.com/v1"
+        session.client.get_public_settings = lambda: {"account": {"subdomain": "sunnyside"}}
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.merge_url == "https://sunnyside.cliniko.com/patients/1001"
+        assert "2. Press Merge." in flow.instructions().text
+        assert cache.db.execute(
+            "SELECT value FROM sync_state WHERE key = 'cliniko.account_subdomain'"
+        ).fetchone() == ("sunnyside",)
