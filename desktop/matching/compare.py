@@ -22,7 +22,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "date_of_birth": ("missing", "different", "near", "exact"),
     "sex": ("missing", "different", "same"),
     "phone": ("missing", "different", "same"),
-    "email": ("missing", "different", "similar", "exact"),
+    "email": ("missing", "different", "similar", "dots", "exact"),
     "medicare": ("missing", "different", "family", "near", "card", "exact"),
     "address": ("missing", "different", "city", "post_code", "similar", "same"),
 }
@@ -275,6 +275,8 @@ def _email_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     slip &= ~_distinct_flags(ca, cb, f.vocabs["email"].values, _separator_only, slip)
     lv[slip] = level("email", "similar")
     lv[present & (ca == cb)] = level("email", "exact")
+    # One mailbox (Gmail ignores dots) but written two ways: weaker than the same address.
+    lv[present & (ca == cb) & (f.email_dotted[a] != f.email_dotted[b])] = level("email", "dots")
     return lv
 
 

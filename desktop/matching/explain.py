@@ -107,6 +107,7 @@ _TEXTS = {
     "email": {
         "exact": "same email address",
         "similar": "email addresses nearly the same",
+        "dots": "the same mailbox, written with different dots",
         "different": "different email addresses",
     },
     "medicare": {

@@ -89,6 +89,7 @@ class Features:
     dob: np.ndarray  # int YYYYMMDD, 0 when missing
     sex: np.ndarray
     email: np.ndarray
+    email_dotted: np.ndarray  # the email with its dots kept (own codes: compare for equality)
     medicare: np.ndarray
     irn: np.ndarray  # int 0-9, -1 when missing
     medicare_is_card: np.ndarray  # bool: a valid Medicare card number (shared by a family)
@@ -213,7 +214,11 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     dob_codes = _map_column(col["date_of_birth"], lambda v: nz.birth_date(_str(v)), dob_vocab)
     dob_int = np.array([int(v) for v in dob_vocab.values] + [0], dtype=np.int64)[dob_codes]
     sex = _map_column(col["sex"], _sex, vocabs["sex"])
-    email = _map_column(col["email"], lambda v: nz.email_key(_str(v)), vocabs["email"])
+    email_u, email_pos = _factorise(col["email"])
+    email = _apply(email_u, email_pos, lambda v: nz.email_key(_str(v)), vocabs["email"])
+    email_dotted = _apply(
+        email_u, email_pos, lambda v: nz.email_key(_str(v), fold_dots=False), Vocab()
+    )
     med_u, med_pos = _factorise(
         list(zip(col["medicare"], col["medicare_reference_number"], strict=True))
     )
@@ -263,6 +268,7 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
         dob=dob_int,
         sex=sex,
         email=email,
+        email_dotted=email_dotted,
         medicare=medicare,
         irn=irn,
         medicare_is_card=is_card[medicare],

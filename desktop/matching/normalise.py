@@ -105,8 +105,12 @@ _PLUS_TAGS = frozenset(
 
 
 @lru_cache(maxsize=400_000)
-def email_key(raw: str | None) -> str:
-    """A canonical email: lower case; for providers that ignore them, no dots or +tags."""
+def email_key(raw: str | None, fold_dots: bool = True) -> str:
+    """A canonical email: lower case; for providers that ignore them, no dots or +tags.
+
+    With ``fold_dots=False`` the dots stay (to tell an identical address from one that only
+    reaches the same mailbox).
+    """
     if not raw or not isinstance(raw, str):
         return ""
     email = raw.strip().lower()
@@ -120,7 +124,7 @@ def email_key(raw: str | None) -> str:
         domain = "gmail.com"
     if domain in _PLUS_TAGS and "+" in local:
         local = local.split("+", 1)[0]
-    if domain in _DOT_BLIND:
+    if fold_dots and domain in _DOT_BLIND:
         local = local.replace(".", "")
     return f"{local}@{domain}"
 

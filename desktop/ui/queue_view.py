@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -65,7 +68,7 @@ class QueueView(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the queue by name")
         self.search.setToolTip("Search by name or id (Ctrl+F)")
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(self._search_changed)
         self.band = QComboBox()
         self.band.setAccessibleName("Filter by band")
         self.band.setToolTip("Show likely pairs, possible pairs, or both")
@@ -231,13 +234,23 @@ class QueueView(QWidget):
 
     @Slot(int)
     def _band_changed(self, _index: int) -> None:
-        self.proxy.set_bands(self.band.currentData())
-        self._reselect()
+        self._refilter(self.proxy.set_bands, self.band.currentData())
 
     @Slot(int)
     def _status_changed(self, _index: int) -> None:
-        self.proxy.set_statuses(self.status.currentData())
-        self._reselect()
+        self._refilter(self.proxy.set_statuses, self.status.currentData())
+
+    @Slot(str)
+    def _search_changed(self, text: str) -> None:
+        self._refilter(self.proxy.set_search, text)
+
+    def _refilter(self, setter: Callable[[Any], None], value: Any) -> None:
+        """Apply a filter, keeping the selected pair when it is still listed."""
+        current = self.current()
+        setter(value)
+        if current is None or not self.select_key(current.key):
+            self.select_row(0)
+        self._update_count()
 
     def show_status(self, label: str) -> None:
         """Pick a status filter by its label (e.g. "Ready to apply")."""
@@ -245,12 +258,7 @@ class QueueView(QWidget):
         if i >= 0:
             self.status.setCurrentIndex(i)
 
-    def _reselect(self) -> None:
-        if not self.table.currentIndex().isValid():
-            self.select_row(0)
-        self._update_count()
-
     @Slot()
     def _update_count(self) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.proxy.rowCount(), self.model.total()
         self.count_label.setText(f"{shown:,} of {total:,} pairs")

@@ -76,7 +76,7 @@ def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, 
     for step in ("compare", "choose_survivor", "reconcile", "review", "ready",
                  "update_survivor", "merge_in_cliniko", "wait_for_merge"):  # fmt: skip
         assert step in steps, steps
-    assert window.queue_model.row_at(window.queue_model.row_for(row.key)).status == "merged"
+    assert window.queue_model.find(row.key).status == "merged"
 
 
 def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard):
@@ -89,7 +89,7 @@ def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard)
     assert wizard.step in (Step.READY, Step.UPDATE_SURVIVOR)
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
     assert window.wizard is None
-    assert window.queue_model.row_at(window.queue_model.row_for(row.key)).status == "ready"
+    assert window.queue_model.find(row.key).status == "ready"
     desk.close()
 
     window = desk.open()  # back online
@@ -152,4 +152,4 @@ def test_not_the_same_person_from_the_wizard(qtbot, desk):
     wizard = open_wizard(qtbot, window)
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     assert window.wizard is None
-    assert window.queue_model.row_at(window.queue_model.row_for(row.key)).status == "not_same"
+    assert window.queue_model.find(row.key).status == "not_same"

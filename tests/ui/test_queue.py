@@ -108,7 +108,7 @@ def test_working_the_queue_by_keyboard(qtbot, desk):
 
     # "later": stays in the to-review list, the cursor moves on
     qtbot.keyClick(table, Qt.Key.Key_L)
-    assert window.queue_model.row_at(window.queue_model.row_for(second.key)).status == "later"
+    assert window.queue_model.find(second.key).status == "later"
     assert view.current().key != second.key
 
     # the status filter shows decided pairs again
@@ -119,10 +119,8 @@ def test_working_the_queue_by_keyboard(qtbot, desk):
     view.show_status("All")
     target = window.queue_model.row_at(5)
     view.search.setText(target.name_b.upper())
-    assert any(
-        view.proxy.mapToSource(view.proxy.index(i, 0)).row() == 5
-        for i in range(view.proxy.rowCount())
-    )
+    assert 0 < view.proxy.rowCount() < window.queue_model.total()
+    assert any(view.model.row_at(i).key == target.key for i in range(view.proxy.rowCount()))
 
 
 def test_the_compare_view_shows_differences_evidence_and_history(qtbot, desk):
