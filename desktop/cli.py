@@ -1,4 +1,5 @@
-"""The ``mergedesk`` command: gui (default), demo, simulator, login, sync, scan, audit."""
+"""The ``mergedesk`` command: gui (default), demo, simulator, login, sync, scan, audit,
+self-test."""
 
 from __future__ import annotations
 
@@ -63,8 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--export", metavar="CSV", help="also write the pairs to this CSV file")
     scan.add_argument("--full", action="store_true", help="re-score every patient")
 
+    report = sub.add_parser("report", parents=[common], help="the labor-cost summary (PDF, CSV)")
+    report.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="date_to", metavar="DATE", help="last day (included)")
+    report.add_argument("--pdf", metavar="FILE", help="write the summary as a PDF")
+    report.add_argument("--csv", metavar="FILE", help="write one row per merge or review")
+    report.add_argument("--per-admin", action="store_true", help="add a per-administrator table")
+
     audit = sub.add_parser("audit", parents=[common], help="check the audit trail")
     audit.add_argument("action", choices=["verify"])
+
+    self_test = sub.add_parser(
+        "self-test", parents=[common], help="check that this installation works, then exit"
+    )
+    self_test.add_argument(
+        "--require-keyring",
+        metavar="NAME",
+        help="fail unless the keyring backend's name contains NAME (e.g. SecretService)",
+    )
     return parser
 
 
@@ -74,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop import cli_commands  # imported late: keeps --help fast
 
     command = args.command or "gui"
-    handler = getattr(cli_commands, f"cmd_{command}")
+    handler = getattr(cli_commands, f"cmd_{command.replace('-', '_')}")
     try:
         return int(handler(args) or 0)
     except KeyboardInterrupt:

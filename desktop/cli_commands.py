@@ -172,6 +172,47 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 @_plain_errors
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print the labor-cost summary of a period; optionally write it as PDF and CSV.
+
+    No dates: this month. Only ``--from``: up to today. Only ``--to``: from the first of its month.
+    """
+    import datetime as dt
+
+    from desktop.labor.cost import Period
+    from desktop.labor.csv_export import write_csv
+    from desktop.labor.report_text import render_plain, report_blocks
+    from desktop.labor.summary import build_summary
+    from desktop.store.cache import open_cache
+
+    data_dir = _data_dir(args)
+    try:
+        first = dt.date.fromisoformat(args.date_from) if args.date_from else None
+        last = dt.date.fromisoformat(args.date_to) if args.date_to else None
+        if first is None and last is None:
+            period = Period.this_month()
+        else:
+            last = last or dt.date.today()
+            period = Period.custom(first or last.replace(day=1), last)
+    except ValueError as exc:
+        print(f"Error: {exc} (dates are YYYY-MM-DD).", file=sys.stderr)
+        return 2
+    with open_cache(data_dir, readonly=True) as cache:
+        summary = build_summary(cache, period, load_settings(data_dir), per_admin=args.per_admin)
+    blocks = report_blocks(summary)
+    print(render_plain(blocks), end="")
+    if args.csv:
+        print(f"Wrote {write_csv(summary, Path(args.csv)):,} rows to {args.csv}.")
+    if args.pdf:
+        from desktop.ui.report_document import ReportDocument, ensure_gui_app
+
+        ensure_gui_app()
+        pages = ReportDocument(blocks, footer=period.label).write_pdf(Path(args.pdf))
+        print(f"Wrote a {pages}-page PDF to {args.pdf}.")
+    return 0
+
+
+@_plain_errors
 def cmd_audit(args: argparse.Namespace) -> int:
     """``audit verify``: walk the hash chain and report the first broken link."""
     from desktop.audit import verify
@@ -204,3 +245,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(
         _data_dir(args), patients=args.patients, seed=args.seed, quit_after=args.quit_after
     )
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    """Check the installation (cache, keyring, main window, PDF); exit 0 only if all passed."""
+    from desktop.selftest import Report, run_self_test
+
+    def gui_checks(report: Report, folder: Path) -> None:
+        from desktop.ui.self_test import run_gui_checks
+
+        run_gui_checks(report, folder)
+
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG)
+    return run_self_test(gui_checks, require_keyring=args.require_keyring)

@@ -20,6 +20,13 @@ class Settings:
     # Match probability from which a pair is "likely" / "possible" (the queue's bands).
     likely_threshold: float = 0.95
     possible_threshold: float = 0.30
+    # The labor-cost report (desktop.labor): on-costs on top of the rate, the manual baseline,
+    # the hours the clinic's automation saves per month (None: no semantic debt line), and
+    # whether to cost wall time instead of active time.
+    on_cost_percent: float = 0.0
+    manual_minutes_per_merge: float = 15.0
+    automation_hours_saved_per_month: float | None = None
+    use_wall_time: bool = False
 
 
 def load_settings(data_dir: Path) -> Settings:

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.cluster import build_clusters
 from desktop.matching.engine import paused_gc
-from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.features import ROW_COLUMNS, Features, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
 from desktop.store import queue
 from desktop.store.sync_state import transaction
@@ -63,7 +65,7 @@ def _columns(rows: list[tuple]) -> dict[str, list]:
 
 def _marks(cache: Cache) -> tuple[str, str]:
     synced, updated = cache.db.execute(
-        "SELECT max(coalesce(synced_at, '')), max(coalesce(updated_at, '')) FROM patients"
+        "SELECT (SELECT max(synced_at) FROM patients), (SELECT max(updated_at) FROM patients)"
     ).fetchone()
     return synced or "", updated or ""
 
@@ -78,11 +80,10 @@ def run_scan(
     """Scan the cache and store the queue: full when asked or when no model exists yet."""
     report = progress or _noop
     engine = MatchEngine(replace(settings or MatchSettings(), build_index=True))
-    stored = queue.load_model(cache.db)
     with paused_gc():
-        if full or stored is None or stored[1] is None:
+        if full or not queue.has_model(cache.db):
             return _full_scan(cache, engine, report)
-        return _incremental_scan(cache, engine, stored[0], stored[1], report)
+        return _incremental_scan(cache, engine, report)
 
 
 def _store(
@@ -94,7 +95,7 @@ def _store(
     changed: list[str] | None,
     t0: float,
     report: Progress,
-    new_index: bytes | None = None,
+    overlay: dict[str, bytes] | None = None,
 ) -> ScanSummary:
     """Write a scan's pairs, clusters and log entry in one transaction."""
     report("store", 0, len(result.pairs))
@@ -108,14 +109,17 @@ def _store(
             queue.delete_pairs_touching(db, changed)
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
-        queue.mark_merged(db)
+        # A full scan never pairs archived or merged patients; only kept pairs need a look.
+        check = changed if changed is not None else sorted({i for pair in kept for i in pair})
+        if check:
+            queue.mark_merged(db, check)
         clusters = build_clusters(queue.cluster_edges(db))
         queue.assign_clusters(db, queue.save_clusters(db, clusters))
         if changed is None:
             index = result.key_index.to_bytes() if result.key_index is not None else None
             queue.save_model(db, result.model, index, result.stats.get("records", 0))
-        elif new_index is not None:
-            queue.save_key_index(db, new_index)
+        elif overlay is not None:
+            queue.save_key_overlay(db, overlay)
         seconds = time.perf_counter() - t0
         stats = result.stats
         queue.record_scan(
@@ -186,9 +190,7 @@ def _fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
     return db.execute(sql).fetchall()
 
 
-def _incremental_scan(
-    cache: Cache, engine: MatchEngine, model: dict, index_bytes: bytes, report: Progress
-) -> ScanSummary:
+def _incremental_scan(cache: Cache, engine: MatchEngine, report: Progress) -> ScanSummary:
     t0 = time.perf_counter()
     started = queue.now_iso()
     last = queue.last_scan(cache.db) or {}
@@ -196,29 +198,81 @@ def _incremental_scan(
     changed = [
         r[0]
         for r in cache.db.execute(
-            "SELECT id FROM patients WHERE coalesce(synced_at, '') > ? OR "
-            "coalesce(updated_at, '') > ?",
+            "SELECT id FROM patients WHERE synced_at > ? OR updated_at > ?",
             [last.get("mark_synced") or "", last.get("mark_updated") or ""],
         ).fetchall()
     ]
-    records = int(model.get("n_records", 0))
-    if len(changed) > max(1000, FULL_RESCAN_SHARE * records):
+    records = int(cache.db.execute("SELECT records FROM match_model WHERE id = 1").fetchone()[0])
+    pending = cache.db.execute("SELECT count(*) FROM match_key_overlay").fetchone()[0]
+    if len(changed) + pending > max(1000, FULL_RESCAN_SHARE * records):
         return _full_scan(cache, engine, report)
+    if not changed:
+        with transaction(cache) as db:
+            queue.record_scan(
+                db,
+                kind="incremental",
+                started_at=started,
+                finished_at=queue.now_iso(),
+                mark_synced=marks[0],
+                mark_updated=marks[1],
+                records=records,
+                changed=0,
+                candidates=0,
+                likely=0,
+                possible=0,
+                seconds=time.perf_counter() - t0,
+            )
+        return ScanSummary(
+            "incremental", records, 0, 0, 0, 0, _cluster_count(cache), time.perf_counter() - t0
+        )
     report("read", 0, len(changed))
+    model, index_bytes = queue.load_model(cache.db) or ({}, None)
     changed_rows = _fetch(cache, changed, active_only=True)
-    index = KeyIndex.from_bytes(index_bytes)
     changed_cols = _columns(changed_rows)
     features = build_features_from_columns(changed_cols, engine.settings.country)
-    _, keys = stable_keys(features)
-    neighbours = sorted(index.neighbours(keys) - set(changed))
-    rows = changed_rows + _fetch(cache, neighbours, active_only=True)
+    new_keys = _keys_by_id(features, changed)
+    found = _neighbours(cache, index_bytes or b"", new_keys, set(changed))
+    rows = changed_rows + _fetch(cache, sorted(found), active_only=True)
     report("read", len(changed), len(changed))
     report("match", 0, len(changed))
     result = engine.rescore_columns(_columns(rows), changed_cols["id"], model)
     result.stats["records"] = records
-    new_index = index.replace(set(changed), KeyIndex.build(features)).to_bytes()
+    overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.items()}
     report("match", len(changed), len(changed))
-    return _store(cache, "incremental", result, started, marks, changed, t0, report, new_index)
+    return _store(cache, "incremental", result, started, marks, changed, t0, report, overlay)
+
+
+def _keys_by_id(features: Features, ids: list[str]) -> dict[str, np.ndarray]:
+    """Each id's blocking keys (none for a patient that is no longer active)."""
+    rec, keys = stable_keys(features)
+    order = np.argsort(rec, kind="stable")
+    rec, keys = rec[order], keys[order]
+    bounds = np.searchsorted(rec, np.arange(len(features) + 1))
+    out = {pid: np.empty(0, dtype=np.uint64) for pid in ids}
+    for n, pid in enumerate(features.ids):
+        out[pid] = np.unique(keys[bounds[n] : bounds[n + 1]])
+    return out
+
+
+def _neighbours(
+    cache: Cache, index_bytes: bytes, new_keys: dict[str, np.ndarray], changed: set[str]
+) -> set[str]:
+    """Stored patients sharing a blocking key with a changed one: the full scan's index,
+    corrected by the overlay of patients changed since."""
+    wanted = np.unique(np.concatenate([np.empty(0, np.uint64), *new_keys.values()]))
+    overlay = queue.load_key_overlay(cache.db)
+    found = KeyIndex.from_bytes(index_bytes).neighbours(wanted) - set(overlay)
+    if overlay:
+        ids = list(overlay)
+        arrays = [np.frombuffer(b, dtype="<u8") for b in overlay.values()]
+        owner = np.repeat(np.arange(len(ids)), [a.size for a in arrays])
+        hit = owner[np.isin(np.concatenate([np.empty(0, "<u8"), *arrays]), wanted)]
+        found |= {ids[i] for i in np.unique(hit).tolist()}
+    return found - changed
+
+
+def _cluster_count(cache: Cache) -> int:
+    return int(cache.db.execute("SELECT count(*) FROM match_clusters").fetchone()[0])
 
 
 def export_pairs_csv(cache: Cache, path: Path | str) -> int:

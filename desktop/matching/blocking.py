@@ -85,11 +85,24 @@ KEY_KINDS: dict[str, tuple[str, ...]] = {
     "address": ("address",),
     "birth date + first initial": ("dob", "first_initial"),
     "birth date + surname initial": ("dob", "last_initial"),
+    "surname sound + postcode": ("last_phon", "postcode"),
+    "first name sound + postcode": ("first_phon", "postcode"),
 }
 UNORDERED = frozenset({"full name either order"})
 # Keys made of names alone: common names make big blocks of namesakes, so these are capped
 # harder (a duplicate in such a block nearly always shares a date, phone or email too).
-NAME_ONLY = frozenset({"sounds-like name", "full name either order", "address"})
+# Backup keys for badly typed records: their oversized blocks are left out, not windowed.
+BACKUP_ONLY = frozenset({"surname sound + postcode", "first name sound + postcode"})
+BACKUP_CAP = 6
+NAME_ONLY = frozenset(
+    {
+        "sounds-like name",
+        "full name either order",
+        "address",
+        "surname sound + postcode",
+        "first name sound + postcode",
+    }
+)
 _VOCAB_OF = {
     "first": "names",
     "last": "names",
@@ -143,10 +156,22 @@ def candidate_pairs(
     skipped: list[tuple[str, int, str]] = []
     for kind, (rec, key) in block_keys(f).items():
         limit = min(cap, name_cap) if kind in NAME_ONLY else cap
-        a, b, big = _pairs_in_blocks(rec, key, order_key, limit, window)
-        for size, _start in big:
-            what = f"block larger than {limit}: compared only {window} neighbours in name order"
-            skipped.append((kind, size, what))
+        if kind in BACKUP_ONLY:
+            limit = min(limit, BACKUP_CAP)
+        wide = 0 if kind in BACKUP_ONLY else window
+        a, b, big = _pairs_in_blocks(rec, key, order_key, limit, wide)
+        if big:
+            sizes = [size for size, _start in big]
+            done = (
+                f"compared only {wide} neighbours in name order"
+                if wide
+                else "left out (a backup key; the other keys cover these records)"
+            )
+            what = (
+                f"{len(sizes)} block(s) over {limit} records (largest {max(sizes)}), "
+                f"{sum(sizes)} records in all: {done}"
+            )
+            skipped.append((kind, max(sizes), what))
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         valid = lo != hi
         if only is not None:

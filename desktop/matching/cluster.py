@@ -12,6 +12,7 @@ class _UnionFind:
         self.parent: dict[str, str] = {}
 
     def find(self, x: str) -> str:
+        """The root of ``x``'s set (with path halving)."""
         parent = self.parent.setdefault(x, x)
         while parent != x:
             grand = self.parent.setdefault(parent, parent)
@@ -20,6 +21,7 @@ class _UnionFind:
         return x
 
     def union(self, a: str, b: str) -> bool:
+        """Join two sets; False when they already were one."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return False

@@ -276,7 +276,9 @@ def _email_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     lv[slip] = level("email", "similar")
     lv[present & (ca == cb)] = level("email", "exact")
     # One mailbox (Gmail ignores dots) but written two ways: weaker than the same address.
-    lv[present & (ca == cb) & (f.email_dotted[a] != f.email_dotted[b])] = level("email", "dots")
+    dotted_a, dotted_b = f.email_dotted[a], f.email_dotted[b]
+    dots = present & (ca == cb) & (dotted_a >= 0) & (dotted_b >= 0) & (dotted_a != dotted_b)
+    lv[dots] = level("email", "dots")
     return lv
 
 

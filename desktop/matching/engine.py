@@ -15,20 +15,15 @@ import numpy as np
 from desktop.matching.blocking import Candidates, candidate_pairs
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison, compare_pairs
-from desktop.matching.explain import explain_pair
+from desktop.matching.explain import build_pairs
 from desktop.matching.features import Features, build_features, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex
-from desktop.matching.lookalike import (
-    LOOKALIKE_FLAGS,
-    ambiguous_links,
-    flag_names,
-    lookalike_flags,
-    warning_texts,
-)
+from desktop.matching.lookalike import demote_ambiguous, lookalike_flags
 from desktop.matching.model import (
     ModelParams,
     default_m,
     default_params,
+    default_prior,
     estimate_u,
     run_em,
     tf_weights,
@@ -36,7 +31,6 @@ from desktop.matching.model import (
 from desktop.matching.types import MatchSettings, ScanResult, ScoredPair
 
 log = logging.getLogger(__name__)
-_BANDS = ("unlikely", "possible", "likely")
 
 
 @contextmanager
@@ -203,7 +197,7 @@ class MatchEngine:
                 comp.levels[clean], u, n, self.settings.em_iterations, adjust[clean]
             )
         else:
-            m, prior, iters = default_m(), 1.0 / max(n, 2) ** 2, 0
+            m, prior, iters = default_m(), default_prior(n), 0
         return ModelParams(
             m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total, em_iterations=iters
         )
@@ -282,11 +276,14 @@ class MatchEngine:
         band = np.zeros(total.size, dtype=np.int8)
         band[prob >= self.settings.possible_threshold] = 1
         band[(prob >= self.settings.likely_threshold) & (flags == 0)] = 2
-        self._demote_ambiguous(f, cands, flags, band, prob >= self.settings.likely_threshold)
+        demote_ambiguous(f, cands, flags, band, prob >= self.settings.likely_threshold)
         keep = np.flatnonzero(band >= (0 if self.settings.include_unlikely else 1))
         timings["score"] = time.perf_counter() - t
         t = time.perf_counter()
-        pairs = self._pairs(f, cands, comp, (fw, total, prob, flags, band), keep, params)
+        arrays = (fw, total, prob, flags, band)
+        pairs = build_pairs(
+            f, cands, comp, arrays, keep, params.level_weights(), params.prior_weight
+        )
         clusters = build_clusters(
             (p.id_a, p.id_b, p.probability) for p in pairs if p.band != "unlikely" and not p.flags
         )
@@ -316,90 +313,3 @@ class MatchEngine:
             stats=stats,
             key_index=index,
         )
-
-    @staticmethod
-    def _demote_ambiguous(
-        f: Features, cands: Candidates, flags: np.ndarray, band: np.ndarray, strong: np.ndarray
-    ) -> None:
-        """A likely pair whose record is also a strong match for a look-alike of its partner
-        drops to possible and is flagged "ambiguous" (a sparse record of a parent, say).
-
-        ``strong`` marks pairs scored above the likely threshold; those held back only
-        because one record is a child's still count as links here.
-        """
-        likely = np.flatnonzero(band == 2)
-        if likely.size == 0:
-            return
-        family = flags & 0b11 != 0  # twins or parent_child
-        conflicts = set(zip(cands.a[family].tolist(), cands.b[family].tolist(), strict=True))
-        if not conflicts:
-            return
-        child_bit = 1 << LOOKALIKE_FLAGS.index("child_record")
-        linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(child_bit)) == 0))
-        linked = list(zip(cands.a[linked_idx].tolist(), cands.b[linked_idx].tolist(), strict=True))
-        pairs = list(zip(cands.a[likely].tolist(), cands.b[likely].tolist(), strict=True))
-        sparse = set(np.flatnonzero((f.dob <= 0) | (f.first < 0)).tolist())
-        for i in ambiguous_links(pairs, linked, conflicts, sparse):
-            band[likely[i]] = 1
-            flags[likely[i]] |= 1 << LOOKALIKE_FLAGS.index("ambiguous")
-
-    def _pairs(
-        self,
-        f: Features,
-        cands: Candidates,
-        comp: Comparison,
-        arrays: tuple[np.ndarray, ...],
-        keep: np.ndarray,
-        params: ModelParams,
-    ) -> list[ScoredPair]:
-        """Scored, explained pairs for the ``keep`` candidates, best first."""
-        fw, total, prob, flags, band = arrays
-        keep = keep[np.argsort(-prob[keep], kind="stable")]
-        base = params.level_weights()
-        prior = params.prior_weight
-        exact_first = len(FIELDS["first_name"]) - 1
-        exact_last = len(FIELDS["last_name"]) - 1
-        k_first, k_last = FIELD_NAMES.index("first_name"), FIELD_NAMES.index("last_name")
-        out = []
-        columns = zip(
-            cands.a[keep].tolist(),
-            cands.b[keep].tolist(),
-            comp.levels[keep].tolist(),
-            fw[keep].tolist(),
-            total[keep].tolist(),
-            prob[keep].tolist(),
-            flags[keep].tolist(),
-            band[keep].tolist(),
-            comp.years_apart[keep].tolist(),
-            comp.swapped[keep].tolist(),
-            strict=True,
-        )
-        for a, b, lv, w, tot, p, fl, bd, years, swapped in columns:
-            if f.ids[a] > f.ids[b]:
-                a, b = b, a
-            rarity: dict[str, str] = {}
-            for field, k, exact in (
-                ("first_name", k_first, exact_first),
-                ("last_name", k_last, exact_last),
-            ):
-                if lv[k] == exact and not swapped:
-                    if w[k] < base[k, exact] - 1.0:
-                        rarity[field] = " (a common name: counts for less)"
-                    elif w[k] > base[k, exact] + 1.0:
-                        rarity[field] = " (a rare name: counts for more)"
-            names = flag_names(fl)
-            out.append(
-                ScoredPair(
-                    id_a=f.ids[a],
-                    id_b=f.ids[b],
-                    probability=p,
-                    weight=tot,
-                    band=_BANDS[bd],
-                    flags=names,
-                    evidence=explain_pair(f, a, b, lv, w, prior, swapped, rarity),
-                    warnings=warning_texts(names, years),
-                    updated_a=f.updated_at[a],
-                    updated_b=f.updated_at[b],
-                )
-            )
-        return out

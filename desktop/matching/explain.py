@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from desktop.matching import normalise as nz
-from desktop.matching.compare import FIELD_NAMES, FIELDS
+from desktop.matching.compare import FIELD_NAMES, FIELDS, Comparison
 from desktop.matching.features import Features
+from desktop.matching.lookalike import flag_names, warning_texts
 from desktop.matching.nicknames_table import is_nickname_pair
 from desktop.matching.normalise import NUMBER_FIELD
-from desktop.matching.types import Evidence
+from desktop.matching.types import Evidence, ScoredPair
+
+if TYPE_CHECKING:
+    from desktop.matching.blocking import Candidates
+
+_BANDS = ("unlikely", "possible", "likely")
 
 _FIELD_LABEL = {
     "first_name": "First name",
@@ -181,6 +190,70 @@ def explain_pair(
                 lv,
                 round(weights[k], 3),
                 text,
+            )
+        )
+    return out
+
+
+def build_pairs(
+    f: Features,
+    cands: Candidates,
+    comp: Comparison,
+    arrays: tuple[np.ndarray, ...],
+    keep: np.ndarray,
+    base: np.ndarray,
+    prior: float,
+) -> list[ScoredPair]:
+    """Scored, explained pairs for the ``keep`` candidates, best first.
+
+    ``arrays`` holds per-candidate field weights, total weight, probability, flag bits and
+    band; ``base`` the model's level weights (to say when a name counted as rare or common).
+    """
+    fw, total, prob, flags, band = arrays
+    keep = keep[np.argsort(-prob[keep], kind="stable")]
+    exact_first = len(FIELDS["first_name"]) - 1
+    exact_last = len(FIELDS["last_name"]) - 1
+    k_first, k_last = FIELD_NAMES.index("first_name"), FIELD_NAMES.index("last_name")
+    out = []
+    columns = zip(
+        cands.a[keep].tolist(),
+        cands.b[keep].tolist(),
+        comp.levels[keep].tolist(),
+        fw[keep].tolist(),
+        total[keep].tolist(),
+        prob[keep].tolist(),
+        flags[keep].tolist(),
+        band[keep].tolist(),
+        comp.years_apart[keep].tolist(),
+        comp.swapped[keep].tolist(),
+        strict=True,
+    )
+    for a, b, lv, w, tot, p, fl, bd, years, swapped in columns:
+        if f.ids[a] > f.ids[b]:
+            a, b = b, a
+        rarity: dict[str, str] = {}
+        for field, k, exact in (
+            ("first_name", k_first, exact_first),
+            ("last_name", k_last, exact_last),
+        ):
+            if lv[k] == exact and not swapped:
+                if w[k] < base[k, exact] - 1.0:
+                    rarity[field] = " (a common name: counts for less)"
+                elif w[k] > base[k, exact] + 1.0:
+                    rarity[field] = " (a rare name: counts for more)"
+        names = flag_names(fl)
+        out.append(
+            ScoredPair(
+                id_a=f.ids[a],
+                id_b=f.ids[b],
+                probability=p,
+                weight=tot,
+                band=_BANDS[bd],
+                flags=names,
+                evidence=explain_pair(f, a, b, lv, w, prior, swapped, rarity),
+                warnings=warning_texts(names, years),
+                updated_a=f.updated_at[a],
+                updated_b=f.updated_at[b],
             )
         )
     return out

@@ -178,8 +178,15 @@ def is_active(row: dict) -> bool:
 
 
 def build_features(rows: Iterable[dict], country: str = "AU") -> Features:
-    """Normalise and code a batch of store rows (archived and merged rows are left out)."""
+    """Normalise and code a batch of store rows (archived and merged rows are left out).
+
+    When an id appears more than once, its last row wins.
+    """
     active = [r for r in rows if isinstance(r, dict) and is_active(r)]
+    ids = [_str(r.get("id")) for r in active]
+    if len(set(ids)) != len(ids):
+        last = {pid: n for n, pid in enumerate(ids)}
+        active = [r for n, r in enumerate(active) if last[ids[n]] == n]
     return build_features_from_columns(
         {c: [r.get(c) for r in active] for c in ROW_COLUMNS}, country
     )
@@ -216,8 +223,12 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     sex = _map_column(col["sex"], _sex, vocabs["sex"])
     email_u, email_pos = _factorise(col["email"])
     email = _apply(email_u, email_pos, lambda v: nz.email_key(_str(v)), vocabs["email"])
+    # Dots matter only where the provider ignores them: elsewhere the folded key says it all.
     email_dotted = _apply(
-        email_u, email_pos, lambda v: nz.email_key(_str(v), fold_dots=False), Vocab()
+        email_u,
+        email_pos,
+        lambda v: nz.email_key(v, fold_dots=False) if "gmail" in _str(v).lower() else "",
+        Vocab(),
     )
     med_u, med_pos = _factorise(
         list(zip(col["medicare"], col["medicare_reference_number"], strict=True))
@@ -238,12 +249,7 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     )
     phones = Vocab()
     phone_u, phone_pos = _factorise(col["phones"])
-    per_value: list[tuple[str, ...]] = []
-    for value in phone_u:
-        try:
-            per_value.append(nz.phones_from_json(value, country))
-        except Exception:  # malformed phone lists count as no phone
-            per_value.append(())
+    per_value = nz.phone_lists(phone_u, country)
     counts = np.array([len(v) for v in per_value] + [0], dtype=np.int64)[phone_pos]
     phone_rec = np.repeat(np.arange(n, dtype=np.int64), counts)
     flat = phones.codes([x for pos in phone_pos.tolist() for x in per_value[pos]])

@@ -98,24 +98,6 @@ class KeyIndex:
         owners = np.unique(np.concatenate(hit))
         return {self.ids[i] for i in owners.tolist()}
 
-    def replace(self, remove: set[str], other: KeyIndex | None) -> KeyIndex:
-        """A new index without ``remove``'s keys, plus ``other``'s (its records' new keys)."""
-        drop = set(remove) | (set(other.ids) if other else set())
-        keep_ids = [i for i in self.ids if i not in drop]
-        position = {pid: n for n, pid in enumerate(keep_ids)}
-        old_to_new = np.array([position.get(pid, -1) for pid in self.ids] + [-1], dtype=np.int64)
-        mapped = old_to_new[self.owners] if self.owners.size else np.empty(0, dtype=np.int64)
-        keep = mapped >= 0
-        keys, owners = [self.keys[keep]], [mapped[keep]]
-        ids = keep_ids
-        if other is not None and other.ids:
-            keys.append(other.keys)
-            owners.append(other.owners.astype(np.int64) + len(keep_ids))
-            ids = keep_ids + list(other.ids)
-        allk, allo = np.concatenate(keys), np.concatenate(owners)
-        order = np.argsort(allk)
-        return KeyIndex(allk[order], allo[order].astype(np.int32), ids)
-
     def to_bytes(self) -> bytes:
         """A compact binary form (for a BLOB column)."""
         id_blob = "\n".join(self.ids).encode("utf-8")

@@ -7,9 +7,15 @@ a warning in plain words.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from desktop.matching.compare import FIELD_NAMES, Comparison, level
+
+if TYPE_CHECKING:
+    from desktop.matching.blocking import Candidates
+    from desktop.matching.features import Features
 
 LOOKALIKE_FLAGS = (
     "twins",
@@ -22,6 +28,7 @@ LOOKALIKE_FLAGS = (
     "other_first_name",
     "ambiguous",
     "child_record",
+    "names_only",
 )
 
 WARNINGS = {
@@ -37,6 +44,8 @@ WARNINGS = {
     "other_birth_date": "Same name but birth dates that do not match: possibly two different "
     "people.",
     "other_first_name": "Different first names: possibly two members of one family.",
+    "names_only": "Only the names agree: no birth date, phone, email, Medicare number or "
+    "address confirms it.",
     "child_record": "One record is a child's and the other has no birth date: a phone or "
     "address they share may be a parent's.",
     "ambiguous": "One of these records also matches another patient who is a different person "
@@ -108,6 +117,14 @@ def lookalike_flags(
         mask |= rule.astype(np.uint16) << bit
     child = ~personal & first_same & last_same & comp.child_undated
     mask |= child.astype(np.uint16) << LOOKALIKE_FLAGS.index("child_record")
+    confirmed = (
+        dob_close
+        | (phone == level("phone", "same"))
+        | (email >= level("email", "similar"))
+        | (medicare >= level("medicare", "near"))
+        | (address >= level("address", "similar"))
+    )
+    mask |= (~confirmed).astype(np.uint16) << LOOKALIKE_FLAGS.index("names_only")
     return mask
 
 
@@ -146,3 +163,29 @@ def flag_names(mask: int) -> tuple[str, ...]:
 def warning_texts(flags: tuple[str, ...], years: int) -> list[str]:
     """Plain-words warnings for a pair's flags."""
     return [WARNINGS[f].format(years=years) for f in flags]
+
+
+def demote_ambiguous(
+    f: Features, cands: Candidates, flags: np.ndarray, band: np.ndarray, strong: np.ndarray
+) -> None:
+    """A likely pair whose record is also a strong match for a look-alike of its partner
+    drops to possible and is flagged "ambiguous" (a sparse record of a parent, say).
+
+    ``strong`` marks pairs scored above the likely threshold; those held back only
+    because one record is a child's still count as links here.
+    """
+    likely = np.flatnonzero(band == 2)
+    if likely.size == 0:
+        return
+    family = flags & 0b11 != 0  # twins or parent_child
+    conflicts = set(zip(cands.a[family].tolist(), cands.b[family].tolist(), strict=True))
+    if not conflicts:
+        return
+    child_bit = 1 << LOOKALIKE_FLAGS.index("child_record")
+    linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(child_bit)) == 0))
+    linked = list(zip(cands.a[linked_idx].tolist(), cands.b[linked_idx].tolist(), strict=True))
+    pairs = list(zip(cands.a[likely].tolist(), cands.b[likely].tolist(), strict=True))
+    sparse = set(np.flatnonzero((f.dob <= 0) | (f.first < 0)).tolist())
+    for i in ambiguous_links(pairs, linked, conflicts, sparse):
+        band[likely[i]] = 1
+        flags[likely[i]] |= 1 << LOOKALIKE_FLAGS.index("ambiguous")

@@ -28,6 +28,7 @@ M_PRIORS: dict[str, tuple[float, ...]] = {
 # Fallback u when a level is never seen among random pairs.
 U_FLOOR = 1e-6
 PRIOR_STRENGTH = 300.0  # pseudo-pairs behind the m priors
+DUPLICATE_SHARE = 0.05  # share of records that duplicate another, before any data
 DOTS_MAX_WEIGHT = 4.0  # the most an email equal only up to dots may count, in bits
 M_BOUND = 3.0  # EM may move an m at most this factor away from its prior
 TF_FLOOR = 2e-5  # the rarest value frequency a weight may assume
@@ -148,7 +149,7 @@ def run_em(
     """
     m = {k: _normalised(np.array(v)) for k, v in M_PRIORS.items()}
     if levels.shape[0] == 0:
-        return {k: v.tolist() for k, v in m.items()}, 1.0 / max(n_records, 2) ** 2, 0
+        return {k: v.tolist() for k, v in m.items()}, default_prior(n_records), 0
     adjust = np.zeros(levels.shape[0]) if tf_adjust is None else tf_adjust
     steps = np.clip(np.round(adjust * 2), -60, 60).astype(np.int16)
     table = np.concatenate([levels.astype(np.int16), steps[:, None]], axis=1)
@@ -203,13 +204,18 @@ U_DEFAULTS: dict[str, tuple[float, ...]] = {
 }
 
 
+def default_prior(n_records: int) -> float:
+    """The prior before any data: about one record in twenty is a duplicate."""
+    pairs = max(n_records * (n_records - 1) / 2, 1.0)
+    return min(DUPLICATE_SHARE * max(n_records, 1) / pairs, 0.5)
+
+
 def default_params(n_records: int = 5000) -> ModelParams:
     """Parameters from the priors alone (for scoring one pair, or a clinic too small to fit)."""
-    pairs = max(n_records * (n_records - 1) / 2, 1.0)
     return ModelParams(
         m=default_m(),
         u={k: _normalised(np.array(v)).tolist() for k, v in U_DEFAULTS.items()},
-        prior=min(0.05 * n_records / pairs, 0.5),
+        prior=default_prior(n_records),
         n_records=n_records,
     )
 

@@ -85,6 +85,35 @@ def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
     return tuple(out)
 
 
+_NUMBER_OR_END = re.compile(r'"number"\s*:\s*"([^"\\]*)"|(\x01)')
+
+
+def phone_lists(values: list, country: str = "AU") -> list[tuple[str, ...]]:
+    """:func:`phones_from_json` of many values, with one regex pass over the cache's JSON."""
+    fast = [
+        isinstance(v, str) and v.startswith("[") and "\\" not in v and "\x01" not in v
+        for v in values
+    ]
+    convert = phone_e164.__wrapped__  # numbers are nearly all distinct: skip the LRU cache
+    blob = "\x01".join(v if ok else "" for v, ok in zip(values, fast, strict=True)) + "\x01"
+    out: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for number, end in _NUMBER_OR_END.findall(blob):
+        if end:
+            found = (convert(x, country) for x in current)
+            out.append(tuple(dict.fromkeys(x for x in found if x)))
+            current = []
+        else:
+            current.append(number)
+    for i, ok in enumerate(fast):
+        if not ok:
+            try:
+                out[i] = phones_from_json(values[i], country)
+            except Exception:  # malformed phone lists count as no phone
+                out[i] = ()
+    return out
+
+
 _DOT_BLIND = frozenset(("gmail.com", "googlemail.com"))
 _PLUS_TAGS = frozenset(
     [
@@ -135,6 +164,14 @@ def birth_date(raw: str | None) -> str:
     if not raw or not isinstance(raw, str):
         return ""
     text = raw.strip()[:10]
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the cache's ISO dates
+        y, m, d = text[:4], text[5:7], text[8:]
+        if not (y.isdigit() and m.isdigit() and d.isdigit()):
+            return ""
+        year, month, day_ = int(y), int(m), int(d)
+        if 1880 <= year <= 2100 and 1 <= month <= 12 and 1 <= day_ <= _month_days(year, month):
+            return y + m + d
+        return ""
     parts = re.split(r"[-/. ]", text)
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return ""
@@ -151,6 +188,12 @@ def birth_date(raw: str | None) -> str:
     if not 1880 <= y <= 2100:
         return ""
     return day.strftime("%Y%m%d")
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def date_relation(a: str, b: str) -> str:

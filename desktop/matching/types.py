@@ -68,7 +68,7 @@ class ScanResult:
 
     pairs: list[ScoredPair]
     clusters: list[Cluster]
-    skipped_blocks: list[tuple[str, int, str]]
+    skipped_blocks: list[tuple[str, int, str]]  # per key kind: (kind, largest block, what)
     model: dict
     stats: dict = field(default_factory=dict)
     key_index: Any = None  # a matching.keyindex.KeyIndex when settings.build_index

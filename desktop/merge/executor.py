@@ -8,13 +8,13 @@ fields and ids at most, never a patient's data.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from desktop.cliniko.client import ClinikoClient
+from desktop.cliniko.shards import is_loopback_host
 from desktop.merge.plan import (
     MergePlan,
     changed_fields,
@@ -168,13 +168,7 @@ def update_survivor(client: ClinikoClient, plan: MergePlan) -> UpdateResult:
 
 def is_loopback(url: str) -> bool:
     """True for a URL on this machine (the simulator)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def merge_page_url(api_base_url: str, survivor_id: str, subdomain: str | None = None) -> str:

@@ -41,8 +41,14 @@ def ordered(id_a: str, id_b: str) -> tuple[str, str]:
 def _evidence_json(pair: ScoredPair) -> str:
     return json.dumps(
         [
-            {"field": e.field, "value_a": e.value_a, "value_b": e.value_b, "level": e.level,
-             "weight": e.weight, "text": e.text}
+            {
+                "field": e.field,
+                "value_a": e.value_a,
+                "value_b": e.value_b,
+                "level": e.level,
+                "weight": e.weight,
+                "text": e.text,
+            }
             for e in pair.evidence
         ],
         ensure_ascii=False,
@@ -116,9 +122,7 @@ def insert_pairs(
 def delete_pairs_touching(db: sqlite_utils.Database, ids: Sequence[str]) -> None:
     """Remove pairs that involve any of ``ids``, except those with a kept status."""
     marks = ", ".join("?" for _ in KEPT_STATUSES)
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS _touch (id TEXT PRIMARY KEY)")
-    db.execute("DELETE FROM _touch")
-    db.conn.executemany("INSERT OR IGNORE INTO _touch (id) VALUES (?)", [(i,) for i in ids])
+    _fill_temp(db, "_touch", ids)
     db.execute(
         f"DELETE FROM match_pairs WHERE status NOT IN ({marks}) AND "
         "(id_a IN (SELECT id FROM _touch) OR id_b IN (SELECT id FROM _touch))",
@@ -130,17 +134,32 @@ _MERGED = "SELECT id FROM patients WHERE merged_at IS NOT NULL"
 _GONE = "SELECT id FROM patients WHERE archived_at IS NOT NULL OR merged_at IS NOT NULL"
 
 
-def mark_merged(db: sqlite_utils.Database) -> None:
+def mark_merged(db: sqlite_utils.Database, ids: Sequence[str] | None = None) -> None:
     """Pairs whose merge was planned and whose duplicate is now merged become ``merged``;
-    every other pair touching an archived or merged patient leaves the queue."""
+    every other pair touching an archived or merged patient leaves the queue.
+
+    ``ids`` limits the check to those patients (the ones changed since the last scan).
+    """
+    merged, gone = _MERGED, _GONE
+    if ids is not None:
+        _fill_temp(db, "_gone_check", ids)
+        merged += " AND id IN (SELECT id FROM _gone_check)"
+        gone = f"SELECT id FROM ({_GONE}) WHERE id IN (SELECT id FROM _gone_check)"
     db.execute(
         "UPDATE match_pairs SET status = 'merged' WHERE status IN ('planned', 'ready') AND "
-        f"(id_a IN ({_MERGED}) OR id_b IN ({_MERGED}))"
+        f"(id_a IN ({merged}) OR id_b IN ({merged}))"
     )
     db.execute(
         "DELETE FROM match_pairs WHERE status NOT IN ('planned', 'ready', 'merged') AND "
-        f"(id_a IN ({_GONE}) OR id_b IN ({_GONE}))"
+        f"(id_a IN ({gone}) OR id_b IN ({gone}))"
     )
+
+
+def _fill_temp(db: sqlite_utils.Database, table: str, ids: Sequence[str]) -> None:
+    """A temporary one-column table holding ``ids`` (emptied first)."""
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY)")
+    db.execute(f"DELETE FROM {table}")
+    db.conn.executemany(f"INSERT OR IGNORE INTO {table} (id) VALUES (?)", [(i,) for i in ids])
 
 
 def save_clusters(db: sqlite_utils.Database, clusters: Sequence[Cluster]) -> dict[str, int]:
@@ -172,13 +191,15 @@ def cluster_edges(db: sqlite_utils.Database) -> list[tuple[str, str, float]]:
 
 
 def assign_clusters(db: sqlite_utils.Database, member: dict[str, int]) -> None:
-    """Set every stored pair's ``cluster_id`` from a patient -> cluster map."""
-    db.execute("UPDATE match_pairs SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
-    rows = [
-        (c, a, b)
-        for a, b in db.execute("SELECT id_a, id_b FROM match_pairs").fetchall()
-        if (c := member.get(a)) is not None and member.get(b) == c
-    ]
+    """Set every stored pair's ``cluster_id`` from a patient -> cluster map (only rows whose
+    cluster changed are written)."""
+    rows = []
+    for a, b, old in db.execute("SELECT id_a, id_b, cluster_id FROM match_pairs").fetchall():
+        new = member.get(a)
+        if new is None or member.get(b) != new:
+            new = None
+        if new != old:
+            rows.append((new, a, b))
     db.conn.executemany("UPDATE match_pairs SET cluster_id = ? WHERE id_a = ? AND id_b = ?", rows)
 
 
@@ -193,17 +214,32 @@ def save_model(
         "fitted_at = excluded.fitted_at",
         [json.dumps(params), key_index, records, now_iso()],
     )
+    db.execute("DELETE FROM match_key_overlay")
 
 
-def save_key_index(db: sqlite_utils.Database, key_index: bytes) -> None:
-    """Replace only the stored blocking-key index."""
-    db.execute("UPDATE match_model SET key_index = ? WHERE id = 1", [key_index])
+def save_key_overlay(db: sqlite_utils.Database, keys: dict[str, bytes]) -> None:
+    """Record the current blocking keys of changed patients (empty bytes: no keys)."""
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO match_key_overlay (patient_id, keys) VALUES (?, ?)",
+        list(keys.items()),
+    )
+
+
+def load_key_overlay(db: sqlite_utils.Database) -> dict[str, bytes]:
+    """Patient id -> blocking keys for patients changed since the last full scan."""
+    return dict(db.execute("SELECT patient_id, keys FROM match_key_overlay").fetchall())
 
 
 def load_model(db: sqlite_utils.Database) -> tuple[dict, bytes | None] | None:
     """(params, key index bytes) of the stored model, or None before the first full scan."""
     row = db.execute("SELECT params, key_index FROM match_model WHERE id = 1").fetchone()
     return None if row is None else (json.loads(row[0]), row[1])
+
+
+def has_model(db: sqlite_utils.Database) -> bool:
+    """True once a full scan has stored a model and its key index."""
+    row = db.execute("SELECT key_index IS NOT NULL FROM match_model WHERE id = 1").fetchone()
+    return bool(row and row[0])
 
 
 def record_scan(db: sqlite_utils.Database, **fields: Any) -> None:

@@ -11,7 +11,8 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop import APP_NAME, __version__
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 
 
 def _application() -> QApplication:
+    if QApplication.instance() is None:
+        # Crisp at 125 % and 150 % too: pass fractional scale factors through unrounded.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)

@@ -73,7 +73,9 @@ HISTORY_ROWS = [
 _NOT_COMPARED = {"Created", "Last changed", "Cliniko id"}
 
 
-def _same(values: Sequence[str]) -> bool:
+def _same(values: Sequence[str], digits_only: bool = False) -> bool:
+    if digits_only:  # phone numbers: "0496 834 409" and "0496834409" are the same
+        return len({"".join(ch for ch in v if ch.isdigit() or ch == "\n") for v in values}) <= 1
     return len({" ".join(v.casefold().split()) for v in values}) <= 1
 
 
@@ -96,7 +98,7 @@ class CompareModel(QAbstractTableModel):
         self._records = list(records)
         self._history = dict(history)
         self._headers = [
-            f"{'Record ' + chr(65 + i) if i < 26 else str(i)}: "
+            f"{chr(65 + i) if i < 26 else str(i + 1)}: "
             f"{r.get('first_name') or ''} {r.get('last_name') or ''}".strip()
             for i, r in enumerate(self._records)
         ]
@@ -128,7 +130,7 @@ class CompareModel(QAbstractTableModel):
         self._cells = cells
         labels = [label for label, _ in FIELDS] + [label for label, _ in HISTORY_ROWS]
         self._differs = [
-            label not in _NOT_COMPARED and i < len(FIELDS) and not _same(row)
+            label not in _NOT_COMPARED and i < len(FIELDS) and not _same(row, label == "Phones")
             for i, (label, row) in enumerate(zip(labels, cells, strict=True))
         ]
 

@@ -146,6 +146,10 @@ class CompareView(QWidget):
 
     # ----------------------------------------------------------------- history
 
+    def stop(self) -> None:
+        """Fetch nothing more (the window is closing)."""
+        self._history_timer.stop()
+
     @Slot()
     def fetch_missing_history(self) -> None:
         """Fetch history counts of the shown records that are not cached (in a worker)."""

@@ -179,4 +179,4 @@ class ConnectDialog(QDialog):
 def _html(text: str) -> str:
     from html import escape
 
-    return escape(text)
+    return escape(text, quote=False)

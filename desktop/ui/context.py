@@ -8,15 +8,16 @@ own read-only connection (:attr:`DeskContext.reader`) so a long write never bloc
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.errors import ClinikoError, ClinikoUnavailable, Offline
 from desktop.config import Settings
+from desktop.session import Session
 from desktop.store.cache import Cache
 from desktop.store.patients import get_patient
 from desktop.ui.workers import Job, Workers
@@ -79,9 +80,20 @@ class DeskContext:
         if self.reader is not None:
             self.reader.close()
 
-    def client(self, **kwargs: Any) -> ClinikoClient:
-        """A new client for this key and server (close it when done)."""
-        return ClinikoClient(self.api_key, base_url=self.base_url, **kwargs)
+    def session(self, cancel: threading.Event, retries: int = 1) -> Session:
+        """An audited session on the shared cache (every request lands in the audit trail).
+
+        Few retries by default, so being offline shows up in seconds rather than a minute.
+        """
+        session = Session(
+            self.cache,
+            self.api_key,
+            base_url=self.base_url,
+            cancel=cancel,
+            max_requests_per_minute=self.requests_per_minute,
+        )
+        session.client.max_retries = retries
+        return session
 
     # ----------------------------------------------------------------- reads (GUI thread)
 
@@ -137,9 +149,9 @@ class ConnectivityWatcher(QObject):
             return
         ctx = self._ctx
 
-        def work(_job: Job) -> bool:
-            with ctx.client(max_retries=0, timeout=10) as client:
-                client.get_user()
+        def work(job: Job) -> bool:
+            with ctx.session(job.cancel_event, retries=0) as session:
+                session.client.get_user()
             return True
 
         job = Job("probe", work)

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Sequence
 
 from desktop.merge.plan import now_iso
-from desktop.session import Session
 from desktop.store.sync_state import transaction
 from desktop.ui.context import DeskContext
 
@@ -19,19 +18,12 @@ _UPSERT = (
 )
 
 
-def open_session(ctx: DeskContext, cancel: threading.Event, retries: int = 1) -> Session:
-    """An audited session on the shared cache with few retries (offline shows up quickly)."""
-    session = Session(ctx.cache, ctx.api_key, base_url=ctx.base_url, cancel=cancel)
-    session.client.max_retries = retries
-    return session
-
-
 def fetch_history(
     ctx: DeskContext, ids: Sequence[str], cancel: threading.Event
 ) -> dict[str, dict[str, int]]:
     """Ask Cliniko for each record's history counts and store them in ``history_counts``."""
     counts: dict[str, dict[str, int]] = {}
-    with open_session(ctx, cancel) as session:
+    with ctx.session(cancel) as session:
         try:
             for pid in ids:
                 counts[pid] = session.client.history_counts(pid)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+import gc
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -13,11 +15,13 @@ from desktop.store.cache import Cache
 from desktop.store.sync_state import transaction
 from desktop.ui.compare_view import CompareView
 from desktop.ui.context import ConnectivityWatcher, DeskContext
-from desktop.ui.queue_model import QueueModel, QueueRow, load_rows
+from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
 from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
 from desktop.ui.workers import Job
+
+PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
 
 
 class MainWindow(QMainWindow):
@@ -53,8 +57,9 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.queue_view)
         splitter.addWidget(self.compare_view)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([790, 570])
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.sync_panel)
@@ -67,6 +72,12 @@ class MainWindow(QMainWindow):
         self.queue_view.merge_requested.connect(self.open_merge)
         self.sync_panel.queue_changed.connect(self.reload_queue)
         self.reload_queue()
+        self.probe_timer = QTimer(self)
+        self.probe_timer.setInterval(PROBE_INTERVAL_MS)
+        self.probe_timer.timeout.connect(self.probe_if_offline)
+        self.probe_timer.start()
+        ctx.connectivity.changed.connect(self.on_connectivity)
+        gc.freeze()  # modules and widgets live as long as the window
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -103,9 +114,9 @@ class MainWindow(QMainWindow):
         self._reload_again = False
         path, key = self.ctx.cache.path, self.ctx.cache_key
 
-        def work(_job: Job) -> list[QueueRow]:
+        def work(_job: Job) -> QueueData:
             with Cache.open(path, key, readonly=True) as reader:
-                return load_rows(reader.db)
+                return load_queue(reader.db)
 
         job = Job("queue", work)
         job.succeeded.connect(self._queue_loaded)
@@ -113,12 +124,15 @@ class MainWindow(QMainWindow):
         self.ctx.workers.start(job)
 
     @Slot(object)
-    def _queue_loaded(self, rows: list[QueueRow]) -> None:
+    def _queue_loaded(self, rows: QueueData) -> None:
         current = self.queue_view.current()
         self.queue_model.set_rows(rows)
         if current is None or not self.queue_view.select_key(current.key):
             self.queue_view.select_row(0)
         self.queue_ready = True
+        # The queue is long-lived: keep the cyclic garbage collector from walking it again and
+        # again (a full collection holds every thread for 100+ ms with a 20k-row queue).
+        gc.freeze()
         self.queue_loaded.emit()
         if self._reload_again:
             self.reload_queue()
@@ -126,6 +140,30 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _queue_failed(self, message: str, _error: object) -> None:
         self.statusBar().showMessage(message)
+
+    @Slot()
+    def probe_if_offline(self) -> None:
+        """While offline, check now and then whether Cliniko answers again."""
+        if self.ctx.connectivity.online is False:
+            self.watcher.probe()
+
+    @Slot(bool)
+    def on_connectivity(self, online: bool) -> None:
+        """Say what going offline or coming back means for the work."""
+        if not online:
+            self.statusBar().showMessage(
+                "Offline: you can keep reviewing and planning merges; they wait in "
+                "“Ready to apply”."
+            )
+            return
+        ready = self.queue_model.counts().get("ready", 0)
+        if ready:
+            self.statusBar().showMessage(
+                f"Back online. {ready} planned merge{'s' if ready != 1 else ''} "
+                "ready to apply (Queue > Show merges ready to apply)."
+            )
+        else:
+            self.statusBar().clearMessage()
 
     @Slot()
     def full_scan(self) -> None:
@@ -170,14 +208,22 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def open_merge(self, row: QueueRow) -> None:
         """ "Same person": open the guided merge for the pair (resuming a saved plan)."""
+        from desktop.merge import MergeError
         from desktop.ui.merge_wizard import MergeWizard
 
         if self.wizard is not None:
             self.wizard.raise_()
             return
+        if row.status == "merged":
+            self.statusBar().showMessage("These records are already merged in Cliniko.")
+            return
         ids = self.compare_view.ids if self.compare_view.row == row else [row.id_a, row.id_b]
         work = self.review_timer.open_pair(ids)
-        self.wizard = MergeWizard(self.ctx, ids, work, self)
+        try:
+            self.wizard = MergeWizard(self.ctx, ids, work, self)
+        except MergeError as error:  # e.g. a record is no longer in the cache
+            self.statusBar().showMessage(error.user_message)
+            return
         self.wizard.finished.connect(self._wizard_closed)
         self.wizard.open()
 
@@ -211,6 +257,8 @@ class MainWindow(QMainWindow):
         """Stop the workers, end the open work session, and close the reader."""
         if self.wizard is not None:
             self.wizard.close()
+        self.probe_timer.stop()
+        self.compare_view.stop()
         self.review_timer.finish("skipped")
         QApplication.instance().removeEventFilter(self.review_timer)
         self.ctx.close()

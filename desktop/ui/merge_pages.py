@@ -39,6 +39,19 @@ def show_value(name: str, value: Any) -> str:
     return str(value)
 
 
+FIELD_LABELS = {
+    PHONES: "Phone numbers",
+    "medicare_reference_number": "Medicare reference",
+    "dva_card_number": "DVA card number",
+    "post_code": "Post code",
+}
+
+
+def field_label(name: str) -> str:
+    """A field's name in words ("first_name" -> "First name")."""
+    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 def _name(record: dict[str, Any]) -> str:
     return f"{record.get('first_name') or ''} {record.get('last_name') or ''}".strip()
 
@@ -272,7 +285,11 @@ class MergeInClinikoPage(Page):
     def load(self, flow: MergeFlow) -> None:
         """Show the exact instructions."""
         instructions = flow.instructions()
-        self.text.setText(escape(instructions.text).replace("\n", "<br>"))
+        self.text.setText(
+            "<div style='font-size: 11pt; line-height: 140%'>"
+            + escape(instructions.text, quote=False).replace("\n", "<br>")
+            + "</div>"
+        )
         self.waiting.setText(
             "Waiting for Cliniko to show the merge… MergeDesk checks every few seconds and "
             "finishes by itself."

@@ -27,7 +27,6 @@ from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
-from desktop.ui.history import open_session
 from desktop.ui.merge_pages import (
     ComparePage,
     DonePage,
@@ -155,10 +154,9 @@ class MergeWizard(QDialog):
         except Exception as error:  # a missing record is explained, not fatal
             self.status.setText(getattr(error, "user_message", None) or str(error))
         self.stack.setCurrentWidget(page)
-        index = min(list(Step).index(step), len(STEP_TITLES) - 1)
-        index = (
-            index - 1 if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE, Step.DONE) else index
-        )
+        index = list(Step).index(step)
+        if step in (Step.WAIT_FOR_MERGE, Step.DONE):
+            index -= 1  # "Merge" covers opening Cliniko and waiting for the merge
         self.progress_label.setText(
             "  ›  ".join(f"<b>{t}</b>" if i == index else t for i, t in enumerate(STEP_TITLES))
         )
@@ -253,7 +251,7 @@ class MergeWizard(QDialog):
         flow, ctx = self.flow, self.ctx
 
         def work(job: Job) -> Step:
-            with open_session(ctx, job.cancel_event) as session:
+            with ctx.session(job.cancel_event) as session:
                 while flow.step in (Step.READY, Step.UPDATE_SURVIVOR):
                     flow.advance(session)
             return flow.step
@@ -269,7 +267,7 @@ class MergeWizard(QDialog):
         flow, ctx = self.flow, self.ctx
 
         def work(job: Job) -> Step:
-            with open_session(ctx, job.cancel_event) as session:
+            with ctx.session(job.cancel_event) as session:
                 flow.poll_once(session)
             return flow.step
 
@@ -287,6 +285,7 @@ class MergeWizard(QDialog):
     def _on_online_done(self, _step: Step) -> None:
         self._busy = False
         self.ctx.connectivity.set_online(True)
+        self._say("")
         self.show_step()
 
     @Slot(str, object)

@@ -57,6 +57,7 @@ class QueueRow(NamedTuple):
     born_a: str
     born_b: str
     search: str  # lower-case names and ids, for the filter
+    group_size: int = 0  # records in the group (cluster) this pair belongs to; 0: none
 
     @property
     def key(self) -> tuple[str, str]:
@@ -73,8 +74,9 @@ QUEUE_SQL = """
 SELECT m.id_a, m.id_b, m.probability, m.band, m.status, m.flags, m.warnings, m.cluster_id,
        coalesce(a.first_name, '') || ' ' || coalesce(a.last_name, ''),
        coalesce(b.first_name, '') || ' ' || coalesce(b.last_name, ''),
-       coalesce(a.date_of_birth, ''), coalesce(b.date_of_birth, '')
+       coalesce(a.date_of_birth, ''), coalesce(b.date_of_birth, ''), coalesce(c.size, 0)
 FROM match_pairs m
+LEFT JOIN match_clusters c ON c.cluster_id = m.cluster_id
 LEFT JOIN patients a ON a.id = m.id_a
 LEFT JOIN patients b ON b.id = m.id_b
 WHERE m.band != 'unlikely'
@@ -82,23 +84,38 @@ ORDER BY m.band = 'likely' DESC, m.probability DESC, m.id_a, m.id_b
 """
 
 
+class QueueData(NamedTuple):
+    """The queue as read by a worker: rows best first, and each pair's position."""
+
+    rows: list[QueueRow]
+    where: dict[tuple[str, str], int]
+
+
+def load_queue(db: Any) -> QueueData:
+    """Read the queue and index it (in a worker, so the GUI thread only swaps it in)."""
+    rows = load_rows(db)
+    return QueueData(rows, {r.key: i for i, r in enumerate(rows)})
+
+
 def load_rows(db: Any) -> list[QueueRow]:
     """Read the whole queue, best evidence first, as compact rows."""
     out: list[QueueRow] = []
     append = out.append
-    for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb in db.execute(
+    for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, size in db.execute(
         QUEUE_SQL
     ).fetchall():
         na, nb = na.strip(), nb.strip()
         search = f"{na}\n{nb}\n{a}\n{b}".lower()
-        append(QueueRow(a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, search))
+        append(
+            QueueRow(a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, search, size)
+        )
     return out
 
 
 class QueueModel(QAbstractTableModel):
     """The pairs of the merge queue that pass the filter (see :class:`QueueRow`)."""
 
-    COLUMNS = ("Match", "Band", "Record A", "Record B", "Born", "Look-alike", "Status")
+    COLUMNS = ("Match", "Band", "Record A", "Record B", "Born", "Notes", "Status")
     SortRole = Qt.ItemDataRole.UserRole + 1
     RowRole = Qt.ItemDataRole.UserRole + 2
 
@@ -178,7 +195,10 @@ class QueueModel(QAbstractTableModel):
         if column == 4:
             return row.born_a if row.born_a == row.born_b else f"{row.born_a} / {row.born_b}"
         if column == 5:
-            return "⚠ look-alike" if row.lookalike else ""
+            notes = ["⚠ look-alike"] if row.lookalike else []
+            if row.group_size > 2:
+                notes.append(f"group of {row.group_size}")
+            return ", ".join(notes)
         return STATUS_LABELS.get(row.status, row.status)
 
     @staticmethod
@@ -189,6 +209,8 @@ class QueueModel(QAbstractTableModel):
             except ValueError:
                 warnings = []
             return "\n".join(warnings) or row.flags.replace(";", ", ")
+        if column == 5 and row.group_size > 2:
+            return f"These two belong to a group of {row.group_size} records of one person"
         if column in (2, 3):
             return f"Cliniko id {row.id_a if column == 2 else row.id_b}"
         return None
@@ -204,11 +226,15 @@ class QueueModel(QAbstractTableModel):
         passes = self._passes
         self._visible = [i for i, r in enumerate(self._all) if passes(r)]
 
-    def set_rows(self, rows: Sequence[QueueRow]) -> None:
-        """Replace every row (after a scan)."""
+    def set_rows(self, rows: Sequence[QueueRow] | QueueData) -> None:
+        """Replace every row (after a scan); a :class:`QueueData` comes already indexed."""
+        if isinstance(rows, QueueData):
+            all_rows, where = rows.rows, rows.where
+        else:
+            all_rows = list(rows)
+            where = {r.key: i for i, r in enumerate(all_rows)}
         self.beginResetModel()
-        self._all = list(rows)
-        self._where = {r.key: i for i, r in enumerate(self._all)}
+        self._all, self._where = all_rows, where
         self._refilter()
         self.endResetModel()
 

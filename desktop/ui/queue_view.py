@@ -99,7 +99,7 @@ class QueueView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((70, 80, 170, 170, 170, 100)):
+        for column, width in enumerate((64, 64, 150, 150, 150, 110)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.proxy.rowsInserted.connect(self._update_count)

@@ -124,8 +124,8 @@ class SyncPanel(QWidget):
         ctx = self._ctx
 
         def work(job: Job) -> SyncResult:
-            with ctx.client(max_retries=0, timeout=15) as probe:
-                probe.get_user()  # fails fast when offline
+            with ctx.session(job.cancel_event, retries=0) as probe:
+                probe.client.get_user()  # audited; fails fast when offline
             with Session(
                 ctx.cache,
                 ctx.api_key,

@@ -52,8 +52,12 @@ def is_dark() -> bool:
 
 
 def colours() -> dict[str, str]:
-    """The colour set of the palette in use."""
-    return DARK if is_dark() else LIGHT
+    """The colour set matching the palette in use (dark when its window colour is dark)."""
+    app = QGuiApplication.instance()
+    if app is None:
+        return DARK if is_dark() else LIGHT
+    window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+    return DARK if window.lightness() < 128 else LIGHT
 
 
 def colour(name: str) -> QColor:

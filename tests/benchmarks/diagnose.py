@@ -149,11 +149,30 @@ def report(
     title = "duplicate kind" if dataset.duplicate_kinds else "fields that differ (? = one empty)"
     out.append(f"True pairs by {title}: total / in likely / in likely+possible / missed")
     ranked = sorted(by_kind.items(), key=lambda kv: -sum(k not in likely for k in kv[1]))
-    for kind, keys in ranked:
+    shown = ranked if dataset.duplicate_kinds else ranked[:15]
+    for kind, keys in shown:
         n_l = sum(k in likely for k in keys)
         n_b = sum(k in both for k in keys)
-        if dataset.duplicate_kinds or n_l < len(keys):
-            out.append(f"  {kind:40} {len(keys):6} {n_l:6} {n_b:6} {len(keys) - n_b:6}")
+        out.append(f"  {kind:44} {len(keys):6} {n_l:6} {n_b:6} {len(keys) - n_b:6}")
+    if len(shown) < len(ranked):
+        out.append(f"  ... {len(ranked) - len(shown)} more signatures")
+    out.append("")
+
+    not_likely = [k for k in dataset.true_pairs if k not in likely]
+    field_tally = Counter(
+        field.rstrip("?")
+        for k in not_likely
+        for field in differing_fields(rows[min(k)], rows[max(k)]).split("+")
+    )
+    out.append(
+        f"True pairs not in likely ({len(not_likely)}), by field that differs or is "
+        f"missing on one side: {dict(field_tally.most_common())}"
+    )
+    if details:
+        flag_tally = Counter(
+            flag for k in not_likely if k in details for flag in (details[k].flags or ("none",))
+        )
+        out.append(f"  ... and by the engine's look-alike flags: {dict(flag_tally.most_common())}")
     out.append("")
 
     if dataset.lookalikes:

@@ -2,14 +2,14 @@
 
 Preparation (what a careful user does in pandas before Splink sees the data): names
 lower-cased, accents folded, punctuation dropped; emails lower-cased; phones reduced to an
-Australian national number ("+61 412..." and "0412..." both become "0412..."); Medicare to
-digits; dates of birth kept as ISO text (impossible dates become null inside the DOB
-comparison, Splink's default).
+Australian national number ("+61 412..." and "0412..." both become "0412..."); Medicare split
+into the 10-digit card number and card + individual reference number; dates of birth kept
+as ISO text (impossible dates become null inside the DOB comparison, Splink's default).
 
 Model:
 
 * Blocking rules for prediction (any one suffices): shared phone (array exploded), email,
-  Medicare number, date of birth, surname + first initial, first name + date of birth
+  Medicare card number, date of birth, surname + first initial, first name + date of birth
   (Splink removes the pairs an earlier rule already produced, so this rule costs little
   but also adds little after "date of birth"), first name + postcode.
 * Comparisons: NameComparison on first name and surname (exact level term-frequency

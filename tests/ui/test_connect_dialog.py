@@ -58,3 +58,16 @@ def test_an_unavailable_keychain_is_named_in_plain_words(qtbot, sim, monkeypatch
     qtbot.waitUntil(lambda: dialog.check_button.isEnabled(), timeout=15_000)
     assert "could not be saved" in dialog.status_label.text()
     assert not dialog.ok_button.isEnabled()
+
+
+def test_no_connection_is_explained(qtbot):
+    from ui_helpers import closed_port_url
+
+    from desktop.simulator import demo_api_key
+
+    dialog = ConnectDialog(base_url=closed_port_url())
+    qtbot.addWidget(dialog)
+    dialog.key_edit.setText(demo_api_key(1))
+    dialog.check()
+    qtbot.waitUntil(lambda: dialog.check_button.isEnabled(), timeout=30_000)
+    assert "Can't reach Cliniko" in dialog.status_label.text()

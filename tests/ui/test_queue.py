@@ -138,6 +138,9 @@ def test_the_compare_view_shows_differences_evidence_and_history(qtbot, desk):
         timeout=20_000,
     )
     assert window.ctx.cached_history(row.id_a) is not None
+    # every request is in the audit trail
+    paths = [p for (p,) in window.ctx.open_reader().db.execute("SELECT path FROM audit_log")]
+    assert any("individual_appointments" in p for p in paths)
 
 
 def test_history_is_unknown_offline(qtbot, desk):

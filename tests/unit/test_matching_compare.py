@@ -141,8 +141,14 @@ def test_typing_slip_in_a_name_is_close():
 
 
 def test_gmail_dots_and_tags_give_the_same_email():
-    lv = levels(row("1", email="Rob.Hill@gmail.com"), row("2", email="robhill+physio@gmail.com"))
+    lv = levels(row("1", email="Rob.Hill@gmail.com"), row("2", email="rob.hill+physio@gmail.com"))
     assert lv["Email"] == "exact"
+    pair = MatchEngine().score_pair(
+        row("1", email="Rob.Hill@gmail.com"), row("2", email="robhill@gmail.com")
+    )
+    email = next(e for e in pair.evidence if e.field == "Email")
+    assert email.level == "dots"  # one mailbox, written two ways: it counts for less
+    assert 0 < email.weight <= 4.0
 
 
 def test_medicare_same_card_other_irn_is_family():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from desktop.matching import MatchEngine
+from desktop.matching import MatchEngine, MatchSettings
 from desktop.matching.lookalike import ambiguous_links
 
 PHONE = json.dumps([{"number": "0412 345 678", "phone_type": "Mobile"}])
@@ -110,3 +110,40 @@ def test_sparse_record_matching_parent_and_child_is_not_likely():
     for p in result.pairs:
         if "3" in (p.id_a, p.id_b):
             assert p.band != "likely"
+
+
+def test_names_alone_never_make_a_likely_pair():
+    pair = scored(
+        {
+            "id": "1",
+            "first_name": "Léa",
+            "last_name": "Przybylski",
+            "post_code": "3000",
+            "updated_at": "x",
+        },
+        {
+            "id": "2",
+            "first_name": "Lea",
+            "last_name": "Przybylski",
+            "post_code": "3000",
+            "updated_at": "y",
+        },
+    )
+    assert pair.band != "likely"
+    assert "names_only" in pair.flags
+    assert any("Only the names agree" in w for w in pair.warnings)
+
+
+def test_a_child_record_and_an_undated_namesake_are_held_back():
+    engine = MatchEngine(MatchSettings(today="2026-01-01"))
+    child = person("1", "Matthew", "Scott", "2021-07-12", phones=PHONE)
+    undated = {
+        "id": "2",
+        "first_name": "Matthew",
+        "last_name": "Scott",
+        "phones": PHONE,
+        "updated_at": "2024-01-01",
+    }
+    pair = engine.score_pair(child, undated)
+    assert "child_record" in pair.flags
+    assert pair.band != "likely"

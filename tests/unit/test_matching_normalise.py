@@ -167,3 +167,18 @@ def test_postcode_and_address():
     assert nz.postcode_key(" 3000 ") == "3000"
     assert nz.address_key("12 Smith Street", "Unit 4") == nz.address_key("12 Smith St", "U 4")
     assert nz.address_key("", None) == ""
+
+
+def test_phone_lists_agree_with_one_by_one_parsing():
+    values = [
+        '[{"number":"0412 345 678","phone_type":"Mobile"},{"number":"+61412345678"}]',
+        None,
+        "[]",
+        "junk",
+        '[{"number": "(02) 9876 5432"}]',
+        [{"number": "0412345678"}],
+        '[{"number":"a\\"b"}]',
+        "",
+        '[{"number":"0400 000 001"}]',
+    ]
+    assert nz.phone_lists(values) == [nz.phones_from_json(v) for v in values]

@@ -201,3 +201,21 @@ def test_clusters_are_stored(cache):
     assert any(set(json.loads(i)) == {ids(10), ids(900), ids(950)} for i, _ in clusters)
     cluster_ids = {p["cluster_id"] for k, p in stored(cache).items() if ids(950) in k}
     assert len(cluster_ids) == 1 and None not in cluster_ids
+
+
+def test_a_second_incremental_scan_finds_records_added_by_the_first(cache):
+    run_scan(cache)
+    upsert(cache, [duplicate_of(60, 905, updated_at="2024-03-01T00:00:00Z")], "2024-03-02T00:00")
+    assert run_scan(cache).kind == "incremental"
+    # A third record of person 60, known only through the first incremental scan's keys.
+    third = duplicate_of(60, 906, updated_at="2024-04-01T00:00:00Z")
+    upsert(cache, [third], "2024-04-02T00:00")
+    summary = run_scan(cache)
+    assert summary.kind == "incremental" and summary.changed == 1
+    pairs = stored(cache)
+    assert pair_key(905, 906) in pairs
+    assert pair_key(60, 906) in pairs
+    overlay = queue.load_key_overlay(cache.db)
+    assert set(overlay) == {ids(905), ids(906)}
+    run_scan(cache, full=True)
+    assert queue.load_key_overlay(cache.db) == {}

@@ -30,6 +30,8 @@ STATEMENTS = [
     "CREATE INDEX idx_match_pairs_queue ON match_pairs (status, band, probability DESC)",
     "CREATE INDEX idx_match_pairs_id_b ON match_pairs (id_b)",
     "CREATE INDEX idx_match_pairs_cluster ON match_pairs (cluster_id)",
+    # An incremental scan asks for the patients synced since the last scan.
+    "CREATE INDEX IF NOT EXISTS idx_patients_synced_at ON patients (synced_at)",
     # What the administrator decided, with both records' updated_at at that moment: a decision
     # holds until one of the two records changes.
     """
@@ -64,6 +66,9 @@ STATEMENTS = [
         fitted_at TEXT NOT NULL
     )
     """,
+    # Blocking keys of patients changed since the full scan that wrote match_model.key_index
+    # (an empty blob for one that left): incremental scans add here instead of rewriting it.
+    "CREATE TABLE match_key_overlay (patient_id TEXT PRIMARY KEY, keys BLOB NOT NULL)",
     """
     CREATE TABLE match_scans (
         seq INTEGER PRIMARY KEY,

@@ -1,0 +1,62 @@
+"""CSV export of the rows under a labor summary: one row per work session, ids only.
+
+Columns: date, start time, outcome, kind (merge/review/planned/other, the session's case),
+active and wall minutes, the costed minutes, cost, currency, who (Cliniko user, OS user),
+patient ids, plan id. The sum of ``costed_minutes`` / 60 x rate x (1 + on-cost) is the
+report's total cost; per-row costs are rounded to the cent, so their sum may differ from the
+total by a few cents on long exports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from desktop.labor.summary import LaborSummary
+
+COLUMNS = (
+    "date", "start_time", "outcome", "kind", "active_minutes", "wall_minutes",
+    "costed_minutes", "cost", "currency", "cliniko_user", "os_user", "patient_ids", "plan_id",
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise text a spreadsheet would run as a formula (prefix ``'``)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def csv_rows(summary: LaborSummary) -> list[list[str]]:
+    """The export as lists of strings (header first)."""
+    model = summary.model
+    kinds = {c.patient_ids: c.kind for c in summary.cases}
+    out = [list(COLUMNS)]
+    for row in summary.rows:
+        minutes = model.minutes_of(row)
+        out.append(
+            [
+                row.date.isoformat(), row.started_at.strftime("%H:%M:%S"), row.outcome,
+                kinds.get(tuple(sorted(row.patient_ids)), "other"),
+                f"{row.active_minutes:.4f}", f"{row.wall_minutes:.4f}", f"{minutes:.4f}",
+                f"{model.cost(minutes):.2f}", model.currency,
+                safe_cell(row.cliniko_user), safe_cell(row.os_user),
+                " ".join(row.patient_ids), row.plan_id or "",
+            ]
+        )  # fmt: skip
+    return out
+
+
+def csv_text(summary: LaborSummary) -> str:
+    """The export as CSV text."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(csv_rows(summary))
+    return buffer.getvalue()
+
+
+def write_csv(summary: LaborSummary, path: Path) -> int:
+    """Write the export (UTF-8 with BOM, so Excel reads the currency symbol); return data rows."""
+    table = csv_rows(summary)
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(table)
+    return len(table) - 1

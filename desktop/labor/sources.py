@@ -1,0 +1,98 @@
+"""What the labor report reads besides the time log: the queue, plans and patient dates.
+
+Counts only; no function here returns a patient's name or contact details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from desktop.merge.view import ORDER, Step
+from desktop.store import plans as plan_store
+from desktop.store.queue import queue_counts
+
+if TYPE_CHECKING:
+    from desktop.store.cache import Cache
+
+REMAINING_STATUSES = ("new", "later", "planned", "ready")
+QUEUE_BANDS = ("likely", "possible")
+PLANNED_STEPS = tuple(
+    s.value for s in ORDER[ORDER.index(Step.CHOOSE_SURVIVOR) : ORDER.index(Step.READY)]
+)
+APPLYING_STEPS = tuple(
+    s.value for s in ORDER[ORDER.index(Step.UPDATE_SURVIVOR) : ORDER.index(Step.DONE)]
+)
+
+
+def remaining_queue(cache: Cache) -> int:
+    """Pairs still to be dealt with (new, later, planned or ready; likely or possible)."""
+    counts = queue_counts(cache.db)
+    return sum(counts.get(f"{b}/{s}", 0) for b in QUEUE_BANDS for s in REMAINING_STATUSES)
+
+
+def open_plans(cache: Cache) -> tuple[int, int, int]:
+    """Active merge plans now: (planned, ready to apply, being applied)."""
+    planned = len(plan_store.plans_at(cache.db, PLANNED_STEPS))
+    ready = len(plan_store.plans_at(cache.db, [Step.READY.value]))
+    applying = len(plan_store.plans_at(cache.db, APPLYING_STEPS))
+    return planned, ready, applying
+
+
+def utc_iso(day: dt.date, tz: dt.tzinfo) -> str:
+    """Midnight of ``day`` in ``tz`` as Cliniko's UTC stamp (``YYYY-MM-DDTHH:MM:SSZ``)."""
+    moment = dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_stamp(value: str | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """A Cliniko timestamp in ``tz`` (None when missing or unreadable)."""
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(tz)
+
+
+def month_keys(first: dt.date, last: dt.date) -> list[tuple[int, int]]:
+    """(year, month) from ``first``'s month to ``last``'s, inclusive."""
+    out: list[tuple[int, int]] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def duplicates_created(
+    cache: Cache, first: dt.date, last: dt.date, tz: dt.tzinfo
+) -> list[tuple[tuple[int, int], int]]:
+    """Merged-away records by the month they were created in, ``first`` to ``last`` month."""
+    keys = month_keys(first, last)
+    counts = dict.fromkeys(keys, 0)
+    low = utc_iso(dt.date(first.year, first.month, 1) - dt.timedelta(days=1), tz)
+    high = utc_iso(last + dt.timedelta(days=32), tz)
+    stamps = cache.db.execute(
+        "SELECT created_at FROM patients WHERE merged_at IS NOT NULL "
+        "AND created_at >= ? AND created_at < ?",
+        [low, high],
+    ).fetchall()
+    for (stamp,) in stamps:
+        moment = parse_stamp(stamp, tz)
+        if moment is not None and (moment.year, moment.month) in counts:
+            counts[(moment.year, moment.month)] += 1
+    return [(k, counts[k]) for k in keys]
+
+
+def new_patients(cache: Cache, start: dt.date, end: dt.date, tz: dt.tzinfo) -> tuple[int, int]:
+    """Patients created in ``[start, end)``: (all of them, those since merged away)."""
+    row = cache.db.execute(
+        "SELECT count(*), coalesce(sum(merged_at IS NOT NULL), 0) FROM patients "
+        "WHERE created_at >= ? AND created_at < ?",
+        [utc_iso(start, tz), utc_iso(end, tz)],
+    ).fetchone()
+    return int(row[0]), int(row[1])

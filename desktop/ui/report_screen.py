@@ -1,0 +1,285 @@
+"""The labor-cost report screen: pick a period, see the figures and chart, print, PDF, CSV.
+
+Standalone, so the main window only has to add it (e.g. as a tab or a page)::
+
+    screen = ReportScreen(ctx.cache.path, ctx.cache_key, ctx.settings, clinic=ctx.title)
+    stack.addWidget(screen)         # it opens its own read-only connection to the cache
+    screen.refresh()                # after merges/reviews finished, or on showing it again
+    screen.close_cache()            # when the window closes
+
+Everything shown comes from one :class:`~desktop.labor.summary.LaborSummary` and its blocks
+(:func:`~desktop.labor.report_text.report_blocks`); preview, print and PDF all go through
+:class:`~desktop.ui.report_document.ReportDocument`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QLocale, Slot
+from PySide6.QtGui import QPageSize
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.config import Settings
+from desktop.labor.cost import Period
+from desktop.labor.csv_export import write_csv
+from desktop.labor.report_text import Chart, report_blocks
+from desktop.labor.summary import LaborSummary, build_summary
+from desktop.store.cache import Cache
+from desktop.ui.report_chart import ChartWidget
+from desktop.ui.report_document import ReportDocument, setup_page
+
+log = logging.getLogger(__name__)
+
+PERIOD_KINDS = ("This month", "Last month", "Quarter", "Custom dates")
+
+
+def default_page_size() -> QPageSize.PageSizeId:
+    """Letter in the United States and Canada, A4 elsewhere."""
+    territory = QLocale().territory()
+    letter = (QLocale.Territory.UnitedStates, QLocale.Territory.Canada)
+    return QPageSize.PageSizeId.Letter if territory in letter else QPageSize.PageSizeId.A4
+
+
+def recent_quarters(today: dt.date, count: int = 8) -> list[tuple[int, int]]:
+    """(year, quarter) pairs, the current quarter first."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    out = []
+    for _ in range(count):
+        out.append((year, quarter))
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return out
+
+
+class ReportScreen(QWidget):
+    """The report page. ``tz`` and ``today`` are for tests (default: the computer's)."""
+
+    def __init__(
+        self,
+        cache_path: Path,
+        cache_key: str,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        clinic: str | None = None,
+        tz: dt.tzinfo | None = None,
+        today: dt.date | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.cache_path, self._key, self.settings = Path(cache_path), cache_key, settings
+        self.clinic, self.tz, self.today = clinic, tz, today or dt.date.today()
+        self.page_size = default_page_size()
+        self.summary: LaborSummary | None = None
+        self.preview_dialog: QPrintPreviewDialog | None = None
+        self._cache: Cache | None = None
+        self._build()
+        self.refresh()
+
+    # ----------------------------------------------------------------- widgets
+
+    def _build(self) -> None:
+        self.kind = QComboBox()
+        self.kind.addItems(PERIOD_KINDS)
+        self.quarter = QComboBox()
+        for year, q in recent_quarters(self.today):
+            self.quarter.addItem(f"Q{q} {year}", (year, q))
+        first = QDate(self.today.year, self.today.month, 1)
+        self.date_from, self.date_to = QDateEdit(first), QDateEdit(QDate(self.today))
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("d MMM yyyy")
+        self.per_admin = QCheckBox("Per administrator")
+        picker = QHBoxLayout()
+        from_label, to_label = QLabel("from"), QLabel("to")
+        self._custom = (from_label, self.date_from, to_label, self.date_to)
+        for w in (QLabel("Period:"), self.kind, self.quarter, *self._custom, self.per_admin):
+            picker.addWidget(w)
+        picker.addStretch(1)
+        self.figures: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        names = (
+            ("merges", "Merges completed"), ("reviews", 'Reviews "not the same"'),
+            ("hours", "Labor hours"), ("cost", "Labor cost"),
+            ("queue", "Pairs left in the queue"), ("projected", "Projected cost of the queue"),
+            ("saved", "Time saved vs. by hand"), ("share", "New patients that were duplicates"),
+        )  # fmt: skip
+        for i, (key, label) in enumerate(names):
+            value = QLabel("–")
+            value.setStyleSheet("font-size: 15pt; font-weight: 600;")
+            box = QVBoxLayout()
+            box.addWidget(QLabel(label))
+            box.addWidget(value)
+            grid.addLayout(box, i // 4, i % 4)
+            self.figures[key] = value
+        self.chart = ChartWidget()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.preview_button = QPushButton("Preview / Print…")
+        self.pdf_button = QPushButton("Save PDF…")
+        self.csv_button = QPushButton("Export CSV…")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.preview_button, self.pdf_button, self.csv_button):
+            buttons.addWidget(b)
+        self.status = QLabel()
+        box = QGroupBox("Labor cost of duplicate records")
+        inner = QVBoxLayout(box)
+        inner.addLayout(grid)
+        inner.addWidget(self.chart, 1)
+        inner.addWidget(self.note)
+        layout = QVBoxLayout(self)
+        layout.addLayout(picker)
+        layout.addWidget(box, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        for signal in (self.quarter.currentIndexChanged, self.date_from.dateChanged,
+                       self.date_to.dateChanged, self.per_admin.toggled):  # fmt: skip
+            signal.connect(self.refresh)
+        self.preview_button.clicked.connect(self.open_preview)
+        self.pdf_button.clicked.connect(self._ask_pdf)
+        self.csv_button.clicked.connect(self._ask_csv)
+        self._kind_changed()
+
+    @Slot()
+    def _kind_changed(self) -> None:
+        kind = self.kind.currentText()
+        self.quarter.setVisible(kind == "Quarter")
+        for w in self._custom:
+            w.setVisible(kind == "Custom dates")
+        self.refresh()
+
+    # ----------------------------------------------------------------- figures
+
+    def period(self) -> Period:
+        """The period the picker shows."""
+        kind = self.kind.currentText()
+        if kind == "Last month":
+            return Period.last_month(self.today)
+        if kind == "Quarter":
+            year, quarter = self.quarter.currentData()
+            return Period.quarter(year, quarter)
+        if kind == "Custom dates":
+            first, last = self.date_from.date().toPython(), self.date_to.date().toPython()
+            return Period.custom(min(first, last), max(first, last))
+        return Period.this_month(self.today)
+
+    def _reader(self) -> Cache:
+        if self._cache is None or self._cache.closed:
+            self._cache = Cache.open(self.cache_path, self._key, readonly=True)
+        return self._cache
+
+    @Slot()
+    def refresh(self) -> None:
+        """Rebuild the summary for the chosen period and show it."""
+        if not hasattr(self, "chart"):
+            return
+        self.summary = build_summary(
+            self._reader(), self.period(), self.settings, tz=self.tz,
+            per_admin=self.per_admin.isChecked(),
+        )  # fmt: skip
+        s, money = self.summary, self.summary.model.money
+        share = "–" if s.duplicate_share is None else f"{s.duplicate_share:.1%}"
+        values = {
+            "merges": f"{s.merges_completed:,}", "reviews": f"{s.reviews_not_same:,}",
+            "hours": f"{s.hours:,.2f} h", "cost": money(s.cost),
+            "queue": f"{s.remaining_queue:,}", "projected": money(s.projected_cost),
+            "saved": f"{s.saved_hours:,.2f} h", "share": share,
+        }  # fmt: skip
+        for key, text in values.items():
+            self.figures[key].setText(text)
+        chart = next(b for b in self.blocks() if isinstance(b, Chart))
+        self.chart.set_chart(chart)
+        empty = "No merges or reviews were recorded in this period. " if not s.has_work else ""
+        self.note.setText(f"{empty}{s.period.label}: {s.model.describe()}.")
+
+    def blocks(self) -> list:
+        """The report's blocks for the current summary."""
+        assert self.summary is not None
+        return report_blocks(self.summary, self.clinic)
+
+    def document(self) -> ReportDocument:
+        """The printable document of the current summary."""
+        assert self.summary is not None
+        return ReportDocument(self.blocks(), footer=self.summary.period.label)
+
+    # ----------------------------------------------------------------- outputs
+
+    @Slot()
+    def open_preview(self) -> QPrintPreviewDialog:
+        """Open the print preview (its toolbar prints with the system dialog)."""
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        setup_page(printer, self.page_size)
+        dialog = QPrintPreviewDialog(printer, self)
+        dialog.setWindowTitle("Labor-cost summary: print preview")
+        dialog.paintRequested.connect(self.paint_on)
+        self.preview_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(QPrinter)
+    def paint_on(self, printer: QPrinter) -> None:
+        """Paint the report on a printer (the preview's, or the print dialog's)."""
+        self.document().paint(printer)
+
+    def save_pdf(self, path: Path) -> int:
+        """Write the PDF; return its page count."""
+        pages = self.document().write_pdf(Path(path), self.page_size)
+        self.status.setText(f"Saved a {pages}-page PDF to {path}.")
+        return pages
+
+    def save_csv(self, path: Path) -> int:
+        """Write the CSV of the rows; return how many."""
+        assert self.summary is not None
+        count = write_csv(self.summary, Path(path))
+        self.status.setText(f"Saved {count:,} rows to {path}.")
+        return count
+
+    def _suggested(self, suffix: str) -> str:
+        assert self.summary is not None
+        p = self.summary.period
+        return str(Path.home() / f"mergedesk-labor-{p.start}-to-{p.last_day}.{suffix}")
+
+    @Slot()
+    def _ask_pdf(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save PDF", self._suggested("pdf"), "PDF (*.pdf)"
+        )
+        if path:
+            self._guarded(self.save_pdf, path)
+
+    @Slot()
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export CSV", self._suggested("csv"), "CSV (*.csv)"
+        )
+        if path:
+            self._guarded(self.save_csv, path)
+
+    def _guarded(self, action, path: str) -> None:
+        try:
+            action(Path(path))
+        except OSError as exc:
+            log.warning("report export failed: %s", type(exc).__name__)
+            self.status.setText(f"Could not save {path}: {exc.strerror or exc}")
+
+    def close_cache(self) -> None:
+        """Close the read-only connection (reopened by the next refresh)."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

@@ -1,0 +1,61 @@
+"""Settings are saved; the app's entry points start, show the desk and stop cleanly."""
+
+from __future__ import annotations
+
+from desktop.config import load_settings
+from desktop.ui.settings_dialog import SettingsDialog
+
+
+def test_settings_default_to_28_an_hour_and_are_saved(qtbot, data_dir):
+    dialog = SettingsDialog(data_dir)
+    qtbot.addWidget(dialog)
+    assert dialog.rate.value() == 28.00
+    dialog.rate.setValue(31.5)
+    dialog.idle.setValue(90)
+    dialog.likely.setValue(0.9)
+    dialog.possible.setValue(0.4)
+    dialog.accept()
+    saved = load_settings(data_dir)
+    assert (saved.hourly_rate, saved.idle_threshold_seconds) == (31.5, 90)
+    assert (saved.likely_threshold, saved.possible_threshold) == (0.9, 0.4)
+
+
+def test_band_thresholds_must_be_in_order(qtbot, data_dir):
+    dialog = SettingsDialog(data_dir)
+    qtbot.addWidget(dialog)
+    dialog.likely.setValue(0.3)
+    dialog.possible.setValue(0.5)
+    dialog.accept()
+    assert "below" in dialog.problem.text()
+    assert load_settings(data_dir).likely_threshold == 0.95
+
+
+def test_the_demo_opens_syncs_scans_and_quits_by_itself(qtbot, data_dir, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui import app as app_module
+
+    seen = {}
+    original = app_module.MainWindow
+
+    class Watched(original):  # type: ignore[misc, valid-type]
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            seen["window"] = self
+            self.queue_loaded.connect(self._note)
+
+        def _note(self) -> None:
+            seen["rows"] = self.queue_model.total()
+
+    monkeypatch.setattr(app_module, "MainWindow", Watched)
+    monkeypatch.setattr(QApplication, "exec", lambda self: _run_until_closed(qtbot, seen))
+    assert app_module.run_demo(data_dir, patients=200, seed=2, quit_after=None) == 0
+    assert seen.get("rows", 0) > 0
+
+
+def _run_until_closed(qtbot, seen) -> int:
+    window = seen["window"]
+    qtbot.waitUntil(lambda: seen.get("rows", 0) > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.sync_panel.is_busy(), timeout=60_000)
+    window.close()
+    return 0

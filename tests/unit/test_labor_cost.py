@@ -1,0 +1,58 @@
+"""The labor cost model and report periods (no Qt, no cache)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from desktop.config import Settings
+from desktop.labor.cost import CostModel, Period, hours
+
+
+def test_cost_is_hours_times_rate_times_on_cost() -> None:
+    plain = CostModel.from_settings(Settings())
+    assert plain.cost(90) == Decimal("42.00")
+    loaded = CostModel.from_settings(Settings(hourly_rate=28.0, on_cost_percent=12.5))
+    assert loaded.cost(90) == Decimal("47.25")
+    assert loaded.cost(1) == Decimal("0.53")  # 0.525 rounds half up
+    assert hours(90) == Decimal("1.50")
+
+
+def test_rate_zero_and_nonsense_settings_cost_nothing() -> None:
+    model = CostModel.from_settings(Settings(hourly_rate=0.0, on_cost_percent=-5))
+    assert model.cost(600) == Decimal("0.00")
+    assert model.money(model.cost(600)) == "$0.00"
+    assert model.on_cost_percent == 0
+
+
+def test_money_and_description() -> None:
+    model = CostModel.from_settings(Settings(hourly_rate=31.5, on_cost_percent=20), "£")
+    assert model.money(Decimal("1234.5")) == "£1,234.50"
+    assert model.money(Decimal("-5")) == "-£5.00"
+    assert model.describe() == "£31.50 per hour + 20% on-cost, active time"
+    wall = CostModel.from_settings(Settings(use_wall_time=True))
+    assert wall.basis == "wall" and "wall-clock" in wall.describe()
+
+
+def test_periods() -> None:
+    assert Period.month(2026, 12) == Period(
+        dt.date(2026, 12, 1), dt.date(2027, 1, 1), "December 2026"
+    )
+    last = Period.last_month(dt.date(2026, 1, 15))
+    assert (last.start, last.end) == (dt.date(2025, 12, 1), dt.date(2026, 1, 1))
+    q = Period.quarter(2026, 4)
+    assert (q.start, q.end, q.label, q.months) == (
+        dt.date(2026, 10, 1),
+        dt.date(2027, 1, 1),
+        "Q4 2026",
+        3.0,
+    )
+    custom = Period.custom(dt.date(2026, 3, 1), dt.date(2026, 3, 14))
+    assert custom.days == 14 and custom.last_day == dt.date(2026, 3, 14)
+    assert custom.months == pytest.approx(14 / (365.25 / 12))
+    with pytest.raises(ValueError):
+        Period.custom(dt.date(2026, 3, 2), dt.date(2026, 3, 1))
+    with pytest.raises(ValueError):
+        Period.quarter(2026, 5)

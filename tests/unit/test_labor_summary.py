@@ -1,0 +1,186 @@
+"""The labor summary: counts, medians, money, queue projection, duplicate sources, edge cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from labor_data import (
+    at,
+    insert_pair,
+    insert_patient,
+    insert_plan,
+    insert_session,
+    insert_year,
+)
+
+from desktop.config import Settings
+from desktop.labor.cost import CURRENCY_KEY, Period
+from desktop.labor.report_text import Chart, Figures, Paragraph, render_plain, report_blocks
+from desktop.labor.summary import build_summary
+from desktop.store.cache import Cache
+from desktop.store.sync_state import set_state
+
+KEY = "6d" * 32
+UTC = dt.UTC
+MARCH = Period.month(2026, 3)
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    with Cache.open(tmp_path / "cache.db", KEY) as opened:
+        yield opened
+
+
+def summary(cache: Cache, period: Period = MARCH, **settings) -> object:
+    return build_summary(cache, period, Settings(**settings), tz=UTC, per_admin=True)
+
+
+def march_work(cache: Cache) -> None:
+    d = dt.date(2026, 3, 3)
+    # a merge planned on one day and applied on another: one merge of 10 + 4 minutes
+    insert_session(cache, "a1", ["1", "2"], at(d), 600, 900, "planned", plan_id="p1")
+    insert_session(cache, "a2", ["2", "1"], at(d, 14), 240, 300, "merged", plan_id="p1")
+    insert_session(cache, "b", ["3", "4"], at(d, 10), 360, 400, "merged", user="2 Sam")
+    insert_session(cache, "c", ["5", "6"], at(d, 11), 120, 130, "not_same")
+    insert_session(cache, "d", ["7", "8"], at(d, 12), 300, 300, "not_same", user="2 Sam")
+    insert_session(cache, "e", ["9", "10"], at(d, 13), 60, 600, "later")
+    insert_session(cache, "f", ["11", "12"], at(d, 15), 180, 200, "planned", plan_id="p2")
+    insert_session(cache, "open", ["13", "14"], at(d, 16), 999, 999, None)  # still open
+    insert_session(cache, "feb", ["15", "16"], at(dt.date(2026, 2, 27)), 500, 500, "merged")
+
+
+def test_counts_medians_hours_and_cost(cache: Cache) -> None:
+    march_work(cache)
+    s = summary(cache, on_cost_percent=10)
+    assert (s.merges_completed, s.reviews_not_same, s.planned_in_period, s.other_cases) == (
+        2,
+        2,
+        1,
+        1,
+    )
+    assert s.sessions == 7  # the open one and February's are left out
+    assert s.merge_minutes == pytest.approx(20.0) and s.merge_median == pytest.approx(10.0)
+    assert s.review_minutes == pytest.approx(7.0) and s.review_median == pytest.approx(3.5)
+    total = (600 + 240 + 360 + 120 + 300 + 60 + 180) / 60
+    assert s.total_minutes == pytest.approx(total)
+    assert s.hours == Decimal("0.52")
+    assert s.cost == (Decimal(total) / 60 * Decimal("28") * Decimal("1.1")).quantize(
+        Decimal("0.01")
+    )
+    assert s.manual_minutes == 30.0 and s.saved_minutes == pytest.approx(10.0)
+    assert sum(p.minutes for p in s.series) == pytest.approx(total)
+    assert s.granularity == "week"
+    admins = {a.who: a for a in s.per_admin}
+    assert (admins["2 Sam"].merges, admins["2 Sam"].reviews) == (1, 1)
+    assert admins["1 Alex Administrator"].minutes == pytest.approx(total - 11)
+
+
+def test_wall_time_basis(cache: Cache) -> None:
+    march_work(cache)
+    s = summary(cache, use_wall_time=True)
+    assert s.total_minutes == pytest.approx((900 + 300 + 400 + 130 + 300 + 600 + 200) / 60)
+    assert s.merge_median == pytest.approx((400 / 60 + 1200 / 60) / 2)
+
+
+def test_queue_plans_and_projection(cache: Cache) -> None:
+    march_work(cache)
+    for i, status in enumerate(("new", "new", "later", "planned", "ready", "merged", "not_same")):
+        insert_pair(cache, f"q{i}", f"r{i}", status)
+    insert_pair(cache, "u1", "u2", "new", band="unlikely")
+    insert_plan(cache, "x1", ["q3", "r3"], "reconcile")
+    insert_plan(cache, "x2", ["q4", "r4"], "ready")
+    insert_plan(cache, "x3", ["q9", "r9"], "wait_for_merge")
+    s = summary(cache)
+    assert (s.planned_now, s.ready_now, s.applying_now) == (1, 1, 1)
+    assert s.remaining_queue == 5
+    assert s.projection_minutes == pytest.approx(10.0)
+    assert s.projected_hours == Decimal("0.83") and s.projected_cost == Decimal("23.33")
+
+
+def test_projection_falls_back_to_all_time_then_the_baseline(cache: Cache) -> None:
+    insert_pair(cache, "a", "b")
+    empty = summary(cache, manual_minutes_per_merge=12)
+    assert empty.projection_minutes == 12 and "baseline" in empty.projection_source
+    insert_session(cache, "old", ["1", "2"], at(dt.date(2025, 5, 1)), 420, 420, "merged")
+    later = summary(cache)
+    assert (
+        later.projection_minutes == pytest.approx(7.0) and "all recorded" in later.projection_source
+    )
+
+
+def test_duplicates_per_month_and_share_of_new_patients(cache: Cache) -> None:
+    for i in range(40):
+        insert_patient(cache, f"n{i}", f"2026-03-{1 + i % 28:02d}T10:00:00Z")
+    for i in range(3):  # 3 of 43 new March patients were merged away
+        insert_patient(cache, f"d{i}", "2026-03-05T10:00:00Z", "2026-03-20T00:00:00Z", "n1")
+    insert_patient(cache, "old", "2025-06-10T10:00:00Z", "2025-07-01T00:00:00Z", "n2")
+    insert_patient(cache, "older", "2024-01-10T10:00:00Z", "2024-07-01T00:00:00Z", "n2")
+    s = summary(cache)
+    months = dict(s.duplicates_by_month)
+    assert len(months) == 12 and next(iter(months)) == "Apr 2025"
+    assert months["Mar 2026"] == 3 and months["Jun 2025"] == 1 and sum(months.values()) == 4
+    assert (s.new_patients, s.new_duplicates) == (43, 3)
+    assert s.duplicate_share == pytest.approx(3 / 43) and s.duplicate_share_high
+    text = render_plain(report_blocks(s))
+    assert "7.0%" in text and "too rigid" in text
+
+
+def test_semantic_debt_line_only_when_the_automation_field_is_set(cache: Cache) -> None:
+    march_work(cache)
+    without = render_plain(report_blocks(summary(cache)))
+    assert "Semantic debt" not in without
+    s = summary(cache, automation_hours_saved_per_month=2.0)
+    assert s.automation_hours == Decimal("2.00") and s.debt_ratio == Decimal("0.26")
+    assert re.search(r"Semantic debt ratio +0\.26", render_plain(report_blocks(s)))
+
+
+def test_a_period_with_no_work(cache: Cache) -> None:
+    s = summary(cache, Period.month(2024, 2))
+    assert not s.has_work and s.hours == 0 and s.cost == 0
+    assert s.merge_median is None and s.duplicate_share is None
+    text = render_plain(report_blocks(s))
+    assert "No merges or reviews were recorded" in text and "0.0 min / –" in text
+    assert "$0.00" in text and "No new patients" in text
+
+
+def test_rate_zero(cache: Cache) -> None:
+    march_work(cache)
+    s = summary(cache, hourly_rate=0.0)
+    assert s.cost == 0 and s.projected_cost == 0 and s.hours == Decimal("0.52")
+    assert all(p.cost == 0 for p in s.series) and all(a.cost == 0 for a in s.per_admin)
+    chart = next(b for b in report_blocks(s) if isinstance(b, Chart))
+    assert max(chart.costs) == 0
+
+
+def test_a_merge_with_no_recorded_steps(cache: Cache) -> None:
+    insert_session(cache, "bare", ["1", "2"], at(dt.date(2026, 3, 9)), 0, 0, "merged")
+    s = summary(cache)
+    assert s.merges_completed == 1 and s.merge_median == 0.0 and s.cost == 0
+    figures = next(b for b in report_blocks(s) if isinstance(b, Figures))
+    assert ("Merges completed", "1") in figures.lines
+
+
+def test_a_year_of_data(cache: Cache) -> None:
+    total_seconds = insert_year(cache, 2025)
+    set_state(cache.db, CURRENCY_KEY, "£")
+    started = time.perf_counter()
+    s = build_summary(
+        cache, Period.custom(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), Settings(),
+        tz=UTC, per_admin=True,
+    )  # fmt: skip
+    assert time.perf_counter() - started < 10
+    assert s.sessions == 365 * 12
+    assert s.total_minutes == pytest.approx(total_seconds / 60)
+    assert s.granularity == "month" and len(s.series) == 12
+    assert sum(p.minutes for p in s.series) == pytest.approx(total_seconds / 60)
+    assert len(s.per_admin) == 3 and sum(a.sessions for a in s.per_admin) == s.sessions
+    assert s.model.currency == "£"
+    blocks = report_blocks(s)
+    assert any(isinstance(b, Paragraph) and "£" in b.text for b in blocks)
+    assert f"£{s.cost:,.2f}" in render_plain(blocks)
