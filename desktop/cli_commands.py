@@ -164,51 +164,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     with open_cache(data_dir) as cache:
         summary = run_scan(cache, full=True if args.full else None)
-        print(summary.describe() if hasattr(summary, "describe") else summary)
+        print(
+            f"{summary.kind.capitalize()} scan of {summary.records:,} patients "
+            f"({summary.changed:,} new or changed) in {summary.seconds:.1f} s: "
+            f"{summary.likely:,} likely and {summary.possible:,} possible duplicate pairs, "
+            f"{summary.clusters:,} groups of three or more records."
+        )
+        for kind, size, action in summary.skipped:
+            print(f"Note: a {kind} block of {size:,} records was too large; {action}.")
         if args.export:
             rows = export_pairs_csv(cache, Path(args.export))
             print(f"Wrote {rows:,} pairs to {args.export}.")
-    return 0
-
-
-@_plain_errors
-def cmd_report(args: argparse.Namespace) -> int:
-    """Print the labor-cost summary of a period; optionally write it as PDF and CSV.
-
-    No dates: this month. Only ``--from``: up to today. Only ``--to``: from the first of its month.
-    """
-    import datetime as dt
-
-    from desktop.labor.cost import Period
-    from desktop.labor.csv_export import write_csv
-    from desktop.labor.report_text import render_plain, report_blocks
-    from desktop.labor.summary import build_summary
-    from desktop.store.cache import open_cache
-
-    data_dir = _data_dir(args)
-    try:
-        first = dt.date.fromisoformat(args.date_from) if args.date_from else None
-        last = dt.date.fromisoformat(args.date_to) if args.date_to else None
-        if first is None and last is None:
-            period = Period.this_month()
-        else:
-            last = last or dt.date.today()
-            period = Period.custom(first or last.replace(day=1), last)
-    except ValueError as exc:
-        print(f"Error: {exc} (dates are YYYY-MM-DD).", file=sys.stderr)
-        return 2
-    with open_cache(data_dir, readonly=True) as cache:
-        summary = build_summary(cache, period, load_settings(data_dir), per_admin=args.per_admin)
-    blocks = report_blocks(summary)
-    print(render_plain(blocks), end="")
-    if args.csv:
-        print(f"Wrote {write_csv(summary, Path(args.csv)):,} rows to {args.csv}.")
-    if args.pdf:
-        from desktop.ui.report_document import ReportDocument, ensure_gui_app
-
-        ensure_gui_app()
-        pages = ReportDocument(blocks, footer=period.label).write_pdf(Path(args.pdf))
-        print(f"Wrote a {pages}-page PDF to {args.pdf}.")
     return 0
 
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 CURRENCY_KEY = "cliniko.currency_symbol"  # sync_state: the account's currency symbol
+CLINIC_NAME_KEY = "cliniko.account_name"  # sync_state: the clinic's name, for the title
 COUNTRY_KEY = "cliniko.country_code"  # sync_state: the account's country code
 DEFAULT_CURRENCY = "$"
 
@@ -117,8 +118,15 @@ def stored_currency(cache: Cache) -> str:
     return get_state(cache.db, CURRENCY_KEY) or DEFAULT_CURRENCY
 
 
+def stored_clinic_name(cache: Cache) -> str | None:
+    """The clinic's name kept by :func:`remember_account_settings`, if any."""
+    return get_state(cache.db, CLINIC_NAME_KEY)
+
+
 def remember_account_settings(cache: Cache, client: ClinikoClient) -> str:
-    """Fetch ``GET /settings/public`` and keep the currency symbol and country; return it.
+    """Fetch ``GET /settings/public``; keep the currency symbol, country and clinic name.
+
+    Returns the currency symbol.
 
     Call it while online (after ``Session.identify_user``); the report reads it offline.
     """
@@ -128,6 +136,8 @@ def remember_account_settings(cache: Cache, client: ClinikoClient) -> str:
         set_state(db, CURRENCY_KEY, symbol)
         if account.get("country_code"):
             set_state(db, COUNTRY_KEY, str(account["country_code"]))
+        if account.get("name"):
+            set_state(db, CLINIC_NAME_KEY, str(account["name"]))
     log.debug("stored the account currency symbol")
     return symbol
 
@@ -195,4 +205,13 @@ class Period:
         """From ``first_day`` to ``last_day``, both included."""
         if last_day < first_day:
             raise ValueError("the period ends before it starts")
-        return cls(first_day, last_day + dt.timedelta(days=1), f"{first_day} to {last_day}")
+        end = last_day + dt.timedelta(days=1)
+        if first_day.day == 1 and end.day == 1:  # whole months: name them as the picker would
+            month = cls.month(first_day.year, first_day.month)
+            if month.end == end:
+                return month
+            if first_day.month % 3 == 1:
+                quarter = cls.quarter(first_day.year, first_day.month // 3 + 1)
+                if quarter.end == end:
+                    return quarter
+        return cls(first_day, end, f"{first_day:%d %b %Y} to {last_day:%d %b %Y}")

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import Settings
-from desktop.labor.cost import Period
+from desktop.labor.cost import Period, stored_clinic_name
 from desktop.labor.csv_export import write_csv
 from desktop.labor.report_text import Chart, report_blocks
 from desktop.labor.summary import LaborSummary, build_summary
@@ -211,7 +211,7 @@ class ReportScreen(QWidget):
     def blocks(self) -> list:
         """The report's blocks for the current summary."""
         assert self.summary is not None
-        return report_blocks(self.summary, self.clinic)
+        return report_blocks(self.summary, self.clinic or stored_clinic_name(self._reader()))
 
     def document(self) -> ReportDocument:
         """The printable document of the current summary."""

@@ -1,0 +1,44 @@
+"""``mergedesk report`` in-process: a year of data to PDF and CSV, and bad dates."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from labor_data import insert_year
+
+from desktop.cli import main
+from desktop.config import Settings, save_settings
+from desktop.store.cache import open_cache
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils")
+
+
+def test_a_year_to_pdf_and_csv(qapp, data_dir: Path, tmp_path: Path, capsys) -> None:
+    with open_cache(data_dir) as cache:
+        insert_year(cache, 2025)
+    save_settings(data_dir, Settings(hourly_rate=29.95, on_cost_percent=15))
+    pdf, table = tmp_path / "year.pdf", tmp_path / "year.csv"
+    argv = ["report", "--data-dir", str(data_dir), "--from", "2025-01-01", "--to", "2025-12-31",
+            "--pdf", str(pdf), "--csv", str(table)]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Wrote 4,380 rows" in out and "page PDF" in out
+    with table.open(encoding="utf-8-sig", newline="") as handle:
+        minutes = sum(Decimal(r["active_minutes"]) for r in csv.DictReader(handle))
+    cost = (minutes / 60 * Decimal("29.95") * Decimal("1.15")).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert f"${cost:,}" in text and f"${cost:,}" in out
+    assert "Hours and cost per month" in text and "Dec" in text
+
+
+def test_bad_dates_are_refused(data_dir: Path, capsys) -> None:
+    assert main(["report", "--data-dir", str(data_dir), "--from", "2025-13-01"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err

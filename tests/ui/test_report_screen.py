@@ -1,0 +1,135 @@
+"""The report screen: period picker, figures, chart, and one print path for preview and PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from labor_data import at, insert_patient, insert_session, insert_year
+from PySide6.QtPrintSupport import QPrintPreviewWidget
+
+from desktop.config import Settings
+from desktop.labor.cost import Period
+from desktop.labor.report_text import report_blocks
+from desktop.labor.summary import build_summary
+from desktop.store.cache import Cache
+from desktop.ui.report_document import ReportDocument
+from desktop.ui.report_screen import ReportScreen
+
+KEY = "3b" * 32
+TODAY = dt.date(2026, 3, 20)
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils")
+
+
+def pdf_pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+
+
+@pytest.fixture
+def cache_path(tmp_path: Path) -> Path:
+    path = tmp_path / "cache.db"
+    with Cache.open(path, KEY) as cache:
+        d = dt.date(2026, 3, 3)
+        insert_session(cache, "a", ["1", "2"], at(d), 600, 700, "merged")
+        insert_session(cache, "b", ["3", "4"], at(d, 10), 300, 320, "merged", user="2 Sam")
+        insert_session(cache, "c", ["5", "6"], at(d, 11), 120, 130, "not_same")
+        insert_session(cache, "q", ["7", "8"], at(dt.date(2026, 1, 7)), 900, 900, "merged")
+        for i in range(20):
+            insert_patient(cache, f"n{i}", f"2026-03-{1 + i:02d}T10:00:00Z")
+    return path
+
+
+def make_screen(qtbot, cache_path: Path, **settings) -> ReportScreen:
+    screen = ReportScreen(cache_path, KEY, Settings(**settings), tz=dt.UTC, today=TODAY)
+    qtbot.addWidget(screen)
+    screen.resize(900, 700)
+    screen.show()
+    qtbot.waitExposed(screen)
+    return screen
+
+
+def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
+    screen = make_screen(qtbot, cache_path, hourly_rate=30.0)
+    assert screen.period() == Period.month(2026, 3)
+    assert screen.figures["merges"].text() == "2" and screen.figures["reviews"].text() == "1"
+    assert screen.figures["hours"].text() == "0.28 h" and screen.figures["cost"].text() == "$8.50"
+    assert screen.figures["share"].text() == "0.0%"
+    assert screen.chart.chart is not None and len(screen.chart.chart.labels) == 6
+    assert not screen.date_from.isVisible() and not screen.quarter.isVisible()
+
+    screen.kind.setCurrentText("Last month")
+    assert screen.summary.period == Period.month(2026, 2)
+    assert screen.figures["merges"].text() == "0" and screen.figures["cost"].text() == "$0.00"
+    assert "No merges or reviews" in screen.note.text()
+
+    screen.kind.setCurrentText("Quarter")
+    assert screen.quarter.isVisible() and screen.period() == Period.quarter(2026, 1)
+    assert screen.figures["merges"].text() == "3"
+
+    screen.kind.setCurrentText("Custom dates")
+    assert screen.date_from.isVisible()
+    screen.date_from.setDate(dt.date(2026, 1, 1))
+    screen.date_to.setDate(dt.date(2026, 1, 31))
+    assert screen.summary.period == Period.month(2026, 1)
+    assert screen.figures["merges"].text() == "1"
+
+    assert screen.summary.per_admin is None
+    screen.per_admin.setChecked(True)
+    assert screen.summary.per_admin is not None
+    screen.close_cache()
+
+
+@needs_poppler
+def test_pdf_and_csv_buttons_paths(qtbot, cache_path: Path, tmp_path: Path) -> None:
+    screen = make_screen(qtbot, cache_path, on_cost_percent=10)
+    pages = screen.save_pdf(tmp_path / "r.pdf")
+    assert pages == pdf_pages(tmp_path / "r.pdf") == 1
+    assert "1-page PDF" in screen.status.text()
+    assert screen.save_csv(tmp_path / "r.csv") == 3
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "$9.09" in text and "0.28 h" in text
+    screen._guarded(screen.save_pdf, str(tmp_path / "missing" / "r.pdf"))
+    assert "Could not save" in screen.status.text()
+    screen.close_cache()
+
+
+@needs_poppler
+def test_print_preview_renders_the_same_pages_as_the_pdf(qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "year.db"
+    with Cache.open(path, KEY) as cache:
+        insert_year(cache, 2025, per_day=4)
+        for i in range(60):  # many administrators: the per-admin table runs over pages
+            insert_session(cache, f"u{i}", [f"a{i}", f"b{i}"], at(dt.date(2025, 6, 2)), 60, 60,
+                           "merged", user=f"{i + 10} Admin Number {i}")  # fmt: skip
+    screen = ReportScreen(path, KEY, Settings(), tz=dt.UTC, today=dt.date(2025, 12, 31))
+    qtbot.addWidget(screen)
+    screen.kind.setCurrentText("Custom dates")
+    screen.date_from.setDate(dt.date(2025, 1, 1))
+    screen.per_admin.setChecked(True)
+    pages = screen.save_pdf(tmp_path / "year.pdf")
+    assert pages == pdf_pages(tmp_path / "year.pdf") >= 3
+
+    dialog = screen.open_preview()
+    assert screen.preview_dialog is dialog and dialog.isVisible()
+    preview = dialog.findChild(QPrintPreviewWidget)
+    qtbot.waitUntil(lambda: preview.pageCount() > 0, timeout=10_000)
+    assert preview.pageCount() == pages
+    dialog.close()
+    screen.close_cache()
+
+
+def test_one_layout_whatever_the_device(qtbot, cache_path: Path) -> None:
+    with Cache.open(cache_path, KEY, readonly=True) as cache:
+        summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC)
+    doc = ReportDocument(report_blocks(summary))
+    a4 = doc.layout(523.0, 770.0)
+    again = doc.layout(523.0, 770.0)
+    assert len(a4) == len(again) and [len(p) for p in a4] == [len(p) for p in again]
+    texts = [op.text for page in a4 for op in page if op.kind == "text"]
+    assert "Labor cost" in texts and any(t.startswith("$") for t in texts)
