@@ -179,6 +179,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 @_plain_errors
+def cmd_report(args: argparse.Namespace) -> int:
+    """The labor-cost summary of a period; optionally as PDF and CSV (desktop.labor.report_cli)."""
+    from desktop.labor.report_cli import run_report_command
+
+    pdf_writer = None
+    if args.pdf:
+        from desktop.ui.report_document import write_report_pdf as pdf_writer
+    return run_report_command(args, _data_dir(args), pdf_writer)
+
+
+@_plain_errors
 def cmd_audit(args: argparse.Namespace) -> int:
     """``audit verify``: walk the hash chain and report the first broken link."""
     from desktop.audit import verify

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from desktop.audit import AuditTrail
 from desktop.cliniko.client import ClinikoClient, RequestRecord
+from desktop.labor.cost import remember_account_settings
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, set_state, transaction
 
@@ -70,13 +71,20 @@ class Session:
         )
 
     def identify_user(self) -> dict:
-        """Fetch ``GET /user``, remember who the key belongs to, and return the user."""
+        """Fetch ``GET /user`` and ``GET /settings/public``; remember who and which clinic.
+
+        The user's label goes into the audit trail; the account's currency, country and name
+        are kept for the labor-cost report and phone normalisation, which work offline.
+        """
         user = self.client.get_user()
         label = f"{user.get('id', '')} {user.get('first_name', '')} {user.get('last_name', '')}"
         label = " ".join(label.split())
         self.audit.trail.cliniko_user = label
         with transaction(self.cache):
             set_state(self.cache.db, CLINIKO_USER_KEY, label)
+            self.audit.write_pending()
+        remember_account_settings(self.cache, self.client)
+        with transaction(self.cache):
             self.audit.write_pending()
         return user
 

@@ -214,4 +214,6 @@ class Period:
                 quarter = cls.quarter(first_day.year, first_day.month // 3 + 1)
                 if quarter.end == end:
                     return quarter
+            if first_day.month == 1 and end == dt.date(first_day.year + 1, 1, 1):
+                return cls(first_day, end, f"Year {first_day.year}")
         return cls(first_day, end, f"{first_day:%d %b %Y} to {last_day:%d %b %Y}")

@@ -156,14 +156,21 @@ def _chart(s: LaborSummary) -> list[Block]:
 
 
 def _sources(s: LaborSummary) -> list[Block]:
-    rows = tuple((label, f"{n:,}") for label, n in s.duplicates_by_month)
+    months = [(label, f"{n:,}") for label, n in s.duplicates_by_month]
+    per_column = -(-len(months) // 3)  # three month/count pairs side by side
+    columns = [months[i : i + per_column] for i in range(0, len(months), per_column)]
+    rows = tuple(
+        tuple(cell for col in columns for cell in (col[r] if r < len(col) else ("", "")))
+        for r in range(per_column)
+    )
+    width = len(columns)
     out: list[Block] = [
         Heading("Where duplicates come from"),
         Paragraph(
             "Duplicates created per month: records since merged away, by the month they were "
             "created. A jump points at a new integration or booking channel."
         ),
-        Table(("Month created", "Duplicates"), rows, "lr"),
+        Table(("Month", "Duplicates") * width, rows, "lr" * width),
     ]
     limit = f"{DUPLICATE_SHARE_LIMIT:.0%}"
     if s.duplicate_share is None:
@@ -232,9 +239,9 @@ def report_blocks(summary: LaborSummary, clinic: str | None = None) -> list[Bloc
     """The whole report, in order."""
     s = summary
     where = f"{clinic} · " if clinic else ""
-    subtitle = (
-        f"{where}{s.period.label} ({s.period.start:%d %b %Y} to {s.period.last_day:%d %b %Y})"
-    )
+    dates = f"{s.period.start:%d %b %Y} to {s.period.last_day:%d %b %Y}"
+    label = s.period.label if s.period.label == dates else f"{s.period.label} ({dates})"
+    subtitle = f"{where}{label}"
     generated = f"Prepared {s.generated_at:%d %b %Y %H:%M} · {s.model.describe()}."
     return [
         Title(TITLE, subtitle),

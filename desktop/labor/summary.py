@@ -159,7 +159,10 @@ def _median(values: Sequence[float]) -> float | None:
 
 
 def who(row: TimeRow) -> str:
-    """Who did the work: the Cliniko user's label, else the OS user, else ``unknown``."""
+    """Who did the work: the Cliniko user's name (label minus its id), else the OS user."""
+    label = row.cliniko_user.split(" ", 1)
+    if len(label) == 2 and label[0].isdigit():
+        return label[1]
     return row.cliniko_user or row.os_user or "unknown"
 
 

@@ -102,6 +102,11 @@ class MainWindow(QMainWindow):
         rescan = QAction("&Rescan everything", self)
         rescan.triggered.connect(self.full_scan)
         sync_menu.addAction(rescan)
+        reports_menu = self.menuBar().addMenu("&Reports")
+        report = QAction("&Labor-cost summary…", self)
+        report.setShortcut(QKeySequence("Ctrl+P"))
+        report.triggered.connect(self.open_report)
+        reports_menu.addAction(report)
 
     # ----------------------------------------------------------------- queue
 
@@ -247,6 +252,14 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(self._settings_saved)
         self.settings_dialog = dialog
         dialog.open()
+
+    @Slot()
+    def open_report(self) -> None:
+        """Open the labor-cost summary (period picker, figures, chart, print, PDF, CSV)."""
+        from desktop.ui.report_dialog import ReportDialog
+
+        self.report_dialog = ReportDialog(self.ctx, self)
+        self.report_dialog.open()
 
     @Slot()
     def _settings_saved(self) -> None:

@@ -178,7 +178,7 @@ class ReconcilePage(Page):
         for row, c in enumerate(choices):
             for column, text in enumerate(
                 (
-                    c.field,
+                    field_label(c.field),
                     show_value(c.field, c.survivor_value),
                     show_value(c.field, c.duplicate_value),
                 )
@@ -187,7 +187,7 @@ class ReconcilePage(Page):
                 item.setToolTip(text)
                 self.table.setItem(row, column, item)
             combo = QComboBox()
-            combo.setAccessibleName(f"Value for {c.field}")
+            combo.setAccessibleName(f"Value for {field_label(c.field)}")
             options = list(c.options)
             if not any(o == c.chosen for o in options):
                 options.insert(0, c.chosen)

@@ -314,6 +314,12 @@ def ensure_gui_app() -> None:
 _APP = None  # the application ensure_gui_app made (kept alive for the process)
 
 
+def write_report_pdf(blocks: list[Block], footer: str, path: Path) -> int:
+    """Write blocks as a PDF from anywhere (the CLI): makes a GUI application if needed."""
+    ensure_gui_app()
+    return ReportDocument(blocks, footer=footer).write_pdf(path)
+
+
 def setup_page(device: QPagedPaintDevice, page_size: QPageSize.PageSizeId) -> None:
     """Give a PDF writer or printer the report's page size and margins (portrait)."""
     device.setPageSize(QPageSize(page_size))

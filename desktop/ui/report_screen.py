@@ -41,6 +41,7 @@ from desktop.labor.csv_export import write_csv
 from desktop.labor.report_text import Chart, report_blocks
 from desktop.labor.summary import LaborSummary, build_summary
 from desktop.store.cache import Cache
+from desktop.store.errors import StoreError
 from desktop.ui.report_chart import ChartWidget
 from desktop.ui.report_document import ReportDocument, setup_page
 
@@ -52,7 +53,7 @@ PERIOD_KINDS = ("This month", "Last month", "Quarter", "Custom dates")
 def default_page_size() -> QPageSize.PageSizeId:
     """Letter in the United States and Canada, A4 elsewhere."""
     territory = QLocale().territory()
-    letter = (QLocale.Territory.UnitedStates, QLocale.Territory.Canada)
+    letter = (QLocale.Country.UnitedStates, QLocale.Country.Canada)
     return QPageSize.PageSizeId.Letter if territory in letter else QPageSize.PageSizeId.A4
 
 
@@ -129,6 +130,8 @@ class ReportScreen(QWidget):
         self.chart = ChartWidget()
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.admins = QLabel()  # the per-administrator lines, when asked for
+        self.admins.setWordWrap(True)
         self.preview_button = QPushButton("Preview / Print…")
         self.pdf_button = QPushButton("Save PDF…")
         self.csv_button = QPushButton("Export CSV…")
@@ -141,6 +144,7 @@ class ReportScreen(QWidget):
         inner = QVBoxLayout(box)
         inner.addLayout(grid)
         inner.addWidget(self.chart, 1)
+        inner.addWidget(self.admins)
         inner.addWidget(self.note)
         layout = QVBoxLayout(self)
         layout.addLayout(picker)
@@ -189,10 +193,19 @@ class ReportScreen(QWidget):
         """Rebuild the summary for the chosen period and show it."""
         if not hasattr(self, "chart"):
             return
-        self.summary = build_summary(
-            self._reader(), self.period(), self.settings, tz=self.tz,
-            per_admin=self.per_admin.isChecked(),
-        )  # fmt: skip
+        try:
+            self.summary = build_summary(
+                self._reader(), self.period(), self.settings, tz=self.tz,
+                per_admin=self.per_admin.isChecked(),
+            )  # fmt: skip
+        except StoreError as exc:  # no cache yet, or it cannot be read: say so, keep going
+            self.summary = None
+            self.note.setText(exc.user_message)
+            for button in (self.preview_button, self.pdf_button, self.csv_button):
+                button.setEnabled(False)
+            return
+        for button in (self.preview_button, self.pdf_button, self.csv_button):
+            button.setEnabled(True)
         s, money = self.summary, self.summary.model.money
         share = "–" if s.duplicate_share is None else f"{s.duplicate_share:.1%}"
         values = {
@@ -205,6 +218,13 @@ class ReportScreen(QWidget):
             self.figures[key].setText(text)
         chart = next(b for b in self.blocks() if isinstance(b, Chart))
         self.chart.set_chart(chart)
+        lines = [
+            f"{a.who}: {a.merges:,} merges, {a.reviews:,} reviews, {a.hours:,.2f} h, "
+            f"{money(a.cost)}"
+            for a in s.per_admin or ()
+        ]
+        self.admins.setText("\n".join(lines))
+        self.admins.setVisible(bool(lines))
         empty = "No merges or reviews were recorded in this period. " if not s.has_work else ""
         self.note.setText(f"{empty}{s.period.label}: {s.model.describe()}.")
 

@@ -1,4 +1,4 @@
-"""Settings: hourly labor rate, idle threshold of the time log, thresholds of the bands."""
+"""Settings: labor rate and on-costs, time-log idle threshold, report baseline, band thresholds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -29,14 +30,20 @@ class SettingsDialog(QDialog):
         self._data_dir = data_dir
         self.settings = load_settings(data_dir)
 
-        self.rate = QDoubleSpinBox()
-        self.rate.setRange(0.0, 10_000.0)
-        self.rate.setDecimals(2)
-        self.rate.setSingleStep(0.5)
-        self.rate.setValue(self.settings.hourly_rate)
-        self.rate.setAccessibleName("Hourly labor rate")
-        self.rate.setToolTip("What an hour of administrator time costs, in the clinic's currency")
-
+        self.rate = _number(
+            "Hourly labor rate",
+            self.settings.hourly_rate,
+            maximum=10_000.0,
+            step=0.5,
+            tip="What an hour of administrator time costs, in the clinic's currency",
+        )
+        self.on_cost = _number(
+            "On-cost percentage",
+            self.settings.on_cost_percent,
+            maximum=200.0,
+            suffix=" %",
+            tip="Super, leave and overheads on top of the hourly rate",
+        )
         self.idle = QSpinBox()
         self.idle.setRange(10, 3600)
         self.idle.setSuffix(" s")
@@ -45,19 +52,25 @@ class SettingsDialog(QDialog):
         self.idle.setToolTip(
             "Gaps without keyboard or mouse input longer than this are not counted"
         )
-
-        self.likely = QDoubleSpinBox()
-        self.likely.setRange(0.01, 1.0)
-        self.likely.setDecimals(2)
-        self.likely.setSingleStep(0.01)
-        self.likely.setValue(self.settings.likely_threshold)
-        self.likely.setAccessibleName("Likely band threshold")
-        self.possible = QDoubleSpinBox()
-        self.possible.setRange(0.01, 1.0)
-        self.possible.setDecimals(2)
-        self.possible.setSingleStep(0.01)
-        self.possible.setValue(self.settings.possible_threshold)
-        self.possible.setAccessibleName("Possible band threshold")
+        self.wall_time = QCheckBox("Cost &wall time instead of active time")
+        self.wall_time.setChecked(self.settings.use_wall_time)
+        self.manual = _number(
+            "Manual minutes per merge",
+            self.settings.manual_minutes_per_merge,
+            maximum=600.0,
+            suffix=" min",
+            tip="How long a merge took before MergeDesk (the report's baseline)",
+        )
+        self.automation = _number(
+            "Hours the clinic's automation saves per month",
+            self.settings.automation_hours_saved_per_month or 0.0,
+            maximum=10_000.0,
+            suffix=" h",
+            tip="Leave at 'Not set' to leave the semantic debt line out of the report",
+        )
+        self.automation.setSpecialValueText("Not set")
+        self.likely = _number("Likely band threshold", self.settings.likely_threshold, 1.0)
+        self.possible = _number("Possible band threshold", self.settings.possible_threshold, 1.0)
 
         self.problem = QLabel()
         self.problem.setStyleSheet(error_style())
@@ -65,7 +78,11 @@ class SettingsDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Hourly labor &rate:", self.rate)
+        form.addRow("&On-costs:", self.on_cost)
         form.addRow("&Idle after:", self.idle)
+        form.addRow("", self.wall_time)
+        form.addRow("&Manual baseline per merge:", self.manual)
+        form.addRow("&Automation saves per month:", self.automation)
         form.addRow('"&Likely" from probability:', self.likely)
         form.addRow('"&Possible" from probability:', self.possible)
         buttons = QDialogButtonBox(
@@ -82,7 +99,11 @@ class SettingsDialog(QDialog):
         """The settings as edited (not yet saved)."""
         s = self.settings
         s.hourly_rate = round(self.rate.value(), 2)
+        s.on_cost_percent = round(self.on_cost.value(), 2)
         s.idle_threshold_seconds = int(self.idle.value())
+        s.use_wall_time = self.wall_time.isChecked()
+        s.manual_minutes_per_merge = round(self.manual.value(), 2)
+        s.automation_hours_saved_per_month = round(self.automation.value(), 2) or None
         s.likely_threshold = round(self.likely.value(), 2)
         s.possible_threshold = round(self.possible.value(), 2)
         return s
@@ -95,3 +116,25 @@ class SettingsDialog(QDialog):
             return
         save_settings(self._data_dir, self.chosen())
         super().accept()
+
+
+def _number(
+    name: str,
+    value: float,
+    maximum: float,
+    *,
+    step: float = 0.01,
+    suffix: str = "",
+    tip: str = "",
+) -> QDoubleSpinBox:
+    """A two-decimal spin box from 0 to ``maximum`` with an accessible name."""
+    box = QDoubleSpinBox()
+    box.setRange(0.0, maximum)
+    box.setDecimals(2)
+    box.setSingleStep(step)
+    box.setSuffix(suffix)
+    box.setValue(value)
+    box.setAccessibleName(name)
+    if tip:
+        box.setToolTip(tip)
+    return box

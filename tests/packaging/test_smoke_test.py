@@ -218,6 +218,15 @@ def test_run_process_kills_a_hung_process():
     assert re.search(r"killed after \d+ s", run.stderr)
 
 
+def test_evicting_a_folder_from_the_page_cache_counts_its_files(tmp_path):
+    _touch(tmp_path / "a" / "one")
+    (tmp_path / "two").write_bytes(b"x" * 10_000)
+    (tmp_path / "link").symlink_to(tmp_path / "two")
+    expected = 2 if hasattr(os, "posix_fadvise") else 0
+    assert smoke.evict_from_page_cache(tmp_path) == expected
+    assert (tmp_path / "two").read_bytes() == b"x" * 10_000  # contents untouched
+
+
 # --- the real bundle, when one is given --------------------------------------------------------
 
 

@@ -81,6 +81,7 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     assert screen.summary.per_admin is None
     screen.per_admin.setChecked(True)
     assert screen.summary.per_admin is not None
+    assert screen.admins.text() == "Alex Administrator: 1 merges, 0 reviews, 0.25 h, $7.50"
     screen.close_cache()
 
 
@@ -88,12 +89,12 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
 def test_pdf_and_csv_buttons_paths(qtbot, cache_path: Path, tmp_path: Path) -> None:
     screen = make_screen(qtbot, cache_path, on_cost_percent=10)
     pages = screen.save_pdf(tmp_path / "r.pdf")
-    assert pages == pdf_pages(tmp_path / "r.pdf") == 1
-    assert "1-page PDF" in screen.status.text()
+    assert pages == pdf_pages(tmp_path / "r.pdf")
+    assert f"{pages}-page PDF" in screen.status.text()
     assert screen.save_csv(tmp_path / "r.csv") == 3
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
-    assert "$9.09" in text and "0.28 h" in text
+    assert "$8.73" in text and "0.28 h" in text
     screen._guarded(screen.save_pdf, str(tmp_path / "missing" / "r.pdf"))
     assert "Could not save" in screen.status.text()
     screen.close_cache()
@@ -133,3 +134,10 @@ def test_one_layout_whatever_the_device(qtbot, cache_path: Path) -> None:
     assert len(a4) == len(again) and [len(p) for p in a4] == [len(p) for p in again]
     texts = [op.text for page in a4 for op in page if op.kind == "text"]
     assert "Labor cost" in texts and any(t.startswith("$") for t in texts)
+
+
+def test_no_cache_yet_is_said_in_plain_words(qtbot, tmp_path: Path) -> None:
+    screen = ReportScreen(tmp_path / "none.db", KEY, Settings(), today=TODAY)
+    qtbot.addWidget(screen)
+    assert screen.summary is None and "no local cache" in screen.note.text().lower()
+    assert not screen.pdf_button.isEnabled()

@@ -59,3 +59,38 @@ def _run_until_closed(qtbot, seen) -> int:
     qtbot.waitUntil(lambda: not window.sync_panel.is_busy(), timeout=60_000)
     window.close()
     return 0
+
+
+def test_the_reports_menu_opens_the_labor_cost_summary(qtbot, desk):
+    window = desk.open()
+    report_action = next(
+        action
+        for menu in window.menuBar().actions()
+        if menu.text() == "&Reports"
+        for action in menu.menu().actions()
+    )
+    assert report_action.shortcut().toString() == "Ctrl+P"
+    report_action.trigger()
+    dialog = window.report_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.windowTitle() == "Labor-cost summary"
+    assert dialog.screen_widget.isVisible()
+    dialog.reject()
+
+
+def test_report_settings_are_saved_and_an_empty_automation_field_stays_empty(qtbot, data_dir):
+    from desktop.config import load_settings
+    from desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(data_dir)
+    qtbot.addWidget(dialog)
+    assert dialog.automation.text() == "Not set"
+    dialog.on_cost.setValue(12.5)
+    dialog.manual.setValue(20)
+    dialog.wall_time.setChecked(True)
+    dialog.accept()
+    saved = load_settings(data_dir)
+    assert saved.on_cost_percent == 12.5
+    assert saved.manual_minutes_per_merge == 20
+    assert saved.use_wall_time is True
+    assert saved.automation_hours_saved_per_month is None

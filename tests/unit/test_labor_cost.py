@@ -54,8 +54,20 @@ def test_periods() -> None:
     assert custom.label == "01 Mar 2026 to 14 Mar 2026"
     assert Period.custom(dt.date(2026, 2, 1), dt.date(2026, 2, 28)).label == "February 2026"
     assert Period.custom(dt.date(2026, 4, 1), dt.date(2026, 6, 30)).label == "Q2 2026"
+    assert Period.custom(dt.date(2025, 1, 1), dt.date(2025, 12, 31)).label == "Year 2025"
     assert custom.months == pytest.approx(14 / (365.25 / 12))
     with pytest.raises(ValueError):
         Period.custom(dt.date(2026, 3, 2), dt.date(2026, 3, 1))
     with pytest.raises(ValueError):
         Period.quarter(2026, 5)
+
+
+def test_report_command_periods() -> None:
+    from desktop.labor.report_cli import period_from
+
+    today = dt.date(2026, 5, 17)
+    assert period_from(None, None, today) == Period.month(2026, 5)
+    assert period_from("2026-05-03", None, today) == Period.custom(dt.date(2026, 5, 3), today)
+    assert period_from(None, "2026-02-28", today) == Period.month(2026, 2)
+    with pytest.raises(ValueError):
+        period_from("2026-13-01", None, today)

@@ -1,0 +1,63 @@
+"""``mergedesk report``: the labor summary of a period on stdout, and as CSV and PDF files.
+
+Qt-free: the PDF is written by the function the caller passes in (``desktop.cli_commands``
+gives :func:`desktop.ui.report_document.write_report_pdf`, which paints offscreen when there is
+no display), so this module stays importable and testable without Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from desktop.config import load_settings
+from desktop.labor.cost import Period, stored_clinic_name
+from desktop.labor.csv_export import write_csv
+from desktop.labor.report_text import Block, render_plain, report_blocks
+from desktop.labor.summary import build_summary
+from desktop.store.cache import open_cache
+
+PdfWriter = Callable[[list[Block], str, Path], int]
+
+
+def period_from(date_from: str | None, date_to: str | None, today: dt.date | None = None) -> Period:
+    """The period of ``--from``/``--to`` (``YYYY-MM-DD``, both included).
+
+    Neither: this month. Only ``--from``: up to today. Only ``--to``: from the first of its month.
+
+    Raises:
+        ValueError: a date is not ``YYYY-MM-DD`` or the period ends before it starts.
+    """
+    first = dt.date.fromisoformat(date_from) if date_from else None
+    last = dt.date.fromisoformat(date_to) if date_to else None
+    if first is None and last is None:
+        return Period.this_month(today)
+    last = last or today or dt.date.today()
+    return Period.custom(first or last.replace(day=1), last)
+
+
+def run_report_command(
+    args: argparse.Namespace, data_dir: Path, pdf_writer: PdfWriter | None = None
+) -> int:
+    """Print the summary; write ``args.csv`` and (with ``pdf_writer``) ``args.pdf``."""
+    try:
+        period = period_from(args.date_from, args.date_to)
+    except ValueError as exc:
+        print(f"Error: {exc} (dates are YYYY-MM-DD).", file=sys.stderr)
+        return 2
+    with open_cache(data_dir, readonly=True) as cache:
+        summary = build_summary(cache, period, load_settings(data_dir), per_admin=args.per_admin)
+        blocks = report_blocks(summary, stored_clinic_name(cache))
+    print(render_plain(blocks), end="")
+    if args.csv:
+        print(f"Wrote {write_csv(summary, Path(args.csv)):,} rows to {args.csv}.")
+    if args.pdf:
+        if pdf_writer is None:
+            print("Error: PDF output is not available here.", file=sys.stderr)
+            return 2
+        pages = pdf_writer(blocks, period.label, Path(args.pdf))
+        print(f"Wrote a {pages}-page PDF to {args.pdf}.")
+    return 0

@@ -1,0 +1,37 @@
+"""The labor-cost summary in its own window, opened from the main window's Reports menu."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+
+from desktop.labor.cost import CLINIC_NAME_KEY
+from desktop.store.sync_state import get_state
+from desktop.ui.context import DeskContext
+from desktop.ui.report_screen import ReportScreen
+
+
+class ReportDialog(QDialog):
+    """Holds a :class:`ReportScreen` for the window's cache and settings."""
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Labor-cost summary")
+        self.setAccessibleName("Labor-cost summary")
+        clinic = get_state(ctx.open_reader().db, CLINIC_NAME_KEY)
+        self.screen_widget = ReportScreen(
+            ctx.cache.path, ctx.cache_key, ctx.settings, self, clinic=clinic
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.screen_widget)
+        self.resize(900, 700)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Close the report's read-only connection with the window."""
+        self.screen_widget.close_cache()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        """Also close the connection when the dialog is dismissed with Escape."""
+        self.screen_widget.close_cache()
+        super().done(result)

@@ -1,0 +1,62 @@
+"""The PDF of the edge cases: no work, a rate of zero, a merge without steps, a year of data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from labor_data import at, insert_session, insert_year
+
+from desktop.config import Settings
+from desktop.labor.cost import Period
+from desktop.labor.report_text import report_blocks
+from desktop.labor.summary import build_summary
+from desktop.store.cache import Cache
+from desktop.ui.report_chart import nice_step
+from desktop.ui.report_document import ReportDocument
+
+KEY = "2c" * 32
+pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils")
+
+
+def no_work(cache: Cache) -> tuple[Period, Settings, list[str]]:
+    return Period.month(2026, 2), Settings(), ["No merges or reviews", "$0.00", "0.00 h"]
+
+
+def rate_zero(cache: Cache) -> tuple[Period, Settings, list[str]]:
+    insert_session(cache, "m", ["1", "2"], at(dt.date(2026, 3, 3)), 1500, 1600, "merged")
+    return Period.month(2026, 3), Settings(hourly_rate=0.0), ["0.42 h", "$0.00 per hour"]
+
+
+def bare_merge(cache: Cache) -> tuple[Period, Settings, list[str]]:
+    insert_session(cache, "m", ["1", "2"], at(dt.date(2026, 3, 3)), 0, 0, "merged")
+    return Period.month(2026, 3), Settings(), ["Merges completed", "0.0 min / 0.0 min"]
+
+
+def a_year(cache: Cache) -> tuple[Period, Settings, list[str]]:
+    insert_year(cache, 2025)
+    period = Period.custom(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    return period, Settings(automation_hours_saved_per_month=40), ["4,380", "Semantic debt"]
+
+
+@pytest.mark.parametrize("case", [no_work, rate_zero, bare_merge, a_year])
+def test_edge_cases_make_a_readable_pdf(qapp, tmp_path: Path, case) -> None:
+    with Cache.open(tmp_path / "c.db", KEY) as cache:
+        period, settings, expected = case(cache)
+        summary = build_summary(cache, period, settings, tz=dt.UTC, per_admin=True)
+    pdf = tmp_path / "r.pdf"
+    pages = ReportDocument(report_blocks(summary), footer=period.label).write_pdf(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    for snippet in (*expected, "Labor cost", f"Page {pages} of {pages}"):
+        assert snippet in text
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "p")], check=True)
+    images = sorted(tmp_path.glob("p-*.png"))
+    assert len(images) == pages and all(p.stat().st_size > 2_000 for p in images)
+
+
+def test_chart_steps_are_round() -> None:
+    assert [nice_step(v) for v in (0, 0.29, 3.9, 9.02, 560)] == [0.25, 0.1, 1, 2.5, 200]
