@@ -305,7 +305,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--quit-after", str(args.demo_seconds),
             ]  # fmt: skip
             print(f"== demo: {' '.join(demo)}", flush=True)
-            run = run_process(demo, timeout=args.demo_seconds + args.timeout, env=gui_environment())
+            # The demo would put a cache key for this throw-away folder into the machine's real
+            # keychain; with no keychain it keeps the key in memory instead.
+            env = gui_environment()
+            env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+            run = run_process(demo, timeout=args.demo_seconds + args.timeout, env=env)
             log_file = Path(data) / "logs" / "mergedesk.log"
             log_text = (
                 log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""

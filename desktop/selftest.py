@@ -95,7 +95,7 @@ def process_age() -> tuple[float, str]:
             return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK")), "process start"
         if sys.platform == "win32":
             return _windows_process_age(), "process start"
-    except (OSError, ValueError, IndexError, AttributeError):
+    except Exception:  # a measurement only: never let it fail the self-test
         pass
     return time.perf_counter() - _IMPORTED_AT, "self-test start"
 
@@ -104,7 +104,12 @@ def _windows_process_age() -> float:
     import ctypes
     from ctypes import wintypes
 
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined]  # own prototypes
+    filetime_p = ctypes.POINTER(wintypes.FILETIME)
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    kernel32.GetProcessTimes.argtypes = [wintypes.HANDLE, *([filetime_p] * 4)]
+    kernel32.GetProcessTimes.restype = wintypes.BOOL
+    kernel32.GetSystemTimeAsFileTime.argtypes = [filetime_p]
     creation, exited, kernel, user, now = (wintypes.FILETIME() for _ in range(5))
     handle = kernel32.GetCurrentProcess()
     if not kernel32.GetProcessTimes(

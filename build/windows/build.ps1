@@ -54,8 +54,9 @@ $SignTool = $null
 Push-Location $Root
 try {
     $env:UV_PYTHON_DOWNLOADS = if ($env:UV_PYTHON_DOWNLOADS) { $env:UV_PYTHON_DOWNLOADS } else { "never" }
-    $Version = (& uv run python -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])").Trim()
+    $Version = & uv run python -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])"
     if ($LASTEXITCODE -ne 0 -or -not $Version) { throw "could not read the version from pyproject.toml" }
+    $Version = "$Version".Trim()
     Write-Host "MergeDesk $Version -> $OutDir"
 
     Invoke-Checked "locked environment" { uv sync --frozen }
@@ -73,7 +74,9 @@ try {
         )
         if (-not $SignTool) { throw "signtool.exe not found: install the Windows SDK (Signing Tools)" }
         $Pfx = $env:WINDOWS_CERT_PFX
-        if (-not (Test-Path -LiteralPath $Pfx -PathType Leaf)) {
+        $PfxIsFile = $false
+        try { $PfxIsFile = Test-Path -LiteralPath $Pfx -PathType Leaf } catch { $PfxIsFile = $false }
+        if (-not $PfxIsFile) {
             # A CI secret usually holds the .pfx as base64 text.
             $TempPfx = Join-Path $OutDir "signing-cert.pfx"
             [IO.File]::WriteAllBytes($TempPfx, [Convert]::FromBase64String($Pfx))
@@ -87,10 +90,14 @@ try {
             Invoke-Checked "sign $exe" { & $SignTool @SignArgs $target }
             Invoke-Checked "verify $exe" { & $SignTool verify /pa $target }
         }
-        # Inno Setup signs the setup .exe and its uninstaller with this command ($f = the file,
-        # $q = a quote; both are Inno's placeholders, hence the single quotes).
-        $IsccSign = "/Smergedesk=`"$SignTool`" sign /f " + '$q' + $Pfx + '$q' + " /p " + '$q' +
-            $env:WINDOWS_CERT_PASSWORD + '$q' + " /fd SHA256 /tr $Timestamp /td SHA256 /d MergeDesk " + '$f'
+        # Inno Setup signs the setup .exe and its uninstaller with this command. $q (a quote) and
+        # $f (the file) are Inno's placeholders, hence the single quotes; a literal $ is $$, and
+        # no literal double quote may appear (PowerShell would mangle it on the command line).
+        function ConvertTo-InnoText([string]$Text) { return $Text.Replace('$', '$$') }
+        $IsccSign = "/Smergedesk=" + '$q' + (ConvertTo-InnoText $SignTool) + '$q' + " sign /f " +
+            '$q' + (ConvertTo-InnoText $Pfx) + '$q' + " /p " + '$q' +
+            (ConvertTo-InnoText $env:WINDOWS_CERT_PASSWORD) + '$q' +
+            " /fd SHA256 /tr " + (ConvertTo-InnoText $Timestamp) + " /td SHA256 /d MergeDesk " + '$f'
         $IsccArgs += @("/DSignIt", $IsccSign)
     } else {
         Write-Warning "WINDOWS_CERT_PFX / WINDOWS_CERT_PASSWORD not set: building UNSIGNED (SmartScreen will warn users)."
