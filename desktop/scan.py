@@ -9,6 +9,8 @@ callback ``progress(stage, done, total)``.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +22,7 @@ import numpy as np
 
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.cluster import build_clusters
+from desktop.matching.compare import FIELDS
 from desktop.matching.engine import paused_gc
 from desktop.matching.features import ROW_COLUMNS, Features, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
@@ -33,6 +36,10 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 # Above this share of changed patients an incremental scan becomes a full one (and refits).
 FULL_RESCAN_SHARE = 0.2
+# Changes whenever the comparison fields, their levels or the scanned columns change.
+MODEL_SIGNATURE = hashlib.sha256(
+    json.dumps([FIELDS, ROW_COLUMNS], sort_keys=True).encode()
+).hexdigest()[:16]
 _SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
 _ACTIVE = " WHERE archived_at IS NULL AND merged_at IS NULL"
 
@@ -81,9 +88,19 @@ def run_scan(
     report = progress or _noop
     engine = MatchEngine(replace(settings or MatchSettings(), build_index=True))
     with paused_gc():
-        if full or not queue.has_model(cache.db):
+        if full or not _stored_model_fits(cache):
             return _full_scan(cache, engine, report)
         return _incremental_scan(cache, engine, report)
+
+
+def _stored_model_fits(cache: Cache) -> bool:
+    """True when a model exists and was fitted by this version of the engine.
+
+    A model stored by an older MergeDesk (other fields or levels) cannot score new pairs; the
+    next scan is then a full one, which fits a new model.
+    """
+    stored = queue.load_model(cache.db)
+    return stored is not None and stored[0].get("signature") == MODEL_SIGNATURE
 
 
 def _store(
@@ -117,7 +134,8 @@ def _store(
         queue.assign_clusters(db, queue.save_clusters(db, clusters))
         if changed is None:
             index = result.key_index.to_bytes() if result.key_index is not None else None
-            queue.save_model(db, result.model, index, result.stats.get("records", 0))
+            model = {**result.model, "signature": MODEL_SIGNATURE}
+            queue.save_model(db, model, index, result.stats.get("records", 0))
         elif overlay is not None:
             queue.save_key_overlay(db, overlay)
         seconds = time.perf_counter() - t0

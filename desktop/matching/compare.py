@@ -39,6 +39,7 @@ class Comparison:
     swapped: np.ndarray  # first and last names swapped between the records
     years_apart: np.ndarray  # whole years between birth dates (-1 when one is missing)
     child_undated: np.ndarray  # one record is a child's (under 16), the other has no birth date
+    made_together: np.ndarray  # both records were created within a day of each other
 
 
 def level(field: str, name: str) -> int:
@@ -346,9 +347,12 @@ def compare_pairs(
     child = np.zeros(len(f), dtype=bool) if not today else f.dob > today - 160_000
     undated = f.dob <= 0
     child_undated = (child[a] & undated[b]) | (child[b] & undated[a])
+    ca, cb = f.created_day[a], f.created_day[b]
+    made_together = (ca >= 0) & (cb >= 0) & (np.abs(ca - cb) <= 1)
     return Comparison(
         levels=levels.astype(np.uint8),
         swapped=swapped,
         years_apart=years,
         child_undated=child_undated,
+        made_together=made_together,
     )

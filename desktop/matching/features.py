@@ -31,6 +31,7 @@ ROW_COLUMNS = (
     "state",
     "post_code",
     "sex",
+    "created_at",
     "updated_at",
     "archived_at",
     "merged_at",
@@ -99,6 +100,7 @@ class Features:
     phone_rec: np.ndarray  # (record index, phone code) pairs, one per distinct phone
     phone_code: np.ndarray
     has_phone: np.ndarray
+    created_day: np.ndarray  # days since 1970 the record was created, -1 when unknown
     vocabs: dict[str, Vocab] = field(default_factory=dict)
     _phone_starts: list[int] | None = field(default=None, repr=False)
 
@@ -284,5 +286,19 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
         phone_rec=rec,
         phone_code=np.array(flat, dtype=np.int64),
         has_phone=has_phone,
+        created_day=_created_days(col["created_at"]),
         vocabs=vocabs,
     )
+
+
+def _created_days(values: list) -> np.ndarray:
+    """Days since 1970 from ``created_at`` timestamps (-1 for missing or unreadable ones)."""
+    days = np.full(len(values), -1, dtype=np.int64)
+    for i, value in enumerate(values):
+        stamp = _str(value)[:10]
+        if len(stamp) == 10:
+            try:
+                days[i] = np.datetime64(stamp, "D").astype(np.int64)
+            except ValueError:
+                continue
+    return days

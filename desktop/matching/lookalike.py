@@ -95,6 +95,11 @@ def lookalike_flags(
     same_surname = ln >= level("last_name", "part")
     dob_close = dob >= level("date_of_birth", "near")
     twins = ~personal & dob_close & same_surname & first_diff
+    # Two records made on the same day with the same birth date and surname and first names
+    # that are only nickname forms of each other (Ella / Gabrielle) are a parent registering
+    # twins far more often than one person entered twice.
+    alias_first = fn == level("first_name", "alias")
+    twins |= ~personal & dob_exact & same_surname & alias_first & comp.made_together
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
     parent = ~personal & first_same & dob_apart & (years >= 12)
     other_dob = ~personal & first_same & dob_apart & (years < 12)

@@ -52,6 +52,24 @@ def test_twins_are_never_likely():
     assert any("twins" in w for w in pair.warnings)
 
 
+def test_twins_with_nickname_related_names_registered_together_are_never_likely():
+    ella = person("1", "Ella", "Wilson", "2019-10-28", created_at="2020-09-20T00:13:29Z", **HOME)
+    gabrielle = person(
+        "2", "Gabrielle", "Wilson", "2019-10-28", created_at="2020-09-20T00:15:38Z", **HOME
+    )
+    pair = scored(ella, gabrielle)
+    assert pair.band != "likely"
+    assert "twins" in pair.flags
+
+
+def test_a_nickname_duplicate_made_years_later_is_still_likely():
+    robert = person("1", "Robert", "Nguyen", "1980-03-04", created_at="2019-02-01T09:00:00Z")
+    bob = person("2", "Bob", "Nguyen", "1980-03-04", created_at="2024-06-11T10:30:00Z")
+    pair = scored({**robert, **HOME}, {**bob, **HOME})
+    assert pair.band == "likely"
+    assert pair.flags == ()
+
+
 def test_parent_and_child_with_one_name_are_never_likely():
     pair = scored(
         person("1", "David", "Nguyen", "1960-02-02", **HOME),

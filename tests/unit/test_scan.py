@@ -219,3 +219,18 @@ def test_a_second_incremental_scan_finds_records_added_by_the_first(cache):
     assert set(overlay) == {ids(905), ids(906)}
     run_scan(cache, full=True)
     assert queue.load_key_overlay(cache.db) == {}
+
+
+
+def test_a_model_stored_by_an_older_version_leads_to_a_full_scan(tmp_path):
+    """After an upgrade the stored model may not fit the engine: rescan fully, don't crash."""
+    with Cache.open(tmp_path / "cache.db", KEY) as cache:
+        with transaction(cache) as db:
+            upsert_patients(db, [patient(n) for n in range(60)])
+        assert run_scan(cache).kind == "full"
+        with transaction(cache) as db:
+            params = json.loads(db.execute("SELECT params FROM match_model").fetchone()[0])
+            params.pop("signature")
+            db.execute("UPDATE match_model SET params = ?", [json.dumps(params)])
+        assert run_scan(cache).kind == "full"
+        assert run_scan(cache).kind == "incremental"
