@@ -99,8 +99,10 @@ def _stored_model_fits(cache: Cache) -> bool:
     A model stored by an older MergeDesk (other fields or levels) cannot score new pairs; the
     next scan is then a full one, which fits a new model.
     """
-    stored = queue.load_model(cache.db)
-    return stored is not None and stored[0].get("signature") == MODEL_SIGNATURE
+    row = cache.db.execute(
+        "SELECT json_extract(params, '$.signature') FROM match_model WHERE id = 1"
+    ).fetchone()
+    return row is not None and row[0] == MODEL_SIGNATURE
 
 
 def _store(
@@ -204,7 +206,9 @@ def _fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
     db.conn.executemany("INSERT OR IGNORE INTO _want (id) VALUES (?)", [(i,) for i in ids])
     sql = _SELECT + " WHERE id IN (SELECT id FROM _want)"
     if active_only:
-        sql += " AND archived_at IS NULL AND merged_at IS NULL"
+        # The unary plus keeps SQLite on the primary key: through the archived/merged index it
+        # would walk every active patient to find a few hundred.
+        sql += " AND +archived_at IS NULL AND +merged_at IS NULL"
     return db.execute(sql).fetchall()
 
 
