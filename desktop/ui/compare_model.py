@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QFont
 
 from desktop.ui import theme
+from desktop.ui.flat_table import FlatTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 Record = Mapping[str, Any]
@@ -186,7 +187,7 @@ class CompareModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
-class EvidenceModel(QAbstractTableModel):
+class EvidenceModel(FlatTableModel):
     """The evidence for and against a pair, strongest first."""
 
     COLUMNS = ("Evidence", "Weight")
@@ -204,25 +205,9 @@ class EvidenceModel(QAbstractTableModel):
         )
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """One row per piece of evidence."""
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Text and weight."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        """Rows shown."""
+        return len(self._items)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Text, signed weight, green for and red against."""

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -25,6 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush
 
 from desktop.ui import theme
+from desktop.ui.flat_table import FlatTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -112,7 +112,7 @@ def load_rows(db: Any) -> list[QueueRow]:
     return out
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(FlatTableModel):
     """The pairs of the merge queue that pass the filter (see :class:`QueueRow`)."""
 
     COLUMNS = ("Match", "Band", "Record A", "Record B", "Born", "Notes", "Status")
@@ -130,25 +130,9 @@ class QueueModel(QAbstractTableModel):
 
     # ----------------------------------------------------------------- Qt overrides
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Number of pairs shown (0 under any parent: this is a flat table)."""
-        return 0 if parent.isValid() else len(self._visible)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Number of columns."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        """Rows shown."""
+        return len(self._visible)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Cell text, tooltips and colours."""

@@ -41,31 +41,10 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-ROW_FIELDS: tuple[str, ...] = (
-    "id",
-    "first_name",
-    "last_name",
-    "preferred_first_name",
-    "title",
-    "date_of_birth",
-    "email",
-    "phones",
-    "medicare",
-    "medicare_reference_number",
-    "address_1",
-    "address_2",
-    "address_3",
-    "city",
-    "state",
-    "post_code",
-    "country_code",
-    "sex",
-    "created_at",
-    "updated_at",
-    "archived_at",
-    "merged_at",
-    "merged_with_patient_id",
-)
+from desktop.store.patients import ROW_COLUMNS
+
+# The store's row shape (what the scan reads), less the sync bookkeeping.
+ROW_FIELDS: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c != "synced_at")
 
 Pair = frozenset[str]
 FIXED_TIMESTAMP = "2020-01-01T00:00:00Z"
