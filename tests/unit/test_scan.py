@@ -221,7 +221,6 @@ def test_a_second_incremental_scan_finds_records_added_by_the_first(cache):
     assert queue.load_key_overlay(cache.db) == {}
 
 
-
 def test_a_model_stored_by_an_older_version_leads_to_a_full_scan(tmp_path):
     """After an upgrade the stored model may not fit the engine: rescan fully, don't crash."""
     with Cache.open(tmp_path / "cache.db", KEY) as cache:
