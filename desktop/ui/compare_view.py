@@ -21,7 +21,7 @@ from desktop.ui import theme
 from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, CompareModel, EvidenceModel
 from desktop.ui.context import DeskContext
 from desktop.ui.history import fetch_history
-from desktop.ui.queue_model import BAND_LABELS, QueueRow
+from desktop.ui.queue_model import BAND_LABELS, QueueRow, match_percent
 from desktop.ui.workers import Job
 
 HISTORY_DELAY_MS = 350  # wait while the person skims through pairs with J/K
@@ -114,9 +114,11 @@ class CompareView(QWidget):
         self.evidence_model.set_evidence(details.get("evidence") or [])
         self._show_warnings(row, details)
         more = f" (a group of {len(ids)} records)" if len(ids) > 2 else ""
+        band = BAND_LABELS.get(row.band, row.band).lower()
+        held = ", held back by the warning above" if row.band != "likely" and row.lookalike else ""
         self.title.setText(
             f"<b>{escape(row.name_a)}</b> and <b>{escape(row.name_b)}</b>{more} — "
-            f"{row.probability:.1%} match ({BAND_LABELS.get(row.band, row.band).lower()})"
+            f"{match_percent(row.probability)} match ({band}{held})"
         )
         if any(v == FETCHING for v in history.values()):
             self._history_timer.start()

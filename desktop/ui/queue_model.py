@@ -41,6 +41,15 @@ BAND_LABELS = {"likely": "Likely", "possible": "Possible", "unlikely": "Unlikely
 TO_REVIEW = ("new", "later", "planned")
 
 
+def match_percent(probability: float) -> str:
+    """A match probability for people: "> 99.9%" rather than a rounded-up "100.0%"."""
+    if probability >= 0.9995:
+        return "> 99.9%"
+    if probability < 0.0005:
+        return "< 0.1%"
+    return f"{probability:.1%}"
+
+
 class QueueRow(NamedTuple):
     """One pair of the queue, as little as the list needs."""
 
@@ -169,7 +178,7 @@ class QueueModel(FlatTableModel):
     @staticmethod
     def _display(row: QueueRow, column: int) -> str:
         if column == 0:
-            return f"{row.probability:.1%}"
+            return match_percent(row.probability)
         if column == 1:
             return BAND_LABELS.get(row.band, row.band)
         if column == 2:

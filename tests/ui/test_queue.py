@@ -163,3 +163,12 @@ def test_load_rows_is_best_first(desk):
     likely = [r.probability for r in rows if r.band == "likely"]
     assert likely == sorted(likely, reverse=True)
     assert rows[0].band == "likely"
+
+
+def test_match_percentages_never_round_up_to_certainty():
+    from desktop.ui.queue_model import match_percent
+
+    assert match_percent(0.99999) == "> 99.9%"
+    assert match_percent(0.9994) == "99.9%"
+    assert match_percent(0.5) == "50.0%"
+    assert match_percent(0.0) == "< 0.1%"
