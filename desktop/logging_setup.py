@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import traceback
 from pathlib import Path
 
 from desktop.paths import log_dir
@@ -38,3 +39,14 @@ def configure_logging(data_dir: Path, *, verbose: bool = False, to_stderr: bool 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     return path
+
+
+def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """Log an unexpected error without its message text at ERROR, and in full at DEBUG.
+
+    An exception's message can quote the data it choked on (a name, a birth date), so the
+    log at ERROR keeps only the exception's type and where it happened.
+    """
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    logger.error("%s: %s\n%s", what, type(error).__name__, frames)
+    logger.debug("%s (details)", what, exc_info=error)

@@ -7,7 +7,6 @@ import secrets as random_secrets
 import shutil
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 from types import TracebackType
 
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from desktop import APP_NAME, __version__
 from desktop import secrets as keychain
 from desktop.config import Settings, load_settings
+from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state
@@ -49,7 +49,7 @@ def _show_unhandled(
     kind: type[BaseException], error: BaseException, tb: TracebackType | None
 ) -> None:
     """Log an unhandled exception and tell the user in a dialog; never swallow it."""
-    log.error("Unhandled error:\n%s", "".join(traceback.format_exception(kind, error, tb)))
+    log_failure(log, "Unhandled error", error.with_traceback(tb))
     message = getattr(error, "user_message", None) or (
         "Something went wrong. Your work is saved. The details are in the log file."
     )

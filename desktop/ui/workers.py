@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from desktop.logging_setup import log_failure
+
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "Something went wrong. Your work is saved. The details are in the log file."
@@ -61,7 +63,7 @@ class Job(QObject):
             result = self._work(self)
         except Exception as error:  # reported to the GUI, logged in full
             if getattr(error, "user_message", None) is None:
-                log.exception("Background job %s failed", self.name)
+                log_failure(log, f"Background job {self.name} failed", error)
             else:
                 log.info("Background job %s failed: %s", self.name, error)
             self.failed.emit(plain_message(error), error)
