@@ -196,12 +196,14 @@ class _Runner:
                 self.result.requests += 1
                 total = page.total_entries
                 url = page.next_url
-                fresh = [p for p in page.items if str(p.get("id")) not in seen]
-                seen.update(str(p.get("id")) for p in page.items)
-                newest = max([newest, *(str(p.get("updated_at") or "") for p in fresh)])
+                fresh = {str(p.get("id")) for p in page.items} - seen
+                seen |= fresh
+                newest = max([newest, *(str(p.get("updated_at") or "") for p in page.items)])
                 with transaction(self.cache, durable=False):
-                    self.result.patients_written += upsert_patients(db, fresh)
+                    # A record seen twice was edited while we paged: its later copy is newer.
+                    upsert_patients(db, page.items)
                     self._write_audit()
+                self.result.patients_written += len(fresh)
                 self._report("incremental", len(seen), total)
             self.result.ids_seen |= seen
             if len(seen) >= total:

@@ -170,3 +170,29 @@ def test_sync_of_an_empty_clinic(tmp_path: Path, size: int) -> None:
         result = run_sync(session)
         assert result.mode == "full" and count_patients(cache.db) == size
         assert run_sync(session).mode == "incremental"
+
+
+def test_a_record_edited_while_an_incremental_sync_pages_is_neither_lost_nor_stale(
+    tmp_path: Path,
+) -> None:
+    with (
+        Simulator(size=800, seed=13, rate_limit_per_minute=3000) as sim,
+        _open(tmp_path) as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
+    ):
+        run_sync(session)
+        time.sleep(1.1)  # timestamps have one-second resolution
+        active = [p["id"] for p in sim.patients_snapshot() if not p["archived_at"]]
+        for n, patient_id in enumerate(active[:250]):
+            sim.touch_patient(patient_id, occupation=f"changed {n}")
+        pages: list[int] = []
+
+        def edit_a_fetched_record(progress) -> None:
+            pages.append(progress.done)
+            if len(pages) == 1:  # page one is written: edit a record on it, which moves it last
+                sim.touch_patient(active[0], email="edited.while.paging@example.com")
+
+        result = run_sync(session, progress=edit_a_fetched_record)
+        assert result.mode == "incremental"
+        assert get_patient(cache.db, active[0])["email"] == "edited.while.paging@example.com"
+        _assert_cache_matches(cache, sim)
