@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from manual_clock import ManualClock
 
 from desktop.labor.timelog import TimeLog, rows
 from desktop.merge import MergeFlow, Step, WriteNotApplied
@@ -24,19 +25,6 @@ from desktop.sync import run_sync
 KEY = "4d" * 32
 PAIR = ("1001", "1002")
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).timestamp()
-
-
-class Clock:
-    """Epoch seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def clinic() -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
@@ -90,7 +78,7 @@ def audit_paths(cache: Cache) -> list[str]:
 
 def test_full_guided_merge_with_time_log(tmp_path: Path, sim: Simulator) -> None:
     synced_cache(tmp_path, sim)
-    clock = Clock()
+    clock = ManualClock(T0)
     with open_cache(tmp_path) as cache, connect(cache, sim) as session:
         log = TimeLog(cache, clock=clock, min_write_interval=0)
         work = log.start(PAIR)

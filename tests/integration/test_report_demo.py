@@ -24,6 +24,7 @@ import httpx
 import keyring
 import pytest
 from file_keyring import FileKeyring, child_environment
+from manual_clock import ManualClock
 
 from desktop.config import Settings, save_settings
 from desktop.labor.cost import Period, remember_account_settings
@@ -47,19 +48,6 @@ REVIEWS = 95 + 150 + 30  # two "not the same" and one "later", seconds
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 
 
-class Clock:
-    """Epoch seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(size=400, seed=11, rate_limit_per_minute=10_000) as simulator:
@@ -67,7 +55,7 @@ def sim() -> Iterator[Simulator]:
 
 
 def merge_pair(
-    cache: Cache, session: Session, log: TimeLog, clock: Clock, ids, scale: float
+    cache: Cache, session: Session, log: TimeLog, clock: ManualClock, ids, scale: float
 ) -> None:
     """Compare, choose, reconcile, review, apply, and merge in (simulated) Cliniko."""
     work = log.start(ids)
@@ -94,7 +82,7 @@ def merge_pair(
     assert work.finished and work.outcome == "merged"
 
 
-def review(cache: Cache, log: TimeLog, clock: Clock, ids, seconds: int, outcome: str) -> None:
+def review(cache: Cache, log: TimeLog, clock: ManualClock, ids, seconds: int, outcome: str) -> None:
     """Open a pair, look for ``seconds`` (input every minute), and decide."""
     work = log.start(ids)
     flow = MergeFlow.start(cache, ids, timer=work)
@@ -107,7 +95,7 @@ def review(cache: Cache, log: TimeLog, clock: Clock, ids, seconds: int, outcome:
 
 def demo_session(data_dir: Path, sim: Simulator) -> list[tuple[str, ...]]:
     """Sync, scan, then three merges, two "not the same" reviews and one "later"."""
-    clock = Clock()
+    clock = ManualClock(T0)
     with (
         open_cache(data_dir) as cache,
         Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=5000) as session,

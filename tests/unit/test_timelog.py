@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from manual_clock import ManualClock
 
 from desktop.labor.timelog import TimeLog, rows
 from desktop.store.cache import Cache
@@ -17,32 +18,18 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).timestamp()
 UTC = dt.UTC
 
 
-class Clock:
-    """A clock the test moves by hand (epoch seconds)."""
-
-    def __init__(self, start: float = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def at(self, offset: float) -> float:
-        self.now = T0 + offset
-        return self.now
-
-
 @pytest.fixture
 def cache(tmp_path: Path) -> Iterator[Cache]:
     with Cache.open(tmp_path / "cache.db", KEY) as opened:
         yield opened
 
 
-def make_log(cache: Cache, clock: Clock, **kwargs) -> TimeLog:
+def make_log(cache: Cache, clock: ManualClock, **kwargs) -> TimeLog:
     return TimeLog(cache, cliniko_user="1 Alex Admin", os_user="alex", clock=clock, **kwargs)
 
 
 def test_active_time_skips_idle_gaps_and_steps_are_timed(cache: Cache) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     log = make_log(cache, clock, idle_threshold=120)
     work = log.start(["1002", "1001"], step="compare")
     clock.at(30)
@@ -71,7 +58,7 @@ def test_active_time_skips_idle_gaps_and_steps_are_timed(cache: Cache) -> None:
 
 
 def test_a_not_same_review_is_timed(cache: Cache) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     work = make_log(cache, clock).start(["1", "2"], step="compare")
     clock.at(42)
     work.finish("not_same")
@@ -81,7 +68,7 @@ def test_a_not_same_review_is_timed(cache: Cache) -> None:
 
 
 def test_every_call_is_written_before_it_returns(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     cache = Cache.open(tmp_path / "c.db", KEY)
     log = make_log(cache, clock, min_write_interval=0)
     work = log.start(["1", "2"], step="compare")
@@ -106,7 +93,7 @@ def test_every_call_is_written_before_it_returns(tmp_path: Path) -> None:
 
 
 def test_starting_again_closes_the_crashed_session_as_abandoned(cache: Cache) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     log = make_log(cache, clock)
     log.start(["1", "2"], step="compare")
     clock.at(10)
@@ -118,7 +105,7 @@ def test_starting_again_closes_the_crashed_session_as_abandoned(cache: Cache) ->
 
 
 def test_input_writes_are_coalesced_but_finish_always_writes(cache: Cache) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     log = make_log(cache, clock, min_write_interval=5)
     work = log.start(["1", "2"])
     for second in range(1, 4):
@@ -140,7 +127,7 @@ def test_defaults_come_from_settings_and_the_session_user(cache: Cache) -> None:
 
 
 def test_rows_filter_by_local_day_and_carry_no_names(cache: Cache) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     log = make_log(cache, clock)
     for day in range(3):
         clock.at(day * 86_400)
@@ -158,7 +145,7 @@ def test_rows_filter_by_local_day_and_carry_no_names(cache: Cache) -> None:
 
 
 def test_finished_sessions_refuse_more_events_and_bad_outcomes(cache: Cache) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     work = make_log(cache, clock).start(["1", "2"])
     with pytest.raises(ValueError):
         work.finish("exploded")
@@ -171,7 +158,7 @@ def test_finished_sessions_refuse_more_events_and_bad_outcomes(cache: Cache) -> 
 
 
 def test_a_forgotten_session_is_closed_when_another_starts(cache: Cache) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     log = make_log(cache, clock, min_write_interval=0)
     first = log.start(["1", "2"], step="compare")
     clock.at(30)
