@@ -77,14 +77,12 @@ class Session:
         are kept for the labor-cost report and phone normalisation, which work offline.
         """
         user = self.client.get_user()
+        remember_account_settings(self.cache, self.client)
         label = f"{user.get('id', '')} {user.get('first_name', '')} {user.get('last_name', '')}"
         label = " ".join(label.split())
         self.audit.trail.cliniko_user = label
         with transaction(self.cache):
             set_state(self.cache.db, CLINIKO_USER_KEY, label)
-            self.audit.write_pending()
-        remember_account_settings(self.cache, self.client)
-        with transaction(self.cache):
             self.audit.write_pending()
         return user
 

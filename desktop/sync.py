@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from desktop.cliniko.client import ClinikoClient
@@ -41,10 +41,8 @@ MAX_INCREMENTAL_PASSES = 3
 FULL_NEXT = "sync.full.next_url"
 FULL_HEAD = "sync.full.head_updated_at"
 FULL_DONE = "sync.full.done"
-FULL_TOTAL = "sync.full.total"
 WATERMARK = "sync.watermark"
 LAST_SYNC_AT = "sync.last_completed_at"
-CLINIKO_USER = "cliniko.user"
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,6 @@ class SyncResult:
     seconds: float = 0.0
     cancelled: bool = False
     watermark: str | None = None
-    ids_seen: set[str] = field(default_factory=set, repr=False)
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -147,7 +144,6 @@ class _Runner:
         else:
             log.info("Resuming an interrupted full sync")
         done = int(get_state(db, FULL_DONE) or 0)
-        total = int(get_state(db, FULL_TOTAL) or 0)
         while next_url:
             self._check_cancel()
             page = self.client.fetch_page(next_url, key="patients")
@@ -159,7 +155,6 @@ class _Runner:
                 written = upsert_patients(db, page.items)
                 set_state(db, FULL_NEXT, next_url)
                 set_state(db, FULL_DONE, str(done))
-                set_state(db, FULL_TOTAL, str(total))
                 if next_url is None:
                     head = get_state(db, FULL_HEAD) or _newest(page.items)
                     set_state(db, WATERMARK, head or _epoch())
@@ -205,7 +200,6 @@ class _Runner:
                     self._write_audit()
                 self.result.patients_written += len(fresh)
                 self._report("incremental", len(seen), total)
-            self.result.ids_seen |= seen
             if len(seen) >= total:
                 break
             log.info("Records moved while paging; fetching the changes again")

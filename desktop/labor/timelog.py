@@ -35,10 +35,10 @@ from typing import Any
 
 from desktop.audit import current_os_user
 from desktop.config import Settings
+from desktop.session import CLINIKO_USER_KEY
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
 
-CLINIKO_USER_KEY = "cliniko.user"  # where Session.identify_user keeps the user label
 OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned")
 Moment = float | dt.datetime | None
 
