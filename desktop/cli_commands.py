@@ -170,8 +170,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             f"{summary.likely:,} likely and {summary.possible:,} possible duplicate pairs, "
             f"{summary.clusters:,} groups of three or more records."
         )
-        for kind, size, action in summary.skipped:
-            print(f"Note: a {kind} block of {size:,} records was too large; {action}.")
+        for kind, _largest, what in summary.skipped:
+            print(f"Note: blocks sharing a {kind} key were too large: {what}.")
         if args.export:
             rows = export_pairs_csv(cache, Path(args.export))
             print(f"Wrote {rows:,} pairs to {args.export}.")
