@@ -87,6 +87,7 @@ KEY_KINDS: dict[str, tuple[str, ...]] = {
     "birth date + surname initial": ("dob", "last_initial"),
     "surname sound + postcode": ("last_phon", "postcode"),
     "first name sound + postcode": ("first_phon", "postcode"),
+    "birth date + initials either order": ("dob", "initials"),
 }
 UNORDERED = frozenset({"full name either order"})
 # Keys made of names alone: common names make big blocks of namesakes, so these are capped
@@ -111,6 +112,7 @@ _VOCAB_OF = {
     "first_phon": "codes",
     "first_initial": "codes",
     "last_initial": "codes",
+    "initials": "codes",
     "email": "email",
     "medicare": "medicare",
     "postcode": "postcode",

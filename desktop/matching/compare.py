@@ -28,6 +28,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 FIELD_NAMES = tuple(FIELDS)
 # Fields whose exact level is adjusted for how common the value is.
+# Jaro-Winkler similarity each crosswise name needs for first and last names to count as swapped.
+SWAP_SIMILARITY = 0.85
 TF_FIELDS = {"first_name": "first", "last_name": "last", "email": "email", "address": "address"}
 
 
@@ -130,12 +132,52 @@ def _slips(
     return mask & (dist <= 1)
 
 
-def _first_levels(f: Features, a: np.ndarray, b: np.ndarray, swapped: np.ndarray) -> np.ndarray:
-    fa, fb = f.first[a], f.first[b]
-    names = f.names.values
-    facts = _NameFacts(names)
-    ia, ib = f.first_initial[a], f.first_initial[b]
-    lv = np.full(a.size, level("first_name", "different"), dtype=np.uint8)
+@dataclass
+class _NameSide:
+    """One side's name codes for a batch of pairs (names vocabulary, -1 when missing)."""
+
+    first: np.ndarray
+    first_full: np.ndarray
+    preferred: np.ndarray
+    first_initial: np.ndarray
+    last: np.ndarray
+    last_words: np.ndarray
+    last_initial: np.ndarray
+
+
+def _name_sides(
+    f: Features, a: np.ndarray, b: np.ndarray, swapped: np.ndarray
+) -> tuple[_NameSide, _NameSide]:
+    """Both sides' names, the second aligned to the first where its names are swapped."""
+    side_a = _NameSide(
+        f.first[a], f.first_full[a], f.preferred[a], f.first_initial[a],
+        f.last[a], f.last_words[a], f.last_initial[a],
+    )  # fmt: skip
+
+    def pick(straight: np.ndarray, crossed: np.ndarray) -> np.ndarray:
+        return np.where(swapped, crossed[b], straight[b])
+
+    side_b = _NameSide(
+        pick(f.first, f.last),
+        pick(f.first_full, f.last_words),
+        np.where(swapped, -1, f.preferred[b]),
+        pick(f.first_initial, f.last_initial),
+        pick(f.last, f.first),
+        pick(f.last_words, f.first_full),
+        pick(f.last_initial, f.first_initial),
+    )
+    return side_a, side_b
+
+
+def _joined_slip(a: str, b: str) -> bool:
+    """Names equal but for one slip once their spaces go (``soph ie`` / ``sophie``)."""
+    return DamerauLevenshtein.distance(a.replace(" ", ""), b.replace(" ", "")) <= 1
+
+
+def _first_levels(names: list[str], facts: _NameFacts, sa: _NameSide, sb: _NameSide) -> np.ndarray:
+    fa, fb = sa.first, sb.first
+    ia, ib = sa.first_initial, sb.first_initial
+    lv = np.full(fa.size, level("first_name", "different"), dtype=np.uint8)
     present = (fa >= 0) & (fb >= 0)
     differ = present & (fa != fb)
     jw = _distinct_scores(fa, fb, names, JaroWinkler.normalized_similarity, differ)
@@ -144,44 +186,43 @@ def _first_levels(f: Features, a: np.ndarray, b: np.ndarray, swapped: np.ndarray
     lv[_slips(fa, fb, names, facts, ia, ib, differ & (jw < 0.92))] = level("first_name", "close")
     init = differ & (ia == ib) & ((facts.length[fa] == 1) | (facts.length[fb] == 1))
     lv[init] = level("first_name", "initial")
-    pa, pb = f.preferred[a], f.preferred[b]
+    pa, pb = sa.preferred, sb.preferred
     alias = ((pa >= 0) & ((pa == fb) | (pa == pb))) | ((pb >= 0) & (pb == fa))
     undecided = differ & ~alias
     both_known = undecided & facts.known[fa] & facts.known[fb]
     alias |= _distinct_flags(fa, fb, names, is_nickname_pair, both_known)
     prefix = undecided & ~alias & (ia == ib) & (facts.length[fa] != facts.length[fb])
     alias |= _distinct_flags(fa, fb, names, _short_form, prefix)
-    ffa, ffb = f.first_full[a], f.first_full[b]
+    ffa, ffb = sa.first_full, sb.first_full
     multi = differ & ~alias
     alias |= _distinct_flags(ffa, fb, names, _middle_match, multi & facts.spaced[ffa])
     alias |= _distinct_flags(ffb, fa, names, _middle_match, multi & facts.spaced[ffb])
     lv[alias] = level("first_name", "alias")
+    # A stray space inside a name is a typing slip, not a second name.
+    spaced = differ & (ffa != ffb) & (facts.spaced[ffa] | facts.spaced[ffb])
+    lv[_distinct_flags(ffa, ffb, names, _joined_slip, spaced)] = level("first_name", "close")
     lv[present & (fa == fb)] = level("first_name", "exact")
-    lv[swapped] = level("first_name", "exact")
     missing = (fa < 0) | (fb < 0)
-    lv[missing & ~alias & ~swapped] = 0
+    lv[missing & ~alias] = 0
     return lv
 
 
-def _last_levels(f: Features, a: np.ndarray, b: np.ndarray, swapped: np.ndarray) -> np.ndarray:
-    la, lb = f.last[a], f.last[b]
-    names = f.names.values
-    lv = np.full(a.size, level("last_name", "different"), dtype=np.uint8)
+def _last_levels(names: list[str], facts: _NameFacts, sa: _NameSide, sb: _NameSide) -> np.ndarray:
+    la, lb = sa.last, sb.last
+    lv = np.full(la.size, level("last_name", "different"), dtype=np.uint8)
     present = (la >= 0) & (lb >= 0)
     differ = present & (la != lb)
     jw = _distinct_scores(la, lb, names, JaroWinkler.normalized_similarity, differ)
     lv[differ & (jw >= 0.80)] = level("last_name", "similar")
     lv[differ & (jw >= 0.92)] = level("last_name", "close")
-    facts = _NameFacts(names)
-    slip = _slips(la, lb, names, facts, f.last_initial[a], f.last_initial[b], differ & (jw < 0.92))
+    slip = _slips(la, lb, names, facts, sa.last_initial, sb.last_initial, differ & (jw < 0.92))
     lv[slip] = level("last_name", "close")
-    wa, wb = f.last_words[a], f.last_words[b]
+    wa, wb = sa.last_words, sb.last_words
     spaced = differ & (facts.spaced[wa] | facts.spaced[wb])
     part = _distinct_flags(wa, wb, names, _part_match, spaced)
     lv[part] = level("last_name", "part")
     lv[present & (la == lb)] = level("last_name", "exact")
-    lv[swapped] = level("last_name", "exact")
-    lv[~present & ~swapped] = 0
+    lv[~present] = 0
     return lv
 
 
@@ -305,17 +346,33 @@ def _medicare_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return lv
 
 
-def _swapped(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """First and last names swapped between the records (allowing one typing slip each)."""
+def _crosswise(
+    x: np.ndarray, y: np.ndarray, names: list[str], facts: _NameFacts, mask: np.ndarray
+) -> np.ndarray:
+    """Jaro-Winkler similarity of two name columns; a one-slip pair counts as 0.9 at least."""
+    jw = _distinct_scores(x, y, names, JaroWinkler.normalized_similarity, mask)
+    short = mask & (jw < SWAP_SIMILARITY) & (np.minimum(facts.length[x], facts.length[y]) >= 3)
+    slip = _distinct_scores(x, y, names, DamerauLevenshtein.distance, short)
+    jw[short & (slip <= 1)] = 0.9
+    return jw
+
+
+def _swapped(f: Features, a: np.ndarray, b: np.ndarray, facts: _NameFacts) -> np.ndarray:
+    """First and last names swapped between the records (each allowing a typing slip).
+
+    Swapped names are then compared crosswise, so a slip still costs what it costs.
+    """
     fa, la, fb, lb = f.first[a], f.last[a], f.first[b], f.last[b]
     ok = (fa >= 0) & (la >= 0) & (fb >= 0) & (lb >= 0) & (fa != la) & (fa != fb) & (la != lb)
     names = f.names.values
+    cross1 = _crosswise(fa, lb, names, facts, ok)
+    cross2 = _crosswise(la, fb, names, facts, ok & (cross1 >= SWAP_SIMILARITY))
+    both = ok & (cross1 >= SWAP_SIMILARITY) & (cross2 >= SWAP_SIMILARITY)
+    both &= np.maximum(cross1, cross2) >= 0.9
     jw = JaroWinkler.normalized_similarity
-    cross1 = _distinct_scores(fa, lb, names, jw, ok)
-    cross2 = _distinct_scores(la, fb, names, jw, ok & (cross1 >= 0.9))
-    straight1 = _distinct_scores(fa, fb, names, jw, ok & (cross2 >= 0.9))
-    straight2 = _distinct_scores(la, lb, names, jw, ok & (cross2 >= 0.9))
-    return ok & (cross1 >= 0.9) & (cross2 >= 0.9) & (cross1 + cross2 > straight1 + straight2)
+    straight1 = _distinct_scores(fa, fb, names, jw, both)
+    straight2 = _distinct_scores(la, lb, names, jw, both)
+    return both & (cross1 + cross2 > straight1 + straight2)
 
 
 def compare_pairs(
@@ -325,13 +382,15 @@ def compare_pairs(
 
     ``today`` (``YYYYMMDD``) lets the rules tell children's records apart; 0 turns that off.
     """
-    swapped = _swapped(f, a, b)
+    names, facts = f.names.values, _NameFacts(f.names.values)
+    swapped = _swapped(f, a, b, facts)
+    side_a, side_b = _name_sides(f, a, b, swapped)
     dob, years = _dob_levels(f, a, b)
     phone = np.where(f.has_phone[a] & f.has_phone[b], 1, 0).astype(np.uint8)
     phone[shared_phone] = 2
     cols = {
-        "first_name": _first_levels(f, a, b, swapped),
-        "last_name": _last_levels(f, a, b, swapped),
+        "first_name": _first_levels(names, facts, side_a, side_b),
+        "last_name": _last_levels(names, facts, side_a, side_b),
         "date_of_birth": dob,
         "sex": _simple(f.sex[a], f.sex[b], 2),
         "phone": phone,

@@ -16,7 +16,13 @@ from desktop.matching.blocking import Candidates, candidate_pairs
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison, compare_pairs
 from desktop.matching.explain import build_pairs
-from desktop.matching.features import Features, build_features, build_features_from_columns
+from desktop.matching.features import (
+    Features,
+    build_features,
+    build_features_from_columns,
+    forget_days,
+    import_days,
+)
 from desktop.matching.keyindex import KeyIndex
 from desktop.matching.lookalike import demote_ambiguous, lookalike_flags
 from desktop.matching.model import (
@@ -72,6 +78,8 @@ class MatchEngine:
 
     def _scan(self, f: Features, t0: float) -> ScanResult:
         timings: dict[str, float] = {"normalise": time.perf_counter() - t0}
+        imported = import_days(f.created_day)
+        forget_days(f, imported)
         t = time.perf_counter()
         cands = candidate_pairs(
             f,
@@ -84,7 +92,7 @@ class MatchEngine:
         comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
         timings["compare"] = time.perf_counter() - t
         t = time.perf_counter()
-        params = self.fit(f, cands, comp)
+        params = replace(self.fit(f, cands, comp), import_days=imported)
         timings["fit"] = time.perf_counter() - t
         return self._finish(f, cands, comp, params, None, timings, t0)
 
@@ -113,6 +121,7 @@ class MatchEngine:
         self, f: Features, changed_ids: Iterable[str], model: dict, t0: float
     ) -> ScanResult:
         params = ModelParams.from_dict(model)
+        forget_days(f, params.import_days)
         changed = set(map(str, changed_ids))
         only = np.fromiter((i in changed for i in f.ids), dtype=bool, count=len(f))
         cands = candidate_pairs(

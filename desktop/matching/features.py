@@ -87,6 +87,7 @@ class Features:
     first_canon: np.ndarray  # the given name's canonical form (nicknames), names vocab
     first_initial: np.ndarray  # code of the given name's first letter
     last_initial: np.ndarray  # code of the surname's first letter
+    initials: np.ndarray  # code of both initials in either order (swapped names share it)
     dob: np.ndarray  # int YYYYMMDD, 0 when missing
     sex: np.ndarray
     email: np.ndarray
@@ -219,6 +220,7 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     phon_of = np.array([codes.code(text.phonetic(v)) for v in nvals] + [-1], dtype=np.int32)
     first_phon = phon_of[first_canon]
     initial_of = np.array([codes.code("^" + v[:1]) for v in nvals] + [-1], dtype=np.int32)
+    initials = _initials(initial_of[first], initial_of[last], codes)
     dob_vocab = Vocab()
     dob_codes = _map_column(col["date_of_birth"], lambda v: nz.birth_date(_str(v)), dob_vocab)
     dob_int = np.array([int(v) for v in dob_vocab.values] + [0], dtype=np.int64)[dob_codes]
@@ -273,6 +275,7 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
         first_canon=first_canon,
         first_initial=initial_of[first],
         last_initial=initial_of[last],
+        initials=initials,
         dob=dob_int,
         sex=sex,
         email=email,
@@ -289,6 +292,51 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
         created_day=_created_days(col["created_at"]),
         vocabs=vocabs,
     )
+
+
+def _initials(first: np.ndarray, last: np.ndarray, codes: Vocab) -> np.ndarray:
+    """Per record, a code for its two initials in either order (-1 when a name is missing)."""
+    out = np.full(first.size, -1, dtype=np.int32)
+    both = (first >= 0) & (last >= 0)
+    if not both.any():
+        return out
+    lo = np.minimum(first[both], last[both]).astype(np.int64)
+    hi = np.maximum(first[both], last[both]).astype(np.int64)
+    uniq, inverse = np.unique(lo * (1 << 31) + hi, return_inverse=True)
+    values = codes.values
+    table = np.array(
+        [codes.code(values[int(k >> 31)] + values[int(k & 0x7FFFFFFF)]) for k in uniq],
+        dtype=np.int32,
+    )
+    out[both] = table[inverse.ravel()]
+    return out
+
+
+# A day is a bulk import when it made more than this many records and far more than a usual
+# day (the median of the other days) of this clinic.
+IMPORT_DAY_MIN_RECORDS = 100
+IMPORT_DAY_FACTOR = 20
+
+
+def import_days(created_day: np.ndarray) -> list[int]:
+    """Days on which records were imported in bulk (too many to be registered by hand)."""
+    known = created_day[created_day >= 0]
+    if known.size == 0:
+        return []
+    days, counts = np.unique(known, return_counts=True)
+    usual = float(np.median(np.sort(counts)[:-1])) if counts.size > 1 else 0.0
+    bulk = (counts > IMPORT_DAY_MIN_RECORDS) & (counts > IMPORT_DAY_FACTOR * usual)
+    return days[bulk].tolist()
+
+
+def forget_days(f: Features, days: list[int]) -> None:
+    """Treat records made on ``days`` (bulk imports) as having no known creation day.
+
+    A data import makes thousands of records on one day: being made together then says
+    nothing about a parent registering twins.
+    """
+    if days:
+        f.created_day[np.isin(f.created_day, np.asarray(days, dtype=np.int64))] = -1
 
 
 def _created_days(values: list) -> np.ndarray:

@@ -45,6 +45,7 @@ class ModelParams:
     tf: dict[str, dict[str, int]] = field(default_factory=dict)  # value counts >= 2
     tf_total: dict[str, int] = field(default_factory=dict)  # records with the field present
     em_iterations: int = 0
+    import_days: list[int] = field(default_factory=list)  # days of bulk imports (1970 days)
 
     def to_dict(self) -> dict:
         """A JSON-serialisable copy."""
@@ -56,6 +57,7 @@ class ModelParams:
             "tf": self.tf,
             "tf_total": self.tf_total,
             "em_iterations": self.em_iterations,
+            "import_days": self.import_days,
         }
 
     @classmethod
@@ -69,6 +71,7 @@ class ModelParams:
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},
             tf_total={k: int(v) for k, v in data.get("tf_total", {}).items()},
             em_iterations=int(data.get("em_iterations", 0)),
+            import_days=[int(d) for d in data.get("import_days", [])],
         )
 
     def level_weights(self) -> np.ndarray:

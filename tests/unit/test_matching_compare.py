@@ -160,3 +160,27 @@ def test_medicare_same_card_other_irn_is_family():
     assert med.level == "family"
     assert med.weight < 0
     assert "family_card" in pair.flags
+
+
+def test_swapped_names_with_a_typing_slip_are_compared_crosswise():
+    home = {"address_1": "14 Markham St", "post_code": "6169", "date_of_birth": "1925-01-24"}
+    pair = MatchEngine().score_pair(
+        row("1", first_name="Robin", last_name="Morrison", **home),
+        row("2", first_name="Morrion", last_name="Robin", **home),
+    )
+    lv = {e.field: e.level for e in pair.evidence}
+    assert lv["Surname"] == "close"  # the slip still costs what a slip costs
+    assert pair.band == "likely"
+
+
+def test_a_stray_space_inside_a_first_name_is_a_slip_not_a_second_name():
+    assert (
+        levels(row("1", first_name="Soph ie"), row("2", first_name="Sophie"))["First name"]
+        == "close"
+    )
+    assert (
+        levels(row("1", first_name="Lachlq-n John"), row("2", first_name="Lachlan-John"))[
+            "First name"
+        ]
+        == "close"
+    )

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from desktop.matching import Cluster, MatchEngine, MatchSettings
+from desktop.matching.blocking import candidate_pairs
 from desktop.matching.cluster import build_clusters
 from desktop.matching.features import build_features
 from desktop.matching.keyindex import KeyIndex, stable_keys
@@ -147,3 +148,43 @@ def test_a_repeated_id_is_one_record():
     ]
     pairs = MatchEngine().scan(rows).pairs
     assert [(p.id_a, p.id_b) for p in pairs] == [("1", "2")]
+
+
+def test_swapped_names_with_a_slip_are_found_by_blocking():
+    rows = clinic(60)
+    rows.append(person("7001", "Robin", "Morrison", "1925-01-24", address_1="14 Markham St"))
+    rows.append(person("7002", "Morrion", "Robin", "1925-01-24", address_1="3 Other Rd"))
+    f = build_features(rows)
+    cands = candidate_pairs(f)
+    found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+    assert ("7001", "7002") in found
+
+
+def _imported(rows: list[dict], day: str) -> list[dict]:
+    return [{**r, "created_at": f"{day}T03:{i % 60:02d}:00Z"} for i, r in enumerate(rows)]
+
+
+def test_records_of_a_bulk_import_are_not_taken_as_registered_together():
+    home = {"address_1": "12 Wattle St", "post_code": "3053"}
+    robert = person("8001", "Robert", "Nguyen", "1980-03-04", **home)
+    bob = person("8002", "Bob", "Nguyen", "1980-03-04", **home)
+    everyday = [
+        {**r, "created_at": f"2021-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z"}
+        for i, r in enumerate(clinic(300)[150:])
+    ]
+    # Both made on an ordinary day: a parent registering twins with related names.
+    together = MatchEngine().scan(
+        _imported([robert, bob], "2022-05-05") + _imported(clinic(150), "2018-11-01") + everyday
+    )
+    pair = next(p for p in together.pairs if {p.id_a, p.id_b} == {"8001", "8002"})
+    assert "twins" in pair.flags and pair.band != "likely"
+    # Both came in with 150 others in the clinic's data import: that says nothing of twins.
+    imported = MatchEngine().scan(_imported([robert, bob, *clinic(150)], "2018-11-01") + everyday)
+    pair = next(p for p in imported.pairs if {p.id_a, p.id_b} == {"8001", "8002"})
+    assert pair.band == "likely" and pair.flags == ()
+    assert len(imported.model["import_days"]) == 1
+    # A re-score with the saved model agrees with the full scan.
+    again = MatchEngine().rescore(
+        _imported([robert, bob, *clinic(150)], "2018-11-01") + everyday, ["8002"], imported.model
+    )
+    assert next(p for p in again.pairs if p.id_a == "8001").band == "likely"
