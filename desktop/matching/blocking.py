@@ -148,7 +148,7 @@ def candidate_pairs(
     cap: int = 150,
     window: int = 8,
     only: np.ndarray | None = None,
-    name_cap: int = 40,
+    name_cap: int = 20,
 ) -> Candidates:
     """Union of the pairs of every blocking key (optionally only pairs touching ``only``)."""
     n = len(f)
