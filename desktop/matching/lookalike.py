@@ -93,8 +93,10 @@ def lookalike_flags(
     if non_card is not None:
         personal |= non_card & (medicare == level("medicare", "near"))
     same_surname = ln >= level("last_name", "part")
+    # A slip in a shared surname still names one family.
+    family_name = ln >= level("last_name", "close")
     dob_close = dob >= level("date_of_birth", "near")
-    twins = ~personal & dob_close & same_surname & first_diff
+    twins = ~personal & dob_close & family_name & first_diff
     # Two records made on the same day with the same birth date and surname and first names
     # that are only nickname forms of each other (Ella / Gabrielle) are a parent registering
     # twins far more often than one person entered twice.
@@ -103,7 +105,7 @@ def lookalike_flags(
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
     parent = ~personal & first_same & dob_apart & (years >= 12)
     other_dob = ~personal & first_same & dob_apart & (years < 12)
-    siblings = ~personal & first_diff & same_surname & dob_apart & shared
+    siblings = ~personal & first_diff & family_name & dob_apart & shared
     household = ~personal & first_diff & ~same_surname & shared
     other_first = (
         ~personal & (fn == level("first_name", "different")) & ~twins & ~siblings & ~household

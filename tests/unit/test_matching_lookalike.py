@@ -165,3 +165,12 @@ def test_a_child_record_and_an_undated_namesake_are_held_back():
     pair = engine.score_pair(child, undated)
     assert "child_record" in pair.flags
     assert pair.band != "likely"
+
+
+def test_twins_with_a_slip_in_the_surname_are_still_twins():
+    pair = scored(
+        person("1", "Holly", "Green", "1941-01-14", **HOME),
+        person("2", "Madison", "Gpreen", "1941-01-14", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "twins" in pair.flags
