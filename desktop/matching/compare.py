@@ -42,6 +42,7 @@ class Comparison:
     years_apart: np.ndarray  # whole years between birth dates (-1 when one is missing)
     child_undated: np.ndarray  # one record is a child's (under 16), the other has no birth date
     made_together: np.ndarray  # both records were created within a day of each other
+    stated_alias: np.ndarray  # a record's preferred first name is the other's first name
 
 
 def level(field: str, name: str) -> int:
@@ -174,7 +175,10 @@ def _joined_slip(a: str, b: str) -> bool:
     return DamerauLevenshtein.distance(a.replace(" ", ""), b.replace(" ", "")) <= 1
 
 
-def _first_levels(names: list[str], facts: _NameFacts, sa: _NameSide, sb: _NameSide) -> np.ndarray:
+def _first_levels(
+    names: list[str], facts: _NameFacts, sa: _NameSide, sb: _NameSide
+) -> tuple[np.ndarray, np.ndarray]:
+    """First-name levels, and where the agreement is stated by a preferred first name."""
     fa, fb = sa.first, sb.first
     ia, ib = sa.first_initial, sb.first_initial
     lv = np.full(fa.size, level("first_name", "different"), dtype=np.uint8)
@@ -188,6 +192,7 @@ def _first_levels(names: list[str], facts: _NameFacts, sa: _NameSide, sb: _NameS
     lv[init] = level("first_name", "initial")
     pa, pb = sa.preferred, sb.preferred
     alias = ((pa >= 0) & ((pa == fb) | (pa == pb))) | ((pb >= 0) & (pb == fa))
+    stated = alias.copy()
     undecided = differ & ~alias
     both_known = undecided & facts.known[fa] & facts.known[fb]
     alias |= _distinct_flags(fa, fb, names, is_nickname_pair, both_known)
@@ -204,7 +209,7 @@ def _first_levels(names: list[str], facts: _NameFacts, sa: _NameSide, sb: _NameS
     lv[present & (fa == fb)] = level("first_name", "exact")
     missing = (fa < 0) | (fb < 0)
     lv[missing & ~alias] = 0
-    return lv
+    return lv, stated & (lv == level("first_name", "alias"))
 
 
 def _last_levels(names: list[str], facts: _NameFacts, sa: _NameSide, sb: _NameSide) -> np.ndarray:
@@ -388,8 +393,9 @@ def compare_pairs(
     dob, years = _dob_levels(f, a, b)
     phone = np.where(f.has_phone[a] & f.has_phone[b], 1, 0).astype(np.uint8)
     phone[shared_phone] = 2
+    first, stated = _first_levels(names, facts, side_a, side_b)
     cols = {
-        "first_name": _first_levels(names, facts, side_a, side_b),
+        "first_name": first,
         "last_name": _last_levels(names, facts, side_a, side_b),
         "date_of_birth": dob,
         "sex": _simple(f.sex[a], f.sex[b], 2),
@@ -414,4 +420,5 @@ def compare_pairs(
         years_apart=years,
         child_undated=child_undated,
         made_together=made_together,
+        stated_alias=stated,
     )

@@ -99,8 +99,9 @@ def lookalike_flags(
     twins = ~personal & dob_close & family_name & first_diff
     # Two records made on the same day with the same birth date and surname and first names
     # that are only nickname forms of each other (Ella / Gabrielle) are a parent registering
-    # twins far more often than one person entered twice.
-    alias_first = fn == level("first_name", "alias")
+    # twins far more often than one person entered twice. A preferred first name that names
+    # the other record says outright that they are one person.
+    alias_first = (fn == level("first_name", "alias")) & ~comp.stated_alias
     twins |= ~personal & dob_exact & same_surname & alias_first & comp.made_together
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
     parent = ~personal & first_same & dob_apart & (years >= 12)

@@ -174,3 +174,14 @@ def test_twins_with_a_slip_in_the_surname_are_still_twins():
     )
     assert pair.band != "likely"
     assert "twins" in pair.flags
+
+
+def test_a_preferred_name_duplicate_made_the_same_day_is_likely():
+    made = {"created_at": "2024-06-11T10:30:00Z", **HOME}
+    duc = person("1", "Duc", "Bui", "2001-04-07", preferred_first_name="Liam", **made)
+    liam = person(
+        "2", "Liam", "Bui", "2001-04-07", **{**made, "created_at": "2024-06-11T16:02:00Z"}
+    )
+    pair = scored(duc, liam)
+    assert pair.band == "likely"
+    assert pair.flags == ()
