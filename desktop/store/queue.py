@@ -203,16 +203,17 @@ def assign_clusters(db: sqlite_utils.Database, member: dict[str, int]) -> None:
     db.conn.executemany("UPDATE match_pairs SET cluster_id = ? WHERE id_a = ? AND id_b = ?", rows)
 
 
-def save_model(
-    db: sqlite_utils.Database, params: dict, key_index: bytes | None, records: int
-) -> None:
-    """Store the fitted model and the blocking-key index (one row)."""
+def save_model(db: sqlite_utils.Database, params: dict, records: int, signature: str) -> None:
+    """Store the fitted model (one row) and forget the key overlay of the previous model.
+
+    The blocking-key index is stored apart, by :func:`desktop.store.key_index.save_key_index`.
+    """
     db.execute(
-        "INSERT INTO match_model (id, params, key_index, records, fitted_at) "
-        "VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
-        "key_index = excluded.key_index, records = excluded.records, "
-        "fitted_at = excluded.fitted_at",
-        [json.dumps(params), key_index, records, now_iso()],
+        "INSERT INTO match_model (id, params, key_index, records, fitted_at, signature) "
+        "VALUES (1, ?, NULL, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
+        "key_index = NULL, records = excluded.records, fitted_at = excluded.fitted_at, "
+        "signature = excluded.signature",
+        [json.dumps(params), records, now_iso(), signature],
     )
     db.execute("DELETE FROM match_key_overlay")
 
@@ -230,16 +231,26 @@ def load_key_overlay(db: sqlite_utils.Database) -> dict[str, bytes]:
     return dict(db.execute("SELECT patient_id, keys FROM match_key_overlay").fetchall())
 
 
-def load_model(db: sqlite_utils.Database) -> tuple[dict, bytes | None] | None:
-    """(params, key index bytes) of the stored model, or None before the first full scan."""
-    row = db.execute("SELECT params, key_index FROM match_model WHERE id = 1").fetchone()
-    return None if row is None else (json.loads(row[0]), row[1])
+def load_model(db: sqlite_utils.Database) -> dict | None:
+    """The stored model's parameters, or None before the first full scan."""
+    row = db.execute("SELECT params FROM match_model WHERE id = 1").fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def model_state(db: sqlite_utils.Database) -> tuple[str | None, int] | None:
+    """(signature, records) of the stored model, or None before the first full scan.
+
+    The signature is None for a model stored before schema version 4 (it has no usable key
+    index: the next scan must be a full one).
+    """
+    row = db.execute("SELECT signature, records FROM match_model WHERE id = 1").fetchone()
+    return None if row is None else (row[0], int(row[1]))
 
 
 def has_model(db: sqlite_utils.Database) -> bool:
     """True once a full scan has stored a model and its key index."""
-    row = db.execute("SELECT key_index IS NOT NULL FROM match_model WHERE id = 1").fetchone()
-    return bool(row and row[0])
+    state = model_state(db)
+    return state is not None and state[0] is not None
 
 
 def record_scan(db: sqlite_utils.Database, **fields: Any) -> None:
