@@ -142,6 +142,18 @@ def mark_merged(db: sqlite_utils.Database, ids: Sequence[str] | None = None) -> 
     """
     merged, gone = _MERGED, _GONE
     if ids is not None:
+        # Most changed patients are still active: look for the others first (by id; the unary
+        # plus keeps SQLite off the archived/merged index, which would walk every patient).
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM patients WHERE id IN (SELECT value FROM json_each(?)) "
+                "AND (+archived_at IS NOT NULL OR +merged_at IS NOT NULL)",
+                [json.dumps(list(ids))],
+            ).fetchall()
+        ]
+        if not ids:
+            return
         _fill_temp(db, "_gone_check", ids)
         merged += " AND id IN (SELECT id FROM _gone_check)"
         gone = f"SELECT id FROM ({_GONE}) WHERE id IN (SELECT id FROM _gone_check)"
@@ -163,19 +175,25 @@ def _fill_temp(db: sqlite_utils.Database, table: str, ids: Sequence[str]) -> Non
 
 
 def save_clusters(db: sqlite_utils.Database, clusters: Sequence[Cluster]) -> dict[str, int]:
-    """Replace the cluster table; returns patient id -> cluster id."""
-    db.execute("DELETE FROM match_clusters")
+    """Replace the cluster table (unless it already holds exactly these clusters); returns
+    patient id -> cluster id."""
     member: dict[str, int] = {}
     rows = []
     for number, c in enumerate(clusters, start=1):
         rows.append((number, json.dumps(list(c.ids)), len(c.ids), *c.weakest_link))
         for pid in c.ids:
             member[pid] = number
-    db.conn.executemany(
-        "INSERT INTO match_clusters (cluster_id, ids, size, weakest_a, weakest_b, "
-        "weakest_probability) VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    stored = db.execute(
+        "SELECT cluster_id, ids, size, weakest_a, weakest_b, weakest_probability "
+        "FROM match_clusters ORDER BY cluster_id"
+    ).fetchall()
+    if stored != rows:
+        db.execute("DELETE FROM match_clusters")
+        db.conn.executemany(
+            "INSERT INTO match_clusters (cluster_id, ids, size, weakest_a, weakest_b, "
+            "weakest_probability) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     return member
 
 
@@ -193,8 +211,13 @@ def cluster_edges(db: sqlite_utils.Database) -> list[tuple[str, str, float]]:
 def assign_clusters(db: sqlite_utils.Database, member: dict[str, int]) -> None:
     """Set every stored pair's ``cluster_id`` from a patient -> cluster map (only rows whose
     cluster changed are written)."""
+    # Only a pair that has a cluster, or whose first record is in one, can change.
     rows = []
-    for a, b, old in db.execute("SELECT id_a, id_b, cluster_id FROM match_pairs").fetchall():
+    for a, b, old in db.execute(
+        "SELECT id_a, id_b, cluster_id FROM match_pairs "
+        "WHERE cluster_id IS NOT NULL OR id_a IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(member))],
+    ).fetchall():
         new = member.get(a)
         if new is None or member.get(b) != new:
             new = None
