@@ -73,7 +73,10 @@ def key_neighbours(db: sqlite_utils.Database, wanted: np.ndarray) -> dict[str, i
         return {}
     keys = np.frombuffer(b"".join(r[0] for r in rows), dtype="<u8")
     owners = np.frombuffer(b"".join(r[1] for r in rows), dtype="<i4")
-    runs, entries = np.divmod(owners_of(keys, owners, wanted), IDS_PER_RUN)
+    positions = owners_of(keys, owners, wanted)
+    if positions.size == 0:
+        return {}
+    runs, entries = np.divmod(positions, IDS_PER_RUN)
     needed = np.unique(runs)
     stored = db.execute(_IDS_IN, [json.dumps(needed.tolist())]).fetchall()
     widths = {r[0] for r in stored}
