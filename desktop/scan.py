@@ -68,12 +68,16 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _columns(rows: list[tuple], skip: int = 0) -> dict[str, list]:
-    """Rows (after ``skip`` leading values) as one list per column of ``ROW_COLUMNS``."""
+def _transpose(rows: list[tuple], width: int) -> list[list]:
+    """Rows of ``width`` values as ``width`` column lists."""
     if not rows:
-        return {c: [] for c in ROW_COLUMNS}
-    values = list(zip(*rows, strict=True))[skip:]
-    return {c: list(v) for c, v in zip(ROW_COLUMNS, values, strict=True)}
+        return [[] for _ in range(width)]
+    return [list(v) for v in zip(*rows, strict=True)]
+
+
+def _columns(rows: list[tuple]) -> dict[str, list]:
+    """Rows of ``ROW_COLUMNS`` as one list per column."""
+    return dict(zip(ROW_COLUMNS, _transpose(rows, len(ROW_COLUMNS)), strict=True))
 
 
 def _marks(cache: Cache) -> tuple[str, str]:
@@ -110,9 +114,15 @@ def _store(
     t0: float,
     report: Progress,
     overlay: dict[str, bytes] | None = None,
-    rowids: dict[str, int] | None = None,
+    where: tuple[list[str], list[int]] | None = None,
+    gone: list[str] | None = None,
 ) -> ScanSummary:
-    """Write a scan's pairs, clusters and log entry in one transaction."""
+    """Write a scan's pairs, clusters and log entry in one transaction.
+
+    ``where``: (ids, rowids) of the patients a full scan read, for its key index.
+    ``gone``: the changed patients that were no longer active when read (only they can have
+    been archived or merged; None: check every changed patient).
+    """
     report("store", 0, len(result.pairs))
     now = queue.now_iso()
     with transaction(cache) as db:
@@ -125,7 +135,10 @@ def _store(
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
         # A full scan never pairs archived or merged patients; only kept pairs need a look.
-        check = changed if changed is not None else sorted({i for pair in kept for i in pair})
+        if changed is None:
+            check = sorted({i for pair in kept for i in pair})
+        else:
+            check = changed if gone is None else gone
         if check:
             queue.mark_merged(db, check)
         clusters = build_clusters(queue.cluster_edges(db))
@@ -134,7 +147,7 @@ def _store(
             # A model fitted by another version (other fields or levels) cannot score new
             # pairs: the signature tells, and the next scan is then a full one.
             queue.save_model(db, result.model, result.stats.get("records", 0), MODEL_SIGNATURE)
-            save_key_index(db, result.key_index, rowids or {})
+            save_key_index(db, result.key_index, *(where or ([], [])))
         elif overlay is not None:
             queue.save_key_overlay(db, overlay)
         seconds = time.perf_counter() - t0
@@ -190,14 +203,16 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     read_s = time.perf_counter() - t0
     report("read", len(rows), len(rows))
     report("match", 0, len(rows))
-    columns = _columns(rows, skip=1)
-    rowids = dict(zip(columns["id"], (r[0] for r in rows), strict=True))
+    rowids, *values = _transpose(rows, len(ROW_COLUMNS) + 1)
     del rows
+    columns = dict(zip(ROW_COLUMNS, values, strict=True))
+    del values
+    where = (columns["id"], rowids)  # each patient's rowid, for the key index
     result = engine.scan_columns(columns)
     del columns
     result.stats.setdefault("timings", {})["read"] = read_s
     report("match", result.stats.get("records", 0), result.stats.get("records", 0))
-    return _store(cache, "full", result, started, marks, None, t0, report, rowids=rowids)
+    return _store(cache, "full", result, started, marks, None, t0, report, where=where)
 
 
 def _fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
@@ -264,8 +279,11 @@ def _incremental_scan(
     result = engine.rescore_columns(_columns(rows), changed_cols["id"], model)
     result.stats["records"] = records
     overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.items()}
+    gone = sorted(set(changed) - set(features.ids))
     report("match", len(changed), len(changed))
-    return _store(cache, "incremental", result, started, marks, changed, t0, report, overlay)
+    return _store(
+        cache, "incremental", result, started, marks, changed, t0, report, overlay, gone=gone
+    )
 
 
 def _keys_by_id(features: Features, ids: list[str]) -> dict[str, np.ndarray]:

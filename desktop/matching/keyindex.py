@@ -95,9 +95,10 @@ class KeyIndex:
         """Ids of every indexed record holding one of ``keys``."""
         return {self.ids[i] for i in owners_of(self.keys, self.owners, keys).tolist()}
 
-    def chunks(self, size: int = CHUNK_KEYS) -> Iterator[tuple[int, bytes, bytes]]:
+    def chunks(self, size: int = CHUNK_KEYS) -> Iterator[tuple[int, memoryview, memoryview]]:
         """The sorted keys in runs of about ``size``: (first key as :func:`signed`, keys as
-        little-endian uint64, owners as little-endian int32 positions into ``ids``).
+        little-endian uint64, owners as little-endian int32 positions into ``ids``; the bytes
+        are views into one buffer, so writing them copies nothing twice).
 
         A chunk never splits the owners of one key, so its first keys are distinct and the
         one chunk that can hold a key is the last whose first key is not above it.
@@ -110,9 +111,10 @@ class KeyIndex:
         starts = np.unique(runs[at[at < runs.size]])
         firsts = signed(self.keys[starts]).tolist()
         bounds = [*starts.tolist(), n]
-        keys, owners = self.keys.astype("<u8"), self.owners.astype("<i4")
+        keys = memoryview(self.keys.astype("<u8", copy=False)).cast("B")
+        owners = memoryview(self.owners.astype("<i4", copy=False)).cast("B")
         for first, a, b in zip(firsts, bounds[:-1], bounds[1:], strict=True):
-            yield first, keys[a:b].tobytes(), owners[a:b].tobytes()
+            yield first, keys[8 * a : 8 * b], owners[4 * a : 4 * b]
 
     def to_bytes(self) -> bytes:
         """A compact binary form (for a BLOB column)."""

@@ -33,21 +33,39 @@ _IDS_IN = (
 )
 
 
-def _id_runs(ids: Sequence[str], rowids: Sequence[int]) -> Iterator[tuple[int, int, bytes, bytes]]:
+def _packed_ids(ids: Sequence[str]) -> np.ndarray:
+    """The ids as UTF-8, NUL-padded to one width (numpy ``S``; ASCII ids, the usual Cliniko
+    ones, are converted in one step)."""
+    try:
+        return np.array(ids, dtype="S") if ids else np.zeros(0, dtype="S1")
+    except UnicodeEncodeError:
+        return np.array([i.encode("utf-8") for i in ids], dtype="S")
+
+
+def _id_runs(
+    ids: Sequence[str], rowids: Sequence[int]
+) -> Iterator[tuple[int, int, memoryview, memoryview]]:
     """(run, width, ids as UTF-8 NUL-padded to ``width`` bytes each, rowids as int64)."""
-    encoded = [i.encode("utf-8") for i in ids]
-    width = max((len(e) for e in encoded), default=1)
-    hints = np.asarray(rowids, dtype="<i8")
-    for run, start in enumerate(range(0, len(encoded), IDS_PER_RUN)):
-        part = encoded[start : start + IDS_PER_RUN]
-        packed = b"".join(e.ljust(width, b"\0") for e in part)
-        yield run, width, packed, hints[start : start + IDS_PER_RUN].tobytes()
+    packed = _packed_ids(ids)
+    width = packed.dtype.itemsize
+    text = memoryview(packed).cast("B")
+    hints = memoryview(np.asarray(rowids, dtype="<i8")).cast("B")
+    for run, start in enumerate(range(0, len(ids), IDS_PER_RUN)):
+        end = start + IDS_PER_RUN
+        yield run, width, text[start * width : end * width], hints[start * 8 : end * 8]
 
 
 def save_key_index(
-    db: sqlite_utils.Database, index: KeyIndex | None, rowids: dict[str, int]
+    db: sqlite_utils.Database,
+    index: KeyIndex | None,
+    ids: Sequence[str] = (),
+    rowids: Sequence[int] = (),
 ) -> None:
-    """Replace the stored index (None leaves none); ``rowids`` maps id -> patients rowid."""
+    """Replace the stored index (None leaves none).
+
+    ``ids`` and ``rowids`` say where each scanned patient's row is in ``patients`` (aligned;
+    a patient missing from them is stored without a rowid hint).
+    """
     db.execute("DELETE FROM match_key_chunks")
     db.execute("DELETE FROM match_key_ids")
     if index is None:
@@ -55,7 +73,11 @@ def save_key_index(
     db.conn.executemany(
         "INSERT INTO match_key_chunks (lo, keys, owners) VALUES (?, ?, ?)", index.chunks()
     )
-    hints = [rowids.get(i, NO_ROWID) for i in index.ids]
+    if list(ids) == index.ids and len(rowids) == len(ids):
+        hints: Sequence[int] = rowids
+    else:
+        where = dict(zip(ids, rowids, strict=True))
+        hints = [where.get(i, NO_ROWID) for i in index.ids]
     db.conn.executemany(
         "INSERT INTO match_key_ids (run, width, ids, rowids) VALUES (?, ?, ?, ?)",
         _id_runs(index.ids, hints),

@@ -38,8 +38,13 @@ def ordered(id_a: str, id_b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
+# json.dumps(..., ensure_ascii=False) builds an encoder per call; a full scan makes two calls
+# per pair. This one encoder writes the same text.
+_TEXT_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _evidence_json(pair: ScoredPair) -> str:
-    return json.dumps(
+    return _TEXT_JSON(
         [
             {
                 "field": e.field,
@@ -50,8 +55,7 @@ def _evidence_json(pair: ScoredPair) -> str:
                 "text": e.text,
             }
             for e in pair.evidence
-        ],
-        ensure_ascii=False,
+        ]
     )
 
 
@@ -107,7 +111,7 @@ def insert_pairs(
                 p.band,
                 ";".join(p.flags),
                 _evidence_json(p),
-                json.dumps(p.warnings, ensure_ascii=False),
+                _TEXT_JSON(p.warnings),
                 statuses.get((p.id_a, p.id_b), "new"),
                 p.updated_a or None,
                 p.updated_b or None,

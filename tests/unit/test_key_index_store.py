@@ -40,7 +40,7 @@ def stored(tmp_path, index):
     rowids = {pid: 10 + 3 * n for n, pid in enumerate(index.ids)}
     with Cache.open(tmp_path / "cache.db", KEY) as cache:
         with transaction(cache) as db:
-            save_key_index(db, index, rowids)
+            save_key_index(db, index, list(rowids), list(rowids.values()))
         yield cache, rowids
 
 
@@ -90,10 +90,22 @@ def test_one_patients_keys_find_the_records_it_shares_them_with(stored):
     assert {row(n)["id"] for n in range(0, 1500, 5)} <= set(found)
 
 
+def test_rowid_hints_follow_the_ids_in_any_order_and_any_alphabet(tmp_path):
+    rows = [row(n) for n in range(40)] + [row(40, id="naïve-7"), row(41, id="日本-8")]
+    index = KeyIndex.build(build_features(rows))
+    where = {pid: 1000 - n for n, pid in enumerate(index.ids) if n != 3}  # one left out
+    with Cache.open(tmp_path / "cache.db", KEY) as cache:
+        with transaction(cache) as db:
+            save_key_index(db, index, list(reversed(where)), list(reversed(where.values())))
+        found = key_neighbours(cache.db, index.keys)
+    assert set(found) == set(index.ids)
+    assert found == {pid: where.get(pid, NO_ROWID) for pid in index.ids}
+
+
 def test_a_new_full_scan_replaces_the_index(stored, index):
     cache, _rowids = stored
     with transaction(cache) as db:
-        save_key_index(db, None, {})
+        save_key_index(db, None)
     assert key_neighbours(cache.db, index.keys[:10]) == {}
 
 
