@@ -4,7 +4,7 @@
   full by every incremental scan, and walked over by any read of a later column of that row)
   into small chunks keyed by their first key, so a re-score reads only the chunks it needs.
 * The model's signature gets a column of its own, so checking it does not parse the params.
-* One covering index over ``match_pairs`` serves the two full reads every scan makes to rebuild
+* One covering index over ``match_pairs`` serves the reads every scan makes to rebuild
   clusters (the cluster edges, the stored cluster ids) without reading each pair's evidence.
 
 Stored models lose their old blob index and have no signature: the next scan is a full one,
