@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,9 @@ from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELDS
 from desktop.matching.engine import paused_gc
 from desktop.matching.features import ROW_COLUMNS, Features, build_features_from_columns
-from desktop.matching.keyindex import KeyIndex, stable_keys
+from desktop.matching.keyindex import stable_keys
 from desktop.store import queue
+from desktop.store.key_index import NO_ROWID, key_neighbours, save_key_index, split_hinted
 from desktop.store.sync_state import transaction
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ MODEL_SIGNATURE = hashlib.sha256(
     json.dumps([FIELDS, ROW_COLUMNS], sort_keys=True).encode()
 ).hexdigest()[:16]
 _SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
+_SELECT_ROWID = f"SELECT rowid, {', '.join(ROW_COLUMNS)} FROM patients"
+_GONE_AT = (ROW_COLUMNS.index("archived_at"), ROW_COLUMNS.index("merged_at"))
 _ACTIVE = " WHERE archived_at IS NULL AND merged_at IS NULL"
 
 
@@ -64,10 +68,16 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _columns(rows: list[tuple]) -> dict[str, list]:
+def _transpose(rows: list[tuple], width: int) -> list[list]:
+    """Rows of ``width`` values as ``width`` column lists."""
     if not rows:
-        return {c: [] for c in ROW_COLUMNS}
-    return {c: list(v) for c, v in zip(ROW_COLUMNS, zip(*rows, strict=True), strict=True)}
+        return [[] for _ in range(width)]
+    return [list(v) for v in zip(*rows, strict=True)]
+
+
+def _columns(rows: list[tuple]) -> dict[str, list]:
+    """Rows of ``ROW_COLUMNS`` as one list per column."""
+    return dict(zip(ROW_COLUMNS, _transpose(rows, len(ROW_COLUMNS)), strict=True))
 
 
 def _marks(cache: Cache) -> tuple[str, str]:
@@ -86,23 +96,12 @@ def run_scan(
 ) -> ScanSummary:
     """Scan the cache and store the queue: full when asked or when no model exists yet."""
     report = progress or _noop
-    engine = MatchEngine(replace(settings or MatchSettings(), build_index=True))
+    settings = settings or MatchSettings()
     with paused_gc():
-        if full or not _stored_model_fits(cache):
-            return _full_scan(cache, engine, report)
-        return _incremental_scan(cache, engine, report)
-
-
-def _stored_model_fits(cache: Cache) -> bool:
-    """True when a model exists and was fitted by this version of the engine.
-
-    A model stored by an older MergeDesk (other fields or levels) cannot score new pairs; the
-    next scan is then a full one, which fits a new model.
-    """
-    row = cache.db.execute(
-        "SELECT json_extract(params, '$.signature') FROM match_model WHERE id = 1"
-    ).fetchone()
-    return row is not None and row[0] == MODEL_SIGNATURE
+        state = queue.model_state(cache.db)
+        if full or state is None or state[0] != MODEL_SIGNATURE:
+            return _full_scan(cache, settings, report)
+        return _incremental_scan(cache, settings, report, state[1])
 
 
 def _store(
@@ -115,8 +114,15 @@ def _store(
     t0: float,
     report: Progress,
     overlay: dict[str, bytes] | None = None,
+    where: tuple[list[str], list[int]] | None = None,
+    gone: list[str] | None = None,
 ) -> ScanSummary:
-    """Write a scan's pairs, clusters and log entry in one transaction."""
+    """Write a scan's pairs, clusters and log entry in one transaction.
+
+    ``where``: (ids, rowids) of the patients a full scan read, for its key index.
+    ``gone``: the changed patients that were no longer active when read (only they can have
+    been archived or merged; None: check every changed patient).
+    """
     report("store", 0, len(result.pairs))
     now = queue.now_iso()
     with transaction(cache) as db:
@@ -129,15 +135,19 @@ def _store(
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
         # A full scan never pairs archived or merged patients; only kept pairs need a look.
-        check = changed if changed is not None else sorted({i for pair in kept for i in pair})
+        if changed is None:
+            check = sorted({i for pair in kept for i in pair})
+        else:
+            check = changed if gone is None else gone
         if check:
             queue.mark_merged(db, check)
         clusters = build_clusters(queue.cluster_edges(db))
         queue.assign_clusters(db, queue.save_clusters(db, clusters))
         if changed is None:
-            index = result.key_index.to_bytes() if result.key_index is not None else None
-            model = {**result.model, "signature": MODEL_SIGNATURE}
-            queue.save_model(db, model, index, result.stats.get("records", 0))
+            # A model fitted by another version (other fields or levels) cannot score new
+            # pairs: the signature tells, and the next scan is then a full one.
+            queue.save_model(db, result.model, result.stats.get("records", 0), MODEL_SIGNATURE)
+            save_key_index(db, result.key_index, *(where or ([], [])))
         elif overlay is not None:
             queue.save_key_overlay(db, overlay)
         seconds = time.perf_counter() - t0
@@ -183,20 +193,26 @@ def _store(
     return summary
 
 
-def _full_scan(cache: Cache, engine: MatchEngine, report: Progress) -> ScanSummary:
+def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanSummary:
+    engine = MatchEngine(replace(settings, build_index=True))
     t0 = time.perf_counter()
     started = queue.now_iso()
     marks = _marks(cache)
     report("read", 0, 1)
-    rows = cache.db.execute(_SELECT + _ACTIVE).fetchall()
+    rows = cache.db.execute(_SELECT_ROWID + _ACTIVE).fetchall()
     read_s = time.perf_counter() - t0
     report("read", len(rows), len(rows))
     report("match", 0, len(rows))
-    result = engine.scan_columns(_columns(rows))
+    rowids, *values = _transpose(rows, len(ROW_COLUMNS) + 1)
     del rows
+    columns = dict(zip(ROW_COLUMNS, values, strict=True))
+    del values
+    where = (columns["id"], rowids)  # each patient's rowid, for the key index
+    result = engine.scan_columns(columns)
+    del columns
     result.stats.setdefault("timings", {})["read"] = read_s
     report("match", result.stats.get("records", 0), result.stats.get("records", 0))
-    return _store(cache, "full", result, started, marks, None, t0, report)
+    return _store(cache, "full", result, started, marks, None, t0, report, where=where)
 
 
 def _fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
@@ -212,7 +228,9 @@ def _fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
     return db.execute(sql).fetchall()
 
 
-def _incremental_scan(cache: Cache, engine: MatchEngine, report: Progress) -> ScanSummary:
+def _incremental_scan(
+    cache: Cache, settings: MatchSettings, report: Progress, records: int
+) -> ScanSummary:
     t0 = time.perf_counter()
     started = queue.now_iso()
     last = queue.last_scan(cache.db) or {}
@@ -224,10 +242,9 @@ def _incremental_scan(cache: Cache, engine: MatchEngine, report: Progress) -> Sc
             [last.get("mark_synced") or "", last.get("mark_updated") or ""],
         ).fetchall()
     ]
-    records = int(cache.db.execute("SELECT records FROM match_model WHERE id = 1").fetchone()[0])
     pending = cache.db.execute("SELECT count(*) FROM match_key_overlay").fetchone()[0]
     if len(changed) + pending > max(1000, FULL_RESCAN_SHARE * records):
-        return _full_scan(cache, engine, report)
+        return _full_scan(cache, settings, report)
     if not changed:
         with transaction(cache) as db:
             queue.record_scan(
@@ -248,20 +265,25 @@ def _incremental_scan(cache: Cache, engine: MatchEngine, report: Progress) -> Sc
             "incremental", records, 0, 0, 0, 0, _cluster_count(cache), time.perf_counter() - t0
         )
     report("read", 0, len(changed))
-    model, index_bytes = queue.load_model(cache.db) or ({}, None)
+    model = queue.load_model(cache.db) or {}
+    # Only a full scan stores a key index: a re-score need not build one.
+    engine = MatchEngine(replace(settings, build_index=False))
     changed_rows = _fetch(cache, changed, active_only=True)
     changed_cols = _columns(changed_rows)
     features = build_features_from_columns(changed_cols, engine.settings.country)
     new_keys = _keys_by_id(features, changed)
-    found = _neighbours(cache, index_bytes or b"", new_keys, set(changed))
-    rows = changed_rows + _fetch(cache, sorted(found), active_only=True)
+    found = _neighbours(cache, new_keys, set(changed))
+    rows = changed_rows + _fetch_neighbours(cache, found)
     report("read", len(changed), len(changed))
     report("match", 0, len(changed))
     result = engine.rescore_columns(_columns(rows), changed_cols["id"], model)
     result.stats["records"] = records
     overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.items()}
+    gone = sorted(set(changed) - set(features.ids))
     report("match", len(changed), len(changed))
-    return _store(cache, "incremental", result, started, marks, changed, t0, report, overlay)
+    return _store(
+        cache, "incremental", result, started, marks, changed, t0, report, overlay, gone=gone
+    )
 
 
 def _keys_by_id(features: Features, ids: list[str]) -> dict[str, np.ndarray]:
@@ -276,21 +298,39 @@ def _keys_by_id(features: Features, ids: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def _neighbours(
-    cache: Cache, index_bytes: bytes, new_keys: dict[str, np.ndarray], changed: set[str]
-) -> set[str]:
-    """Stored patients sharing a blocking key with a changed one: the full scan's index,
-    corrected by the overlay of patients changed since."""
+def _neighbours(cache: Cache, new_keys: dict[str, np.ndarray], changed: set[str]) -> dict[str, int]:
+    """Stored patients sharing a blocking key with a changed one (id -> rowid hint): the full
+    scan's index, corrected by the overlay of patients changed since."""
     wanted = np.unique(np.concatenate([np.empty(0, np.uint64), *new_keys.values()]))
     overlay = queue.load_key_overlay(cache.db)
-    found = KeyIndex.from_bytes(index_bytes).neighbours(wanted) - set(overlay)
+    found = {p: r for p, r in key_neighbours(cache.db, wanted).items() if p not in overlay}
     if overlay:
         ids = list(overlay)
         arrays = [np.frombuffer(b, dtype="<u8") for b in overlay.values()]
         owner = np.repeat(np.arange(len(ids)), [a.size for a in arrays])
         hit = owner[np.isin(np.concatenate([np.empty(0, "<u8"), *arrays]), wanted)]
-        found |= {ids[i] for i in np.unique(hit).tolist()}
-    return found - changed
+        found.update((ids[i], NO_ROWID) for i in np.unique(hit).tolist())
+    return {p: r for p, r in found.items() if p not in changed}
+
+
+def _fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple]:
+    """The active rows of ``found``, sorted by id (as :func:`_fetch` returns them).
+
+    Rows are read by their rowid hint where the check of their id allows, else by id.
+    """
+    hinted = {p: r for p, r in found.items() if r != NO_ROWID}
+    by_rowid = cache.db.execute(
+        _SELECT_ROWID + " WHERE rowid IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(hinted.values()))],
+    ).fetchall()
+    good, again = split_hinted(by_rowid, hinted)
+    archived, merged = _GONE_AT
+    rows = [r for r in good.values() if r[archived] is None and r[merged] is None]
+    again += [p for p, r in found.items() if r == NO_ROWID]
+    if again:
+        rows += _fetch(cache, again, active_only=True)
+    rows.sort(key=itemgetter(0))
+    return rows
 
 
 def _cluster_count(cache: Cache) -> int:

@@ -29,15 +29,42 @@ class _UnionFind:
         return True
 
 
+def _groups(edges: list[tuple[str, str, float]]) -> dict[str, list[str]]:
+    """Each record -> the list of its connected group (one shared list object per group)."""
+    group: dict[str, list[str]] = {}
+    get = group.get
+    for a, b, _p in edges:
+        ga, gb = get(a), get(b)
+        if ga is None and gb is None:
+            group[a] = group[b] = [a] if a == b else [a, b]
+        elif ga is None:
+            gb.append(a)
+            group[a] = gb
+        elif gb is None:
+            ga.append(b)
+            group[b] = ga
+        elif ga is not gb:
+            small, large = (ga, gb) if len(ga) < len(gb) else (gb, ga)
+            large.extend(small)
+            for node in small:
+                group[node] = large
+    return group
+
+
 def build_clusters(edges: Iterable[tuple[str, str, float]], min_size: int = 3) -> list[Cluster]:
     """Groups of ``min_size`` or more records joined by edges ``(id_a, id_b, probability)``.
 
     The weakest link is the lowest-probability edge of the group's maximum spanning tree: the
     one pair whose rejection would split the group.
     """
+    edges = list(edges)
+    # Most records pair with one other at most: only the edges of big enough groups need the
+    # ordering and the spanning tree (each group's tree depends on its own edges alone).
+    group = _groups(edges)
+    big = [e for e in edges if len(group[e[0]]) >= min_size]
     uf = _UnionFind()
     tree: list[tuple[str, str, float]] = []
-    for a, b, p in sorted(edges, key=lambda e: (-e[2], e[0], e[1])):
+    for a, b, p in sorted(big, key=lambda e: (-e[2], e[0], e[1])):
         if uf.union(a, b):
             tree.append((a, b, p))
     members: dict[str, list[str]] = {}

@@ -7,6 +7,7 @@ shares one of its blocking keys without reading the whole clinic again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,10 @@ from desktop.matching.features import Features
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MAGIC = b"MDKI1\n"
+_TOP = np.uint64(1 << 63)
+# Keys per stored chunk (about 3 KB): looking a key up reads one small row, about one page
+# of the cache, instead of the whole index.
+CHUNK_KEYS = 256
 
 
 _WIDTH = 24  # characters hashed per string (longer strings share a key: harmless)
@@ -88,15 +93,28 @@ class KeyIndex:
 
     def neighbours(self, keys: np.ndarray) -> set[str]:
         """Ids of every indexed record holding one of ``keys``."""
-        if keys.size == 0 or self.keys.size == 0:
-            return set()
-        lo = np.searchsorted(self.keys, keys, side="left")
-        hi = np.searchsorted(self.keys, keys, side="right")
-        hit = [self.owners[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
-        if not hit:
-            return set()
-        owners = np.unique(np.concatenate(hit))
-        return {self.ids[i] for i in owners.tolist()}
+        return {self.ids[i] for i in owners_of(self.keys, self.owners, keys).tolist()}
+
+    def chunks(self, size: int = CHUNK_KEYS) -> Iterator[tuple[int, memoryview, memoryview]]:
+        """The sorted keys in runs of about ``size``: (first key as :func:`signed`, keys as
+        little-endian uint64, owners as little-endian int32 positions into ``ids``; the bytes
+        are views into one buffer, so writing them copies nothing twice).
+
+        A chunk never splits the owners of one key, so its first keys are distinct and the
+        one chunk that can hold a key is the last whose first key is not above it.
+        """
+        n = self.keys.size
+        if n == 0:
+            return
+        runs = np.flatnonzero(np.r_[True, self.keys[1:] != self.keys[:-1]])
+        at = np.searchsorted(runs, np.arange(0, n, size))
+        starts = np.unique(runs[at[at < runs.size]])
+        firsts = signed(self.keys[starts]).tolist()
+        bounds = [*starts.tolist(), n]
+        keys = memoryview(self.keys.astype("<u8", copy=False)).cast("B")
+        owners = memoryview(self.owners.astype("<i4", copy=False)).cast("B")
+        for first, a, b in zip(firsts, bounds[:-1], bounds[1:], strict=True):
+            yield first, keys[8 * a : 8 * b], owners[4 * a : 4 * b]
 
     def to_bytes(self) -> bytes:
         """A compact binary form (for a BLOB column)."""
@@ -125,3 +143,20 @@ class KeyIndex:
         pos += 8 * n
         owners = np.frombuffer(data[pos : pos + 4 * n], dtype="<i4").astype(np.int32)
         return cls(keys, owners, ids)
+
+
+def signed(keys: np.ndarray) -> np.ndarray:
+    """uint64 keys as int64 in the same order (SQLite integers are signed)."""
+    return (keys.astype(np.uint64) ^ _TOP).view(np.int64)
+
+
+def owners_of(keys: np.ndarray, owners: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Sorted distinct owners of every entry of sorted ``keys`` equal to one of ``wanted``."""
+    if keys.size == 0 or wanted.size == 0:
+        return np.empty(0, dtype=np.int64)
+    lo = np.searchsorted(keys, wanted, side="left")
+    counts = np.searchsorted(keys, wanted, side="right") - lo
+    # Every entry in [lo, lo + count) of each wanted key, without a Python loop.
+    starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+    at = starts + np.arange(int(counts.sum()))
+    return np.unique(owners[at]).astype(np.int64)

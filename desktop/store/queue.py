@@ -38,8 +38,13 @@ def ordered(id_a: str, id_b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
+# json.dumps(..., ensure_ascii=False) builds an encoder per call; a full scan makes two calls
+# per pair. This one encoder writes the same text.
+_TEXT_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _evidence_json(pair: ScoredPair) -> str:
-    return json.dumps(
+    return _TEXT_JSON(
         [
             {
                 "field": e.field,
@@ -50,8 +55,7 @@ def _evidence_json(pair: ScoredPair) -> str:
                 "text": e.text,
             }
             for e in pair.evidence
-        ],
-        ensure_ascii=False,
+        ]
     )
 
 
@@ -107,7 +111,7 @@ def insert_pairs(
                 p.band,
                 ";".join(p.flags),
                 _evidence_json(p),
-                json.dumps(p.warnings, ensure_ascii=False),
+                _TEXT_JSON(p.warnings),
                 statuses.get((p.id_a, p.id_b), "new"),
                 p.updated_a or None,
                 p.updated_b or None,
@@ -142,6 +146,18 @@ def mark_merged(db: sqlite_utils.Database, ids: Sequence[str] | None = None) -> 
     """
     merged, gone = _MERGED, _GONE
     if ids is not None:
+        # Most changed patients are still active: look for the others first (by id; the unary
+        # plus keeps SQLite off the archived/merged index, which would walk every patient).
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM patients WHERE id IN (SELECT value FROM json_each(?)) "
+                "AND (+archived_at IS NOT NULL OR +merged_at IS NOT NULL)",
+                [json.dumps(list(ids))],
+            ).fetchall()
+        ]
+        if not ids:
+            return
         _fill_temp(db, "_gone_check", ids)
         merged += " AND id IN (SELECT id FROM _gone_check)"
         gone = f"SELECT id FROM ({_GONE}) WHERE id IN (SELECT id FROM _gone_check)"
@@ -163,19 +179,25 @@ def _fill_temp(db: sqlite_utils.Database, table: str, ids: Sequence[str]) -> Non
 
 
 def save_clusters(db: sqlite_utils.Database, clusters: Sequence[Cluster]) -> dict[str, int]:
-    """Replace the cluster table; returns patient id -> cluster id."""
-    db.execute("DELETE FROM match_clusters")
+    """Replace the cluster table (unless it already holds exactly these clusters); returns
+    patient id -> cluster id."""
     member: dict[str, int] = {}
     rows = []
     for number, c in enumerate(clusters, start=1):
         rows.append((number, json.dumps(list(c.ids)), len(c.ids), *c.weakest_link))
         for pid in c.ids:
             member[pid] = number
-    db.conn.executemany(
-        "INSERT INTO match_clusters (cluster_id, ids, size, weakest_a, weakest_b, "
-        "weakest_probability) VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    stored = db.execute(
+        "SELECT cluster_id, ids, size, weakest_a, weakest_b, weakest_probability "
+        "FROM match_clusters ORDER BY cluster_id"
+    ).fetchall()
+    if stored != rows:
+        db.execute("DELETE FROM match_clusters")
+        db.conn.executemany(
+            "INSERT INTO match_clusters (cluster_id, ids, size, weakest_a, weakest_b, "
+            "weakest_probability) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     return member
 
 
@@ -193,8 +215,13 @@ def cluster_edges(db: sqlite_utils.Database) -> list[tuple[str, str, float]]:
 def assign_clusters(db: sqlite_utils.Database, member: dict[str, int]) -> None:
     """Set every stored pair's ``cluster_id`` from a patient -> cluster map (only rows whose
     cluster changed are written)."""
+    # Only a pair that has a cluster, or whose first record is in one, can change.
     rows = []
-    for a, b, old in db.execute("SELECT id_a, id_b, cluster_id FROM match_pairs").fetchall():
+    for a, b, old in db.execute(
+        "SELECT id_a, id_b, cluster_id FROM match_pairs "
+        "WHERE cluster_id IS NOT NULL OR id_a IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(member))],
+    ).fetchall():
         new = member.get(a)
         if new is None or member.get(b) != new:
             new = None
@@ -203,16 +230,17 @@ def assign_clusters(db: sqlite_utils.Database, member: dict[str, int]) -> None:
     db.conn.executemany("UPDATE match_pairs SET cluster_id = ? WHERE id_a = ? AND id_b = ?", rows)
 
 
-def save_model(
-    db: sqlite_utils.Database, params: dict, key_index: bytes | None, records: int
-) -> None:
-    """Store the fitted model and the blocking-key index (one row)."""
+def save_model(db: sqlite_utils.Database, params: dict, records: int, signature: str) -> None:
+    """Store the fitted model (one row) and forget the key overlay of the previous model.
+
+    The blocking-key index is stored apart, by :func:`desktop.store.key_index.save_key_index`.
+    """
     db.execute(
-        "INSERT INTO match_model (id, params, key_index, records, fitted_at) "
-        "VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
-        "key_index = excluded.key_index, records = excluded.records, "
-        "fitted_at = excluded.fitted_at",
-        [json.dumps(params), key_index, records, now_iso()],
+        "INSERT INTO match_model (id, params, key_index, records, fitted_at, signature) "
+        "VALUES (1, ?, NULL, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
+        "key_index = NULL, records = excluded.records, fitted_at = excluded.fitted_at, "
+        "signature = excluded.signature",
+        [json.dumps(params), records, now_iso(), signature],
     )
     db.execute("DELETE FROM match_key_overlay")
 
@@ -230,16 +258,26 @@ def load_key_overlay(db: sqlite_utils.Database) -> dict[str, bytes]:
     return dict(db.execute("SELECT patient_id, keys FROM match_key_overlay").fetchall())
 
 
-def load_model(db: sqlite_utils.Database) -> tuple[dict, bytes | None] | None:
-    """(params, key index bytes) of the stored model, or None before the first full scan."""
-    row = db.execute("SELECT params, key_index FROM match_model WHERE id = 1").fetchone()
-    return None if row is None else (json.loads(row[0]), row[1])
+def load_model(db: sqlite_utils.Database) -> dict | None:
+    """The stored model's parameters, or None before the first full scan."""
+    row = db.execute("SELECT params FROM match_model WHERE id = 1").fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def model_state(db: sqlite_utils.Database) -> tuple[str | None, int] | None:
+    """(signature, records) of the stored model, or None before the first full scan.
+
+    The signature is None for a model stored before schema version 4 (it has no usable key
+    index: the next scan must be a full one).
+    """
+    row = db.execute("SELECT signature, records FROM match_model WHERE id = 1").fetchone()
+    return None if row is None else (row[0], int(row[1]))
 
 
 def has_model(db: sqlite_utils.Database) -> bool:
     """True once a full scan has stored a model and its key index."""
-    row = db.execute("SELECT key_index IS NOT NULL FROM match_model WHERE id = 1").fetchone()
-    return bool(row and row[0])
+    state = model_state(db)
+    return state is not None and state[0] is not None
 
 
 def record_scan(db: sqlite_utils.Database, **fields: Any) -> None:

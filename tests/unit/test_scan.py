@@ -7,9 +7,13 @@ import json
 
 import pytest
 
-from desktop.scan import export_pairs_csv, run_scan
+from desktop.matching import MatchEngine, MatchSettings
+from desktop.matching.cluster import build_clusters
+from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.keyindex import KeyIndex, stable_keys
+from desktop.scan import MODEL_SIGNATURE, export_pairs_csv, run_scan
 from desktop.store import Cache, queue, transaction, upsert_patients
-from desktop.store.migrations import LATEST_VERSION
+from desktop.store.migrations import LATEST_VERSION, MIGRATIONS
 
 KEY = "3d" * 32
 FIRSTS = ["Olivia", "Jack", "Mia", "Noah", "Ava", "Liam", "Zoe", "Oscar", "Ruby", "Leo"]
@@ -228,8 +232,166 @@ def test_a_model_stored_by_an_older_version_leads_to_a_full_scan(tmp_path):
             upsert_patients(db, [patient(n) for n in range(60)])
         assert run_scan(cache).kind == "full"
         with transaction(cache) as db:
-            params = json.loads(db.execute("SELECT params FROM match_model").fetchone()[0])
-            params.pop("signature")
-            db.execute("UPDATE match_model SET params = ?", [json.dumps(params)])
+            db.execute("UPDATE match_model SET signature = 'fitted-by-an-older-version'")
         assert run_scan(cache).kind == "full"
+        assert run_scan(cache).kind == "incremental"
+
+
+def columns(rows: list[tuple]) -> dict[str, list]:
+    return {c: [r[i] for r in rows] for i, c in enumerate(ROW_COLUMNS)}
+
+
+def plain_rescore(cache, changed: list[str]) -> dict[tuple[str, str], dict]:
+    """What an incremental scan must store for ``changed`` patients, found the plain way: the
+    engine re-scores them with the stored model against every active patient that shares a
+    blocking key with one of them, found by brute force over the whole cache (the changed
+    records first, then the others, each sorted by id, as the scan reads them)."""
+    rows = cache.db.execute(
+        f"SELECT {', '.join(ROW_COLUMNS)} FROM patients "
+        "WHERE archived_at IS NULL AND merged_at IS NULL ORDER BY id"
+    ).fetchall()
+    everyone = KeyIndex.build(build_features_from_columns(columns(rows)))
+    mine = [r for r in rows if r[0] in changed]
+    _, keys = stable_keys(build_features_from_columns(columns(mine)))
+    near = everyone.neighbours(keys) - set(changed)
+    batch = mine + [r for r in rows if r[0] in near]
+    model = queue.load_model(cache.db)
+    result = MatchEngine(MatchSettings()).rescore_columns(columns(batch), changed, model)
+    return {
+        (p.id_a, p.id_b): {
+            "probability": p.probability,
+            "weight": p.weight,
+            "band": p.band,
+            "flags": list(p.flags),
+            "evidence": [e.__dict__ for e in p.evidence],
+            "warnings": p.warnings,
+        }
+        for p in result.pairs
+    }
+
+
+def assert_stored_as_plain(cache, changed: list[str], expected: dict) -> None:
+    """The queue holds exactly ``expected`` for pairs touching ``changed``, and its clusters
+    are what every stored edge makes of them."""
+    after = stored(cache)
+    touching = {k: v for k, v in after.items() if set(k) & set(changed)}
+    assert set(touching) == set(expected)
+    for key, want in expected.items():
+        assert {f: touching[key][f] for f in want} == want
+    clusters = build_clusters(queue.cluster_edges(cache.db))
+    saved = cache.db.execute(
+        "SELECT ids, weakest_a, weakest_b, weakest_probability FROM match_clusters "
+        "ORDER BY cluster_id"
+    ).fetchall()
+    assert [(json.loads(i), a, b, p) for i, a, b, p in saved] == [
+        (list(c.ids), *c.weakest_link) for c in clusters
+    ]
+    number = {pid: n for n, c in enumerate(clusters, start=1) for pid in c.ids}
+    for (a, b), pair in after.items():
+        want = number.get(a) if number.get(a) == number.get(b) else None
+        assert pair["cluster_id"] == want
+
+
+def test_an_incremental_scan_stores_what_a_plain_rescore_scores(cache):
+    """Twice in a row (the second time through the key overlay the first one wrote): a third
+    record of person 10 joins a cluster, person 20's duplicate gets a new phone, a stranger
+    arrives who shares no key with anyone, and a record leaves."""
+    run_scan(cache)
+    third = duplicate_of(10, 950, updated_at="2024-03-01T00:00:00Z", email=None)
+    phone = [{"number": "0499 000 111", "phone_type": "Home"}]
+    moved = duplicate_of(20, 901, updated_at="2024-03-01T00:00:00Z", patient_phone_numbers=phone)
+    stranger = patient(
+        7777,
+        first_name="Quentin",
+        last_name="Zyxwvut",
+        email=None,
+        address_1=None,
+        date_of_birth=None,
+        patient_phone_numbers=[],
+        updated_at="2024-03-01T00:00:00Z",
+    )
+    upsert(cache, [third, moved, stranger], "2024-03-02T00:00:00Z")
+    changed = sorted([ids(950), ids(901), ids(7777)])
+    expected = plain_rescore(cache, changed)
+    assert pair_key(10, 950) in expected and pair_key(20, 901) in expected
+    summary = run_scan(cache)
+    assert summary.kind == "incremental" and summary.changed == 3
+    assert_stored_as_plain(cache, changed, expected)
+
+    again = duplicate_of(10, 951, updated_at="2024-04-01T00:00:00Z", email=None)
+    gone = duplicate_of(30, 902, archived_at="2024-04-01T00:00:00Z", updated_at="2024-04-01")
+    upsert(cache, [again, gone], "2024-04-02T00:00:00Z")
+    changed = sorted([ids(951), ids(902)])
+    expected = plain_rescore(cache, changed)
+    assert pair_key(950, 951) in expected  # found through the first scan's overlay
+    assert run_scan(cache).kind == "incremental"
+    assert_stored_as_plain(cache, changed, expected)
+    assert pair_key(30, 902) not in stored(cache)
+
+
+def test_a_newcomer_who_shares_no_key_with_anyone(cache):
+    run_scan(cache)
+    newcomer = patient(
+        7778,
+        first_name="Quentin",
+        last_name="Zyxwvut",
+        email=None,
+        address_1=None,
+        post_code=None,
+        date_of_birth=None,
+        patient_phone_numbers=[],
+        updated_at="2024-03-01",
+    )
+    upsert(cache, [newcomer], "2024-03-02T00:00:00Z")
+    before = stored(cache)
+    summary = run_scan(cache)
+    assert summary.kind == "incremental" and summary.changed == 1 and summary.candidates == 0
+    assert stored(cache) == before
+
+
+def test_rows_renumbered_since_the_full_scan_are_read_by_id(cache):
+    """The index keeps each patient's rowid as a hint; a rebuilt table gives rows new rowids,
+    which must not change what a re-score reads."""
+    run_scan(cache)
+    with transaction(cache) as db:
+        top = db.execute("SELECT max(rowid) FROM patients").fetchone()[0]
+        db.execute("UPDATE patients SET rowid = rowid + ?", [top + 10])
+        db.execute("UPDATE patients SET rowid = ? - rowid", [2 * top + 11])  # reversed
+    upsert(cache, [duplicate_of(10, 950, updated_at="2024-03-01")], "2024-03-02T00:00:00Z")
+    expected = plain_rescore(cache, [ids(950)])
+    assert pair_key(10, 950) in expected
+    assert run_scan(cache).kind == "incremental"
+    assert_stored_as_plain(cache, [ids(950)], expected)
+
+
+def test_too_many_changes_rescan_fully_and_leave_an_index_for_the_next_scan(tmp_path):
+    with Cache.open(tmp_path / "cache.db", KEY) as cache:
+        upsert(cache, [patient(n) for n in range(1100)], "2024-01-02T00:00:00Z")
+        assert run_scan(cache).kind == "full"
+        renamed = [patient(n, title="Dr", updated_at="2024-02-01") for n in range(1100)]
+        upsert(cache, renamed, "2024-02-02T00:00:00Z")
+        assert run_scan(cache).kind == "full"
+        upsert(cache, [duplicate_of(70, 960, updated_at="2024-03-01")], "2024-03-02T00:00:00Z")
+        assert run_scan(cache).kind == "incremental"
+        assert pair_key(70, 960) in stored(cache)
+
+
+def test_a_cache_scanned_before_schema_4_scans_fully_once(tmp_path):
+    """Schema 4 drops the one-blob key index: the next scan is a full one, then incremental."""
+    path = tmp_path / "cache.db"
+    with Cache.open(path, KEY, migrations=MIGRATIONS[:3]) as old:
+        upsert(old, [patient(n) for n in range(60)], "2024-01-02T00:00:00Z")
+        with transaction(old) as db:
+            db.execute(
+                "INSERT INTO match_model (id, params, key_index, records, fitted_at) "
+                "VALUES (1, ?, ?, 60, '2024-01-02T00:00:00Z')",
+                [json.dumps({"signature": MODEL_SIGNATURE}), b"MDKI1\n" + bytes(16)],
+            )
+    with Cache.open(path, KEY) as cache:
+        assert cache.schema_version == LATEST_VERSION
+        row = cache.db.execute("SELECT key_index, signature FROM match_model").fetchone()
+        assert row == (None, None)
+        assert not queue.has_model(cache.db)
+        assert run_scan(cache).kind == "full"
+        assert queue.has_model(cache.db)
         assert run_scan(cache).kind == "incremental"

@@ -20,6 +20,7 @@ from desktop.store.migrations import (
     m0001_initial,
     m0002_match_queue,
     m0003_merge_and_time,
+    m0004_key_chunks,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -60,6 +61,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0001_initial,
         m0002_match_queue,
         m0003_merge_and_time,
+        m0004_key_chunks,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)
