@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
+from desktop.matching.blocking import KEY_KINDS
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELDS
 from desktop.matching.engine import paused_gc
@@ -38,9 +39,10 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 # Above this share of changed patients an incremental scan becomes a full one (and refits).
 FULL_RESCAN_SHARE = 0.2
-# Changes whenever the comparison fields, their levels or the scanned columns change.
+# Changes whenever the comparison fields, their levels, the scanned columns or the blocking
+# keys change: a model or key index stored by another version then forces a full scan.
 MODEL_SIGNATURE = hashlib.sha256(
-    json.dumps([FIELDS, ROW_COLUMNS], sort_keys=True).encode()
+    json.dumps([FIELDS, ROW_COLUMNS, KEY_KINDS], sort_keys=True).encode()
 ).hexdigest()[:16]
 _SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
 _SELECT_ROWID = f"SELECT rowid, {', '.join(ROW_COLUMNS)} FROM patients"

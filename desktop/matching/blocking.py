@@ -143,6 +143,15 @@ def block_keys(f: Features) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def name_order(f: Features) -> np.ndarray:
+    """Per record, its place in alphabetical order of surname, then first name."""
+    values = f.names.values
+    rank = np.empty(len(values) + 1, dtype=np.int64)
+    rank[np.argsort(np.array(values, dtype=object), kind="stable")] = np.arange(len(values))
+    rank[-1] = -1  # a missing name (code -1) sorts first
+    return rank[f.last] * _SHIFT + rank[f.first]
+
+
 def candidate_pairs(
     f: Features,
     cap: int = 150,
@@ -152,7 +161,7 @@ def candidate_pairs(
 ) -> Candidates:
     """Union of the pairs of every blocking key (optionally only pairs touching ``only``)."""
     n = len(f)
-    order_key = (f.last.astype(np.int64) * _SHIFT + f.first.astype(np.int64)).astype(np.int64)
+    order_key = name_order(f)
     codes: list[np.ndarray] = []
     phone_codes = np.empty(0, dtype=np.int64)
     skipped: list[tuple[str, int, str]] = []
