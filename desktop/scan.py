@@ -29,7 +29,13 @@ from desktop.matching.engine import paused_gc
 from desktop.matching.features import ROW_COLUMNS, Features, build_features_from_columns
 from desktop.matching.keyindex import stable_keys
 from desktop.store import queue
-from desktop.store.key_index import NO_ROWID, key_neighbours, save_key_index, split_hinted
+from desktop.store.key_index import (
+    NO_ROWID,
+    KeyIndexDamaged,
+    key_neighbours,
+    save_key_index,
+    split_hinted,
+)
 from desktop.store.sync_state import transaction
 
 if TYPE_CHECKING:
@@ -103,7 +109,11 @@ def run_scan(
         state = queue.model_state(cache.db)
         if full or state is None or state[0] != MODEL_SIGNATURE:
             return _full_scan(cache, settings, report)
-        return _incremental_scan(cache, settings, report, state[1])
+        try:
+            return _incremental_scan(cache, settings, report, state[1])
+        except KeyIndexDamaged:
+            log.warning("The stored blocking-key index is damaged: scanning every patient.")
+            return _full_scan(cache, settings, report)
 
 
 def _store(

@@ -19,6 +19,11 @@ import sqlite_utils
 
 from desktop.matching.keyindex import KeyIndex, owners_of, signed
 
+
+class KeyIndexDamaged(ValueError):
+    """The stored key index lacks parts it refers to: only a full scan can rebuild it."""
+
+
 IDS_PER_RUN = 128  # ids (with their rowids) per stored row: about 3 KB
 NO_ROWID = -1
 # The one chunk that can hold a key: the last whose first key is not above it.
@@ -103,7 +108,7 @@ def key_neighbours(db: sqlite_utils.Database, wanted: np.ndarray) -> dict[str, i
     stored = db.execute(_IDS_IN, [json.dumps(needed.tolist())]).fetchall()
     widths = {r[0] for r in stored}
     if len(widths) != 1 or len(stored) != needed.size:
-        raise ValueError("the stored key index is incomplete")
+        raise KeyIndexDamaged("the stored key index is incomplete")
     # Runs come back in order and only the last one may be short: entry e of the k-th is at
     # k * IDS_PER_RUN + e in their concatenation.
     at = np.searchsorted(needed, runs) * IDS_PER_RUN + entries

@@ -395,3 +395,20 @@ def test_a_cache_scanned_before_schema_4_scans_fully_once(tmp_path):
         assert run_scan(cache).kind == "full"
         assert queue.has_model(cache.db)
         assert run_scan(cache).kind == "incremental"
+
+
+def test_a_damaged_key_index_leads_to_a_full_scan_not_an_error(cache):
+    run_scan(cache)
+    with transaction(cache) as db:
+        db.execute("DELETE FROM match_key_ids")  # the chunks now name ids that are gone
+    upsert(
+        cache, [duplicate_of(50, 905, updated_at="2024-03-01T00:00:00Z")], "2024-03-02T00:00:00Z"
+    )
+    summary = run_scan(cache)
+    assert summary.kind == "full"
+    assert stored(cache)[pair_key(50, 905)]["band"] == "likely"
+    # The full scan stored a whole index again: the next change is re-scored incrementally.
+    upsert(
+        cache, [duplicate_of(60, 906, updated_at="2024-03-03T00:00:00Z")], "2024-03-04T00:00:00Z"
+    )
+    assert run_scan(cache).kind == "incremental"
