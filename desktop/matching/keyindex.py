@@ -16,7 +16,6 @@ from desktop.matching.blocking import KEY_KINDS, UNORDERED, component
 from desktop.matching.features import Features
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_MAGIC = b"MDKI1\n"
 _TOP = np.uint64(1 << 63)
 # Keys per stored chunk (about 3 KB): looking a key up reads one small row, about one page
 # of the cache, instead of the whole index.
@@ -115,34 +114,6 @@ class KeyIndex:
         owners = memoryview(self.owners.astype("<i4", copy=False)).cast("B")
         for first, a, b in zip(firsts, bounds[:-1], bounds[1:], strict=True):
             yield first, keys[8 * a : 8 * b], owners[4 * a : 4 * b]
-
-    def to_bytes(self) -> bytes:
-        """A compact binary form (for a BLOB column)."""
-        id_blob = "\n".join(self.ids).encode("utf-8")
-        head = np.array([len(id_blob), self.keys.size], dtype=np.int64).tobytes()
-        return (
-            _MAGIC
-            + head
-            + id_blob
-            + self.keys.astype("<u8").tobytes()
-            + self.owners.astype("<i4").tobytes()
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> KeyIndex:
-        """Read :meth:`to_bytes` output back."""
-        if not data.startswith(_MAGIC):
-            raise ValueError("not a key index")
-        pos = len(_MAGIC)
-        id_len, n = np.frombuffer(data[pos : pos + 16], dtype=np.int64).tolist()
-        pos += 16
-        text = data[pos : pos + id_len].decode("utf-8")
-        ids = text.split("\n") if text else []
-        pos += id_len
-        keys = np.frombuffer(data[pos : pos + 8 * n], dtype="<u8").astype(np.uint64)
-        pos += 8 * n
-        owners = np.frombuffer(data[pos : pos + 4 * n], dtype="<i4").astype(np.int32)
-        return cls(keys, owners, ids)
 
 
 def signed(keys: np.ndarray) -> np.ndarray:

@@ -121,9 +121,9 @@ def test_rescore_touches_only_changed_ids(with_duplicates):
         assert p.probability == pytest.approx(before[(p.id_a, p.id_b)], abs=1e-6)
 
 
-def test_key_index_finds_neighbours_and_round_trips(with_duplicates):
+def test_key_index_finds_neighbours(with_duplicates):
     features = build_features(with_duplicates)
-    index = KeyIndex.from_bytes(KeyIndex.build(features).to_bytes())
+    index = KeyIndex.build(features)
     assert index.ids == features.ids
     one = build_features([with_duplicates[3]])
     _, keys = stable_keys(one)
