@@ -90,8 +90,10 @@ KEY_KINDS: dict[str, tuple[str, ...]] = {
     "birth date + initials either order": ("dob", "initials"),
 }
 UNORDERED = frozenset({"full name either order"})
-# Keys made of names alone: common names make big blocks of namesakes, so these are capped
-# harder (a duplicate in such a block nearly always shares a date, phone or email too).
+# Keys made of names (or an address) alone: common names make big blocks of namesakes whose
+# pairs would grow with the square of the clinic, so these are capped hard and windowed
+# narrowly (a duplicate in such a block nearly always shares a date, phone or email too, and
+# is found through that key).
 # Backup keys for badly typed records: their oversized blocks are left out, not windowed.
 BACKUP_ONLY = frozenset({"surname sound + postcode", "first name sound + postcode"})
 BACKUP_CAP = 6
@@ -157,7 +159,8 @@ def candidate_pairs(
     cap: int = 150,
     window: int = 8,
     only: np.ndarray | None = None,
-    name_cap: int = 20,
+    name_cap: int = 6,
+    name_window: int = 2,
 ) -> Candidates:
     """Union of the pairs of every blocking key (optionally only pairs touching ``only``)."""
     n = len(f)
@@ -169,7 +172,7 @@ def candidate_pairs(
         limit = min(cap, name_cap) if kind in NAME_ONLY else cap
         if kind in BACKUP_ONLY:
             limit = min(limit, BACKUP_CAP)
-        wide = 0 if kind in BACKUP_ONLY else window
+        wide = 0 if kind in BACKUP_ONLY else name_window if kind in NAME_ONLY else window
         a, b, big = _pairs_in_blocks(rec, key, order_key, limit, wide)
         if big:
             sizes = [size for size, _start in big]

@@ -16,8 +16,9 @@ class MatchSettings:
     likely_threshold: float = 0.95
     possible_threshold: float = 0.30
     block_cap: int = 150  # blocks larger than this are compared by name-order neighbours only
-    name_block_cap: int = 20  # the same for keys of names (or an address) alone
+    name_block_cap: int = 6  # the same for keys of names (or an address) alone
     block_window: int = 8
+    name_block_window: int = 2  # neighbours compared in an oversized block of names alone
     random_pairs: int = 60_000  # random record pairs used to estimate u
     em_iterations: int = 25
     include_unlikely: bool = False

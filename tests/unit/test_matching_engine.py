@@ -101,6 +101,19 @@ def test_oversized_blocks_are_capped_and_reported():
     assert result.stats["candidates"] < 60 * 59 // 2
 
 
+def test_namesakes_add_pairs_in_proportion_to_their_number_not_its_square():
+    def namesakes(n: int) -> list[dict]:
+        return [
+            person(str(i), "John", "Smith", f"{1930 + i % 80}-{1 + i % 12:02d}-{1 + i % 27:02d}")
+            for i in range(n)
+        ]
+
+    small = candidate_pairs(build_features(namesakes(200))).a.size
+    large = candidate_pairs(build_features(namesakes(400))).a.size
+    assert small <= 3 * 200  # a few neighbours each, not every other John Smith
+    assert large <= 2.2 * small
+
+
 def test_archived_and_merged_records_are_left_out():
     rows = [
         person("1", "Ann", "Lee", "1970-01-01", "0412345678"),
