@@ -341,12 +341,12 @@ def forget_days(f: Features, days: list[int]) -> None:
 
 def _created_days(values: list) -> np.ndarray:
     """Days since 1970 from ``created_at`` timestamps (-1 for missing or unreadable ones)."""
-    days = np.full(len(values), -1, dtype=np.int64)
-    for i, value in enumerate(values):
-        stamp = _str(value)[:10]
+    stamps, positions = _factorise([_str(v)[:10] for v in values])
+    table = np.full(len(stamps) + 1, -1, dtype=np.int64)
+    for i, stamp in enumerate(stamps):
         if len(stamp) == 10:
             try:
-                days[i] = np.datetime64(stamp, "D").astype(np.int64)
+                table[i] = np.datetime64(stamp, "D").astype(np.int64)
             except ValueError:
                 continue
-    return days
+    return table[positions] if positions.size else np.empty(0, dtype=np.int64)
