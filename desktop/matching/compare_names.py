@@ -100,19 +100,34 @@ def _joined_slip(a: str, b: str) -> bool:
     return DamerauLevenshtein.distance(a.replace(" ", ""), b.replace(" ", "")) <= 1
 
 
+def _spelling_levels(
+    field: str,
+    ca: np.ndarray,
+    cb: np.ndarray,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    names: list[str],
+    facts: NameFacts,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levels from spelling alone (different / similar / close), with both-present and
+    differing masks: Jaro-Winkler 0.80 is similar, 0.92 or one keyboard slip is close."""
+    lv = np.full(ca.size, level(field, "different"), dtype=np.uint8)
+    present = (ca >= 0) & (cb >= 0)
+    differ = present & (ca != cb)
+    jw = distinct_scores(ca, cb, names, JaroWinkler.normalized_similarity, differ)
+    lv[differ & (jw >= 0.80)] = level(field, "similar")
+    lv[differ & (jw >= 0.92)] = level(field, "close")
+    lv[_slips(ca, cb, names, facts, ia, ib, differ & (jw < 0.92))] = level(field, "close")
+    return lv, present, differ
+
+
 def first_levels(
     names: list[str], facts: NameFacts, sa: NameSide, sb: NameSide
 ) -> tuple[np.ndarray, np.ndarray]:
     """First-name levels, and where the agreement is stated by a preferred first name."""
     fa, fb = sa.first, sb.first
     ia, ib = sa.first_initial, sb.first_initial
-    lv = np.full(fa.size, level("first_name", "different"), dtype=np.uint8)
-    present = (fa >= 0) & (fb >= 0)
-    differ = present & (fa != fb)
-    jw = distinct_scores(fa, fb, names, JaroWinkler.normalized_similarity, differ)
-    lv[present & (jw >= 0.80)] = level("first_name", "similar")
-    lv[present & (jw >= 0.92)] = level("first_name", "close")
-    lv[_slips(fa, fb, names, facts, ia, ib, differ & (jw < 0.92))] = level("first_name", "close")
+    lv, present, differ = _spelling_levels("first_name", fa, fb, ia, ib, names, facts)
     init = differ & (ia == ib) & ((facts.length[fa] == 1) | (facts.length[fb] == 1))
     lv[init] = level("first_name", "initial")
     pa, pb = sa.preferred, sb.preferred
@@ -140,14 +155,8 @@ def first_levels(
 def last_levels(names: list[str], facts: NameFacts, sa: NameSide, sb: NameSide) -> np.ndarray:
     """Surname levels (a double-barrelled name sharing a part with the other is "part")."""
     la, lb = sa.last, sb.last
-    lv = np.full(la.size, level("last_name", "different"), dtype=np.uint8)
-    present = (la >= 0) & (lb >= 0)
-    differ = present & (la != lb)
-    jw = distinct_scores(la, lb, names, JaroWinkler.normalized_similarity, differ)
-    lv[differ & (jw >= 0.80)] = level("last_name", "similar")
-    lv[differ & (jw >= 0.92)] = level("last_name", "close")
-    slip = _slips(la, lb, names, facts, sa.last_initial, sb.last_initial, differ & (jw < 0.92))
-    lv[slip] = level("last_name", "close")
+    ia, ib = sa.last_initial, sb.last_initial
+    lv, present, differ = _spelling_levels("last_name", la, lb, ia, ib, names, facts)
     wa, wb = sa.last_words, sb.last_words
     spaced = differ & (facts.spaced[wa] | facts.spaced[wb])
     part = distinct_flags(wa, wb, names, _part_match, spaced)
