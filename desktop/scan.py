@@ -133,7 +133,7 @@ def _store(
 
     ``where``: (ids, rowids) of the patients a full scan read, for its key index.
     ``gone``: the changed patients that were no longer active when read (only they can have
-    been archived or merged; None: check every changed patient).
+    been archived or merged since the last scan).
     """
     report("store", 0, len(result.pairs))
     now = queue.now_iso()
@@ -147,10 +147,7 @@ def _store(
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
         # A full scan never pairs archived or merged patients; only kept pairs need a look.
-        if changed is None:
-            check = sorted({i for pair in kept for i in pair})
-        else:
-            check = changed if gone is None else gone
+        check = sorted({i for pair in kept for i in pair}) if changed is None else gone or []
         if check:
             queue.mark_merged(db, check)
         clusters = build_clusters(queue.cluster_edges(db))

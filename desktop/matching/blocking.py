@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.matching.features import Features
+from desktop.matching.types import MatchSettings
 
 _SHIFT = np.int64(1 << 30)
 
@@ -155,14 +156,13 @@ def name_order(f: Features) -> np.ndarray:
 
 
 def candidate_pairs(
-    f: Features,
-    cap: int = 150,
-    window: int = 8,
-    only: np.ndarray | None = None,
-    name_cap: int = 6,
-    name_window: int = 2,
+    f: Features, settings: MatchSettings | None = None, only: np.ndarray | None = None
 ) -> Candidates:
-    """Union of the pairs of every blocking key (optionally only pairs touching ``only``)."""
+    """Union of the pairs of every blocking key under the settings' block caps and windows
+    (optionally only pairs touching ``only``)."""
+    s = settings or MatchSettings()
+    cap, window = s.block_cap, s.block_window
+    name_cap, name_window = s.name_block_cap, s.name_block_window
     n = len(f)
     order_key = name_order(f)
     codes: list[np.ndarray] = []

@@ -81,7 +81,7 @@ class MatchEngine:
         imported = import_days(f.created_day)
         forget_days(f, imported)
         t = time.perf_counter()
-        cands = self._candidates(f)
+        cands = candidate_pairs(f, self.settings)
         timings["block"] = time.perf_counter() - t
         t = time.perf_counter()
         comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
@@ -119,17 +119,10 @@ class MatchEngine:
         forget_days(f, params.import_days)
         changed = set(map(str, changed_ids))
         only = np.fromiter((i in changed for i in f.ids), dtype=bool, count=len(f))
-        cands = self._candidates(f, only)
+        cands = candidate_pairs(f, self.settings, only)
         comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
-
-    def _candidates(self, f: Features, only: np.ndarray | None = None) -> Candidates:
-        """Candidate pairs under this engine's block caps and windows."""
-        s = self.settings
-        return candidate_pairs(
-            f, s.block_cap, s.block_window, only, s.name_block_cap, s.name_block_window
-        )
 
     def score_pair(self, row_a: dict, row_b: dict, model: dict | None = None) -> ScoredPair:
         """Score and explain two records, whatever blocking would say (default model: priors).
