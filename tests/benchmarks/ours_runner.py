@@ -74,19 +74,24 @@ def _summary(summary: Any) -> dict[str, Any]:
 
 def run_cache_scan(path: Path) -> tuple[list[Scored], dict[str, Any], float]:
     """Full scan from the cache to the stored queue; returns pairs, info and timed seconds."""
-    from desktop.scan import run_scan
     from desktop.store import Cache
 
     start = time.perf_counter()
     cache = Cache.open(path, CACHE_KEY_HEX)
     try:
-        summary = run_scan(cache, full=True)
-        seconds = time.perf_counter() - start
-        peak = peak_rss_mb()
-        scored = read_queue(cache)
+        return _timed_scan(cache, True, start)
     finally:
         cache.close()
-    return scored, {"summary": _summary(summary), "peak_mb": peak}, seconds
+
+
+def _timed_scan(cache: Any, full: bool, start: float) -> tuple[list[Scored], dict[str, Any], float]:
+    """Scan, then read the stored queue: pairs, info and the seconds since ``start``."""
+    from desktop.scan import run_scan
+
+    summary = run_scan(cache, full=full)
+    seconds = time.perf_counter() - start
+    info = {"summary": _summary(summary), "peak_mb": peak_rss_mb()}
+    return read_queue(cache), info, seconds
 
 
 def _changed(patient: dict[str, Any], stamp: str, n: int) -> dict[str, Any]:
@@ -101,7 +106,6 @@ def _changed(patient: dict[str, Any], stamp: str, n: int) -> dict[str, Any]:
 
 def run_rescore(path: Path, how_many: int = 100) -> tuple[list[Scored], dict[str, Any], float]:
     """Change ``how_many`` active patients in a scanned cache and time the incremental scan."""
-    from desktop.scan import run_scan
     from desktop.store import Cache, get_patient, transaction, upsert_patients
 
     cache = Cache.open(path, CACHE_KEY_HEX)
@@ -121,12 +125,7 @@ def run_rescore(path: Path, how_many: int = 100) -> tuple[list[Scored], dict[str
             upsert_patients(
                 db, [_changed(p, stamp, i) for i, p in enumerate(patients) if p is not None]
             )
-        start = time.perf_counter()
-        summary = run_scan(cache, full=False)
-        seconds = time.perf_counter() - start
-        peak = peak_rss_mb()
-        scored = read_queue(cache)
+        scored, info, seconds = _timed_scan(cache, False, time.perf_counter())
     finally:
         cache.close()
-    info = {"changed": len(chosen), "summary": _summary(summary), "peak_mb": peak}
-    return scored, info, seconds
+    return scored, {"changed": len(chosen), **info}, seconds
