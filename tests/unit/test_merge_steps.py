@@ -119,6 +119,14 @@ def plan_to_ready(flow: MergeFlow) -> None:
     assert flow.step is Step.READY
 
 
+def to_merge_in_cliniko(flow: MergeFlow, session: Any) -> None:
+    """Plan the merge, then update the survivor, to reach the merge-in-Cliniko step."""
+    plan_to_ready(flow)
+    flow.advance(session)
+    flow.advance(session)
+    assert flow.step is Step.MERGE_IN_CLINIKO
+
+
 def test_offline_steps_resume_at_every_step_after_reopening(world: dict[str, Any]) -> None:
     path = world["path"]
     with open_cache(path) as cache:
@@ -302,9 +310,7 @@ def test_a_merge_into_another_patient_is_an_error(world: dict[str, Any]) -> None
     with open_cache(world["path"]) as cache:
         session = make_session(cache, world["patients"])
         flow = MergeFlow.start(cache, PAIR)
-        plan_to_ready(flow)
-        flow.advance(session)  # type: ignore[arg-type]
-        flow.advance(session)  # type: ignore[arg-type]
+        to_merge_in_cliniko(flow, session)
         session.client.merge("1003", "1002")
         with pytest.raises(MergedIntoOther) as raised:
             flow.poll_once(session)  # type: ignore[arg-type]
@@ -339,9 +345,7 @@ def test_a_failed_poll_through_advance_keeps_the_error(world: dict[str, Any]) ->
     with open_cache(world["path"]) as cache:
         session = make_session(cache, world["patients"])
         flow = MergeFlow.start(cache, PAIR)
-        plan_to_ready(flow)
-        flow.advance(session)  # type: ignore[arg-type]
-        flow.advance(session)  # type: ignore[arg-type]
+        to_merge_in_cliniko(flow, session)
         flow.advance()
         assert flow.step is Step.WAIT_FOR_MERGE
         session.client.offline = True
@@ -376,9 +380,7 @@ def test_real_cliniko_merge_page_uses_the_account_subdomain(world: dict[str, Any
         session.client.base_url = "https://api.au1.cliniko.com/v1"
         session.client.get_public_settings = lambda: {"account": {"subdomain": "sunnyside"}}
         flow = MergeFlow.start(cache, PAIR)
-        plan_to_ready(flow)
-        flow.advance(session)  # type: ignore[arg-type]
-        flow.advance(session)  # type: ignore[arg-type]
+        to_merge_in_cliniko(flow, session)
         assert flow.merge_url == "https://sunnyside.cliniko.com/patients/1001"
         assert "2. Press Merge." in flow.instructions().text
         assert cache.db.execute(
