@@ -15,27 +15,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.blocking import KEY_KINDS
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELDS
 from desktop.matching.engine import paused_gc
-from desktop.matching.features import ROW_COLUMNS, Features, build_features_from_columns
-from desktop.matching.keyindex import stable_keys
+from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.scan_neighbours import SELECT_ROWID, fetch, fetch_neighbours, keys_by_id, neighbours
 from desktop.store import queue
-from desktop.store.key_index import (
-    NO_ROWID,
-    KeyIndexDamaged,
-    key_neighbours,
-    save_key_index,
-    split_hinted,
-)
+from desktop.store.key_index import KeyIndexDamaged, save_key_index
 from desktop.store.sync_state import transaction
 
 if TYPE_CHECKING:
@@ -50,9 +41,6 @@ FULL_RESCAN_SHARE = 0.2
 MODEL_SIGNATURE = hashlib.sha256(
     json.dumps([FIELDS, ROW_COLUMNS, KEY_KINDS], sort_keys=True).encode()
 ).hexdigest()[:16]
-_SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
-_SELECT_ROWID = f"SELECT rowid, {', '.join(ROW_COLUMNS)} FROM patients"
-_GONE_AT = (ROW_COLUMNS.index("archived_at"), ROW_COLUMNS.index("merged_at"))
 _ACTIVE = " WHERE archived_at IS NULL AND merged_at IS NULL"
 
 
@@ -208,7 +196,7 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     started = queue.now_iso()
     marks = _marks(cache)
     report("read", 0, 1)
-    rows = cache.db.execute(_SELECT_ROWID + _ACTIVE).fetchall()
+    rows = cache.db.execute(SELECT_ROWID + _ACTIVE).fetchall()
     read_s = time.perf_counter() - t0
     report("read", len(rows), len(rows))
     report("match", 0, len(rows))
@@ -222,19 +210,6 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     result.stats.setdefault("timings", {})["read"] = read_s
     report("match", result.stats.get("records", 0), result.stats.get("records", 0))
     return _store(cache, "full", result, started, marks, None, t0, report, where=where)
-
-
-def _fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
-    db = cache.db
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS _want (id TEXT PRIMARY KEY)")
-    db.execute("DELETE FROM _want")
-    db.conn.executemany("INSERT OR IGNORE INTO _want (id) VALUES (?)", [(i,) for i in ids])
-    sql = _SELECT + " WHERE id IN (SELECT id FROM _want)"
-    if active_only:
-        # The unary plus keeps SQLite on the primary key: through the archived/merged index it
-        # would walk every active patient to find a few hundred.
-        sql += " AND +archived_at IS NULL AND +merged_at IS NULL"
-    return db.execute(sql).fetchall()
 
 
 def _incremental_scan(
@@ -277,15 +252,15 @@ def _incremental_scan(
     model = queue.load_model(cache.db) or {}
     # Only a full scan stores a key index: a re-score need not build one.
     engine = MatchEngine(replace(settings, build_index=False))
-    changed_rows = _fetch(cache, changed, active_only=True)
+    changed_rows = fetch(cache, changed, active_only=True)
     changed_cols = _columns(changed_rows)
     features = build_features_from_columns(changed_cols, engine.settings.country)
-    new_keys = _keys_by_id(features, changed)
-    found = _neighbours(cache, new_keys, set(changed))
-    rows = changed_rows + _fetch_neighbours(cache, found)
+    new_keys = keys_by_id(features, changed)
+    found, oversized = neighbours(cache, features, new_keys, engine.settings)
+    rows = changed_rows + fetch_neighbours(cache, found)
     report("read", len(changed), len(changed))
     report("match", 0, len(changed))
-    result = engine.rescore_columns(_columns(rows), changed_cols["id"], model)
+    result = engine.rescore_columns(_columns(rows), changed_cols["id"], model, oversized)
     result.stats["records"] = records
     overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.items()}
     gone = sorted(set(changed) - set(features.ids))
@@ -293,53 +268,6 @@ def _incremental_scan(
     return _store(
         cache, "incremental", result, started, marks, changed, t0, report, overlay, gone=gone
     )
-
-
-def _keys_by_id(features: Features, ids: list[str]) -> dict[str, np.ndarray]:
-    """Each id's blocking keys (none for a patient that is no longer active)."""
-    rec, keys = stable_keys(features)
-    order = np.argsort(rec, kind="stable")
-    rec, keys = rec[order], keys[order]
-    bounds = np.searchsorted(rec, np.arange(len(features) + 1))
-    out = {pid: np.empty(0, dtype=np.uint64) for pid in ids}
-    for n, pid in enumerate(features.ids):
-        out[pid] = np.unique(keys[bounds[n] : bounds[n + 1]])
-    return out
-
-
-def _neighbours(cache: Cache, new_keys: dict[str, np.ndarray], changed: set[str]) -> dict[str, int]:
-    """Stored patients sharing a blocking key with a changed one (id -> rowid hint): the full
-    scan's index, corrected by the overlay of patients changed since."""
-    wanted = np.unique(np.concatenate([np.empty(0, np.uint64), *new_keys.values()]))
-    overlay = queue.load_key_overlay(cache.db)
-    found = {p: r for p, r in key_neighbours(cache.db, wanted).items() if p not in overlay}
-    if overlay:
-        ids = list(overlay)
-        arrays = [np.frombuffer(b, dtype="<u8") for b in overlay.values()]
-        owner = np.repeat(np.arange(len(ids)), [a.size for a in arrays])
-        hit = owner[np.isin(np.concatenate([np.empty(0, "<u8"), *arrays]), wanted)]
-        found.update((ids[i], NO_ROWID) for i in np.unique(hit).tolist())
-    return {p: r for p, r in found.items() if p not in changed}
-
-
-def _fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple]:
-    """The active rows of ``found``, sorted by id (as :func:`_fetch` returns them).
-
-    Rows are read by their rowid hint where the check of their id allows, else by id.
-    """
-    hinted = {p: r for p, r in found.items() if r != NO_ROWID}
-    by_rowid = cache.db.execute(
-        _SELECT_ROWID + " WHERE rowid IN (SELECT value FROM json_each(?))",
-        [json.dumps(sorted(hinted.values()))],
-    ).fetchall()
-    good, again = split_hinted(by_rowid, hinted)
-    archived, merged = _GONE_AT
-    rows = [r for r in good.values() if r[archived] is None and r[merged] is None]
-    again += [p for p, r in found.items() if r == NO_ROWID]
-    if again:
-        rows += _fetch(cache, again, active_only=True)
-    rows.sort(key=itemgetter(0))
-    return rows
 
 
 def _cluster_count(cache: Cache) -> int:

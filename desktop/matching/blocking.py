@@ -155,24 +155,39 @@ def name_order(f: Features) -> np.ndarray:
     return rank[f.last] * _SHIFT + rank[f.first]
 
 
+def block_limit(kind: str, settings: MatchSettings) -> tuple[int, int]:
+    """(cap, window) for a key kind: blocks over the cap pair only ``window`` neighbours in
+    name order (none for a backup key)."""
+    if kind in BACKUP_ONLY:
+        return min(settings.block_cap, settings.name_block_cap, BACKUP_CAP), 0
+    if kind in NAME_ONLY:
+        return min(settings.block_cap, settings.name_block_cap), settings.name_block_window
+    return settings.block_cap, settings.block_window
+
+
 def candidate_pairs(
-    f: Features, settings: MatchSettings | None = None, only: np.ndarray | None = None
+    f: Features,
+    settings: MatchSettings | None = None,
+    only: np.ndarray | None = None,
+    left_out: dict[str, np.ndarray] | None = None,
 ) -> Candidates:
     """Union of the pairs of every blocking key under the settings' block caps and windows
-    (optionally only pairs touching ``only``)."""
+    (optionally only pairs touching ``only``).
+
+    ``left_out``: per backup key kind, the records whose key of that kind is known to make an
+    oversized block in the whole clinic (a re-score sees only part of the clinic, so it cannot
+    count the block itself): those keys give no pairs, as in a full scan.
+    """
     s = settings or MatchSettings()
-    cap, window = s.block_cap, s.block_window
-    name_cap, name_window = s.name_block_cap, s.name_block_window
     n = len(f)
     order_key = name_order(f)
     codes: list[np.ndarray] = []
     phone_codes = np.empty(0, dtype=np.int64)
     skipped: list[tuple[str, int, str]] = []
     for kind, (rec, key) in block_keys(f).items():
-        limit = min(cap, name_cap) if kind in NAME_ONLY else cap
-        if kind in BACKUP_ONLY:
-            limit = min(limit, BACKUP_CAP)
-        wide = 0 if kind in BACKUP_ONLY else name_window if kind in NAME_ONLY else window
+        if left_out and kind in left_out:
+            key = np.where(left_out[kind][rec], -1, key)
+        limit, wide = block_limit(kind, s)
         a, b, big = _pairs_in_blocks(rec, key, order_key, limit, wide)
         if big:
             sizes = [size for size, _start in big]

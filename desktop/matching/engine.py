@@ -23,7 +23,7 @@ from desktop.matching.features import (
     forget_days,
     import_days,
 )
-from desktop.matching.keyindex import KeyIndex
+from desktop.matching.keyindex import KeyIndex, holders_of
 from desktop.matching.lookalike import demote_ambiguous, lookalike_flags
 from desktop.matching.model import (
     ModelParams,
@@ -105,21 +105,35 @@ class MatchEngine:
         )
 
     def rescore_columns(
-        self, columns: dict[str, list], changed_ids: Iterable[str], model: dict
+        self,
+        columns: dict[str, list],
+        changed_ids: Iterable[str],
+        model: dict,
+        oversized: np.ndarray | None = None,
     ) -> ScanResult:
-        """:meth:`rescore` on column lists of active records."""
+        """:meth:`rescore` on column lists of active records.
+
+        ``oversized``: stable keys (see :mod:`keyindex`) of backup blocks known to be over
+        their cap in the whole clinic; their holders need not be among the columns.
+        """
         t0 = time.perf_counter()
         f = build_features_from_columns(columns, self.settings.country)
-        return self._rescore(f, changed_ids, model, t0)
+        return self._rescore(f, changed_ids, model, t0, oversized)
 
     def _rescore(
-        self, f: Features, changed_ids: Iterable[str], model: dict, t0: float
+        self,
+        f: Features,
+        changed_ids: Iterable[str],
+        model: dict,
+        t0: float,
+        oversized: np.ndarray | None = None,
     ) -> ScanResult:
         params = ModelParams.from_dict(model)
         forget_days(f, params.import_days)
         changed = set(map(str, changed_ids))
         only = np.fromiter((i in changed for i in f.ids), dtype=bool, count=len(f))
-        cands = candidate_pairs(f, self.settings, only)
+        left_out = holders_of(f, oversized) if oversized is not None and oversized.size else None
+        cands = candidate_pairs(f, self.settings, only, left_out)
         comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)

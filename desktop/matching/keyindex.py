@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.matching.blocking import KEY_KINDS, UNORDERED, component
+from desktop.matching.blocking import BACKUP_ONLY, KEY_KINDS, UNORDERED, component
 from desktop.matching.features import Features
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -40,16 +40,13 @@ def _hashes(values: list[str]) -> np.ndarray:
     return out
 
 
-def stable_keys(f: Features) -> tuple[np.ndarray, np.ndarray]:
-    """(record index, 64-bit key) for every blocking key of every record."""
-    recs: list[np.ndarray] = []
-    keys: list[np.ndarray] = []
+def stable_keys_by_kind(f: Features) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(kind, record index, 64-bit key) for each blocking key kind, phones first."""
     cache: dict[int, np.ndarray] = {}
     idx = np.arange(len(f), dtype=np.int64)
     with np.errstate(over="ignore"):
         phones = _hashes(f.vocabs["phones"].values)
-        recs.append(f.phone_rec)
-        keys.append(phones[f.phone_code] + np.uint64(1))
+        yield "phone", f.phone_rec, phones[f.phone_code] + np.uint64(1)
         for salt, (kind, parts) in enumerate(KEY_KINDS.items(), start=2):
             hashed = []
             present = np.ones(len(f), dtype=bool)
@@ -70,9 +67,33 @@ def stable_keys(f: Features) -> tuple[np.ndarray, np.ndarray]:
             else:
                 key = hashed[0] * _MIX + hashed[1]
             key = key * np.uint64(31) + np.uint64(salt)
-            recs.append(idx[present])
-            keys.append(key[present])
+            yield kind, idx[present], key[present]
+
+
+def stable_keys(f: Features) -> tuple[np.ndarray, np.ndarray]:
+    """(record index, 64-bit key) for every blocking key of every record."""
+    recs, keys = [], []
+    for _kind, rec, key in stable_keys_by_kind(f):
+        recs.append(rec)
+        keys.append(key)
     return np.concatenate(recs), np.concatenate(keys)
+
+
+def backup_keys(f: Features) -> np.ndarray:
+    """The distinct keys of the backup kinds (blocks the scan leaves out when oversized)."""
+    found = [key for kind, _rec, key in stable_keys_by_kind(f) if kind in BACKUP_ONLY]
+    return np.unique(np.concatenate([np.empty(0, dtype=np.uint64), *found]))
+
+
+def holders_of(f: Features, keys: np.ndarray) -> dict[str, np.ndarray]:
+    """Per backup kind, which records hold one of ``keys`` (bool per record)."""
+    out = {}
+    for kind, rec, key in stable_keys_by_kind(f):
+        if kind in BACKUP_ONLY:
+            mask = np.zeros(len(f), dtype=bool)
+            mask[rec[np.isin(key, keys)]] = True
+            out[kind] = mask
+    return out
 
 
 @dataclass

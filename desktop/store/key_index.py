@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import sqlite_utils
 
-from desktop.matching.keyindex import KeyIndex, owners_of, signed
+from desktop.matching.keyindex import KeyIndex, signed
 
 
 class KeyIndexDamaged(ValueError):
@@ -89,21 +89,24 @@ def save_key_index(
     )
 
 
-def key_neighbours(db: sqlite_utils.Database, wanted: np.ndarray) -> dict[str, int]:
-    """Every patient the stored index lists under one of ``wanted`` (uint64 keys):
-    id -> rowid hint."""
+def key_holders(
+    db: sqlite_utils.Database, wanted: np.ndarray
+) -> tuple[np.ndarray, list[str], list[int]]:
+    """Every (key, patient) entry the stored index holds for one of ``wanted`` (uint64 keys),
+    as three aligned sequences: keys, ids and rowid hints."""
+    none: tuple[np.ndarray, list[str], list[int]] = (np.empty(0, dtype=np.uint64), [], [])
     wanted = np.unique(np.asarray(wanted, dtype=np.uint64))
     if wanted.size == 0:
-        return {}
+        return none
     rows = db.execute(_CHUNKS_FOR, [json.dumps(signed(wanted).tolist())]).fetchall()
     if not rows:
-        return {}
+        return none
     keys = np.frombuffer(b"".join(r[0] for r in rows), dtype="<u8")
     owners = np.frombuffer(b"".join(r[1] for r in rows), dtype="<i4")
-    positions = owners_of(keys, owners, wanted)
-    if positions.size == 0:
-        return {}
-    runs, entries = np.divmod(positions, IDS_PER_RUN)
+    hit = np.flatnonzero(np.isin(keys, wanted))
+    if hit.size == 0:
+        return none
+    runs, entries = np.divmod(owners[hit].astype(np.int64), IDS_PER_RUN)
     needed = np.unique(runs)
     stored = db.execute(_IDS_IN, [json.dumps(needed.tolist())]).fetchall()
     widths = {r[0] for r in stored}
@@ -114,7 +117,14 @@ def key_neighbours(db: sqlite_utils.Database, wanted: np.ndarray) -> dict[str, i
     at = np.searchsorted(needed, runs) * IDS_PER_RUN + entries
     ids = np.frombuffer(b"".join(r[1] for r in stored), dtype=f"S{widths.pop()}")[at]
     hints = np.frombuffer(b"".join(r[2] for r in stored), dtype="<i8")[at]
-    return dict(zip((i.decode("utf-8") for i in ids.tolist()), hints.tolist(), strict=True))
+    return keys[hit], [i.decode("utf-8") for i in ids.tolist()], hints.tolist()
+
+
+def key_neighbours(db: sqlite_utils.Database, wanted: np.ndarray) -> dict[str, int]:
+    """Every patient the stored index lists under one of ``wanted`` (uint64 keys):
+    id -> rowid hint."""
+    _keys, ids, hints = key_holders(db, wanted)
+    return dict(zip(ids, hints, strict=True))
 
 
 def split_hinted(rows: list[tuple], hints: dict[str, int]) -> tuple[dict[str, tuple], list[str]]:

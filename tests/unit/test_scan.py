@@ -12,6 +12,7 @@ from desktop.matching.cluster import build_clusters
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
 from desktop.scan import MODEL_SIGNATURE, export_pairs_csv, run_scan
+from desktop.scan_neighbours import fetch, keys_by_id, neighbours
 from desktop.store import Cache, queue, transaction, upsert_patients
 from desktop.store.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -412,3 +413,46 @@ def test_a_damaged_key_index_leads_to_a_full_scan_not_an_error(cache):
         cache, [duplicate_of(60, 906, updated_at="2024-03-03T00:00:00Z")], "2024-03-04T00:00:00Z"
     )
     assert run_scan(cache).kind == "incremental"
+
+
+UNRELATED = ["Bartholomew", "Cedric", "Dmitri", "Fergus", "Gideon", "Horatio", "Ignatius", "Jasper"]
+
+
+def zarkovic(n: int, **extra) -> dict:
+    """Someone whose only blocking key in common with the other Zarkovics is the backup key
+    "surname sound + postcode" (every other field is their own)."""
+    fields = {
+        "first_name": UNRELATED[n % len(UNRELATED)],
+        "last_name": "Zarkovic",
+        "date_of_birth": f"19{n % 90 + 10}-0{1 + n % 9}-1{n % 9}",
+        "address_1": f"{n} Distinct Way",
+        "post_code": "7000",
+    }
+    return patient(n, **{**fields, **extra})
+
+
+@pytest.mark.parametrize(("moved_out", "oversized"), [(1, True), (2, False)])
+def test_a_re_score_counts_a_backup_block_as_a_full_scan_would(cache, moved_out, oversized):
+    """Seven Zarkovics share only the backup key, a block over its cap of six. Some move away
+    (seen by an earlier incremental scan), then a newcomer joins: with one gone the block is
+    seven again, too big to give pairs, and its holders are not even read; with two gone it is
+    six, and they are. Either way the queue holds what a plain re-score gives."""
+    upsert(cache, [zarkovic(n) for n in range(500, 507)], "2024-01-03T00:00:00Z")
+    run_scan(cache)
+    movers = [
+        zarkovic(n, post_code="7250", updated_at="2024-02-01") for n in range(500, 500 + moved_out)
+    ]
+    upsert(cache, movers, "2024-02-02T00:00:00Z")
+    assert run_scan(cache).kind == "incremental"
+    newcomer = zarkovic(607, updated_at="2024-03-01")
+    upsert(cache, [newcomer], "2024-03-02T00:00:00Z")
+
+    mine = build_features_from_columns(columns(fetch(cache, [ids(607)], active_only=True)))
+    found, left_out = neighbours(cache, mine, keys_by_id(mine, [ids(607)]), MatchSettings())
+    stayed = {ids(n) for n in range(500 + moved_out, 507)}
+    assert (left_out.size > 0) is oversized
+    assert (stayed <= set(found)) is not oversized
+
+    expected = plain_rescore(cache, [ids(607)])
+    assert run_scan(cache).kind == "incremental"
+    assert_stored_as_plain(cache, [ids(607)], expected)

@@ -1,0 +1,143 @@
+"""What an incremental scan reads: changed patients and the stored patients near them.
+
+A changed patient is re-scored against every active patient that shares a blocking key with
+it. The full scan's stored key index, corrected by the overlay of patients changed since,
+says who those are, so only their rows are read, not the whole clinic.
+
+A backup key whose block is over its cap gives no pairs in a full scan. Its holders are
+counted here (from the index, the overlay and the changed patients) and, when there are too
+many, not read at all: the key is handed to the engine as oversized instead.
+"""
+
+from __future__ import annotations
+
+import json
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from desktop.matching.blocking import BACKUP_ONLY, block_limit
+from desktop.matching.features import ROW_COLUMNS, Features
+from desktop.matching.keyindex import stable_keys, stable_keys_by_kind
+from desktop.matching.types import MatchSettings
+from desktop.store import queue
+from desktop.store.key_index import NO_ROWID, key_holders, split_hinted
+
+if TYPE_CHECKING:
+    from desktop.store.cache import Cache
+
+SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
+SELECT_ROWID = f"SELECT rowid, {', '.join(ROW_COLUMNS)} FROM patients"
+_GONE_AT = (ROW_COLUMNS.index("archived_at"), ROW_COLUMNS.index("merged_at"))
+
+
+def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
+    """The rows of ``ids`` (``ROW_COLUMNS``), optionally only the active ones."""
+    db = cache.db
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS _want (id TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM _want")
+    db.conn.executemany("INSERT OR IGNORE INTO _want (id) VALUES (?)", [(i,) for i in ids])
+    sql = SELECT + " WHERE id IN (SELECT id FROM _want)"
+    if active_only:
+        # The unary plus keeps SQLite on the primary key: through the archived/merged index it
+        # would walk every active patient to find a few hundred.
+        sql += " AND +archived_at IS NULL AND +merged_at IS NULL"
+    return db.execute(sql).fetchall()
+
+
+def keys_by_id(features: Features, ids: list[str]) -> dict[str, np.ndarray]:
+    """Each id's blocking keys (none for a patient that is no longer active)."""
+    rec, keys = stable_keys(features)
+    order = np.argsort(rec, kind="stable")
+    rec, keys = rec[order], keys[order]
+    bounds = np.searchsorted(rec, np.arange(len(features) + 1))
+    out = {pid: np.empty(0, dtype=np.uint64) for pid in ids}
+    for n, pid in enumerate(features.ids):
+        out[pid] = np.unique(keys[bounds[n] : bounds[n + 1]])
+    return out
+
+
+def _backup_limits(features: Features, settings: MatchSettings) -> dict[int, int]:
+    """The changed patients' backup keys, each with the cap of its kind."""
+    limits: dict[int, int] = {}
+    for kind, _rec, keys in stable_keys_by_kind(features):
+        if kind in BACKUP_ONLY:
+            cap = block_limit(kind, settings)[0]
+            limits.update(dict.fromkeys(keys.tolist(), cap))
+    return limits
+
+
+def neighbours(
+    cache: Cache,
+    features: Features,
+    new_keys: dict[str, np.ndarray],
+    settings: MatchSettings,
+) -> tuple[dict[str, int], np.ndarray]:
+    """Stored patients sharing a blocking key with a changed one (id -> rowid hint), and the
+    backup keys whose blocks are over their cap in the whole clinic (holders left unread).
+
+    ``features`` are the changed patients' (the active ones); ``new_keys`` their keys by id,
+    every changed id included.
+    """
+    changed = set(new_keys)
+    wanted = np.unique(np.concatenate([np.empty(0, np.uint64), *new_keys.values()]))
+    overlay = queue.load_key_overlay(cache.db)
+    stale = changed | set(overlay)
+    keys, ids, hints = key_holders(cache.db, wanted)
+    fresh = [n for n, pid in enumerate(ids) if pid not in stale]
+    # Who holds each wanted key now: the index (for patients unchanged since it was made),
+    # the overlay (for those changed since), the changed patients themselves.
+    holder_keys = [keys[fresh]]
+    holder_ids = [ids[n] for n in fresh]
+    holder_hints = [hints[n] for n in fresh]
+    for pid, blob in overlay.items():
+        if pid in changed:
+            continue
+        held = np.frombuffer(blob, dtype="<u8")
+        held = held[np.isin(held, wanted)]
+        holder_keys.append(held)
+        holder_ids += [pid] * held.size
+        holder_hints += [NO_ROWID] * held.size
+    all_keys = np.concatenate(holder_keys)
+    oversized = _oversized(_backup_limits(features, settings), all_keys, new_keys)
+    found: dict[str, int] = {}
+    skip = np.isin(all_keys, oversized)
+    for pid, hint, left in zip(holder_ids, holder_hints, skip.tolist(), strict=True):
+        if not left:
+            found[pid] = hint
+    return found, oversized
+
+
+def _oversized(
+    limits: dict[int, int], stored_keys: np.ndarray, new_keys: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The backup keys in ``limits`` held by more patients than their cap (``stored_keys``:
+    one entry per unchanged holder; ``new_keys``: the changed patients' keys)."""
+    if not limits:
+        return np.empty(0, dtype=np.uint64)
+    backup = np.fromiter(limits, dtype=np.uint64, count=len(limits))
+    every = np.concatenate([stored_keys, *new_keys.values()])
+    found, counts = np.unique(every[np.isin(every, backup)], return_counts=True)
+    caps = np.array([limits[k] for k in found.tolist()], dtype=np.int64)
+    return found[counts > caps]
+
+
+def fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple]:
+    """The active rows of ``found``, sorted by id (as :func:`fetch` returns them).
+
+    Rows are read by their rowid hint where the check of their id allows, else by id.
+    """
+    hinted = {p: r for p, r in found.items() if r != NO_ROWID}
+    by_rowid = cache.db.execute(
+        SELECT_ROWID + " WHERE rowid IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(hinted.values()))],
+    ).fetchall()
+    good, again = split_hinted(by_rowid, hinted)
+    archived, merged = _GONE_AT
+    rows = [r for r in good.values() if r[archived] is None and r[merged] is None]
+    again += [p for p, r in found.items() if r == NO_ROWID]
+    if again:
+        rows += fetch(cache, again, active_only=True)
+    rows.sort(key=itemgetter(0))
+    return rows
