@@ -27,6 +27,11 @@ _SPECIAL = str.maketrans(
 )
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
 _NON_WORD = re.compile(r"[^\w]+|_")
+# The same two rules for ASCII text, as one table: apostrophes go, every other character that
+# is not a letter or a digit becomes a space.
+_ASCII_PUNCTUATION = str.maketrans(
+    {chr(c): "" if chr(c) in "'`" else " " for c in range(128) if not chr(c).isalnum()}
+)
 _TITLES = frozenset(
     [
         "mr",
@@ -60,14 +65,20 @@ def fold(text: str | None) -> str:
     if not isinstance(text, str):
         text = str(text)
     if text.isascii():
-        text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", text.lower()))
-        return " ".join(text.split())
+        return " ".join(text.lower().translate(_ASCII_PUNCTUATION).split())
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().translate(_SPECIAL)
     text = _APOSTROPHES.sub("", text)
     text = _NON_WORD.sub(" ", text)
     return " ".join(text.split())
+
+
+def fold_words(text: str) -> list[str]:
+    """The words of :func:`fold` (uncached: for values seen once, such as addresses)."""
+    if text.isascii():
+        return text.lower().translate(_ASCII_PUNCTUATION).split()
+    return fold(text).split()
 
 
 @lru_cache(maxsize=200_000)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from desktop.matching import normalise as nz
 from desktop.matching import text
@@ -182,3 +186,26 @@ def test_phone_lists_agree_with_one_by_one_parsing():
         '[{"number":"0400 000 001"}]',
     ]
     assert nz.phone_lists(values) == [nz.phones_from_json(v) for v in values]
+
+
+_PHONE_TYPING = st.text(alphabet="0123456789 +-().٤/", max_size=18)
+
+
+@given(
+    numbers=st.lists(
+        st.one_of(_PHONE_TYPING, st.from_regex(r"\A\+?6[14][ 0-9()-]{8,12}\Z")), max_size=4
+    ),
+    country=st.sampled_from(["AU", "NZ", "GB"]),
+)
+@example(
+    numbers=["0012345678", "(+61) 412 345 678", "+61 0412 345 678", "+6141234567", "412345678"],
+    country="AU",
+)
+@example(numbers=["09 123 4567", "+64 21 123 4567", "0212345678", "04123456789"], country="NZ")
+@example(numbers=["0412 345 678", "+61 412 345 678", "0٤12345678"], country="GB")
+def test_the_short_cut_for_usual_phone_shapes_agrees_with_full_parsing(numbers, country):
+    """Many numbers per patient go through a short cut for the usual local shapes: whatever
+    is typed, each must come out as the full parser reads it alone."""
+    value = json.dumps([{"number": n, "phone_type": "Mobile"} for n in numbers])
+    one_by_one = [nz.phone_e164(n, country) for n in numbers]
+    assert nz.phone_lists([value], country) == [tuple(dict.fromkeys(e for e in one_by_one if e))]
