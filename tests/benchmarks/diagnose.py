@@ -135,8 +135,22 @@ def report(
         f"likely P={ev.likely.precision:.3f} R={ev.likely.recall:.3f} F1={ev.likely.f1:.3f}; "
         f"likely+possible P={ev.likely_possible.precision:.3f} "
         f"R={ev.likely_possible.recall:.3f} F1={ev.likely_possible.f1:.3f}",
-        "",
     ]
+    if details:
+        from desktop.matching import MatchSettings
+
+        # What the look-alike rules cost: flagged pairs scored at the likely threshold or above
+        # would be "likely" without them.
+        cut = MatchSettings().likely_threshold
+        unruled = [
+            Scored(s.id_a, s.id_b, LIKELY if s.score >= cut else s.band, s.score) for s in scored
+        ]
+        free = metrics.evaluate(unruled, dataset).likely
+        out.append(
+            f"  without the look-alike rules (p >= {cut} counted as likely): "
+            f"likely P={free.precision:.3f} R={free.recall:.3f} F1={free.f1:.3f}"
+        )
+    out.append("")
 
     def kind_of(key: Pair) -> str:
         if dataset.duplicate_kinds:
