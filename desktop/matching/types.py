@@ -27,7 +27,7 @@ class MatchSettings:
     seed: int = 20240601
 
 
-@dataclass(frozen=True)
+@dataclass
 class Evidence:
     """One piece of evidence for (weight > 0) or against (weight < 0) a pair."""
 

@@ -43,20 +43,24 @@ def ordered(id_a: str, id_b: str) -> tuple[str, str]:
 _TEXT_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
+# A pair's evidence is stored as one JSON list per item, in this order (half the size of
+# objects with these keys repeated); queues written before then hold objects.
+EVIDENCE_KEYS = ("field", "value_a", "value_b", "level", "weight", "text")
+
+
 def _evidence_json(pair: ScoredPair) -> str:
     return _TEXT_JSON(
-        [
-            {
-                "field": e.field,
-                "value_a": e.value_a,
-                "value_b": e.value_b,
-                "level": e.level,
-                "weight": e.weight,
-                "text": e.text,
-            }
-            for e in pair.evidence
-        ]
+        [[e.field, e.value_a, e.value_b, e.level, e.weight, e.text] for e in pair.evidence]
     )
+
+
+def decode_evidence(text: str | None) -> list[dict[str, Any]]:
+    """A pair's stored evidence as dicts keyed by ``EVIDENCE_KEYS`` (either stored form)."""
+    items = json.loads(text or "[]")
+    return [
+        dict(zip(EVIDENCE_KEYS, item, strict=False)) if isinstance(item, list) else item
+        for item in items
+    ]
 
 
 def load_decisions(db: sqlite_utils.Database) -> dict[tuple[str, str], tuple[str, str, str]]:
@@ -307,7 +311,7 @@ def last_scan(db: sqlite_utils.Database) -> dict[str, Any] | None:
 def _pair_dict(cursor, row) -> dict[str, Any]:
     out = dict(zip([d[0] for d in cursor.description], row, strict=True))
     out["flags"] = [f for f in out["flags"].split(";") if f]
-    out["evidence"] = json.loads(out["evidence"])
+    out["evidence"] = decode_evidence(out["evidence"])
     out["warnings"] = json.loads(out["warnings"])
     return out
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
+from desktop.store.queue import decode_evidence
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
 
@@ -198,7 +198,7 @@ class EvidenceModel(FlatTableModel):
 
     def set_evidence(self, evidence: str | Sequence[Mapping[str, Any]]) -> None:
         """Show evidence (the queue's JSON or a list of dicts)."""
-        items = json.loads(evidence or "[]") if isinstance(evidence, str) else list(evidence)
+        items = decode_evidence(evidence) if isinstance(evidence, str) else list(evidence)
         self.beginResetModel()
         self._items = sorted(
             (dict(i) for i in items), key=lambda e: -abs(float(e.get("weight") or 0))

@@ -107,6 +107,21 @@ def test_full_scan_fills_the_queue(cache):
     assert queue.load_model(cache.db) is not None
 
 
+def test_evidence_stored_by_an_older_version_still_reads_the_same(cache):
+    """Queues written before evidence was stored as lists hold one JSON object per item; both
+    forms read back as the same evidence, field by field."""
+    run_scan(cache)
+    key = pair_key(10, 900)
+    now = stored(cache)[key]["evidence"]
+    assert set(now[0]) == set(queue.EVIDENCE_KEYS) and now[0]["field"] == "prior"
+    with transaction(cache) as db:
+        db.execute(
+            "UPDATE match_pairs SET evidence = ? WHERE id_a = ? AND id_b = ?",
+            [json.dumps(now), *key],
+        )
+    assert stored(cache)[key]["evidence"] == now
+
+
 def test_export_csv_columns(cache, tmp_path):
     run_scan(cache)
     out = tmp_path / "pairs.csv"
