@@ -55,15 +55,13 @@ def _pairs_in_blocks(
         if size < 2:
             continue
         block_starts = starts[sizes == size]
+        members = rec[block_starts[:, None] + np.arange(size)]  # one row per block
         if size > cap:
-            for start in block_starts:
-                members = rec[start : start + size]
-                for offset in range(1, window + 1):
-                    out_a.append(members[:-offset])
-                    out_b.append(members[offset:])
-                big.append((int(size), int(start)))
+            for offset in range(1, min(window, int(size) - 1) + 1):
+                out_a.append(members[:, :-offset].ravel())
+                out_b.append(members[:, offset:].ravel())
+            big.extend((int(size), start) for start in block_starts.tolist())
             continue
-        members = rec[block_starts[:, None] + np.arange(size)]
         iu, ju = np.triu_indices(int(size), 1)
         out_a.append(members[:, iu].ravel())
         out_b.append(members[:, ju].ravel())

@@ -19,8 +19,8 @@ def distinct_scores(
     hi = np.maximum(ca[mask], cb[mask]).astype(np.int64)
     width = np.int64(max(len(values), 1))
     uniq, inverse = np.unique(lo * width + hi, return_inverse=True)
-    left = [values[int(i)] for i in uniq // width]
-    right = [values[int(i)] for i in uniq % width]
+    left = list(map(values.__getitem__, (uniq // width).tolist()))
+    right = list(map(values.__getitem__, (uniq % width).tolist()))
     scores = process.cpdist(left, right, scorer=scorer, workers=-1)
     out[mask] = np.asarray(scores, dtype=np.float64)[inverse.ravel()]
     return out
@@ -40,10 +40,8 @@ def distinct_flags(
     width = np.int64(max(len(values), 1))
     key = ca[mask].astype(np.int64) * width + cb[mask].astype(np.int64)
     uniq, inverse = np.unique(key, return_inverse=True)
-    flags = np.fromiter(
-        (test(values[int(k // width)], values[int(k % width)]) for k in uniq),
-        dtype=bool,
-        count=uniq.size,
-    )
+    left = map(values.__getitem__, (uniq // width).tolist())
+    right = map(values.__getitem__, (uniq % width).tolist())
+    flags = np.fromiter(map(test, left, right), dtype=bool, count=uniq.size)
     out[mask] = flags[inverse.ravel()]
     return out
