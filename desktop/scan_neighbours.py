@@ -91,14 +91,15 @@ def neighbours(
     holder_keys = [keys[fresh]]
     holder_ids = [ids[n] for n in fresh]
     holder_hints = [hints[n] for n in fresh]
-    for pid, blob in overlay.items():
-        if pid in changed:
-            continue
-        held = np.frombuffer(blob, dtype="<u8")
-        held = held[np.isin(held, wanted)]
-        holder_keys.append(held)
-        holder_ids += [pid] * held.size
-        holder_hints += [NO_ROWID] * held.size
+    others = [pid for pid in overlay if pid not in changed]
+    if others:
+        arrays = [np.frombuffer(overlay[pid], dtype="<u8") for pid in others]
+        owner = np.repeat(np.arange(len(others)), [a.size for a in arrays])
+        held = np.concatenate(arrays)
+        hit = np.isin(held, wanted)
+        holder_keys.append(held[hit])
+        holder_ids += [others[i] for i in owner[hit].tolist()]
+        holder_hints += [NO_ROWID] * int(hit.sum())
     all_keys = np.concatenate(holder_keys)
     oversized = _oversized(_backup_limits(features, settings), all_keys, new_keys)
     found: dict[str, int] = {}

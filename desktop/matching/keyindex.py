@@ -79,12 +79,6 @@ def stable_keys(f: Features) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(recs), np.concatenate(keys)
 
 
-def backup_keys(f: Features) -> np.ndarray:
-    """The distinct keys of the backup kinds (blocks the scan leaves out when oversized)."""
-    found = [key for kind, _rec, key in stable_keys_by_kind(f) if kind in BACKUP_ONLY]
-    return np.unique(np.concatenate([np.empty(0, dtype=np.uint64), *found]))
-
-
 def holders_of(f: Features, keys: np.ndarray) -> dict[str, np.ndarray]:
     """Per backup kind, which records hold one of ``keys`` (bool per record)."""
     out = {}
