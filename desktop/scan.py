@@ -206,6 +206,7 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     del values
     where = (columns["id"], rowids)  # each patient's rowid, for the key index
     result = engine.scan_columns(columns)
+    _release([values for name, values in columns.items() if name != "id"])
     del columns
     result.stats.setdefault("timings", {})["read"] = read_s
     report("match", result.stats.get("records", 0), result.stats.get("records", 0))
@@ -268,6 +269,18 @@ def _incremental_scan(
     return _store(
         cache, "incremental", result, started, marks, changed, t0, report, overlay, gone=gone
     )
+
+
+# Values freed per step by :func:`_release`.
+RELEASE_SLICE = 20_000
+
+
+def _release(lists: list[list]) -> None:
+    """Empty big lists a slice at a time. Freeing a whole clinic's values in one step holds
+    the interpreter lock for a tenth of a second or more, and the window's thread stalls."""
+    for values in lists:
+        while values:
+            del values[-RELEASE_SLICE:]
 
 
 def _cluster_count(cache: Cache) -> int:

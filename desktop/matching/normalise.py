@@ -105,25 +105,34 @@ def _local_e164(number: str, plus_cc: str) -> str:
     return ""
 
 
+# Values per regex pass: one pass holds the interpreter lock throughout, and a window whose
+# scan runs in a worker thread must get it back within a few tens of milliseconds.
+PHONE_BATCH = 4096
+
+
 def phone_lists(values: list, country: str = "AU") -> list[tuple[str, ...]]:
-    """:func:`phones_from_json` of many values, with one regex pass over the cache's JSON."""
+    """:func:`phones_from_json` of many values, with a regex pass over the cache's JSON per
+    batch of values."""
     fast = [
         isinstance(v, str) and v.startswith("[") and "\\" not in v and "\x01" not in v
         for v in values
     ]
     cc = _COUNTRY_CODES.get(country.upper(), "")
     plus_cc = "+" + cc if cc in ("61", "64") else ""
-    blob = "\x01".join(v if ok else "" for v, ok in zip(values, fast, strict=True)) + "\x01"
     out: list[tuple[str, ...]] = []
     current: list[str] = []
-    for number, end in _NUMBER_OR_END.findall(blob):
-        if end:
-            out.append(tuple(dict.fromkeys(current)))
-            current = []
-            continue
-        e164 = (plus_cc and _local_e164(number, plus_cc)) or phone_e164(number, country)
-        if e164:
-            current.append(e164)
+    for start in range(0, len(values), PHONE_BATCH):
+        end = start + PHONE_BATCH
+        batch = zip(values[start:end], fast[start:end], strict=True)
+        blob = "\x01".join(v if ok else "" for v, ok in batch) + "\x01"
+        for number, end in _NUMBER_OR_END.findall(blob):
+            if end:
+                out.append(tuple(dict.fromkeys(current)))
+                current = []
+                continue
+            e164 = (plus_cc and _local_e164(number, plus_cc)) or phone_e164(number, country)
+            if e164:
+                current.append(e164)
     for i, ok in enumerate(fast):
         if not ok:
             try:
