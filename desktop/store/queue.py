@@ -240,9 +240,9 @@ def save_model(db: sqlite_utils.Database, params: dict, records: int, signature:
     The blocking-key index is stored apart, by :func:`desktop.store.key_index.save_key_index`.
     """
     db.execute(
-        "INSERT INTO match_model (id, params, records, fitted_at, signature) "
-        "VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
-        "records = excluded.records, fitted_at = excluded.fitted_at, "
+        "INSERT INTO match_model (id, params, key_index, records, fitted_at, signature) "
+        "VALUES (1, ?, NULL, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
+        "key_index = NULL, records = excluded.records, fitted_at = excluded.fitted_at, "
         "signature = excluded.signature",
         [json.dumps(params), records, now_iso(), signature],
     )
