@@ -114,7 +114,8 @@ def _oversized(
     limits: dict[int, int], stored_keys: np.ndarray, new_keys: dict[str, np.ndarray]
 ) -> np.ndarray:
     """The backup keys in ``limits`` held by more patients than their cap (``stored_keys``:
-    one entry per unchanged holder; ``new_keys``: the changed patients' keys)."""
+    one entry per holder that this scan did not see change; ``new_keys``: the keys of those
+    it did)."""
     if not limits:
         return np.empty(0, dtype=np.uint64)
     backup = np.fromiter(limits, dtype=np.uint64, count=len(limits))
