@@ -43,7 +43,7 @@ def ordered(id_a: str, id_b: str) -> tuple[str, str]:
 _TEXT_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
-# A pair's evidence is stored as one JSON list per item, in this order (half the size of
+# A pair's evidence is stored as one JSON list per item, in this order (about 60% of the size of
 # objects with these keys repeated); queues written before then hold objects.
 EVIDENCE_KEYS = ("field", "value_a", "value_b", "level", "weight", "text")
 
