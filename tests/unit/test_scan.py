@@ -459,15 +459,15 @@ def test_a_re_score_counts_a_backup_block_as_a_full_scan_would(cache, moved_out,
     ]
     upsert(cache, movers, "2024-02-02T00:00:00Z")
     assert run_scan(cache).kind == "incremental"
-    newcomer = zarkovic(607, updated_at="2024-03-01")
+    newcomer = zarkovic(611, updated_at="2024-03-01")  # the one first name not yet taken
     upsert(cache, [newcomer], "2024-03-02T00:00:00Z")
 
-    mine = build_features_from_columns(columns(fetch(cache, [ids(607)], active_only=True)))
-    found, left_out = neighbours(cache, mine, keys_by_id(mine, [ids(607)]), MatchSettings())
+    mine = build_features_from_columns(columns(fetch(cache, [ids(611)], active_only=True)))
+    found, left_out = neighbours(cache, mine, keys_by_id(mine, [ids(611)]), MatchSettings())
     stayed = {ids(n) for n in range(500 + moved_out, 507)}
     assert (left_out.size > 0) is oversized
-    assert (stayed <= set(found)) is not oversized
+    assert len(stayed & set(found)) == (0 if oversized else len(stayed))
 
-    expected = plain_rescore(cache, [ids(607)])
+    expected = plain_rescore(cache, [ids(611)])
     assert run_scan(cache).kind == "incremental"
-    assert_stored_as_plain(cache, [ids(607)], expected)
+    assert_stored_as_plain(cache, [ids(611)], expected)
