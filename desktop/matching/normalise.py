@@ -17,6 +17,21 @@ _DIGITS = re.compile(r"\D+")
 _COUNTRY_CODES = {"AU": "61", "NZ": "64", "GB": "44", "UK": "44", "US": "1", "CA": "1", "IE": "353"}
 
 
+# Separators people type inside numbers ("0412 345 678", "(03) 9012-2037", "2123 45678 1").
+_SEPARATORS = str.maketrans("", "", " -().")
+
+
+def _digits(text: str) -> str:
+    """``_DIGITS.sub("", text)``, with a short cut for the usual digits, separators and a
+    leading ``+``."""
+    packed = text.replace(" ", "")
+    if packed.isdigit() and packed.isascii():  # the commonest shape: digits and spaces
+        return packed
+    packed = packed.translate(_SEPARATORS)
+    body = packed[1:] if packed[:1] == "+" else packed
+    return body if body.isascii() and body.isdigit() else _DIGITS.sub("", text)
+
+
 def phone_e164(raw: str | None, country: str = "AU") -> str:
     """A phone number in E.164 (``"0412 345 678"`` -> ``"+61412345678"``), or ``""``.
 
@@ -25,7 +40,7 @@ def phone_e164(raw: str | None, country: str = "AU") -> str:
     """
     if not raw or not isinstance(raw, str):
         return ""
-    digits = _DIGITS.sub("", raw)
+    digits = _digits(raw)
     if len(digits) < 6:
         return ""
     plus = raw.lstrip().startswith("+")
@@ -87,24 +102,6 @@ def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
 _NUMBER_OR_END = re.compile(r'"number"\s*:\s*"([^"\\]*)"|(\x01)')
 
 
-# Separators people type inside phone numbers; dropping them leaves the digits of the usual
-# shapes ("0412 345 678", "(03) 9012-2037", "+61 412 345 678").
-_SEPARATORS = str.maketrans("", "", " -().")
-
-
-def _local_e164(number: str, plus_cc: str) -> str:
-    """The E.164 form of a usual Australian or New Zealand number, else ``""`` (a short cut
-    that agrees with :func:`phone_e164` on every number it accepts)."""
-    d = number.translate(_SEPARATORS)
-    if not d.isascii():
-        return ""
-    if len(d) in (9, 10) and d[0] == "0" and d[1] != "0" and d.isdigit():
-        return plus_cc + d[1:]
-    if len(d) in (11, 12) and d.startswith(plus_cc) and d[3] != "0" and d[1:].isdigit():
-        return d if number.lstrip().startswith("+") else ""
-    return ""
-
-
 # Values per regex pass: one pass holds the interpreter lock throughout, and a window whose
 # scan runs in a worker thread must get it back within a few tens of milliseconds.
 PHONE_BATCH = 4096
@@ -117,8 +114,6 @@ def phone_lists(values: list, country: str = "AU") -> list[tuple[str, ...]]:
         isinstance(v, str) and v.startswith("[") and "\\" not in v and "\x01" not in v
         for v in values
     ]
-    cc = _COUNTRY_CODES.get(country.upper(), "")
-    plus_cc = "+" + cc if cc in ("61", "64") else ""
     out: list[tuple[str, ...]] = []
     current: list[str] = []
     for start in range(0, len(values), PHONE_BATCH):
@@ -130,7 +125,7 @@ def phone_lists(values: list, country: str = "AU") -> list[tuple[str, ...]]:
                 out.append(tuple(dict.fromkeys(current)))
                 current = []
                 continue
-            e164 = (plus_cc and _local_e164(number, plus_cc)) or phone_e164(number, country)
+            e164 = phone_e164(number, country)
             if e164:
                 current.append(e164)
     for i, ok in enumerate(fast):
@@ -240,12 +235,6 @@ def years_apart(a: str, b: str) -> int:
     if not a or not b:
         return 0
     return abs(int(a[:4]) - int(b[:4]))
-
-
-def _digits(text: str) -> str:
-    """The digits of ``text`` (a short cut for the usual case of digits and spaces)."""
-    packed = text.replace(" ", "")
-    return packed if packed.isascii() and packed.isdigit() else _DIGITS.sub("", text)
 
 
 def medicare_valid(card: str) -> bool:

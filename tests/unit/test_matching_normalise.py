@@ -205,8 +205,19 @@ _PHONE_TYPING = st.text(alphabet="0123456789 +-().٤/", max_size=18)
 @example(numbers=["09 123 4567", "+64 21 123 4567", "0212345678", "04123456789"], country="NZ")
 @example(numbers=["0412 345 678", "+61 412 345 678", "0٤12345678"], country="GB")
 def test_the_short_cut_for_usual_phone_shapes_agrees_with_full_parsing(numbers, country):
-    """Many numbers per patient go through a short cut for the usual local shapes: whatever
-    is typed, each must come out as the full parser reads it alone."""
+    """Many numbers per patient go through batched parsing with a short cut for the usual
+    shapes: whatever is typed, each must come out as the parser reads it alone."""
     value = json.dumps([{"number": n, "phone_type": "Mobile"} for n in numbers])
     one_by_one = [nz.phone_e164(n, country) for n in numbers]
     assert nz.phone_lists([value], country) == [tuple(dict.fromkeys(e for e in one_by_one if e))]
+
+
+@given(text=st.one_of(_PHONE_TYPING, st.text(max_size=14)))
+@example(text="+61 (0)412 345-678")
+@example(text="2123 45678 1")
+@example(text="0412+345")
+@example(text="+")
+def test_digits_short_cut_keeps_exactly_the_digits(text):
+    """Phone and Medicare numbers take a short cut to their digits; it must keep exactly the
+    characters a full pass of the digit pattern keeps, Unicode digits included."""
+    assert nz._digits(text) == nz._DIGITS.sub("", text)
