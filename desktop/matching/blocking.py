@@ -81,7 +81,10 @@ KEY_KINDS: dict[str, tuple[str, ...]] = {
     "sounds-like name": ("last_phon", "first_phon"),
     "full name either order": ("first", "last"),
     "address + surname sound": ("address", "last_phon"),
-    "address": ("address",),
+    # A street line names a place only with its suburb or postcode ("12 High Street" is in
+    # hundreds of suburbs); two keys, so a slip in either one still leaves the other.
+    "address + postcode": ("address", "postcode"),
+    "address + suburb": ("address", "city"),
     "birth date + first initial": ("dob", "first_initial"),
     "birth date + surname initial": ("dob", "last_initial"),
     "surname sound + postcode": ("last_phon", "postcode"),
@@ -100,7 +103,8 @@ NAME_ONLY = frozenset(
     {
         "sounds-like name",
         "full name either order",
-        "address",
+        "address + postcode",
+        "address + suburb",
         "surname sound + postcode",
         "first name sound + postcode",
     }
@@ -118,6 +122,7 @@ _VOCAB_OF = {
     "medicare": "medicare",
     "postcode": "postcode",
     "address": "address",
+    "city": "city",
 }
 
 

@@ -173,6 +173,26 @@ def test_swapped_names_with_a_slip_are_found_by_blocking():
     assert ("7001", "7002") in found
 
 
+def test_a_street_address_pairs_records_only_within_one_suburb_or_postcode():
+    """The same street line in another suburb and postcode is another address; a slip in
+    the suburb or the postcode alone still leaves the records a shared key."""
+    street = {"address_1": "12 High Street"}
+    home = {**street, "city": "Kew", "post_code": "3101"}
+    rows = [
+        *clinic(60),
+        person("8001", "Maeve", "Quill", "1951-03-02", **home),
+        person("8002", "Dunstan", "Rook", "1988-11-30", **street, city="Mosman", post_code="2088"),
+        person("8003", "Tansy", "Abernethy", "1962-07-19", **{**home, "post_code": "3110"}),
+        person("8004", "Ewart", "Fennimore", "1977-05-05", **{**home, "city": "Kwe"}),
+    ]
+    f = build_features(rows)
+    cands = candidate_pairs(f)
+    found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+    assert ("8001", "8003") in found  # same suburb, postcode mistyped
+    assert ("8001", "8004") in found  # same postcode, suburb mistyped
+    assert not {("8001", "8002"), ("8002", "8003"), ("8002", "8004")} & found
+
+
 def _imported(rows: list[dict], day: str) -> list[dict]:
     return [{**r, "created_at": f"{day}T03:{i % 60:02d}:00Z"} for i, r in enumerate(rows)]
 
