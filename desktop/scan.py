@@ -24,7 +24,13 @@ from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELDS
 from desktop.matching.engine import paused_gc
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
-from desktop.scan_neighbours import SELECT_ROWID, fetch, fetch_neighbours, keys_by_id, neighbours
+from desktop.scan_neighbours import (
+    SELECT_ROWID,
+    changed_keys,
+    fetch,
+    fetch_neighbours,
+    neighbours,
+)
 from desktop.store import queue
 from desktop.store.key_index import KeyIndexDamaged, save_key_index
 from desktop.store.sync_state import transaction
@@ -256,14 +262,14 @@ def _incremental_scan(
     changed_rows = fetch(cache, changed, active_only=True)
     changed_cols = _columns(changed_rows)
     features = build_features_from_columns(changed_cols, engine.settings.country)
-    new_keys = keys_by_id(features, changed)
-    found, oversized = neighbours(cache, features, new_keys, engine.settings)
+    new_keys = changed_keys(features, changed, engine.settings)
+    found, oversized = neighbours(cache, new_keys)
     rows = changed_rows + fetch_neighbours(cache, found)
     report("read", len(changed), len(changed))
     report("match", 0, len(changed))
     result = engine.rescore_columns(_columns(rows), changed_cols["id"], model, oversized)
     result.stats["records"] = records
-    overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.items()}
+    overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.by_id.items()}
     gone = sorted(set(changed) - set(features.ids))
     report("match", len(changed), len(changed))
     return _store(

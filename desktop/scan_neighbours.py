@@ -12,6 +12,7 @@ many, not read at all: the key is handed to the engine as oversized instead.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from desktop.matching.blocking import BACKUP_ONLY, block_limit
 from desktop.matching.features import ROW_COLUMNS, Features
-from desktop.matching.keyindex import stable_keys, stable_keys_by_kind
+from desktop.matching.keyindex import stable_keys_by_kind
 from desktop.matching.types import MatchSettings
 from desktop.store import queue
 from desktop.store.key_index import NO_ROWID, key_holders, split_hinted
@@ -46,44 +47,42 @@ def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
     return db.execute(sql).fetchall()
 
 
-def keys_by_id(features: Features, ids: list[str]) -> dict[str, np.ndarray]:
-    """Each id's blocking keys (none for a patient that is no longer active)."""
-    rec, keys = stable_keys(features)
+@dataclass
+class ChangedKeys:
+    """The changed patients' blocking keys by id (none for one no longer active), and their
+    backup keys, each with the cap of its kind."""
+
+    by_id: dict[str, np.ndarray]
+    backup_caps: dict[int, int]
+
+
+def changed_keys(features: Features, ids: list[str], settings: MatchSettings) -> ChangedKeys:
+    """The blocking keys of the changed patients ``ids`` (``features``: the active ones)."""
+    recs, keys = [], []
+    caps: dict[int, int] = {}
+    for kind, rec, key in stable_keys_by_kind(features):
+        recs.append(rec)
+        keys.append(key)
+        if kind in BACKUP_ONLY:
+            caps.update(dict.fromkeys(key.tolist(), block_limit(kind, settings)[0]))
+    rec = np.concatenate(recs)
     order = np.argsort(rec, kind="stable")
-    rec, keys = rec[order], keys[order]
+    rec, key = rec[order], np.concatenate(keys)[order]
     bounds = np.searchsorted(rec, np.arange(len(features) + 1))
     out = {pid: np.empty(0, dtype=np.uint64) for pid in ids}
     for n, pid in enumerate(features.ids):
-        out[pid] = np.unique(keys[bounds[n] : bounds[n + 1]])
-    return out
+        out[pid] = np.unique(key[bounds[n] : bounds[n + 1]])
+    return ChangedKeys(out, caps)
 
 
-def _backup_limits(features: Features, settings: MatchSettings) -> dict[int, int]:
-    """The changed patients' backup keys, each with the cap of its kind."""
-    limits: dict[int, int] = {}
-    for kind, _rec, keys in stable_keys_by_kind(features):
-        if kind in BACKUP_ONLY:
-            cap = block_limit(kind, settings)[0]
-            limits.update(dict.fromkeys(keys.tolist(), cap))
-    return limits
-
-
-def neighbours(
-    cache: Cache,
-    features: Features,
-    new_keys: dict[str, np.ndarray],
-    settings: MatchSettings,
-) -> tuple[dict[str, int], np.ndarray]:
+def neighbours(cache: Cache, changed: ChangedKeys) -> tuple[dict[str, int], np.ndarray]:
     """Stored patients sharing a blocking key with a changed one (id -> rowid hint), and the
-    backup keys whose blocks are over their cap in the whole clinic (holders left unread).
-
-    ``features`` are the changed patients' (the active ones); ``new_keys`` their keys by id,
-    every changed id included.
-    """
-    changed = set(new_keys)
+    backup keys whose blocks are over their cap in the whole clinic (holders left unread)."""
+    new_keys = changed.by_id
+    changed_ids = set(new_keys)
     wanted = np.unique(np.concatenate([np.empty(0, np.uint64), *new_keys.values()]))
     overlay = queue.load_key_overlay(cache.db)
-    stale = changed | set(overlay)
+    stale = changed_ids | set(overlay)
     keys, ids, hints = key_holders(cache.db, wanted)
     fresh = [n for n, pid in enumerate(ids) if pid not in stale]
     # Who holds each wanted key now: the index (for patients unchanged since it was made),
@@ -91,7 +90,7 @@ def neighbours(
     holder_keys = [keys[fresh]]
     holder_ids = [ids[n] for n in fresh]
     holder_hints = [hints[n] for n in fresh]
-    others = [pid for pid in overlay if pid not in changed]
+    others = [pid for pid in overlay if pid not in changed_ids]
     if others:
         arrays = [np.frombuffer(overlay[pid], dtype="<u8") for pid in others]
         owner = np.repeat(np.arange(len(others)), [a.size for a in arrays])
@@ -101,7 +100,7 @@ def neighbours(
         holder_ids += [others[i] for i in owner[hit].tolist()]
         holder_hints += [NO_ROWID] * int(hit.sum())
     all_keys = np.concatenate(holder_keys)
-    oversized = _oversized(_backup_limits(features, settings), all_keys, new_keys)
+    oversized = _oversized(changed.backup_caps, all_keys, new_keys)
     found: dict[str, int] = {}
     skip = np.isin(all_keys, oversized)
     for pid, hint, left in zip(holder_ids, holder_hints, skip.tolist(), strict=True):

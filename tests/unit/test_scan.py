@@ -12,7 +12,7 @@ from desktop.matching.cluster import build_clusters
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
 from desktop.scan import MODEL_SIGNATURE, export_pairs_csv, run_scan
-from desktop.scan_neighbours import fetch, keys_by_id, neighbours
+from desktop.scan_neighbours import changed_keys, fetch, neighbours
 from desktop.store import Cache, queue, transaction, upsert_patients
 from desktop.store.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -463,7 +463,7 @@ def test_a_re_score_counts_a_backup_block_as_a_full_scan_would(cache, moved_out,
     upsert(cache, [newcomer], "2024-03-02T00:00:00Z")
 
     mine = build_features_from_columns(columns(fetch(cache, [ids(611)], active_only=True)))
-    found, left_out = neighbours(cache, mine, keys_by_id(mine, [ids(611)]), MatchSettings())
+    found, left_out = neighbours(cache, changed_keys(mine, [ids(611)], MatchSettings()))
     stayed = {ids(n) for n in range(500 + moved_out, 507)}
     assert (left_out.size > 0) is oversized
     assert len(stayed & set(found)) == (0 if oversized else len(stayed))
