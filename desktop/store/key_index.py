@@ -120,13 +120,6 @@ def key_holders(
     return keys[hit], [i.decode("utf-8") for i in ids.tolist()], hints.tolist()
 
 
-def key_neighbours(db: sqlite_utils.Database, wanted: np.ndarray) -> dict[str, int]:
-    """Every patient the stored index lists under one of ``wanted`` (uint64 keys):
-    id -> rowid hint."""
-    _keys, ids, hints = key_holders(db, wanted)
-    return dict(zip(ids, hints, strict=True))
-
-
 def split_hinted(rows: list[tuple], hints: dict[str, int]) -> tuple[dict[str, tuple], list[str]]:
     """Check rows read by rowid, ``(rowid, id, ...)``, against the ids they were read for.
 

@@ -9,7 +9,7 @@ import pytest
 from desktop.matching.features import build_features
 from desktop.matching.keyindex import KeyIndex, signed, stable_keys
 from desktop.store import Cache, transaction
-from desktop.store.key_index import NO_ROWID, key_neighbours, save_key_index, split_hinted
+from desktop.store.key_index import NO_ROWID, key_holders, save_key_index, split_hinted
 
 KEY = "4e" * 32
 
@@ -28,6 +28,12 @@ def row(n: int, **extra) -> dict:
         "updated_at": "2024-01-01T00:00:00Z",
         **extra,
     }
+
+
+def key_neighbours(db, wanted: np.ndarray) -> dict[str, int]:
+    """Every patient the stored index lists under one of ``wanted``: id -> rowid hint."""
+    _keys, ids, hints = key_holders(db, wanted)
+    return dict(zip(ids, hints, strict=True))
 
 
 @pytest.fixture(scope="module")
