@@ -39,6 +39,11 @@ from desktop.matching.types import MatchSettings, ScanResult, ScoredPair
 log = logging.getLogger(__name__)
 
 
+def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair: neither identifier is a Medicare card (a personal number names one person)."""
+    return ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+
+
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: a scan allocates millions of small objects and
@@ -171,28 +176,15 @@ class MatchEngine:
         break its assumption that fields agree independently.
         """
         n = len(f)
-        rng = np.random.default_rng(self.settings.seed)
-        size = min(self.settings.random_pairs, max(n * (n - 1) // 2, 0))
-        if n >= 2 and size > 0:
-            ra = rng.integers(0, n, size=size)
-            rb = rng.integers(0, n, size=size)
-            keep = ra != rb
-            ra, rb = ra[keep], rb[keep]
-            primary = np.full(n, -1, dtype=np.int64)
-            primary[f.phone_rec[::-1]] = f.phone_code[::-1]
-            shared = (primary[ra] >= 0) & (primary[ra] == primary[rb])
-            u = estimate_u(compare_pairs(f, ra, rb, shared, self._today()).levels)
-        else:
-            u = estimate_u(np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8))
+        counts_by_attr = {attr: self._value_counts(f, attr) for attr in TF_FIELDS.values()}
+        u = self._random_pair_u(f, counts_by_attr)
         tf: dict[str, dict[str, int]] = {}
         tf_total: dict[str, int] = {}
         adjust = np.zeros(cands.a.size)
-        counts_by_attr: dict[str, np.ndarray] = {}
         for field, attr in TF_FIELDS.items():
             codes = getattr(f, attr)
             values = self._vocab_for(f, attr).values
-            counts = np.bincount(codes[codes >= 0], minlength=len(values))
-            counts_by_attr[attr] = counts.astype(float)
+            counts = counts_by_attr[attr]
             tf_total[field] = int((codes >= 0).sum())
             common = np.flatnonzero(counts >= 2)
             tf[field] = {values[c]: int(counts[c]) for c in common}
@@ -202,9 +194,8 @@ class MatchEngine:
             u_exact = max(u[field][-1], 1e-9)
             adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
         if self.settings.em_iterations > 0:
-            expected = self._expected_namesakes(f, cands, counts_by_attr, n)
-            non_card = ~f.medicare_is_card[cands.a] & ~f.medicare_is_card[cands.b]
-            clean = lookalike_flags(comp, expected, non_card) == 0
+            expected = self._expected_namesakes(f, cands.a, counts_by_attr, n)
+            clean = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b)) == 0
             m, prior, iters = run_em(
                 comp.levels[clean], u, n, self.settings.em_iterations, adjust[clean]
             )
@@ -214,13 +205,34 @@ class MatchEngine:
             m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total, em_iterations=iters
         )
 
+    def _random_pair_u(self, f: Features, counts: dict[str, np.ndarray]) -> dict:
+        """u from random record pairs; those that may be one person (no look-alike rule
+        claims them) are discounted by how likely they are to be."""
+        n = len(f)
+        size = min(self.settings.random_pairs, max(n * (n - 1) // 2, 0))
+        if n < 2 or size == 0:
+            return estimate_u(np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8))
+        rng = np.random.default_rng(self.settings.seed)
+        ra = rng.integers(0, n, size=size)
+        rb = rng.integers(0, n, size=size)
+        keep = ra != rb
+        ra, rb = ra[keep], rb[keep]
+        primary = np.full(n, -1, dtype=np.int64)
+        primary[f.phone_rec[::-1]] = f.phone_code[::-1]
+        shared = (primary[ra] >= 0) & (primary[ra] == primary[rb])
+        comp = compare_pairs(f, ra, rb, shared, self._today())
+        expected = self._expected_namesakes(f, ra, counts, n)
+        plain = lookalike_flags(comp, expected, _non_card(f, ra, rb)) == 0
+        return estimate_u(comp.levels, plain)
+
     @staticmethod
     def _expected_namesakes(
-        f: Features, cands: Candidates, counts: dict[str, np.ndarray], n: int
+        f: Features, a: np.ndarray, counts: dict[str, np.ndarray], n: int
     ) -> np.ndarray:
-        """Per pair: how many patients would share the first record's full name by chance."""
+        """Per pair: how many patients would share its first record's (``a``) full name by
+        chance."""
         fc, lc = counts["first"], counts["last"]
-        first_a, last_a = f.first[cands.a], f.last[cands.a]
+        first_a, last_a = f.first[a], f.last[a]
         cf = fc[np.maximum(first_a, 0)] * (first_a >= 0) if fc.size else np.zeros(first_a.size)
         cl = lc[np.maximum(last_a, 0)] * (last_a >= 0) if lc.size else np.zeros(last_a.size)
         return cf * cl / max(n, 1)
@@ -228,6 +240,13 @@ class MatchEngine:
     @staticmethod
     def _vocab_for(f: Features, attr: str):
         return f.names if attr in ("first", "last") else f.vocabs[attr]
+
+    @classmethod
+    def _value_counts(cls, f: Features, attr: str) -> np.ndarray:
+        """How many records hold each vocabulary value of a feature."""
+        codes = getattr(f, attr)
+        size = len(cls._vocab_for(f, attr).values)
+        return np.bincount(codes[codes >= 0], minlength=size).astype(float)
 
     # -- scoring --------------------------------------------------------------------------
     def _weights(
@@ -256,7 +275,7 @@ class MatchEngine:
                 saved_tf = params.tf.get(field, {})
                 counts = np.array([saved_tf.get(v, 1) for v in values], dtype=np.float64)
             else:
-                counts = np.bincount(codes[codes >= 0], minlength=len(values)).astype(float)
+                counts = self._value_counts(f, attr)
             counts_by_attr[attr] = counts
             exact = levels[:, k] == len(FIELDS[field]) - 1
             code_a = codes[cands.a[exact]]
@@ -267,7 +286,7 @@ class MatchEngine:
             sub[ok] = tfw[code_a[ok]]
             col[exact] = sub
         total = fw.sum(axis=1) + params.prior_weight
-        expected = self._expected_namesakes(f, cands, counts_by_attr, params.n_records)
+        expected = self._expected_namesakes(f, cands.a, counts_by_attr, params.n_records)
         return fw, total, expected
 
     def _finish(
@@ -283,8 +302,7 @@ class MatchEngine:
         t = time.perf_counter()
         fw, total, expected = self._weights(f, cands, comp, params, saved_model is not None)
         prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-        non_card = ~f.medicare_is_card[cands.a] & ~f.medicare_is_card[cands.b]
-        flags = lookalike_flags(comp, expected, non_card)
+        flags = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b))
         band = np.zeros(total.size, dtype=np.int8)
         band[prob >= self.settings.possible_threshold] = 1
         band[(prob >= self.settings.likely_threshold) & (flags == 0)] = 2

@@ -32,6 +32,7 @@ DUPLICATE_SHARE = 0.05  # share of records that duplicate another, before any da
 DOTS_MAX_WEIGHT = 4.0  # the most an email equal only up to dots may count, in bits
 M_BOUND = 3.0  # EM may move an m at most this factor away from its prior
 TF_FLOOR = 2e-5  # the rarest value frequency a weight may assume
+DISCOUNT_ITERATIONS = 10  # EM rounds that find the duplicates among random pairs
 
 
 @dataclass
@@ -122,20 +123,53 @@ def _bounded(m: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return out
 
 
-def estimate_u(levels: np.ndarray) -> dict[str, list[float]]:
-    """u per level from comparison levels of random (almost surely different) record pairs."""
-    out: dict[str, list[float]] = {}
+def _log_prob(levels: np.ndarray, probs: dict[str, np.ndarray]) -> np.ndarray:
+    """Per row of ``levels``: the log-probability of its levels under per-field level
+    probabilities (missing fields count nothing)."""
+    out = np.zeros(levels.shape[0])
+    for i, name in enumerate(FIELD_NAMES):
+        col = levels[:, i].astype(np.intp)
+        out += np.log(np.maximum(probs[name], 1e-12)[col]) * (col > 0)
+    return out
+
+
+def _u_from(levels: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """u per level from pairs counted with ``weights``; a level never seen among the pairs
+    gets half of one pair's share."""
+    out: dict[str, np.ndarray] = {}
     for i, name in enumerate(FIELD_NAMES):
         n_levels = len(FIELDS[name])
-        counts = np.bincount(levels[:, i], minlength=n_levels)[:n_levels].astype(np.float64)
-        present = counts[1:].sum()
+        col = levels[:, i]
+        counts = np.bincount(col, weights=weights, minlength=n_levels)[:n_levels]
+        seen = int((col > 0).sum())
         u = np.zeros(n_levels)
-        if present > 0:
-            u[1:] = np.maximum(counts[1:] / present, 0.5 / present)
+        if seen > 0:
+            u[1:] = np.maximum(counts[1:] / max(counts[1:].sum(), 1e-12), 0.5 / seen)
         else:
             u[1:] = [0.98] + [0.02 / max(n_levels - 2, 1)] * (n_levels - 2)
-        out[name] = _normalised(np.maximum(u, U_FLOOR)).tolist()
+        out[name] = _normalised(np.maximum(u, U_FLOOR))
     return out
+
+
+def estimate_u(levels: np.ndarray, may_match: np.ndarray | None = None) -> dict[str, list[float]]:
+    """u per level from comparison levels of random record pairs.
+
+    Where duplicates are many (a bulk import, Febrl's test sets), some random pairs are one
+    person, and they make agreement look commoner among different people than it is. Pairs
+    marked in ``may_match`` (no look-alike rule claims them: a household or twins always
+    count in full) are discounted by how likely each is to be one person, by EM over the
+    random pairs with the prior m.
+    """
+    u = _u_from(levels, np.ones(levels.shape[0]))
+    if may_match is not None and may_match.any():
+        log_m = _log_prob(levels, {k: np.asarray(v) for k, v in default_m().items()})
+        share = 1e-3  # of random pairs that are one person: EM's starting guess
+        for _ in range(DISCOUNT_ITERATIONS):
+            odds = math.log(share / (1 - share)) + log_m - _log_prob(levels, u)
+            same = np.where(may_match, 1.0 / (1.0 + np.exp(-np.clip(odds, -60, 60))), 0.0)
+            share = min(max(float(same.mean()), 1e-9), 0.5)
+            u = _u_from(levels, 1.0 - same)
+    return {k: v.tolist() for k, v in u.items()}
 
 
 def run_em(
@@ -161,19 +195,12 @@ def run_em(
     counts = counts.astype(np.float64)
     # u stays fixed at its random-pair estimate (as Splink does by default): EM on blocked
     # pairs alone cannot tell "agrees because blocked" from "agrees because the same person".
-    log_u = np.zeros(len(patterns))
-    for i, name in enumerate(FIELD_NAMES):
-        col = patterns[:, i]
-        u_arr = np.maximum(np.asarray(u_random[name]), U_FLOOR)
-        log_u += np.log(u_arr[col]) * (col > 0)
-    log_u += uniq[:, -1] / 2.0
+    u_arrays = {k: np.maximum(np.asarray(v), U_FLOOR) for k, v in u_random.items()}
+    log_u = _log_prob(patterns, u_arrays) + uniq[:, -1] / 2.0
     lam = 0.3
     done = 0
     for done in range(1, iterations + 1):
-        log_m = np.zeros(len(patterns))
-        for i, name in enumerate(FIELD_NAMES):
-            col = patterns[:, i]
-            log_m += np.log(np.maximum(m[name][col], 1e-12)) * (col > 0)
+        log_m = _log_prob(patterns, m)
         odds = np.log(lam) - np.log1p(-lam) + log_m - log_u
         post = 1.0 / (1.0 + np.exp(-np.clip(odds, -60, 60)))
         w_m = post * counts
