@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
+# Rows transposed, or values freed, per step: a step holds the interpreter lock for a few ms.
+SLICE = 20_000
 # Above this share of changed patients an incremental scan becomes a full one (and refits).
 FULL_RESCAN_SHARE = 0.2
 # Changes whenever the comparison fields, their levels, the scanned columns or the blocking
@@ -71,10 +73,15 @@ def _noop(stage: str, done: int, total: int) -> None:
 
 
 def _transpose(rows: list[tuple], width: int) -> list[list]:
-    """Rows of ``width`` values as ``width`` column lists."""
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(v) for v in zip(*rows, strict=True)]
+    """Rows of ``width`` values as ``width`` column lists, a slice of rows at a time: one
+    ``zip`` over a whole clinic's rows holds the interpreter lock for about 0.1 s at 200k,
+    and the window's thread stalls."""
+    columns: list[list] = [[] for _ in range(width)]
+    for start in range(0, len(rows), SLICE):
+        piece = zip(*rows[start : start + SLICE], strict=True)
+        for column, values in zip(columns, piece, strict=True):
+            column.extend(values)
+    return columns
 
 
 def _columns(rows: list[tuple]) -> dict[str, list]:
@@ -207,6 +214,7 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     report("read", len(rows), len(rows))
     report("match", 0, len(rows))
     rowids, *values = _transpose(rows, len(ROW_COLUMNS) + 1)
+    _release([rows])
     del rows
     columns = dict(zip(ROW_COLUMNS, values, strict=True))
     del values
@@ -277,16 +285,12 @@ def _incremental_scan(
     )
 
 
-# Values freed per step by :func:`_release`.
-RELEASE_SLICE = 20_000
-
-
 def _release(lists: list[list]) -> None:
     """Empty big lists a slice at a time. Freeing a whole clinic's values in one step holds
     the interpreter lock for a tenth of a second or more, and the window's thread stalls."""
     for values in lists:
         while values:
-            del values[-RELEASE_SLICE:]
+            del values[-SLICE:]
 
 
 def _cluster_count(cache: Cache) -> int:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from desktop import scan as scan_module
 from desktop.matching import MatchEngine, MatchSettings
 from desktop.matching.cluster import build_clusters
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
@@ -471,3 +472,11 @@ def test_a_re_score_counts_a_backup_block_as_a_full_scan_would(cache, moved_out,
     expected = plain_rescore(cache, [ids(611)])
     assert run_scan(cache).kind == "incremental"
     assert_stored_as_plain(cache, [ids(611)], expected)
+
+
+def test_rows_become_columns_across_slices(monkeypatch):
+    """A clinic's rows are turned into columns a slice at a time; the slices join up."""
+    monkeypatch.setattr(scan_module, "SLICE", 3)
+    rows = [(f"id{n}", n, None if n % 4 else "x") for n in range(10)]
+    assert scan_module._transpose(rows, 3) == [list(col) for col in zip(*rows, strict=True)]
+    assert scan_module._transpose([], 3) == [[], [], []]
