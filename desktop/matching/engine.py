@@ -205,7 +205,7 @@ class MatchEngine:
             m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total, em_iterations=iters
         )
 
-    def _random_pair_u(self, f: Features, counts: dict[str, np.ndarray]) -> dict:
+    def _random_pair_u(self, f: Features, counts: dict[str, np.ndarray]) -> dict[str, list[float]]:
         """u from random record pairs; those that may be one person (no look-alike rule
         claims them) are discounted by how likely they are to be."""
         n = len(f)

@@ -1,8 +1,9 @@
 """Fellegi-Sunter model: m and u per comparison level, EM without labels, frequency weights.
 
-``u`` (how often two different people agree at a level) comes from random record pairs; ``m``
-(how often two records of one person do) is estimated by EM on the blocked candidate pairs,
-starting from, and pulled towards, priors that suit small clinics.
+``u`` (how often two different people agree at a level) comes from random record pairs, less
+those among them that look like one person; ``m`` (how often two records of one person do) is
+estimated by EM on the blocked candidate pairs, starting from, and pulled towards, priors that
+suit small clinics.
 """
 
 from __future__ import annotations
