@@ -196,9 +196,13 @@ def build_features(rows: Iterable[dict], country: str = "AU") -> Features:
 
 
 def build_features_from_columns(columns: dict[str, list], country: str = "AU") -> Features:
-    """Like :func:`build_features`, from column lists of active records (missing keys: None)."""
+    """Like :func:`build_features`, from column lists of active records (missing keys: None).
+
+    The lists are used as they are, not copied (a copy of a large clinic's columns costs tens
+    of MB, and freeing it stalls other threads): leave them unchanged while the features live.
+    """
     n = len(columns.get("id", ()))
-    col = {c: list(columns[c]) if c in columns else [None] * n for c in ROW_COLUMNS}
+    col = {c: columns[c] if c in columns else [None] * n for c in ROW_COLUMNS}
     names, codes = Vocab(), Vocab()
     vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
     first_u, first_pos = _factorise(col["first_name"])
