@@ -20,7 +20,7 @@ import numpy as np
 
 from desktop.matching.blocking import BACKUP_ONLY, block_limit
 from desktop.matching.features import ROW_COLUMNS, Features
-from desktop.matching.keyindex import stable_keys_by_kind
+from desktop.matching.keyindex import joined_keys, stable_keys_by_kind
 from desktop.matching.types import MatchSettings
 from desktop.store import queue
 from desktop.store.key_index import NO_ROWID, key_holders, split_hinted
@@ -58,16 +58,14 @@ class ChangedKeys:
 
 def changed_keys(features: Features, ids: list[str], settings: MatchSettings) -> ChangedKeys:
     """The blocking keys of the changed patients ``ids`` (``features``: the active ones)."""
-    recs, keys = [], []
+    by_kind = list(stable_keys_by_kind(features))
     caps: dict[int, int] = {}
-    for kind, rec, key in stable_keys_by_kind(features):
-        recs.append(rec)
-        keys.append(key)
+    for kind, _rec, key in by_kind:
         if kind in BACKUP_ONLY:
             caps.update(dict.fromkeys(key.tolist(), block_limit(kind, settings)[0]))
-    rec = np.concatenate(recs)
+    rec, key = joined_keys(by_kind)
     order = np.argsort(rec, kind="stable")
-    rec, key = rec[order], np.concatenate(keys)[order]
+    rec, key = rec[order], key[order]
     bounds = np.searchsorted(rec, np.arange(len(features) + 1))
     out = {pid: np.empty(0, dtype=np.uint64) for pid in ids}
     for n, pid in enumerate(features.ids):

@@ -7,7 +7,7 @@ shares one of its blocking keys without reading the whole clinic again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,13 +70,20 @@ def stable_keys_by_kind(f: Features) -> Iterator[tuple[str, np.ndarray, np.ndarr
             yield kind, idx[present], key[present]
 
 
-def stable_keys(f: Features) -> tuple[np.ndarray, np.ndarray]:
-    """(record index, 64-bit key) for every blocking key of every record."""
+def joined_keys(
+    by_kind: Iterable[tuple[str, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stable_keys_by_kind` output as one (record index, 64-bit key) pair of arrays."""
     recs, keys = [], []
-    for _kind, rec, key in stable_keys_by_kind(f):
+    for _kind, rec, key in by_kind:
         recs.append(rec)
         keys.append(key)
     return np.concatenate(recs), np.concatenate(keys)
+
+
+def stable_keys(f: Features) -> tuple[np.ndarray, np.ndarray]:
+    """(record index, 64-bit key) for every blocking key of every record."""
+    return joined_keys(stable_keys_by_kind(f))
 
 
 def holders_of(f: Features, keys: np.ndarray) -> dict[str, np.ndarray]:
