@@ -83,31 +83,51 @@ def _plain(value: Any) -> str:
     return "".join(str(value or "").lower().split())
 
 
+def same_person_number(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Both records carry one person's number: the same Medicare card with the same individual
+    reference number (a card alone is often a whole family's), or a number that is not a
+    Medicare card (one per person) the same or one slip apart."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    from desktop.matching.normalise import medicare_parts, medicare_valid
+
+    card_a, irn_a = medicare_parts(a.get("medicare"), a.get("medicare_reference_number"))
+    card_b, irn_b = medicare_parts(b.get("medicare"), b.get("medicare_reference_number"))
+    if not (card_a and card_b):
+        return False
+    if medicare_valid(card_a) or medicare_valid(card_b):
+        return card_a == card_b and bool(irn_a) and irn_a == irn_b
+    return DamerauLevenshtein.distance(card_a, card_b) <= 1
+
+
 def issue_lookalike(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Issue 3's own look-alike definitions applied to the raw fields, and no more: twins
-    (same birth date, surname and street address; first names neither one slip nor a close
-    spelling apart) or a parent and child sharing a name (birth years 12 or more apart).
-    Never when the identifiers are the same or one slip apart: that names one person."""
+    """Issue 3's own look-alike definitions, and no more: twins (same birth date, surname and
+    street address; first names neither one slip nor a close spelling apart) or a parent and
+    child sharing a name (birth years 12 or more apart). Never when a personal identifier
+    agrees: that names one person. Names and addresses are compared folded ("Ave" is
+    "Avenue"), as the engine reads them; nothing else is forgiven."""
     from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-    id_a, id_b = _plain(a.get("medicare")), _plain(b.get("medicare"))
-    if id_a and id_b and DamerauLevenshtein.distance(id_a, id_b) <= 1:
+    from desktop.matching.normalise import address_key
+    from desktop.matching.text import name_tokens, surname_key
+
+    if same_person_number(a, b):
         return False
-    first_a, first_b = _plain(a.get("first_name")), _plain(b.get("first_name"))
-    last_a, dob_a = _plain(a.get("last_name")), _plain(a.get("date_of_birth"))
-    same_surname = bool(last_a) and last_a == _plain(b.get("last_name"))
+    first_a, first_b = ("".join(name_tokens(r.get("first_name"))) for r in (a, b))
+    last_a, dob_a = surname_key(a.get("last_name")), _plain(a.get("date_of_birth"))
+    same_surname = bool(last_a) and last_a == surname_key(b.get("last_name"))
     other_first = (
         bool(first_a and first_b)
         and JaroWinkler.normalized_similarity(first_a, first_b) < 0.8
         and DamerauLevenshtein.distance(first_a, first_b) > 1
     )
-    street = _plain(a.get("address_1"))
+    street = address_key(a.get("address_1"))
     twins = (
         bool(dob_a)
         and dob_a == _plain(b.get("date_of_birth"))
         and same_surname
         and bool(street)
-        and street == _plain(b.get("address_1"))
+        and street == address_key(b.get("address_1"))
         and other_first
     )
     years = [str(r.get("date_of_birth") or "")[:4] for r in (a, b)]
