@@ -161,7 +161,9 @@ def last_levels(names: list[str], facts: NameFacts, sa: NameSide, sb: NameSide) 
     spaced = differ & (facts.spaced[wa] | facts.spaced[wb])
     part = distinct_flags(wa, wb, names, _part_match, spaced)
     lv[part] = level("last_name", "part")
-    lv[present & (la == lb)] = level("last_name", "exact")
+    # The same words are the same surname, also when one record's came from its first-name
+    # field (names swapped), whose given word alone is only the surname's first word.
+    lv[present & ((la == lb) | (wa == wb))] = level("last_name", "exact")
     lv[~present] = 0
     return lv
 
@@ -180,9 +182,11 @@ def _crosswise(
 def swapped_names(f: Features, a: np.ndarray, b: np.ndarray, facts: NameFacts) -> np.ndarray:
     """First and last names swapped between the records (each allowing a typing slip).
 
-    Swapped names are then compared crosswise, so a slip still costs what it costs.
+    Whole fields are compared (every word of the first-name field, every word of the
+    surname), so "De La Cruz" moved into the first-name field is still found. Swapped names
+    are then compared crosswise, so a slip still costs what it costs.
     """
-    fa, la, fb, lb = f.first[a], f.last[a], f.first[b], f.last[b]
+    fa, la, fb, lb = f.first_full[a], f.last_words[a], f.first_full[b], f.last_words[b]
     ok = (fa >= 0) & (la >= 0) & (fb >= 0) & (lb >= 0) & (fa != la) & (fa != fb) & (la != lb)
     names = f.names.values
     cross1 = _crosswise(fa, lb, names, facts, ok)

@@ -133,6 +133,18 @@ def test_swapped_first_and_last_names():
     assert first.text == "first and last names swapped between the records"
 
 
+def test_swapped_names_with_a_surname_of_several_words():
+    home = {"address_1": "3 Moore St", "post_code": "2150", "date_of_birth": "1985-01-24"}
+    pair = MatchEngine().score_pair(
+        row("1", first_name="Maria", last_name="De La Cruz", **home),
+        row("2", first_name="De La Cruz", last_name="Maria", **home),
+    )
+    lv = {e.field: e.level for e in pair.evidence}
+    assert (lv["First name"], lv["Surname"]) == ("exact", "exact")
+    assert pair.flags == ()  # one person, not a household of two
+    assert pair.band == "likely"
+
+
 def test_typing_slip_in_a_name_is_close():
     assert (
         levels(row("1", first_name="Sanjay"), row("2", first_name="Saanjay"))["First name"]
