@@ -22,9 +22,8 @@ from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.blocking import KEY_KINDS
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELDS
-from desktop.matching.engine import paused_gc
+from desktop.matching.engine import SCORING_REVISION, paused_gc
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
-from desktop.matching.levels import COMPARISON_REVISION
 from desktop.scan_neighbours import (
     SELECT_ROWID,
     changed_keys,
@@ -45,11 +44,11 @@ Progress = Callable[[str, int, int], None]
 SLICE = 20_000
 # Above this share of changed patients an incremental scan becomes a full one (and refits).
 FULL_RESCAN_SHARE = 0.2
-# Changes whenever the comparison fields, their levels, how values are compared, the scanned
-# columns or the blocking keys change: a model or key index stored by another version then
-# forces a full scan.
+# Changes whenever the comparison fields, their levels, how pairs are scored (the scoring
+# revision), the scanned columns or the blocking keys change: a model or key index stored by
+# another version then forces a full scan.
 MODEL_SIGNATURE = hashlib.sha256(
-    json.dumps([FIELDS, COMPARISON_REVISION, ROW_COLUMNS, KEY_KINDS], sort_keys=True).encode()
+    json.dumps([FIELDS, SCORING_REVISION, ROW_COLUMNS, KEY_KINDS], sort_keys=True).encode()
 ).hexdigest()[:16]
 _ACTIVE = " WHERE archived_at IS NULL AND merged_at IS NULL"
 

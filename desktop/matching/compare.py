@@ -36,6 +36,7 @@ class Comparison:
     child_undated: np.ndarray  # one record is a child's (under 16), the other has no birth date
     made_together: np.ndarray  # both records were created within a day of each other
     stated_alias: np.ndarray  # a record's preferred first name is the other's first name
+    short_form: np.ndarray  # a first name is only ever a short form of names (Josh, Tilly)
 
 
 def _dob_levels(f: Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,4 +198,5 @@ def compare_pairs(
         child_undated=child_undated,
         made_together=made_together,
         stated_alias=stated,
+        short_form=facts.nickname_only[side_a.first] | facts.nickname_only[side_b.first],
     )

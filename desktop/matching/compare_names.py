@@ -33,14 +33,16 @@ def _short_form(a: str, b: str) -> bool:
 
 
 class NameFacts:
-    """Per names-vocabulary code: length, has a space, is in the nickname table."""
+    """Per names-vocabulary code: length, has a space, is in the nickname table, is known
+    there only as a short form of other names."""
 
     def __init__(self, values: list[str]) -> None:
-        from desktop.matching.nicknames_table import known_name
+        from desktop.matching.nicknames_table import known_name, nickname_only
 
         self.length = np.array([len(v) for v in values] + [0], dtype=np.int32)
         self.spaced = np.array([" " in v for v in values] + [False], dtype=bool)
         self.known = np.array([known_name(v) for v in values] + [False], dtype=bool)
+        self.nickname_only = np.array([nickname_only(v) for v in values] + [False], dtype=bool)
 
 
 def _slips(

@@ -38,6 +38,12 @@ from desktop.matching.types import MatchSettings, ScanResult, ScoredPair
 
 log = logging.getLogger(__name__)
 
+# Raised whenever the same two records can be scored, flagged or banded otherwise: a queue
+# scored by an earlier revision is then scored again in full, not left as it was.
+# 2: names swapped between the records are found with surnames of several words.
+# 3: a short form made the same day as its full name (Josh / Joshua) is no sign of twins.
+SCORING_REVISION = 3
+
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair: neither identifier is a Medicare card (a personal number names one person)."""

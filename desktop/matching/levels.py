@@ -14,10 +14,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "address": ("missing", "different", "city", "post_code", "similar", "same"),
 }
 FIELD_NAMES = tuple(FIELDS)
-# Raised whenever the same two values can get another level (a comparison learns a case): a
-# queue scored by an earlier revision is then re-scored in full, not left as it was.
-# 2: names swapped between the records are found with surnames of several words.
-COMPARISON_REVISION = 2
 # Fields whose exact level is adjusted for how common the value is.
 TF_FIELDS = {"first_name": "first", "last_name": "last", "email": "email", "address": "address"}
 

@@ -98,10 +98,12 @@ def lookalike_flags(
     dob_close = dob >= level("date_of_birth", "near")
     twins = ~personal & dob_close & family_name & first_diff
     # Two records made on the same day with the same birth date and surname and first names
-    # that are only nickname forms of each other (Ella / Gabrielle) are a parent registering
-    # twins far more often than one person entered twice. A preferred first name that names
-    # the other record says outright that they are one person.
-    alias_first = (fn == level("first_name", "alias")) & ~comp.stated_alias
+    # that are nickname forms of each other, but each a name in its own right (Ella /
+    # Gabrielle), are a parent registering twins far more often than one person entered
+    # twice. A name that is only ever a short form (Josh, Tilly) is not given to a twin beside
+    # its full form, and a preferred first name that names the other record says outright
+    # that they are one person.
+    alias_first = (fn == level("first_name", "alias")) & ~comp.stated_alias & ~comp.short_form
     twins |= ~personal & dob_exact & same_surname & alias_first & comp.made_together
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
     parent = ~personal & first_same & dob_apart & (years >= 12)

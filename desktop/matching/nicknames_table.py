@@ -136,3 +136,10 @@ def is_nickname_pair(a: str, b: str) -> bool:
 def known_name(name: str) -> bool:
     """True when the nickname table knows this folded first name."""
     return name in _groups()
+
+
+def nickname_only(name: str) -> bool:
+    """True when the table knows this folded first name only as a short form of other names
+    (Josh, Tilly), not as a name given in its own right (Ella, Jim)."""
+    forms = _groups().get(name)
+    return forms is not None and name not in forms

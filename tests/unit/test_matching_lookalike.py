@@ -62,6 +62,15 @@ def test_twins_with_nickname_related_names_registered_together_are_never_likely(
     assert "twins" in pair.flags
 
 
+def test_a_short_form_made_the_same_day_as_its_full_name_is_one_person():
+    # Parents give twins two names; "Josh" beside "Joshua" is one boy booked twice.
+    joshua = person("1", "Joshua", "Bingsey", "1980-10-13", created_at="2026-05-17T15:12:09Z")
+    josh = person("2", "Josh", "Bingsey", "1980-10-13", created_at="2026-05-18T09:47:15Z")
+    pair = scored({**joshua, **HOME}, {**josh, **HOME})
+    assert pair.band == "likely"
+    assert pair.flags == ()
+
+
 def test_a_nickname_duplicate_made_years_later_is_still_likely():
     robert = person("1", "Robert", "Nguyen", "1980-03-04", created_at="2019-02-01T09:00:00Z")
     bob = person("2", "Bob", "Nguyen", "1980-03-04", created_at="2024-06-11T10:30:00Z")
