@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 # scored by an earlier revision is then scored again in full, not left as it was.
 # 2: names swapped between the records are found with surnames of several words.
 # 3: a short form made the same day as its full name (Josh / Joshua) is no sign of twins.
-SCORING_REVISION = 3
+# 4: Greek and Italian names' English and short forms (Dimitrios / Jimmy) are nicknames.
+SCORING_REVISION = 4
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

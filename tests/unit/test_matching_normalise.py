@@ -65,6 +65,11 @@ def test_phonetic_codes_match_for_sound_alikes():
         ("jim", "james"),
         ("jenny", "jennifer"),
         ("rob", "bob"),
+        ("kosta", "konstantinos"),
+        ("jimmy", "dimitrios"),
+        ("george", "georgios"),
+        ("joe", "giuseppe"),
+        ("rosie", "rosemary"),
     ],
 )
 def test_known_nicknames(a, b):
