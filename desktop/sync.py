@@ -12,7 +12,9 @@ are fetched next time.
 An incremental sync asks for everything updated since the watermark minus a small overlap,
 sorted by ``updated_at``, and de-duplicates by id. When records move between pages while we
 page (an edit pushes a record to the end), fewer distinct ids arrive than the server counted;
-the pass is then repeated from the same starting point.
+the pass is then repeated from the same starting point. An edit can also leave a record where
+it was, on a page already read, when its new ``updated_at`` ties with records there; so what
+changed in the overlap before the newest change seen is read once more at the end.
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ class _Runner:
         self.cancel = cancel
         self.started = time.monotonic()
         self.result = SyncResult(mode="full")
+        self.written: set[str] = set()  # patients an incremental sync has written so far
 
     # -- full ---------------------------------------------------------------------------
 
@@ -181,33 +184,50 @@ class _Runner:
         since = _format(_parse(watermark) - OVERLAP)
         newest = watermark
         for _ in range(MAX_INCREMENTAL_PASSES):
-            self.result.passes += 1
-            seen: set[str] = set()
-            total = 0
-            url: str | None = _patients_url(archived=True, sort="updated_at", updated_since=since)
-            while url:
-                self._check_cancel()
-                page = self.client.fetch_page(url, key="patients")
-                self.result.requests += 1
-                total = page.total_entries
-                url = page.next_url
-                fresh = {str(p.get("id")) for p in page.items} - seen
-                seen |= fresh
-                newest = max([newest, *(str(p.get("updated_at") or "") for p in page.items)])
-                with transaction(self.cache, durable=False):
-                    # A record seen twice was edited while we paged: its later copy is newer.
-                    upsert_patients(db, page.items)
-                    self._write_audit()
-                self.result.patients_written += len(fresh)
-                self._report("incremental", len(seen), total)
-            if len(seen) >= total:
+            complete, newest = self._read_changes(since, newest)
+            if complete:
                 break
             log.info("Records moved while paging; fetching the changes again")
+        # A record edited while we paged keeps its place among pages already read when its
+        # new updated_at ties with records there (ties are not ordered by time): read what
+        # changed in the last moments once more, so the edit is not left for the next sync.
+        recent = _format(_parse(newest) - OVERLAP)
+        if recent > since:
+            newest = self._read_changes(recent, newest)[1]
         with transaction(self.cache):
             set_state(db, WATERMARK, newest)
             set_state(db, LAST_SYNC_AT, _now())
             self._write_audit()
         self.result.watermark = newest
+
+    def _read_changes(self, since: str, newest: str) -> tuple[bool, str]:
+        """One pass over the patients updated since ``since``, written page by page.
+
+        Returns whether every record the server counted arrived (none moved between pages
+        while we paged) and the newest ``updated_at`` seen so far.
+        """
+        db = self.cache.db
+        self.result.passes += 1
+        seen: set[str] = set()
+        total = 0
+        url: str | None = _patients_url(archived=True, sort="updated_at", updated_since=since)
+        while url:
+            self._check_cancel()
+            page = self.client.fetch_page(url, key="patients")
+            self.result.requests += 1
+            total = page.total_entries
+            url = page.next_url
+            ids = {str(p.get("id")) for p in page.items}
+            seen |= ids
+            newest = max([newest, *(str(p.get("updated_at") or "") for p in page.items)])
+            with transaction(self.cache, durable=False):
+                # A record seen twice was edited while we paged: its later copy is newer.
+                upsert_patients(db, page.items)
+                self._write_audit()
+            self.result.patients_written += len(ids - self.written)
+            self.written |= ids
+            self._report("incremental", len(seen), total)
+        return len(seen) >= total, newest
 
     # -- shared -------------------------------------------------------------------------
 

@@ -196,3 +196,37 @@ def test_a_record_edited_while_an_incremental_sync_pages_is_neither_lost_nor_sta
         assert result.mode == "incremental"
         assert get_patient(cache.db, active[0])["email"] == "edited.while.paging@example.com"
         _assert_cache_matches(cache, sim)
+
+
+def _next_second() -> None:
+    """Sleep until just after the clock's next whole second (timestamps have one-second
+    resolution)."""
+    time.sleep(1.02 - time.time() % 1)
+
+
+def test_an_edit_that_keeps_its_place_among_pages_already_read_is_fetched(tmp_path: Path) -> None:
+    """An edit made while paging whose new updated_at ties with records on a page already read
+    (ties are ordered by id) leaves the record where it was: the same sync still fetches it."""
+    with (
+        Simulator(size=800, seed=13, rate_limit_per_minute=3000) as sim,
+        _open(tmp_path) as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
+    ):
+        run_sync(session)
+        active = [p["id"] for p in sim.patients_snapshot() if not p["archived_at"]][:250]
+        first = min(active, key=int)  # sorts first among records with one updated_at
+        _next_second()
+        sim.touch_patient(first, occupation="changed first")
+        _next_second()
+        for n, patient_id in enumerate(p for p in active if p != first):
+            sim.touch_patient(patient_id, occupation=f"changed {n}")
+        pages: list[int] = []
+
+        def edit_a_fetched_record(progress) -> None:
+            pages.append(progress.done)
+            if len(pages) == 1:  # in the second of the edits above: it ties with them
+                sim.touch_patient(first, email="edited.while.paging@example.com")
+
+        run_sync(session, progress=edit_a_fetched_record)
+        assert get_patient(cache.db, first)["email"] == "edited.while.paging@example.com"
+        _assert_cache_matches(cache, sim)
