@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from desktop.account import Account, fetch_account, remember_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.client import ClinikoClient, RequestRecord
-from desktop.labor.cost import remember_account_settings
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, set_state, transaction
 
@@ -62,6 +62,7 @@ class Session:
         self.audit = PendingAudit(
             AuditTrail(cache.db, cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "")
         )
+        self.account: Account | None = None  # set by identify_user
         self.client = ClinikoClient(
             api_key,
             base_url=base_url,
@@ -77,7 +78,8 @@ class Session:
         are kept for the labor-cost report and phone normalisation, which work offline.
         """
         user = self.client.get_user()
-        remember_account_settings(self.cache, self.client)
+        self.account = fetch_account(self.client, user)
+        remember_account(self.cache, self.account)
         label = f"{user.get('id', '')} {user.get('first_name', '')} {user.get('last_name', '')}"
         label = " ".join(label.split())
         self.audit.trail.cliniko_user = label

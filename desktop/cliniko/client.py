@@ -98,7 +98,7 @@ class ClinikoClient:
         pacer: Pacer | None = None,
     ) -> None:
         key = api_key.strip() if isinstance(api_key, str) else api_key
-        parse_shard(key)
+        self.shard = parse_shard(key)
         self.base_url = check_base_url(base_url or base_url_for(key))
         self.max_retries = max_retries
         self.backoff_base = backoff_base

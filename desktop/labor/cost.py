@@ -15,20 +15,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from desktop.account import DEFAULT_CURRENCY, stored_account
 from desktop.config import Settings
-from desktop.store.sync_state import get_state, set_state, transaction
 
 if TYPE_CHECKING:
-    from desktop.cliniko.client import ClinikoClient
     from desktop.store.cache import Cache
 
 log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
-CURRENCY_KEY = "cliniko.currency_symbol"  # sync_state: the account's currency symbol
-CLINIC_NAME_KEY = "cliniko.account_name"  # sync_state: the clinic's name, for the title
-COUNTRY_KEY = "cliniko.country_code"  # sync_state: the account's country code
-DEFAULT_CURRENCY = "$"
 
 
 def to_decimal(value: float | int | str | Decimal) -> Decimal:
@@ -115,31 +110,14 @@ def hours(minutes: float) -> Decimal:
 
 def stored_currency(cache: Cache) -> str:
     """The account's currency symbol kept in the cache (default ``$``)."""
-    return get_state(cache.db, CURRENCY_KEY) or DEFAULT_CURRENCY
+    account = stored_account(cache.db)
+    return account.currency_symbol if account else DEFAULT_CURRENCY
 
 
 def stored_clinic_name(cache: Cache) -> str | None:
-    """The clinic's name kept by :func:`remember_account_settings`, if any."""
-    return get_state(cache.db, CLINIC_NAME_KEY)
-
-
-def remember_account_settings(cache: Cache, client: ClinikoClient) -> str:
-    """Fetch ``GET /settings/public``; keep the currency symbol, country and clinic name.
-
-    Returns the currency symbol.
-
-    Call it while online (after ``Session.identify_user``); the report reads it offline.
-    """
-    account = client.get_public_settings().get("account") or {}
-    symbol = str(account.get("currency_symbol") or DEFAULT_CURRENCY)
-    with transaction(cache) as db:
-        set_state(db, CURRENCY_KEY, symbol)
-        if account.get("country_code"):
-            set_state(db, COUNTRY_KEY, str(account["country_code"]))
-        if account.get("name"):
-            set_state(db, CLINIC_NAME_KEY, str(account["name"]))
-    log.debug("stored the account currency symbol")
-    return symbol
+    """The clinic's name kept by :func:`desktop.account.remember_account`, if any."""
+    account = stored_account(cache.db)
+    return account.name if account and account.name else None
 
 
 # ----------------------------------------------------------------------------- periods

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from desktop.account import Account
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.shards import is_loopback_host
 from desktop.merge.plan import (
@@ -24,8 +25,6 @@ from desktop.merge.plan import (
     stale_fields,
     values_sha256,
 )
-
-SUBDOMAIN_STATE_KEY = "cliniko.account_subdomain"
 
 
 class MergeError(Exception):
@@ -171,27 +170,25 @@ def is_loopback(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname or "")
 
 
-def merge_page_url(api_base_url: str, survivor_id: str, subdomain: str | None = None) -> str:
+def merge_page_url(api_base_url: str, survivor_id: str, account: Account | None = None) -> str:
     """Where the person merges: the survivor's page in Cliniko's web app.
 
-    Real Cliniko: ``https://<subdomain>.cliniko.com/patients/<id>`` (press Merge there). The
-    simulator (a loopback API at ``.../v1``): its merge page ``<web root>/patients/<id>/merge``.
+    Real Cliniko: ``https://<subdomain>.<shard>.cliniko.com/patients/<id>`` (press Merge
+    there), from the account's subdomain and the key's shard. The simulator (a loopback API at
+    ``.../v1``): its merge page ``<web root>/patients/<id>/merge``.
+
+    Raises:
+        MergeError: a real account whose subdomain or shard is unknown.
     """
     if is_loopback(api_base_url):
         root = api_base_url.rstrip("/")
         if root.endswith("/v1"):
             root = root[: -len("/v1")]
         return f"{root}/patients/{survivor_id}/merge"
-    if not subdomain:
-        raise MergeError("account subdomain unknown")
-    return f"https://{subdomain}.cliniko.com/patients/{survivor_id}"
-
-
-def account_subdomain(client: ClinikoClient) -> str | None:
-    """The clinic account's subdomain from ``GET /settings/public``."""
-    account = client.get_public_settings().get("account") or {}
-    value = account.get("subdomain")
-    return str(value) if value else None
+    url = account.patient_page_url(survivor_id) if account else None
+    if not url:
+        raise MergeError("the clinic's web address (subdomain and shard) is unknown")
+    return url
 
 
 def display_name(record: Mapping[str, Any]) -> str:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from desktop.account import fetch_account, remember_account, stored_account
 from desktop.cliniko.errors import ClinikoError
 from desktop.merge import executor
 from desktop.merge.executor import MergeError, NeedsConnection, StepError
@@ -62,7 +63,7 @@ from desktop.merge.view import (
 from desktop.store import plans as store
 from desktop.store import queue
 from desktop.store.patients import get_patient, upsert_patients
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import transaction
 
 log = logging.getLogger(__name__)
 
@@ -355,12 +356,11 @@ class MergeFlow(FlowView):
         base, sid = session.client.base_url, str(self._row["survivor_id"])
         if executor.is_loopback(base):
             return executor.merge_page_url(base, sid)
-        subdomain = get_state(self.cache.db, executor.SUBDOMAIN_STATE_KEY)
-        if not subdomain:
-            subdomain = executor.account_subdomain(session.client)
-            with transaction(self.cache) as db:
-                set_state(db, executor.SUBDOMAIN_STATE_KEY, subdomain)
-        return executor.merge_page_url(base, sid, subdomain)
+        account = stored_account(self.cache.db)
+        if account is None or account.web_root is None:
+            account = fetch_account(session.client)
+            remember_account(self.cache, account)
+        return executor.merge_page_url(base, sid, account)
 
     def _failed(self, session: Session, exc: Exception) -> None:
         message = getattr(exc, "user_message", None) or "The step failed."

@@ -5,8 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
-from desktop.labor.cost import CLINIC_NAME_KEY
-from desktop.store.sync_state import get_state
+from desktop.labor.cost import stored_clinic_name
 from desktop.ui.context import DeskContext
 from desktop.ui.report_screen import ReportScreen
 
@@ -18,7 +17,7 @@ class ReportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Labor-cost summary")
         self.setAccessibleName("Labor-cost summary")
-        clinic = get_state(ctx.open_reader().db, CLINIC_NAME_KEY)
+        clinic = stored_clinic_name(ctx.open_reader())
         self.screen_widget = ReportScreen(
             ctx.cache.path, ctx.cache_key, ctx.settings, self, clinic=clinic
         )

@@ -27,7 +27,7 @@ from file_keyring import FileKeyring, child_environment
 from manual_clock import ManualClock
 
 from desktop.config import Settings, save_settings
-from desktop.labor.cost import Period, remember_account_settings
+from desktop.labor.cost import Period
 from desktop.labor.csv_export import csv_text
 from desktop.labor.report_text import render_plain, report_blocks
 from desktop.labor.summary import build_summary
@@ -102,7 +102,6 @@ def demo_session(data_dir: Path, sim: Simulator) -> list[tuple[str, ...]]:
     ):
         session.identify_user()
         run_sync(session)
-        remember_account_settings(cache, session.client)
         run_scan(cache)
         pairs, seen = [], set()
         for p in queue_pairs(cache.db, ("new",), ("likely",)):

@@ -19,12 +19,12 @@ from labor_data import (
     insert_year,
 )
 
+from desktop.account import Account, remember_account
 from desktop.config import Settings
-from desktop.labor.cost import CURRENCY_KEY, Period
+from desktop.labor.cost import Period
 from desktop.labor.report_text import Chart, Figures, Paragraph, render_plain, report_blocks
 from desktop.labor.summary import build_summary
 from desktop.store.cache import Cache
-from desktop.store.sync_state import set_state
 
 KEY = "6d" * 32
 UTC = dt.UTC
@@ -168,7 +168,7 @@ def test_a_merge_with_no_recorded_steps(cache: Cache) -> None:
 
 def test_a_year_of_data(cache: Cache) -> None:
     total_seconds = insert_year(cache, 2025)
-    set_state(cache.db, CURRENCY_KEY, "£")
+    remember_account(cache, Account(currency_symbol="£"))
     started = time.perf_counter()
     s = build_summary(
         cache, Period.custom(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), Settings(),

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from desktop.account import Account
 from desktop.merge.executor import (
     MergedIntoOther,
     MergeError,
     WriteNotApplied,
-    account_subdomain,
     is_loopback,
     merge_instructions,
     merge_page_url,
@@ -39,15 +39,21 @@ def merged(into: str) -> dict[str, Any]:
     return {**DUP, "merged_at": "2026-03-02T10:00:00Z", "merged_with_patient": link}
 
 
-def test_merge_page_for_real_cliniko_and_the_simulator() -> None:
-    real = merge_page_url("https://api.au1.cliniko.com/v1", "1001", "sunnyside")
-    assert real == "https://sunnyside.cliniko.com/patients/1001"
+@pytest.mark.parametrize("shard", ["au1", "au2", "au3", "au4", "ca1", "uk1", "uk2", "eu1"])
+def test_merge_page_of_a_real_account_carries_its_shard(shard: str) -> None:
+    account = Account(subdomain="sunnyside", shard=shard)
+    real = merge_page_url(f"https://api.{shard}.cliniko.com/v1", "1001", account)
+    assert real == f"https://sunnyside.{shard}.cliniko.com/patients/1001"
+
+
+def test_merge_page_of_the_simulator_and_of_an_unknown_account() -> None:
     sim = merge_page_url("http://127.0.0.1:8123/v1", "1001")
     assert sim == "http://127.0.0.1:8123/patients/1001/merge"
     assert is_loopback("http://localhost:1/v1") and not is_loopback("https://api.cliniko.com")
     with pytest.raises(MergeError):
         merge_page_url("https://api.au1.cliniko.com/v1", "1001", None)
-    assert account_subdomain(Client({})) == "sunnyside"  # type: ignore[arg-type]
+    with pytest.raises(MergeError):  # a subdomain without a shard is a guess
+        merge_page_url("https://api.au1.cliniko.com/v1", "1001", Account(subdomain="sunnyside"))
 
 
 def test_instructions_name_exactly_the_record_to_tick() -> None:

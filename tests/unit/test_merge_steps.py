@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from desktop.account import stored_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.errors import Offline
 from desktop.merge import (
@@ -38,6 +39,7 @@ class FakeClient:
     """Just enough of ClinikoClient: patients in memory, every call reported for the audit."""
 
     base_url = "http://127.0.0.1:9/v1"
+    shard = "au1"
 
     def __init__(self, patients: dict[str, dict[str, Any]], audit: PendingAudit) -> None:
         self.patients = patients
@@ -374,15 +376,16 @@ def test_the_timer_follows_the_flow_and_its_outcome(world: dict[str, Any]) -> No
         assert row.step_seconds == {"compare": 12, "choose_survivor": 8}
 
 
-def test_real_cliniko_merge_page_uses_the_account_subdomain(world: dict[str, Any]) -> None:
+def test_real_cliniko_merge_page_uses_the_account_subdomain_and_shard(
+    world: dict[str, Any],
+) -> None:
     with open_cache(world["path"]) as cache:
         session = make_session(cache, world["patients"])
         session.client.base_url = "https://api.au1.cliniko.com/v1"
         session.client.get_public_settings = lambda: {"account": {"subdomain": "sunnyside"}}
         flow = MergeFlow.start(cache, PAIR)
         to_merge_in_cliniko(flow, session)
-        assert flow.merge_url == "https://sunnyside.cliniko.com/patients/1001"
+        assert flow.merge_url == "https://sunnyside.au1.cliniko.com/patients/1001"
         assert "2. Press Merge." in flow.instructions().text
-        assert cache.db.execute(
-            "SELECT value FROM sync_state WHERE key = 'cliniko.account_subdomain'"
-        ).fetchone() == ("sunnyside",)
+        account = stored_account(cache.db)
+        assert account is not None and (account.subdomain, account.shard) == ("sunnyside", "au1")
