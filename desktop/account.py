@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACCOUNT_STATE_KEY = "cliniko.account"  # sync_state: the Account as JSON
+CLINIKO_USER_KEY = "cliniko.user"  # sync_state: the connected Cliniko user's label
 # What caches written before this module kept, one key each (read when the JSON is absent).
 _LEGACY_KEYS = {
     "name": "cliniko.account_name",

@@ -27,6 +27,7 @@ from desktop.cliniko.records import redact_url
 
 GENESIS_HASH = "0" * 64
 HEAD_META_KEY = "audit_head"
+EVENT_METHOD = "EVENT"  # the method column of an entry that is the administrator's act
 FIELDS: tuple[str, ...] = (
     "seq",
     "at",
@@ -153,6 +154,15 @@ class AuditTrail:
                 conn.execute("RELEASE SAVEPOINT mergedesk_audit")
                 raise
             conn.execute("RELEASE SAVEPOINT mergedesk_audit")
+
+    def record_event(self, action: str, subject: str, at: Any = None) -> None:
+        """Append one of the administrator's own acts: a decision, a confirmation, an undo.
+
+        ``action`` is a short verb phrase (``decided not_same``, ``confirmed look-alike
+        merge``); ``subject`` names records by id only (``patients 1001 1002``), never by
+        name. Does not commit: inside a transaction it joins it.
+        """
+        self.record(EVENT_METHOD, f"{action}: {subject}", None, "", at=at)
 
     def record_request(self, rec: RequestLike) -> None:
         """Append an entry from the HTTP client's request record."""

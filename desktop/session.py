@@ -10,13 +10,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from desktop.account import Account, fetch_account, remember_account
+from desktop.account import CLINIKO_USER_KEY, Account, fetch_account, remember_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.client import ClinikoClient, RequestRecord
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, set_state, transaction
-
-CLINIKO_USER_KEY = "cliniko.user"
 
 
 @dataclass

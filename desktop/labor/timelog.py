@@ -33,9 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import current_os_user
 from desktop.config import Settings
-from desktop.session import CLINIKO_USER_KEY
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
 

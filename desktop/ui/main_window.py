@@ -10,9 +10,8 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout,
 
 from desktop import APP_NAME
 from desktop.labor.timelog import TimeLog
-from desktop.store import queue as queue_store
+from desktop.review import record_review_decision
 from desktop.store.cache import Cache
-from desktop.store.sync_state import transaction
 from desktop.ui.compare_view import CompareView
 from desktop.ui.context import ConnectivityWatcher, DeskContext
 from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
@@ -192,8 +191,7 @@ class MainWindow(QMainWindow):
     def on_decided(self, row: QueueRow, decision: str) -> None:
         """Write the decision (and the time spent) before the queue moves on."""
         self.review_timer.open_pair(self.compare_view.ids or [row.id_a, row.id_b])
-        with transaction(self.ctx.cache) as db:
-            queue_store.record_decision(db, row.id_a, row.id_b, decision)
+        record_review_decision(self.ctx.cache, row.id_a, row.id_b, decision)
         self.review_timer.finish(decision)
         self.queue_model.set_status(row.key, decision)
 
