@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -98,7 +99,10 @@ class Fault(Enum):
 class FaultInjector:
     """Rolls the dice for each request, deterministically from the config's seed."""
 
-    def __init__(self, config: FaultConfig | None = None) -> None:
+    def __init__(
+        self, config: FaultConfig | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.clock = clock
         self._lock = threading.Lock()
         self._config = config or FaultConfig()
         self._rng = random.Random(self._config.seed)
@@ -124,7 +128,7 @@ class FaultInjector:
 
     def storm_until(self, now: float | None = None) -> float:
         """End of the current 429 storm (epoch seconds), or 0 when there is none."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             return self._storm_until if self._storm_until > now else 0.0
 
@@ -132,7 +136,7 @@ class FaultInjector:
         """Pick the fault for one request: (kind, HTTP status for ERROR)."""
         with self._lock:
             cfg = self._config
-            now = time.time()
+            now = self.clock()
             if cfg.drop_rate and self._rng.random() < cfg.drop_rate:
                 return Fault.DROP, 0
             if self._storm_until > now:

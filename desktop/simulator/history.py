@@ -67,11 +67,14 @@ def _parse(ts: str) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def generate(kind: str, origin: str, count: int, seed: int, since: str) -> list[dict[str, Any]]:
-    """``count`` stored records of ``kind`` first created for patient ``origin``."""
+def generate(
+    kind: str, origin: str, count: int, seed: int, since: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """``count`` stored records of ``kind`` first created for patient ``origin`` between
+    ``since`` and ``now`` (the clinic's clock; the computer's when None)."""
     rng = random.Random(f"{seed}:{kind}:{origin}")
     start = _parse(since)
-    span = max(int((datetime.now(UTC) - start).total_seconds()), 3600)
+    span = max(int(((now or datetime.now(UTC)) - start).total_seconds()), 3600)
     records = []
     for i in range(count):
         created = start + timedelta(seconds=rng.randrange(span))

@@ -7,7 +7,8 @@ it. As in SQL, a null value never matches a comparison (only ``?``, ``!?`` and `
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,8 @@ _ALL_OPS = ("!?", "!=", ">=", "<=", "~~", "=", ">", "<", "~", "?", "*")
 _NO_VALUE_OPS = ("?", "!?", "*")
 
 Record = Mapping[str, Any]
+# Epoch seconds now: ``time.time`` by default, a test's manual clock, or live mode's.
+Clock = Callable[[], float]
 
 
 class QueryError(ValueError):
@@ -284,9 +287,9 @@ def page_links(
     return links
 
 
-def utc_now() -> datetime:
-    """The current UTC time, whole seconds."""
-    return datetime.now(UTC).replace(microsecond=0)
+def utc_now(clock: Clock = time.time) -> datetime:
+    """The current UTC time on ``clock`` (epoch seconds), whole seconds."""
+    return datetime.fromtimestamp(int(clock()), UTC)
 
 
 def format_time(moment: datetime) -> str:
@@ -294,9 +297,9 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def bump_time(previous: str | None) -> str:
-    """A new ``updated_at``: now, but strictly later than ``previous``."""
-    now = utc_now()
+def bump_time(previous: str | None, clock: Clock = time.time) -> str:
+    """A new ``updated_at``: now on ``clock``, but strictly later than ``previous``."""
+    now = utc_now(clock)
     if previous:
         before = datetime.strptime(previous, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         if now <= before:

@@ -6,20 +6,24 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 
 class RateLimiter:
     """Allow ``limit`` requests per key in any rolling ``window`` seconds."""
 
-    def __init__(self, limit: int = 200, window: float = 60.0) -> None:
+    def __init__(
+        self, limit: int = 200, window: float = 60.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self.limit = limit
         self.window = window
+        self.clock = clock
         self._lock = threading.Lock()
         self._hits: dict[str, deque[float]] = {}
 
     def check(self, key: str, now: float | None = None) -> float | None:
         """Record one request; return None if allowed, else the epoch time the window frees up."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             horizon = now - self.window

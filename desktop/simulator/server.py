@@ -9,7 +9,6 @@ import logging
 import socket
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,6 +88,8 @@ class Gate:
         self.limiter = limiter
         self.faults = faults
         self.stats = Stats()
+        # Called before each request is answered (live mode lets arrivals that are due in).
+        self.before_request: Callable[[], None] = lambda: None
 
     def _authorised_key(self, header: str | None) -> str | None:
         if not header or not header.lower().startswith("basic "):
@@ -117,6 +118,7 @@ class Gate:
         self.stats.request(label, bool(headers.get("User-Agent")))
         request = Request(method, sub, pairs, body, match)
         try:
+            self.before_request()
             if is_api:
                 response = self._api(request, headers, handler)
             elif handler is None:
@@ -136,7 +138,8 @@ class Gate:
         if fault is Fault.DROP:
             return None
         if fault is Fault.STORM:
-            return _too_many(self.faults.storm_until() or time.time() + 1)
+            now = self.limiter.clock()
+            return _too_many(self.faults.storm_until() or now + 1, now)
         if fault is Fault.ERROR:
             if status == 500:
                 return error(500, "Internal Server Error")
@@ -149,15 +152,15 @@ class Gate:
             return response
         reset_at = self.limiter.check(key)
         if reset_at is not None:
-            return _too_many(reset_at)
+            return _too_many(reset_at, self.limiter.clock())
         if handler is None:
             return error(404, "Not found")
         return handle(handler, request)
 
 
-def _too_many(reset_at: float) -> Response:
+def _too_many(reset_at: float, now: float) -> Response:
     response = error(429, "Too Many Requests")
-    response.headers.update(reset_headers(reset_at))
+    response.headers.update(reset_headers(reset_at, now))
     return response
 
 

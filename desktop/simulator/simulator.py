@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -14,6 +15,7 @@ from typing import Any
 from desktop.simulator.api import Api
 from desktop.simulator.faults import FaultConfig, FaultInjector
 from desktop.simulator.patients import render_patient
+from desktop.simulator.query import Clock
 from desktop.simulator.ratelimit import RateLimiter
 from desktop.simulator.server import Gate, SimulatorHTTPServer
 from desktop.simulator.state import ClinicState, gc_paused
@@ -49,6 +51,8 @@ class Simulator:
     ``patients`` in Cliniko's JSON shape; if None, a sample clinic of ``size`` patients is
     generated from ``seed``. ``history`` gives per patient id the counts of appointments,
     treatment_notes, invoices and attachments (made up deterministically when omitted).
+    ``clock`` gives the clinic's time in epoch seconds (``time.time`` by default; a test passes
+    a manual clock so records get the times it chooses, without waiting).
     """
 
     def __init__(
@@ -64,6 +68,7 @@ class Simulator:
         port: int = 0,
         history: Mapping[str, Mapping[str, int]] | None = None,
         clinic_name: str | None = None,
+        clock: Clock = time.time,
     ) -> None:
         if patients is None:
             from desktop.simulator.sample_clinic import generate_clinic
@@ -77,7 +82,8 @@ class Simulator:
         self.host = host
         self._port = port
         self._api_key = api_key or demo_api_key(seed)
-        self.state = ClinicState(patients, history, seed)
+        self.clock = clock  # epoch seconds: every stamp, the rate limit and storms read it
+        self.state = ClinicState(patients, history, seed, clock)
         name = clinic_name or DEFAULT_CLINIC_NAME
         account = {
             "name": name,
@@ -85,9 +91,9 @@ class Simulator:
             "user_email": "admin@demo-clinic.example",
         }
         self._api = Api(self.state, account)
-        self._injector = FaultInjector(faults)
+        self._injector = FaultInjector(faults, clock)
         self._api.silent_write_drop = lambda: self._injector.config.silent_write_drop
-        self._limiter = RateLimiter(rate_limit_per_minute, 60.0)
+        self._limiter = RateLimiter(rate_limit_per_minute, 60.0, clock)
         self._gate = Gate(self._api, lambda: self._api_key, self._limiter, self._injector)
         self._server: SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from desktop.simulator.patients import (
     normalize_patient,
 )
 from desktop.simulator.query import (
+    Clock,
     Filter,
     bump_time,
     canonical_datetime,
@@ -63,10 +65,12 @@ class ClinicState:
         patients: Iterable[Mapping[str, Any]],
         history_counts: Mapping[str, Mapping[str, int]] | None = None,
         seed: int = 1,
+        clock: Clock = time.time,
     ) -> None:
         self.lock = threading.RLock()
         self.seed = seed
-        now = format_time(utc_now())
+        self.clock = clock  # every stamp the clinic writes reads this
+        now = self.now()
         self._patients: dict[str, Record] = {}
         with gc_paused():
             for raw in patients:
@@ -83,6 +87,10 @@ class ClinicState:
         self._owner: dict[str, dict[str, str]] = {k: {} for k in history.KINDS}
         self._adopted: dict[str, dict[str, list[str]]] = {k: {} for k in history.KINDS}
         self._moved_at: dict[tuple[str, str], str] = {}
+
+    def now(self) -> str:
+        """The clinic's current time, ``YYYY-MM-DDTHH:MM:SSZ``."""
+        return format_time(utc_now(self.clock))
 
     # ----- patients -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -150,7 +158,7 @@ class ClinicState:
             if "first_name" in changes or "last_name" in changes:
                 after["label"] = make_label(after)
             if after != before:
-                after["updated_at"] = bump_time(before["updated_at"])
+                after["updated_at"] = bump_time(before["updated_at"], self.clock)
                 if commit:
                     self._store(after)
             return dict(after)
@@ -169,7 +177,7 @@ class ClinicState:
                 record[name] = value
             if ("first_name" in fields or "last_name" in fields) and "label" not in fields:
                 record["label"] = make_label(record)
-            record["updated_at"] = bump_time(record["updated_at"])
+            record["updated_at"] = bump_time(record["updated_at"], self.clock)
             self._store(record)
             return dict(record)
 
@@ -181,7 +189,7 @@ class ClinicState:
                 data["id"] = str(self._next_id)
             if str(data["id"]) in self._patients:
                 raise ValueError(f"patient {data['id']} already exists")
-            now = format_time(utc_now())
+            now = self.now()
             data.setdefault("created_at", now)
             data.setdefault("updated_at", data["created_at"])
             record = normalize_patient(data, now)
@@ -195,8 +203,8 @@ class ClinicState:
         with self.lock:
             record = self.get(patient_id)
             if bool(record["archived_at"]) != archived:
-                record["archived_at"] = format_time(utc_now()) if archived else None
-                record["updated_at"] = bump_time(record["updated_at"])
+                record["archived_at"] = self.now() if archived else None
+                record["updated_at"] = bump_time(record["updated_at"], self.clock)
                 self._store(record)
             return dict(record)
 
@@ -216,14 +224,14 @@ class ClinicState:
                     raise MergeError(f"patient {dup} not found")
                 if self._patients[dup]["merged_at"]:
                     raise MergeError(f"patient {dup} has already been merged")
-            now = format_time(utc_now())
+            now = self.now()
             merged = []
             for dup in dup_ids:
                 record = dict(self._patients[dup])
                 record["archived_at"] = record["archived_at"] or now
                 record["merged_at"] = now
                 record["merged_with_patient_id"] = survivor_id
-                record["updated_at"] = bump_time(record["updated_at"])
+                record["updated_at"] = bump_time(record["updated_at"], self.clock)
                 self._store(record)
                 for kind in history.MOVED_BY_MERGE:
                     self._move_history(kind, dup, survivor_id, now)
@@ -280,7 +288,7 @@ class ClinicState:
         if cached is None:
             count = int(self.counts(origin).get(history.KINDS[kind], 0))
             since = self._patients[origin]["created_at"]
-            cached = history.generate(kind, origin, count, self.seed, since)
+            cached = history.generate(kind, origin, count, self.seed, since, utc_now(self.clock))
             self._history_cache[key] = cached
         return cached
 

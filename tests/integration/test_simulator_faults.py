@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from manual_clock import ManualClock
 
 from desktop.simulator import FaultConfig, Simulator
 from desktop.simulator.fixtures import tiny_clinic
@@ -88,9 +89,11 @@ def test_faults_are_partial_and_repeatable(sim: Simulator) -> None:
     assert run() == first
 
 
-def test_storm_answers_429_for_a_while(sim: Simulator) -> None:
-    sim.faults = FaultConfig(storm_rate=0.3, storm_seconds=0.6, seed=5)
-    with client(sim) as c:
+def test_storm_answers_429_for_a_while() -> None:
+    clock = ManualClock(time.time())
+    patients, history = tiny_clinic()
+    faults = FaultConfig(storm_rate=0.3, storm_seconds=0.6, seed=5)
+    with Simulator(patients, history=history, faults=faults, clock=clock) as sim, client(sim) as c:
         statuses = []
         for _ in range(40):
             response = c.get("/user")
@@ -99,11 +102,11 @@ def test_storm_answers_429_for_a_while(sim: Simulator) -> None:
                 break
         assert statuses[-1] == 429, "no storm started"
         reset = int(response.headers["X-RateLimit-Reset"])
-        assert reset <= time.time() + 2 and "Retry-After" in response.headers
+        assert reset <= clock() + 2 and "Retry-After" in response.headers
         during = [c.get("/user").status_code for _ in range(5)]
         assert during == [429] * 5
-        time.sleep(0.7)
-        sim.faults = FaultConfig()
+        clock.tick(0.7)  # the storm is over
+        sim.faults = FaultConfig(seed=5)
         assert c.get("/user").status_code == 200
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import keyring
 import pytest
 from file_keyring import FileKeyring, child_environment
+from manual_clock import ManualClock
 
 from desktop.secrets import get_or_create_cache_key
 from desktop.session import Session
@@ -22,6 +23,9 @@ from desktop.store.patients import count_patients, get_patient, patient_ids
 from desktop.sync import run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
+# The simulated clinic's clock starts after every sample record (the sample is made at
+# 2026-11-01) and moves only when a test says so.
+START = 1_796_000_000.0  # 2026-11-30
 
 
 def _open(data_dir: Path) -> Cache:
@@ -68,14 +72,14 @@ def test_full_sync_with_faults_then_nothing_changed(tmp_path: Path) -> None:
 
 def test_incremental_sync_picks_up_edits_new_patients_and_merges(tmp_path: Path) -> None:
     with (
-        Simulator(size=600, seed=5, rate_limit_per_minute=3000) as sim,
+        Simulator(size=600, seed=5, rate_limit_per_minute=3000, clock=ManualClock(START)) as sim,
         _open(tmp_path) as cache,
         Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
     ):
         run_sync(session)
         active = [p for p in sim.patients_snapshot() if not p["archived_at"]]
         survivor, duplicate, edited = active[0], active[1], active[2]
-        time.sleep(1.1)  # timestamps have one-second resolution
+        sim.clock.tick(60)
         sim.touch_patient(edited["id"], email="new.address@example.com")
         added = sim.add_patient({"first_name": "Newly", "last_name": "Added"})
         sim.merge(survivor["id"], [duplicate["id"]])
@@ -176,12 +180,12 @@ def test_a_record_edited_while_an_incremental_sync_pages_is_neither_lost_nor_sta
     tmp_path: Path,
 ) -> None:
     with (
-        Simulator(size=800, seed=13, rate_limit_per_minute=3000) as sim,
+        Simulator(size=800, seed=13, rate_limit_per_minute=3000, clock=ManualClock(START)) as sim,
         _open(tmp_path) as cache,
         Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
     ):
         run_sync(session)
-        time.sleep(1.1)  # timestamps have one-second resolution
+        sim.clock.tick(60)
         active = [p["id"] for p in sim.patients_snapshot() if not p["archived_at"]]
         for n, patient_id in enumerate(active[:250]):
             sim.touch_patient(patient_id, occupation=f"changed {n}")
@@ -198,26 +202,21 @@ def test_a_record_edited_while_an_incremental_sync_pages_is_neither_lost_nor_sta
         _assert_cache_matches(cache, sim)
 
 
-def _next_second() -> None:
-    """Sleep until just after the clock's next whole second (timestamps have one-second
-    resolution)."""
-    time.sleep(1.02 - time.time() % 1)
-
-
 def test_an_edit_that_keeps_its_place_among_pages_already_read_is_fetched(tmp_path: Path) -> None:
     """An edit made while paging whose new updated_at ties with records on a page already read
     (ties are ordered by id) leaves the record where it was: the same sync still fetches it."""
+    clock = ManualClock(START)
     with (
-        Simulator(size=800, seed=13, rate_limit_per_minute=3000) as sim,
+        Simulator(size=800, seed=13, rate_limit_per_minute=3000, clock=clock) as sim,
         _open(tmp_path) as cache,
         Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
     ):
         run_sync(session)
         active = [p["id"] for p in sim.patients_snapshot() if not p["archived_at"]][:250]
         first = min(active, key=int)  # sorts first among records with one updated_at
-        _next_second()
+        clock.tick(1)
         sim.touch_patient(first, occupation="changed first")
-        _next_second()
+        clock.tick(1)  # the second every edit below, and the one made while paging, share
         for n, patient_id in enumerate(p for p in active if p != first):
             sim.touch_patient(patient_id, occupation=f"changed {n}")
         pages: list[int] = []
@@ -225,7 +224,8 @@ def test_an_edit_that_keeps_its_place_among_pages_already_read_is_fetched(tmp_pa
         def edit_a_fetched_record(progress) -> None:
             pages.append(progress.done)
             if len(pages) == 1:  # in the second of the edits above: it ties with them
-                sim.touch_patient(first, email="edited.while.paging@example.com")
+                edited = sim.touch_patient(first, email="edited.while.paging@example.com")
+                assert edited["updated_at"] == sim.patient(active[-1])["updated_at"]
 
         run_sync(session, progress=edit_a_fetched_record)
         assert get_patient(cache.db, first)["email"] == "edited.while.paging@example.com"
