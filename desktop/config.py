@@ -27,6 +27,13 @@ class Settings:
     manual_minutes_per_merge: float = 15.0
     automation_hours_saved_per_month: float | None = None
     use_wall_time: bool = False
+    # The watch (desktop.watch): how often it syncs and re-scores, whether it keeps running
+    # from the tray after the window closes, and the intake alarm (percent of new patients
+    # that arrived as a likely duplicate, and the fewest new patients it needs).
+    watch_every_minutes: float = 15.0
+    watch_in_tray: bool = False
+    intake_alarm_percent: float = 3.0
+    intake_alarm_minimum: int = 50
 
 
 def load_settings(data_dir: Path) -> Settings:

@@ -112,6 +112,24 @@ def generate(
     return records
 
 
+def booking(origin: str, index: int, starts_at: str, created_at: str) -> dict[str, Any]:
+    """An individual appointment booked at ``created_at`` for ``starts_at`` (45 minutes)."""
+    return {
+        "id": _record_id("individual_appointments", origin, index),
+        "origin": origin,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "archived_at": None,
+        "deleted_at": None,
+        "practitioner_id": PRACTITIONERS[index % len(PRACTITIONERS)],
+        "business_id": BUSINESS_ID,
+        "starts_at": starts_at,
+        "ends_at": format_time(_parse(starts_at) + timedelta(minutes=45)),
+        "did_not_arrive": False,
+        "appointment_type_id": "201",
+    }
+
+
 def _link(base_url: str, path: str | None) -> dict[str, Any] | None:
     return {"links": {"self": f"{base_url}/{path}"}} if path else None
 

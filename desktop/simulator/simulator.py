@@ -7,18 +7,22 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.simulator.api import Api
 from desktop.simulator.faults import FaultConfig, FaultInjector
 from desktop.simulator.patients import render_patient
-from desktop.simulator.query import Clock
+from desktop.simulator.query import Clock, format_time
 from desktop.simulator.ratelimit import RateLimiter
 from desktop.simulator.server import Gate, SimulatorHTTPServer
 from desktop.simulator.state import ClinicState, gc_paused
+
+if TYPE_CHECKING:
+    from desktop.simulator.live import LiveClinic
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +235,22 @@ class Simulator:
         """What Cliniko's web-UI merge does; returns the merged duplicates."""
         ids = [duplicate_ids] if isinstance(duplicate_ids, str) else list(duplicate_ids)
         return [self._render(r) for r in self.state.merge(str(survivor_id), ids)]
+
+    def book(self, patient_id: str, starts_at: datetime, made_at: datetime | None = None) -> None:
+        """Book an appointment for ``patient_id`` (made now on the clinic's clock by default)."""
+        made = self.state.now() if made_at is None else format_time(made_at)
+        self.state.add_appointment(str(patient_id), format_time(starts_at), made)
+
+    def set_before_request(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` before answering each API request (live mode applies due events)."""
+        self._gate.before_request = hook
+
+    def go_live(self, **plan: Any) -> LiveClinic:
+        """Live mode: patients and bookings arrive with the clock (see ``simulator.live``);
+        ``plan`` goes to :meth:`LiveClinic.plan`."""
+        from desktop.simulator.live import LiveClinic
+
+        return LiveClinic.plan(self, **plan).attach()
 
     def history_counts(self, patient_id: str) -> dict[str, int]:
         """How many appointments, treatment_notes, invoices, attachments the API lists now."""

@@ -259,6 +259,17 @@ class ClinicState:
             return found
 
     # ----- history --------------------------------------------------------------------------
+    def add_appointment(self, patient_id: str, starts_at: str, created_at: str) -> Record:
+        """Book an individual appointment (45 minutes) for ``patient_id``; returns it."""
+        kind = "individual_appointments"
+        with self.lock:
+            records = self._records(kind, patient_id)
+            counts = self._counts.setdefault(patient_id, self.counts(patient_id))
+            counts[history.KINDS[kind]] = counts.get(history.KINDS[kind], 0) + 1
+            record = history.booking(patient_id, len(records), starts_at, created_at)
+            records.append(record)
+            return dict(record)
+
     def counts(self, patient_id: str) -> dict[str, int]:
         """History counts first recorded for ``patient_id`` (before any merge moved them)."""
         with self.lock:

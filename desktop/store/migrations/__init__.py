@@ -22,6 +22,7 @@ from desktop.store.migrations import (
     m0003_merge_and_time,
     m0004_key_chunks,
     m0005_intake,
+    m0006_watch,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -64,6 +65,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0003_merge_and_time,
         m0004_key_chunks,
         m0005_intake,
+        m0006_watch,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)

@@ -1,0 +1,58 @@
+"""SQL for the clinic's upcoming appointments, cached for triage and offline review."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import sqlite_utils
+
+_COLUMNS = ("id", "patient_id", "starts_at", "ends_at", "practitioner_id")
+
+
+def replace_upcoming(db: sqlite_utils.Database, rows: Iterable[Sequence[str | None]]) -> int:
+    """Replace the cached window with ``rows`` (id, patient_id, starts_at, ends_at,
+    practitioner_id); returns how many."""
+    db.execute("DELETE FROM upcoming_appointments")
+    values = [tuple(r) for r in rows]
+    db.conn.executemany(
+        f"INSERT OR REPLACE INTO upcoming_appointments ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+        values,
+    )
+    return len(values)
+
+
+def update_upcoming(
+    db: sqlite_utils.Database, rows: Iterable[Sequence[str | None]], gone: Iterable[str]
+) -> None:
+    """Add or update ``rows`` in the cached window and drop the ``gone`` ones (cancelled,
+    deleted or archived since)."""
+    db.conn.executemany(
+        f"INSERT OR REPLACE INTO upcoming_appointments ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+        [tuple(r) for r in rows],
+    )
+    db.conn.executemany("DELETE FROM upcoming_appointments WHERE id = ?", [(i,) for i in gone])
+
+
+def next_appointments(db: sqlite_utils.Database, ids: Iterable[str], after: str) -> dict[str, str]:
+    """Per patient among ``ids``: the start (UTC text) of its next appointment after
+    ``after``; patients with none are left out."""
+    rows = db.execute(
+        "SELECT patient_id, min(starts_at) FROM upcoming_appointments "
+        "WHERE starts_at >= ? AND patient_id IN (SELECT value FROM json_each(?)) "
+        "GROUP BY patient_id",
+        [after, json.dumps(list(ids))],
+    ).fetchall()
+    return {pid: starts for pid, starts in rows}
+
+
+def booked_patients(db: sqlite_utils.Database, after: str) -> dict[str, str]:
+    """Every patient with an appointment after ``after``: its next start (UTC text)."""
+    rows = db.execute(
+        "SELECT patient_id, min(starts_at) FROM upcoming_appointments WHERE starts_at >= ? "
+        "GROUP BY patient_id",
+        [after],
+    ).fetchall()
+    return {pid: starts for pid, starts in rows}

@@ -1,0 +1,402 @@
+"""The watch: catch a duplicate the day it is made, before two histories grow apart.
+
+Every interval (15 minutes by default) the watch runs an incremental sync and re-score (one
+request when nothing changed) and reports, through a callback, each likely or possible pair
+it has not seen before: which record is new, when it was created, in which window of the
+clinic's week (:mod:`desktop.intake`), and what the record says about how it was made (a note
+such as "Created by ... assistant", a referral source, the creating user when the API gives
+one). It keeps the clinic's upcoming appointments (one paged request for the whole clinic,
+refreshed daily and when new pairs arrive) for triage, and the live intake exception rate
+with its alarm. Offline or when Cliniko is unavailable it backs off exponentially (capped);
+it resumes where it stopped, as sync does: what it has seen is in the cache. No Qt here::
+
+    watch = Watch(session, on_event=print)
+    watch.run(stop_event)          # or watch.run_once() from a scheduler (``--once``)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from desktop.cliniko.errors import ClinikoUnavailable, Offline, RateLimited
+from desktop.config import Settings
+from desktop.intake import (
+    CreationWindow,
+    IntakeReport,
+    account_time_zone,
+    creation_window,
+    intake_report,
+)
+from desktop.matching import MatchSettings
+from desktop.scan import run_scan
+from desktop.session import Session
+from desktop.store import watch as watch_store
+from desktop.store.appointments import next_appointments, replace_upcoming, update_upcoming
+from desktop.store.queue import decode_evidence, now_iso
+from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.sync import run_sync
+
+log = logging.getLogger(__name__)
+
+# sync_state keys
+APPOINTMENTS_AT = "watch.appointments_fetched_at"  # the last whole window (UTC text)
+APPOINTMENTS_CHECKED = "watch.appointments_checked_at"  # the last fetch of either kind
+APPOINTMENTS_OVERLAP = timedelta(seconds=120)
+LAST_RUN_AT = "watch.last_run_at"
+ALARM_ON = "watch.intake_alarm"
+
+# What a note says when a phone or chat assistant made the record.
+_ASSISTANT_NOTE = re.compile(r"\b(?:created|added|made|booked)\s+(?:by|via)\b[^.\n]{0,80}?"
+                             r"\bassistant\b", re.IGNORECASE)  # fmt: skip
+_TRANSIENT = (Offline, ClinikoUnavailable, RateLimited)
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """How often the watch looks, and how it backs off."""
+
+    every_seconds: float = 15 * 60
+    appointment_days: int = 14  # the window of upcoming appointments kept for triage
+    appointments_max_age_seconds: float = 24 * 3600  # the whole window, this often
+    backoff_first_seconds: float = 60.0
+    backoff_cap_seconds: float = 30 * 60
+    intake_days: int = 30  # the live intake rate covers this many days back
+    intake_threshold: float = 0.03
+    intake_minimum: int = 50
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WatchSettings:
+        """The administrator's choices from the settings file."""
+        return cls(
+            every_seconds=settings.watch_every_minutes * 60.0,
+            intake_threshold=settings.intake_alarm_percent / 100.0,
+            intake_minimum=settings.intake_alarm_minimum,
+        )
+
+
+@dataclass(frozen=True)
+class NewPair:
+    """A likely or possible pair the watch found, and how its newer record came to be."""
+
+    id_a: str
+    id_b: str
+    band: str
+    probability: float
+    new_id: str  # the later-created record of the two
+    other_id: str
+    created_at: datetime | None  # of the new record (UTC)
+    window: CreationWindow | None  # of ``created_at``, on the clinic's clock
+    signals: tuple[str, ...]  # what the record says about how it was made
+    why: tuple[str, ...]  # the strongest evidence, in words (no patient data)
+    next_appointments: dict[str, str] = field(default_factory=dict)  # id -> UTC text
+
+
+@dataclass
+class IntervalReport:
+    """What one interval did."""
+
+    started_at: datetime
+    requests: int = 0
+    changed: int = 0
+    new_pairs: list[NewPair] = field(default_factory=list)
+    intake: IntakeReport | None = None
+    offline: str = ""  # the plain-words reason, when the interval could not reach Cliniko
+    next_in: float = 0.0  # seconds until the next interval
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """What the watch tells its listener: ``pair`` (a new pair), ``alarm`` (the intake rate
+    crossed its threshold), ``offline`` (retrying later), ``interval`` (one interval done)."""
+
+    kind: str
+    report: IntervalReport
+    pair: NewPair | None = None
+    message: str = ""
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def source_signals(origin: dict[str, Any]) -> tuple[str, ...]:
+    """What a record says about how it was made, in words (no patient data)."""
+    found = []
+    match = _ASSISTANT_NOTE.search(origin.get("notes") or "")
+    if match:
+        found.append(f'note: "{match.group(0).strip()}"')
+    referral = (origin.get("referral_source") or "").strip()
+    if referral:
+        found.append(f"referral source: {referral[:60]}")
+    creator = origin.get("created_by")
+    if creator:
+        found.append(f"created by Cliniko user {creator}")
+    return tuple(found)
+
+
+def why_flagged(evidence: Iterable[dict[str, Any]], limit: int = 3) -> tuple[str, ...]:
+    """The strongest evidence for a pair, in words that name no value."""
+    points = sorted(
+        (e for e in evidence if e.get("field") != "prior" and (e.get("weight") or 0) > 0),
+        key=lambda e: -float(e.get("weight") or 0),
+    )
+    words = []
+    for e in points[:limit]:
+        # An alias names both first names: say what it is without them.
+        words.append("a nickname or preferred name" if e.get("level") == "alias" else e["text"])
+    return tuple(words)
+
+
+class Watch:
+    """Sync, re-score and report new pairs, interval after interval (see the module doc)."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        settings: WatchSettings | None = None,
+        match_settings: MatchSettings | None = None,
+        on_event: Callable[[WatchEvent], None] | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.session = session
+        self.cache = session.cache
+        self.settings = settings or WatchSettings()
+        self.match_settings = match_settings or MatchSettings()
+        self.on_event = on_event or (lambda event: None)
+        self.clock = clock
+        self.failures = 0
+
+    # ----- one interval ----------------------------------------------------------------------
+    def run_once(self) -> IntervalReport:
+        """One interval: sync, re-score, report new pairs and the intake rate. Offline or
+        with Cliniko unavailable, reports that and schedules a retry with back-off."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        report = IntervalReport(started_at=now)
+        try:
+            self._interval(report, now)
+        except _TRANSIENT as error:
+            self.failures += 1
+            delay = min(
+                self.settings.backoff_cap_seconds,
+                self.settings.backoff_first_seconds * 2 ** (self.failures - 1),
+            )
+            report.offline = getattr(error, "user_message", "") or "Cliniko could not be reached."
+            report.next_in = delay
+            log.info("Watch: Cliniko unreachable; trying again in %.0f s", delay)
+            self.on_event(WatchEvent("offline", report, message=report.offline))
+            return report
+        self.failures = 0
+        report.next_in = self.settings.every_seconds
+        self.on_event(WatchEvent("interval", report))
+        return report
+
+    def _interval(self, report: IntervalReport, now: datetime) -> None:
+        synced = run_sync(self.session)
+        report.requests += synced.requests
+        if synced.cancelled:
+            return
+        scored_since = now_iso()
+        summary = run_scan(self.cache, settings=self.match_settings)
+        report.changed = summary.changed
+        tz = account_time_zone(self.cache.db)
+        with transaction(self.cache) as db:
+            if not watch_store.has_baseline(db):
+                watch_store.record_baseline(db)
+                found: list[dict[str, Any]] = []
+            else:
+                found = watch_store.unseen_pairs(db, scored_since)
+            pairs = self._describe(found, tz)
+            watch_store.record_found(
+                db,
+                [
+                    (p.id_a, p.id_b, p.band, p.new_id,
+                     _utc_text(p.created_at) if p.created_at else None,
+                     p.window.value if p.window else None, "\n".join(p.signals),
+                     _utc_text(now))
+                    for p in pairs
+                ],
+            )  # fmt: skip
+            set_state(db, LAST_RUN_AT, _utc_text(now))
+        report.requests += self._refresh_appointments(now, bool(pairs))
+        if pairs:
+            booked = next_appointments(
+                self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, _utc_text(now)
+            )
+            pairs = [replace(p, next_appointments=_booked(booked, p)) for p in pairs]
+        report.new_pairs = pairs
+        for pair in pairs:
+            self.on_event(WatchEvent("pair", report, pair=pair))
+        report.intake = self._intake(now, tz)
+        self._alarm(report)
+
+    def _describe(self, found: list[dict[str, Any]], tz: tzinfo) -> list[NewPair]:
+        """Which record of each found pair is new, when and how it was made."""
+        if not found:
+            return []
+        origins = watch_store.record_origins(
+            self.cache.db, {i for row in found for i in (row["id_a"], row["id_b"])}
+        )
+        pairs = []
+        for row in found:
+            a, b = row["id_a"], row["id_b"]
+            created = {i: _parse((origins.get(i) or {}).get("created_at")) for i in (a, b)}
+            epoch = datetime.min.replace(tzinfo=UTC)
+            new_id = max((a, b), key=lambda i: (created[i] or epoch, int(i) if i.isdigit() else 0))
+            other = b if new_id == a else a
+            when = created[new_id]
+            pairs.append(
+                NewPair(
+                    id_a=a,
+                    id_b=b,
+                    band=row["band"],
+                    probability=float(row["probability"]),
+                    new_id=new_id,
+                    other_id=other,
+                    created_at=when,
+                    window=creation_window(when, tz) if when else None,
+                    signals=source_signals(origins.get(new_id) or {}),
+                    why=why_flagged(decode_evidence(row["evidence"])),
+                )
+            )
+        return pairs
+
+    # ----- upcoming appointments -------------------------------------------------------------
+    def _refresh_appointments(self, now: datetime, new_pairs: bool) -> int:
+        """Fetch the clinic's upcoming appointments: the whole window when the cached one is
+        a day old, what was booked or changed since the last look when new pairs arrived
+        (their bookings are news too), else nothing. Returns the requests made."""
+        db = self.cache.db
+        fetched = _parse(get_state(db, APPOINTMENTS_AT))
+        end = now + timedelta(days=self.settings.appointment_days)
+        if fetched is None or (now - fetched).total_seconds() >= (
+            self.settings.appointments_max_age_seconds
+        ):
+            return fetch_upcoming_appointments(self.session, now, end)
+        checked = _parse(get_state(db, APPOINTMENTS_CHECKED)) or fetched
+        if not new_pairs:
+            return 0
+        return fetch_upcoming_appointments(
+            self.session, now, end, changed_since=checked - APPOINTMENTS_OVERLAP
+        )
+
+    # ----- intake ----------------------------------------------------------------------------
+    def _intake(self, now: datetime, tz: tzinfo) -> IntakeReport:
+        start = now - timedelta(days=self.settings.intake_days)
+        return intake_report(
+            self.cache.db,
+            start,
+            now + timedelta(seconds=1),
+            tz,
+            threshold=self.settings.intake_threshold,
+            minimum=self.settings.intake_minimum,
+        )
+
+    def _alarm(self, report: IntervalReport) -> None:
+        """Say so when the intake rate crosses its threshold (once, until it falls back)."""
+        assert report.intake is not None
+        was_on = get_state(self.cache.db, ALARM_ON) == "1"
+        is_on = report.intake.alarm
+        if is_on != was_on:
+            with transaction(self.cache) as db:
+                set_state(db, ALARM_ON, "1" if is_on else "0")
+        if is_on and not was_on:
+            self.on_event(WatchEvent("alarm", report, message=report.intake.alarm_text()))
+
+    # ----- the loop --------------------------------------------------------------------------
+    def run(self, stop: threading.Event, wait: Callable[[float], bool] | None = None) -> None:
+        """Run intervals until ``stop`` is set (setting it also cancels a sync in flight)."""
+        wait = wait or stop.wait
+        cancel = self.session.cancel
+
+        def relay() -> None:
+            stop.wait()
+            cancel.set()
+
+        threading.Thread(target=relay, name="watch-stop", daemon=True).start()
+        while not stop.is_set():
+            report = self.run_once()
+            if wait(report.next_in):
+                break
+
+
+def fetch_upcoming_appointments(
+    session: Session, start: datetime, end: datetime, *, changed_since: datetime | None = None
+) -> int:
+    """Cache the whole clinic's appointments starting in [start, end): one paged listing of
+    ``/individual_appointments`` filtered on ``starts_at`` (not one request per patient).
+    With ``changed_since``, only those booked or changed since then, merged into the cached
+    window. Returns the requests made."""
+    url: str | None = (
+        f"/individual_appointments?q[]=starts_at:>={_utc_text(start)}"
+        f"&q[]=starts_at:<{_utc_text(end)}&sort=starts_at&per_page=100"
+    )
+    if changed_since is not None:
+        url += f"&q[]=updated_at:>={_utc_text(changed_since)}"
+    rows: list[tuple[str, str, str, str | None, str | None]] = []
+    gone: list[str] = []
+    requests = 0
+    while url:
+        page = session.client.fetch_page(url, key="individual_appointments")
+        requests += 1
+        url = page.next_url
+        for item in page.items:
+            patient = _link_id(item.get("patient"))
+            if any(item.get(k) for k in ("cancelled_at", "deleted_at", "archived_at")):
+                gone.append(str(item["id"]))
+            elif patient and item.get("starts_at"):
+                rows.append(
+                    (str(item["id"]), patient, str(item["starts_at"]), item.get("ends_at"),
+                     _link_id(item.get("practitioner")))
+                )  # fmt: skip
+    with transaction(session.cache) as db:
+        if changed_since is None:
+            replace_upcoming(db, rows)
+            set_state(db, APPOINTMENTS_AT, _utc_text(start))
+        else:
+            update_upcoming(db, rows, gone)
+        set_state(db, APPOINTMENTS_CHECKED, _utc_text(start))
+        session.audit.write_pending()
+    return requests
+
+
+def _booked(booked: dict[str, str], pair: NewPair) -> dict[str, str]:
+    return {i: booked[i] for i in (pair.id_a, pair.id_b) if i in booked}
+
+
+def _link_id(link: Any) -> str | None:
+    if isinstance(link, dict):
+        target = (link.get("links") or {}).get("self")
+        if target:
+            return str(target).rstrip("/").rsplit("/", 1)[-1]
+    return None
+
+
+__all__ = [
+    "IntervalReport",
+    "NewPair",
+    "Watch",
+    "WatchEvent",
+    "WatchSettings",
+    "fetch_upcoming_appointments",
+    "source_signals",
+    "why_flagged",
+]

@@ -1,0 +1,145 @@
+"""The watch against the live simulator, on a manual clock: hours of a clinic in seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from manual_clock import ManualClock
+
+from desktop.intake import CreationWindow, IntakeCounts
+from desktop.session import Session
+from desktop.simulator import Simulator
+from desktop.simulator.live import LiveClinic, LiveEvent, LiveRates
+from desktop.store.cache import Cache
+from desktop.store.watch import found_since
+from desktop.watch import IntervalReport, Watch, WatchEvent, WatchSettings
+
+# Friday 4 December 2026, 16:00 in Melbourne (the simulated user's zone): two business hours,
+# the evening and the first hours of the weekend follow.
+FRIDAY_4PM = datetime(2026, 12, 4, 5, 0, tzinfo=UTC)
+INTERVAL = 15 * 60
+BUSY_EVENING = LiveRates(
+    business_per_hour=3.0,
+    after_hours_per_hour=3.0,
+    weekend_per_hour=3.0,
+    assistant_share=0.7,
+    assistant_duplicate_share=0.6,
+)
+ALARM_MINIMUM = 12
+
+
+def _open(data_dir: Path) -> Cache:
+    return Cache.open(data_dir / "cache.db", "7a" * 32)
+
+
+@contextmanager
+def watched_clinic(data_dir: Path) -> Iterator[tuple[Simulator, ManualClock, Watch, list]]:
+    """A 1,500-patient clinic, synced and scanned once by the watch, at 16:00 on a Friday."""
+    clock = ManualClock(FRIDAY_4PM.timestamp())
+    with (
+        Simulator(size=1500, seed=4, clock=clock, rate_limit_per_minute=1000) as sim,
+        _open(data_dir) as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url) as session,
+    ):
+        session.identify_user()
+        events: list[WatchEvent] = []
+        settings = WatchSettings(intake_minimum=ALARM_MINIMUM)
+        watch = Watch(session, settings=settings, on_event=events.append, clock=clock)
+        first = watch.run_once()
+        assert not first.new_pairs, "the queue the watch starts from is not news"
+        yield sim, clock, watch, events
+
+
+@dataclass
+class Evening:
+    """Ten hours of the live clinic under the watch: what was planted, what was reported."""
+
+    live: LiveClinic
+    reports: list[IntervalReport]
+    events: list[WatchEvent]
+    made: list[list[LiveEvent]]  # per interval: the patients created so far
+    found: list[dict]
+
+
+@pytest.fixture(scope="module")
+def evening(tmp_path_factory) -> Iterator[Evening]:
+    with watched_clinic(tmp_path_factory.mktemp("evening")) as (sim, clock, watch, events):
+        live = sim.go_live(hours=10, seed=4, rates=BUSY_EVENING)
+        reports, made = [], []
+        for _ in range(10 * 4):
+            clock.tick(INTERVAL)
+            report = watch.run_once()
+            reports.append(report)
+            made.append([e for e in live.created() if e.at <= report.started_at])
+        yield Evening(live, reports, events, made, found_since(watch.cache.db, "2026-12-04"))
+
+
+def test_the_watch_finds_each_planted_duplicate_within_one_interval(evening) -> None:
+    planted = evening.live.planted_duplicates()
+    assistant = [e for e in planted if e.source == "phone assistant"]
+    assert len(assistant) >= 5 and {e.window for e in assistant} >= {"after hours", "weekend"}
+    pairs = [e for e in evening.events if e.kind == "pair"]
+    found = {(e.pair.new_id, e.pair.other_id): e for e in pairs}
+    assert len(found) == len(pairs), "each pair is news once"
+    for made in planted:
+        event = found.get((made.patient_id, made.duplicate_of))
+        assert event is not None, f"planted duplicate {made.patient_id} was not reported"
+        pair = event.pair  # likely, or possible when the matcher sees a look-alike risk
+        assert timedelta(0) <= event.report.started_at - made.at <= timedelta(seconds=INTERVAL)
+        assert pair.created_at == made.at
+        assert pair.window == CreationWindow(made.window)
+        if made.source == "phone assistant":
+            assert any("phone assistant" in s for s in pair.signals)
+            booked = made.booking_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            assert pair.next_appointments.get(made.patient_id) == booked
+    # The cache remembers which record was new and its window (the "New since" filter).
+    stored = {(r["new_id"], r["window"]) for r in evening.found}
+    assert {(m.patient_id, m.window) for m in planted} <= stored
+
+
+def test_the_intake_alarm_sounds_when_the_rate_crosses_the_threshold(evening) -> None:
+    """The live rate counts every new patient once, and as a duplicate each planted one the
+    watch reported as likely (the intake definition); the alarm sounds once, at the first
+    interval with enough new patients and a rate above 3%."""
+    likely = {e.pair.new_id for e in evening.events if e.kind == "pair" and e.pair.band == "likely"}
+    expected_alarm_at = None
+    for report, made in zip(evening.reports, evening.made, strict=True):
+        duplicates = sum(1 for e in made if e.duplicate_of and e.patient_id in likely)
+        assert report.intake.total == IntakeCounts(len(made), duplicates)
+        rate = duplicates / len(made) if made else 0.0
+        if expected_alarm_at is None and len(made) >= ALARM_MINIMUM and rate > 0.03:
+            expected_alarm_at = report.started_at
+    alarms = [e for e in evening.events if e.kind == "alarm"]
+    assert expected_alarm_at is not None
+    assert [e.report.started_at for e in alarms] == [expected_alarm_at]
+    assert "after hours" in alarms[0].message or "weekend" in alarms[0].message
+
+
+def test_one_request_per_interval_when_nothing_changed(tmp_path) -> None:
+    with watched_clinic(tmp_path) as (sim, clock, watch, _events):
+        live = sim.go_live(hours=2, seed=9, rates=BUSY_EVENING)
+        for _ in range(2 * 4 + 1):  # two busy hours, and the overlap after the last arrival
+            clock.tick(INTERVAL)
+            watch.run_once()
+        assert live.created(), "the clinic was busy first"
+        for _ in range(8):  # two quiet hours
+            before = sim.stats["requests_total"]
+            clock.tick(INTERVAL)
+            report = watch.run_once()
+            assert sim.stats["requests_total"] - before == 1
+            assert report.requests == 1 and not report.new_pairs
+
+
+def test_offline_backs_off_exponentially(tmp_path) -> None:
+    with watched_clinic(tmp_path) as (sim, _clock, watch, events):
+        watch.session.client.max_retries = 0
+        sim.stop()
+        delays = [watch.run_once().next_in for _ in range(7)]
+    assert delays == [60, 120, 240, 480, 960, 1800, 1800]
+    offline = [e for e in events if e.kind == "offline"]
+    assert len(offline) == 7 and offline[0].message
