@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from desktop import APP_NAME, __version__
+from desktop.cli_watch import add_watch_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="e.g. latency=50,5xx=0.05,drop=0.02,storm=0.01,silent-drop",
     )
     sim.add_argument("--rate-limit", type=int, default=200, help="requests per minute")
+    sim.add_argument(
+        "--live", action="store_true", help="new patients and bookings keep arriving (a day)"
+    )
 
     login = sub.add_parser(
         "login", parents=[common], help="check a Cliniko API key and save it in the keychain"
@@ -82,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="fail unless the keyring backend's name contains NAME (e.g. SecretService)",
     )
+    add_watch_parser(sub, common)
     return parser
 
 
@@ -91,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop import cli_commands  # imported late: keeps --help fast
 
     command = args.command or "gui"
-    handler = getattr(cli_commands, f"cmd_{command.replace('-', '_')}")
+    named = getattr(cli_commands, f"cmd_{command.replace('-', '_')}", None)
+    handler = getattr(args, "run", None) or named
     try:
         return int(handler(args) or 0)
     except KeyboardInterrupt:

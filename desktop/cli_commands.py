@@ -65,6 +65,8 @@ def cmd_simulator(args: argparse.Namespace) -> int:
         port=args.port,
     )
     with simulator:
+        if getattr(args, "live", False):  # a day of arrivals; the first duplicate in a minute
+            simulator.go_live(hours=24, seed=args.seed, first_duplicate_after=60)
         print(f"{simulator.base_url} {simulator.api_key}", flush=True)
         print(
             f"Cliniko simulator with {len(simulator.patients_snapshot())} patients. "

@@ -1,0 +1,80 @@
+"""``mergedesk watch --once`` end to end, as a scheduler would run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from file_keyring import child_environment
+from manual_clock import ManualClock
+
+from desktop.simulator import Simulator
+from desktop.simulator.live import ASSISTANT_NOTE
+
+ROOT = Path(__file__).resolve().parents[2]
+# Wednesday 2 December 2026, 21:00 in Melbourne: after hours.
+WEDNESDAY_9PM = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+
+
+def _watch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "watch", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_watch_once_prints_each_new_pair_once(tmp_path: Path) -> None:
+    clock = ManualClock(WEDNESDAY_9PM.timestamp())
+    with Simulator(size=800, seed=6, clock=clock, rate_limit_per_minute=3000) as sim:
+        env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+        env["CLINIKO_API_KEY"] = sim.api_key
+        first = _watch(env, "--once", "--base-url", sim.base_url)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout == "", "the queue the watch starts from is not news"
+        assert "0 new pair(s)" in first.stderr
+
+        known = next(
+            p
+            for p in sim.patients_snapshot()
+            if not p["archived_at"] and p["patient_phone_numbers"]
+        )
+        clock.tick(600)
+        made = sim.add_patient(
+            {
+                "first_name": known["first_name"],
+                "last_name": known["last_name"],
+                "patient_phone_numbers": known["patient_phone_numbers"][:1],
+                "notes": ASSISTANT_NOTE + ".",
+            }
+        )
+        clock.tick(300)
+        second = _watch(env, "--once", "--base-url", sim.base_url, "--every", "15m")
+        assert second.returncode == 0, second.stderr
+        lines = second.stdout.splitlines()
+        assert len(lines) == 1
+        line = lines[0]
+        assert line.startswith("likely ") or line.startswith("possible ")
+        assert f"{made['id']} (new, created Wed 02 Dec 21:10 (after hours)) ~ {known['id']}" in line
+        assert "same mobile number" in line and "phone assistant" in line
+        assert known["last_name"] not in line, "why it was flagged names no patient data"
+
+        clock.tick(900)
+        third = _watch(env, "--once", "--base-url", sim.base_url)
+        assert third.returncode == 0 and third.stdout == ""
+
+        sim.stop()
+        offline = _watch(env, "--once", "--base-url", sim.base_url)
+    assert offline.returncode == 3
+    assert offline.stderr.strip() and "Traceback" not in offline.stderr
+
+
+def test_watch_says_how_to_write_the_interval(tmp_path: Path) -> None:
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+    bad = _watch(env, "--every", "soon")
+    assert bad.returncode == 2 and "15m, 1h or 90s" in bad.stderr
