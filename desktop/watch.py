@@ -50,6 +50,8 @@ APPOINTMENTS_AT = "watch.appointments_fetched_at"  # the last whole window (UTC 
 APPOINTMENTS_CHECKED = "watch.appointments_checked_at"  # the last fetch of either kind
 APPOINTMENTS_OVERLAP = timedelta(seconds=120)
 LAST_RUN_AT = "watch.last_run_at"
+BASELINE_DONE = "watch.baseline_done"
+WATCHING_SINCE = "watch.since"  # when the watch first ran: older records are not news
 ALARM_ON = "watch.intake_alarm"
 
 # What a note says when a phone or chat assistant made the record.
@@ -108,6 +110,7 @@ class IntervalReport:
     changed: int = 0
     new_pairs: list[NewPair] = field(default_factory=list)
     intake: IntakeReport | None = None
+    appointments_fetched: bool = False  # the cached upcoming appointments changed
     offline: str = ""  # the plain-words reason, when the interval could not reach Cliniko
     next_in: float = 0.0  # seconds until the next interval
 
@@ -176,14 +179,20 @@ class Watch:
         match_settings: MatchSettings | None = None,
         on_event: Callable[[WatchEvent], None] | None = None,
         clock: Clock = time.time,
+        failures: int = 0,
     ) -> None:
+        """``failures``: intervals that could not reach Cliniko so far (for the back-off, when
+        the caller makes a new Watch for each interval)."""
         self.session = session
         self.cache = session.cache
         self.settings = settings or WatchSettings()
         self.match_settings = match_settings or MatchSettings()
         self.on_event = on_event or (lambda event: None)
         self.clock = clock
-        self.failures = 0
+        self.failures = failures
+        if get_state(self.cache.db, WATCHING_SINCE) is None:
+            with transaction(self.cache) as db:
+                set_state(db, WATCHING_SINCE, _utc_text(datetime.fromtimestamp(clock(), UTC)))
 
     # ----- one interval ----------------------------------------------------------------------
     def run_once(self) -> IntervalReport:
@@ -219,11 +228,12 @@ class Watch:
         report.changed = summary.changed
         tz = account_time_zone(self.cache.db)
         with transaction(self.cache) as db:
-            if not watch_store.has_baseline(db):
-                watch_store.record_baseline(db)
-                found: list[dict[str, Any]] = []
-            else:
-                found = watch_store.unseen_pairs(db, scored_since)
+            if get_state(db, BASELINE_DONE) != "1":
+                # The queue the watch starts from is not news; what was made since it started is.
+                watch_store.record_baseline(db, get_state(db, WATCHING_SINCE) or "")
+                set_state(db, BASELINE_DONE, "1")
+                scored_since = ""
+            found = watch_store.unseen_pairs(db, scored_since)
             pairs = self._describe(found, tz)
             watch_store.record_found(
                 db,
@@ -236,7 +246,9 @@ class Watch:
                 ],
             )  # fmt: skip
             set_state(db, LAST_RUN_AT, _utc_text(now))
-        report.requests += self._refresh_appointments(now, bool(pairs))
+        fetched = self._refresh_appointments(now, bool(pairs))
+        report.requests += fetched
+        report.appointments_fetched = fetched > 0
         if pairs:
             booked = next_appointments(
                 self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, _utc_text(now)

@@ -1,4 +1,5 @@
-"""SQL for the clinic's upcoming appointments, cached for triage and offline review."""
+"""SQL for the clinical activity triage reads: the clinic's upcoming appointments (cached for
+triage and offline review) and which patients have treatment notes."""
 
 from __future__ import annotations
 
@@ -56,3 +57,9 @@ def booked_patients(db: sqlite_utils.Database, after: str) -> dict[str, str]:
         [after],
     ).fetchall()
     return {pid: starts for pid, starts in rows}
+
+
+def patients_with_notes(db: sqlite_utils.Database) -> set[str]:
+    """Patients whose cached history counts show treatment notes."""
+    rows = db.execute("SELECT patient_id FROM history_counts WHERE treatment_notes > 0")
+    return {pid for (pid,) in rows.fetchall()}

@@ -12,16 +12,15 @@ _WATCHED = "('likely', 'possible')"
 _FOUND_COLUMNS = ("id_a", "id_b", "band", "new_id", "created_at", "window", "signals", "found_at")
 
 
-def has_baseline(db: sqlite_utils.Database) -> bool:
-    """True once the watch has recorded the queue it started from."""
-    return db.execute("SELECT 1 FROM watch_pairs LIMIT 1").fetchone() is not None
-
-
-def record_baseline(db: sqlite_utils.Database) -> int:
-    """Record every likely or possible pair in the queue as already seen (no event)."""
+def record_baseline(db: sqlite_utils.Database, before: str) -> int:
+    """Record as already seen (no event) every likely or possible pair in the queue whose two
+    records were both created before ``before`` (UTC text: when the watch started)."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO watch_pairs (id_a, id_b, band) "
-        f"SELECT id_a, id_b, band FROM match_pairs WHERE band IN {_WATCHED}"
+        f"SELECT m.id_a, m.id_b, m.band FROM match_pairs m "
+        "JOIN patients a ON a.id = m.id_a JOIN patients b ON b.id = m.id_b "
+        f"WHERE m.band IN {_WATCHED} AND a.created_at < ? AND b.created_at < ?",
+        [before, before],
     )
     return cursor.rowcount
 

@@ -28,6 +28,8 @@ from desktop.ui.theme import apply_theme
 from desktop.ui.workers import stop_every_job
 
 log = logging.getLogger(__name__)
+DEMO_FIRST_DUPLICATE = 25.0  # seconds after the demo starts
+DEMO_WATCH_MINUTES = 0.25  # the demo's watch looks every 15 s
 
 
 def _application() -> QApplication:
@@ -75,6 +77,7 @@ def open_window(ctx: DeskContext, *, sync_if_never: bool = True) -> MainWindow:
     """Build and show the main window; start a first sync when the cache was never synced."""
     window = MainWindow(ctx)
     window.show()
+    window.watch_desk.start()
     if sync_if_never and get_state(ctx.open_reader().db, LAST_SYNC_AT) is None:
         QTimer.singleShot(0, window.sync_panel.start_sync)
     return window
@@ -136,12 +139,16 @@ def run_demo(
             Cache.open(cache_path(demo_dir), cache_key) as cache,
         ):
             settings = load_settings(demo_dir)
+            # New patients keep arriving; the first duplicate within a minute, noticed fast.
+            simulator.go_live(hours=24, seed=seed, first_duplicate_after=DEMO_FIRST_DUPLICATE)
+            settings.watch_every_minutes = DEMO_WATCH_MINUTES
             ctx = DeskContext(
                 demo_dir, cache, cache_key, simulator.api_key, simulator.base_url, settings,
                 title="Demo clinic (sample data)",
             )  # fmt: skip
             window = MainWindow(ctx)
             window.show()
+            window.watch_desk.start()
             if notice:
                 window.statusBar().showMessage(notice)
             if quit_after is not None:

@@ -18,6 +18,7 @@ from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
 from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
+from desktop.ui.watch_desk import WatchDesk
 from desktop.ui.workers import Job
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
@@ -62,6 +63,8 @@ class MainWindow(QMainWindow):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.sync_panel)
+        self.watch_desk = WatchDesk(self)  # started by the app (desktop.ui.app)
+        layout.addWidget(self.watch_desk.banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
         self._menus()
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
         report.setShortcut(QKeySequence("Ctrl+P"))
         report.triggered.connect(self.open_report)
         reports_menu.addAction(report)
+        self.watch_desk.add_menu(self.menuBar())
 
     # ----------------------------------------------------------------- queue
 
@@ -266,6 +270,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the workers, end the open work session, and close the reader."""
+        if self.watch_desk.hide_to_tray():  # the administrator chose to keep watching
+            event.ignore()
+            return
+        self.watch_desk.stop()
         if self.wizard is not None:
             self.wizard.close()
         self.probe_timer.stop()

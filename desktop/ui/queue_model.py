@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
@@ -23,6 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
+from desktop.triage import split_history, triage_order
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
 
@@ -67,6 +69,7 @@ class QueueRow(NamedTuple):
     born_b: str
     search: str  # lower-case names and ids, for the filter
     group_size: int = 0  # records in the group (cluster) this pair belongs to; 0: none
+    triage: str = ""  # e.g. "split history, booked Tue 8 Dec 10:30" (desktop.triage)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -100,9 +103,15 @@ class QueueData(NamedTuple):
     where: dict[tuple[str, str], int]
 
 
-def load_queue(db: Any) -> QueueData:
-    """Read the queue and index it (in a worker, so the GUI thread only swaps it in)."""
+def load_queue(db: Any, now: datetime | None = None) -> QueueData:
+    """Read the queue and index it (in a worker, so the GUI thread only swaps it in); pairs in
+    clinical use (both records booked, or both with notes) first."""
     rows = load_rows(db)
+    marks = split_history(db, rows, now or datetime.now(UTC))
+    rows = [
+        r._replace(triage=marks[r.key][2]) if r.key in marks else r
+        for r in triage_order(rows, marks)
+    ]
     return QueueData(rows, {r.key: i for i, r in enumerate(rows)})
 
 
@@ -136,6 +145,7 @@ class QueueModel(FlatTableModel):
         self._bands: frozenset[str] | None = None
         self._statuses: frozenset[str] | None = None
         self._needle = ""
+        self._only: frozenset[tuple[str, str]] | None = None  # "New since...": these pairs
 
     # ----------------------------------------------------------------- Qt overrides
 
@@ -188,7 +198,8 @@ class QueueModel(FlatTableModel):
         if column == 4:
             return row.born_a if row.born_a == row.born_b else f"{row.born_a} / {row.born_b}"
         if column == 5:
-            notes = ["⚠ look-alike"] if row.lookalike else []
+            notes = [row.triage] if row.triage else []
+            notes += ["⚠ look-alike"] if row.lookalike else []
             if row.group_size > 2:
                 notes.append(f"group of {row.group_size}")
             return ", ".join(notes)
@@ -209,6 +220,8 @@ class QueueModel(FlatTableModel):
         return None
 
     def _passes(self, row: QueueRow) -> bool:
+        if self._only is not None and row.key not in self._only:
+            return False
         if self._bands is not None and row.band not in self._bands:
             return False
         if self._statuses is not None and row.status not in self._statuses:
@@ -240,6 +253,13 @@ class QueueModel(FlatTableModel):
         """Show only rows of these bands and statuses (None: any) whose names hold ``needle``."""
         self.beginResetModel()
         self._bands, self._statuses, self._needle = bands, statuses, needle
+        self._refilter()
+        self.endResetModel()
+
+    def set_only(self, keys: frozenset[tuple[str, str]] | None) -> None:
+        """Show only these pairs (None: every pair), e.g. those the watch found since 9:00."""
+        self.beginResetModel()
+        self._only = keys
         self._refilter()
         self.endResetModel()
 

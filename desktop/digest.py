@@ -1,0 +1,110 @@
+"""What the watch tells people: the daily digest (what it found on one day, where it came
+from, the intake rate) and the words of its notification."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from desktop.intake import CreationWindow, IntakeReport, intake_report
+from desktop.store.watch import found_since
+
+if TYPE_CHECKING:
+    from desktop.watch import NewPair
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def source_of(signals: str | None) -> str:
+    """The main source a pair's stored signals point to, in words."""
+    lines = [s for s in (signals or "").splitlines() if s]
+    if any("assistant" in s.lower() for s in lines):
+        return "an assistant (note on the record)"
+    for line in lines:
+        if line.startswith("referral source: "):
+            return line.replace("referral source: ", "referral source “") + "”"
+    return "no sign on the record"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One day of the watch."""
+
+    day: date
+    pairs: int
+    likely: int
+    by_window: dict[str, int]
+    by_source: Counter[str]
+    intake: IntakeReport
+
+    def text(self) -> str:
+        """The digest in plain words (no patient data)."""
+        head = f"{self.day:%A} {self.day.day} {self.day:%B}: "
+        if not self.pairs:
+            head += "no new duplicate pairs."
+        else:
+            head += (
+                f"{self.pairs} new duplicate pair{'s' if self.pairs != 1 else ''} "
+                f"({self.likely} likely)"
+            )
+            windows = [f"{n} {w}" for w, n in sorted(self.by_window.items()) if n]
+            head += (", created " + ", ".join(windows) if windows else "") + "."
+            sources = [f"{s}: {n}" for s, n in self.by_source.most_common()]
+            head += " Where they came from: " + "; ".join(sources) + "."
+        total = self.intake.total
+        head += (
+            f" Intake, last 30 days: {total.rate:.1%} of {total.new_patients} new patients "
+            "arrived as a likely duplicate"
+        )
+        head += f" — above the {self.intake.threshold:.0%} alarm." if self.intake.alarm else "."
+        return head
+
+
+def daily_digest(
+    db: sqlite_utils.Database, day: date, tz: tzinfo, *, threshold: float = 0.03, minimum: int = 50
+) -> Digest:
+    """The digest of ``day`` (a date on the clinic's clock)."""
+    start = datetime.combine(day, time(0), tz)
+    end = start + timedelta(days=1)
+    rows = [r for r in found_since(db, _utc(start)) if r["found_at"] < _utc(end)]
+    windows = Counter(r["window"] or "unknown time" for r in rows)
+    sources = Counter(source_of(r["signals"]) for r in rows)
+    intake = intake_report(
+        db, end - timedelta(days=30), end, tz, threshold=threshold, minimum=minimum
+    )
+    likely = sum(1 for r in rows if r["band"] == "likely")
+    return Digest(day, len(rows), likely, dict(windows), sources, intake)
+
+
+def since_label(moment: datetime, tz: tzinfo, today: date | None = None) -> str:
+    """``9:00`` today, ``Tue 9:00`` another day, on the clinic's clock."""
+    local = moment.astimezone(tz)
+    clock = f"{local.hour}:{local.minute:02d}"
+    return clock if local.date() == (today or datetime.now(tz).date()) else f"{local:%a} {clock}"
+
+
+def notification_text(pairs: Sequence[NewPair], since: str) -> str:
+    """``3 new likely duplicates since 9:00, 2 created after hours`` (no patient data)."""
+    likely = sum(1 for p in pairs if p.band == "likely")
+    possible = len(pairs) - likely
+    parts = []
+    if likely:
+        parts.append(f"{likely} new likely duplicate{'s' if likely != 1 else ''}")
+    if possible:
+        word = "possible" if likely else "new possible duplicate" + ("s" if possible != 1 else "")
+        parts.append(f"{possible} {word}")
+    text = " and ".join(parts) + f" since {since}"
+    after = sum(1 for p in pairs if p.window == CreationWindow.AFTER_HOURS)
+    weekend = sum(1 for p in pairs if p.window == CreationWindow.WEEKEND)
+    if after:
+        text += f", {after} created after hours"
+    if weekend:
+        text += f", {weekend} at the weekend"
+    return text

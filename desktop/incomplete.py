@@ -1,0 +1,57 @@
+"""Incomplete records: patients with too little to identify them, and what to ask next visit.
+
+A record made from a phone call (name and phone only) cannot be told apart from a namesake and
+cannot be matched with confidence. This lists such records, newest first, with their next
+appointment and the details to ask for. Once the front desk completes one, the next sync
+brings the edit and the incremental scan re-scores it (no action needed here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from desktop.store.incomplete import thin_records
+from desktop.triage import next_visit
+
+_ASK = (
+    ("has_email", "email address"),
+    ("has_address", "home address"),
+    ("has_medicare", "Medicare number"),
+)
+
+
+@dataclass(frozen=True)
+class IncompleteRecord:
+    """One record too thin to identify a person."""
+
+    patient_id: str
+    name: str
+    created_at: str
+    ask_for: tuple[str, ...]  # in the order to ask
+    next_visit: str = ""  # e.g. "Tue 8 Dec 10:30", "" when none is booked
+
+    @property
+    def ask_text(self) -> str:
+        """What to ask at the next visit, in words."""
+        items = list(self.ask_for)
+        if len(items) <= 1:
+            return "Ask for the " + (items[0] if items else "missing details") + "."
+        return "Ask for the " + ", ".join(items[:-1]) + " and " + items[-1] + "."
+
+
+def incomplete_records(
+    db: sqlite_utils.Database, now: datetime, limit: int = 500
+) -> list[IncompleteRecord]:
+    """Records without a birth date and with at most one other detail, newest first."""
+    rows = thin_records(db, limit)
+    visits = next_visit(db, [r["id"] for r in rows], now)
+    out = []
+    for row in rows:
+        ask = ("date of birth", *(label for key, label in _ASK if not row[key]))
+        name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+        visit = visits.get(row["id"], "")
+        out.append(IncompleteRecord(row["id"], name, row["created_at"] or "", ask, visit))
+    return out

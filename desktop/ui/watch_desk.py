@@ -1,0 +1,410 @@
+"""The watch in the window: intervals in a worker, a notification, "New since...", the intake
+rate, the daily digest, and the tray after the window closes.
+
+Each interval is one background :class:`~desktop.ui.workers.Job` running
+:meth:`desktop.watch.Watch.run_once` (never on the GUI thread); a timer on the GUI thread
+starts the next one after the interval (or the back-off when Cliniko could not be reached).
+It waits while a sync or scan of the window runs, and until the first sync is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMenuBar,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.config import save_settings
+from desktop.digest import daily_digest, notification_text, since_label
+from desktop.intake import IntakeReport, account_time_zone
+from desktop.matching import MatchSettings
+from desktop.store.queue import has_model
+from desktop.store.watch import found_pair_keys
+from desktop.sync import needs_full_sync
+from desktop.ui import theme
+from desktop.ui.workers import Job
+from desktop.watch import IntervalReport, NewPair, Watch, WatchEvent, WatchSettings
+
+if TYPE_CHECKING:
+    from desktop.ui.main_window import MainWindow
+
+WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
+BUSY_JOBS = ("sync", "scan", "watch")
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class NewPairsBanner(QFrame):
+    """A line above the queue: what the watch found, with a button that shows just those.
+
+    Signals:
+        show_requested(): "Show them" was pressed.
+        show_all_requested(): "Show all" was pressed (leaves the "New since" filter).
+    """
+
+    show_requested = Signal()
+    show_all_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName("New duplicates found by the watch")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.show_button = QPushButton("Show them")
+        self.show_button.setAccessibleName("Show the new pairs")
+        self.show_button.clicked.connect(self.show_requested)
+        self.all_button = QPushButton("Show all")
+        self.all_button.setAccessibleName("Show the whole queue")
+        self.all_button.clicked.connect(self.show_all_requested)
+        self.close_button = QPushButton("Dismiss")
+        self.close_button.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.text, 1)
+        for button in (self.show_button, self.all_button, self.close_button):
+            layout.addWidget(button)
+        self.hide()
+
+    def announce(self, message: str) -> None:
+        """New pairs: say so and offer to show them."""
+        self.text.setText(message)
+        self.show_button.setVisible(True)
+        self.all_button.setVisible(False)
+        self.show()
+
+    def filtering(self, message: str) -> None:
+        """The queue shows only new pairs: say which, and offer the whole queue back."""
+        self.text.setText(message)
+        self.show_button.setVisible(False)
+        self.all_button.setVisible(True)
+        self.show()
+
+
+class NewSinceDialog(QDialog):
+    """Pick the moment from which found pairs are listed."""
+
+    def __init__(self, start: datetime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New since…")
+        self.when = QDateTimeEdit(start)
+        self.when.setCalendarPopup(True)
+        self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
+        self.when.setAccessibleName("Show pairs found since")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Show the pairs the watch found since:"))
+        layout.addWidget(self.when)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> datetime:
+        """The chosen moment (local time, aware)."""
+        return self.when.dateTime().toPython().astimezone()  # type: ignore[union-attr]
+
+
+class WatchDesk(QObject):
+    """Runs the watch for a :class:`MainWindow` and shows what it finds.
+
+    Signals:
+        interval_done(object): the :class:`~desktop.watch.IntervalReport` of an interval.
+    """
+
+    interval_done = Signal(object)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self.failures = 0
+        self.unseen: list[NewPair] = []  # found since the last time someone looked
+        self.unseen_since: datetime | None = None
+        self.quitting = False
+        self.banner = NewPairsBanner()
+        self.banner.show_requested.connect(self.show_unseen)
+        self.banner.show_all_requested.connect(self.show_all)
+        self.intake_label = QLabel("Intake: not measured yet")
+        self.intake_label.setAccessibleName("Intake exception rate")
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.run_interval)
+        self.tray: QSystemTrayIcon | None = None
+        self.digest_day = datetime.now().astimezone().date()
+
+    # ----------------------------------------------------------------- set-up
+
+    def add_menu(self, bar: QMenuBar) -> None:
+        """The Watch menu: check now, New since..., digest, incomplete records, tray."""
+        menu = bar.addMenu("&Watch")
+        check = QAction("&Check for new duplicates now", self)
+        check.triggered.connect(self.run_interval)
+        since = QAction("&New since…", self)
+        since.triggered.connect(self.ask_new_since)
+        digest = QAction("Today's &digest", self)
+        digest.triggered.connect(self.show_digest)
+        incomplete = QAction("&Incomplete records…", self)
+        incomplete.triggered.connect(self.open_incomplete)
+        self.tray_action = QAction("Keep watching from the &tray after closing", self)
+        self.tray_action.setCheckable(True)
+        self.tray_action.setChecked(self.ctx.settings.watch_in_tray)
+        self.tray_action.toggled.connect(self.set_tray_choice)
+        for action in (check, since, digest, incomplete):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.tray_action)
+        self.window.statusBar().addPermanentWidget(self.intake_label)
+
+    def start(self, first_in_ms: int = 2_000) -> None:
+        """Begin watching (the first interval soon)."""
+        self.timer.start(first_in_ms)
+
+    def stop(self) -> None:
+        """Stop starting intervals (a running one is cancelled with the other workers)."""
+        self.timer.stop()
+
+    # ----------------------------------------------------------------- intervals
+
+    def _settings(self) -> tuple[WatchSettings, MatchSettings]:
+        settings = self.ctx.settings
+        match = replace(
+            MatchSettings(),
+            likely_threshold=settings.likely_threshold,
+            possible_threshold=settings.possible_threshold,
+        )
+        return WatchSettings.from_settings(settings), match
+
+    def _ready(self) -> bool:
+        workers = self.ctx.workers
+        if any(workers.is_running(name) for name in BUSY_JOBS):
+            return False
+        db = self.ctx.open_reader().db
+        return not needs_full_sync(self.ctx.open_reader()) and has_model(db)
+
+    @Slot()
+    def run_interval(self) -> None:
+        """Start one interval in a worker (or look again soon when the window is busy)."""
+        if not self._ready():
+            self.timer.start(WAIT_MS)
+            return
+        ctx, failures = self.ctx, self.failures
+        watch_settings, match = self._settings()
+
+        def work(job: Job) -> tuple[IntervalReport, int]:
+            with ctx.session(job.cancel_event) as session:
+                watch = Watch(
+                    session,
+                    settings=watch_settings,
+                    match_settings=match,
+                    on_event=job.report,
+                    failures=failures,
+                )
+                return watch.run_once(), watch.failures
+
+        job = Job("watch", work)
+        job.progressed.connect(self.on_event)
+        job.succeeded.connect(self.on_interval_done)
+        job.failed.connect(self.on_failed)
+        ctx.workers.start(job)
+
+    @Slot(object)
+    def on_event(self, event: WatchEvent) -> None:
+        """An event from the running interval."""
+        if event.kind == "alarm":
+            self.window.statusBar().showMessage("Intake alarm: " + event.message)
+        elif event.kind == "offline":
+            self.ctx.connectivity.set_online(False)
+
+    @Slot(object)
+    def on_interval_done(self, result: tuple[IntervalReport, int]) -> None:
+        """Schedule the next interval; announce new pairs; show the intake rate."""
+        report, self.failures = result
+        self.timer.start(int(report.next_in * 1000))
+        if not report.offline:
+            self.ctx.connectivity.set_online(True)
+        if report.intake is not None:
+            self.show_intake(report.intake)
+        if report.new_pairs:
+            if not self.unseen:
+                self.unseen_since = report.started_at
+            self.unseen.extend(report.new_pairs)
+            self.notify()
+        if report.new_pairs or report.appointments_fetched:  # new pairs, or a new triage
+            self.window.reload_queue()
+        self._digest_on_new_day()
+        self.interval_done.emit(report)
+
+    @Slot(str, object)
+    def on_failed(self, message: str, error: object) -> None:
+        """An interval failed in a way the watch does not retry by itself (e.g. the key)."""
+        self.ctx.connectivity.note_error(error)
+        self.window.statusBar().showMessage(f"The watch stopped: {message}")
+
+    # ----------------------------------------------------------------- what people see
+
+    def notify(self) -> None:
+        """The banner, and a desktop notification from the tray icon where there is one."""
+        assert self.unseen_since is not None
+        tz = account_time_zone(self.ctx.open_reader().db)
+        message = notification_text(self.unseen, since_label(self.unseen_since, tz))
+        self.banner.announce(message)
+        tray = self._tray()
+        if tray is not None:
+            tray.showMessage("MergeDesk", message, QSystemTrayIcon.MessageIcon.Information, 15_000)
+
+    @Slot()
+    def show_unseen(self) -> None:
+        """Open the queue filtered to the pairs found since the notification's time."""
+        if self.unseen_since is not None:
+            self.show_new_since(self.unseen_since)
+        self.unseen, self.unseen_since = [], None
+
+    def show_new_since(self, since: datetime) -> None:
+        """List only the pairs the watch found at or after ``since``."""
+        keys = found_pair_keys(self.ctx.open_reader().db, _utc_text(since))
+        view = self.window.queue_view
+        view.model.set_only(frozenset(keys))
+        view.select_row(0)
+        tz = account_time_zone(self.ctx.open_reader().db)
+        count = view.model.row_total()
+        self.banner.filtering(
+            f"Showing the {count} pair{'s' if count != 1 else ''} found since "
+            f"{since_label(since, tz)}."
+        )
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    @Slot()
+    def show_all(self) -> None:
+        """Leave the "New since" filter."""
+        self.window.queue_view.model.set_only(None)
+        self.banner.hide()
+
+    @Slot()
+    def ask_new_since(self) -> None:
+        """Ask from when, then filter."""
+        start = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        dialog = NewSinceDialog(start, self.window)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.show_new_since(dialog.chosen())
+
+    def show_intake(self, report: IntakeReport) -> None:
+        """The live intake exception rate, red with the explanation when the alarm sounds."""
+        total = report.total
+        self.intake_label.setText(
+            f"Intake, 30 days: {total.rate:.1%} of {total.new_patients} new patients"
+            + (" — alarm" if report.alarm else "")
+        )
+        self.intake_label.setStyleSheet(theme.error_style() if report.alarm else "")
+        self.intake_label.setToolTip(
+            report.alarm_text()
+            or "Share of new patients that arrived as a likely duplicate of an existing record."
+        )
+
+    def digest_text(self, day_offset: int = 0) -> str:
+        """The digest of today (or ``day_offset`` days before)."""
+        db = self.ctx.open_reader().db
+        tz = account_time_zone(db)
+        day = datetime.now(tz).date() - timedelta(days=day_offset)
+        settings = self.ctx.settings
+        return daily_digest(
+            db,
+            day,
+            tz,
+            threshold=settings.intake_alarm_percent / 100.0,
+            minimum=settings.intake_alarm_minimum,
+        ).text()
+
+    @Slot()
+    def show_digest(self) -> None:
+        """Today's digest in a message box."""
+        QMessageBox.information(self.window, "Today's digest", self.digest_text())
+
+    def _digest_on_new_day(self) -> None:
+        """At the first interval of a new day, yesterday's digest goes to the status bar."""
+        today = datetime.now().astimezone().date()
+        if today != self.digest_day:
+            self.digest_day = today
+            self.window.statusBar().showMessage(self.digest_text(day_offset=1))
+
+    @Slot()
+    def open_incomplete(self) -> None:
+        """The list of records too thin to identify a person."""
+        from desktop.ui.incomplete_dialog import IncompleteDialog
+
+        self.incomplete_dialog = IncompleteDialog(self.ctx, self.window)
+        self.incomplete_dialog.open()
+
+    # ----------------------------------------------------------------- tray
+
+    def _tray(self) -> QSystemTrayIcon | None:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return None
+        if self.tray is None:
+            icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
+            self.tray = QSystemTrayIcon(QIcon(icon), self)
+            self.tray.setToolTip("MergeDesk is watching for new duplicates")
+            menu = QMenu()
+            open_action = menu.addAction("Open MergeDesk")
+            open_action.triggered.connect(self.reopen)
+            quit_action = menu.addAction("Quit")
+            quit_action.triggered.connect(self.quit)
+            self.tray_menu = menu
+            self.tray.setContextMenu(menu)
+            self.tray.messageClicked.connect(self.show_unseen)
+            self.tray.activated.connect(self.reopen)
+            self.tray.show()
+        return self.tray
+
+    @Slot(bool)
+    def set_tray_choice(self, keep: bool) -> None:
+        """Remember whether the watch goes on from the tray after the window closes."""
+        self.ctx.settings.watch_in_tray = keep
+        save_settings(self.ctx.data_dir, self.ctx.settings)
+
+    def hide_to_tray(self) -> bool:
+        """On close: hide to the tray and keep watching, when chosen and possible."""
+        if self.quitting or not self.ctx.settings.watch_in_tray or self._tray() is None:
+            return False
+        QApplication.instance().setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
+        self.window.hide()
+        return True
+
+    @Slot()
+    def reopen(self) -> None:
+        """Show the window again."""
+        self.window.showNormal()
+        self.window.raise_()
+
+    @Slot()
+    def quit(self) -> None:
+        """Quit from the tray: close the window for good."""
+        self.quitting = True
+        self.window.close()
+        if self.tray is not None:
+            self.tray.hide()
+        QApplication.instance().quit()  # type: ignore[union-attr]

@@ -1,0 +1,130 @@
+"""The watch in the window: the notification opens the filtered queue, clinical triage, and the
+list of incomplete records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import Qt
+
+from desktop.simulator.live import ASSISTANT_NOTE
+from desktop.store.queue import get_pair, ordered
+
+
+def _action(window, text: str):
+    """A menu action of the window by its text (as the person picks it)."""
+    for action in window.findChildren(type(window.menuBar().actions()[0])):
+        if action.text().replace("&", "") == text:
+            return action
+    raise AssertionError(f"no action {text!r}")
+
+
+def _interval(qtbot, window):
+    """Run one watch interval the way the menu does; return its report."""
+    with qtbot.waitSignal(window.watch_desk.interval_done, timeout=30_000) as done:
+        _action(window, "Check for new duplicates now").trigger()
+    return done.args[0]
+
+
+def _phone_copy(sim, known: dict) -> dict:
+    """What a phone assistant makes of a known patient: name and phone, and a note."""
+    return sim.add_patient(
+        {
+            "first_name": known["first_name"],
+            "last_name": known["last_name"],
+            "patient_phone_numbers": known["patient_phone_numbers"][:1],
+            "notes": ASSISTANT_NOTE + ".",
+        }
+    )
+
+
+def _known(sim, n: int = 0) -> dict:
+    people = [
+        p
+        for p in sim.patients_snapshot()
+        if not p["archived_at"] and p["patient_phone_numbers"] and p["date_of_birth"]
+    ]
+    return people[n]
+
+
+def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk, sim) -> None:
+    window = desk.open()
+    first = _interval(qtbot, window)
+    assert not first.new_pairs and not window.watch_desk.banner.isVisible()
+    total = window.queue_model.row_total()
+
+    known = _known(sim)
+    made = _phone_copy(sim, known)
+    report = _interval(qtbot, window)
+    found = {(p.new_id, p.other_id) for p in report.new_pairs}
+    assert (made["id"], known["id"]) in found and {n for n, _ in found} == {made["id"]}
+    banner = window.watch_desk.banner
+    assert banner.isVisible()
+    likely = sum(1 for p in report.new_pairs if p.band == "likely")
+    assert banner.text.text().startswith(f"{likely} new likely duplicate")
+    assert " since " in banner.text.text()
+
+    qtbot.waitUntil(lambda: window.queue_model.find(ordered(made["id"], known["id"])) is not None)
+    qtbot.mouseClick(banner.show_button, Qt.MouseButton.LeftButton)
+    shown = {window.queue_model.row_at(i).key for i in range(window.queue_model.row_total())}
+    assert shown == {ordered(a, b) for a, b in found}
+    assert window.queue_view.current().key in shown
+    assert f"Showing the {len(found)} pair" in banner.text.text()
+
+    qtbot.mouseClick(banner.all_button, Qt.MouseButton.LeftButton)
+    assert window.queue_model.row_total() >= total
+    assert not banner.isVisible()
+
+
+def test_triage_puts_a_split_booked_soon_pair_above_a_higher_scoring_pair(qtbot, desk, sim) -> None:
+    window = desk.open()
+    model = window.queue_model
+    lowest = model.row_at(model.row_total() - 1)  # the weakest pair of the queue
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    for patient_id in lowest.key:
+        sim.book(patient_id, soon)  # both records booked: a split history in the making
+
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
+        _interval(qtbot, window)  # caches the clinic's upcoming appointments, re-reads the queue
+    rows = [model.row_at(i) for i in range(model.row_total())]
+    order = [r.key for r in rows]
+    booked = rows[order.index(lowest.key)]
+    assert booked.triage.startswith("split history, booked ")
+    higher = next(r for r in rows if not r.triage and r.probability > booked.probability)
+    assert order.index(booked.key) < order.index(higher.key)
+    notes = model.index(order.index(booked.key), 5).data()
+    assert notes.startswith("split history, booked ")
+
+
+def test_the_incomplete_records_list_and_a_completed_record_rescored(qtbot, desk, sim) -> None:
+    window = desk.open()
+    _interval(qtbot, window)
+    known = _known(sim, 3)
+    made = _phone_copy(sim, known)
+    _interval(qtbot, window)
+    key = ordered(made["id"], known["id"])
+    before = get_pair(window.ctx.open_reader().db, *key)
+    assert before is not None
+
+    _action(window, "Incomplete records…").trigger()
+    dialog = window.watch_desk.incomplete_dialog
+    qtbot.waitUntil(lambda: dialog.model.row_total() > 0, timeout=10_000)
+    first = dialog.model.records[0]
+    assert first.patient_id == made["id"], "newest first"
+    assert first.ask_for[0] == "date of birth" and "email address" in first.ask_for
+    assert dialog.model.index(0, 4).data().startswith("Ask for the date of birth")
+    listed = {r.patient_id for r in dialog.model.records}
+    assert known["id"] not in listed
+    dialog.reject()
+
+    # The front desk completes the record at the first visit; the next interval re-scores it.
+    sim.touch_patient(made["id"], date_of_birth=known["date_of_birth"], email=known["email"])
+    _interval(qtbot, window)
+    after = get_pair(window.ctx.open_reader().db, *key)
+    assert after["probability"] > before["probability"] or after["band"] == "likely"
+    assert after["scored_at"] >= before["scored_at"]
+    _action(window, "Incomplete records…").trigger()
+    dialog = window.watch_desk.incomplete_dialog
+    qtbot.waitUntil(lambda: dialog.summary.text() != "Reading…", timeout=10_000)
+    assert made["id"] not in {r.patient_id for r in dialog.model.records}
+    dialog.reject()
