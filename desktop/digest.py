@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from desktop.watch import NewPair
 
 
+_WHEN = {"business hours": "in business hours", "weekend": "at the weekend"}
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -54,7 +57,7 @@ class Digest:
                 f"{self.pairs} new duplicate pair{'s' if self.pairs != 1 else ''} "
                 f"({self.likely} likely)"
             )
-            windows = [f"{n} {w}" for w, n in sorted(self.by_window.items()) if n]
+            windows = [f"{n} {_WHEN.get(w, w)}" for w, n in sorted(self.by_window.items()) if n]
             head += (", created " + ", ".join(windows) if windows else "") + "."
             sources = [f"{s}: {n}" for s, n in self.by_source.most_common()]
             head += " Where they came from: " + "; ".join(sources) + "."

@@ -74,7 +74,8 @@ def generate(
     ``since`` and ``now`` (the clinic's clock; the computer's when None)."""
     rng = random.Random(f"{seed}:{kind}:{origin}")
     start = _parse(since)
-    span = max(int(((now or datetime.now(UTC)) - start).total_seconds()), 3600)
+    now = now or datetime.now(UTC)
+    span = max(int((now - start).total_seconds()), 3600)
     records = []
     for i in range(count):
         created = start + timedelta(seconds=rng.randrange(span))
@@ -82,7 +83,10 @@ def generate(
             "id": _record_id(kind, origin, i),
             "origin": origin,
             "created_at": format_time(created),
-            "updated_at": format_time(created + timedelta(hours=rng.randrange(1, 48))),
+            # Edited within two days of being made, but never later than now.
+            "updated_at": format_time(
+                min(created + timedelta(hours=rng.randrange(1, 48)), max(now, created))
+            ),
             "archived_at": None,
             "deleted_at": None,
             "practitioner_id": rng.choice(PRACTITIONERS),

@@ -1,0 +1,164 @@
+"""Watch benchmark: one watch interval on a large clinic, in the window (run on demand).
+
+A simulated clinic of 100,000 patients runs in its own process (``mergedesk simulator``, as
+Cliniko is another machine). The main window syncs and scans it, runs a first watch interval
+(the baseline and the clinic's upcoming appointments), then 20 new patients are created through
+the API (five of them name-and-phone copies of existing patients, the way a phone assistant
+makes them) and one interval is measured: requests to Cliniko, wall seconds, seconds waiting on
+HTTP, local seconds (wall minus HTTP), new pairs, and the GUI thread's largest stall (a 20 ms
+heartbeat, see gui_heartbeat.py). A quiet interval follows (nothing changed).
+Targets: <= 3 requests and <= 1 s local work per interval, GUI stall < 100 ms.
+
+    uv run python tests/benchmarks/watch_bench.py [--patients 100000] [--new 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop.cliniko.client import ClinikoClient  # noqa: E402
+from desktop.config import Settings  # noqa: E402
+from desktop.simulator.live import ASSISTANT_NOTE  # noqa: E402
+from desktop.store.cache import Cache  # noqa: E402
+from desktop.ui.context import DeskContext  # noqa: E402
+from desktop.ui.main_window import MainWindow  # noqa: E402
+from desktop.ui.theme import apply_theme  # noqa: E402
+from desktop.ui.workers import stop_every_job  # noqa: E402
+from desktop.watch import Watch  # noqa: E402
+from tests.benchmarks.gui_heartbeat import Heartbeat, simulator_process, wait_until  # noqa: E402
+
+HTTP_SECONDS = [0.0]
+WATCH_THREADS: set[int] = set()
+
+
+def _timed_requests() -> None:
+    """Count the seconds the watch's thread spends in HTTP requests (not the other workers')."""
+    original_request, original_run = ClinikoClient.request, Watch.run_once
+
+    def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return original_request(self, *args, **kwargs)
+        finally:
+            if threading.get_ident() in WATCH_THREADS:
+                HTTP_SECONDS[0] += time.perf_counter() - started
+
+    def run_once(self):  # type: ignore[no-untyped-def]
+        WATCH_THREADS.add(threading.get_ident())
+        return original_run(self)
+
+    ClinikoClient.request = request  # type: ignore[method-assign]
+    Watch.run_once = run_once  # type: ignore[method-assign]
+
+
+def _new_patients(cache: Cache, count: int) -> list[dict]:
+    """``count`` new patients: a quarter of them name-and-phone copies of cached ones."""
+    copies = count // 4
+    rows = cache.db.execute(
+        "SELECT first_name, last_name, phones FROM patients WHERE archived_at IS NULL "
+        "AND phones LIKE '[{%' ORDER BY rowid LIMIT ? OFFSET 777",
+        [copies],
+    ).fetchall()
+    out = [
+        {"first_name": first, "last_name": last,
+         "patient_phone_numbers": [{"number": json.loads(phones)[0]["number"],
+                                    "phone_type": "Mobile"}],
+         "notes": ASSISTANT_NOTE + "."}
+        for first, last, phones in rows
+    ]  # fmt: skip
+    for n in range(count - len(out)):
+        out.append(
+            {"first_name": f"Newcomer{n}", "last_name": f"Benchmark{n}q",
+             "date_of_birth": f"{1950 + n}-0{1 + n % 9}-1{n % 9}",
+             "email": f"newcomer{n}@example.org",
+             "patient_phone_numbers": [{"number": f"04{91_000_000 + n * 7:08d}",
+                                        "phone_type": "Mobile"}]}
+        )  # fmt: skip
+    return out
+
+
+def _interval(window: MainWindow, beat: Heartbeat) -> tuple[object, float, float, tuple]:
+    """Run one watch interval from the window and wait for the queue; return the report,
+    wall seconds, HTTP seconds and the heartbeat summary over the interval and the reload."""
+    desk = window.watch_desk
+    done: list[object] = []
+    desk.interval_done.connect(done.append)
+    HTTP_SECONDS[0] = 0.0
+    beat.start()
+    started = time.perf_counter()
+    desk.run_interval()
+    wait_until(lambda: bool(done), 600)
+    wall = time.perf_counter() - started
+    wait_until(lambda: not window.ctx.workers.is_running("queue"), 600)
+    beat.stop()
+    desk.interval_done.disconnect(done.append)
+    return done[0], wall, HTTP_SECONDS[0], beat.summary()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--new", type=int, default=20)
+    args = parser.parse_args()
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app)
+    _timed_requests()
+    beat = Heartbeat()
+    data_dir = Path(tempfile.mkdtemp(prefix="watch-bench-"))
+    key = secrets.token_hex(32)
+    print(f"Generating a simulated clinic of {args.patients:,} patients…", flush=True)
+    with simulator_process(args.patients) as sim:
+        cache = Cache.open(data_dir / "cache.db", key)
+        ctx = DeskContext(data_dir, cache, key, sim.api_key, sim.base_url, Settings())
+        ctx.requests_per_minute = 100_000
+        window = MainWindow(ctx)
+        window.resize(1280, 800)
+        window.show()
+        scanned: list[bool] = []
+        window.sync_panel.queue_changed.connect(lambda: scanned.append(True))
+        window.sync_panel.start_sync()
+        print("Syncing and scanning…", flush=True)
+        wait_until(lambda: bool(scanned), 3600)
+        wait_until(lambda: not ctx.workers.is_running("queue"), 600)
+
+        rows = []
+        first = _interval(window, beat)
+        rows.append(("first interval (baseline, appointments)", *first))
+        with ClinikoClient(sim.api_key, base_url=sim.base_url) as client:
+            for patient in _new_patients(cache, args.new):
+                client.post("/patients", json=patient)
+        rows.append((f"{args.new} new patients", *_interval(window, beat)))
+        rows.append(("nothing changed", *_interval(window, beat)))
+        window.close()
+        stop_every_job()
+        cache.close()
+
+    print()
+    print(f"{'interval':<42} {'requests':>8} {'pairs':>6} {'wall s':>7} {'HTTP s':>7} "
+          f"{'local s':>8} {'GUI max ms':>10}")  # fmt: skip
+    for label, report, wall, http, (_n, _median, _p99, biggest) in rows:
+        print(
+            f"{label:<42} {report.requests:>8} {len(report.new_pairs):>6} {wall:>7.2f} "
+            f"{http:>7.2f} {wall - http:>8.2f} {biggest:>10.0f}"
+        )
+    print("\nTargets: <= 3 requests and <= 1 s local work per interval; GUI stall < 100 ms.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

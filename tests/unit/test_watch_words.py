@@ -1,0 +1,80 @@
+"""What the watch says: the notification, the source of a record, why a pair was flagged."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from desktop.cli_watch import parse_every
+from desktop.digest import notification_text, since_label, source_of
+from desktop.intake import CreationWindow
+from desktop.watch import NewPair, source_signals, why_flagged
+
+MELBOURNE = ZoneInfo("Australia/Melbourne")
+
+
+def pair(band: str, window: CreationWindow | None) -> NewPair:
+    return NewPair("1", "2", band, 0.99, "2", "1", None, window, (), ())
+
+
+def test_the_notification_counts_bands_and_windows() -> None:
+    pairs = [
+        pair("likely", CreationWindow.AFTER_HOURS),
+        pair("likely", CreationWindow.AFTER_HOURS),
+        pair("likely", CreationWindow.BUSINESS_HOURS),
+    ]
+    assert (
+        notification_text(pairs, "9:00")
+        == "3 new likely duplicates since 9:00, 2 created after hours"
+    )
+    mixed = [pair("possible", CreationWindow.WEEKEND), pair("likely", None)]
+    assert notification_text(mixed, "Sat 9:00") == (
+        "1 new likely duplicate and 1 possible since Sat 9:00, 1 at the weekend"
+    )
+    assert notification_text([pair("possible", None)], "9:00") == (
+        "1 new possible duplicate since 9:00"
+    )
+
+
+def test_since_is_said_on_the_clinics_clock() -> None:
+    nine = datetime(2026, 12, 3, 22, 0, tzinfo=UTC)  # Fri 4 Dec 09:00 in Melbourne
+    assert since_label(nine, MELBOURNE, today=date(2026, 12, 4)) == "9:00"
+    assert since_label(nine, MELBOURNE, today=date(2026, 12, 5)) == "Fri 9:00"
+
+
+def test_source_signals_read_the_record_not_the_person() -> None:
+    signals = source_signals(
+        {
+            "notes": "Prefers mornings. Created by Riley, the after-hours phone assistant (call).",
+            "referral_source": "Online booking",
+            "created_by": None,
+        }
+    )
+    assert signals == (
+        'note: "Created by Riley, the after-hours phone assistant"',
+        "referral source: Online booking",
+    )
+    assert source_signals({"notes": "Knee pain since March."}) == ()
+    assert source_of("\n".join(signals)) == "an assistant (note on the record)"
+    assert source_of("referral source: Online booking") == "referral source “Online booking”"
+    assert source_of("") == "no sign on the record"
+
+
+def test_why_flagged_names_no_one() -> None:
+    evidence = [
+        {"field": "prior", "level": "prior", "weight": -14.0, "text": "how rare duplicates are"},
+        {"field": "First name", "level": "alias", "weight": 6.0, "text": "Jim / Dimitrios: a "
+         "known nickname"},
+        {"field": "Phone", "level": "same", "weight": 16.0, "text": "same mobile number"},
+        {"field": "Email", "level": "different", "weight": -3.0, "text": "different emails"},
+    ]  # fmt: skip
+    assert why_flagged(evidence) == ("same mobile number", "a nickname or preferred name")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("15m", 900), ("1h", 3600), ("90s", 90), ("5", 300), ("0.5h", 1800)]
+)
+def test_the_interval_reads_as_written(text: str, seconds: float) -> None:
+    assert parse_every(text) == seconds
