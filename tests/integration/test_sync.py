@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import keyring
@@ -122,6 +122,13 @@ def test_killed_sync_process_resumes_without_loss_or_doubles(tmp_path: Path) -> 
     data_dir.mkdir()
     faults = FaultConfig(latency_ms=40)
     with Simulator(size=4000, seed=11, rate_limit_per_minute=6000, faults=faults) as sim:
+        twelve_pages_asked = threading.Event()
+
+        def count_pages() -> None:  # the simulator calls it before answering each request
+            if _list_requests(sim) >= 12:
+                twelve_pages_asked.set()
+
+        sim.set_before_request(count_pages)
         env = child_environment(keyring_file, data_dir, CLINIKO_API_KEY=sim.api_key)
         command = [
             sys.executable,
@@ -136,9 +143,7 @@ def test_killed_sync_process_resumes_without_loss_or_doubles(tmp_path: Path) -> 
         child = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + 60
-        while _list_requests(sim) < 12 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert twelve_pages_asked.wait(60), "the sync did not get going"
         assert child.poll() is None, "the sync finished before it could be killed"
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
