@@ -84,6 +84,9 @@ class ClinicState:
         self._list_cache: dict[tuple[Any, ...], list[str]] = {}
         self._by_id: list[str] | None = None
         self._history_cache: dict[tuple[str, str], list[Record]] = {}
+        # Clinic-wide history listings (no patient filter), sorted, per (kind, filters, sort):
+        # paging through them costs one pass over every patient, not one per page.
+        self._wide_cache: dict[tuple[Any, ...], list[Record]] = {}
         self._owner: dict[str, dict[str, str]] = {k: {} for k in history.KINDS}
         self._adopted: dict[str, dict[str, list[str]]] = {k: {} for k in history.KINDS}
         self._moved_at: dict[tuple[str, str], str] = {}
@@ -268,6 +271,7 @@ class ClinicState:
             counts[history.KINDS[kind]] = counts.get(history.KINDS[kind], 0) + 1
             record = history.booking(patient_id, len(records), starts_at, created_at)
             records.append(record)
+            self._wide_cache.clear()
             return dict(record)
 
     def counts(self, patient_id: str) -> dict[str, int]:
@@ -286,6 +290,7 @@ class ClinicState:
         return own + self._adopted[kind].get(patient_id, [])
 
     def _move_history(self, kind: str, from_id: str, to_id: str, now: str) -> None:
+        self._wide_cache.clear()
         origins = self._origins(kind, from_id)
         for origin in origins:
             self._owner[kind][origin] = to_id
@@ -303,6 +308,22 @@ class ClinicState:
             self._history_cache[key] = cached
         return cached
 
+    def _history_rows(
+        self, kind: str, owners: Iterable[str], filters: Sequence[Filter]
+    ) -> list[Record]:
+        """The ``kind`` records of ``owners`` that pass ``filters``, with their owner."""
+        rows = []
+        for owner in owners:
+            for origin in self._origins(kind, owner):
+                moved = self._moved_at.get((kind, origin))
+                for rec in self._records(kind, origin):
+                    row = dict(rec, patient_id=owner)
+                    if moved and moved > row["updated_at"]:
+                        row["updated_at"] = moved
+                    if all(f.matches(row) for f in filters):
+                        rows.append(row)
+        return rows
+
     def list_history(
         self,
         kind: str,
@@ -317,21 +338,20 @@ class ClinicState:
             for f in filters:
                 if f.field == "patient_id" and f.op == "=":
                     wanted = set(f.value) if wanted is None else wanted & set(f.value)
-            if wanted is None:
-                owners: Iterable[str] = list(self._patients)
-            else:
-                owners = [str(i) for i in sorted(wanted) if str(i) in self._patients]
-            rows = []
-            for owner in owners:
-                for origin in self._origins(kind, owner):
-                    moved = self._moved_at.get((kind, origin))
-                    for rec in self._records(kind, origin):
-                        row = dict(rec, patient_id=owner)
-                        if moved and moved > row["updated_at"]:
-                            row["updated_at"] = moved
-                        if all(f.matches(row) for f in filters):
-                            rows.append(row)
-            rows = sort_records(rows, sort, history.INT_FIELDS[kind])
+            wide = (kind, tuple(sorted(f.key for f in filters)), tuple(sort))
+            rows = self._wide_cache.get(wide) if wanted is None else None
+            if rows is None:
+                if wanted is None:
+                    owners: Iterable[str] = list(self._patients)
+                else:
+                    owners = [str(i) for i in sorted(wanted) if str(i) in self._patients]
+                rows = sort_records(
+                    self._history_rows(kind, owners, filters), sort, history.INT_FIELDS[kind]
+                )
+                if wanted is None:
+                    if len(self._wide_cache) >= _CACHE_LIMIT:
+                        self._wide_cache.clear()
+                    self._wide_cache[wide] = rows
             start = (page - 1) * per_page
             chosen = rows[start : start + per_page]
             return [(r, dict(self._patients[r["patient_id"]])) for r in chosen], len(rows)
