@@ -79,14 +79,13 @@ def generate(
     records = []
     for i in range(count):
         created = start + timedelta(seconds=rng.randrange(span))
+        # Edited within two days of being made (not yet, when that is still to come).
+        edited = created + timedelta(hours=rng.randrange(1, 48))
         rec: dict[str, Any] = {
             "id": _record_id(kind, origin, i),
             "origin": origin,
             "created_at": format_time(created),
-            # Edited within two days of being made, but never later than now.
-            "updated_at": format_time(
-                min(created + timedelta(hours=rng.randrange(1, 48)), max(now, created))
-            ),
+            "updated_at": format_time(edited if edited <= now else created),
             "archived_at": None,
             "deleted_at": None,
             "practitioner_id": rng.choice(PRACTITIONERS),

@@ -105,6 +105,10 @@ def _interval(window: MainWindow, beat: Heartbeat) -> tuple[object, float, float
     wall = time.perf_counter() - started
     wait_until(lambda: not window.ctx.workers.is_running("queue"), 600)
     beat.stop()
+    if os.environ.get("HEARTBEAT_DEBUG"):
+        gaps = zip(beat.times, beat.gaps, strict=True)
+        big = [(round(t - started, 2), round(g)) for t, g in gaps if g > 50]
+        print(f"gaps > 50 ms (s, ms): {big}; interval done at {wall:.2f} s", flush=True)
     desk.interval_done.disconnect(done.append)
     return done[0], wall, HTTP_SECONDS[0], beat.summary()
 
@@ -137,7 +141,12 @@ def main() -> int:
         wait_until(lambda: not ctx.workers.is_running("queue"), 600)
 
         rows = []
-        first = _interval(window, beat)
+        # The simulator makes up every patient's history the first time the clinic's
+        # appointments are listed (a minute or more at 100k): look again until it answers.
+        for _attempt in range(20):
+            first = _interval(window, beat)
+            if not first[0].offline:  # type: ignore[attr-defined]
+                break
         rows.append(("first interval (baseline, appointments)", *first))
         with ClinikoClient(sim.api_key, base_url=sim.base_url) as client:
             for patient in _new_patients(cache, args.new):
