@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # On-demand scripts that measure the GUI itself; they are not part of the test suite.
-QT_SCRIPTS = {"tests/benchmarks/gui_heartbeat.py"}
+QT_SCRIPTS = {"tests/benchmarks/gui_heartbeat.py", "tests/benchmarks/watch_bench.py"}
 
 
 def _imports(path: Path) -> set[str]:
