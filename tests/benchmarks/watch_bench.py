@@ -39,7 +39,13 @@ from desktop.ui.main_window import MainWindow  # noqa: E402
 from desktop.ui.theme import apply_theme  # noqa: E402
 from desktop.ui.workers import stop_every_job  # noqa: E402
 from desktop.watch import Watch  # noqa: E402
-from tests.benchmarks.gui_heartbeat import Heartbeat, simulator_process, wait_until  # noqa: E402
+from tests.benchmarks.gui_heartbeat import (  # noqa: E402
+    GC_PAUSES,
+    Heartbeat,
+    _gc_watch,
+    simulator_process,
+    wait_until,
+)
 
 HTTP_SECONDS = [0.0]
 WATCH_THREADS: set[int] = set()
@@ -108,7 +114,9 @@ def _interval(window: MainWindow, beat: Heartbeat) -> tuple[object, float, float
     if os.environ.get("HEARTBEAT_DEBUG"):
         gaps = zip(beat.times, beat.gaps, strict=True)
         big = [(round(t - started, 2), round(g)) for t, g in gaps if g > 50]
+        pauses = [(round(t - started, 2), g, round(ms)) for t, g, ms in GC_PAUSES if t >= started]
         print(f"gaps > 50 ms (s, ms): {big}; interval done at {wall:.2f} s", flush=True)
+        print(f"garbage-collector pauses > 20 ms (s, generation, ms): {pauses}", flush=True)
     desk.interval_done.disconnect(done.append)
     return done[0], wall, HTTP_SECONDS[0], beat.summary()
 
@@ -119,6 +127,10 @@ def main() -> int:
     parser.add_argument("--new", type=int, default=20)
     args = parser.parse_args()
 
+    if os.environ.get("HEARTBEAT_DEBUG"):
+        import gc
+
+        gc.callbacks.append(_gc_watch)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     _timed_requests()
