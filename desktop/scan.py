@@ -31,7 +31,7 @@ from desktop.scan_neighbours import (
     fetch_neighbours,
     neighbours,
 )
-from desktop.store import queue
+from desktop.store import intake, queue
 from desktop.store.key_index import KeyIndexDamaged, save_key_index
 from desktop.store.sync_state import transaction
 
@@ -148,6 +148,8 @@ def _store(
             queue.delete_pairs_touching(db, changed)
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
+        likely = [(p.id_a, p.id_b) for p in result.pairs if p.band == "likely"]
+        intake.record_first_scores(db, likely, changed, now)  # each patient, once, as it arrived
         # A full scan never pairs archived or merged patients; only kept pairs need a look.
         check = sorted({i for pair in kept for i in pair}) if changed is None else gone or []
         if check:
