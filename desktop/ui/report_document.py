@@ -30,7 +30,16 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from desktop.labor.report_text import Block, Chart, Figures, Heading, Paragraph, Table, Title
+from desktop.labor.report_text import (
+    Block,
+    Chart,
+    Figures,
+    Heading,
+    PageBreak,
+    Paragraph,
+    Table,
+    Title,
+)
 from desktop.ui.report_chart import draw_chart
 
 REFERENCE_DPI = 1200
@@ -172,6 +181,9 @@ class ReportDocument:
             self._figures(block)
         elif isinstance(block, Table):
             self._table(block)
+        elif isinstance(block, PageBreak):
+            if self._y > 0:
+                self._new_page()
         elif isinstance(block, Chart):
             self._need(CHART_H)
             self._add(Op("chart", QRectF(0, self._y, self._w, CHART_H), chart=block))
