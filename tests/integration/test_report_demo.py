@@ -224,7 +224,8 @@ def test_a_six_minute_wait_on_clinikos_merge_page_is_counted_in_the_log_and_the_
         merge_pair(cache, session, log, clock, ids, 1, steps)
         [row] = rows(cache, T0 - 1, T0 + 3600)
         assert row.outcome == "merged"
-        assert row.step_seconds["wait_for_merge"] == row.step_active_seconds["wait_for_merge"] == 360
+        wall, counted = row.step_seconds, row.step_active_seconds
+        assert wall["wait_for_merge"] == counted["wait_for_merge"] == 360
         assert row.active_minutes == pytest.approx(sum(steps) / 60)
         summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC)
     text = render_plain(report_blocks(summary))
