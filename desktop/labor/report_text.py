@@ -94,6 +94,8 @@ def minutes(value: float | None) -> str:
     """A duration for people: ``6 min`` under an hour, ``2.35 h`` from an hour (``–``: none)."""
     if value is None:
         return "–"
+    if value == 0:
+        return "0 min"
     if abs(value) < 1:
         return f"{value:.1f} min"
     if abs(value) < 60:

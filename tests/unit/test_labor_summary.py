@@ -134,7 +134,7 @@ def test_a_period_with_no_work(cache: Cache) -> None:
     assert s.merge_median is None and s.intake.total.new_patients == 0
     text = render_plain(report_blocks(s))
     assert "No merges or reviews were recorded" in text and "No new patients" in text
-    assert re.search(r"Merges completed +0 +0\.0 min +– +\$0\.00", text)
+    assert re.search(r"Merges completed +0 +0 min +– +\$0\.00", text)
 
 
 def test_rate_zero(cache: Cache) -> None:
@@ -151,7 +151,7 @@ def test_a_merge_with_no_recorded_steps(cache: Cache) -> None:
     s = summary(cache)
     assert s.merges_completed == 1 and s.merge_median == 0.0 and s.cost == 0
     table = next(b for b in report_blocks(s) if isinstance(b, Table))
-    assert ("Merges completed", "1", "0.0 min", "0.0 min", "$0.00") in table.rows
+    assert ("Merges completed", "1", "0 min", "0 min", "$0.00") in table.rows
 
 
 def test_a_year_of_data(cache: Cache) -> None:
