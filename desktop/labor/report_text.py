@@ -22,6 +22,7 @@ STEP_LABELS = {
     "update_survivor": "Update the record that stays",
     "merge_in_cliniko": "Merge in Cliniko (the wait counts)",
     "wait_for_merge": "Wait for Cliniko's merge (the wait counts)",
+    "restore": "Restore a merge (back it out)",
 }
 
 TITLE = "Duplicate patient records: labor-cost summary"
@@ -259,7 +260,7 @@ def _debt(s: LaborSummary) -> list[Block]:
         f"{d.saved_in_period:,.2f} h"
     )
     lines = (
-        ("Duplicates attributed to the integration", f"{d.cases:,} merges"),
+        ("Merges of duplicates from the integration", f"{d.cases:,}"),
         ("Hours correcting them", hours_and_minutes(d.correction_hours, d.correction_minutes)),
         ("Hours the integration saves in the period", saved),
         ("Semantic debt ratio", ratio),

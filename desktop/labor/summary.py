@@ -392,7 +392,7 @@ def build_summary(
         intake=intake,
         manual_minutes_per_merge=manual_per_merge, manual_minutes=manual,
         saved_minutes=saved, saved_hours=hours(saved), saved_cost=model.cost(saved),
-        debt=_debt(cache, cases, settings, model, period, zone),
+        debt=_debt(cache, cases, settings, model, period, account_zone),
         granularity=granularity, series=tuple(series),
         per_admin=tuple(_per_admin(time_rows, model)) if per_admin else None,
     )  # fmt: skip
