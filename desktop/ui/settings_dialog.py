@@ -128,6 +128,14 @@ class SettingsDialog(QDialog):
         self.likely = _number("Likely band threshold", self.settings.likely_threshold, 1.0)
         self.possible = _number("Possible band threshold", self.settings.possible_threshold, 1.0)
 
+        self.integration_help = QLabel(
+            "The labor report's integration figures: semantic debt ratio = hours spent merging "
+            "duplicates whose newer record matches the rule above / the hours the integration "
+            "saves; monthly cost of ownership = subscription + API fees + that merging time at "
+            "the labor rate. Hover over a field for what it means."
+        )
+        self.integration_help.setWordWrap(True)
+        self.integration_help.setStyleSheet("color: palette(placeholder-text);")
         self.problem = QLabel()
         self.problem.setStyleSheet(error_style())
         self.problem.setWordWrap(True)
@@ -145,6 +153,7 @@ class SettingsDialog(QDialog):
         form.addRow("Integration's records:", self.after_hours)
         form.addRow("  …or notes/referral &text:", self.text_pattern)
         form.addRow("  …or created by &user:", self.cliniko_user)
+        form.addRow("", self.integration_help)
         form.addRow("Intake &alarm above:", self.intake_threshold)
         form.addRow("  …with at least (new patients):", self.intake_minimum)
         form.addRow('"&Likely" from probability:', self.likely)
