@@ -46,7 +46,7 @@ from desktop.audit import current_os_user
 from desktop.config import Settings
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
-from desktop.store.time_log import latest_merged_at
+from desktop.store.time_log import close_unfinished, latest_merged_at
 
 OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned", "restored")
 WAIT_STEPS = frozenset({"merge_in_cliniko", "wait_for_merge"})  # Cliniko's page is open
@@ -310,36 +310,7 @@ class TimeLog:
             return self._close_open(db)
 
     def _close_open(self, db: Any) -> int:
-        rows = db.execute(
-            "SELECT session_id, last_event_at, current_step, step_entered_at "
-            "FROM time_sessions WHERE ended_at IS NULL"
-        ).fetchall()
-        for session_id, last, step, entered in rows:
-            counted = 0.0
-            if step is not None and entered is not None:
-                spent = max(0.0, last - entered)
-                if step in WAIT_STEPS:  # the wait counts up to the last recorded event
-                    marks = ", ".join("?" for _ in WAIT_STEPS)
-                    (already,) = db.execute(
-                        "SELECT coalesce(sum(active_seconds), 0) FROM time_steps "
-                        f"WHERE session_id = ? AND step IN ({marks})",
-                        [session_id, *sorted(WAIT_STEPS)],
-                    ).fetchone()
-                    counted = min(spent, max(0.0, self.wait_cap - float(already)))
-                db.execute(
-                    "INSERT INTO time_steps (session_id, step, wall_seconds, active_seconds) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT(session_id, step) DO UPDATE SET "
-                    "wall_seconds = wall_seconds + excluded.wall_seconds, "
-                    "active_seconds = active_seconds + excluded.active_seconds",
-                    [session_id, step, spent, counted],
-                )
-            db.execute(
-                "UPDATE time_sessions SET ended_at = last_event_at, outcome = 'abandoned', "
-                "step_entered_at = last_event_at, active_seconds = active_seconds + ? "
-                "WHERE session_id = ?",
-                [counted, session_id],
-            )
-        return len(rows)
+        return close_unfinished(db, WAIT_STEPS, self.wait_cap)
 
 
 # ----------------------------------------------------------------------------- report rows
