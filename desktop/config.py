@@ -28,12 +28,25 @@ class Settings:
     automation_hours_saved_per_month: float | None = None
     use_wall_time: bool = False
     # The watch (desktop.watch): how often it syncs and re-scores, whether it keeps running
-    # from the tray after the window closes, and the intake alarm (percent of new patients
-    # that arrived as a likely duplicate, and the fewest new patients it needs).
+    # from the tray after the window closes (the intake alarm is below).
     watch_every_minutes: float = 15.0
     watch_in_tray: bool = False
-    intake_alarm_percent: float = 3.0
+    # The labor report, issue 16 (desktop.labor): the wait for Cliniko's merge counts as work
+    # while the wizard is open on that step, up to this many minutes per merge.
+    merge_wait_cap_minutes: float = 20.0
+    # The intake alarm: above this share of new patients arriving as duplicates, over at least
+    # this many new patients in the period.
+    intake_alarm_threshold: float = 0.03
     intake_alarm_minimum: int = 50
+    # What the integration costs per month (TCO), in the clinic's currency.
+    integration_subscription_per_month: float = 0.0
+    integration_api_fees_per_month: float = 0.0
+    # Which duplicates came through the integration (semantic debt): records created after
+    # hours or at weekends, records whose notes or referral source contain this text, records
+    # created by this Cliniko user (name or id, as the record's raw data names its creator).
+    integration_after_hours: bool = False
+    integration_text_pattern: str = ""
+    integration_cliniko_user: str = ""
 
 
 def load_settings(data_dir: Path) -> Settings:

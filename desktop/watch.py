@@ -79,7 +79,7 @@ class WatchSettings:
         """The administrator's choices from the settings file."""
         return cls(
             every_seconds=settings.watch_every_minutes * 60.0,
-            intake_threshold=settings.intake_alarm_percent / 100.0,
+            intake_threshold=settings.intake_alarm_threshold,
             intake_minimum=settings.intake_alarm_minimum,
         )
 

@@ -2,9 +2,9 @@
 
 Columns: date, start time, outcome, kind (merge/review/planned/other, the session's case),
 active and wall minutes, the costed minutes, cost, currency, who (Cliniko user, OS user),
-patient ids, plan id. The sum of ``costed_minutes`` / 60 x rate x (1 + on-cost) is the
-report's total cost; per-row costs are rounded to the cent, so their sum may differ from the
-total by a few cents on long exports.
+patient ids, plan id. The last row (outcome ``total``) sums the minutes and gives the
+report's total cost to the cent: costed from the summed minutes, as the report does (per-row
+costs are rounded to the cent, so adding them up may differ by a few cents on long exports).
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ def csv_rows(summary: LaborSummary) -> list[list[str]]:
                 " ".join(row.patient_ids), row.plan_id or "",
             ]
         )  # fmt: skip
+    if summary.rows:
+        out.append(
+            ["", "", "total", "", f"{summary.active_minutes:.4f}", f"{summary.wall_minutes:.4f}",
+             f"{summary.total_minutes:.4f}", f"{summary.cost:.2f}", model.currency, "", "", "", ""]
+        )  # fmt: skip
     return out
 
 
@@ -55,8 +60,9 @@ def csv_text(summary: LaborSummary) -> str:
 
 
 def write_csv(summary: LaborSummary, path: Path) -> int:
-    """Write the export (UTF-8 with BOM, so Excel reads the currency symbol); return data rows."""
+    """Write the export (UTF-8 with BOM, so Excel reads the currency symbol); return how many
+    work sessions (the total row not counted)."""
     table = csv_rows(summary)
     with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle, lineterminator="\r\n").writerows(table)
-    return len(table) - 1
+    return len(summary.rows)

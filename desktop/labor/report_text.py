@@ -10,7 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from desktop.labor.summary import DUPLICATE_SHARE_LIMIT, LaborSummary
+from desktop.intake import CreationWindow
+from desktop.labor.summary import KindLine, LaborSummary
+
+STEP_LABELS = {
+    "compare": "Compare the records",
+    "choose_survivor": "Choose the record that stays",
+    "reconcile": "Choose the fields",
+    "review": "Review the changes",
+    "ready": "Ready to apply",
+    "update_survivor": "Update the record that stays",
+    "merge_in_cliniko": "Merge in Cliniko (the wait counts)",
+    "wait_for_merge": "Wait for Cliniko's merge (the wait counts)",
+    "restore": "Restore a merge (back it out)",
+}
 
 TITLE = "Duplicate patient records: labor-cost summary"
 NO_NAMES = (
@@ -70,17 +83,35 @@ class Chart:
     currency: str
 
 
-Block = Title | Heading | Paragraph | Figures | Table | Chart
+@dataclass(frozen=True)
+class PageBreak:
+    """Start a new page (the per-administrator pages)."""
+
+
+Block = Title | Heading | Paragraph | Figures | Table | Chart | PageBreak
 
 
 def minutes(value: float | None) -> str:
-    """``12.5 min`` (``–`` for none)."""
-    return "–" if value is None else f"{value:,.1f} min"
+    """A duration for people: ``6 min`` under an hour, ``2.35 h`` from an hour (``–``: none)."""
+    if value is None:
+        return "–"
+    if value == 0:
+        return "0 min"
+    if abs(value) < 1:
+        return f"{value:.1f} min"
+    if abs(value) < 60:
+        return f"{value:.0f} min"
+    return f"{value / 60:,.2f} h"
 
 
 def hours_text(value: Decimal) -> str:
     """``3.25 h``."""
     return f"{value:,.2f} h"
+
+
+def hours_and_minutes(value: Decimal, mins: float) -> str:
+    """``0.11 h (6 min)``: the hours a finance sheet wants, and the minutes people read."""
+    return hours_text(value) if abs(mins) >= 60 else f"{hours_text(value)} ({minutes(mins)})"
 
 
 def _rate(s: LaborSummary) -> str:
@@ -90,25 +121,46 @@ def _rate(s: LaborSummary) -> str:
     return rate
 
 
+def _kind_table(s: LaborSummary, kinds: tuple[KindLine, ...]) -> Table:
+    money = s.model.money
+    rows = tuple(
+        (k.label, f"{k.count:,}", minutes(k.minutes), minutes(k.median),
+         money(s.model.cost(k.minutes)))
+        for k in kinds
+    )  # fmt: skip
+    return Table(("Work", "Count", "Time", "Median", "Cost"), rows, "lrrrr")
+
+
+def idle_rule(s: LaborSummary) -> str:
+    """How time is counted, in words (the idle rule and the merge wait's cap)."""
+    basis = "wall-clock" if s.model.use_wall_time else "active"
+    hits = (
+        f"Merges that waited on Cliniko in the period: {s.waits:,}; the wait reached the cap "
+        f"in {s.wait_cap_hits:,}."
+        if s.waits
+        else "No merge waited on Cliniko in the period."
+    )
+    return (
+        f"How time is counted ({basis} time): a gap between two inputs (keys, clicks, steps) of "
+        f"up to {s.idle_threshold_seconds:,.0f} s counts as work; a longer gap counts nothing "
+        "(the person was away). While the merge wizard is open on the Cliniko merge step, the "
+        f"whole wait counts, up to {s.wait_cap_minutes:,.0f} min per merge; a merge detected "
+        f"after Cliniko made it is timed to Cliniko's merge time. {hits}"
+    )
+
+
 def _work(s: LaborSummary) -> list[Block]:
     money = s.model.money
     basis = "wall-clock" if s.model.use_wall_time else "active"
-    lines = (
-        ("Merges completed", f"{s.merges_completed:,}"),
-        ('Reviews ended "not the same person"', f"{s.reviews_not_same:,}"),
-        ("Merges planned in the period, not yet done", f"{s.planned_in_period:,}"),
-        ("Other pairs looked at (later, skipped)", f"{s.other_cases:,}"),
-        ("Work sessions", f"{s.sessions:,}"),
-        (f"Minutes per merge ({basis}): total / median",
-         f"{minutes(s.merge_minutes)} / {minutes(s.merge_median)}"),
-        (f"Minutes per review ({basis}): total / median",
-         f"{minutes(s.review_minutes)} / {minutes(s.review_median)}"),
-        ("Labor hours", hours_text(s.hours)),
-        ("Labor cost", money(s.cost)),
-    )  # fmt: skip
     out: list[Block] = [Heading("Work done in the period")]
     if not s.has_work:
         out.append(Paragraph("No merges or reviews were recorded in this period."))
+    out.append(_kind_table(s, s.kinds))
+    lines = (
+        ("Work sessions", f"{s.sessions:,}"),
+        ("Labor hours", hours_and_minutes(s.hours, s.total_minutes)),
+        ("Labor cost", money(s.cost)),
+    )
     out.append(Figures(lines, frozenset({"Labor hours", "Labor cost"})))
     out.append(
         Paragraph(
@@ -117,27 +169,20 @@ def _work(s: LaborSummary) -> list[Block]:
             "note",
         )
     )
+    out.append(Paragraph(idle_rule(s), "note"))
     return out
 
 
-def _still_to_do(s: LaborSummary) -> list[Block]:
-    money = s.model.money
-    lines = (
-        ("Merges planned (not yet ready)", f"{s.planned_now:,}"),
-        ("Merges ready to apply", f"{s.ready_now:,}"),
-        ("Merges being applied", f"{s.applying_now:,}"),
-        ("Pairs left in the queue", f"{s.remaining_queue:,}"),
-        ("Projected time for the queue", hours_text(s.projected_hours)),
-        ("Projected cost of the queue", money(s.projected_cost)),
-    )
-    note = (
-        f"Projection: {s.remaining_queue:,} pairs x {s.projection_minutes:,.1f} min per merge "
-        f"({s.projection_source})."
+def _steps(s: LaborSummary) -> list[Block]:
+    if not s.steps:
+        return []
+    rows = tuple(
+        (STEP_LABELS.get(st.step, st.step), f"{st.sessions:,}", minutes(st.minutes))
+        for st in s.steps
     )
     return [
-        Heading("Still to do (as of today)"),
-        Figures(lines, frozenset({"Projected cost of the queue"})),
-        Paragraph(note, "note"),
+        Heading("Time per merge step"),
+        Table(("Step", "Sessions", "Time"), rows, "lrr"),
     ]
 
 
@@ -146,7 +191,7 @@ def _chart(s: LaborSummary) -> list[Block]:
     return [
         Heading(f"Hours and cost per {unit}"),
         Chart(
-            f"Hours (bars) and cost (line) per {unit}",
+            f"Hours (bars) and cost (line) per {unit}, up to today",
             tuple(p.label for p in s.series),
             tuple(float(p.hours) for p in s.series),
             tuple(float(p.cost) for p in s.series),
@@ -155,88 +200,181 @@ def _chart(s: LaborSummary) -> list[Block]:
     ]
 
 
-def _sources(s: LaborSummary) -> list[Block]:
-    months = [(label, f"{n:,}") for label, n in s.duplicates_by_month]
-    per_column = -(-len(months) // 3)  # three month/count pairs side by side
-    columns = [months[i : i + per_column] for i in range(0, len(months), per_column)]
-    rows = tuple(
-        tuple(cell for col in columns for cell in (col[r] if r < len(col) else ("", "")))
-        for r in range(per_column)
+def _still_to_do(s: LaborSummary) -> list[Block]:
+    money, p = s.model.money, s.projection
+    lines = (
+        ("Merges planned (not yet ready)", f"{s.planned_now:,}"),
+        ("Merges ready to apply", f"{s.ready_now:,}"),
+        ("Merges being applied", f"{s.applying_now:,}"),
+        ("Pairs left in the queue", f"{s.remaining_queue:,}"),
+        ('Pairs put off "for later" (not projected)', f"{p.later:,}"),
+        ("Groups of records still to look at", f"{p.groups:,} ({p.records:,} records)"),
+        ("Expected merges", f"{p.expected_merges:,.1f}"),
+        ('Expected reviews ending "not the same"', f"{p.expected_reviews:,.1f}"),
+        ("Projected time for the queue", hours_and_minutes(s.projected_hours, p.minutes())),
+        ("Projected cost of the queue",
+         f"{money(s.projected_cost)} (range {money(s.projected_cost_low)} to "
+         f"{money(s.projected_cost_high)})"),
+    )  # fmt: skip
+    needed = ", ".join(f"{n:,} {band}" for band, n in sorted(p.merges_needed.items())) or "none"
+    note = (
+        f"How it is made: a group of n linked records needs n - 1 merges ({needed} undecided; "
+        f"{p.decided:,} already planned or ready count as certain). Each undecided merge is "
+        "weighted by its band's precision in this clinic, the rest of it is a review ending "
+        f'"not the same person". Minutes = expected merges x {p.merge.median:,.1f} min per '
+        f"merge ({p.merge.source}) + expected reviews x {p.review.median:,.1f} min per review "
+        f"({p.review.source}). The range takes each band's 80% range and the quartiles of "
+        f"those minutes ({p.merge.low:,.1f} to {p.merge.high:,.1f} min per merge, "
+        f"{p.review.low:,.1f} to {p.review.high:,.1f} min per review). Pairs put off for later "
+        'and pairs found "not the same" are left out.'
     )
-    width = len(columns)
-    out: list[Block] = [
-        Heading("Where duplicates come from"),
-        Paragraph(
-            "Duplicates created per month: records since merged away, by the month they were "
-            "created. A jump points at a new integration or booking channel."
-        ),
-        Table(("Month", "Duplicates") * width, rows, "lr" * width),
+    bands = [Paragraph("Band precision: " + b.describe() + ".", "note")
+             for b in p.precision.values()]  # fmt: skip
+    return [
+        Heading("Still to do (as of today)"),
+        Figures(lines, frozenset({"Projected cost of the queue"})),
+        Paragraph(note, "note"),
+        *bands,
     ]
-    limit = f"{DUPLICATE_SHARE_LIMIT:.0%}"
-    if s.duplicate_share is None:
-        out.append(Paragraph("No new patients were created in this period."))
-    else:
-        verdict = (
-            f"This is above {limit}: the intake matching is too rigid and lets duplicates in."
-            if s.duplicate_share_high
-            else f"This is within the {limit} guide."
-        )
-        out.append(
-            Paragraph(
-                f"Of {s.new_patients:,} new patients in the period, {s.new_duplicates:,} "
-                f"({s.duplicate_share:.1%}) turned out to be duplicates. {verdict}",
-                "warning" if s.duplicate_share_high else "normal",
-            )
-        )
-    return out
 
 
 def _comparison(s: LaborSummary) -> list[Block]:
     money = s.model.money
     saved_word = "Time saved" if s.saved_minutes >= 0 else "Extra time"
-    lines = [
+    lines = (
         ("Merging by hand (baseline)",
          f"{s.manual_minutes_per_merge:,.1f} min per merge = {minutes(s.manual_minutes)}"),
         ("With MergeDesk", minutes(s.merge_minutes)),
-        (saved_word, f"{hours_text(abs(s.saved_hours))} ({money(abs(s.saved_cost))})"),
-    ]  # fmt: skip
-    out: list[Block] = [Heading("Compared with merging by hand")]
-    if s.automation_hours is None:
-        return [*out, Figures(tuple(lines))]
-    ratio = "–" if s.debt_ratio is None else f"{s.debt_ratio:.2f}"
-    lines.append(("Semantic debt ratio", ratio))
-    out += [
-        Figures(tuple(lines), frozenset({"Semantic debt ratio"})),
-        Paragraph(
-            f"{hours_text(s.hours)} spent correcting imported data against "
-            f"{hours_text(s.automation_hours)} the automation saves in this period. "
-            "Above 1.00, the integration costs more staff time than it saves.",
-            "note",
-        ),
+        (saved_word, f"{minutes(abs(s.saved_minutes))} ({money(abs(s.saved_cost))})"),
+    )  # fmt: skip
+    return [Heading("Compared with merging by hand"), Figures(lines)]
+
+
+def _debt(s: LaborSummary) -> list[Block]:
+    money, d = s.model.money, s.debt
+    ratio = "not set" if d.ratio is None else f"{d.ratio:.2f}"
+    saved = (
+        "not set (Settings: hours the integration saves per month)"
+        if d.saved_per_month is None
+        else f"{d.saved_per_month:,.2f} h per month x {d.months:,.2f} months = "
+        f"{d.saved_in_period:,.2f} h"
+    )
+    lines = (
+        ("Merges of duplicates from the integration", f"{d.cases:,}"),
+        ("Hours correcting them", hours_and_minutes(d.correction_hours, d.correction_minutes)),
+        ("Hours the integration saves in the period", saved),
+        ("Semantic debt ratio", ratio),
+        ("Vendor subscription per month", money(d.subscription)),
+        ("API access fees per month", money(d.api_fees)),
+        ("Remediation labor per month",
+         f"{money(d.remediation_per_month)} ({money(d.correction_cost)} over "
+         f"{d.months:,.2f} months)"),
+        ("Total cost of ownership per month", money(d.tco_per_month)),
+    )  # fmt: skip
+    text = (
+        f"Integration rule (Settings): {d.rule.describe()}. A merge counts when a newer record "
+        "of the pair matches it. Semantic debt ratio = hours correcting those duplicates / "
+        "hours the integration saves in the period; above 1.00 the integration costs more staff "
+        "time than it saves. Monthly TCO = subscription + API fees + remediation labor cost "
+        "per month."
+    )
+    return [
+        Heading("The integration: semantic debt and total cost"),
+        Figures(lines, frozenset({"Semantic debt ratio", "Total cost of ownership per month"})),
+        Paragraph(text, "note"),
     ]
+
+
+def _intake(s: LaborSummary) -> list[Block]:
+    report = s.intake
+    total = report.total
+    out: list[Block] = [Heading("New patients arriving as duplicates")]
+    if total.new_patients == 0:
+        out.append(Paragraph("No new patients were recorded by a scan in this period."))
+        return out
+    out.append(
+        Paragraph(
+            f"Intake exception rate: {total.arrived_as_duplicates:,} of {total.new_patients:,} "
+            f"new patients ({total.rate:.1%}) were, when first scanned, a likely duplicate of "
+            "an earlier record (counted whether or not they were merged since)."
+        )
+    )
+    weeks = tuple(
+        (f"Week of {start.day} {start:%b}", f"{c.new_patients:,}",
+         f"{c.arrived_as_duplicates:,}", f"{c.rate:.1%}")
+        for start, c in report.by_week
+    )  # fmt: skip
+    out.append(Table(("Week", "New", "Duplicates", "Rate"), weeks, "lrrr"))
+    windows = tuple(
+        (w.value.capitalize(), f"{c.new_patients:,}", f"{c.arrived_as_duplicates:,}",
+         f"{c.rate:.1%}")
+        for w, c in ((w, report.by_window[w]) for w in CreationWindow)
+    )  # fmt: skip
+    out.append(Table(("Created", "New", "Duplicates", "Rate"), windows, "lrrr"))
+    if report.alarm:
+        out.append(Paragraph(report.alarm_text(), "warning"))
+    elif total.new_patients < report.minimum:
+        out.append(
+            Paragraph(
+                f"No alarm: {total.new_patients:,} new patients is below the minimum of "
+                f"{report.minimum:,} the {report.threshold:.0%} alarm needs to mean something.",
+                "note",
+            )
+        )
+    else:
+        out.append(Paragraph(f"Within the {report.threshold:.0%} alarm threshold.", "note"))
     return out
+
+
+def _record_keeping(audit_head: str | None, last_reconciliation: str | None) -> list[Block]:
+    """The optional record-keeping line: the audit chain's head and the last reconciliation."""
+    parts = []
+    if audit_head:
+        parts.append(f"audit chain head {audit_head}")
+    if last_reconciliation:
+        parts.append(f"last reconciliation with Cliniko {last_reconciliation}")
+    return [Paragraph("Records: " + "; ".join(parts) + ".", "note")] if parts else []
 
 
 def _per_admin(s: LaborSummary) -> list[Block]:
     if s.per_admin is None:
         return []
     money = s.model.money
-    rows = tuple(
-        (a.who, f"{a.merges:,}", f"{a.reviews:,}", f"{a.sessions:,}", hours_text(a.hours),
-         money(a.cost))
-        for a in s.per_admin
-    )  # fmt: skip
-    headers = ("Administrator", "Merges", "Reviews", "Sessions", "Hours", "Cost")
-    body: list[Block] = [Heading("Per administrator")]
-    if rows:
-        body.append(Table(headers, rows, "lrrrrr"))
-    else:
-        body.append(Paragraph("No work recorded in this period."))
+    body: list[Block] = []
+    if not s.per_admin:
+        return [Heading("Per administrator"), Paragraph("No work recorded in this period.")]
+    for a in s.per_admin:
+        body += [
+            PageBreak(),
+            Heading(f"Per administrator: {a.who}"),
+            _kind_table(s, a.kinds),
+            Figures((("Work sessions", f"{a.sessions:,}"),
+                     ("Labor hours", hours_and_minutes(a.hours, a.minutes)),
+                     ("Labor cost", money(a.cost)))),
+        ]  # fmt: skip
     return body
 
 
-def report_blocks(summary: LaborSummary, clinic: str | None = None) -> list[Block]:
-    """The whole report, in order."""
+METHOD = (
+    "Method: every stretch of work on a pair is timed by the app from opening it to its outcome "
+    "(merged, not the same, restored, later, skipped, or left unfinished), ids only. Time is "
+    "counted by the idle rule above and costed at the rate and on-cost in Settings; totals are "
+    "costed from the summed minutes and rounded to the cent once, so the CSV export's rows add "
+    "up to the same total. Work counts in the period it started. The projection and the "
+    "integration figures are estimates from this clinic's own records and the inputs printed "
+    "with them; the intake rate comes from the scans, which record each new patient once."
+)
+
+
+def report_blocks(
+    summary: LaborSummary,
+    clinic: str | None = None,
+    *,
+    audit_head: str | None = None,
+    last_reconciliation: str | None = None,
+) -> list[Block]:
+    """The whole report, in order (``audit_head`` / ``last_reconciliation``: optional
+    record-keeping line, left out when None)."""
     s = summary
     where = f"{clinic} · " if clinic else ""
     dates = f"{s.period.start:%d %b %Y} to {s.period.last_day:%d %b %Y}"
@@ -246,13 +384,18 @@ def report_blocks(summary: LaborSummary, clinic: str | None = None) -> list[Bloc
     return [
         Title(TITLE, subtitle),
         Paragraph(generated, "note"),
+        *_record_keeping(audit_head, last_reconciliation),
         *_work(s),
+        *_steps(s),
         *_chart(s),
         *_still_to_do(s),
         *_comparison(s),
-        *_sources(s),
-        *_per_admin(s),
+        *_debt(s),
+        *_intake(s),
+        Heading("How the figures are made"),
+        Paragraph(METHOD, "note"),
         Paragraph(NO_NAMES, "note"),
+        *_per_admin(s),
     ]
 
 
@@ -278,6 +421,8 @@ def render_plain(blocks: list[Block]) -> str:
                     for c, w, a in zip(r, widths, block.align, strict=True)
                 ]
                 out.append("  " + "  ".join(cells))
+        elif isinstance(block, PageBreak):
+            out.append("")
         elif isinstance(block, Chart):
             out.append(f"  {block.title}:")
             out += [

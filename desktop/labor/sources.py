@@ -1,4 +1,4 @@
-"""What the labor report reads besides the time log: the queue, plans and patient dates.
+"""What the labor report reads besides the time log: the queue, plans, and date helpers.
 
 Counts only; no function here returns a patient's name or contact details.
 """
@@ -66,33 +66,3 @@ def month_keys(first: dt.date, last: dt.date) -> list[tuple[int, int]]:
         out.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
-
-
-def duplicates_created(
-    cache: Cache, first: dt.date, last: dt.date, tz: dt.tzinfo
-) -> list[tuple[tuple[int, int], int]]:
-    """Merged-away records by the month they were created in, ``first`` to ``last`` month."""
-    keys = month_keys(first, last)
-    counts = dict.fromkeys(keys, 0)
-    low = utc_iso(dt.date(first.year, first.month, 1) - dt.timedelta(days=1), tz)
-    high = utc_iso(last + dt.timedelta(days=32), tz)
-    stamps = cache.db.execute(
-        "SELECT created_at FROM patients WHERE merged_at IS NOT NULL "
-        "AND created_at >= ? AND created_at < ?",
-        [low, high],
-    ).fetchall()
-    for (stamp,) in stamps:
-        moment = parse_stamp(stamp, tz)
-        if moment is not None and (moment.year, moment.month) in counts:
-            counts[(moment.year, moment.month)] += 1
-    return [(k, counts[k]) for k in keys]
-
-
-def new_patients(cache: Cache, start: dt.date, end: dt.date, tz: dt.tzinfo) -> tuple[int, int]:
-    """Patients created in ``[start, end)``: (all of them, those since merged away)."""
-    row = cache.db.execute(
-        "SELECT count(*), coalesce(sum(merged_at IS NOT NULL), 0) FROM patients "
-        "WHERE created_at >= ? AND created_at < ?",
-        [utc_iso(start, tz), utc_iso(end, tz)],
-    ).fetchone()
-    return int(row[0]), int(row[1])

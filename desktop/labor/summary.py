@@ -9,8 +9,10 @@ blocks the PDF, the printer and the preview all draw)::
 Work is counted in the period it was done: every finished work session that *started* in the
 period, costed at its active minutes (wall minutes with ``Settings.use_wall_time``). Sessions on
 the same records form one *case*; a case is a merge when one of its sessions ended ``merged``,
-a review when one ended ``not_same``, planned when it ended at a saved plan, other otherwise
-(later, skipped, abandoned). Its minutes are the sum of its sessions' minutes in the period.
+a review when one ended ``not_same``, planned when it ended at a saved plan, abandoned when
+its work was left unfinished (the app closed or crashed, another pair opened), other otherwise
+(later, skipped). Restores (a merge backed out) are cases of their own. Its minutes are the sum
+of its sessions' minutes in the period.
 """
 
 from __future__ import annotations
@@ -23,15 +25,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from desktop.config import Settings
+from desktop.intake import IntakeReport, account_time_zone, intake_report
 from desktop.labor import sources
-from desktop.labor.cost import CostModel, Period, cents, hours, stored_currency, to_decimal
-from desktop.labor.timelog import TimeRow, rows
+from desktop.labor.cost import CostModel, Period, hours
+from desktop.labor.cost import stored_currency as stored_currency
+from desktop.labor.debt import DebtFigures, IntegrationRule, debt_figures, newer_records
+from desktop.labor.projection import Projection, build_projection
+from desktop.labor.timelog import WAIT_STEPS, TimeRow, rows
+from desktop.merge.view import ORDER
+from desktop.store import review_counts
 from desktop.store.cache import Cache
+from desktop.store.patient_origin import origin_of
 
-DUPLICATE_SHARE_LIMIT = 0.03  # above this share of new patients, intake matching is too rigid
 WEEKLY_UP_TO_DAYS = 100  # longer periods get a monthly chart
-_PRIORITY = ("merged", "not_same", "planned", "later", "skipped", "abandoned")
-KINDS = {"merged": "merge", "not_same": "review", "planned": "planned"}
+_PRIORITY = ("merged", "not_same", "planned", "abandoned", "later", "skipped")
+KINDS = {
+    "merged": "merge", "not_same": "review", "planned": "planned", "abandoned": "abandoned",
+    "restored": "restore",
+}  # fmt: skip
+KIND_LABELS = {
+    "merge": "Merges completed",
+    "review": 'Reviews ended "not the same person"',
+    "restore": "Merges backed out (restored)",
+    "abandoned": "Merges abandoned (left unfinished)",
+    "planned": "Merges planned, not yet done",
+    "other": "Pairs put off (later, skipped)",
+}
+CORRECTION_KINDS = ("merge", "planned")  # work on records judged the same person
 
 
 @dataclass(frozen=True)
@@ -45,8 +65,28 @@ class Case:
 
     @property
     def kind(self) -> str:
-        """``merge``, ``review``, ``planned`` or ``other``."""
+        """``merge``, ``review``, ``restore``, ``abandoned``, ``planned`` or ``other``."""
         return KINDS.get(self.outcome, "other")
+
+
+@dataclass(frozen=True)
+class KindLine:
+    """One kind of work in the period: how many cases, their minutes, the median."""
+
+    kind: str
+    label: str
+    count: int
+    minutes: float
+    median: float | None
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """One step of the guided merge: the minutes spent on it in the period."""
+
+    step: str
+    minutes: float
+    sessions: int
 
 
 @dataclass(frozen=True)
@@ -72,6 +112,7 @@ class AdminLine:
     minutes: float
     hours: Decimal
     cost: Decimal
+    kinds: tuple[KindLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +125,8 @@ class LaborSummary:
     rows: tuple[TimeRow, ...]
     cases: tuple[Case, ...]
     # work in the period
+    kinds: tuple[KindLine, ...]
+    steps: tuple[StepLine, ...]
     merges_completed: int
     reviews_not_same: int
     planned_in_period: int
@@ -97,28 +140,30 @@ class LaborSummary:
     review_median: float | None
     hours: Decimal
     cost: Decimal
+    # how time is counted
+    idle_threshold_seconds: float
+    wait_cap_minutes: float
+    waits: int
+    wait_cap_hits: int
     # now
     planned_now: int
     ready_now: int
     applying_now: int
     remaining_queue: int
-    projection_minutes: float
-    projection_source: str
+    projection: Projection
     projected_hours: Decimal
     projected_cost: Decimal
+    projected_cost_low: Decimal
+    projected_cost_high: Decimal
     # where duplicates come from
-    duplicates_by_month: tuple[tuple[str, int], ...]
-    new_patients: int
-    new_duplicates: int
-    duplicate_share: float | None
+    intake: IntakeReport
     # comparisons
     manual_minutes_per_merge: float
     manual_minutes: float
     saved_minutes: float
     saved_hours: Decimal
     saved_cost: Decimal
-    automation_hours: Decimal | None
-    debt_ratio: Decimal | None
+    debt: DebtFigures
     # chart and breakdown
     granularity: str
     series: tuple[SeriesPoint, ...]
@@ -134,19 +179,19 @@ class LaborSummary:
         """True when any work was recorded in the period."""
         return bool(self.rows)
 
-    @property
-    def duplicate_share_high(self) -> bool:
-        """True when more than 3% of the period's new patients were duplicates."""
-        return self.duplicate_share is not None and self.duplicate_share > DUPLICATE_SHARE_LIMIT
+
+def _case_key(row: TimeRow) -> tuple[tuple[str, ...], bool]:
+    return tuple(sorted(row.patient_ids)), row.outcome == "restored"
 
 
 def group_cases(time_rows: Sequence[TimeRow], model: CostModel) -> list[Case]:
-    """Group sessions by their records; outcome by priority merged > not_same > planned > ..."""
-    grouped: dict[tuple[str, ...], list[TimeRow]] = defaultdict(list)
+    """Group sessions by their records (restores apart); outcome by priority merged >
+    not_same > planned > abandoned > later > skipped."""
+    grouped: dict[tuple[tuple[str, ...], bool], list[TimeRow]] = defaultdict(list)
     for row in time_rows:
-        grouped[tuple(sorted(row.patient_ids))].append(row)
+        grouped[_case_key(row)].append(row)
     cases = []
-    for ids, members in grouped.items():
+    for (ids, _), members in grouped.items():
         outcomes = {r.outcome for r in members}
         outcome = next((o for o in _PRIORITY if o in outcomes), members[-1].outcome)
         minutes = sum(model.minutes_of(r) for r in members)
@@ -158,6 +203,15 @@ def _median(values: Sequence[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+def kind_lines(cases: Sequence[Case]) -> tuple[KindLine, ...]:
+    """One line per kind of work, in the report's order."""
+    out = []
+    for kind, label in KIND_LABELS.items():
+        minutes = [c.minutes for c in cases if c.kind == kind]
+        out.append(KindLine(kind, label, len(minutes), float(sum(minutes)), _median(minutes)))
+    return tuple(out)
+
+
 def who(row: TimeRow) -> str:
     """Who did the work: the Cliniko user's name (label minus its id), else the OS user."""
     label = row.cliniko_user.split(" ", 1)
@@ -166,12 +220,13 @@ def who(row: TimeRow) -> str:
     return row.cliniko_user or row.os_user or "unknown"
 
 
-def _buckets(period: Period) -> tuple[str, list[tuple[str, dt.date, dt.date]]]:
-    """Chart buckets clipped to the period: weeks (from Monday) or calendar months."""
+def _buckets(period: Period, today: dt.date) -> tuple[str, list[tuple[str, dt.date, dt.date]]]:
+    """Chart buckets clipped to the period, up to ``today``: weeks (from Monday) or months."""
     out: list[tuple[str, dt.date, dt.date]] = []
+    last = min(period.end, today + dt.timedelta(days=1))
     if period.days <= WEEKLY_UP_TO_DAYS:
         day = period.start - dt.timedelta(days=period.start.weekday())
-        while day < period.end:
+        while day < last:
             nxt = day + dt.timedelta(days=7)
             start = max(day, period.start)
             out.append((f"{start:%b} {start.day}", start, min(nxt, period.end)))
@@ -180,6 +235,8 @@ def _buckets(period: Period) -> tuple[str, list[tuple[str, dt.date, dt.date]]]:
     one_year = period.start.year == period.last_day.year
     for year, month in sources.month_keys(period.start, period.last_day):
         first = dt.date(year, month, 1)
+        if first >= last and out:
+            break
         nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
         label = f"{first:%b}" if one_year else f"{first:%b %y}"
         out.append((label, max(first, period.start), min(nxt, period.end)))
@@ -187,9 +244,9 @@ def _buckets(period: Period) -> tuple[str, list[tuple[str, dt.date, dt.date]]]:
 
 
 def _series(
-    time_rows: Sequence[TimeRow], period: Period, model: CostModel
+    time_rows: Sequence[TimeRow], period: Period, model: CostModel, today: dt.date
 ) -> tuple[str, list[SeriesPoint]]:
-    granularity, buckets = _buckets(period)
+    granularity, buckets = _buckets(period, today)
     minutes = [0.0] * len(buckets)
     for row in time_rows:
         for i, (_, start, end) in enumerate(buckets):
@@ -214,23 +271,61 @@ def _per_admin(time_rows: Sequence[TimeRow], model: CostModel) -> list[AdminLine
         lines.append(
             AdminLine(
                 name, sum(c.kind == "merge" for c in cases), sum(c.kind == "review" for c in cases),
-                len(members), m, hours(m), model.cost(m),
+                len(members), m, hours(m), model.cost(m), kind_lines(cases),
             )
         )  # fmt: skip
     return lines
 
 
-def _projection(
-    cache: Cache, merge_median: float | None, model: CostModel, settings: Settings, tz: dt.tzinfo
-) -> tuple[float, str]:
-    """Minutes per merge for the projection: this period's median, else all-time, else manual."""
-    if merge_median is not None:
-        return merge_median, "median of this period's merges"
-    everything = rows(cache, 0.0, 1e12, tz=tz)
-    all_time = [c.minutes for c in group_cases(everything, model) if c.kind == "merge"]
-    if all_time:
-        return float(statistics.median(all_time)), "median of all recorded merges"
-    return float(settings.manual_minutes_per_merge), "manual baseline (no merges recorded yet)"
+def step_lines(time_rows: Sequence[TimeRow], model: CostModel) -> tuple[StepLine, ...]:
+    """Minutes per merge step (active or wall, per the model), steps in the wizard's order."""
+    totals: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    for row in time_rows:
+        seconds = row.step_seconds if model.use_wall_time else row.step_active_seconds
+        for step, value in seconds.items():
+            totals[step] += value / 60.0
+            counts[step] += 1
+    order = [s.value for s in ORDER] + sorted(set(totals) - {s.value for s in ORDER})
+    return tuple(StepLine(s, totals[s], counts[s]) for s in order if s in totals)
+
+
+def wait_hits(time_rows: Sequence[TimeRow]) -> tuple[int, int]:
+    """(sessions that waited for Cliniko's merge, those whose wait reached the cap)."""
+    waits = hits = 0
+    for row in time_rows:
+        wall = sum(v for k, v in row.step_seconds.items() if k in WAIT_STEPS)
+        counted = sum(v for k, v in row.step_active_seconds.items() if k in WAIT_STEPS)
+        if any(k in WAIT_STEPS for k in row.step_seconds):
+            waits += 1
+            hits += wall > counted + 1.0
+    return waits, hits
+
+
+def _projection(cache: Cache, model: CostModel, settings: Settings, tz: dt.tzinfo) -> Projection:
+    """The queue's projection from all recorded work (see :mod:`desktop.labor.projection`)."""
+    everything = group_cases(rows(cache, 0.0, 1e12, tz=tz), model)
+    db = cache.db
+    return build_projection(
+        review_counts.open_pairs(db), review_counts.reviewed_by_band(db),
+        review_counts.count_later(db), [c.minutes for c in everything if c.kind == "merge"],
+        [c.minutes for c in everything if c.kind == "review"],
+        max(0.0, float(settings.manual_minutes_per_merge or 0)),
+    )  # fmt: skip
+
+
+def _debt(
+    cache: Cache, cases: Sequence[Case], settings: Settings, model: CostModel, period: Period,
+    tz: dt.tzinfo,
+) -> DebtFigures:  # fmt: skip
+    rule = IntegrationRule.from_settings(settings)
+    work = [(c.patient_ids, c.minutes) for c in cases if c.kind in CORRECTION_KINDS]
+    origins = origin_of(cache.db, {i for ids, _ in work for i in ids}) if rule.named else {}
+
+    def is_integration(ids: Sequence[str]) -> bool:
+        return any(rule.matches(*origins[i], tz) for i in newer_records(ids, origins))
+
+    return debt_figures(work, is_integration, rule, settings, model, period.months)
 
 
 def build_summary(
@@ -242,61 +337,62 @@ def build_summary(
     tz: dt.tzinfo | None = None,
     per_admin: bool = False,
     now: dt.datetime | None = None,
+    today: dt.date | None = None,
 ) -> LaborSummary:
     """Summarise the work of ``period`` (days read in ``tz``, default the computer's zone).
 
-    ``currency`` defaults to the symbol stored by
-    :func:`~desktop.labor.cost.remember_account_settings` (else ``$``).
+    ``currency`` defaults to the symbol stored by :func:`desktop.account.remember_account`
+    (else ``$``). The chart stops at ``today`` (default: ``now``'s day): weeks to come are not
+    drawn.
     """
     zone = tz or dt.datetime.now().astimezone().tzinfo or dt.UTC
+    generated = now or dt.datetime.now(zone)
     model = CostModel.from_settings(settings, currency or stored_currency(cache))
     time_rows = rows(cache, period.start, period.end, tz=zone)
     cases = group_cases(time_rows, model)
     merges = [c.minutes for c in cases if c.kind == "merge"]
     reviews = [c.minutes for c in cases if c.kind == "review"]
     total = sum(model.minutes_of(r) for r in time_rows)
-    merge_median = _median(merges)
+    waits, hits = wait_hits(time_rows)
 
     planned_now, ready_now, applying_now = sources.open_plans(cache)
-    remaining = sources.remaining_queue(cache)
-    per_merge, source = _projection(cache, merge_median, model, settings, zone)
-    projected = remaining * per_merge
-
-    last = period.last_day
-    back = last.year * 12 + last.month - 12  # 12 months up to the period's last one
-    first_month = min(dt.date(back // 12, back % 12 + 1, 1), period.start.replace(day=1))
-    by_month = sources.duplicates_created(cache, first_month, last, zone)
-    new_count, new_dups = sources.new_patients(cache, period.start, period.end, zone)
+    projection = _projection(cache, model, settings, zone)
+    account_zone = account_time_zone(cache.db) if tz is None else zone
+    start = dt.datetime.combine(period.start, dt.time(), tzinfo=account_zone)
+    end = dt.datetime.combine(period.end, dt.time(), tzinfo=account_zone)
+    intake = intake_report(
+        cache.db, start, end, account_zone, threshold=float(settings.intake_alarm_threshold),
+        minimum=int(settings.intake_alarm_minimum),
+    )  # fmt: skip
 
     manual_per_merge = max(0.0, float(settings.manual_minutes_per_merge or 0))
     manual = len(merges) * manual_per_merge
     saved = manual - sum(merges)
-    automation = debt = None
-    if settings.automation_hours_saved_per_month is not None:
-        automation = cents(to_decimal(settings.automation_hours_saved_per_month) * to_decimal(
-            period.months))  # fmt: skip
-        debt = cents(hours(total) / automation) if automation > 0 else None
-    granularity, series = _series(time_rows, period, model)
+    granularity, series = _series(time_rows, period, model, today or generated.date())
     return LaborSummary(
-        period=period, model=model, generated_at=now or dt.datetime.now(zone),
-        rows=tuple(time_rows), cases=tuple(cases),
+        period=period, model=model, generated_at=generated,
+        rows=tuple(time_rows), cases=tuple(cases), kinds=kind_lines(cases),
+        steps=step_lines(time_rows, model),
         merges_completed=len(merges), reviews_not_same=len(reviews),
         planned_in_period=sum(c.kind == "planned" for c in cases),
         other_cases=sum(c.kind == "other" for c in cases),
         total_minutes=total, active_minutes=sum(r.active_minutes for r in time_rows),
         wall_minutes=sum(r.wall_minutes for r in time_rows),
-        merge_minutes=sum(merges), merge_median=merge_median,
+        merge_minutes=sum(merges), merge_median=_median(merges),
         review_minutes=sum(reviews), review_median=_median(reviews),
         hours=hours(total), cost=model.cost(total),
+        idle_threshold_seconds=float(settings.idle_threshold_seconds),
+        wait_cap_minutes=float(settings.merge_wait_cap_minutes), waits=waits, wait_cap_hits=hits,
         planned_now=planned_now, ready_now=ready_now, applying_now=applying_now,
-        remaining_queue=remaining, projection_minutes=per_merge, projection_source=source,
-        projected_hours=hours(projected), projected_cost=model.cost(projected),
-        duplicates_by_month=tuple((f"{dt.date(y, m, 1):%b %Y}", n) for (y, m), n in by_month),
-        new_patients=new_count, new_duplicates=new_dups,
-        duplicate_share=(new_dups / new_count) if new_count else None,
+        remaining_queue=sources.remaining_queue(cache), projection=projection,
+        projected_hours=hours(projection.minutes()),
+        projected_cost=model.cost(projection.minutes()),
+        projected_cost_low=model.cost(projection.minutes("low")),
+        projected_cost_high=model.cost(projection.minutes("high")),
+        intake=intake,
         manual_minutes_per_merge=manual_per_merge, manual_minutes=manual,
         saved_minutes=saved, saved_hours=hours(saved), saved_cost=model.cost(saved),
-        automation_hours=automation, debt_ratio=debt,
+        debt=_debt(cache, cases, settings, model, period, account_zone),
         granularity=granularity, series=tuple(series),
         per_admin=tuple(_per_admin(time_rows, model)) if per_admin else None,
     )  # fmt: skip

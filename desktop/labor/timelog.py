@@ -7,10 +7,18 @@ outcome. The UI calls, on the GUI thread::
     work = log.start(["1001", "1002"])         # the pair is opened
     work.enter_step("compare")                 # each wizard page (or queue view) entered
     work.input_at()                            # on key presses and mouse clicks
-    work.finish("not_same")                    # merged, not_same, later, skipped, planned
+    work.finish("not_same")                    # merged, not_same, later, skipped, planned,
+                                               # restored, abandoned
 
 Active time counts the gaps between consecutive events (start, input, step changes, finish)
 that are no longer than the idle threshold; a longer gap (the person was away) counts nothing.
+**Waiting for Cliniko's merge** is the exception: while the session is on a step of
+:data:`WAIT_STEPS` (the wizard open on "Merge in Cliniko", where the person works in the
+browser and the app sees no input), the whole time on the step counts, up to ``wait_cap``
+seconds per session (``Settings.merge_wait_cap_minutes``, 20 min); a wait longer than the cap
+counts the cap (a *cap hit*: the step's wall time exceeds its active time). When a merge is
+detected after Cliniko made it (``finish("merged")`` with the merged records' ``merged_at``
+in the cache, earlier than now), the wait and the session end at Cliniko's ``merged_at``.
 Wall time per step runs from entering it to entering the next one (or finishing).
 
 Every call writes in its own durable transaction before returning (``input_at`` at most once
@@ -38,8 +46,10 @@ from desktop.audit import current_os_user
 from desktop.config import Settings
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
+from desktop.store.time_log import close_unfinished, latest_merged_at
 
-OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned")
+OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned", "restored")
+WAIT_STEPS = frozenset({"merge_in_cliniko", "wait_for_merge"})  # Cliniko's page is open
 Moment = float | dt.datetime | None
 
 _SESSION_COLUMNS = (
@@ -107,6 +117,8 @@ class WorkSession:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         at = self._now(t)
+        if outcome == "merged" and t is None:
+            at = self._merged_in_cliniko_at(at)
         self._activity(at)
         self._close_step(at)
         self.ended_at, self.outcome = at, outcome
@@ -137,7 +149,27 @@ class WorkSession:
             totals[self.current_step] = totals.get(self.current_step, 0.0) + extra
         return totals
 
+    @property
+    def wait_seconds(self) -> tuple[float, float]:
+        """(wall, counted) seconds on the wait steps so far."""
+        wall = sum(v for k, v in self.step_wall.items() if k in WAIT_STEPS)
+        counted = sum(v for k, v in self.step_active.items() if k in WAIT_STEPS)
+        return wall, counted
+
     # ----------------------------------------------------------------- internals
+
+    def _merged_in_cliniko_at(self, now: float) -> float:
+        """When a wait ends with a merge: Cliniko's ``merged_at`` if earlier than ``now``."""
+        if self.current_step not in WAIT_STEPS or self.step_entered_at is None:
+            return now
+        stamp = latest_merged_at(self._log.cache.db, self.patient_ids)
+        if stamp is None:
+            return now
+        try:
+            merged = _epoch(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")), time.time)
+        except ValueError:
+            return now
+        return now if merged >= now else max(self.step_entered_at, merged)
 
     def _now(self, t: Moment) -> float:
         if self.finished:
@@ -146,7 +178,9 @@ class WorkSession:
 
     def _activity(self, at: float) -> None:
         gap = at - self.last_event_at
-        if 0 < gap <= self.idle_threshold:
+        if self.current_step in WAIT_STEPS:
+            pass  # the whole wait is counted (up to the cap) when the step closes
+        elif 0 < gap <= self.idle_threshold:
             self.active_seconds += gap
             step = self.current_step
             if step is not None:
@@ -155,9 +189,14 @@ class WorkSession:
 
     def _close_step(self, at: float) -> None:
         if self.current_step is not None and self.step_entered_at is not None:
+            step = self.current_step
             spent = max(0.0, at - self.step_entered_at)
-            self.step_wall[self.current_step] = self.step_wall.get(self.current_step, 0.0) + spent
+            self.step_wall[step] = self.step_wall.get(step, 0.0) + spent
             self.step_entered_at = at
+            if step in WAIT_STEPS:
+                counted = min(spent, max(0.0, self._log.wait_cap - self.wait_seconds[1]))
+                self.step_active[step] = self.step_active.get(step, 0.0) + counted
+                self.active_seconds += counted
 
     def _write(self) -> None:
         with transaction(self._log.cache) as db:
@@ -205,6 +244,8 @@ class TimeLog:
             (default: ``Settings.idle_threshold_seconds``, 120).
         clock: epoch seconds now (inject a fake one in tests).
         min_write_interval: ``input_at`` writes at most this often (seconds).
+        wait_cap: seconds of waiting for Cliniko's merge that count per session (default:
+            ``Settings.merge_wait_cap_minutes`` x 60, 20 minutes).
     """
 
     def __init__(
@@ -216,8 +257,12 @@ class TimeLog:
         idle_threshold: float | None = None,
         clock: Callable[[], float] = time.time,
         min_write_interval: float = 1.0,
+        wait_cap: float | None = None,
     ) -> None:
         self.cache = cache
+        self.wait_cap = float(
+            Settings().merge_wait_cap_minutes * 60 if wait_cap is None else wait_cap
+        )
         if cliniko_user is None:
             cliniko_user = get_state(cache.db, CLINIKO_USER_KEY) or ""
         self.cliniko_user = cliniko_user
@@ -264,26 +309,8 @@ class TimeLog:
         with transaction(self.cache) as db:
             return self._close_open(db)
 
-    @staticmethod
-    def _close_open(db: Any) -> int:
-        rows = db.execute(
-            "SELECT session_id, last_event_at, current_step, step_entered_at "
-            "FROM time_sessions WHERE ended_at IS NULL"
-        ).fetchall()
-        for session_id, last, step, entered in rows:
-            if step is not None and entered is not None:
-                db.execute(
-                    "INSERT INTO time_steps (session_id, step, wall_seconds) VALUES (?, ?, ?) "
-                    "ON CONFLICT(session_id, step) DO UPDATE SET "
-                    "wall_seconds = wall_seconds + excluded.wall_seconds",
-                    [session_id, step, max(0.0, last - entered)],
-                )
-            db.execute(
-                "UPDATE time_sessions SET ended_at = last_event_at, outcome = 'abandoned', "
-                "step_entered_at = last_event_at WHERE session_id = ?",
-                [session_id],
-            )
-        return len(rows)
+    def _close_open(self, db: Any) -> int:
+        return close_unfinished(db, WAIT_STEPS, self.wait_cap)
 
 
 # ----------------------------------------------------------------------------- report rows

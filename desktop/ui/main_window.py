@@ -49,8 +49,9 @@ class MainWindow(QMainWindow):
         self.compare_view = CompareView(ctx)
         self.watcher = ConnectivityWatcher(ctx, self)
         self.review_timer = ReviewTimer(
-            TimeLog(ctx.cache, idle_threshold=ctx.settings.idle_threshold_seconds), self
-        )
+            TimeLog(ctx.cache, idle_threshold=ctx.settings.idle_threshold_seconds,
+                    wait_cap=ctx.settings.merge_wait_cap_minutes * 60), self
+        )  # fmt: skip
         self.review_timer.log.close_abandoned()
         QApplication.instance().installEventFilter(self.review_timer)
 
@@ -267,6 +268,7 @@ class MainWindow(QMainWindow):
     def _settings_saved(self) -> None:
         self.ctx.settings = self.settings_dialog.chosen()
         self.review_timer.log.idle_threshold = float(self.ctx.settings.idle_threshold_seconds)
+        self.review_timer.log.wait_cap = float(self.ctx.settings.merge_wait_cap_minutes * 60)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the workers, end the open work session, and close the reader."""

@@ -22,6 +22,9 @@ GRID = QColor("#d9d9d9")
 INK = QColor("#333333")
 
 
+HEADROOM = 1.05  # the tallest bar stops short of the top grid line
+
+
 def nice_step(value: float) -> float:
     """A round grid step (1, 2, 2.5 or 5 x 10^n) so that four steps reach ``value``."""
     if value <= 0:
@@ -54,8 +57,8 @@ def draw_chart(painter: QPainter, rect: QRectF, chart: Chart, pt: float) -> None
     fm = QFontMetricsF(font, painter.device())
     line_h = fm.height()
     currency = chart.currency
-    step_h = nice_step(max(chart.hours, default=0))
-    step_c = nice_step(max(chart.costs, default=0))
+    step_h = nice_step(max(chart.hours, default=0) * HEADROOM)
+    step_c = nice_step(max(chart.costs, default=0) * HEADROOM)
     top_h, top_c = 4 * step_h, 4 * step_c
     hour_ticks = [_tick(step_h * i, step_h) + " h" for i in range(5)]
     cost_ticks = [currency + _tick(step_c * i, step_c) for i in range(5)]
@@ -98,7 +101,7 @@ def draw_chart(painter: QPainter, rect: QRectF, chart: Chart, pt: float) -> None
         every = max(1, math.ceil(label_w / slot))
         path = QPainterPath()
         for i, (label, h, c) in enumerate(zip(chart.labels, chart.hours, chart.costs, strict=True)):
-            bar_h = plot.height() * h / top_h
+            bar_h = min(plot.height(), plot.height() * h / top_h)
             bar = QRectF(plot.left() + slot * (i + 0.2), plot.bottom() - bar_h, slot * 0.6, bar_h)
             painter.fillRect(bar, BAR)
             point = QPointF(

@@ -12,6 +12,7 @@ the same on every device. It then paints the pages with QPainter on a ``QPdfWrit
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,16 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from desktop.labor.report_text import Block, Chart, Figures, Heading, Paragraph, Table, Title
+from desktop.labor.report_text import (
+    Block,
+    Chart,
+    Figures,
+    Heading,
+    PageBreak,
+    Paragraph,
+    Table,
+    Title,
+)
 from desktop.ui.report_chart import draw_chart
 
 REFERENCE_DPI = 1200
@@ -49,8 +59,10 @@ STYLES: dict[str, tuple[float, bool, str]] = {  # point size, bold, colour
 }
 
 
+@functools.cache
 def style_font(style: str) -> QFont:
-    """The font of a text style (sans serif, sized in points)."""
+    """The font of a text style (sans serif, sized in points); one shared object per style,
+    so do not change it (copy it: ``QFont(style_font(...))``)."""
     size, bold, _ = STYLES[style]
     font = QFont("DejaVu Sans")
     font.setStyleHint(QFont.StyleHint.SansSerif)
@@ -172,6 +184,9 @@ class ReportDocument:
             self._figures(block)
         elif isinstance(block, Table):
             self._table(block)
+        elif isinstance(block, PageBreak):
+            if self._y > 0:
+                self._new_page()
         elif isinstance(block, Chart):
             self._need(CHART_H)
             self._add(Op("chart", QRectF(0, self._y, self._w, CHART_H), chart=block))
@@ -240,6 +255,8 @@ class ReportDocument:
         painter = QPainter()
         if not painter.begin(device):
             raise OSError("could not start painting the report (is the file writable?)")
+        self._font: str | None = None
+        self._pen: tuple[str, float] | None = None
         try:
             for number, ops in enumerate(pages, start=1):
                 if number > 1:
@@ -251,20 +268,31 @@ class ReportDocument:
             painter.end()
         return len(pages)
 
+    def _use(self, painter: QPainter, font: str | None, pen: tuple[str, float] | None) -> None:
+        """Set the font and pen only when they change (PySide6 6.12 on Python 3.11 drops a
+        reference to None on every call of a method returning nothing: fewer calls keep a
+        report of many pages from wearing None out and crashing the process at exit)."""
+        if font is not None and font != self._font:
+            painter.setFont(style_font(font))
+            self._font = font
+        if pen is not None and pen != self._pen:
+            color, width = pen
+            painter.setPen(QPen(QColor(color), width) if width else QColor(color))
+            self._pen = pen
+
     def _paint_op(self, painter: QPainter, op: Op, s: float) -> None:
         r = op.rect
         rect = QRectF(r.x() * s, r.y() * s, r.width() * s, r.height() * s)
         if op.kind == "fill":
             painter.fillRect(rect, QColor(op.color))
         elif op.kind == "line":
-            painter.setPen(QPen(QColor(op.color), 0.6 * s))
+            self._use(painter, None, (op.color, 0.6 * s))
             painter.drawLine(rect.topLeft(), rect.topRight())
         elif op.kind == "chart" and op.chart is not None:
-            painter.setFont(style_font("body"))
-            draw_chart(painter, rect, op.chart, s)
+            self._use(painter, "body", None)
+            draw_chart(painter, rect, op.chart, s)  # saves and restores the painter's state
         elif op.kind == "text":
-            painter.setFont(style_font(op.style))
-            painter.setPen(QColor(STYLES[op.style][2]))
+            self._use(painter, op.style, (STYLES[op.style][2], 0.0))
             side = Qt.AlignmentFlag.AlignRight if op.align == "r" else Qt.AlignmentFlag.AlignLeft
             flags = side | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip
             painter.drawText(rect, int(flags), op.text)
@@ -273,8 +301,7 @@ class ReportDocument:
         self, painter: QPainter, s: float, number: int, total: int, height: float
     ) -> None:
         rect = QRectF(0, (height - FOOTER_H + 8) * s, self._w * s, (FOOTER_H - 8) * s)
-        painter.setFont(style_font("footer"))
-        painter.setPen(QColor(STYLES["footer"][2]))
+        self._use(painter, "footer", (STYLES["footer"][2], 0.0))
         left = "MergeDesk labor-cost summary" + (f" · {self.footer}" if self.footer else "")
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), left)
         painter.drawText(

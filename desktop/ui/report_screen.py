@@ -44,6 +44,7 @@ from desktop.store.cache import Cache
 from desktop.store.errors import StoreError
 from desktop.ui.report_chart import ChartWidget
 from desktop.ui.report_document import ReportDocument, setup_page
+from desktop.ui.theme import error_style
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class ReportScreen(QWidget):
             ("merges", "Merges completed"), ("reviews", 'Reviews "not the same"'),
             ("hours", "Labor hours"), ("cost", "Labor cost"),
             ("queue", "Pairs left in the queue"), ("projected", "Projected cost of the queue"),
-            ("saved", "Time saved vs. by hand"), ("share", "New patients that were duplicates"),
+            ("saved", "Time saved vs. by hand"), ("intake", "New patients arriving as duplicates"),
         )  # fmt: skip
         for i, (key, label) in enumerate(names):
             value = QLabel("–")
@@ -196,7 +197,7 @@ class ReportScreen(QWidget):
         try:
             self.summary = build_summary(
                 self._reader(), self.period(), self.settings, tz=self.tz,
-                per_admin=self.per_admin.isChecked(),
+                per_admin=self.per_admin.isChecked(), today=self.today,
             )  # fmt: skip
         except StoreError as exc:  # no cache yet, or it cannot be read: say so, keep going
             self.summary = None
@@ -207,12 +208,17 @@ class ReportScreen(QWidget):
         for button in (self.preview_button, self.pdf_button, self.csv_button):
             button.setEnabled(True)
         s, money = self.summary, self.summary.model.money
-        share = "–" if s.duplicate_share is None else f"{s.duplicate_share:.1%}"
+        new = s.intake.total
+        intake = (
+            f"{new.rate:.1%} ({new.arrived_as_duplicates:,} of {new.new_patients:,})"
+            if new.new_patients
+            else "–"
+        )
         values = {
             "merges": f"{s.merges_completed:,}", "reviews": f"{s.reviews_not_same:,}",
             "hours": f"{s.hours:,.2f} h", "cost": money(s.cost),
             "queue": f"{s.remaining_queue:,}", "projected": money(s.projected_cost),
-            "saved": f"{s.saved_hours:,.2f} h", "share": share,
+            "saved": f"{s.saved_hours:,.2f} h", "intake": intake,
         }  # fmt: skip
         for key, text in values.items():
             self.figures[key].setText(text)
@@ -226,7 +232,9 @@ class ReportScreen(QWidget):
         self.admins.setText("\n".join(lines))
         self.admins.setVisible(bool(lines))
         empty = "No merges or reviews were recorded in this period. " if not s.has_work else ""
-        self.note.setText(f"{empty}{s.period.label}: {s.model.describe()}.")
+        alarm = s.intake.alarm_text()
+        self.note.setStyleSheet(error_style() if alarm else "")
+        self.note.setText(f"{empty}{s.period.label}: {s.model.describe()}. {alarm}".strip())
 
     def blocks(self) -> list:
         """The report's blocks for the current summary."""

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -62,16 +63,79 @@ class SettingsDialog(QDialog):
             tip="How long a merge took before MergeDesk (the report's baseline)",
         )
         self.automation = _number(
-            "Hours the clinic's automation saves per month",
+            "Hours the integration saves per month",
             self.settings.automation_hours_saved_per_month or 0.0,
             maximum=10_000.0,
             suffix=" h",
-            tip="Leave at 'Not set' to leave the semantic debt line out of the report",
+            tip="Staff hours per month the integration (online booking, intake forms...) saves, "
+            "e.g. patients no longer typed in by hand x minutes each. The semantic debt ratio "
+            "divides the hours spent correcting its duplicates by this. 'Not set': no ratio.",
         )
         self.automation.setSpecialValueText("Not set")
+        self.wait_cap = _number(
+            "Merge wait counted up to",
+            self.settings.merge_wait_cap_minutes,
+            maximum=240.0,
+            suffix=" min",
+            tip="While the merge wizard waits for you to merge in Cliniko, the wait counts as "
+            "work up to this many minutes per merge (the report shows how often it was reached)",
+        )
+        self.intake_threshold = _number(
+            "Intake alarm threshold",
+            self.settings.intake_alarm_threshold * 100,
+            maximum=100.0,
+            suffix=" %",
+            tip="Alarm when more than this share of new patients arrive as a likely duplicate",
+        )
+        self.intake_minimum = QSpinBox()
+        self.intake_minimum.setRange(1, 100_000)
+        self.intake_minimum.setValue(int(self.settings.intake_alarm_minimum))
+        self.intake_minimum.setAccessibleName("Intake alarm minimum new patients")
+        self.intake_minimum.setToolTip(
+            "No alarm below this many new patients in the period (too few to mean anything)"
+        )
+        self.subscription = _number(
+            "Integration subscription per month",
+            self.settings.integration_subscription_per_month,
+            maximum=100_000.0,
+            tip="What the integration's vendor charges per month (part of the monthly TCO)",
+        )
+        self.api_fees = _number(
+            "API access fees per month",
+            self.settings.integration_api_fees_per_month,
+            maximum=100_000.0,
+            tip="Per-call, per-patient or setup fees for API access, averaged per month",
+        )
+        self.after_hours = QCheckBox("Records created after hours or at weekends")
+        self.after_hours.setChecked(self.settings.integration_after_hours)
+        self.after_hours.setToolTip(
+            "Count a duplicate as the integration's when its newer record was created outside "
+            "8:00-18:00 Monday to Friday (the account's time zone)"
+        )
+        self.text_pattern = QLineEdit(self.settings.integration_text_pattern)
+        self.text_pattern.setAccessibleName("Integration text in notes or referral source")
+        self.text_pattern.setPlaceholderText("e.g. Online booking")
+        self.text_pattern.setToolTip(
+            "Count a duplicate as the integration's when its newer record's notes or referral "
+            "source contain this text (any case)"
+        )
+        self.cliniko_user = QLineEdit(self.settings.integration_cliniko_user)
+        self.cliniko_user.setAccessibleName("Integration Cliniko user")
+        self.cliniko_user.setToolTip(
+            "Count a duplicate as the integration's when its newer record names this Cliniko "
+            "user as its creator (only where the record's data says who created it)"
+        )
         self.likely = _number("Likely band threshold", self.settings.likely_threshold, 1.0)
         self.possible = _number("Possible band threshold", self.settings.possible_threshold, 1.0)
 
+        self.integration_help = QLabel(
+            "The labor report's integration figures: semantic debt ratio = hours spent merging "
+            "duplicates whose newer record matches the rule above / the hours the integration "
+            "saves; monthly cost of ownership = subscription + API fees + that merging time at "
+            "the labor rate. Hover over a field for what it means."
+        )
+        self.integration_help.setWordWrap(True)
+        self.integration_help.setStyleSheet("color: palette(placeholder-text);")
         self.problem = QLabel()
         self.problem.setStyleSheet(error_style())
         self.problem.setWordWrap(True)
@@ -82,7 +146,16 @@ class SettingsDialog(QDialog):
         form.addRow("&Idle after:", self.idle)
         form.addRow("", self.wall_time)
         form.addRow("&Manual baseline per merge:", self.manual)
-        form.addRow("&Automation saves per month:", self.automation)
+        form.addRow("&Merge wait counted up to:", self.wait_cap)
+        form.addRow("&Integration saves per month:", self.automation)
+        form.addRow("Integration &subscription:", self.subscription)
+        form.addRow("&API access fees:", self.api_fees)
+        form.addRow("Integration's records:", self.after_hours)
+        form.addRow("  …or notes/referral &text:", self.text_pattern)
+        form.addRow("  …or created by &user:", self.cliniko_user)
+        form.addRow("", self.integration_help)
+        form.addRow("Intake &alarm above:", self.intake_threshold)
+        form.addRow("  …with at least (new patients):", self.intake_minimum)
         form.addRow('"&Likely" from probability:', self.likely)
         form.addRow('"&Possible" from probability:', self.possible)
         buttons = QDialogButtonBox(
@@ -104,6 +177,14 @@ class SettingsDialog(QDialog):
         s.use_wall_time = self.wall_time.isChecked()
         s.manual_minutes_per_merge = round(self.manual.value(), 2)
         s.automation_hours_saved_per_month = round(self.automation.value(), 2) or None
+        s.merge_wait_cap_minutes = round(self.wait_cap.value(), 2)
+        s.intake_alarm_threshold = round(self.intake_threshold.value() / 100, 4)
+        s.intake_alarm_minimum = int(self.intake_minimum.value())
+        s.integration_subscription_per_month = round(self.subscription.value(), 2)
+        s.integration_api_fees_per_month = round(self.api_fees.value(), 2)
+        s.integration_after_hours = self.after_hours.isChecked()
+        s.integration_text_pattern = self.text_pattern.text().strip()
+        s.integration_cliniko_user = self.cliniko_user.text().strip()
         s.likely_threshold = round(self.likely.value(), 2)
         s.possible_threshold = round(self.possible.value(), 2)
         return s

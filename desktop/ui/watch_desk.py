@@ -335,7 +335,7 @@ class WatchDesk(QObject):
             db,
             day,
             tz,
-            threshold=settings.intake_alarm_percent / 100.0,
+            threshold=settings.intake_alarm_threshold,
             minimum=settings.intake_alarm_minimum,
         ).text()
 

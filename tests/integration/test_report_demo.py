@@ -31,7 +31,7 @@ from desktop.labor.cost import Period
 from desktop.labor.csv_export import csv_text
 from desktop.labor.report_text import render_plain, report_blocks
 from desktop.labor.summary import build_summary
-from desktop.labor.timelog import TimeLog
+from desktop.labor.timelog import TimeLog, rows
 from desktop.merge import MergeFlow, Step
 from desktop.scan import run_scan
 from desktop.session import Session
@@ -55,12 +55,13 @@ def sim() -> Iterator[Simulator]:
 
 
 def merge_pair(
-    cache: Cache, session: Session, log: TimeLog, clock: ManualClock, ids, scale: float
-) -> None:
+    cache: Cache, session: Session, log: TimeLog, clock: ManualClock, ids, scale: float,
+    steps: tuple[float, ...] = MERGE_STEPS,
+) -> None:  # fmt: skip
     """Compare, choose, reconcile, review, apply, and merge in (simulated) Cliniko."""
     work = log.start(ids)
     flow = MergeFlow.start(cache, ids, timer=work)
-    waits = [s * scale for s in MERGE_STEPS]
+    waits = [s * scale for s in steps]
     for wait in waits[:4]:  # compare, choose survivor, reconcile, review
         clock.tick(wait)
         if flow.step is Step.CHOOSE_SURVIVOR:
@@ -93,6 +94,16 @@ def review(cache: Cache, log: TimeLog, clock: ManualClock, ids, seconds: int, ou
     flow.cancel(outcome)
 
 
+def simple_pairs(cache: Cache) -> list[tuple[str, str]]:
+    """Likely pairs outside clusters, no record in two of them."""
+    pairs, seen = [], set()
+    for p in queue_pairs(cache.db, ("new",), ("likely",)):
+        if p["cluster_id"] is None and not {p["id_a"], p["id_b"]} & seen:
+            pairs.append((p["id_a"], p["id_b"]))
+            seen |= {p["id_a"], p["id_b"]}
+    return pairs
+
+
 def demo_session(data_dir: Path, sim: Simulator) -> list[tuple[str, ...]]:
     """Sync, scan, then three merges, two "not the same" reviews and one "later"."""
     clock = ManualClock(T0)
@@ -103,11 +114,7 @@ def demo_session(data_dir: Path, sim: Simulator) -> list[tuple[str, ...]]:
         session.identify_user()
         run_sync(session)
         run_scan(cache)
-        pairs, seen = [], set()
-        for p in queue_pairs(cache.db, ("new",), ("likely",)):
-            if p["cluster_id"] is None and not {p["id_a"], p["id_b"]} & seen:
-                pairs.append((p["id_a"], p["id_b"]))
-                seen |= {p["id_a"], p["id_b"]}
+        pairs = simple_pairs(cache)
         assert len(pairs) >= 6, "the sample clinic should have enough simple pairs"
         log = TimeLog(cache, clock=clock, min_write_interval=0, os_user="frontdesk")
         for scale, ids in zip(SCALES, pairs[:3], strict=True):
@@ -160,9 +167,10 @@ def test_demo_session_report_pdf_and_csv_agree_and_hold_no_names(
     ).stdout
 
     with table.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        *rows, total = list(csv.DictReader(handle))
     assert [r["outcome"] for r in rows].count("merged") == 3
     minutes = sum(Decimal(r["active_minutes"]) for r in rows)
+    assert total["outcome"] == "total" and Decimal(total["active_minutes"]) == minutes
     expected = (sum(MERGE_STEPS) * sum(SCALES) + REVIEWS) / 60
     assert abs(float(minutes) - expected) < 0.001
     hours = (minutes / 60).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -170,11 +178,11 @@ def test_demo_session_report_pdf_and_csv_agree_and_hold_no_names(
         Decimal("0.01"), ROUND_HALF_UP
     )
     assert value_after("Labor hours", text) == f"{hours}"
-    assert value_after("Labor cost", text) == f"${cost:,}"
+    assert value_after("Labor cost", text) == f"${cost:,}" == f"${Decimal(total['cost']):,}"
     assert value_after("Merges completed", text) == "3"
     assert value_after('Reviews ended "not the same person"', text) == "2"
     median_merge = Decimal(sum(MERGE_STEPS) * 1.5) / 60
-    assert f"/ {median_merge:.1f} min" in text
+    assert re.search(rf"Merges completed +3 +\d+ min +{median_merge:.0f} min", text)
     assert "Per administrator" in text and "frontdesk" not in text  # the Cliniko user is shown
     assert "12.5% on-cost" in text and "$31.50 per hour" in text
 
@@ -195,3 +203,33 @@ def test_demo_session_report_pdf_and_csv_agree_and_hold_no_names(
         assert " ".join(sorted(ids)) in exported
     assert os.path.getsize(pdf) > 5_000
     shutil.copy(pdf, tmp_path.parent / "last-demo-report.pdf")  # for a look by hand
+
+
+def test_a_six_minute_wait_on_clinikos_merge_page_is_counted_in_the_log_and_the_report(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """The person spends 6 simulated minutes in Cliniko's merge page, without touching the app:
+    the wait counts (it is under the 20-minute cap), in the log and on the report."""
+    clock = ManualClock(T0)
+    steps = (40, 10, 30, 20, 5, 3, 360)  # ... and 6 minutes on Cliniko's page
+    with (
+        open_cache(tmp_path / "data") as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=5000) as session,
+    ):
+        session.identify_user()
+        run_sync(session)
+        run_scan(cache)
+        ids = simple_pairs(cache)[0]
+        log = TimeLog(cache, clock=clock, min_write_interval=0)
+        merge_pair(cache, session, log, clock, ids, 1, steps)
+        [row] = rows(cache, T0 - 1, T0 + 3600)
+        assert row.outcome == "merged"
+        wall, counted = row.step_seconds, row.step_active_seconds
+        assert wall["wait_for_merge"] == counted["wait_for_merge"] == 360
+        assert row.active_minutes == pytest.approx(sum(steps) / 60)
+        summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC)
+    text = render_plain(report_blocks(summary))
+    assert re.search(r"Wait for Cliniko's merge \(the wait counts\) +1 +6 min", text)
+    assert summary.total_minutes == pytest.approx(row.active_minutes)
+    assert re.search(r"Labor hours +0\.13 h \(8 min\)", text)  # 468 s
+    assert "waited on Cliniko in the period: 1; the wait reached the cap in 0." in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,7 @@ from labor_data import at, insert_session, insert_year
 
 from desktop.config import Settings
 from desktop.labor.cost import Period
-from desktop.labor.report_text import report_blocks
+from desktop.labor.report_text import render_plain, report_blocks
 from desktop.labor.summary import build_summary
 from desktop.store.cache import Cache
 from desktop.ui.report_chart import nice_step
@@ -33,13 +34,14 @@ def rate_zero(cache: Cache) -> tuple[Period, Settings, list[str]]:
 
 def bare_merge(cache: Cache) -> tuple[Period, Settings, list[str]]:
     insert_session(cache, "m", ["1", "2"], at(dt.date(2026, 3, 3)), 0, 0, "merged")
-    return Period.month(2026, 3), Settings(), ["Merges completed", "0.0 min / 0.0 min"]
+    return Period.month(2026, 3), Settings(), ["Merges completed", "0 min"]
 
 
 def a_year(cache: Cache) -> tuple[Period, Settings, list[str]]:
     insert_year(cache, 2025)
     period = Period.custom(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-    return period, Settings(automation_hours_saved_per_month=40), ["4,380", "Semantic debt"]
+    settings = Settings(automation_hours_saved_per_month=40)
+    return period, settings, ["4,380", "Semantic debt", "Per administrator: Sam Reception"]
 
 
 @pytest.mark.parametrize("case", [no_work, rate_zero, bare_merge, a_year])
@@ -60,3 +62,35 @@ def test_edge_cases_make_a_readable_pdf(qapp, tmp_path: Path, case) -> None:
 
 def test_chart_steps_are_round() -> None:
     assert [nice_step(v) for v in (0, 0.29, 3.9, 9.02, 560)] == [0.25, 0.1, 1, 2.5, 200]
+
+
+def test_the_axes_hold_the_tallest_bar() -> None:
+    from desktop.ui.report_chart import HEADROOM
+
+    for value in (0.01, 0.105, 0.99, 1.0, 3.9, 4.0, 9.99, 10.0, 25.0, 99.0, 100.0, 1234.5):
+        assert 4 * nice_step(value * HEADROOM) >= value * HEADROOM > value
+
+
+def test_each_administrator_gets_a_page_and_short_times_read_in_minutes(qapp, tmp_path) -> None:
+    with Cache.open(tmp_path / "c.db", KEY) as cache:
+        d = dt.date(2026, 3, 3)
+        insert_session(cache, "a", ["1", "2"], at(d), 378, 400, "merged")  # 6.3 min
+        insert_session(cache, "b", ["3", "4"], at(d, 10), 300, 300, "not_same", user="2 Sam")
+        insert_session(cache, "c", ["5", "6"], at(d, 11), 200, 200, "restored", user="2 Sam")
+        summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC,
+                                per_admin=True)  # fmt: skip
+    blocks = report_blocks(summary, audit_head="#42 3f9a…", last_reconciliation=None)
+    pdf = tmp_path / "r.pdf"
+    pages = ReportDocument(blocks, footer="March 2026").write_pdf(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    by_page = text.split("\f")[:pages]
+    for name in ("Alex Administrator", "Sam"):
+        [page] = [p for p in by_page if f"Per administrator: {name}" in p]
+        assert page.lstrip().startswith(f"Per administrator: {name}")  # a page of its own
+    assert "Merges backed out (restored)" in text and "Method: every stretch of work" in text
+    assert re.search(r"Merges completed +1 +6 min +6 min", text)  # 0.105 h reads 6 min
+    assert "Records: audit chain head #42 3f9a…." in text
+    assert "last reconciliation" not in text  # None: left out
+    plain = render_plain(report_blocks(summary))
+    assert "Records:" not in plain

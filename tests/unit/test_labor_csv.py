@@ -48,7 +48,10 @@ def test_rows_totals_and_ids_only(cache: Cache, tmp_path: Path) -> None:
     assert Decimal(first["active_minutes"]) == Decimal("6.6833")
     assert rows[1]["cliniko_user"] == "'=HYPERLINK()" and rows[1]["kind"] == "review"
     assert rows[2]["kind"] == "other"
-    minutes = sum(Decimal(r["costed_minutes"]) for r in rows)
+    *sessions, total = rows
+    assert total["outcome"] == "total" and total["cost"] == f"{summary.cost}"
+    minutes = sum(Decimal(r["costed_minutes"]) for r in sessions)
+    assert minutes == Decimal(total["costed_minutes"])
     cost = (minutes / 60 * Decimal("33.33") * Decimal("1.17")).quantize(
         Decimal("0.01"), ROUND_HALF_UP
     )

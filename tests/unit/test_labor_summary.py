@@ -13,7 +13,6 @@ import pytest
 from labor_data import (
     at,
     insert_pair,
-    insert_patient,
     insert_plan,
     insert_session,
     insert_year,
@@ -22,7 +21,7 @@ from labor_data import (
 from desktop.account import Account, remember_account
 from desktop.config import Settings
 from desktop.labor.cost import Period
-from desktop.labor.report_text import Chart, Figures, Paragraph, render_plain, report_blocks
+from desktop.labor.report_text import Chart, Paragraph, Table, render_plain, report_blocks
 from desktop.labor.summary import build_summary
 from desktop.store.cache import Cache
 
@@ -99,54 +98,43 @@ def test_queue_plans_and_projection(cache: Cache) -> None:
     s = summary(cache)
     assert (s.planned_now, s.ready_now, s.applying_now) == (1, 1, 1)
     assert s.remaining_queue == 5
-    assert s.projection_minutes == pytest.approx(10.0)
-    assert s.projected_hours == Decimal("0.83") and s.projected_cost == Decimal("23.33")
+    p = s.projection
+    # two new likely pairs weighted by (1 merged + 0.95 x 20) / (2 reviewed + 20), two certain
+    assert p.later == 1 and p.decided == 2 and p.merges_needed == {"likely": 2}
+    assert p.expected_merges == pytest.approx(2 + 2 * 20 / 22)
+    # minutes from all recorded work: merges of 14, 6 and (in February) 8.3 minutes
+    assert p.merge.median == pytest.approx(500 / 60) and p.review.median == pytest.approx(3.5)
+    expected = (2 + 40 / 22) * 500 / 60 + (4 / 22) * 3.5
+    assert s.projected_cost == s.model.cost(expected)
+    assert s.projected_cost_low <= s.projected_cost <= s.projected_cost_high
 
 
-def test_projection_falls_back_to_all_time_then_the_baseline(cache: Cache) -> None:
+def test_projection_falls_back_to_the_baseline_then_uses_all_recorded_merges(cache: Cache) -> None:
     insert_pair(cache, "a", "b")
     empty = summary(cache, manual_minutes_per_merge=12)
-    assert empty.projection_minutes == 12 and "baseline" in empty.projection_source
+    assert empty.projection.merge.median == 12 and "baseline" in empty.projection.merge.source
+    assert "assumed" in empty.projection.review.source
     insert_session(cache, "old", ["1", "2"], at(dt.date(2025, 5, 1)), 420, 420, "merged")
     later = summary(cache)
-    assert (
-        later.projection_minutes == pytest.approx(7.0) and "all recorded" in later.projection_source
-    )
+    assert later.projection.merge.median == pytest.approx(7.0)
+    assert "median of 1 recorded" in later.projection.merge.source
 
 
-def test_duplicates_per_month_and_share_of_new_patients(cache: Cache) -> None:
-    for i in range(40):
-        insert_patient(cache, f"n{i}", f"2026-03-{1 + i % 28:02d}T10:00:00Z")
-    for i in range(3):  # 3 of 43 new March patients were merged away
-        insert_patient(cache, f"d{i}", "2026-03-05T10:00:00Z", "2026-03-20T00:00:00Z", "n1")
-    insert_patient(cache, "old", "2025-06-10T10:00:00Z", "2025-07-01T00:00:00Z", "n2")
-    insert_patient(cache, "older", "2024-01-10T10:00:00Z", "2024-07-01T00:00:00Z", "n2")
-    s = summary(cache)
-    months = dict(s.duplicates_by_month)
-    assert len(months) == 12 and next(iter(months)) == "Apr 2025"
-    assert months["Mar 2026"] == 3 and months["Jun 2025"] == 1 and sum(months.values()) == 4
-    assert (s.new_patients, s.new_duplicates) == (43, 3)
-    assert s.duplicate_share == pytest.approx(3 / 43) and s.duplicate_share_high
-    text = render_plain(report_blocks(s))
-    assert "7.0%" in text and "too rigid" in text
-
-
-def test_semantic_debt_line_only_when_the_automation_field_is_set(cache: Cache) -> None:
+def test_the_chart_stops_at_today(cache: Cache) -> None:
     march_work(cache)
-    without = render_plain(report_blocks(summary(cache)))
-    assert "Semantic debt" not in without
-    s = summary(cache, automation_hours_saved_per_month=2.0)
-    assert s.automation_hours == Decimal("2.00") and s.debt_ratio == Decimal("0.26")
-    assert re.search(r"Semantic debt ratio +0\.26", render_plain(report_blocks(s)))
+    today = dt.datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
+    s = build_summary(cache, MARCH, Settings(), tz=UTC, now=today)
+    assert [p.label for p in s.series] == ["Mar 1", "Mar 2", "Mar 9"]  # not Mar 16, 23, 30
+    assert sum(p.minutes for p in s.series) == pytest.approx(s.total_minutes)
 
 
 def test_a_period_with_no_work(cache: Cache) -> None:
     s = summary(cache, Period.month(2024, 2))
     assert not s.has_work and s.hours == 0 and s.cost == 0
-    assert s.merge_median is None and s.duplicate_share is None
+    assert s.merge_median is None and s.intake.total.new_patients == 0
     text = render_plain(report_blocks(s))
-    assert "No merges or reviews were recorded" in text and "0.0 min / –" in text
-    assert "$0.00" in text and "No new patients" in text
+    assert "No merges or reviews were recorded" in text and "No new patients" in text
+    assert re.search(r"Merges completed +0 +0 min +– +\$0\.00", text)
 
 
 def test_rate_zero(cache: Cache) -> None:
@@ -162,8 +150,8 @@ def test_a_merge_with_no_recorded_steps(cache: Cache) -> None:
     insert_session(cache, "bare", ["1", "2"], at(dt.date(2026, 3, 9)), 0, 0, "merged")
     s = summary(cache)
     assert s.merges_completed == 1 and s.merge_median == 0.0 and s.cost == 0
-    figures = next(b for b in report_blocks(s) if isinstance(b, Figures))
-    assert ("Merges completed", "1") in figures.lines
+    table = next(b for b in report_blocks(s) if isinstance(b, Table))
+    assert ("Merges completed", "1", "0 min", "0 min", "$0.00") in table.rows
 
 
 def test_a_year_of_data(cache: Cache) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from labor_data import insert_patient
 from manual_clock import ManualClock
 
 from desktop.labor.timelog import TimeLog, rows
@@ -173,3 +174,75 @@ def test_a_forgotten_session_is_closed_when_another_starts(cache: Cache) -> None
     assert found[("1", "2")].outcome == "abandoned"
     assert found[("1", "2")].active_minutes == pytest.approx(0.5)
     assert found[("3", "4")].outcome == "skipped"
+
+
+def test_the_wait_for_clinikos_merge_counts_as_work_up_to_the_cap(cache: Cache) -> None:
+    clock = ManualClock(T0)
+    log = make_log(cache, clock, wait_cap=20 * 60)
+    work = log.start(["1", "2"], step="review")
+    clock.at(100)
+    work.enter_step("merge_in_cliniko")  # +100 by the idle rule
+    clock.at(160)
+    work.enter_step("wait_for_merge")  # Cliniko's page is open: the app sees no input
+    clock.at(160 + 360)
+    work.finish("merged")  # six minutes later, without a key press
+    assert work.step_active == {"review": 100, "merge_in_cliniko": 60, "wait_for_merge": 360}
+    assert work.active_seconds == pytest.approx(520) == work.wall_seconds
+    assert work.wait_seconds == (420, 420)
+
+    long = log.start(["3", "4"], step="merge_in_cliniko")
+    clock.tick(45 * 60)  # the person went to lunch with the wizard open
+    long.finish("merged")
+    assert long.active_seconds == 20 * 60 and long.wall_seconds == 45 * 60
+    found = {r.patient_ids: r for r in rows(cache, T0, T0 + 10_000)}
+    capped = found[("3", "4")]
+    assert capped.step_seconds == {"merge_in_cliniko": 2700}
+    assert capped.step_active_seconds == {"merge_in_cliniko": 1200}
+    assert found[("1", "2")].active_minutes == pytest.approx(520 / 60)
+
+
+def test_idle_gaps_outside_the_wait_still_count_nothing(cache: Cache) -> None:
+    clock = ManualClock(T0)
+    work = make_log(cache, clock).start(["1", "2"], step="compare")
+    clock.at(600)  # ten minutes away from the compare page
+    work.enter_step("merge_in_cliniko")
+    clock.at(660)
+    work.finish("planned")  # the wizard closed on the wait: 60 s counted
+    assert work.active_seconds == 60 and work.step_active == {"merge_in_cliniko": 60}
+    assert work.step_seconds() == {"compare": 600, "merge_in_cliniko": 60}
+
+
+def test_a_crash_during_the_wait_keeps_it_up_to_the_last_event(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    cache = Cache.open(tmp_path / "c.db", KEY)
+    log = make_log(cache, clock, min_write_interval=0, wait_cap=300)
+    work = log.start(["1", "2"], step="merge_in_cliniko")
+    clock.at(240)
+    work.input_at()  # a click on "Check now"
+    cache.close()
+    with Cache.open(tmp_path / "c.db", KEY) as reopened:
+        assert make_log(reopened, clock, wait_cap=300).close_abandoned() == 1
+        [row] = rows(reopened, T0, T0 + 1000)
+        assert row.outcome == "abandoned" and row.active_minutes == pytest.approx(4)
+        assert row.step_active_seconds == {"merge_in_cliniko": 240}
+
+
+def test_a_merge_detected_late_is_timed_to_clinikos_merged_at(cache: Cache) -> None:
+    clock = ManualClock(T0)
+    work = make_log(cache, clock).start(["1", "2"], step="merge_in_cliniko")
+    merged = dt.datetime.fromtimestamp(T0 + 300, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    insert_patient(cache, "1", "2020-01-01T00:00:00Z")
+    insert_patient(cache, "2", "2021-01-01T00:00:00Z", merged, "1")
+    clock.at(50 * 60)  # the app was offline; the merge is seen 50 minutes after it was made
+    work.finish("merged")
+    assert work.wall_seconds == 300 and work.active_seconds == 300
+    [row] = rows(cache, T0, T0 + 10_000)
+    assert row.step_seconds == {"merge_in_cliniko": 300}
+
+
+def test_a_restore_is_an_outcome_of_its_own(cache: Cache) -> None:
+    clock = ManualClock(T0)
+    work = make_log(cache, clock).start(["1", "2"], step="compare")
+    clock.at(90)
+    work.finish("restored")
+    assert [r.outcome for r in rows(cache, T0, T0 + 100)] == ["restored"]
