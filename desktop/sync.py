@@ -185,10 +185,13 @@ class _Runner:
             guard = guard or self.client.page_guard(page.url)
             stop, link = _follow(guard, page)
             done += len(page.items)
+            if stop is not None:
+                # The links that led here can't be trusted to have covered every page: the
+                # next sync reads the list again from the start (what is stored stays).
+                link, done = _patients_url(archived=True), 0
             with transaction(self.cache, durable=False):
                 self._store(page, guard.pages)
-                # After a stop, the page just read is where the next sync carries on.
-                set_state(db, FULL_NEXT, next_url if stop else link)
+                set_state(db, FULL_NEXT, link)
                 set_state(db, FULL_DONE, str(done))
                 if link is None and stop is None:
                     head = parse_timestamp(get_state(db, FULL_HEAD)) or self.newest

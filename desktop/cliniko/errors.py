@@ -210,8 +210,8 @@ class PagingStopped(UnexpectedResponse):
 
     default_message = (
         "Cliniko's list of records kept pointing to more pages without giving anything new "
-        "({reason}), so MergeDesk stopped reading it. Everything downloaded so far is kept "
-        "and the next sync carries on from there. " + SUPPORT_HINT
+        "({reason}), so MergeDesk stopped reading it. Everything downloaded so far is kept; "
+        "the next sync reads the list again. " + SUPPORT_HINT
     )
 
     @property

@@ -130,6 +130,8 @@ class PageGuard:
             ForeignLink: the link leaves the Cliniko host or the API.
         """
         self.pages += 1
+        if self.pages == 1 and page.items and page.next_url:
+            self.per_page = min(self.per_page, len(page.items))  # a server may cap per_page
         self._urls.add(_normal(page.url))
         self.most_entries = max(self.most_entries, page.total_entries)
         new = False

@@ -126,7 +126,7 @@ def quarantined_records(db: sqlite_utils.Database) -> list[QuarantinedRecord]:
     """Every record kept aside, oldest first (ids and reasons only, never the data)."""
     rows = db.execute(
         "SELECT patient_id, position, reason, first_seen_at, last_seen_at FROM quarantine "
-        "ORDER BY first_seen_at, key"
+        "ORDER BY first_seen_at, rowid"
     ).fetchall()
     return [QuarantinedRecord(*row) for row in rows]
 

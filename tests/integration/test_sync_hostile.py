@@ -1,0 +1,135 @@
+"""Sync against a hostile server: every trick ends with a clear message or a quarantined
+record, what was read is kept, and the next sync succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hostile_server import HostileServer, patient
+
+from desktop.cliniko.errors import ClinikoError, ForeignLink, MalformedResponse, PagingStopped
+from desktop.secrets import get_or_create_cache_key
+from desktop.session import Session
+from desktop.simulator import demo_api_key
+from desktop.store.cache import Cache
+from desktop.store.patients import count_patients, get_patient, patient_ids
+from desktop.store.quarantine import quarantined_raw, quarantined_records
+from desktop.store.sync_state import get_state
+from desktop.sync import WATERMARK, run_sync
+
+GOOD_IDS = {str(i) for i in range(1, 11)}
+
+
+@pytest.fixture
+def connected(tmp_path: Path) -> Iterator[tuple[HostileServer, Cache, Session]]:
+    with (
+        HostileServer() as server,
+        Cache.open(tmp_path / "cache.db", get_or_create_cache_key(tmp_path)) as cache,
+        Session(cache, demo_api_key(), base_url=server.base_url) as session,
+    ):
+        yield server, cache, session
+
+
+TRICKS = [
+    ("back_to_first", PagingStopped, "one already read"),
+    ("to_itself", PagingStopped, "one already read"),
+    ("growing", PagingStopped, "kept growing"),
+    ("empty_pages", PagingStopped, "nothing new"),
+    ("foreign", ForeignLink, "another server"),
+    ("deep", MalformedResponse, "nested far too deeply"),
+]
+
+
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+@pytest.mark.parametrize(("trick", "error", "words"), TRICKS)
+def test_a_listing_that_would_never_end_stops_with_a_clear_message_and_the_next_sync_succeeds(
+    connected: tuple[HostileServer, Cache, Session],
+    mode: str,
+    trick: str,
+    error: type[ClinikoError],
+    words: str,
+) -> None:
+    server, cache, session = connected
+    if mode == "incremental":
+        assert run_sync(session).mode == "full"
+    server.trick = trick
+    before = server.requests
+
+    with pytest.raises(error) as info:
+        run_sync(session)
+
+    assert words in info.value.user_message
+    assert "HTTPS" not in info.value.user_message
+    assert server.requests - before < 15, "the sync stopped promptly"
+    assert len(patient_ids(cache.db) & GOOD_IDS) >= 4, "the pages read before are kept"
+    server.trick = None
+    again = run_sync(session)
+    assert not again.cancelled
+    assert patient_ids(cache.db) >= GOOD_IDS
+    assert run_sync(session).mode == "incremental"
+
+
+def test_malformed_records_are_quarantined_by_id_and_the_rest_of_the_page_is_stored(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    server, cache, session = connected
+    no_id = patient(0)
+    del no_id["id"]
+    server.records[2:2] = [
+        no_id,
+        patient(901, merged_with_patient={"links": "x"}),
+        patient(902, patient_phone_numbers=5),
+        patient(903, first_name="\ud800"),
+        patient(904, updated_at="99"),
+    ]
+
+    result = run_sync(session)
+
+    assert patient_ids(cache.db) == GOOD_IDS
+    assert result.patients_written == count_patients(cache.db) == 10
+    assert result.quarantined == [
+        "record page 1 #3",
+        "patient 901",
+        "patient 902",
+        "patient 903",
+        "patient 904",
+    ]
+    kept = quarantined_records(cache.db)
+    assert [r.patient_id for r in kept] == [None, "901", "902", "903", "904"]
+    assert quarantined_raw(cache.db, "903")["first_name"] == "\ud800"  # kept as received
+    assert quarantined_raw(cache.db, "902")["patient_phone_numbers"] == 5
+    watermark = get_state(cache.db, WATERMARK)
+    assert watermark is not None and watermark.startswith("2024-03-01")
+
+    # Cliniko fixes one record: the next sync stores it and takes it out of quarantine.
+    fixed = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.records[4] = patient(902, updated_at=fixed)
+    again = run_sync(session)
+    assert again.mode == "incremental"
+    assert "902" in patient_ids(cache.db)
+    assert "902" not in {r.patient_id for r in quarantined_records(cache.db)}
+    assert run_sync(session).mode == "incremental"
+
+
+def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    server, cache, session = connected
+    server.records.append(patient(50, updated_at="2099-01-01T00:00:00Z"))
+
+    first = run_sync(session)
+
+    assert first.future_ids == ["50"]
+    watermark = datetime.fromisoformat(get_state(cache.db, WATERMARK).replace("Z", "+00:00"))
+    assert watermark <= datetime.now(UTC) - timedelta(seconds=59)
+    edited_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.records[0] = patient(1, updated_at=edited_at, last_name="Edited")
+
+    second = run_sync(session)
+
+    assert second.mode == "incremental"
+    assert get_patient(cache.db, "1")["last_name"] == "Edited"
+    assert second.future_ids == ["50"]
