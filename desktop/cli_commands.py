@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,7 @@ def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):
 @_plain_errors
 def cmd_sync(args: argparse.Namespace) -> int:
     """Download patients (all of them the first time, then what changed)."""
+    from desktop.store.quarantine import quarantined_records
     from desktop.sync import SyncProgress, run_sync
 
     data_dir = _data_dir(args)
@@ -137,9 +139,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    every = load_settings(data_dir).reconcile_every_days
     try:
         session.identify_user()
-        result = run_sync(session, progress=show, full=args.full)
+        result = run_sync(
+            session,
+            progress=show,
+            full=args.full,
+            reconcile_now=args.reconcile,
+            reconcile_every=timedelta(days=every) if every > 0 else None,
+        )
+        set_aside = quarantined_records(cache.db)
     finally:
         print(file=sys.stderr)
         session.close()
@@ -152,7 +162,41 @@ def cmd_sync(args: argparse.Namespace) -> int:
         f"patient{'' if result.patients_written == 1 else 's'} written "
         f"with {result.requests:,} requests in {result.seconds:.1f} s."
     )
+    for line in sync_notes(result, set_aside):
+        print(line)
     return 0
+
+
+def sync_notes(result: Any, set_aside: list[Any]) -> list[str]:
+    """What a sync found that the administrator should know, ids only."""
+    notes = []
+    if set_aside:
+        labels = ", ".join(r.label for r in set_aside[:20])
+        more = f" and {len(set_aside) - 20} more" if len(set_aside) > 20 else ""
+        notes.append(
+            f"{len(set_aside):,} record{'' if len(set_aside) == 1 else 's'} from Cliniko could "
+            f"not be stored and {'is' if len(set_aside) == 1 else 'are'} kept aside: "
+            f"{labels}{more}. The rest is stored. Check these in Cliniko; a corrected "
+            "record is picked up by the next sync."
+        )
+    if result.future_ids:
+        ids = " ".join(result.future_ids[:20])
+        notes.append(
+            f"{len(result.future_ids):,} patient(s) have a last-changed time in the future "
+            f"on Cliniko's side (ids {ids}). They are stored; later changes are still fetched."
+        )
+    done = result.reconciliation
+    if done is not None:
+        notes.append(
+            f"Compared {done.checked:,} patients with Cliniko: {len(done.drifted):,} had "
+            f"drifted and {len(done.added):,} were missing; all repaired."
+            + (
+                f" {len(done.not_on_cliniko):,} cached patients are no longer listed by Cliniko."
+                if done.not_on_cliniko
+                else ""
+            )
+        )
+    return notes
 
 
 @_plain_errors

@@ -27,6 +27,9 @@ class Settings:
     manual_minutes_per_merge: float = 15.0
     automation_hours_saved_per_month: float | None = None
     use_wall_time: bool = False
+    # Compare the whole cache with Cliniko when the last comparison is this many days old
+    # (desktop.reconcile); 0 turns the automatic comparison off.
+    reconcile_every_days: int = 7
 
 
 def load_settings(data_dir: Path) -> Settings:

@@ -30,16 +30,17 @@ from typing import Any
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.errors import Cancelled, ClinikoError
 from desktop.cliniko.pages import Page, PageGuard
+from desktop.reconcile import (
+    DEFAULT_INTERVAL,
+    ReconcileResult,
+    mark_reconciled,
+    reconcile,
+    reconcile_due,
+)
 from desktop.session import PendingAudit, Session
 from desktop.store.cache import Cache
 from desktop.store.patients import upsert_patients
-from desktop.store.quarantine import (
-    parse_timestamp,
-    patient_problem,
-    quarantine_record,
-    record_id,
-    release_stored,
-)
+from desktop.store.quarantine import parse_timestamp, record_id, release_stored, set_aside_bad
 from desktop.store.sync_state import get_state, set_state, transaction
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class SyncResult:
     watermark: str | None = None
     quarantined: list[str] = field(default_factory=list)
     future_ids: list[str] = field(default_factory=list)
+    reconciliation: ReconcileResult | None = None
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -105,6 +107,8 @@ def run_sync(
     *,
     progress: ProgressCallback | None = None,
     full: bool = False,
+    reconcile_now: bool = False,
+    reconcile_every: timedelta | None = DEFAULT_INTERVAL,
 ) -> SyncResult:
     """Bring the cache up to date with Cliniko; resumes an interrupted full sync.
 
@@ -113,6 +117,10 @@ def run_sync(
             cancel event is set, the sync stops promptly; every page already written stays.
         progress: called after every page.
         full: start a fresh full sync even when an incremental one would do.
+        reconcile_now: afterwards, compare the whole cache with Cliniko (see
+            :mod:`desktop.reconcile`).
+        reconcile_every: ... and do so anyway when the last comparison (or full sync) is
+            older than this; None never does it unasked.
 
     Raises:
         ClinikoError: the sync could not finish (its ``user_message`` says why and what to
@@ -130,6 +138,9 @@ def run_sync(
             runner.full_sync()
         else:
             runner.incremental_sync()
+        due = reconcile_every is not None and reconcile_due(cache.db, reconcile_every)
+        if reconcile_now or due:
+            runner.result.reconciliation = reconcile(session)
     except Cancelled:
         runner.result.cancelled = True
         log.info("Sync cancelled; %d patients written so far", runner.result.patients_written)
@@ -197,6 +208,7 @@ class _Runner:
                     head = parse_timestamp(get_state(db, FULL_HEAD)) or self.newest
                     set_state(db, WATERMARK, _format(self._cap(head or EPOCH)))
                     set_state(db, LAST_SYNC_AT, _now())
+                    mark_reconciled(db, 0)  # the cache is now what Cliniko listed
                 self._write_audit()
             self._report("full", done, page.total_entries)
             if stop is not None:
@@ -292,19 +304,9 @@ class _Runner:
 
     def _store(self, page: Page, number: int) -> None:
         """Store a page's good records and quarantine the others (inside a transaction)."""
-        good: list[dict[str, Any]] = []
-        for position, item in enumerate(page.items, start=1):
-            problem = patient_problem(item)
-            if problem is None:
-                good.append(item)
-                continue
-            where = f"page {number} #{position}"
-            quarantine_record(self.cache.db, item, problem, where)
-            pid = record_id(item)
-            label = f"patient {pid}" if pid else f"record {where}"
-            if label not in self.result.quarantined:
-                self.result.quarantined.append(label)
-            log.warning("Quarantined %s: %s", label, problem)
+        good, labels = set_aside_bad(self.cache.db, page.items, number)
+        known = self.result.quarantined
+        known += [label for label in labels if label not in known]
         upsert_patients(self.cache.db, good)
         ids = {str(p["id"]) for p in good}
         release_stored(self.cache.db, ids)

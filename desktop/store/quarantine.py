@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 _ESCAPED = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode
 
@@ -113,6 +116,29 @@ def quarantine_record(
         "last_seen_at = excluded.last_seen_at",
         [pid or f"at {position}", pid, position, reason, raw, stamp, stamp],
     )
+
+
+def set_aside_bad(
+    db: sqlite_utils.Database, items: list[dict[str, Any]], page_number: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Quarantine the records of one page the cache can't hold (does not commit).
+
+    Returns the good records, to store as usual, and a label per quarantined one
+    (``patient 12``, or ``record page 3 #17`` for a record without an id).
+    """
+    good: list[dict[str, Any]] = []
+    labels: list[str] = []
+    for position, item in enumerate(items, start=1):
+        problem = patient_problem(item)
+        if problem is None:
+            good.append(item)
+            continue
+        where = f"page {page_number} #{position}"
+        quarantine_record(db, item, problem, where)
+        pid = record_id(item)
+        labels.append(f"patient {pid}" if pid else f"record {where}")
+        log.warning("Quarantined %s: %s", labels[-1], problem)
+    return good, labels
 
 
 def release_stored(db: sqlite_utils.Database, patient_ids: Iterable[str]) -> None:
