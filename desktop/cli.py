@@ -104,7 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
+    """Run the command line; return the process exit code.
+
+    Output piped into a reader that stops early (``mergedesk scan | head``) ends quietly.
+    """
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in a traceback at exit
+        return code
+    except BrokenPipeError:
+        return _quiet_after_closed_pipe()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from desktop import cli_commands  # imported late: keeps --help fast
 
@@ -115,8 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return _quiet_after_closed_pipe()
 
 
 def _quiet_after_closed_pipe() -> int:

@@ -218,6 +218,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(f"Note: blocks sharing a {kind} key were too large: {what}.")
         if args.export:
             rows = export_pairs_csv(cache, Path(args.export))
+            paths.make_private(args.export)
             print(f"Wrote {rows:,} pairs to {args.export}.")
     return 0
 

@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from desktop.paths import make_private
+
 CONFIG_FILE_NAME = "settings.json"
 
 
@@ -48,4 +50,5 @@ def save_settings(data_dir: Path, settings: Settings) -> None:
     path = data_dir / CONFIG_FILE_NAME
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    make_private(tmp)
     os.replace(tmp, path)
