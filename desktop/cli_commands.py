@@ -122,8 +122,7 @@ def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):
 @_plain_errors
 def cmd_sync(args: argparse.Namespace) -> int:
     """Download patients (all of them the first time, then what changed)."""
-    from desktop.store.quarantine import quarantined_records
-    from desktop.sync import SyncProgress, run_sync
+    from desktop.sync import SyncProgress, run_sync, sync_notes
 
     data_dir = _data_dir(args)
     session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
@@ -149,7 +148,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
             reconcile_now=args.reconcile,
             reconcile_every=timedelta(days=every) if every > 0 else None,
         )
-        set_aside = quarantined_records(cache.db)
     finally:
         print(file=sys.stderr)
         session.close()
@@ -162,41 +160,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         f"patient{'' if result.patients_written == 1 else 's'} written "
         f"with {result.requests:,} requests in {result.seconds:.1f} s."
     )
-    for line in sync_notes(result, set_aside):
+    for line in sync_notes(result):
         print(line)
     return 0
-
-
-def sync_notes(result: Any, set_aside: list[Any]) -> list[str]:
-    """What a sync found that the administrator should know, ids only."""
-    notes = []
-    if set_aside:
-        labels = ", ".join(r.label for r in set_aside[:20])
-        more = f" and {len(set_aside) - 20} more" if len(set_aside) > 20 else ""
-        notes.append(
-            f"{len(set_aside):,} record{'' if len(set_aside) == 1 else 's'} from Cliniko could "
-            f"not be stored and {'is' if len(set_aside) == 1 else 'are'} kept aside: "
-            f"{labels}{more}. The rest is stored. Check these in Cliniko; a corrected "
-            "record is picked up by the next sync."
-        )
-    if result.future_ids:
-        ids = " ".join(result.future_ids[:20])
-        notes.append(
-            f"{len(result.future_ids):,} patient(s) have a last-changed time in the future "
-            f"on Cliniko's side (ids {ids}). They are stored; later changes are still fetched."
-        )
-    done = result.reconciliation
-    if done is not None:
-        notes.append(
-            f"Compared {done.checked:,} patients with Cliniko: {len(done.drifted):,} had "
-            f"drifted and {len(done.added):,} were missing; all repaired."
-            + (
-                f" {len(done.not_on_cliniko):,} cached patients are no longer listed by Cliniko."
-                if done.not_on_cliniko
-                else ""
-            )
-        )
-    return notes
 
 
 @_plain_errors

@@ -40,7 +40,14 @@ from desktop.reconcile import (
 from desktop.session import PendingAudit, Session
 from desktop.store.cache import Cache
 from desktop.store.patients import upsert_patients
-from desktop.store.quarantine import parse_timestamp, record_id, release_stored, set_aside_bad
+from desktop.store.quarantine import (
+    QuarantinedRecord,
+    parse_timestamp,
+    quarantined_records,
+    record_id,
+    release_stored,
+    set_aside_bad,
+)
 from desktop.store.sync_state import get_state, set_state, transaction
 
 log = logging.getLogger(__name__)
@@ -92,6 +99,7 @@ class SyncResult:
     quarantined: list[str] = field(default_factory=list)
     future_ids: list[str] = field(default_factory=list)
     reconciliation: ReconcileResult | None = None
+    set_aside: list[QuarantinedRecord] = field(default_factory=list)
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -147,8 +155,46 @@ def run_sync(
     finally:
         runner.flush_audit()
         runner.result.seconds = time.monotonic() - runner.started
+        runner.result.set_aside = quarantined_records(cache.db)
         runner.report_oddities()
     return runner.result
+
+
+def sync_notes(result: SyncResult) -> list[str]:
+    """What a sync found that the administrator should know, in plain words, ids only.
+
+    For the CLI and the app: records kept aside (all of them, not only this run's), patients
+    stamped in the future, and what a reconciliation repaired.
+    """
+    notes = []
+    set_aside = result.set_aside
+    if set_aside:
+        labels = ", ".join(r.label for r in set_aside[:20])
+        more = f" and {len(set_aside) - 20} more" if len(set_aside) > 20 else ""
+        notes.append(
+            f"{len(set_aside):,} record{'' if len(set_aside) == 1 else 's'} from Cliniko could "
+            f"not be stored and {'is' if len(set_aside) == 1 else 'are'} kept aside: "
+            f"{labels}{more}. The rest is stored. Check these in Cliniko; a corrected "
+            "record is picked up by the next sync."
+        )
+    if result.future_ids:
+        ids = " ".join(result.future_ids[:20])
+        notes.append(
+            f"{len(result.future_ids):,} patient(s) have a last-changed time in the future "
+            f"on Cliniko's side (ids {ids}). They are stored; later changes are still fetched."
+        )
+    done = result.reconciliation
+    if done is not None:
+        notes.append(
+            f"Compared {done.checked:,} patients with Cliniko: {len(done.drifted):,} had "
+            f"drifted and {len(done.added):,} were missing; all repaired."
+            + (
+                f" {len(done.not_on_cliniko):,} cached patients are no longer listed by Cliniko."
+                if done.not_on_cliniko
+                else ""
+            )
+        )
+    return notes
 
 
 class _Runner:

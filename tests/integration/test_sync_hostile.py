@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from hostile_server import HostileServer, patient
 
-from desktop.cliniko.errors import ClinikoError, ForeignLink, MalformedResponse, PagingStopped
+from desktop.cliniko.client import ClinikoClient
+from desktop.cliniko.errors import (
+    ClinikoError,
+    ForeignLink,
+    MalformedResponse,
+    PagingStopped,
+    TruncatedResponse,
+)
 from desktop.secrets import get_or_create_cache_key
 from desktop.session import Session
 from desktop.simulator import demo_api_key
@@ -133,3 +140,16 @@ def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(
     assert second.mode == "incremental"
     assert get_patient(cache.db, "1")["last_name"] == "Edited"
     assert second.future_ids == ["50"]
+
+
+def test_an_answer_cut_off_part_way_is_not_blamed_on_the_internet_connection() -> None:
+    with HostileServer() as server:
+        server.trick = "truncated"
+        client = ClinikoClient(
+            demo_api_key(), base_url=server.base_url, max_retries=2, backoff_base=0.01
+        )
+        with client, pytest.raises(TruncatedResponse) as info:
+            client.get_user()
+        assert server.requests == 3  # tried, and retried as a dropped answer is
+    assert "cut off part-way" in info.value.user_message
+    assert "internet connection" not in info.value.user_message

@@ -11,6 +11,7 @@ It serves ``/v1/user``, ``/v1/settings/public`` and ``/v1/patients`` (honouring
 * ``empty_pages``: the last real page links on to empty pages that keep linking on.
 * ``foreign``: page 2 links to another host.
 * ``deep``: page 2 is JSON nested 100,000 deep.
+* ``truncated``: every answer announces 500 bytes more than it sends, then hangs up.
 
 Set ``trick = None`` and the server behaves. It is bounded: after ``max_requests`` requests it
 answers 410 to everything, so a client that would loop forever fails quickly instead; and it
@@ -150,7 +151,9 @@ def _handler_for(server: HostileServer) -> type[BaseHTTPRequestHandler]:
             status, body = server.answer(parts.path, parse_qsl(parts.query))
             self.send_response(status)  # adds the Date header
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            cut = 500 if server.trick == "truncated" else 0  # announce more than is sent
+            self.send_header("Content-Length", str(len(body) + cut))
+            self.close_connection = bool(cut)
             self.end_headers()
             self.wfile.write(body)
 
