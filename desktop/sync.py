@@ -241,6 +241,7 @@ class _Runner:
             page = self._fetch(next_url)
             guard = guard or self.client.page_guard(page.url)
             stop, link = _follow(guard, page)
+            self._future_ids(page)
             done += len(page.items)
             if stop is not None:
                 # The links that led here can't be trusted to have covered every page: the

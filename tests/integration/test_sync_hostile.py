@@ -126,20 +126,21 @@ def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(
 ) -> None:
     server, cache, session = connected
     server.records.append(patient(50, updated_at="2099-01-01T00:00:00Z"))
+    server.records.insert(0, patient(60, updated_at="2098-01-01T00:00:00Z"))  # not the newest
 
     first = run_sync(session)
 
-    assert first.future_ids == ["50"]
+    assert sorted(first.future_ids) == ["50", "60"]
     watermark = datetime.fromisoformat(get_state(cache.db, WATERMARK).replace("Z", "+00:00"))
     assert watermark <= datetime.now(UTC) - timedelta(seconds=59)
     edited_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    server.records[0] = patient(1, updated_at=edited_at, last_name="Edited")
+    server.records[1] = patient(1, updated_at=edited_at, last_name="Edited")
 
     second = run_sync(session)
 
     assert second.mode == "incremental"
     assert get_patient(cache.db, "1")["last_name"] == "Edited"
-    assert second.future_ids == ["50"]
+    assert sorted(second.future_ids) == ["50", "60"]
 
 
 def test_an_answer_cut_off_part_way_is_not_blamed_on_the_internet_connection() -> None:
