@@ -155,8 +155,8 @@ def run_sync(
     finally:
         runner.flush_audit()
         runner.result.seconds = time.monotonic() - runner.started
-        runner.result.set_aside = quarantined_records(cache.db)
         runner.report_oddities()
+    runner.result.set_aside = quarantined_records(cache.db)
     return runner.result
 
 
@@ -217,7 +217,6 @@ class _Runner:
         self.result = SyncResult(mode="full")
         self.written: set[str] = set()  # patients this run has stored so far
         self.server_now: datetime | None = None  # the newest Date header seen
-        self.newest: datetime | None = None  # the newest usable updated_at stored
 
     # -- full ---------------------------------------------------------------------------
 
@@ -228,7 +227,7 @@ class _Runner:
             head = self._newest_updated_at()
             next_url = _patients_url(archived=True)
             with transaction(self.cache):
-                set_state(db, FULL_HEAD, _format(head) if head else "")
+                set_state(db, FULL_HEAD, _format(head))
                 set_state(db, FULL_NEXT, next_url)
                 set_state(db, FULL_DONE, "0")
             log.info("Full sync started")
@@ -252,8 +251,8 @@ class _Runner:
                 set_state(db, FULL_NEXT, link)
                 set_state(db, FULL_DONE, str(done))
                 if link is None and stop is None:
-                    head = parse_timestamp(get_state(db, FULL_HEAD)) or self.newest
-                    set_state(db, WATERMARK, _format(self._cap(head or EPOCH)))
+                    head = parse_timestamp(get_state(db, FULL_HEAD)) or EPOCH
+                    set_state(db, WATERMARK, _format(self._cap(head)))
                     set_state(db, LAST_SYNC_AT, _now())
                     mark_reconciled(db, 0)  # the cache is now what Cliniko listed
                 self._write_audit()
@@ -264,13 +263,19 @@ class _Runner:
         self.result.watermark = get_state(db, WATERMARK)
         log.info("Full sync finished: %d patients", done)
 
-    def _newest_updated_at(self) -> datetime | None:
-        """Read the newest updated_at before paging, the first incremental's watermark."""
+    def _newest_updated_at(self) -> datetime:
+        """Read the newest updated_at before paging, the first incremental's watermark.
+
+        Never later than the server's clock now, minus the margin: anything edited while the
+        full sync pages is newer than that. When the newest record's stamp is unusable (in
+        the future, unreadable) or there is none, that clock is the answer.
+        """
         url = _patients_url(archived=True, sort="updated_at:desc", per_page=1)
         page = self._fetch(url)
         stamps = [s for s in map(self._stamp_of, page.items) if s is not None]
         self._future_ids(page)
-        return max(stamps) if stamps else None
+        ceiling = self._now_on_server() - WATERMARK_MARGIN
+        return min(max(stamps), ceiling) if stamps else ceiling
 
     # -- incremental ----------------------------------------------------------------------
 
@@ -359,9 +364,6 @@ class _Runner:
         release_stored(self.cache.db, ids)
         self.written |= ids
         self.result.patients_written = len(self.written)
-        stamps = [s for s in map(self._stamp_of, good) if s is not None]
-        if stamps:
-            self.newest = max(filter(None, [self.newest, *stamps]))
 
     def _stamp_of(self, item: dict[str, Any]) -> datetime | None:
         """A record's updated_at when it is readable and not ahead of the server's clock."""

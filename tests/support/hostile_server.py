@@ -10,6 +10,8 @@ It serves ``/v1/user``, ``/v1/settings/public`` and ``/v1/patients`` (honouring
   characters longer, with a total_entries of a million.
 * ``empty_pages``: the last real page links on to empty pages that keep linking on.
 * ``foreign``: page 2 links to another host.
+* ``overrun``: after the real pages, pages of new made-up records keep coming, while
+  total_entries still says 10.
 * ``deep``: page 2 is JSON nested 100,000 deep.
 * ``truncated``: every answer announces 500 bytes more than it sends, then hangs up.
 
@@ -114,6 +116,11 @@ class HostileServer:
             items = [patient(100_000 + page * per + i) for i in range(per)]
             body = {"patients": items, "total_entries": 1_000_000}
             body["links"] = {"next": self._link(query, page + 1, pad="x" * 300 * page)}
+            return _json(body)
+        if self.trick == "overrun" and page * per > len(rows):
+            items = [patient(200_000 + page * per + i) for i in range(per)]
+            body = {"patients": items, "total_entries": len(rows)}
+            body["links"] = {"next": self._link(query, page + 1)}
             return _json(body)
         if self.trick == "deep" and page == 2:
             return b'{"patients": [' + b"[" * DEEP + b"]" * DEEP + b'], "total_entries": 1}'
