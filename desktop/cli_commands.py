@@ -83,6 +83,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
 @_plain_errors
 def cmd_login(args: argparse.Namespace) -> int:
     """Check a key with ``GET /user`` and ``GET /settings/public``, then keep it in the keychain."""
+    from desktop.account import fetch_account
     from desktop.cliniko.client import ClinikoClient
     from desktop.secrets import store_api_key
 
@@ -93,16 +94,31 @@ def cmd_login(args: argparse.Namespace) -> int:
         key = getpass.getpass("Paste your Cliniko API key (it is not shown): ").strip()
     with ClinikoClient(key, base_url=args.base_url) as client:
         user = client.get_user()
-        account = client.get_public_settings().get("account", {})
+        key_account = fetch_account(client, user)
+    _refuse_another_clinics_key(data_dir, key_account)
     store_api_key(key)
     if args.base_url:
         settings = load_settings(data_dir)
         settings.base_url = args.base_url
         save_settings(data_dir, settings)
     name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
-    print(f"Connected to {account.get('name', 'your clinic')} as {name or 'your user'}.")
+    print(f"Connected to {key_account.name or 'your clinic'} as {name or 'your user'}.")
     print("The key is saved in your system keychain.")
     return 0
+
+
+def _refuse_another_clinics_key(data_dir: Path, key_account: Any) -> None:
+    """Raise OtherAccountsCache when the folder's cache was filled from another account."""
+    from desktop.account import stored_account
+    from desktop.session import OtherAccountsCache, same_account
+    from desktop.store.cache import open_cache
+
+    if not paths.cache_path(data_dir).exists():
+        return
+    with open_cache(data_dir, readonly=True) as cache:
+        cached = stored_account(cache.db)
+    if cached is not None and not same_account(cached, key_account):
+        raise OtherAccountsCache(cached, key_account)
 
 
 def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):

@@ -13,7 +13,7 @@ import pytest
 from file_keyring import child_environment
 from hostile_server import HostileServer, patient
 
-from desktop.simulator import demo_api_key
+from desktop.simulator import Simulator, demo_api_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,3 +126,27 @@ def test_self_test_fails_when_the_keychain_is_locked(tmp_path: Path) -> None:
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert "locked" in out.lower()
+
+
+def test_login_refuses_a_key_of_another_clinic_for_a_folder_that_has_a_cache(
+    tmp_path: Path,
+) -> None:
+    data, keyring_file = tmp_path / "data", tmp_path / "keyring.json"
+    env = child_environment(keyring_file, data, CLINIKO_API_KEY=demo_api_key())
+    with HostileServer() as clinic:
+        assert _mergedesk(env, "sync", "--base-url", clinic.base_url).returncode == 0
+    del env["CLINIKO_API_KEY"]
+    with Simulator(size=20, clinic_name="Other Clinic") as other:
+        login = subprocess.run(
+            [sys.executable, "-m", "desktop", "login", "--key-stdin", "--base-url", other.base_url],
+            cwd=ROOT,
+            env=env,
+            input=other.api_key + "\n",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert login.returncode == 2
+    assert "This cache belongs to the clinic 'Hostile clinic' (au1)" in login.stderr
+    assert "The key you gave belongs to 'Other Clinic'" in login.stderr
+    assert other.api_key not in keyring_file.read_text(), "the other clinic's key was not saved"

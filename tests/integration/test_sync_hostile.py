@@ -23,8 +23,8 @@ from desktop.session import Session
 from desktop.simulator import demo_api_key
 from desktop.store.cache import Cache
 from desktop.store.patients import count_patients, get_patient, patient_ids
-from desktop.store.quarantine import quarantined_raw, quarantined_records
-from desktop.store.sync_state import get_state
+from desktop.store.quarantine import parse_timestamp, quarantined_raw, quarantined_records
+from desktop.store.sync_state import get_state, set_state, transaction
 from desktop.sync import WATERMARK, run_sync
 
 GOOD_IDS = {str(i) for i in range(1, 11)}
@@ -156,3 +156,21 @@ def test_an_answer_cut_off_part_way_is_not_blamed_on_the_internet_connection() -
         assert server.requests == 3  # tried, and retried as a dropped answer is
     assert "cut off part-way" in info.value.user_message
     assert "internet connection" not in info.value.user_message
+
+
+@pytest.mark.parametrize("left_by_an_older_version", ["99", "2099-01-01T00:00:00Z"])
+def test_a_watermark_an_older_version_left_unreadable_or_in_the_future_is_repaired(
+    connected: tuple[HostileServer, Cache, Session], left_by_an_older_version: str
+) -> None:
+    server, cache, session = connected
+    run_sync(session)
+    with transaction(cache):
+        set_state(cache.db, WATERMARK, left_by_an_older_version)
+    edited_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.records[4] = patient(5, updated_at=edited_at, last_name="Edited")
+
+    result = run_sync(session)
+
+    assert result.mode == "incremental"
+    assert get_patient(cache.db, "5")["last_name"] == "Edited"
+    assert parse_timestamp(get_state(cache.db, WATERMARK)) < datetime.now(UTC)
