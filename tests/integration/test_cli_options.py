@@ -89,9 +89,15 @@ def test_the_data_folder_and_every_file_in_it_are_private_after_sync_scan_and_re
 def test_sync_names_the_records_it_kept_aside(tmp_path: Path) -> None:
     env = child_environment(tmp_path / "k.json", tmp_path / "d", CLINIKO_API_KEY=demo_api_key())
     records = [patient(i) for i in range(1, 6)]
+    records[0] = patient(1, updated_at="2024-01-15T00:00:00Z")  # outside any sync's overlap
     records.insert(2, patient(902, patient_phone_numbers=5))
     with HostileServer(records) as server:
         sync = _mergedesk(env, "sync", "--base-url", server.base_url)
+        quiet_edit = patient(1, updated_at="2024-01-15T00:00:00Z", email="quiet@example.com")
+        server.records[0] = quiet_edit  # changed without a new updated_at
+        again = _mergedesk(env, "sync", "--reconcile", "--base-url", server.base_url)
+    assert again.returncode == 0, again.stderr
+    assert "Compared 6 patients with Cliniko: 1 had drifted and 0 were missing" in again.stdout
     assert sync.returncode == 0, sync.stderr
     assert "Full sync done: 5 patients written" in sync.stdout
     assert "1 record from Cliniko could not be stored and is kept aside: patient 902" in (
