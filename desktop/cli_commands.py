@@ -213,7 +213,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     pdf_writer = None
     if args.pdf:
         from desktop.ui.report_document import write_report_pdf as pdf_writer
-    return run_report_command(args, _data_dir(args), pdf_writer)
+    code = run_report_command(args, _data_dir(args), pdf_writer)
+    for written in filter(None, [args.pdf, args.csv]):  # an older file keeps its mode
+        paths.make_private(written)
+    return code
 
 
 @_plain_errors

@@ -67,6 +67,8 @@ def test_the_data_folder_and_every_file_in_it_are_private_after_sync_scan_and_re
     env = child_environment(tmp_path / "keyring.json", data, CLINIKO_API_KEY=demo_api_key())
     env.pop("PYTHONUMASK", None)
     pairs, summary = tmp_path / "pairs.csv", tmp_path / "summary.csv"
+    summary.write_text("an older export, readable by all\n")
+    summary.chmod(0o644)
     with HostileServer() as server:
         sync = _mergedesk(env, "sync", "--base-url", server.base_url)
     scan = _mergedesk(env, "scan", "--export", str(pairs))
