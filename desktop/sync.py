@@ -42,6 +42,7 @@ from desktop.store.cache import Cache
 from desktop.store.patients import upsert_patients
 from desktop.store.quarantine import (
     QuarantinedRecord,
+    forget_unseen_without_id,
     parse_timestamp,
     quarantined_records,
     record_id,
@@ -65,6 +66,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FULL_NEXT = "sync.full.next_url"
 FULL_HEAD = "sync.full.head_updated_at"
 FULL_DONE = "sync.full.done"
+FULL_STARTED = "sync.full.started_at"
 WATERMARK = "sync.watermark"
 LAST_SYNC_AT = "sync.last_completed_at"
 
@@ -228,6 +230,7 @@ class _Runner:
             next_url = _patients_url(archived=True)
             with transaction(self.cache):
                 set_state(db, FULL_HEAD, _format(head))
+                set_state(db, FULL_STARTED, _now())
                 set_state(db, FULL_NEXT, next_url)
                 set_state(db, FULL_DONE, "0")
             log.info("Full sync started")
@@ -255,6 +258,7 @@ class _Runner:
                     set_state(db, WATERMARK, _format(self._cap(head)))
                     set_state(db, LAST_SYNC_AT, _now())
                     mark_reconciled(db, 0)  # the cache is now what Cliniko listed
+                    forget_unseen_without_id(db, get_state(db, FULL_STARTED) or _now())
                 self._write_audit()
             self._report("full", done, page.total_entries)
             if stop is not None:

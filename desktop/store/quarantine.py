@@ -148,6 +148,12 @@ def release_stored(db: sqlite_utils.Database, patient_ids: Iterable[str]) -> Non
         db.conn.executemany("DELETE FROM quarantine WHERE patient_id = ?", ids)
 
 
+def forget_unseen_without_id(db: sqlite_utils.Database, before: str) -> None:
+    """Drop records without an id not seen since ``before`` (a full sync read every page
+    after that, so Cliniko no longer sends them). Does not commit."""
+    db.execute("DELETE FROM quarantine WHERE patient_id IS NULL AND last_seen_at < ?", [before])
+
+
 def quarantined_records(db: sqlite_utils.Database) -> list[QuarantinedRecord]:
     """Every record kept aside, oldest first (ids and reasons only, never the data)."""
     rows = db.execute(

@@ -122,6 +122,13 @@ def test_malformed_records_are_quarantined_by_id_and_the_rest_of_the_page_is_sto
     assert "902" not in {r.patient_id for r in quarantined_records(cache.db)}
     assert run_sync(session).mode == "incremental"
 
+    # The record without an id is gone from Cliniko: the next full sync forgets it.
+    server.records = [r for r in server.records if "id" in r]
+    with transaction(cache):  # as if kept aside by a sync an hour ago
+        cache.db.execute("UPDATE quarantine SET last_seen_at = '2000-01-01T00:00:00Z'")
+    run_sync(session, full=True)
+    assert None not in {r.patient_id for r in quarantined_records(cache.db)}
+
 
 def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(
     connected: tuple[HostileServer, Cache, Session],
