@@ -48,6 +48,7 @@ from desktop.store.quarantine import (
     record_id,
     release_stored,
     set_aside_bad,
+    set_aside_summary,
 )
 from desktop.store.sync_state import get_state, set_state, transaction
 
@@ -168,17 +169,7 @@ def sync_notes(result: SyncResult) -> list[str]:
     For the CLI and the app: records kept aside (all of them, not only this run's), patients
     stamped in the future, and what a reconciliation repaired.
     """
-    notes = []
-    set_aside = result.set_aside
-    if set_aside:
-        labels = ", ".join(r.label for r in set_aside[:20])
-        more = f" and {len(set_aside) - 20} more" if len(set_aside) > 20 else ""
-        notes.append(
-            f"{len(set_aside):,} record{'' if len(set_aside) == 1 else 's'} from Cliniko could "
-            f"not be stored and {'is' if len(set_aside) == 1 else 'are'} kept aside: "
-            f"{labels}{more}. The rest is stored. Check these in Cliniko; a corrected "
-            "record is picked up by the next sync."
-        )
+    notes = [set_aside_summary(result.set_aside)] if result.set_aside else []
     if result.future_ids:
         ids = " ".join(result.future_ids[:20])
         notes.append(

@@ -167,3 +167,17 @@ def quarantined_raw(db: sqlite_utils.Database, patient_id: str) -> dict[str, Any
     """The record as received for a quarantined id (for support), or None."""
     row = db.execute("SELECT raw FROM quarantine WHERE patient_id = ?", [patient_id]).fetchone()
     return None if row is None else json.loads(row[0])
+
+
+def set_aside_summary(records: list[QuarantinedRecord], shown: int = 20) -> str:
+    """One plain-words paragraph about the records kept aside, ids only ("" when none)."""
+    if not records:
+        return ""
+    one = len(records) == 1
+    labels = ", ".join(r.label for r in records[:shown])
+    more = f" and {len(records) - shown} more" if len(records) > shown else ""
+    return (
+        f"{len(records):,} record{'' if one else 's'} from Cliniko could not be stored and "
+        f"{'is' if one else 'are'} kept aside: {labels}{more}. The rest is stored. Check "
+        f"{'it' if one else 'these'} in Cliniko; a corrected record is picked up by the next sync."
+    )
