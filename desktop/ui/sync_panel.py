@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Signal, Slot
@@ -97,7 +98,7 @@ class SyncPanel(QWidget):
         aside = quarantined_records(db)
         note = f" · {len(aside):,} kept aside (see tooltip)" if aside else ""
         self.status_label.setText(f"{patients:,} patients cached · last sync: {last}{note}")
-        self.status_label.setToolTip(set_aside_summary(aside))
+        self.status_label.setToolTip(textwrap.fill(set_aside_summary(aside), 80))
 
     @Slot(bool)
     def show_online(self, online: bool) -> None:
