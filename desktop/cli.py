@@ -4,6 +4,7 @@ self-test."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,18 +12,30 @@ from desktop import APP_NAME, __version__
 from desktop.cli_watch import add_watch_parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser; every sub-command takes ``--data-dir``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir", metavar="DIR", help="keep the cache, settings and logs in DIR"
-    )
-    common.add_argument("-v", "--verbose", action="store_true", help="print debug messages")
+def _global_options(*, in_subcommand: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after the sub-command's name.
 
+    Inside a sub-command their defaults are SUPPRESS, so a value given before the name
+    (``mergedesk --data-dir D sync``) is not overwritten by the sub-command's default.
+    """
+    options = argparse.ArgumentParser(add_help=False)
+    default = {"default": argparse.SUPPRESS} if in_subcommand else {}
+    options.add_argument(
+        "--data-dir", metavar="DIR", help="keep the cache, settings and logs in DIR", **default
+    )
+    options.add_argument(
+        "-v", "--verbose", action="store_true", help="print debug messages", **default
+    )
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser; the global options work before or after the sub-command."""
+    common = _global_options(in_subcommand=True)
     parser = argparse.ArgumentParser(
         prog="mergedesk",
         description=f"{APP_NAME}: find, merge and cost duplicate patient records in Cliniko.",
-        parents=[common],
+        parents=[_global_options(in_subcommand=False)],
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -63,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--rate-limit", type=int, default=190, help="requests per minute to stay under"
     )
+    sync.add_argument(
+        "--reconcile",
+        action="store_true",
+        help="also compare every cached patient with Cliniko and repair any difference",
+    )
 
     scan = sub.add_parser("scan", parents=[common], help="find duplicates in the cache")
     scan.add_argument("--export", metavar="CSV", help="also write the pairs to this CSV file")
@@ -91,7 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
+    """Run the command line; return the process exit code.
+
+    Output piped into a reader that stops early (``mergedesk scan | head``) ends quietly.
+    """
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in a traceback at exit
+        return code
+    except BrokenPipeError:
+        return _quiet_after_closed_pipe()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from desktop import cli_commands  # imported late: keeps --help fast
 
@@ -103,6 +133,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return 130
+
+
+def _quiet_after_closed_pipe() -> int:
+    """The reader of our output went away (``mergedesk ... | head``): end quietly.
+
+    Python would print a BrokenPipeError when it flushes stdout at exit; pointing stdout at
+    the null device first keeps that flush silent.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # what a shell reports for a process ended by SIGPIPE
 
 
 def gui_main() -> int:

@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
 @_plain_errors
 def cmd_login(args: argparse.Namespace) -> int:
     """Check a key with ``GET /user`` and ``GET /settings/public``, then keep it in the keychain."""
+    from desktop.account import fetch_account
     from desktop.cliniko.client import ClinikoClient
     from desktop.secrets import store_api_key
 
@@ -94,16 +96,31 @@ def cmd_login(args: argparse.Namespace) -> int:
         key = getpass.getpass("Paste your Cliniko API key (it is not shown): ").strip()
     with ClinikoClient(key, base_url=args.base_url) as client:
         user = client.get_user()
-        account = client.get_public_settings().get("account", {})
+        key_account = fetch_account(client, user)
+    _refuse_another_clinics_key(data_dir, key_account)
     store_api_key(key)
     if args.base_url:
         settings = load_settings(data_dir)
         settings.base_url = args.base_url
         save_settings(data_dir, settings)
     name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
-    print(f"Connected to {account.get('name', 'your clinic')} as {name or 'your user'}.")
+    print(f"Connected to {key_account.name or 'your clinic'} as {name or 'your user'}.")
     print("The key is saved in your system keychain.")
     return 0
+
+
+def _refuse_another_clinics_key(data_dir: Path, key_account: Any) -> None:
+    """Raise OtherAccountsCache when the folder's cache was filled from another account."""
+    from desktop.account import stored_account
+    from desktop.session import OtherAccountsCache, same_account
+    from desktop.store.cache import open_cache
+
+    if not paths.cache_path(data_dir).exists():
+        return
+    with open_cache(data_dir, readonly=True) as cache:
+        cached = stored_account(cache.db)
+    if cached is not None and not same_account(cached, key_account):
+        raise OtherAccountsCache(cached, key_account)
 
 
 def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):
@@ -123,7 +140,7 @@ def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):
 @_plain_errors
 def cmd_sync(args: argparse.Namespace) -> int:
     """Download patients (all of them the first time, then what changed)."""
-    from desktop.sync import SyncProgress, run_sync
+    from desktop.sync import SyncProgress, run_sync, sync_notes
 
     data_dir = _data_dir(args)
     session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
@@ -139,9 +156,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    every = load_settings(data_dir).reconcile_every_days
     try:
         session.identify_user()
-        result = run_sync(session, progress=show, full=args.full)
+        result = run_sync(
+            session,
+            progress=show,
+            full=args.full,
+            reconcile_now=args.reconcile,
+            reconcile_every=timedelta(days=every) if every > 0 else None,
+        )
     finally:
         print(file=sys.stderr)
         session.close()
@@ -154,6 +178,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         f"patient{'' if result.patients_written == 1 else 's'} written "
         f"with {result.requests:,} requests in {result.seconds:.1f} s."
     )
+    for line in sync_notes(result):
+        print(line)
     return 0
 
 
@@ -176,6 +202,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(f"Note: blocks sharing a {kind} key were too large: {what}.")
         if args.export:
             rows = export_pairs_csv(cache, Path(args.export))
+            paths.make_private(args.export)
             print(f"Wrote {rows:,} pairs to {args.export}.")
     return 0
 
@@ -188,7 +215,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     pdf_writer = None
     if args.pdf:
         from desktop.ui.report_document import write_report_pdf as pdf_writer
-    return run_report_command(args, _data_dir(args), pdf_writer)
+    code = run_report_command(args, _data_dir(args), pdf_writer)
+    for written in filter(None, [args.pdf, args.csv]):  # an older file keeps its mode
+        paths.make_private(written)
+    return code
 
 
 @_plain_errors

@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from desktop.paths import make_private
+
 CONFIG_FILE_NAME = "settings.json"
 
 
@@ -47,6 +49,9 @@ class Settings:
     integration_after_hours: bool = False
     integration_text_pattern: str = ""
     integration_cliniko_user: str = ""
+    # Compare the whole cache with Cliniko when the last comparison is this many days old
+    # (desktop.reconcile); 0 turns the automatic comparison off.
+    reconcile_every_days: int = 7
 
 
 def load_settings(data_dir: Path) -> Settings:
@@ -65,4 +70,5 @@ def save_settings(data_dir: Path, settings: Settings) -> None:
     path = data_dir / CONFIG_FILE_NAME
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    make_private(tmp)
     os.replace(tmp, path)

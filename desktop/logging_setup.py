@@ -10,7 +10,7 @@ import logging.handlers
 import traceback
 from pathlib import Path
 
-from desktop.paths import log_dir
+from desktop.paths import log_dir, make_private
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -25,6 +25,7 @@ def configure_logging(data_dir: Path, *, verbose: bool = False, to_stderr: bool 
     file_handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )
+    make_private(path)
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
     file_handler.setLevel(logging.INFO)
     file_handler._mergedesk = True  # type: ignore[attr-defined]

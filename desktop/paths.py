@@ -2,6 +2,12 @@
 
 The data directory comes from platformdirs, can be overridden with ``--data-dir`` or the
 ``MERGEDESK_DATA_DIR`` environment variable, and is created on first use.
+
+It holds patient data, so on Linux and macOS it is private: the folder and every folder in it
+0700, every file 0600 (:func:`make_private`). :func:`data_dir` tightens what is there and sets
+the process umask to 077, so every file written afterwards (the cache and its -wal/-shm,
+backups, settings, logs, the lock file, exports) is created private too. Windows keeps the
+profile folder private already.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from desktop import APP_NAME
 
 DATA_DIR_ENV = "MERGEDESK_DATA_DIR"
 CACHE_FILE_NAME = "cache.db"
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+_POSIX = os.name == "posix"
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -27,8 +36,37 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     chosen = override or os.environ.get(DATA_DIR_ENV)
     path = Path(chosen) if chosen else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    restrict_new_files()
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    make_private_tree(path)
     return path
+
+
+def restrict_new_files() -> None:
+    """Make every file and folder this process creates from now on private (umask 077)."""
+    if _POSIX:
+        os.umask(0o077)
+
+
+def make_private(path: str | os.PathLike[str]) -> Path:
+    """Make one file 0600 (a folder 0700) on Linux and macOS; return its path."""
+    target = Path(path)
+    if _POSIX and target.exists() and not target.is_symlink():
+        target.chmod(PRIVATE_DIR_MODE if target.is_dir() else PRIVATE_FILE_MODE)
+    return target
+
+
+def make_private_tree(folder: Path) -> None:
+    """Make a folder and everything in it private (what older versions left 0755/0644)."""
+    if not _POSIX:
+        return
+    make_private(folder)
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            try:
+                make_private(Path(root, name))
+            except OSError:  # a file that vanished meanwhile, or one we do not own
+                continue
 
 
 def cache_path(directory: Path) -> Path:
@@ -39,8 +77,8 @@ def cache_path(directory: Path) -> Path:
 def log_dir(directory: Path) -> Path:
     """Return the log directory inside a data directory (created if missing)."""
     path = directory / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    return make_private(path)
 
 
 def resource_root() -> Path:

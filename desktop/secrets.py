@@ -60,10 +60,11 @@ MESSAGES: dict[KeyringState, str] = {
     KeyringState.AVAILABLE: "Your system keychain is available. MergeDesk keeps its keys there.",
     KeyringState.LOCKED: "Your system keychain is locked. Unlock it and try again.",
     KeyringState.UNAVAILABLE: (
-        "No system keychain was found on this computer, so MergeDesk cannot keep your Cliniko "
-        "API key safely. MergeDesk never stores your key in a plain file. On Linux, install and "
-        "start a Secret Service keychain (for example GNOME Keyring or KWallet), or set the "
-        "CLINIKO_API_KEY environment variable for this session."
+        "No system keychain was found on this computer. MergeDesk never stores your key in a "
+        "plain file: the key that unlocks its encrypted patient cache lives in the keychain, so "
+        "MergeDesk cannot work without one, even with the Cliniko API key in CLINIKO_API_KEY. "
+        "On Linux, install and start a Secret Service keychain (for example GNOME Keyring or "
+        "KWallet), then try again."
     ),
     KeyringState.NOT_FOUND: (
         "No Cliniko API key is saved yet. Paste your API key from Cliniko "

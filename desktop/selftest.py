@@ -196,8 +196,9 @@ def check_keyring(platform: str | None = None, require: str | None = None) -> Ch
     """Report the keyring backend.
 
     Fails on Windows and macOS when keyring found no keychain (its ``fail`` backend), since the
-    app cannot keep the API key there. On Linux a missing Secret Service is reported but does not
-    fail (a server or CI machine has none). With ``require``, the backend's name must contain
+    app cannot keep the API key there, and everywhere when the keychain is locked (the cache key
+    can't be read). On Linux a missing Secret Service is reported but does not fail (a server
+    or CI machine has none). With ``require``, the backend's name must contain
     that text (e.g. ``SecretService`` in CI) and a throw-away entry must survive a write, read
     and delete.
     """
@@ -214,6 +215,8 @@ def check_keyring(platform: str | None = None, require: str | None = None) -> Ch
         _keyring_round_trip()
         return Check("keyring", True, f"{detail}, write/read/delete ok (required: {require})")
     no_keychain = status.backend_name.endswith(NO_KEYCHAIN_BACKENDS)
+    if status.state is KeyringState.LOCKED:  # a keychain the app can't read: it can't start
+        return Check("keyring", False, f"{detail}: {status.message}")
     if platform.startswith("linux"):
         if status.state is not KeyringState.AVAILABLE:
             detail += " (report only on Linux: the app will ask for a Secret Service keychain)"

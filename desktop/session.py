@@ -10,7 +10,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from desktop.account import CLINIKO_USER_KEY, Account, fetch_account, remember_account
+from desktop.account import (
+    CLINIKO_USER_KEY,
+    Account,
+    fetch_account,
+    remember_account,
+    stored_account,
+)
 from desktop.audit import AuditTrail
 from desktop.cliniko.client import ClinikoClient, RequestRecord
 from desktop.store.cache import Cache
@@ -41,6 +47,39 @@ class PendingAudit:
             records, self.records = self.records, []
         for record in records:
             self.trail.record_request(record)
+
+
+class OtherAccountsCache(Exception):
+    """The key (or base URL) leads to another Cliniko account than the one the cache holds."""
+
+    def __init__(self, cache_account: Account, key_account: Account) -> None:
+        self.cache_account = cache_account
+        self.key_account = key_account
+        super().__init__(
+            f"cache account {cache_account.account_id} ({cache_account.shard}), "
+            f"key account {key_account.account_id} ({key_account.shard})"
+        )
+
+    @property
+    def user_message(self) -> str:
+        """Name both clinics and say what to do; nothing was downloaded."""
+        mine, theirs = self.cache_account, self.key_account
+        return (
+            f"This cache belongs to the clinic '{mine.name or mine.account_id}' ({mine.shard}). "
+            f"The key you gave belongs to '{theirs.name or theirs.account_id}' "
+            f"({theirs.shard}). Nothing was downloaded, so the two clinics' patients are not "
+            "mixed. To work with the other clinic, use a separate data folder (--data-dir), "
+            "or log in again with a key of the first clinic."
+        )
+
+
+def same_account(cached: Account, found: Account) -> bool:
+    """True unless both name an account id or shard and they differ."""
+    ids_differ = bool(cached.account_id and found.account_id) and (
+        cached.account_id != found.account_id
+    )
+    shards_differ = bool(cached.shard and found.shard) and cached.shard != found.shard
+    return not (ids_differ or shards_differ)
 
 
 class Session:
@@ -74,9 +113,18 @@ class Session:
 
         The user's label goes into the audit trail; the account's currency, country and name
         are kept for the labor-cost report and phone normalisation, which work offline.
+
+        Raises:
+            OtherAccountsCache: the cache already belongs to another account (or shard);
+                nothing is stored and ``account`` stays unset.
         """
         user = self.client.get_user()
-        self.account = fetch_account(self.client, user)
+        account = fetch_account(self.client, user)
+        cached = stored_account(self.cache.db)
+        if cached is not None and not same_account(cached, account):
+            self.close_audit()
+            raise OtherAccountsCache(cached, account)
+        self.account = account
         remember_account(self.cache, self.account)
         label = f"{user.get('id', '')} {user.get('first_name', '')} {user.get('last_name', '')}"
         label = " ".join(label.split())
@@ -86,11 +134,26 @@ class Session:
             self.audit.write_pending()
         return user
 
-    def close(self) -> None:
-        """Write what is left of the audit queue and close the client (not the cache)."""
+    def check_account(self) -> Account:
+        """The key's account, identified (and checked against the cache's) if not yet done.
+
+        Raises:
+            OtherAccountsCache: the key belongs to another clinic than the cache.
+        """
+        if self.account is None:
+            self.identify_user()
+        assert self.account is not None
+        return self.account
+
+    def close_audit(self) -> None:
+        """Write what is left of the audit queue in a transaction of its own."""
         if self.audit.has_pending():
             with transaction(self.cache):
                 self.audit.write_pending()
+
+    def close(self) -> None:
+        """Write what is left of the audit queue and close the client (not the cache)."""
+        self.close_audit()
         self.client.close()
 
     def __enter__(self) -> Session:

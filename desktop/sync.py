@@ -23,14 +23,33 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from desktop.cliniko.client import ClinikoClient
-from desktop.cliniko.errors import Cancelled
+from desktop.cliniko.errors import Cancelled, ClinikoError
+from desktop.cliniko.pages import Page, PageGuard
+from desktop.reconcile import (
+    DEFAULT_INTERVAL,
+    ReconcileResult,
+    mark_reconciled,
+    reconcile,
+    reconcile_due,
+)
 from desktop.session import PendingAudit, Session
 from desktop.store.cache import Cache
 from desktop.store.patients import upsert_patients
+from desktop.store.quarantine import (
+    QuarantinedRecord,
+    forget_unseen_without_id,
+    parse_timestamp,
+    quarantined_records,
+    record_id,
+    release_stored,
+    set_aside_bad,
+    set_aside_summary,
+)
 from desktop.store.sync_state import get_state, set_state, transaction
 
 log = logging.getLogger(__name__)
@@ -38,11 +57,17 @@ log = logging.getLogger(__name__)
 PATIENTS = "/patients"
 OVERLAP = timedelta(seconds=120)
 MAX_INCREMENTAL_PASSES = 3
+# The watermark stays this far behind the server's clock, and a record stamped more than
+# FUTURE_SLACK after the server's clock is "in the future" (reported, never the watermark).
+WATERMARK_MARGIN = timedelta(seconds=60)
+FUTURE_SLACK = timedelta(seconds=60)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # sync_state keys
 FULL_NEXT = "sync.full.next_url"
 FULL_HEAD = "sync.full.head_updated_at"
 FULL_DONE = "sync.full.done"
+FULL_STARTED = "sync.full.started_at"
 WATERMARK = "sync.watermark"
 LAST_SYNC_AT = "sync.last_completed_at"
 
@@ -59,7 +84,13 @@ class SyncProgress:
 
 @dataclass
 class SyncResult:
-    """What one run of :func:`run_sync` did."""
+    """What one run of :func:`run_sync` did.
+
+    ``patients_written`` counts distinct patients stored in this run (each once, however
+    many passes read it). ``quarantined`` names the records kept aside (``patient 12`` or
+    ``record page 2 #5``); ``future_ids`` the patients whose ``updated_at`` was ahead of the
+    server's clock.
+    """
 
     mode: str
     patients_written: int = 0
@@ -68,6 +99,10 @@ class SyncResult:
     seconds: float = 0.0
     cancelled: bool = False
     watermark: str | None = None
+    quarantined: list[str] = field(default_factory=list)
+    future_ids: list[str] = field(default_factory=list)
+    reconciliation: ReconcileResult | None = None
+    set_aside: list[QuarantinedRecord] = field(default_factory=list)
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -83,6 +118,8 @@ def run_sync(
     *,
     progress: ProgressCallback | None = None,
     full: bool = False,
+    reconcile_now: bool = False,
+    reconcile_every: timedelta | None = DEFAULT_INTERVAL,
 ) -> SyncResult:
     """Bring the cache up to date with Cliniko; resumes an interrupted full sync.
 
@@ -91,8 +128,18 @@ def run_sync(
             cancel event is set, the sync stops promptly; every page already written stays.
         progress: called after every page.
         full: start a fresh full sync even when an incremental one would do.
+        reconcile_now: afterwards, compare the whole cache with Cliniko (see
+            :mod:`desktop.reconcile`).
+        reconcile_every: ... and do so anyway when the last comparison (or full sync) is
+            older than this; None never does it unasked.
+
+    Raises:
+        ClinikoError: the sync could not finish (its ``user_message`` says why and what to
+            do); every page stored before stays, and the next sync carries on.
+        OtherAccountsCache: the key belongs to another clinic than the cache (nothing read).
     """
     cache = session.cache
+    session.check_account()
     if full and get_state(cache.db, FULL_NEXT) is None:
         with transaction(cache):
             set_state(cache.db, WATERMARK, None)
@@ -102,13 +149,45 @@ def run_sync(
             runner.full_sync()
         else:
             runner.incremental_sync()
+        due = reconcile_every is not None and reconcile_due(cache.db, reconcile_every)
+        if reconcile_now or due:
+            runner.result.reconciliation = reconcile(session)
     except Cancelled:
         runner.result.cancelled = True
         log.info("Sync cancelled; %d patients written so far", runner.result.patients_written)
     finally:
         runner.flush_audit()
         runner.result.seconds = time.monotonic() - runner.started
+        runner.report_oddities()
+    runner.result.set_aside = quarantined_records(cache.db)
     return runner.result
+
+
+def sync_notes(result: SyncResult) -> list[str]:
+    """What a sync found that the administrator should know, in plain words, ids only.
+
+    For the CLI and the app: records kept aside (all of them, not only this run's), patients
+    stamped in the future, and what a reconciliation repaired.
+    """
+    notes = [set_aside_summary(result.set_aside)] if result.set_aside else []
+    if result.future_ids:
+        ids = " ".join(result.future_ids[:20])
+        notes.append(
+            f"{len(result.future_ids):,} patient(s) have a last-changed time in the future "
+            f"on Cliniko's side (ids {ids}). They are stored; later changes are still fetched."
+        )
+    done = result.reconciliation
+    if done is not None:
+        notes.append(
+            f"Compared {done.checked:,} patients with Cliniko: {len(done.drifted):,} had "
+            f"drifted and {len(done.added):,} were missing; all repaired."
+            + (
+                f" {len(done.not_on_cliniko):,} cached patients are no longer listed by Cliniko."
+                if done.not_on_cliniko
+                else ""
+            )
+        )
+    return notes
 
 
 class _Runner:
@@ -129,7 +208,8 @@ class _Runner:
         self.cancel = cancel
         self.started = time.monotonic()
         self.result = SyncResult(mode="full")
-        self.written: set[str] = set()  # patients an incremental sync has written so far
+        self.written: set[str] = set()  # patients this run has stored so far
+        self.server_now: datetime | None = None  # the newest Date header seen
 
     # -- full ---------------------------------------------------------------------------
 
@@ -140,48 +220,71 @@ class _Runner:
             head = self._newest_updated_at()
             next_url = _patients_url(archived=True)
             with transaction(self.cache):
-                set_state(db, FULL_HEAD, head or "")
+                set_state(db, FULL_HEAD, _format(head))
+                set_state(db, FULL_STARTED, _now())
                 set_state(db, FULL_NEXT, next_url)
                 set_state(db, FULL_DONE, "0")
             log.info("Full sync started")
         else:
             log.info("Resuming an interrupted full sync")
         done = int(get_state(db, FULL_DONE) or 0)
+        guard: PageGuard | None = None
         while next_url:
             self._check_cancel()
-            page = self.client.fetch_page(next_url, key="patients")
-            self.result.requests += 1
-            total = page.total_entries
+            page = self._fetch(next_url)
+            guard = guard or self.client.page_guard(page.url)
+            stop, link = _follow(guard, page)
+            self._future_ids(page)
             done += len(page.items)
-            next_url = page.next_url
+            if stop is not None:
+                # The links that led here can't be trusted to have covered every page: the
+                # next sync reads the list again from the start (what is stored stays).
+                link, done = _patients_url(archived=True), 0
             with transaction(self.cache, durable=False):
-                written = upsert_patients(db, page.items)
-                set_state(db, FULL_NEXT, next_url)
+                self._store(page, guard.pages)
+                set_state(db, FULL_NEXT, link)
                 set_state(db, FULL_DONE, str(done))
-                if next_url is None:
-                    head = get_state(db, FULL_HEAD) or _newest(page.items)
-                    set_state(db, WATERMARK, head or _epoch())
+                if link is None and stop is None:
+                    head = parse_timestamp(get_state(db, FULL_HEAD)) or EPOCH
+                    set_state(db, WATERMARK, _format(self._cap(head)))
                     set_state(db, LAST_SYNC_AT, _now())
+                    mark_reconciled(db, 0)  # the cache is now what Cliniko listed
+                    forget_unseen_without_id(db, get_state(db, FULL_STARTED) or _now())
                 self._write_audit()
-            self.result.patients_written += written
-            self._report("full", done, total)
+            self._report("full", done, page.total_entries)
+            if stop is not None:
+                raise stop
+            next_url = link
         self.result.watermark = get_state(db, WATERMARK)
         log.info("Full sync finished: %d patients", done)
 
-    def _newest_updated_at(self) -> str | None:
-        """Read the newest updated_at before paging, the first incremental's watermark."""
+    def _newest_updated_at(self) -> datetime:
+        """Read the newest updated_at before paging, the first incremental's watermark.
+
+        Never later than the server's clock now, minus the margin: anything edited while the
+        full sync pages is newer than that. When the newest record's stamp is unusable (in
+        the future, unreadable) or there is none, that clock is the answer.
+        """
         url = _patients_url(archived=True, sort="updated_at:desc", per_page=1)
-        page = self.client.fetch_page(url, key="patients")
-        self.result.requests += 1
-        return _newest(page.items)
+        page = self._fetch(url)
+        stamps = [s for s in map(self._stamp_of, page.items) if s is not None]
+        self._future_ids(page)
+        ceiling = self._now_on_server() - WATERMARK_MARGIN
+        return min(max(stamps), ceiling) if stamps else ceiling
 
     # -- incremental ----------------------------------------------------------------------
 
     def incremental_sync(self) -> None:
         self.result.mode = "incremental"
         db = self.cache.db
-        watermark = get_state(db, WATERMARK) or _epoch()
-        since = _format(_parse(watermark) - OVERLAP)
+        stored = get_state(db, WATERMARK)
+        watermark = parse_timestamp(stored)
+        if watermark is None:
+            log.warning("The stored sync watermark is unreadable; reading every change again")
+            watermark = EPOCH
+        # A watermark pinned ahead of the clock by an older version would hide every edit.
+        watermark = min(watermark, datetime.now(UTC))
+        since = watermark - OVERLAP
         newest = watermark
         for _ in range(MAX_INCREMENTAL_PASSES):
             complete, newest = self._read_changes(since, newest)
@@ -191,45 +294,107 @@ class _Runner:
         # A record edited while we paged keeps its place among pages already read when its
         # new updated_at ties with records there (ties are not ordered by time): read what
         # changed in the last moments once more, so the edit is not left for the next sync.
-        recent = _format(_parse(newest) - OVERLAP)
+        recent = newest - OVERLAP
         if recent > since:
             newest = self._read_changes(recent, newest)[1]
+        mark = _format(self._cap(newest))
         with transaction(self.cache):
-            set_state(db, WATERMARK, newest)
+            set_state(db, WATERMARK, mark)
             set_state(db, LAST_SYNC_AT, _now())
             self._write_audit()
-        self.result.watermark = newest
+        self.result.watermark = mark
 
-    def _read_changes(self, since: str, newest: str) -> tuple[bool, str]:
+    def _read_changes(self, since: datetime, newest: datetime) -> tuple[bool, datetime]:
         """One pass over the patients updated since ``since``, written page by page.
 
         Returns whether every record the server counted arrived (none moved between pages
-        while we paged) and the newest ``updated_at`` seen so far.
+        while we paged) and the newest ``updated_at`` seen so far (never one in the future).
         """
-        db = self.cache.db
         self.result.passes += 1
         seen: set[str] = set()
         total = 0
-        url: str | None = _patients_url(archived=True, sort="updated_at", updated_since=since)
+        url: str | None = _patients_url(
+            archived=True, sort="updated_at", updated_since=_format(since)
+        )
+        guard: PageGuard | None = None
         while url:
             self._check_cancel()
-            page = self.client.fetch_page(url, key="patients")
-            self.result.requests += 1
+            page = self._fetch(url)
+            guard = guard or self.client.page_guard(page.url)
+            stop, url = _follow(guard, page)
             total = page.total_entries
-            url = page.next_url
-            ids = {str(p.get("id")) for p in page.items}
-            seen |= ids
-            newest = max([newest, *(str(p.get("updated_at") or "") for p in page.items)])
+            seen |= {str(p.get("id")) for p in page.items}
+            future = set(self._future_ids(page))
+            stamps = [
+                stamp
+                for item in page.items
+                if record_id(item) not in future and (stamp := self._stamp_of(item)) is not None
+            ]
+            newest = max([newest, *stamps])
             with transaction(self.cache, durable=False):
                 # A record seen twice was edited while we paged: its later copy is newer.
-                upsert_patients(db, page.items)
+                self._store(page, guard.pages)
                 self._write_audit()
-            self.result.patients_written += len(ids - self.written)
-            self.written |= ids
             self._report("incremental", len(seen), total)
+            if stop is not None:
+                raise stop
         return len(seen) >= total, newest
 
     # -- shared -------------------------------------------------------------------------
+
+    def _fetch(self, url: str) -> Page:
+        page = self.client.fetch_page(url, key="patients")
+        self.result.requests += 1
+        if page.server_time is not None:
+            self.server_now = max(filter(None, [self.server_now, page.server_time]))
+        return page
+
+    def _store(self, page: Page, number: int) -> None:
+        """Store a page's good records and quarantine the others (inside a transaction)."""
+        good, labels = set_aside_bad(self.cache.db, page.items, number)
+        known = self.result.quarantined
+        known += [label for label in labels if label not in known]
+        upsert_patients(self.cache.db, good)
+        ids = {str(p["id"]) for p in good}
+        release_stored(self.cache.db, ids)
+        self.written |= ids
+        self.result.patients_written = len(self.written)
+
+    def _stamp_of(self, item: dict[str, Any]) -> datetime | None:
+        """A record's updated_at when it is readable and not ahead of the server's clock."""
+        stamp = parse_timestamp(item.get("updated_at"))
+        if stamp is None or stamp > self._now_on_server() + FUTURE_SLACK:
+            return None
+        return stamp
+
+    def _future_ids(self, page: Page) -> list[str]:
+        """Ids on ``page`` stamped after the server's clock; remembered for the report."""
+        limit = (page.server_time or self._now_on_server()) + FUTURE_SLACK
+        found = []
+        for item in page.items:
+            stamp = parse_timestamp(item.get("updated_at"))
+            pid = record_id(item)
+            if stamp is not None and stamp > limit and pid is not None:
+                found.append(pid)
+                if pid not in self.result.future_ids:
+                    self.result.future_ids.append(pid)
+        return found
+
+    def _now_on_server(self) -> datetime:
+        return self.server_now or datetime.now(UTC)
+
+    def _cap(self, stamp: datetime) -> datetime:
+        """``stamp``, but never past the server's clock minus the margin."""
+        return min(stamp, self._now_on_server() - WATERMARK_MARGIN)
+
+    def report_oddities(self) -> None:
+        """Log (ids only) the records kept aside and those stamped in the future."""
+        if self.result.future_ids:
+            log.warning(
+                "%d patients have an updated_at ahead of Cliniko's clock: %s",
+                len(self.result.future_ids),
+                " ".join(self.result.future_ids[:50]),
+            )
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -252,6 +417,15 @@ class _Runner:
                 self.audit.write_pending()
 
 
+def _follow(guard: PageGuard, page: Page) -> tuple[ClinikoError | None, str | None]:
+    """The guard's verdict on ``page``: (why to stop after storing it, or None; next link)."""
+    try:
+        return None, guard.next_link(page)
+    except ClinikoError as stop:
+        log.warning("Stopped paging: %s", stop.detail)
+        return stop, None
+
+
 def _patients_url(
     *,
     archived: bool,
@@ -271,21 +445,8 @@ def _patients_url(
     return PATIENTS + "?" + "&".join(params)
 
 
-def _newest(items: list[dict]) -> str | None:
-    stamps = [str(p["updated_at"]) for p in items if p.get("updated_at")]
-    return max(stamps) if stamps else None
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
 def _format(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _epoch() -> str:
-    return "1970-01-01T00:00:00Z"
 
 
 def _now() -> str:

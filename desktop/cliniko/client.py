@@ -20,6 +20,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Self
 
 import httpx
@@ -28,7 +31,15 @@ from desktop import APP_NAME, CONTACT_EMAIL, __version__
 from desktop.cliniko import errors
 from desktop.cliniko.exchange import cancellable_send, cancelled_record, timed_send
 from desktop.cliniko.pacing import Pacer
-from desktop.cliniko.pages import MAX_PER_PAGE, Page, check_same_origin, key_for_path, parse_page
+from desktop.cliniko.pages import (
+    MAX_PER_PAGE,
+    Page,
+    PageGuard,
+    check_same_origin,
+    key_for_path,
+    parse_page,
+    requested_per_page,
+)
 from desktop.cliniko.params import Params, param_list, path_id
 from desktop.cliniko.records import RequestRecord, redact_url
 from desktop.cliniko.responses import decode_json, error_for, json_object
@@ -165,6 +176,10 @@ class ClinikoClient:
     ) -> Page:
         """Fetch one page of a list endpoint.
 
+        Its ``next_url`` is not checked here: a loop over pages checks each with a
+        :class:`~desktop.cliniko.pages.PageGuard` before following it (and a request to
+        another host is refused anyway).
+
         Args:
             path_or_url: ``/patients`` or an absolute ``links.next`` URL on the same host.
             params: query parameters (a list of tuples keeps repeated ``q[]``).
@@ -181,9 +196,11 @@ class ClinikoClient:
                 method="GET",
                 path=redact_url(str(response.url)),
             ) from None
-        if page.next_url is not None:
-            check_same_origin(page.next_url, self.base_url)
-        return page
+        return replace(page, server_time=server_time(response.headers))
+
+    def page_guard(self, first_url: str) -> PageGuard:
+        """A fresh guard for one listing that starts at ``first_url`` (see :class:`PageGuard`)."""
+        return PageGuard(self.base_url, requested_per_page(first_url))
 
     def iter_pages(
         self, path: str, params: Params = None, key: str | None = None
@@ -194,14 +211,13 @@ class ClinikoClient:
             first.append(("per_page", MAX_PER_PAGE))
         key = key or key_for_path(path)
         page = self.fetch_page(path, first, key=key)
-        seen = {page.url}
-        yield page
-        while page.next_url is not None:
-            if page.next_url in seen:
-                raise errors.UnexpectedResponse("links.next points back to a page already read")
-            page = self.fetch_page(page.next_url, key=key)
-            seen.add(page.url)
+        guard = self.page_guard(page.url)
+        while True:
+            link = guard.next_link(page)
             yield page
+            if link is None:
+                return
+            page = self.fetch_page(link, key=key)
 
     def iter_items(
         self, path: str, params: Params = None, key: str | None = None
@@ -280,7 +296,8 @@ class ClinikoClient:
                 never_sent = isinstance(exc, _NEVER_SENT)
                 if failures > self.max_retries or not (retry_unknown or never_sent):
                     log.warning("Cliniko %s failed: %s (gave up)", method, type(exc).__name__)
-                    raise errors.Offline(type(exc).__name__, method=method, path=path) from exc
+                    failure = errors.TruncatedResponse if _cut_off(exc) else errors.Offline
+                    raise failure(type(exc).__name__, method=method, path=path) from exc
                 self._backoff(failures, method, type(exc).__name__, path)
                 continue
             assert response is not None
@@ -374,3 +391,20 @@ class ClinikoClient:
     def _check_cancel(self) -> None:
         if self._cancel is not None and self._cancel.is_set():
             raise errors.Cancelled("cancel event set")
+
+
+def server_time(headers: Mapping[str, str]) -> datetime | None:
+    """The server's clock from an HTTP ``Date`` header (UTC), or None if absent or unreadable."""
+    value = headers.get("date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _cut_off(error: BaseException) -> bool:
+    """True when the server answered but its body stopped short of what it announced."""
+    return isinstance(error, httpx.RemoteProtocolError) and "message body" in str(error)

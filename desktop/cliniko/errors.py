@@ -162,12 +162,32 @@ class Offline(ClinikoError):
     )
 
 
+class TruncatedResponse(Offline):
+    """Cliniko's answer stopped part-way on every attempt (the connection was reached)."""
+
+    default_message = (
+        "Cliniko's answer was cut off part-way, on every try. Your connection reached "
+        "Cliniko, so this is most likely on Cliniko's side. Nothing was lost: try again in a "
+        "few minutes. " + SUPPORT_HINT
+    )
+
+
 class InsecureURL(ClinikoError):
     """A URL other than HTTPS (or plain HTTP to loopback), or a link to a foreign host."""
 
     default_message = (
         "MergeDesk only connects to Cliniko's own servers over a secure (HTTPS) connection, "
         "so this address was refused. " + SUPPORT_HINT
+    )
+
+
+class ForeignLink(InsecureURL):
+    """Cliniko's answer linked to another host (or outside the API): not followed."""
+
+    default_message = (
+        "Cliniko's answer pointed to a page on another server. MergeDesk did not follow it "
+        "(your API key was not sent there) and stopped reading. What was downloaded is kept. "
+        + SUPPORT_HINT
     )
 
 
@@ -183,3 +203,32 @@ class UnexpectedResponse(ClinikoError):
     default_message = (
         "Cliniko sent a response MergeDesk didn't understand. Try again later. " + SUPPORT_HINT
     )
+
+
+class PagingStopped(UnexpectedResponse):
+    """A list kept pointing on without progress (a loop, empty pages, too many pages)."""
+
+    default_message = (
+        "Cliniko's list of records kept pointing to more pages without giving anything new "
+        "({reason}), so MergeDesk stopped reading it. Everything downloaded so far is kept; "
+        "the next sync reads the list again. " + SUPPORT_HINT
+    )
+
+    @property
+    def user_message(self) -> str:
+        """Say what the list did."""
+        return self.default_message.format(reason=self.detail or "it went round in a loop")
+
+
+class MalformedResponse(UnexpectedResponse):
+    """The body could not be read as the JSON it should be (cut off, invalid, too deep)."""
+
+    default_message = (
+        "Cliniko sent an answer MergeDesk could not read ({reason}). Nothing was lost and "
+        "nothing was changed: try again later. " + SUPPORT_HINT
+    )
+
+    @property
+    def user_message(self) -> str:
+        """Say what was wrong with the answer."""
+        return self.default_message.format(reason=self.detail or "it was not valid JSON")

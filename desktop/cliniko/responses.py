@@ -16,12 +16,18 @@ def decode_json(response: httpx.Response) -> Any:
     """Parse a response body as JSON.
 
     Raises:
-        UnexpectedResponse: the body is not JSON.
+        MalformedResponse: the body is not JSON: cut off, invalid, or nested so deeply that
+            reading it would exhaust the stack.
     """
     try:
         return response.json()
+    except RecursionError:
+        reason = "its data was nested far too deeply"
+    except UnicodeDecodeError:
+        reason = "it was not valid text"
     except ValueError:
-        raise errors.UnexpectedResponse("response is not JSON", **_where(response)) from None
+        reason = "it was cut off or was not valid JSON"
+    raise errors.MalformedResponse(reason, **_where(response)) from None
 
 
 def json_object(response: httpx.Response) -> dict[str, Any]:
@@ -48,7 +54,7 @@ def error_for(response: httpx.Response, method: str, path: str) -> errors.Clinik
     where: dict[str, Any] = {"status": status, "method": method, "path": path}
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
         body = {}

@@ -179,7 +179,8 @@ class Api:
         """``GET /settings/public``."""
         account = {
             "country": "Australia", "country_code": "AU", "currency_symbol": "$",
-            "has_time_travelers": False, "id": "1", "name": self.account["name"],
+            "has_time_travelers": False, "id": self.account.get("id", "1"),
+            "name": self.account["name"],
             "subdomain": self.account["subdomain"], "time_zone_support": False,
         }  # fmt: skip
         settings = {

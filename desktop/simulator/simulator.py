@@ -57,6 +57,8 @@ class Simulator:
     treatment_notes, invoices and attachments (made up deterministically when omitted).
     ``clock`` gives the clinic's time in epoch seconds (``time.time`` by default; a test passes
     a manual clock so records get the times it chooses, without waiting).
+    ``account_id`` is the account's id in ``GET /settings/public`` (two simulators with
+    different ids are two clinics).
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class Simulator:
         history: Mapping[str, Mapping[str, int]] | None = None,
         clinic_name: str | None = None,
         clock: Clock = time.time,
+        account_id: str = "1",
     ) -> None:
         if patients is None:
             from desktop.simulator.sample_clinic import generate_clinic
@@ -90,6 +93,7 @@ class Simulator:
         self.state = ClinicState(patients, history, seed, clock)
         name = clinic_name or DEFAULT_CLINIC_NAME
         account = {
+            "id": account_id,
             "name": name,
             "subdomain": "demo-clinic",
             "user_email": "admin@demo-clinic.example",
@@ -222,6 +226,10 @@ class Simulator:
     def touch_patient(self, patient_id: str, **fields: Any) -> dict[str, Any]:
         """Change fields as if edited in Cliniko (always bumps updated_at)."""
         return self._render(self.state.touch(str(patient_id), fields))
+
+    def drift_patient(self, patient_id: str, **fields: Any) -> dict[str, Any]:
+        """Change fields WITHOUT bumping updated_at: drift no incremental sync can see."""
+        return self._render(self.state.touch(str(patient_id), fields, bump=False))
 
     def add_patient(self, patient: Mapping[str, Any]) -> dict[str, Any]:
         """Add a patient (id, created_at, updated_at assigned unless given)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Signal, Slot
@@ -13,6 +14,7 @@ from desktop.matching import MatchSettings
 from desktop.scan import ScanSummary, run_scan
 from desktop.session import Session
 from desktop.store.patients import count_patients
+from desktop.store.quarantine import quarantined_records, set_aside_summary
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT, SyncProgress, SyncResult, run_sync
 from desktop.ui import theme
@@ -93,7 +95,10 @@ class SyncPanel(QWidget):
         db = self._ctx.open_reader().db
         patients = count_patients(db)
         last = _local_time(get_state(db, LAST_SYNC_AT))
-        self.status_label.setText(f"{patients:,} patients cached · last sync: {last}")
+        aside = quarantined_records(db)
+        note = f" · {len(aside):,} kept aside (see tooltip)" if aside else ""
+        self.status_label.setText(f"{patients:,} patients cached · last sync: {last}{note}")
+        self.status_label.setToolTip(textwrap.fill(set_aside_summary(aside), 80))
 
     @Slot(bool)
     def show_online(self, online: bool) -> None:

@@ -79,3 +79,20 @@ def test_both_keys_round_trip_through_secret_service(secret_service, private_env
     with pytest.raises(SecretsError) as err:
         secrets.get_api_key()
     assert err.value.state is KeyringState.NOT_FOUND
+
+
+def test_self_test_fails_when_the_secret_service_collection_is_locked(secret_service):
+    """A real gnome-keyring collection, locked; with no prompter the unlock is dismissed."""
+    import io
+
+    import secretstorage
+
+    from desktop.selftest import run_self_test
+
+    connection = secretstorage.dbus_init()
+    collection = secretstorage.get_default_collection(connection)
+    collection.lock()
+    assert collection.is_locked()
+    out = io.StringIO()
+    assert run_self_test(None, out=out) == 1
+    assert "FAIL keyring: backend SecretService.Keyring, locked" in out.getvalue()

@@ -50,3 +50,20 @@ def test_offline_is_shown_in_plain_words(qtbot, empty_desk):
     qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
     assert "Can't reach Cliniko" in panel.rate_label.text()
     assert panel.online_label.text() == "● Offline"
+
+
+def test_records_kept_aside_by_a_sync_are_shown_by_id(qtbot, empty_desk):
+    from hostile_server import HostileServer, patient
+
+    records = [patient(i) for i in range(1, 6)]
+    records.insert(1, patient(902, patient_phone_numbers=5))
+    with HostileServer(records) as server:
+        window = empty_desk.open(base_url=server.base_url)
+        panel = window.sync_panel
+        with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
+            qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+        assert blocker.args[0].patients_written == 5
+        qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "5 patients cached" in panel.status_label.text()
+    assert "1 kept aside" in panel.status_label.text()
+    assert "kept aside: patient 902" in panel.status_label.toolTip()

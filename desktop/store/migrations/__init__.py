@@ -23,6 +23,7 @@ from desktop.store.migrations import (
     m0004_key_chunks,
     m0005_intake,
     m0006_watch,
+    m0007_quarantine,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -66,6 +67,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0004_key_chunks,
         m0005_intake,
         m0006_watch,
+        m0007_quarantine,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)

@@ -1,0 +1,183 @@
+"""Sync against a hostile server: every trick ends with a clear message or a quarantined
+record, what was read is kept, and the next sync succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hostile_server import HostileServer, patient
+
+from desktop.cliniko.client import ClinikoClient
+from desktop.cliniko.errors import (
+    ClinikoError,
+    ForeignLink,
+    MalformedResponse,
+    PagingStopped,
+    TruncatedResponse,
+)
+from desktop.secrets import get_or_create_cache_key
+from desktop.session import Session
+from desktop.simulator import demo_api_key
+from desktop.store.cache import Cache
+from desktop.store.patients import count_patients, get_patient, patient_ids
+from desktop.store.quarantine import parse_timestamp, quarantined_raw, quarantined_records
+from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.sync import WATERMARK, run_sync
+
+GOOD_IDS = {str(i) for i in range(1, 11)}
+
+
+@pytest.fixture
+def connected(tmp_path: Path) -> Iterator[tuple[HostileServer, Cache, Session]]:
+    with (
+        HostileServer() as server,
+        Cache.open(tmp_path / "cache.db", get_or_create_cache_key(tmp_path)) as cache,
+        Session(cache, demo_api_key(), base_url=server.base_url) as session,
+    ):
+        yield server, cache, session
+
+
+TRICKS = [
+    ("back_to_first", PagingStopped, "one already read"),
+    ("to_itself", PagingStopped, "one already read"),
+    ("growing", PagingStopped, "kept growing"),
+    ("empty_pages", PagingStopped, "nothing new"),
+    ("foreign", ForeignLink, "another server"),
+    ("overrun", PagingStopped, "more pages than its"),
+    ("deep", MalformedResponse, "nested far too deeply"),
+]
+
+
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+@pytest.mark.parametrize(("trick", "error", "words"), TRICKS)
+def test_a_listing_that_would_never_end_stops_with_a_clear_message_and_the_next_sync_succeeds(
+    connected: tuple[HostileServer, Cache, Session],
+    mode: str,
+    trick: str,
+    error: type[ClinikoError],
+    words: str,
+) -> None:
+    server, cache, session = connected
+    if mode == "incremental":
+        assert run_sync(session).mode == "full"
+    server.trick = trick
+    before = server.requests
+
+    with pytest.raises(error) as info:
+        run_sync(session)
+
+    assert words in info.value.user_message
+    assert "HTTPS" not in info.value.user_message
+    assert server.requests - before < 15, "the sync stopped promptly"
+    assert len(patient_ids(cache.db) & GOOD_IDS) >= 4, "the pages read before are kept"
+    server.trick = None
+    again = run_sync(session)
+    assert not again.cancelled
+    assert patient_ids(cache.db) >= GOOD_IDS
+    assert run_sync(session).mode == "incremental"
+
+
+def test_malformed_records_are_quarantined_by_id_and_the_rest_of_the_page_is_stored(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    server, cache, session = connected
+    no_id = patient(0)
+    del no_id["id"]
+    server.records[2:2] = [
+        no_id,
+        patient(901, merged_with_patient={"links": "x"}),
+        patient(902, patient_phone_numbers=5),
+        patient(903, first_name="\ud800"),
+        patient(904, updated_at="99"),
+    ]
+
+    result = run_sync(session)
+
+    assert patient_ids(cache.db) == GOOD_IDS
+    assert result.patients_written == count_patients(cache.db) == 10
+    assert result.quarantined == [
+        "record page 1 #3",
+        "patient 901",
+        "patient 902",
+        "patient 903",
+        "patient 904",
+    ]
+    kept = quarantined_records(cache.db)
+    assert [r.patient_id for r in kept] == [None, "901", "902", "903", "904"]
+    assert quarantined_raw(cache.db, "903")["first_name"] == "\ud800"  # kept as received
+    assert quarantined_raw(cache.db, "902")["patient_phone_numbers"] == 5
+    watermark = get_state(cache.db, WATERMARK)
+    assert watermark is not None and watermark != "99"
+    assert datetime.fromisoformat(watermark.replace("Z", "+00:00")) < datetime.now(UTC)
+
+    # Cliniko fixes one record: the next sync stores it and takes it out of quarantine.
+    fixed = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.records[4] = patient(902, updated_at=fixed)
+    again = run_sync(session)
+    assert again.mode == "incremental"
+    assert "902" in patient_ids(cache.db)
+    assert "902" not in {r.patient_id for r in quarantined_records(cache.db)}
+    assert run_sync(session).mode == "incremental"
+
+    # The record without an id is gone from Cliniko: the next full sync forgets it.
+    server.records = [r for r in server.records if "id" in r]
+    with transaction(cache):  # as if kept aside by a sync an hour ago
+        cache.db.execute("UPDATE quarantine SET last_seen_at = '2000-01-01T00:00:00Z'")
+    run_sync(session, full=True)
+    assert None not in {r.patient_id for r in quarantined_records(cache.db)}
+
+
+def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    server, cache, session = connected
+    server.records.append(patient(50, updated_at="2099-01-01T00:00:00Z"))
+    server.records.insert(0, patient(60, updated_at="2098-01-01T00:00:00Z"))  # not the newest
+
+    first = run_sync(session)
+
+    assert sorted(first.future_ids) == ["50", "60"]
+    watermark = datetime.fromisoformat(get_state(cache.db, WATERMARK).replace("Z", "+00:00"))
+    assert watermark <= datetime.now(UTC) - timedelta(seconds=59)
+    edited_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.records[1] = patient(1, updated_at=edited_at, last_name="Edited")
+
+    second = run_sync(session)
+
+    assert second.mode == "incremental"
+    assert get_patient(cache.db, "1")["last_name"] == "Edited"
+    assert sorted(second.future_ids) == ["50", "60"]
+
+
+def test_an_answer_cut_off_part_way_is_not_blamed_on_the_internet_connection() -> None:
+    with HostileServer() as server:
+        server.trick = "truncated"
+        client = ClinikoClient(
+            demo_api_key(), base_url=server.base_url, max_retries=2, backoff_base=0.01
+        )
+        with client, pytest.raises(TruncatedResponse) as info:
+            client.get_user()
+        assert server.requests == 3  # tried, and retried as a dropped answer is
+    assert "cut off part-way" in info.value.user_message
+    assert "internet connection" not in info.value.user_message
+
+
+@pytest.mark.parametrize("left_by_an_older_version", ["99", "2099-01-01T00:00:00Z"])
+def test_a_watermark_an_older_version_left_unreadable_or_in_the_future_is_repaired(
+    connected: tuple[HostileServer, Cache, Session], left_by_an_older_version: str
+) -> None:
+    server, cache, session = connected
+    run_sync(session)
+    with transaction(cache):
+        set_state(cache.db, WATERMARK, left_by_an_older_version)
+    edited_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.records[4] = patient(5, updated_at=edited_at, last_name="Edited")
+
+    result = run_sync(session)
+
+    assert result.mode == "incremental"
+    assert get_patient(cache.db, "5")["last_name"] == "Edited"
+    assert parse_timestamp(get_state(cache.db, WATERMARK)) < datetime.now(UTC)

@@ -1,0 +1,48 @@
+"""The messages of item 9: each says what happened and what to do, and nothing misleading."""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+
+from desktop import secrets
+from desktop.cliniko import errors
+from desktop.cliniko.pages import Page, PageGuard
+
+
+def test_no_keychain_never_tells_the_user_to_set_cliniko_api_key(monkeypatch) -> None:
+    monkeypatch.setenv("CLINIKO_API_KEY", "MS0xMjM0NTY3ODkwLWFiY2RlZmdoaWprbG1ub3Bx-au1")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        message = secrets.keyring_status().message
+    finally:
+        keyring.set_keyring(previous)
+    assert "set the CLINIKO_API_KEY" not in message
+    assert "cannot work without one, even with the Cliniko API key in CLINIKO_API_KEY" in message
+
+
+def test_a_cut_off_answer_is_not_blamed_on_the_internet_connection() -> None:
+    message = errors.TruncatedResponse().user_message
+    assert "internet connection" not in message
+    assert "cut off" in message
+    assert isinstance(errors.TruncatedResponse(), errors.Offline)  # still retried like one
+
+
+def test_a_link_to_another_host_is_not_called_an_https_problem() -> None:
+    guard = PageGuard("https://api.au1.cliniko.com/v1")
+    page = Page([{"id": "1"}], 5, "https://evil.example/v1/patients?page=2", "https://x/v1/p")
+    with pytest.raises(errors.ForeignLink) as info:
+        guard.next_link(page)
+    assert "another server" in info.value.user_message
+    assert "HTTPS" not in info.value.user_message
+
+
+def test_a_guard_allows_an_honest_listing_whose_server_caps_per_page() -> None:
+    base = "https://api.au1.cliniko.com/v1"
+    guard = PageGuard(base, per_page=100)
+    for number in range(1, 11):  # 10 pages of 10 (the server gave 10, not 100)
+        link = f"{base}/patients?page={number + 1}" if number < 10 else None
+        items = [{"id": str(number * 100 + i)} for i in range(10)]
+        page = Page(items, 100, link, f"{base}/patients?page={number}")
+        assert guard.next_link(page) == link
