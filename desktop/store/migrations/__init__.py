@@ -21,6 +21,7 @@ from desktop.store.migrations import (
     m0002_match_queue,
     m0003_merge_and_time,
     m0004_key_chunks,
+    m0005_audit_hmac,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -62,6 +63,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0002_match_queue,
         m0003_merge_and_time,
         m0004_key_chunks,
+        m0005_audit_hmac,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)
