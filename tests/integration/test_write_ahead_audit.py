@@ -115,3 +115,28 @@ def test_a_write_that_completes_has_its_intent_before_it_and_its_outcome_after(
     assert intent == "PATCH /v1/patients/1001 fields=occupation"
     after = [(m, p) for s, m, p in rows if s > seq]
     assert after == [("PATCH", "/v1/patients/1001"), ("OUTCOME", f"intent {seq}: 200")]
+
+
+def test_the_administrators_merge_decisions_are_in_the_chain_with_both_users(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    from desktop.merge import MergeFlow
+
+    with Cache.open(tmp_path / "cache.db", KEY) as cache, connect(cache, sim) as session:
+        session.identify_user()
+        run_sync(session)
+        flow = MergeFlow.start(cache, ["1002", "1001"])
+        flow.advance()
+        flow.advance(survivor_id="1001")
+        flow.cancel("not_same")
+        events = cache.db.execute(
+            "SELECT path, cliniko_user, os_user FROM audit_log WHERE method = 'EVENT' ORDER BY seq"
+        ).fetchall()
+    subject = f"plan {flow.plan_id} survivor 1001 patients 1001 1002"
+    assert [path for path, _, _ in events] == [
+        f"merge plan created: {subject}",
+        f"merge step compare -> choose_survivor: {subject}",
+        f"merge step choose_survivor -> reconcile: {subject}",
+        f"merge cancelled: not_same: {subject}",
+    ]
+    assert all(cliniko and os_user for _, cliniko, os_user in events)
