@@ -147,6 +147,7 @@ class AuditSeal:
     save_anchor: Callable[[str], None]
     min_interval: float = 2.0
     _saved: str | None = field(default=None, init=False)
+    _written: str | None = field(default=None, init=False)
     _saved_at: float = field(default=0.0, init=False)
 
     @classmethod
@@ -171,6 +172,10 @@ class AuditSeal:
         """The head as the keychain holds it."""
         return Anchor.parse(self.load_anchor())
 
+    def wrote(self, seq: int, hash_hex: str) -> None:
+        """Note the newest entry this process sealed: the only head :meth:`flush` will copy."""
+        self._written = f"{seq}:{hash_hex}"
+
     def committed(self, db: sqlite_utils.Database, *, durable: bool = True) -> None:
         """Called after a commit: copy the head to the keychain when due. Never raises."""
         if not durable and time.monotonic() - self._saved_at < self.min_interval:
@@ -178,10 +183,14 @@ class AuditSeal:
         self.flush(db)
 
     def flush(self, db: sqlite_utils.Database) -> None:
-        """Copy the head to the keychain now if it moved. Never raises (a failure is logged)."""
+        """Copy the head to the keychain now if it moved. Never raises (a failure is logged).
+
+        Only a head this process wrote (and committed) is copied, so opening a cache whose
+        end was cut off does not bless the cut.
+        """
         head = store.get_meta(db.conn, HEAD_META_KEY)
         sealed_from = store.get_meta(db.conn, SEALED_FROM_META_KEY)
-        if head is None or sealed_from is None or head == self._saved:
+        if head is None or sealed_from is None or head == self._saved or head != self._written:
             return
         seq, _, entry = head.partition(":")
         try:
@@ -244,6 +253,7 @@ class AuditTrail:
                 entry["entry_hash"] = entry_hash(entry)
                 if self.seal is not None:
                     entry["mac"] = self.seal.mac(entry["entry_hash"])
+                    self.seal.wrote(seq, entry["entry_hash"])
                     if store.get_meta(conn, SEALED_FROM_META_KEY) is None:
                         store.set_meta(conn, SEALED_FROM_META_KEY, str(seq))
                 store.insert_entry(conn, entry)
