@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop import APP_NAME, __version__
 from desktop import secrets as keychain
+from desktop.audit import AuditSeal
 from desktop.config import Settings, load_settings
 from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
@@ -90,6 +91,7 @@ def run_app(data_dir: Path) -> int:
     try:
         cache_key = keychain.get_or_create_cache_key(data_dir)
         cache = Cache.open(cache_path(data_dir), cache_key)
+        cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
     except Exception as error:
         message = getattr(error, "user_message", None)
         if message is None:
@@ -135,6 +137,8 @@ def run_demo(
             Simulator(size=patients, seed=seed) as simulator,
             Cache.open(cache_path(demo_dir), cache_key) as cache,
         ):
+            if temporary is None:  # the demo's trail is sealed like the real one's
+                cache.audit_seal = AuditSeal.for_data_dir(demo_dir, create=True)
             settings = load_settings(demo_dir)
             ctx = DeskContext(
                 demo_dir, cache, cache_key, simulator.api_key, simulator.base_url, settings,

@@ -94,7 +94,7 @@ class AuditDialog(QDialog):
         self.show_button.clicked.connect(self.load)
         self.export_button.clicked.connect(self.export)
         self.view: AuditView | None = None
-        self.resize(1000, 600)
+        self.resize(1200, 650)
         self.load()
 
     def _range(self) -> tuple[dt.date, dt.date]:
@@ -127,8 +127,9 @@ class AuditDialog(QDialog):
         self.view = view
         result = view.verification
         if result.ok:
-            self.status.setText(f"Audit trail intact: {result.entries:,} entries verified. "
-                                f"{result.reason[0].upper()}{result.reason[1:]}.")  # fmt: skip
+            _, _, more = result.reason.partition("; ")
+            more = f" {more[0].upper()}{more[1:]}." if more else ""
+            self.status.setText(f"Audit trail intact: {result.entries:,} entries verified.{more}")
             self.status.setStyleSheet("color: #1b5e20; font-weight: bold")
         else:
             self.status.setText(
