@@ -335,7 +335,7 @@ class _Walk:
         limit = max(last_seq, self.anchor.count if self.anchor else 0) + 64
         home = next((t for t in range(1, limit + 1) if t != seq and _hashes_as(entry, t)), None)
         if home is not None:
-            other = next((e for e in store.iter_entries(self.db.conn) if e["seq"] == home), None)
+            other = store.entry_at(self.db.conn, home)
             if other is not None and _hashes_as(other, seq):
                 return self.fail(min(seq, home), "swap", f"entries {seq} and {home} were swapped")
             if home > seq:
@@ -451,9 +451,7 @@ def _check_head(walk: _Walk, last: dict[str, Any] | None) -> AuditVerification:
             )
         return walk.fail(count + 1, "cut tail", cut)
     if anchor is not None and anchor.count > 0:
-        at_anchor = next(
-            (e for e in store.iter_entries(walk.db.conn) if e["seq"] == anchor.count), None
-        )
+        at_anchor = store.entry_at(walk.db.conn, anchor.count)
         if at_anchor is None or at_anchor["entry_hash"] != anchor.head:
             return walk.fail(
                 anchor.count,

@@ -68,6 +68,15 @@ def iter_entries(conn: Any) -> Iterator[dict[str, Any]]:
         yield entry
 
 
+def entry_at(conn: Any, seq: int) -> dict[str, Any] | None:
+    """The entry numbered ``seq``, or None."""
+    columns = COLUMNS if has_mac_column(conn) else COLUMNS[:-1]
+    row = conn.execute(
+        f"SELECT {', '.join(columns)} FROM audit_log WHERE seq = ?", [seq]
+    ).fetchone()
+    return None if row is None else dict(zip(columns, row, strict=True))
+
+
 def entries_between(conn: Any, start: str, end: str) -> list[dict[str, Any]]:
     """Entries whose ``at`` (ISO UTC text) is in ``[start, end)``, in ``seq`` order."""
     columns = COLUMNS if has_mac_column(conn) else COLUMNS[:-1]

@@ -140,3 +140,16 @@ def test_the_administrators_merge_decisions_are_in_the_chain_with_both_users(
         f"merge cancelled: not_same: {subject}",
     ]
     assert all(cliniko and os_user for _, cliniko, os_user in events)
+
+
+def test_a_write_whose_intent_cannot_be_recorded_is_not_sent(tmp_path: Path, sim: Simulator):
+    from desktop.cliniko.client import ClinikoClient
+
+    def refuse(*_args: object) -> None:
+        raise OSError("disk full")
+
+    with ClinikoClient(sim.api_key, base_url=sim.base_url, before_write=refuse) as client:
+        with pytest.raises(OSError):
+            client.update_patient("1001", {"occupation": "Nurse"})
+        assert client.get_patient("1001")["id"] == "1001"  # reads do not ask
+    assert sim.patient("1001").get("occupation") != "Nurse"
