@@ -1,9 +1,15 @@
-"""An append-only, hash-chained audit trail of every Cliniko API call, kept in the cache.
+"""An append-only, hash-chained, sealed audit trail of every Cliniko API call, kept in the cache.
 
 Each entry's ``entry_hash`` is the SHA-256 of a canonical JSON of all its fields, including its
-``seq`` and the previous entry's hash, so editing, deleting or reordering rows breaks the chain
-and :func:`verify` says where. The head of the chain is also kept in ``meta`` so cutting entries
-off the end shows too. Triggers in the schema refuse UPDATE and DELETE on the table.
+``seq`` and the previous entry's hash, so editing, deleting or reordering rows breaks the chain.
+Each entry also carries a seal, ``mac``: an HMAC-SHA256 of its hash keyed by a secret kept in
+the keychain (never in the cache), so rebuilding the chain with the cache key alone shows. The
+head (count and hash) is kept in ``meta`` and, once per transaction, in the keychain, so cutting
+entries off the end or deleting them all shows too. Triggers refuse UPDATE and DELETE.
+
+Writes are audited ahead: :meth:`AuditTrail.record_intent` is committed before a POST, PATCH,
+PUT or DELETE is sent, and :meth:`AuditTrail.record_outcome` names its result afterwards (or,
+after a crash, what Cliniko showed on the next start).
 
 Only request metadata is logged: method, the path with filter values redacted (the client
 redacts already; :func:`desktop.cliniko.records.redact_url` is applied again, it is idempotent),
@@ -15,31 +21,30 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import hmac
 import json
+import logging
 import os
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlite_utils
 
 from desktop.cliniko.records import redact_url
+from desktop.store import audit_log as store
+from desktop.store.audit_log import HEAD_META_KEY, SEALED_FROM_META_KEY
+
+log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
-HEAD_META_KEY = "audit_head"
 EVENT_METHOD = "EVENT"  # the method column of an entry that is the administrator's act
-FIELDS: tuple[str, ...] = (
-    "seq",
-    "at",
-    "method",
-    "path",
-    "status",
-    "payload_sha256",
-    "response_sha256",
-    "cliniko_user",
-    "os_user",
-    "prev_hash",
-)
+INTENT_METHOD = "INTENT"  # a write about to be sent: "PATCH /v1/patients/1 fields=a,b"
+OUTCOME_METHOD = "OUTCOME"  # what became of an intent: "intent 17: 200"
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+FIELDS: tuple[str, ...] = store.HASHED_COLUMNS
 
 
 class RequestLike(Protocol):
@@ -51,16 +56,6 @@ class RequestLike(Protocol):
     payload_sha256: str
     response_sha256: str
     timestamp: Any
-
-
-@dataclass(frozen=True)
-class AuditVerification:
-    """The result of walking the chain."""
-
-    ok: bool
-    entries: int
-    first_broken_seq: int | None
-    reason: str
 
 
 def current_os_user() -> str:
@@ -96,15 +91,135 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
+@dataclass(frozen=True)
+class AuditVerification:
+    """The result of walking the chain.
+
+    ``case`` names the kind of rewrite found (``edited``, ``recomputed``, ``cut tail`` ...),
+    ``legacy`` counts the entries written before seals existed (checked by hash only), and
+    ``anchor`` is the head the keychain holds (``count:hash``), or None.
+    """
+
+    ok: bool
+    entries: int
+    first_broken_seq: int | None
+    reason: str
+    case: str = ""
+    legacy: int = 0
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The head of the trail as kept outside the cache: where seals start, count, last hash."""
+
+    sealed_from: int
+    count: int
+    head: str
+
+    def text(self) -> str:
+        """The keychain form: ``v1 <sealed_from> <count> <head>``."""
+        return f"v1 {self.sealed_from} {self.count} {self.head}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Anchor | None:
+        """Read the keychain form; None when missing or not understood."""
+        parts = (text or "").split()
+        if len(parts) != 4 or parts[0] != "v1":
+            return None
+        try:
+            return cls(int(parts[1]), int(parts[2]), parts[3])
+        except ValueError:
+            return None
+
+
+@dataclass
+class AuditSeal:
+    """The keychain half of the audit trail: the HMAC key and the outside copy of the head.
+
+    ``load_anchor`` / ``save_anchor`` read and write the head's keychain entry. The head is
+    saved after a commit: after every durable one (decisions, merge steps, write intents), and
+    at most every ``min_interval`` seconds for bulk ones (sync pages), plus on :meth:`flush`.
+    """
+
+    key: bytes
+    load_anchor: Callable[[], str | None]
+    save_anchor: Callable[[str], None]
+    min_interval: float = 2.0
+    _saved: str | None = field(default=None, init=False)
+    _written: str | None = field(default=None, init=False)
+    _saved_at: float = field(default=0.0, init=False)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Any, *, create: bool) -> AuditSeal | None:
+        """The seal of a data directory's cache from the keychain (None when it has no key)."""
+        from desktop import secrets
+
+        key = secrets.get_audit_key(data_dir, create=create)
+        if key is None:
+            return None
+        return cls(
+            bytes.fromhex(key),
+            lambda: secrets.get_audit_anchor(data_dir),
+            lambda value: secrets.set_audit_anchor(data_dir, value),
+        )
+
+    def mac(self, hash_hex: str) -> str:
+        """The seal of one entry: HMAC-SHA256 of its hash."""
+        return hmac.new(self.key, hash_hex.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def anchor(self) -> Anchor | None:
+        """The head as the keychain holds it."""
+        return Anchor.parse(self.load_anchor())
+
+    def wrote(self, seq: int, hash_hex: str) -> None:
+        """Note the newest entry this process sealed: the only head :meth:`flush` will copy."""
+        self._written = f"{seq}:{hash_hex}"
+
+    def committed(self, db: sqlite_utils.Database, *, durable: bool = True) -> None:
+        """Called after a commit: copy the head to the keychain when due. Never raises."""
+        if not durable and time.monotonic() - self._saved_at < self.min_interval:
+            return
+        self.flush(db)
+
+    def flush(self, db: sqlite_utils.Database) -> None:
+        """Copy the head to the keychain now if it moved. Never raises (a failure is logged).
+
+        Only a head this process wrote (and committed) is copied, so opening a cache whose
+        end was cut off does not bless the cut.
+        """
+        head = store.get_meta(db.conn, HEAD_META_KEY)
+        sealed_from = store.get_meta(db.conn, SEALED_FROM_META_KEY)
+        if head is None or sealed_from is None or head == self._saved or head != self._written:
+            return
+        seq, _, entry = head.partition(":")
+        try:
+            self.save_anchor(Anchor(int(sealed_from), int(seq), entry).text())
+        except Exception as exc:  # a locked keychain must not undo a committed write
+            log.warning("could not copy the audit head to the keychain: %s", type(exc).__name__)
+            return
+        self._saved, self._saved_at = head, time.monotonic()
+
+
 class AuditTrail:
-    """Appends entries to ``audit_log``, attributed to a Cliniko user and the OS user."""
+    """Appends entries to ``audit_log``, attributed to a Cliniko user and the OS user.
+
+    With a ``seal`` every entry is sealed with the keychain's HMAC key; without one (tests,
+    caches opened by hand) entries are written unsealed.
+    """
 
     def __init__(
-        self, db: sqlite_utils.Database, *, cliniko_user: str = "", os_user: str | None = None
+        self,
+        db: sqlite_utils.Database,
+        *,
+        cliniko_user: str = "",
+        os_user: str | None = None,
+        seal: AuditSeal | None = None,
     ) -> None:
         self.db = db
         self.cliniko_user = cliniko_user
         self.os_user = os_user if os_user is not None else current_os_user()
+        self.seal = seal
         self._lock = threading.Lock()
 
     def record(
@@ -115,15 +230,13 @@ class AuditTrail:
         payload_sha256: str,
         response_sha256: str = "",
         at: Any = None,
-    ) -> None:
-        """Append one entry. Does not commit: inside a transaction it joins it."""
+    ) -> int:
+        """Append one entry and return its seq. Does not commit: in a transaction it joins it."""
         conn = self.db.conn
         with self._lock:
             conn.execute("SAVEPOINT mergedesk_audit")
             try:
-                last = conn.execute(
-                    "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
+                last = store.last_entry(conn)
                 seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
                 entry: dict[str, Any] = {
                     "seq": seq,
@@ -138,22 +251,18 @@ class AuditTrail:
                     "prev_hash": prev,
                 }
                 entry["entry_hash"] = entry_hash(entry)
-                names = list(entry)
-                conn.execute(
-                    f"INSERT INTO audit_log ({', '.join(names)}) "
-                    f"VALUES ({', '.join('?' for _ in names)})",
-                    [entry[n] for n in names],
-                )
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    [HEAD_META_KEY, f"{seq}:{entry['entry_hash']}"],
-                )
+                if self.seal is not None:
+                    entry["mac"] = self.seal.mac(entry["entry_hash"])
+                    self.seal.wrote(seq, entry["entry_hash"])
+                    if store.get_meta(conn, SEALED_FROM_META_KEY) is None:
+                        store.set_meta(conn, SEALED_FROM_META_KEY, str(seq))
+                store.insert_entry(conn, entry)
             except BaseException:
                 conn.execute("ROLLBACK TO SAVEPOINT mergedesk_audit")
                 conn.execute("RELEASE SAVEPOINT mergedesk_audit")
                 raise
             conn.execute("RELEASE SAVEPOINT mergedesk_audit")
+        return seq
 
     def record_event(self, action: str, subject: str, at: Any = None) -> None:
         """Append one of the administrator's own acts: a decision, a confirmation, an undo.
@@ -163,6 +272,18 @@ class AuditTrail:
         name. Does not commit: inside a transaction it joins it.
         """
         self.record(EVENT_METHOD, f"{action}: {subject}", None, "", at=at)
+
+    def record_intent(self, method: str, path: str, payload_sha256: str, fields: str = "") -> int:
+        """Append the intent of a write about to be sent; return its seq (commit it first!).
+
+        ``fields`` names the body's top-level fields (names only, never values).
+        """
+        what = f"{method.upper()} {redact_url(path)}" + (f" fields={fields}" if fields else "")
+        return self.record(INTENT_METHOD, what, None, payload_sha256)
+
+    def record_outcome(self, intent_seq: int, outcome: str, status: int | None = None) -> None:
+        """Append what became of the intent ``intent_seq`` (a status, or what Cliniko shows)."""
+        self.record(OUTCOME_METHOD, f"intent {intent_seq}: {outcome}", status, "")
 
     def record_request(self, rec: RequestLike) -> None:
         """Append an entry from the HTTP client's request record."""
@@ -176,32 +297,184 @@ class AuditTrail:
         )
 
 
-def verify(db: sqlite_utils.Database) -> AuditVerification:
-    """Walk the chain from the first entry; report the first entry that does not fit."""
-    columns = [*FIELDS, "entry_hash"]
-    cursor = db.conn.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY seq")
-    expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
+def open_intents(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Write intents with no outcome yet (the app stopped between sending and recording)."""
+    intents, outcomes = store.intents_and_outcomes(db.conn)
+    done = {text.split(":", 1)[0] for text in outcomes}
+    return [i for i in intents if f"intent {i['seq']}" not in done]
+
+
+def _hashes_as(entry: dict[str, Any], seq: int) -> bool:
+    """True when the entry's stored hash is that of its contents numbered ``seq``."""
+    return entry_hash({**entry, "seq": seq}) == entry["entry_hash"]
+
+
+def _entries(n: int, first: int) -> str:
+    """``entry 4`` or ``entries 4-6`` for ``n`` entries from ``first``."""
+    return f"entry {first}" if n == 1 else f"entries {first}-{first + n - 1}"
+
+
+@dataclass
+class _Walk:
+    """What :func:`verify` knows while it walks the chain."""
+
+    db: sqlite_utils.Database
+    seal: AuditSeal | None
+    anchor: Anchor | None
+    sealed_from: int | None
+    good: int = 0
+    legacy: int = 0
+
+    def fail(self, seq: int, case: str, reason: str) -> AuditVerification:
+        anchor = f"{self.anchor.count}:{self.anchor.head}" if self.anchor else None
+        return AuditVerification(False, self.good, seq, reason, case, self.legacy, anchor)
+
+    def misnumbered(self, entry: dict[str, Any], last_seq: int) -> AuditVerification:
+        """An entry whose hash does not fit: swapped, renumbered, or edited."""
+        seq = entry["seq"]
+        limit = max(last_seq, self.anchor.count if self.anchor else 0) + 64
+        home = next((t for t in range(1, limit + 1) if t != seq and _hashes_as(entry, t)), None)
+        if home is not None:
+            other = store.entry_at(self.db.conn, home)
+            if other is not None and _hashes_as(other, seq):
+                return self.fail(min(seq, home), "swap", f"entries {seq} and {home} were swapped")
+            if home > seq:
+                return self.fail(
+                    seq,
+                    "delete and renumber",
+                    f"{_entries(home - seq, seq)} were deleted and the entries after them "
+                    f"renumbered to close the gap",
+                )
+        return self.fail(seq, "edit", f"entry {seq} was edited: it no longer matches its hash")
+
+    def bad_seal(self, entry: dict[str, Any], after: dict[str, Any] | None) -> AuditVerification:
+        """A sealed entry whose seal does not fit: forged, rehashed, or a recomputed chain."""
+        seq = entry["seq"]
+        if not entry.get("mac") or (self.anchor is not None and seq > self.anchor.count):
+            return self.fail(
+                seq,
+                "forged entry",
+                f"entry {seq} was not written by MergeDesk: it has no valid seal "
+                "(an entry added by hand)",
+            )
+        if after is None or after["prev_hash"] != entry["entry_hash"]:
+            return self.fail(
+                seq,
+                "edit and rehash",
+                f"entry {seq} was edited and its hash recomputed: its seal no longer matches",
+            )
+        return self.fail(
+            seq,
+            "recompute",
+            f"the chain was recomputed from entry {seq} without the audit key: "
+            "the seals no longer match",
+        )
+
+
+def verify(db: sqlite_utils.Database, seal: AuditSeal | None = None) -> AuditVerification:
+    """Walk the chain from the first entry; name the first rewrite found.
+
+    With ``seal`` (the keychain's key and head) each sealed entry's HMAC is checked and the
+    trail must reach the head the keychain recorded. Entries before the first sealed one were
+    written before seals existed: they are checked by their hash chain only (``legacy``).
+    """
+    anchor = seal.anchor() if seal is not None else None
+    meta_from = store.get_meta(db.conn, SEALED_FROM_META_KEY)
+    sealed_from = anchor.sealed_from if anchor else (int(meta_from) if meta_from else None)
+    walk = _Walk(db, seal, anchor, sealed_from)
+    expected_prev, expected_seq = GENESIS_HASH, 1
     last: dict[str, Any] | None = None
-    for values in cursor:
-        entry = dict(zip(columns, values, strict=True))
+    entries = store.iter_entries(db.conn)
+    entry = next(entries, None)
+    while entry is not None:
+        after = next(entries, None)
         seq = entry["seq"]
         if seq != expected_seq:
-            reason = f"entry {expected_seq} is missing (found {seq} next)"
-            return AuditVerification(False, count, seq, reason)
-        if entry["prev_hash"] != expected_prev:
-            return AuditVerification(
-                False, count, seq, f"entry {seq} does not follow the entry before it"
-            )
+            missing = seq - expected_seq
+            if last is None:
+                return walk.fail(
+                    expected_seq,
+                    "delete first",
+                    f"{_entries(missing, 1)} were deleted from the start of the trail",
+                )
+            return walk.fail(expected_seq, "delete", f"{_entries(missing, expected_seq)} deleted")
         if entry_hash(entry) != entry["entry_hash"]:
-            return AuditVerification(False, count, seq, f"entry {seq} was changed")
+            return walk.misnumbered(entry, seq if after is None else seq + 1)
+        if entry["prev_hash"] != expected_prev:
+            return walk.fail(
+                seq - 1,
+                "edit and rehash",
+                f"entry {seq - 1} was edited and its hash recomputed: "
+                f"entry {seq} no longer follows it",
+            )
+        if sealed_from is not None and seq >= sealed_from:
+            if seal is None:
+                return walk.fail(
+                    seq,
+                    "no key",
+                    "the key that seals the audit trail is not in this computer's keychain, "
+                    "so the trail cannot be checked",
+                )
+            if entry.get("mac") != seal.mac(entry["entry_hash"]):
+                return walk.bad_seal(entry, after)
+        else:
+            walk.legacy += 1
         expected_prev, expected_seq, last = entry["entry_hash"], seq + 1, entry
-        count += 1
-    head_row = db.conn.execute("SELECT value FROM meta WHERE key = ?", [HEAD_META_KEY]).fetchone()
-    head = head_row[0] if head_row else None
-    actual = f"{last['seq']}:{last['entry_hash']}" if last else None
+        walk.good += 1
+        entry = after
+    return _check_head(walk, last)
+
+
+def _check_head(walk: _Walk, last: dict[str, Any] | None) -> AuditVerification:
+    """Compare the end of the chain with the head in the cache and in the keychain."""
+    count = last["seq"] if last else 0
+    actual = f"{count}:{last['entry_hash']}" if last else None
+    head = store.get_meta(walk.db.conn, HEAD_META_KEY)
+    anchor = walk.anchor
+    if anchor is not None and anchor.count > count:
+        if count == 0:
+            return walk.fail(
+                1, "delete all", f"every entry was deleted (the keychain records {anchor.count:,})"
+            )
+        cut = f"{_entries(anchor.count - count, count + 1)} were cut off the end"
+        if head is None:
+            return walk.fail(
+                count + 1,
+                "cut tail and delete head",
+                f"{cut} and the head kept in the cache was deleted",
+            )
+        if head == actual:
+            return walk.fail(
+                count + 1,
+                "cut tail and rewrite head",
+                f"{cut} and the head kept in the cache was rewritten to hide it",
+            )
+        return walk.fail(count + 1, "cut tail", cut)
+    if anchor is not None and anchor.count > 0:
+        at_anchor = store.entry_at(walk.db.conn, anchor.count)
+        if at_anchor is None or at_anchor["entry_hash"] != anchor.head:
+            return walk.fail(
+                anchor.count,
+                "recompute",
+                f"entry {anchor.count} no longer matches the head kept in the keychain",
+            )
     if head != actual:
-        broken = last["seq"] + 1 if last else 1
-        return AuditVerification(
-            False, count, broken, "entries are missing from the end of the audit trail"
+        if last is None:
+            return walk.fail(1, "delete all", "every entry was deleted")
+        return walk.fail(count + 1, "cut tail", "entries are missing from the end of the trail")
+    if walk.seal is not None and walk.sealed_from is not None and anchor is None:
+        return walk.fail(
+            count,
+            "no anchor",
+            "the keychain holds no copy of the trail's head, so entries cut off the end "
+            "would not show",
         )
-    return AuditVerification(True, count, None, f"{count} entries, chain intact")
+    reason = f"{count:,} entries, chain intact"
+    if walk.legacy and walk.legacy < count:
+        reason += f"; {_entries(walk.legacy, 1)} predate seals and were checked by hash only"
+    elif walk.legacy and walk.seal is not None:
+        reason += "; written before seals existed, checked by hash only"
+    return AuditVerification(
+        True, count, None, reason, "", walk.legacy,
+        f"{anchor.count}:{anchor.head}" if anchor else None,
+    )  # fmt: skip

@@ -93,8 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", metavar="FILE", help="write one row per merge or review")
     report.add_argument("--per-admin", action="store_true", help="add a per-administrator table")
 
-    audit = sub.add_parser("audit", parents=[common], help="check the audit trail")
-    audit.add_argument("action", choices=["verify"])
+    audit = sub.add_parser("audit", parents=[common], help="check or export the audit trail")
+    audit.add_argument("action", choices=["verify", "export"])
+    audit.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
+    audit.add_argument("--to", dest="date_to", metavar="DATE", help="last day (included)")
+    audit.add_argument("--csv", metavar="FILE", help="export: write the entries to this CSV")
 
     self_test = sub.add_parser(
         "self-test", parents=[common], help="check that this installation works, then exit"

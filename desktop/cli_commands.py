@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import logging
 import sys
@@ -221,22 +222,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     return code
 
 
+def _day(text: str | None, default: dt.date) -> dt.date:
+    """A YYYY-MM-DD option, or ``default`` when not given."""
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"Error: {text!r} is not a date; use YYYY-MM-DD.") from None
+
+
 @_plain_errors
 def cmd_audit(args: argparse.Namespace) -> int:
-    """``audit verify``: walk the hash chain and report the first broken link."""
-    from desktop.audit import verify
+    """``audit verify``: check the chain, seals and keychain head; ``audit export``: to CSV."""
+    from desktop.audit_export import export_csv, head_line, verify_cache
     from desktop.store.cache import open_cache
 
     data_dir = _data_dir(args)
+    if args.action == "export":
+        if not args.csv:
+            print("Error: give the file to write with --csv FILE.", file=sys.stderr)
+            return 2
+        today = dt.date.today()
+        first, last = _day(args.date_from, dt.date(2000, 1, 1)), _day(args.date_to, today)
+        with open_cache(data_dir, readonly=True) as cache:
+            result = verify_cache(cache)
+            rows = export_csv(cache, first, last, Path(args.csv))
+        print(f"Wrote {rows:,} audit entries from {first} to {last} to {args.csv}.")
+        if not result.ok:
+            print(f"Warning: the audit trail is broken at entry {result.first_broken_seq}: "
+                  f"{result.reason}", file=sys.stderr)  # fmt: skip
+            return 1
+        return 0
     with open_cache(data_dir, readonly=True) as cache:
-        result = verify(cache.db)
+        result = verify_cache(cache)
+        head = head_line(cache)
     if result.ok:
-        print(f"Audit trail intact: {result.entries:,} entries verified.")
+        print(f"Audit trail intact: {result.entries:,} entries verified ({result.reason}).")
+        print(head)
         return 0
     print(
-        f"Audit trail broken at entry {result.first_broken_seq}: {result.reason}",
+        f"Audit trail broken at entry {result.first_broken_seq} ({result.case}): {result.reason}",
         file=sys.stderr,
     )
+    print(head)
     return 1
 
 

@@ -19,7 +19,11 @@ from desktop.store.sync_state import get_state, transaction
 
 def audit_trail(cache: Cache) -> AuditTrail:
     """An audit trail attributed to the Cliniko user last connected and the OS user."""
-    return AuditTrail(cache.db, cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "")
+    return AuditTrail(
+        cache.db,
+        cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "",
+        seal=cache.audit_seal,
+    )
 
 
 def record_review_decision(cache: Cache, id_a: str, id_b: str, decision: str) -> None:

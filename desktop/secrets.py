@@ -6,7 +6,10 @@ Credential Manager, macOS Keychain, Secret Service on Linux):
 * the Cliniko API key (username ``cliniko-api-key``), unless ``CLINIKO_API_KEY`` is set in the
   environment, in which case that value is used and never stored;
 * one random 256-bit key per data directory that encrypts the local cache
-  (username ``cache-key:<first 16 hex of sha256(resolved data dir)>``).
+  (username ``cache-key:<first 16 hex of sha256(resolved data dir)>``);
+* beside it, the key that seals that cache's audit trail (``audit-key:<same id>``) and the
+  trail's last head, count and hash (``audit-head:<same id>``), so the trail can be checked
+  against something the cache's own key cannot rewrite.
 
 The backend is looked up again on every call (never cached here), so a keychain that is
 unlocked or started after MergeDesk is picked up by the next call. There is no plain-text
@@ -41,6 +44,8 @@ SERVICE_NAME = "MergeDesk"
 API_KEY_USERNAME = "cliniko-api-key"
 API_KEY_ENV = "CLINIKO_API_KEY"
 CACHE_KEY_PREFIX = "cache-key:"
+AUDIT_KEY_PREFIX = "audit-key:"
+AUDIT_HEAD_PREFIX = "audit-head:"
 _PROBE_USERNAME = "keychain-probe"
 _CACHE_KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -302,3 +307,39 @@ def get_or_create_cache_key(data_dir: Path) -> str:
 def delete_cache_key(data_dir: Path) -> bool:
     """Remove a data directory's cache key; return False when there was none."""
     return _delete(cache_key_username(data_dir))
+
+
+# --- audit seal key and head anchor ----------------------------------------------------------
+
+
+def _audit_username(prefix: str, data_dir: Path) -> str:
+    return prefix + cache_key_username(data_dir)[len(CACHE_KEY_PREFIX) :]
+
+
+def get_audit_key(data_dir: Path, *, create: bool = False) -> str | None:
+    """Return the key (64 hex) that seals the data directory's audit trail.
+
+    It lives next to the cache key (``audit-key:<same id>``) and never in the cache, so a
+    person holding the cache key alone cannot rewrite the trail unnoticed. With ``create``,
+    256 random bits are made on first use; otherwise None when there is none.
+    """
+    username = _audit_username(AUDIT_KEY_PREFIX, data_dir)
+    value = _read(username)
+    if value:
+        return _checked_cache_key(value)
+    if not create:
+        return None
+    value = stdlib_secrets.token_hex(32)
+    _write(username, value)
+    return value
+
+
+def get_audit_anchor(data_dir: Path) -> str | None:
+    """Return the audit trail's head as last recorded in the keychain, or None."""
+    return _read(_audit_username(AUDIT_HEAD_PREFIX, data_dir))
+
+
+def set_audit_anchor(data_dir: Path, value: str) -> None:
+    """Record the audit trail's head (count and hash) in the keychain."""
+    username = _audit_username(AUDIT_HEAD_PREFIX, data_dir)
+    _call(lambda b: b.set_password(SERVICE_NAME, username, value))

@@ -3,11 +3,16 @@
 Every HTTP exchange the client makes is queued here and written to the audit trail inside
 the caller's next transaction (a sync writes them with the page they fetched), so the audit
 trail and the data it explains are committed together.
+
+Writes are audited ahead: before a POST/PATCH/PUT/DELETE is sent its intent is committed on
+its own; its outcome joins the queue. If the app stops in between, the next
+:meth:`Session.identify_user` reads Cliniko and records what it shows (:mod:`desktop.intents`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desktop.account import (
@@ -19,6 +24,7 @@ from desktop.account import (
 )
 from desktop.audit import AuditTrail
 from desktop.cliniko.client import ClinikoClient, RequestRecord
+from desktop.intents import resolve_open_intents
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, set_state, transaction
 
@@ -30,23 +36,32 @@ class PendingAudit:
     trail: AuditTrail
     records: list[RequestRecord] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    outcomes: list[tuple[int, str, int]] = field(default_factory=list)
 
     def add(self, record: RequestRecord) -> None:
         """Queue one request record (called by the client, possibly from a worker thread)."""
         with self.lock:
             self.records.append(record)
 
+    def add_outcome(self, intent_seq: int, outcome: str, status: int) -> None:
+        """Queue what became of a write intent (written after the requests before it)."""
+        with self.lock:
+            self.outcomes.append((intent_seq, outcome, status))
+
     def has_pending(self) -> bool:
         """Return True when records are waiting."""
         with self.lock:
-            return bool(self.records)
+            return bool(self.records or self.outcomes)
 
     def write_pending(self) -> None:
-        """Write queued records; call inside a transaction."""
+        """Write queued records, then queued outcomes; call inside a transaction."""
         with self.lock:
             records, self.records = self.records, []
+            outcomes, self.outcomes = self.outcomes, []
         for record in records:
             self.trail.record_request(record)
+        for intent_seq, outcome, status in outcomes:
+            self.trail.record_outcome(intent_seq, outcome, status)
 
 
 class OtherAccountsCache(Exception):
@@ -97,13 +112,18 @@ class Session:
         self.cache = cache
         self.cancel = cancel or threading.Event()
         self.audit = PendingAudit(
-            AuditTrail(cache.db, cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "")
+            AuditTrail(
+                cache.db,
+                cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "",
+                seal=cache.audit_seal,
+            )
         )
         self.account: Account | None = None  # set by identify_user
         self.client = ClinikoClient(
             api_key,
             base_url=base_url,
             on_request=self.audit.add,
+            before_write=self._before_write,
             cancel=self.cancel,
             max_requests_per_minute=max_requests_per_minute,
         )
@@ -132,6 +152,7 @@ class Session:
         with transaction(self.cache):
             set_state(self.cache.db, CLINIKO_USER_KEY, label)
             self.audit.write_pending()
+        resolve_open_intents(self)
         return user
 
     def check_account(self) -> Account:
@@ -144,6 +165,20 @@ class Session:
             self.identify_user()
         assert self.account is not None
         return self.account
+
+    def _before_write(
+        self, method: str, path: str, payload_sha256: str, fields: str
+    ) -> Callable[[int, str | None], None]:
+        """Commit the intent of a write before the client sends it; queue its outcome after."""
+        with transaction(self.cache):
+            self.audit.write_pending()
+            seq = self.audit.trail.record_intent(method, path, payload_sha256, fields)
+
+        def finished(status: int, error: str | None) -> None:
+            if status:  # no answer (status 0) stays open: the next start reads Cliniko
+                self.audit.add_outcome(seq, f"{status} {error or ''}".strip(), status)
+
+        return finished
 
     def close_audit(self) -> None:
         """Write what is left of the audit queue in a transaction of its own."""

@@ -41,12 +41,17 @@ from desktop.cliniko.pages import (
     requested_per_page,
 )
 from desktop.cliniko.params import Params, param_list, path_id
-from desktop.cliniko.records import RequestRecord, redact_url
+from desktop.cliniko.records import RequestRecord, redact_url, sha256_hex
 from desktop.cliniko.responses import decode_json, error_for, json_object
 from desktop.cliniko.retry import IDEMPOTENT_METHODS, backoff_delay, rate_limit_delay
 from desktop.cliniko.shards import base_url_for, check_base_url, parse_shard
 
 log = logging.getLogger(__name__)
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# before_write(method, path, payload_sha256, field_names) -> finish(status, error_name) | None
+WriteFinished = Callable[[int, str | None], None]
+BeforeWrite = Callable[[str, str, str, str], WriteFinished | None]
 
 USER_AGENT = f"{APP_NAME}/{__version__} ({CONTACT_EMAIL})"
 # Transport errors raised before the request reached the server: safe to repeat any method.
@@ -73,6 +78,10 @@ class ClinikoClient:
         timeout: seconds for connect/read/write of one attempt.
         max_retries: retries after 5xx, timeouts and dropped connections.
         on_request: called with a :class:`RequestRecord` after every HTTP exchange.
+        before_write: called before a POST/PATCH/PUT/DELETE is first sent, with the method,
+            the redacted path, the body's SHA-256 and its top-level field names; it must make
+            the intent durable (or raise, and nothing is sent). It returns a function that is
+            called with the final status (0 when no answer came) and error name, or None.
         sleep: how to wait between attempts. With the default and a ``cancel`` event, waits
             use ``cancel.wait`` so they end the moment the event is set.
         cancel: when set, the current call raises :class:`~errors.Cancelled` at once: before
@@ -99,6 +108,7 @@ class ClinikoClient:
         timeout: float = 30.0,
         max_retries: int = 6,
         on_request: Callable[[RequestRecord], None] | None = None,
+        before_write: BeforeWrite | None = None,
         sleep: Callable[[float], None] = time.sleep,
         cancel: threading.Event | None = None,
         burst: int = 4,
@@ -118,6 +128,7 @@ class ClinikoClient:
         self.max_rate_limit_retries = max_rate_limit_retries
         self.pacer = pacer or Pacer(max_requests_per_minute, burst=burst)
         self._on_request = on_request
+        self._before_write = before_write
         self._sleep = sleep
         self._cancel = cancel
         self._pool: ThreadPoolExecutor | None = None  # runs requests when cancellable
@@ -273,6 +284,9 @@ class ClinikoClient:
     ) -> httpx.Response:
         """Send one logical request with pacing and retries; return the 2xx response.
 
+        A write (POST, PATCH, PUT, DELETE) is first announced to ``before_write``; the
+        function it returns is told the final status (0 when no answer came) afterwards.
+
         Raises:
             ClinikoError: a subclass naming what went wrong (see ``errors``).
         """
@@ -283,6 +297,30 @@ class ClinikoClient:
         if json is not None:
             body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
+        finish = None
+        if self._before_write is not None and method in WRITE_METHODS:
+            fields = ",".join(str(name) for name in json) if json else ""
+            finish = self._before_write(method, redact_url(url), sha256_hex(body), fields)
+        try:
+            response = self._send(method, url, params, body, headers, idempotent)
+        except BaseException as exc:
+            if finish is not None:
+                finish(int(getattr(exc, "status", None) or 0), type(exc).__name__)
+            raise
+        if finish is not None:
+            finish(response.status_code, None)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Params,
+        body: bytes | None,
+        headers: dict[str, str],
+        idempotent: bool | None,
+    ) -> httpx.Response:
+        """The pacing and retry loop of :meth:`request`."""
         retry_unknown = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         query = param_list(params) if params is not None else None
         failures = limited = attempt = 0

@@ -60,6 +60,7 @@ from desktop.merge.view import (
     forget_history,
     save_history,
 )
+from desktop.review import audit_trail
 from desktop.store import plans as store
 from desktop.store import queue
 from desktop.store.patients import get_patient, upsert_patients
@@ -131,6 +132,7 @@ class MergeFlow(FlowView):
         with transaction(cache) as db:
             store.save_plan(db, row)
             store.log_step(db, row["plan_id"], None, Step.COMPARE.value, stamp, "created")
+            _audit_plan(cache, row, "merge plan created")
         return cls(cache, row, timer=timer, clock=clock)
 
     @classmethod
@@ -247,6 +249,7 @@ class MergeFlow(FlowView):
             self._row["updated_at"] = stamp
             store.save_plan(db, self._row)
             store.log_step(db, self.plan_id, self.step.value, self.step.value, stamp, outcome)
+            _audit_plan(self.cache, self._row, f"merge cancelled: {outcome}")
             if self.timer is not None and not self.timer.finished:
                 self.timer.finish(outcome)
 
@@ -383,6 +386,7 @@ class MergeFlow(FlowView):
             self._row.update(step=to.value, updated_at=stamp)
             store.save_plan(db, self._row)
             store.log_step(db, self.plan_id, from_step.value, to.value, stamp, note)
+            _audit_plan(self.cache, self._row, f"merge step {from_step.value} -> {to.value}")
             status = PAIR_STATUS.get(to)
             if to is Step.REVIEW and from_step is Step.READY:
                 status = "planned"
@@ -396,3 +400,10 @@ class MergeFlow(FlowView):
                     self.timer.finish("merged")
                 else:
                     self.timer.enter_step(to.value)
+
+
+def _audit_plan(cache: Cache, row: Mapping[str, Any], action: str) -> None:
+    """The administrator's act on a plan in the audit trail (ids only; joins the transaction)."""
+    ids = " ".join(row["patient_ids"])
+    subject = f"plan {row['plan_id']} survivor {row['survivor_id'] or '-'} patients {ids}"
+    audit_trail(cache).record_event(action, subject)

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import sqlite_utils
 from sqlcipher3 import dbapi2 as sqlcipher
@@ -85,6 +86,8 @@ class Cache:
         self.readonly = readonly
         self.lock = threading.RLock()
         self.backup_path: Path | None = None
+        # The keychain half of the audit trail (desktop.audit.AuditSeal), set by open_cache.
+        self.audit_seal: Any = None
         self._writer_lock = writer_lock
         self._closed = False
 
@@ -207,6 +210,8 @@ class Cache:
             return
         self._closed = True
         try:
+            if self.audit_seal is not None and not self.readonly:
+                self.audit_seal.flush(self.db)
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             self.conn.close()
@@ -319,7 +324,12 @@ def open_cache(data_dir: Path, *, readonly: bool = False) -> Cache:
         if readonly:
             raise CacheUnreadable("There is no local cache yet. Download your patients first.")
         key = keychain.get_or_create_cache_key(data_dir)
-    return Cache.open(path, key, readonly=readonly)
+    from desktop.audit import AuditSeal
+
+    seal = AuditSeal.for_data_dir(data_dir, create=not readonly)
+    cache = Cache.open(path, key, readonly=readonly)
+    cache.audit_seal = seal
+    return cache
 
 
 def set_aside_cache(data_dir: Path) -> Path | None:

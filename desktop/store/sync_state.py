@@ -70,6 +70,9 @@ def transaction(cache: Cache, *, durable: bool = True) -> Iterator[sqlite_utils.
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            seal = getattr(cache, "audit_seal", None)
+            if seal is not None:  # copy the audit head to the keychain (desktop.audit)
+                seal.committed(cache.db, durable=durable)
         finally:
             if not durable:
                 conn.execute("PRAGMA synchronous = FULL")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop import APP_NAME, __version__
 from desktop import secrets as keychain
+from desktop.audit import AuditSeal
 from desktop.config import Settings, load_settings
 from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
@@ -93,6 +94,7 @@ def run_app(data_dir: Path) -> int:
     try:
         cache_key = keychain.get_or_create_cache_key(data_dir)
         cache = Cache.open(cache_path(data_dir), cache_key)
+        cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
     except Exception as error:
         message = getattr(error, "user_message", None)
         if message is None:
@@ -138,6 +140,8 @@ def run_demo(
             Simulator(size=patients, seed=seed) as simulator,
             Cache.open(cache_path(demo_dir), cache_key) as cache,
         ):
+            if temporary is None:  # the demo's trail is sealed like the real one's
+                cache.audit_seal = AuditSeal.for_data_dir(demo_dir, create=True)
             settings = load_settings(demo_dir)
             # New patients keep arriving; the first duplicate within a minute, noticed fast.
             simulator.go_live(hours=24, seed=seed, first_duplicate_after=DEMO_FIRST_DUPLICATE)

@@ -110,6 +110,9 @@ class MainWindow(QMainWindow):
         report.setShortcut(QKeySequence("Ctrl+P"))
         report.triggered.connect(self.open_report)
         reports_menu.addAction(report)
+        audit = QAction("&Audit trail…", self)
+        audit.triggered.connect(self.open_audit)
+        reports_menu.addAction(audit)
         self.watch_desk.add_menu(self.menuBar())
 
     # ----------------------------------------------------------------- queue
@@ -263,6 +266,14 @@ class MainWindow(QMainWindow):
 
         self.report_dialog = ReportDialog(self.ctx, self)
         self.report_dialog.open()
+
+    @Slot()
+    def open_audit(self) -> None:
+        """Open the audit trail screen (verify status, entries of a date range, CSV export)."""
+        from desktop.ui.audit_dialog import AuditDialog
+
+        self.audit_dialog = AuditDialog(self.ctx, self)
+        self.audit_dialog.open()
 
     @Slot()
     def _settings_saved(self) -> None:

@@ -64,65 +64,6 @@ def test_the_table_refuses_updates_and_deletes(cache):
     assert verify(cache.db).ok
 
 
-def test_an_edited_row_is_found(cache):
-    _fill(cache)
-    _unguard(cache)
-    cache.conn.execute("UPDATE audit_log SET status = 404 WHERE seq = 3")
-    result = verify(cache.db)
-    assert not result.ok
-    assert result.first_broken_seq == 3
-    assert result.entries == 2
-    assert "changed" in result.reason
-
-
-def test_a_rehashed_edit_is_found_by_the_next_entry(cache):
-    _fill(cache)
-    _unguard(cache)
-    row = dict(next(cache.db.query("SELECT * FROM audit_log WHERE seq = 2")))
-    row["path"] = "/v1/patients/1"
-    new_hash = audit.entry_hash(row)
-    cache.conn.execute(
-        "UPDATE audit_log SET path = ?, entry_hash = ? WHERE seq = 2", [row["path"], new_hash]
-    )
-    assert verify(cache.db).first_broken_seq == 3
-
-
-def test_a_deleted_row_is_found(cache):
-    _fill(cache)
-    _unguard(cache)
-    cache.conn.execute("DELETE FROM audit_log WHERE seq = 2")
-    result = verify(cache.db)
-    assert not result.ok and result.first_broken_seq == 3
-
-
-def test_a_deleted_first_row_is_found(cache):
-    _fill(cache)
-    _unguard(cache)
-    cache.conn.execute("DELETE FROM audit_log WHERE seq = 1")
-    assert verify(cache.db).first_broken_seq == 2
-
-
-def test_reordered_rows_are_found(cache):
-    _fill(cache)
-    _unguard(cache)
-    columns = [c for c in audit.FIELDS if c != "seq"] + ["entry_hash"]
-    one = cache.conn.execute(f"SELECT {', '.join(columns)} FROM audit_log WHERE seq = 1").fetchone()
-    two = cache.conn.execute(f"SELECT {', '.join(columns)} FROM audit_log WHERE seq = 2").fetchone()
-    assignments = ", ".join(f"{c} = ?" for c in columns)
-    cache.conn.execute(f"UPDATE audit_log SET {assignments} WHERE seq = 1", [*two])
-    cache.conn.execute(f"UPDATE audit_log SET {assignments} WHERE seq = 2", [*one])
-    result = verify(cache.db)
-    assert not result.ok and result.first_broken_seq == 1
-
-
-def test_entries_cut_off_the_end_are_found(cache):
-    _fill(cache)
-    _unguard(cache)
-    cache.conn.execute("DELETE FROM audit_log WHERE seq = 5")
-    result = verify(cache.db)
-    assert not result.ok and result.first_broken_seq == 5 and result.entries == 4
-
-
 def test_a_rolled_back_transaction_leaves_no_entry(cache):
     trail = _fill(cache, 2)
     with pytest.raises(RuntimeError), transaction(cache):

@@ -24,6 +24,7 @@ from desktop.store.migrations import (
     m0005_intake,
     m0006_watch,
     m0007_quarantine,
+    m0008_audit_hmac,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -68,6 +69,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0005_intake,
         m0006_watch,
         m0007_quarantine,
+        m0008_audit_hmac,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)

@@ -1,0 +1,155 @@
+"""Write-ahead audit: a PATCH Cliniko applied is in the trail even if the app dies after it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.audit import open_intents, verify
+from desktop.session import Session
+from desktop.simulator import Simulator
+from desktop.simulator.fixtures import tiny_clinic
+from desktop.store.cache import Cache
+from desktop.store.sync_state import transaction
+from desktop.sync import run_sync
+
+KEY = "6a" * 32
+
+# Plans the merge of 1001 and 1002 and sends its PATCH; dies by SIGKILL the moment the PATCH's
+# answer arrives, before the step's transaction can commit.
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from desktop.merge import MergeFlow
+    from desktop.session import Session
+    from desktop.store.cache import Cache
+
+    path, base_url, api_key, key = sys.argv[1:5]
+    cache = Cache.open(path, key)
+    session = Session(cache, api_key, base_url=base_url, max_requests_per_minute=5000)
+    queue = session.client._on_request
+
+    def die_after_patch(record):
+        queue(record)
+        if record.method == "PATCH":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    session.client._on_request = die_after_patch
+    flow = MergeFlow.start(cache, ["1001", "1002"])
+    flow.advance()
+    flow.advance(survivor_id="1001")
+    flow.advance()
+    flow.advance()
+    flow.advance(session)
+    flow.advance(session)
+    print("the PATCH did not kill the process")
+    """
+)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    patients, history = tiny_clinic()
+    dup = next(p for p in patients if p["id"] == "1002")
+    dup["occupation"] = "Nurse"  # 1001 has none: the PATCH fills it
+    with Simulator(patients, history=history, rate_limit_per_minute=10_000) as simulator:
+        yield simulator
+
+
+def connect(cache: Cache, sim: Simulator) -> Session:
+    return Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=5000)
+
+
+def test_a_kill_after_the_patch_leaves_the_intent_and_the_next_start_records_the_outcome(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    path = tmp_path / "cache.db"
+    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
+        session.identify_user()
+        run_sync(session)
+        with transaction(cache) as db:
+            db.execute(
+                "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
+                "VALUES ('1001', '1002', 0.97, 8.5, 'likely', '2026-03-01T00:00:00Z')"
+            )
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), sim.base_url, sim.api_key, KEY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
+    assert sim.patient("1001")["occupation"] == "Nurse"  # Cliniko applied the PATCH
+
+    with Cache.open(path, KEY) as cache:
+        [intent] = open_intents(cache.db)
+        assert intent["path"].startswith("PATCH /v1/patients/1001 fields=")
+        methods = [m for (m,) in cache.db.execute("SELECT method FROM audit_log ORDER BY seq")]
+        assert "PATCH" not in methods  # the request record itself died with the process
+        with connect(cache, sim) as session:
+            session.identify_user()
+        assert open_intents(cache.db) == []
+        [(outcome,)] = cache.db.execute(
+            "SELECT path FROM audit_log WHERE method = 'OUTCOME'"
+        ).fetchall()
+        assert outcome.startswith(f"intent {intent['seq']}: unknown (stopped before the answer)")
+        assert outcome.endswith("patient 1001 with the intended values: applied")
+        assert verify(cache.db).ok
+
+
+def test_a_write_that_completes_has_its_intent_before_it_and_its_outcome_after(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    with Cache.open(tmp_path / "cache.db", KEY) as cache, connect(cache, sim) as session:
+        session.client.update_patient("1001", {"occupation": "Nurse"})
+        with transaction(cache):
+            session.audit.write_pending()
+        rows = cache.db.execute("SELECT seq, method, path FROM audit_log ORDER BY seq").fetchall()
+    [(seq, _, intent)] = [r for r in rows if r[1] == "INTENT"]
+    assert intent == "PATCH /v1/patients/1001 fields=occupation"
+    after = [(m, p) for s, m, p in rows if s > seq]
+    assert after == [("PATCH", "/v1/patients/1001"), ("OUTCOME", f"intent {seq}: 200")]
+
+
+def test_the_administrators_merge_decisions_are_in_the_chain_with_both_users(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    from desktop.merge import MergeFlow
+
+    with Cache.open(tmp_path / "cache.db", KEY) as cache, connect(cache, sim) as session:
+        session.identify_user()
+        run_sync(session)
+        flow = MergeFlow.start(cache, ["1002", "1001"])
+        flow.advance()
+        flow.advance(survivor_id="1001")
+        flow.cancel("not_same")
+        events = cache.db.execute(
+            "SELECT path, cliniko_user, os_user FROM audit_log WHERE method = 'EVENT' ORDER BY seq"
+        ).fetchall()
+    subject = f"plan {flow.plan_id} survivor 1001 patients 1001 1002"
+    assert [path for path, _, _ in events] == [
+        f"merge plan created: {subject}",
+        f"merge step compare -> choose_survivor: {subject}",
+        f"merge step choose_survivor -> reconcile: {subject}",
+        f"merge cancelled: not_same: {subject}",
+    ]
+    assert all(cliniko and os_user for _, cliniko, os_user in events)
+
+
+def test_a_write_whose_intent_cannot_be_recorded_is_not_sent(tmp_path: Path, sim: Simulator):
+    from desktop.cliniko.client import ClinikoClient
+
+    def refuse(*_args: object) -> None:
+        raise OSError("disk full")
+
+    with ClinikoClient(sim.api_key, base_url=sim.base_url, before_write=refuse) as client:
+        with pytest.raises(OSError):
+            client.update_patient("1001", {"occupation": "Nurse"})
+        assert client.get_patient("1001")["id"] == "1001"  # reads do not ask
+    assert sim.patient("1001").get("occupation") != "Nurse"
