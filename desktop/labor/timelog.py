@@ -39,7 +39,8 @@ from desktop.config import Settings
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
 
-OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned")
+# "restored": the work ended after backing out of an applied update (the survivor put back).
+OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned", "restored")
 Moment = float | dt.datetime | None
 
 _SESSION_COLUMNS = (

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
-from PySide6.QtCore import QTimer, QUrl, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -25,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
+from desktop.merge.executor import CLINIKO_MERGE_LIMITS
+from desktop.merge.view import WRITTEN_STEPS
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
 from desktop.ui.merge_pages import (
@@ -36,6 +42,7 @@ from desktop.ui.merge_pages import (
     ReconcilePage,
     ReviewPage,
     SurvivorPage,
+    change_lines,
 )
 from desktop.ui.workers import Job, Workers
 
@@ -76,6 +83,7 @@ class MergeWizard(QDialog):
         self.resize(900, 620)
         self._workers = Workers(self)
         self._busy = False
+        self.restored = False  # a back-out put the survivor's previous values back
         self.flow = MergeFlow.start(ctx.cache, self.ids, timer=timer)
 
         self.pages: dict[Step, Page] = {}
@@ -95,7 +103,11 @@ class MergeWizard(QDialog):
         self.merge_page = merge
         reconcile.chosen.connect(self.on_choice)
         merge.open_requested.connect(self.open_merge_page)
+        merge.copy_requested.connect(self.copy_merge_link)
+        self.apply_box: QMessageBox | None = None
+        self._placed_beside_browser = False
 
+        self.banner = self._lookalike_banner()
         self.progress_label = QLabel()
         self.progress_label.setAccessibleName("Merge steps")
         self.status = QLabel()
@@ -124,6 +136,7 @@ class MergeWizard(QDialog):
         buttons.addWidget(self.primary)
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress_label)
+        layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
@@ -162,13 +175,17 @@ class MergeWizard(QDialog):
         )
         self.primary.setText(PRIMARY[step])
         self.primary.setAccessibleName(PRIMARY[step].replace("&", ""))
-        self.primary.setEnabled(not self.busy())
+        held = self._held_for_confirmation()
+        self.primary.setEnabled(not self.busy() and not held)
         self.back_button.setEnabled(self.flow.can_go_back() and not self.busy())
-        self.not_same_button.setEnabled(
-            step in (Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW, Step.READY)
-        )
+        self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
+        self._show_banner()
         if self.flow.last_error and step not in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
             self.show_problem(self.flow.last_error)
+        elif held:
+            self._say(self.flow.lookalike_hold() or "")
+        if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+            self.place_beside_browser()
         if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
             self.poll_timer.setInterval(self.poll_interval_ms)
             if not self.poll_timer.isActive():
@@ -189,6 +206,61 @@ class MergeWizard(QDialog):
         self.status.setStyleSheet("")
         self.status.setText(message)
 
+    # ----------------------------------------------------------------- look-alikes
+
+    def _lookalike_banner(self) -> QFrame:
+        """The red warning shown above every page of a flagged pair, with the confirmation."""
+        frame = QFrame()
+        frame.setAccessibleName("Look-alike warning")
+        c = theme.colours()
+        frame.setStyleSheet(
+            f"QFrame {{ background: {c['warning_bg']}; border-radius: 4px; }} "
+            f"QLabel, QCheckBox {{ color: {c['warning_fg']}; font-size: 11pt; }}"
+        )
+        self.banner_text = QLabel()
+        self.banner_text.setWordWrap(True)
+        self.confirm_box = QCheckBox()
+        self.confirm_box.setAccessibleName("Look-alike confirmation")
+        self.confirm_box.toggled.connect(self.on_confirm_toggled)
+        inner = QVBoxLayout(frame)
+        inner.setContentsMargins(10, 8, 10, 8)
+        inner.addWidget(self.banner_text)
+        inner.addWidget(self.confirm_box)
+        frame.setVisible(False)
+        return frame
+
+    def _show_banner(self) -> None:
+        flags, warnings = self.flow.lookalike()
+        if not (flags or warnings):
+            self.banner.setVisible(False)
+            return
+        lines = list(warnings) or [f"Flagged: {', '.join(flags)}"]
+        self.banner_text.setText(
+            "<b>⚠ These may be two different people who look alike.</b><br>"
+            + "<br>".join(escape(w) for w in lines)
+        )
+        risk = self.flow.lookalike_risk()
+        confirmed = self.flow.lookalike_confirmed
+        self.confirm_box.blockSignals(True)
+        self.confirm_box.setText(
+            f"I checked: these records are the same person, not {risk}"
+            + (" (recorded in the audit trail)" if confirmed else "")
+        )
+        self.confirm_box.setChecked(confirmed)
+        self.confirm_box.setEnabled(not confirmed and not self.flow.finished)
+        self.confirm_box.blockSignals(False)
+        self.banner.setVisible(True)
+
+    def _held_for_confirmation(self) -> bool:
+        """True when the current step needs the look-alike confirmation that is not given."""
+        return self.flow.lookalike_hold() is not None
+
+    @Slot(bool)
+    def on_confirm_toggled(self, checked: bool) -> None:
+        """The person ticked the confirmation: record it (audited) and unlock applying."""
+        if checked:
+            self._run_offline(self.flow.confirm_lookalike)
+
     # ----------------------------------------------------------------- offline steps
 
     @Slot()
@@ -200,7 +272,10 @@ class MergeWizard(QDialog):
         if step is Step.DONE:
             self.accept()
             return
-        if step in (Step.READY, Step.UPDATE_SURVIVOR):
+        if step is Step.READY:
+            self.confirm_apply()
+            return
+        if step is Step.UPDATE_SURVIVOR:
             self.apply()
             return
         if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
@@ -215,9 +290,14 @@ class MergeWizard(QDialog):
 
     @Slot()
     def go_back(self) -> None:
-        """One step back."""
-        if not self.busy():
-            self._run_offline(self.flow.back)
+        """One step back; from the online steps back to "Ready", restoring the survivor in
+        Cliniko first when MergeDesk changed it (in a worker)."""
+        if self.busy():
+            return
+        if self.flow.step in WRITTEN_STEPS and self.flow.needs_restore():
+            self._restore_then(lambda flow, session: flow.back(session), "back")
+            return
+        self._run_offline(self.flow.back)
 
     @Slot(str, object)
     def on_choice(self, field: str, value: object) -> None:
@@ -226,9 +306,29 @@ class MergeWizard(QDialog):
 
     @Slot()
     def not_same(self) -> None:
-        """These are different people: close the plan without merging."""
+        """These are different people: close the plan without merging (restoring the survivor
+        in Cliniko first when MergeDesk changed it)."""
+        if self.busy():
+            return
+        if self.flow.needs_restore():
+            self._restore_then(lambda flow, session: flow.cancel("not_same", session), "not_same")
+            return
         self._run_offline(lambda: self.flow.cancel("not_same"), reload=False)
-        self.accept()
+        if self.flow.finished:
+            self.accept()
+
+    def _restore_then(self, action: Any, name: str) -> None:
+        """Run a back-out that restores the survivor through the API, in a worker."""
+        flow, ctx = self.flow, self.ctx
+
+        def work(job: Job) -> Step:
+            with ctx.session(job.cancel_event) as session:
+                action(flow, session)
+            return flow.step
+
+        self.restored = True
+        self._say("Putting the previous values back in Cliniko and checking them…")
+        self._start(Job(f"restore-{name}", work))
 
     def _run_offline(self, action: Any, reload: bool = True) -> None:
         try:
@@ -244,6 +344,51 @@ class MergeWizard(QDialog):
             self.show_step()
 
     # ----------------------------------------------------------------- online steps
+
+    @Slot()
+    def confirm_apply(self) -> None:
+        """Say in plain words what will change in Cliniko, and apply only when confirmed."""
+        if self._held_for_confirmation():
+            self.show_step()
+            return
+        try:
+            changes = self.flow.changes()
+        except Exception as error:  # a record missing from the cache is explained
+            self.show_problem(getattr(error, "user_message", None) or str(error))
+            return
+        survivor = self.flow.records().get(self.flow.plan.survivor_id or "", {})
+        name = " ".join(str(survivor.get(k) or "") for k in ("first_name", "last_name")).strip()
+        if changes:
+            listed = "".join(f"<li>{line}</li>" for line in change_lines(changes))
+            what = (
+                f"<p>MergeDesk will change these fields of <b>{escape(name)}</b> "
+                f"(id {self.flow.plan.survivor_id}) in Cliniko:</p><ul>{listed}</ul>"
+            )
+        else:
+            what = f"<p>No field of <b>{escape(name)}</b> needs to change in Cliniko.</p>"
+        box = QMessageBox(self)
+        box.setWindowTitle("Apply the changes in Cliniko?")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(
+            what + "<p>Nothing is merged yet. Until you press Merge in Cliniko you can back out "
+            "(Back or “Not the same person”): MergeDesk then puts the previous values back.</p>"
+            f"<p>{escape(CLINIKO_MERGE_LIMITS)}</p>"
+        )
+        self.apply_yes = box.addButton("&Apply these changes", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(self.apply_yes)
+        box.finished.connect(self._apply_box_closed)
+        self.apply_box = box
+        box.open()
+
+    @Slot(int)
+    def _apply_box_closed(self, _result: int) -> None:
+        box, self.apply_box = self.apply_box, None
+        if box is not None and box.clickedButton() is self.apply_yes:
+            self.apply()
+        elif box is not None:
+            self._say("Nothing was changed in Cliniko.")
 
     @Slot()
     def apply(self) -> None:
@@ -285,8 +430,13 @@ class MergeWizard(QDialog):
     def _on_online_done(self, _step: Step) -> None:
         self._busy = False
         self.ctx.connectivity.set_online(True)
+        if self.flow.finished and self.flow.step is not Step.DONE:
+            self.accept()  # "Not the same person" after the survivor was put back
+            return
         self._say("")
         self.show_step()
+        if self.restored and self.flow.step is Step.READY:
+            self._say("The record that stays has its previous values again in Cliniko (checked).")
 
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
@@ -297,13 +447,45 @@ class MergeWizard(QDialog):
 
     @Slot()
     def open_merge_page(self) -> None:
-        """Open the survivor's merge page in the browser and start waiting for the merge."""
+        """Open the survivor's merge page in the browser and start waiting for the merge.
+
+        When no browser opens, the page says so and offers the link to copy.
+        """
         url = self.flow.merge_url
         if not url:
             return
-        QDesktopServices.openUrl(QUrl(url))
+        opened = QDesktopServices.openUrl(QUrl(url))
+        if opened is False:
+            log.info("no browser opened for the merge page")
+            self.merge_page.say_no_browser(url)
         if self.flow.step is Step.MERGE_IN_CLINIKO and not self.busy():
             self._run_offline(self.flow.advance)
+        if opened is False:
+            self.merge_page.say_no_browser(url)
+
+    @Slot()
+    def copy_merge_link(self) -> None:
+        """Put the merge page's link on the clipboard."""
+        url = self.flow.merge_url
+        if url:
+            QGuiApplication.clipboard().setText(url)
+            self._say("Link copied. Paste it into your browser's address bar.")
+
+    def place_beside_browser(self) -> None:
+        """At the merge step, move to the right third of the screen and stay on top, so the
+        numbered actions stay readable next to the browser that opens Cliniko (a browser
+        window usually opens large and would cover a centred dialog)."""
+        if self._placed_beside_browser or not self.isVisible():
+            return
+        self._placed_beside_browser = True
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        width = max(420, area.width() // 3)
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.setGeometry(area.right() - width + 1, area.top() + 30, width, area.height() - 60)
+        self.show()
 
     # ----------------------------------------------------------------- closing
 
@@ -311,6 +493,8 @@ class MergeWizard(QDialog):
         """The time log's outcome for this stretch of work."""
         if self.flow.finished:
             return self.flow.outcome or "skipped"
+        if self.restored and not self.flow.needs_restore():
+            return "restored"  # backed out after the survivor was updated, and put it back
         return "skipped" if self.flow.step is Step.COMPARE else "planned"
 
     def done(self, result: int) -> None:

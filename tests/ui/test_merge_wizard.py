@@ -19,13 +19,29 @@ def fast_wizard(monkeypatch):
     monkeypatch.setattr(MergeWizard, "poll_interval_ms", 100)
     monkeypatch.setattr(MergeWizard, "done_close_ms", 50)
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True
+    )
     return opened
+
+
+def apply_now(qtbot, wizard) -> str:
+    """Press "Apply now" and, in the confirmation that lists the changes, "Apply these
+    changes"; return the confirmation's text."""
+    confirms = wizard.step is Step.READY  # "Try again" after a failed update asks no more
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
+    if not confirms:
+        return ""
+    box = wizard.apply_box
+    assert box is not None and box.isVisible(), wizard.status.text()
+    text = box.text()
+    qtbot.mouseClick(wizard.apply_yes, Qt.MouseButton.LeftButton)
+    return text
 
 
 def _apply_and_merge(qtbot, window, wizard, sim, opened):
     """From READY: apply, open the merge page, merge in the simulator as a person would."""
-    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
+    apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
     plan = wizard.flow.plan
     page_text = wizard.merge_page.text.text()
@@ -84,7 +100,7 @@ def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard)
     row = pick_pair(window)
     wizard = open_wizard(qtbot, window)
     drive_to_ready(qtbot, wizard)
-    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now, offline
+    apply_now(qtbot, wizard)  # offline
     qtbot.waitUntil(lambda: "Can't reach Cliniko" in wizard.status.text(), timeout=20_000)
     assert wizard.step in (Step.READY, Step.UPDATE_SURVIVOR)
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
@@ -130,7 +146,7 @@ def test_a_silent_write_drop_is_caught_and_reported(qtbot, desk, sim, fast_wizar
     drive_to_ready(qtbot, wizard)
     assert wizard.flow.changes(), "the plan must change the surviving record"
     sim.faults = FaultConfig(silent_write_drop=True)
-    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
+    apply_now(qtbot, wizard)
     qtbot.waitUntil(
         lambda: "did not" in wizard.status.text() or "still had" in wizard.status.text(),
         timeout=20_000,

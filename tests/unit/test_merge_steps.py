@@ -247,10 +247,10 @@ def test_online_steps_to_done(world: dict[str, Any]) -> None:
         assert flow.step is Step.MERGE_IN_CLINIKO
         assert session.client.patches and "occupation" in session.client.patches[0]
         assert get_patient(cache.db, "1001")["occupation"] == "Nurse"  # type: ignore[index]
-        assert audit_count(cache) == 3  # GET, PATCH, GET read-back
+        assert audit_count(cache) == 4  # GET survivor, GET duplicate, PATCH, GET read-back
         steps = instructions = flow.instructions()
         assert instructions.url == "http://127.0.0.1:9/patients/1001/merge"
-        assert "Jane Smyth, born 1980-05-12, id 1002" in steps.text
+        assert "Jane Smyth, born 1980-05-12, mobile 0412345678, id 1002" in steps.text
         flow.advance()
         assert flow.step is Step.WAIT_FOR_MERGE
     with open_cache(path) as cache:  # closed while waiting, reopened
@@ -281,7 +281,7 @@ def test_a_silent_write_drop_is_caught_and_the_step_stays(world: dict[str, Any])
         assert "occupation" in message and "Nothing has been merged" in message
         assert "Nurse" not in message and "Jane" not in str(raised.value)
         assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error == message
-        assert audit_count(cache) == 3  # the failed attempt's calls are audited too
+        assert audit_count(cache) == 4  # the failed attempt's calls are audited too
     with open_cache(path) as cache:
         flow = MergeFlow.load(cache, PAIR)
         assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error
@@ -386,6 +386,6 @@ def test_real_cliniko_merge_page_uses_the_account_subdomain_and_shard(
         flow = MergeFlow.start(cache, PAIR)
         to_merge_in_cliniko(flow, session)
         assert flow.merge_url == "https://sunnyside.au1.cliniko.com/patients/1001"
-        assert "2. Press Merge." in flow.instructions().text
+        assert "2. Press Merge." in flow.instructions().text  # a real Cliniko page
         account = stored_account(cache.db)
         assert account is not None and (account.subdomain, account.shard) == ("sunnyside", "au1")
