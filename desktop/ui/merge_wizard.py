@@ -84,6 +84,7 @@ class MergeWizard(QDialog):
         self._workers = Workers(self)
         self._busy = False
         self.restored = False  # a back-out put the survivor's previous values back
+        self._closed = False
         self.flow = MergeFlow.start(ctx.cache, self.ids, timer=timer)
 
         self.pages: dict[Step, Page] = {}
@@ -286,7 +287,11 @@ class MergeWizard(QDialog):
             kwargs["survivor_id"] = self.survivor_page.chosen()
         self._run_offline(lambda: self.flow.advance(**kwargs))
         if self.flow.step is Step.READY:
-            self._say("Saved. The plan waits in “Ready to apply” until you apply it.")
+            hold = self.flow.lookalike_hold()
+            self._say(
+                "Saved. The plan waits in “Ready to apply” until you apply it."
+                + (f" {hold}" if hold else "")
+            )
 
     @Slot()
     def go_back(self) -> None:
@@ -429,6 +434,8 @@ class MergeWizard(QDialog):
     @Slot(object)
     def _on_online_done(self, _step: Step) -> None:
         self._busy = False
+        if self._closed:
+            return
         self.ctx.connectivity.set_online(True)
         if self.flow.finished and self.flow.step is not Step.DONE:
             self.accept()  # "Not the same person" after the survivor was put back
@@ -441,6 +448,8 @@ class MergeWizard(QDialog):
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
         self._busy = False
+        if self._closed:  # a poll stopped by closing: the step is saved, nothing to show
+            return
         self.ctx.connectivity.note_error(error)
         self.show_step()
         self.show_problem(message)
@@ -499,6 +508,7 @@ class MergeWizard(QDialog):
 
     def done(self, result: int) -> None:
         """Stop polling and any online step before closing (the step is saved)."""
+        self._closed = True
         self.poll_timer.stop()
         self._workers.stop_all()
         super().done(result)

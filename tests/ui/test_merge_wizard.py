@@ -169,3 +169,159 @@ def test_not_the_same_person_from_the_wizard(qtbot, desk):
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     assert window.wizard is None
     assert window.queue_model.find(row.key).status == "not_same"
+
+
+def _pick_lookalike(window, flag: str = "twins"):
+    """Select a new two-record pair flagged as ``flag`` (else any look-alike)."""
+    model = window.queue_model
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    rows = [r for r in rows if r.status == "new" and r.lookalike and r.cluster_id is None]
+    rows.sort(key=lambda r: flag not in r.flags.split(";"))
+    assert rows, "no look-alike pair in the sample clinic"
+    assert window.queue_view.select_key(rows[0].key)
+    return rows[0]
+
+
+def _events(window, action: str) -> list[tuple[str, str, str]]:
+    return (
+        window.ctx.open_reader()
+        .db.execute(
+            "SELECT path, cliniko_user, os_user FROM audit_log WHERE method = 'EVENT' "
+            "AND path LIKE ?",
+            [f"{action}%"],
+        )
+        .fetchall()
+    )
+
+
+def test_a_twins_flagged_pair_warns_on_every_page_and_needs_an_audited_confirmation(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    row = _pick_lookalike(window)
+    wizard = open_wizard(qtbot, window)
+    seen = []
+    for _ in range(4):  # compare, survivor, fields, review: the banner is on each page
+        assert wizard.banner.isVisible(), wizard.step
+        assert "look alike" in wizard.banner_text.text()
+        seen.append(wizard.step)
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert seen == [Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW]
+    assert wizard.step is Step.READY and wizard.banner.isVisible()
+    risk = wizard.flow.lookalike_risk()
+    if "twins" in row.flags.split(";"):
+        assert "not twins" in wizard.confirm_box.text()
+    assert f"the same person, not {risk}" in wizard.confirm_box.text()
+
+    survivor_id = wizard.flow.plan.survivor_id
+    before = sim.patient(survivor_id)
+    assert not wizard.primary.isEnabled()  # Apply is impossible without the confirmation
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.apply_box is None and wizard.step is Step.READY
+    assert "tick the confirmation" in wizard.status.text()
+    assert sim.patient(survivor_id) == before
+    assert not _events(window, "confirmed look-alike")
+
+    qtbot.mouseClick(wizard.confirm_box, Qt.MouseButton.LeftButton)
+    assert wizard.flow.lookalike_confirmed and not wizard.confirm_box.isEnabled()
+    [(path, cliniko_user, os_user)] = _events(window, "confirmed look-alike")
+    assert wizard.flow.plan_id in path and row.id_a in path and row.id_b in path
+    assert cliniko_user and os_user
+    for name in (row.name_a, row.name_b):  # ids only in the audit trail
+        assert name.split()[0] not in path
+
+    assert wizard.primary.isEnabled()
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    assert wizard.banner.isVisible() and "recorded in the audit trail" in wizard.confirm_box.text()
+
+
+def _decided_values(sim, plan) -> dict:
+    survivor = sim.patient(plan.survivor_id)
+    return {name: field_value(survivor, name) for name in plan.decisions}
+
+
+def _same_fields(a: dict, b: dict) -> list[str]:
+    return [name for name in a if not same_value(name, a[name], b[name])]
+
+
+def test_apply_back_and_not_the_same_person_restores_the_survivor_in_cliniko(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    changes = wizard.flow.changes()
+    assert changes, "the plan must change the surviving record"
+    before = _decided_values(sim, plan)
+
+    said = apply_now(qtbot, wizard)  # the confirmation names each field by its label
+    assert "will change these fields" in said and "patient_phone_numbers" not in said
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    assert _same_fields(before, _decided_values(sim, plan)), "the survivor was updated"
+
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)  # Back from the merge step
+    qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
+    assert wizard.stack.currentWidget() is wizard.pages[Step.READY]  # one step's page
+    assert "previous values again" in wizard.status.text()
+    assert _same_fields(before, _decided_values(sim, plan)) == []  # field for field
+    assert _events(window, "restored survivor")
+    assert not wizard.flow.needs_restore()
+
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    assert window.queue_model.find(row.key).status == "not_same"
+    assert _same_fields(before, _decided_values(sim, plan)) == []
+
+
+def test_a_restore_that_does_not_stick_is_reported_and_can_be_retried(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    before = _decided_values(sim, plan)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+
+    sim.faults = FaultConfig(silent_write_drop=True)  # the restoring PATCH answers 200, no change
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.busy(), timeout=20_000)
+    assert window.wizard is wizard and wizard.isVisible()  # not closed as if it had worked
+    assert "still had the new values" in wizard.status.text()
+    assert wizard.flow.needs_restore() and not wizard.flow.finished
+    assert _same_fields(before, _decided_values(sim, plan))  # still changed in Cliniko
+    assert wizard.not_same_button.isEnabled()
+
+    sim.faults = FaultConfig()
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)  # try again
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    assert _same_fields(before, _decided_values(sim, plan)) == []
+    assert window.queue_model.find(row.key).status == "not_same"
+
+
+def test_the_merge_step_offers_the_link_when_no_browser_opens(qtbot, desk, monkeypatch):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    page = wizard.merge_page
+    ticks = wizard.flow.instructions().duplicates
+    for tick in ticks:  # named as Cliniko's list shows the row, not by id alone
+        assert tick.name in page.text.text() and tick.date_of_birth in page.text.text()
+    assert "<ol>" in page.text.text()
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    qtbot.mouseClick(page.open_button, Qt.MouseButton.LeftButton)
+    assert page.notice.isVisible() and "No web browser opened" in page.notice.text()
+    assert wizard.flow.merge_url in page.link.text()
+    qtbot.mouseClick(page.copy_button, Qt.MouseButton.LeftButton)
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == wizard.flow.merge_url
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
