@@ -306,6 +306,8 @@ class MergeInClinikoPage(Page):
         self.copy_button.setAccessibleName("Copy link")
         self.copy_button.setToolTip("Copy the address of the page, to paste into your browser")
         self.copy_button.clicked.connect(self.copy_requested)
+        for button in (self.open_button, self.copy_button):
+            button.setAutoDefault(False)  # Enter stays "Check now"
         self.link = QLabel()
         self.link.setAccessibleName("Link to the merge page")
         self.link.setWordWrap(True)

@@ -125,6 +125,8 @@ class MergeWizard(QDialog):
         self.close_button.setAccessibleName("Close")
         self.close_button.setToolTip("Close; the merge is saved at this step and resumes later")
         self.close_button.clicked.connect(self.reject)
+        for button in (self.back_button, self.not_same_button, self.close_button):
+            button.setAutoDefault(False)  # Enter is always the step's own action, never Close
         self.primary = QPushButton()
         self.primary.setDefault(True)
         self.primary.clicked.connect(self.go_next)
