@@ -325,3 +325,58 @@ def test_the_merge_step_offers_the_link_when_no_browser_opens(qtbot, desk, monke
 
     assert QGuiApplication.clipboard().text() == wizard.flow.merge_url
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+
+
+def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
+    qtbot, desk, sim, fast_wizard
+):
+    from desktop.merge import MergeFlow
+    from desktop.store.queue import queue_pairs
+
+    with desk_cache(desk) as cache:  # three plans made offline, waiting in "Ready to apply"
+        planned = []
+        for pair in queue_pairs(cache.db, statuses=("new",), bands=("likely",)):
+            if pair["flags"] or pair["cluster_id"] is not None:
+                continue
+            flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
+            for _ in range(2):
+                flow.advance()
+            flow.advance()
+            flow.advance()
+            if flow.changes():
+                planned.append(flow.plan)
+            if len(planned) == 3:
+                break
+    patches = iter(range(100))
+    sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's PATCH drops
+    window = desk.open()
+    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
+    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.progress.value() == 0 and "3 planned merges" in dialog.intro.text()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    assert dialog.progress.value() == dialog.progress.maximum() == 3
+    lines = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert [line[0] for line in lines] == ["✓", "✗", "✓"]
+    assert "still had other values" in lines[1]
+    assert "2 applied" in dialog.summary.text() and "1 not applied" in dialog.summary.text()
+
+    qtbot.mouseClick(dialog.walk_button, Qt.MouseButton.LeftButton)
+    for plan in (planned[0], planned[2]):  # the Cliniko merge pages, one after another
+        qtbot.waitUntil(lambda: window.wizard is not None, timeout=10_000)
+        wizard = window.wizard
+        assert wizard.flow.plan_id == plan.plan_id and wizard.step is Step.MERGE_IN_CLINIKO
+        qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
+        sim.merge(plan.survivor_id, list(plan.duplicate_ids))
+        qtbot.waitUntil(lambda w=wizard: window.wizard is not w, timeout=20_000)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=5_000)
+    assert all(sim.patient(p.duplicate_ids[0])["merged_at"] for p in (planned[0], planned[2]))
+    assert not sim.patient(planned[1].duplicate_ids[0])["merged_at"]
+
+
+def desk_cache(desk):
+    from desktop.store.cache import Cache
+
+    return Cache.open(desk.path, desk.key)
