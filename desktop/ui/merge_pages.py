@@ -54,6 +54,8 @@ def show_value(name: str, value: Any) -> str:
         return "; ".join(f"{p.get('number')} ({p.get('phone_type')})" for p in value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if name == "pronouns" and isinstance(value, dict):
+        return "/".join(str(value[k]) for k in ("nominative", "accusative") if value.get(k))
     if isinstance(value, dict):
         return "; ".join(f"{k}: {show_value(k, v)}" for k, v in value.items() if v)
     if isinstance(value, list):

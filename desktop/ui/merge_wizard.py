@@ -107,6 +107,7 @@ class MergeWizard(QDialog):
         merge.copy_requested.connect(self.copy_merge_link)
         self.apply_box: QMessageBox | None = None
         self._placed_beside_browser = False
+        self._centred_geometry = self.geometry()
 
         self.banner = self._lookalike_banner()
         self.progress_label = QLabel()
@@ -189,6 +190,8 @@ class MergeWizard(QDialog):
             self._say(self.flow.lookalike_hold() or "")
         if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
             self.place_beside_browser()
+        elif step is not Step.DONE:
+            self.place_back()
         if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
             self.poll_timer.setInterval(self.poll_interval_ms)
             if not self.poll_timer.isActive():
@@ -485,17 +488,28 @@ class MergeWizard(QDialog):
     def place_beside_browser(self) -> None:
         """At the merge step, move to the right third of the screen and stay on top, so the
         numbered actions stay readable next to the browser that opens Cliniko (a browser
-        window usually opens large and would cover a centred dialog)."""
+        window usually opens large and would cover a centred dialog). Leaving the merge step
+        puts the wizard back where it was, no longer on top."""
         if self._placed_beside_browser or not self.isVisible():
             return
-        self._placed_beside_browser = True
         screen = self.screen() or QGuiApplication.primaryScreen()
         if screen is None:
             return
+        self._placed_beside_browser = True
+        self._centred_geometry = self.geometry()
         area = screen.availableGeometry()
         width = max(420, area.width() // 3)
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.setGeometry(area.right() - width + 1, area.top() + 30, width, area.height() - 60)
+        self.show()
+
+    def place_back(self) -> None:
+        """Undo :meth:`place_beside_browser` (after going back from the merge step)."""
+        if not self._placed_beside_browser:
+            return
+        self._placed_beside_browser = False
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, False)
+        self.setGeometry(self._centred_geometry)
         self.show()
 
     # ----------------------------------------------------------------- closing

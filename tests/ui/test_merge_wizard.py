@@ -380,3 +380,21 @@ def desk_cache(desk):
     from desktop.store.cache import Cache
 
     return Cache.open(desk.path, desk.key)
+
+
+def test_a_back_out_is_timed_with_its_own_outcome(qtbot, desk, sim, fast_wizard):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
+    assert not wizard.windowFlags() & Qt.WindowType.WindowStaysOnTopHint  # back in place
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    assert window.wizard is None
+    outcome, steps, _active = _steps_of_last_session(window.ctx.open_reader().db, plan.patient_ids)
+    assert outcome == "restored"
+    assert "restore_survivor" in steps and "merge_in_cliniko" in steps
