@@ -132,6 +132,7 @@ class ApplyAllDialog(QDialog):
             )
         )
         self.walk_button.setEnabled(applied > 0)
+        self.walk_button.setDefault(applied > 0)
         self.close_button.setText("C&lose")
 
     @Slot(str, object)

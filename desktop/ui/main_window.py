@@ -271,6 +271,9 @@ class MainWindow(QMainWindow):
     def _next_in_walk(self) -> None:
         if self.wizard is None and getattr(self, "merge_walk", None):
             self._open_wizard(self.merge_walk.pop(0))
+            left = len(self.merge_walk)
+            if self.wizard is not None and left:
+                self.wizard.setWindowTitle(f"Merge records ({left} more after this one)")
 
     @Slot()
     def open_settings(self) -> None:

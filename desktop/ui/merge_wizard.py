@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -502,6 +502,12 @@ class MergeWizard(QDialog):
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.setGeometry(area.right() - width + 1, area.top() + 30, width, area.height() - 60)
         self.show()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """A wizard that opens at the merge step (resumed) goes beside the browser at once."""
+        super().showEvent(event)
+        if self.flow.step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+            QTimer.singleShot(0, self.place_beside_browser)
 
     def place_back(self) -> None:
         """Undo :meth:`place_beside_browser` (after going back from the merge step)."""
