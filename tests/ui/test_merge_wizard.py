@@ -368,8 +368,10 @@ def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
         qtbot.waitUntil(lambda: window.wizard is not None, timeout=10_000)
         wizard = window.wizard
         assert wizard.flow.plan_id == plan.plan_id and wizard.step is Step.MERGE_IN_CLINIKO
-        on_top = Qt.WindowType.WindowStaysOnTopHint  # beside the browser, readable
-        qtbot.waitUntil(lambda w=wizard: bool(w.windowFlags() & on_top), timeout=5_000)
+        qtbot.waitUntil(  # beside the browser, readable
+            lambda w=wizard: bool(w.windowFlags() & Qt.WindowType.WindowStaysOnTopHint),
+            timeout=5_000,
+        )
         qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
         sim.merge(plan.survivor_id, list(plan.duplicate_ids))
         qtbot.waitUntil(lambda w=wizard: window.wizard is not w, timeout=20_000)
