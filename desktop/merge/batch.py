@@ -49,6 +49,12 @@ def plans_to_apply(cache: Cache) -> list[str]:
     return [r["plan_id"] for r in store.plans_at(cache.db, [s.value for s in APPLY_FROM])]
 
 
+def plans_waiting_for_cliniko(cache: Cache) -> list[str]:
+    """Ids of the active plans whose survivor is updated and that wait for Cliniko's merge."""
+    steps = [Step.MERGE_IN_CLINIKO.value, Step.WAIT_FOR_MERGE.value]
+    return [r["plan_id"] for r in store.plans_at(cache.db, steps)]
+
+
 def apply_ready_plans(
     cache: Cache,
     session: Session,

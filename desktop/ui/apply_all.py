@@ -22,7 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.merge.batch import BatchResult, apply_ready_plans, plans_to_apply
+from desktop.merge.batch import (
+    BatchResult,
+    apply_ready_plans,
+    plans_to_apply,
+    plans_waiting_for_cliniko,
+)
 from desktop.merge.executor import display_name
 from desktop.ui.context import DeskContext
 from desktop.ui.workers import Job, Workers
@@ -46,11 +51,13 @@ class ApplyAllDialog(QDialog):
         self._workers = Workers(self)
         self.results: list[BatchResult] = []
         self.total = len(plans_to_apply(ctx.cache))
+        waiting = len(plans_waiting_for_cliniko(ctx.cache))
         self.intro = QLabel(
             f"{self.total} planned merge{'s' if self.total != 1 else ''} "
             "wait to be applied. Applying updates each record that stays in Cliniko and checks "
             "that the change stuck. Nothing is merged yet: after this, MergeDesk takes you "
             "through Cliniko's merge page of each one."
+            + (f" {waiting} more already wait for their merge in Cliniko." if waiting else "")
         )
         self.intro.setWordWrap(True)
         self.progress = QProgressBar()
@@ -67,7 +74,7 @@ class ApplyAllDialog(QDialog):
         self.start_button.setEnabled(self.total > 0)
         self.start_button.clicked.connect(self.start)
         self.walk_button = QPushButton("&Merge them in Cliniko, one by one")
-        self.walk_button.setEnabled(False)
+        self.walk_button.setEnabled(self.total == 0 and waiting > 0)
         self.walk_button.clicked.connect(self.walk)
         self.close_button = QPushButton("C&lose")
         self.close_button.clicked.connect(self.reject)
@@ -121,18 +128,19 @@ class ApplyAllDialog(QDialog):
             self.list.addItem(f"{mark} {self._names(r)}: {r.message}")
         applied = sum(r.applied for r in results)
         failed = len(results) - applied
+        to_merge = len(self.applied_plan_ids())
         self.summary.setText(
             f"<b>{applied} applied</b>"
             + (f", <b>{failed} not applied</b> (see above; they stay ready)" if failed else "")
             + ". "
             + (
-                escape("Next: merge each applied one in Cliniko.")
-                if applied
+                escape(f"Next: {to_merge} to merge in Cliniko, one after another.")
+                if to_merge
                 else "Nothing to merge in Cliniko yet."
             )
         )
-        self.walk_button.setEnabled(applied > 0)
-        self.walk_button.setDefault(applied > 0)
+        self.walk_button.setEnabled(to_merge > 0)
+        self.walk_button.setDefault(to_merge > 0)
         self.close_button.setText("C&lose")
 
     @Slot(str, object)
@@ -142,8 +150,10 @@ class ApplyAllDialog(QDialog):
         self.start_button.setEnabled(True)
 
     def applied_plan_ids(self) -> list[str]:
-        """Plans updated in this run (now waiting for the merge in Cliniko), in order."""
-        return [r.plan_id for r in self.results if r.applied]
+        """Plans to merge in Cliniko: those updated in this run first, then any others that
+        were already waiting for their merge there."""
+        ids = [r.plan_id for r in self.results if r.applied]
+        return ids + [p for p in plans_waiting_for_cliniko(self.ctx.cache) if p not in ids]
 
     @Slot()
     def walk(self) -> None:
