@@ -237,11 +237,22 @@ def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
     in Cliniko since is left alone (and named in the result). Safe to repeat.
 
     Raises:
+        AlreadyMerged, MergedIntoOther: Cliniko merged a duplicate already (nothing written).
         RestoreNotApplied: the read-back still shows the written values.
         ClinikoError: the API failed.
     """
     if plan.survivor_id is None:
         raise StepError("no survivor chosen")
+    try:
+        check_not_merged(client, plan.survivor_id, plan.duplicate_ids)
+    except AlreadyMerged as exc:
+        raise AlreadyMerged(
+            "merged in Cliniko before the restore",
+            user_message=(
+                "Cliniko has already merged these records, and a merge there cannot be undone, "
+                "so MergeDesk leaves the record that stays as it is and finishes the merge."
+            ),
+        ) from exc
     now = client.get_patient(plan.survivor_id)
     country = str(now.get("country_code") or "AU")
     body: dict[str, Any] = {}

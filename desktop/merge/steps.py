@@ -105,6 +105,7 @@ class MergeFlow(FlowView):
         self.cache = cache
         self._row = row
         self.clock = clock
+        self.last_restore: RestoreResult | None = None  # what the last restore did
         self.timer: WorkSession | None = None
         if timer is not None:
             self.attach_timer(timer)
@@ -286,6 +287,7 @@ class MergeFlow(FlowView):
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
             raise
+        self.last_restore = result
         stamp = self.clock()
         fields = ",".join(result.restored_fields) or "nothing"
         with self._restore_on_error(), transaction(self.cache) as db:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
-from desktop.merge.executor import CLINIKO_MERGE_LIMITS
+from desktop.merge.executor import CLINIKO_MERGE_LIMITS, RestoreResult
 from desktop.merge.view import WRITTEN_STEPS
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
@@ -43,6 +43,7 @@ from desktop.ui.merge_pages import (
     ReviewPage,
     SurvivorPage,
     change_lines,
+    field_label,
 )
 from desktop.ui.workers import Job, Workers
 
@@ -448,7 +449,7 @@ class MergeWizard(QDialog):
         self._say("")
         self.show_step()
         if self.restored and self.flow.step is Step.READY:
-            self._say("The record that stays has its previous values again in Cliniko (checked).")
+            self._say(restore_message(self.flow.last_restore))
 
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
@@ -534,3 +535,15 @@ class MergeWizard(QDialog):
         self.poll_timer.stop()
         self._workers.stop_all()
         super().done(result)
+
+
+def restore_message(result: RestoreResult | None) -> str:
+    """What a back-out did to the record that stays, in plain words."""
+    done = "The record that stays has its previous values again in Cliniko (checked)."
+    if result is None or not result.left_fields:
+        return done
+    names = ", ".join(field_label(f) for f in result.left_fields)
+    return (
+        f"{done} These fields were changed in Cliniko by someone else after MergeDesk's "
+        f"update, so MergeDesk left them as they are: {names}."
+    )

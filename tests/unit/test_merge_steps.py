@@ -13,6 +13,7 @@ from desktop.account import stored_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.errors import Offline
 from desktop.merge import (
+    AlreadyMerged,
     MergedIntoOther,
     MergeFlow,
     NeedsConnection,
@@ -449,3 +450,35 @@ def test_a_flagged_pair_is_applied_only_after_the_confirmation(world: dict[str, 
         flow.advance(session)  # type: ignore[arg-type]
         flow.advance(session)  # type: ignore[arg-type]
         assert flow.step is Step.MERGE_IN_CLINIKO
+
+
+def test_a_restore_leaves_fields_edited_in_cliniko_since(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        written = session.client.patches[-1]
+        assert "occupation" in written and len(written) >= 2
+        world["patients"]["1001"]["occupation"] = "Midwife"  # someone edits it in Cliniko
+        result = flow.restore(session)  # type: ignore[arg-type]
+        assert result is not None and result.left_fields == ("occupation",)
+        assert "occupation" not in result.restored_fields and result.restored_fields
+        assert world["patients"]["1001"]["occupation"] == "Midwife"
+
+
+def test_a_back_out_never_undoes_a_merge_cliniko_made(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.MERGE_IN_CLINIKO and flow.needs_restore()
+        session.client.merge("1001", "1002")  # the person merged in Cliniko already
+        with pytest.raises(AlreadyMerged) as raised:
+            flow.cancel("not_same", session)  # type: ignore[arg-type]
+        assert "cannot be undone" in raised.value.user_message
+        assert not flow.finished and flow.poll_once(session)  # type: ignore[arg-type]
+        assert flow.outcome == "merged"
