@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -29,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
-from desktop.merge.executor import CLINIKO_MERGE_LIMITS, RestoreResult
+from desktop.merge.executor import RestoreResult
 from desktop.merge.view import WRITTEN_STEPS
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
@@ -42,9 +39,9 @@ from desktop.ui.merge_pages import (
     ReconcilePage,
     ReviewPage,
     SurvivorPage,
-    change_lines,
     field_label,
 )
+from desktop.ui.merge_safety import LookalikeBanner, apply_question
 from desktop.ui.workers import Job, Workers
 
 log = logging.getLogger(__name__)
@@ -110,7 +107,8 @@ class MergeWizard(QDialog):
         self._placed_beside_browser = False
         self._centred_geometry = self.geometry()
 
-        self.banner = self._lookalike_banner()
+        self.banner = LookalikeBanner()
+        self.banner.confirmed.connect(self.on_confirmed)
         self.progress_label = QLabel()
         self.progress_label.setAccessibleName("Merge steps")
         self.status = QLabel()
@@ -184,7 +182,7 @@ class MergeWizard(QDialog):
         self.primary.setEnabled(not self.busy() and not held)
         self.back_button.setEnabled(self.flow.can_go_back() and not self.busy())
         self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
-        self._show_banner()
+        self.banner.show_flow(self.flow)
         if self.flow.last_error and step not in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
             self.show_problem(self.flow.last_error)
         elif held:
@@ -215,58 +213,14 @@ class MergeWizard(QDialog):
 
     # ----------------------------------------------------------------- look-alikes
 
-    def _lookalike_banner(self) -> QFrame:
-        """The red warning shown above every page of a flagged pair, with the confirmation."""
-        frame = QFrame()
-        frame.setAccessibleName("Look-alike warning")
-        c = theme.colours()
-        frame.setStyleSheet(
-            f"QFrame {{ background: {c['warning_bg']}; border-radius: 4px; }} "
-            f"QLabel, QCheckBox {{ color: {c['warning_fg']}; font-size: 11pt; }}"
-        )
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.confirm_box = QCheckBox()
-        self.confirm_box.setAccessibleName("Look-alike confirmation")
-        self.confirm_box.toggled.connect(self.on_confirm_toggled)
-        inner = QVBoxLayout(frame)
-        inner.setContentsMargins(10, 8, 10, 8)
-        inner.addWidget(self.banner_text)
-        inner.addWidget(self.confirm_box)
-        frame.setVisible(False)
-        return frame
-
-    def _show_banner(self) -> None:
-        flags, warnings = self.flow.lookalike()
-        if not (flags or warnings):
-            self.banner.setVisible(False)
-            return
-        lines = list(warnings) or [f"Flagged: {', '.join(flags)}"]
-        self.banner_text.setText(
-            "<b>⚠ These may be two different people who look alike.</b><br>"
-            + "<br>".join(escape(w) for w in lines)
-        )
-        risk = self.flow.lookalike_risk()
-        confirmed = self.flow.lookalike_confirmed
-        self.confirm_box.blockSignals(True)
-        self.confirm_box.setText(
-            f"I checked: these records are the same person, not {risk}"
-            + (" (recorded in the audit trail)" if confirmed else "")
-        )
-        self.confirm_box.setChecked(confirmed)
-        self.confirm_box.setEnabled(not confirmed and not self.flow.finished)
-        self.confirm_box.blockSignals(False)
-        self.banner.setVisible(True)
-
     def _held_for_confirmation(self) -> bool:
         """True when the current step needs the look-alike confirmation that is not given."""
         return self.flow.lookalike_hold() is not None
 
-    @Slot(bool)
-    def on_confirm_toggled(self, checked: bool) -> None:
+    @Slot()
+    def on_confirmed(self) -> None:
         """The person ticked the confirmation: record it (audited) and unlock applying."""
-        if checked:
-            self._run_offline(self.flow.confirm_lookalike)
+        self._run_offline(self.flow.confirm_lookalike)
 
     # ----------------------------------------------------------------- offline steps
 
@@ -363,32 +317,10 @@ class MergeWizard(QDialog):
             self.show_step()
             return
         try:
-            changes = self.flow.changes()
+            box, self.apply_yes = apply_question(self, self.flow)
         except Exception as error:  # a record missing from the cache is explained
             self.show_problem(getattr(error, "user_message", None) or str(error))
             return
-        survivor = self.flow.records().get(self.flow.plan.survivor_id or "", {})
-        name = " ".join(str(survivor.get(k) or "") for k in ("first_name", "last_name")).strip()
-        if changes:
-            listed = "".join(f"<li>{line}</li>" for line in change_lines(changes))
-            what = (
-                f"<p>MergeDesk will change these fields of <b>{escape(name)}</b> "
-                f"(id {self.flow.plan.survivor_id}) in Cliniko:</p><ul>{listed}</ul>"
-            )
-        else:
-            what = f"<p>No field of <b>{escape(name)}</b> needs to change in Cliniko.</p>"
-        box = QMessageBox(self)
-        box.setWindowTitle("Apply the changes in Cliniko?")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(
-            what + "<p>Nothing is merged yet. Until you press Merge in Cliniko you can back out "
-            "(Back or “Not the same person”): MergeDesk then puts the previous values back.</p>"
-            f"<p>{escape(CLINIKO_MERGE_LIMITS)}</p>"
-        )
-        self.apply_yes = box.addButton("&Apply these changes", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(self.apply_yes)
         box.finished.connect(self._apply_box_closed)
         self.apply_box = box
         box.open()

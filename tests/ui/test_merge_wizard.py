@@ -203,15 +203,15 @@ def test_a_twins_flagged_pair_warns_on_every_page_and_needs_an_audited_confirmat
     seen = []
     for _ in range(4):  # compare, survivor, fields, review: the banner is on each page
         assert wizard.banner.isVisible(), wizard.step
-        assert "look alike" in wizard.banner_text.text()
+        assert "look alike" in wizard.banner.text.text()
         seen.append(wizard.step)
         qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
     assert seen == [Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW]
     assert wizard.step is Step.READY and wizard.banner.isVisible()
     risk = wizard.flow.lookalike_risk()
     if "twins" in row.flags.split(";"):
-        assert "not twins" in wizard.confirm_box.text()
-    assert f"the same person, not {risk}" in wizard.confirm_box.text()
+        assert "not twins" in wizard.banner.confirm_box.text()
+    assert f"the same person, not {risk}" in wizard.banner.confirm_box.text()
 
     survivor_id = wizard.flow.plan.survivor_id
     before = sim.patient(survivor_id)
@@ -222,8 +222,8 @@ def test_a_twins_flagged_pair_warns_on_every_page_and_needs_an_audited_confirmat
     assert sim.patient(survivor_id) == before
     assert not _events(window, "confirmed look-alike")
 
-    qtbot.mouseClick(wizard.confirm_box, Qt.MouseButton.LeftButton)
-    assert wizard.flow.lookalike_confirmed and not wizard.confirm_box.isEnabled()
+    qtbot.mouseClick(wizard.banner.confirm_box, Qt.MouseButton.LeftButton)
+    assert wizard.flow.lookalike_confirmed and not wizard.banner.confirm_box.isEnabled()
     [(path, cliniko_user, os_user)] = _events(window, "confirmed look-alike")
     assert wizard.flow.plan_id in path and row.id_a in path and row.id_b in path
     assert cliniko_user and os_user
@@ -233,7 +233,10 @@ def test_a_twins_flagged_pair_warns_on_every_page_and_needs_an_audited_confirmat
     assert wizard.primary.isEnabled()
     apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
-    assert wizard.banner.isVisible() and "recorded in the audit trail" in wizard.confirm_box.text()
+    assert (
+        wizard.banner.isVisible()
+        and "recorded in the audit trail" in wizard.banner.confirm_box.text()
+    )
 
 
 def _decided_values(sim, plan) -> dict:
