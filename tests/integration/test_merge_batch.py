@@ -135,3 +135,20 @@ def test_applying_a_plan_whose_pair_was_merged_meanwhile_is_refused(
     with connect(cache, sim) as session:
         [result] = apply_ready_plans(cache, session)
     assert not result.applied and "already merged" in result.message
+
+
+def test_apply_all_leaves_an_unconfirmed_look_alike_alone(cache: Cache, sim: Simulator) -> None:
+    twins = next(p for p in queue_pairs(cache.db, statuses=("new",), bands=("likely", "possible"))
+                 if "twins" in p["flags"] and p["cluster_id"] is None)  # fmt: skip
+    flow = MergeFlow.start(cache, [twins["id_a"], twins["id_b"]])
+    for _ in range(4):
+        flow.advance()
+    assert flow.step is Step.READY
+    before = sim.patient(flow.plan.survivor_id)
+    with connect(cache, sim) as session:
+        [result] = apply_ready_plans(cache, session)
+        assert not result.applied and "twins" in result.message
+        assert sim.patient(flow.plan.survivor_id) == before
+        flow.confirm_lookalike()
+        [result] = apply_ready_plans(cache, session)
+    assert result.applied
