@@ -48,6 +48,7 @@ from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
 from desktop.store.time_log import close_unfinished, latest_merged_at
 
+# "restored": the work ended after backing out of an applied update (the survivor put back).
 OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned", "restored")
 WAIT_STEPS = frozenset({"merge_in_cliniko", "wait_for_merge"})  # Cliniko's page is open
 Moment = float | dt.datetime | None

@@ -6,11 +6,13 @@ The wizard drives :class:`MergeFlow` (see :mod:`desktop.merge.steps` for a walk-
 from __future__ import annotations
 
 from desktop.merge.executor import (
+    AlreadyMerged,
     DuplicateToTick,
     MergedIntoOther,
     MergeError,
     MergeInstructions,
     NeedsConnection,
+    RestoreNotApplied,
     StepError,
     SurvivorChanged,
     SurvivorGone,
@@ -30,6 +32,7 @@ from desktop.merge.view import ORDER, PlanNotFound, Step
 __all__ = [
     "ORDER",
     "WRITABLE_FIELDS",
+    "AlreadyMerged",
     "DuplicateToTick",
     "FieldChoice",
     "MergeError",
@@ -39,6 +42,7 @@ __all__ = [
     "MergedIntoOther",
     "NeedsConnection",
     "PlanNotFound",
+    "RestoreNotApplied",
     "Step",
     "StepError",
     "SurvivorChanged",

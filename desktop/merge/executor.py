@@ -8,7 +8,7 @@ fields and ids at most, never a patient's data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -119,6 +119,33 @@ class MergedIntoOther(MergeError):
         )
 
 
+class AlreadyMerged(StepError):
+    """The pair (or a record of it) is already merged: there is nothing left to merge."""
+
+    default_message = (
+        "These records are already merged in Cliniko, so there is nothing left to merge. "
+        "MergeDesk made no new plan for them."
+    )
+
+
+class RestoreNotApplied(MergeError):
+    """Cliniko answered the restoring PATCH with success, but the old values did not come back."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        """``fields``: names of the fields that still hold the values MergeDesk wrote."""
+        self.fields = tuple(fields)
+        names = ", ".join(self.fields)
+        super().__init__(
+            f"restore read-back differs for {len(self.fields)} field(s): {names}",
+            user_message=(
+                "MergeDesk asked Cliniko to put back the previous values of the record that "
+                "stays, but when it read the record back these fields still had the new values: "
+                f"{names}. Nothing has been merged. Press “Try again”; if it keeps "
+                "happening, change these fields back in Cliniko by hand."
+            ),
+        )
+
+
 @dataclass(frozen=True)
 class UpdateResult:
     """What :func:`update_survivor` did: the fields sent, the survivor as stored, the hash."""
@@ -128,14 +155,20 @@ class UpdateResult:
     written_sha256: str
 
 
-def update_survivor(client: ClinikoClient, plan: MergePlan) -> UpdateResult:
+def update_survivor(
+    client: ClinikoClient,
+    plan: MergePlan,
+    before_write: Callable[[Sequence[str]], None] | None = None,
+) -> UpdateResult:
     """PATCH the survivor's changed fields, read it back, and compare hashes.
 
     Safe to repeat (after a crash): the body is computed against the survivor as Cliniko has
     it now, so fields already written are not sent again, and the check covers every decided
-    field.
+    field. ``before_write(field names)`` is called just before the PATCH is sent (the caller
+    records its intent there, so a back-out knows the survivor may have changed).
 
     Raises:
+        AlreadyMerged, MergedIntoOther: a duplicate is merged already (nothing written).
         SurvivorGone, SurvivorChanged: refused before writing.
         WriteNotApplied: the read-back values differ from what was written.
         ClinikoError: the API failed (offline, 422, ...).
@@ -145,11 +178,14 @@ def update_survivor(client: ClinikoClient, plan: MergePlan) -> UpdateResult:
     before = client.get_patient(plan.survivor_id)
     if before.get("merged_at") or before.get("archived_at"):
         raise SurvivorGone("survivor archived or merged")
+    check_not_merged(client, plan.survivor_id, plan.duplicate_ids)
     stale = stale_fields(plan, before)
     if stale:
         raise SurvivorChanged(stale)
     body = changed_fields(plan, before)
     if body:
+        if before_write is not None:
+            before_write(sorted(body))
         client.update_patient(plan.survivor_id, body)
     after = client.get_patient(plan.survivor_id) if body else before
     names = sorted(plan.decisions)
@@ -160,6 +196,85 @@ def update_survivor(client: ClinikoClient, plan: MergePlan) -> UpdateResult:
         wrong = [n for n in names if not same_value(n, field_value(after, n), plan.decisions[n])]
         raise WriteNotApplied(wrong or names)
     return UpdateResult(tuple(sorted(body)), after, stored)
+
+
+def check_not_merged(client: ClinikoClient, survivor_id: str, duplicate_ids: Sequence[str]) -> None:
+    """Refuse when Cliniko shows a duplicate merged already (into the survivor or elsewhere).
+
+    Raises:
+        AlreadyMerged: a duplicate is merged into the survivor.
+        MergedIntoOther: a duplicate is merged into another patient.
+    """
+    for dup_id in duplicate_ids:
+        record = client.get_patient(dup_id)
+        if not record.get("merged_at"):
+            continue
+        target = merged_into(record)
+        if target == str(survivor_id):
+            raise AlreadyMerged(f"duplicate {dup_id} already merged into the survivor")
+        raise MergedIntoOther(str(dup_id), target)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What :func:`restore_survivor` did.
+
+    Attributes:
+        restored_fields: fields put back to the value they had before the update.
+        left_fields: fields someone changed in Cliniko after the update (left as they are).
+        survivor: the survivor as stored after the restore.
+    """
+
+    restored_fields: tuple[str, ...]
+    left_fields: tuple[str, ...]
+    survivor: dict[str, Any]
+
+
+def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
+    """Put the survivor's previous values back (the plan's ``base_values``) and verify them.
+
+    Only fields that still hold the value MergeDesk wrote are restored: a field someone changed
+    in Cliniko since is left alone (and named in the result). Safe to repeat.
+
+    Raises:
+        AlreadyMerged, MergedIntoOther: Cliniko merged a duplicate already (nothing written).
+        RestoreNotApplied: the read-back still shows the written values.
+        ClinikoError: the API failed.
+    """
+    if plan.survivor_id is None:
+        raise StepError("no survivor chosen")
+    try:
+        check_not_merged(client, plan.survivor_id, plan.duplicate_ids)
+    except AlreadyMerged as exc:
+        raise AlreadyMerged(
+            "merged in Cliniko before the restore",
+            user_message=(
+                "Cliniko has already merged these records, and a merge there cannot be undone, "
+                "so MergeDesk leaves the record that stays as it is and finishes the merge."
+            ),
+        ) from exc
+    now = client.get_patient(plan.survivor_id)
+    country = str(now.get("country_code") or "AU")
+    body: dict[str, Any] = {}
+    left: list[str] = []
+    for name in sorted(plan.decisions):
+        if name not in plan.base_values:
+            continue
+        base, current = plan.base_values[name], field_value(now, name)
+        if same_value(name, current, base, country):
+            continue
+        if same_value(name, current, plan.decisions[name], country):
+            body[name] = base
+        else:
+            left.append(name)
+    if not body:
+        return RestoreResult((), tuple(left), now)
+    client.update_patient(plan.survivor_id, body)
+    after = client.get_patient(plan.survivor_id)
+    wrong = [n for n in body if not same_value(n, field_value(after, n), body[n], country)]
+    if wrong:
+        raise RestoreNotApplied(wrong)
+    return RestoreResult(tuple(sorted(body)), tuple(left), after)
 
 
 # ----------------------------------------------------------------------------- merge page
@@ -199,46 +314,86 @@ def display_name(record: Mapping[str, Any]) -> str:
     return " ".join(str(p) for p in (record.get("first_name"), record.get("last_name")) if p)
 
 
+def shown_phone(record: Mapping[str, Any]) -> str:
+    """The phone number Cliniko's merge list shows for a patient: the first mobile, else the
+    first number, else ""."""
+    phones = [p for p in record.get("patient_phone_numbers") or [] if isinstance(p, Mapping)]
+    mobiles = [p.get("number") for p in phones if p.get("phone_type") == "Mobile"]
+    numbers = [n for n in (*mobiles, *(p.get("number") for p in phones)) if n]
+    return str(numbers[0]) if numbers else ""
+
+
 @dataclass(frozen=True)
 class DuplicateToTick:
-    """One record the person must tick on Cliniko's merge page."""
+    """One record the person must tick on Cliniko's merge page, as that page shows it."""
 
     patient_id: str
     name: str
     date_of_birth: str
+    phone: str = ""
+
+    @property
+    def described(self) -> str:
+        """Name, birth date, phone and id, the way the row reads in Cliniko's list."""
+        phone = f", mobile {self.phone}" if self.phone else ", no phone"
+        return f"{self.name}, born {self.date_of_birth}{phone}, id {self.patient_id}"
 
 
 @dataclass(frozen=True)
 class MergeInstructions:
-    """What to show at the "Merge in Cliniko" step: the page to open and exactly what to do."""
+    """What to show at the "Merge in Cliniko" step: the page to open and exactly what to do.
+
+    ``steps`` are the numbered actions (without their numbers); ``text`` is them numbered.
+    """
 
     url: str
     survivor_id: str
     survivor_name: str
     duplicates: tuple[DuplicateToTick, ...]
     text: str
+    steps: tuple[str, ...] = ()
+
+
+# What Cliniko's own merge does (reference notes §8, §7): said before the merge step.
+CLINIKO_MERGE_MOVES = (
+    "Cliniko moves the appointments, treatment notes and invoices of the record you tick to "
+    "the record that stays."
+)
+CLINIKO_MERGE_LIMITS = (
+    "It never overwrites a field of the record that stays (that is why MergeDesk updates those "
+    "first), and a merge cannot be undone: a wrong merge means re-creating the other patient "
+    "by hand. Exactly which other items (attachments, letters and messages, group bookings) "
+    "move is not documented by Cliniko; check them on the record that stays afterwards."
+)
 
 
 def merge_instructions(
     url: str, survivor: Mapping[str, Any], duplicates: Sequence[Mapping[str, Any]]
 ) -> MergeInstructions:
-    """Build the instructions naming the survivor's page and each record to tick."""
+    """Build the numbered actions naming the survivor's page and each record to tick."""
     ticks = tuple(
         DuplicateToTick(
-            str(d["id"]), display_name(d), str(d.get("date_of_birth") or "not recorded")
+            str(d["id"]),
+            display_name(d),
+            str(d.get("date_of_birth") or "not recorded"),
+            shown_phone(d),
         )
         for d in duplicates
     )
     name = display_name(survivor)
-    lines = [
-        f"1. Open {name} (id {survivor['id']}) in Cliniko: {url}",
-        "2. Press Merge." if not url.endswith("/merge") else "2. The Merge page is open.",
-        "3. Tick only " + ("this record:" if len(ticks) == 1 else "these records:"),
-        *(f"   - {t.name}, born {t.date_of_birth}, id {t.patient_id}" for t in ticks),
-        '4. Press "Merge patients". Do not tick any other record: a merge cannot be undone.',
-        "MergeDesk notices the merge by itself and then finishes.",
+    merge_page = url.endswith("/merge")
+    steps = [
+        f"Open {name}'s page in Cliniko (id {survivor['id']}) with the button below, or copy "
+        "the link into your browser.",
+        *(() if merge_page else ("Press Merge.",)),
+        "Cliniko lists possible duplicates; several may share the name. Tick only "
+        + ("this record:" if len(ticks) == 1 else "these records:")
+        + "".join(f"\n   • {t.described}" for t in ticks),
+        'Press "Merge patients". Do not tick any other record: a merge cannot be undone.',
+        "Come back here: MergeDesk notices the merge by itself and then finishes.",
     ]
-    return MergeInstructions(url, str(survivor["id"]), name, ticks, "\n".join(lines))
+    text = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, start=1))
+    return MergeInstructions(url, str(survivor["id"]), name, ticks, text, tuple(steps))
 
 
 # ----------------------------------------------------------------------------- polling

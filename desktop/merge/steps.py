@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any
 from desktop.account import fetch_account, remember_account, stored_account
 from desktop.cliniko.errors import ClinikoError
 from desktop.merge import executor
-from desktop.merge.executor import MergeError, NeedsConnection, StepError
+from desktop.merge.executor import (
+    AlreadyMerged,
+    MergeError,
+    NeedsConnection,
+    RestoreResult,
+    StepError,
+    merged_into,
+)
 from desktop.merge.plan import (
     WRITABLE_FIELDS,
     decisions_from,
@@ -50,9 +57,13 @@ from desktop.merge.plan import (
 )
 from desktop.merge.view import (
     CANCEL_OUTCOMES,
+    CONFIRMED_NOTE,
     ONLINE_ADVANCE,
     ORDER,
     PAIR_STATUS,
+    RESTORED_NOTE,
+    WRITING_NOTE,
+    WRITTEN_STEPS,
     FlowView,
     PlanNotFound,
     Step,
@@ -94,6 +105,7 @@ class MergeFlow(FlowView):
         self.cache = cache
         self._row = row
         self.clock = clock
+        self.last_restore: RestoreResult | None = None  # what the last restore did
         self.timer: WorkSession | None = None
         if timer is not None:
             self.attach_timer(timer)
@@ -106,11 +118,17 @@ class MergeFlow(FlowView):
         *,
         timer: WorkSession | None = None,
         clock: Callable[[], str] = now_iso,
+        session: Session | None = None,
     ) -> MergeFlow:
         """Open the pair's (or cluster's) active plan, or create one at COMPARE.
 
         The survivor is pre-filled with :func:`suggest_survivor` from the cached records and
-        the cached history counts (refresh them with :meth:`fetch_history`).
+        the cached history counts (refresh them with :meth:`fetch_history`). A pair already
+        merged is refused: by the cache (a record merged into another of the pair, the queue,
+        a finished plan), and with ``session`` also by Cliniko itself.
+
+        Raises:
+            AlreadyMerged: the pair is merged already (no plan is made).
         """
         ids = sorted({str(i) for i in patient_ids})
         if len(ids) < 2:
@@ -118,6 +136,10 @@ class MergeFlow(FlowView):
         existing = store.open_plan_for(cache.db, pair_key(ids))
         if existing is not None:
             return cls(cache, existing, timer=timer, clock=clock)
+        if already_merged(cache, ids):
+            raise AlreadyMerged(f"pair {pair_key(ids)} is merged already")
+        if session is not None:
+            check_merged_in_cliniko(cache, session, ids)
         records = {pid: r for pid in ids if (r := get_patient(cache.db, pid)) is not None}
         suggested = suggest_survivor(records, cached_history(cache.db, ids)) if records else None
         stamp = clock()
@@ -214,13 +236,96 @@ class MergeFlow(FlowView):
         self._move(ORDER[ORDER.index(step) + 1], session)
         return self.step
 
-    def back(self) -> Step:
-        """Go one step back (MERGE_IN_CLINIKO goes back to UPDATE_SURVIVOR, which re-checks)."""
+    def back(self, session: Session | None = None) -> Step:
+        """Go one step back. From an online step (updating the survivor, merging in Cliniko)
+        this goes back to READY, and when MergeDesk changed the survivor it first puts the
+        previous values back through the API and verifies them (needs ``session``).
+
+        Raises:
+            NeedsConnection: the survivor must be restored, and there is no session.
+            RestoreNotApplied, ClinikoError: the restore failed; the step stays.
+        """
         if not self.can_go_back():
             raise StepError(f"cannot go back from {self.step.value}")
+        if self.step in WRITTEN_STEPS:
+            self.restore(session)
+            with self._restore_on_error():
+                self._move(Step.READY, session, note="back")
+            return self.step
         with self._restore_on_error():
             self._move(ORDER[ORDER.index(self.step) - 1], None, note="back")
         return self.step
+
+    def needs_restore(self) -> bool:
+        """True when backing out must first put the survivor's previous values back."""
+        return not self.finished and self.survivor_written
+
+    def restore(self, session: Session | None) -> RestoreResult | None:
+        """Put back the survivor's values from before MergeDesk updated it, and verify them by
+        reading the record back. Audited, and timed as the step ``restore_survivor``. Does
+        nothing (returns None) when MergeDesk has not changed the survivor.
+
+        Raises:
+            NeedsConnection: a restore is needed and there is no session.
+            RestoreNotApplied, ClinikoError: it did not work; :attr:`last_error` says so and
+                the flow stays where it is, so it can be tried again.
+        """
+        if not self.needs_restore():
+            return None
+        if session is None:
+            raise NeedsConnection(
+                "restore needs a session",
+                user_message=(
+                    "MergeDesk already changed the record that stays in Cliniko. Backing out "
+                    "puts its previous values back, and that needs a connection to Cliniko. "
+                    "Nothing is lost: try again when you are online."
+                ),
+            )
+        if self.timer is not None and not self.timer.finished:
+            self.timer.enter_step("restore_survivor")
+        try:
+            result = executor.restore_survivor(session.client, self.plan)
+        except (MergeError, ClinikoError) as exc:
+            self._failed(session, exc)
+            raise
+        self.last_restore = result
+        stamp = self.clock()
+        fields = ",".join(result.restored_fields) or "nothing"
+        with self._restore_on_error(), transaction(self.cache) as db:
+            upsert_patients(db, [result.survivor])
+            self._row.update(written_sha256=None, last_error=None, updated_at=stamp)
+            store.save_plan(db, self._row)
+            store.log_step(db, self.plan_id, self.step.value, self.step.value, stamp,
+                           RESTORED_NOTE)  # fmt: skip
+            session.audit.write_pending()
+            session.audit.trail.record_event(
+                "restored survivor",
+                f"plan {self.plan_id} patient {self._row['survivor_id']} fields {fields}",
+            )
+        if self.timer is not None and not self.timer.finished:
+            self.timer.enter_step(self.step.value)
+        return result
+
+    def confirm_lookalike(self) -> None:
+        """Record that the person checked a flagged pair and found one person, not look-alikes.
+
+        Written with an audit event (ids and flags only; the trail names the Cliniko user and
+        the OS user) in one transaction. Unlocks applying the plan (see :meth:`why_not`).
+        """
+        if self.finished:
+            raise StepError("this merge is already finished")
+        if self.lookalike_confirmed:
+            return
+        flags, _ = self.lookalike()
+        stamp = self.clock()
+        ids = " ".join(self._row["patient_ids"])
+        with self._restore_on_error(), transaction(self.cache) as db:
+            store.log_step(db, self.plan_id, self.step.value, self.step.value, stamp,
+                           CONFIRMED_NOTE)  # fmt: skip
+            audit_trail(self.cache).record_event(
+                "confirmed look-alike pair is one person",
+                f"plan {self.plan_id} patients {ids} flags {','.join(flags) or 'warning'}",
+            )
 
     def choose(self, field: str, value: Any) -> None:
         """Save one reconcile decision at once (RECONCILE or REVIEW only)."""
@@ -230,16 +335,20 @@ class MergeFlow(FlowView):
             self._apply_decisions({field: value})
             self._move(self.step, None, note=f"chose {field}")
 
-    def cancel(self, outcome: str) -> None:
+    def cancel(self, outcome: str, session: Session | None = None) -> None:
         """End the review without merging: ``not_same``, ``skipped`` or ``later``.
 
         ``not_same`` and ``skipped`` close the plan; ``later`` keeps it at its step (reopening
         the pair resumes it). The queue remembers the decision; the timer finishes with it.
+        Closing a plan whose survivor MergeDesk changed first restores it (see
+        :meth:`restore`; needs ``session``): if that fails, nothing is cancelled.
         """
         if outcome not in CANCEL_OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         if self.finished:
             raise StepError("this merge is already finished")
+        if outcome != "later":
+            self.restore(session)
         stamp = self.clock()
         with self._restore_on_error(), transaction(self.cache) as db:
             for a, b in itertools.combinations(self._row["patient_ids"], 2):
@@ -342,8 +451,15 @@ class MergeFlow(FlowView):
         self._row["base_values"] = {f: field_value(survivor, f) for f in self._row["decisions"]}
 
     def _update_survivor(self, session: Session) -> Step:
+        def before_write(fields: Sequence[str]) -> None:
+            stamp = self.clock()
+            with transaction(self.cache) as db:
+                store.log_step(db, self.plan_id, self.step.value, self.step.value, stamp,
+                               WRITING_NOTE)  # fmt: skip
+                session.audit.write_pending()
+
         try:
-            result = executor.update_survivor(session.client, self.plan)
+            result = executor.update_survivor(session.client, self.plan, before_write)
             url = self._merge_url(session)
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
@@ -407,3 +523,37 @@ def _audit_plan(cache: Cache, row: Mapping[str, Any], action: str) -> None:
     ids = " ".join(row["patient_ids"])
     subject = f"plan {row['plan_id']} survivor {row['survivor_id'] or '-'} patients {ids}"
     audit_trail(cache).record_event(action, subject)
+
+
+def already_merged(cache: Cache, ids: Sequence[str]) -> bool:
+    """True when the cache shows the pair merged: a record merged into another of them, a pair
+    marked merged in the queue, or a finished plan of theirs that ended merged."""
+    wanted = set(ids)
+    for pid in ids:
+        record = get_patient(cache.db, pid)
+        if record and record.get("merged_at") and merged_into(record) in wanted:
+            return True
+    for a, b in itertools.combinations(sorted(wanted), 2):
+        pair = queue.get_pair(cache.db, a, b)
+        if pair is not None and pair.get("status") == "merged":
+            return True
+    latest = store.latest_plan_for(cache.db, pair_key(ids))
+    return latest is not None and latest.get("outcome") == "merged"
+
+
+def check_merged_in_cliniko(cache: Cache, session: Session, ids: Sequence[str]) -> None:
+    """Ask Cliniko whether one of the records is merged into another of them; if so, keep
+    what it says in the cache and refuse.
+
+    Raises:
+        AlreadyMerged: Cliniko shows the pair merged.
+    """
+    wanted = set(ids)
+    records = [session.client.get_patient(pid) for pid in ids]
+    merged = [r for r in records if r.get("merged_at") and merged_into(r) in wanted]
+    with transaction(cache) as db:
+        if merged:
+            upsert_patients(db, merged)
+        session.audit.write_pending()
+    if merged:
+        raise AlreadyMerged("Cliniko shows the pair merged")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from desktop.merge.plan import (
 )
 from desktop.store import plans as store
 from desktop.store.patients import get_patient
+from desktop.store.queue import get_pair
 
 if TYPE_CHECKING:
     from desktop.session import Session
@@ -41,8 +43,34 @@ ORDER: tuple[Step, ...] = tuple(Step)
 OFFLINE_STEPS = frozenset(ORDER[: ORDER.index(Step.READY) + 1])
 ONLINE_ADVANCE = frozenset({Step.READY, Step.UPDATE_SURVIVOR, Step.WAIT_FOR_MERGE})
 CANCEL_OUTCOMES = ("not_same", "later", "skipped")
+# Steps that change Cliniko or lead to its merge: a look-alike needs the confirmation first.
+APPLY_STEPS = frozenset({Step.READY, Step.UPDATE_SURVIVOR, Step.MERGE_IN_CLINIKO})
+# Steps at which the survivor may hold values MergeDesk wrote (a back-out restores them).
+WRITTEN_STEPS = frozenset({Step.UPDATE_SURVIVOR, Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE})
 # The queue status a pair gets when its plan reaches a step.
 PAIR_STATUS = {Step.CHOOSE_SURVIVOR: "planned", Step.READY: "ready", Step.DONE: "merged"}
+
+
+# Notes in the plan's step log that mark what happened outside a transition.
+CONFIRMED_NOTE = "look-alike confirmed"  # the person checked: one person, not look-alikes
+WRITING_NOTE = "writing survivor"  # write-ahead: a PATCH of the survivor is about to be sent
+RESTORED_NOTE = "restored survivor"  # the survivor's previous values are back (verified)
+
+# The risk a look-alike flag names, for the confirmation ("... the same person, not twins").
+RISKS = {
+    "twins": "twins",
+    "parent_child": "a parent and child",
+    "siblings": "siblings",
+    "household": "two people of one household",
+    "family_card": "two members of one family",
+    "other_first_name": "two members of one family",
+    "common_name": "two people who share a common name",
+    "other_birth_date": "two people with the same name",
+    "names_only": "two people with the same name",
+    "child_record": "a child and a parent",
+    "ambiguous": "a relative who matches too",
+}
+DEFAULT_RISK = "two different people who look alike"
 
 
 class PlanNotFound(MergeError):
@@ -185,6 +213,47 @@ class FlowView:
         survivor, duplicates = self._survivor_and_duplicates()
         return executor.merge_instructions(self.merge_url, survivor, duplicates)
 
+    # ----------------------------------------------------------------- look-alikes
+
+    def lookalike(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The look-alike flags and warning texts of every pair in this plan (both empty when
+        none of its pairs is flagged), as the scan stored them."""
+        flags: list[str] = []
+        warnings: list[str] = []
+        for a, b in itertools.combinations(sorted(self._row["patient_ids"]), 2):
+            pair = get_pair(self.cache.db, a, b)
+            if pair is None:
+                continue
+            flags += [f for f in pair.get("flags") or [] if f not in flags]
+            warnings += [str(w) for w in pair.get("warnings") or [] if str(w) not in warnings]
+        return tuple(flags), tuple(warnings)
+
+    @property
+    def is_lookalike(self) -> bool:
+        """True when any pair of this plan carries a look-alike flag or warning."""
+        flags, warnings = self.lookalike()
+        return bool(flags or warnings)
+
+    def lookalike_risk(self) -> str:
+        """The risk in words, for the confirmation: "twins", "a parent and child", ..."""
+        flags, _ = self.lookalike()
+        risks = list(dict.fromkeys(RISKS.get(f, DEFAULT_RISK) for f in flags)) or [DEFAULT_RISK]
+        return " or ".join(risks)
+
+    def _notes(self) -> list[str]:
+        return [e["note"] for e in store.step_log(self.cache.db, self.plan_id)]
+
+    @property
+    def lookalike_confirmed(self) -> bool:
+        """True once the person confirmed a flagged pair is one person (recorded and audited)."""
+        return CONFIRMED_NOTE in self._notes()
+
+    @property
+    def survivor_written(self) -> bool:
+        """True when MergeDesk sent a change to the survivor that has not been put back yet."""
+        marks = [n for n in self._notes() if n in (WRITING_NOTE, RESTORED_NOTE)]
+        return bool(marks) and marks[-1] == WRITING_NOTE
+
     def _survivor_and_duplicates(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         records = self.records()
         sid = self._row["survivor_id"]
@@ -209,6 +278,15 @@ class FlowView:
             return "The records of this pair are not in the local cache. Sync first."
         if step is Step.CHOOSE_SURVIVOR and not self._row["survivor_id"]:
             return "Choose the record that stays."
+        return self.lookalike_hold()
+
+    def lookalike_hold(self) -> str | None:
+        """Why a flagged pair may not be applied or merged yet (no confirmation), or None."""
+        if self.step in APPLY_STEPS and self.is_lookalike and not self.lookalike_confirmed:
+            return (
+                f"These records may belong to {self.lookalike_risk()}. Check them, then tick "
+                "the confirmation that they are the same person before applying the merge."
+            )
         return None
 
     def can_go_back(self) -> bool:

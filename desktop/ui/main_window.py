@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
         ready = QAction("Show merges &ready to apply", self)
         ready.triggered.connect(self.show_ready)
         queue_menu.addAction(ready)
+        apply_all = QAction("&Apply all ready plans…", self)
+        apply_all.triggered.connect(self.open_apply_all)
+        queue_menu.addAction(apply_all)
         sync_menu = self.menuBar().addMenu("S&ync")
         sync = QAction("&Sync now", self)
         sync.triggered.connect(self.sync_panel.start_sync)
@@ -219,9 +222,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def open_merge(self, row: QueueRow) -> None:
         """ "Same person": open the guided merge for the pair (resuming a saved plan)."""
-        from desktop.merge import MergeError
-        from desktop.ui.merge_wizard import MergeWizard
-
         if self.wizard is not None:
             self.wizard.raise_()
             return
@@ -229,6 +229,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("These records are already merged in Cliniko.")
             return
         ids = self.compare_view.ids if self.compare_view.row == row else [row.id_a, row.id_b]
+        self._open_wizard(ids)
+
+    def _open_wizard(self, ids: list[str]) -> None:
+        from desktop.merge import MergeError
+        from desktop.ui.merge_wizard import MergeWizard
+
         work = self.review_timer.open_pair(ids)
         try:
             self.wizard = MergeWizard(self.ctx, ids, work, self)
@@ -248,6 +254,34 @@ class MainWindow(QMainWindow):
         self.refresh_statuses(wizard.ids)
         self.compare_view.show_pair(self.queue_view.current())
         wizard.deleteLater()
+        QTimer.singleShot(0, self._next_in_walk)
+
+    @Slot()
+    def open_apply_all(self) -> None:
+        """Apply every ready plan in one run, then walk through their Cliniko merge pages."""
+        from desktop.ui.apply_all import ApplyAllDialog
+
+        self.apply_all_dialog = ApplyAllDialog(self.ctx, self)
+        self.apply_all_dialog.walk_requested.connect(self.walk_merges)
+        self.apply_all_dialog.finished.connect(self.reload_queue)
+        self.apply_all_dialog.open()
+
+    @Slot(list)
+    def walk_merges(self, plan_ids: list[str]) -> None:
+        """Open the merge step of each plan in turn (the next when the wizard closes)."""
+        from desktop.merge import MergeFlow
+
+        self.merge_walk = [list(MergeFlow.load(self.ctx.cache, p).plan.patient_ids)
+                           for p in plan_ids]  # fmt: skip
+        self._next_in_walk()
+
+    @Slot()
+    def _next_in_walk(self) -> None:
+        if self.wizard is None and getattr(self, "merge_walk", None):
+            self._open_wizard(self.merge_walk.pop(0))
+            left = len(self.merge_walk)
+            if self.wizard is not None and left:
+                self.wizard.setWindowTitle(f"Merge records ({left} more after this one)")
 
     @Slot()
     def open_settings(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
@@ -11,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -23,33 +23,54 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.merge import MergeFlow
+from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
 from desktop.merge.plan import PHONES, clinical_history
 from desktop.ui import theme
 from desktop.ui.compare_model import UNKNOWN_OFFLINE, CompareModel
 
-
-def show_value(name: str, value: Any) -> str:
-    """A field value in words (phones one per line, blanks as "(blank)")."""
-    if value is None or value == "" or value == []:
-        return "(blank)"
-    if name == PHONES and isinstance(value, list):
-        return "; ".join(f"{p.get('number')} ({p.get('phone_type')})" for p in value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
+# ------------------------------------------------------------------ how values read
+# Every field name and value the wizard shows goes through show_value() and field_label():
+# the one place to switch to the shared formatter (desktop/display.py) once it is merged.
 
 FIELD_LABELS = {
     PHONES: "Phone numbers",
+    "address_1": "Address line 1",
+    "address_2": "Address line 2",
+    "address_3": "Address line 3",
+    "medicare": "Medicare number",
     "medicare_reference_number": "Medicare reference",
     "dva_card_number": "DVA card number",
     "post_code": "Post code",
+    "concession_type_id": "Concession type",
+    "referring_doctor_id": "Referring doctor",
 }
+
+
+def show_value(name: str, value: Any) -> str:
+    """A field value in words: phones listed, Yes/No, blanks as "(blank)", no JSON."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "(blank)"
+    if name == PHONES and isinstance(value, list):
+        return "; ".join(f"{p.get('number')} ({p.get('phone_type')})" for p in value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name == "pronouns" and isinstance(value, dict):
+        return "/".join(str(value[k]) for k in ("nominative", "accusative") if value.get(k))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show_value(k, v)}" for k, v in value.items() if v)
+    if isinstance(value, list):
+        return "; ".join(show_value(name, v) for v in value)
+    return str(value)
 
 
 def field_label(name: str) -> str:
     """A field's name in words ("first_name" -> "First name")."""
     return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def change_lines(changes: dict[str, Any]) -> list[str]:
+    """ "Label: new value" for each field a PATCH sets, in words (HTML-escaped)."""
+    return [f"{escape(field_label(k))}: {escape(show_value(k, v))}" for k, v in changes.items()]
 
 
 def _name(record: dict[str, Any]) -> str:
@@ -230,12 +251,12 @@ class ReviewPage(Page):
         ]
         if changes:
             lines.append("<p><b>Changes to the record that stays:</b></p><ul>")
-            lines += [
-                f"<li>{escape(k)}: {escape(show_value(k, v))}</li>" for k, v in changes.items()
-            ]
+            lines += [f"<li>{line}</li>" for line in change_lines(changes)]
             lines.append("</ul>")
         else:
             lines.append("<p>No field of the record that stays needs to change.</p>")
+        lines.append(f"<p><b>Then, in Cliniko:</b> {escape(CLINIKO_MERGE_MOVES)} "
+                     f"{escape(CLINIKO_MERGE_LIMITS)}</p>")  # fmt: skip
         lines.append(
             "<p>Saving puts the plan in <b>Ready to apply</b>. It works offline; apply it when "
             "you are connected.</p>"
@@ -250,7 +271,9 @@ class ReadyPage(Page):
         super().__init__(
             "Ready to apply",
             "The plan is saved. Applying it updates the record that stays in Cliniko, checks "
-            "that the change stuck, and then guides you through Cliniko's own Merge.",
+            "that the change stuck, and then guides you through Cliniko's own Merge. Until you "
+            "press Merge in Cliniko you can still back out: MergeDesk puts the previous values "
+            f"back.\n\nAbout Cliniko's merge: {CLINIKO_MERGE_MOVES} {CLINIKO_MERGE_LIMITS}",
         )
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -266,36 +289,78 @@ class ReadyPage(Page):
 
 
 class MergeInClinikoPage(Page):
-    """Step 6: open Cliniko's merge page and tick exactly the named record."""
+    """Step 6: open Cliniko's merge page and tick exactly the named record.
+
+    Signals:
+        open_requested(): the person wants the page opened in the browser.
+        copy_requested(): the person wants the link on the clipboard.
+    """
 
     open_requested = Signal()
+    copy_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__("Merge in Cliniko", "")
         self.open_button = QPushButton("&Open the merge page in Cliniko")
         self.open_button.setAccessibleName("Open the merge page in Cliniko")
         self.open_button.clicked.connect(self.open_requested)
+        self.copy_button = QPushButton("Cop&y link")
+        self.copy_button.setAccessibleName("Copy link")
+        self.copy_button.setToolTip("Copy the address of the page, to paste into your browser")
+        self.copy_button.clicked.connect(self.copy_requested)
+        for button in (self.open_button, self.copy_button):
+            button.setAutoDefault(False)  # Enter stays "Check now"
+        self.link = QLabel()
+        self.link.setAccessibleName("Link to the merge page")
+        self.link.setWordWrap(True)
+        self.link.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setAccessibleName("Browser notice")
+        self.notice.setVisible(False)
         self.waiting = QLabel()
         self.waiting.setWordWrap(True)
         self.waiting.setAccessibleName("Merge status")
-        self.body.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        row = QHBoxLayout()
+        row.addWidget(self.open_button)
+        row.addWidget(self.copy_button)
+        row.addStretch(1)
+        self.body.addLayout(row)
+        self.body.addWidget(self.link)
+        self.body.addWidget(self.notice)
         self.body.addWidget(self.waiting)
         self.body.addStretch(1)
 
     def load(self, flow: MergeFlow) -> None:
-        """Show the exact instructions."""
+        """Show the numbered actions, the link, and the waiting state."""
         instructions = flow.instructions()
-        self.text.setText(
-            "<div style='font-size: 11pt; line-height: 140%'>"
-            + escape(instructions.text, quote=False).replace("\n", "<br>")
-            + "</div>"
+        items = "".join(
+            "<li style='margin-bottom: 6px'>"
+            + escape(step, quote=False).replace("\n", "<br>")
+            + "</li>"
+            for step in instructions.steps
         )
+        self.text.setText(f"<div style='font-size: 11pt'><ol>{items}</ol></div>")
+        self.link.setText(f"Link: {instructions.url}")
+        self.notice.setVisible(False)
         self.waiting.setText(
             "Waiting for Cliniko to show the merge… MergeDesk checks every few seconds and "
             "finishes by itself."
         )
         if flow.last_error:
             self.waiting.setText(flow.last_error)
+
+    def say_no_browser(self, url: str) -> None:
+        """No browser opened: say so, and how to get there anyway."""
+        self.notice.setText(
+            "No web browser opened on this computer. Press “Copy link” and paste it into your "
+            f"browser's address bar, or select the link below:\n{url}"
+        )
+        self.notice.setStyleSheet(theme.error_style())
+        self.notice.setVisible(True)
 
 
 class DonePage(Page):

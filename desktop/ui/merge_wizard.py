@@ -11,12 +11,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QTimer, QUrl, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
+from desktop.merge.executor import RestoreResult
+from desktop.merge.view import WRITTEN_STEPS
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
 from desktop.ui.merge_pages import (
@@ -36,7 +39,9 @@ from desktop.ui.merge_pages import (
     ReconcilePage,
     ReviewPage,
     SurvivorPage,
+    field_label,
 )
+from desktop.ui.merge_safety import LookalikeBanner, apply_question
 from desktop.ui.workers import Job, Workers
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,8 @@ class MergeWizard(QDialog):
         self.resize(900, 620)
         self._workers = Workers(self)
         self._busy = False
+        self.restored = False  # a back-out put the survivor's previous values back
+        self._closed = False
         self.flow = MergeFlow.start(ctx.cache, self.ids, timer=timer)
 
         self.pages: dict[Step, Page] = {}
@@ -95,7 +102,13 @@ class MergeWizard(QDialog):
         self.merge_page = merge
         reconcile.chosen.connect(self.on_choice)
         merge.open_requested.connect(self.open_merge_page)
+        merge.copy_requested.connect(self.copy_merge_link)
+        self.apply_box: QMessageBox | None = None
+        self._placed_beside_browser = False
+        self._centred_geometry = self.geometry()
 
+        self.banner = LookalikeBanner()
+        self.banner.confirmed.connect(self.on_confirmed)
         self.progress_label = QLabel()
         self.progress_label.setAccessibleName("Merge steps")
         self.status = QLabel()
@@ -112,6 +125,8 @@ class MergeWizard(QDialog):
         self.close_button.setAccessibleName("Close")
         self.close_button.setToolTip("Close; the merge is saved at this step and resumes later")
         self.close_button.clicked.connect(self.reject)
+        for button in (self.back_button, self.not_same_button, self.close_button):
+            button.setAutoDefault(False)  # Enter is always the step's own action, never Close
         self.primary = QPushButton()
         self.primary.setDefault(True)
         self.primary.clicked.connect(self.go_next)
@@ -124,6 +139,7 @@ class MergeWizard(QDialog):
         buttons.addWidget(self.primary)
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress_label)
+        layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
@@ -162,13 +178,19 @@ class MergeWizard(QDialog):
         )
         self.primary.setText(PRIMARY[step])
         self.primary.setAccessibleName(PRIMARY[step].replace("&", ""))
-        self.primary.setEnabled(not self.busy())
+        held = self._held_for_confirmation()
+        self.primary.setEnabled(not self.busy() and not held)
         self.back_button.setEnabled(self.flow.can_go_back() and not self.busy())
-        self.not_same_button.setEnabled(
-            step in (Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW, Step.READY)
-        )
+        self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
+        self.banner.show_flow(self.flow)
         if self.flow.last_error and step not in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
             self.show_problem(self.flow.last_error)
+        elif held:
+            self._say(self.flow.lookalike_hold() or "")
+        if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+            self.place_beside_browser()
+        elif step is not Step.DONE:
+            self.place_back()
         if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
             self.poll_timer.setInterval(self.poll_interval_ms)
             if not self.poll_timer.isActive():
@@ -189,6 +211,17 @@ class MergeWizard(QDialog):
         self.status.setStyleSheet("")
         self.status.setText(message)
 
+    # ----------------------------------------------------------------- look-alikes
+
+    def _held_for_confirmation(self) -> bool:
+        """True when the current step needs the look-alike confirmation that is not given."""
+        return self.flow.lookalike_hold() is not None
+
+    @Slot()
+    def on_confirmed(self) -> None:
+        """The person ticked the confirmation: record it (audited) and unlock applying."""
+        self._run_offline(self.flow.confirm_lookalike)
+
     # ----------------------------------------------------------------- offline steps
 
     @Slot()
@@ -200,7 +233,10 @@ class MergeWizard(QDialog):
         if step is Step.DONE:
             self.accept()
             return
-        if step in (Step.READY, Step.UPDATE_SURVIVOR):
+        if step is Step.READY:
+            self.confirm_apply()
+            return
+        if step is Step.UPDATE_SURVIVOR:
             self.apply()
             return
         if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
@@ -211,13 +247,22 @@ class MergeWizard(QDialog):
             kwargs["survivor_id"] = self.survivor_page.chosen()
         self._run_offline(lambda: self.flow.advance(**kwargs))
         if self.flow.step is Step.READY:
-            self._say("Saved. The plan waits in “Ready to apply” until you apply it.")
+            hold = self.flow.lookalike_hold()
+            self._say(
+                "Saved. The plan waits in “Ready to apply” until you apply it."
+                + (f" {hold}" if hold else "")
+            )
 
     @Slot()
     def go_back(self) -> None:
-        """One step back."""
-        if not self.busy():
-            self._run_offline(self.flow.back)
+        """One step back; from the online steps back to "Ready", restoring the survivor in
+        Cliniko first when MergeDesk changed it (in a worker)."""
+        if self.busy():
+            return
+        if self.flow.step in WRITTEN_STEPS and self.flow.needs_restore():
+            self._restore_then(lambda flow, session: flow.back(session), "back")
+            return
+        self._run_offline(self.flow.back)
 
     @Slot(str, object)
     def on_choice(self, field: str, value: object) -> None:
@@ -226,9 +271,29 @@ class MergeWizard(QDialog):
 
     @Slot()
     def not_same(self) -> None:
-        """These are different people: close the plan without merging."""
+        """These are different people: close the plan without merging (restoring the survivor
+        in Cliniko first when MergeDesk changed it)."""
+        if self.busy():
+            return
+        if self.flow.needs_restore():
+            self._restore_then(lambda flow, session: flow.cancel("not_same", session), "not_same")
+            return
         self._run_offline(lambda: self.flow.cancel("not_same"), reload=False)
-        self.accept()
+        if self.flow.finished:
+            self.accept()
+
+    def _restore_then(self, action: Any, name: str) -> None:
+        """Run a back-out that restores the survivor through the API, in a worker."""
+        flow, ctx = self.flow, self.ctx
+
+        def work(job: Job) -> Step:
+            with ctx.session(job.cancel_event) as session:
+                action(flow, session)
+            return flow.step
+
+        self.restored = True
+        self._say("Putting the previous values back in Cliniko and checking them…")
+        self._start(Job(f"restore-{name}", work))
 
     def _run_offline(self, action: Any, reload: bool = True) -> None:
         try:
@@ -244,6 +309,29 @@ class MergeWizard(QDialog):
             self.show_step()
 
     # ----------------------------------------------------------------- online steps
+
+    @Slot()
+    def confirm_apply(self) -> None:
+        """Say in plain words what will change in Cliniko, and apply only when confirmed."""
+        if self._held_for_confirmation():
+            self.show_step()
+            return
+        try:
+            box, self.apply_yes = apply_question(self, self.flow)
+        except Exception as error:  # a record missing from the cache is explained
+            self.show_problem(getattr(error, "user_message", None) or str(error))
+            return
+        box.finished.connect(self._apply_box_closed)
+        self.apply_box = box
+        box.open()
+
+    @Slot(int)
+    def _apply_box_closed(self, _result: int) -> None:
+        box, self.apply_box = self.apply_box, None
+        if box is not None and box.clickedButton() is self.apply_yes:
+            self.apply()
+        elif box is not None:
+            self._say("Nothing was changed in Cliniko.")
 
     @Slot()
     def apply(self) -> None:
@@ -284,26 +372,84 @@ class MergeWizard(QDialog):
     @Slot(object)
     def _on_online_done(self, _step: Step) -> None:
         self._busy = False
+        if self._closed:
+            return
         self.ctx.connectivity.set_online(True)
+        if self.flow.finished and self.flow.step is not Step.DONE:
+            self.accept()  # "Not the same person" after the survivor was put back
+            return
         self._say("")
         self.show_step()
+        if self.restored and self.flow.step is Step.READY:
+            self._say(restore_message(self.flow.last_restore))
 
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
         self._busy = False
+        if self._closed:  # a poll stopped by closing: the step is saved, nothing to show
+            return
         self.ctx.connectivity.note_error(error)
         self.show_step()
         self.show_problem(message)
 
     @Slot()
     def open_merge_page(self) -> None:
-        """Open the survivor's merge page in the browser and start waiting for the merge."""
+        """Open the survivor's merge page in the browser and start waiting for the merge.
+
+        When no browser opens, the page says so and offers the link to copy.
+        """
         url = self.flow.merge_url
         if not url:
             return
-        QDesktopServices.openUrl(QUrl(url))
+        opened = QDesktopServices.openUrl(QUrl(url))
+        if opened is False:
+            log.info("no browser opened for the merge page")
+            self.merge_page.say_no_browser(url)
         if self.flow.step is Step.MERGE_IN_CLINIKO and not self.busy():
             self._run_offline(self.flow.advance)
+        if opened is False:
+            self.merge_page.say_no_browser(url)
+
+    @Slot()
+    def copy_merge_link(self) -> None:
+        """Put the merge page's link on the clipboard."""
+        url = self.flow.merge_url
+        if url:
+            QGuiApplication.clipboard().setText(url)
+            self._say("Link copied. Paste it into your browser's address bar.")
+
+    def place_beside_browser(self) -> None:
+        """At the merge step, move to the right third of the screen and stay on top, so the
+        numbered actions stay readable next to the browser that opens Cliniko (a browser
+        window usually opens large and would cover a centred dialog). Leaving the merge step
+        puts the wizard back where it was, no longer on top."""
+        if self._placed_beside_browser or not self.isVisible():
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        self._placed_beside_browser = True
+        self._centred_geometry = self.geometry()
+        area = screen.availableGeometry()
+        width = max(420, area.width() // 3)
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.setGeometry(area.right() - width + 1, area.top() + 30, width, area.height() - 60)
+        self.show()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """A wizard that opens at the merge step (resumed) goes beside the browser at once."""
+        super().showEvent(event)
+        if self.flow.step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+            QTimer.singleShot(0, self.place_beside_browser)
+
+    def place_back(self) -> None:
+        """Undo :meth:`place_beside_browser` (after going back from the merge step)."""
+        if not self._placed_beside_browser:
+            return
+        self._placed_beside_browser = False
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, False)
+        self.setGeometry(self._centred_geometry)
+        self.show()
 
     # ----------------------------------------------------------------- closing
 
@@ -311,10 +457,25 @@ class MergeWizard(QDialog):
         """The time log's outcome for this stretch of work."""
         if self.flow.finished:
             return self.flow.outcome or "skipped"
+        if self.restored and not self.flow.needs_restore():
+            return "restored"  # backed out after the survivor was updated, and put it back
         return "skipped" if self.flow.step is Step.COMPARE else "planned"
 
     def done(self, result: int) -> None:
         """Stop polling and any online step before closing (the step is saved)."""
+        self._closed = True
         self.poll_timer.stop()
         self._workers.stop_all()
         super().done(result)
+
+
+def restore_message(result: RestoreResult | None) -> str:
+    """What a back-out did to the record that stays, in plain words."""
+    done = "The record that stays has its previous values again in Cliniko (checked)."
+    if result is None or not result.left_fields:
+        return done
+    names = ", ".join(field_label(f) for f in result.left_fields)
+    return (
+        f"{done} These fields were changed in Cliniko by someone else after MergeDesk's "
+        f"update, so MergeDesk left them as they are: {names}."
+    )

@@ -88,6 +88,7 @@ class ReportScreen(QWidget):
         self.page_size = default_page_size()
         self.summary: LaborSummary | None = None
         self.preview_dialog: QPrintPreviewDialog | None = None
+        self.preview_printer: QPrinter | None = None  # lives as long as the preview dialog
         self._cache: Cache | None = None
         self._build()
         self.refresh()
@@ -250,15 +251,35 @@ class ReportScreen(QWidget):
 
     @Slot()
     def open_preview(self) -> QPrintPreviewDialog:
-        """Open the print preview (its toolbar prints with the system dialog)."""
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        setup_page(printer, self.page_size)
-        dialog = QPrintPreviewDialog(printer, self)
+        """Open the print preview (its toolbar prints with the system dialog).
+
+        The dialog does not own the printer it paints on, so the screen keeps the printer (and
+        the dialog) for as long as the dialog lives: a printer freed under an open preview
+        crashed the app on the next repaint. Pressing the button again raises the open preview.
+        """
+        if self.preview_dialog is not None and self.preview_dialog.isVisible():
+            self.preview_dialog.raise_()
+            self.preview_dialog.activateWindow()
+            return self.preview_dialog
+        self.preview_printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        setup_page(self.preview_printer, self.page_size)
+        self.preview_printer.setDocName("MergeDesk labor-cost summary")
+        dialog = QPrintPreviewDialog(self.preview_printer, self)
         dialog.setWindowTitle("Labor-cost summary: print preview")
         dialog.paintRequested.connect(self.paint_on)
+        dialog.finished.connect(self._preview_closed)
         self.preview_dialog = dialog
         dialog.open()
         return dialog
+
+    @Slot(int)
+    def _preview_closed(self, _result: int) -> None:
+        """Say where a print to a file went (the printer stays until the next preview)."""
+        printer = self.preview_printer
+        if printer is not None and printer.outputFormat() == QPrinter.OutputFormat.PdfFormat:
+            name = printer.outputFileName()
+            if name and Path(name).exists():
+                self.status.setText(f"Printed to {name}.")
 
     @Slot(QPrinter)
     def paint_on(self, printer: QPrinter) -> None:

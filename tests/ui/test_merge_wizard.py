@@ -19,13 +19,29 @@ def fast_wizard(monkeypatch):
     monkeypatch.setattr(MergeWizard, "poll_interval_ms", 100)
     monkeypatch.setattr(MergeWizard, "done_close_ms", 50)
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True
+    )
     return opened
+
+
+def apply_now(qtbot, wizard) -> str:
+    """Press "Apply now" and, in the confirmation that lists the changes, "Apply these
+    changes"; return the confirmation's text."""
+    confirms = wizard.step is Step.READY  # "Try again" after a failed update asks no more
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
+    if not confirms:
+        return ""
+    box = wizard.apply_box
+    assert box is not None and box.isVisible(), wizard.status.text()
+    text = box.text()
+    qtbot.mouseClick(wizard.apply_yes, Qt.MouseButton.LeftButton)
+    return text
 
 
 def _apply_and_merge(qtbot, window, wizard, sim, opened):
     """From READY: apply, open the merge page, merge in the simulator as a person would."""
-    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
+    apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
     plan = wizard.flow.plan
     page_text = wizard.merge_page.text.text()
@@ -84,7 +100,7 @@ def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard)
     row = pick_pair(window)
     wizard = open_wizard(qtbot, window)
     drive_to_ready(qtbot, wizard)
-    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now, offline
+    apply_now(qtbot, wizard)  # offline
     qtbot.waitUntil(lambda: "Can't reach Cliniko" in wizard.status.text(), timeout=20_000)
     assert wizard.step in (Step.READY, Step.UPDATE_SURVIVOR)
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
@@ -130,7 +146,7 @@ def test_a_silent_write_drop_is_caught_and_reported(qtbot, desk, sim, fast_wizar
     drive_to_ready(qtbot, wizard)
     assert wizard.flow.changes(), "the plan must change the surviving record"
     sim.faults = FaultConfig(silent_write_drop=True)
-    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
+    apply_now(qtbot, wizard)
     qtbot.waitUntil(
         lambda: "did not" in wizard.status.text() or "still had" in wizard.status.text(),
         timeout=20_000,
@@ -153,3 +169,238 @@ def test_not_the_same_person_from_the_wizard(qtbot, desk):
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     assert window.wizard is None
     assert window.queue_model.find(row.key).status == "not_same"
+
+
+def _pick_lookalike(window, flag: str = "twins"):
+    """Select a new two-record pair flagged as ``flag`` (else any look-alike)."""
+    model = window.queue_model
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    rows = [r for r in rows if r.status == "new" and r.lookalike and r.cluster_id is None]
+    rows.sort(key=lambda r: flag not in r.flags.split(";"))
+    assert rows, "no look-alike pair in the sample clinic"
+    assert window.queue_view.select_key(rows[0].key)
+    return rows[0]
+
+
+def _events(window, action: str) -> list[tuple[str, str, str]]:
+    return (
+        window.ctx.open_reader()
+        .db.execute(
+            "SELECT path, cliniko_user, os_user FROM audit_log WHERE method = 'EVENT' "
+            "AND path LIKE ?",
+            [f"{action}%"],
+        )
+        .fetchall()
+    )
+
+
+def test_a_twins_flagged_pair_warns_on_every_page_and_needs_an_audited_confirmation(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    row = _pick_lookalike(window)
+    wizard = open_wizard(qtbot, window)
+    seen = []
+    for _ in range(4):  # compare, survivor, fields, review: the banner is on each page
+        assert wizard.banner.isVisible(), wizard.step
+        assert "look alike" in wizard.banner.text.text()
+        seen.append(wizard.step)
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert seen == [Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW]
+    assert wizard.step is Step.READY and wizard.banner.isVisible()
+    assert "twins" in row.flags.split(";")  # the sample clinic has a twins pair
+    assert "Possibly twins" in wizard.banner.text.text()
+    assert "the same person, not twins" in wizard.banner.confirm_box.text()
+
+    survivor_id = wizard.flow.plan.survivor_id
+    before = sim.patient(survivor_id)
+    assert not wizard.primary.isEnabled()  # Apply is impossible without the confirmation
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.apply_box is None and wizard.step is Step.READY
+    assert "tick the confirmation" in wizard.status.text()
+    assert sim.patient(survivor_id) == before
+    assert not _events(window, "confirmed look-alike")
+
+    qtbot.mouseClick(wizard.banner.confirm_box, Qt.MouseButton.LeftButton)
+    assert wizard.flow.lookalike_confirmed and not wizard.banner.confirm_box.isEnabled()
+    [(path, cliniko_user, os_user)] = _events(window, "confirmed look-alike")
+    assert wizard.flow.plan_id in path and row.id_a in path and row.id_b in path
+    assert cliniko_user and os_user
+    for name in (row.name_a, row.name_b):  # ids only in the audit trail
+        assert name.split()[0] not in path
+
+    assert wizard.primary.isEnabled()
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    assert (
+        wizard.banner.isVisible()
+        and "recorded in the audit trail" in wizard.banner.confirm_box.text()
+    )
+
+
+def _decided_values(sim, plan) -> dict:
+    survivor = sim.patient(plan.survivor_id)
+    return {name: field_value(survivor, name) for name in plan.decisions}
+
+
+def _same_fields(a: dict, b: dict) -> list[str]:
+    return [name for name in a if not same_value(name, a[name], b[name])]
+
+
+def test_apply_back_and_not_the_same_person_restores_the_survivor_in_cliniko(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    changes = wizard.flow.changes()
+    assert changes, "the plan must change the surviving record"
+    before = _decided_values(sim, plan)
+
+    said = apply_now(qtbot, wizard)  # the confirmation names each field by its label
+    assert "will change these fields" in said and "patient_phone_numbers" not in said
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    assert _same_fields(before, _decided_values(sim, plan)), "the survivor was updated"
+
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)  # Back from the merge step
+    qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
+    assert wizard.stack.currentWidget() is wizard.pages[Step.READY]  # one step's page
+    assert "previous values again" in wizard.status.text()
+    assert _same_fields(before, _decided_values(sim, plan)) == []  # field for field
+    assert _events(window, "restored survivor")
+    assert not wizard.flow.needs_restore()
+
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    assert window.queue_model.find(row.key).status == "not_same"
+    assert _same_fields(before, _decided_values(sim, plan)) == []
+
+
+def test_a_restore_that_does_not_stick_is_reported_and_can_be_retried(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    before = _decided_values(sim, plan)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+
+    sim.faults = FaultConfig(silent_write_drop=True)  # the restoring PATCH answers 200, no change
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.busy(), timeout=20_000)
+    assert window.wizard is wizard and wizard.isVisible()  # not closed as if it had worked
+    assert "still had the new values" in wizard.status.text()
+    assert wizard.flow.needs_restore() and not wizard.flow.finished
+    assert _same_fields(before, _decided_values(sim, plan))  # still changed in Cliniko
+    assert wizard.not_same_button.isEnabled()
+
+    sim.faults = FaultConfig()
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)  # try again
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    assert _same_fields(before, _decided_values(sim, plan)) == []
+    assert window.queue_model.find(row.key).status == "not_same"
+
+
+def test_the_merge_step_offers_the_link_when_no_browser_opens(qtbot, desk, monkeypatch):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    page = wizard.merge_page
+    ticks = wizard.flow.instructions().duplicates
+    for tick in ticks:  # named as Cliniko's list shows the row, not by id alone
+        assert tick.name in page.text.text() and tick.date_of_birth in page.text.text()
+    assert "<ol>" in page.text.text()
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    qtbot.mouseClick(page.open_button, Qt.MouseButton.LeftButton)
+    assert page.notice.isVisible() and "No web browser opened" in page.notice.text()
+    assert wizard.flow.merge_url in page.link.text()
+    qtbot.mouseClick(page.copy_button, Qt.MouseButton.LeftButton)
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == wizard.flow.merge_url
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+
+
+def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
+    qtbot, desk, sim, fast_wizard
+):
+    from desktop.merge import MergeFlow
+    from desktop.store.queue import queue_pairs
+
+    with desk_cache(desk) as cache:  # three plans made offline, waiting in "Ready to apply"
+        planned = []
+        for pair in queue_pairs(cache.db, statuses=("new",), bands=("likely",)):
+            if pair["flags"] or pair["cluster_id"] is not None:
+                continue
+            flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
+            for _ in range(2):
+                flow.advance()
+            flow.advance()
+            flow.advance()
+            if flow.changes():
+                planned.append(flow.plan)
+            if len(planned) == 3:
+                break
+    patches = iter(range(100))
+    sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's PATCH drops
+    window = desk.open()
+    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
+    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.progress.value() == 0 and "3 planned merges" in dialog.intro.text()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    assert dialog.progress.value() == dialog.progress.maximum() == 3
+    lines = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert [line[0] for line in lines] == ["✓", "✗", "✓"]
+    assert "still had other values" in lines[1]
+    assert "2 applied" in dialog.summary.text() and "1 not applied" in dialog.summary.text()
+
+    qtbot.mouseClick(dialog.walk_button, Qt.MouseButton.LeftButton)
+    for plan in (planned[0], planned[2]):  # the Cliniko merge pages, one after another
+        qtbot.waitUntil(lambda: window.wizard is not None, timeout=10_000)
+        wizard = window.wizard
+        assert wizard.flow.plan_id == plan.plan_id and wizard.step is Step.MERGE_IN_CLINIKO
+        qtbot.waitUntil(  # beside the browser, readable
+            lambda w=wizard: bool(w.windowFlags() & Qt.WindowType.WindowStaysOnTopHint),
+            timeout=5_000,
+        )
+        qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
+        sim.merge(plan.survivor_id, list(plan.duplicate_ids))
+        qtbot.waitUntil(lambda w=wizard: window.wizard is not w, timeout=20_000)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=5_000)
+    assert all(sim.patient(p.duplicate_ids[0])["merged_at"] for p in (planned[0], planned[2]))
+    assert not sim.patient(planned[1].duplicate_ids[0])["merged_at"]
+
+
+def desk_cache(desk):
+    from desktop.store.cache import Cache
+
+    return Cache.open(desk.path, desk.key)
+
+
+def test_a_back_out_is_timed_with_its_own_outcome(qtbot, desk, sim, fast_wizard):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
+    assert not wizard.windowFlags() & Qt.WindowType.WindowStaysOnTopHint  # back in place
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    assert window.wizard is None
+    outcome, steps, _active = _steps_of_last_session(window.ctx.open_reader().db, plan.patient_ids)
+    assert outcome == "restored"
+    assert "restore_survivor" in steps and "merge_in_cliniko" in steps

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 import shutil
 import subprocess
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from labor_data import at, insert_patient, insert_session, insert_year
-from PySide6.QtPrintSupport import QPrintPreviewWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewWidget
 
 from desktop.config import Settings
 from desktop.labor.cost import Period
@@ -142,3 +145,77 @@ def test_no_cache_yet_is_said_in_plain_words(qtbot, tmp_path: Path) -> None:
     qtbot.addWidget(screen)
     assert screen.summary is None and "no local cache" in screen.note.text().lower()
     assert not screen.pdf_button.isEnabled()
+
+
+def _text_of(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+
+
+def _accept_print_dialog_when_it_opens(qtbot) -> list[str]:
+    """Press the print dialog's Print button once it is up (the dialog runs its own loop)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtPrintSupport import QPrintDialog
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    seen: list[str] = []
+
+    def press() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QPrintDialog):
+            QTimer.singleShot(50, press)
+            return
+        seen.append(dialog.windowTitle())
+        box = dialog.findChild(QDialogButtonBox)
+        qtbot.mouseClick(box.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(50, press)
+    return seen
+
+
+@needs_poppler
+def test_preview_print_from_the_reports_menu_shows_and_prints_the_summary(
+    qtbot, desk, tmp_path: Path
+) -> None:
+    """Reports > Labor-cost summary > "Preview / Print…" shows the pages (it used to crash the
+    app: the printer was freed while the preview used it), and printing from the preview to a
+    PDF printer gives the pages "Save PDF…" writes."""
+    today = dt.date.today()
+    with Cache.open(desk.path, desk.key) as cache:
+        for i in range(40):
+            insert_session(cache, f"s{i}", [f"a{i}", f"b{i}"], at(today, 0, i), 300, 360,
+                           "merged", user=f"{i + 10} Admin Number {i}")  # fmt: skip
+    window = desk.open()
+    reports = next(a for a in window.menuBar().actions() if a.text() == "&Reports")
+    summary = next(a for a in reports.menu().actions() if "Labor-cost summary" in a.text())
+    summary.trigger()
+    dialog = window.report_dialog
+    qtbot.waitExposed(dialog)
+    screen = dialog.screen_widget
+    screen.per_admin.setChecked(True)  # the per-administrator table runs over pages
+    saved = screen.save_pdf(tmp_path / "saved.pdf")
+    assert saved >= 2
+
+    qtbot.mouseClick(screen.preview_button, Qt.MouseButton.LeftButton)
+    preview_dialog = screen.preview_dialog
+    qtbot.waitExposed(preview_dialog)
+    preview = preview_dialog.findChild(QPrintPreviewWidget)
+    gc.collect()
+    qtbot.waitUntil(lambda: preview.pageCount() > 0, timeout=10_000)
+    assert preview.pageCount() == saved
+    preview.updatePreview()  # paints on the printer again, after a collection
+    qtbot.wait(50)
+    assert preview.pageCount() == saved
+
+    printed = tmp_path / "printed.pdf"
+    printer = preview_dialog.printer()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(printed))
+    seen = _accept_print_dialog_when_it_opens(qtbot)
+    toolbar_print = next(a for a in preview_dialog.findChildren(QAction) if a.text() == "Print")
+    toolbar_print.trigger()
+    assert seen, "the print dialog was not shown"
+    qtbot.waitUntil(printed.exists, timeout=10_000)
+    assert pdf_pages(printed) == saved
+    assert _text_of(printed) == _text_of(tmp_path / "saved.pdf")
+    dialog.close()

@@ -62,9 +62,21 @@ def test_instructions_name_exactly_the_record_to_tick() -> None:
     assert [(d.patient_id, d.name, d.date_of_birth) for d in text.duplicates] == [
         ("1002", "Jane Smyth", "1980-05-12")
     ]
-    assert "Press Merge" in text.text and "Jane Smyth, born 1980-05-12, id 1002" in text.text
+    assert "2. Press Merge." in text.text
+    assert "Jane Smyth, born 1980-05-12, no phone, id 1002" in text.text
     no_dob = merge_instructions("u", SURVIVOR, [{**DUP, "date_of_birth": None}])
     assert "born not recorded" in no_dob.text
+    phones = [{"number": "03 9000 0000", "phone_type": "Home"},
+              {"number": "0412 345 678", "phone_type": "Mobile"}]  # fmt: skip
+    on_page = merge_instructions("u/merge", SURVIVOR, [{**DUP, "patient_phone_numbers": phones}])
+    assert "Jane Smyth, born 1980-05-12, mobile 0412 345 678, id 1002" in on_page.text
+    assert [s.split()[0] for s in on_page.text.splitlines() if s[:1].isdigit()] == [
+        "1.",
+        "2.",
+        "3.",
+        "4.",
+    ]  # numbered actions; the simulator's link opens the merge page itself
+    assert "Press Merge." not in on_page.text
 
 
 def test_polling_sees_waiting_merged_and_wrong_targets() -> None:

@@ -13,15 +13,18 @@ from desktop.account import stored_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.errors import Offline
 from desktop.merge import (
+    AlreadyMerged,
     MergedIntoOther,
     MergeFlow,
     NeedsConnection,
     PlanNotFound,
+    RestoreNotApplied,
     Step,
     StepError,
     SurvivorChanged,
     WriteNotApplied,
 )
+from desktop.merge.plan import field_value
 from desktop.merge.view import ORDER
 from desktop.session import PendingAudit
 from desktop.simulator.fixtures import tiny_clinic
@@ -249,10 +252,10 @@ def test_online_steps_to_done(world: dict[str, Any]) -> None:
         assert flow.step is Step.MERGE_IN_CLINIKO
         assert session.client.patches and "occupation" in session.client.patches[0]
         assert get_patient(cache.db, "1001")["occupation"] == "Nurse"  # type: ignore[index]
-        assert audit_count(cache) == 3  # GET, PATCH, GET read-back
+        assert audit_count(cache) == 4  # GET survivor, GET duplicate, PATCH, GET read-back
         steps = instructions = flow.instructions()
         assert instructions.url == "http://127.0.0.1:9/patients/1001/merge"
-        assert "Jane Smyth, born 1980-05-12, id 1002" in steps.text
+        assert "Jane Smyth, born 1980-05-12, mobile 0412345678, id 1002" in steps.text
         flow.advance()
         assert flow.step is Step.WAIT_FOR_MERGE
     with open_cache(path) as cache:  # closed while waiting, reopened
@@ -283,7 +286,7 @@ def test_a_silent_write_drop_is_caught_and_the_step_stays(world: dict[str, Any])
         assert "occupation" in message and "Nothing has been merged" in message
         assert "Nurse" not in message and "Jane" not in str(raised.value)
         assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error == message
-        assert audit_count(cache) == 3  # the failed attempt's calls are audited too
+        assert audit_count(cache) == 4  # the failed attempt's calls are audited too
     with open_cache(path) as cache:
         flow = MergeFlow.load(cache, PAIR)
         assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error
@@ -388,6 +391,96 @@ def test_real_cliniko_merge_page_uses_the_account_subdomain_and_shard(
         flow = MergeFlow.start(cache, PAIR)
         to_merge_in_cliniko(flow, session)
         assert flow.merge_url == "https://sunnyside.au1.cliniko.com/patients/1001"
-        assert "2. Press Merge." in flow.instructions().text
+        assert "2. Press Merge." in flow.instructions().text  # a real Cliniko page
         account = stored_account(cache.db)
         assert account is not None and (account.subdomain, account.shard) == ("sunnyside", "au1")
+
+
+def test_backing_out_after_the_update_restores_the_survivor_and_is_audited(
+    world: dict[str, Any],
+) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        before = copy.deepcopy(world["patients"]["1001"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.MERGE_IN_CLINIKO and flow.needs_restore()
+        assert world["patients"]["1001"]["occupation"] == "Nurse"
+        with pytest.raises(NeedsConnection):  # putting values back needs Cliniko
+            flow.back()
+        assert flow.step is Step.MERGE_IN_CLINIKO
+
+        session.client.silent_drop = True  # the restoring PATCH answers 200, changes nothing
+        with pytest.raises(RestoreNotApplied) as raised:
+            flow.cancel("not_same", session)  # type: ignore[arg-type]
+        assert "occupation" in raised.value.user_message and "Nurse" not in str(raised.value)
+        assert not flow.finished and flow.needs_restore() and flow.last_error
+
+        session.client.silent_drop = False
+        assert flow.back(session) is Step.READY  # type: ignore[arg-type]
+        assert not flow.needs_restore() and flow.last_error is None
+        for name in flow.plan.decisions:
+            assert field_value(world["patients"]["1001"], name) == field_value(before, name)
+        events = [r[0] for r in cache.db.execute(
+            "SELECT path FROM audit_log WHERE method = 'EVENT'").fetchall()]  # fmt: skip
+        assert any(e.startswith("restored survivor") and flow.plan_id in e for e in events)
+        assert [e["note"] for e in step_log(cache.db, flow.plan_id)].count("writing survivor") == 1
+        flow.cancel("not_same")  # nothing left to put back: works offline
+        assert flow.outcome == "not_same"
+
+
+def test_a_flagged_pair_is_applied_only_after_the_confirmation(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        with transaction(cache) as db:
+            db.execute("UPDATE match_pairs SET flags = 'twins', warnings = ? WHERE id_a = '1001'",
+                       ['["Possibly twins."]'])  # fmt: skip
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        assert flow.is_lookalike and flow.lookalike_risk() == "twins"
+        with pytest.raises(StepError) as held:
+            flow.advance(session)  # type: ignore[arg-type]
+        assert "twins" in held.value.user_message and not session.client.patches
+        flow.confirm_lookalike()
+        assert MergeFlow.load(cache, flow.plan_id).lookalike_confirmed
+        [event] = cache.db.execute(
+            "SELECT path, os_user FROM audit_log WHERE path LIKE 'confirmed look-alike%'"
+        ).fetchall()
+        assert flow.plan_id in event[0] and "flags twins" in event[0] and event[1]
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.MERGE_IN_CLINIKO
+
+
+def test_a_restore_leaves_fields_edited_in_cliniko_since(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        written = session.client.patches[-1]
+        assert "occupation" in written and len(written) >= 2
+        world["patients"]["1001"]["occupation"] = "Midwife"  # someone edits it in Cliniko
+        result = flow.restore(session)  # type: ignore[arg-type]
+        assert result is not None and result.left_fields == ("occupation",)
+        assert "occupation" not in result.restored_fields and result.restored_fields
+        assert world["patients"]["1001"]["occupation"] == "Midwife"
+
+
+def test_a_back_out_never_undoes_a_merge_cliniko_made(world: dict[str, Any]) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        flow.advance(session)  # type: ignore[arg-type]
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.MERGE_IN_CLINIKO and flow.needs_restore()
+        session.client.merge("1001", "1002")  # the person merged in Cliniko already
+        with pytest.raises(AlreadyMerged) as raised:
+            flow.cancel("not_same", session)  # type: ignore[arg-type]
+        assert "cannot be undone" in raised.value.user_message
+        assert not flow.finished and flow.poll_once(session)  # type: ignore[arg-type]
+        assert flow.outcome == "merged"

@@ -1,0 +1,167 @@
+""" "Apply all ready plans": update every planned survivor in one run, then walk through the
+Cliniko merge pages one after another.
+
+The run is :func:`desktop.merge.batch.apply_ready_plans` in a worker; this dialog shows its
+progress and one line per plan, then opens the merge wizard of each applied plan in turn
+(each resumes at "Merge in Cliniko").
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.merge.batch import (
+    BatchResult,
+    apply_ready_plans,
+    plans_to_apply,
+    plans_waiting_for_cliniko,
+)
+from desktop.merge.executor import display_name
+from desktop.ui.context import DeskContext
+from desktop.ui.workers import Job, Workers
+
+
+class ApplyAllDialog(QDialog):
+    """Applies every ready plan, reports each, and offers the Cliniko merges one by one.
+
+    Signals:
+        walk_requested(list): plan ids to merge in Cliniko, in order.
+    """
+
+    walk_requested = Signal(list)
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Apply all ready plans")
+        self.setAccessibleName("Apply all ready plans")
+        self.resize(640, 420)
+        self._workers = Workers(self)
+        self.results: list[BatchResult] = []
+        self.total = len(plans_to_apply(ctx.cache))
+        waiting = len(plans_waiting_for_cliniko(ctx.cache))
+        self.intro = QLabel(
+            f"{self.total} planned merge{'s' if self.total != 1 else ''} "
+            "wait to be applied. Applying updates each record that stays in Cliniko and checks "
+            "that the change stuck. Nothing is merged yet: after this, MergeDesk takes you "
+            "through Cliniko's merge page of each one."
+            + (f" {waiting} more already wait for their merge in Cliniko." if waiting else "")
+        )
+        self.intro.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, max(self.total, 1))
+        self.progress.setValue(0)
+        self.progress.setAccessibleName("Progress")
+        self.list = QListWidget()
+        self.list.setAccessibleName("Result per plan")
+        self.list.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.start_button = QPushButton("&Apply all")
+        self.start_button.setDefault(True)
+        self.start_button.setEnabled(self.total > 0)
+        self.start_button.clicked.connect(self.start)
+        self.walk_button = QPushButton("&Merge them in Cliniko, one by one")
+        self.walk_button.setEnabled(self.total == 0 and waiting > 0)
+        self.walk_button.clicked.connect(self.walk)
+        self.close_button = QPushButton("C&lose")
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.close_button, self.walk_button, self.start_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        for w in (self.intro, self.progress, self.list, self.summary):
+            layout.addWidget(w)
+        layout.addLayout(buttons)
+
+    def _names(self, result: BatchResult) -> str:
+        names = [display_name(self.ctx.patient(pid)) or f"id {pid}" for pid in result.patient_ids]
+        return " and ".join(names)
+
+    @Slot()
+    def start(self) -> None:
+        """Run the batch in a worker."""
+        ctx = self.ctx
+
+        def work(job: Job) -> list[BatchResult]:
+            with ctx.session(job.cancel_event) as session:
+                return apply_ready_plans(
+                    ctx.cache, session,
+                    progress=lambda done, total: job.report((done, total)),
+                    cancel=job.cancel_event,
+                )  # fmt: skip
+
+        self.start_button.setEnabled(False)
+        self.summary.setText("Applying… you can keep this window open; it reports each plan.")
+        job = Job("apply-all", work)
+        job.progressed.connect(self._progressed)
+        job.succeeded.connect(self._finished)
+        job.failed.connect(self._failed)
+        self._workers.start(job)
+
+    @Slot(object)
+    def _progressed(self, value: object) -> None:
+        done, total = value  # type: ignore[misc]
+        self.progress.setRange(0, max(int(total), 1))
+        self.progress.setValue(int(done))
+
+    @Slot(object)
+    def _finished(self, results: list[BatchResult]) -> None:
+        self.results = results
+        self.ctx.connectivity.set_online(True)
+        self.list.clear()
+        for r in results:
+            mark = "✓" if r.applied else "✗"
+            self.list.addItem(f"{mark} {self._names(r)}: {r.message}")
+        applied = sum(r.applied for r in results)
+        failed = len(results) - applied
+        to_merge = len(self.applied_plan_ids())
+        self.summary.setText(
+            f"<b>{applied} applied</b>"
+            + (f", <b>{failed} not applied</b> (see above; they stay ready)" if failed else "")
+            + ". "
+            + (
+                escape(f"Next: {to_merge} to merge in Cliniko, one after another.")
+                if to_merge
+                else "Nothing to merge in Cliniko yet."
+            )
+        )
+        self.walk_button.setEnabled(to_merge > 0)
+        self.walk_button.setDefault(to_merge > 0)
+        self.close_button.setText("C&lose")
+
+    @Slot(str, object)
+    def _failed(self, message: str, error: object) -> None:
+        self.ctx.connectivity.note_error(error)
+        self.summary.setText(message)
+        self.start_button.setEnabled(True)
+
+    def applied_plan_ids(self) -> list[str]:
+        """Plans to merge in Cliniko: those updated in this run first, then any others that
+        were already waiting for their merge there."""
+        ids = [r.plan_id for r in self.results if r.applied]
+        return ids + [p for p in plans_waiting_for_cliniko(self.ctx.cache) if p not in ids]
+
+    @Slot()
+    def walk(self) -> None:
+        """Hand the applied plans to the window, which opens their merge steps one by one."""
+        self.walk_requested.emit(self.applied_plan_ids())
+        self.accept()
+
+    def done(self, result: int) -> None:
+        """Stop the run (it stops before the next plan) when the dialog closes."""
+        self._workers.stop_all()
+        super().done(result)

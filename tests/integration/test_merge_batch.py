@@ -1,0 +1,154 @@
+"""Apply all ready plans over real HTTP; a merged pair gets no second plan."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ui_helpers import prepare_cache
+
+from desktop.merge import AlreadyMerged, MergeFlow, Step
+from desktop.merge.batch import apply_ready_plans
+from desktop.merge.plan import field_value, same_value
+from desktop.session import Session
+from desktop.simulator import FaultConfig, Simulator
+from desktop.store.cache import Cache
+from desktop.store.queue import queue_pairs
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(size=300, seed=7, rate_limit_per_minute=10_000) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def cache(sim: Simulator, tmp_path: Path) -> Iterator[Cache]:
+    key = secrets.token_hex(32)
+    prepare_cache(sim, tmp_path / "cache.db", key)
+    with Cache.open(tmp_path / "cache.db", key) as opened:
+        yield opened
+
+
+def connect(cache: Cache, sim: Simulator) -> Session:
+    return Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=5000)
+
+
+def ready_plans(cache: Cache, count: int) -> list[MergeFlow]:
+    """Plan ``count`` plain pairs (no look-alike, not in a group) offline, up to READY."""
+    flows = []
+    for pair in queue_pairs(cache.db, statuses=("new",), bands=("likely",)):
+        if pair["flags"] or pair["cluster_id"] is not None:
+            continue
+        flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
+        flow.advance()
+        flow.advance(survivor_id=flow.suggested_survivor())
+        flow.advance()
+        flow.advance()
+        if not flow.changes():
+            flow.cancel("skipped")
+            continue
+        flows.append(flow)
+        if len(flows) == count:
+            return flows
+    raise AssertionError("not enough plain pairs in the sample clinic")
+
+
+def survivor_holds_plan(sim: Simulator, flow: MergeFlow) -> bool:
+    plan = flow.plan
+    survivor = sim.patient(plan.survivor_id)
+    return all(same_value(n, field_value(survivor, n), v) for n, v in plan.decisions.items())
+
+
+def test_apply_all_over_five_plans_reports_the_one_write_cliniko_dropped(
+    cache: Cache, sim: Simulator
+) -> None:
+    flows = ready_plans(cache, 5)
+    assert all(f.step is Step.READY for f in flows)
+    seen: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        # The third plan's PATCH answers 200 but changes nothing; the others go through.
+        sim.faults = FaultConfig(silent_write_drop=done == 2)
+
+    with connect(cache, sim) as session:
+        results = apply_ready_plans(cache, session, progress=progress)
+
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert [r.plan_id for r in results] == [f.plan_id for f in flows]
+    assert [r.applied for r in results] == [True, True, False, True, True]
+    failed = results[2]
+    assert "still had other values" in failed.message
+    assert "Nothing has been merged" in failed.message
+    for flow, result in zip(flows, results, strict=True):
+        again = MergeFlow.load(cache, flow.plan_id)
+        if result.applied:
+            assert again.step is Step.MERGE_IN_CLINIKO and survivor_holds_plan(sim, again)
+        else:
+            assert again.step is Step.UPDATE_SURVIVOR and not survivor_holds_plan(sim, again)
+            assert again.last_error == failed.message
+
+
+def test_a_merged_pair_gets_no_second_plan(cache: Cache, sim: Simulator) -> None:
+    [flow] = ready_plans(cache, 1)
+    ids = list(flow.plan.patient_ids)
+    with connect(cache, sim) as session:
+        flow.advance(session)
+        flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        sim.merge(flow.plan.survivor_id, list(flow.plan.duplicate_ids))
+        assert flow.poll_once(session) and flow.step is Step.DONE
+
+    with pytest.raises(AlreadyMerged) as refused:  # the cache knows
+        MergeFlow.start(cache, ids)
+    assert "already merged" in refused.value.user_message
+    plans = cache.db.execute(
+        "SELECT count(*) FROM merge_plans WHERE pair_key = ?", [":".join(sorted(ids))]
+    ).fetchone()[0]
+    assert plans == 1
+
+
+def test_a_pair_merged_in_cliniko_behind_the_cache_is_refused_online(
+    cache: Cache, sim: Simulator
+) -> None:
+    pair = next(
+        p for p in queue_pairs(cache.db, statuses=("new",), bands=("likely",))
+        if not p["flags"] and p["cluster_id"] is None
+    )  # fmt: skip
+    ids = [pair["id_a"], pair["id_b"]]
+    sim.merge(ids[0], [ids[1]])  # merged in Cliniko's web page; the cache has not synced
+    with connect(cache, sim) as session:
+        with pytest.raises(AlreadyMerged):
+            MergeFlow.start(cache, ids, session=session)
+        with pytest.raises(AlreadyMerged):  # the cache learnt it: refused offline too
+            MergeFlow.start(cache, ids)
+
+
+def test_applying_a_plan_whose_pair_was_merged_meanwhile_is_refused(
+    cache: Cache, sim: Simulator
+) -> None:
+    [flow] = ready_plans(cache, 1)
+    sim.merge(flow.plan.survivor_id, list(flow.plan.duplicate_ids))
+    with connect(cache, sim) as session:
+        [result] = apply_ready_plans(cache, session)
+    assert not result.applied and "already merged" in result.message
+
+
+def test_apply_all_leaves_an_unconfirmed_look_alike_alone(cache: Cache, sim: Simulator) -> None:
+    twins = next(p for p in queue_pairs(cache.db, statuses=("new",), bands=("likely", "possible"))
+                 if "twins" in p["flags"] and p["cluster_id"] is None)  # fmt: skip
+    flow = MergeFlow.start(cache, [twins["id_a"], twins["id_b"]])
+    for _ in range(4):
+        flow.advance()
+    assert flow.step is Step.READY
+    before = sim.patient(flow.plan.survivor_id)
+    with connect(cache, sim) as session:
+        [result] = apply_ready_plans(cache, session)
+        assert not result.applied and "twins" in result.message
+        assert sim.patient(flow.plan.survivor_id) == before
+        flow.confirm_lookalike()
+        [result] = apply_ready_plans(cache, session)
+    assert result.applied
