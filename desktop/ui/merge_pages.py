@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
@@ -29,14 +28,10 @@ from desktop.ui.compare_model import UNKNOWN_OFFLINE, CompareModel
 
 
 def show_value(name: str, value: Any) -> str:
-    """A field value in words (phones one per line, blanks as "(blank)")."""
-    if value is None or value == "" or value == []:
-        return "(blank)"
-    if name == PHONES and isinstance(value, list):
-        return "; ".join(f"{p.get('number')} ({p.get('phone_type')})" for p in value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    """A field value in words (Yes/No, pronouns as words, phones "; "-joined, "(blank)")."""
+    from desktop.display import display_value
+
+    return display_value(name, value).replace("\n", "; ") or "(blank)"
 
 
 FIELD_LABELS = {
