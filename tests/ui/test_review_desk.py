@@ -163,3 +163,65 @@ def test_the_title_names_the_clinic_and_a_long_error_wraps(qtbot, desk):
     window.sync_panel.on_failed("Cliniko said no. " * 80, RuntimeError("x"))
     assert window.minimumSizeHint().width() < screen
     assert window.sync_panel.online_label.text() != "● Online"
+
+
+def test_the_compare_view_shows_plain_values_and_ignores_formatting(qtbot):
+    from desktop.ui.compare_model import CompareModel
+
+    model = CompareModel()
+    a = {
+        "id": "1", "first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-03-07",
+        "patient_phone_numbers": [{"number": "+61465581120", "phone_type": "Mobile"}],
+        "pronouns": {"nominative": "she", "accusative": "her",
+                     "predicative_possessive": "hers"},
+        "address_1": "1 High St", "email": "ann@example.com",
+    }  # fmt: skip
+    b = dict(a, id="2", patient_phone_numbers=[{"number": "0465 581 120", "phone_type": "Mobile"}],
+             pronouns=None, email="ANN@example.com", address_1=None)  # fmt: skip
+    model.set_records([a, b], {})
+    labels = [model.headerData(r, Qt.Orientation.Vertical) for r in range(model.rowCount())]
+    assert "Address line 1" in labels and "address_1" not in labels
+    cells = {
+        labels[r]: [model.index(r, c).data() for c in range(2)] for r in range(model.rowCount())
+    }
+    assert cells["Pronouns"] == ["she/her/hers", ""]
+    assert cells["Date of birth"] == ["7 Mar 1980", "7 Mar 1980"]
+    assert cells["Address line 1"] == ["1 High St", ""]
+    assert not any("None" in v or "{" in v for row in cells.values() for v in row)
+    assert model.differing_fields() == ["Pronouns", "Address line 1"]
+
+
+def test_the_match_column_tells_twins_from_parent_and_child():
+    from desktop.ui.queue_model import QueueModel, QueueRow
+
+    def row(i: int, flags: str) -> QueueRow:
+        return QueueRow(f"{i}", f"{i + 9}", 0.99999, "possible", "new", flags, "[]", None,
+                        "Ann Lee", "Anna Lee", "1980-01-01", "1980-01-01", "ann lee")  # fmt: skip
+
+    model = QueueModel()
+    model.set_rows([row(1, "twins"), row(2, "parent_child;household"), row(3, "")])
+    shown = [model.index(r, 0).data() for r in range(3)]
+    assert shown == ["> 99.9% · held: twins?", "> 99.9% · held: parent and child?", "> 99.9%"]
+
+
+def test_the_scan_line_stays_true_after_a_restart():
+    from desktop.scan import ScanSummary
+    from desktop.ui.sync_panel import scan_message
+
+    nothing_new = ScanSummary("incremental", 300, 0, 0, 0, 0, 0, 0.1)
+    assert scan_message(nothing_new) == "Scan done: no new pairs."
+    full = ScanSummary("full", 300, 300, 900, 12, 30, 4, 1.0)
+    assert scan_message(full) == "Scan done: 12 likely and 30 possible pairs."
+
+
+def test_the_window_uses_the_accounts_words(qtbot, desk):
+    from desktop.account import Account, remember_account, stored_account
+    from desktop.store.cache import Cache
+
+    with Cache.open(desk.path, desk.key) as cache:
+        known = stored_account(cache.db)
+        remember_account(cache, Account(name="Sunnyside Physio", patient_term="client",
+                                        shard=known.shard if known else "au1"))  # fmt: skip
+    window = desk.open()
+    assert window.windowTitle() == "MergeDesk — Sunnyside Physio"
+    assert "clients cached" in window.sync_panel.status_label.text()
