@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from desktop.matching.normalise import (
+    address_key,
     birth_date,
     email_key,
     medicare_parts,
@@ -80,6 +81,7 @@ FIELD_LABELS: dict[str, str] = {
 }
 DATES = frozenset({"date_of_birth"})
 TIMESTAMPS = frozenset({"created_at", "updated_at", "archived_at", "merged_at", "deleted_at"})
+ADDRESS_LINES = frozenset({"address_1", "address_2", "address_3"})
 PRONOUN_ORDER = ("nominative", "accusative", "predicative_possessive")
 
 
@@ -175,6 +177,8 @@ def comparable(api_name: str, value: Any, country: str = "AU") -> Any:
             return birth_date(value) or value.strip()
         if api_name == "post_code":
             return postcode_key(value)
+        if api_name in ADDRESS_LINES:
+            return address_key(value)
         if api_name == "medicare":
             return medicare_parts(value)[0] or value.strip()
         return " ".join(fold_words(value))

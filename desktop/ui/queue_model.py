@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
+from desktop.display import readable_date
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
 
@@ -208,7 +209,8 @@ class QueueModel(FlatTableModel):
         if column == 3:
             return row.name_b
         if column == 4:
-            return row.born_a if row.born_a == row.born_b else f"{row.born_a} / {row.born_b}"
+            a, b = readable_date(row.born_a), readable_date(row.born_b)
+            return a if a == b else f"{a or '–'} / {b or '–'}"
         if column == 5:
             notes = ["⚠ look-alike"] if row.lookalike else []
             if row.group_size > 2:

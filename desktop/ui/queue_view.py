@@ -117,7 +117,7 @@ class QueueView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((170, 64, 150, 150, 150, 110)):
+        for column, width in enumerate((200, 64, 150, 150, 150, 110)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.proxy.rowsInserted.connect(self._update_count)

@@ -51,6 +51,7 @@ def test_formatting_alone_is_no_difference() -> None:
     assert not same_values("patient_phone_numbers", [a, [{"number": "0465 581 121"}]])
     assert same_values("email", ["Ann.Lee@Example.com", "ann.lee@example.com "])
     assert same_values("post_code", ["3000", " 3000"])
+    assert same_values("address_1", ["180 Bridge St", "180 Bridge Street"])
     assert same_values("first_name", ["Anne-Marie", "anne marie"])
     assert not same_values("first_name", ["Anne", "Anna"])
     assert same_values("date_of_birth", ["1980-03-07", "07/03/1980"])
