@@ -30,11 +30,12 @@ def test_after_a_sync_the_letter_keys_act_on_the_queue_and_never_type(qtbot, des
     with qtbot.waitSignal(window.queue_loaded, timeout=60_000):
         qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled(), timeout=30_000)
-    assert view.table.hasFocus()
     first = view.current()
     _key(qtbot, Qt.Key.Key_J)
+    assert view.search.text() == ""  # J did not type
     second = view.current()
     assert second.key != first.key
+    assert view.table.hasFocus()
     _key(qtbot, Qt.Key.Key_K)
     assert view.current().key == first.key
     _key(qtbot, Qt.Key.Key_N)

@@ -50,3 +50,14 @@ def test_offline_is_shown_in_plain_words(qtbot, empty_desk):
     qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
     assert "Can't reach Cliniko" in panel.rate_label.text()
     assert panel.online_label.text() == "● Offline"
+
+
+def test_a_refused_key_is_a_problem_not_online(qtbot, empty_desk):
+    empty_desk.api_key = "MS0xLWRlbW8tc2ltdWxhdG9yWRONG-au1"
+    window = empty_desk.open()
+    panel = window.sync_panel
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "did not accept this API key" in panel.rate_label.text()
+    assert panel.online_label.text() == "● Problem"
+    assert "did not accept" in panel.online_label.toolTip()
