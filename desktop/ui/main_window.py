@@ -8,10 +8,8 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
-    QLabel,
+    QDialog,
     QMainWindow,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,10 +27,10 @@ from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
 from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
+from desktop.ui.undo_bar import UndoBar
 from desktop.ui.workers import Job
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
-UNDO_SHOWN_MS = 20_000  # how long the "Marked … Undo" bar stays after a decision
 SAMPLE_NOTE = " (sample data)"
 DECISION_WORDS = {"not_same": "Not the same person", "later": "Later", "skipped": "Skipped"}
 
@@ -42,42 +40,6 @@ def clinic_title(label: str, account: Account | None) -> str:
     if account is None or not account.name:
         return label
     return account.name + (SAMPLE_NOTE if label.endswith(SAMPLE_NOTE) else "")
-
-
-class UndoBar(QWidget):
-    """The status bar's "Marked “Not the same person” — Undo" note after a decision."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.label = QLabel()
-        self.label.setAccessibleName("Last decision")
-        self.button = QPushButton("Undo")
-        self.button.setAccessibleName("Undo the last decision")
-        self.button.setToolTip("Undo the last decision (Ctrl+Z)")
-        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay with the queue
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
-        layout.addWidget(self.button)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(UNDO_SHOWN_MS)
-        self.timer.timeout.connect(self.hide)
-        self.hide()
-
-    def offer(self, text: str) -> None:
-        """Show ``text`` with the Undo button for a while."""
-        self.label.setText(text)
-        self.button.setVisible(True)
-        self.show()
-        self.timer.start()
-
-    def note(self, text: str) -> None:
-        """Show ``text`` without the button (after an undo)."""
-        self.label.setText(text)
-        self.button.setVisible(False)
-        self.show()
-        self.timer.start()
 
 
 class MainWindow(QMainWindow):
@@ -98,7 +60,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.wizard = None  # the open merge wizard, if any
         self.undo_stack: list[ReviewDecision] = []
-        self.help_dialog: QWidget | None = None
+        self.help_dialog: QDialog | None = None
 
         self.sync_panel = SyncPanel(ctx)
         self.queue_model = QueueModel(self)
@@ -423,7 +385,7 @@ class MainWindow(QMainWindow):
 
         self._open_help(about_dialog(self))
 
-    def _open_help(self, dialog: QWidget) -> None:
+    def _open_help(self, dialog: QDialog) -> None:
         if self.help_dialog is not None:
             self.help_dialog.close()
             self.help_dialog.deleteLater()
