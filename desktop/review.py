@@ -1,20 +1,46 @@
-"""The administrator's review decisions on a pair, written with their audit entry.
+"""The administrator's review decisions on a pair, written with their audit entry, and undone.
 
 Qt-free, so the window and the CLI decide the same way::
 
-    record_review_decision(cache, "1001", "1002", "not_same")
+    decided = record_review_decision(cache, "1001", "1002", "not_same")
+    undo_review_decision(cache, decided)   # the pair is back as it was, and that is audited
 
-The decision and an audit entry naming it (ids only) are committed in one transaction before
-the caller moves on.
+The decision (or its undo) and an audit entry naming it (ids only) are committed in one
+transaction before the caller moves on.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import AuditTrail
 from desktop.store import queue as queue_store
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A decision written, with what it replaced (to undo it).
+
+    Attributes:
+        id_a, id_b: the pair, in storage order.
+        decision: ``not_same``, ``later`` or ``skipped``.
+        previous_status: the pair's status before (``new``, ``later``...).
+        previous_decision: the remembered decision row before, or None.
+    """
+
+    id_a: str
+    id_b: str
+    decision: str
+    previous_status: str
+    previous_decision: tuple | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The pair's ids in storage order."""
+        return (self.id_a, self.id_b)
 
 
 def audit_trail(cache: Cache) -> AuditTrail:
@@ -26,9 +52,21 @@ def audit_trail(cache: Cache) -> AuditTrail:
     )
 
 
-def record_review_decision(cache: Cache, id_a: str, id_b: str, decision: str) -> None:
+def record_review_decision(cache: Cache, id_a: str, id_b: str, decision: str) -> ReviewDecision:
     """Write a review decision (``not_same``, ``later``, ``skipped``) and its audit entry."""
     a, b = queue_store.ordered(id_a, id_b)
     with transaction(cache) as db:
+        status, previous = queue_store.decision_state(db, a, b)
         queue_store.record_decision(db, a, b, decision)
         audit_trail(cache).record_event(f"decided {decision}", f"patients {a} {b}")
+    return ReviewDecision(a, b, decision, status, previous)
+
+
+def undo_review_decision(cache: Cache, decided: ReviewDecision) -> None:
+    """Put the pair back as it was before ``decided`` (status and decision), audited."""
+    a, b = decided.id_a, decided.id_b
+    with transaction(cache) as db:
+        queue_store.restore_decision_state(
+            db, a, b, decided.previous_status, decided.previous_decision
+        )
+        audit_trail(cache).record_event(f"undid {decided.decision}", f"patients {a} {b}")

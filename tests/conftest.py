@@ -1,4 +1,6 @@
-"""Test-wide set-up: offscreen Qt, a private data dir, and an in-memory keyring."""
+"""Test-wide set-up: offscreen Qt (unless QT_QPA_PLATFORM names another platform, e.g. xcb
+under Xvfb in CI), a Qt warning fails the test (``qt_strict``), a private data dir, and an
+in-memory keyring."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
+
+pytest_plugins = ("qt_strict", "pytester")
 
 
 class MemoryKeyring(KeyringBackend):

@@ -373,7 +373,48 @@ def record_decision(db: sqlite_utils.Database, id_a: str, id_b: str, decision: s
     set_status(db, a, b, decision)
 
 
+def pair_statuses(db: sqlite_utils.Database, ids: Sequence[str]) -> dict[tuple[str, str], str]:
+    """The status of every stored pair between two of ``ids`` (after a merge step)."""
+    marks = ", ".join("?" for _ in ids)
+    rows = db.execute(
+        f"SELECT id_a, id_b, status FROM match_pairs WHERE id_a IN ({marks}) AND id_b IN ({marks})",
+        [*ids, *ids],
+    )
+    return {(a, b): status for a, b, status in rows.fetchall()}
+
+
 def queue_counts(db: sqlite_utils.Database) -> dict[str, int]:
     """How many stored pairs per ``band/status``."""
     rows = db.execute("SELECT band, status, count(*) FROM match_pairs GROUP BY band, status")
     return {f"{band}/{status}": n for band, status, n in rows.fetchall()}
+
+
+def decision_state(db: sqlite_utils.Database, id_a: str, id_b: str) -> tuple[str, tuple | None]:
+    """A pair's status and its remembered decision row (or None), to restore on undo."""
+    a, b = ordered(id_a, id_b)
+    status = db.execute(
+        "SELECT status FROM match_pairs WHERE id_a = ? AND id_b = ?", [a, b]
+    ).fetchone()
+    decision = db.execute(
+        "SELECT decision, updated_a, updated_b, decided_at FROM match_decisions "
+        "WHERE id_a = ? AND id_b = ?",
+        [a, b],
+    ).fetchone()
+    return ("new" if status is None else status[0]), (None if decision is None else tuple(decision))
+
+
+def restore_decision_state(
+    db: sqlite_utils.Database, id_a: str, id_b: str, status: str, decision: tuple | None
+) -> None:
+    """Put back what :func:`decision_state` read: the pair's status and its decision row
+    (deleted when there was none). Call inside a transaction."""
+    a, b = ordered(id_a, id_b)
+    if decision is None:
+        db.execute("DELETE FROM match_decisions WHERE id_a = ? AND id_b = ?", [a, b])
+    else:
+        db.execute(
+            "INSERT OR REPLACE INTO match_decisions (id_a, id_b, decision, updated_a, updated_b, "
+            "decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [a, b, *decision],
+        )
+    set_status(db, a, b, status)

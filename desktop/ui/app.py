@@ -59,8 +59,13 @@ def _show_unhandled(
     QMessageBox.critical(None, APP_NAME, message)
 
 
-def _api_key(settings: Settings) -> str | None:
-    """The saved API key, or one the person pastes into the connect dialog now."""
+class SampleClinic:
+    """The first-start choice "Try it on a sample clinic" (instead of a key)."""
+
+
+def _api_key(settings: Settings) -> str | SampleClinic | None:
+    """The saved API key, one the person pastes into the welcome dialog now, or the sample
+    clinic (None: they quit)."""
     try:
         return keychain.get_api_key()
     except keychain.SecretsError as error:
@@ -69,9 +74,11 @@ def _api_key(settings: Settings) -> str | None:
     from desktop.ui.connect_dialog import ConnectDialog
 
     dialog = ConnectDialog(base_url=settings.base_url)
-    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.info is None:
+    if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    return dialog.info.api_key
+    if dialog.wants_demo:
+        return SampleClinic()
+    return None if dialog.info is None else dialog.info.api_key
 
 
 def open_window(ctx: DeskContext, *, sync_if_never: bool = True) -> MainWindow:
@@ -91,6 +98,8 @@ def run_app(data_dir: Path) -> int:
     api_key = _api_key(settings)
     if api_key is None:
         return 1
+    if isinstance(api_key, SampleClinic):
+        return run_demo(data_dir)
     try:
         cache_key = keychain.get_or_create_cache_key(data_dir)
         cache = Cache.open(cache_path(data_dir), cache_key)

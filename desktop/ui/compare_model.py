@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
+from desktop.display import display_value, field_label, same_values
 from desktop.store.queue import decode_evidence
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
@@ -18,66 +19,35 @@ UNKNOWN_OFFLINE = "unknown (offline)"
 FETCHING = "fetching…"
 
 
-def _phones(record: Record) -> str:
-    numbers = record.get("patient_phone_numbers") or []
-    return "\n".join(
-        f"{p.get('number')} ({p.get('phone_type') or 'Other'})"
-        for p in numbers
-        if isinstance(p, Mapping) and p.get("number")
-    )
-
-
-def _address(record: Record) -> str:
-    return "\n".join(
-        str(record.get(k)) for k in ("address_1", "address_2", "address_3") if record.get(k)
-    )
-
-
-def _day(value: Any) -> str:
-    return str(value or "")[:10]
-
-
-def _text(key: str) -> Callable[[Record], str]:
-    def get(record: Record) -> str:
-        value = record.get(key)
-        return "" if value is None else str(value)
-
-    return get
-
-
-FIELDS: list[tuple[str, Callable[[Record], str]]] = [
-    ("Title", _text("title")),
-    ("First name", _text("first_name")),
-    ("Preferred name", _text("preferred_first_name")),
-    ("Last name", _text("last_name")),
-    ("Date of birth", _text("date_of_birth")),
-    ("Sex", _text("sex")),
-    ("Email", _text("email")),
-    ("Phones", _phones),
-    ("Address", _address),
-    ("City", _text("city")),
-    ("State", _text("state")),
-    ("Post code", _text("post_code")),
-    ("Medicare", _text("medicare")),
-    ("Medicare ref.", _text("medicare_reference_number")),
-    ("Created", lambda r: _day(r.get("created_at"))),
-    ("Last changed", lambda r: _day(r.get("updated_at"))),
-    ("Archived", lambda r: _day(r.get("archived_at"))),
-    ("Cliniko id", _text("id")),
-]
+# The fields shown side by side, in the order of Cliniko's patient form; the optional ones
+# only when a record has a value.
+ALWAYS_SHOWN: tuple[str, ...] = (
+    "first_name", "last_name", "date_of_birth", "patient_phone_numbers", "email",
+    "address_1", "city", "post_code",
+)  # fmt: skip
+SHOWN_FIELDS: tuple[str, ...] = (
+    "title", "first_name", "preferred_first_name", "last_name", "date_of_birth", "sex",
+    "gender_identity", "pronouns", "email", "patient_phone_numbers", "address_1", "address_2",
+    "address_3", "city", "state", "post_code", "medicare", "medicare_reference_number",
+    "dva_card_number", "emergency_contact", "occupation", "created_at", "updated_at",
+    "archived_at", "id",
+)  # fmt: skip
 HISTORY_ROWS = [
     ("Appointments", "appointments"),
     ("Treatment notes", "treatment_notes"),
     ("Invoices", "invoices"),
     ("Attachments", "attachments"),
 ]
-_NOT_COMPARED = {"Created", "Last changed", "Cliniko id"}
+_NOT_COMPARED = {"created_at", "updated_at", "id"}
 
 
-def _same(values: Sequence[str], digits_only: bool = False) -> bool:
-    if digits_only:  # phone numbers: "0496 834 409" and "0496834409" are the same
-        return len({"".join(ch for ch in v if ch.isdigit() or ch == "\n") for v in values}) <= 1
-    return len({" ".join(v.casefold().split()) for v in values}) <= 1
+def shown_fields(records: Sequence[Record]) -> list[str]:
+    """The fields worth a row for these records (the usual ones, and any other with a value)."""
+    return [
+        name
+        for name in SHOWN_FIELDS
+        if name in ALWAYS_SHOWN or any(display_value(name, r.get(name)) for r in records)
+    ]
 
 
 class CompareModel(QAbstractTableModel):
@@ -90,6 +60,8 @@ class CompareModel(QAbstractTableModel):
         self._differs: list[bool] = []
         self._history: dict[str, Mapping[str, int] | str] = {}
         self._headers: list[str] = []
+        self._fields: list[str] = []
+        self.country = "AU"  # the account's country, for reading phone numbers
 
     def set_records(
         self, records: Sequence[Record], history: Mapping[str, Mapping[str, int] | str]
@@ -110,7 +82,7 @@ class CompareModel(QAbstractTableModel):
         """Update one record's history counts (or a note such as "unknown (offline)")."""
         self._history[str(patient_id)] = counts
         self._rebuild()
-        first = len(FIELDS)
+        first = len(self._fields)
         if self._records:
             self.dataChanged.emit(
                 self.index(first, 0), self.index(len(self._cells) - 1, len(self._records) - 1)
@@ -121,7 +93,8 @@ class CompareModel(QAbstractTableModel):
         return self._history.get(str(patient_id))
 
     def _rebuild(self) -> None:
-        cells = [[get(r) for r in self._records] for _label, get in FIELDS]
+        self._fields = shown_fields(self._records)
+        cells = [[display_value(f, r.get(f)) for r in self._records] for f in self._fields]
         for _label, key in HISTORY_ROWS:
             row = []
             for r in self._records:
@@ -129,15 +102,15 @@ class CompareModel(QAbstractTableModel):
                 row.append(str(known.get(key, "")) if isinstance(known, Mapping) else known or "")
             cells.append(row)
         self._cells = cells
-        labels = [label for label, _ in FIELDS] + [label for label, _ in HISTORY_ROWS]
         self._differs = [
-            label not in _NOT_COMPARED and i < len(FIELDS) and not _same(row, label == "Phones")
-            for i, (label, row) in enumerate(zip(labels, cells, strict=True))
-        ]
+            name not in _NOT_COMPARED
+            and not same_values(name, [r.get(name) for r in self._records], self.country)
+            for name in self._fields
+        ] + [False] * len(HISTORY_ROWS)
 
     def differing_fields(self) -> list[str]:
-        """Labels of the fields whose values differ."""
-        return [FIELDS[i][0] for i, d in enumerate(self._differs) if d]
+        """Labels of the fields whose values differ (after normalising: not by format)."""
+        return [field_label(self._fields[i]) for i, d in enumerate(self._differs) if d]
 
     # ----------------------------------------------------------------- Qt overrides
 
@@ -158,9 +131,9 @@ class CompareModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
             return self._headers[section]
         if orientation == Qt.Orientation.Vertical and 0 <= section < self.rowCount():
-            if section < len(FIELDS):
-                return FIELDS[section][0]
-            return HISTORY_ROWS[section - len(FIELDS)][0]
+            if section < len(self._fields):
+                return field_label(self._fields[section])
+            return HISTORY_ROWS[section - len(self._fields)][0]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -221,7 +194,8 @@ class EvidenceModel(FlatTableModel):
             return f"{weight:+.1f}"
         if role == Qt.ItemDataRole.ToolTipRole:
             a, b = item.get("value_a") or "", item.get("value_b") or ""
-            return f"{item.get('field')}: {a} / {b} ({item.get('level')})"
+            field = str(item.get("field") or "")
+            return f"{field_label(field)}: {a} / {b} ({item.get('level')})"
         if role == Qt.ItemDataRole.ForegroundRole:
             return QBrush(theme.colour("for" if weight >= 0 else "against"))
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:

@@ -6,11 +6,13 @@ import json
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -25,10 +27,22 @@ from desktop.ui.queue_model import BAND_LABELS, QueueRow, match_percent
 from desktop.ui.workers import Job
 
 HISTORY_DELAY_MS = 350  # wait while the person skims through pairs with J/K
+# The decision buttons under the records: (action name in the queue, text, key).
+DECISION_BUTTONS = (
+    ("same", "&Merge…", "S"),
+    ("not_same", "&Not the same person", "N"),
+    ("later", "&Later", "L"),
+)
 
 
 class CompareView(QWidget):
-    """Shows one pair (or the cluster it belongs to) for a decision."""
+    """Shows one pair (or the cluster it belongs to) for a decision.
+
+    Signals:
+        action_requested(str): a decision button was pressed ("same", "not_same", "later").
+    """
+
+    action_requested = Signal(str)
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,11 +90,33 @@ class CompareView(QWidget):
         layout.addWidget(self.warning_banner)
         layout.addWidget(self.title)
         layout.addWidget(splitter, 1)
+        layout.addLayout(self._decision_buttons())
 
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_DELAY_MS)
         self._history_timer.timeout.connect(self.fetch_missing_history)
+
+    def _decision_buttons(self) -> QHBoxLayout:
+        """Merge / Not the same person / Later, the same decisions as the keys S / N / L."""
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.buttons: dict[str, QPushButton] = {}
+        for name, text, key in DECISION_BUTTONS:
+            button = QPushButton(text.replace("&", ""))
+            button.setAccessibleName(text.replace("&", "").rstrip("…"))
+            button.setToolTip(f"{text.replace('&', '')} ({key})")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay with the queue
+            button.setEnabled(False)
+            button.clicked.connect(lambda _checked=False, n=name: self.action_requested.emit(n))
+            row.addWidget(button)
+            self.buttons[name] = button
+        self.buttons["same"].setDefault(True)
+        return row
+
+    def _enable_buttons(self, row: QueueRow | None) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(row is not None and row.status != "merged")
 
     # ----------------------------------------------------------------- showing a pair
 
@@ -88,6 +124,7 @@ class CompareView(QWidget):
     def show_pair(self, row: QueueRow | None) -> None:
         """Show a pair from the queue (None clears the view)."""
         self.row = row
+        self._enable_buttons(row)
         if row is None:
             self.ids = []
             self.model.set_records([], {})

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -20,8 +21,45 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop import secrets as keychain
 from desktop.cliniko.client import ClinikoClient
+from desktop.cliniko.errors import BadKeyFormat, KeyRejected
+from desktop.cliniko.shards import parse_shard
 from desktop.ui.theme import error_style
 from desktop.ui.workers import Job, Workers
+
+WHAT_IT_DOES = (
+    f"{APP_NAME} reads your patients from Cliniko to find duplicates. It changes a record in "
+    "Cliniko only when you apply a merge you planned, and the merge itself is done by you, on "
+    "Cliniko's own merge page."
+)
+WHERE_DATA_STAYS = (
+    "The copy of your patients stays on this computer, encrypted; the key is kept in your "
+    "system keychain. Nothing is sent anywhere but to Cliniko."
+)
+REGIONS = {
+    "au": "Australia",
+    "uk": "the United Kingdom",
+    "ca": "Canada",
+    "eu": "Europe",
+    "us": "the United States",
+    "nz": "New Zealand",
+}
+WRONG_KEY_HELP = (
+    "Check that you copied the whole key, including its end (such as “-au2”): it says which of "
+    "Cliniko's servers the key is for."
+)
+
+
+def shard_words(api_key: str) -> str:
+    """Which of Cliniko's servers a key is for, in words ("" for an empty key)."""
+    if not api_key.strip():
+        return ""
+    try:
+        shard = parse_shard(api_key)
+    except BadKeyFormat:
+        return BadKeyFormat.default_message
+    region = REGIONS.get(shard[:2])
+    where = f"Cliniko's servers in {region}" if region else "Cliniko's server"
+    return f"This key is for {where} ({shard}): {APP_NAME} will talk to api.{shard}.cliniko.com."
 
 
 @dataclass(frozen=True)
@@ -52,6 +90,10 @@ def check_key(api_key: str, base_url: str | None) -> ConnectionInfo:
 class ConnectDialog(QDialog):
     """Asks for the API key, checks it in a worker, shows clinic and user, stores the key.
 
+    The first window of a new install, so it also welcomes: what the app reads and changes,
+    where the data stays, and "Try it on a sample clinic" for a look before handing over a key
+    (then :attr:`wants_demo` is True and the dialog is accepted).
+
     Signals:
         connected(ConnectionInfo): the key works and is saved in the keychain.
     """
@@ -60,18 +102,29 @@ class ConnectDialog(QDialog):
 
     def __init__(self, base_url: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Connect {APP_NAME} to Cliniko")
-        self.setMinimumWidth(520)
+        self.setWindowTitle(f"Welcome to {APP_NAME}")
+        self.setMinimumWidth(560)
         self._base_url = base_url
         self._workers = Workers(self)
         self.info: ConnectionInfo | None = None
+        self.wants_demo = False
 
+        welcome = QLabel(
+            f"<h3>Connect {APP_NAME} to your Cliniko account</h3>"
+            f"<p>{_html(WHAT_IT_DOES)}</p><p>{_html(WHERE_DATA_STAYS)}</p>"
+        )
+        welcome.setTextFormat(Qt.TextFormat.RichText)
+        welcome.setWordWrap(True)
+        welcome.setAccessibleName("What MergeDesk does")
+        self.welcome_label = welcome
         intro = QLabel(
             "Paste your Cliniko API key. You find it in Cliniko under "
             "<b>My info &gt; Manage API keys</b>. It is checked with Cliniko and then kept "
             "only in your system keychain."
         )
+        intro.setTextFormat(Qt.TextFormat.RichText)
         intro.setWordWrap(True)
+        self.intro_label = intro
         self.keychain_label = QLabel()
         self.keychain_label.setWordWrap(True)
         self.keychain_label.setAccessibleName("Keychain status")
@@ -81,6 +134,16 @@ class ConnectDialog(QDialog):
         self.key_edit.setPlaceholderText("Your Cliniko API key")
         self.key_edit.setAccessibleName("Cliniko API key")
         self.key_edit.returnPressed.connect(self.check)
+        self.key_edit.textChanged.connect(self.show_shard)
+        self.shard_label = QLabel()
+        self.shard_label.setWordWrap(True)
+        self.shard_label.setAccessibleName("Which Cliniko server the key is for")
+        self.demo_button = QPushButton("Try it on a &sample clinic")
+        self.demo_button.setAccessibleName("Try it on a sample clinic")
+        self.demo_button.setToolTip(
+            "Open MergeDesk on a made-up clinic, kept apart from your real data. No key needed."
+        )
+        self.demo_button.clicked.connect(self.choose_demo)
         self.check_button = QPushButton("&Check key")
         self.check_button.setAccessibleName("Check key")
         self.check_button.setToolTip("Check the key with Cliniko (Enter)")
@@ -97,16 +160,32 @@ class ConnectDialog(QDialog):
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("Continue")
         self.ok_button.setEnabled(False)
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setText("Quit")
+        self.cancel_button.setToolTip(
+            f"Close {APP_NAME}. Open it again when you have your key, or try the sample clinic."
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.check_button)
         form = QFormLayout()
-        form.addRow("API &key:", self.key_edit)
+        key_label = QLabel("API &key:")
+        key_label.setBuddy(self.key_edit)
+        form.addRow(key_label, key_row)
+        form.addRow("", self.shard_label)
+        sample_row = QHBoxLayout()
+        sample_row.addWidget(QLabel("No key at hand, or want to look first?"))
+        sample_row.addWidget(self.demo_button)
+        sample_row.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addWidget(welcome)
         layout.addWidget(intro)
         layout.addWidget(self.keychain_label)
         layout.addLayout(form)
-        layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(sample_row)
         layout.addWidget(self.status_label)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
@@ -119,6 +198,17 @@ class ConnectDialog(QDialog):
         ok = status.state is keychain.KeyringState.AVAILABLE
         self.keychain_label.setText(status.message)
         self.keychain_label.setStyleSheet("" if ok else error_style())
+
+    @Slot(str)
+    def show_shard(self, text: str) -> None:
+        """Say which of Cliniko's servers the key is for, as it is typed or pasted."""
+        self.shard_label.setText(_html(shard_words(text)))
+
+    @Slot()
+    def choose_demo(self) -> None:
+        """Open the sample clinic instead (its data is kept apart from a real clinic's)."""
+        self.wants_demo = True
+        self.accept()
 
     @Slot()
     def check(self) -> None:
@@ -161,8 +251,10 @@ class ConnectDialog(QDialog):
         self.connected.emit(info)
 
     @Slot(str, object)
-    def _on_failed(self, message: str, _error: object) -> None:
+    def _on_failed(self, message: str, error: object) -> None:
         self.check_button.setEnabled(True)
+        if isinstance(error, KeyRejected):
+            message = f"{message}\n{WRONG_KEY_HELP}"
         self.show_error(message)
 
     def show_error(self, message: str) -> None:

@@ -6,12 +6,21 @@ import gc
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop import APP_NAME
+from desktop.account import Account, stored_account
 from desktop.labor.timelog import TimeLog
-from desktop.review import record_review_decision
+from desktop.review import ReviewDecision, record_review_decision, undo_review_decision
 from desktop.store.cache import Cache
+from desktop.store.queue import pair_statuses
 from desktop.ui.compare_view import CompareView
 from desktop.ui.context import ConnectivityWatcher, DeskContext
 from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
@@ -19,9 +28,19 @@ from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
 from desktop.ui.watch_desk import WatchDesk
+from desktop.ui.undo_bar import UndoBar
 from desktop.ui.workers import Job
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
+SAMPLE_NOTE = " (sample data)"
+DECISION_WORDS = {"not_same": "Not the same person", "later": "Later", "skipped": "Skipped"}
+
+
+def clinic_title(label: str, account: Account | None) -> str:
+    """The clinic's name from Cliniko (keeping a "(sample data)" note), else ``label``."""
+    if account is None or not account.name:
+        return label
+    return account.name + (SAMPLE_NOTE if label.endswith(SAMPLE_NOTE) else "")
 
 
 class MainWindow(QMainWindow):
@@ -38,10 +57,11 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.queue_ready = False
         self._reload_again = False
-        self.setWindowTitle(f"{APP_NAME} — {ctx.title}")
         self.setAccessibleName(f"{APP_NAME} main window")
         self.resize(1280, 800)
         self.wizard = None  # the open merge wizard, if any
+        self.undo_stack: list[ReviewDecision] = []
+        self.help_dialog: QDialog | None = None
 
         self.sync_panel = SyncPanel(ctx)
         self.queue_model = QueueModel(self)
@@ -68,12 +88,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.watch_desk.banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
+        self.undo_bar = UndoBar()
+        self.statusBar().addPermanentWidget(self.undo_bar)
         self._menus()
-
-        self.queue_view.current_changed.connect(self.on_current_changed)
-        self.queue_view.decided.connect(self.on_decided)
-        self.queue_view.merge_requested.connect(self.open_merge)
-        self.sync_panel.queue_changed.connect(self.reload_queue)
+        self._connect_views()
+        self.show_account()
         self.reload_queue()
         self.probe_timer = QTimer(self)
         self.probe_timer.setInterval(PROBE_INTERVAL_MS)
@@ -82,7 +101,25 @@ class MainWindow(QMainWindow):
         ctx.connectivity.changed.connect(self.on_connectivity)
         gc.freeze()  # modules and widgets live as long as the window
 
+    def _connect_views(self) -> None:
+        self.queue_view.current_changed.connect(self.on_current_changed)
+        self.queue_view.decided.connect(self.on_decided)
+        self.queue_view.merge_requested.connect(self.open_merge)
+        self.compare_view.action_requested.connect(self.on_compare_action)
+        self.sync_panel.queue_changed.connect(self.reload_queue)
+        self.sync_panel.sync_finished.connect(self.show_account)
+        self.sync_panel.work_finished.connect(self.queue_view.focus_queue)
+        self.undo_bar.button.clicked.connect(self.undo_last_decision)
+
     def _menus(self) -> None:
+        self._file_menu()
+        self._edit_menu()
+        self._queue_menu()
+        self._sync_menu()
+        self._reports_menu()
+        self._help_menu()
+
+    def _file_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         settings = QAction("&Settings…", self)
         settings.setShortcut(QKeySequence("Ctrl+,"))
@@ -92,6 +129,18 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+    def _edit_menu(self) -> None:
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setEnabled(False)
+        self.undo_action.triggered.connect(self.undo_last_decision)
+        edit_menu.addAction(self.undo_action)
+        self.queue_view.context_menu.addSeparator()
+        self.queue_view.context_menu.addAction(self.undo_action)
+
+    def _queue_menu(self) -> None:
         queue_menu = self.menuBar().addMenu("&Queue")
         for action in self.queue_view.actions_by_name.values():
             queue_menu.addAction(action)
@@ -101,6 +150,8 @@ class MainWindow(QMainWindow):
         apply_all = QAction("&Apply all ready plans…", self)
         apply_all.triggered.connect(self.open_apply_all)
         queue_menu.addAction(apply_all)
+
+    def _sync_menu(self) -> None:
         sync_menu = self.menuBar().addMenu("S&ync")
         sync = QAction("&Sync now", self)
         sync.triggered.connect(self.sync_panel.start_sync)
@@ -108,6 +159,8 @@ class MainWindow(QMainWindow):
         rescan = QAction("&Rescan everything", self)
         rescan.triggered.connect(self.full_scan)
         sync_menu.addAction(rescan)
+
+    def _reports_menu(self) -> None:
         reports_menu = self.menuBar().addMenu("&Reports")
         report = QAction("&Labor-cost summary…", self)
         report.setShortcut(QKeySequence("Ctrl+P"))
@@ -117,6 +170,33 @@ class MainWindow(QMainWindow):
         audit.triggered.connect(self.open_audit)
         reports_menu.addAction(audit)
         self.watch_desk.add_menu(self.menuBar())
+
+    def _help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu("&Help")
+        self.help_actions: dict[str, QAction] = {}
+        for name, text, slot in (
+            ("shortcuts", "&Keyboard shortcuts", self.show_shortcuts),
+            ("data", "&Where your data is…", self.show_data_folder),
+            ("about", f"&About {APP_NAME}", self.show_about),
+        ):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            help_menu.addAction(action)
+            self.help_actions[name] = action
+        self.help_actions["shortcuts"].setShortcut(QKeySequence.StandardKey.HelpContents)
+
+    # ----------------------------------------------------------------- account
+
+    @Slot()
+    def show_account(self) -> None:
+        """The clinic's name in the title and the account's word for patients (after a sync,
+        Cliniko may have told us both)."""
+        account = stored_account(self.ctx.open_reader().db)
+        self.ctx.title = clinic_title(self.ctx.title, account)
+        self.setWindowTitle(f"{APP_NAME} — {self.ctx.title}")
+        if account is not None and account.country_code:
+            self.compare_view.model.country = account.country_code
+        self.sync_panel.refresh_status()
 
     # ----------------------------------------------------------------- queue
 
@@ -145,6 +225,7 @@ class MainWindow(QMainWindow):
         if current is None or not self.queue_view.select_key(current.key):
             self.queue_view.select_row(0)
         self.queue_ready = True
+        self.queue_view.focus_queue()
         # The queue is long-lived: keep the cyclic garbage collector from walking it again and
         # again (a full collection holds every thread for 100+ ms with a 20k-row queue).
         gc.freeze()
@@ -202,20 +283,43 @@ class MainWindow(QMainWindow):
     def on_decided(self, row: QueueRow, decision: str) -> None:
         """Write the decision (and the time spent) before the queue moves on."""
         self.review_timer.open_pair(self.compare_view.ids or [row.id_a, row.id_b])
-        record_review_decision(self.ctx.cache, row.id_a, row.id_b, decision)
+        decided = record_review_decision(self.ctx.cache, row.id_a, row.id_b, decision)
         self.review_timer.finish(decision)
         self.queue_model.set_status(row.key, decision)
+        self.undo_stack.append(decided)
+        self.undo_action.setEnabled(True)
+        self.undo_action.setText(f"&Undo “{DECISION_WORDS.get(decision, decision)}”")
+        self.undo_bar.offer(
+            f"Marked “{DECISION_WORDS.get(decision, decision)}”: {row.name_a} and {row.name_b}."
+        )
+
+    @Slot()
+    def undo_last_decision(self) -> None:
+        """Ctrl+Z: put the last decided pair back as it was and select it."""
+        if not self.undo_stack:
+            return
+        decided = self.undo_stack.pop()
+        undo_review_decision(self.ctx.cache, decided)
+        self.queue_model.set_status(decided.key, decided.previous_status)
+        if not self.queue_view.select_key(decided.key):
+            self.queue_view.show_status("All")
+            self.queue_view.select_key(decided.key)
+        self.queue_view.focus_queue()
+        self.undo_action.setEnabled(bool(self.undo_stack))
+        self.undo_action.setText("&Undo")
+        words = DECISION_WORDS.get(decided.decision, decided.decision)
+        self.undo_bar.note(f"Undone: “{words}”. The pair is back in the queue.")
+
+    @Slot(str)
+    def on_compare_action(self, name: str) -> None:
+        """A decision button under the records: the same as its key in the queue."""
+        self.queue_view.actions_by_name[name].trigger()
+        self.queue_view.focus_queue()
 
     def refresh_statuses(self, ids: list[str]) -> None:
         """Re-read the queue status of every pair among ``ids`` (after a merge step)."""
-        marks = ", ".join("?" for _ in ids)
-        rows = self.ctx.open_reader().db.execute(
-            f"SELECT id_a, id_b, status FROM match_pairs WHERE id_a IN ({marks}) "
-            f"AND id_b IN ({marks})",
-            [*ids, *ids],
-        )
-        for a, b, status in rows.fetchall():
-            self.queue_model.set_status((a, b), status)
+        for key, status in pair_statuses(self.ctx.open_reader().db, ids).items():
+            self.queue_model.set_status(key, status)
 
     # ----------------------------------------------------------------- merge and dialogs
 
@@ -253,6 +357,7 @@ class MainWindow(QMainWindow):
         self.review_timer.finish(outcome)
         self.refresh_statuses(wizard.ids)
         self.compare_view.show_pair(self.queue_view.current())
+        self.queue_view.focus_queue()
         wizard.deleteLater()
         QTimer.singleShot(0, self._next_in_walk)
 
@@ -308,6 +413,35 @@ class MainWindow(QMainWindow):
 
         self.audit_dialog = AuditDialog(self.ctx, self)
         self.audit_dialog.open()
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard shortcuts (F1)."""
+        from desktop.ui.help_dialogs import shortcuts_dialog
+
+        self._open_help(shortcuts_dialog(self))
+
+    @Slot()
+    def show_data_folder(self) -> None:
+        """Help > Where your data is."""
+        from desktop.ui.help_dialogs import DataFolderDialog
+
+        self._open_help(DataFolderDialog(self.ctx.data_dir, self))
+
+    @Slot()
+    def show_about(self) -> None:
+        """Help > About (the version)."""
+        from desktop.ui.help_dialogs import about_dialog
+
+        self._open_help(about_dialog(self))
+
+    def _open_help(self, dialog: QDialog) -> None:
+        if self.help_dialog is not None:
+            self.help_dialog.close()
+            self.help_dialog.deleteLater()
+        self.help_dialog = dialog
+        dialog.finished.connect(self.queue_view.focus_queue)
+        dialog.open()
 
     @Slot()
     def _settings_saved(self) -> None:

@@ -22,50 +22,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.display import display_value, field_label
 from desktop.merge import MergeFlow
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
-from desktop.merge.plan import PHONES, clinical_history
+from desktop.merge.plan import clinical_history
 from desktop.ui import theme
 from desktop.ui.compare_model import UNKNOWN_OFFLINE, CompareModel
 
 # ------------------------------------------------------------------ how values read
-# Every field name and value the wizard shows goes through show_value() and field_label():
-# the one place to switch to the shared formatter (desktop/display.py) once it is merged.
-
-FIELD_LABELS = {
-    PHONES: "Phone numbers",
-    "address_1": "Address line 1",
-    "address_2": "Address line 2",
-    "address_3": "Address line 3",
-    "medicare": "Medicare number",
-    "medicare_reference_number": "Medicare reference",
-    "dva_card_number": "DVA card number",
-    "post_code": "Post code",
-    "concession_type_id": "Concession type",
-    "referring_doctor_id": "Referring doctor",
-}
+# Every field name and value the wizard shows goes through the shared formatter.
 
 
 def show_value(name: str, value: Any) -> str:
-    """A field value in words: phones listed, Yes/No, blanks as "(blank)", no JSON."""
-    if value is None or value == "" or value == [] or value == {}:
-        return "(blank)"
-    if name == PHONES and isinstance(value, list):
-        return "; ".join(f"{p.get('number')} ({p.get('phone_type')})" for p in value)
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if name == "pronouns" and isinstance(value, dict):
-        return "/".join(str(value[k]) for k in ("nominative", "accusative") if value.get(k))
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {show_value(k, v)}" for k, v in value.items() if v)
-    if isinstance(value, list):
-        return "; ".join(show_value(name, v) for v in value)
-    return str(value)
-
-
-def field_label(name: str) -> str:
-    """A field's name in words ("first_name" -> "First name")."""
-    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+    """A field value in words (Yes/No, pronouns as words, phones "; "-joined, "(blank)")."""
+    return display_value(name, value).replace("\n", "; ") or "(blank)"
 
 
 def change_lines(changes: dict[str, Any]) -> list[str]:

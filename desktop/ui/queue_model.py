@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
+from desktop.display import readable_date
 from desktop.triage import split_history, triage_order
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
@@ -41,6 +42,20 @@ STATUS_LABELS: dict[str, str] = {
 }
 BAND_LABELS = {"likely": "Likely", "possible": "Possible", "unlikely": "Unlikely"}
 TO_REVIEW = ("new", "later", "planned")
+# What a look-alike rule that holds a pair back from "likely" suspects, in the Match column.
+HELD_BECAUSE: dict[str, str] = {
+    "twins": "twins?",
+    "parent_child": "parent and child?",
+    "siblings": "siblings?",
+    "household": "same household?",
+    "family_card": "family on one card?",
+    "common_name": "common name?",
+    "other_birth_date": "other birth date?",
+    "other_first_name": "other first name?",
+    "ambiguous": "matches a look-alike too?",
+    "child_record": "a child's record?",
+    "names_only": "only names agree?",
+}
 
 
 def match_percent(probability: float) -> str:
@@ -50,6 +65,14 @@ def match_percent(probability: float) -> str:
     if probability < 0.0005:
         return "< 0.1%"
     return f"{probability:.1%}"
+
+
+def match_text(probability: float, flags: str) -> str:
+    """The Match column: the score, and what holds the pair back ("> 99.9% · held: twins?")."""
+    first = next((f for f in flags.split(";") if f), "")
+    if not first:
+        return match_percent(probability)
+    return f"{match_percent(probability)} · held: {HELD_BECAUSE.get(first, first + '?')}"
 
 
 class QueueRow(NamedTuple):
@@ -188,7 +211,7 @@ class QueueModel(FlatTableModel):
     @staticmethod
     def _display(row: QueueRow, column: int) -> str:
         if column == 0:
-            return match_percent(row.probability)
+            return match_text(row.probability, row.flags)
         if column == 1:
             return BAND_LABELS.get(row.band, row.band)
         if column == 2:
@@ -196,7 +219,8 @@ class QueueModel(FlatTableModel):
         if column == 3:
             return row.name_b
         if column == 4:
-            return row.born_a if row.born_a == row.born_b else f"{row.born_a} / {row.born_b}"
+            a, b = readable_date(row.born_a), readable_date(row.born_b)
+            return a if a == b else f"{a or '–'} / {b or '–'}"
         if column == 5:
             notes = [row.triage] if row.triage else []
             notes += ["⚠ look-alike"] if row.lookalike else []
@@ -215,6 +239,10 @@ class QueueModel(FlatTableModel):
             return "\n".join(warnings) or row.flags.replace(";", ", ")
         if column == 5 and row.group_size > 2:
             return f"These two belong to a group of {row.group_size} records of one person"
+        if column == 0 and row.flags:
+            return "A look-alike rule holds this pair out of “likely”: " + ", ".join(
+                HELD_BECAUSE.get(f, f) for f in row.flags.split(";") if f
+            )
         if column in (2, 3):
             return f"Cliniko id {row.id_a if column == 2 else row.id_b}"
         return None

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -14,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -40,8 +50,10 @@ BAND_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
 HINTS = (
     "<b>J</b> / <b>↓</b> next  ·  <b>K</b> / <b>↑</b> previous  ·  "
     "<b>S</b> or <b>Ctrl+M</b> same person (merge)  ·  <b>N</b> not the same person  ·  "
-    "<b>L</b> later  ·  <b>Ctrl+F</b> search"
+    "<b>L</b> later  ·  <b>Ctrl+Z</b> undo  ·  <b>Ctrl+F</b> search, <b>Esc</b> clear it"
 )
+# Keys that leave the search box for the queue (Escape also clears the search).
+LEAVE_SEARCH_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down, Qt.Key.Key_Escape)
 
 
 class QueueView(QWidget):
@@ -69,18 +81,24 @@ class QueueView(QWidget):
         self.search.setAccessibleName("Search the queue by name")
         self.search.setToolTip("Search by name or id (Ctrl+F)")
         self.search.textChanged.connect(self._search_changed)
+        # Only a click or Ctrl+F puts the cursor here: the app never leaves it in the search
+        # box, where the single-letter keys would type instead of acting on the queue.
+        self.search.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.search.installEventFilter(self)
         self.band = QComboBox()
         self.band.setAccessibleName("Filter by band")
         self.band.setToolTip("Show likely pairs, possible pairs, or both")
         for label, bands in BAND_FILTERS:
             self.band.addItem(label, bands)
         self.band.currentIndexChanged.connect(self._band_changed)
+        self.band.activated.connect(self.focus_queue)
         self.status = QComboBox()
         self.status.setAccessibleName("Filter by status")
         self.status.setToolTip("Which pairs to list")
         for label, statuses in STATUS_FILTERS:
             self.status.addItem(label, statuses)
         self.status.currentIndexChanged.connect(self._status_changed)
+        self.status.activated.connect(self.focus_queue)
         self.count_label = QLabel()
         self.count_label.setAccessibleName("Pairs shown")
 
@@ -99,7 +117,7 @@ class QueueView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((64, 64, 150, 150, 150, 110)):
+        for column, width in enumerate((200, 64, 150, 150, 150, 110)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.proxy.rowsInserted.connect(self._update_count)
@@ -119,6 +137,13 @@ class QueueView(QWidget):
         self._action("not_same", "Not the same person", ["N"], self.mark_not_same)
         self._action("later", "Decide later", ["L"], self.mark_later)
         self._action("search", "Search", ["Ctrl+F"], self.focus_search)
+        self._action("clear_search", "Clear the search", ["Esc"], self.clear_search)
+        self.context_menu = QMenu(self)
+        self.context_menu.setAccessibleName("Pair actions")
+        for name in ("same", "not_same", "later"):
+            self.context_menu.addAction(self.actions_by_name[name])
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self.show_context_menu)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 2)
@@ -194,6 +219,44 @@ class QueueView(QWidget):
         self.search.setFocus()
         self.search.selectAll()
 
+    @Slot()
+    def focus_queue(self) -> None:
+        """Give the keyboard to the queue (after a sync and after every action)."""
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def clear_search(self) -> None:
+        """Escape: empty the search box and go back to the queue."""
+        if self.search.text():
+            self.search.clear()
+        self.focus_queue()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """In the search box, Escape clears it; Enter and Down go back to the queue."""
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+        ):
+            key = event.key()
+            if key in LEAVE_SEARCH_KEYS:
+                if key == Qt.Key.Key_Escape:
+                    self.clear_search()
+                else:
+                    self.focus_queue()
+                return True
+        return super().eventFilter(watched, event)
+
+    @Slot(QPoint)
+    def show_context_menu(self, position: QPoint) -> None:
+        """Right-click on a pair: select it and offer Merge, Not the same and Later."""
+        index = self.table.indexAt(position)
+        if index.isValid():
+            self.select_row(index.row())
+        if self.current() is None:
+            return
+        self.context_menu.popup(self.table.viewport().mapToGlobal(position))
+
     @Slot(QModelIndex, QModelIndex)
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.current_changed.emit(self.current() if current.isValid() else None)
@@ -229,6 +292,7 @@ class QueueView(QWidget):
             self.select_row(position + 1)
         else:
             self.select_row(position)
+        self.focus_queue()
 
     # ----------------------------------------------------------------- filters
 

@@ -8,8 +8,16 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
+from desktop.account import stored_account
 from desktop.matching import MatchSettings
 from desktop.scan import ScanSummary, run_scan
 from desktop.session import Session
@@ -47,10 +55,12 @@ class SyncPanel(QWidget):
     Signals:
         queue_changed(): a scan finished; reload the queue.
         sync_finished(object): the :class:`~desktop.sync.SyncResult` of a sync.
+        work_finished(): a sync or scan ended (done, cancelled or failed).
     """
 
     queue_changed = Signal()
     sync_finished = Signal(object)
+    work_finished = Signal()
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +75,11 @@ class SyncPanel(QWidget):
         self.progress.setMaximumWidth(260)
         self.rate_label = QLabel()
         self.rate_label.setAccessibleName("Sync rate")
+        # A long error wraps inside the bar instead of widening the window past the screen.
+        self.rate_label.setWordWrap(True)
+        self.rate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.rate_label.setMinimumWidth(160)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.sync_button = QPushButton("&Sync")
         self.sync_button.setAccessibleName("Sync now")
         self.sync_button.setShortcut(QKeySequence("Ctrl+R"))
@@ -79,9 +94,9 @@ class SyncPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.online_label)
-        layout.addWidget(self.status_label, 1)
+        layout.addWidget(self.status_label, 2)
         layout.addWidget(self.progress)
-        layout.addWidget(self.rate_label)
+        layout.addWidget(self.rate_label, 3)
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.sync_button)
         ctx.connectivity.changed.connect(self.show_online)
@@ -97,8 +112,12 @@ class SyncPanel(QWidget):
         last = _local_time(get_state(db, LAST_SYNC_AT))
         aside = quarantined_records(db)
         note = f" · {len(aside):,} kept aside (see tooltip)" if aside else ""
-        self.status_label.setText(f"{patients:,} patients cached · last sync: {last}{note}")
-        self.status_label.setToolTip(textwrap.fill(set_aside_summary(aside), 80))
+        account = stored_account(db)
+        term = account.patients_term if account else "patients"
+        self.status_label.setText(f"{patients:,} {term} cached · last sync: {last}{note}")
+        self.status_label.setToolTip(
+            textwrap.fill(set_aside_summary(aside), 80) if aside else self.status_label.text()
+        )
 
     @Slot(bool)
     def show_online(self, online: bool) -> None:
@@ -107,6 +126,9 @@ class SyncPanel(QWidget):
             self.online_label.setText("● Online")
             self.online_label.setStyleSheet(f"color: {theme.colours()['for']}")
             self.online_label.setToolTip("Cliniko answered")
+        elif online is None:
+            self.online_label.setText("● Not checked yet")
+            self.online_label.setStyleSheet("")
         else:
             self.online_label.setText("● Offline")
             self.online_label.setStyleSheet(theme.error_style())
@@ -114,6 +136,12 @@ class SyncPanel(QWidget):
                 "Cliniko can't be reached. You can keep reviewing and planning merges; "
                 "they are applied when you are back online."
             )
+
+    def show_problem(self, message: str) -> None:
+        """Cliniko answered, but not with success: the dot must not say "Online"."""
+        self.online_label.setText("● Problem")
+        self.online_label.setStyleSheet(theme.error_style())
+        self.online_label.setToolTip(message)
 
     def is_busy(self) -> bool:
         """True while a sync or scan runs."""
@@ -168,20 +196,22 @@ class SyncPanel(QWidget):
         self.progress.setRange(0, total)
         self.progress.setValue(progress.done)
         self.progress.setFormat(f"%p% ({progress.done:,} of {total:,})")
-        self.rate_label.setText(f"{progress.rate:,.0f} patients/s")
+        self.rate_label.setText(f"{progress.rate:,.0f} {self._term()}/s")
         self._ctx.connectivity.set_online(True)
+        self.show_online(True)
 
     @Slot(object)
     def on_sync_done(self, result: SyncResult) -> None:
         """Report the sync; scan when it completed."""
         self._ctx.connectivity.set_online(True)
+        self.show_online(True)
         self.refresh_status()
         self.sync_finished.emit(result)
         if result.cancelled:
             self._idle("Sync cancelled. What was downloaded is kept.")
             return
         self.rate_label.setText(
-            f"{result.patients_written:,} patients in {result.seconds:.0f} s. Scanning…"
+            f"{result.patients_written:,} {self._term()} in {result.seconds:.0f} s. Scanning…"
         )
         self.start_scan()
 
@@ -189,8 +219,11 @@ class SyncPanel(QWidget):
     def on_failed(self, message: str, error: object) -> None:
         """Say in plain words why the work stopped."""
         self._ctx.connectivity.note_error(error)
+        if self._ctx.connectivity.online is not False:
+            self.show_problem(message)
         self._idle(message)
         self.rate_label.setStyleSheet(theme.error_style())
+        self.rate_label.setToolTip(message)
 
     # ----------------------------------------------------------------- scan
 
@@ -233,13 +266,33 @@ class SyncPanel(QWidget):
     @Slot(object)
     def on_scan_done(self, summary: ScanSummary) -> None:
         """Report what the scan found and reload the queue."""
-        self._idle(f"Scan done: {summary.likely:,} likely and {summary.possible:,} possible pairs.")
+        self._idle(scan_message(summary))
         self.queue_changed.emit()
 
     def _idle(self, message: str) -> None:
         self.rate_label.setStyleSheet("")
         self.rate_label.setText(message)
+        self.rate_label.setToolTip("")
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
         self.sync_button.setEnabled(True)
         self.refresh_status()
+        self.work_finished.emit()
+
+    def _term(self) -> str:
+        account = stored_account(self._ctx.open_reader().db)
+        return account.patients_term if account else "patients"
+
+
+def scan_message(summary: ScanSummary) -> str:
+    """What a scan found, in words that stay true after a restart (an incremental scan only
+    counts the pairs of changed records, not the queue)."""
+    found = summary.likely + summary.possible
+    if summary.kind == "full":
+        return f"Scan done: {summary.likely:,} likely and {summary.possible:,} possible pairs."
+    if found == 0:
+        return "Scan done: no new pairs."
+    return (
+        f"Scan done: {found:,} new or changed pair{'s' if found != 1 else ''} "
+        f"({summary.likely:,} likely)."
+    )

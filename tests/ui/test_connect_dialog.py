@@ -71,3 +71,79 @@ def test_no_connection_is_explained(qtbot):
     dialog.check()
     qtbot.waitUntil(lambda: dialog.check_button.isEnabled(), timeout=30_000)
     assert "Can't reach Cliniko" in dialog.status_label.text()
+
+
+def test_the_welcome_says_what_is_read_and_changed_and_names_the_keys_server(qtbot):
+    from desktop.ui.connect_dialog import WRONG_KEY_HELP
+
+    dialog = ConnectDialog(base_url=None)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    words = dialog.welcome_label.text()
+    assert "reads your patients" in words and "stays on this computer" in words
+    # "My info > Manage API keys" reads as ">", not as a literal "&gt;"
+    assert dialog.intro_label.textFormat() == Qt.TextFormat.RichText
+    qtbot.keyClicks(dialog.key_edit, "MS0xLWFiY2RlZg-uk2")
+    assert "United Kingdom (uk2)" in dialog.shard_label.text()
+    dialog.key_edit.setText("abc-def-ghi")
+    assert "look like a Cliniko API key" in dialog.shard_label.text()
+    assert "the whole key" in WRONG_KEY_HELP
+    assert dialog.cancel_button.text() == "Quit"
+
+
+def test_a_wrong_key_says_to_copy_the_whole_key(qtbot, sim):
+    dialog = ConnectDialog(base_url=sim.base_url)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.key_edit.setText("MS0xLWRlbW8tc2ltdWxhdG9yWRONG-au1")
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.check_button.isEnabled(), timeout=15_000)
+    assert "including its end" in dialog.status_label.text()
+
+
+def test_the_sample_clinic_button_opens_the_demo_apart_from_real_data(qtbot, data_dir, monkeypatch):
+    from functools import partial
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.paths import cache_path
+    from desktop.ui import app as app_module
+
+    seen: dict = {}
+    original = app_module.MainWindow
+
+    class Watched(original):  # type: ignore[misc, valid-type]
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            seen["window"] = self
+            self.queue_loaded.connect(self._note)
+
+        def _note(self) -> None:
+            seen["rows"] = self.queue_model.total()
+
+    def press_sample_clinic() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, ConnectDialog)
+        seen["dialog"] = dialog.windowTitle()
+        qtbot.mouseClick(dialog.demo_button, Qt.MouseButton.LeftButton)
+
+    def run_until_closed(_app) -> int:
+        window = seen["window"]
+        qtbot.waitUntil(lambda: seen.get("rows", 0) > 0, timeout=60_000)
+        qtbot.waitUntil(lambda: not window.sync_panel.is_busy(), timeout=60_000)
+        seen["title"] = window.windowTitle()
+        window.close()
+        return 0
+
+    monkeypatch.setattr(app_module, "MainWindow", Watched)
+    monkeypatch.setattr(app_module, "run_demo", partial(app_module.run_demo, patients=200))
+    monkeypatch.setattr(QApplication, "exec", run_until_closed)
+    QTimer.singleShot(0, press_sample_clinic)
+    assert app_module.run_app(data_dir) == 0
+    assert seen["dialog"] == "Welcome to MergeDesk"
+    assert seen["rows"] > 0
+    assert "(sample data)" in seen["title"] and "Your clinic" not in seen["title"]
+    assert cache_path(data_dir / "demo").exists()
+    assert not cache_path(data_dir).exists()
+    assert keychain.api_key_status().state is keychain.KeyringState.NOT_FOUND

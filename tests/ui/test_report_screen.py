@@ -90,6 +90,7 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
 
 
 @needs_poppler
+@pytest.mark.qt_log_ignore(r"^QPainter::begin\(\): Returned false")  # the missing folder
 def test_pdf_and_csv_buttons_paths(qtbot, cache_path: Path, tmp_path: Path) -> None:
     screen = make_screen(qtbot, cache_path, on_cost_percent=10)
     pages = screen.save_pdf(tmp_path / "r.pdf")

@@ -67,3 +67,14 @@ def test_records_kept_aside_by_a_sync_are_shown_by_id(qtbot, empty_desk):
     assert "5 patients cached" in panel.status_label.text()
     assert "1 kept aside" in panel.status_label.text()
     assert "kept aside: patient 902" in panel.status_label.toolTip()
+
+
+def test_a_refused_key_is_a_problem_not_online(qtbot, empty_desk):
+    empty_desk.api_key = "MS0xLWRlbW8tc2ltdWxhdG9yWRONG-au1"
+    window = empty_desk.open()
+    panel = window.sync_panel
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "did not accept this API key" in panel.rate_label.text()
+    assert panel.online_label.text() == "● Problem"
+    assert "did not accept" in panel.online_label.toolTip()

@@ -1,0 +1,228 @@
+"""The review desk by keyboard and mouse: focus, undo, buttons, context menu, Help menu."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from desktop.store.queue import load_decisions
+
+
+def _decision(window, key):
+    return load_decisions(window.ctx.open_reader().db).get(key)
+
+
+def _events(window) -> list[str]:
+    db = window.ctx.open_reader().db
+    return [p for (p,) in db.execute("SELECT path FROM audit_log WHERE method = 'EVENT'")]
+
+
+def _key(qtbot, key) -> None:
+    """Press a key where the keyboard focus is (as a person would)."""
+    qtbot.keyClick(QApplication.focusWidget(), key)
+
+
+def test_after_a_sync_the_letter_keys_act_on_the_queue_and_never_type(qtbot, desk):
+    window = desk.open()
+    view = window.queue_view
+    view.search.setFocus()  # where the old window left the keyboard after a sync
+    qtbot.waitUntil(view.search.hasFocus)
+    with qtbot.waitSignal(window.queue_loaded, timeout=60_000):
+        qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled(), timeout=30_000)
+    first = view.current()
+    _key(qtbot, Qt.Key.Key_J)
+    assert view.search.text() == ""  # J did not type
+    second = view.current()
+    assert second.key != first.key
+    assert view.table.hasFocus()
+    _key(qtbot, Qt.Key.Key_K)
+    assert view.current().key == first.key
+    _key(qtbot, Qt.Key.Key_N)
+    assert _decision(window, first.key)[0] == "not_same"
+    _key(qtbot, Qt.Key.Key_L)
+    assert window.queue_model.find(second.key).status == "later"
+    _key(qtbot, Qt.Key.Key_S)
+    assert window.wizard is not None
+    window.wizard.reject()
+    qtbot.waitUntil(lambda: window.wizard is None)
+    assert view.search.text() == ""
+    assert view.table.hasFocus()
+
+
+def test_escape_clears_the_search_and_returns_to_the_queue(qtbot, desk):
+    window = desk.open()
+    view = window.queue_view
+    qtbot.keyClick(view.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert view.search.hasFocus()
+    total = view.proxy.rowCount()
+    name = view.current().name_a.split()[-1]
+    qtbot.keyClicks(view.search, name)  # typing in the search box on purpose is allowed
+    assert view.search.text() == name
+    assert view.proxy.rowCount() < total
+    qtbot.keyClick(view.search, Qt.Key.Key_Escape)
+    assert view.search.text() == ""
+    assert view.proxy.rowCount() == total
+    assert view.table.hasFocus()
+
+
+def test_undo_of_not_the_same_by_ctrl_z_and_by_the_button(qtbot, desk):
+    window = desk.open()
+    view = window.queue_view
+    shown = view.proxy.rowCount()
+    first = view.current()
+    qtbot.keyClick(view.table, Qt.Key.Key_N)
+    assert view.proxy.rowCount() == shown - 1
+    assert window.undo_bar.isVisible() and "Not the same person" in window.undo_bar.label.text()
+
+    qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert view.proxy.rowCount() == shown
+    assert view.current().key == first.key
+    assert window.queue_model.find(first.key).status == "new"
+    assert _decision(window, first.key) is None
+    assert _events(window)[-2:] == [
+        f"decided not_same: patients {first.id_a} {first.id_b}",
+        f"undid not_same: patients {first.id_a} {first.id_b}",
+    ]
+
+    qtbot.keyClick(view.table, Qt.Key.Key_N)
+    assert view.proxy.rowCount() == shown - 1
+    qtbot.mouseClick(window.undo_bar.button, Qt.MouseButton.LeftButton)
+    assert view.proxy.rowCount() == shown
+    assert window.queue_model.find(first.key).status == "new"
+    assert _events(window)[-1] == f"undid not_same: patients {first.id_a} {first.id_b}"
+    assert view.table.hasFocus()
+    assert not window.undo_action.isEnabled()
+
+
+def test_the_compare_view_buttons_decide(qtbot, desk):
+    window = desk.open()
+    view, compare = window.queue_view, window.compare_view
+    first = view.current()
+    assert compare.row == first
+    qtbot.mouseClick(compare.buttons["later"], Qt.MouseButton.LeftButton)
+    assert window.queue_model.find(first.key).status == "later"
+    second = view.current()
+    assert second.key != first.key and compare.row == second
+    qtbot.mouseClick(compare.buttons["not_same"], Qt.MouseButton.LeftButton)
+    assert _decision(window, second.key)[0] == "not_same"
+    assert view.table.hasFocus()
+    qtbot.mouseClick(compare.buttons["same"], Qt.MouseButton.LeftButton)
+    assert window.wizard is not None
+    window.wizard.reject()
+    qtbot.waitUntil(lambda: window.wizard is None)
+
+
+def test_the_queue_context_menu_acts_on_the_pair_under_the_mouse(qtbot, desk):
+    window = desk.open()
+    view = window.queue_view
+    target = view.model.row_at(2)
+    rect = view.table.visualRect(view.proxy.index(2, 2))
+    view.table.customContextMenuRequested.emit(rect.center())
+    menu = view.context_menu
+    qtbot.waitExposed(menu)
+    assert view.current().key == target.key
+    action = view.actions_by_name["not_same"]
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+    assert _decision(window, target.key)[0] == "not_same"
+    view.table.customContextMenuRequested.emit(QPoint(5, 5))
+    qtbot.waitExposed(menu)
+    undo = window.undo_action
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(undo).center())
+    assert _decision(window, target.key) is None
+
+
+def test_the_help_menu_opens_shortcuts_data_folder_and_about(qtbot, desk):
+    from desktop import __version__
+
+    window = desk.open()
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    texts = [a.text() for a in help_menu.actions()]
+    assert texts == ["&Keyboard shortcuts", "&Where your data is…", "&About MergeDesk"]
+    window.help_actions["shortcuts"].trigger()
+    qtbot.waitExposed(window.help_dialog)
+    assert "Not the same person" in window.help_dialog.text.text()
+    window.help_dialog.reject()
+    window.help_actions["data"].trigger()
+    qtbot.waitExposed(window.help_dialog)
+    assert str(desk.data_dir) in window.help_dialog.text.text()
+    qtbot.mouseClick(window.help_dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == str(desk.data_dir)
+    window.help_dialog.reject()
+    window.help_actions["about"].trigger()
+    qtbot.waitExposed(window.help_dialog)
+    assert __version__ in window.help_dialog.text.text()
+    window.help_dialog.reject()
+    assert window.queue_view.table.hasFocus()
+
+
+def test_the_title_names_the_clinic_and_a_long_error_wraps(qtbot, desk):
+    window = desk.open()
+    assert "Your clinic" not in window.windowTitle()
+    assert window.ctx.title in window.windowTitle() and window.ctx.title
+    screen = window.screen().availableGeometry().width()
+    window.sync_panel.on_failed("Cliniko said no. " * 80, RuntimeError("x"))
+    assert window.minimumSizeHint().width() < screen
+    assert window.sync_panel.online_label.text() != "● Online"
+
+
+def test_the_compare_view_shows_plain_values_and_ignores_formatting(qtbot):
+    from desktop.ui.compare_model import CompareModel
+
+    model = CompareModel()
+    a = {
+        "id": "1", "first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-03-07",
+        "patient_phone_numbers": [{"number": "+61465581120", "phone_type": "Mobile"}],
+        "pronouns": {"nominative": "she", "accusative": "her",
+                     "predicative_possessive": "hers"},
+        "address_1": "1 High St", "email": "ann@example.com",
+    }  # fmt: skip
+    b = dict(a, id="2", patient_phone_numbers=[{"number": "0465 581 120", "phone_type": "Mobile"}],
+             pronouns=None, email="ANN@example.com", address_1=None)  # fmt: skip
+    model.set_records([a, b], {})
+    labels = [model.headerData(r, Qt.Orientation.Vertical) for r in range(model.rowCount())]
+    assert "Address line 1" in labels and "address_1" not in labels
+    cells = {
+        labels[r]: [model.index(r, c).data() for c in range(2)] for r in range(model.rowCount())
+    }
+    assert cells["Pronouns"] == ["she/her/hers", ""]
+    assert cells["Date of birth"] == ["7 Mar 1980", "7 Mar 1980"]
+    assert cells["Address line 1"] == ["1 High St", ""]
+    assert not any("None" in v or "{" in v for row in cells.values() for v in row)
+    assert model.differing_fields() == ["Pronouns", "Address line 1"]
+
+
+def test_the_match_column_tells_twins_from_parent_and_child():
+    from desktop.ui.queue_model import QueueModel, QueueRow
+
+    def row(i: int, flags: str) -> QueueRow:
+        return QueueRow(f"{i}", f"{i + 9}", 0.99999, "possible", "new", flags, "[]", None,
+                        "Ann Lee", "Anna Lee", "1980-01-01", "1980-01-01", "ann lee")  # fmt: skip
+
+    model = QueueModel()
+    model.set_rows([row(1, "twins"), row(2, "parent_child;household"), row(3, "")])
+    shown = [model.index(r, 0).data() for r in range(3)]
+    assert shown == ["> 99.9% · held: twins?", "> 99.9% · held: parent and child?", "> 99.9%"]
+
+
+def test_the_scan_line_stays_true_after_a_restart():
+    from desktop.scan import ScanSummary
+    from desktop.ui.sync_panel import scan_message
+
+    nothing_new = ScanSummary("incremental", 300, 0, 0, 0, 0, 0, 0.1)
+    assert scan_message(nothing_new) == "Scan done: no new pairs."
+    full = ScanSummary("full", 300, 300, 900, 12, 30, 4, 1.0)
+    assert scan_message(full) == "Scan done: 12 likely and 30 possible pairs."
+
+
+def test_the_window_uses_the_accounts_words(qtbot, desk):
+    from desktop.account import Account, remember_account, stored_account
+    from desktop.store.cache import Cache
+
+    with Cache.open(desk.path, desk.key) as cache:
+        known = stored_account(cache.db)
+        remember_account(cache, Account(name="Sunnyside Physio", patient_term="client",
+                                        shard=known.shard if known else "au1"))  # fmt: skip
+    window = desk.open()
+    assert window.windowTitle() == "MergeDesk — Sunnyside Physio"
+    assert "clients cached" in window.sync_panel.status_label.text()

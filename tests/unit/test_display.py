@@ -1,0 +1,58 @@
+"""Fields and values in plain words; differences only where values differ after normalising."""
+
+from __future__ import annotations
+
+from desktop.display import display_value, field_label, same_values
+
+
+def test_field_labels_are_clinikos_words() -> None:
+    assert field_label("address_1") == "Address line 1"
+    assert field_label("patient_phone_numbers") == "Phone numbers"
+    assert field_label("medicare") == "Medicare number"
+    assert field_label("dva_card_number") == "DVA card number"
+    assert field_label("accepted_sms_marketing") == "Accepted SMS marketing"
+    assert field_label("some_new_field") == "Some new field"
+
+
+def test_values_read_as_a_person_reads_them() -> None:
+    assert display_value("accepted_privacy_policy", True) == "Yes"
+    assert display_value("receives_confirmation_emails", False) == "No"
+    assert display_value("email", None) == ""
+    assert display_value("notes", "") == ""
+    assert display_value("pronouns", None) == ""
+    pronouns = {
+        "accusative": "her",
+        "nominative": "she",
+        "predicative_possessive": "hers",
+        "pronominal_possessive": "her",
+        "reflexive": "herself",
+    }
+    assert display_value("pronouns", pronouns) == "she/her/hers"
+    assert display_value("date_of_birth", "1980-03-07") == "7 Mar 1980"
+    assert display_value("created_at", "2024-11-02T03:04:05Z") == "2 Nov 2024"
+    phones = [
+        {"number": "0465 581 120", "phone_type": "Mobile", "normalized_number": "61465581120"},
+        {"number": "03 9012 2037", "phone_type": "Home"},
+    ]
+    assert (
+        display_value("patient_phone_numbers", phones)
+        == "0465 581 120 (Mobile)\n03 9012 2037 (Home)"
+    )
+    assert display_value("referring_doctor", {"links": {"self": "https://x/contacts/1"}}) == ""
+    for value in (True, None, pronouns, phones, "1980-03-07"):
+        text = display_value("x", value)
+        assert "None" not in text and "True" not in text and "{" not in text
+
+
+def test_formatting_alone_is_no_difference() -> None:
+    a = [{"number": "+61465581120", "phone_type": "Mobile"}]
+    b = [{"number": "0465 581 120", "phone_type": "Mobile"}]
+    assert same_values("patient_phone_numbers", [a, b])
+    assert not same_values("patient_phone_numbers", [a, [{"number": "0465 581 121"}]])
+    assert same_values("email", ["Ann.Lee@Example.com", "ann.lee@example.com "])
+    assert same_values("post_code", ["3000", " 3000"])
+    assert same_values("address_1", ["180 Bridge St", "180 Bridge Street"])
+    assert same_values("first_name", ["Anne-Marie", "anne marie"])
+    assert not same_values("first_name", ["Anne", "Anna"])
+    assert same_values("date_of_birth", ["1980-03-07", "07/03/1980"])
+    assert not same_values("accepted_privacy_policy", [True, None])
