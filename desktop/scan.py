@@ -24,6 +24,7 @@ from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELDS
 from desktop.matching.engine import SCORING_REVISION, paused_gc
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.normalise import country_key
 from desktop.scan_neighbours import (
     SELECT_ROWID,
     changed_keys,
@@ -97,6 +98,16 @@ def _marks(cache: Cache) -> tuple[str, str]:
     return synced or "", updated or ""
 
 
+def clinic_country(cache: Cache) -> str:
+    """The account's country (``GET /settings/public``): phones and addresses of patients
+    without a country of their own are read as this country's; Australia before the first
+    connect."""
+    from desktop.account import stored_account
+
+    account = stored_account(cache.db)
+    return country_key(account.country_code if account else None, "AU")
+
+
 def run_scan(
     cache: Cache,
     *,
@@ -106,7 +117,7 @@ def run_scan(
 ) -> ScanSummary:
     """Scan the cache and store the queue: full when asked or when no model exists yet."""
     report = progress or _noop
-    settings = settings or MatchSettings()
+    settings = settings or MatchSettings(country=clinic_country(cache))
     with paused_gc():
         state = queue.model_state(cache.db)
         if full or state is None or state[0] != MODEL_SIGNATURE:

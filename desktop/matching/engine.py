@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 # 2: names swapped between the records are found with surnames of several words.
 # 3: a short form made the same day as its full name (Josh / Joshua) is no sign of twins.
 # 4: Greek and Italian names' English and short forms (Dimitrios / Jimmy) are nicknames.
-SCORING_REVISION = 4
+# 5: phones read as the patient's (else the clinic's) country; US and post-office-box address forms.
+SCORING_REVISION = 5
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

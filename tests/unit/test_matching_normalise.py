@@ -226,3 +226,55 @@ def test_digits_short_cut_keeps_exactly_the_digits(text):
     """Phone and Medicare numbers take a short cut to their digits; it must keep exactly the
     characters a full pass of the digit pattern keeps, Unicode digits included."""
     assert nz._digits(text) == nz._DIGITS.sub("", text)
+
+
+@pytest.mark.parametrize(
+    ("country", "forms", "e164"),
+    [
+        ("US", ["(206) 555-0134", "+1 206 555 0134", "1-206-555-0134", "206.555.0134"],
+         "+12065550134"),
+        ("CA", ["(416) 555-0199", "+1 416 555 0199", "1 416 555 0199"], "+14165550199"),
+        ("AU", ["0412 345 678", "+61 412 345 678", "0061 412 345 678"], "+61412345678"),
+        ("NZ", ["021 123 4567", "+64 21 123 4567"], "+64211234567"),
+        ("GB", ["07700 900123", "+44 7700 900123", "+44 (0)7700 900123"], "+447700900123"),
+        ("IE", ["087 123 4567", "+353 87 123 4567", "00353 87 123 4567"], "+353871234567"),
+    ],
+)  # fmt: skip
+def test_phones_are_read_as_the_clinics_countrys_numbers(country, forms, e164):
+    assert {nz.phone_e164(form, country) for form in forms} == {e164}
+
+
+def test_a_number_without_country_code_is_not_read_as_american_in_australia():
+    assert nz.phone_e164("(206) 555-0134", "AU") != "+12065550134"
+    assert nz.phone_e164("+1 206 555 0134", "AU") == "+12065550134"  # its own code wins
+
+
+@pytest.mark.parametrize(
+    ("raw", "country"),
+    [("gb", "GB"), ("UK", "GB"), (" us ", "US"), ("", "AU"), (None, "AU"), ("USA", "AU")],
+)
+def test_country_key(raw, country):
+    assert nz.country_key(raw, "AU") == country
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("1200 Northeast 45th Street", "1200 NE 45th St"),
+        ("1200 North East 45th Street", "1200 ne 45th st"),
+        ("88 Southwest Parkway", "88 SW Pkwy"),
+        ("P.O. Box 123", "PO Box 123"),
+        ("Post Office Box 123", "POB 123"),
+        ("Box 123", "PO Box 123"),
+        ("5 Main Street Suite 200", "5 Main St Ste 200"),
+        ("12 Lakeview Terrace", "12 Lakeview Ter"),
+        ("7 Ocean Circle", "7 Ocean Cir"),
+        ("3 Flinders Street", "3 Flinders St"),  # the Australian forms still fold
+    ],
+)
+def test_address_forms_of_every_country_fold_to_one_key(a, b):
+    assert nz.address_key(a) == nz.address_key(b)
+
+
+def test_a_street_named_box_is_not_a_post_office_box():
+    assert nz.address_key("12 Box Hill Road") == "12 box hill rd"

@@ -480,3 +480,44 @@ def test_rows_become_columns_across_slices(monkeypatch):
     rows = [(f"id{n}", n, None if n % 4 else "x") for n in range(10)]
     assert scan_module._transpose(rows, 3) == [list(col) for col in zip(*rows, strict=True)]
     assert scan_module._transpose([], 3) == [[], [], []]
+
+
+def test_a_us_clinic_reads_its_patients_phones_as_american_numbers(cache):
+    """One number written three American ways is one phone once the account says "US"."""
+    from desktop.account import Account, remember_account
+
+    forms = ["(206) 555-0134", "+1 206 555 0134", "1-206-555-0134"]
+    with cache as opened:
+        people = [
+            patient(
+                500 + n,
+                first_name="Dana",
+                last_name="Whitcombe",
+                date_of_birth="1961-07-14",
+                email=None,
+                address_1=None,
+                patient_phone_numbers=[{"number": number, "phone_type": "Mobile"}],
+            )
+            for n, number in enumerate(forms)
+        ]
+        with transaction(opened) as db:
+            upsert_patients(db, people, synced_at="2024-01-02T00:00:00Z")
+        run_scan(opened, full=True)
+        before = _phone_levels(opened)
+        remember_account(opened, Account(name="Seattle Physio", country_code="US"))
+        run_scan(opened, full=True)
+        after = _phone_levels(opened)
+    dana = [pair_key(500, 501), pair_key(500, 502), pair_key(501, 502)]
+    # Read as Australian numbers, the three are not one phone.
+    assert [before.get(k) for k in dana].count("same") < 3, before
+    assert [after.get(k) for k in dana] == ["same"] * 3, after
+
+
+def _phone_levels(opened) -> dict[tuple[str, str], str]:
+    """Per stored pair (any band), its phone evidence's level."""
+    out = {}
+    for stored in queue.queue_pairs(opened.db, bands=("likely", "possible", "unlikely")):
+        for ev in stored["evidence"]:
+            if ev["field"] == "Phone":
+                out[(stored["id_a"], stored["id_b"])] = ev["level"]
+    return out
