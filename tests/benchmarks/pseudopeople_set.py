@@ -8,8 +8,8 @@ which is what makes it an outside yardstick.
 Construction (seeded, so every run builds the same set):
 
 * Every 2020 census row becomes a patient record (the clinic's first registration).
-* A share of those people registered again, from what another source says about them: a
-  survey (American Community Survey, Current Population Survey, WIC, any year), a tax form
+* A share of those people registered again, from what another source says about them in
+  2019-2024: a survey (American Community Survey, Current Population Survey, WIC), a tax form
   (W-2 / 1099: no birth date or sex; the mailing address, sometimes a P.O. Box) or their
   social security record (no address). A few registered a third time.
 * Phones: pseudopeople has none. A share of records carries the person's own mobile or the
@@ -32,6 +32,9 @@ from typing import Any
 
 from tests.benchmarks.datasets import Dataset, Pair, empty_row, pair
 
+# The years a clinic's records span: pseudopeople simulates 2019-2041, and two decades of
+# moves would make a second registration a stranger's.
+YEARS = range(2019, 2025)
 SECOND_RECORD_SHARE = 0.25  # people who registered twice
 THIRD_RECORD_SHARE = 0.04  # ... and a third time
 PHONE_SHARE = 0.45  # records with a phone number
@@ -70,13 +73,17 @@ def _frames(noise: float, seed: int) -> dict[str, Any]:
 
     config = _scaled(psp.get_config(), noise) if noise != 1.0 else None
     kw: dict[str, Any] = {"seed": seed, "config": config}
+    acs = psp.generate_american_community_survey(year=None, **kw)
+    cps = psp.generate_current_population_survey(year=None, **kw)
+    wic = psp.generate_women_infants_and_children(year=None, **kw)
+    tax = psp.generate_taxes_w2_and_1099(year=None, **kw)
     return {
         "census": psp.generate_decennial_census(**kw),
-        "acs": psp.generate_american_community_survey(year=None, **kw),
-        "cps": psp.generate_current_population_survey(year=None, **kw),
-        "wic": psp.generate_women_infants_and_children(year=None, **kw),
+        "acs": acs[acs["survey_date"].dt.year.isin(YEARS)],
+        "cps": cps[cps["survey_date"].dt.year.isin(YEARS)],
+        "wic": wic[wic["year"].isin(YEARS)],
         "ssa": psp.generate_social_security(**kw),
-        "tax": psp.generate_taxes_w2_and_1099(year=None, **kw),
+        "tax": tax[tax["tax_year"].isin(YEARS)],
     }
 
 
