@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 # 3: a short form made the same day as its full name (Josh / Joshua) is no sign of twins.
 # 4: Greek and Italian names' English and short forms (Dimitrios / Jimmy) are nicknames.
 # 5: phones read as the patient's (else the clinic's) country; US and post-office-box address forms.
-SCORING_REVISION = 5
+# 6: two names each given in its own right (Daniel / Danielle) are different first names.
+SCORING_REVISION = 6
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
