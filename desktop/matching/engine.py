@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 # 4: Greek and Italian names' English and short forms (Dimitrios / Jimmy) are nicknames.
 # 5: phones read as the patient's (else the clinic's) country; US and post-office-box address forms.
 # 6: two names each given in its own right (Daniel / Danielle) are different first names.
-SCORING_REVISION = 6
+# 7: recorded sex that disagrees, without the same first name, is a look-alike (other_sex).
+SCORING_REVISION = 7
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ LOOKALIKE_FLAGS = (
     "ambiguous",
     "child_record",
     "names_only",
+    "other_sex",
 )
 
 WARNINGS = {
@@ -48,6 +49,8 @@ WARNINGS = {
     "address confirms it.",
     "child_record": "One record is a child's and the other has no birth date: a phone or "
     "address they share may be a parent's.",
+    "other_sex": "Recorded sex differs and the first names are not the same: possibly two "
+    "members of one family (twins, a brother and sister).",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
@@ -135,6 +138,11 @@ def lookalike_flags(
         | (address >= level("address", "similar"))
     )
     mask |= (~confirmed).astype(np.uint16) << LOOKALIKE_FLAGS.index("names_only")
+    # Michael / Michelle, Luke / (no first name), recorded Male and Female: sex typed wrong
+    # is rarer than two members of one family, unless the first names agree outright.
+    sex = _col(comp, "sex")
+    other_sex = ~personal & (sex == level("sex", "different")) & (fn < level("first_name", "alias"))
+    mask |= other_sex.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_sex")
     return mask
 
 

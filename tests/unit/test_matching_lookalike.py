@@ -194,3 +194,28 @@ def test_a_preferred_name_duplicate_made_the_same_day_is_likely():
     pair = scored(duc, liam)
     assert pair.band == "likely"
     assert pair.flags == ()
+
+
+def test_a_brother_and_sister_recorded_male_and_female_are_never_likely():
+    """Michael and Michelle Blanton, one birth date, one home: recorded sex disagrees."""
+    pair = scored(
+        person("1", "Michael", "Blanton", "1970-08-06", sex="Male", **HOME),
+        person("2", "Michelle", "Blanton", "1970-08-06", sex="Female", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "other_sex" in pair.flags
+    blank = scored(
+        person("1", "Luke", "Goodwin", "1973-05-15", sex="Male", **HOME),
+        person("2", "", "Goodwin", "1973-05-15", sex="Female", **HOME),
+    )
+    assert blank.band != "likely"
+    assert "other_sex" in blank.flags
+
+
+def test_one_name_with_sex_typed_wrong_is_still_likely():
+    pair = scored(
+        person("1", "Robert", "Nguyen", "1980-03-04", sex="Male", **HOME),
+        person("2", "Robert", "Nguyen", "1980-03-04", sex="Female", **HOME),
+    )
+    assert pair.band == "likely"
+    assert "other_sex" not in pair.flags
