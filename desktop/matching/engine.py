@@ -24,7 +24,7 @@ from desktop.matching.features import (
     import_days,
 )
 from desktop.matching.keyindex import KeyIndex, holders_of
-from desktop.matching.lookalike import demote_ambiguous, lookalike_flags
+from desktop.matching.lookalike import demote_ambiguous, lookalike_flags, unpaired
 from desktop.matching.model import (
     ModelParams,
     default_m,
@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 # 5: phones read as the patient's (else the clinic's) country; US and post-office-box address forms.
 # 6: two names each given in its own right (Daniel / Danielle) are different first names.
 # 7: recorded sex that disagrees, without the same first name, is a look-alike (other_sex).
-SCORING_REVISION = 7
+# 8: records with little to go on: "incomplete_record"; a common name alone is not proposed.
+SCORING_REVISION = 8
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -316,6 +317,7 @@ class MatchEngine:
         band = np.zeros(total.size, dtype=np.int8)
         band[prob >= self.settings.possible_threshold] = 1
         band[(prob >= self.settings.likely_threshold) & (flags == 0)] = 2
+        band[unpaired(flags)] = 0
         demote_ambiguous(f, cands, flags, band, prob >= self.settings.likely_threshold)
         keep = np.flatnonzero(band >= (0 if self.settings.include_unlikely else 1))
         timings["score"] = time.perf_counter() - t

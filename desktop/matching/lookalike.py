@@ -30,6 +30,7 @@ LOOKALIKE_FLAGS = (
     "child_record",
     "names_only",
     "other_sex",
+    "incomplete_record",
 )
 
 WARNINGS = {
@@ -51,6 +52,9 @@ WARNINGS = {
     "address they share may be a parent's.",
     "other_sex": "Recorded sex differs and the first names are not the same: possibly two "
     "members of one family (twins, a brother and sister).",
+    "incomplete_record": "Incomplete record: the names agree, but there is no birth date or "
+    "address on both records to compare. At the patient's next visit, check the birth date and "
+    "address.",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
@@ -143,7 +147,26 @@ def lookalike_flags(
     sex = _col(comp, "sex")
     other_sex = ~personal & (sex == level("sex", "different")) & (fn < level("first_name", "alias"))
     mask |= other_sex.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_sex")
+    # A record with little to go on (a phone assistant's name and phone) that shares no phone
+    # with the other: the same name is a lead to check, not a duplicate to merge.
+    incomplete = (
+        first_same
+        & last_same
+        & (dob == 0)
+        & (address == 0)
+        & (medicare == 0)
+        & (email < level("email", "similar"))
+        & (phone != level("phone", "same"))
+    )
+    mask |= incomplete.astype(np.uint16) << LOOKALIKE_FLAGS.index("incomplete_record")
     return mask
+
+
+def unpaired(flags: np.ndarray) -> np.ndarray:
+    """Pairs not to propose at all: only the names agree and the name is a common one."""
+    names_only = 1 << LOOKALIKE_FLAGS.index("names_only")
+    common = 1 << LOOKALIKE_FLAGS.index("common_name")
+    return (flags & names_only != 0) & (flags & common != 0)
 
 
 def ambiguous_links(

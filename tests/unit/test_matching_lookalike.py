@@ -219,3 +219,36 @@ def test_one_name_with_sex_typed_wrong_is_still_likely():
     )
     assert pair.band == "likely"
     assert "other_sex" not in pair.flags
+
+
+def _clinic_with(*extra: dict) -> dict[frozenset, object]:
+    """A scan of 300 different people, 30 John Smiths born on different days, and ``extra``;
+    the pairs it proposes by their two ids."""
+    rows = [
+        person(f"p{n}", f"Given{n}x", f"Family{n}y", f"{1940 + n % 60}-{1 + n % 12:02d}-11")
+        for n in range(300)
+    ]
+    rows += [
+        person(
+            f"js{n}", "John", "Smith", f"{1950 + n}-03-{1 + n % 28:02d}", address_1=f"{n} Elm St"
+        )
+        for n in range(30)
+    ]
+    result = MatchEngine(MatchSettings(today="2026-01-01")).scan([*rows, *extra])
+    return {frozenset((p.id_a, p.id_b)): p for p in result.pairs}
+
+
+def test_a_rare_name_on_a_record_with_little_to_go_on_is_possible_and_says_what_to_check():
+    """A phone assistant's record (name and phone only) and a full record of one rare name."""
+    caller = person("a1", "Adrianna", "Lafontaine", "", phones=PHONE)
+    full = person("a2", "Adrianna", "Lafontaine", "2012-06-19", address_1="3375 176th St NW")
+    pair = _clinic_with(caller, full)[frozenset(("a1", "a2"))]
+    assert pair.band == "possible"
+    assert "incomplete_record" in pair.flags
+    assert any("next visit" in w for w in pair.warnings)
+
+
+def test_a_common_name_on_a_record_with_little_to_go_on_is_not_paired_blindly():
+    caller = person("c1", "John", "Smith", "", phones=PHONE)
+    pairs = _clinic_with(caller)
+    assert not [key for key in pairs if "c1" in key]
