@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 # 6: two names each given in its own right (Daniel / Danielle) are different first names.
 # 7: recorded sex that disagrees, without the same first name, is a look-alike (other_sex).
 # 8: records with little to go on: "incomplete_record"; a common name alone is not proposed.
-SCORING_REVISION = 8
+# 9: placeholder first names ("Baby", "Mrs", "Husband") are no name; a nameless record is
+#    never "likely" with a member of its family (no_first_name).
+SCORING_REVISION = 9
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

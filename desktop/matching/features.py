@@ -208,7 +208,9 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
     first_u, first_pos = _factorise(col["first_name"])
     first = _apply(first_u, first_pos, lambda v: text.given_name(_str(v)), names)
-    first_full = _apply(first_u, first_pos, lambda v: " ".join(text.name_tokens(_str(v))), names)
+    first_full = _apply(
+        first_u, first_pos, lambda v: " ".join(text.first_name_tokens(_str(v))), names
+    )
     preferred = _map_column(col["preferred_first_name"], lambda v: text.given_name(_str(v)), names)
     last_u, last_pos = _factorise(col["last_name"])
     last = _apply(last_u, last_pos, lambda v: text.surname_key(_str(v)), names)

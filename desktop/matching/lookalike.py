@@ -31,6 +31,7 @@ LOOKALIKE_FLAGS = (
     "names_only",
     "other_sex",
     "incomplete_record",
+    "no_first_name",
 )
 
 WARNINGS = {
@@ -55,6 +56,8 @@ WARNINGS = {
     "incomplete_record": "Incomplete record: the names agree, but there is no birth date or "
     "address on both records to compare. At the patient's next visit, check the birth date and "
     "address.",
+    "no_first_name": "One record has no first name (or only a word such as 'Baby' or 'Mrs'): "
+    "it may belong to any member of this family.",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
@@ -159,6 +162,8 @@ def lookalike_flags(
         & (phone != level("phone", "same"))
     )
     mask |= incomplete.astype(np.uint16) << LOOKALIKE_FLAGS.index("incomplete_record")
+    nameless = ~personal & (fn == 0) & family_name
+    mask |= nameless.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
     return mask
 
 

@@ -252,3 +252,13 @@ def test_a_common_name_on_a_record_with_little_to_go_on_is_not_paired_blindly():
     caller = person("c1", "John", "Smith", "", phones=PHONE)
     pairs = _clinic_with(caller)
     assert not [key for key in pairs if "c1" in key]
+
+
+def test_a_record_without_a_real_first_name_is_never_likely_with_a_family_member():
+    """'Husband' Garrell may be any Garrell of the household."""
+    pair = scored(
+        person("1", "Christopher", "Garrell", "1980-02-15", sex="Male", **HOME),
+        person("2", "Husband", "Garrell", "1952-08-20", sex="Male", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "no_first_name" in pair.flags

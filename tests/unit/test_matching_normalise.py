@@ -278,3 +278,14 @@ def test_address_forms_of_every_country_fold_to_one_key(a, b):
 
 def test_a_street_named_box_is_not_a_post_office_box():
     assert nz.address_key("12 Box Hill Road") == "12 box hill rd"
+
+
+@pytest.mark.parametrize("placeholder", ["Baby", "Mrs", "Female Child", "Husband", "Lady of the"])
+def test_a_first_name_field_of_placeholder_words_names_nobody(placeholder):
+    assert text.given_name(placeholder) == ""
+    assert text.first_name_tokens(placeholder) == ()
+
+
+@pytest.mark.parametrize("name", ["Na", "Son", "Nino", "Dr John", "Baby Jane"])
+def test_given_names_that_look_like_placeholders_are_kept(name):
+    assert text.given_name(name) != ""
