@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 # 8: records with little to go on: "incomplete_record"; a common name alone is not proposed.
 # 9: placeholder first names ("Baby", "Mrs", "Husband") are no name; a nameless record is
 #    never "likely" with a member of its family (no_first_name).
-SCORING_REVISION = 9
+# 10: twins with nickname-related names and their own mobiles; one name on two Medicare
+#     cards undated; names alike in spelling undated; softer links count for ambiguity.
+SCORING_REVISION = 10
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

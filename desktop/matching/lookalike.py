@@ -32,6 +32,7 @@ LOOKALIKE_FLAGS = (
     "other_sex",
     "incomplete_record",
     "no_first_name",
+    "other_medicare_card",
 )
 
 WARNINGS = {
@@ -58,6 +59,8 @@ WARNINGS = {
     "address.",
     "no_first_name": "One record has no first name (or only a word such as 'Baby' or 'Mrs'): "
     "it may belong to any member of this family.",
+    "other_medicare_card": "Different Medicare cards and no birth date on both records to "
+    "compare: possibly two people with one name (a parent and child).",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
@@ -115,13 +118,26 @@ def lookalike_flags(
     # that they are one person.
     alias_first = (fn == level("first_name", "alias")) & ~comp.stated_alias & ~comp.short_form
     twins |= ~personal & dob_exact & same_surname & alias_first & comp.made_together
+    # Nathan / Jonathan, Lisa / Melissa with one birth date and surname and each their own
+    # mobile: twins given names of one family (any name, short forms included), not one
+    # person's two records, unless a preferred first name says so.
+    own_phones = phone == level("phone", "different")
+    nick_first = (fn == level("first_name", "alias")) & ~comp.stated_alias
+    twins |= ~personal & dob_exact & same_surname & nick_first & own_phones
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
     parent = ~personal & first_same & dob_apart & (years >= 12)
     other_dob = ~personal & first_same & dob_apart & (years < 12)
     siblings = ~personal & first_diff & family_name & dob_apart & shared
     household = ~personal & first_diff & ~same_surname & shared
+    # Adam / Aidan with no birth date to tell them apart: names alike in spelling are two
+    # people's as often as one person's slip.
+    undated_alike = (fn == level("first_name", "similar")) & (dob == 0)
     other_first = (
-        ~personal & (fn == level("first_name", "different")) & ~twins & ~siblings & ~household
+        ~personal
+        & ((fn == level("first_name", "different")) | undated_alike)
+        & ~twins
+        & ~siblings
+        & ~household
     )
     family = medicare == level("medicare", "family")
     common = (
@@ -162,6 +178,12 @@ def lookalike_flags(
         & (phone != level("phone", "same"))
     )
     mask |= incomplete.astype(np.uint16) << LOOKALIKE_FLAGS.index("incomplete_record")
+    # Kavya Mehta on two Medicare cards, one record undated: a same-name parent or child as
+    # often as one person who changed cards.
+    other_card = (medicare == level("medicare", "different")) & first_same & (dob == 0)
+    if non_card is not None:
+        other_card &= ~non_card
+    mask |= other_card.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_medicare_card")
     nameless = ~personal & (fn == 0) & family_name
     mask |= nameless.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
     return mask
@@ -227,8 +249,10 @@ def demote_ambiguous(
     conflicts = set(zip(cands.a[family].tolist(), cands.b[family].tolist(), strict=True))
     if not conflicts:
         return
-    child_bit = 1 << LOOKALIKE_FLAGS.index("child_record")
-    linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(child_bit)) == 0))
+    # Links of a sparse record that only its lack of detail holds back count too: an undated
+    # Olivia Brown beside two dated ones (mother and daughter) cannot be placed by a rule.
+    soft = sum(1 << LOOKALIKE_FLAGS.index(n) for n in ("child_record", "names_only"))
+    linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(soft)) == 0))
     linked = list(zip(cands.a[linked_idx].tolist(), cands.b[linked_idx].tolist(), strict=True))
     pairs = list(zip(cands.a[likely].tolist(), cands.b[likely].tolist(), strict=True))
     sparse = set(np.flatnonzero((f.dob <= 0) | (f.first < 0)).tolist())

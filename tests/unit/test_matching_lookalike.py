@@ -262,3 +262,39 @@ def test_a_record_without_a_real_first_name_is_never_likely_with_a_family_member
     )
     assert pair.band != "likely"
     assert "no_first_name" in pair.flags
+
+
+def test_twins_with_nickname_related_names_and_their_own_mobiles_are_never_likely():
+    """Nathan and Jonathan Cranworth: one birth date and home, each their own mobile."""
+    home = {k: v for k, v in HOME.items() if k != "phones"}
+
+    def mobile(number: str) -> str:
+        return json.dumps([{"number": number, "phone_type": "Mobile"}])
+
+    pair = scored(
+        person("1", "Nathan", "Cranworth", "1974-02-07", phones=mobile("0457 759 060"), **home),
+        person("2", "Jonathan", "Cranworth", "1974-02-07", phones=mobile("0421 258 903"), **home),
+    )
+    assert pair.band != "likely"
+    assert "twins" in pair.flags
+
+
+def test_one_name_on_two_medicare_cards_without_a_birth_date_to_compare_is_never_likely():
+    pair = scored(
+        person("1", "Kavya", "Mehta", "1992-02-20", medicare="4863636864",
+               medicare_reference_number="2", **HOME),
+        person("2", "Kavya", "Mehta", "", medicare="6410240362",
+               medicare_reference_number="2", **HOME),
+    )  # fmt: skip
+    assert pair.band != "likely"
+    assert "other_medicare_card" in pair.flags
+
+
+def test_names_alike_in_spelling_with_no_birth_date_to_compare_are_never_likely():
+    """Adam and Aidan Fabrardi share the family mobile; the caller's record has no birth date."""
+    pair = scored(
+        person("1", "Adam", "Fabrardi", "2009-09-26", sex="Male", **HOME),
+        person("2", "Aidan", "Fabrardi", "", phones=PHONE),
+    )
+    assert pair.band != "likely"
+    assert "other_first_name" in pair.flags
