@@ -189,6 +189,11 @@ def lookalike_flags(
     return mask
 
 
+def relaxed_mask(names: tuple[str, ...]) -> int:
+    """The bits of the named rules (unknown names are ignored)."""
+    return sum(1 << LOOKALIKE_FLAGS.index(n) for n in set(names) if n in LOOKALIKE_FLAGS)
+
+
 def unpaired(flags: np.ndarray) -> np.ndarray:
     """Pairs not to propose at all: only the names agree and the name is a common one."""
     names_only = 1 << LOOKALIKE_FLAGS.index("names_only")

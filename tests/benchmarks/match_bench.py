@@ -363,6 +363,8 @@ def details(dataset: Dataset, outcomes: dict[str, Outcome]) -> list[str]:
     ours = _ours(outcomes)
     if ours is not None:
         lines += ["", *bench_report.misses_and_false_positives(dataset, ours.pairs)]
+    if dataset.name in PP_TARGETS:
+        lines += ["", *bench_report.simulated_admin(dataset)]
     return lines
 
 

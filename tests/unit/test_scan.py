@@ -521,3 +521,42 @@ def _phone_levels(opened) -> dict[tuple[str, str], str]:
             if ev["field"] == "Phone":
                 out[(stored["id_a"], stored["id_b"])] = ev["level"]
     return out
+
+
+def test_answers_that_show_a_rule_holds_back_one_person_rescore_the_queue(cache):
+    """25 merges confirmed of pairs held only as 'names only': the next scan is a full one
+    and such pairs reach 'likely'."""
+    people = []
+    for n in range(300, 330):
+        people.append(patient(n, first_name=f"Rarename{n}q", email=None, patient_phone_numbers=[]))
+        people.append(
+            patient(
+                1000 + n,
+                first_name=f"Rarename{n}q",
+                last_name=f"Surname{n}x",
+                date_of_birth=None,
+                email=None,
+                patient_phone_numbers=[],
+                address_1=f"PO Box {n}",
+                post_code="7000",
+                city="Hobart",
+            )
+        )
+    # This small clinic gives its rare names less weight than a real one would.
+    settings = MatchSettings(likely_threshold=0.6)
+    with transaction(cache) as db:
+        upsert_patients(db, people, synced_at="2024-01-03T00:00:00Z")
+    run_scan(cache, full=True, settings=settings)
+    held = [pair_key(n, 1000 + n) for n in range(300, 330)]
+    stored = {(p["id_a"], p["id_b"]): p for p in queue.queue_pairs(cache.db)}
+    assert all(
+        stored[k]["band"] == "possible" and stored[k]["flags"] == ["names_only"] for k in held
+    )
+    with transaction(cache) as db:
+        for key in held[:25]:
+            queue.set_status(db, *key, "planned")
+    summary = run_scan(cache, settings=settings)
+    assert summary.kind == "full"
+    stored = {(p["id_a"], p["id_b"]): p for p in queue.queue_pairs(cache.db)}
+    assert [stored[k]["band"] for k in held[25:]] == ["likely"] * 5
+    assert run_scan(cache, settings=settings).kind != "full"  # learned once, not every scan
