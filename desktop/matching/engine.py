@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 # 10: twins with nickname-related names and their own mobiles; one name on two Medicare
 #     cards undated; names alike in spelling undated; softer links count for ambiguity.
 # 11: learned relaxations and confirmed pairs (labels in EM) from the administrator.
-SCORING_REVISION = 11
+# 12: a birth date with day and month the other way round (month over 12) is read.
+SCORING_REVISION = 12
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

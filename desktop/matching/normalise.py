@@ -210,6 +210,8 @@ def birth_date(raw: str | None) -> str:
         if not (y.isdigit() and m.isdigit() and d.isdigit()):
             return ""
         year, month, day_ = int(y), int(m), int(d)
+        if month > 12 and 1 <= day_ <= 12:  # day and month typed the other way round
+            month, day_, m, d = day_, month, d, m
         if 1880 <= year <= 2100 and 1 <= month <= 12 and 1 <= day_ <= _month_days(year, month):
             return y + m + d
         return ""
@@ -222,6 +224,8 @@ def birth_date(raw: str | None) -> str:
         d, m, y = (int(p) for p in parts)
     else:
         return ""
+    if m > 12 and 1 <= d <= 12:  # day and month typed the other way round
+        d, m = m, d
     try:
         day = _dt.date(y, m, d)
     except ValueError:

@@ -289,3 +289,17 @@ def test_a_first_name_field_of_placeholder_words_names_nobody(placeholder):
 @pytest.mark.parametrize("name", ["Na", "Son", "Nino", "Dr John", "Baby Jane"])
 def test_given_names_that_look_like_placeholders_are_kept(name):
     assert text.given_name(name) != ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [("2004-24-07", "20040724"), ("24/07/2004", "20040724"), ("07/24/2004", "20040724")],
+)
+def test_a_birth_date_with_day_and_month_the_other_way_round_is_read(raw, iso):
+    """A month over 12 with a day of 12 or less: the two were typed the other way round."""
+    assert nz.birth_date(raw) == iso
+
+
+def test_a_date_that_is_impossible_either_way_is_still_missing():
+    assert nz.birth_date("2004-13-13") == ""
+    assert nz.birth_date("2004-02-30") == ""
