@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 #     cards undated; names alike in spelling undated; softer links count for ambiguity.
 # 11: learned relaxations and confirmed pairs (labels in EM) from the administrator.
 # 12: a birth date with day and month the other way round (month over 12) is read.
-SCORING_REVISION = 12
+# 13: a nameless record sharing a phone, email or address is held whatever its surname.
+SCORING_REVISION = 13
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -184,7 +184,7 @@ def lookalike_flags(
     if non_card is not None:
         other_card &= ~non_card
     mask |= other_card.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_medicare_card")
-    nameless = ~personal & (fn == 0) & family_name
+    nameless = ~personal & (fn == 0) & (family_name | shared)
     mask |= nameless.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
     return mask
 

@@ -298,3 +298,13 @@ def test_names_alike_in_spelling_with_no_birth_date_to_compare_are_never_likely(
     )
     assert pair.band != "likely"
     assert "other_first_name" in pair.flags
+
+
+def test_a_nameless_record_sharing_a_home_is_never_likely_whatever_its_surname():
+    """'Youngest' Woods and Richard Hankins: one birth date, one home and phone."""
+    pair = scored(
+        person("1", "Richard", "Hankins", "1991-03-31", sex="Male", **HOME),
+        person("2", "Youngest", "Woods", "1991-03-31", sex="Male", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "no_first_name" in pair.flags
