@@ -24,6 +24,8 @@ from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELDS
 from desktop.matching.engine import SCORING_REVISION, paused_gc
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.learning import learned_relaxations
+from desktop.matching.normalise import country_key
 from desktop.scan_neighbours import (
     SELECT_ROWID,
     changed_keys,
@@ -32,6 +34,7 @@ from desktop.scan_neighbours import (
     neighbours,
 )
 from desktop.store import intake, queue
+from desktop.store.answers import answered_pairs, confirmed_pairs, scored_relaxations
 from desktop.store.key_index import KeyIndexDamaged, save_key_index
 from desktop.store.sync_state import transaction
 
@@ -97,6 +100,22 @@ def _marks(cache: Cache) -> tuple[str, str]:
     return synced or "", updated or ""
 
 
+def clinic_country(cache: Cache) -> str:
+    """The account's country (``GET /settings/public``): phones and addresses of patients
+    without a country of their own are read as this country's; Australia before the first
+    connect."""
+    from desktop.account import stored_account
+
+    account = stored_account(cache.db)
+    return country_key(account.country_code if account else None, "AU")
+
+
+def _relearned(cache: Cache, settings: MatchSettings) -> bool:
+    """True when the rules learned from the administrator's answers differ from those the
+    stored queue was scored with: the queue is then scored again in full."""
+    return sorted(scored_relaxations(cache.db)) != sorted(settings.relaxed_flags)
+
+
 def run_scan(
     cache: Cache,
     *,
@@ -106,10 +125,14 @@ def run_scan(
 ) -> ScanSummary:
     """Scan the cache and store the queue: full when asked or when no model exists yet."""
     report = progress or _noop
-    settings = settings or MatchSettings()
+    settings = replace(
+        settings or MatchSettings(country=clinic_country(cache)),
+        relaxed_flags=learned_relaxations(answered_pairs(cache.db)),
+        confirmed_pairs=confirmed_pairs(cache.db),
+    )
     with paused_gc():
         state = queue.model_state(cache.db)
-        if full or state is None or state[0] != MODEL_SIGNATURE:
+        if full or state is None or state[0] != MODEL_SIGNATURE or _relearned(cache, settings):
             return _full_scan(cache, settings, report)
         try:
             return _incremental_scan(cache, settings, report, state[1])

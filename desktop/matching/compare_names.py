@@ -138,12 +138,16 @@ def first_levels(
     undecided = differ & ~alias
     both_known = undecided & facts.known[fa] & facts.known[fb]
     alias |= distinct_flags(fa, fb, names, is_nickname_pair, both_known)
-    prefix = undecided & ~alias & (ia == ib) & (facts.length[fa] != facts.length[fb])
+    # Two names each given in its own right and not forms of one name (Daniel / Danielle,
+    # Joe / Joel, Heath / Heather) are two people's names, however alike their spelling.
+    own_names = both_known & ~alias & ~facts.nickname_only[fa] & ~facts.nickname_only[fb]
+    prefix = undecided & ~alias & ~own_names & (ia == ib) & (facts.length[fa] != facts.length[fb])
     alias |= distinct_flags(fa, fb, names, _short_form, prefix)
     ffa, ffb = sa.first_full, sb.first_full
     multi = differ & ~alias
     alias |= distinct_flags(ffa, fb, names, _middle_match, multi & facts.spaced[ffa])
     alias |= distinct_flags(ffb, fa, names, _middle_match, multi & facts.spaced[ffb])
+    lv[own_names & ~alias] = level("first_name", "different")
     lv[alias] = level("first_name", "alias")
     # A stray space inside a name is a typing slip, not a second name.
     spaced = differ & (ffa != ffb) & (facts.spaced[ffa] | facts.spaced[ffb])

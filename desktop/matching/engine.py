@@ -24,7 +24,7 @@ from desktop.matching.features import (
     import_days,
 )
 from desktop.matching.keyindex import KeyIndex, holders_of
-from desktop.matching.lookalike import demote_ambiguous, lookalike_flags
+from desktop.matching.lookalike import demote_ambiguous, lookalike_flags, relaxed_mask, unpaired
 from desktop.matching.model import (
     ModelParams,
     default_m,
@@ -43,7 +43,18 @@ log = logging.getLogger(__name__)
 # 2: names swapped between the records are found with surnames of several words.
 # 3: a short form made the same day as its full name (Josh / Joshua) is no sign of twins.
 # 4: Greek and Italian names' English and short forms (Dimitrios / Jimmy) are nicknames.
-SCORING_REVISION = 4
+# 5: phones read as the patient's (else the clinic's) country; US and post-office-box address forms.
+# 6: two names each given in its own right (Daniel / Danielle) are different first names.
+# 7: recorded sex that disagrees, without the same first name, is a look-alike (other_sex).
+# 8: records with little to go on: "incomplete_record"; a common name alone is not proposed.
+# 9: placeholder first names ("Baby", "Mrs", "Husband") are no name; a nameless record is
+#    never "likely" with a member of its family (no_first_name).
+# 10: twins with nickname-related names and their own mobiles; one name on two Medicare
+#     cards undated; names alike in spelling undated; softer links count for ambiguity.
+# 11: learned relaxations and confirmed pairs (labels in EM) from the administrator.
+# 12: a birth date with day and month the other way round (month over 12) is read.
+# 13: a nameless record sharing a phone, email or address is held whatever its surname.
+SCORING_REVISION = 13
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -203,14 +214,36 @@ class MatchEngine:
         if self.settings.em_iterations > 0:
             expected = self._expected_namesakes(f, cands.a, counts_by_attr, n)
             clean = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b)) == 0
+            confirmed = self._confirmed(f, cands)
+            clean &= ~confirmed
             m, prior, iters = run_em(
-                comp.levels[clean], u, n, self.settings.em_iterations, adjust[clean]
+                comp.levels[clean],
+                u,
+                n,
+                self.settings.em_iterations,
+                adjust[clean],
+                comp.levels[confirmed],
             )
         else:
             m, prior, iters = default_m(), default_prior(n), 0
         return ModelParams(
             m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total, em_iterations=iters
         )
+
+    def _confirmed(self, f: Features, cands: Candidates) -> np.ndarray:
+        """Per candidate pair: the administrator said these two records are one person."""
+        out = np.zeros(cands.a.size, dtype=bool)
+        if not self.settings.confirmed_pairs or not cands.a.size:
+            return out
+        index = {pid: i for i, pid in enumerate(f.ids)}
+        n = max(len(f), 1)
+        wanted = [
+            min(index[x], index[y]) * n + max(index[x], index[y])
+            for x, y in self.settings.confirmed_pairs
+            if x in index and y in index
+        ]
+        keys = np.minimum(cands.a, cands.b).astype(np.int64) * n + np.maximum(cands.a, cands.b)
+        return np.isin(keys, np.asarray(wanted, dtype=np.int64))
 
     def _random_pair_u(self, f: Features, counts: dict[str, np.ndarray]) -> dict[str, list[float]]:
         """u from random record pairs; those that may be one person (no look-alike rule
@@ -312,7 +345,9 @@ class MatchEngine:
         flags = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b))
         band = np.zeros(total.size, dtype=np.int8)
         band[prob >= self.settings.possible_threshold] = 1
-        band[(prob >= self.settings.likely_threshold) & (flags == 0)] = 2
+        held = flags & ~np.uint16(relaxed_mask(self.settings.relaxed_flags))
+        band[(prob >= self.settings.likely_threshold) & (held == 0)] = 2
+        band[unpaired(flags)] = 0
         demote_ambiguous(f, cands, flags, band, prob >= self.settings.likely_threshold)
         keep = np.flatnonzero(band >= (0 if self.settings.include_unlikely else 1))
         timings["score"] = time.perf_counter() - t
@@ -342,11 +377,13 @@ class MatchEngine:
             stats["possible"],
         )
         index = KeyIndex.build(f) if self.settings.build_index else None
+        model = dict(saved_model or params.to_dict())
+        model["relaxed_flags"] = list(self.settings.relaxed_flags)
         return ScanResult(
             pairs=pairs,
             clusters=clusters,
             skipped_blocks=cands.skipped,
-            model=saved_model or params.to_dict(),
+            model=model,
             stats=stats,
             key_index=index,
         )

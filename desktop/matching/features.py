@@ -30,6 +30,7 @@ ROW_COLUMNS = (
     "city",
     "state",
     "post_code",
+    "country_code",
     "sex",
     "created_at",
     "updated_at",
@@ -207,7 +208,9 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
     first_u, first_pos = _factorise(col["first_name"])
     first = _apply(first_u, first_pos, lambda v: text.given_name(_str(v)), names)
-    first_full = _apply(first_u, first_pos, lambda v: " ".join(text.name_tokens(_str(v))), names)
+    first_full = _apply(
+        first_u, first_pos, lambda v: " ".join(text.first_name_tokens(_str(v))), names
+    )
     preferred = _map_column(col["preferred_first_name"], lambda v: text.given_name(_str(v)), names)
     last_u, last_pos = _factorise(col["last_name"])
     last = _apply(last_u, last_pos, lambda v: text.surname_key(_str(v)), names)
@@ -256,8 +259,7 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
         addr_raw, lambda v: nz.address_key(_str(v[0]), _str(v[1])), vocabs["address"]
     )
     phones = Vocab()
-    phone_u, phone_pos = _factorise(col["phones"])
-    per_value = nz.phone_lists(phone_u, country)
+    _phone_u, phone_pos, per_value = _phone_values(col["phones"], col["country_code"], country)
     counts = np.array([len(v) for v in per_value] + [0], dtype=np.int64)[phone_pos]
     phone_rec = np.repeat(np.arange(n, dtype=np.int64), counts)
     flat = phones.codes([x for pos in phone_pos.tolist() for x in per_value[pos]])
@@ -296,6 +298,30 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
         created_day=_created_days(col["created_at"]),
         vocabs=vocabs,
     )
+
+
+def _phone_values(
+    values: list, countries: list, default: str
+) -> tuple[list, np.ndarray, list[tuple[str, ...]]]:
+    """Distinct (phones, country) values, each record's index among them, and each value's
+    E.164 numbers: a number is read as the patient's country's (``country_code``), else as
+    the clinic's (``default``)."""
+    wanted = [nz.country_key(c, default) for c in _factorise(countries)[0]]
+    if all(c == default for c in wanted):  # one country: the usual clinic
+        uniques, positions = _factorise(values)
+        return uniques, positions, nz.phone_lists(uniques, default)
+    keyed = [(v if isinstance(v, str) or v is None else repr(v), nz.country_key(c, default))
+             for v, c in zip(values, countries, strict=True)]  # fmt: skip
+    uniques, positions = _factorise(keyed)
+    per_value: list[tuple[str, ...]] = [()] * len(uniques)
+    by_country: dict[str, list[int]] = {}
+    for i, (_, c) in enumerate(uniques):
+        by_country.setdefault(c, []).append(i)
+    for c, members in by_country.items():
+        found = nz.phone_lists([uniques[i][0] for i in members], c)
+        for i, numbers in zip(members, found, strict=True):
+            per_value[i] = numbers
+    return uniques, positions, per_value
 
 
 def _initials(first: np.ndarray, last: np.ndarray, codes: Vocab) -> np.ndarray:

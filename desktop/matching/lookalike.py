@@ -29,6 +29,10 @@ LOOKALIKE_FLAGS = (
     "ambiguous",
     "child_record",
     "names_only",
+    "other_sex",
+    "incomplete_record",
+    "no_first_name",
+    "other_medicare_card",
 )
 
 WARNINGS = {
@@ -48,6 +52,15 @@ WARNINGS = {
     "address confirms it.",
     "child_record": "One record is a child's and the other has no birth date: a phone or "
     "address they share may be a parent's.",
+    "other_sex": "Recorded sex differs and the first names are not the same: possibly two "
+    "members of one family (twins, a brother and sister).",
+    "incomplete_record": "Incomplete record: the names agree, but there is no birth date or "
+    "address on both records to compare. At the patient's next visit, check the birth date and "
+    "address.",
+    "no_first_name": "One record has no first name (or only a word such as 'Baby' or 'Mrs'): "
+    "it may belong to any member of this family.",
+    "other_medicare_card": "Different Medicare cards and no birth date on both records to "
+    "compare: possibly two people with one name (a parent and child).",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
@@ -105,13 +118,26 @@ def lookalike_flags(
     # that they are one person.
     alias_first = (fn == level("first_name", "alias")) & ~comp.stated_alias & ~comp.short_form
     twins |= ~personal & dob_exact & same_surname & alias_first & comp.made_together
+    # Nathan / Jonathan, Lisa / Melissa with one birth date and surname and each their own
+    # mobile: twins given names of one family (any name, short forms included), not one
+    # person's two records, unless a preferred first name says so.
+    own_phones = phone == level("phone", "different")
+    nick_first = (fn == level("first_name", "alias")) & ~comp.stated_alias
+    twins |= ~personal & dob_exact & same_surname & nick_first & own_phones
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
     parent = ~personal & first_same & dob_apart & (years >= 12)
     other_dob = ~personal & first_same & dob_apart & (years < 12)
     siblings = ~personal & first_diff & family_name & dob_apart & shared
     household = ~personal & first_diff & ~same_surname & shared
+    # Adam / Aidan with no birth date to tell them apart: names alike in spelling are two
+    # people's as often as one person's slip.
+    undated_alike = (fn == level("first_name", "similar")) & (dob == 0)
     other_first = (
-        ~personal & (fn == level("first_name", "different")) & ~twins & ~siblings & ~household
+        ~personal
+        & ((fn == level("first_name", "different")) | undated_alike)
+        & ~twins
+        & ~siblings
+        & ~household
     )
     family = medicare == level("medicare", "family")
     common = (
@@ -135,7 +161,44 @@ def lookalike_flags(
         | (address >= level("address", "similar"))
     )
     mask |= (~confirmed).astype(np.uint16) << LOOKALIKE_FLAGS.index("names_only")
+    # Michael / Michelle, Luke / (no first name), recorded Male and Female: sex typed wrong
+    # is rarer than two members of one family, unless the first names agree outright.
+    sex = _col(comp, "sex")
+    other_sex = ~personal & (sex == level("sex", "different")) & (fn < level("first_name", "alias"))
+    mask |= other_sex.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_sex")
+    # A record with little to go on (a phone assistant's name and phone) that shares no phone
+    # with the other: the same name is a lead to check, not a duplicate to merge.
+    incomplete = (
+        first_same
+        & last_same
+        & (dob == 0)
+        & (address == 0)
+        & (medicare == 0)
+        & (email < level("email", "similar"))
+        & (phone != level("phone", "same"))
+    )
+    mask |= incomplete.astype(np.uint16) << LOOKALIKE_FLAGS.index("incomplete_record")
+    # Kavya Mehta on two Medicare cards, one record undated: a same-name parent or child as
+    # often as one person who changed cards.
+    other_card = (medicare == level("medicare", "different")) & first_same & (dob == 0)
+    if non_card is not None:
+        other_card &= ~non_card
+    mask |= other_card.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_medicare_card")
+    nameless = ~personal & (fn == 0) & (family_name | shared)
+    mask |= nameless.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
     return mask
+
+
+def relaxed_mask(names: tuple[str, ...]) -> int:
+    """The bits of the named rules (unknown names are ignored)."""
+    return sum(1 << LOOKALIKE_FLAGS.index(n) for n in set(names) if n in LOOKALIKE_FLAGS)
+
+
+def unpaired(flags: np.ndarray) -> np.ndarray:
+    """Pairs not to propose at all: only the names agree and the name is a common one."""
+    names_only = 1 << LOOKALIKE_FLAGS.index("names_only")
+    common = 1 << LOOKALIKE_FLAGS.index("common_name")
+    return (flags & names_only != 0) & (flags & common != 0)
 
 
 def ambiguous_links(
@@ -191,8 +254,10 @@ def demote_ambiguous(
     conflicts = set(zip(cands.a[family].tolist(), cands.b[family].tolist(), strict=True))
     if not conflicts:
         return
-    child_bit = 1 << LOOKALIKE_FLAGS.index("child_record")
-    linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(child_bit)) == 0))
+    # Links of a sparse record that only its lack of detail holds back count too: an undated
+    # Olivia Brown beside two dated ones (mother and daughter) cannot be placed by a rule.
+    soft = sum(1 << LOOKALIKE_FLAGS.index(n) for n in ("child_record", "names_only"))
+    linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(soft)) == 0))
     linked = list(zip(cands.a[linked_idx].tolist(), cands.b[linked_idx].tolist(), strict=True))
     pairs = list(zip(cands.a[likely].tolist(), cands.b[likely].tolist(), strict=True))
     sparse = set(np.flatnonzero((f.dob <= 0) | (f.first < 0)).tolist())

@@ -34,6 +34,7 @@ DOTS_MAX_WEIGHT = 4.0  # the most an email equal only up to dots may count, in b
 M_BOUND = 3.0  # EM may move an m at most this factor away from its prior
 TF_FLOOR = 2e-5  # the rarest value frequency a weight may assume
 DISCOUNT_ITERATIONS = 10  # EM rounds that find the duplicates among random pairs
+LABEL_WEIGHT = 5.0  # a pair the administrator confirmed counts as this many in EM
 
 
 @dataclass
@@ -179,11 +180,14 @@ def run_em(
     n_records: int,
     iterations: int = 25,
     tf_adjust: np.ndarray | None = None,
+    confirmed: np.ndarray | None = None,
 ) -> tuple[dict[str, list[float]], float, int]:
     """EM over distinct comparison patterns: returns (m, prior over all pairs, iterations).
 
     ``tf_adjust`` is, per pair, the natural-log correction of u for how common the agreeing
-    values are (rounded into half-nat steps so that patterns stay few).
+    values are (rounded into half-nat steps so that patterns stay few). ``confirmed`` holds
+    the levels of pairs the administrator said are one person: labelled matches, each
+    counted ``LABEL_WEIGHT`` times in every M-step.
     """
     m = {k: _normalised(np.array(v)) for k, v in M_PRIORS.items()}
     if levels.shape[0] == 0:
@@ -209,6 +213,9 @@ def run_em(
         for i, name in enumerate(FIELD_NAMES):
             n_levels = len(FIELDS[name])
             cm = np.bincount(patterns[:, i], weights=w_m, minlength=n_levels)[:n_levels]
+            if confirmed is not None and confirmed.size:
+                col = confirmed[:, i].astype(np.intp)
+                cm = cm + LABEL_WEIGHT * np.bincount(col, minlength=n_levels)[:n_levels]
             prior = _normalised(np.array(M_PRIORS[name]))
             m[name] = _bounded(_normalised(cm + prior * PRIOR_STRENGTH), prior)
         new_lam = min(max(new_lam, 1e-6), 0.9)

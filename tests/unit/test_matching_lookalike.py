@@ -194,3 +194,117 @@ def test_a_preferred_name_duplicate_made_the_same_day_is_likely():
     pair = scored(duc, liam)
     assert pair.band == "likely"
     assert pair.flags == ()
+
+
+def test_a_brother_and_sister_recorded_male_and_female_are_never_likely():
+    """Michael and Michelle Blanton, one birth date, one home: recorded sex disagrees."""
+    pair = scored(
+        person("1", "Michael", "Blanton", "1970-08-06", sex="Male", **HOME),
+        person("2", "Michelle", "Blanton", "1970-08-06", sex="Female", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "other_sex" in pair.flags
+    blank = scored(
+        person("1", "Luke", "Goodwin", "1973-05-15", sex="Male", **HOME),
+        person("2", "", "Goodwin", "1973-05-15", sex="Female", **HOME),
+    )
+    assert blank.band != "likely"
+    assert "other_sex" in blank.flags
+
+
+def test_one_name_with_sex_typed_wrong_is_still_likely():
+    pair = scored(
+        person("1", "Robert", "Nguyen", "1980-03-04", sex="Male", **HOME),
+        person("2", "Robert", "Nguyen", "1980-03-04", sex="Female", **HOME),
+    )
+    assert pair.band == "likely"
+    assert "other_sex" not in pair.flags
+
+
+def _clinic_with(*extra: dict) -> dict[frozenset, object]:
+    """A scan of 300 different people, 30 John Smiths born on different days, and ``extra``;
+    the pairs it proposes by their two ids."""
+    rows = [
+        person(f"p{n}", f"Given{n}x", f"Family{n}y", f"{1940 + n % 60}-{1 + n % 12:02d}-11")
+        for n in range(300)
+    ]
+    rows += [
+        person(
+            f"js{n}", "John", "Smith", f"{1950 + n}-03-{1 + n % 28:02d}", address_1=f"{n} Elm St"
+        )
+        for n in range(30)
+    ]
+    result = MatchEngine(MatchSettings(today="2026-01-01")).scan([*rows, *extra])
+    return {frozenset((p.id_a, p.id_b)): p for p in result.pairs}
+
+
+def test_a_rare_name_on_a_record_with_little_to_go_on_is_possible_and_says_what_to_check():
+    """A phone assistant's record (name and phone only) and a full record of one rare name."""
+    caller = person("a1", "Adrianna", "Lafontaine", "", phones=PHONE)
+    full = person("a2", "Adrianna", "Lafontaine", "2012-06-19", address_1="3375 176th St NW")
+    pair = _clinic_with(caller, full)[frozenset(("a1", "a2"))]
+    assert pair.band == "possible"
+    assert "incomplete_record" in pair.flags
+    assert any("next visit" in w for w in pair.warnings)
+
+
+def test_a_common_name_on_a_record_with_little_to_go_on_is_not_paired_blindly():
+    caller = person("c1", "John", "Smith", "", phones=PHONE)
+    pairs = _clinic_with(caller)
+    assert not [key for key in pairs if "c1" in key]
+
+
+def test_a_record_without_a_real_first_name_is_never_likely_with_a_family_member():
+    """'Husband' Garrell may be any Garrell of the household."""
+    pair = scored(
+        person("1", "Christopher", "Garrell", "1980-02-15", sex="Male", **HOME),
+        person("2", "Husband", "Garrell", "1952-08-20", sex="Male", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "no_first_name" in pair.flags
+
+
+def test_twins_with_nickname_related_names_and_their_own_mobiles_are_never_likely():
+    """Nathan and Jonathan Cranworth: one birth date and home, each their own mobile."""
+    home = {k: v for k, v in HOME.items() if k != "phones"}
+
+    def mobile(number: str) -> str:
+        return json.dumps([{"number": number, "phone_type": "Mobile"}])
+
+    pair = scored(
+        person("1", "Nathan", "Cranworth", "1974-02-07", phones=mobile("0457 759 060"), **home),
+        person("2", "Jonathan", "Cranworth", "1974-02-07", phones=mobile("0421 258 903"), **home),
+    )
+    assert pair.band != "likely"
+    assert "twins" in pair.flags
+
+
+def test_one_name_on_two_medicare_cards_without_a_birth_date_to_compare_is_never_likely():
+    pair = scored(
+        person("1", "Kavya", "Mehta", "1992-02-20", medicare="4863636864",
+               medicare_reference_number="2", **HOME),
+        person("2", "Kavya", "Mehta", "", medicare="6410240362",
+               medicare_reference_number="2", **HOME),
+    )  # fmt: skip
+    assert pair.band != "likely"
+    assert "other_medicare_card" in pair.flags
+
+
+def test_names_alike_in_spelling_with_no_birth_date_to_compare_are_never_likely():
+    """Adam and Aidan Fabrardi share the family mobile; the caller's record has no birth date."""
+    pair = scored(
+        person("1", "Adam", "Fabrardi", "2009-09-26", sex="Male", **HOME),
+        person("2", "Aidan", "Fabrardi", "", phones=PHONE),
+    )
+    assert pair.band != "likely"
+    assert "other_first_name" in pair.flags
+
+
+def test_a_nameless_record_sharing_a_home_is_never_likely_whatever_its_surname():
+    """'Youngest' Woods and Richard Hankins: one birth date, one home and phone."""
+    pair = scored(
+        person("1", "Richard", "Hankins", "1991-03-31", sex="Male", **HOME),
+        person("2", "Youngest", "Woods", "1991-03-31", sex="Male", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "no_first_name" in pair.flags

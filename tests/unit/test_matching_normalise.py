@@ -226,3 +226,80 @@ def test_digits_short_cut_keeps_exactly_the_digits(text):
     """Phone and Medicare numbers take a short cut to their digits; it must keep exactly the
     characters a full pass of the digit pattern keeps, Unicode digits included."""
     assert nz._digits(text) == nz._DIGITS.sub("", text)
+
+
+@pytest.mark.parametrize(
+    ("country", "forms", "e164"),
+    [
+        ("US", ["(206) 555-0134", "+1 206 555 0134", "1-206-555-0134", "206.555.0134"],
+         "+12065550134"),
+        ("CA", ["(416) 555-0199", "+1 416 555 0199", "1 416 555 0199"], "+14165550199"),
+        ("AU", ["0412 345 678", "+61 412 345 678", "0061 412 345 678"], "+61412345678"),
+        ("NZ", ["021 123 4567", "+64 21 123 4567"], "+64211234567"),
+        ("GB", ["07700 900123", "+44 7700 900123", "+44 (0)7700 900123"], "+447700900123"),
+        ("IE", ["087 123 4567", "+353 87 123 4567", "00353 87 123 4567"], "+353871234567"),
+    ],
+)  # fmt: skip
+def test_phones_are_read_as_the_clinics_countrys_numbers(country, forms, e164):
+    assert {nz.phone_e164(form, country) for form in forms} == {e164}
+
+
+def test_a_number_without_country_code_is_not_read_as_american_in_australia():
+    assert nz.phone_e164("(206) 555-0134", "AU") != "+12065550134"
+    assert nz.phone_e164("+1 206 555 0134", "AU") == "+12065550134"  # its own code wins
+
+
+@pytest.mark.parametrize(
+    ("raw", "country"),
+    [("gb", "GB"), ("UK", "GB"), (" us ", "US"), ("", "AU"), (None, "AU"), ("USA", "AU")],
+)
+def test_country_key(raw, country):
+    assert nz.country_key(raw, "AU") == country
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("1200 Northeast 45th Street", "1200 NE 45th St"),
+        ("1200 North East 45th Street", "1200 ne 45th st"),
+        ("88 Southwest Parkway", "88 SW Pkwy"),
+        ("P.O. Box 123", "PO Box 123"),
+        ("Post Office Box 123", "POB 123"),
+        ("Box 123", "PO Box 123"),
+        ("5 Main Street Suite 200", "5 Main St Ste 200"),
+        ("12 Lakeview Terrace", "12 Lakeview Ter"),
+        ("7 Ocean Circle", "7 Ocean Cir"),
+        ("3 Flinders Street", "3 Flinders St"),  # the Australian forms still fold
+    ],
+)
+def test_address_forms_of_every_country_fold_to_one_key(a, b):
+    assert nz.address_key(a) == nz.address_key(b)
+
+
+def test_a_street_named_box_is_not_a_post_office_box():
+    assert nz.address_key("12 Box Hill Road") == "12 box hill rd"
+
+
+@pytest.mark.parametrize("placeholder", ["Baby", "Mrs", "Female Child", "Husband", "Lady of the"])
+def test_a_first_name_field_of_placeholder_words_names_nobody(placeholder):
+    assert text.given_name(placeholder) == ""
+    assert text.first_name_tokens(placeholder) == ()
+
+
+@pytest.mark.parametrize("name", ["Na", "Son", "Nino", "Dr John", "Baby Jane"])
+def test_given_names_that_look_like_placeholders_are_kept(name):
+    assert text.given_name(name) != ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [("2004-24-07", "20040724"), ("24/07/2004", "20040724"), ("07/24/2004", "20040724")],
+)
+def test_a_birth_date_with_day_and_month_the_other_way_round_is_read(raw, iso):
+    """A month over 12 with a day of 12 or less: the two were typed the other way round."""
+    assert nz.birth_date(raw) == iso
+
+
+def test_a_date_that_is_impossible_either_way_is_still_missing():
+    assert nz.birth_date("2004-13-13") == ""
+    assert nz.birth_date("2004-02-30") == ""

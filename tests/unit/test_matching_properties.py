@@ -81,3 +81,13 @@ def test_scan_never_crashes(rows):
     for pair in result.pairs:
         assert pair.id_a < pair.id_b
         assert pair.band in ("likely", "possible")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text, st.sampled_from(["AU", "NZ", "GB", "IE", "CA", "US", "", "ZZ", "uk"]), text)
+def test_phone_and_address_normalisers_never_crash(raw, country, line):
+    from desktop.matching import normalise as nz
+
+    e164 = nz.phone_e164(raw, nz.country_key(country))
+    assert isinstance(e164, str)
+    assert isinstance(nz.address_key(line, raw), str)

@@ -480,3 +480,83 @@ def test_rows_become_columns_across_slices(monkeypatch):
     rows = [(f"id{n}", n, None if n % 4 else "x") for n in range(10)]
     assert scan_module._transpose(rows, 3) == [list(col) for col in zip(*rows, strict=True)]
     assert scan_module._transpose([], 3) == [[], [], []]
+
+
+def test_a_us_clinic_reads_its_patients_phones_as_american_numbers(cache):
+    """One number written three American ways is one phone once the account says "US"."""
+    from desktop.account import Account, remember_account
+
+    forms = ["(206) 555-0134", "+1 206 555 0134", "1-206-555-0134"]
+    with cache as opened:
+        people = [
+            patient(
+                500 + n,
+                first_name="Dana",
+                last_name="Whitcombe",
+                date_of_birth="1961-07-14",
+                email=None,
+                address_1=None,
+                patient_phone_numbers=[{"number": number, "phone_type": "Mobile"}],
+            )
+            for n, number in enumerate(forms)
+        ]
+        with transaction(opened) as db:
+            upsert_patients(db, people, synced_at="2024-01-02T00:00:00Z")
+        run_scan(opened, full=True)
+        before = _phone_levels(opened)
+        remember_account(opened, Account(name="Seattle Physio", country_code="US"))
+        run_scan(opened, full=True)
+        after = _phone_levels(opened)
+    dana = [pair_key(500, 501), pair_key(500, 502), pair_key(501, 502)]
+    # Read as Australian numbers, the three are not one phone.
+    assert [before.get(k) for k in dana].count("same") < 3, before
+    assert [after.get(k) for k in dana] == ["same"] * 3, after
+
+
+def _phone_levels(opened) -> dict[tuple[str, str], str]:
+    """Per stored pair (any band), its phone evidence's level."""
+    out = {}
+    for stored in queue.queue_pairs(opened.db, bands=("likely", "possible", "unlikely")):
+        for ev in stored["evidence"]:
+            if ev["field"] == "Phone":
+                out[(stored["id_a"], stored["id_b"])] = ev["level"]
+    return out
+
+
+def test_answers_that_show_a_rule_holds_back_one_person_rescore_the_queue(cache):
+    """25 merges confirmed of pairs held only as 'names only': the next scan is a full one
+    and such pairs reach 'likely'."""
+    people = []
+    for n in range(300, 330):
+        people.append(patient(n, first_name=f"Rarename{n}q", email=None, patient_phone_numbers=[]))
+        people.append(
+            patient(
+                1000 + n,
+                first_name=f"Rarename{n}q",
+                last_name=f"Surname{n}x",
+                date_of_birth=None,
+                email=None,
+                patient_phone_numbers=[],
+                address_1=f"PO Box {n}",
+                post_code="7000",
+                city="Hobart",
+            )
+        )
+    # This small clinic gives its rare names less weight than a real one would.
+    settings = MatchSettings(likely_threshold=0.6)
+    with transaction(cache) as db:
+        upsert_patients(db, people, synced_at="2024-01-03T00:00:00Z")
+    run_scan(cache, full=True, settings=settings)
+    held = [pair_key(n, 1000 + n) for n in range(300, 330)]
+    stored = {(p["id_a"], p["id_b"]): p for p in queue.queue_pairs(cache.db)}
+    assert all(
+        stored[k]["band"] == "possible" and stored[k]["flags"] == ["names_only"] for k in held
+    )
+    with transaction(cache) as db:
+        for key in held[:25]:
+            queue.set_status(db, *key, "planned")
+    summary = run_scan(cache, settings=settings)
+    assert summary.kind == "full"
+    stored = {(p["id_a"], p["id_b"]): p for p in queue.queue_pairs(cache.db)}
+    assert [stored[k]["band"] for k in held[25:]] == ["likely"] * 5
+    assert run_scan(cache, settings=settings).kind != "full"  # learned once, not every scan

@@ -1,0 +1,61 @@
+"""Learning from the administrator's answers: which look-alike rules to relax in this clinic."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from desktop.matching import MatchEngine, MatchSettings
+from desktop.matching.learning import MIN_ANSWERS, learned_relaxations
+
+
+def test_a_rule_that_held_back_one_person_every_time_is_relaxed():
+    answers = [(("names_only",), True)] * MIN_ANSWERS
+    assert learned_relaxations(answers) == ("names_only",)
+
+
+def test_too_few_answers_or_too_many_different_people_relax_nothing():
+    assert learned_relaxations([(("names_only",), True)] * (MIN_ANSWERS - 1)) == ()
+    mixed = [(("names_only",), True)] * 20 + [(("names_only",), False)] * 2
+    assert learned_relaxations(mixed) == ()
+
+
+def test_family_rules_and_pairs_held_by_several_rules_are_never_relaxed():
+    answers = [(("twins",), True)] * 50 + [(("parent_child",), True)] * 50
+    answers += [(("names_only", "common_name"), True)] * 50
+    assert learned_relaxations(answers) == ()
+
+
+def _names_only_pair():
+    rare = {"first_name": "Adrianna", "last_name": "Lafontaine", "updated_at": "2024-01-01"}
+    a = {"id": "1", **rare, "date_of_birth": "1985-06-19", "address_1": "3375 176th St NW"}
+    b = {"id": "2", **rare, "address_1": "PO Box 88"}
+    return a, b
+
+
+def test_a_relaxed_rule_lets_its_pairs_reach_likely_and_keeps_its_warning():
+    a, b = _names_only_pair()
+    settings = MatchSettings(likely_threshold=0.01, possible_threshold=0.001)
+    before = MatchEngine(settings).score_pair(a, b)
+    relaxed = replace(settings, relaxed_flags=("names_only",))
+    after = MatchEngine(relaxed).score_pair(a, b)
+    assert before.band == "possible" and before.flags == ("names_only",)
+    assert after.band == "likely"
+    assert after.flags == ("names_only",) and after.warnings
+
+
+def test_confirmed_pairs_pull_the_model_towards_what_they_show():
+    """Confirmed duplicates that live at another address make 'different address' cost less."""
+    import numpy as np
+
+    from desktop.matching.levels import FIELD_NAMES, level
+    from desktop.matching.model import default_params, run_em
+
+    u = default_params().u
+    unlabelled = np.zeros((50, len(FIELD_NAMES)), dtype=np.uint8)
+    confirmed = np.zeros((40, len(FIELD_NAMES)), dtype=np.uint8)
+    confirmed[:, FIELD_NAMES.index("first_name")] = level("first_name", "exact")
+    confirmed[:, FIELD_NAMES.index("address")] = level("address", "different")
+    plain, _, _ = run_em(unlabelled, u, 5000)
+    taught, _, _ = run_em(unlabelled, u, 5000, confirmed=confirmed)
+    k = level("address", "different")
+    assert taught["address"][k] > plain["address"][k]
