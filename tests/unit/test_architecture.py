@@ -10,6 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 QT_SCRIPTS = {"tests/benchmarks/gui_heartbeat.py", "tests/benchmarks/watch_bench.py"}
 
 
+DESKTOP = ROOT / "desktop"
+
+
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
@@ -46,3 +49,126 @@ def test_the_core_does_not_import_the_ui():
         and path.name not in {"cli_commands.py"}
     ]
     assert offenders == []
+
+
+def _is_type_checking_block(node: ast.AST) -> bool:
+    """True for `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`): imports for annotations only."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Modules a file imports when it runs, inside functions too, but not under TYPE_CHECKING.
+
+    `from desktop.x import y` yields both `desktop.x` and `desktop.x.y` (y may be a module).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    pending: list[ast.AST] = [tree]
+    while pending:
+        for node in ast.iter_child_nodes(pending.pop()):
+            if _is_type_checking_block(node):
+                pending.extend(node.orelse)  # an `else:` branch does run
+                continue
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            pending.append(node)
+    return names
+
+
+def _top_level_part(module: str) -> str | None:
+    """The part of desktop a module name belongs to: a sub-package or a top-level module."""
+    parts = module.split(".")
+    if parts[0] != "desktop" or len(parts) < 2:
+        return None
+    name = parts[1]
+    if (DESKTOP / name / "__init__.py").is_file() or (DESKTOP / f"{name}.py").is_file():
+        return name
+    return None  # a name defined in desktop/__init__.py, such as APP_NAME
+
+
+def _import_graph() -> dict[str, dict[str, set[str]]]:
+    """part -> imported part -> the files that import it (desktop/__init__.py left out)."""
+    graph: dict[str, dict[str, set[str]]] = {}
+    for path in _python_files("desktop"):
+        relative = path.relative_to(DESKTOP)
+        if relative.as_posix() == "__init__.py":
+            continue
+        source = relative.parts[0] if len(relative.parts) > 1 else path.stem
+        graph.setdefault(source, {})
+        for name in _runtime_imports(path):
+            target = _top_level_part(name)
+            if target is not None and target != source:
+                graph[source].setdefault(target, set()).add(path.relative_to(ROOT).as_posix())
+    return graph
+
+
+def _reachable(graph: dict[str, dict[str, set[str]]], start: str) -> set[str]:
+    seen: set[str] = set()
+    pending = [start]
+    while pending:
+        for target in graph.get(pending.pop(), {}):
+            if target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return seen
+
+
+def import_loops(graph: dict[str, dict[str, set[str]]]) -> list[list[str]]:
+    """Each loop as the edges between parts that import each other, with the files behind them."""
+    reach = {part: _reachable(graph, part) for part in graph}
+    groups = {
+        frozenset(other for other in reach[part] if part in reach.get(other, set()))
+        for part in graph
+        if part in reach[part]
+    }
+    return [
+        [
+            f"{source} -> {target} ({', '.join(sorted(files))})"
+            for source in sorted(group)
+            for target, files in sorted(graph[source].items())
+            if target in group
+        ]
+        for group in sorted(groups, key=sorted)
+    ]
+
+
+def test_no_import_loop_between_the_parts_of_desktop():
+    """Sub-packages and top-level modules of desktop/ form no loop (imports in functions count)."""
+    assert import_loops(_import_graph()) == []
+
+
+def test_an_import_loop_is_found_and_named():
+    graph = {
+        "session": {"labor": {"desktop/session.py"}, "store": {"desktop/session.py"}},
+        "labor": {"session": {"desktop/labor/timelog.py"}},
+        "store": {},
+    }
+    assert import_loops(graph) == [
+        [
+            "labor -> session (desktop/labor/timelog.py)",
+            "session -> labor (desktop/session.py)",
+        ]
+    ]
+
+
+def test_imports_inside_functions_count_and_type_checking_imports_do_not(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from desktop.session import Session\n"
+        "def late():\n"
+        "    from desktop.labor import timelog\n",
+        encoding="utf-8",
+    )
+    names = _runtime_imports(module)
+    assert "desktop.labor.timelog" in names
+    assert "desktop.session" not in names
