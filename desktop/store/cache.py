@@ -86,7 +86,7 @@ class Cache:
         self.readonly = readonly
         self.lock = threading.RLock()
         self.backup_path: Path | None = None
-        # The keychain half of the audit trail (desktop.audit.AuditSeal), set by open_cache.
+        # The keychain half of the audit trail (store.audit_seal.AuditSeal), set by open_cache.
         self.audit_seal: Any = None
         self._writer_lock = writer_lock
         self._closed = False
@@ -324,7 +324,7 @@ def open_cache(data_dir: Path, *, readonly: bool = False) -> Cache:
         if readonly:
             raise CacheUnreadable("There is no local cache yet. Download your patients first.")
         key = keychain.get_or_create_cache_key(data_dir)
-    from desktop.audit import AuditSeal
+    from desktop.store.audit_seal import AuditSeal
 
     seal = AuditSeal.for_data_dir(data_dir, create=not readonly)
     cache = Cache.open(path, key, readonly=readonly)
