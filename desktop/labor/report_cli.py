@@ -16,6 +16,7 @@ from pathlib import Path
 from desktop.config import load_settings
 from desktop.labor.cost import Period, stored_clinic_name
 from desktop.labor.csv_export import write_csv
+from desktop.labor.record_keeping import record_keeping
 from desktop.labor.report_text import Block, render_plain, report_blocks
 from desktop.labor.summary import build_summary
 from desktop.store.cache import open_cache
@@ -50,7 +51,13 @@ def run_report_command(
         return 2
     with open_cache(data_dir, readonly=True) as cache:
         summary = build_summary(cache, period, load_settings(data_dir), per_admin=args.per_admin)
-        blocks = report_blocks(summary, stored_clinic_name(cache))
+        records = record_keeping(cache)
+        blocks = report_blocks(
+            summary,
+            stored_clinic_name(cache),
+            audit_head=records.audit_head,
+            last_reconciliation=records.last_reconciliation,
+        )
     print(render_plain(blocks), end="")
     if args.csv:
         print(f"Wrote {write_csv(summary, Path(args.csv)):,} rows to {args.csv}.")

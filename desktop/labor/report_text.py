@@ -328,12 +328,8 @@ def _intake(s: LaborSummary) -> list[Block]:
 
 def _record_keeping(audit_head: str | None, last_reconciliation: str | None) -> list[Block]:
     """The optional record-keeping line: the audit chain's head and the last reconciliation."""
-    parts = []
-    if audit_head:
-        parts.append(f"audit chain head {audit_head}")
-    if last_reconciliation:
-        parts.append(f"last reconciliation with Cliniko {last_reconciliation}")
-    return [Paragraph("Records: " + "; ".join(parts) + ".", "note")] if parts else []
+    parts = [text for text in (audit_head, last_reconciliation) if text]
+    return [Paragraph("Records: " + " ".join(parts), "note")] if parts else []
 
 
 def _per_admin(s: LaborSummary) -> list[Block]:

@@ -38,8 +38,10 @@ from PySide6.QtWidgets import (
 from desktop.config import Settings
 from desktop.labor.cost import Period, stored_clinic_name
 from desktop.labor.csv_export import write_csv
+from desktop.labor.record_keeping import record_keeping
 from desktop.labor.report_text import Chart, report_blocks
 from desktop.labor.summary import LaborSummary, build_summary
+from desktop.store.audit_seal import AuditSeal
 from desktop.store.cache import Cache
 from desktop.store.errors import StoreError
 from desktop.ui.report_chart import ChartWidget
@@ -188,6 +190,7 @@ class ReportScreen(QWidget):
     def _reader(self) -> Cache:
         if self._cache is None or self._cache.closed:
             self._cache = Cache.open(self.cache_path, self._key, readonly=True)
+            self._cache.audit_seal = AuditSeal.for_data_dir(self.cache_path.parent, create=False)
         return self._cache
 
     @Slot()
@@ -240,7 +243,14 @@ class ReportScreen(QWidget):
     def blocks(self) -> list:
         """The report's blocks for the current summary."""
         assert self.summary is not None
-        return report_blocks(self.summary, self.clinic or stored_clinic_name(self._reader()))
+        reader = self._reader()
+        records = record_keeping(reader)
+        return report_blocks(
+            self.summary,
+            self.clinic or stored_clinic_name(reader),
+            audit_head=records.audit_head,
+            last_reconciliation=records.last_reconciliation,
+        )
 
     def document(self) -> ReportDocument:
         """The printable document of the current summary."""

@@ -28,6 +28,8 @@ def test_a_year_to_pdf_and_csv(qapp, data_dir: Path, tmp_path: Path, capsys) -> 
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "Wrote 4,380 rows" in out and "page PDF" in out
+    # every report names the audit trail's head and whether the cache was compared with Cliniko
+    assert "Records: Audit trail:" in out and "compared in full with Cliniko" in out
     with table.open(encoding="utf-8-sig", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["outcome"] != "total"]
         minutes = sum(Decimal(r["active_minutes"]) for r in rows)

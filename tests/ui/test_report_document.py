@@ -79,7 +79,9 @@ def test_each_administrator_gets_a_page_and_short_times_read_in_minutes(qapp, tm
         insert_session(cache, "c", ["5", "6"], at(d, 11), 200, 200, "restored", user="2 Sam")
         summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC,
                                 per_admin=True)  # fmt: skip
-    blocks = report_blocks(summary, audit_head="#42 3f9a…", last_reconciliation=None)
+    blocks = report_blocks(
+        summary, audit_head="Audit trail: 42 entries, head 3f9a.", last_reconciliation=None
+    )
     pdf = tmp_path / "r.pdf"
     pages = ReportDocument(blocks, footer="March 2026").write_pdf(pdf)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
@@ -90,7 +92,7 @@ def test_each_administrator_gets_a_page_and_short_times_read_in_minutes(qapp, tm
         assert page.lstrip().startswith(f"Per administrator: {name}")  # a page of its own
     assert "Merges backed out (restored)" in text and "Method: every stretch of work" in text
     assert re.search(r"Merges completed +1 +6 min +6 min", text)  # 0.105 h reads 6 min
-    assert "Records: audit chain head #42 3f9a…." in text
-    assert "last reconciliation" not in text  # None: left out
+    assert "Records: Audit trail: 42 entries, head 3f9a." in text
+    assert "compared in full" not in text  # None: left out
     plain = render_plain(report_blocks(summary))
     assert "Records:" not in plain
