@@ -24,15 +24,7 @@ from desktop.store import audit_log
 from desktop.store.cache import Cache
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "seq",
-    "at",
-    "method",
-    "path",
-    "status",
-    "payload_sha256",
-    "response_sha256",
-    "cliniko_user",
-    "os_user",
+    *(name for name in audit_log.HASHED_COLUMNS if name != "prev_hash"),
     "entry_hash",
     "sealed",
 )
