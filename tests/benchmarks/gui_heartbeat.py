@@ -142,18 +142,25 @@ def _gc_watch(phase: str, info: dict) -> None:
             GC_PAUSES.append((time.perf_counter(), info["generation"], took))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=50_000)
-    parser.add_argument("--queue", type=int, default=20_000)
-    args = parser.parse_args()
-
+def gui_app() -> QApplication:
+    """The themed application the benchmarks measure; with HEARTBEAT_DEBUG set, collector
+    pauses are listed too."""
     if os.environ.get("HEARTBEAT_DEBUG"):
         import gc
 
         gc.callbacks.append(_gc_watch)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
+    return app
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=50_000)
+    parser.add_argument("--queue", type=int, default=20_000)
+    args = parser.parse_args()
+
+    app = gui_app()
     beat = Heartbeat()
     results: list[tuple[str, float, tuple[int, float, float, float]]] = []
     data_dir = Path(tempfile.mkdtemp(prefix="heartbeat-"))

@@ -28,7 +28,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.cliniko.client import ClinikoClient  # noqa: E402
 from desktop.config import Settings  # noqa: E402
@@ -36,13 +35,12 @@ from desktop.simulator.live import ASSISTANT_NOTE  # noqa: E402
 from desktop.store.cache import Cache  # noqa: E402
 from desktop.ui.context import DeskContext  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
-from desktop.ui.theme import apply_theme  # noqa: E402
 from desktop.ui.workers import stop_every_job  # noqa: E402
 from desktop.watch import Watch  # noqa: E402
 from tests.benchmarks.gui_heartbeat import (  # noqa: E402
     GC_PAUSES,
     Heartbeat,
-    _gc_watch,
+    gui_app,
     simulator_process,
     wait_until,
 )
@@ -127,12 +125,7 @@ def main() -> int:
     parser.add_argument("--new", type=int, default=20)
     args = parser.parse_args()
 
-    if os.environ.get("HEARTBEAT_DEBUG"):
-        import gc
-
-        gc.callbacks.append(_gc_watch)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    apply_theme(app)
+    gui_app()
     _timed_requests()
     beat = Heartbeat()
     data_dir = Path(tempfile.mkdtemp(prefix="watch-bench-"))
