@@ -15,10 +15,10 @@ from typing import Any
 import sqlite_utils
 
 from desktop.matching.types import Cluster, ScoredPair
+from desktop.merge_states import CANCEL_OUTCOMES, KEPT_STATUSES, PairStatus
 
-ACTIVE_STATUSES = ("new", "later")
-KEPT_STATUSES = ("planned", "ready", "merged")  # a rescan never overwrites these
-DECISIONS = ("not_same", "later", "skipped")
+ACTIVE_STATUSES = (PairStatus.NEW, PairStatus.LATER)
+DECISIONS = CANCEL_OUTCOMES
 
 _INSERT_PAIR = (
     "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, flags, evidence, warnings,"
@@ -92,7 +92,7 @@ def status_for(
         decision, ua, ub = decided
         if ua == (pair.updated_a or "") and ub == (pair.updated_b or ""):
             return decision
-    return "new"
+    return PairStatus.NEW
 
 
 def insert_pairs(
@@ -116,7 +116,7 @@ def insert_pairs(
                 ";".join(p.flags),
                 _evidence_json(p),
                 _TEXT_JSON(p.warnings),
-                statuses.get((p.id_a, p.id_b), "new"),
+                statuses.get((p.id_a, p.id_b), PairStatus.NEW),
                 p.updated_a or None,
                 p.updated_b or None,
                 ca if ca is not None and ca == cb else None,
@@ -400,7 +400,8 @@ def decision_state(db: sqlite_utils.Database, id_a: str, id_b: str) -> tuple[str
         "WHERE id_a = ? AND id_b = ?",
         [a, b],
     ).fetchone()
-    return ("new" if status is None else status[0]), (None if decision is None else tuple(decision))
+    stored = PairStatus.NEW if status is None else status[0]
+    return stored, (None if decision is None else tuple(decision))
 
 
 def restore_decision_state(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-OPEN_STATUSES = ("new", "planned", "ready")  # "later", "not_same", "skipped" are left out
+from desktop.merge_states import PairStatus
+
+# "later", "not_same", "skipped" are left out.
+OPEN_STATUSES = (PairStatus.NEW, PairStatus.PLANNED, PairStatus.READY)
 PROJECTED_BANDS = ("likely", "possible")
 
 

@@ -13,6 +13,7 @@ from desktop.account import stored_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.errors import Offline
 from desktop.merge import (
+    ORDER,
     AlreadyMerged,
     MergedIntoOther,
     MergeFlow,
@@ -25,7 +26,6 @@ from desktop.merge import (
     WriteNotApplied,
 )
 from desktop.merge.plan import field_value
-from desktop.merge.view import ORDER
 from desktop.session import PendingAudit
 from desktop.simulator.fixtures import tiny_clinic
 from desktop.store.cache import Cache
