@@ -95,6 +95,30 @@ def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, 
     assert window.queue_model.find(row.key).status == "merged"
 
 
+def test_opening_the_merge_page_while_a_check_runs_still_starts_the_wait(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    plan = wizard.flow.plan
+    sim.faults = FaultConfig(latency_ms=500)  # a slow Cliniko: the check below is still out
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Check now
+    assert wizard.busy()
+    qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
+    assert fast_wizard and fast_wizard[-1].endswith(f"/patients/{plan.survivor_id}/merge")
+    assert wizard.step is Step.WAIT_FOR_MERGE  # the click was not lost to the running check
+    sim.faults = FaultConfig()
+    sim.merge(plan.survivor_id, list(plan.duplicate_ids))
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    outcome, steps, _active = _steps_of_last_session(window.ctx.open_reader().db, plan.patient_ids)
+    assert outcome == "merged"
+    assert "wait_for_merge" in steps, steps
+
+
 def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard):
     window = desk.open(base_url=closed_port_url())
     row = pick_pair(window)
