@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import RestoreResult
-from desktop.merge_states import APPLY_FROM, ORDER, WAIT_STEPS, WRITTEN_STEPS, Outcome
+from desktop.merge_states import APPLY_FROM, ORDER, WRITTEN_STEPS, Outcome
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
 from desktop.ui.merge_pages import (
@@ -246,7 +246,7 @@ class MergeWizard(QDialog):
         if step is Step.DONE:
             self.accept()
             return
-        if step in WAIT_STEPS:
+        if self.flow.waits_for_cliniko:
             self.poll()  # "Check now"
             return
         if step is Step.READY:
