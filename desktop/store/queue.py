@@ -166,12 +166,15 @@ def mark_merged(db: sqlite_utils.Database, ids: Sequence[str] | None = None) -> 
         merged += " AND id IN (SELECT id FROM _gone_check)"
         gone = f"SELECT id FROM ({_GONE}) WHERE id IN (SELECT id FROM _gone_check)"
     db.execute(
-        "UPDATE match_pairs SET status = 'merged' WHERE status IN ('planned', 'ready') AND "
-        f"(id_a IN ({merged}) OR id_b IN ({merged}))"
+        "UPDATE match_pairs SET status = ? WHERE status IN (?, ?) AND "
+        f"(id_a IN ({merged}) OR id_b IN ({merged}))",
+        [PairStatus.MERGED, PairStatus.PLANNED, PairStatus.READY],
     )
+    kept = ", ".join("?" for _ in KEPT_STATUSES)
     db.execute(
-        "DELETE FROM match_pairs WHERE status NOT IN ('planned', 'ready', 'merged') AND "
-        f"(id_a IN ({gone}) OR id_b IN ({gone}))"
+        f"DELETE FROM match_pairs WHERE status NOT IN ({kept}) AND "
+        f"(id_a IN ({gone}) OR id_b IN ({gone}))",
+        KEPT_STATUSES,
     )
 
 
@@ -211,7 +214,8 @@ def cluster_edges(db: sqlite_utils.Database) -> list[tuple[str, str, float]]:
         (a, b, float(p))
         for a, b, p in db.execute(
             "SELECT id_a, id_b, probability FROM match_pairs WHERE band != 'unlikely' AND "
-            "flags = '' AND status NOT IN ('not_same', 'merged', 'skipped')"
+            "flags = '' AND status NOT IN (?, ?, ?)",
+            [PairStatus.NOT_SAME, PairStatus.MERGED, PairStatus.SKIPPED],
         ).fetchall()
     ]
 
