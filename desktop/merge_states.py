@@ -78,9 +78,8 @@ def steps_between(first: Step, last: Step) -> tuple[Step, ...]:
     return ORDER[ORDER.index(first) : ORDER.index(last) + 1]
 
 
-# Steps reached without Cliniko: a plan can be made up to "ready to apply" offline.
-OFFLINE_STEPS = frozenset(steps_between(Step.COMPARE, Step.READY))
-# Steps whose advance needs a connection to Cliniko.
+# Steps whose advance needs a connection to Cliniko; every other step works offline (a plan
+# is made up to "ready to apply" without Cliniko).
 ONLINE_ADVANCE = frozenset({Step.READY, Step.UPDATE_SURVIVOR, Step.WAIT_FOR_MERGE})
 # Steps a plan stands at while it is being planned (the pair is "planned" in the queue).
 PLANNING_STEPS = steps_between(Step.CHOOSE_SURVIVOR, Step.REVIEW)

@@ -106,12 +106,11 @@ class MergeWizard(QDialog):
         self.stack = QStackedWidget()
         compare, survivor, reconcile = ComparePage(), SurvivorPage(), ReconcilePage()
         review, ready, merge, done = ReviewPage(), ReadyPage(), MergeInClinikoPage(), DonePage()
-        page_of: dict[Step, Page] = {
+        self.pages: dict[Step, Page] = {
             Step.COMPARE: compare, Step.CHOOSE_SURVIVOR: survivor, Step.RECONCILE: reconcile,
             Step.REVIEW: review, Step.READY: ready, Step.UPDATE_SURVIVOR: ready,
             Step.MERGE_IN_CLINIKO: merge, Step.WAIT_FOR_MERGE: merge, Step.DONE: done,
         }  # fmt: skip
-        self.pages: dict[Step, Page] = {step: page_of[step] for step in ORDER}  # every step
         for page in self.pages.values():
             if self.stack.indexOf(page) < 0:
                 self.stack.addWidget(page)

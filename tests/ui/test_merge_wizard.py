@@ -9,8 +9,9 @@ from ui_helpers import closed_port_url, drive_to_ready, open_wizard, pick_pair
 
 from desktop.merge import Step
 from desktop.merge.plan import field_value, same_value
+from desktop.merge_states import ORDER
 from desktop.simulator import FaultConfig
-from desktop.ui.merge_wizard import MergeWizard
+from desktop.ui.merge_wizard import PRIMARY, STEP_TITLES, MergeWizard, progress_text
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +118,17 @@ def test_opening_the_merge_page_while_a_check_runs_still_starts_the_wait(
     outcome, steps, _active = _steps_of_last_session(window.ctx.open_reader().db, plan.patient_ids)
     assert outcome == "merged"
     assert "wait_for_merge" in steps, steps
+
+
+def test_every_step_the_core_declares_has_a_page_a_button_and_a_place_on_the_line(qtbot, desk):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    assert set(wizard.pages) == set(PRIMARY) == set(STEP_TITLES) == set(ORDER)
+    line = wizard.progress_label.text()
+    assert line.startswith("<b>Compare</b>") and line.endswith("Done")
+    waiting = progress_text(Step.WAIT_FOR_MERGE)
+    assert "<b>Merge</b>" in waiting and waiting.count("Merge") == 1  # one place, two steps
 
 
 def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard):
