@@ -18,6 +18,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from desktop.merge_states import PairStatus
+
 PRIORS = {"likely": 0.95, "possible": 0.60}  # the matcher's benchmark: a third of "possible"
 PRIOR_WEIGHT = 20  # the prior counts as this many reviews
 RANGE_Z = 1.2816  # 80% range (normal approximation)
@@ -127,10 +129,10 @@ class Projection:
         if which == "median":
             merges, reviews = self._expected("estimate")
             return merges * self.merge.median + reviews * self.review.median
-        corners = []
+        corners: list[float] = []
         for pick in ("low", "high"):
             merges, reviews = self._expected(pick)
-            m, r = getattr(self.merge, which), getattr(self.review, which)
+            m, r = float(getattr(self.merge, which)), float(getattr(self.review, which))
             corners.append(merges * m + reviews * r)
         return min(corners) if which == "low" else max(corners)
 
@@ -152,7 +154,7 @@ def spanning_merges(
         return x
 
     order = {"likely": 0, "possible": 1}
-    ranked = sorted(pairs, key=lambda p: (p[3] == "new", order.get(p[2], 2), p[0], p[1]))
+    ranked = sorted(pairs, key=lambda p: (p[3] == PairStatus.NEW, order.get(p[2], 2), p[0], p[1]))
     needed: dict[str, int] = {}
     decided = 0
     for a, b, band, status in ranked:
@@ -160,7 +162,7 @@ def spanning_merges(
         if ra == rb:
             continue
         parent[ra] = rb
-        if status == "new":
+        if status == PairStatus.NEW:
             needed[band] = needed.get(band, 0) + 1
         else:
             decided += 1

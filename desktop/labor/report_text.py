@@ -12,17 +12,18 @@ from decimal import Decimal
 
 from desktop.intake import CreationWindow
 from desktop.labor.summary import KindLine, LaborSummary
+from desktop.merge_states import RESTORE_STEP, Step
 
-STEP_LABELS = {
-    "compare": "Compare the records",
-    "choose_survivor": "Choose the record that stays",
-    "reconcile": "Choose the fields",
-    "review": "Review the changes",
-    "ready": "Ready to apply",
-    "update_survivor": "Update the record that stays",
-    "merge_in_cliniko": "Merge in Cliniko (the wait counts)",
-    "wait_for_merge": "Wait for Cliniko's merge (the wait counts)",
-    "restore": "Restore a merge (back it out)",
+STEP_LABELS: dict[str, str] = {
+    Step.COMPARE: "Compare the records",
+    Step.CHOOSE_SURVIVOR: "Choose the record that stays",
+    Step.RECONCILE: "Choose the fields",
+    Step.REVIEW: "Review the changes",
+    Step.READY: "Ready to apply",
+    Step.UPDATE_SURVIVOR: "Update the record that stays",
+    Step.MERGE_IN_CLINIKO: "Merge in Cliniko (the wait counts)",
+    Step.WAIT_FOR_MERGE: "Wait for Cliniko's merge (the wait counts)",
+    RESTORE_STEP: "Restore a merge (back it out)",
 }
 
 TITLE = "Duplicate patient records: labor-cost summary"

@@ -8,21 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from desktop.merge.view import ORDER, Step
+from desktop.merge_states import APPLYING_STEPS, PLANNING_STEPS, PairStatus, Step
 from desktop.store import plans as plan_store
 from desktop.store.queue import queue_counts
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
 
-REMAINING_STATUSES = ("new", "later", "planned", "ready")
+REMAINING_STATUSES = (PairStatus.NEW, PairStatus.LATER, PairStatus.PLANNED, PairStatus.READY)
 QUEUE_BANDS = ("likely", "possible")
-PLANNED_STEPS = tuple(
-    s.value for s in ORDER[ORDER.index(Step.CHOOSE_SURVIVOR) : ORDER.index(Step.READY)]
-)
-APPLYING_STEPS = tuple(
-    s.value for s in ORDER[ORDER.index(Step.UPDATE_SURVIVOR) : ORDER.index(Step.DONE)]
-)
 
 
 def remaining_queue(cache: Cache) -> int:
@@ -33,8 +27,8 @@ def remaining_queue(cache: Cache) -> int:
 
 def open_plans(cache: Cache) -> tuple[int, int, int]:
     """Active merge plans now: (planned, ready to apply, being applied)."""
-    planned = len(plan_store.plans_at(cache.db, PLANNED_STEPS))
-    ready = len(plan_store.plans_at(cache.db, [Step.READY.value]))
+    planned = len(plan_store.plans_at(cache.db, PLANNING_STEPS))
+    ready = len(plan_store.plans_at(cache.db, [Step.READY]))
     applying = len(plan_store.plans_at(cache.db, APPLYING_STEPS))
     return planned, ready, applying
 

@@ -32,16 +32,19 @@ from desktop.labor.cost import stored_currency as stored_currency
 from desktop.labor.debt import DebtFigures, IntegrationRule, debt_figures, newer_records
 from desktop.labor.projection import Projection, build_projection
 from desktop.labor.timelog import WAIT_STEPS, TimeRow, rows
-from desktop.merge.view import ORDER
+from desktop.merge_states import ORDER, Outcome
 from desktop.store import review_counts
 from desktop.store.cache import Cache
 from desktop.store.patient_origin import origin_of
 
 WEEKLY_UP_TO_DAYS = 100  # longer periods get a monthly chart
-_PRIORITY = ("merged", "not_same", "planned", "abandoned", "later", "skipped")
-KINDS = {
-    "merged": "merge", "not_same": "review", "planned": "planned", "abandoned": "abandoned",
-    "restored": "restore",
+_PRIORITY = (
+    Outcome.MERGED, Outcome.NOT_SAME, Outcome.PLANNED, Outcome.ABANDONED, Outcome.LATER,
+    Outcome.SKIPPED,
+)  # fmt: skip
+KINDS: dict[str, str] = {
+    Outcome.MERGED: "merge", Outcome.NOT_SAME: "review", Outcome.PLANNED: "planned",
+    Outcome.ABANDONED: "abandoned", Outcome.RESTORED: "restore",
 }  # fmt: skip
 KIND_LABELS = {
     "merge": "Merges completed",
@@ -181,7 +184,7 @@ class LaborSummary:
 
 
 def _case_key(row: TimeRow) -> tuple[tuple[str, ...], bool]:
-    return tuple(sorted(row.patient_ids)), row.outcome == "restored"
+    return tuple(sorted(row.patient_ids)), row.outcome == Outcome.RESTORED
 
 
 def group_cases(time_rows: Sequence[TimeRow], model: CostModel) -> list[Case]:
@@ -286,7 +289,7 @@ def step_lines(time_rows: Sequence[TimeRow], model: CostModel) -> tuple[StepLine
         for step, value in seconds.items():
             totals[step] += value / 60.0
             counts[step] += 1
-    order = [s.value for s in ORDER] + sorted(set(totals) - {s.value for s in ORDER})
+    order = [str(s) for s in ORDER] + sorted(set(totals) - set(ORDER))
     return tuple(StepLine(s, totals[s], counts[s]) for s in order if s in totals)
 
 

@@ -41,16 +41,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from desktop import merge_states
 from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import current_os_user
 from desktop.config import Settings
+from desktop.merge_states import Outcome
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state, transaction
 from desktop.store.time_log import close_unfinished, latest_merged_at
 
-# "restored": the work ended after backing out of an applied update (the survivor put back).
-OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned", "restored")
-WAIT_STEPS = frozenset({"merge_in_cliniko", "wait_for_merge"})  # Cliniko's page is open
+OUTCOMES = tuple(Outcome)
+WAIT_STEPS = frozenset(merge_states.WAIT_STEPS)  # Cliniko's page is open
 Moment = float | dt.datetime | None
 
 _SESSION_COLUMNS = (
@@ -118,7 +119,7 @@ class WorkSession:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         at = self._now(t)
-        if outcome == "merged" and t is None:
+        if outcome == Outcome.MERGED and t is None:
             at = self._merged_in_cliniko_at(at)
         self._activity(at)
         self._close_step(at)

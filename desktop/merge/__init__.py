@@ -1,6 +1,7 @@
 """The guided merge (no Qt): the plan, the persisted step machine, and the online executor.
 
-The wizard drives :class:`MergeFlow` (see :mod:`desktop.merge.steps` for a walk-through).
+The wizard drives :class:`MergeFlow` (see :mod:`desktop.merge.flow` for a walk-through); the
+steps and their groups are in :mod:`desktop.merge_states`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from desktop.merge.executor import (
     SurvivorGone,
     WriteNotApplied,
 )
+from desktop.merge.flow import MergeFlow, PlanNotFound, StepTimer
 from desktop.merge.plan import (
     WRITABLE_FIELDS,
     FieldChoice,
@@ -26,8 +28,8 @@ from desktop.merge.plan import (
     default_reconciliation,
     suggest_survivor,
 )
-from desktop.merge.steps import MergeFlow
-from desktop.merge.view import ORDER, PlanNotFound, Step
+from desktop.merge.state import PlanState
+from desktop.merge_states import ORDER, Step
 
 __all__ = [
     "ORDER",
@@ -42,9 +44,11 @@ __all__ = [
     "MergedIntoOther",
     "NeedsConnection",
     "PlanNotFound",
+    "PlanState",
     "RestoreNotApplied",
     "Step",
     "StepError",
+    "StepTimer",
     "SurvivorChanged",
     "SurvivorGone",
     "WriteNotApplied",

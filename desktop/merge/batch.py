@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from desktop.cliniko.errors import ClinikoError
 from desktop.merge.executor import MergeError
-from desktop.merge.steps import MergeFlow
-from desktop.merge.view import Step
+from desktop.merge.flow import MergeFlow
+from desktop.merge_states import APPLY_FROM, WAIT_STEPS
 from desktop.store import plans as store
 
 if TYPE_CHECKING:
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from desktop.store.cache import Cache
 
 log = logging.getLogger(__name__)
-
-APPLY_FROM = (Step.READY, Step.UPDATE_SURVIVOR)
 
 
 @dataclass(frozen=True)
@@ -46,13 +44,12 @@ class BatchResult:
 
 def plans_to_apply(cache: Cache) -> list[str]:
     """Ids of the active plans waiting to be applied (ready, or a failed update), oldest first."""
-    return [r["plan_id"] for r in store.plans_at(cache.db, [s.value for s in APPLY_FROM])]
+    return [r["plan_id"] for r in store.plans_at(cache.db, APPLY_FROM)]
 
 
 def plans_waiting_for_cliniko(cache: Cache) -> list[str]:
     """Ids of the active plans whose survivor is updated and that wait for Cliniko's merge."""
-    steps = [Step.MERGE_IN_CLINIKO.value, Step.WAIT_FOR_MERGE.value]
-    return [r["plan_id"] for r in store.plans_at(cache.db, steps)]
+    return [r["plan_id"] for r in store.plans_at(cache.db, WAIT_STEPS)]
 
 
 def apply_ready_plans(

@@ -2,7 +2,7 @@
 Cliniko's own Merge page, and poll the duplicates until Cliniko shows them merged.
 
 These functions talk to Cliniko through a :class:`~desktop.cliniko.client.ClinikoClient` and do
-not touch the cache; :mod:`desktop.merge.steps` persists what they return. Error messages name
+not touch the cache; :mod:`desktop.merge.flow` persists what they return. Error messages name
 fields and ids at most, never a patient's data.
 """
 

@@ -6,9 +6,11 @@ import json
 
 import sqlite_utils
 
+from desktop.merge_states import KEPT_STATUSES, PairStatus
+
 # A merge planned, ready or done says "one person"; "not the same person" says two.
-SAME_STATUSES = ("planned", "ready", "merged")
-DIFFERENT_STATUSES = ("not_same",)
+SAME_STATUSES = KEPT_STATUSES
+DIFFERENT_STATUSES = (PairStatus.NOT_SAME,)
 
 
 def answered_pairs(db: sqlite_utils.Database) -> list[tuple[tuple[str, ...], bool]]:

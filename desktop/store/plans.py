@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
+from desktop.merge_states import PlanStatus
+
 JSON_COLUMNS = ("patient_ids", "duplicate_ids", "decisions", "base_values")
 COLUMNS = (
     "plan_id", "pair_key", "patient_ids", "survivor_id", "duplicate_ids", "decisions",
@@ -56,7 +58,9 @@ def get_plan(db: sqlite_utils.Database, plan_id: str) -> dict[str, Any] | None:
 
 def open_plan_for(db: sqlite_utils.Database, pair_key: str) -> dict[str, Any] | None:
     """The active plan of a pair or cluster key, or None."""
-    row = db.execute(_select("pair_key = ? AND status = 'active'"), [pair_key]).fetchone()
+    row = db.execute(
+        _select("pair_key = ? AND status = ?"), [pair_key, PlanStatus.ACTIVE]
+    ).fetchone()
     return None if row is None else _decode(row)
 
 
@@ -69,7 +73,7 @@ def latest_plan_for(db: sqlite_utils.Database, pair_key: str) -> dict[str, Any] 
 
 
 def plans_at(
-    db: sqlite_utils.Database, steps: Sequence[str], status: str = "active"
+    db: sqlite_utils.Database, steps: Sequence[str], status: str = PlanStatus.ACTIVE
 ) -> list[dict[str, Any]]:
     """Plans with a given status standing at one of ``steps``, oldest first."""
     marks = ", ".join("?" for _ in steps)

@@ -15,10 +15,10 @@ from typing import Any
 import sqlite_utils
 
 from desktop.matching.types import Cluster, ScoredPair
+from desktop.merge_states import CANCEL_OUTCOMES, KEPT_STATUSES, PairStatus
 
-ACTIVE_STATUSES = ("new", "later")
-KEPT_STATUSES = ("planned", "ready", "merged")  # a rescan never overwrites these
-DECISIONS = ("not_same", "later", "skipped")
+ACTIVE_STATUSES = (PairStatus.NEW, PairStatus.LATER)
+DECISIONS = CANCEL_OUTCOMES
 
 _INSERT_PAIR = (
     "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, flags, evidence, warnings,"
@@ -92,7 +92,7 @@ def status_for(
         decision, ua, ub = decided
         if ua == (pair.updated_a or "") and ub == (pair.updated_b or ""):
             return decision
-    return "new"
+    return PairStatus.NEW
 
 
 def insert_pairs(
@@ -116,7 +116,7 @@ def insert_pairs(
                 ";".join(p.flags),
                 _evidence_json(p),
                 _TEXT_JSON(p.warnings),
-                statuses.get((p.id_a, p.id_b), "new"),
+                statuses.get((p.id_a, p.id_b), PairStatus.NEW),
                 p.updated_a or None,
                 p.updated_b or None,
                 ca if ca is not None and ca == cb else None,
@@ -166,12 +166,15 @@ def mark_merged(db: sqlite_utils.Database, ids: Sequence[str] | None = None) -> 
         merged += " AND id IN (SELECT id FROM _gone_check)"
         gone = f"SELECT id FROM ({_GONE}) WHERE id IN (SELECT id FROM _gone_check)"
     db.execute(
-        "UPDATE match_pairs SET status = 'merged' WHERE status IN ('planned', 'ready') AND "
-        f"(id_a IN ({merged}) OR id_b IN ({merged}))"
+        "UPDATE match_pairs SET status = ? WHERE status IN (?, ?) AND "
+        f"(id_a IN ({merged}) OR id_b IN ({merged}))",
+        [PairStatus.MERGED, PairStatus.PLANNED, PairStatus.READY],
     )
+    kept = ", ".join("?" for _ in KEPT_STATUSES)
     db.execute(
-        "DELETE FROM match_pairs WHERE status NOT IN ('planned', 'ready', 'merged') AND "
-        f"(id_a IN ({gone}) OR id_b IN ({gone}))"
+        f"DELETE FROM match_pairs WHERE status NOT IN ({kept}) AND "
+        f"(id_a IN ({gone}) OR id_b IN ({gone}))",
+        KEPT_STATUSES,
     )
 
 
@@ -211,7 +214,8 @@ def cluster_edges(db: sqlite_utils.Database) -> list[tuple[str, str, float]]:
         (a, b, float(p))
         for a, b, p in db.execute(
             "SELECT id_a, id_b, probability FROM match_pairs WHERE band != 'unlikely' AND "
-            "flags = '' AND status NOT IN ('not_same', 'merged', 'skipped')"
+            "flags = '' AND status NOT IN (?, ?, ?)",
+            [PairStatus.NOT_SAME, PairStatus.MERGED, PairStatus.SKIPPED],
         ).fetchall()
     ]
 
@@ -400,7 +404,8 @@ def decision_state(db: sqlite_utils.Database, id_a: str, id_b: str) -> tuple[str
         "WHERE id_a = ? AND id_b = ?",
         [a, b],
     ).fetchone()
-    return ("new" if status is None else status[0]), (None if decision is None else tuple(decision))
+    stored = PairStatus.NEW if status is None else status[0]
+    return stored, (None if decision is None else tuple(decision))
 
 
 def restore_decision_state(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-OPEN_STATUSES = ("new", "planned", "ready")  # "later", "not_same", "skipped" are left out
+from desktop.merge_states import PairStatus
+
+# "later", "not_same", "skipped" are left out.
+OPEN_STATUSES = (PairStatus.NEW, PairStatus.PLANNED, PairStatus.READY)
 PROJECTED_BANDS = ("likely", "possible")
 
 
@@ -26,8 +29,9 @@ def reviewed_by_band(db: Any) -> dict[str, tuple[int, int]]:
     """band -> (pairs found the same person (merged), pairs found "not the same")."""
     out: dict[str, tuple[int, int]] = {}
     for band, same, different in db.execute(
-        "SELECT band, sum(status = 'merged'), sum(status = 'not_same') FROM match_pairs "
-        "WHERE status IN ('merged', 'not_same') GROUP BY band"
+        "SELECT band, sum(status = ?), sum(status = ?) FROM match_pairs "
+        "WHERE status IN (?, ?) GROUP BY band",
+        [PairStatus.MERGED, PairStatus.NOT_SAME] * 2,
     ).fetchall():
         out[str(band)] = (int(same or 0), int(different or 0))
     return out
@@ -37,7 +41,7 @@ def count_later(db: Any) -> int:
     """Pairs put off for later (likely or possible): left out of the projection, counted."""
     bands = ", ".join("?" for _ in PROJECTED_BANDS)
     (n,) = db.execute(
-        f"SELECT count(*) FROM match_pairs WHERE status = 'later' AND band IN ({bands})",
-        list(PROJECTED_BANDS),
+        f"SELECT count(*) FROM match_pairs WHERE status = ? AND band IN ({bands})",
+        [PairStatus.LATER, *PROJECTED_BANDS],
     ).fetchone()
     return int(n)

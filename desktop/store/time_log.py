@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from desktop.merge_states import Outcome
+
 
 def latest_merged_at(db: Any, patient_ids: Sequence[str]) -> str | None:
     """The newest ``merged_at`` Cliniko gave any of these records (None when none is merged)."""
@@ -49,9 +51,9 @@ def close_unfinished(db: Any, wait_steps: Collection[str], wait_cap: float) -> i
                 [session_id, step, spent, counted],
             )
         db.execute(
-            "UPDATE time_sessions SET ended_at = last_event_at, outcome = 'abandoned', "
+            "UPDATE time_sessions SET ended_at = last_event_at, outcome = ?, "
             "step_entered_at = last_event_at, active_seconds = active_seconds + ? "
             "WHERE session_id = ?",
-            [counted, session_id],
+            [Outcome.ABANDONED, counted, session_id],
         )
     return len(rows)

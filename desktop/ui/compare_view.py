@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.merge_states import PairStatus
 from desktop.ui import theme
 from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, CompareModel, EvidenceModel
 from desktop.ui.context import DeskContext
@@ -116,7 +117,7 @@ class CompareView(QWidget):
 
     def _enable_buttons(self, row: QueueRow | None) -> None:
         for button in self.buttons.values():
-            button.setEnabled(row is not None and row.status != "merged")
+            button.setEnabled(row is not None and row.status != PairStatus.MERGED)
 
     # ----------------------------------------------------------------- showing a pair
 

@@ -107,21 +107,11 @@ class DeskContext:
 
         return get_pair(self.open_reader().db, id_a, id_b)
 
-    def cached_history(self, patient_id: str) -> dict[str, Any] | None:
-        """History counts cached in ``history_counts``, or None."""
-        row = (
-            self.open_reader()
-            .db.execute(
-                "SELECT appointments, treatment_notes, invoices, attachments, fetched_at "
-                "FROM history_counts WHERE patient_id = ?",
-                [str(patient_id)],
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        keys = ("appointments", "treatment_notes", "invoices", "attachments", "fetched_at")
-        return dict(zip(keys, row, strict=True))
+    def cached_history(self, patient_id: str) -> dict[str, int] | None:
+        """A record's cached history counts, or None when never fetched."""
+        from desktop.store.history_counts import cached_counts
+
+        return cached_counts(self.open_reader().db, [str(patient_id)])[str(patient_id)]
 
     def cluster_ids(self, cluster_id: int | None) -> list[str]:
         """The records of a cluster (empty when the pair is not part of one)."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop.account import Account, stored_account
 from desktop.labor.timelog import TimeLog
+from desktop.merge_states import Outcome, PairStatus
 from desktop.review import ReviewDecision, record_review_decision, undo_review_decision
 from desktop.store.cache import Cache
 from desktop.store.queue import pair_statuses
@@ -33,7 +34,11 @@ from desktop.ui.workers import Job
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
 SAMPLE_NOTE = " (sample data)"
-DECISION_WORDS = {"not_same": "Not the same person", "later": "Later", "skipped": "Skipped"}
+DECISION_WORDS: dict[str, str] = {
+    Outcome.NOT_SAME: "Not the same person",
+    Outcome.LATER: "Later",
+    Outcome.SKIPPED: "Skipped",
+}
 
 
 def clinic_title(label: str, account: Account | None) -> str:
@@ -252,7 +257,7 @@ class MainWindow(QMainWindow):
                 "“Ready to apply”."
             )
             return
-        ready = self.queue_model.counts().get("ready", 0)
+        ready = self.queue_model.counts().get(PairStatus.READY, 0)
         if ready:
             self.statusBar().showMessage(
                 f"Back online. {ready} planned merge{'s' if ready != 1 else ''} "
@@ -329,7 +334,7 @@ class MainWindow(QMainWindow):
         if self.wizard is not None:
             self.wizard.raise_()
             return
-        if row.status == "merged":
+        if row.status == PairStatus.MERGED:
             self.statusBar().showMessage("These records are already merged in Cliniko.")
             return
         ids = self.compare_view.ids if self.compare_view.row == row else [row.id_a, row.id_b]
@@ -459,7 +464,7 @@ class MainWindow(QMainWindow):
             self.wizard.close()
         self.probe_timer.stop()
         self.compare_view.stop()
-        self.review_timer.finish("skipped")
+        self.review_timer.finish(Outcome.SKIPPED)
         QApplication.instance().removeEventFilter(self.review_timer)
         self.ctx.close()
         super().closeEvent(event)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import RestoreResult
-from desktop.merge.view import WRITTEN_STEPS
+from desktop.merge_states import APPLY_FROM, ORDER, WRITTEN_STEPS, Outcome
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
 from desktop.ui.merge_pages import (
@@ -57,7 +57,25 @@ PRIMARY = {
     Step.WAIT_FOR_MERGE: "&Check now",
     Step.DONE: "&Finish",
 }
-STEP_TITLES = ["Compare", "Survivor", "Fields", "Review", "Ready", "Update", "Merge", "Done"]
+# The progress line's word for each step; steps sharing a word share a place on the line.
+STEP_TITLES = {
+    Step.COMPARE: "Compare",
+    Step.CHOOSE_SURVIVOR: "Survivor",
+    Step.RECONCILE: "Fields",
+    Step.REVIEW: "Review",
+    Step.READY: "Ready",
+    Step.UPDATE_SURVIVOR: "Update",
+    Step.MERGE_IN_CLINIKO: "Merge",  # opening Cliniko's merge page and waiting for the merge
+    Step.WAIT_FOR_MERGE: "Merge",
+    Step.DONE: "Done",
+}
+
+
+def progress_text(step: Step) -> str:
+    """The steps in the core's order, one word each, the current one in bold."""
+    titles = dict.fromkeys(STEP_TITLES[s] for s in ORDER)
+    current = STEP_TITLES[step]
+    return "  ›  ".join(f"<b>{t}</b>" if t == current else t for t in titles)
 
 
 class MergeWizard(QDialog):
@@ -85,17 +103,15 @@ class MergeWizard(QDialog):
         self._closed = False
         self.flow = MergeFlow.start(ctx.cache, self.ids, timer=timer)
 
-        self.pages: dict[Step, Page] = {}
         self.stack = QStackedWidget()
         compare, survivor, reconcile = ComparePage(), SurvivorPage(), ReconcilePage()
         review, ready, merge, done = ReviewPage(), ReadyPage(), MergeInClinikoPage(), DonePage()
-        for step, page in (
-            (Step.COMPARE, compare), (Step.CHOOSE_SURVIVOR, survivor),
-            (Step.RECONCILE, reconcile), (Step.REVIEW, review), (Step.READY, ready),
-            (Step.UPDATE_SURVIVOR, ready), (Step.MERGE_IN_CLINIKO, merge),
-            (Step.WAIT_FOR_MERGE, merge), (Step.DONE, done),
-        ):  # fmt: skip
-            self.pages[step] = page
+        self.pages: dict[Step, Page] = {
+            Step.COMPARE: compare, Step.CHOOSE_SURVIVOR: survivor, Step.RECONCILE: reconcile,
+            Step.REVIEW: review, Step.READY: ready, Step.UPDATE_SURVIVOR: ready,
+            Step.MERGE_IN_CLINIKO: merge, Step.WAIT_FOR_MERGE: merge, Step.DONE: done,
+        }  # fmt: skip
+        for page in self.pages.values():
             if self.stack.indexOf(page) < 0:
                 self.stack.addWidget(page)
         self.survivor_page = survivor
@@ -170,12 +186,7 @@ class MergeWizard(QDialog):
         except Exception as error:  # a missing record is explained, not fatal
             self.status.setText(getattr(error, "user_message", None) or str(error))
         self.stack.setCurrentWidget(page)
-        index = list(Step).index(step)
-        if step in (Step.WAIT_FOR_MERGE, Step.DONE):
-            index -= 1  # "Merge" covers opening Cliniko and waiting for the merge
-        self.progress_label.setText(
-            "  ›  ".join(f"<b>{t}</b>" if i == index else t for i, t in enumerate(STEP_TITLES))
-        )
+        self.progress_label.setText(progress_text(step))
         self.primary.setText(PRIMARY[step])
         self.primary.setAccessibleName(PRIMARY[step].replace("&", ""))
         held = self._held_for_confirmation()
@@ -183,15 +194,16 @@ class MergeWizard(QDialog):
         self.back_button.setEnabled(self.flow.can_go_back() and not self.busy())
         self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
         self.banner.show_flow(self.flow)
-        if self.flow.last_error and step not in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+        waiting = self.flow.waits_for_cliniko
+        if self.flow.last_error and not waiting:
             self.show_problem(self.flow.last_error)
         elif held:
             self._say(self.flow.lookalike_hold() or "")
-        if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+        if waiting:
             self.place_beside_browser()
         elif step is not Step.DONE:
             self.place_back()
-        if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+        if waiting:
             self.poll_timer.setInterval(self.poll_interval_ms)
             if not self.poll_timer.isActive():
                 self.poll_timer.start()
@@ -233,14 +245,14 @@ class MergeWizard(QDialog):
         if step is Step.DONE:
             self.accept()
             return
+        if self.flow.waits_for_cliniko:
+            self.poll()  # "Check now"
+            return
         if step is Step.READY:
-            self.confirm_apply()
+            self.confirm_apply()  # say what will change in Cliniko first
             return
-        if step is Step.UPDATE_SURVIVOR:
-            self.apply()
-            return
-        if step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
-            self.poll()
+        if self.flow.needs_connection:
+            self.apply()  # "Try again" after a failed update
             return
         kwargs: dict[str, Any] = {}
         if step is Step.CHOOSE_SURVIVOR:
@@ -276,9 +288,11 @@ class MergeWizard(QDialog):
         if self.busy():
             return
         if self.flow.needs_restore():
-            self._restore_then(lambda flow, session: flow.cancel("not_same", session), "not_same")
+            self._restore_then(
+                lambda flow, session: flow.cancel(Outcome.NOT_SAME, session), Outcome.NOT_SAME
+            )
             return
-        self._run_offline(lambda: self.flow.cancel("not_same"), reload=False)
+        self._run_offline(lambda: self.flow.cancel(Outcome.NOT_SAME), reload=False)
         if self.flow.finished:
             self.accept()
 
@@ -340,7 +354,7 @@ class MergeWizard(QDialog):
 
         def work(job: Job) -> Step:
             with ctx.session(job.cancel_event) as session:
-                while flow.step in (Step.READY, Step.UPDATE_SURVIVOR):
+                while flow.step in APPLY_FROM:
                     flow.advance(session)
             return flow.step
 
@@ -350,7 +364,7 @@ class MergeWizard(QDialog):
     @Slot()
     def poll(self) -> None:
         """Look once (in a worker) whether Cliniko shows the merge."""
-        if self.busy() or self.flow.step not in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+        if self.busy() or not self.flow.waits_for_cliniko:
             return
         flow, ctx = self.flow, self.ctx
 
@@ -402,12 +416,12 @@ class MergeWizard(QDialog):
         if not url:
             return
         opened = QDesktopServices.openUrl(QUrl(url))
+        # A poll may be running in a worker (it starts every few seconds at this step): the
+        # move to "waiting for the merge" is still made now, not dropped; the flow orders it
+        # with the poll's own move (see MergeFlow.merge_page_opened).
+        self._run_offline(self.flow.merge_page_opened)
         if opened is False:
             log.info("no browser opened for the merge page")
-            self.merge_page.say_no_browser(url)
-        if self.flow.step is Step.MERGE_IN_CLINIKO and not self.busy():
-            self._run_offline(self.flow.advance)
-        if opened is False:
             self.merge_page.say_no_browser(url)
 
     @Slot()
@@ -439,7 +453,7 @@ class MergeWizard(QDialog):
     def showEvent(self, event: QShowEvent) -> None:
         """A wizard that opens at the merge step (resumed) goes beside the browser at once."""
         super().showEvent(event)
-        if self.flow.step in (Step.MERGE_IN_CLINIKO, Step.WAIT_FOR_MERGE):
+        if self.flow.waits_for_cliniko:
             QTimer.singleShot(0, self.place_beside_browser)
 
     def place_back(self) -> None:
@@ -453,13 +467,13 @@ class MergeWizard(QDialog):
 
     # ----------------------------------------------------------------- closing
 
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """The time log's outcome for this stretch of work."""
         if self.flow.finished:
-            return self.flow.outcome or "skipped"
+            return self.flow.outcome or Outcome.SKIPPED
         if self.restored and not self.flow.needs_restore():
-            return "restored"  # backed out after the survivor was updated, and put it back
-        return "skipped" if self.flow.step is Step.COMPARE else "planned"
+            return Outcome.RESTORED  # backed out after the survivor was updated, and put it back
+        return Outcome.SKIPPED if self.flow.step is Step.COMPARE else Outcome.PLANNED
 
     def done(self, result: int) -> None:
         """Stop polling and any online step before closing (the step is saved)."""

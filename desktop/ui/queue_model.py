@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush
 
 from desktop.display import readable_date
+from desktop.merge_states import PairStatus
 from desktop.triage import split_history, triage_order
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
@@ -32,16 +33,16 @@ from desktop.ui.flat_table import FlatTableModel
 Index = QModelIndex | QPersistentModelIndex
 
 STATUS_LABELS: dict[str, str] = {
-    "new": "New",
-    "later": "Later",
-    "not_same": "Not the same person",
-    "planned": "Merge planned",
-    "ready": "Ready to apply",
-    "merged": "Merged",
-    "skipped": "Skipped",
+    PairStatus.NEW: "New",
+    PairStatus.LATER: "Later",
+    PairStatus.NOT_SAME: "Not the same person",
+    PairStatus.PLANNED: "Merge planned",
+    PairStatus.READY: "Ready to apply",
+    PairStatus.MERGED: "Merged",
+    PairStatus.SKIPPED: "Skipped",
 }
 BAND_LABELS = {"likely": "Likely", "possible": "Possible", "unlikely": "Unlikely"}
-TO_REVIEW = ("new", "later", "planned")
+TO_REVIEW = (PairStatus.NEW, PairStatus.LATER, PairStatus.PLANNED)
 # What a look-alike rule that holds a pair back from "likely" suspects, in the Match column.
 HELD_BECAUSE: dict[str, str] = {
     "twins": "twins?",

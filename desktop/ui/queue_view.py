@@ -29,17 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.merge_states import Outcome, PairStatus
 from desktop.ui.queue_model import TO_REVIEW, QueueFilter, QueueModel, QueueRow
 
 STATUS_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
     ("To review", TO_REVIEW),
-    ("New", ("new",)),
-    ("Later", ("later",)),
-    ("Not the same person", ("not_same",)),
-    ("Merge planned", ("planned",)),
-    ("Ready to apply", ("ready",)),
-    ("Merged", ("merged",)),
-    ("Skipped", ("skipped",)),
+    ("New", (PairStatus.NEW,)),
+    ("Later", (PairStatus.LATER,)),
+    ("Not the same person", (PairStatus.NOT_SAME,)),
+    ("Merge planned", (PairStatus.PLANNED,)),
+    ("Ready to apply", (PairStatus.READY,)),
+    ("Merged", (PairStatus.MERGED,)),
+    ("Skipped", (PairStatus.SKIPPED,)),
     ("All", None),
 ]
 BAND_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
@@ -273,12 +274,12 @@ class QueueView(QWidget):
     @Slot()
     def mark_not_same(self) -> None:
         """ "Not the same person"."""
-        self._decide("not_same")
+        self._decide(Outcome.NOT_SAME)
 
     @Slot()
     def mark_later(self) -> None:
         """ "Later"."""
-        self._decide("later")
+        self._decide(Outcome.LATER)
 
     def _decide(self, decision: str) -> None:
         row = self.current()

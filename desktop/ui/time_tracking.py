@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 
 from desktop.labor.timelog import TimeLog, WorkSession
+from desktop.merge_states import Outcome, Step
 
 INPUT_EVENTS = frozenset(
     {
@@ -47,7 +48,7 @@ class ReviewTimer(QObject):
         if self.current is not None and not self.current.finished and key == self._ids:
             self._pending = None
             return
-        self.finish("skipped")
+        self.finish(Outcome.SKIPPED)
         self._pending = (key, time.time()) if key else None
         if key:
             self._settle.start()
@@ -61,10 +62,10 @@ class ReviewTimer(QObject):
         key, shown_at = self._pending
         self._pending = None
         self._ids = key
-        self.current = self.log.start(list(key), step="compare", t=shown_at)
+        self.current = self.log.start(list(key), step=Step.COMPARE, t=shown_at)
         return self.current
 
-    def open_pair(self, ids: Sequence[str], step: str = "compare") -> WorkSession:
+    def open_pair(self, ids: Sequence[str], step: str = Step.COMPARE) -> WorkSession:
         """Time a pair from now on (or since it was shown); returns its session."""
         key = tuple(sorted(str(i) for i in ids))
         if self._pending is not None and self._pending[0] == key:
@@ -73,7 +74,7 @@ class ReviewTimer(QObject):
             return session
         if self.current is not None and not self.current.finished and key == self._ids:
             return self.current
-        self.finish("skipped")
+        self.finish(Outcome.SKIPPED)
         self._ids = key
         self.current = self.log.start(list(key), step=step)
         return self.current

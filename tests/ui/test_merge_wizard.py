@@ -9,8 +9,9 @@ from ui_helpers import closed_port_url, drive_to_ready, open_wizard, pick_pair
 
 from desktop.merge import Step
 from desktop.merge.plan import field_value, same_value
+from desktop.merge_states import ORDER
 from desktop.simulator import FaultConfig
-from desktop.ui.merge_wizard import MergeWizard
+from desktop.ui.merge_wizard import PRIMARY, STEP_TITLES, MergeWizard, progress_text
 
 
 @pytest.fixture(autouse=True)
@@ -93,6 +94,41 @@ def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, 
                  "update_survivor", "merge_in_cliniko", "wait_for_merge"):  # fmt: skip
         assert step in steps, steps
     assert window.queue_model.find(row.key).status == "merged"
+
+
+def test_opening_the_merge_page_while_a_check_runs_still_starts_the_wait(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    plan = wizard.flow.plan
+    sim.faults = FaultConfig(latency_ms=500)  # a slow Cliniko: the check below is still out
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Check now
+    assert wizard.busy()
+    qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
+    assert fast_wizard and fast_wizard[-1].endswith(f"/patients/{plan.survivor_id}/merge")
+    assert wizard.step is Step.WAIT_FOR_MERGE  # the click was not lost to the running check
+    sim.faults = FaultConfig()
+    sim.merge(plan.survivor_id, list(plan.duplicate_ids))
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    outcome, steps, _active = _steps_of_last_session(window.ctx.open_reader().db, plan.patient_ids)
+    assert outcome == "merged"
+    assert "wait_for_merge" in steps, steps
+
+
+def test_every_step_the_core_declares_has_a_page_a_button_and_a_place_on_the_line(qtbot, desk):
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    assert set(wizard.pages) == set(PRIMARY) == set(STEP_TITLES) == set(ORDER)
+    line = wizard.progress_label.text()
+    assert line.startswith("<b>Compare</b>") and line.endswith("Done")
+    waiting = progress_text(Step.WAIT_FOR_MERGE)
+    assert "<b>Merge</b>" in waiting and waiting.count("Merge") == 1  # one place, two steps
 
 
 def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard):

@@ -172,3 +172,12 @@ def test_a_year_of_data(cache: Cache) -> None:
     blocks = report_blocks(s)
     assert any(isinstance(b, Paragraph) and "£" in b.text for b in blocks)
     assert f"£{s.cost:,.2f}" in render_plain(blocks)
+
+
+def test_the_time_putting_a_survivor_back_is_named_in_words(cache: Cache) -> None:
+    steps = {"update_survivor": (60.0, 60.0), "restore_survivor": (90.0, 90.0)}
+    insert_session(cache, "r", ["1", "2"], at(dt.date(2026, 3, 9)), 150, 150, "restored",
+                   steps=steps)  # fmt: skip
+    text = render_plain(report_blocks(summary(cache)))
+    assert "Restore a merge (back it out)" in text and "restore_survivor" not in text
+    assert "Update the record that stays" in text

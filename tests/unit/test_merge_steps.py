@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +15,7 @@ from desktop.account import stored_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.errors import Offline
 from desktop.merge import (
+    ORDER,
     AlreadyMerged,
     MergedIntoOther,
     MergeFlow,
@@ -25,7 +28,6 @@ from desktop.merge import (
     WriteNotApplied,
 )
 from desktop.merge.plan import field_value
-from desktop.merge.view import ORDER
 from desktop.session import PendingAudit
 from desktop.simulator.fixtures import tiny_clinic
 from desktop.store.cache import Cache
@@ -50,8 +52,12 @@ class FakeClient:
         self.silent_drop = False
         self.offline = False
         self.patches: list[dict[str, Any]] = []
+        self.during_next_call: Callable[[], None] | None = None  # runs once, mid-request
 
     def _record(self, method: str, path: str) -> None:
+        hook, self.during_next_call = self.during_next_call, None
+        if hook is not None:
+            hook()
         if self.offline:
             raise Offline("ConnectError", method=method, path=path)
         self.audit.add(SimpleNamespace(method=method, path=path, status=200))
@@ -269,6 +275,31 @@ def test_online_steps_to_done(world: dict[str, Any]) -> None:
         assert status(cache) == "merged"
         assert get_patient(cache.db, "1002")["merged_at"]  # type: ignore[index]
         assert not flow.can_advance(session)  # type: ignore[arg-type]
+        assert MergeFlow.load(cache, PAIR).step is Step.DONE
+
+
+def test_the_merge_page_opened_while_a_poll_is_out_is_kept_in_order(
+    world: dict[str, Any],
+) -> None:
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        to_merge_in_cliniko(flow, session)
+        session.client.merge("1001", "1002")
+        moved: list[bool] = []
+
+        def open_page_on_another_thread() -> None:  # the wizard, while the poll's HTTP is out
+            opener = threading.Thread(target=lambda: moved.append(flow.merge_page_opened()))
+            opener.start()
+            opener.join(timeout=10)
+
+        session.client.during_next_call = open_page_on_another_thread
+        assert flow.poll_once(session) is True  # type: ignore[arg-type]
+        assert moved == [True]
+        moves = [(e["from_step"], e["to_step"]) for e in step_log(cache.db, flow.plan_id)]
+        assert moves[-2:] == [("merge_in_cliniko", "wait_for_merge"), ("wait_for_merge", "done")]
+        assert flow.step is Step.DONE and flow.outcome == "merged"
+        assert flow.merge_page_opened() is False  # after the merge: nothing to move
         assert MergeFlow.load(cache, PAIR).step is Step.DONE
 
 
