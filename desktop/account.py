@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import get_state, set_state
+from desktop.store.transaction import transaction
 
 if TYPE_CHECKING:
     import sqlite_utils

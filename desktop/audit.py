@@ -48,12 +48,18 @@ FIELDS: tuple[str, ...] = store.HASHED_COLUMNS
 class RequestLike(Protocol):
     """What :meth:`AuditTrail.record_request` needs (the HTTP client's RequestRecord)."""
 
-    method: str
-    path: str
-    status: int | None
-    payload_sha256: str
-    response_sha256: str
-    timestamp: Any
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def payload_sha256(self) -> str: ...
+    @property
+    def response_sha256(self) -> str: ...
+    @property
+    def timestamp(self) -> Any: ...
 
 
 def current_os_user() -> str:
@@ -212,7 +218,7 @@ def open_intents(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def _hashes_as(entry: dict[str, Any], seq: int) -> bool:
     """True when the entry's stored hash is that of its contents numbered ``seq``."""
-    return entry_hash({**entry, "seq": seq}) == entry["entry_hash"]
+    return entry_hash({**entry, "seq": seq}) == str(entry["entry_hash"])
 
 
 def _entries(n: int, first: int) -> str:

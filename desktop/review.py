@@ -12,12 +12,14 @@ transaction before the caller moves on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import AuditTrail
 from desktop.store import queue as queue_store
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state, transaction
+from desktop.store.sync_state import get_state
+from desktop.store.transaction import transaction
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ReviewDecision:
     id_b: str
     decision: str
     previous_status: str
-    previous_decision: tuple | None
+    previous_decision: tuple[Any, ...] | None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -158,7 +158,8 @@ def check_encrypted_cache(folder: Path) -> Check:
     from desktop.store.cache import Cache
     from desktop.store.errors import StoreError
     from desktop.store.migrations import LATEST_VERSION, MIGRATIONS
-    from desktop.store.sync_state import get_state, set_state, transaction
+    from desktop.store.sync_state import get_state, set_state
+    from desktop.store.transaction import transaction
 
     path = folder / "self-test.db"
     key = secrets.token_hex(32)

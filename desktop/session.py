@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from desktop.account import (
     CLINIKO_USER_KEY,
@@ -23,10 +24,12 @@ from desktop.account import (
     stored_account,
 )
 from desktop.audit import AuditTrail
-from desktop.cliniko.client import ClinikoClient, RequestRecord
+from desktop.cliniko.client import ClinikoClient
+from desktop.cliniko.records import RequestRecord
 from desktop.intents import resolve_open_intents
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import get_state, set_state
+from desktop.store.transaction import transaction
 
 
 @dataclass
@@ -128,7 +131,7 @@ class Session:
             max_requests_per_minute=max_requests_per_minute,
         )
 
-    def identify_user(self) -> dict:
+    def identify_user(self) -> dict[str, Any]:
         """Fetch ``GET /user`` and ``GET /settings/public``; remember who and which clinic.
 
         The user's label goes into the audit trail; the account's currency, country and name

@@ -45,8 +45,9 @@ from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import current_os_user
 from desktop.config import Settings
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state, transaction
+from desktop.store.sync_state import get_state
 from desktop.store.time_log import close_unfinished, latest_merged_at
+from desktop.store.transaction import transaction
 
 # "restored": the work ended after backing out of an applied update (the survivor put back).
 OUTCOMES = ("merged", "not_same", "later", "skipped", "planned", "abandoned", "restored")

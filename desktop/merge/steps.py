@@ -75,7 +75,7 @@ from desktop.review import audit_trail
 from desktop.store import plans as store
 from desktop.store import queue
 from desktop.store.patients import get_patient, upsert_patients
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The encrypted cache: an SQLCipher file wrapped by ``sqlite_utils.Database``.
 
 The connection runs in autocommit mode (``isolation_level=None``): a statement outside
-:func:`desktop.store.sync_state.transaction` commits on its own, and nothing is ever left in an
+:func:`desktop.store.transaction.transaction` commits on its own, and nothing is ever left in an
 implicit transaction that a close would silently throw away.
 """
 
@@ -60,7 +60,7 @@ class Cache:
 
     One writing ``Cache`` per data directory (the lock file enforces it, across processes and
     within one). It may be shared between threads: write through
-    :func:`desktop.store.sync_state.transaction`, which serialises on :attr:`lock`. A worker
+    :func:`desktop.store.transaction.transaction`, which serialises on :attr:`lock`. A worker
     that only reads a lot (the matcher) can open its own ``readonly=True`` instance instead.
 
     Attributes:

@@ -354,7 +354,7 @@ def set_status(db: sqlite_utils.Database, id_a: str, id_b: str, status: str) -> 
 def record_decision(db: sqlite_utils.Database, id_a: str, id_b: str, decision: str) -> None:
     """Remember a decision about two records, tied to their current ``updated_at``.
 
-    Call inside :func:`desktop.store.sync_state.transaction`, so the decision is written before
+    Call inside :func:`desktop.store.transaction.transaction`, so the decision is written before
     the UI moves on.
     """
     if decision not in DECISIONS:

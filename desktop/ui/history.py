@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from desktop.merge.plan import now_iso
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 from desktop.ui.context import DeskContext
 
 _UPSERT = (
