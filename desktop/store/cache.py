@@ -153,6 +153,12 @@ class Cache:
         """The schema version stored in the file (``PRAGMA user_version``)."""
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
+    @property
+    def cipher_version(self) -> str | None:
+        """The SQLCipher library's version (``PRAGMA cipher_version``), or None if it has none."""
+        row = self.conn.execute("PRAGMA cipher_version").fetchone()
+        return str(row[0]) if row else None
+
     def _migrate(self, version: int, migrations: Sequence[Migration], key_hex: str) -> None:
         pending = [m for m in migrations if m.version > version]
         if not pending:
