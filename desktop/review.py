@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import AuditTrail
+from desktop.store import account_state
 from desktop.store import queue as queue_store
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state
 from desktop.store.transaction import transaction
 
 
@@ -49,7 +48,7 @@ def audit_trail(cache: Cache) -> AuditTrail:
     """An audit trail attributed to the Cliniko user last connected and the OS user."""
     return AuditTrail(
         cache.db,
-        cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "",
+        cliniko_user=account_state.cliniko_user(cache.db),
         seal=cache.audit_seal,
     )
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop.account import (
-    CLINIKO_USER_KEY,
     Account,
     fetch_account,
     remember_account,
@@ -27,8 +26,8 @@ from desktop.audit import AuditTrail
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.records import RequestRecord
 from desktop.intents import resolve_open_intents
+from desktop.store import account_state
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state, set_state
 from desktop.store.transaction import transaction
 
 
@@ -117,7 +116,7 @@ class Session:
         self.audit = PendingAudit(
             AuditTrail(
                 cache.db,
-                cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "",
+                cliniko_user=account_state.cliniko_user(cache.db),
                 seal=cache.audit_seal,
             )
         )
@@ -153,7 +152,7 @@ class Session:
         label = " ".join(label.split())
         self.audit.trail.cliniko_user = label
         with transaction(self.cache):
-            set_state(self.cache.db, CLINIKO_USER_KEY, label)
+            account_state.save_cliniko_user(self.cache.db, label)
             self.audit.write_pending()
         resolve_open_intents(self)
         return user

@@ -41,12 +41,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import current_os_user
 from desktop.config import Settings
+from desktop.store import account_state
 from desktop.store import time_log as store
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state
 from desktop.store.transaction import transaction
 
 # "restored": the work ended after backing out of an applied update (the survivor put back).
@@ -246,7 +245,7 @@ class TimeLog:
             Settings().merge_wait_cap_minutes * 60 if wait_cap is None else wait_cap
         )
         if cliniko_user is None:
-            cliniko_user = get_state(cache.db, CLINIKO_USER_KEY) or ""
+            cliniko_user = account_state.cliniko_user(cache.db)
         self.cliniko_user = cliniko_user
         self.os_user = os_user if os_user is not None else current_os_user()
         self.idle_threshold = float(
