@@ -20,7 +20,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store import account_state
+from desktop.store.account_state import CLINIKO_USER_KEY as CLINIKO_USER_KEY  # re-exported
+from desktop.store.transaction import transaction
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -30,15 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_STATE_KEY = "cliniko.account"  # sync_state: the Account as JSON
-CLINIKO_USER_KEY = "cliniko.user"  # sync_state: the connected Cliniko user's label
-# What caches written before this module kept, one key each (read when the JSON is absent).
-_LEGACY_KEYS = {
-    "name": "cliniko.account_name",
-    "currency_symbol": "cliniko.currency_symbol",
-    "country_code": "cliniko.country_code",
-    "subdomain": "cliniko.account_subdomain",
-}
 DEFAULT_CURRENCY = "$"
 
 
@@ -131,16 +124,15 @@ def fetch_account(client: ClinikoClient, user: Mapping[str, Any] | None = None) 
 def remember_account(cache: Cache, account: Account) -> None:
     """Keep ``account`` in the cache, in a transaction of its own (or the caller's)."""
     with transaction(cache) as db:
-        set_state(db, ACCOUNT_STATE_KEY, account.to_json())
+        account_state.save_account_json(db, account.to_json())
     log.debug("stored the account settings")
 
 
 def stored_account(db: sqlite_utils.Database) -> Account | None:
     """The account kept by :func:`remember_account`, or None before the first connect."""
-    text = get_state(db, ACCOUNT_STATE_KEY)
+    text = account_state.account_json(db)
     if not text:
-        legacy = {name: get_state(db, key) for name, key in _LEGACY_KEYS.items()}
-        found = {name: value for name, value in legacy.items() if value}
+        found = account_state.legacy_account_fields(db)
         return Account(**found) if found else None
     try:
         return Account.from_json(text)

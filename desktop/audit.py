@@ -34,6 +34,7 @@ from desktop.cliniko.records import redact_url
 from desktop.store import audit_log as store
 from desktop.store.audit_log import HEAD_META_KEY, SEALED_FROM_META_KEY
 from desktop.store.audit_seal import Anchor, AuditSeal
+from desktop.store.transaction import savepoint
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,18 @@ FIELDS: tuple[str, ...] = store.HASHED_COLUMNS
 class RequestLike(Protocol):
     """What :meth:`AuditTrail.record_request` needs (the HTTP client's RequestRecord)."""
 
-    method: str
-    path: str
-    status: int | None
-    payload_sha256: str
-    response_sha256: str
-    timestamp: Any
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def payload_sha256(self) -> str: ...
+    @property
+    def response_sha256(self) -> str: ...
+    @property
+    def timestamp(self) -> Any: ...
 
 
 def current_os_user() -> str:
@@ -139,35 +146,28 @@ class AuditTrail:
     ) -> int:
         """Append one entry and return its seq. Does not commit: in a transaction it joins it."""
         conn = self.db.conn
-        with self._lock:
-            conn.execute("SAVEPOINT mergedesk_audit")
-            try:
-                last = store.last_entry(conn)
-                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-                entry: dict[str, Any] = {
-                    "seq": seq,
-                    "at": _iso(at),
-                    "method": str(method).upper(),
-                    "path": redact_url(str(path)),
-                    "status": None if status is None else int(status),
-                    "payload_sha256": payload_sha256 or "",
-                    "response_sha256": response_sha256 or "",
-                    "cliniko_user": self.cliniko_user,
-                    "os_user": self.os_user,
-                    "prev_hash": prev,
-                }
-                entry["entry_hash"] = entry_hash(entry)
-                if self.seal is not None:
-                    entry["mac"] = self.seal.mac(entry["entry_hash"])
-                    self.seal.wrote(seq, entry["entry_hash"])
-                    if store.get_meta(conn, SEALED_FROM_META_KEY) is None:
-                        store.set_meta(conn, SEALED_FROM_META_KEY, str(seq))
-                store.insert_entry(conn, entry)
-            except BaseException:
-                conn.execute("ROLLBACK TO SAVEPOINT mergedesk_audit")
-                conn.execute("RELEASE SAVEPOINT mergedesk_audit")
-                raise
-            conn.execute("RELEASE SAVEPOINT mergedesk_audit")
+        with self._lock, savepoint(conn, "mergedesk_audit"):
+            last = store.last_entry(conn)
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+            entry: dict[str, Any] = {
+                "seq": seq,
+                "at": _iso(at),
+                "method": str(method).upper(),
+                "path": redact_url(str(path)),
+                "status": None if status is None else int(status),
+                "payload_sha256": payload_sha256 or "",
+                "response_sha256": response_sha256 or "",
+                "cliniko_user": self.cliniko_user,
+                "os_user": self.os_user,
+                "prev_hash": prev,
+            }
+            entry["entry_hash"] = entry_hash(entry)
+            if self.seal is not None:
+                entry["mac"] = self.seal.mac(entry["entry_hash"])
+                self.seal.wrote(seq, entry["entry_hash"])
+                if store.get_meta(conn, SEALED_FROM_META_KEY) is None:
+                    store.set_meta(conn, SEALED_FROM_META_KEY, str(seq))
+            store.insert_entry(conn, entry)
         return seq
 
     def record_event(self, action: str, subject: str, at: Any = None) -> None:
@@ -212,7 +212,7 @@ def open_intents(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def _hashes_as(entry: dict[str, Any], seq: int) -> bool:
     """True when the entry's stored hash is that of its contents numbered ``seq``."""
-    return entry_hash({**entry, "seq": seq}) == entry["entry_hash"]
+    return entry_hash({**entry, "seq": seq}) == str(entry["entry_hash"])
 
 
 def _entries(n: int, first: int) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.audit import open_intents
 from desktop.cliniko.errors import ClinikoError
 from desktop.cliniko.records import sha256_hex
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 if TYPE_CHECKING:
     from desktop.session import Session

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from desktop.store.content_hashes import cached_hashes, content_hash
 from desktop.store.patients import upsert_patients
 from desktop.store.quarantine import parse_timestamp, release_stored, set_aside_bad
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import get_state, set_state
+from desktop.store.transaction import transaction
 
 if TYPE_CHECKING:
     import sqlite_utils

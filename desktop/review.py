@@ -12,12 +12,13 @@ transaction before the caller moves on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import AuditTrail
+from desktop.store import account_state
 from desktop.store import queue as queue_store
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state, transaction
+from desktop.store.transaction import transaction
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ReviewDecision:
     id_b: str
     decision: str
     previous_status: str
-    previous_decision: tuple | None
+    previous_decision: tuple[Any, ...] | None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -47,7 +48,7 @@ def audit_trail(cache: Cache) -> AuditTrail:
     """An audit trail attributed to the Cliniko user last connected and the OS user."""
     return AuditTrail(
         cache.db,
-        cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "",
+        cliniko_user=account_state.cliniko_user(cache.db),
         seal=cache.audit_seal,
     )
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.blocking import KEY_KINDS
@@ -26,17 +26,11 @@ from desktop.matching.engine import SCORING_REVISION, paused_gc
 from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
 from desktop.matching.learning import learned_relaxations
 from desktop.matching.normalise import country_key
-from desktop.scan_neighbours import (
-    SELECT_ROWID,
-    changed_keys,
-    fetch,
-    fetch_neighbours,
-    neighbours,
-)
-from desktop.store import intake, queue
+from desktop.scan_neighbours import changed_keys, fetch, fetch_neighbours, neighbours
+from desktop.store import intake, queue, queue_list, scan_rows
 from desktop.store.answers import answered_pairs, confirmed_pairs, scored_relaxations
 from desktop.store.key_index import KeyIndexDamaged, save_key_index
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
@@ -53,7 +47,6 @@ FULL_RESCAN_SHARE = 0.2
 MODEL_SIGNATURE = hashlib.sha256(
     json.dumps([FIELDS, SCORING_REVISION, ROW_COLUMNS, KEY_KINDS], sort_keys=True).encode()
 ).hexdigest()[:16]
-_ACTIVE = " WHERE archived_at IS NULL AND merged_at IS NULL"
 
 
 @dataclass
@@ -76,11 +69,11 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _transpose(rows: list[tuple], width: int) -> list[list]:
+def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Rows of ``width`` values as ``width`` column lists, a slice of rows at a time: one
     ``zip`` over a whole clinic's rows holds the interpreter lock for about 0.1 s at 200k,
     and the window's thread stalls."""
-    columns: list[list] = [[] for _ in range(width)]
+    columns: list[list[Any]] = [[] for _ in range(width)]
     for start in range(0, len(rows), SLICE):
         piece = zip(*rows[start : start + SLICE], strict=True)
         for column, values in zip(columns, piece, strict=True):
@@ -88,16 +81,9 @@ def _transpose(rows: list[tuple], width: int) -> list[list]:
     return columns
 
 
-def _columns(rows: list[tuple]) -> dict[str, list]:
+def _columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     """Rows of ``ROW_COLUMNS`` as one list per column."""
     return dict(zip(ROW_COLUMNS, _transpose(rows, len(ROW_COLUMNS)), strict=True))
-
-
-def _marks(cache: Cache) -> tuple[str, str]:
-    synced, updated = cache.db.execute(
-        "SELECT (SELECT max(synced_at) FROM patients), (SELECT max(updated_at) FROM patients)"
-    ).fetchone()
-    return synced or "", updated or ""
 
 
 def clinic_country(cache: Cache) -> str:
@@ -166,7 +152,7 @@ def _store(
         decisions = queue.load_decisions(db)
         kept = queue.kept_statuses(db)
         if changed is None:
-            db.execute("DELETE FROM match_pairs WHERE status NOT IN ('planned', 'ready', 'merged')")
+            queue.delete_unkept_pairs(db)
         else:
             queue.delete_pairs_touching(db, changed)
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
@@ -233,9 +219,9 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     engine = MatchEngine(replace(settings, build_index=True))
     t0 = time.perf_counter()
     started = queue.now_iso()
-    marks = _marks(cache)
+    marks = scan_rows.sync_marks(cache.db)
     report("read", 0, 1)
-    rows = cache.db.execute(SELECT_ROWID + _ACTIVE).fetchall()
+    rows = scan_rows.active_rows_with_rowid(cache.db, ROW_COLUMNS)
     read_s = time.perf_counter() - t0
     report("read", len(rows), len(rows))
     report("match", 0, len(rows))
@@ -259,15 +245,11 @@ def _incremental_scan(
     t0 = time.perf_counter()
     started = queue.now_iso()
     last = queue.last_scan(cache.db) or {}
-    marks = _marks(cache)
-    changed = [
-        r[0]
-        for r in cache.db.execute(
-            "SELECT id FROM patients WHERE synced_at > ? OR updated_at > ?",
-            [last.get("mark_synced") or "", last.get("mark_updated") or ""],
-        ).fetchall()
-    ]
-    pending = cache.db.execute("SELECT count(*) FROM match_key_overlay").fetchone()[0]
+    marks = scan_rows.sync_marks(cache.db)
+    changed = scan_rows.changed_since(
+        cache.db, last.get("mark_synced") or "", last.get("mark_updated") or ""
+    )
+    pending = queue.count_key_overlay(cache.db)
     if len(changed) + pending > max(1000, FULL_RESCAN_SHARE * records):
         return _full_scan(cache, settings, report)
     if not changed:
@@ -287,7 +269,14 @@ def _incremental_scan(
                 seconds=time.perf_counter() - t0,
             )
         return ScanSummary(
-            "incremental", records, 0, 0, 0, 0, _cluster_count(cache), time.perf_counter() - t0
+            "incremental",
+            records,
+            0,
+            0,
+            0,
+            0,
+            queue.count_clusters(cache.db),
+            time.perf_counter() - t0,
         )
     report("read", 0, len(changed))
     model = queue.load_model(cache.db) or {}
@@ -311,7 +300,7 @@ def _incremental_scan(
     )
 
 
-def _release(lists: list[list]) -> None:
+def _release(lists: list[list[Any]]) -> None:
     """Empty big lists a slice at a time. Freeing a whole clinic's values in one step holds
     the interpreter lock for a tenth of a second or more, and the window's thread stalls."""
     for values in lists:
@@ -319,16 +308,9 @@ def _release(lists: list[list]) -> None:
             del values[-SLICE:]
 
 
-def _cluster_count(cache: Cache) -> int:
-    return int(cache.db.execute("SELECT count(*) FROM match_clusters").fetchone()[0])
-
-
 def export_pairs_csv(cache: Cache, path: Path | str) -> int:
     """Write ``id_a,id_b,score,band,flags`` for every likely or possible pair; returns rows."""
-    rows = cache.db.execute(
-        "SELECT id_a, id_b, probability, band, flags FROM match_pairs "
-        "WHERE band IN ('likely', 'possible') ORDER BY probability DESC, id_a, id_b"
-    ).fetchall()
+    rows = queue_list.pairs_to_export(cache.db)
     with Path(path).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id_a", "id_b", "score", "band", "flags"])

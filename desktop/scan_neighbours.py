@@ -11,10 +11,9 @@ many, not read at all: the key is handed to the engine as oversized instead.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,29 +21,18 @@ from desktop.matching.blocking import BACKUP_ONLY, block_limit
 from desktop.matching.features import ROW_COLUMNS, Features
 from desktop.matching.keyindex import joined_keys, stable_keys_by_kind
 from desktop.matching.types import MatchSettings
-from desktop.store import queue
+from desktop.store import queue, scan_rows
 from desktop.store.key_index import NO_ROWID, key_holders, split_hinted
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
 
-SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
-SELECT_ROWID = f"SELECT rowid, {', '.join(ROW_COLUMNS)} FROM patients"
 _GONE_AT = (ROW_COLUMNS.index("archived_at"), ROW_COLUMNS.index("merged_at"))
 
 
-def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
+def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple[Any, ...]]:
     """The rows of ``ids`` (``ROW_COLUMNS``), optionally only the active ones."""
-    db = cache.db
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS _want (id TEXT PRIMARY KEY)")
-    db.execute("DELETE FROM _want")
-    db.conn.executemany("INSERT OR IGNORE INTO _want (id) VALUES (?)", [(i,) for i in ids])
-    sql = SELECT + " WHERE id IN (SELECT id FROM _want)"
-    if active_only:
-        # The unary plus keeps SQLite on the primary key: through the archived/merged index it
-        # would walk every active patient to find a few hundred.
-        sql += " AND +archived_at IS NULL AND +merged_at IS NULL"
-    return db.execute(sql).fetchall()
+    return scan_rows.rows_of(cache.db, ROW_COLUMNS, ids, active_only=active_only)
 
 
 @dataclass
@@ -122,16 +110,13 @@ def _oversized(
     return found[counts > caps]
 
 
-def fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple]:
+def fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple[Any, ...]]:
     """The active rows of ``found``, sorted by id (as :func:`fetch` returns them).
 
     Rows are read by their rowid hint where the check of their id allows, else by id.
     """
     hinted = {p: r for p, r in found.items() if r != NO_ROWID}
-    by_rowid = cache.db.execute(
-        SELECT_ROWID + " WHERE rowid IN (SELECT value FROM json_each(?))",
-        [json.dumps(sorted(hinted.values()))],
-    ).fetchall()
+    by_rowid = scan_rows.rows_with_rowid_at(cache.db, ROW_COLUMNS, hinted.values())
     good, again = split_hinted(by_rowid, hinted)
     archived, merged = _GONE_AT
     rows = [r for r in good.values() if r[archived] is None and r[merged] is None]

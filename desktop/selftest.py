@@ -158,7 +158,8 @@ def check_encrypted_cache(folder: Path) -> Check:
     from desktop.store.cache import Cache
     from desktop.store.errors import StoreError
     from desktop.store.migrations import LATEST_VERSION, MIGRATIONS
-    from desktop.store.sync_state import get_state, set_state, transaction
+    from desktop.store.sync_state import get_state, set_state
+    from desktop.store.transaction import transaction
 
     path = folder / "self-test.db"
     key = secrets.token_hex(32)
@@ -167,7 +168,7 @@ def check_encrypted_cache(folder: Path) -> Check:
         version = cache.schema_version
         with transaction(cache) as db:
             set_state(db, "self_test", marker)
-        cipher = cache.conn.execute("PRAGMA cipher_version").fetchone()
+        cipher = cache.cipher_version
     with Cache.open(path, key, readonly=True) as cache:
         read_back = get_state(cache.db, "self_test")
     if read_back != marker:
@@ -183,7 +184,7 @@ def check_encrypted_cache(folder: Path) -> Check:
         pass
     else:
         return Check("encrypted cache", False, "a wrong key opened the cache")
-    version_text = cipher[0] if cipher else "unknown"
+    version_text = cipher or "unknown"
     return Check(
         "encrypted cache",
         True,

@@ -14,19 +14,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from desktop.account import (
-    CLINIKO_USER_KEY,
     Account,
     fetch_account,
     remember_account,
     stored_account,
 )
 from desktop.audit import AuditTrail
-from desktop.cliniko.client import ClinikoClient, RequestRecord
+from desktop.cliniko.client import ClinikoClient
+from desktop.cliniko.records import RequestRecord
 from desktop.intents import resolve_open_intents
+from desktop.store import account_state
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.transaction import transaction
 
 
 @dataclass
@@ -114,7 +116,7 @@ class Session:
         self.audit = PendingAudit(
             AuditTrail(
                 cache.db,
-                cliniko_user=get_state(cache.db, CLINIKO_USER_KEY) or "",
+                cliniko_user=account_state.cliniko_user(cache.db),
                 seal=cache.audit_seal,
             )
         )
@@ -128,7 +130,7 @@ class Session:
             max_requests_per_minute=max_requests_per_minute,
         )
 
-    def identify_user(self) -> dict:
+    def identify_user(self) -> dict[str, Any]:
         """Fetch ``GET /user`` and ``GET /settings/public``; remember who and which clinic.
 
         The user's label goes into the audit trail; the account's currency, country and name
@@ -150,7 +152,7 @@ class Session:
         label = " ".join(label.split())
         self.audit.trail.cliniko_user = label
         with transaction(self.cache):
-            set_state(self.cache.db, CLINIKO_USER_KEY, label)
+            account_state.save_cliniko_user(self.cache.db, label)
             self.audit.write_pending()
         resolve_open_intents(self)
         return user

@@ -50,7 +50,8 @@ from desktop.store.quarantine import (
     set_aside_bad,
     set_aside_summary,
 )
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import get_state, set_state
+from desktop.store.transaction import transaction
 
 log = logging.getLogger(__name__)
 

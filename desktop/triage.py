@@ -19,8 +19,10 @@ from desktop.store.appointments import booked_patients, patients_with_notes
 
 
 class _Pair(Protocol):
-    id_a: str
-    id_b: str
+    @property
+    def id_a(self) -> str: ...
+    @property
+    def id_b(self) -> str: ...
 
 
 P = TypeVar("P", bound=_Pair)

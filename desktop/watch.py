@@ -40,7 +40,8 @@ from desktop.session import Session
 from desktop.store import watch as watch_store
 from desktop.store.appointments import next_appointments, replace_upcoming, update_upcoming
 from desktop.store.queue import decode_evidence, now_iso
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import get_state, set_state
+from desktop.store.transaction import transaction
 from desktop.sync import run_sync
 
 log = logging.getLogger(__name__)
@@ -357,12 +358,13 @@ def fetch_upcoming_appointments(
     ``/individual_appointments`` filtered on ``starts_at`` (not one request per patient).
     With ``changed_since``, only those booked or changed since then, merged into the cached
     window. Returns the requests made."""
-    url: str | None = (
+    first = (
         f"/individual_appointments?q[]=starts_at:>={_utc_text(start)}"
         f"&q[]=starts_at:<{_utc_text(end)}&sort=starts_at&per_page=100"
     )
     if changed_since is not None:
-        url += f"&q[]=updated_at:>={_utc_text(changed_since)}"
+        first += f"&q[]=updated_at:>={_utc_text(changed_since)}"
+    url: str | None = first
     rows: list[tuple[str, str, str, str | None, str | None]] = []
     gone: list[str] = []
     requests = 0

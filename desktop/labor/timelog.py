@@ -42,23 +42,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop import merge_states
-from desktop.account import CLINIKO_USER_KEY
 from desktop.audit import current_os_user
 from desktop.config import Settings
 from desktop.merge_states import Outcome
+from desktop.store import account_state
+from desktop.store import time_log as store
 from desktop.store.cache import Cache
-from desktop.store.sync_state import get_state, transaction
-from desktop.store.time_log import close_unfinished, latest_merged_at
+from desktop.store.transaction import transaction
 
 OUTCOMES = tuple(Outcome)
 WAIT_STEPS = frozenset(merge_states.WAIT_STEPS)  # Cliniko's page is open
 Moment = float | dt.datetime | None
-
-_SESSION_COLUMNS = (
-    "session_id", "pair_key", "patient_ids", "plan_id", "cliniko_user", "os_user",
-    "idle_threshold", "started_at", "last_event_at", "ended_at", "active_seconds",
-    "current_step", "step_entered_at", "outcome",
-)  # fmt: skip
 
 
 def _epoch(moment: Moment, clock: Callable[[], float]) -> float:
@@ -164,7 +158,7 @@ class WorkSession:
         """When a wait ends with a merge: Cliniko's ``merged_at`` if earlier than ``now``."""
         if self.current_step not in WAIT_STEPS or self.step_entered_at is None:
             return now
-        stamp = latest_merged_at(self._log.cache.db, self.patient_ids)
+        stamp = store.latest_merged_at(self._log.cache.db, self.patient_ids)
         if stamp is None:
             return now
         try:
@@ -202,37 +196,23 @@ class WorkSession:
 
     def _write(self) -> None:
         with transaction(self._log.cache) as db:
-            cursor = db.execute(
-                "UPDATE time_sessions SET plan_id = ?, last_event_at = ?, ended_at = ?, "
-                "active_seconds = ?, current_step = ?, step_entered_at = ?, outcome = ? "
-                "WHERE session_id = ? AND ended_at IS NULL",
-                [self.plan_id, self.last_event_at, self.ended_at, self.active_seconds,
-                 self.current_step, self.step_entered_at, self.outcome, self.session_id],
-            )  # fmt: skip
-            if cursor.rowcount == 0:  # closed as abandoned when another session started
-                self._adopt_stored(db)
+            progress = {
+                "plan_id": self.plan_id, "last_event_at": self.last_event_at,
+                "ended_at": self.ended_at, "active_seconds": self.active_seconds,
+                "current_step": self.current_step, "step_entered_at": self.step_entered_at,
+                "outcome": self.outcome,
+            }  # fmt: skip
+            if not store.update_open_session(db, self.session_id, progress):
+                self._adopt_stored(db)  # closed as abandoned when another session started
                 return
-            for step in set(self.step_wall) | set(self.step_active):
-                db.execute(
-                    "INSERT INTO time_steps (session_id, step, wall_seconds, active_seconds) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT(session_id, step) DO UPDATE SET "
-                    "wall_seconds = excluded.wall_seconds, "
-                    "active_seconds = excluded.active_seconds",
-                    [self.session_id, step, self.step_wall.get(step, 0.0),
-                     self.step_active.get(step, 0.0)],
-                )  # fmt: skip
+            store.save_step_times(db, self.session_id, self.step_wall, self.step_active)
         self._written_at = self.last_event_at
 
     def _adopt_stored(self, db: Any) -> None:
         """Take over the stored end of a session that was closed elsewhere."""
-        row = db.execute(
-            "SELECT ended_at, outcome, active_seconds, last_event_at FROM time_sessions "
-            "WHERE session_id = ?",
-            [self.session_id],
-        ).fetchone()
-        if row is not None:
-            self.ended_at, self.outcome = row[0], row[1]
-            self.active_seconds, self.last_event_at = float(row[2]), float(row[3])
+        end = store.session_end(db, self.session_id)
+        if end is not None:
+            self.ended_at, self.outcome, self.active_seconds, self.last_event_at = end
 
 
 class TimeLog:
@@ -266,7 +246,7 @@ class TimeLog:
             Settings().merge_wait_cap_minutes * 60 if wait_cap is None else wait_cap
         )
         if cliniko_user is None:
-            cliniko_user = get_state(cache.db, CLINIKO_USER_KEY) or ""
+            cliniko_user = account_state.cliniko_user(cache.db)
         self.cliniko_user = cliniko_user
         self.os_user = os_user if os_user is not None else current_os_user()
         self.idle_threshold = float(
@@ -296,11 +276,7 @@ class TimeLog:
         }  # fmt: skip
         with transaction(self.cache) as db:
             self._close_open(db)
-            db.execute(
-                f"INSERT INTO time_sessions ({', '.join(_SESSION_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _SESSION_COLUMNS)})",
-                [row[c] for c in _SESSION_COLUMNS],
-            )
+            store.insert_session(db, row)
         session = WorkSession(self, row)
         if step is not None:
             session.enter_step(step, at)
@@ -312,7 +288,7 @@ class TimeLog:
             return self._close_open(db)
 
     def _close_open(self, db: Any) -> int:
-        return close_unfinished(db, WAIT_STEPS, self.wait_cap)
+        return store.close_unfinished(db, WAIT_STEPS, self.wait_cap)
 
 
 # ----------------------------------------------------------------------------- report rows
@@ -360,25 +336,11 @@ def rows(
     ``include_open`` (they then end at their last event, outcome ``"open"``).
     """
     zone = tz or dt.datetime.now().astimezone().tzinfo or dt.UTC
-    sql = (
-        f"SELECT {', '.join(_SESSION_COLUMNS)} FROM time_sessions "
-        "WHERE started_at >= ? AND started_at < ?"
-        + ("" if include_open else " AND ended_at IS NOT NULL")
-        + " ORDER BY started_at, session_id"
-    )
-    window = [_bound(start, zone), _bound(end, zone)]
-    found = cache.db.execute(sql, window).fetchall()
-    steps: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
-    for sid, step, wall, active in cache.db.execute(
-        "SELECT session_id, step, wall_seconds, active_seconds FROM time_steps WHERE session_id "
-        "IN (SELECT session_id FROM time_sessions WHERE started_at >= ? AND started_at < ?)",
-        window,
-    ).fetchall():
-        walls, actives = steps.setdefault(sid, ({}, {}))
-        walls[step], actives[step] = float(wall), float(active)
+    start_at, end_at = _bound(start, zone), _bound(end, zone)
+    found = store.sessions_started_between(cache.db, start_at, end_at, include_open=include_open)
+    steps = store.step_times_started_between(cache.db, start_at, end_at)
     out = []
-    for values in found:
-        r = dict(zip(_SESSION_COLUMNS, values, strict=True))
+    for r in found:
         ended = r["ended_at"] if r["ended_at"] is not None else r["last_event_at"]
         started = dt.datetime.fromtimestamp(r["started_at"], zone)
         walls, actives = steps.get(r["session_id"], ({}, {}))

@@ -84,7 +84,7 @@ from desktop.store import plans as store
 from desktop.store import queue
 from desktop.store.history_counts import cached_counts, forget_counts, save_counts
 from desktop.store.patients import get_patient, upsert_patients
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 log = logging.getLogger(__name__)
 

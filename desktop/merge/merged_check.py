@@ -11,7 +11,7 @@ from desktop.merge.plan import pair_key
 from desktop.merge_states import Outcome, PairStatus
 from desktop.store import plans, queue
 from desktop.store.patients import get_patient, upsert_patients
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 if TYPE_CHECKING:
     from desktop.session import Session

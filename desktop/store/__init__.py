@@ -32,7 +32,8 @@ from desktop.store.patients import (
     row_from_patient,
     upsert_patients,
 )
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import get_state, set_state
+from desktop.store.transaction import transaction
 
 __all__ = [
     "LATEST_VERSION",

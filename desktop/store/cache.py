@@ -1,7 +1,7 @@
 """The encrypted cache: an SQLCipher file wrapped by ``sqlite_utils.Database``.
 
 The connection runs in autocommit mode (``isolation_level=None``): a statement outside
-:func:`desktop.store.sync_state.transaction` commits on its own, and nothing is ever left in an
+:func:`desktop.store.transaction.transaction` commits on its own, and nothing is ever left in an
 implicit transaction that a close would silently throw away.
 """
 
@@ -60,7 +60,7 @@ class Cache:
 
     One writing ``Cache`` per data directory (the lock file enforces it, across processes and
     within one). It may be shared between threads: write through
-    :func:`desktop.store.sync_state.transaction`, which serialises on :attr:`lock`. A worker
+    :func:`desktop.store.transaction.transaction`, which serialises on :attr:`lock`. A worker
     that only reads a lot (the matcher) can open its own ``readonly=True`` instance instead.
 
     Attributes:
@@ -152,6 +152,12 @@ class Cache:
     def schema_version(self) -> int:
         """The schema version stored in the file (``PRAGMA user_version``)."""
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def cipher_version(self) -> str | None:
+        """The SQLCipher library's version (``PRAGMA cipher_version``), or None if it has none."""
+        row = self.conn.execute("PRAGMA cipher_version").fetchone()
+        return str(row[0]) if row else None
 
     def _migrate(self, version: int, migrations: Sequence[Migration], key_hex: str) -> None:
         pending = [m for m in migrations if m.version > version]

@@ -1,7 +1,7 @@
 """Each record's clinical history size, as Cliniko last reported it (``history_counts``).
 
 Counts are a dict with the keys of :data:`HISTORY_KEYS`. Writers do not commit: call them
-inside :func:`desktop.store.sync_state.transaction`.
+inside :func:`desktop.store.transaction.transaction`.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def upsert_patients(
 ) -> int:
     """Insert or update patients by id; return how many. Does not commit.
 
-    Call it inside :func:`desktop.store.sync_state.transaction` (one per page is fine).
+    Call it inside :func:`desktop.store.transaction.transaction` (one per page is fine).
     """
     stamp = synced_at or _now()
     rows = [row_from_patient(p, synced_at=stamp) for p in patients]

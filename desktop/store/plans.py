@@ -2,7 +2,7 @@
 
 Rows are plain dicts with JSON columns decoded (``patient_ids``, ``duplicate_ids`` as lists,
 ``decisions`` and ``base_values`` as dicts). Writers do not commit: call them inside
-:func:`desktop.store.sync_state.transaction`.
+:func:`desktop.store.transaction.transaction`.
 """
 
 from __future__ import annotations

@@ -138,6 +138,12 @@ def delete_pairs_touching(db: sqlite_utils.Database, ids: Sequence[str]) -> None
     )
 
 
+def delete_unkept_pairs(db: sqlite_utils.Database) -> None:
+    """Remove every pair except those with a kept status (a full scan writes the rest anew)."""
+    marks = ", ".join("?" for _ in KEPT_STATUSES)
+    db.execute(f"DELETE FROM match_pairs WHERE status NOT IN ({marks})", KEPT_STATUSES)
+
+
 _MERGED = "SELECT id FROM patients WHERE merged_at IS NOT NULL"
 _GONE = "SELECT id FROM patients WHERE archived_at IS NOT NULL OR merged_at IS NOT NULL"
 
@@ -288,6 +294,22 @@ def has_model(db: sqlite_utils.Database) -> bool:
     return state is not None and state[0] is not None
 
 
+def count_key_overlay(db: sqlite_utils.Database) -> int:
+    """How many patients changed since the last full scan have their keys in the overlay."""
+    return int(db.execute("SELECT count(*) FROM match_key_overlay").fetchone()[0])
+
+
+def count_clusters(db: sqlite_utils.Database) -> int:
+    """How many clusters of linked records the last scan stored."""
+    return int(db.execute("SELECT count(*) FROM match_clusters").fetchone()[0])
+
+
+def cluster_members(db: sqlite_utils.Database, cluster_id: int) -> list[str]:
+    """The record ids of a cluster (empty when there is no such cluster)."""
+    row = db.execute("SELECT ids FROM match_clusters WHERE cluster_id = ?", [cluster_id]).fetchone()
+    return [str(i) for i in json.loads(row[0])] if row else []
+
+
 def record_scan(db: sqlite_utils.Database, **fields: Any) -> None:
     """Append one entry to the scan log."""
     fields = dict(fields)
@@ -358,7 +380,7 @@ def set_status(db: sqlite_utils.Database, id_a: str, id_b: str, status: str) -> 
 def record_decision(db: sqlite_utils.Database, id_a: str, id_b: str, decision: str) -> None:
     """Remember a decision about two records, tied to their current ``updated_at``.
 
-    Call inside :func:`desktop.store.sync_state.transaction`, so the decision is written before
+    Call inside :func:`desktop.store.transaction.transaction`, so the decision is written before
     the UI moves on.
     """
     if decision not in DECISIONS:

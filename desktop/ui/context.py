@@ -7,7 +7,6 @@ own read-only connection (:attr:`DeskContext.reader`) so a long write never bloc
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,12 +116,9 @@ class DeskContext:
         """The records of a cluster (empty when the pair is not part of one)."""
         if cluster_id is None:
             return []
-        row = (
-            self.open_reader()
-            .db.execute("SELECT ids FROM match_clusters WHERE cluster_id = ?", [cluster_id])
-            .fetchone()
-        )
-        return [str(i) for i in json.loads(row[0])] if row else []
+        from desktop.store.queue import cluster_members
+
+        return cluster_members(self.open_reader().db, cluster_id)
 
 
 class ConnectivityWatcher(QObject):

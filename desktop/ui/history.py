@@ -6,16 +6,9 @@ import threading
 from collections.abc import Sequence
 
 from desktop.merge.plan import now_iso
-from desktop.store.sync_state import transaction
+from desktop.store.history_counts import save_counts
+from desktop.store.transaction import transaction
 from desktop.ui.context import DeskContext
-
-_UPSERT = (
-    "INSERT INTO history_counts (patient_id, appointments, treatment_notes, invoices, "
-    "attachments, fetched_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(patient_id) DO UPDATE SET "
-    "appointments = excluded.appointments, treatment_notes = excluded.treatment_notes, "
-    "invoices = excluded.invoices, attachments = excluded.attachments, "
-    "fetched_at = excluded.fetched_at"
-)
 
 
 def fetch_history(
@@ -29,12 +22,6 @@ def fetch_history(
                 counts[pid] = session.client.history_counts(pid)
         finally:
             with transaction(ctx.cache) as db:
-                stamp = now_iso()
-                for pid, c in counts.items():
-                    db.execute(
-                        _UPSERT,
-                        [pid, c.get("appointments"), c.get("treatment_notes"),
-                         c.get("invoices"), c.get("attachments"), stamp],
-                    )  # fmt: skip
+                save_counts(db, counts, now_iso())
                 session.audit.write_pending()
     return counts

@@ -26,6 +26,7 @@ from PySide6.QtGui import QBrush
 
 from desktop.display import readable_date
 from desktop.merge_states import PairStatus
+from desktop.store.queue_list import queue_rows
 from desktop.triage import split_history, triage_order
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
@@ -106,20 +107,6 @@ class QueueRow(NamedTuple):
         return bool(self.flags) or self.warnings not in ("", "[]")
 
 
-QUEUE_SQL = """
-SELECT m.id_a, m.id_b, m.probability, m.band, m.status, m.flags, m.warnings, m.cluster_id,
-       coalesce(a.first_name, '') || ' ' || coalesce(a.last_name, ''),
-       coalesce(b.first_name, '') || ' ' || coalesce(b.last_name, ''),
-       coalesce(a.date_of_birth, ''), coalesce(b.date_of_birth, ''), coalesce(c.size, 0)
-FROM match_pairs m
-LEFT JOIN match_clusters c ON c.cluster_id = m.cluster_id
-LEFT JOIN patients a ON a.id = m.id_a
-LEFT JOIN patients b ON b.id = m.id_b
-WHERE m.band != 'unlikely'
-ORDER BY m.band = 'likely' DESC, m.probability DESC, m.id_a, m.id_b
-"""
-
-
 class QueueData(NamedTuple):
     """The queue as read by a worker: rows best first, and each pair's position."""
 
@@ -143,9 +130,7 @@ def load_rows(db: Any) -> list[QueueRow]:
     """Read the whole queue, best evidence first, as compact rows."""
     out: list[QueueRow] = []
     append = out.append
-    for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, size in db.execute(
-        QUEUE_SQL
-    ).fetchall():
+    for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, size in queue_rows(db):
         na, nb = na.strip(), nb.strip()
         search = f"{na}\n{nb}\n{a}\n{b}".lower()
         append(

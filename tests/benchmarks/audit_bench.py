@@ -18,7 +18,7 @@ from pathlib import Path
 
 from desktop.audit import AuditSeal, AuditTrail, verify
 from desktop.store.cache import Cache
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 KEY = "3b" * 32
 SHA = "ab" * 32

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.config import Settings
 from desktop.store.cache import Cache
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 from desktop.ui.context import DeskContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.theme import apply_theme

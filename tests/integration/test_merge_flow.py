@@ -19,7 +19,7 @@ from desktop.simulator.fixtures import tiny_clinic
 from desktop.store.cache import Cache
 from desktop.store.patients import get_patient
 from desktop.store.queue import get_pair
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 from desktop.sync import run_sync
 
 KEY = "4d" * 32

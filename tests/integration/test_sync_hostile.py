@@ -24,7 +24,8 @@ from desktop.simulator import demo_api_key
 from desktop.store.cache import Cache
 from desktop.store.patients import count_patients, get_patient, patient_ids
 from desktop.store.quarantine import parse_timestamp, quarantined_raw, quarantined_records
-from desktop.store.sync_state import get_state, set_state, transaction
+from desktop.store.sync_state import get_state, set_state
+from desktop.store.transaction import transaction
 from desktop.sync import WATERMARK, run_sync
 
 GOOD_IDS = {str(i) for i in range(1, 11)}

@@ -16,7 +16,7 @@ from desktop.session import Session
 from desktop.simulator import Simulator
 from desktop.simulator.fixtures import tiny_clinic
 from desktop.store.cache import Cache
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 from desktop.sync import run_sync
 
 KEY = "6a" * 32

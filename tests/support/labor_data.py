@@ -8,7 +8,7 @@ import random
 from collections.abc import Sequence
 
 from desktop.store.cache import Cache
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 UTC = dt.UTC
 

@@ -115,3 +115,33 @@ def test_os_user_has_a_safe_fallback(monkeypatch):
     monkeypatch.delenv("USER", raising=False)
     monkeypatch.delenv("USERNAME", raising=False)
     assert audit.current_os_user() == "unknown"
+
+
+class _Seal:
+    """Signs entries without a keychain (the trail only calls these two)."""
+
+    def mac(self, hash_hex: str) -> str:
+        return "mac:" + hash_hex
+
+    def wrote(self, seq: int, hash_hex: str) -> None:
+        return None
+
+
+def test_an_entry_that_fails_to_write_undoes_only_itself(cache, monkeypatch):
+    """The trail's savepoint: the entry's own writes go, the caller's transaction stays."""
+    from desktop.store import audit_log
+    from desktop.store.sync_state import get_state, set_state
+
+    trail = AuditTrail(cache.db, cliniko_user="42 Ada Admin", os_user="ada", seal=_Seal())
+
+    def disk_full(conn, entry):
+        raise sqlcipher.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(audit_log, "insert_entry", disk_full)
+    with transaction(cache) as db:
+        set_state(db, "decided", "yes")
+        with pytest.raises(sqlcipher.OperationalError):
+            trail.record("PATCH", "/v1/patients/1", 200, SHA)
+    assert get_state(cache.db, "decided") == "yes"
+    assert audit_log.get_meta(cache.conn, audit_log.SEALED_FROM_META_KEY) is None
+    assert verify(cache.db).entries == 0

@@ -11,7 +11,7 @@ from desktop.audit_export import head_line
 from desktop.cli import main
 from desktop.review import audit_trail
 from desktop.store.cache import open_cache
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 SHA = "cd" * 32
 

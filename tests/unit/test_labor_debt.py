@@ -18,7 +18,7 @@ from desktop.labor.report_text import render_plain, report_blocks
 from desktop.labor.summary import build_summary
 from desktop.store import upsert_patients
 from desktop.store.cache import Cache
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 KEY = "8e" * 32
 UTC = dt.UTC

@@ -16,7 +16,7 @@ from desktop.labor.report_text import Paragraph, Table, render_plain, report_blo
 from desktop.labor.summary import build_summary
 from desktop.store.cache import Cache
 from desktop.store.intake import record_first_scores
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 KEY = "4c" * 32
 MARCH = Period.month(2026, 3)

@@ -34,7 +34,7 @@ from desktop.store.cache import Cache
 from desktop.store.patients import get_patient, upsert_patients
 from desktop.store.plans import step_log
 from desktop.store.queue import get_pair
-from desktop.store.sync_state import transaction
+from desktop.store.transaction import transaction
 
 KEY = "7e" * 32
 PAIR = ["1002", "1001"]

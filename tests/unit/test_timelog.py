@@ -12,7 +12,8 @@ from manual_clock import ManualClock
 
 from desktop.labor.timelog import TimeLog, rows
 from desktop.store.cache import Cache
-from desktop.store.sync_state import set_state, transaction
+from desktop.store.sync_state import set_state
+from desktop.store.transaction import transaction
 
 KEY = "5c" * 32
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).timestamp()

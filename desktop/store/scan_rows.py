@@ -1,0 +1,69 @@
+"""The patients' rows a scan reads: every active one, or some by id or rowid, and what changed.
+
+The caller names the columns (``desktop.matching.features.ROW_COLUMNS``); rows come back as
+tuples in that order, with the rowid first where the name says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlite_utils
+
+_ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
+
+
+def _select(columns: Sequence[str], *, rowid: bool = False) -> str:
+    return f"SELECT {'rowid, ' if rowid else ''}{', '.join(columns)} FROM patients"
+
+
+def active_rows_with_rowid(
+    db: sqlite_utils.Database, columns: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """(rowid, *columns) of every patient neither archived nor merged."""
+    return db.execute(_select(columns, rowid=True) + " WHERE " + _ACTIVE).fetchall()
+
+
+def rows_of(
+    db: sqlite_utils.Database, columns: Sequence[str], ids: Iterable[str], *, active_only: bool
+) -> list[tuple[Any, ...]]:
+    """The rows of ``ids``, optionally only the active ones (sorted by id)."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS _want (id TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM _want")
+    db.conn.executemany("INSERT OR IGNORE INTO _want (id) VALUES (?)", [(i,) for i in ids])
+    sql = _select(columns) + " WHERE id IN (SELECT id FROM _want)"
+    if active_only:
+        # The unary plus keeps SQLite on the primary key: through the archived/merged index it
+        # would walk every active patient to find a few hundred.
+        sql += " AND +archived_at IS NULL AND +merged_at IS NULL"
+    return db.execute(sql).fetchall()
+
+
+def rows_with_rowid_at(
+    db: sqlite_utils.Database, columns: Sequence[str], rowids: Iterable[int]
+) -> list[tuple[Any, ...]]:
+    """(rowid, *columns) of the patients at these rowids (whatever their state)."""
+    return db.execute(
+        _select(columns, rowid=True) + " WHERE rowid IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(rowids))],
+    ).fetchall()
+
+
+def sync_marks(db: sqlite_utils.Database) -> tuple[str, str]:
+    """The newest ``synced_at`` and ``updated_at`` among the patients ("" when none)."""
+    synced, updated = db.execute(
+        "SELECT (SELECT max(synced_at) FROM patients), (SELECT max(updated_at) FROM patients)"
+    ).fetchone()
+    return synced or "", updated or ""
+
+
+def changed_since(db: sqlite_utils.Database, synced: str, updated: str) -> list[str]:
+    """Ids of the patients synced after ``synced`` or updated after ``updated``."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM patients WHERE synced_at > ? OR updated_at > ?", [synced, updated]
+        ).fetchall()
+    ]
