@@ -177,7 +177,7 @@ def _arrival_times(
     rng: random.Random, begin: datetime, hours: float, tz: ZoneInfo, rates: LiveRates
 ) -> list[datetime]:
     """Arrival moments, a Poisson process whose rate follows the clinic's windows."""
-    moments = []
+    moments: list[datetime] = []
     at, end = begin, begin + timedelta(hours=hours)
     while True:
         rate = _rate(_window(at, tz), rates)
