@@ -89,7 +89,7 @@ class Gate:
         self.faults = faults
         self.stats = Stats()
         # Called before each request is answered (live mode lets arrivals that are due in).
-        self.before_request: Callable[[], object] = lambda: None
+        self.before_request: Callable[[], None] = lambda: None
 
     def _authorised_key(self, header: str | None) -> str | None:
         if not header or not header.lower().startswith("basic "):

@@ -249,7 +249,7 @@ class Simulator:
         made = self.state.now() if made_at is None else format_time(made_at)
         self.state.add_appointment(str(patient_id), format_time(starts_at), made)
 
-    def set_before_request(self, hook: Callable[[], object]) -> None:
+    def set_before_request(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` before answering each API request (live mode applies due events)."""
         self._gate.before_request = hook
 
