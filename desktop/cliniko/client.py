@@ -197,7 +197,7 @@ class ClinikoClient:
             key: the envelope's array name; defaults to the path's last segment.
         """
         response = self.request("GET", path_or_url, params=params)
-        body = decode_json(response)
+        body = decode_json(response, list_page=True)
         try:
             page = parse_page(body, key=key or key_for_path(path_or_url), url=str(response.url))
         except errors.UnexpectedResponse as exc:
