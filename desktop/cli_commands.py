@@ -9,7 +9,6 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,7 +159,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    every = load_settings(data_dir).reconcile_every_days
+    reconcile_every = load_settings(data_dir).reconcile_interval
     try:
         session.identify_user()
         result = run_sync(
@@ -168,7 +167,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             progress=show,
             full=args.full,
             reconcile_now=args.reconcile,
-            reconcile_every=timedelta(days=every) if every > 0 else None,
+            reconcile_every=reconcile_every,
         )
     finally:
         print(file=sys.stderr)
