@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from desktop import APP_NAME, __version__
 from desktop.cli_watch import add_watch_parser
@@ -19,7 +20,7 @@ def _global_options(*, in_subcommand: bool) -> argparse.ArgumentParser:
     (``mergedesk --data-dir D sync``) is not overwritten by the sub-command's default.
     """
     options = argparse.ArgumentParser(add_help=False)
-    default = {"default": argparse.SUPPRESS} if in_subcommand else {}
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if in_subcommand else {}
     options.add_argument(
         "--data-dir", metavar="DIR", help="keep the cache, settings and logs in DIR", **default
     )
@@ -130,7 +131,9 @@ def _run(argv: Sequence[str] | None) -> int:
 
     command = args.command or "gui"
     named = getattr(cli_commands, f"cmd_{command.replace('-', '_')}", None)
-    handler = getattr(args, "run", None) or named
+    handler: Callable[[argparse.Namespace], int | None] | None = getattr(args, "run", None) or named
+    if handler is None:
+        build_parser().error(f"no such command: {command}")
     try:
         return int(handler(args) or 0)
     except KeyboardInterrupt:

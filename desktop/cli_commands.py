@@ -9,14 +9,16 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop import paths
 from desktop.config import load_settings, save_settings
 from desktop.logging_setup import configure_logging
+
+if TYPE_CHECKING:
+    from desktop.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,7 @@ def _refuse_another_clinics_key(data_dir: Path, key_account: Any) -> None:
         raise OtherAccountsCache(cached, key_account)
 
 
-def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any):
+def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any) -> Session:
     from desktop.secrets import get_api_key
     from desktop.session import Session
     from desktop.store.cache import open_cache
@@ -157,7 +159,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    every = load_settings(data_dir).reconcile_every_days
+    reconcile_every = load_settings(data_dir).reconcile_interval
     try:
         session.identify_user()
         result = run_sync(
@@ -165,7 +167,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             progress=show,
             full=args.full,
             reconcile_now=args.reconcile,
-            reconcile_every=timedelta(days=every) if every > 0 else None,
+            reconcile_every=reconcile_every,
         )
     finally:
         print(file=sys.stderr)
@@ -211,11 +213,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
 @_plain_errors
 def cmd_report(args: argparse.Namespace) -> int:
     """The labor-cost summary of a period; optionally as PDF and CSV (desktop.labor.report_cli)."""
-    from desktop.labor.report_cli import run_report_command
+    from desktop.labor.report_cli import PdfWriter, run_report_command
 
-    pdf_writer = None
+    pdf_writer: PdfWriter | None = None
     if args.pdf:
-        from desktop.ui.report_document import write_report_pdf as pdf_writer
+        from desktop.ui.report_document import write_report_pdf
+
+        pdf_writer = write_report_pdf
     code = run_report_command(args, _data_dir(args), pdf_writer)
     for written in filter(None, [args.pdf, args.csv]):  # an older file keeps its mode
         paths.make_private(written)

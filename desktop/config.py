@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, fields
+from datetime import timedelta
 from pathlib import Path
 
 from desktop.paths import make_private
@@ -52,6 +53,13 @@ class Settings:
     # Compare the whole cache with Cliniko when the last comparison is this many days old
     # (desktop.reconcile); 0 turns the automatic comparison off.
     reconcile_every_days: int = 7
+
+    @property
+    def reconcile_interval(self) -> timedelta | None:
+        """How old the last comparison with Cliniko may be before a sync makes another
+        (``reconcile_every`` of :func:`desktop.sync.run_sync`); None: never unasked."""
+        days = self.reconcile_every_days
+        return timedelta(days=days) if days > 0 else None
 
 
 def load_settings(data_dir: Path) -> Settings:

@@ -197,7 +197,7 @@ class ClinikoClient:
             key: the envelope's array name; defaults to the path's last segment.
         """
         response = self.request("GET", path_or_url, params=params)
-        body = decode_json(response)
+        body = decode_json(response, list_page=True)
         try:
             page = parse_page(body, key=key or key_for_path(path_or_url), url=str(response.url))
         except errors.UnexpectedResponse as exc:
@@ -232,7 +232,7 @@ class ClinikoClient:
 
     def iter_items(
         self, path: str, params: Params = None, key: str | None = None
-    ) -> Iterator[dict]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield every record of a list endpoint, page after page."""
         for page in self.iter_pages(path, params, key):
             yield from page.items
@@ -266,8 +266,7 @@ class ClinikoClient:
         pid = path_id(patient_id)
         counts: dict[str, int] = {}
         for name, (resource, extra) in HISTORY_RESOURCES.items():
-            params = [("q[]", f"patient_id:={pid}"), *(("q[]", f) for f in extra)]
-            params.append(("per_page", 1))
+            params = [("q[]", f"patient_id:={pid}"), *(("q[]", f) for f in extra), ("per_page", 1)]
             counts[name] = self.fetch_page(f"/{resource}", params, key=resource).total_entries
         return counts
 

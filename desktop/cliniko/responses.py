@@ -7,13 +7,19 @@ from typing import Any
 import httpx
 
 from desktop.cliniko import errors
+from desktop.cliniko.deep_json import loads_cutting_deep_values
 from desktop.cliniko.records import redact_url
 
 MAX_MESSAGE_CHARS = 300
 
 
-def decode_json(response: httpx.Response) -> Any:
+def decode_json(response: httpx.Response, *, list_page: bool = False) -> Any:
     """Parse a response body as JSON.
+
+    Args:
+        list_page: the body is a list envelope; a value nested too deeply inside one of its
+            records is replaced by :data:`~desktop.cliniko.deep_json.TOO_DEEP` (the sync keeps
+            that record aside) instead of failing the page.
 
     Raises:
         MalformedResponse: the body is not JSON: cut off, invalid, or nested so deeply that
@@ -22,6 +28,9 @@ def decode_json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except RecursionError:
+        body = loads_cutting_deep_values(response.content) if list_page else None
+        if body is not None:
+            return body
         reason = "its data was nested far too deeply"
     except UnicodeDecodeError:
         reason = "it was not valid text"

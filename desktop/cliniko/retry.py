@@ -28,7 +28,7 @@ def backoff_delay(
     """
     if failures < 1:
         return 0.0
-    exp = min(cap, base * (2 ** (failures - 1)))
+    exp = min(cap, base * 2.0 ** (failures - 1))
     return exp / 2 + rand() * exp / 2
 
 

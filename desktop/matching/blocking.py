@@ -155,7 +155,8 @@ def name_order(f: Features) -> np.ndarray:
     rank = np.empty(len(values) + 1, dtype=np.int64)
     rank[np.argsort(np.array(values, dtype=object), kind="stable")] = np.arange(len(values))
     rank[-1] = -1  # a missing name (code -1) sorts first
-    return rank[f.last] * _SHIFT + rank[f.first]
+    order: np.ndarray = rank[f.last] * _SHIFT + rank[f.first]
+    return order
 
 
 def block_limit(kind: str, settings: MatchSettings) -> tuple[int, int]:

@@ -35,11 +35,12 @@ def _groups(edges: list[tuple[str, str, float]]) -> dict[str, list[str]]:
     get = group.get
     for a, b, _p in edges:
         ga, gb = get(a), get(b)
-        if ga is None and gb is None:
-            group[a] = group[b] = [a] if a == b else [a, b]
-        elif ga is None:
-            gb.append(a)
-            group[a] = gb
+        if ga is None:
+            if gb is None:
+                group[a] = group[b] = [a] if a == b else [a, b]
+            else:
+                gb.append(a)
+                group[a] = gb
         elif gb is None:
             ga.append(b)
             group[b] = ga

@@ -9,7 +9,11 @@ from rapidfuzz import process
 
 
 def distinct_scores(
-    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable, mask: np.ndarray
+    ca: np.ndarray,
+    cb: np.ndarray,
+    values: list[str],
+    scorer: Callable[..., float],
+    mask: np.ndarray,
 ) -> np.ndarray:
     """``scorer(values[ca], values[cb])`` where ``mask``, computed once per distinct pair."""
     out = np.zeros(ca.size, dtype=np.float64)

@@ -132,8 +132,8 @@ class KeyIndex:
         starts = np.unique(runs[at[at < runs.size]])
         firsts = signed(self.keys[starts]).tolist()
         bounds = [*starts.tolist(), n]
-        keys = memoryview(self.keys.astype("<u8", copy=False)).cast("B")
-        owners = memoryview(self.owners.astype("<i4", copy=False)).cast("B")
+        keys = self.keys.astype("<u8", copy=False).data.cast("B")
+        owners = self.owners.astype("<i4", copy=False).data.cast("B")
         for first, a, b in zip(firsts, bounds[:-1], bounds[1:], strict=True):
             yield first, keys[8 * a : 8 * b], owners[4 * a : 4 * b]
 

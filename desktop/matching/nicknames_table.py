@@ -132,9 +132,9 @@ def _groups() -> dict[str, frozenset[str]]:
         for nick in nicks:
             groups.setdefault(nick, set()).add(canonical)
         groups.setdefault(canonical, set()).add(canonical)
-    for canonical, nicks in EXTRA_NICKNAMES.items():
+    for canonical, extra in EXTRA_NICKNAMES.items():
         groups.setdefault(canonical, set()).add(canonical)
-        for nick in nicks:
+        for nick in extra:
             groups.setdefault(nick, set()).add(canonical)
     return {name: frozenset(canon) for name, canon in groups.items()}
 

@@ -183,7 +183,7 @@ class Api:
             "name": self.account["name"],
             "subdomain": self.account["subdomain"], "time_zone_support": False,
         }  # fmt: skip
-        settings = {
+        settings: dict[str, Any] = {
             "account": account,
             "calendar": None, "documents_and_printing": None, "integrations": None,
             "online_bookings": None, "online_payments": None,
@@ -200,7 +200,7 @@ class Api:
         filters = parse_filters([*request.values("q[]"), *request.values("q")], FILTERS)
         sort = parse_sort(request.last("sort"), request.last("order"), SORTABLE)
         page, per = parse_paging(_multi(request.pairs))
-        records, total = self.state.list(filters, sort, page, per)
+        records, total = self.state.list_patients(filters, sort, page, per)
         items = [self._patient_json(r) for r in records]
         return self._list("patients", request, items, total, page, per)
 

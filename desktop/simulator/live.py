@@ -118,8 +118,11 @@ class LiveClinic:
 
     def attach(self) -> LiveClinic:
         """Apply due events before every API request the simulator answers."""
-        self.sim.set_before_request(self.catch_up)
+        self.sim.set_before_request(self._before_request)
         return self
+
+    def _before_request(self) -> None:
+        self.catch_up()
 
     def catch_up(self) -> list[LiveEvent]:
         """Apply every event due by the clinic's clock; returns those applied now."""
@@ -177,7 +180,7 @@ def _arrival_times(
     rng: random.Random, begin: datetime, hours: float, tz: ZoneInfo, rates: LiveRates
 ) -> list[datetime]:
     """Arrival moments, a Poisson process whose rate follows the clinic's windows."""
-    moments = []
+    moments: list[datetime] = []
     at, end = begin, begin + timedelta(hours=hours)
     while True:
         rate = _rate(_window(at, tz), rates)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 DEFAULT_PER_PAGE = 50
@@ -30,6 +30,7 @@ _ALL_OPS = ("!?", "!=", ">=", "<=", "~~", "=", ">", "<", "~", "?", "*")
 _NO_VALUE_OPS = ("?", "!?", "*")
 
 Record = Mapping[str, Any]
+SortedRecord = TypeVar("SortedRecord", bound=Record)
 # Epoch seconds now: ``time.time`` by default, a test's manual clock, or live mode's.
 Clock = Callable[[], float]
 
@@ -225,12 +226,12 @@ def parse_sort(
 
 
 def sort_records(
-    records: Sequence[Record],
+    records: Sequence[SortedRecord],
     columns: Sequence[tuple[str, bool]],
     int_columns: Iterable[str],
     *,
     presorted: bool = False,
-) -> list[Record]:
+) -> list[SortedRecord]:
     """Sort like PostgreSQL (nulls last ascending, first descending), ties broken by id.
 
     ``presorted``: the records already come in ascending id order.

@@ -43,6 +43,7 @@ def _related(a: str, b: str) -> bool:
 
 
 def _other_first(w: World, p: Person, avoid: str, year: int) -> str:
+    assert p.sex is not None, "new_person always gives a sex"
     for _ in range(20):
         first = pick_first(w.rng, p.group, p.sex, year)
         if not _related(first, avoid) and first[0] != avoid[0]:

@@ -82,7 +82,6 @@ class Person:
     __slots__ = (
         "address_2",
         "area",
-        "created",
         "dob",
         "dva",
         "email",
@@ -111,12 +110,43 @@ class Person:
         "work",
     )
 
-    def __init__(self) -> None:
-        self.address_2 = self.area = self.created = self.dob = self.dva = self.email = None
-        self.emergency = self.first = self.group = self.home = self.irn = self.last = None
-        self.medicare = self.middle = self.mobile = self.occupation = self.pid = None
-        self.postcode = self.pref = self.script = self.sex = self.state = self.street = None
-        self.street_no = self.stype = self.suburb = self.title = self.tz = self.work = None
+    pid: str
+    group: str
+    first: str
+    last: str
+    sex: str | None
+    dob: int | None  # a date ordinal
+    middle: str | None
+    pref: str | None
+    script: str | None
+    title: str | None
+    mobile: str | None
+    home: str | None
+    work: str | None
+    email: str | None
+    medicare: str | None
+    irn: str | None
+    dva: str | None
+    occupation: str | None
+    emergency: str | None
+    street: str | None
+    street_no: str | None
+    stype: int  # an index into STREET_TYPES (meaningful once ``street`` is set)
+    address_2: str | None
+    suburb: str | None
+    postcode: str | None
+    state: str | None
+    tz: str | None
+    area: str  # the phone area code of where the person lives ("" before an address is given)
+
+    def __init__(self, pid: str, group: str, first: str, last: str) -> None:
+        self.pid, self.group, self.first, self.last = pid, group, first, last
+        self.sex = self.dob = self.middle = self.pref = self.script = self.title = None
+        self.mobile = self.home = self.work = self.email = None
+        self.medicare = self.irn = self.dva = self.occupation = self.emergency = None
+        self.street = self.street_no = self.address_2 = None
+        self.suburb = self.postcode = self.state = self.tz = None
+        self.stype, self.area = 0, ""
 
     def copy(self) -> Person:
         """Return a shallow copy (all fields are immutable values)."""
@@ -323,22 +353,22 @@ class World:
     def new_person(self) -> Person:
         """Create an independent person with realistic details and realistic gaps."""
         rng = self.rng
-        p = Person()
-        p.pid = self.new_pid()
-        p.group = PICK_GROUP(rng)
-        p.sex = "Female" if rng.random() < 0.56 else "Male"
-        p.dob = birth_ordinal(rng, self.today)
-        year = date.fromordinal(p.dob).year
-        age = (self.today - p.dob) / 365.25
-        p.first = pick_first(rng, p.group, p.sex, year)
-        p.last = pick_surname(rng, p.group)
+        pid = self.new_pid()
+        group = PICK_GROUP(rng)
+        sex = "Female" if rng.random() < 0.56 else "Male"
+        dob = birth_ordinal(rng, self.today)
+        year = date.fromordinal(dob).year
+        age = (self.today - dob) / 365.25
+        first = pick_first(rng, group, sex, year)
+        p = Person(pid, group, first, pick_surname(rng, group))
+        p.sex, p.dob = sex, dob
         if rng.random() < 0.3:
-            p.middle = pick_middle(rng, p.sex)
+            p.middle = pick_middle(rng, sex)
         nick = names.NICKNAMES.get(p.first)
         if nick and rng.random() < 0.18:
             p.pref = nick[0] if rng.random() < 0.6 else rng.choice(nick)
         elif p.group in ("chinese", "korean", "vietnamese") and rng.random() < 0.25:
-            p.pref = _ANGLO[p.sex][2 if year >= 1985 else 1](rng)
+            p.pref = _ANGLO[sex][2 if year >= 1985 else 1](rng)
             if p.pref == p.first:
                 p.pref = None
         if p.group == "chinese" and rng.random() < 0.06:

@@ -207,7 +207,7 @@ def new_id(w: World, created: int, used: set[str]) -> str:
             return rid
 
 
-def patient_links(record_id: str, base_url: str = "") -> dict[str, dict[str, dict[str, str]]]:
+def patient_links(record_id: str, base_url: str = "") -> dict[str, dict[str, Any]]:
     """Return the id-derived link fields of a patient, under ``base_url`` (e.g. ``.../v1``).
 
     The generator stores them with an empty base (relative paths); the simulator can call this

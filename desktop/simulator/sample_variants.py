@@ -161,11 +161,12 @@ def can_duplicate(w: World, o: Person, kind: str) -> bool:
     """Cheap test whether ``o`` has what a duplicate of ``kind`` needs (no random draws)."""
     if kind == "sparse_phone_assistant":
         return (o.mobile or o.home) is not None and o.script is None
-    if kind in ("new_phone", "dob_day_month_swap", "dob_typo") and o.dob is None:
-        return False
-    if kind == "dob_day_month_swap":
-        born = date.fromordinal(o.dob)
-        return born.day <= 12 and born.day != born.month
+    if kind in ("new_phone", "dob_day_month_swap", "dob_typo"):
+        if o.dob is None:
+            return False
+        if kind == "dob_day_month_swap":
+            born = date.fromordinal(o.dob)
+            return born.day <= 12 and born.day != born.month
     if kind == "nickname":
         return o.first in names.NICKNAMES
     if kind in ("typo", "accent_dropped", "middle_name_in_first") and o.script is not None:
@@ -194,8 +195,7 @@ def make_duplicate(w: World, o: Person, kind: str) -> Person | None:
         phone = o.mobile or o.home
         if phone is None or o.script is not None:
             return None
-        d = Person()
-        d.pid, d.group, d.first, d.last = o.pid, o.group, o.first, o.last
+        d = Person(o.pid, o.group, o.first, o.last)
         if phone == o.mobile:
             d.mobile = phone
         else:
@@ -205,7 +205,8 @@ def make_duplicate(w: World, o: Person, kind: str) -> Person | None:
         return d
     d = o.copy()
     _thin(w, d)
-    need, order = 2, ("dob", "mobile", "email", "home")
+    need = 2
+    order: tuple[str, ...] = ("dob", "mobile", "email", "home")
     if kind == "exact":
         pass
     elif kind == "new_phone":
@@ -275,7 +276,7 @@ def make_duplicate(w: World, o: Person, kind: str) -> Person | None:
         if o.script is not None or " " in o.first:
             return None
         if o.middle is None:
-            if o.group != "anglo":
+            if o.group != "anglo" or o.sex is None:
                 return None
             o.middle = pick_middle(rng, o.sex)
         d.first = f"{o.first} {o.middle}" if rng.random() < 0.85 else f"{o.first}-{o.middle}"

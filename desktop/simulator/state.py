@@ -122,7 +122,7 @@ class ClinicState:
             )
             return [dict(r) for r in records]
 
-    def list(
+    def list_patients(
         self,
         filters: Sequence[Filter],
         sort: Sequence[tuple[str, bool]],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import sqlite_utils
@@ -53,8 +54,8 @@ def _id_runs(
     """(run, width, ids as UTF-8 NUL-padded to ``width`` bytes each, rowids as int64)."""
     packed = _packed_ids(ids)
     width = packed.dtype.itemsize
-    text = memoryview(packed).cast("B")
-    hints = memoryview(np.asarray(rowids, dtype="<i8")).cast("B")
+    text = packed.data.cast("B")
+    hints = np.asarray(rowids, dtype="<i8").data.cast("B")
     for run, start in enumerate(range(0, len(ids), IDS_PER_RUN)):
         end = start + IDS_PER_RUN
         yield run, width, text[start * width : end * width], hints[start * 8 : end * 8]
@@ -120,7 +121,9 @@ def key_holders(
     return keys[hit], [i.decode("utf-8") for i in ids.tolist()], hints.tolist()
 
 
-def split_hinted(rows: list[tuple], hints: dict[str, int]) -> tuple[dict[str, tuple], list[str]]:
+def split_hinted(
+    rows: list[tuple[Any, ...]], hints: dict[str, int]
+) -> tuple[dict[str, tuple[Any, ...]], list[str]]:
     """Check rows read by rowid, ``(rowid, id, ...)``, against the ids they were read for.
 
     Returns the rows whose id matches their hint (id -> row without the rowid) and the ids
@@ -128,7 +131,7 @@ def split_hinted(rows: list[tuple], hints: dict[str, int]) -> tuple[dict[str, tu
     table was rebuilt since the index was written).
     """
     by_rowid = {r[0]: r for r in rows}
-    good: dict[str, tuple] = {}
+    good: dict[str, tuple[Any, ...]] = {}
     again: list[str] = []
     for pid, rowid in hints.items():
         row = by_rowid.get(rowid)

@@ -1,7 +1,8 @@
 """Patient records a sync could not store, kept as received so nothing is silently lost.
 
 A record Cliniko sent that the cache cannot hold as a patient (no id, a link or phone list
-of the wrong shape, text that is not valid Unicode, an unreadable ``updated_at``) goes here
+of the wrong shape, text that is not valid Unicode, an unreadable ``updated_at``, a value
+nested too deeply to read) goes here
 instead of stopping the sync; the rest of its page is stored as usual. The app and
 ``mergedesk sync`` list what is here by id (patient data is never shown or logged).
 """
@@ -17,8 +18,11 @@ from typing import Any
 
 import sqlite_utils
 
+from desktop.cliniko.deep_json import TOO_DEEP
+
 log = logging.getLogger(__name__)
 
+_TOO_DEEP_JSON = json.dumps(TOO_DEEP, ensure_ascii=False)
 _ESCAPED = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode
 
 
@@ -69,11 +73,14 @@ def patient_problem(patient: dict[str, Any]) -> str | None:
     if parse_timestamp(patient.get("updated_at")) is None:
         return "its updated_at is not a date and time"
     try:
-        json.dumps(patient, ensure_ascii=False).encode("utf-8")
+        text = json.dumps(patient, ensure_ascii=False)
+        text.encode("utf-8")
     except UnicodeEncodeError:
         return "it holds text that is not valid Unicode"
     except (TypeError, ValueError, RecursionError):
         return "it holds values JSON cannot represent"
+    if _TOO_DEEP_JSON in text:
+        return "it holds a value nested too deeply to read"
     return None
 
 

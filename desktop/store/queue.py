@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -244,7 +245,9 @@ def assign_clusters(db: sqlite_utils.Database, member: dict[str, int]) -> None:
     db.conn.executemany("UPDATE match_pairs SET cluster_id = ? WHERE id_a = ? AND id_b = ?", rows)
 
 
-def save_model(db: sqlite_utils.Database, params: dict, records: int, signature: str) -> None:
+def save_model(
+    db: sqlite_utils.Database, params: dict[str, Any], records: int, signature: str
+) -> None:
     """Store the fitted model (one row) and forget the key overlay of the previous model.
 
     The blocking-key index is stored apart, by :func:`desktop.store.key_index.save_key_index`.
@@ -272,7 +275,7 @@ def load_key_overlay(db: sqlite_utils.Database) -> dict[str, bytes]:
     return dict(db.execute("SELECT patient_id, keys FROM match_key_overlay").fetchall())
 
 
-def load_model(db: sqlite_utils.Database) -> dict | None:
+def load_model(db: sqlite_utils.Database) -> dict[str, Any] | None:
     """The stored model's parameters, or None before the first full scan."""
     row = db.execute("SELECT params FROM match_model WHERE id = 1").fetchone()
     return None if row is None else json.loads(row[0])
@@ -334,7 +337,7 @@ def last_scan(db: sqlite_utils.Database) -> dict[str, Any] | None:
     return out
 
 
-def _pair_dict(cursor, row) -> dict[str, Any]:
+def _pair_dict(cursor: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
     out = dict(zip([d[0] for d in cursor.description], row, strict=True))
     out["flags"] = [f for f in out["flags"].split(";") if f]
     out["evidence"] = decode_evidence(out["evidence"])
@@ -415,7 +418,9 @@ def queue_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {f"{band}/{status}": n for band, status, n in rows.fetchall()}
 
 
-def decision_state(db: sqlite_utils.Database, id_a: str, id_b: str) -> tuple[str, tuple | None]:
+def decision_state(
+    db: sqlite_utils.Database, id_a: str, id_b: str
+) -> tuple[str, tuple[Any, ...] | None]:
     """A pair's status and its remembered decision row (or None), to restore on undo."""
     a, b = ordered(id_a, id_b)
     status = db.execute(
@@ -431,7 +436,11 @@ def decision_state(db: sqlite_utils.Database, id_a: str, id_b: str) -> tuple[str
 
 
 def restore_decision_state(
-    db: sqlite_utils.Database, id_a: str, id_b: str, status: str, decision: tuple | None
+    db: sqlite_utils.Database,
+    id_a: str,
+    id_b: str,
+    status: str,
+    decision: tuple[Any, ...] | None,
 ) -> None:
     """Put back what :func:`decision_state` read: the pair's status and its decision row
     (deleted when there was none). Call inside a transaction."""

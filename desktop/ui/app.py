@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop import APP_NAME, __version__
 from desktop import secrets as keychain
-from desktop.audit import AuditSeal
 from desktop.config import Settings, load_settings
 from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
+from desktop.store.audit_seal import AuditSeal
 from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT

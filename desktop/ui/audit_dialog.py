@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -30,6 +30,7 @@ from desktop.audit import AuditVerification
 from desktop.audit_export import entries_for_days, export_csv, head_line, verify_cache
 from desktop.store.cache import Cache
 from desktop.ui.context import DeskContext
+from desktop.ui.dates import pydate, qdate
 from desktop.ui.workers import Job
 
 COLUMNS = (("seq", "#"), ("at", "When (UTC)"), ("method", "Kind"), ("path", "What"),
@@ -46,14 +47,6 @@ class AuditView:
     rows: list[dict[str, Any]]
 
 
-def _qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _pydate(day: QDate) -> dt.date:
-    return dt.date(day.year(), day.month(), day.day())
-
-
 class AuditDialog(QDialog):
     """Verify status at the top, a date range, the entries, and Export CSV."""
 
@@ -66,8 +59,8 @@ class AuditDialog(QDialog):
         self.status.setWordWrap(True)
         self.head = QLabel("")
         today = dt.date.today()
-        self.date_from = QDateEdit(_qdate(today - dt.timedelta(days=30)))
-        self.date_to = QDateEdit(_qdate(today))
+        self.date_from = QDateEdit(qdate(today - dt.timedelta(days=30)))
+        self.date_to = QDateEdit(qdate(today))
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -98,7 +91,7 @@ class AuditDialog(QDialog):
         self.load()
 
     def _range(self) -> tuple[dt.date, dt.date]:
-        return _pydate(self.date_from.date()), _pydate(self.date_to.date())
+        return pydate(self.date_from.date()), pydate(self.date_to.date())
 
     def _reader(self) -> Cache:
         reader = Cache.open(self.ctx.cache.path, self.ctx.cache_key, readonly=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,6 +33,9 @@ from desktop.ui.undo_bar import UndoBar
 from desktop.ui.watch_desk import WatchDesk
 from desktop.ui.workers import Job
 
+if TYPE_CHECKING:
+    from desktop.ui.merge_wizard import MergeWizard
+
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
 SAMPLE_NOTE = " (sample data)"
 DECISION_WORDS: dict[str, str] = {
@@ -39,6 +43,14 @@ DECISION_WORDS: dict[str, str] = {
     Outcome.LATER: "Later",
     Outcome.SKIPPED: "Skipped",
 }
+
+
+def running_app() -> QCoreApplication:
+    """The application the windows live in (a widget cannot exist before it)."""
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("no QApplication is running")
+    return app
 
 
 def clinic_title(label: str, account: Account | None) -> str:
@@ -64,7 +76,7 @@ class MainWindow(QMainWindow):
         self._reload_again = False
         self.setAccessibleName(f"{APP_NAME} main window")
         self.resize(1280, 800)
-        self.wizard = None  # the open merge wizard, if any
+        self.wizard: MergeWizard | None = None  # the open merge wizard, if any
         self.undo_stack: list[ReviewDecision] = []
         self.help_dialog: QDialog | None = None
 
@@ -78,7 +90,7 @@ class MainWindow(QMainWindow):
                     wait_cap=ctx.settings.merge_wait_cap_minutes * 60), self
         )  # fmt: skip
         self.review_timer.log.close_abandoned()
-        QApplication.instance().installEventFilter(self.review_timer)
+        running_app().installEventFilter(self.review_timer)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.queue_view)
@@ -465,6 +477,6 @@ class MainWindow(QMainWindow):
         self.probe_timer.stop()
         self.compare_view.stop()
         self.review_timer.finish(Outcome.SKIPPED)
-        QApplication.instance().removeEventFilter(self.review_timer)
+        running_app().removeEventFilter(self.review_timer)
         self.ctx.close()
         super().closeEvent(event)

@@ -44,6 +44,7 @@ from desktop.labor.summary import LaborSummary, build_summary
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.cache import Cache
 from desktop.store.errors import StoreError
+from desktop.ui.dates import pydate
 from desktop.ui.report_chart import ChartWidget
 from desktop.ui.report_document import ReportDocument, setup_page
 from desktop.ui.theme import error_style
@@ -144,15 +145,15 @@ class ReportScreen(QWidget):
         for b in (self.preview_button, self.pdf_button, self.csv_button):
             buttons.addWidget(b)
         self.status = QLabel()
-        box = QGroupBox("Labor cost of duplicate records")
-        inner = QVBoxLayout(box)
+        figures = QGroupBox("Labor cost of duplicate records")
+        inner = QVBoxLayout(figures)
         inner.addLayout(grid)
         inner.addWidget(self.chart, 1)
         inner.addWidget(self.admins)
         inner.addWidget(self.note)
         layout = QVBoxLayout(self)
         layout.addLayout(picker)
-        layout.addWidget(box, 1)
+        layout.addWidget(figures, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -183,7 +184,7 @@ class ReportScreen(QWidget):
             year, quarter = self.quarter.currentData()
             return Period.quarter(year, quarter)
         if kind == "Custom dates":
-            first, last = self.date_from.date().toPython(), self.date_to.date().toPython()
+            first, last = pydate(self.date_from.date()), pydate(self.date_to.date())
             return Period.custom(min(first, last), max(first, last))
         return Period.this_month(self.today)
 

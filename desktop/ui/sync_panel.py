@@ -155,6 +155,7 @@ class SyncPanel(QWidget):
         if self.is_busy():
             return
         ctx = self._ctx
+        reconcile_every = ctx.settings.reconcile_interval
 
         def work(job: Job) -> SyncResult:
             with ctx.session(job.cancel_event, retries=0) as probe:
@@ -167,7 +168,7 @@ class SyncPanel(QWidget):
                 max_requests_per_minute=ctx.requests_per_minute,
             ) as s:
                 s.identify_user()
-                return run_sync(s, progress=job.report)
+                return run_sync(s, progress=job.report, reconcile_every=reconcile_every)
 
         job = Job("sync", work)
         job.progressed.connect(self.on_sync_progress)

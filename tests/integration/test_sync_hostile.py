@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hostile_server import HostileServer, patient
+from hostile_server import NESTED_100K, HostileServer, patient
 
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.errors import (
@@ -129,6 +129,22 @@ def test_malformed_records_are_quarantined_by_id_and_the_rest_of_the_page_is_sto
         cache.db.execute("UPDATE quarantine SET last_seen_at = '2000-01-01T00:00:00Z'")
     run_sync(session, full=True)
     assert None not in {r.patient_id for r in quarantined_records(cache.db)}
+
+
+def test_a_record_holding_a_value_nested_too_deeply_is_quarantined_and_its_page_stored(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    server, cache, session = connected
+    server.records.insert(1, patient(905, occupation=NESTED_100K))  # on page 1 of 3
+
+    result = run_sync(session)
+
+    assert patient_ids(cache.db) == GOOD_IDS, "the rest of the page and the pages after it"
+    assert result.quarantined == ["patient 905"]
+    [kept] = quarantined_records(cache.db)
+    assert kept.reason == "it holds a value nested too deeply to read"
+    assert quarantined_raw(cache.db, "905")["first_name"] == "Given905"  # kept, minus the value
+    assert run_sync(session).mode == "incremental"
 
 
 def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(

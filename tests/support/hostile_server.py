@@ -13,6 +13,9 @@ It serves ``/v1/user``, ``/v1/settings/public`` and ``/v1/patients`` (honouring
 * ``overrun``: after the real pages, pages of new made-up records keep coming, while
   total_entries still says 10.
 * ``deep``: page 2 is JSON nested 100,000 deep.
+
+A record's field set to :data:`NESTED_100K` is sent as a list nested 100,000 deep (one bad
+record on an otherwise good page), whatever the trick.
 * ``truncated``: every answer announces 500 bytes more than it sends, then hangs up.
 
 Set ``trick = None`` and the server behaves. It is bounded: after ``max_requests`` requests it
@@ -29,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 DEEP = 100_000
+NESTED_100K = "stands for a list nested DEEP levels deep"
 
 
 def patient(pid: int, updated_at: str = "2024-03-01T10:00:00Z", **fields: Any) -> dict[str, Any]:
@@ -148,7 +152,8 @@ class HostileServer:
 
 def _json(value: Any) -> bytes:
     # ensure_ascii keeps a lone surrogate as the escape \ud800, as a broken server would send.
-    return json.dumps(value, ensure_ascii=True).encode()
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace(json.dumps(NESTED_100K), "[" * DEEP + "]" * DEEP).encode()
 
 
 def _handler_for(server: HostileServer) -> type[BaseHTTPRequestHandler]:

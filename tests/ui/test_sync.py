@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 from PySide6.QtCore import Qt
 from ui_helpers import closed_port_url
 
+from desktop.reconcile import LAST_AT
 from desktop.simulator import FaultConfig
-from desktop.store.patients import count_patients
+from desktop.store.patients import count_patients, get_patient
+from desktop.store.sync_state import set_state
 
 
 def test_a_sync_shows_progress_then_scans_and_fills_the_queue(qtbot, empty_desk):
@@ -78,3 +83,30 @@ def test_a_refused_key_is_a_problem_not_online(qtbot, empty_desk):
     assert "did not accept this API key" in panel.rate_label.text()
     assert panel.online_label.text() == "● Problem"
     assert "did not accept" in panel.online_label.toolTip()
+
+
+def _sync_by_button(qtbot, panel):
+    with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
+        qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    return blocker.args[0]
+
+
+def test_the_sync_button_compares_with_cliniko_as_often_as_the_setting_says(qtbot, empty_desk, sim):
+    window = empty_desk.open()
+    panel = window.sync_panel
+    _sync_by_button(qtbot, panel)  # the first, full sync: the cache matches Cliniko
+    target = sim.patients_snapshot()[3]["id"]
+    sim.drift_patient(target, first_name="Quietly")  # Cliniko's updated_at stays the same
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    with window.ctx.cache.lock:  # as a transaction would, between the workers' writes
+        set_state(window.ctx.cache.db, LAST_AT, two_days_ago.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    window.ctx.settings = replace(window.ctx.settings, reconcile_every_days=0)  # off
+    assert _sync_by_button(qtbot, panel).reconciliation is None
+    window.ctx.settings = replace(window.ctx.settings, reconcile_every_days=1)
+    result = _sync_by_button(qtbot, panel)
+
+    assert result.reconciliation is not None, "two days old: due by a one-day setting"
+    assert result.reconciliation.drifted == [target]
+    assert get_patient(window.ctx.open_reader().db, target)["first_name"] == "Quietly"
