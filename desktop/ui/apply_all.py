@@ -9,6 +9,7 @@ progress and one line per plan, then opens the merge wizard of each applied plan
 from __future__ import annotations
 
 from html import escape
+from typing import cast
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -114,7 +115,7 @@ class ApplyAllDialog(QDialog):
 
     @Slot(object)
     def _progressed(self, value: object) -> None:
-        done, total = value  # type: ignore[misc]
+        done, total = cast(tuple[int, int], value)
         self.progress.setRange(0, max(int(total), 1))
         self.progress.setValue(int(done))
 
