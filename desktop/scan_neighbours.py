@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from desktop.matching.blocking import BACKUP_ONLY, block_limit
-from desktop.matching.features import ROW_COLUMNS, Features
+from desktop.matching.features import MATCH_COLUMNS, Features
 from desktop.matching.keyindex import joined_keys, stable_keys_by_kind
 from desktop.matching.types import MatchSettings
 from desktop.store import queue
@@ -28,13 +28,13 @@ from desktop.store.key_index import NO_ROWID, key_holders, split_hinted
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
 
-SELECT = f"SELECT {', '.join(ROW_COLUMNS)} FROM patients"
-SELECT_ROWID = f"SELECT rowid, {', '.join(ROW_COLUMNS)} FROM patients"
-_GONE_AT = (ROW_COLUMNS.index("archived_at"), ROW_COLUMNS.index("merged_at"))
+SELECT = f"SELECT {', '.join(MATCH_COLUMNS)} FROM patients"
+SELECT_ROWID = f"SELECT rowid, {', '.join(MATCH_COLUMNS)} FROM patients"
+_GONE_AT = (MATCH_COLUMNS.index("archived_at"), MATCH_COLUMNS.index("merged_at"))
 
 
 def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
-    """The rows of ``ids`` (``ROW_COLUMNS``), optionally only the active ones."""
+    """The rows of ``ids`` (``MATCH_COLUMNS``), optionally only the active ones."""
     db = cache.db
     db.execute("CREATE TEMP TABLE IF NOT EXISTS _want (id TEXT PRIMARY KEY)")
     db.execute("DELETE FROM _want")

@@ -14,7 +14,13 @@ import numpy as np
 
 from desktop.matching.blocking import Candidates, candidate_pairs
 from desktop.matching.cluster import build_clusters
-from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison, compare_pairs
+from desktop.matching.compare import (
+    FIELD_LEVELS,
+    FIELD_NAMES,
+    TF_FIELDS,
+    Comparison,
+    compare_pairs,
+)
 from desktop.matching.explain import build_pairs
 from desktop.matching.features import (
     Features,
@@ -207,7 +213,7 @@ class MatchEngine:
             common = np.flatnonzero(counts >= 2)
             tf[field] = {values[c]: int(counts[c]) for c in common}
             k = FIELD_NAMES.index(field)
-            exact = (comp.levels[:, k] == len(FIELDS[field]) - 1) & (codes[cands.a] >= 0)
+            exact = (comp.levels[:, k] == len(FIELD_LEVELS[field]) - 1) & (codes[cands.a] >= 0)
             share = counts[codes[cands.a[exact]]] / max(tf_total[field], 1)
             u_exact = max(u[field][-1], 1e-9)
             adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
@@ -317,7 +323,7 @@ class MatchEngine:
             else:
                 counts = self._value_counts(f, attr)
             counts_by_attr[attr] = counts
-            exact = levels[:, k] == len(FIELDS[field]) - 1
+            exact = levels[:, k] == len(FIELD_LEVELS[field]) - 1
             code_a = codes[cands.a[exact]]
             ok = code_a >= 0
             tfw = tf_weights(params, field, values, counts)

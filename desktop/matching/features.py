@@ -11,31 +11,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from desktop.fields import PATIENT_FIELDS, patient_field_names
 from desktop.matching import normalise as nz
 from desktop.matching import text
 from desktop.matching.nicknames_table import canonical_forms
 
-ROW_COLUMNS = (
+# The cache's columns the matcher reads: the record's id, then the fields the registry marks
+# ``matched``.
+MATCH_COLUMNS: tuple[str, ...] = (
     "id",
-    "first_name",
-    "last_name",
-    "preferred_first_name",
-    "date_of_birth",
-    "email",
-    "phones",
-    "medicare",
-    "medicare_reference_number",
-    "address_1",
-    "address_2",
-    "city",
-    "state",
-    "post_code",
-    "country_code",
-    "sex",
-    "created_at",
-    "updated_at",
-    "archived_at",
-    "merged_at",
+    *(PATIENT_FIELDS[name].cache_column for name in patient_field_names(matched=True)),
 )
 
 
@@ -192,7 +177,7 @@ def build_features(rows: Iterable[dict], country: str = "AU") -> Features:
         last = {pid: n for n, pid in enumerate(ids)}
         active = [r for n, r in enumerate(active) if last[ids[n]] == n]
     return build_features_from_columns(
-        {c: [r.get(c) for r in active] for c in ROW_COLUMNS}, country
+        {c: [r.get(c) for r in active] for c in MATCH_COLUMNS}, country
     )
 
 
@@ -203,7 +188,7 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
     of MB, and freeing it stalls other threads): leave them unchanged while the features live.
     """
     n = len(columns.get("id", ()))
-    col = {c: columns[c] if c in columns else [None] * n for c in ROW_COLUMNS}
+    col = {c: columns[c] if c in columns else [None] * n for c in MATCH_COLUMNS}
     names, codes = Vocab(), Vocab()
     vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
     first_u, first_pos = _factorise(col["first_name"])

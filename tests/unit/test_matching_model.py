@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop.matching.levels import FIELD_NAMES, FIELDS
+from desktop.matching.levels import FIELD_LEVELS, FIELD_NAMES
 from desktop.matching.model import estimate_u
 
 DIFFERENT_PEOPLE = 20_000
@@ -17,7 +17,7 @@ def random_pairs() -> np.ndarray:
     width = len(FIELD_NAMES)
     apart = np.ones((DIFFERENT_PEOPLE, width), dtype=np.uint8)
     apart[::2, FIELD_NAMES.index("sex")] = 2
-    same = np.array([[len(FIELDS[f]) - 1 for f in FIELD_NAMES]] * ONE_PERSON, dtype=np.uint8)
+    same = np.array([[len(FIELD_LEVELS[f]) - 1 for f in FIELD_NAMES]] * ONE_PERSON, dtype=np.uint8)
     return np.concatenate([apart, same])
 
 

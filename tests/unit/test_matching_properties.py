@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop.matching import MatchEngine
-from desktop.matching.features import ROW_COLUMNS
+from desktop.matching.features import MATCH_COLUMNS
 
 ENGINE = MatchEngine()
-FIELDS = [c for c in ROW_COLUMNS if c not in ("id", "archived_at", "merged_at")]
+FIELDS = [c for c in MATCH_COLUMNS if c not in ("id", "archived_at", "merged_at")]
 
 text = st.one_of(
     st.none(),

@@ -10,7 +10,7 @@ import pytest
 from desktop import scan as scan_module
 from desktop.matching import MatchEngine, MatchSettings
 from desktop.matching.cluster import build_clusters
-from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.features import MATCH_COLUMNS, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
 from desktop.scan import MODEL_SIGNATURE, export_pairs_csv, run_scan
 from desktop.scan_neighbours import changed_keys, fetch, neighbours
@@ -255,7 +255,7 @@ def test_a_model_stored_by_an_older_version_leads_to_a_full_scan(tmp_path):
 
 
 def columns(rows: list[tuple]) -> dict[str, list]:
-    return {c: [r[i] for r in rows] for i, c in enumerate(ROW_COLUMNS)}
+    return {c: [r[i] for r in rows] for i, c in enumerate(MATCH_COLUMNS)}
 
 
 def plain_rescore(cache, changed: list[str]) -> dict[tuple[str, str], dict]:
@@ -264,7 +264,7 @@ def plain_rescore(cache, changed: list[str]) -> dict[tuple[str, str], dict]:
     blocking key with one of them, found by brute force over the whole cache (the changed
     records first, then the others, each sorted by id, as the scan reads them)."""
     rows = cache.db.execute(
-        f"SELECT {', '.join(ROW_COLUMNS)} FROM patients "
+        f"SELECT {', '.join(MATCH_COLUMNS)} FROM patients "
         "WHERE archived_at IS NULL AND merged_at IS NULL ORDER BY id"
     ).fetchall()
     everyone = KeyIndex.build(build_features_from_columns(columns(rows)))
