@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.blocking import KEY_KINDS
@@ -76,11 +76,11 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _transpose(rows: list[tuple], width: int) -> list[list]:
+def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Rows of ``width`` values as ``width`` column lists, a slice of rows at a time: one
     ``zip`` over a whole clinic's rows holds the interpreter lock for about 0.1 s at 200k,
     and the window's thread stalls."""
-    columns: list[list] = [[] for _ in range(width)]
+    columns: list[list[Any]] = [[] for _ in range(width)]
     for start in range(0, len(rows), SLICE):
         piece = zip(*rows[start : start + SLICE], strict=True)
         for column, values in zip(columns, piece, strict=True):
@@ -88,7 +88,7 @@ def _transpose(rows: list[tuple], width: int) -> list[list]:
     return columns
 
 
-def _columns(rows: list[tuple]) -> dict[str, list]:
+def _columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     """Rows of ``MATCH_COLUMNS`` as one list per column."""
     return dict(zip(MATCH_COLUMNS, _transpose(rows, len(MATCH_COLUMNS)), strict=True))
 
@@ -311,7 +311,7 @@ def _incremental_scan(
     )
 
 
-def _release(lists: list[list]) -> None:
+def _release(lists: list[list[Any]]) -> None:
     """Empty big lists a slice at a time. Freeing a whole clinic's values in one step holds
     the interpreter lock for a tenth of a second or more, and the window's thread stalls."""
     for values in lists:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,7 +33,7 @@ SELECT_ROWID = f"SELECT rowid, {', '.join(MATCH_COLUMNS)} FROM patients"
 _GONE_AT = (MATCH_COLUMNS.index("archived_at"), MATCH_COLUMNS.index("merged_at"))
 
 
-def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple]:
+def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple[Any, ...]]:
     """The rows of ``ids`` (``MATCH_COLUMNS``), optionally only the active ones."""
     db = cache.db
     db.execute("CREATE TEMP TABLE IF NOT EXISTS _want (id TEXT PRIMARY KEY)")
@@ -122,7 +122,7 @@ def _oversized(
     return found[counts > caps]
 
 
-def fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple]:
+def fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple[Any, ...]]:
     """The active rows of ``found``, sorted by id (as :func:`fetch` returns them).
 
     Rows are read by their rowid hint where the check of their id allows, else by id.

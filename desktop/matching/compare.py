@@ -92,7 +92,7 @@ def _simple(ca: np.ndarray, cb: np.ndarray, same: int) -> np.ndarray:
 
 
 def _fuzzy3(
-    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable, cut: float
+    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable[..., float], cut: float
 ) -> np.ndarray:
     """missing / different / similar / same for a free-text field."""
     present = (ca >= 0) & (cb >= 0)

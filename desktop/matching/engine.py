@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from desktop.matching.compare import (
 from desktop.matching.explain import build_pairs
 from desktop.matching.features import (
     Features,
+    Vocab,
     build_features,
     build_features_from_columns,
     forget_days,
@@ -65,7 +67,8 @@ SCORING_REVISION = 13
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair: neither identifier is a Medicare card (a personal number names one person)."""
-    return ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    neither: np.ndarray = ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    return neither
 
 
 @contextmanager
@@ -93,13 +96,13 @@ class MatchEngine:
         return int(text[:10].replace("-", ""))
 
     # -- public API -----------------------------------------------------------------------
-    def scan(self, rows: Iterable[dict]) -> ScanResult:
+    def scan(self, rows: Iterable[dict[str, Any]]) -> ScanResult:
         """Full scan: fit the model on these records and score every candidate pair."""
         t0 = time.perf_counter()
         with paused_gc():
             return self._scan(build_features(rows, self.settings.country), t0)
 
-    def scan_columns(self, columns: dict[str, list]) -> ScanResult:
+    def scan_columns(self, columns: dict[str, list[Any]]) -> ScanResult:
         """:meth:`scan` on column lists of active records (the store's fast path)."""
         t0 = time.perf_counter()
         with paused_gc():
@@ -121,7 +124,7 @@ class MatchEngine:
         return self._finish(f, cands, comp, params, None, timings, t0)
 
     def rescore(
-        self, rows_all: Iterable[dict], changed_ids: Iterable[str], model: dict
+        self, rows_all: Iterable[dict[str, Any]], changed_ids: Iterable[str], model: dict[str, Any]
     ) -> ScanResult:
         """Score only pairs touching ``changed_ids``, with a saved model (no refitting).
 
@@ -135,9 +138,9 @@ class MatchEngine:
 
     def rescore_columns(
         self,
-        columns: dict[str, list],
+        columns: dict[str, list[Any]],
         changed_ids: Iterable[str],
-        model: dict,
+        model: dict[str, Any],
         oversized: np.ndarray | None = None,
     ) -> ScanResult:
         """:meth:`rescore` on column lists of active records.
@@ -153,7 +156,7 @@ class MatchEngine:
         self,
         f: Features,
         changed_ids: Iterable[str],
-        model: dict,
+        model: dict[str, Any],
         t0: float,
         oversized: np.ndarray | None = None,
     ) -> ScanResult:
@@ -167,7 +170,9 @@ class MatchEngine:
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
 
-    def score_pair(self, row_a: dict, row_b: dict, model: dict | None = None) -> ScoredPair:
+    def score_pair(
+        self, row_a: dict[str, Any], row_b: dict[str, Any], model: dict[str, Any] | None = None
+    ) -> ScoredPair:
         """Score and explain two records, whatever blocking would say (default model: priors).
 
         Returns an "unlikely" pair too; raises ValueError when a record is archived or merged.
@@ -284,7 +289,7 @@ class MatchEngine:
         return cf * cl / max(n, 1)
 
     @staticmethod
-    def _vocab_for(f: Features, attr: str):
+    def _vocab_for(f: Features, attr: str) -> Vocab:
         return f.names if attr in ("first", "last") else f.vocabs[attr]
 
     @classmethod
@@ -341,7 +346,7 @@ class MatchEngine:
         cands: Candidates,
         comp: Comparison,
         params: ModelParams,
-        saved_model: dict | None,
+        saved_model: dict[str, Any] | None,
         timings: dict[str, float],
         t0: float,
     ) -> ScanResult:

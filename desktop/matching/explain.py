@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,12 +14,12 @@ from desktop.matching.features import Features
 from desktop.matching.lookalike import flag_names, warning_texts
 from desktop.matching.nicknames_table import is_nickname_pair
 from desktop.matching.normalise import NUMBER_FIELD
-from desktop.matching.types import Evidence, ScoredPair
+from desktop.matching.types import Band, Evidence, ScoredPair
 
 if TYPE_CHECKING:
     from desktop.matching.blocking import Candidates
 
-_BANDS = ("unlikely", "possible", "likely")
+_BANDS: tuple[Band, ...] = ("unlikely", "possible", "likely")
 
 
 def _s(value: object) -> str:
@@ -30,7 +30,7 @@ def _phones(raw: object) -> str:
     if isinstance(raw, str) and raw.startswith("[") and "\\" not in raw:
         return ", ".join(NUMBER_FIELD.findall(raw))
     try:
-        items = json.loads(raw) if isinstance(raw, str) else (raw or [])
+        items: Any = json.loads(raw) if isinstance(raw, str) else (raw or [])
         return ", ".join(_s(i.get("number")) for i in items if isinstance(i, dict))
     except (ValueError, TypeError, AttributeError):
         return ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class ModelParams:
     em_iterations: int = 0
     import_days: list[int] = field(default_factory=list)  # days of bulk imports (1970 days)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
         return {
             "m": self.m,
@@ -69,7 +70,7 @@ class ModelParams:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> ModelParams:
+    def from_dict(cls, data: dict[str, Any]) -> ModelParams:
         """Rebuild parameters saved with :meth:`to_dict`."""
         return cls(
             m={k: list(v) for k, v in data["m"].items()},
@@ -220,10 +221,10 @@ def run_em(
         lam = new_lam
         if converged:
             break
-    n_matches = lam * counts.sum()
+    n_matches = lam * float(counts.sum())
     all_pairs = max(n_records * (n_records - 1) / 2, 1.0)
-    prior = min(max(n_matches / all_pairs, 1.0 / all_pairs), 0.5)
-    return {k: v.tolist() for k, v in m.items()}, prior, done
+    match_prior = min(max(n_matches / all_pairs, 1.0 / all_pairs), 0.5)
+    return {k: v.tolist() for k, v in m.items()}, match_prior, done
 
 
 def default_prior(n_records: int) -> float:

@@ -188,7 +188,7 @@ def _country(record: Mapping[str, Any]) -> str:
 
 def same_value(name: str, a: Any, b: Any, country: str = "AU") -> bool:
     """True when two values of a field mean the same (phones compared normalised)."""
-    return canonical(name, a, country) == canonical(name, b, country)
+    return bool(canonical(name, a, country) == canonical(name, b, country))
 
 
 def union_phones(
