@@ -87,10 +87,6 @@ class ComparedField:
         return self.levels[self.level(level)].text
 
 
-def _missing() -> Level:
-    return Level(MISSING)
-
-
 _PATIENT_FIELDS: tuple[PatientField, ...] = (
     # In the order of Cliniko's patient form: the compare view and the merge wizard show them so.
     PatientField("title", "Title", writable=True, shown=True, cached=True),
@@ -204,7 +200,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         sources=("first_name", "preferred_first_name"),
         frequency_key="first",
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.02, 0.96, "different first names"),
             Level("initial", 0.01, 0.002, "an initial that fits the first name"),
             Level("similar", 0.03, 0.02, "first names alike"),
@@ -219,7 +215,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         sources=("last_name",),
         frequency_key="last",
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.04, 0.97, "different surnames"),
             Level("similar", 0.03, 0.02, "surnames alike"),
             Level("close", 0.06, 0.003, "surnames nearly the same (a typing slip?)"),
@@ -232,7 +228,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         "Birth date",
         sources=("date_of_birth",),
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.02, 0.9996),  # worded from the dates: years apart
             Level("near", 0.06, 0.0003),  # worded from the dates: a slip or day/month swapped
             Level("exact", 0.92, 0.0001, "same birth date"),
@@ -243,7 +239,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         "Sex",
         sources=("sex",),
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.02, 0.5, "different sex"),
             Level("same", 0.98, 0.5, "same sex"),
         ),
@@ -253,7 +249,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         "Phone",
         sources=("patient_phone_numbers",),
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.25, 0.99999, "no phone number in common"),
             Level("same", 0.75, 1e-5, "same phone number"),  # or "same mobile number"
         ),
@@ -264,7 +260,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         sources=("email",),
         frequency_key="email",
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.2, 0.99999, "different email addresses"),
             Level("similar", 0.05, 1e-6, "email addresses nearly the same"),
             # "jo.lee@gmail.com" / "jolee@gmail.com": one mailbox, but people with one name
@@ -281,7 +277,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         "Medicare",
         sources=("medicare", "medicare_reference_number"),
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.05, 0.99998, "different Medicare numbers"),
             # One card, two individual reference numbers: the card says "one family", the
             # IRNs say "two people". That is never evidence for a duplicate.
@@ -301,7 +297,7 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         sources=("address_1", "address_2", "city", "post_code"),
         frequency_key="address",
         levels=(
-            _missing(),
+            Level(MISSING),
             Level("different", 0.10, 0.97, "different addresses"),
             Level("city", 0.04, 0.02, "same suburb, different street"),
             Level("post_code", 0.08, 0.008, "same postcode, different street"),
