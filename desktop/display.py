@@ -15,9 +15,10 @@ dates, post codes, Medicare numbers), so formatting alone never shows as a confl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from desktop.fields import Normaliser, fields_normalised_as, patient_field
 from desktop.matching.normalise import (
     address_key,
     birth_date,
@@ -29,65 +30,25 @@ from desktop.matching.normalise import (
 from desktop.matching.text import fold_words
 
 PHONES = "patient_phone_numbers"
-
-# Cliniko's labels on the patient form (and its column names where the form has none).
-FIELD_LABELS: dict[str, str] = {
-    "id": "Cliniko id",
-    "title": "Title",
-    "first_name": "First name",
-    "preferred_first_name": "Preferred first name",
-    "last_name": "Last name",
-    "date_of_birth": "Date of birth",
-    "sex": "Sex",
-    "gender_identity": "Gender identity",
-    "gender": "Gender",
-    "pronouns": "Pronouns",
-    "email": "Email",
-    PHONES: "Phone numbers",
-    "address_1": "Address line 1",
-    "address_2": "Address line 2",
-    "address_3": "Address line 3",
-    "city": "City",
-    "state": "State",
-    "post_code": "Post code",
-    "country": "Country",
-    "country_code": "Country",
-    "medicare": "Medicare number",
-    "medicare_reference_number": "Medicare reference number",
-    "dva_card_number": "DVA card number",
-    "occupation": "Occupation",
-    "emergency_contact": "Emergency contact",
-    "notes": "Notes",
-    "appointment_notes": "Appointment notes",
-    "old_reference_id": "Old reference ID",
-    "referral_source": "Referral source",
-    "invoice_default_to": "Invoice to",
-    "invoice_email": "Invoice email",
-    "invoice_extra_information": "Extra invoice information",
-    "reminder_type": "Reminder type",
-    "receives_confirmation_emails": "Receives confirmation emails",
-    "receives_cancellation_emails": "Receives cancellation emails",
-    "accepted_privacy_policy": "Accepted privacy policy",
-    "accepted_email_marketing": "Accepted email marketing",
-    "accepted_sms_marketing": "Accepted SMS marketing",
-    "time_zone": "Time zone",
-    "custom_fields": "Custom fields",
-    "concession_type": "Concession type",
-    "referring_doctor": "Referring doctor",
-    "created_at": "Created",
-    "updated_at": "Last changed",
-    "archived_at": "Archived",
-    "merged_at": "Merged",
+DATES = fields_normalised_as("date")
+TIMESTAMPS = fields_normalised_as("timestamp")
+# How a text value of a field is read for comparison, by the registry's normaliser;
+# any other text compares by its words, folded.
+TEXT_NORMALISERS: dict[Normaliser, Callable[[str], str]] = {
+    "email": lambda v: email_key(v, fold_dots=False),
+    "date": lambda v: birth_date(v) or v.strip(),
+    "post_code": postcode_key,
+    "address": address_key,
+    "medicare": lambda v: medicare_parts(v)[0] or v.strip(),
 }
-DATES = frozenset({"date_of_birth"})
-TIMESTAMPS = frozenset({"created_at", "updated_at", "archived_at", "merged_at", "deleted_at"})
-ADDRESS_LINES = frozenset({"address_1", "address_2", "address_3"})
 PRONOUN_ORDER = ("nominative", "accusative", "predicative_possessive")
 
 
 def field_label(api_name: str) -> str:
-    """Cliniko's label for a patient field (``address_1`` -> ``Address line 1``)."""
-    return FIELD_LABELS.get(api_name) or api_name.replace("_", " ").strip().capitalize()
+    """Cliniko's label for a patient field (``address_1`` -> ``Address line 1``), from the
+    field registry; a field it does not know reads as its name in words."""
+    known = patient_field(api_name)
+    return known.label if known else api_name.replace("_", " ").strip().capitalize()
 
 
 def readable_date(value: str) -> str:
@@ -166,22 +127,15 @@ def display_value(api_name: str, value: Any) -> str:
 
 def comparable(api_name: str, value: Any, country: str = "AU") -> Any:
     """What a value means for telling two records apart, after the matcher's normalisers."""
-    if api_name == PHONES:
+    known = patient_field(api_name)
+    normaliser = known.normaliser if known else "words"
+    if normaliser == "phones":
         numbers = value if isinstance(value, list) else []
         raw = (p.get("number") if isinstance(p, Mapping) else p for p in numbers)
         return frozenset(filter(None, (phone_e164(str(n), country) for n in raw if n)))
     if isinstance(value, str):
-        if api_name == "email" or api_name == "invoice_email":
-            return email_key(value, fold_dots=False)
-        if api_name == "date_of_birth":
-            return birth_date(value) or value.strip()
-        if api_name == "post_code":
-            return postcode_key(value)
-        if api_name in ADDRESS_LINES:
-            return address_key(value)
-        if api_name == "medicare":
-            return medicare_parts(value)[0] or value.strip()
-        return " ".join(fold_words(value))
+        read = TEXT_NORMALISERS.get(normaliser)
+        return read(value) if read else " ".join(fold_words(value))
     return display_value(api_name, value).casefold()
 
 

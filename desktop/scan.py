@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from desktop.matching import MatchEngine, MatchSettings, ScanResult
 from desktop.matching.blocking import KEY_KINDS
 from desktop.matching.cluster import build_clusters
-from desktop.matching.compare import FIELDS
+from desktop.matching.compare import FIELD_LEVELS
 from desktop.matching.engine import SCORING_REVISION, paused_gc
-from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.features import MATCH_COLUMNS, build_features_from_columns
 from desktop.matching.learning import learned_relaxations
 from desktop.matching.normalise import country_key
 from desktop.scan_neighbours import changed_keys, fetch, fetch_neighbours, neighbours
@@ -45,7 +45,7 @@ FULL_RESCAN_SHARE = 0.2
 # revision), the scanned columns or the blocking keys change: a model or key index stored by
 # another version then forces a full scan.
 MODEL_SIGNATURE = hashlib.sha256(
-    json.dumps([FIELDS, SCORING_REVISION, ROW_COLUMNS, KEY_KINDS], sort_keys=True).encode()
+    json.dumps([FIELD_LEVELS, SCORING_REVISION, MATCH_COLUMNS, KEY_KINDS], sort_keys=True).encode()
 ).hexdigest()[:16]
 
 
@@ -82,8 +82,8 @@ def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
 
 
 def _columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
-    """Rows of ``ROW_COLUMNS`` as one list per column."""
-    return dict(zip(ROW_COLUMNS, _transpose(rows, len(ROW_COLUMNS)), strict=True))
+    """Rows of ``MATCH_COLUMNS`` as one list per column."""
+    return dict(zip(MATCH_COLUMNS, _transpose(rows, len(MATCH_COLUMNS)), strict=True))
 
 
 def clinic_country(cache: Cache) -> str:
@@ -221,14 +221,14 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     started = queue.now_iso()
     marks = scan_rows.sync_marks(cache.db)
     report("read", 0, 1)
-    rows = scan_rows.active_rows_with_rowid(cache.db, ROW_COLUMNS)
+    rows = scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS)
     read_s = time.perf_counter() - t0
     report("read", len(rows), len(rows))
     report("match", 0, len(rows))
-    rowids, *values = _transpose(rows, len(ROW_COLUMNS) + 1)
+    rowids, *values = _transpose(rows, len(MATCH_COLUMNS) + 1)
     _release([rows])
     del rows
-    columns = dict(zip(ROW_COLUMNS, values, strict=True))
+    columns = dict(zip(MATCH_COLUMNS, values, strict=True))
     del values
     where = (columns["id"], rowids)  # each patient's rowid, for the key index
     result = engine.scan_columns(columns)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from desktop.matching.blocking import BACKUP_ONLY, block_limit
-from desktop.matching.features import ROW_COLUMNS, Features
+from desktop.matching.features import MATCH_COLUMNS, Features
 from desktop.matching.keyindex import joined_keys, stable_keys_by_kind
 from desktop.matching.types import MatchSettings
 from desktop.store import queue, scan_rows
@@ -27,12 +27,12 @@ from desktop.store.key_index import NO_ROWID, key_holders, split_hinted
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
 
-_GONE_AT = (ROW_COLUMNS.index("archived_at"), ROW_COLUMNS.index("merged_at"))
+_GONE_AT = (MATCH_COLUMNS.index("archived_at"), MATCH_COLUMNS.index("merged_at"))
 
 
 def fetch(cache: Cache, ids: list[str], active_only: bool) -> list[tuple[Any, ...]]:
-    """The rows of ``ids`` (``ROW_COLUMNS``), optionally only the active ones."""
-    return scan_rows.rows_of(cache.db, ROW_COLUMNS, ids, active_only=active_only)
+    """The rows of ``ids`` (``MATCH_COLUMNS``), optionally only the active ones."""
+    return scan_rows.rows_of(cache.db, MATCH_COLUMNS, ids, active_only=active_only)
 
 
 @dataclass
@@ -116,7 +116,7 @@ def fetch_neighbours(cache: Cache, found: dict[str, int]) -> list[tuple[Any, ...
     Rows are read by their rowid hint where the check of their id allows, else by id.
     """
     hinted = {p: r for p, r in found.items() if r != NO_ROWID}
-    by_rowid = scan_rows.rows_with_rowid_at(cache.db, ROW_COLUMNS, hinted.values())
+    by_rowid = scan_rows.rows_with_rowid_at(cache.db, MATCH_COLUMNS, hinted.values())
     good, again = split_hinted(by_rowid, hinted)
     archived, merged = _GONE_AT
     rows = [r for r in good.values() if r[archived] is None and r[merged] is None]

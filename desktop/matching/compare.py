@@ -6,7 +6,7 @@ Fuzzy similarities are computed once per distinct pair of values, never per reco
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -14,6 +14,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from desktop.matching.compare_names import (
     NameFacts,
+    NameSide,
     first_levels,
     last_levels,
     name_sides,
@@ -21,9 +22,18 @@ from desktop.matching.compare_names import (
 )
 from desktop.matching.distinct import distinct_flags, distinct_scores
 from desktop.matching.features import Features
-from desktop.matching.levels import FIELD_NAMES, FIELDS, TF_FIELDS, level
+from desktop.matching.levels import FIELD_LEVELS, FIELD_NAMES, TF_FIELDS, level
 
-__all__ = ["FIELDS", "FIELD_NAMES", "TF_FIELDS", "Comparison", "compare_pairs", "level"]
+__all__ = [
+    "COMPARISONS",
+    "FIELD_LEVELS",
+    "FIELD_NAMES",
+    "TF_FIELDS",
+    "Comparison",
+    "PairBatch",
+    "compare_pairs",
+    "level",
+]
 
 
 @dataclass
@@ -82,7 +92,7 @@ def _simple(ca: np.ndarray, cb: np.ndarray, same: int) -> np.ndarray:
 
 
 def _fuzzy3(
-    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable, cut: float
+    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable[..., float], cut: float
 ) -> np.ndarray:
     """missing / different / similar / same for a free-text field."""
     present = (ca >= 0) & (cb >= 0)
@@ -157,6 +167,62 @@ def _medicare_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return lv
 
 
+@dataclass
+class PairBatch:
+    """Candidate pairs ``(a[i], b[i])`` being compared, and what several comparisons share."""
+
+    f: Features
+    a: np.ndarray
+    b: np.ndarray
+    shared_phone: np.ndarray  # the records share a phone number
+    facts: NameFacts
+    swapped: np.ndarray  # first and last names swapped between the records
+    side_a: NameSide  # each record's names, swapped back where ``swapped``
+    side_b: NameSide
+    # Set by the first-name comparison: a preferred first name states the agreement.
+    stated_alias: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # Set by the birth-date comparison: whole years apart (-1 when one is missing).
+    years_apart: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+
+
+def _first_name(p: PairBatch) -> np.ndarray:
+    lv, p.stated_alias = first_levels(p.f.names.values, p.facts, p.side_a, p.side_b)
+    return lv
+
+
+def _last_name(p: PairBatch) -> np.ndarray:
+    return last_levels(p.f.names.values, p.facts, p.side_a, p.side_b)
+
+
+def _date_of_birth(p: PairBatch) -> np.ndarray:
+    lv, p.years_apart = _dob_levels(p.f, p.a, p.b)
+    return lv
+
+
+def _sex(p: PairBatch) -> np.ndarray:
+    return _simple(p.f.sex[p.a], p.f.sex[p.b], level("sex", "same"))
+
+
+def _phone(p: PairBatch) -> np.ndarray:
+    lv = np.where(p.f.has_phone[p.a] & p.f.has_phone[p.b], level("phone", "different"), 0)
+    lv = lv.astype(np.uint8)
+    lv[p.shared_phone] = level("phone", "same")
+    return lv
+
+
+# Comparison name (a field registry entry) -> the function giving each pair's level.
+COMPARISONS: dict[str, Callable[[PairBatch], np.ndarray]] = {
+    "first_name": _first_name,
+    "last_name": _last_name,
+    "date_of_birth": _date_of_birth,
+    "sex": _sex,
+    "phone": _phone,
+    "email": lambda p: _email_levels(p.f, p.a, p.b),
+    "medicare": lambda p: _medicare_levels(p.f, p.a, p.b),
+    "address": lambda p: _address_levels(p.f, p.a, p.b),
+}
+
+
 def compare_pairs(
     f: Features, a: np.ndarray, b: np.ndarray, shared_phone: np.ndarray, today: int = 0
 ) -> Comparison:
@@ -164,28 +230,12 @@ def compare_pairs(
 
     ``today`` (``YYYYMMDD``) lets the rules tell children's records apart; 0 turns that off.
     """
-    names, facts = f.names.values, NameFacts(f.names.values)
+    facts = NameFacts(f.names.values)
     swapped = swapped_names(f, a, b, facts)
     side_a, side_b = name_sides(f, a, b, swapped)
-    dob, years = _dob_levels(f, a, b)
-    phone = np.where(f.has_phone[a] & f.has_phone[b], 1, 0).astype(np.uint8)
-    phone[shared_phone] = 2
-    first, stated = first_levels(names, facts, side_a, side_b)
-    cols = {
-        "first_name": first,
-        "last_name": last_levels(names, facts, side_a, side_b),
-        "date_of_birth": dob,
-        "sex": _simple(f.sex[a], f.sex[b], 2),
-        "phone": phone,
-        "email": _email_levels(f, a, b),
-        "medicare": _medicare_levels(f, a, b),
-        "address": _address_levels(f, a, b),
-    }
-    levels = (
-        np.stack([cols[name] for name in FIELD_NAMES], axis=1)
-        if a.size
-        else np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8)
-    )
+    pairs = PairBatch(f, a, b, shared_phone, facts, swapped, side_a, side_b)
+    cols = [COMPARISONS[name](pairs) for name in FIELD_NAMES]
+    levels = np.stack(cols, axis=1) if a.size else np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8)
     child = np.zeros(len(f), dtype=bool) if not today else f.dob > today - 160_000
     undated = f.dob <= 0
     child_undated = (child[a] & undated[b]) | (child[b] & undated[a])
@@ -194,9 +244,9 @@ def compare_pairs(
     return Comparison(
         levels=levels.astype(np.uint8),
         swapped=swapped,
-        years_apart=years,
+        years_apart=pairs.years_apart,
         child_undated=child_undated,
         made_together=made_together,
-        stated_alias=stated,
+        stated_alias=pairs.stated_alias,
         short_form=facts.nickname_only[side_a.first] | facts.nickname_only[side_b.first],
     )

@@ -9,15 +9,23 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from desktop.matching.blocking import Candidates, candidate_pairs
 from desktop.matching.cluster import build_clusters
-from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison, compare_pairs
+from desktop.matching.compare import (
+    FIELD_LEVELS,
+    FIELD_NAMES,
+    TF_FIELDS,
+    Comparison,
+    compare_pairs,
+)
 from desktop.matching.explain import build_pairs
 from desktop.matching.features import (
     Features,
+    Vocab,
     build_features,
     build_features_from_columns,
     forget_days,
@@ -59,7 +67,8 @@ SCORING_REVISION = 13
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair: neither identifier is a Medicare card (a personal number names one person)."""
-    return ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    neither: np.ndarray = ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    return neither
 
 
 @contextmanager
@@ -87,13 +96,13 @@ class MatchEngine:
         return int(text[:10].replace("-", ""))
 
     # -- public API -----------------------------------------------------------------------
-    def scan(self, rows: Iterable[dict]) -> ScanResult:
+    def scan(self, rows: Iterable[dict[str, Any]]) -> ScanResult:
         """Full scan: fit the model on these records and score every candidate pair."""
         t0 = time.perf_counter()
         with paused_gc():
             return self._scan(build_features(rows, self.settings.country), t0)
 
-    def scan_columns(self, columns: dict[str, list]) -> ScanResult:
+    def scan_columns(self, columns: dict[str, list[Any]]) -> ScanResult:
         """:meth:`scan` on column lists of active records (the store's fast path)."""
         t0 = time.perf_counter()
         with paused_gc():
@@ -115,7 +124,7 @@ class MatchEngine:
         return self._finish(f, cands, comp, params, None, timings, t0)
 
     def rescore(
-        self, rows_all: Iterable[dict], changed_ids: Iterable[str], model: dict
+        self, rows_all: Iterable[dict[str, Any]], changed_ids: Iterable[str], model: dict[str, Any]
     ) -> ScanResult:
         """Score only pairs touching ``changed_ids``, with a saved model (no refitting).
 
@@ -129,9 +138,9 @@ class MatchEngine:
 
     def rescore_columns(
         self,
-        columns: dict[str, list],
+        columns: dict[str, list[Any]],
         changed_ids: Iterable[str],
-        model: dict,
+        model: dict[str, Any],
         oversized: np.ndarray | None = None,
     ) -> ScanResult:
         """:meth:`rescore` on column lists of active records.
@@ -147,7 +156,7 @@ class MatchEngine:
         self,
         f: Features,
         changed_ids: Iterable[str],
-        model: dict,
+        model: dict[str, Any],
         t0: float,
         oversized: np.ndarray | None = None,
     ) -> ScanResult:
@@ -161,7 +170,9 @@ class MatchEngine:
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
 
-    def score_pair(self, row_a: dict, row_b: dict, model: dict | None = None) -> ScoredPair:
+    def score_pair(
+        self, row_a: dict[str, Any], row_b: dict[str, Any], model: dict[str, Any] | None = None
+    ) -> ScoredPair:
         """Score and explain two records, whatever blocking would say (default model: priors).
 
         Returns an "unlikely" pair too; raises ValueError when a record is archived or merged.
@@ -207,7 +218,7 @@ class MatchEngine:
             common = np.flatnonzero(counts >= 2)
             tf[field] = {values[c]: int(counts[c]) for c in common}
             k = FIELD_NAMES.index(field)
-            exact = (comp.levels[:, k] == len(FIELDS[field]) - 1) & (codes[cands.a] >= 0)
+            exact = (comp.levels[:, k] == len(FIELD_LEVELS[field]) - 1) & (codes[cands.a] >= 0)
             share = counts[codes[cands.a[exact]]] / max(tf_total[field], 1)
             u_exact = max(u[field][-1], 1e-9)
             adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
@@ -278,7 +289,7 @@ class MatchEngine:
         return cf * cl / max(n, 1)
 
     @staticmethod
-    def _vocab_for(f: Features, attr: str):
+    def _vocab_for(f: Features, attr: str) -> Vocab:
         return f.names if attr in ("first", "last") else f.vocabs[attr]
 
     @classmethod
@@ -317,7 +328,7 @@ class MatchEngine:
             else:
                 counts = self._value_counts(f, attr)
             counts_by_attr[attr] = counts
-            exact = levels[:, k] == len(FIELDS[field]) - 1
+            exact = levels[:, k] == len(FIELD_LEVELS[field]) - 1
             code_a = codes[cands.a[exact]]
             ok = code_a >= 0
             tfw = tf_weights(params, field, values, counts)
@@ -335,7 +346,7 @@ class MatchEngine:
         cands: Candidates,
         comp: Comparison,
         params: ModelParams,
-        saved_model: dict | None,
+        saved_model: dict[str, Any] | None,
         timings: dict[str, float],
         t0: float,
     ) -> ScanResult:

@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from desktop.fields import COMPARED_FIELDS
 from desktop.matching import normalise as nz
-from desktop.matching.compare import FIELD_NAMES, FIELDS, Comparison
+from desktop.matching.compare import FIELD_LEVELS, FIELD_NAMES, Comparison
 from desktop.matching.features import Features
 from desktop.matching.lookalike import flag_names, warning_texts
 from desktop.matching.nicknames_table import is_nickname_pair
 from desktop.matching.normalise import NUMBER_FIELD
-from desktop.matching.types import Evidence, ScoredPair
+from desktop.matching.types import Band, Evidence, ScoredPair
 
 if TYPE_CHECKING:
     from desktop.matching.blocking import Candidates
 
-_BANDS = ("unlikely", "possible", "likely")
-
-_FIELD_LABEL = {
-    "first_name": "First name",
-    "last_name": "Surname",
-    "date_of_birth": "Birth date",
-    "sex": "Sex",
-    "phone": "Phone",
-    "email": "Email",
-    "medicare": "Medicare",
-    "address": "Address",
-}
+_BANDS: tuple[Band, ...] = ("unlikely", "possible", "likely")
 
 
 def _s(value: object) -> str:
@@ -40,7 +30,7 @@ def _phones(raw: object) -> str:
     if isinstance(raw, str) and raw.startswith("[") and "\\" not in raw:
         return ", ".join(NUMBER_FIELD.findall(raw))
     try:
-        items = json.loads(raw) if isinstance(raw, str) else (raw or [])
+        items: Any = json.loads(raw) if isinstance(raw, str) else (raw or [])
         return ", ".join(_s(i.get("number")) for i in items if isinstance(i, dict))
     except (ValueError, TypeError, AttributeError):
         return ""
@@ -58,7 +48,7 @@ def _values(f: Features, i: int, field: str) -> str:
         irn = _s(r["medicare_reference_number"][i])
         return _s(r["medicare"][i]) + (f" / {irn}" if irn else "")
     if field == "address":
-        parts = [r["address_1"][i], r["address_2"][i], r["city"][i], r["post_code"][i]]
+        parts = [r[column][i] for column in COMPARED_FIELDS["address"].sources]
         return ", ".join(_s(p) for p in parts if p)
     return _s(r[field][i])
 
@@ -77,19 +67,13 @@ def _first_text(f: Features, a: int, b: int, lv: str, swapped: bool) -> str:
         if is_nickname_pair(fa, fb):
             return f"{da} / {db}: a known nickname"
         return f"{da} / {db}: a preferred or middle name of the other record"
-    return {
-        "exact": "same first name",
-        "close": "first names nearly the same (a typing slip?)",
-        "similar": "first names alike",
-        "initial": "an initial that fits the first name",
-        "different": "different first names",
-    }[lv]
+    return COMPARED_FIELDS["first_name"].text(lv)
 
 
 def _dob_text(f: Features, a: int, b: int, lv: str) -> str:
     da, db = str(int(f.dob[a])), str(int(f.dob[b]))
     if lv == "exact":
-        return "same birth date"
+        return COMPARED_FIELDS["date_of_birth"].text(lv)
     relation = nz.date_relation(da, db)
     if lv == "near":
         return (
@@ -101,39 +85,6 @@ def _dob_text(f: Features, a: int, b: int, lv: str) -> str:
     if years == 0:
         return "different birth dates in the same year"
     return f"birth dates {years} year{'s' if years != 1 else ''} apart"
-
-
-_TEXTS = {
-    "last_name": {
-        "exact": "same surname",
-        "part": "one surname is part of the other (double-barrelled?)",
-        "close": "surnames nearly the same (a typing slip?)",
-        "similar": "surnames alike",
-        "different": "different surnames",
-    },
-    "sex": {"same": "same sex", "different": "different sex"},
-    "phone": {"same": "same phone number", "different": "no phone number in common"},
-    "email": {
-        "exact": "same email address",
-        "similar": "email addresses nearly the same",
-        "dots": "the same mailbox, written with different dots",
-        "different": "different email addresses",
-    },
-    "medicare": {
-        "exact": "same Medicare number and individual reference number",
-        "card": "same Medicare card number",
-        "family": "same Medicare card, different individual number (usually family members)",
-        "near": "Medicare numbers one digit apart",
-        "different": "different Medicare numbers",
-    },
-    "address": {
-        "same": "same address",
-        "similar": "addresses nearly the same",
-        "post_code": "same postcode, different street",
-        "city": "same suburb, different street",
-        "different": "different addresses",
-    },
-}
 
 
 def _phone_text(f: Features, a: int, b: int) -> str:
@@ -169,7 +120,7 @@ def explain_pair(
         )
     ]
     for k, field in enumerate(FIELD_NAMES):
-        lv = FIELDS[field][levels[k]]
+        lv = FIELD_LEVELS[field][levels[k]]
         if lv == "missing":
             continue
         if field == "first_name":
@@ -179,12 +130,12 @@ def explain_pair(
         elif field == "phone" and lv == "same":
             text = _phone_text(f, a, b)
         else:
-            text = _TEXTS[field][lv]
+            text = COMPARED_FIELDS[field].text(lv)
         if field in rarity:
             text += rarity[field]
         out.append(
             Evidence(
-                _FIELD_LABEL[field],
+                COMPARED_FIELDS[field].label,
                 _values(f, a, field),
                 _values(f, b, field),
                 lv,
@@ -211,8 +162,8 @@ def build_pairs(
     """
     fw, total, prob, flags, band = arrays
     keep = keep[np.argsort(-prob[keep], kind="stable")]
-    exact_first = len(FIELDS["first_name"]) - 1
-    exact_last = len(FIELDS["last_name"]) - 1
+    exact_first = len(FIELD_LEVELS["first_name"]) - 1
+    exact_last = len(FIELD_LEVELS["last_name"]) - 1
     k_first, k_last = FIELD_NAMES.index("first_name"), FIELD_NAMES.index("last_name")
     out = []
     columns = zip(

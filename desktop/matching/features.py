@@ -8,34 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from desktop.fields import PATIENT_FIELDS, patient_field_names
 from desktop.matching import normalise as nz
 from desktop.matching import text
 from desktop.matching.nicknames_table import canonical_forms
 
-ROW_COLUMNS = (
+# The cache's columns the matcher reads: the record's id, then the fields the registry marks
+# ``matched``.
+MATCH_COLUMNS: tuple[str, ...] = (
     "id",
-    "first_name",
-    "last_name",
-    "preferred_first_name",
-    "date_of_birth",
-    "email",
-    "phones",
-    "medicare",
-    "medicare_reference_number",
-    "address_1",
-    "address_2",
-    "city",
-    "state",
-    "post_code",
-    "country_code",
-    "sex",
-    "created_at",
-    "updated_at",
-    "archived_at",
-    "merged_at",
+    *(PATIENT_FIELDS[name].cache_column for name in patient_field_names(matched=True)),
 )
 
 
@@ -76,7 +62,7 @@ class Features:
 
     ids: list[str]
     updated_at: list[str]
-    raw: dict[str, list]
+    raw: dict[str, list[Any]]
     names: Vocab
     first: np.ndarray  # given name (first word of first_name), names vocab
     first_full: np.ndarray  # every word of first_name joined by spaces, names vocab
@@ -117,9 +103,9 @@ class Features:
         return self._phone_starts
 
 
-def _factorise(values: list) -> tuple[list, np.ndarray]:
+def _factorise(values: list[Any]) -> tuple[list[Any], np.ndarray]:
     """Distinct values (first-seen order) and each value's index among them."""
-    index: dict = {}
+    index: dict[Any, int] = {}
     setdefault = index.setdefault
     try:
         codes = [setdefault(v, len(index)) for v in values]
@@ -131,7 +117,7 @@ def _factorise(values: list) -> tuple[list, np.ndarray]:
 
 
 def _apply(
-    uniques: list, positions: np.ndarray, fn: Callable[[object], str], vocab: Vocab
+    uniques: list[Any], positions: np.ndarray, fn: Callable[[Any], str], vocab: Vocab
 ) -> np.ndarray:
     """Code ``fn`` of every distinct value, then spread the codes back to the records."""
     try:
@@ -142,7 +128,7 @@ def _apply(
     return table[positions] if positions.size else np.empty(0, dtype=np.int32)
 
 
-def _safe(fn: Callable[[object], str], value: object) -> str:
+def _safe(fn: Callable[[Any], str], value: object) -> str:
     try:
         out = fn(value)
     except Exception:  # see _apply
@@ -150,7 +136,7 @@ def _safe(fn: Callable[[object], str], value: object) -> str:
     return out if isinstance(out, str) else ""
 
 
-def _map_column(values: list, fn: Callable[[object], str], vocab: Vocab) -> np.ndarray:
+def _map_column(values: list[Any], fn: Callable[[Any], str], vocab: Vocab) -> np.ndarray:
     """Normalise each distinct value once, then code every record's value."""
     uniques, positions = _factorise(values)
     return _apply(uniques, positions, fn, vocab)
@@ -176,12 +162,12 @@ def _canonical(name: str) -> str:
     return min(forms) if forms else name
 
 
-def is_active(row: dict) -> bool:
+def is_active(row: dict[str, Any]) -> bool:
     """True unless a record is archived or merged into another (those never enter the queue)."""
     return not row.get("archived_at") and not row.get("merged_at")
 
 
-def build_features(rows: Iterable[dict], country: str = "AU") -> Features:
+def build_features(rows: Iterable[dict[str, Any]], country: str = "AU") -> Features:
     """Normalise and code a batch of store rows (archived and merged rows are left out).
 
     When an id appears more than once, its last row wins.
@@ -192,18 +178,18 @@ def build_features(rows: Iterable[dict], country: str = "AU") -> Features:
         last = {pid: n for n, pid in enumerate(ids)}
         active = [r for n, r in enumerate(active) if last[ids[n]] == n]
     return build_features_from_columns(
-        {c: [r.get(c) for r in active] for c in ROW_COLUMNS}, country
+        {c: [r.get(c) for r in active] for c in MATCH_COLUMNS}, country
     )
 
 
-def build_features_from_columns(columns: dict[str, list], country: str = "AU") -> Features:
+def build_features_from_columns(columns: dict[str, list[Any]], country: str = "AU") -> Features:
     """Like :func:`build_features`, from column lists of active records (missing keys: None).
 
     The lists are used as they are, not copied (a copy of a large clinic's columns costs tens
     of MB, and freeing it stalls other threads): leave them unchanged while the features live.
     """
     n = len(columns.get("id", ()))
-    col = {c: columns[c] if c in columns else [None] * n for c in ROW_COLUMNS}
+    col = {c: columns[c] if c in columns else [None] * n for c in MATCH_COLUMNS}
     names, codes = Vocab(), Vocab()
     vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
     first_u, first_pos = _factorise(col["first_name"])
@@ -301,8 +287,8 @@ def build_features_from_columns(columns: dict[str, list], country: str = "AU") -
 
 
 def _phone_values(
-    values: list, countries: list, default: str
-) -> tuple[list, np.ndarray, list[tuple[str, ...]]]:
+    values: list[Any], countries: list[Any], default: str
+) -> tuple[list[Any], np.ndarray, list[tuple[str, ...]]]:
     """Distinct (phones, country) values, each record's index among them, and each value's
     E.164 numbers: a number is read as the patient's country's (``country_code``), else as
     the clinic's (``default``)."""
@@ -356,7 +342,7 @@ def import_days(created_day: np.ndarray) -> list[int]:
     days, counts = np.unique(known, return_counts=True)
     usual = float(np.median(np.sort(counts)[:-1])) if counts.size > 1 else 0.0
     bulk = (counts > IMPORT_DAY_MIN_RECORDS) & (counts > IMPORT_DAY_FACTOR * usual)
-    return days[bulk].tolist()
+    return [int(day) for day in days[bulk].tolist()]
 
 
 def forget_days(f: Features, days: list[int]) -> None:
@@ -369,7 +355,7 @@ def forget_days(f: Features, days: list[int]) -> None:
         f.created_day[np.isin(f.created_day, np.asarray(days, dtype=np.int64))] = -1
 
 
-def _created_days(values: list) -> np.ndarray:
+def _created_days(values: list[Any]) -> np.ndarray:
     """Days since 1970 from ``created_at`` timestamps (-1 for missing or unreadable ones)."""
     stamps, positions = _factorise([_str(v)[:10] for v in values])
     table = np.full(len(stamps) + 1, -1, dtype=np.int64)

@@ -1,23 +1,22 @@
-"""Comparison fields and their levels of agreement, from least to most."""
+"""The matcher's comparisons and their levels of agreement, as arrays index them.
+
+Read from the field registry (:mod:`desktop.fields`); nothing here declares a field.
+"""
 
 from __future__ import annotations
 
-# Field -> level names, from least to most agreement. Level 0 is always "missing" (weight 0).
-FIELDS: dict[str, tuple[str, ...]] = {
-    "first_name": ("missing", "different", "initial", "similar", "close", "alias", "exact"),
-    "last_name": ("missing", "different", "similar", "close", "part", "exact"),
-    "date_of_birth": ("missing", "different", "near", "exact"),
-    "sex": ("missing", "different", "same"),
-    "phone": ("missing", "different", "same"),
-    "email": ("missing", "different", "similar", "dots", "exact"),
-    "medicare": ("missing", "different", "family", "near", "card", "exact"),
-    "address": ("missing", "different", "city", "post_code", "similar", "same"),
+from desktop.fields import COMPARED_FIELDS
+
+# Comparison -> level names, from least to most agreement. Level 0 is always "missing".
+FIELD_LEVELS: dict[str, tuple[str, ...]] = {
+    name: field.level_names for name, field in COMPARED_FIELDS.items()
 }
-FIELD_NAMES = tuple(FIELDS)
-# Fields whose exact level is adjusted for how common the value is.
-TF_FIELDS = {"first_name": "first", "last_name": "last", "email": "email", "address": "address"}
+# The comparisons in the order of the columns of a level array.
+FIELD_NAMES = tuple(FIELD_LEVELS)
+# Comparisons whose exact level is adjusted for how common the value is -> Features attribute.
+TF_FIELDS = {name: f.frequency_key for name, f in COMPARED_FIELDS.items() if f.frequency_key}
 
 
 def level(field: str, name: str) -> int:
-    """The integer of a named level of a field."""
-    return FIELDS[field].index(name)
+    """The integer of a named level of a comparison."""
+    return FIELD_LEVELS[field].index(name)

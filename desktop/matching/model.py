@@ -10,27 +10,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS
+from desktop.fields import COMPARED_FIELDS
+from desktop.matching.compare import FIELD_LEVELS, FIELD_NAMES, TF_FIELDS
 
-# Prior m: the share of true duplicate pairs at each level (level 0, "missing", ignored).
+# Prior m: the share of true duplicate pairs at each level (level 0, "missing", ignored),
+# and the typical u for an Australian clinic of some thousands, used before any data is seen;
+# both declared per named level in the field registry.
 M_PRIORS: dict[str, tuple[float, ...]] = {
-    "first_name": (0, 0.02, 0.01, 0.03, 0.06, 0.06, 0.82),
-    "last_name": (0, 0.04, 0.03, 0.06, 0.02, 0.85),
-    "date_of_birth": (0, 0.02, 0.06, 0.92),
-    "sex": (0, 0.02, 0.98),
-    "phone": (0, 0.25, 0.75),
-    "email": (0, 0.2, 0.05, 0.03, 0.72),
-    "medicare": (0, 0.05, 0.01, 0.04, 0.30, 0.60),
-    "address": (0, 0.10, 0.04, 0.08, 0.10, 0.68),
+    name: tuple(lv.m_prior for lv in field.levels) for name, field in COMPARED_FIELDS.items()
 }
+U_DEFAULTS: dict[str, tuple[float, ...]] = {
+    name: tuple(lv.u_default for lv in field.levels) for name, field in COMPARED_FIELDS.items()
+}
+# The most a level may count, in bits, where the registry caps it: (field row, level, cap).
+WEIGHT_CAPS: tuple[tuple[int, int, float], ...] = tuple(
+    (FIELD_NAMES.index(name), i, lv.max_weight)
+    for name, field in COMPARED_FIELDS.items()
+    for i, lv in enumerate(field.levels)
+    if lv.max_weight is not None
+)
 # Fallback u when a level is never seen among random pairs.
 U_FLOOR = 1e-6
 PRIOR_STRENGTH = 300.0  # pseudo-pairs behind the m priors
 DUPLICATE_SHARE = 0.05  # share of records that duplicate another, before any data
-DOTS_MAX_WEIGHT = 4.0  # the most an email equal only up to dots may count, in bits
 M_BOUND = 3.0  # EM may move an m at most this factor away from its prior
 TF_FLOOR = 2e-5  # the rarest value frequency a weight may assume
 DISCOUNT_ITERATIONS = 10  # EM rounds that find the duplicates among random pairs
@@ -50,7 +56,7 @@ class ModelParams:
     em_iterations: int = 0
     import_days: list[int] = field(default_factory=list)  # days of bulk imports (1970 days)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
         return {
             "m": self.m,
@@ -64,7 +70,7 @@ class ModelParams:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> ModelParams:
+    def from_dict(cls, data: dict[str, Any]) -> ModelParams:
         """Rebuild parameters saved with :meth:`to_dict`."""
         return cls(
             m={k: list(v) for k, v in data["m"].items()},
@@ -79,22 +85,14 @@ class ModelParams:
 
     def level_weights(self) -> np.ndarray:
         """log2(m/u) per field (rows) and level (columns, padded); 0 for missing levels."""
-        width = max(len(v) for v in FIELDS.values())
+        width = max(len(v) for v in FIELD_LEVELS.values())
         table = np.zeros((len(FIELD_NAMES), width), dtype=np.float64)
         for i, name in enumerate(FIELD_NAMES):
             m, u = self.m[name], self.u[name]
-            for lv in range(1, len(FIELDS[name])):
+            for lv in range(1, len(FIELD_LEVELS[name])):
                 table[i, lv] = math.log2(max(m[lv], 1e-9) / max(u[lv], U_FLOOR))
-        # One Medicare card, two individual reference numbers: the card says "one family",
-        # the IRNs say "two people". That is never evidence for a duplicate.
-        fam = FIELDS["medicare"].index("family")
-        k = FIELD_NAMES.index("medicare")
-        table[k, fam] = min(table[k, fam], -1.0)
-        # "jo.lee@gmail.com" / "jolee@gmail.com": one mailbox, but people with one name pick
-        # such addresses alike; it says less than an identical address.
-        dots = FIELDS["email"].index("dots")
-        k = FIELD_NAMES.index("email")
-        table[k, dots] = min(table[k, dots], DOTS_MAX_WEIGHT)
+        for row, lv, cap in WEIGHT_CAPS:
+            table[row, lv] = min(table[row, lv], cap)
         return table
 
     @property
@@ -140,7 +138,7 @@ def _u_from(levels: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
     gets half of one pair's share."""
     out: dict[str, np.ndarray] = {}
     for i, name in enumerate(FIELD_NAMES):
-        n_levels = len(FIELDS[name])
+        n_levels = len(FIELD_LEVELS[name])
         col = levels[:, i]
         counts = np.bincount(col, weights=weights, minlength=n_levels)[:n_levels]
         seen = int((col > 0).sum())
@@ -211,7 +209,7 @@ def run_em(
         w_m = post * counts
         new_lam = float(w_m.sum() / counts.sum())
         for i, name in enumerate(FIELD_NAMES):
-            n_levels = len(FIELDS[name])
+            n_levels = len(FIELD_LEVELS[name])
             cm = np.bincount(patterns[:, i], weights=w_m, minlength=n_levels)[:n_levels]
             if confirmed is not None and confirmed.size:
                 col = confirmed[:, i].astype(np.intp)
@@ -223,23 +221,10 @@ def run_em(
         lam = new_lam
         if converged:
             break
-    n_matches = lam * counts.sum()
+    n_matches = lam * float(counts.sum())
     all_pairs = max(n_records * (n_records - 1) / 2, 1.0)
-    prior = min(max(n_matches / all_pairs, 1.0 / all_pairs), 0.5)
-    return {k: v.tolist() for k, v in m.items()}, prior, done
-
-
-# Typical u for an Australian clinic of some thousands, used before any data is seen.
-U_DEFAULTS: dict[str, tuple[float, ...]] = {
-    "first_name": (0, 0.96, 0.002, 0.02, 0.005, 0.003, 0.01),
-    "last_name": (0, 0.97, 0.02, 0.003, 0.001, 0.006),
-    "date_of_birth": (0, 0.9996, 0.0003, 0.0001),
-    "sex": (0, 0.5, 0.5),
-    "phone": (0, 0.99999, 1e-5),
-    "email": (0, 0.99999, 1e-6, 1e-6, 1e-5),
-    "medicare": (0, 0.99998, 1e-6, 1e-5, 1e-6, 1e-6),
-    "address": (0, 0.97, 0.02, 0.008, 1e-4, 1e-4),
-}
+    match_prior = min(max(n_matches / all_pairs, 1.0 / all_pairs), 0.5)
+    return {k: v.tolist() for k, v in m.items()}, match_prior, done
 
 
 def default_prior(n_records: int) -> float:
@@ -271,7 +256,7 @@ def tf_weights(
     ``counts`` holds each value's count in this batch; when None (incremental re-scoring),
     the counts saved in the model are used (values not in it count once).
     """
-    lv = len(FIELDS[name]) - 1
+    lv = len(FIELD_LEVELS[name]) - 1
     m_exact = max(params.m[name][lv], 1e-9)
     total = max(params.tf_total.get(name, params.n_records), 1)
     if counts is None:

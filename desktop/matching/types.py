@@ -74,6 +74,6 @@ class ScanResult:
     pairs: list[ScoredPair]
     clusters: list[Cluster]
     skipped_blocks: list[tuple[str, int, str]]  # per key kind: (kind, largest block, what)
-    model: dict
-    stats: dict = field(default_factory=dict)
+    model: dict[str, Any]
+    stats: dict[str, Any] = field(default_factory=dict)
     key_index: Any = None  # a matching.keyindex.KeyIndex when settings.build_index

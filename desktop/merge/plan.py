@@ -19,27 +19,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop.fields import PATIENT_FIELDS, fields_normalised_as, patient_field_names
 from desktop.matching.normalise import phone_e164
 
 PHONES = "patient_phone_numbers"
 # Link fields: read as {"links": {"self": ".../<id>"}}, written as "<name>_id".
 LINK_FIELDS: dict[str, str] = {
-    "concession_type_id": "concession_type",
-    "referring_doctor_id": "referring_doctor",
-}
+    name: PATIENT_FIELDS[name].link_of for name in patient_field_names(writable=True)
+    if PATIENT_FIELDS[name].link_of
+}  # fmt: skip
 # Every field a PATCH /patients/{id} may set (reference §5), in the order the UI shows them.
-WRITABLE_FIELDS: tuple[str, ...] = (
-    "title", "first_name", "last_name", "preferred_first_name", "date_of_birth", "sex",
-    "gender_identity", "pronouns", "email", PHONES, "address_1", "address_2", "address_3",
-    "city", "state", "post_code", "country_code", "country", "medicare",
-    "medicare_reference_number", "dva_card_number", "occupation", "emergency_contact",
-    "notes", "appointment_notes", "old_reference_id", "referral_source", "invoice_default_to",
-    "invoice_email", "invoice_extra_information", "reminder_type",
-    "receives_confirmation_emails", "receives_cancellation_emails", "accepted_privacy_policy",
-    "accepted_email_marketing", "time_zone", "custom_fields", *LINK_FIELDS,
-)  # fmt: skip
+WRITABLE_FIELDS: tuple[str, ...] = patient_field_names(writable=True)
 # Text fields compared without regard to letter case.
-CASELESS_FIELDS = frozenset({"email", "invoice_email"})
+CASELESS_FIELDS = fields_normalised_as("email")
 
 # FieldChoice.reason values.
 KEEP_SURVIVOR = "kept the surviving record's value"
@@ -196,7 +188,7 @@ def _country(record: Mapping[str, Any]) -> str:
 
 def same_value(name: str, a: Any, b: Any, country: str = "AU") -> bool:
     """True when two values of a field mean the same (phones compared normalised)."""
-    return canonical(name, a, country) == canonical(name, b, country)
+    return bool(canonical(name, a, country) == canonical(name, b, country))
 
 
 def union_phones(

@@ -13,34 +13,14 @@ from typing import Any
 
 import sqlite_utils
 
-# Plain text fields copied from the patient JSON as they are.
-TEXT_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "preferred_first_name",
-    "title",
-    "date_of_birth",
-    "email",
-    "medicare",
-    "medicare_reference_number",
-    "address_1",
-    "address_2",
-    "address_3",
-    "city",
-    "state",
-    "post_code",
-    "country_code",
-    "sex",
-    "created_at",
-    "updated_at",
-    "archived_at",
-    "merged_at",
-)
+from desktop.fields import patient_field_names
+
+# Plain text fields copied from the patient JSON as they are (field registry: ``cached``).
+TEXT_FIELDS: tuple[str, ...] = patient_field_names(cached=True)
 COLUMNS: tuple[str, ...] = (
     "id",
-    *TEXT_FIELDS[:6],
+    *TEXT_FIELDS,
     "phones",
-    *TEXT_FIELDS[6:],
     "merged_with_patient_id",
     "raw",
     "synced_at",

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QFont
 
 from desktop.display import display_value, field_label, same_values
+from desktop.fields import patient_field_names
 from desktop.store.queue import decode_evidence
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
@@ -19,26 +20,17 @@ UNKNOWN_OFFLINE = "unknown (offline)"
 FETCHING = "fetching…"
 
 
-# The fields shown side by side, in the order of Cliniko's patient form; the optional ones
-# only when a record has a value.
-ALWAYS_SHOWN: tuple[str, ...] = (
-    "first_name", "last_name", "date_of_birth", "patient_phone_numbers", "email",
-    "address_1", "city", "post_code",
-)  # fmt: skip
-SHOWN_FIELDS: tuple[str, ...] = (
-    "title", "first_name", "preferred_first_name", "last_name", "date_of_birth", "sex",
-    "gender_identity", "pronouns", "email", "patient_phone_numbers", "address_1", "address_2",
-    "address_3", "city", "state", "post_code", "medicare", "medicare_reference_number",
-    "dva_card_number", "emergency_contact", "occupation", "created_at", "updated_at",
-    "archived_at", "id",
-)  # fmt: skip
+# The fields shown side by side, in the order of Cliniko's patient form (field registry:
+# ``shown``); the optional ones only when a record has a value.
+ALWAYS_SHOWN: tuple[str, ...] = patient_field_names(shown=True, always_shown=True)
+SHOWN_FIELDS: tuple[str, ...] = patient_field_names(shown=True)
 HISTORY_ROWS = [
     ("Appointments", "appointments"),
     ("Treatment notes", "treatment_notes"),
     ("Invoices", "invoices"),
     ("Attachments", "attachments"),
 ]
-_NOT_COMPARED = {"created_at", "updated_at", "id"}
+_NOT_COMPARED = frozenset(patient_field_names(highlighted=False))
 
 
 def shown_fields(records: Sequence[Record]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop.matching.levels import FIELD_NAMES, FIELDS
+from desktop.matching.levels import FIELD_LEVELS, FIELD_NAMES
 from desktop.matching.model import estimate_u
 
 DIFFERENT_PEOPLE = 20_000
@@ -17,11 +17,11 @@ def random_pairs() -> np.ndarray:
     width = len(FIELD_NAMES)
     apart = np.ones((DIFFERENT_PEOPLE, width), dtype=np.uint8)
     apart[::2, FIELD_NAMES.index("sex")] = 2
-    same = np.array([[len(FIELDS[f]) - 1 for f in FIELD_NAMES]] * ONE_PERSON, dtype=np.uint8)
+    same = np.array([[len(FIELD_LEVELS[f]) - 1 for f in FIELD_NAMES]] * ONE_PERSON, dtype=np.uint8)
     return np.concatenate([apart, same])
 
 
-def test_plain_estimate_counts_every_random_pair_as_two_people():
+def test_plain_estimate_counts_every_random_pair_as_two_people() -> None:
     u = estimate_u(random_pairs())
     share = ONE_PERSON / (DIFFERENT_PEOPLE + ONE_PERSON)
     # (levels never seen get a small floor, so the shares are renormalised a little)
@@ -29,7 +29,7 @@ def test_plain_estimate_counts_every_random_pair_as_two_people():
     assert np.isclose(u["date_of_birth"][-1], share, rtol=0.01)
 
 
-def test_random_pairs_that_are_one_person_do_not_count_as_different_people_agreeing():
+def test_random_pairs_that_are_one_person_do_not_count_as_different_people_agreeing() -> None:
     levels = random_pairs()
     plain = estimate_u(levels)
     discounted = estimate_u(levels, np.ones(levels.shape[0], dtype=bool))
@@ -40,7 +40,7 @@ def test_random_pairs_that_are_one_person_do_not_count_as_different_people_agree
     assert np.isclose(discounted["sex"][2], plain["sex"][2], rtol=0.01)
 
 
-def test_pairs_a_look_alike_rule_claims_count_in_full():
+def test_pairs_a_look_alike_rule_claims_count_in_full() -> None:
     levels = random_pairs()
     may_match = np.ones(levels.shape[0], dtype=bool)
     may_match[-ONE_PERSON:] = False  # say, twins: agreeing is what different people do here

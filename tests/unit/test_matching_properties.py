@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop.matching import MatchEngine
-from desktop.matching.features import ROW_COLUMNS
+from desktop.matching.features import MATCH_COLUMNS
 
 ENGINE = MatchEngine()
-FIELDS = [c for c in ROW_COLUMNS if c not in ("id", "archived_at", "merged_at")]
+FIELDS = [c for c in MATCH_COLUMNS if c not in ("id", "archived_at", "merged_at")]
 
 text = st.one_of(
     st.none(),
@@ -48,8 +49,8 @@ anything = st.one_of(text, st.integers(), st.floats(allow_nan=True), st.booleans
 
 
 @st.composite
-def records(draw, pid: str) -> dict:
-    row = {"id": pid}
+def records(draw: st.DrawFn, pid: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": pid}
     for column in FIELDS:
         if column == "phones":
             row[column] = draw(phones)
@@ -60,7 +61,7 @@ def records(draw, pid: str) -> dict:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records("1"), records("2"))
-def test_score_pair_never_crashes_and_is_symmetric(a, b):
+def test_score_pair_never_crashes_and_is_symmetric(a: dict[str, Any], b: dict[str, Any]) -> None:
     ab = ENGINE.score_pair(a, b)
     ba = ENGINE.score_pair(b, a)
     assert (ab.id_a, ab.id_b) == (ba.id_a, ba.id_b) == ("1", "2")
@@ -74,7 +75,7 @@ def test_score_pair_never_crashes_and_is_symmetric(a, b):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(records("x"), min_size=0, max_size=8))
-def test_scan_never_crashes(rows):
+def test_scan_never_crashes(rows: list[dict[str, Any]]) -> None:
     for i, row in enumerate(rows):
         row["id"] = str(i)
     result = ENGINE.scan(rows)
@@ -85,7 +86,9 @@ def test_scan_never_crashes(rows):
 
 @settings(max_examples=200, deadline=None)
 @given(text, st.sampled_from(["AU", "NZ", "GB", "IE", "CA", "US", "", "ZZ", "uk"]), text)
-def test_phone_and_address_normalisers_never_crash(raw, country, line):
+def test_phone_and_address_normalisers_never_crash(
+    raw: str | None, country: str, line: str | None
+) -> None:
     from desktop.matching import normalise as nz
 
     e164 = nz.phone_e164(raw, nz.country_key(country))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from desktop import scan as scan_module
 from desktop.matching import MatchEngine, MatchSettings
 from desktop.matching.cluster import build_clusters
-from desktop.matching.features import ROW_COLUMNS, build_features_from_columns
+from desktop.matching.features import MATCH_COLUMNS, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
 from desktop.scan import MODEL_SIGNATURE, export_pairs_csv, run_scan
 from desktop.scan_neighbours import changed_keys, fetch, neighbours
@@ -21,7 +24,7 @@ KEY = "3d" * 32
 FIRSTS = ["Olivia", "Jack", "Mia", "Noah", "Ava", "Liam", "Zoe", "Oscar", "Ruby", "Leo"]
 
 
-def patient(n: int, **extra) -> dict:
+def patient(n: int, **extra: Any) -> dict[str, Any]:
     """A Cliniko patient JSON; n picks a distinct person."""
     data = {
         "id": str(1_390_000_000_000_000_000 + n),
@@ -44,7 +47,7 @@ def patient(n: int, **extra) -> dict:
     return data
 
 
-def duplicate_of(n: int, new_id: int, **extra) -> dict:
+def duplicate_of(n: int, new_id: int, **extra: Any) -> dict[str, Any]:
     dup = patient(n, id=str(1_390_000_000_000_000_000 + new_id))
     dup["first_name"] = dup["first_name"].upper()
     dup.update(extra)
@@ -63,7 +66,7 @@ def pair_key(x: int, y: int) -> tuple[str, str]:
 
 
 @pytest.fixture
-def cache(tmp_path):
+def cache(tmp_path: Path) -> Iterator[Cache]:
     with Cache.open(tmp_path / "cache.db", KEY) as opened:
         people = [patient(n) for n in range(200)]
         people += [duplicate_of(n, d) for n, d in PAIRS.items()]
@@ -72,12 +75,12 @@ def cache(tmp_path):
         yield opened
 
 
-def upsert(cache, patients, stamp):
+def upsert(cache: Cache, patients: list[dict[str, Any]], stamp: str) -> None:
     with transaction(cache) as db:
         upsert_patients(db, patients, synced_at=stamp)
 
 
-def stored(cache) -> dict[tuple[str, str], dict]:
+def stored(cache: Cache) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         (p["id_a"], p["id_b"]): p
         for p in queue.queue_pairs(
@@ -86,13 +89,13 @@ def stored(cache) -> dict[tuple[str, str], dict]:
     }
 
 
-def test_migration_is_registered(cache):
+def test_migration_is_registered(cache: Cache) -> None:
     assert LATEST_VERSION >= 2
     tables = set(cache.db.table_names())
     assert {"match_pairs", "match_decisions", "match_model", "match_scans"} <= tables
 
 
-def test_full_scan_fills_the_queue(cache):
+def test_full_scan_fills_the_queue(cache: Cache) -> None:
     stages = []
     summary = run_scan(cache, progress=lambda stage, done, total: stages.append(stage))
     assert summary.kind == "full"
@@ -104,11 +107,12 @@ def test_full_scan_fills_the_queue(cache):
         assert row["status"] == "new"
         assert row["evidence"] and row["evidence"][0]["field"] == "prior"
     assert {"read", "match", "store"} <= set(stages)
-    assert queue.last_scan(cache.db)["kind"] == "full"
+    last = queue.last_scan(cache.db)
+    assert last is not None and last["kind"] == "full"
     assert queue.load_model(cache.db) is not None
 
 
-def test_evidence_stored_by_an_older_version_still_reads_the_same(cache):
+def test_evidence_stored_by_an_older_version_still_reads_the_same(cache: Cache) -> None:
     """Queues written before evidence was stored as lists hold one JSON object per item; both
     forms read back as the same evidence, field by field."""
     run_scan(cache)
@@ -123,7 +127,7 @@ def test_evidence_stored_by_an_older_version_still_reads_the_same(cache):
     assert stored(cache)[key]["evidence"] == now
 
 
-def test_export_csv_columns(cache, tmp_path):
+def test_export_csv_columns(cache: Cache, tmp_path: Path) -> None:
     run_scan(cache)
     out = tmp_path / "pairs.csv"
     count = export_pairs_csv(cache, out)
@@ -135,7 +139,7 @@ def test_export_csv_columns(cache, tmp_path):
     assert all(0.0 <= float(r[2]) <= 1.0 for r in rows[1:])
 
 
-def test_not_same_decision_survives_rescans_until_a_record_changes(cache):
+def test_not_same_decision_survives_rescans_until_a_record_changes(cache: Cache) -> None:
     run_scan(cache)
     a, b = pair_key(10, 900)
     with transaction(cache) as db:
@@ -154,7 +158,7 @@ def test_not_same_decision_survives_rescans_until_a_record_changes(cache):
     assert stored(cache)[(a, b)]["status"] == "new"
 
 
-def test_merged_and_archived_patients_leave_the_queue(cache):
+def test_merged_and_archived_patients_leave_the_queue(cache: Cache) -> None:
     run_scan(cache)
     merged = duplicate_of(
         20,
@@ -174,7 +178,7 @@ def test_merged_and_archived_patients_leave_the_queue(cache):
     assert pair_key(40, 903) in pairs
 
 
-def test_planned_merge_becomes_merged(cache):
+def test_planned_merge_becomes_merged(cache: Cache) -> None:
     run_scan(cache)
     a, b = pair_key(40, 903)
     with transaction(cache) as db:
@@ -196,7 +200,7 @@ def test_planned_merge_becomes_merged(cache):
     assert stored(cache)[(a, b)]["status"] == "merged"
 
 
-def test_incremental_rescore_touches_only_changed_ids(cache):
+def test_incremental_rescore_touches_only_changed_ids(cache: Cache) -> None:
     run_scan(cache)
     before = {k: (v["probability"], v["scored_at"]) for k, v in stored(cache).items()}
     new_dup = duplicate_of(50, 904, updated_at="2024-03-01T00:00:00Z")
@@ -211,10 +215,10 @@ def test_incremental_rescore_touches_only_changed_ids(cache):
         assert after[key]["probability"] == pytest.approx(probability)
         assert after[key]["scored_at"] == scored_at  # untouched rows were not rewritten
     scan = queue.last_scan(cache.db)
-    assert scan["kind"] == "incremental" and scan["changed"] == 1
+    assert scan is not None and scan["kind"] == "incremental" and scan["changed"] == 1
 
 
-def test_clusters_are_stored(cache):
+def test_clusters_are_stored(cache: Cache) -> None:
     third = duplicate_of(10, 950, email=None)
     upsert(cache, [third], "2024-01-02T00:00:00Z")
     run_scan(cache, full=True)
@@ -224,7 +228,7 @@ def test_clusters_are_stored(cache):
     assert len(cluster_ids) == 1 and None not in cluster_ids
 
 
-def test_a_second_incremental_scan_finds_records_added_by_the_first(cache):
+def test_a_second_incremental_scan_finds_records_added_by_the_first(cache: Cache) -> None:
     run_scan(cache)
     upsert(cache, [duplicate_of(60, 905, updated_at="2024-03-01T00:00:00Z")], "2024-03-02T00:00")
     assert run_scan(cache).kind == "incremental"
@@ -242,7 +246,7 @@ def test_a_second_incremental_scan_finds_records_added_by_the_first(cache):
     assert queue.load_key_overlay(cache.db) == {}
 
 
-def test_a_model_stored_by_an_older_version_leads_to_a_full_scan(tmp_path):
+def test_a_model_stored_by_an_older_version_leads_to_a_full_scan(tmp_path: Path) -> None:
     """After an upgrade the stored model may not fit the engine: rescan fully, don't crash."""
     with Cache.open(tmp_path / "cache.db", KEY) as cache:
         with transaction(cache) as db:
@@ -254,17 +258,17 @@ def test_a_model_stored_by_an_older_version_leads_to_a_full_scan(tmp_path):
         assert run_scan(cache).kind == "incremental"
 
 
-def columns(rows: list[tuple]) -> dict[str, list]:
-    return {c: [r[i] for r in rows] for i, c in enumerate(ROW_COLUMNS)}
+def columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    return {c: [r[i] for r in rows] for i, c in enumerate(MATCH_COLUMNS)}
 
 
-def plain_rescore(cache, changed: list[str]) -> dict[tuple[str, str], dict]:
+def plain_rescore(cache: Cache, changed: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
     """What an incremental scan must store for ``changed`` patients, found the plain way: the
     engine re-scores them with the stored model against every active patient that shares a
     blocking key with one of them, found by brute force over the whole cache (the changed
     records first, then the others, each sorted by id, as the scan reads them)."""
     rows = cache.db.execute(
-        f"SELECT {', '.join(ROW_COLUMNS)} FROM patients "
+        f"SELECT {', '.join(MATCH_COLUMNS)} FROM patients "
         "WHERE archived_at IS NULL AND merged_at IS NULL ORDER BY id"
     ).fetchall()
     everyone = KeyIndex.build(build_features_from_columns(columns(rows)))
@@ -273,6 +277,7 @@ def plain_rescore(cache, changed: list[str]) -> dict[tuple[str, str], dict]:
     near = everyone.neighbours(keys) - set(changed)
     batch = mine + [r for r in rows if r[0] in near]
     model = queue.load_model(cache.db)
+    assert model is not None
     result = MatchEngine(MatchSettings()).rescore_columns(columns(batch), changed, model)
     return {
         (p.id_a, p.id_b): {
@@ -287,7 +292,9 @@ def plain_rescore(cache, changed: list[str]) -> dict[tuple[str, str], dict]:
     }
 
 
-def assert_stored_as_plain(cache, changed: list[str], expected: dict) -> None:
+def assert_stored_as_plain(
+    cache: Cache, changed: list[str], expected: dict[tuple[str, str], dict[str, Any]]
+) -> None:
     """The queue holds exactly ``expected`` for pairs touching ``changed``, and its clusters
     are what every stored edge makes of them."""
     after = stored(cache)
@@ -305,11 +312,11 @@ def assert_stored_as_plain(cache, changed: list[str], expected: dict) -> None:
     ]
     number = {pid: n for n, c in enumerate(clusters, start=1) for pid in c.ids}
     for (a, b), pair in after.items():
-        want = number.get(a) if number.get(a) == number.get(b) else None
-        assert pair["cluster_id"] == want
+        cluster = number.get(a) if number.get(a) == number.get(b) else None
+        assert pair["cluster_id"] == cluster
 
 
-def test_an_incremental_scan_stores_what_a_plain_rescore_scores(cache):
+def test_an_incremental_scan_stores_what_a_plain_rescore_scores(cache: Cache) -> None:
     """Twice in a row (the second time through the key overlay the first one wrote): a third
     record of person 10 joins a cluster, person 20's duplicate gets a new phone, a stranger
     arrives who shares no key with anyone, and a record leaves."""
@@ -346,7 +353,7 @@ def test_an_incremental_scan_stores_what_a_plain_rescore_scores(cache):
     assert pair_key(30, 902) not in stored(cache)
 
 
-def test_a_newcomer_who_shares_no_key_with_anyone(cache):
+def test_a_newcomer_who_shares_no_key_with_anyone(cache: Cache) -> None:
     run_scan(cache)
     newcomer = patient(
         7778,
@@ -366,7 +373,7 @@ def test_a_newcomer_who_shares_no_key_with_anyone(cache):
     assert stored(cache) == before
 
 
-def test_rows_renumbered_since_the_full_scan_are_read_by_id(cache):
+def test_rows_renumbered_since_the_full_scan_are_read_by_id(cache: Cache) -> None:
     """The index keeps each patient's rowid as a hint; a rebuilt table gives rows new rowids,
     which must not change what a re-score reads."""
     run_scan(cache)
@@ -381,7 +388,7 @@ def test_rows_renumbered_since_the_full_scan_are_read_by_id(cache):
     assert_stored_as_plain(cache, [ids(950)], expected)
 
 
-def test_too_many_changes_rescan_fully_and_leave_an_index_for_the_next_scan(tmp_path):
+def test_too_many_changes_rescan_fully_and_leave_an_index_for_the_next_scan(tmp_path: Path) -> None:
     with Cache.open(tmp_path / "cache.db", KEY) as cache:
         upsert(cache, [patient(n) for n in range(1100)], "2024-01-02T00:00:00Z")
         assert run_scan(cache).kind == "full"
@@ -393,7 +400,7 @@ def test_too_many_changes_rescan_fully_and_leave_an_index_for_the_next_scan(tmp_
         assert pair_key(70, 960) in stored(cache)
 
 
-def test_a_cache_scanned_before_schema_4_scans_fully_once(tmp_path):
+def test_a_cache_scanned_before_schema_4_scans_fully_once(tmp_path: Path) -> None:
     """Schema 4 drops the one-blob key index: the next scan is a full one, then incremental."""
     path = tmp_path / "cache.db"
     with Cache.open(path, KEY, migrations=MIGRATIONS[:3]) as old:
@@ -414,7 +421,7 @@ def test_a_cache_scanned_before_schema_4_scans_fully_once(tmp_path):
         assert run_scan(cache).kind == "incremental"
 
 
-def test_a_damaged_key_index_leads_to_a_full_scan_not_an_error(cache):
+def test_a_damaged_key_index_leads_to_a_full_scan_not_an_error(cache: Cache) -> None:
     run_scan(cache)
     with transaction(cache) as db:
         db.execute("DELETE FROM match_key_ids")  # the chunks now name ids that are gone
@@ -434,7 +441,7 @@ def test_a_damaged_key_index_leads_to_a_full_scan_not_an_error(cache):
 UNRELATED = ["Bartholomew", "Cedric", "Dmitri", "Fergus", "Gideon", "Horatio", "Ignatius", "Jasper"]
 
 
-def zarkovic(n: int, **extra) -> dict:
+def zarkovic(n: int, **extra: Any) -> dict[str, Any]:
     """Someone whose only blocking key in common with the other Zarkovics is the backup key
     "surname sound + postcode" (every other field is their own)."""
     fields = {
@@ -448,7 +455,9 @@ def zarkovic(n: int, **extra) -> dict:
 
 
 @pytest.mark.parametrize(("moved_out", "oversized"), [(1, True), (2, False)])
-def test_a_re_score_counts_a_backup_block_as_a_full_scan_would(cache, moved_out, oversized):
+def test_a_re_score_counts_a_backup_block_as_a_full_scan_would(
+    cache: Cache, moved_out: int, oversized: bool
+) -> None:
     """Seven Zarkovics share only the backup key, a block over its cap of six. Some move away
     (seen by an earlier incremental scan), then a newcomer joins: with one gone the block is
     seven again, too big to give pairs, and its holders are not even read; with two gone it is
@@ -474,7 +483,7 @@ def test_a_re_score_counts_a_backup_block_as_a_full_scan_would(cache, moved_out,
     assert_stored_as_plain(cache, [ids(611)], expected)
 
 
-def test_rows_become_columns_across_slices(monkeypatch):
+def test_rows_become_columns_across_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     """A clinic's rows are turned into columns a slice at a time; the slices join up."""
     monkeypatch.setattr(scan_module, "SLICE", 3)
     rows = [(f"id{n}", n, None if n % 4 else "x") for n in range(10)]
@@ -482,7 +491,7 @@ def test_rows_become_columns_across_slices(monkeypatch):
     assert scan_module._transpose([], 3) == [[], [], []]
 
 
-def test_a_us_clinic_reads_its_patients_phones_as_american_numbers(cache):
+def test_a_us_clinic_reads_its_patients_phones_as_american_numbers(cache: Cache) -> None:
     """One number written three American ways is one phone once the account says "US"."""
     from desktop.account import Account, remember_account
 
@@ -513,7 +522,7 @@ def test_a_us_clinic_reads_its_patients_phones_as_american_numbers(cache):
     assert [after.get(k) for k in dana] == ["same"] * 3, after
 
 
-def _phone_levels(opened) -> dict[tuple[str, str], str]:
+def _phone_levels(opened: Cache) -> dict[tuple[str, str], str]:
     """Per stored pair (any band), its phone evidence's level."""
     out = {}
     for stored in queue.queue_pairs(opened.db, bands=("likely", "possible", "unlikely")):
@@ -523,7 +532,7 @@ def _phone_levels(opened) -> dict[tuple[str, str], str]:
     return out
 
 
-def test_answers_that_show_a_rule_holds_back_one_person_rescore_the_queue(cache):
+def test_answers_that_show_a_rule_holds_back_one_person_rescore_the_queue(cache: Cache) -> None:
     """25 merges confirmed of pairs held only as 'names only': the next scan is a full one
     and such pairs reach 'likely'."""
     people = []
