@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -18,13 +19,20 @@ from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison,
 from desktop.matching.explain import build_pairs
 from desktop.matching.features import (
     Features,
+    Vocab,
     build_features,
     build_features_from_columns,
     forget_days,
     import_days,
 )
 from desktop.matching.keyindex import KeyIndex, holders_of
-from desktop.matching.lookalike import demote_ambiguous, lookalike_flags, relaxed_mask, unpaired
+from desktop.matching.lookalike import (
+    demote_ambiguous,
+    fits_model,
+    lookalike_flags,
+    relaxed_mask,
+    unpaired,
+)
 from desktop.matching.model import (
     ModelParams,
     default_m,
@@ -54,12 +62,15 @@ log = logging.getLogger(__name__)
 # 11: learned relaxations and confirmed pairs (labels in EM) from the administrator.
 # 12: a birth date with day and month the other way round (month over 12) is read.
 # 13: a nameless record sharing a phone, email or address is held whatever its surname.
-SCORING_REVISION = 13
+# 14: placeholder surnames ("Unknown", "Dont Know") are no surname; duplicates that only
+#     their names confirm teach EM too.
+SCORING_REVISION = 14
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair: neither identifier is a Medicare card (a personal number names one person)."""
-    return ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    out: np.ndarray = ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    return out
 
 
 @contextmanager
@@ -87,13 +98,13 @@ class MatchEngine:
         return int(text[:10].replace("-", ""))
 
     # -- public API -----------------------------------------------------------------------
-    def scan(self, rows: Iterable[dict]) -> ScanResult:
+    def scan(self, rows: Iterable[dict[str, Any]]) -> ScanResult:
         """Full scan: fit the model on these records and score every candidate pair."""
         t0 = time.perf_counter()
         with paused_gc():
             return self._scan(build_features(rows, self.settings.country), t0)
 
-    def scan_columns(self, columns: dict[str, list]) -> ScanResult:
+    def scan_columns(self, columns: dict[str, list[Any]]) -> ScanResult:
         """:meth:`scan` on column lists of active records (the store's fast path)."""
         t0 = time.perf_counter()
         with paused_gc():
@@ -115,7 +126,7 @@ class MatchEngine:
         return self._finish(f, cands, comp, params, None, timings, t0)
 
     def rescore(
-        self, rows_all: Iterable[dict], changed_ids: Iterable[str], model: dict
+        self, rows_all: Iterable[dict[str, Any]], changed_ids: Iterable[str], model: dict[str, Any]
     ) -> ScanResult:
         """Score only pairs touching ``changed_ids``, with a saved model (no refitting).
 
@@ -129,9 +140,9 @@ class MatchEngine:
 
     def rescore_columns(
         self,
-        columns: dict[str, list],
+        columns: dict[str, list[Any]],
         changed_ids: Iterable[str],
-        model: dict,
+        model: dict[str, Any],
         oversized: np.ndarray | None = None,
     ) -> ScanResult:
         """:meth:`rescore` on column lists of active records.
@@ -147,7 +158,7 @@ class MatchEngine:
         self,
         f: Features,
         changed_ids: Iterable[str],
-        model: dict,
+        model: dict[str, Any],
         t0: float,
         oversized: np.ndarray | None = None,
     ) -> ScanResult:
@@ -161,7 +172,9 @@ class MatchEngine:
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
 
-    def score_pair(self, row_a: dict, row_b: dict, model: dict | None = None) -> ScoredPair:
+    def score_pair(
+        self, row_a: dict[str, Any], row_b: dict[str, Any], model: dict[str, Any] | None = None
+    ) -> ScoredPair:
         """Score and explain two records, whatever blocking would say (default model: priors).
 
         Returns an "unlikely" pair too; raises ValueError when a record is archived or merged.
@@ -213,7 +226,7 @@ class MatchEngine:
             adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
         if self.settings.em_iterations > 0:
             expected = self._expected_namesakes(f, cands.a, counts_by_attr, n)
-            clean = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b)) == 0
+            clean = fits_model(lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b)))
             confirmed = self._confirmed(f, cands)
             clean &= ~confirmed
             m, prior, iters = run_em(
@@ -278,7 +291,7 @@ class MatchEngine:
         return cf * cl / max(n, 1)
 
     @staticmethod
-    def _vocab_for(f: Features, attr: str):
+    def _vocab_for(f: Features, attr: str) -> Vocab:
         return f.names if attr in ("first", "last") else f.vocabs[attr]
 
     @classmethod
@@ -335,7 +348,7 @@ class MatchEngine:
         cands: Candidates,
         comp: Comparison,
         params: ModelParams,
-        saved_model: dict | None,
+        saved_model: dict[str, Any] | None,
         timings: dict[str, float],
         t0: float,
     ) -> ScanResult:

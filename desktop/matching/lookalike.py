@@ -189,6 +189,22 @@ def lookalike_flags(
     return mask
 
 
+# Rules that say only "little confirms this pair", never "these look like two people".
+LITTLE_EVIDENCE = ("names_only", "incomplete_record")
+
+
+def fits_model(flags: np.ndarray) -> np.ndarray:
+    """Per pair: may it teach the model (EM) what a duplicate looks like?
+
+    Pairs a look-alike rule claims are left out: households and namesakes break EM's
+    assumption that fields agree independently. Pairs held only because little confirms them
+    stay in: leaving them out would teach the model that a duplicate's address hardly ever
+    differs, because the duplicates whose address differs are the ones little confirms.
+    """
+    out: np.ndarray = (flags & ~np.uint16(relaxed_mask(LITTLE_EVIDENCE))) == 0
+    return out
+
+
 def relaxed_mask(names: tuple[str, ...]) -> int:
     """The bits of the named rules (unknown names are ignored)."""
     return sum(1 << LOOKALIKE_FLAGS.index(n) for n in set(names) if n in LOOKALIKE_FLAGS)
@@ -198,7 +214,8 @@ def unpaired(flags: np.ndarray) -> np.ndarray:
     """Pairs not to propose at all: only the names agree and the name is a common one."""
     names_only = 1 << LOOKALIKE_FLAGS.index("names_only")
     common = 1 << LOOKALIKE_FLAGS.index("common_name")
-    return (flags & names_only != 0) & (flags & common != 0)
+    out: np.ndarray = (flags & names_only != 0) & (flags & common != 0)
+    return out
 
 
 def ambiguous_links(

@@ -221,3 +221,23 @@ def test_records_of_a_bulk_import_are_not_taken_as_registered_together():
         _imported([robert, bob, *clinic(150)], "2018-11-01") + everyday, ["8002"], imported.model
     )
     assert next(p for p in again.pairs if p.id_a == "8001").band == "likely"
+
+
+def test_duplicates_that_only_their_names_confirm_still_teach_the_model():
+    """Records made from a form without birth date, phone or email, at another street of the
+    same postcode (a move): held at 'possible', they still show EM that a duplicate's street
+    often differs, so the model stops reading every moved duplicate as two people."""
+    rows = clinic()
+    for i, row in enumerate(rows):
+        row.update(address_1=f"{i + 1} Long St", city="Carlton", post_code="3053")
+    moved = []
+    for i in range(0, 120, 2):
+        src = rows[i]
+        place = {"address_1": f"{i} Short Rd", "city": "Carlton", "post_code": "3053"}
+        moved.append(person(str(7000 + i), src["first_name"], src["last_name"], "", **place))
+    model = MatchEngine().scan(rows + moved).model
+    from desktop.matching.levels import level
+    from desktop.matching.model import default_m
+
+    moved_level = level("address", "post_code")
+    assert model["m"]["address"][moved_level] > 2 * default_m()["address"][moved_level]

@@ -308,3 +308,14 @@ def test_a_nameless_record_sharing_a_home_is_never_likely_whatever_its_surname()
     )
     assert pair.band != "likely"
     assert "no_first_name" in pair.flags
+
+
+def test_a_placeholder_surname_does_not_count_against_one_person():
+    """'Archie Dont Know' at Archie Christensen's address, undated: the surname was not given,
+    it does not disagree."""
+    home = {"address_1": "11900 N Orchard Dr", "city": "Spokane", "post_code": "99208"}
+    pair = scored(
+        person("1", "Archie", "Dont Know", "1951-01-18", **home),
+        person("2", "Archie", "Christensen", "", **home),
+    )
+    assert not any(e.field == "Surname" for e in pair.evidence)

@@ -303,3 +303,14 @@ def test_a_birth_date_with_day_and_month_the_other_way_round_is_read(raw, iso):
 def test_a_date_that_is_impossible_either_way_is_still_missing():
     assert nz.birth_date("2004-13-13") == ""
     assert nz.birth_date("2004-02-30") == ""
+
+
+@pytest.mark.parametrize("placeholder", ["Unknown", "Dont Know", "Resident", "Lady of the House"])
+def test_a_surname_field_of_a_placeholder_names_nobody(placeholder):
+    assert text.surname_key(placeholder) == ""
+    assert text.surname_tokens(placeholder) == ()
+
+
+@pytest.mark.parametrize("surname", ["House", "Child", "Na", "No", "Unknown-Smith"])
+def test_surnames_that_look_like_placeholders_are_kept(surname):
+    assert text.surname_key(surname) != ""
