@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 # 13: a nameless record sharing a phone, email or address is held whatever its surname.
 # 14: placeholder surnames ("Unknown", "Dont Know") are no surname; duplicates that only
 #     their names confirm teach EM too.
-SCORING_REVISION = 14
+# 15: a full name rare in this clinic confirms a pair with no birth date to compare.
+SCORING_REVISION = 15
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -226,7 +227,8 @@ class MatchEngine:
             adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
         if self.settings.em_iterations > 0:
             expected = self._expected_namesakes(f, cands.a, counts_by_attr, n)
-            clean = fits_model(lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b)))
+            flags = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b))
+            clean = fits_model(flags, expected)
             confirmed = self._confirmed(f, cands)
             clean &= ~confirmed
             m, prior, iters = run_em(
@@ -340,6 +342,8 @@ class MatchEngine:
             col[exact] = sub
         total = fw.sum(axis=1) + params.prior_weight
         expected = self._expected_namesakes(f, cands.a, counts_by_attr, params.n_records)
+        if saved and not {"first_name", "last_name"} <= params.tf.keys():
+            expected[:] = np.nan  # how common a name is, is unknown: neither rare nor common
         return fw, total, expected
 
     def _finish(

@@ -66,6 +66,10 @@ WARNINGS = {
 }
 # Expected number of other patients with the same full name above which a name is common.
 COMMON_NAME_EXPECTED = 0.5
+# ... below which a full name is rare enough to confirm a pair with no birth date to compare.
+RARE_NAME_EXPECTED = 0.02
+# ... below which a pair that only its names confirm is more often one person than two.
+FIT_NAME_EXPECTED = 0.1
 
 
 def _col(comp: Comparison, name: str) -> np.ndarray:
@@ -160,7 +164,16 @@ def lookalike_flags(
         | (medicare >= level("medicare", "near"))
         | (address >= level("address", "similar"))
     )
-    mask |= (~confirmed).astype(np.uint16) << LOOKALIKE_FLAGS.index("names_only")
+    # A full name so rare in this clinic that another patient would hardly ever share it by
+    # chance (Candy Kirkpatrick; a tax form without birth date, at a mailing address) is itself
+    # the confirmation; the score still has to reach "likely" on its own.
+    rare_name = (
+        (fn == level("first_name", "exact"))
+        & (ln == level("last_name", "exact"))
+        & (dob == 0)
+        & (name_expected < RARE_NAME_EXPECTED)
+    )
+    mask |= (~confirmed & ~rare_name).astype(np.uint16) << LOOKALIKE_FLAGS.index("names_only")
     # Michael / Michelle, Luke / (no first name), recorded Male and Female: sex typed wrong
     # is rarer than two members of one family, unless the first names agree outright.
     sex = _col(comp, "sex")
@@ -193,15 +206,18 @@ def lookalike_flags(
 LITTLE_EVIDENCE = ("names_only", "incomplete_record")
 
 
-def fits_model(flags: np.ndarray) -> np.ndarray:
+def fits_model(flags: np.ndarray, name_expected: np.ndarray) -> np.ndarray:
     """Per pair: may it teach the model (EM) what a duplicate looks like?
 
     Pairs a look-alike rule claims are left out: households and namesakes break EM's
     assumption that fields agree independently. Pairs held only because little confirms them
-    stay in: leaving them out would teach the model that a duplicate's address hardly ever
-    differs, because the duplicates whose address differs are the ones little confirms.
+    stay in when their name is not a common one (``name_expected``, other patients expected
+    to share it by chance): leaving them out would teach the model that a duplicate's address
+    hardly ever differs, because the duplicates whose address differs are the ones little
+    confirms.
     """
-    out: np.ndarray = (flags & ~np.uint16(relaxed_mask(LITTLE_EVIDENCE))) == 0
+    little = (flags & ~np.uint16(relaxed_mask(LITTLE_EVIDENCE))) == 0
+    out: np.ndarray = (flags == 0) | (little & (name_expected < FIT_NAME_EXPECTED))
     return out
 
 

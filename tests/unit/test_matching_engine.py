@@ -233,6 +233,7 @@ def test_duplicates_that_only_their_names_confirm_still_teach_the_model():
     moved = []
     for i in range(0, 120, 2):
         src = rows[i]
+        src["first_name"] = f"Given{i}name"  # names nobody else here has
         place = {"address_1": f"{i} Short Rd", "city": "Carlton", "post_code": "3053"}
         moved.append(person(str(7000 + i), src["first_name"], src["last_name"], "", **place))
     model = MatchEngine().scan(rows + moved).model

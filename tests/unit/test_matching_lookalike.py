@@ -319,3 +319,41 @@ def test_a_placeholder_surname_does_not_count_against_one_person():
         person("2", "Archie", "Christensen", "", **home),
     )
     assert not any(e.field == "Surname" for e in pair.evidence)
+
+
+def _town(n: int = 400) -> list[dict]:
+    """A clinic of n patients with ordinary names: 40 first names, 20 surnames."""
+    firsts = [f"First{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40)]
+    return [
+        person(str(100 + i), firsts[i % 40], f"Family{chr(97 + i % 20)}", f"19{40 + i % 60}-03-04",
+               address_1=f"{i} Long Rd", city="Carlton", post_code="3053")
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def _pair_flags(rows: list[dict], a: str, b: str) -> tuple[str, ...] | None:
+    result = MatchEngine(MatchSettings(include_unlikely=True)).scan(rows)
+    found = [p for p in result.pairs if {p.id_a, p.id_b} == {a, b}]
+    return found[0].flags if found else None
+
+
+def test_a_full_name_rare_in_this_clinic_confirms_a_pair_with_no_birth_date_to_compare():
+    """Candy Kirkpatrick twice, once from a form without a birth date at a mailing address:
+    nobody else here is called that, so the name is not 'only the names'."""
+    rows = _town()
+    rows.append(person("1", "Candy", "Kirkpatrick", "1969-08-19", address_1="3714 Via Roma St",
+                       city="Carlton", post_code="3053"))  # fmt: skip
+    rows.append(person("2", "Candy", "Kirkpatrick", "", address_1="PO Box 88", city="Carlton",
+                       post_code="3053"))  # fmt: skip
+    assert "names_only" not in (_pair_flags(rows, "1", "2") or ("missing",))
+
+
+def test_a_full_name_common_in_this_clinic_is_still_only_the_names():
+    rows = _town()
+    first, last = rows[0]["first_name"], rows[0]["last_name"]
+    rows.append(person("1", first, last, "1969-08-19", address_1="3714 Via Roma St",
+                       city="Carlton", post_code="3053"))  # fmt: skip
+    rows.append(person("2", first, last, "", address_1="PO Box 88", city="Carlton",
+                       post_code="3053"))  # fmt: skip
+    flags = _pair_flags(rows, "1", "2")
+    assert flags is None or "names_only" in flags
