@@ -26,6 +26,7 @@ from desktop.matching.features import (
     import_days,
 )
 from desktop.matching.keyindex import KeyIndex, holders_of
+from desktop.matching.learning import confirmed_links
 from desktop.matching.lookalike import (
     demote_ambiguous,
     fits_model,
@@ -65,7 +66,9 @@ log = logging.getLogger(__name__)
 # 14: placeholder surnames ("Unknown", "Dont Know") are no surname; duplicates that only
 #     their names confirm teach EM too.
 # 15: a full name rare in this clinic confirms a pair with no birth date to compare.
-SCORING_REVISION = 15
+# 16: a merge the administrator confirmed is "likely", and so is a held pair it joins through
+#     a "likely" pair (unless a rule says two family members).
+SCORING_REVISION = 16
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -366,6 +369,8 @@ class MatchEngine:
         band[(prob >= self.settings.likely_threshold) & (held == 0)] = 2
         band[unpaired(flags)] = 0
         demote_ambiguous(f, cands, flags, band, prob >= self.settings.likely_threshold)
+        told = confirmed_links(f.ids, cands.a, cands.b, band, flags, self.settings.confirmed_pairs)
+        band[told] = 2
         keep = np.flatnonzero(band >= (0 if self.settings.include_unlikely else 1))
         timings["score"] = time.perf_counter() - t
         t = time.perf_counter()

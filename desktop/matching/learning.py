@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
+from desktop.matching.lookalike import LOOKALIKE_FLAGS
+
 # The rules that a clinic's answers may relax: they say "little confirms this", never
 # "this looks like two family members".
 RELAXABLE = ("names_only", "child_record", "other_birth_date", "incomplete_record")
@@ -36,3 +40,62 @@ def learned_relaxations(answers: Iterable[tuple[Iterable[str], bool]]) -> tuple[
         for name in RELAXABLE
         if total.get(name, 0) >= MIN_ANSWERS and same[name] >= MIN_SAME_SHARE * total[name]
     )
+
+
+# Rules that say "two people" (or "which one?"): an answer about other records never
+# overrules them.
+TWO_PEOPLE = (
+    "twins",
+    "parent_child",
+    "siblings",
+    "household",
+    "family_card",
+    "other_sex",
+    "other_first_name",
+    "ambiguous",
+)
+
+
+def confirmed_links(
+    ids: list[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    band: np.ndarray,
+    flags: np.ndarray,
+    confirmed: Iterable[tuple[str, str]],
+) -> np.ndarray:
+    """Per candidate pair ``(a[i], b[i])``: one person by what the administrator said.
+
+    A merge the administrator confirmed is one person; so is every held pair whose two
+    records the confirmed merge joins with a "likely" pair (Luis Bitter's nameless record,
+    confirmed as his, is Luis Bitter beside his third record too). Pairs a rule about two
+    family members claims are left as they are.
+    """
+    out = np.zeros(a.size, dtype=bool)
+    wanted = {tuple(sorted(p)) for p in confirmed}
+    if not wanted or not a.size:
+        return out
+    index = {pid: i for i, pid in enumerate(ids)}
+    root = list(range(len(ids)))
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    touched: set[int] = set()
+    for x, y in wanted:
+        if x in index and y in index:
+            root[find(index[x])] = find(index[y])
+            touched.add(index[x])
+    if not touched:
+        return out
+    for i in np.flatnonzero((band == 2) & (flags == 0)).tolist():
+        root[find(int(a[i]))] = find(int(b[i]))
+    joined = {find(x) for x in touched}
+    two = np.uint16(sum(1 << LOOKALIKE_FLAGS.index(n) for n in TWO_PEOPLE))
+    for i in np.flatnonzero((band < 2) & ((flags & two) == 0)).tolist():
+        ra, rb = find(int(a[i])), find(int(b[i]))
+        out[i] = ra == rb and ra in joined
+    return out

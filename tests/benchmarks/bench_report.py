@@ -90,12 +90,13 @@ def simulated_admin(dataset: Dataset, answers: int = ADMIN_ANSWERS) -> list[str]
     from desktop.matching import MatchEngine, MatchSettings
     from desktop.matching.learning import learned_relaxations
 
-    def run(settings: MatchSettings) -> tuple[list, metrics.Evaluation]:
+    def run(settings: MatchSettings) -> tuple[list, metrics.Evaluation, set[Pair]]:
         result = MatchEngine(settings).scan(dataset.rows)
         scored = [Scored(p.id_a, p.id_b, p.band, p.probability) for p in result.pairs]
-        return result.pairs, metrics.evaluate(scored, dataset)
+        found = {s.key for s in scored if s.band == LIKELY} & dataset.true_pairs
+        return result.pairs, metrics.evaluate(scored, dataset), found
 
-    pairs, before = run(MatchSettings())
+    pairs, before, found_before = run(MatchSettings())
     reviewed = sorted((p for p in pairs if p.band == POSSIBLE), key=lambda p: -p.probability)
     told = [
         (p.flags, metrics.pair(p.id_a, p.id_b) in dataset.true_pairs) for p in reviewed[:answers]
@@ -106,11 +107,15 @@ def simulated_admin(dataset: Dataset, answers: int = ADMIN_ANSWERS) -> list[str]
         for p in reviewed[:answers]
         if metrics.pair(p.id_a, p.id_b) in dataset.true_pairs
     )
-    _, after = run(MatchSettings(relaxed_flags=relaxed, confirmed_pairs=confirmed))
+    _, after, found_after = run(MatchSettings(relaxed_flags=relaxed, confirmed_pairs=confirmed))
     same = sum(is_same for _, is_same in told)
+    answered = {metrics.pair(a, b) for a, b in confirmed}
+    gained = found_after - found_before
     lines = [
         f"{dataset.name}: a simulated administrator answers the first {len(told)} 'possible' "
-        f"pairs truthfully ({same} one person); rules relaxed: {', '.join(relaxed) or 'none'}",
+        f"pairs truthfully ({same} one person); rules relaxed: {', '.join(relaxed) or 'none'}; "
+        f"true pairs newly 'likely': {len(gained & answered)} answered, "
+        f"{len(gained - answered)} not answered (learned)",
         "",
         "| MergeDesk | P likely | R likely | F1 likely | R likely+possible "
         "| look-alikes in likely |",
