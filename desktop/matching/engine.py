@@ -68,7 +68,9 @@ log = logging.getLogger(__name__)
 # 15: a full name rare in this clinic confirms a pair with no birth date to compare.
 # 16: a merge the administrator confirmed is "likely", and so is a held pair it joins through
 #     a "likely" pair (unless a rule says two family members).
-SCORING_REVISION = 16
+# 17: a nameless record with the patient's surname and birth date has a flag of its own
+#     (no_first_name_same_birth_date), which answers may relax.
+SCORING_REVISION = 17
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -7,7 +7,11 @@ from a tax office rarely has two people sharing a rare full name). The administr
 answers (merges confirmed, "not the same person") measure that: when enough pairs held back
 by one rule alone were answered and nearly all were one person, that rule stops holding
 pairs back from "likely" in this clinic. It still shows its warning. Rules about twins,
-parents and children, households and shared identifiers are never relaxed.
+parents and children, households and shared identifiers are never relaxed; a nameless record
+with a patient's surname and birth date is relaxed only when the answers show that in this
+clinic it is nearly always the patient's own record, not a twin's.
+
+A merge the administrator confirmed also joins records: see :func:`confirmed_links`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from desktop.matching.lookalike import LOOKALIKE_FLAGS
 
 # The rules that a clinic's answers may relax: they say "little confirms this", never
 # "this looks like two family members".
-RELAXABLE = ("names_only", "child_record", "other_birth_date", "incomplete_record")
+RELAXABLE = (
+    "names_only",
+    "child_record",
+    "other_birth_date",
+    "incomplete_record",
+    "no_first_name_same_birth_date",
+)
 MIN_ANSWERS = 20  # answered pairs held back by the rule alone
 MIN_SAME_SHARE = 0.97  # of which at least this share were one person
 

@@ -33,6 +33,7 @@ LOOKALIKE_FLAGS = (
     "incomplete_record",
     "no_first_name",
     "other_medicare_card",
+    "no_first_name_same_birth_date",
 )
 
 WARNINGS = {
@@ -61,6 +62,9 @@ WARNINGS = {
     "it may belong to any member of this family.",
     "other_medicare_card": "Different Medicare cards and no birth date on both records to "
     "compare: possibly two people with one name (a parent and child).",
+    "no_first_name_same_birth_date": "One record has no first name (or only a word such as "
+    "'Baby' or 'Mrs'), but this patient's surname and birth date: this patient's own record, "
+    "unless a twin is a patient too.",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
@@ -198,7 +202,11 @@ def lookalike_flags(
         other_card &= ~non_card
     mask |= other_card.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_medicare_card")
     nameless = ~personal & (fn == 0) & (family_name | shared)
-    mask |= nameless.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
+    # With the surname and the whole birth date: this patient, or a twin. Flagged on its own,
+    # so that the administrator's answers can show which one it mostly is in this clinic.
+    dated = nameless & dob_exact & family_name
+    mask |= (nameless & ~dated).astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
+    mask |= dated.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name_same_birth_date")
     return mask
 
 

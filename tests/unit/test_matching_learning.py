@@ -84,3 +84,9 @@ def test_without_answers_or_against_a_family_rule_nothing_is_joined():
     flags = [("no_first_name",), (), ("twins",), ()]
     assert _links(flags, [1, 2, 1, 0], []) == [False] * 4
     assert _links(flags, [1, 2, 1, 0], [("x", "y")]) == [True, False, False, False]
+
+
+def test_answers_that_a_nameless_record_with_the_birth_date_is_the_patient_relax_its_rule():
+    told = [(("no_first_name_same_birth_date",), True)] * MIN_ANSWERS
+    assert learned_relaxations(told) == ("no_first_name_same_birth_date",)
+    assert learned_relaxations([(("no_first_name",), True)] * 50) == ()

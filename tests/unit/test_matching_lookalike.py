@@ -357,3 +357,15 @@ def test_a_full_name_common_in_this_clinic_is_still_only_the_names():
                        post_code="3053"))  # fmt: skip
     flags = _pair_flags(rows, "1", "2")
     assert flags is None or "names_only" in flags
+
+
+def test_a_nameless_record_with_the_surname_and_birth_date_has_a_flag_of_its_own():
+    """'Male Child' Bitter with Luis Bitter's birth date: his record or a twin's. Flagged apart
+    from other nameless records, so answers about it can be learned on their own."""
+    pair = scored(
+        person("1", "Luis", "Bitter", "1949-03-08", sex="Male", **HOME),
+        person("2", "Male Child", "Bitter", "1949-03-08", sex="Male", **HOME),
+    )
+    assert pair.band != "likely"
+    assert pair.flags == ("no_first_name_same_birth_date",)
+    assert any("twin" in w for w in pair.warnings)
