@@ -70,12 +70,24 @@ log = logging.getLogger(__name__)
 #     a "likely" pair (unless a rule says two family members).
 # 17: a nameless record with the patient's surname and birth date has a flag of its own
 #     (no_first_name_same_birth_date), which answers may relax.
-SCORING_REVISION = 17
+# 18: how common an agreeing value is counts the patients other than one of the pair.
+SCORING_REVISION = 18
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair: neither identifier is a Medicare card (a personal number names one person)."""
     out: np.ndarray = ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    return out
+
+
+def others_sharing(counts: np.ndarray) -> np.ndarray:
+    """Per value: how many records hold it besides one of the pair that agrees on it.
+
+    Two records that agree on a value are both among its holders; how common the value is
+    among *other* patients is what tells chance apart from one person. A name only these two
+    records carry is then as rare as a value can be, not twice as common.
+    """
+    out: np.ndarray = np.maximum(counts - 1.0, 1.0)
     return out
 
 
@@ -227,7 +239,7 @@ class MatchEngine:
             tf[field] = {values[c]: int(counts[c]) for c in common}
             k = FIELD_NAMES.index(field)
             exact = (comp.levels[:, k] == len(FIELDS[field]) - 1) & (codes[cands.a] >= 0)
-            share = counts[codes[cands.a[exact]]] / max(tf_total[field], 1)
+            share = others_sharing(counts)[codes[cands.a[exact]]] / max(tf_total[field], 1)
             u_exact = max(u[field][-1], 1e-9)
             adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
         if self.settings.em_iterations > 0:
@@ -340,7 +352,7 @@ class MatchEngine:
             exact = levels[:, k] == len(FIELDS[field]) - 1
             code_a = codes[cands.a[exact]]
             ok = code_a >= 0
-            tfw = tf_weights(params, field, values, counts)
+            tfw = tf_weights(params, field, values, others_sharing(counts))
             col = fw[:, k]
             sub = col[exact]
             sub[ok] = tfw[code_a[ok]]
