@@ -71,7 +71,8 @@ log = logging.getLogger(__name__)
 # 17: a nameless record with the patient's surname and birth date has a flag of its own
 #     (no_first_name_same_birth_date), which answers may relax.
 # 18: how common an agreeing value is counts the patients other than one of the pair.
-SCORING_REVISION = 18
+# 19: a birth date with up to two letters that look like digits ("O5/27/1983") is read.
+SCORING_REVISION = 19
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
