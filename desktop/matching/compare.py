@@ -15,6 +15,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from desktop.matching.compare_names import (
     NameFacts,
     first_levels,
+    given_counts,
     last_levels,
     name_sides,
     swapped_names,
@@ -82,7 +83,7 @@ def _simple(ca: np.ndarray, cb: np.ndarray, same: int) -> np.ndarray:
 
 
 def _fuzzy3(
-    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable, cut: float
+    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable[..., float], cut: float
 ) -> np.ndarray:
     """missing / different / similar / same for a free-text field."""
     present = (ca >= 0) & (cb >= 0)
@@ -158,13 +159,21 @@ def _medicare_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def compare_pairs(
-    f: Features, a: np.ndarray, b: np.ndarray, shared_phone: np.ndarray, today: int = 0
+    f: Features,
+    a: np.ndarray,
+    b: np.ndarray,
+    shared_phone: np.ndarray,
+    today: int = 0,
+    given: np.ndarray | None = None,
 ) -> Comparison:
     """Comparison levels of every candidate pair ``(a[i], b[i])``.
 
     ``today`` (``YYYYMMDD``) lets the rules tell children's records apart; 0 turns that off.
+    ``given``: per names code, patients of the clinic with that given name (default: these
+    records' own counts).
     """
-    names, facts = f.names.values, NameFacts(f.names.values)
+    counts = given_counts(f) if given is None else given
+    names, facts = f.names.values, NameFacts(f.names.values, counts)
     swapped = swapped_names(f, a, b, facts)
     side_a, side_b = name_sides(f, a, b, swapped)
     dob, years = _dob_levels(f, a, b)

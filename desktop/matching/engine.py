@@ -16,6 +16,7 @@ import numpy as np
 from desktop.matching.blocking import Candidates, candidate_pairs
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELD_NAMES, FIELDS, TF_FIELDS, Comparison, compare_pairs
+from desktop.matching.compare_names import saved_given_counts
 from desktop.matching.explain import build_pairs
 from desktop.matching.features import (
     Features,
@@ -72,7 +73,8 @@ log = logging.getLogger(__name__)
 #     (no_first_name_same_birth_date), which answers may relax.
 # 18: how common an agreeing value is counts the patients other than one of the pair.
 # 19: a birth date with up to two letters that look like digits ("O5/27/1983") is read.
-SCORING_REVISION = 19
+# 20: first names this clinic gives to several patients each are two names (Eric / Erin).
+SCORING_REVISION = 20
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -187,7 +189,8 @@ class MatchEngine:
         only = np.fromiter((i in changed for i in f.ids), dtype=bool, count=len(f))
         left_out = holders_of(f, oversized) if oversized is not None and oversized.size else None
         cands = candidate_pairs(f, self.settings, only, left_out)
-        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
+        given = saved_given_counts(f, params.tf.get("first_name", {}))
+        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today(), given)
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
 
