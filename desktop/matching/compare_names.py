@@ -38,6 +38,9 @@ GIVEN_BY_PATIENTS = 3
 # ... and at least this share of the patients the other name is given to: a slip of a name
 # given to hundreds can recur a few times (Jhon for John), a name of its own is not that rare.
 GIVEN_SHARE = 0.05
+# A first name only one record has, alike in spelling to a name given to at least this many
+# patients, is that name mistyped.
+MISTYPED_BESIDE = 20
 
 
 class NameFacts:
@@ -180,6 +183,11 @@ def first_levels(
     alias |= distinct_flags(ffa, fb, names, _middle_match, multi & facts.spaced[ffa])
     alias |= distinct_flags(ffb, fa, names, _middle_match, multi & facts.spaced[ffb])
     lv[own_names & ~alias] = level("first_name", "different")
+    # Nartin beside Martin: a spelling no other patient has, near a name given to many, is
+    # that name mistyped, not a twin's or a sibling's own name.
+    typo = (lv == level("first_name", "similar")) & ~alias & ~own_names
+    typo &= (np.minimum(ga, gb) <= 1) & (np.maximum(ga, gb) >= MISTYPED_BESIDE)
+    lv[typo] = level("first_name", "close")
     lv[alias] = level("first_name", "alias")
     # A stray space inside a name is a typing slip, not a second name.
     spaced = differ & (ffa != ffb) & (facts.spaced[ffa] | facts.spaced[ffb])

@@ -74,7 +74,8 @@ log = logging.getLogger(__name__)
 # 18: how common an agreeing value is counts the patients other than one of the pair.
 # 19: a birth date with up to two letters that look like digits ("O5/27/1983") is read.
 # 20: first names this clinic gives to several patients each are two names (Eric / Erin).
-SCORING_REVISION = 20
+# 21: a first name only one record has, near a name given to many, is that name mistyped.
+SCORING_REVISION = 21
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -369,3 +369,22 @@ def test_a_nameless_record_with_the_surname_and_birth_date_has_a_flag_of_its_own
     assert pair.band != "likely"
     assert pair.flags == ("no_first_name_same_birth_date",)
     assert any("twin" in w for w in pair.warnings)
+
+
+def test_a_first_name_nobody_else_has_beside_one_given_to_many_is_a_slip_not_a_twin():
+    """Nartin and Martin Jonas, one birth date: Martin is the given name of 20 patients here,
+    Nartin of nobody else, so Nartin is Martin mistyped. Liam and Leah, both given to many,
+    with one birth date and surname, are still twins."""
+    rows = _town()
+    for i in range(20):
+        rows.append(person(f"m{i}", "Martin", f"Other{i}x", f"19{50 + i}-05-06"))
+        rows.append(person(f"l{i}", "Liam", f"Lother{i}x", f"19{50 + i}-07-08"))
+        rows.append(person(f"e{i}", "Leah", f"Eother{i}x", f"19{50 + i}-09-10"))
+    rows += [
+        person("1", "Martin", "Jonas", "1980-01-02", **HOME),
+        person("2", "Nartin", "Jonas", "1980-01-02", **HOME),
+        person("3", "Liam", "Kowalczyk", "2010-05-01", **HOME),
+        person("4", "Leah", "Kowalczyk", "2010-05-01", **HOME),
+    ]
+    assert "twins" not in (_pair_flags(rows, "1", "2") or ("missing",))
+    assert "twins" in (_pair_flags(rows, "3", "4") or ())
