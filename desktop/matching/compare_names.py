@@ -172,9 +172,9 @@ def first_levels(
     # Names this clinic gives to several patients each are two names too, whether or not the
     # table knows them (Eric / Erin, Carlos / Charlotte), unless the table says they are one.
     ga, gb = facts.given[fa], facts.given[fb]
+    # (Nicknames of each other are both in the table, and ``alias`` holds them already.)
     given_here = undecided & ~alias & (np.minimum(ga, gb) >= GIVEN_BY_PATIENTS)
     given_here &= np.minimum(ga, gb) >= GIVEN_SHARE * np.maximum(ga, gb)
-    given_here &= ~distinct_flags(fa, fb, names, is_nickname_pair, given_here)
     own_names |= given_here
     prefix = undecided & ~alias & ~own_names & (ia == ib) & (facts.length[fa] != facts.length[fb])
     alias |= distinct_flags(fa, fb, names, _short_form, prefix)
