@@ -16,6 +16,7 @@ from desktop.matching.compare_names import (
     NameFacts,
     NameSide,
     first_levels,
+    given_counts,
     last_levels,
     name_sides,
     swapped_names,
@@ -224,13 +225,21 @@ COMPARISONS: dict[str, Callable[[PairBatch], np.ndarray]] = {
 
 
 def compare_pairs(
-    f: Features, a: np.ndarray, b: np.ndarray, shared_phone: np.ndarray, today: int = 0
+    f: Features,
+    a: np.ndarray,
+    b: np.ndarray,
+    shared_phone: np.ndarray,
+    today: int = 0,
+    given: np.ndarray | None = None,
 ) -> Comparison:
     """Comparison levels of every candidate pair ``(a[i], b[i])``.
 
     ``today`` (``YYYYMMDD``) lets the rules tell children's records apart; 0 turns that off.
+    ``given``: per names code, patients of the clinic with that given name (default: these
+    records' own counts).
     """
-    facts = NameFacts(f.names.values)
+    counts = given_counts(f) if given is None else given
+    facts = NameFacts(f.names.values, counts)
     swapped = swapped_names(f, a, b, facts)
     side_a, side_b = name_sides(f, a, b, swapped)
     pairs = PairBatch(f, a, b, shared_phone, facts, swapped, side_a, side_b)

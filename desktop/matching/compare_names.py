@@ -32,17 +32,44 @@ def _short_form(a: str, b: str) -> bool:
     return len(short) >= 3 and len(long_) > len(short) and long_.startswith(short)
 
 
+# Patients who must carry a first name before this clinic shows it is a name in its own right
+# (Erin beside Eric), not a slip that happened once (Nartin for Martin).
+GIVEN_BY_PATIENTS = 3
+# ... and at least this share of the patients the other name is given to: a slip of a name
+# given to hundreds can recur a few times (Jhon for John), a name of its own is not that rare.
+GIVEN_SHARE = 0.05
+# A first name only one record has, alike in spelling to a name given to at least this many
+# patients, is that name mistyped.
+MISTYPED_BESIDE = 20
+
+
 class NameFacts:
     """Per names-vocabulary code: length, has a space, is in the nickname table, is known
-    there only as a short form of other names."""
+    there only as a short form of other names, how many patients of this clinic have it as
+    their given name."""
 
-    def __init__(self, values: list[str]) -> None:
+    def __init__(self, values: list[str], given: np.ndarray | None = None) -> None:
         from desktop.matching.nicknames_table import known_name, nickname_only
 
         self.length = np.array([len(v) for v in values] + [0], dtype=np.int32)
         self.spaced = np.array([" " in v for v in values] + [False], dtype=bool)
         self.known = np.array([known_name(v) for v in values] + [False], dtype=bool)
         self.nickname_only = np.array([nickname_only(v) for v in values] + [False], dtype=bool)
+        self.given = np.zeros(len(values) + 1, dtype=np.int64)
+        if given is not None:
+            self.given[: min(given.size, len(values))] = given[: len(values)]
+
+
+def given_counts(f: Features) -> np.ndarray:
+    """Per names-vocabulary code: how many of these records have it as their given name."""
+    first = f.first[f.first >= 0]
+    return np.bincount(first, minlength=len(f.names.values)).astype(np.int64)
+
+
+def saved_given_counts(f: Features, saved: dict[str, int]) -> np.ndarray:
+    """:func:`given_counts` from a saved model's first-name frequencies (a re-score sees only
+    part of the clinic, so its own counts would be too small)."""
+    return np.array([saved.get(v, 1) for v in f.names.values], dtype=np.int64)
 
 
 def _slips(
@@ -83,7 +110,8 @@ def name_sides(
     )  # fmt: skip
 
     def pick(straight: np.ndarray, crossed: np.ndarray) -> np.ndarray:
-        return np.where(swapped, crossed[b], straight[b])
+        out: np.ndarray = np.where(swapped, crossed[b], straight[b])
+        return out
 
     side_b = NameSide(
         pick(f.first, f.last),
@@ -141,6 +169,13 @@ def first_levels(
     # Two names each given in its own right and not forms of one name (Daniel / Danielle,
     # Joe / Joel, Heath / Heather) are two people's names, however alike their spelling.
     own_names = both_known & ~alias & ~facts.nickname_only[fa] & ~facts.nickname_only[fb]
+    # Names this clinic gives to several patients each are two names too, whether or not the
+    # table knows them (Eric / Erin, Carlos / Charlotte), unless the table says they are one.
+    ga, gb = facts.given[fa], facts.given[fb]
+    # (Nicknames of each other are both in the table, and ``alias`` holds them already.)
+    given_here = undecided & ~alias & (np.minimum(ga, gb) >= GIVEN_BY_PATIENTS)
+    given_here &= np.minimum(ga, gb) >= GIVEN_SHARE * np.maximum(ga, gb)
+    own_names |= given_here
     prefix = undecided & ~alias & ~own_names & (ia == ib) & (facts.length[fa] != facts.length[fb])
     alias |= distinct_flags(fa, fb, names, _short_form, prefix)
     ffa, ffb = sa.first_full, sb.first_full
@@ -148,6 +183,11 @@ def first_levels(
     alias |= distinct_flags(ffa, fb, names, _middle_match, multi & facts.spaced[ffa])
     alias |= distinct_flags(ffb, fa, names, _middle_match, multi & facts.spaced[ffb])
     lv[own_names & ~alias] = level("first_name", "different")
+    # Nartin beside Martin: a spelling no other patient has, near a name given to many, is
+    # that name mistyped, not a twin's or a sibling's own name.
+    typo = (lv == level("first_name", "similar")) & ~alias & ~own_names
+    typo &= (np.minimum(ga, gb) <= 1) & (np.maximum(ga, gb) >= MISTYPED_BESIDE)
+    lv[typo] = level("first_name", "close")
     lv[alias] = level("first_name", "alias")
     # A stray space inside a name is a typing slip, not a second name.
     spaced = differ & (ffa != ffb) & (facts.spaced[ffa] | facts.spaced[ffb])
@@ -202,4 +242,5 @@ def swapped_names(f: Features, a: np.ndarray, b: np.ndarray, facts: NameFacts) -
     jw = JaroWinkler.normalized_similarity
     straight1 = distinct_scores(fa, fb, names, jw, both)
     straight2 = distinct_scores(la, lb, names, jw, both)
-    return both & (cross1 + cross2 > straight1 + straight2)
+    out: np.ndarray = both & (cross1 + cross2 > straight1 + straight2)
+    return out

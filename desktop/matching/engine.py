@@ -22,6 +22,7 @@ from desktop.matching.compare import (
     Comparison,
     compare_pairs,
 )
+from desktop.matching.compare_names import saved_given_counts
 from desktop.matching.explain import build_pairs
 from desktop.matching.features import (
     Features,
@@ -32,7 +33,14 @@ from desktop.matching.features import (
     import_days,
 )
 from desktop.matching.keyindex import KeyIndex, holders_of
-from desktop.matching.lookalike import demote_ambiguous, lookalike_flags, relaxed_mask, unpaired
+from desktop.matching.learning import confirmed_links
+from desktop.matching.lookalike import (
+    demote_ambiguous,
+    fits_model,
+    lookalike_flags,
+    relaxed_mask,
+    unpaired,
+)
 from desktop.matching.model import (
     ModelParams,
     default_m,
@@ -62,13 +70,35 @@ log = logging.getLogger(__name__)
 # 11: learned relaxations and confirmed pairs (labels in EM) from the administrator.
 # 12: a birth date with day and month the other way round (month over 12) is read.
 # 13: a nameless record sharing a phone, email or address is held whatever its surname.
-SCORING_REVISION = 13
+# 14: placeholder surnames ("Unknown", "Dont Know") are no surname; duplicates that only
+#     their names confirm teach EM too.
+# 15: a full name rare in this clinic confirms a pair with no birth date to compare.
+# 16: a merge the administrator confirmed is "likely", and so is a held pair it joins through
+#     a "likely" pair (unless a rule says two family members).
+# 17: a nameless record with the patient's surname and birth date has a flag of its own
+#     (no_first_name_same_birth_date), which answers may relax.
+# 18: how common an agreeing value is counts the patients other than one of the pair.
+# 19: a birth date with up to two letters that look like digits ("O5/27/1983") is read.
+# 20: first names this clinic gives to several patients each are two names (Eric / Erin).
+# 21: a first name only one record has, near a name given to many, is that name mistyped.
+SCORING_REVISION = 21
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair: neither identifier is a Medicare card (a personal number names one person)."""
-    neither: np.ndarray = ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
-    return neither
+    out: np.ndarray = ~f.medicare_is_card[a] & ~f.medicare_is_card[b]
+    return out
+
+
+def others_sharing(counts: np.ndarray) -> np.ndarray:
+    """Per value: how many records hold it besides one of the pair that agrees on it.
+
+    Two records that agree on a value are both among its holders; how common the value is
+    among *other* patients is what tells chance apart from one person. A name only these two
+    records carry is then as rare as a value can be, not twice as common.
+    """
+    out: np.ndarray = np.maximum(counts - 1.0, 1.0)
+    return out
 
 
 @contextmanager
@@ -166,7 +196,8 @@ class MatchEngine:
         only = np.fromiter((i in changed for i in f.ids), dtype=bool, count=len(f))
         left_out = holders_of(f, oversized) if oversized is not None and oversized.size else None
         cands = candidate_pairs(f, self.settings, only, left_out)
-        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
+        given = saved_given_counts(f, params.tf.get("first_name", {}))
+        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today(), given)
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
 
@@ -219,12 +250,13 @@ class MatchEngine:
             tf[field] = {values[c]: int(counts[c]) for c in common}
             k = FIELD_NAMES.index(field)
             exact = (comp.levels[:, k] == len(FIELD_LEVELS[field]) - 1) & (codes[cands.a] >= 0)
-            share = counts[codes[cands.a[exact]]] / max(tf_total[field], 1)
+            share = others_sharing(counts)[codes[cands.a[exact]]] / max(tf_total[field], 1)
             u_exact = max(u[field][-1], 1e-9)
             adjust[exact] = np.log(np.maximum(share, 1e-6)) - np.log(u_exact)
         if self.settings.em_iterations > 0:
             expected = self._expected_namesakes(f, cands.a, counts_by_attr, n)
-            clean = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b)) == 0
+            flags = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b))
+            clean = fits_model(flags, expected)
             confirmed = self._confirmed(f, cands)
             clean &= ~confirmed
             m, prior, iters = run_em(
@@ -331,13 +363,15 @@ class MatchEngine:
             exact = levels[:, k] == len(FIELD_LEVELS[field]) - 1
             code_a = codes[cands.a[exact]]
             ok = code_a >= 0
-            tfw = tf_weights(params, field, values, counts)
+            tfw = tf_weights(params, field, values, others_sharing(counts))
             col = fw[:, k]
             sub = col[exact]
             sub[ok] = tfw[code_a[ok]]
             col[exact] = sub
         total = fw.sum(axis=1) + params.prior_weight
         expected = self._expected_namesakes(f, cands.a, counts_by_attr, params.n_records)
+        if saved and not {"first_name", "last_name"} <= params.tf.keys():
+            expected[:] = np.nan  # how common a name is, is unknown: neither rare nor common
         return fw, total, expected
 
     def _finish(
@@ -360,6 +394,8 @@ class MatchEngine:
         band[(prob >= self.settings.likely_threshold) & (held == 0)] = 2
         band[unpaired(flags)] = 0
         demote_ambiguous(f, cands, flags, band, prob >= self.settings.likely_threshold)
+        told = confirmed_links(f.ids, cands.a, cands.b, band, flags, self.settings.confirmed_pairs)
+        band[told] = 2
         keep = np.flatnonzero(band >= (0 if self.settings.include_unlikely else 1))
         timings["score"] = time.perf_counter() - t
         t = time.perf_counter()

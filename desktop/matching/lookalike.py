@@ -33,6 +33,7 @@ LOOKALIKE_FLAGS = (
     "incomplete_record",
     "no_first_name",
     "other_medicare_card",
+    "no_first_name_same_birth_date",
 )
 
 WARNINGS = {
@@ -61,11 +62,18 @@ WARNINGS = {
     "it may belong to any member of this family.",
     "other_medicare_card": "Different Medicare cards and no birth date on both records to "
     "compare: possibly two people with one name (a parent and child).",
+    "no_first_name_same_birth_date": "One record has no first name (or only a word such as "
+    "'Baby' or 'Mrs'), but this patient's surname and birth date: this patient's own record, "
+    "unless a twin is a patient too.",
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
 # Expected number of other patients with the same full name above which a name is common.
 COMMON_NAME_EXPECTED = 0.5
+# ... below which a full name is rare enough to confirm a pair with no birth date to compare.
+RARE_NAME_EXPECTED = 0.02
+# ... below which a pair that only its names confirm is more often one person than two.
+FIT_NAME_EXPECTED = 0.1
 
 
 def _col(comp: Comparison, name: str) -> np.ndarray:
@@ -160,7 +168,16 @@ def lookalike_flags(
         | (medicare >= level("medicare", "near"))
         | (address >= level("address", "similar"))
     )
-    mask |= (~confirmed).astype(np.uint16) << LOOKALIKE_FLAGS.index("names_only")
+    # A full name so rare in this clinic that another patient would hardly ever share it by
+    # chance (Candy Kirkpatrick; a tax form without birth date, at a mailing address) is itself
+    # the confirmation; the score still has to reach "likely" on its own.
+    rare_name = (
+        (fn == level("first_name", "exact"))
+        & (ln == level("last_name", "exact"))
+        & (dob == 0)
+        & (name_expected < RARE_NAME_EXPECTED)
+    )
+    mask |= (~confirmed & ~rare_name).astype(np.uint16) << LOOKALIKE_FLAGS.index("names_only")
     # Michael / Michelle, Luke / (no first name), recorded Male and Female: sex typed wrong
     # is rarer than two members of one family, unless the first names agree outright.
     sex = _col(comp, "sex")
@@ -185,8 +202,31 @@ def lookalike_flags(
         other_card &= ~non_card
     mask |= other_card.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_medicare_card")
     nameless = ~personal & (fn == 0) & (family_name | shared)
-    mask |= nameless.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
+    # With the surname and the whole birth date: this patient, or a twin. Flagged on its own,
+    # so that the administrator's answers can show which one it mostly is in this clinic.
+    dated = nameless & dob_exact & family_name
+    mask |= (nameless & ~dated).astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name")
+    mask |= dated.astype(np.uint16) << LOOKALIKE_FLAGS.index("no_first_name_same_birth_date")
     return mask
+
+
+# Rules that say only "little confirms this pair", never "these look like two people".
+LITTLE_EVIDENCE = ("names_only", "incomplete_record")
+
+
+def fits_model(flags: np.ndarray, name_expected: np.ndarray) -> np.ndarray:
+    """Per pair: may it teach the model (EM) what a duplicate looks like?
+
+    Pairs a look-alike rule claims are left out: households and namesakes break EM's
+    assumption that fields agree independently. Pairs held only because little confirms them
+    stay in when their name is not a common one (``name_expected``, other patients expected
+    to share it by chance): leaving them out would teach the model that a duplicate's address
+    hardly ever differs, because the duplicates whose address differs are the ones little
+    confirms.
+    """
+    little = (flags & ~np.uint16(relaxed_mask(LITTLE_EVIDENCE))) == 0
+    out: np.ndarray = (flags == 0) | (little & (name_expected < FIT_NAME_EXPECTED))
+    return out
 
 
 def relaxed_mask(names: tuple[str, ...]) -> int:
@@ -198,7 +238,8 @@ def unpaired(flags: np.ndarray) -> np.ndarray:
     """Pairs not to propose at all: only the names agree and the name is a common one."""
     names_only = 1 << LOOKALIKE_FLAGS.index("names_only")
     common = 1 << LOOKALIKE_FLAGS.index("common_name")
-    return (flags & names_only != 0) & (flags & common != 0)
+    out: np.ndarray = (flags & names_only != 0) & (flags & common != 0)
+    return out
 
 
 def ambiguous_links(

@@ -88,7 +88,7 @@ def phone_e164(raw: str | None, country: str = "AU") -> str:
 NUMBER_FIELD = re.compile(r'"number"\s*:\s*"([^"\\]*)"')
 
 
-def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
+def phones_from_json(text: object, country: str = "AU") -> tuple[str, ...]:
     """Distinct E.164 numbers from the cache's ``phones`` JSON list (bad JSON gives none)."""
     if not text:
         return ()
@@ -100,12 +100,13 @@ def phones_from_json(text: str | None, country: str = "AU") -> tuple[str, ...]:
             if e164 and e164 not in out:
                 out.append(e164)
         return tuple(out)
+    items: object = None
     if isinstance(text, list):
         items = text
-    else:
+    elif isinstance(text, str | bytes | bytearray):
         try:
             items = json.loads(text)
-        except (ValueError, TypeError):
+        except ValueError:
             return ()
     out = []
     if not isinstance(items, list):
@@ -127,7 +128,7 @@ _NUMBER_OR_END = re.compile(r'"number"\s*:\s*"([^"\\]*)"|(\x01)')
 PHONE_BATCH = 4096
 
 
-def phone_lists(values: list, country: str = "AU") -> list[tuple[str, ...]]:
+def phone_lists(values: list[object], country: str = "AU") -> list[tuple[str, ...]]:
     """:func:`phones_from_json` of many values, with a regex pass over the cache's JSON per
     batch of values."""
     fast = [
@@ -139,7 +140,7 @@ def phone_lists(values: list, country: str = "AU") -> list[tuple[str, ...]]:
     for start in range(0, len(values), PHONE_BATCH):
         end = start + PHONE_BATCH
         batch = zip(values[start:end], fast[start:end], strict=True)
-        blob = "\x01".join(v if ok else "" for v, ok in batch) + "\x01"
+        blob = "\x01".join(v if ok and isinstance(v, str) else "" for v, ok in batch) + "\x01"
         for number, end in _NUMBER_OR_END.findall(blob):
             if end:
                 out.append(tuple(dict.fromkeys(current)))
@@ -204,7 +205,7 @@ def birth_date(raw: str | None) -> str:
     """A valid birth date as ``YYYYMMDD`` (from ISO ``YYYY-MM-DD`` or ``DD/MM/YYYY``), or ``""``."""
     if not raw or not isinstance(raw, str):
         return ""
-    text = raw.strip()[:10]
+    text = _digits_misread(raw.strip())[:10]
     if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the cache's ISO dates
         y, m, d = text[:4], text[5:7], text[8:]
         if not (y.isdigit() and m.isdigit() and d.isdigit()):
@@ -219,20 +220,33 @@ def birth_date(raw: str | None) -> str:
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return ""
     if len(parts[0]) == 4:
-        y, m, d = (int(p) for p in parts)
+        yy, mm, dd = (int(p) for p in parts)
     elif len(parts[2]) == 4:
-        d, m, y = (int(p) for p in parts)
+        dd, mm, yy = (int(p) for p in parts)
     else:
         return ""
-    if m > 12 and 1 <= d <= 12:  # day and month typed the other way round
-        d, m = m, d
+    if mm > 12 and 1 <= dd <= 12:  # day and month typed the other way round
+        dd, mm = mm, dd
     try:
-        day = _dt.date(y, m, d)
+        day = _dt.date(yy, mm, dd)
     except ValueError:
         return ""
-    if not 1880 <= y <= 2100:
+    if not 1880 <= yy <= 2100:
         return ""
     return day.strftime("%Y%m%d")
+
+
+# Characters a paper form's digits are misread or mistyped as ("O5/27/1983", "|2/23/|996").
+_DIGIT_LOOKALIKES = str.maketrans("OoQDIl|!ZzSsGbBq", "0000111122556689")
+_LOOKALIKES_MAX = 2  # more than this many and the text is not a misread date
+
+
+def _digits_misread(text: str) -> str:
+    """A date's text with up to two look-alike characters read as the digits they resemble."""
+    odd = sum(not ch.isdigit() and ch not in "-/. " for ch in text)
+    if odd == 0 or odd > _LOOKALIKES_MAX:
+        return text
+    return text.translate(_DIGIT_LOOKALIKES)
 
 
 def _month_days(year: int, month: int) -> int:

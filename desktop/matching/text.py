@@ -175,9 +175,65 @@ def given_name(first_name: str | None) -> str:
     return tokens[0] if tokens else ""
 
 
+# What is typed into a surname field when the surname was not given ("Unknown", "Resident",
+# "Dont Know", "Lady of the House"): a whole field equal to one of these names nobody. Words
+# that are also real surnames (House, Child, Friend, Parent, Na, No) are left out.
+_PLACEHOLDER_SURNAMES = frozenset(
+    [
+        "unknown",
+        "unk",
+        "anon",
+        "anonymous",
+        "resident",
+        "occupant",
+        "householder",
+        "household",
+        "respondent",
+        "respondant",
+        "refused",
+        "declined",
+        "dont know",
+        "do not know",
+        "not known",
+        "no name",
+        "no last name",
+        "no surname",
+        "last name",
+        "surname",
+        "apellido",
+        "xxx",
+        "xx",
+        "none",
+        "nil",
+        "tba",
+        "tbc",
+        "test",
+        "adult",
+        "of the house",
+        "lady of the house",
+        "lady of house",
+        "man of the house",
+        "the house",
+        "of house",
+        "of the home",
+        "de la casa",
+        "de casa",
+    ]
+)
+
+
+@lru_cache(maxsize=200_000)
+def surname_tokens(last_name: str | None) -> tuple[str, ...]:
+    """:func:`name_tokens` of a surname field; none when it holds only a placeholder
+    (``"Unknown"``, ``"Dont Know"``)."""
+    tokens = name_tokens(last_name)
+    return () if " ".join(tokens) in _PLACEHOLDER_SURNAMES else tokens
+
+
 def surname_key(last_name: str | None) -> str:
-    """A surname with its words run together (``"Smith-Jones"`` -> ``"smithjones"``)."""
-    return "".join(name_tokens(last_name))
+    """A surname with its words run together (``"Smith-Jones"`` -> ``"smithjones"``); ``""``
+    for a placeholder such as ``"Unknown"``."""
+    return "".join(surname_tokens(last_name))
 
 
 @lru_cache(maxsize=200_000)

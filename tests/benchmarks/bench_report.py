@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from typing import Any
 
 from tests.benchmarks import metrics
-from tests.benchmarks.datasets import Dataset, Pair
+from tests.benchmarks.datasets import Dataset, Pair, pair
 from tests.benchmarks.metrics import LIKELY, POSSIBLE, Scored
 
 SHOWN = ("first_name", "last_name", "date_of_birth", "sex", "phones", "address_1")
@@ -30,7 +31,7 @@ def class_table(dataset: Dataset, by_method: dict[str, Iterable[Scored]]) -> lis
     return lines
 
 
-def _cell(row: dict, field: str) -> str:
+def _cell(row: dict[str, Any], field: str) -> str:
     value = row.get(field)
     if field == "phones" and value:
         import json
@@ -40,7 +41,7 @@ def _cell(row: dict, field: str) -> str:
     return str(value or "·")
 
 
-def _show(dataset: Dataset, rows: dict[str, dict], key: Pair, note: str) -> list[str]:
+def _show(dataset: Dataset, rows: dict[str, dict[str, Any]], key: Pair, note: str) -> list[str]:
     a, b = sorted(key)
     kind = dataset.lookalikes.get(key, "")
     head = f"  {note}{' [' + kind + ']' if kind else ''}"
@@ -89,28 +90,30 @@ def simulated_admin(dataset: Dataset, answers: int = ADMIN_ANSWERS) -> list[str]
     (:mod:`desktop.matching.learning`). Engine in memory, in this process."""
     from desktop.matching import MatchEngine, MatchSettings
     from desktop.matching.learning import learned_relaxations
+    from desktop.matching.types import ScoredPair
 
-    def run(settings: MatchSettings) -> tuple[list, metrics.Evaluation]:
+    def run(settings: MatchSettings) -> tuple[list[ScoredPair], metrics.Evaluation, set[Pair]]:
         result = MatchEngine(settings).scan(dataset.rows)
         scored = [Scored(p.id_a, p.id_b, p.band, p.probability) for p in result.pairs]
-        return result.pairs, metrics.evaluate(scored, dataset)
+        found = {s.key for s in scored if s.band == LIKELY} & dataset.true_pairs
+        return result.pairs, metrics.evaluate(scored, dataset), found
 
-    pairs, before = run(MatchSettings())
+    pairs, before, found_before = run(MatchSettings())
     reviewed = sorted((p for p in pairs if p.band == POSSIBLE), key=lambda p: -p.probability)
-    told = [
-        (p.flags, metrics.pair(p.id_a, p.id_b) in dataset.true_pairs) for p in reviewed[:answers]
-    ]
+    told = [(p.flags, pair(p.id_a, p.id_b) in dataset.true_pairs) for p in reviewed[:answers]]
     relaxed = learned_relaxations(told)
     confirmed = tuple(
-        (p.id_a, p.id_b)
-        for p in reviewed[:answers]
-        if metrics.pair(p.id_a, p.id_b) in dataset.true_pairs
+        (p.id_a, p.id_b) for p in reviewed[:answers] if pair(p.id_a, p.id_b) in dataset.true_pairs
     )
-    _, after = run(MatchSettings(relaxed_flags=relaxed, confirmed_pairs=confirmed))
+    _, after, found_after = run(MatchSettings(relaxed_flags=relaxed, confirmed_pairs=confirmed))
     same = sum(is_same for _, is_same in told)
+    answered = {pair(a, b) for a, b in confirmed}
+    gained = found_after - found_before
     lines = [
         f"{dataset.name}: a simulated administrator answers the first {len(told)} 'possible' "
-        f"pairs truthfully ({same} one person); rules relaxed: {', '.join(relaxed) or 'none'}",
+        f"pairs truthfully ({same} one person); rules relaxed: {', '.join(relaxed) or 'none'}; "
+        f"true pairs newly 'likely': {len(gained & answered)} answered, "
+        f"{len(gained - answered)} not answered (learned)",
         "",
         "| MergeDesk | P likely | R likely | F1 likely | R likely+possible "
         "| look-alikes in likely |",

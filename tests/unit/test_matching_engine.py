@@ -221,3 +221,45 @@ def test_records_of_a_bulk_import_are_not_taken_as_registered_together():
         _imported([robert, bob, *clinic(150)], "2018-11-01") + everyday, ["8002"], imported.model
     )
     assert next(p for p in again.pairs if p.id_a == "8001").band == "likely"
+
+
+def test_duplicates_that_only_their_names_confirm_still_teach_the_model():
+    """Records made from a form without birth date, phone or email, at another street of the
+    same postcode (a move): held at 'possible', they still show EM that a duplicate's street
+    often differs, so the model stops reading every moved duplicate as two people."""
+    rows = clinic()
+    for i, row in enumerate(rows):
+        row.update(address_1=f"{i + 1} Long St", city="Carlton", post_code="3053")
+    moved = []
+    for i in range(0, 120, 2):
+        src = rows[i]
+        src["first_name"] = f"Given{i}name"  # names nobody else here has
+        place = {"address_1": f"{i} Short Rd", "city": "Carlton", "post_code": "3053"}
+        moved.append(person(str(7000 + i), src["first_name"], src["last_name"], "", **place))
+    model = MatchEngine().scan(rows + moved).model
+    from desktop.matching.levels import level
+    from desktop.matching.model import default_m
+
+    moved_level = level("address", "post_code")
+    assert model["m"]["address"][moved_level] > 2 * default_m()["address"][moved_level]
+
+
+def test_a_name_only_the_two_records_carry_counts_as_rare_as_a_name_can_be():
+    """A first name on exactly the two records of one pair is shared by no other patient: it
+    weighs one bit more than a first name that one other patient also has (1 other vs 2
+    others), not log2(3/2) more as when the pair's own records were counted."""
+    rows = clinic()
+    rows += [
+        person("1", "Yannick", "Zyxwvuts", "1970-01-02"),
+        person("2", "Yannick", "Zyxwvuts", "1970-01-02"),
+        person("3", "Quentin", "Qwertyui", "1971-01-02"),
+        person("4", "Quentin", "Qwertyui", "1971-01-02"),
+        person("5", "Quentin", "Otherwise", "1990-05-06"),
+    ]
+    pairs = MatchEngine(MatchSettings(include_unlikely=True)).scan(rows).pairs
+
+    def first_name_weight(a: str, b: str) -> float:
+        pair = next(p for p in pairs if {p.id_a, p.id_b} == {a, b})
+        return next(e.weight for e in pair.evidence if e.field == "First name")
+
+    assert first_name_weight("1", "2") - first_name_weight("3", "4") == pytest.approx(1.0, abs=0.01)

@@ -59,3 +59,34 @@ def test_confirmed_pairs_pull_the_model_towards_what_they_show():
     taught, _, _ = run_em(unlabelled, u, 5000, confirmed=confirmed)
     k = level("address", "different")
     assert taught["address"][k] > plain["address"][k]
+
+
+def _links(flags_of_pairs, bands, confirmed):
+    import numpy as np
+
+    from desktop.matching.learning import confirmed_links
+    from desktop.matching.lookalike import relaxed_mask
+
+    ids = ["x", "y", "z", "w"]
+    a = np.array([0, 1, 0, 2])  # (x, y) (y, z) (x, z) (z, w)
+    b = np.array([1, 2, 2, 3])
+    flags = np.array([relaxed_mask(f) for f in flags_of_pairs], dtype=np.uint16)
+    return confirmed_links(ids, a, b, np.array(bands, dtype=np.int8), flags, confirmed).tolist()
+
+
+def test_a_confirmed_merge_joins_the_records_its_likely_pairs_join():
+    """x (no first name) confirmed as y; y and z are 'likely': x and z are one person too."""
+    flags = [("no_first_name",), (), ("no_first_name",), ()]
+    assert _links(flags, [1, 2, 1, 0], [("y", "x")]) == [True, False, True, False]
+
+
+def test_without_answers_or_against_a_family_rule_nothing_is_joined():
+    flags = [("no_first_name",), (), ("twins",), ()]
+    assert _links(flags, [1, 2, 1, 0], []) == [False] * 4
+    assert _links(flags, [1, 2, 1, 0], [("x", "y")]) == [True, False, False, False]
+
+
+def test_answers_that_a_nameless_record_with_the_birth_date_is_the_patient_relax_its_rule():
+    told = [(("no_first_name_same_birth_date",), True)] * MIN_ANSWERS
+    assert learned_relaxations(told) == ("no_first_name_same_birth_date",)
+    assert learned_relaxations([(("no_first_name",), True)] * 50) == ()

@@ -303,3 +303,28 @@ def test_a_birth_date_with_day_and_month_the_other_way_round_is_read(raw, iso):
 def test_a_date_that_is_impossible_either_way_is_still_missing():
     assert nz.birth_date("2004-13-13") == ""
     assert nz.birth_date("2004-02-30") == ""
+
+
+@pytest.mark.parametrize("placeholder", ["Unknown", "Dont Know", "Resident", "Lady of the House"])
+def test_a_surname_field_of_a_placeholder_names_nobody(placeholder):
+    assert text.surname_key(placeholder) == ""
+    assert text.surname_tokens(placeholder) == ()
+
+
+@pytest.mark.parametrize("surname", ["House", "Child", "Na", "No", "Unknown-Smith"])
+def test_surnames_that_look_like_placeholders_are_kept(surname):
+    assert text.surname_key(surname) != ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [("O5/27/1983", "19830527"), ("|2/23/|996", "19961223"), ("1985-O6-23", "19850623")],
+)
+def test_a_birth_date_with_letters_that_look_like_digits_is_read(raw, iso):
+    """A paper form's 0 read as O, its 1 as |: the date is still the patient's."""
+    assert nz.birth_date(raw) == iso
+
+
+def test_text_that_is_not_a_misread_date_stays_missing():
+    assert nz.birth_date("Soon") == ""
+    assert nz.birth_date("1990-ab-cd") == ""

@@ -94,3 +94,14 @@ def test_phone_and_address_normalisers_never_crash(
     e164 = nz.phone_e164(raw, nz.country_key(country))
     assert isinstance(e164, str)
     assert isinstance(nz.address_key(line, raw), str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text, text)
+def test_birth_date_and_name_normalisers_never_crash(raw, name):
+    from desktop.matching import normalise as nz
+    from desktop.matching import text as names
+
+    found = nz.birth_date(raw)
+    assert found == "" or (len(found) == 8 and found.isdigit())
+    assert isinstance(names.surname_key(name), str)

@@ -541,7 +541,7 @@ def test_answers_that_show_a_rule_holds_back_one_person_rescore_the_queue(cache:
         people.append(
             patient(
                 1000 + n,
-                first_name=f"Rarename{n}q",
+                first_name=f"Rarename{n}qu",  # a slip: a rare name typed alike confirms less
                 last_name=f"Surname{n}x",
                 date_of_birth=None,
                 email=None,
