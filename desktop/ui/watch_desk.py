@@ -13,8 +13,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtCore import QDateTime, QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QDateTimeEdit,
@@ -23,17 +23,14 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QMenuBar,
     QMessageBox,
     QPushButton,
-    QStyle,
-    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.config import save_settings
+from desktop.config import load_settings, save_settings
 from desktop.digest import daily_digest, notification_text, since_label
 from desktop.intake import IntakeReport, account_time_zone
 from desktop.matching import MatchSettings
@@ -41,6 +38,7 @@ from desktop.store.queue import has_model
 from desktop.store.watch import found_pair_keys
 from desktop.sync import needs_full_sync
 from desktop.ui import theme
+from desktop.ui import tray as tray_icon
 from desktop.ui.workers import Job
 from desktop.watch import IntervalReport, NewPair, Watch, WatchEvent, WatchSettings
 
@@ -49,6 +47,7 @@ if TYPE_CHECKING:
 
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
 BUSY_JOBS = ("sync", "scan", "watch")
+INTAKE_DAYS = WatchSettings.intake_days
 
 
 def _utc_text(moment: datetime) -> str:
@@ -108,7 +107,7 @@ class NewSinceDialog(QDialog):
     def __init__(self, start: datetime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New since…")
-        self.when = QDateTimeEdit(start)
+        self.when = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(start.timestamp())))
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
         self.when.setAccessibleName("Show pairs found since")
@@ -124,7 +123,7 @@ class NewSinceDialog(QDialog):
 
     def chosen(self) -> datetime:
         """The chosen moment (local time, aware)."""
-        return self.when.dateTime().toPython().astimezone()  # type: ignore[union-attr]
+        return datetime.fromtimestamp(self.when.dateTime().toSecsSinceEpoch()).astimezone()
 
 
 class WatchDesk(QObject):
@@ -152,7 +151,7 @@ class WatchDesk(QObject):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.run_interval)
-        self.tray: QSystemTrayIcon | None = None
+        self.tray: tray_icon.WatchTray | None = None
         self.digest_day = datetime.now().astimezone().date()
 
     # ----------------------------------------------------------------- set-up
@@ -170,8 +169,9 @@ class WatchDesk(QObject):
         incomplete.triggered.connect(self.open_incomplete)
         self.tray_action = QAction("Keep watching from the &tray after closing", self)
         self.tray_action.setCheckable(True)
-        self.tray_action.setChecked(self.ctx.settings.watch_in_tray)
         self.tray_action.toggled.connect(self.set_tray_choice)
+        self.offer_tray()
+        menu.aboutToShow.connect(self.offer_tray)  # a tray may have started since
         for action in (check, since, digest, incomplete):
             menu.addAction(action)
         menu.addSeparator()
@@ -273,7 +273,7 @@ class WatchDesk(QObject):
         self.banner.announce(message)
         tray = self._tray()
         if tray is not None:
-            tray.showMessage("MergeDesk", message, QSystemTrayIcon.MessageIcon.Information, 15_000)
+            tray.notify(message)
 
     @Slot()
     def show_unseen(self) -> None:
@@ -314,15 +314,12 @@ class WatchDesk(QObject):
 
     def show_intake(self, report: IntakeReport) -> None:
         """The live intake exception rate, red with the explanation when the alarm sounds."""
-        total = report.total
-        self.intake_label.setText(
-            f"Intake, 30 days: {total.rate:.1%} of {total.new_patients} new patients"
-            + (" — alarm" if report.alarm else "")
-        )
+        self.intake_label.setText(report.status_text(INTAKE_DAYS))
         self.intake_label.setStyleSheet(theme.error_style() if report.alarm else "")
         self.intake_label.setToolTip(
             report.alarm_text()
-            or "Share of new patients that arrived as a likely duplicate of an existing record."
+            or "Share of new patients that arrived as a likely duplicate of an existing record"
+            f" (judged from {report.minimum} new patients on)."
         )
 
     def digest_text(self, day_offset: int = 0) -> str:
@@ -361,37 +358,51 @@ class WatchDesk(QObject):
 
     # ----------------------------------------------------------------- tray
 
-    def _tray(self) -> QSystemTrayIcon | None:
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            return None
-        if self.tray is None:
-            icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
-            self.tray = QSystemTrayIcon(QIcon(icon), self)
-            self.tray.setToolTip("MergeDesk is watching for new duplicates")
-            menu = QMenu()
-            open_action = menu.addAction("Open MergeDesk")
-            open_action.triggered.connect(self.reopen)
-            quit_action = menu.addAction("Quit")
-            quit_action.triggered.connect(self.quit)
-            self.tray_menu = menu
-            self.tray.setContextMenu(menu)
-            self.tray.messageClicked.connect(self.show_unseen)
-            self.tray.activated.connect(self.reopen)
-            self.tray.show()
+    def _tray(self) -> tray_icon.WatchTray | None:
+        """The tray icon, made the first time it is needed (None: the desktop has no tray)."""
+        if self.tray is None and tray_icon.tray_available():
+            self.tray = tray_icon.WatchTray(self)
+            self.tray.open_requested.connect(self.reopen)
+            self.tray.quit_requested.connect(self.quit)
+            self.tray.message_clicked.connect(self.show_unseen)
         return self.tray
+
+    @Slot()
+    def offer_tray(self) -> None:
+        """Offer "keep watching from the tray" only where the desktop has a tray; say why not."""
+        available = tray_icon.tray_available()
+        self.tray_action.setEnabled(available)
+        self.tray_action.setChecked(available and self.ctx.settings.watch_in_tray)
+        self.tray_action.setToolTip("" if available else tray_icon.NO_TRAY)
+        self.tray_action.setStatusTip("" if available else tray_icon.NO_TRAY)
 
     @Slot(bool)
     def set_tray_choice(self, keep: bool) -> None:
         """Remember whether the watch goes on from the tray after the window closes."""
+        if keep == self.ctx.settings.watch_in_tray or not self.tray_action.isEnabled():
+            return
         self.ctx.settings.watch_in_tray = keep
-        save_settings(self.ctx.data_dir, self.ctx.settings)
+        saved = load_settings(self.ctx.data_dir)  # only this choice (not e.g. the demo's pace)
+        saved.watch_in_tray = keep
+        save_settings(self.ctx.data_dir, saved)
+
+    def apply_settings(self) -> None:
+        """The settings dialog saved: the tray choice, and the new interval from now on."""
+        self.offer_tray()
+        every_ms = int(self.ctx.settings.watch_every_minutes * 60_000)
+        if self.timer.isActive() and self.timer.remainingTime() > every_ms:
+            self.timer.start(every_ms)
 
     def hide_to_tray(self) -> bool:
         """On close: hide to the tray and keep watching, when chosen and possible."""
-        if self.quitting or not self.ctx.settings.watch_in_tray or self._tray() is None:
+        if self.quitting or not self.ctx.settings.watch_in_tray:
             return False
-        QApplication.instance().setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
+        tray = self._tray()
+        if tray is None:
+            return False
+        QApplication.setQuitOnLastWindowClosed(False)
         self.window.hide()
+        tray.notify("MergeDesk keeps watching for new duplicates. Quit from this icon's menu.")
         return True
 
     @Slot()
@@ -399,12 +410,14 @@ class WatchDesk(QObject):
         """Show the window again."""
         self.window.showNormal()
         self.window.raise_()
+        self.window.activateWindow()
 
     @Slot()
     def quit(self) -> None:
-        """Quit from the tray: close the window for good."""
+        """Quit from the tray: close the window for good, and the application."""
         self.quitting = True
-        self.window.close()
         if self.tray is not None:
-            self.tray.hide()
-        QApplication.instance().quit()  # type: ignore[union-attr]
+            self.tray.remove()
+        QApplication.setQuitOnLastWindowClosed(True)
+        self.window.close()
+        QApplication.quit()
