@@ -2,18 +2,25 @@
 and cached for triage and offline review: upcoming appointments, and recent treatment notes.
 
 Each is one paged listing filtered on a date: ``/individual_appointments`` on ``starts_at``
-(the window ahead), ``/treatment_notes`` on ``created_at`` (the days back that count as
-"recent"). Cancelled, deleted and archived rows are left out (and dropped from the cache when
-an update says so). No Qt here.
+(the window ahead), ``/treatment_notes`` on ``created_at`` (the days that count as "recent"
+the first time, then the days since the last look). Cancelled, deleted and archived rows are
+left out (and dropped from the cache when an update says so; a note deleted later stays until
+it is too old to count). No Qt here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from desktop.session import Session
-from desktop.store.appointments import replace_recent_notes, replace_upcoming, update_upcoming
+from desktop.store.appointments import (
+    add_recent_notes,
+    replace_recent_notes,
+    replace_upcoming,
+    update_upcoming,
+)
 from desktop.store.sync_state import set_state, transaction
 
 APPOINTMENTS_AT = "watch.appointments_fetched_at"  # the last whole window (UTC text)
@@ -37,17 +44,16 @@ def link_id(link: Any) -> str | None:
     return None
 
 
-def _listing(session: Session, url: str, key: str) -> tuple[list[dict[str, Any]], int]:
-    """Every item of a paged listing, and the requests it took."""
-    items: list[dict[str, Any]] = []
-    requests = 0
+def _listing(session: Session, url: str, key: str, counter: list[int]) -> Iterator[dict[str, Any]]:
+    """Every item of a paged listing, page by page (a page's items are dropped once read:
+    holding a hundred thousand of them would keep the garbage collector busy, and the
+    interpreter lock with it). ``counter[0]`` counts the requests."""
     next_url: str | None = url
     while next_url:
         page = session.client.fetch_page(next_url, key=key)
-        requests += 1
+        counter[0] += 1
         next_url = page.next_url
-        items.extend(page.items)
-    return items, requests
+        yield from page.items
 
 
 def fetch_upcoming_appointments(
@@ -62,10 +68,10 @@ def fetch_upcoming_appointments(
     )
     if changed_since is not None:
         url += f"&q[]=updated_at:>={utc_text(changed_since)}"
-    items, requests = _listing(session, url, "individual_appointments")
+    requests = [0]
     rows: list[tuple[str, str, str, str | None, str | None]] = []
     gone: list[str] = []
-    for item in items:
+    for item in _listing(session, url, "individual_appointments", requests):
         patient = link_id(item.get("patient"))
         if any(item.get(k) for k in _GONE):
             gone.append(str(item["id"]))
@@ -82,26 +88,34 @@ def fetch_upcoming_appointments(
             update_upcoming(db, rows, gone)
         set_state(db, APPOINTMENTS_CHECKED, utc_text(start))
         session.audit.write_pending()
-    return requests
+    return requests[0]
 
 
-def fetch_recent_notes(session: Session, since: datetime, now: datetime) -> int:
+def fetch_recent_notes(
+    session: Session, since: datetime, now: datetime, *, written_since: datetime | None = None
+) -> int:
     """Cache the whole clinic's treatment notes written since ``since`` (each note's patient
-    and date, never its content). Returns the requests made."""
-    url = f"/treatment_notes?q[]=created_at:>={utc_text(since)}&sort=created_at&per_page={PER_PAGE}"
-    items, requests = _listing(session, url, "treatment_notes")
+    and date, never its content). With ``written_since`` (the last look), only the notes
+    written since then are fetched and added, and those older than ``since`` dropped: a day's
+    notes are a page or two. Returns the requests made."""
+    start = since if written_since is None else max(since, written_since)
+    url = f"/treatment_notes?q[]=created_at:>={utc_text(start)}&sort=created_at&per_page={PER_PAGE}"
+    requests = [0]
     rows = [
         (str(item["id"]), patient, str(item["created_at"]))
-        for item in items
+        for item in _listing(session, url, "treatment_notes", requests)
         if (patient := link_id(item.get("patient")))
         and item.get("created_at")
         and not any(item.get(k) for k in _GONE)
     ]
     with transaction(session.cache) as db:
-        replace_recent_notes(db, rows)
+        if written_since is None:
+            replace_recent_notes(db, rows)
+        else:
+            add_recent_notes(db, rows, older_than=utc_text(since))
         set_state(db, NOTES_AT, utc_text(now))
         session.audit.write_pending()
-    return requests
+    return requests[0]
 
 
 __all__ = ["fetch_recent_notes", "fetch_upcoming_appointments", "link_id", "utc_text"]

@@ -303,9 +303,10 @@ class Watch:
         return fetched is None or (now - fetched).total_seconds() >= age
 
     def _refresh_activity(self, now: datetime, new_pairs: bool) -> int:
-        """Fetch the clinic's upcoming appointments and recent treatment notes: each whole
-        when the cached copy is a day old; what was booked or changed since the last look when
-        new pairs arrived (their bookings are news too); else nothing. Returns the requests."""
+        """Fetch the clinic's upcoming appointments (the whole window when the cached one is a
+        day old; what was booked or changed since the last look when new pairs arrived: their
+        bookings are news too) and, daily, the treatment notes written since the last look.
+        Returns the requests made."""
         requests = 0
         end = now + timedelta(days=self.settings.appointment_days)
         if self._stale(APPOINTMENTS_AT, now):
@@ -319,7 +320,10 @@ class Watch:
             )
         if self._stale(NOTES_AT, now):
             since = now - timedelta(days=self.settings.recent_notes_days)
-            requests += fetch_recent_notes(self.session, since, now)
+            last = _parse(get_state(self.cache.db, NOTES_AT))
+            requests += fetch_recent_notes(
+                self.session, since, now, written_since=last and last - APPOINTMENTS_OVERLAP
+            )
         return requests
 
     # ----- intake ----------------------------------------------------------------------------

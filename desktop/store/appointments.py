@@ -63,12 +63,22 @@ def replace_recent_notes(db: sqlite_utils.Database, rows: Iterable[Sequence[str]
     """Replace the cached recent treatment notes with ``rows`` (id, patient_id, written_at);
     returns how many."""
     db.execute("DELETE FROM recent_treatment_notes")
+    return add_recent_notes(db, rows)
+
+
+def add_recent_notes(
+    db: sqlite_utils.Database, rows: Iterable[Sequence[str]], older_than: str = ""
+) -> int:
+    """Add (or update) ``rows`` (id, patient_id, written_at) and drop the notes written before
+    ``older_than`` (UTC text; "" drops none); returns how many were added."""
     values = [tuple(r) for r in rows]
     db.conn.executemany(
         "INSERT OR REPLACE INTO recent_treatment_notes (id, patient_id, written_at) "
         "VALUES (?, ?, ?)",
         values,
     )
+    if older_than:
+        db.execute("DELETE FROM recent_treatment_notes WHERE written_at < ?", [older_than])
     return len(values)
 
 

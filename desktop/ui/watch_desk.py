@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.account import Account
 from desktop.config import load_settings, save_settings
 from desktop.digest import daily_digest, notification_text, since_label
 from desktop.intake import IntakeReport, account_time_zone
@@ -140,6 +141,7 @@ class WatchDesk(QObject):
         self.window = window
         self.ctx = window.ctx
         self.failures = 0
+        self.account: Account | None = None  # the key's clinic, once an interval checked it
         self.unseen: list[NewPair] = []  # found since the last time someone looked
         self.unseen_since: datetime | None = None
         self.quitting = False
@@ -210,11 +212,14 @@ class WatchDesk(QObject):
         if not self._ready():
             self.timer.start(WAIT_MS)
             return
-        ctx, failures = self.ctx, self.failures
+        ctx, failures, account = self.ctx, self.failures, self.account
         watch_settings, match = self._settings()
 
-        def work(job: Job) -> tuple[IntervalReport, int]:
+        def work(job: Job) -> tuple[IntervalReport, int, Account | None]:
             with ctx.session(job.cancel_event) as session:
+                # The key's clinic was checked at the first interval; the key does not change
+                # while the window is open, so a quiet interval stays one request.
+                session.account = account
                 watch = Watch(
                     session,
                     settings=watch_settings,
@@ -222,7 +227,7 @@ class WatchDesk(QObject):
                     on_event=job.report,
                     failures=failures,
                 )
-                return watch.run_once(), watch.failures
+                return watch.run_once(), watch.failures, session.account
 
         job = Job("watch", work)
         job.progressed.connect(self.on_event)
@@ -239,9 +244,9 @@ class WatchDesk(QObject):
             self.ctx.connectivity.set_online(False)
 
     @Slot(object)
-    def on_interval_done(self, result: tuple[IntervalReport, int]) -> None:
+    def on_interval_done(self, result: tuple[IntervalReport, int, Account | None]) -> None:
         """Schedule the next interval; announce new pairs; show the intake rate."""
-        report, self.failures = result
+        report, self.failures, self.account = result
         self.timer.start(int(report.next_in * 1000))
         if not report.offline:
             self.ctx.connectivity.set_online(True)

@@ -104,13 +104,20 @@ def simulator_process(patients: int) -> Iterator[RemoteSimulator]:
 
 
 def wait_until(condition, timeout_s: float) -> None:
-    """Run the event loop until ``condition()`` holds."""
+    """Run the event loop until ``condition()`` holds, sleeping between events as the app's
+    own event loop does (a loop that polls without waiting keeps the GUI thread busy, and on a
+    loaded machine the scheduler then makes it wait its turn: stalls the app would not have)."""
     deadline = time.monotonic() + timeout_s
     loop = QEventLoop()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("timed out")
-        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    wake = QTimer()
+    wake.start(50)  # look at the condition at least this often
+    try:
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("timed out")
+            loop.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    finally:
+        wake.stop()
 
 
 def fake_pairs(cache: Cache, wanted: int) -> None:

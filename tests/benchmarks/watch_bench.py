@@ -77,6 +77,7 @@ class StallSampler:
     def __init__(self, beat: Heartbeat, late_ms: float = 40.0) -> None:
         self.beat, self.late = beat, late_ms / 1000
         self.gui = threading.get_ident()
+        self.gui_task = Path(f"/proc/self/task/{threading.get_native_id()}")
         self.samples: list[tuple[float, dict[str, str]]] = []
         self.running = False
 
@@ -106,7 +107,17 @@ class StallSampler:
                     f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in top[::-1]
                 )
                 stacks["GUI" if ident == self.gui else names.get(ident, str(ident))] = where
+            stacks["GUI"] += " | " + self._gui_state()
             self.samples.append((now, stacks))
+
+    def _gui_state(self) -> str:
+        """The GUI thread as the kernel sees it: run state, CPU ticks, where it waits."""
+        try:
+            fields = (self.gui_task / "stat").read_text().rsplit(")", 1)[1].split()
+            wchan = (self.gui_task / "wchan").read_text()
+        except OSError:
+            return "?"
+        return f"state {fields[0]} cpu {int(fields[11]) + int(fields[12])} wchan {wchan}"
 
     def report(self, started: float) -> None:
         """Print the samples of each stall (consecutive samples less than 30 ms apart)."""

@@ -162,8 +162,9 @@ def test_offline_backs_off_exponentially(tmp_path) -> None:
 
 
 def test_recent_treatment_notes_count_for_triage_and_old_ones_do_not(tmp_path) -> None:
-    """Both records written in this week come first, then both written in last month; a pair
-    whose two records have only notes from months ago is not "in clinical use"."""
+    """Notes are fetched for the whole clinic once a day (only those written since the last
+    look). Both records written in this week come first, then both written in last month; a
+    pair whose two records have only notes from months ago is not "in clinical use"."""
     with watched_clinic(tmp_path) as (sim, clock, watch, _events):
         db = watch.cache.db
         now = datetime.fromtimestamp(clock(), UTC)
@@ -173,17 +174,16 @@ def test_recent_treatment_notes_count_for_triage_and_old_ones_do_not(tmp_path) -
         # Pairs not yet in clinical use whose records are in no other pair.
         quiet = [p for p in queue if p.key not in marked and all(seen[i] == 1 for i in p.key)]
         old, last_month, this_week = quiet[:3]
-        for pair, days in ((old, 200), (last_month, 40), (this_week, 3)):
+        for pair, days_later in ((old, 70), (last_month, 30), (this_week, 1)):
             for patient_id in pair.key:
-                sim.write_note(patient_id, now - timedelta(days=days))
-        assert all(sim.history_counts(i)["treatment_notes"] > 0 for i in old.key)
+                sim.write_note(patient_id)  # now, on the clinic's clock
+            clock.tick(days_later * 24 * 3600)
+            report = watch.run_once()  # the day's look at the clinic's notes
+            assert report.appointments_fetched
 
-        clock.tick(24 * 3600)  # the daily look at the clinic's notes and appointments
-        report = watch.run_once()
-        assert report.appointments_fetched
-        later = datetime.fromtimestamp(clock(), UTC)
+        later = datetime.fromtimestamp(clock(), UTC)  # 101 days on
         marks = split_history(db, queue, later)
-        assert old.key not in marks, "notes from months ago are not recent"
+        assert old.key not in marks, "notes from 101 days ago are not recent"
         assert marks[this_week.key][0] == marks[last_month.key][0] == 1
         order = [p.key for p in triage_order(queue, marks)]
         assert order.index(this_week.key) < order.index(last_month.key)
