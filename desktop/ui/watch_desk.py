@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
 BUSY_JOBS = ("sync", "scan", "watch")
 INTAKE_DAYS = WatchSettings.intake_days
+TRAY_CHOICE = "Keep watching from the &tray after closing"
 
 
 def _utc_text(moment: datetime) -> str:
@@ -169,7 +170,8 @@ class WatchDesk(QObject):
         digest.triggered.connect(self.show_digest)
         incomplete = QAction("&Incomplete records…", self)
         incomplete.triggered.connect(self.open_incomplete)
-        self.tray_action = QAction("Keep watching from the &tray after closing", self)
+        menu.setToolTipsVisible(True)  # the tray choice says why it is greyed out
+        self.tray_action = QAction(TRAY_CHOICE, self)
         self.tray_action.setCheckable(True)
         self.tray_action.toggled.connect(self.set_tray_choice)
         self.offer_tray()
@@ -376,6 +378,7 @@ class WatchDesk(QObject):
     def offer_tray(self) -> None:
         """Offer "keep watching from the tray" only where the desktop has a tray; say why not."""
         available = tray_icon.tray_available()
+        self.tray_action.setText(TRAY_CHOICE if available else f"{TRAY_CHOICE} (no tray here)")
         self.tray_action.setEnabled(available)
         self.tray_action.setChecked(available and self.ctx.settings.watch_in_tray)
         self.tray_action.setToolTip("" if available else tray_icon.NO_TRAY)

@@ -132,6 +132,7 @@ def test_without_a_tray_the_choice_is_not_offered_and_says_why(qtbot, desk) -> N
     window = desk.open()
     action = window.watch_desk.tray_action
     assert not action.isEnabled() and "no system tray" in action.toolTip()
+    assert action.text().endswith("(no tray here)")
     dialog = _settings_dialog(qtbot, window)
     assert not dialog.watch_in_tray.isEnabled() and dialog.no_tray.isVisible()
     assert "no system tray" in dialog.no_tray.text()
