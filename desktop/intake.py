@@ -109,6 +109,24 @@ class IntakeReport:
         """Enough new patients, and more of them than the threshold arrived as duplicates."""
         return self.total.new_patients >= self.minimum and self.total.rate > self.threshold
 
+    @property
+    def too_few(self) -> bool:
+        """Fewer new patients than the minimum: the rate means nothing yet."""
+        return self.total.new_patients < self.minimum
+
+    def status_text(self, days: int) -> str:
+        """One line for a status bar: the rate, or that there are too few new patients to
+        judge (never a bare percentage of a handful, which would read like an alarm)."""
+        total = self.total
+        patients = f"{total.new_patients} new patient{'s' if total.new_patients != 1 else ''}"
+        if self.too_few:
+            return (
+                f"Intake, {days} days: {patients}, too few to judge "
+                f"(the rate counts from {self.minimum})"
+            )
+        text = f"Intake, {days} days: {_percent(total.rate)} of {patients} arrived as duplicates"
+        return text + (" — alarm" if self.alarm else "")
+
     def alarm_text(self) -> str:
         """What crossing the threshold suggests, where and when, in plain words ("" if no
         alarm)."""

@@ -1,21 +1,24 @@
 """Clinical triage: pairs whose two records are both in use come first.
 
-A pair whose two records both have an upcoming appointment (or both have treatment notes) is a
-split history in the making: a therapist reads one record while the other holds the rest. Such
-pairs go to the top of the queue, soonest booking first, labelled e.g. "split history, booked
-Tue 8 Dec 10:30"; the rest keep their order. Reads the cached appointments (offline too).
+A pair whose two records both have an upcoming appointment (or both have a treatment note
+written in the last 90 days) is a split history in the making: a therapist reads one record
+while the other holds the rest. Such pairs go to the top of the queue, soonest booking first,
+labelled e.g. "split history, booked Tue 8 Dec 10:30"; the rest keep their order. Reads the
+cached appointments and notes (offline too; :mod:`desktop.activity` fetches them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeVar
 
 import sqlite_utils
 
 from desktop.intake import account_time_zone
-from desktop.store.appointments import booked_patients, patients_with_notes
+from desktop.store.appointments import booked_patients, latest_notes
+
+RECENT_NOTES_DAYS = 90  # a treatment note this recent means the record is in clinical use
 
 
 class _Pair(Protocol):
@@ -28,32 +31,60 @@ class _Pair(Protocol):
 P = TypeVar("P", bound=_Pair)
 
 
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def booking_label(starts_at: str, tz: tzinfo) -> str:
     """``Tue 8 Dec 10:30`` on the clinic's clock."""
-    moment = datetime.fromisoformat(starts_at.replace("Z", "+00:00")).astimezone(tz)
+    moment = _moment(starts_at).astimezone(tz)
     return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
 
 
+def _day_label(written_at: str, tz: tzinfo) -> str:
+    """``2 Dec`` on the clinic's clock."""
+    moment = _moment(written_at).astimezone(tz)
+    return f"{moment.day} {moment:%b}"
+
+
 def split_history(
-    db: sqlite_utils.Database, pairs: Iterable[_Pair], now: datetime
-) -> dict[tuple[str, str], tuple[int, str, str]]:
-    """Per pair in clinical use: (rank, sort key, label). Rank 0: both records booked (sort by
-    the sooner booking); rank 1: both have treatment notes."""
+    db: sqlite_utils.Database,
+    pairs: Iterable[_Pair],
+    now: datetime,
+    recent_days: int = RECENT_NOTES_DAYS,
+) -> dict[tuple[str, str], tuple[int, float, str]]:
+    """Per pair in clinical use: (rank, sort key, label). Rank 0: both records booked (the
+    sooner booking first); rank 1: both records have a treatment note written in the last
+    ``recent_days`` days (the most recently written-in pair first)."""
     tz = account_time_zone(db)
-    booked = booked_patients(db, now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    noted = patients_with_notes(db)
-    out: dict[tuple[str, str], tuple[int, str, str]] = {}
+    booked = booked_patients(db, _utc(now))
+    noted = latest_notes(db, _utc(now - timedelta(days=recent_days)))
+    out: dict[tuple[str, str], tuple[int, float, str]] = {}
     for pair in pairs:
         a, b = pair.id_a, pair.id_b
         if a in booked and b in booked:
             soonest = min(booked[a], booked[b])
-            out[(a, b)] = (0, soonest, f"split history, booked {booking_label(soonest, tz)}")
+            out[(a, b)] = (
+                0,
+                _moment(soonest).timestamp(),
+                f"split history, booked {booking_label(soonest, tz)}",
+            )
         elif a in noted and b in noted:
-            out[(a, b)] = (1, "", "split history: treatment notes on both records")
+            both_since = min(noted[a], noted[b])  # the later of the two is at least this recent
+            latest = _day_label(max(noted[a], noted[b]), tz)
+            label = f"split history: treatment notes on both records, latest {latest}"
+            out[(a, b)] = (1, -_moment(both_since).timestamp(), label)
     return out
 
 
-def triage_order(rows: Sequence[P], marks: dict[tuple[str, str], tuple[int, str, str]]) -> list[P]:
+def triage_order(
+    rows: Sequence[P], marks: dict[tuple[str, str], tuple[int, float, str]]
+) -> list[P]:
     """``rows`` with the pairs in clinical use first (booked soonest first), the rest after
     in their order."""
     first = sorted(

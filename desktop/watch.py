@@ -5,8 +5,9 @@ request when nothing changed) and reports, through a callback, each likely or po
 it has not seen before: which record is new, when it was created, in which window of the
 clinic's week (:mod:`desktop.intake`), and what the record says about how it was made (a note
 such as "Created by ... assistant", a referral source, the creating user when the API gives
-one). It keeps the clinic's upcoming appointments (one paged request for the whole clinic,
-refreshed daily and when new pairs arrive) for triage, and the live intake exception rate
+one). It keeps the clinic's upcoming appointments and recent treatment notes (one paged
+request each for the whole clinic, refreshed daily; appointments also when new pairs arrive;
+:mod:`desktop.activity`) for triage, and the live intake exception rate
 with its alarm. Offline or when Cliniko is unavailable it backs off exponentially (capped);
 it resumes where it stopped, as sync does: what it has seen is in the cache. No Qt here::
 
@@ -25,6 +26,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from desktop.activity import (
+    APPOINTMENTS_AT,
+    APPOINTMENTS_CHECKED,
+    NOTES_AT,
+    fetch_recent_notes,
+    fetch_upcoming_appointments,
+    utc_text,
+)
 from desktop.cliniko.errors import ClinikoUnavailable, Offline, RateLimited
 from desktop.config import Settings
 from desktop.intake import (
@@ -38,17 +47,16 @@ from desktop.matching import MatchSettings
 from desktop.scan import run_scan
 from desktop.session import Session
 from desktop.store import watch as watch_store
-from desktop.store.appointments import next_appointments, replace_upcoming, update_upcoming
+from desktop.store.appointments import next_appointments
 from desktop.store.queue import decode_evidence, now_iso
 from desktop.store.sync_state import get_state, set_state
 from desktop.store.transaction import transaction
 from desktop.sync import run_sync
+from desktop.triage import RECENT_NOTES_DAYS
 
 log = logging.getLogger(__name__)
 
-# sync_state keys
-APPOINTMENTS_AT = "watch.appointments_fetched_at"  # the last whole window (UTC text)
-APPOINTMENTS_CHECKED = "watch.appointments_checked_at"  # the last fetch of either kind
+# sync_state keys (and those of desktop.activity)
 APPOINTMENTS_OVERLAP = timedelta(seconds=120)
 LAST_RUN_AT = "watch.last_run_at"
 BASELINE_DONE = "watch.baseline_done"
@@ -68,7 +76,8 @@ class WatchSettings:
 
     every_seconds: float = 15 * 60
     appointment_days: int = 14  # the window of upcoming appointments kept for triage
-    appointments_max_age_seconds: float = 24 * 3600  # the whole window, this often
+    appointments_max_age_seconds: float = 24 * 3600  # the whole window (and notes), this often
+    recent_notes_days: int = RECENT_NOTES_DAYS  # treatment notes this recent count for triage
     backoff_first_seconds: float = 60.0
     backoff_cap_seconds: float = 30 * 60
     intake_days: int = 30  # the live intake rate covers this many days back
@@ -111,7 +120,7 @@ class IntervalReport:
     changed: int = 0
     new_pairs: list[NewPair] = field(default_factory=list)
     intake: IntakeReport | None = None
-    appointments_fetched: bool = False  # the cached upcoming appointments changed
+    appointments_fetched: bool = False  # the cached appointments or treatment notes changed
     offline: str = ""  # the plain-words reason, when the interval could not reach Cliniko
     next_in: float = 0.0  # seconds until the next interval
 
@@ -125,10 +134,6 @@ class WatchEvent:
     report: IntervalReport
     pair: NewPair | None = None
     message: str = ""
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -193,7 +198,7 @@ class Watch:
         self.failures = failures
         if get_state(self.cache.db, WATCHING_SINCE) is None:
             with transaction(self.cache) as db:
-                set_state(db, WATCHING_SINCE, _utc_text(datetime.fromtimestamp(clock(), UTC)))
+                set_state(db, WATCHING_SINCE, utc_text(datetime.fromtimestamp(clock(), UTC)))
 
     # ----- one interval ----------------------------------------------------------------------
     def run_once(self) -> IntervalReport:
@@ -240,19 +245,19 @@ class Watch:
                 db,
                 [
                     (p.id_a, p.id_b, p.band, p.new_id,
-                     _utc_text(p.created_at) if p.created_at else None,
+                     utc_text(p.created_at) if p.created_at else None,
                      p.window.value if p.window else None, "\n".join(p.signals),
-                     _utc_text(now))
+                     utc_text(now))
                     for p in pairs
                 ],
             )  # fmt: skip
-            set_state(db, LAST_RUN_AT, _utc_text(now))
-        fetched = self._refresh_appointments(now, bool(pairs))
+            set_state(db, LAST_RUN_AT, utc_text(now))
+        fetched = self._refresh_activity(now, bool(pairs))
         report.requests += fetched
         report.appointments_fetched = fetched > 0
         if pairs:
             booked = next_appointments(
-                self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, _utc_text(now)
+                self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, utc_text(now)
             )
             pairs = [replace(p, next_appointments=_booked(booked, p)) for p in pairs]
         report.new_pairs = pairs
@@ -292,24 +297,35 @@ class Watch:
             )
         return pairs
 
-    # ----- upcoming appointments -------------------------------------------------------------
-    def _refresh_appointments(self, now: datetime, new_pairs: bool) -> int:
-        """Fetch the clinic's upcoming appointments: the whole window when the cached one is
-        a day old, what was booked or changed since the last look when new pairs arrived
-        (their bookings are news too), else nothing. Returns the requests made."""
-        db = self.cache.db
-        fetched = _parse(get_state(db, APPOINTMENTS_AT))
+    # ----- clinical activity (upcoming appointments, recent treatment notes) ----------------
+    def _stale(self, key: str, now: datetime) -> bool:
+        fetched = _parse(get_state(self.cache.db, key))
+        age = self.settings.appointments_max_age_seconds
+        return fetched is None or (now - fetched).total_seconds() >= age
+
+    def _refresh_activity(self, now: datetime, new_pairs: bool) -> int:
+        """Fetch the clinic's upcoming appointments (the whole window when the cached one is a
+        day old; what was booked or changed since the last look when new pairs arrived: their
+        bookings are news too) and, daily, the treatment notes written since the last look.
+        Returns the requests made."""
+        requests = 0
         end = now + timedelta(days=self.settings.appointment_days)
-        if fetched is None or (now - fetched).total_seconds() >= (
-            self.settings.appointments_max_age_seconds
-        ):
-            return fetch_upcoming_appointments(self.session, now, end)
-        checked = _parse(get_state(db, APPOINTMENTS_CHECKED)) or fetched
-        if not new_pairs:
-            return 0
-        return fetch_upcoming_appointments(
-            self.session, now, end, changed_since=checked - APPOINTMENTS_OVERLAP
-        )
+        if self._stale(APPOINTMENTS_AT, now):
+            requests += fetch_upcoming_appointments(self.session, now, end)
+        elif new_pairs:
+            db = self.cache.db
+            checked = _parse(get_state(db, APPOINTMENTS_CHECKED) or get_state(db, APPOINTMENTS_AT))
+            assert checked is not None
+            requests += fetch_upcoming_appointments(
+                self.session, now, end, changed_since=checked - APPOINTMENTS_OVERLAP
+            )
+        if self._stale(NOTES_AT, now):
+            since = now - timedelta(days=self.settings.recent_notes_days)
+            last = _parse(get_state(self.cache.db, NOTES_AT))
+            requests += fetch_recent_notes(
+                self.session, since, now, written_since=last and last - APPOINTMENTS_OVERLAP
+            )
+        return requests
 
     # ----- intake ----------------------------------------------------------------------------
     def _intake(self, now: datetime, tz: tzinfo) -> IntakeReport:
@@ -351,57 +367,8 @@ class Watch:
                 break
 
 
-def fetch_upcoming_appointments(
-    session: Session, start: datetime, end: datetime, *, changed_since: datetime | None = None
-) -> int:
-    """Cache the whole clinic's appointments starting in [start, end): one paged listing of
-    ``/individual_appointments`` filtered on ``starts_at`` (not one request per patient).
-    With ``changed_since``, only those booked or changed since then, merged into the cached
-    window. Returns the requests made."""
-    first = (
-        f"/individual_appointments?q[]=starts_at:>={_utc_text(start)}"
-        f"&q[]=starts_at:<{_utc_text(end)}&sort=starts_at&per_page=100"
-    )
-    if changed_since is not None:
-        first += f"&q[]=updated_at:>={_utc_text(changed_since)}"
-    url: str | None = first
-    rows: list[tuple[str, str, str, str | None, str | None]] = []
-    gone: list[str] = []
-    requests = 0
-    while url:
-        page = session.client.fetch_page(url, key="individual_appointments")
-        requests += 1
-        url = page.next_url
-        for item in page.items:
-            patient = _link_id(item.get("patient"))
-            if any(item.get(k) for k in ("cancelled_at", "deleted_at", "archived_at")):
-                gone.append(str(item["id"]))
-            elif patient and item.get("starts_at"):
-                rows.append(
-                    (str(item["id"]), patient, str(item["starts_at"]), item.get("ends_at"),
-                     _link_id(item.get("practitioner")))
-                )  # fmt: skip
-    with transaction(session.cache) as db:
-        if changed_since is None:
-            replace_upcoming(db, rows)
-            set_state(db, APPOINTMENTS_AT, _utc_text(start))
-        else:
-            update_upcoming(db, rows, gone)
-        set_state(db, APPOINTMENTS_CHECKED, _utc_text(start))
-        session.audit.write_pending()
-    return requests
-
-
 def _booked(booked: dict[str, str], pair: NewPair) -> dict[str, str]:
     return {i: booked[i] for i in (pair.id_a, pair.id_b) if i in booked}
-
-
-def _link_id(link: Any) -> str | None:
-    if isinstance(link, dict):
-        target = (link.get("links") or {}).get("self")
-        if target:
-            return str(target).rstrip("/").rsplit("/", 1)[-1]
-    return None
 
 
 __all__ = [
@@ -410,7 +377,6 @@ __all__ = [
     "Watch",
     "WatchEvent",
     "WatchSettings",
-    "fetch_upcoming_appointments",
     "source_signals",
     "why_flagged",
 ]

@@ -14,8 +14,10 @@ propagates, so a call that can't be audited does not silently carry on.
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -65,6 +67,13 @@ HISTORY_RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "invoices": ("invoices", ("archived_at:*",)),
     "attachments": ("patient_attachments", ("archived_at:*",)),
 }
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every client: making one reads the whole certificate bundle while
+    holding the interpreter lock (about 0.1 s in which the window cannot repaint)."""
+    return httpx.create_ssl_context()
 
 
 class ClinikoClient:
@@ -134,6 +143,7 @@ class ClinikoClient:
         self._pool: ThreadPoolExecutor | None = None  # runs requests when cancellable
         self._pool_lock = threading.Lock()
         self._http = httpx.Client(
+            verify=tls_context(),
             auth=httpx.BasicAuth(key, ""),
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             timeout=httpx.Timeout(timeout),

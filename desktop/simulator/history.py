@@ -133,6 +133,22 @@ def booking(origin: str, index: int, starts_at: str, created_at: str) -> dict[st
     }
 
 
+def treatment_note(origin: str, index: int, written_at: str) -> dict[str, Any]:
+    """A finalised treatment note written at ``written_at``."""
+    return {
+        "id": _record_id("treatment_notes", origin, index),
+        "origin": origin,
+        "created_at": written_at,
+        "updated_at": written_at,
+        "archived_at": None,
+        "deleted_at": None,
+        "practitioner_id": PRACTITIONERS[index % len(PRACTITIONERS)],
+        "business_id": BUSINESS_ID,
+        "draft": False,
+        "title": "Follow-up",
+    }
+
+
 def _link(base_url: str, path: str | None) -> dict[str, Any] | None:
     return {"links": {"self": f"{base_url}/{path}"}} if path else None
 

@@ -141,7 +141,8 @@ class LiveClinic:
     def _apply(self, event: LiveEvent) -> None:
         if event.kind == "create":
             stamp = format_time(event.at)
-            created = self.sim.add_patient({**event.patient, "created_at": stamp})
+            patient = {**event.patient, "id": _arrival_id(event.at), "created_at": stamp}
+            created = self.sim.add_patient(patient)
             event.patient_id = str(created["id"])
             if event.booking_at is not None:
                 self.sim.book(event.patient_id, event.booking_at, event.at)
@@ -202,6 +203,12 @@ def _known_people(sim: Simulator) -> list[dict[str, Any]]:
         for r in sim.state.all()
         if not r["archived_at"] and r["patient_phone_numbers"] and r["first_name"]
     ]
+
+
+def _arrival_id(at: datetime) -> str:
+    """A new patient's id from its creation time, as Cliniko's ids grow with time: never the
+    id of a record a cache kept from an earlier run of the same (seeded) clinic."""
+    return str(int(at.timestamp() * 1000) << 22)
 
 
 def _newcomers(seed: int, count: int) -> list[dict[str, Any]]:

@@ -249,6 +249,12 @@ class Simulator:
         made = self.state.now() if made_at is None else format_time(made_at)
         self.state.add_appointment(str(patient_id), format_time(starts_at), made)
 
+    def write_note(self, patient_id: str, written_at: datetime | None = None) -> None:
+        """A practitioner writes a treatment note for ``patient_id`` (now on the clinic's
+        clock by default)."""
+        written = self.state.now() if written_at is None else format_time(written_at)
+        self.state.add_treatment_note(str(patient_id), written)
+
     def set_before_request(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` before answering each API request (live mode applies due events)."""
         self._gate.before_request = hook

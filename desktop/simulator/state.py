@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -268,12 +268,27 @@ class ClinicState:
     # ----- history --------------------------------------------------------------------------
     def add_appointment(self, patient_id: str, starts_at: str, created_at: str) -> Record:
         """Book an individual appointment (45 minutes) for ``patient_id``; returns it."""
-        kind = "individual_appointments"
+        return self._add_history(
+            "individual_appointments",
+            patient_id,
+            lambda index: history.booking(patient_id, index, starts_at, created_at),
+        )
+
+    def add_treatment_note(self, patient_id: str, written_at: str) -> Record:
+        """A treatment note for ``patient_id`` written at ``written_at``; returns it."""
+        return self._add_history(
+            "treatment_notes",
+            patient_id,
+            lambda index: history.treatment_note(patient_id, index, written_at),
+        )
+
+    def _add_history(self, kind: str, patient_id: str, make: Callable[[int], Record]) -> Record:
+        """Add the record ``make(index)`` to ``patient_id``'s ``kind`` history."""
         with self.lock:
             records = self._records(kind, patient_id)
             counts = self._counts.setdefault(patient_id, self.counts(patient_id))
             counts[history.KINDS[kind]] = counts.get(history.KINDS[kind], 0) + 1
-            record = history.booking(patient_id, len(records), starts_at, created_at)
+            record = make(len(records))
             records.append(record)
             self._wide_cache.clear()
             return dict(record)

@@ -1,5 +1,5 @@
-"""SQL for the clinical activity triage reads: the clinic's upcoming appointments (cached for
-triage and offline review) and which patients have treatment notes."""
+"""SQL for the clinical activity triage reads: the clinic's upcoming appointments and its recent
+treatment notes (cached for triage and offline review)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,35 @@ def booked_patients(db: sqlite_utils.Database, after: str) -> dict[str, str]:
     return {pid: starts for pid, starts in rows}
 
 
-def patients_with_notes(db: sqlite_utils.Database) -> set[str]:
-    """Patients whose cached history counts show treatment notes."""
-    rows = db.execute("SELECT patient_id FROM history_counts WHERE treatment_notes > 0")
-    return {pid for (pid,) in rows.fetchall()}
+def replace_recent_notes(db: sqlite_utils.Database, rows: Iterable[Sequence[str]]) -> int:
+    """Replace the cached recent treatment notes with ``rows`` (id, patient_id, written_at);
+    returns how many."""
+    db.execute("DELETE FROM recent_treatment_notes")
+    return add_recent_notes(db, rows)
+
+
+def add_recent_notes(
+    db: sqlite_utils.Database, rows: Iterable[Sequence[str]], older_than: str = ""
+) -> int:
+    """Add (or update) ``rows`` (id, patient_id, written_at) and drop the notes written before
+    ``older_than`` (UTC text; "" drops none); returns how many were added."""
+    values = [tuple(r) for r in rows]
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO recent_treatment_notes (id, patient_id, written_at) "
+        "VALUES (?, ?, ?)",
+        values,
+    )
+    if older_than:
+        db.execute("DELETE FROM recent_treatment_notes WHERE written_at < ?", [older_than])
+    return len(values)
+
+
+def latest_notes(db: sqlite_utils.Database, since: str) -> dict[str, str]:
+    """Every patient with a treatment note written at or after ``since``: when the latest was
+    written (UTC text)."""
+    rows = db.execute(
+        "SELECT patient_id, max(written_at) FROM recent_treatment_notes WHERE written_at >= ? "
+        "GROUP BY patient_id",
+        [since],
+    ).fetchall()
+    return {pid: written for pid, written in rows}

@@ -465,6 +465,7 @@ class MainWindow(QMainWindow):
         self.ctx.settings = self.settings_dialog.chosen()
         self.review_timer.log.idle_threshold = float(self.ctx.settings.idle_threshold_seconds)
         self.review_timer.log.wait_cap = float(self.ctx.settings.merge_wait_cap_minutes * 60)
+        self.watch_desk.apply_settings()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the workers, end the open work session, and close the reader."""

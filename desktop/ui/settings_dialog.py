@@ -1,4 +1,5 @@
-"""Settings: labor rate and on-costs, time-log idle threshold, report baseline, band thresholds."""
+"""Settings: labor rate and on-costs, time-log idle threshold, report baseline, the watch and
+its intake alarm, band thresholds."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import Settings, load_settings, save_settings
+from desktop.ui import tray
 from desktop.ui.theme import error_style
 
 
@@ -80,6 +82,23 @@ class SettingsDialog(QDialog):
             tip="While the merge wizard waits for you to merge in Cliniko, the wait counts as "
             "work up to this many minutes per merge (the report shows how often it was reached)",
         )
+        self.watch_every = QSpinBox()
+        self.watch_every.setRange(1, 24 * 60)
+        self.watch_every.setSuffix(" min")
+        self.watch_every.setValue(max(1, round(self.settings.watch_every_minutes)))
+        self.watch_every.setAccessibleName("Look for new duplicates every (minutes)")
+        self.watch_every.setToolTip(
+            "While MergeDesk is open it syncs what changed in Cliniko this often and tells you "
+            "about new likely or possible duplicates (one request when nothing changed)"
+        )
+        self.watch_in_tray = QCheckBox("Keep watching from the &tray after the window is closed")
+        self.watch_in_tray.setChecked(self.settings.watch_in_tray)
+        self.no_tray = QLabel(tray.NO_TRAY)
+        self.no_tray.setWordWrap(True)
+        if not tray.tray_available():
+            self.watch_in_tray.setEnabled(False)
+            self.watch_in_tray.setChecked(False)
+        self.no_tray.setVisible(not self.watch_in_tray.isEnabled())
         self.intake_threshold = _number(
             "Intake alarm threshold",
             self.settings.intake_alarm_threshold * 100,
@@ -154,6 +173,9 @@ class SettingsDialog(QDialog):
         form.addRow("  …or notes/referral &text:", self.text_pattern)
         form.addRow("  …or created by &user:", self.cliniko_user)
         form.addRow("", self.integration_help)
+        form.addRow("&Watch for new duplicates every:", self.watch_every)
+        form.addRow("", self.watch_in_tray)
+        form.addRow("", self.no_tray)
         form.addRow("Intake &alarm above:", self.intake_threshold)
         form.addRow("  …with at least (new patients):", self.intake_minimum)
         form.addRow('"&Likely" from probability:', self.likely)
@@ -178,6 +200,9 @@ class SettingsDialog(QDialog):
         s.manual_minutes_per_merge = round(self.manual.value(), 2)
         s.automation_hours_saved_per_month = round(self.automation.value(), 2) or None
         s.merge_wait_cap_minutes = round(self.wait_cap.value(), 2)
+        s.watch_every_minutes = float(self.watch_every.value())
+        if self.watch_in_tray.isEnabled():  # no tray now: keep the choice for when there is
+            s.watch_in_tray = self.watch_in_tray.isChecked()
         s.intake_alarm_threshold = round(self.intake_threshold.value() / 100, 4)
         s.intake_alarm_minimum = int(self.intake_minimum.value())
         s.integration_subscription_per_month = round(self.subscription.value(), 2)

@@ -13,8 +13,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtCore import QDateTime, QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QDateTimeEdit,
@@ -23,17 +23,15 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QMenuBar,
     QMessageBox,
     QPushButton,
-    QStyle,
-    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.config import save_settings
+from desktop.account import Account
+from desktop.config import load_settings, save_settings
 from desktop.digest import daily_digest, notification_text, since_label
 from desktop.intake import IntakeReport, account_time_zone
 from desktop.matching import MatchSettings
@@ -41,6 +39,7 @@ from desktop.store.queue import has_model
 from desktop.store.watch import found_pair_keys
 from desktop.sync import needs_full_sync
 from desktop.ui import theme
+from desktop.ui import tray as tray_icon
 from desktop.ui.workers import Job
 from desktop.watch import IntervalReport, NewPair, Watch, WatchEvent, WatchSettings
 
@@ -49,6 +48,8 @@ if TYPE_CHECKING:
 
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
 BUSY_JOBS = ("sync", "scan", "watch")
+INTAKE_DAYS = WatchSettings.intake_days
+TRAY_CHOICE = "Keep watching from the &tray after closing"
 
 
 def _utc_text(moment: datetime) -> str:
@@ -108,7 +109,7 @@ class NewSinceDialog(QDialog):
     def __init__(self, start: datetime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New since…")
-        self.when = QDateTimeEdit(start)
+        self.when = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(start.timestamp())))
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
         self.when.setAccessibleName("Show pairs found since")
@@ -124,7 +125,7 @@ class NewSinceDialog(QDialog):
 
     def chosen(self) -> datetime:
         """The chosen moment (local time, aware)."""
-        return self.when.dateTime().toPython().astimezone()  # type: ignore[union-attr]
+        return datetime.fromtimestamp(self.when.dateTime().toSecsSinceEpoch()).astimezone()
 
 
 class WatchDesk(QObject):
@@ -141,6 +142,7 @@ class WatchDesk(QObject):
         self.window = window
         self.ctx = window.ctx
         self.failures = 0
+        self.account: Account | None = None  # the key's clinic, once an interval checked it
         self.unseen: list[NewPair] = []  # found since the last time someone looked
         self.unseen_since: datetime | None = None
         self.quitting = False
@@ -152,7 +154,7 @@ class WatchDesk(QObject):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.run_interval)
-        self.tray: QSystemTrayIcon | None = None
+        self.tray: tray_icon.WatchTray | None = None
         self.digest_day = datetime.now().astimezone().date()
 
     # ----------------------------------------------------------------- set-up
@@ -168,10 +170,12 @@ class WatchDesk(QObject):
         digest.triggered.connect(self.show_digest)
         incomplete = QAction("&Incomplete records…", self)
         incomplete.triggered.connect(self.open_incomplete)
-        self.tray_action = QAction("Keep watching from the &tray after closing", self)
+        menu.setToolTipsVisible(True)  # the tray choice says why it is greyed out
+        self.tray_action = QAction(TRAY_CHOICE, self)
         self.tray_action.setCheckable(True)
-        self.tray_action.setChecked(self.ctx.settings.watch_in_tray)
         self.tray_action.toggled.connect(self.set_tray_choice)
+        self.offer_tray()
+        menu.aboutToShow.connect(self.offer_tray)  # a tray may have started since
         for action in (check, since, digest, incomplete):
             menu.addAction(action)
         menu.addSeparator()
@@ -210,11 +214,14 @@ class WatchDesk(QObject):
         if not self._ready():
             self.timer.start(WAIT_MS)
             return
-        ctx, failures = self.ctx, self.failures
+        ctx, failures, account = self.ctx, self.failures, self.account
         watch_settings, match = self._settings()
 
-        def work(job: Job) -> tuple[IntervalReport, int]:
+        def work(job: Job) -> tuple[IntervalReport, int, Account | None]:
             with ctx.session(job.cancel_event) as session:
+                # The key's clinic was checked at the first interval; the key does not change
+                # while the window is open, so a quiet interval stays one request.
+                session.account = account
                 watch = Watch(
                     session,
                     settings=watch_settings,
@@ -222,7 +229,7 @@ class WatchDesk(QObject):
                     on_event=job.report,
                     failures=failures,
                 )
-                return watch.run_once(), watch.failures
+                return watch.run_once(), watch.failures, session.account
 
         job = Job("watch", work)
         job.progressed.connect(self.on_event)
@@ -239,9 +246,9 @@ class WatchDesk(QObject):
             self.ctx.connectivity.set_online(False)
 
     @Slot(object)
-    def on_interval_done(self, result: tuple[IntervalReport, int]) -> None:
+    def on_interval_done(self, result: tuple[IntervalReport, int, Account | None]) -> None:
         """Schedule the next interval; announce new pairs; show the intake rate."""
-        report, self.failures = result
+        report, self.failures, self.account = result
         self.timer.start(int(report.next_in * 1000))
         if not report.offline:
             self.ctx.connectivity.set_online(True)
@@ -273,7 +280,7 @@ class WatchDesk(QObject):
         self.banner.announce(message)
         tray = self._tray()
         if tray is not None:
-            tray.showMessage("MergeDesk", message, QSystemTrayIcon.MessageIcon.Information, 15_000)
+            tray.notify(message)
 
     @Slot()
     def show_unseen(self) -> None:
@@ -314,15 +321,12 @@ class WatchDesk(QObject):
 
     def show_intake(self, report: IntakeReport) -> None:
         """The live intake exception rate, red with the explanation when the alarm sounds."""
-        total = report.total
-        self.intake_label.setText(
-            f"Intake, 30 days: {total.rate:.1%} of {total.new_patients} new patients"
-            + (" — alarm" if report.alarm else "")
-        )
+        self.intake_label.setText(report.status_text(INTAKE_DAYS))
         self.intake_label.setStyleSheet(theme.error_style() if report.alarm else "")
         self.intake_label.setToolTip(
             report.alarm_text()
-            or "Share of new patients that arrived as a likely duplicate of an existing record."
+            or "Share of new patients that arrived as a likely duplicate of an existing record"
+            f" (judged from {report.minimum} new patients on)."
         )
 
     def digest_text(self, day_offset: int = 0) -> str:
@@ -361,37 +365,52 @@ class WatchDesk(QObject):
 
     # ----------------------------------------------------------------- tray
 
-    def _tray(self) -> QSystemTrayIcon | None:
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            return None
-        if self.tray is None:
-            icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
-            self.tray = QSystemTrayIcon(QIcon(icon), self)
-            self.tray.setToolTip("MergeDesk is watching for new duplicates")
-            menu = QMenu()
-            open_action = menu.addAction("Open MergeDesk")
-            open_action.triggered.connect(self.reopen)
-            quit_action = menu.addAction("Quit")
-            quit_action.triggered.connect(self.quit)
-            self.tray_menu = menu
-            self.tray.setContextMenu(menu)
-            self.tray.messageClicked.connect(self.show_unseen)
-            self.tray.activated.connect(self.reopen)
-            self.tray.show()
+    def _tray(self) -> tray_icon.WatchTray | None:
+        """The tray icon, made the first time it is needed (None: the desktop has no tray)."""
+        if self.tray is None and tray_icon.tray_available():
+            self.tray = tray_icon.WatchTray(self)
+            self.tray.open_requested.connect(self.reopen)
+            self.tray.quit_requested.connect(self.quit)
+            self.tray.message_clicked.connect(self.show_unseen)
         return self.tray
+
+    @Slot()
+    def offer_tray(self) -> None:
+        """Offer "keep watching from the tray" only where the desktop has a tray; say why not."""
+        available = tray_icon.tray_available()
+        self.tray_action.setText(TRAY_CHOICE if available else f"{TRAY_CHOICE} (no tray here)")
+        self.tray_action.setEnabled(available)
+        self.tray_action.setChecked(available and self.ctx.settings.watch_in_tray)
+        self.tray_action.setToolTip("" if available else tray_icon.NO_TRAY)
+        self.tray_action.setStatusTip("" if available else tray_icon.NO_TRAY)
 
     @Slot(bool)
     def set_tray_choice(self, keep: bool) -> None:
         """Remember whether the watch goes on from the tray after the window closes."""
+        if keep == self.ctx.settings.watch_in_tray or not self.tray_action.isEnabled():
+            return
         self.ctx.settings.watch_in_tray = keep
-        save_settings(self.ctx.data_dir, self.ctx.settings)
+        saved = load_settings(self.ctx.data_dir)  # only this choice (not e.g. the demo's pace)
+        saved.watch_in_tray = keep
+        save_settings(self.ctx.data_dir, saved)
+
+    def apply_settings(self) -> None:
+        """The settings dialog saved: the tray choice, and the new interval from now on."""
+        self.offer_tray()
+        every_ms = int(self.ctx.settings.watch_every_minutes * 60_000)
+        if self.timer.isActive() and self.timer.remainingTime() > every_ms:
+            self.timer.start(every_ms)
 
     def hide_to_tray(self) -> bool:
         """On close: hide to the tray and keep watching, when chosen and possible."""
-        if self.quitting or not self.ctx.settings.watch_in_tray or self._tray() is None:
+        if self.quitting or not self.ctx.settings.watch_in_tray:
             return False
-        QApplication.instance().setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
+        tray = self._tray()
+        if tray is None:
+            return False
+        QApplication.setQuitOnLastWindowClosed(False)
         self.window.hide()
+        tray.notify("MergeDesk keeps watching for new duplicates. Quit from this icon's menu.")
         return True
 
     @Slot()
@@ -399,12 +418,14 @@ class WatchDesk(QObject):
         """Show the window again."""
         self.window.showNormal()
         self.window.raise_()
+        self.window.activateWindow()
 
     @Slot()
     def quit(self) -> None:
-        """Quit from the tray: close the window for good."""
+        """Quit from the tray: close the window for good, and the application."""
         self.quitting = True
-        self.window.close()
         if self.tray is not None:
-            self.tray.hide()
-        QApplication.instance().quit()  # type: ignore[union-attr]
+            self.tray.remove()
+        QApplication.setQuitOnLastWindowClosed(True)
+        self.window.close()
+        QApplication.quit()

@@ -8,7 +8,10 @@ connect them to bare lambdas. :class:`Workers` starts jobs and stops them all on
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -19,12 +22,25 @@ from desktop.logging_setup import log_failure
 
 log = logging.getLogger(__name__)
 
+BACKGROUND_NICE = 10  # Linux: 0 is normal, 19 the lowest
 GENERIC_FAILURE = "Something went wrong. Your work is saved. The details are in the log file."
 
 
 def plain_message(error: BaseException) -> str:
     """Return the error's ``user_message`` or a generic sentence (never a traceback)."""
     return getattr(error, "user_message", None) or GENERIC_FAILURE
+
+
+def yield_to_the_window() -> None:
+    """Run this (worker) thread at a lower priority, so that on a busy processor the GUI
+    thread goes first and the window never waits on background work for a turn. Qt's thread
+    priority where the system honours it; on Linux, where it does not, the thread's nice value
+    (threads the work starts inherit it)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    else:
+        QThread.currentThread().setPriority(QThread.Priority.LowPriority)
 
 
 class Job(QObject):
@@ -59,6 +75,7 @@ class Job(QObject):
     @Slot()
     def run(self) -> None:
         """Run ``work`` in the current (worker) thread."""
+        yield_to_the_window()
         try:
             result = self._work(self)
         except Exception as error:  # reported to the GUI, logged in full

@@ -69,6 +69,68 @@ def _timed_requests() -> None:
     Watch.run_once = run_once  # type: ignore[method-assign]
 
 
+class StallSampler:
+    """With ``HEARTBEAT_DEBUG``: while the GUI thread is late for its heartbeat, sample what
+    every thread runs (every 5 ms), so a stall names its cause: the GUI thread's own work, or
+    another thread holding the interpreter."""
+
+    def __init__(self, beat: Heartbeat, late_ms: float = 40.0) -> None:
+        self.beat, self.late = beat, late_ms / 1000
+        self.gui = threading.get_ident()
+        self.gui_task = Path(f"/proc/self/task/{threading.get_native_id()}")
+        self.samples: list[tuple[float, dict[str, str]]] = []
+        self.running = False
+
+    def start(self) -> None:
+        self.samples, self.running = [], True
+        threading.Thread(target=self._run, name="stall-sampler", daemon=True).start()
+
+    def stop(self) -> None:
+        self.running = False
+
+    def _run(self) -> None:
+        import sys as _sys
+        import traceback
+
+        while self.running:
+            time.sleep(0.005)
+            now = time.perf_counter()
+            if now - self.beat._last < self.late:
+                continue
+            names = {t.ident: t.name for t in threading.enumerate()}
+            stacks = {}
+            for ident, frame in _sys._current_frames().items():
+                if ident == threading.get_ident():
+                    continue
+                top = traceback.extract_stack(frame)[-4:]
+                where = " < ".join(
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in top[::-1]
+                )
+                stacks["GUI" if ident == self.gui else names.get(ident, str(ident))] = where
+            stacks["GUI"] += " | " + self._gui_state()
+            self.samples.append((now, stacks))
+
+    def _gui_state(self) -> str:
+        """The GUI thread as the kernel sees it: run state, CPU ticks, where it waits."""
+        try:
+            fields = (self.gui_task / "stat").read_text().rsplit(")", 1)[1].split()
+            wchan = (self.gui_task / "wchan").read_text()
+        except OSError:
+            return "?"
+        return f"state {fields[0]} cpu {int(fields[11]) + int(fields[12])} wchan {wchan}"
+
+    def report(self, started: float) -> None:
+        """Print the samples of each stall (consecutive samples less than 30 ms apart)."""
+        last = -1.0
+        for at, stacks in self.samples:
+            if at - last > 0.03:
+                print(f"--- stall sampled at {at - started:.2f} s", flush=True)
+            last = at
+            for thread, where in stacks.items():
+                if thread == "GUI" or ("wait" not in where and "select" not in where):
+                    print(f"  {at - started:6.3f} {thread}: {where}", flush=True)
+
+
 def _new_patients(cache: Cache, count: int) -> list[dict]:
     """``count`` new patients: a quarter of them name-and-phone copies of cached ones."""
     copies = count // 4
@@ -103,13 +165,18 @@ def _interval(window: MainWindow, beat: Heartbeat) -> tuple[object, float, float
     desk.interval_done.connect(done.append)
     HTTP_SECONDS[0] = 0.0
     beat.start()
+    sampler = StallSampler(beat)
+    if os.environ.get("HEARTBEAT_DEBUG"):
+        sampler.start()
     started = time.perf_counter()
     desk.run_interval()
     wait_until(lambda: bool(done), 600)
     wall = time.perf_counter() - started
     wait_until(lambda: not window.ctx.workers.is_running("queue"), 600)
     beat.stop()
+    sampler.stop()
     if os.environ.get("HEARTBEAT_DEBUG"):
+        sampler.report(started)
         gaps = zip(beat.times, beat.gaps, strict=True)
         big = [(round(t - started, 2), round(g)) for t, g in gaps if g > 50]
         pauses = [(round(t - started, 2), g, round(ms)) for t, g, ms in GC_PAUSES if t >= started]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from desktop.session import Session
 from desktop.simulator import Simulator
 from desktop.simulator.live import LiveClinic, LiveEvent, LiveRates
 from desktop.store.cache import Cache
+from desktop.store.queue import queue_pairs
 from desktop.store.watch import found_since
+from desktop.triage import split_history, triage_order
 from desktop.watch import IntervalReport, Watch, WatchEvent, WatchSettings
 
 # Friday 4 December 2026, 16:00 in Melbourne (the simulated user's zone): two business hours,
@@ -56,6 +59,16 @@ def watched_clinic(data_dir: Path) -> Iterator[tuple[Simulator, ManualClock, Wat
         first = watch.run_once()
         assert not first.new_pairs, "the queue the watch starts from is not news"
         yield sim, clock, watch, events
+
+
+@dataclass(frozen=True)
+class QueuePair:
+    id_a: str
+    id_b: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id_a, self.id_b)
 
 
 @dataclass
@@ -146,3 +159,32 @@ def test_offline_backs_off_exponentially(tmp_path) -> None:
     assert delays == [60, 120, 240, 480, 960, 1800, 1800]
     offline = [e for e in events if e.kind == "offline"]
     assert len(offline) == 7 and offline[0].message
+
+
+def test_recent_treatment_notes_count_for_triage_and_old_ones_do_not(tmp_path) -> None:
+    """Notes are fetched for the whole clinic once a day (only those written since the last
+    look). Both records written in this week come first, then both written in last month; a
+    pair whose two records have only notes from months ago is not "in clinical use"."""
+    with watched_clinic(tmp_path) as (sim, clock, watch, _events):
+        db = watch.cache.db
+        now = datetime.fromtimestamp(clock(), UTC)
+        queue = [QueuePair(r["id_a"], r["id_b"]) for r in queue_pairs(db)]
+        marked = split_history(db, queue, now)
+        seen: Counter[str] = Counter(i for p in queue for i in p.key)
+        # Pairs not yet in clinical use whose records are in no other pair.
+        quiet = [p for p in queue if p.key not in marked and all(seen[i] == 1 for i in p.key)]
+        old, last_month, this_week = quiet[:3]
+        for pair, days_later in ((old, 70), (last_month, 30), (this_week, 1)):
+            for patient_id in pair.key:
+                sim.write_note(patient_id)  # now, on the clinic's clock
+            clock.tick(days_later * 24 * 3600)
+            report = watch.run_once()  # the day's look at the clinic's notes
+            assert report.appointments_fetched
+
+        later = datetime.fromtimestamp(clock(), UTC)  # 101 days on
+        marks = split_history(db, queue, later)
+        assert old.key not in marks, "notes from 101 days ago are not recent"
+        assert marks[this_week.key][0] == marks[last_month.key][0] == 1
+        order = [p.key for p in triage_order(queue, marks)]
+        assert order.index(this_week.key) < order.index(last_month.key)
+        assert "treatment notes on both records, latest" in marks[this_week.key][2]

@@ -143,6 +143,19 @@ def test_the_alarm_waits_for_the_minimum_sample(month):
     assert not high_bar.alarm
 
 
+def test_the_status_line_says_too_few_to_judge_below_the_minimum(month):
+    quiet = intake_report(month.db, *JANUARY, MELBOURNE)  # 23 new patients, minimum 50
+    line = quiet.status_text(30)
+    assert line == "Intake, 30 days: 23 new patients, too few to judge (the rate counts from 50)"
+    assert "%" not in line
+    loud = intake_report(month.db, *JANUARY, MELBOURNE, minimum=20)
+    assert loud.status_text(30) == (
+        "Intake, 30 days: 13.0% of 23 new patients arrived as duplicates — alarm"
+    )
+    calm = intake_report(month.db, *JANUARY, MELBOURNE, minimum=20, threshold=0.2)
+    assert calm.status_text(30).endswith("arrived as duplicates")
+
+
 def test_a_period_holds_only_the_patients_created_in_it(month):
     december = intake_report(
         month.db,

@@ -25,6 +25,7 @@ from desktop.store.migrations import (
     m0006_watch,
     m0007_quarantine,
     m0008_audit_hmac,
+    m0009_recent_notes,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -70,6 +71,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0006_watch,
         m0007_quarantine,
         m0008_audit_hmac,
+        m0009_recent_notes,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)
