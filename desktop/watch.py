@@ -44,6 +44,7 @@ from desktop.intake import (
     intake_report,
 )
 from desktop.matching import MatchSettings
+from desktop.reconcile import DEFAULT_INTERVAL
 from desktop.scan import run_scan
 from desktop.session import Session
 from desktop.store import watch as watch_store
@@ -83,6 +84,8 @@ class WatchSettings:
     intake_days: int = 30  # the live intake rate covers this many days back
     intake_threshold: float = 0.03
     intake_minimum: int = 50
+    # how old the last full comparison with Cliniko may be before an interval's sync makes one
+    reconcile_every: timedelta | None = DEFAULT_INTERVAL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WatchSettings:
@@ -91,6 +94,7 @@ class WatchSettings:
             every_seconds=settings.watch_every_minutes * 60.0,
             intake_threshold=settings.intake_alarm_threshold,
             intake_minimum=settings.intake_alarm_minimum,
+            reconcile_every=settings.reconcile_interval,
         )
 
 
@@ -225,7 +229,7 @@ class Watch:
         return report
 
     def _interval(self, report: IntervalReport, now: datetime) -> None:
-        synced = run_sync(self.session)
+        synced = run_sync(self.session, reconcile_every=self.settings.reconcile_every)
         report.requests += synced.requests
         if synced.cancelled:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,11 +13,15 @@ import pytest
 from manual_clock import ManualClock
 
 from desktop.intake import CreationWindow, IntakeCounts
+from desktop.reconcile import LAST_AT
 from desktop.session import Session
 from desktop.simulator import Simulator
 from desktop.simulator.live import LiveClinic, LiveEvent, LiveRates
 from desktop.store.cache import Cache
+from desktop.store.patients import get_patient
 from desktop.store.queue import queue_pairs
+from desktop.store.sync_state import set_state
+from desktop.store.transaction import transaction
 from desktop.store.watch import found_since
 from desktop.triage import split_history, triage_order
 from desktop.watch import IntervalReport, Watch, WatchEvent, WatchSettings
@@ -149,6 +153,25 @@ def test_one_request_per_interval_when_nothing_changed(tmp_path) -> None:
             report = watch.run_once()
             assert sim.stats["requests_total"] - before == 1
             assert report.requests == 1 and not report.new_pairs
+
+
+def test_the_watch_compares_with_cliniko_as_often_as_the_setting_says(tmp_path) -> None:
+    with watched_clinic(tmp_path) as (sim, clock, watch, _events):
+        target = sim.patients_snapshot()[3]["id"]
+        sim.drift_patient(target, first_name="Quietly")  # Cliniko's updated_at stays the same
+        two_days_ago = datetime.now(UTC) - timedelta(days=2)
+        with transaction(watch.cache) as db:
+            set_state(db, LAST_AT, two_days_ago.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+        watch.settings = replace(watch.settings, reconcile_every=None)  # off
+        clock.tick(INTERVAL)
+        watch.run_once()
+        assert get_patient(watch.cache.db, target)["first_name"] != "Quietly"
+
+        watch.settings = replace(watch.settings, reconcile_every=timedelta(days=1))
+        clock.tick(INTERVAL)
+        watch.run_once()
+        assert get_patient(watch.cache.db, target)["first_name"] == "Quietly", "due after a day"
 
 
 def test_offline_backs_off_exponentially(tmp_path) -> None:
