@@ -96,15 +96,21 @@ def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, 
     assert window.queue_model.find(row.key).status == "merged"
 
 
-def test_opening_the_merge_page_while_a_check_runs_still_starts_the_wait(
-    qtbot, desk, sim, fast_wizard
-):
-    window = desk.open()
+def wizard_at_the_merge_step(qtbot, window):
+    """The wizard on the first pair, applied and showing the "Merge in Cliniko" step."""
     pick_pair(window)
     wizard = open_wizard(qtbot, window)
     drive_to_ready(qtbot, wizard)
     apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    return wizard
+
+
+def test_opening_the_merge_page_while_a_check_runs_still_starts_the_wait(
+    qtbot, desk, sim, fast_wizard
+):
+    window = desk.open()
+    wizard = wizard_at_the_merge_step(qtbot, window)
     plan = wizard.flow.plan
     sim.faults = FaultConfig(latency_ms=500)  # a slow Cliniko: the check below is still out
     qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Check now
@@ -344,11 +350,7 @@ def test_a_restore_that_does_not_stick_is_reported_and_can_be_retried(
 
 def test_the_merge_step_offers_the_link_when_no_browser_opens(qtbot, desk, monkeypatch):
     window = desk.open()
-    pick_pair(window)
-    wizard = open_wizard(qtbot, window)
-    drive_to_ready(qtbot, wizard)
-    apply_now(qtbot, wizard)
-    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    wizard = wizard_at_the_merge_step(qtbot, window)
     page = wizard.merge_page
     ticks = wizard.flow.instructions().duplicates
     for tick in ticks:  # named as Cliniko's list shows the row, not by id alone
