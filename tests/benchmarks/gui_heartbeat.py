@@ -123,6 +123,20 @@ def wait_until(condition, timeout_s: float) -> None:
         wake.stop()
 
 
+def bench_window(sim: RemoteSimulator, prefix: str) -> MainWindow:
+    """A main window shown at 1280x800 on a new encrypted cache in a temporary folder named
+    ``prefix``..., connected to ``sim`` without client pacing (the simulator is local)."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    key = secrets.token_hex(32)
+    cache = Cache.open(data_dir / "cache.db", key)
+    ctx = DeskContext(data_dir, cache, key, sim.api_key, sim.base_url, Settings())
+    ctx.requests_per_minute = 100_000
+    window = MainWindow(ctx)
+    window.resize(1280, 800)
+    window.show()
+    return window
+
+
 def fake_pairs(cache: Cache, wanted: int) -> None:
     """Add random pairs of cached patients to the queue until it holds ``wanted`` pairs."""
     ids = [r[0] for r in cache.db.execute("SELECT id FROM patients").fetchall()]
@@ -173,16 +187,10 @@ def main() -> int:
     app = gui_app()
     beat = Heartbeat()
     results: list[tuple[str, float, tuple[int, float, float, float]]] = []
-    data_dir = Path(tempfile.mkdtemp(prefix="heartbeat-"))
-    key = secrets.token_hex(32)
     print(f"Generating a simulated clinic of {args.patients:,} patients…", flush=True)
     with simulator_process(args.patients) as sim:
-        cache = Cache.open(data_dir / "cache.db", key)
-        ctx = DeskContext(data_dir, cache, key, sim.api_key, sim.base_url, Settings())
-        ctx.requests_per_minute = 100_000
-        window = MainWindow(ctx)
-        window.resize(1280, 800)
-        window.show()
+        window = bench_window(sim, "heartbeat-")
+        ctx, cache = window.ctx, window.ctx.cache
         panel = window.sync_panel
 
         marks: dict[str, float] = {}

@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,16 +28,15 @@ sys.path.insert(0, str(ROOT))
 
 
 from desktop.cliniko.client import ClinikoClient  # noqa: E402
-from desktop.config import Settings  # noqa: E402
 from desktop.simulator.live import ASSISTANT_NOTE  # noqa: E402
 from desktop.store.cache import Cache  # noqa: E402
-from desktop.ui.context import DeskContext  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
 from desktop.ui.workers import stop_every_job  # noqa: E402
 from desktop.watch import Watch  # noqa: E402
 from tests.benchmarks.gui_heartbeat import (  # noqa: E402
     GC_PAUSES,
     Heartbeat,
+    bench_window,
     gui_app,
     simulator_process,
     wait_until,
@@ -195,16 +192,10 @@ def main() -> int:
     gui_app()
     _timed_requests()
     beat = Heartbeat()
-    data_dir = Path(tempfile.mkdtemp(prefix="watch-bench-"))
-    key = secrets.token_hex(32)
     print(f"Generating a simulated clinic of {args.patients:,} patients…", flush=True)
     with simulator_process(args.patients) as sim:
-        cache = Cache.open(data_dir / "cache.db", key)
-        ctx = DeskContext(data_dir, cache, key, sim.api_key, sim.base_url, Settings())
-        ctx.requests_per_minute = 100_000
-        window = MainWindow(ctx)
-        window.resize(1280, 800)
-        window.show()
+        window = bench_window(sim, "watch-bench-")
+        ctx, cache = window.ctx, window.ctx.cache
         scanned: list[bool] = []
         window.sync_panel.queue_changed.connect(lambda: scanned.append(True))
         window.sync_panel.start_sync()
