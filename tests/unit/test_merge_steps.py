@@ -434,9 +434,7 @@ def test_backing_out_after_the_update_restores_the_survivor_and_is_audited(
         session = make_session(cache, world["patients"])
         before = copy.deepcopy(world["patients"]["1001"])
         flow = MergeFlow.start(cache, PAIR)
-        plan_to_ready(flow)
-        flow.advance(session)  # type: ignore[arg-type]
-        flow.advance(session)  # type: ignore[arg-type]
+        to_merge_in_cliniko(flow, session)
         assert flow.step is Step.MERGE_IN_CLINIKO and flow.needs_restore()
         assert world["patients"]["1001"]["occupation"] == "Nurse"
         with pytest.raises(NeedsConnection):  # putting values back needs Cliniko
@@ -489,9 +487,7 @@ def test_a_restore_leaves_fields_edited_in_cliniko_since(world: dict[str, Any]) 
     with open_cache(world["path"]) as cache:
         session = make_session(cache, world["patients"])
         flow = MergeFlow.start(cache, PAIR)
-        plan_to_ready(flow)
-        flow.advance(session)  # type: ignore[arg-type]
-        flow.advance(session)  # type: ignore[arg-type]
+        to_merge_in_cliniko(flow, session)
         written = session.client.patches[-1]
         assert "occupation" in written and len(written) >= 2
         world["patients"]["1001"]["occupation"] = "Midwife"  # someone edits it in Cliniko
@@ -505,9 +501,7 @@ def test_a_back_out_never_undoes_a_merge_cliniko_made(world: dict[str, Any]) -> 
     with open_cache(world["path"]) as cache:
         session = make_session(cache, world["patients"])
         flow = MergeFlow.start(cache, PAIR)
-        plan_to_ready(flow)
-        flow.advance(session)  # type: ignore[arg-type]
-        flow.advance(session)  # type: ignore[arg-type]
+        to_merge_in_cliniko(flow, session)
         assert flow.step is Step.MERGE_IN_CLINIKO and flow.needs_restore()
         session.client.merge("1001", "1002")  # the person merged in Cliniko already
         with pytest.raises(AlreadyMerged) as raised:
