@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from ui_helpers import run_until_closed, watch_main_windows
 
 from desktop import secrets as keychain
 from desktop.ui.connect_dialog import ConnectDialog
@@ -110,17 +111,7 @@ def test_the_sample_clinic_button_opens_the_demo_apart_from_real_data(qtbot, dat
     from desktop.paths import cache_path
     from desktop.ui import app as app_module
 
-    seen: dict = {}
-    original = app_module.MainWindow
-
-    class Watched(original):  # type: ignore[misc, valid-type]
-        def __init__(self, ctx):
-            super().__init__(ctx)
-            seen["window"] = self
-            self.queue_loaded.connect(self._note)
-
-        def _note(self) -> None:
-            seen["rows"] = self.queue_model.total()
+    seen = watch_main_windows(monkeypatch)
 
     def press_sample_clinic() -> None:
         dialog = QApplication.activeModalWidget()
@@ -128,17 +119,8 @@ def test_the_sample_clinic_button_opens_the_demo_apart_from_real_data(qtbot, dat
         seen["dialog"] = dialog.windowTitle()
         qtbot.mouseClick(dialog.demo_button, Qt.MouseButton.LeftButton)
 
-    def run_until_closed(_app) -> int:
-        window = seen["window"]
-        qtbot.waitUntil(lambda: seen.get("rows", 0) > 0, timeout=60_000)
-        qtbot.waitUntil(lambda: not window.sync_panel.is_busy(), timeout=60_000)
-        seen["title"] = window.windowTitle()
-        window.close()
-        return 0
-
-    monkeypatch.setattr(app_module, "MainWindow", Watched)
     monkeypatch.setattr(app_module, "run_demo", partial(app_module.run_demo, patients=200))
-    monkeypatch.setattr(QApplication, "exec", run_until_closed)
+    monkeypatch.setattr(QApplication, "exec", lambda _app: run_until_closed(qtbot, seen))
     QTimer.singleShot(0, press_sample_clinic)
     assert app_module.run_app(data_dir) == 0
     assert seen["dialog"] == "Welcome to MergeDesk"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ui_helpers import run_until_closed, watch_main_windows
+
 from desktop.config import load_settings
 from desktop.ui.settings_dialog import SettingsDialog
 
@@ -35,30 +37,10 @@ def test_the_demo_opens_syncs_scans_and_quits_by_itself(qtbot, data_dir, monkeyp
 
     from desktop.ui import app as app_module
 
-    seen = {}
-    original = app_module.MainWindow
-
-    class Watched(original):  # type: ignore[misc, valid-type]
-        def __init__(self, ctx):
-            super().__init__(ctx)
-            seen["window"] = self
-            self.queue_loaded.connect(self._note)
-
-        def _note(self) -> None:
-            seen["rows"] = self.queue_model.total()
-
-    monkeypatch.setattr(app_module, "MainWindow", Watched)
-    monkeypatch.setattr(QApplication, "exec", lambda self: _run_until_closed(qtbot, seen))
+    seen = watch_main_windows(monkeypatch)
+    monkeypatch.setattr(QApplication, "exec", lambda self: run_until_closed(qtbot, seen))
     assert app_module.run_demo(data_dir, patients=200, seed=2, quit_after=None) == 0
     assert seen.get("rows", 0) > 0
-
-
-def _run_until_closed(qtbot, seen) -> int:
-    window = seen["window"]
-    qtbot.waitUntil(lambda: seen.get("rows", 0) > 0, timeout=60_000)
-    qtbot.waitUntil(lambda: not window.sync_panel.is_busy(), timeout=60_000)
-    window.close()
-    return 0
 
 
 def test_the_reports_menu_opens_the_labor_cost_summary(qtbot, desk):

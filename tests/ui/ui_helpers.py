@@ -81,3 +81,35 @@ def drive_to_ready(qtbot, wizard, *, change: bool = True):
         qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
     assert wizard.step is Step.READY, wizard.status.text()
     return chosen
+
+
+def watch_main_windows(monkeypatch) -> dict:
+    """Make the app's main window note itself in the returned dict (``"window"``) and, each
+    time its queue loads, how many rows it holds (``"rows"``)."""
+    from desktop.ui import app as app_module
+
+    seen: dict = {}
+    original = app_module.MainWindow
+
+    class Watched(original):  # type: ignore[misc, valid-type]
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            seen["window"] = self
+            self.queue_loaded.connect(self._note)
+
+        def _note(self) -> None:
+            seen["rows"] = self.queue_model.total()
+
+    monkeypatch.setattr(app_module, "MainWindow", Watched)
+    return seen
+
+
+def run_until_closed(qtbot, seen: dict) -> int:
+    """In place of the app's event loop: wait for the watched window's queue and sync, note
+    its title (``"title"``), close it."""
+    window = seen["window"]
+    qtbot.waitUntil(lambda: seen.get("rows", 0) > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.sync_panel.is_busy(), timeout=60_000)
+    seen["title"] = window.windowTitle()
+    window.close()
+    return 0
