@@ -217,10 +217,6 @@ def test_imports_inside_functions_count_and_type_checking_imports_do_not(tmp_pat
 # ----------------------------------------------------------------------------- SQL in store/
 
 SQL_CALLS = frozenset({"execute", "executemany", "executescript"})
-# Files outside desktop/store/ that still run SQL, until h14merge's branch lands: it moves the
-# history-count queries of merge/view.py and ui/context.py into store/history_counts.py.
-# The lead empties this set at that merge (the test below fails while an entry is stale).
-KNOWN_REMAINING: frozenset[str] = frozenset()
 
 
 def sql_calls(path: Path) -> list[int]:
@@ -247,10 +243,7 @@ def _sql_outside_the_store() -> dict[str, list[int]]:
 def test_only_the_store_package_runs_sql():
     """SQL lives in desktop/store/ (one module per kind of data); callers use its functions."""
     found = _sql_outside_the_store()
-    offenders = {path: lines for path, lines in found.items() if path not in KNOWN_REMAINING}
-    assert offenders == {}, f"SQL outside desktop/store/ (file: lines): {offenders}"
-    stale = sorted(KNOWN_REMAINING - set(found))
-    assert stale == [], f"these no longer run SQL; remove them from KNOWN_REMAINING: {stale}"
+    assert found == {}, f"SQL outside desktop/store/ (file: lines): {found}"
 
 
 def test_every_way_of_running_sql_is_found(tmp_path):
