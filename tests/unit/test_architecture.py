@@ -152,8 +152,7 @@ def test_no_import_loop_between_the_parts_of_desktop():
 
 
 # Issue 14 untangled these parts: no loop joins two of them, not even through imports for type
-# hints only. "merge" joins the set when h14merge's branch lands (merge then names a timer
-# protocol, not desktop.labor); until then merge/steps.py imports labor.timelog for a hint.
+# hints only (merge names a timer protocol, StepTimer, not desktop.labor).
 UNTANGLED = frozenset({"labor", "merge", "session"})
 
 
