@@ -211,6 +211,13 @@ def _phone(p: PairBatch) -> np.ndarray:
     return lv
 
 
+def _birth_date_recorded(p: PairBatch) -> np.ndarray:
+    has_a, has_b = p.f.dob[p.a] > 0, p.f.dob[p.b] > 0
+    lv = np.where(has_a | has_b, level("birth_date_recorded", "one"), 0).astype(np.uint8)
+    lv[has_a & has_b] = level("birth_date_recorded", "both")
+    return lv
+
+
 # Comparison name (a field registry entry) -> the function giving each pair's level.
 COMPARISONS: dict[str, Callable[[PairBatch], np.ndarray]] = {
     "first_name": _first_name,
@@ -221,6 +228,7 @@ COMPARISONS: dict[str, Callable[[PairBatch], np.ndarray]] = {
     "email": lambda p: _email_levels(p.f, p.a, p.b),
     "medicare": lambda p: _medicare_levels(p.f, p.a, p.b),
     "address": lambda p: _address_levels(p.f, p.a, p.b),
+    "birth_date_recorded": _birth_date_recorded,
 }
 
 
