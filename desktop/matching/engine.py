@@ -83,7 +83,8 @@ log = logging.getLogger(__name__)
 # 21: a first name only one record has, near a name given to many, is that name mistyped.
 # 22: whether each record has a birth date at all is evidence (birth_date_recorded); an email
 #     only nearly the same does not complete a record with little to go on; an address with
-#     words left out ("Pointe Dr" / "49580 Pointe Dr") is the same address.
+#     words left out ("Pointe Dr" / "49580 Pointe Dr") is the same address; the street and
+#     given name are a blocking key.
 SCORING_REVISION = 22
 
 

@@ -85,6 +85,7 @@ class Features:
     postcode: np.ndarray
     city: np.ndarray
     address: np.ndarray
+    street: np.ndarray  # the address without its house number in front, street vocab
     phone_rec: np.ndarray  # (record index, phone code) pairs, one per distinct phone
     phone_code: np.ndarray
     has_phone: np.ndarray
@@ -191,7 +192,9 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
     n = len(columns.get("id", ()))
     col = {c: columns[c] if c in columns else [None] * n for c in MATCH_COLUMNS}
     names, codes = Vocab(), Vocab()
-    vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
+    vocabs = {
+        k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address", "street")
+    }
     first_u, first_pos = _factorise(col["first_name"])
     first = _apply(first_u, first_pos, lambda v: text.given_name(_str(v)), names)
     first_full = _apply(
@@ -244,6 +247,8 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
     address = _map_column(
         addr_raw, lambda v: nz.address_key(_str(v[0]), _str(v[1])), vocabs["address"]
     )
+    street_of = vocabs["street"].codes([nz.street_key(v) for v in vocabs["address"].values])
+    street = np.array([*street_of, -1], dtype=np.int64)[address]
     phones = Vocab()
     _phone_u, phone_pos, per_value = _phone_values(col["phones"], col["country_code"], country)
     counts = np.array([len(v) for v in per_value] + [0], dtype=np.int64)[phone_pos]
@@ -278,6 +283,7 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
         postcode=postcode,
         city=city,
         address=address,
+        street=street,
         phone_rec=rec,
         phone_code=np.array(flat, dtype=np.int64),
         has_phone=has_phone,

@@ -400,3 +400,18 @@ def address_key(line1: str | None, line2: str | None = None) -> str:
             continue
         out.append(w)
     return " ".join([_ADDRESS_WORDS.get(w, w) for w in out])
+
+
+_ORDINAL = re.compile(r"\d+(st|nd|rd|th)")
+
+
+def street_key(address: str) -> str:
+    """The street of an :func:`address_key`, without the house or unit number in front
+    ("1609 ellicott rd" -> "ellicott rd"; "8th ave" stays): "" for a post office box or when
+    no word of three letters is left."""
+    words = address.split()
+    if words[:1] == ["pobox"]:
+        return ""
+    while words and any(ch.isdigit() for ch in words[0]) and not _ORDINAL.fullmatch(words[0]):
+        words = words[1:]
+    return " ".join(words) if any(len(w) >= 3 for w in words) else ""

@@ -173,6 +173,18 @@ def test_swapped_names_with_a_slip_are_found_by_blocking():
     assert ("7001", "7002") in found
 
 
+def test_a_record_whose_house_number_and_surname_slipped_is_found_by_its_street():
+    """Christen Bauer at 1609 Ellicott Rd and Christen Baver at Ellicott Rd (no number, no
+    birth date): no name, date or address key is shared, the street and given name are."""
+    rows = clinic(60)
+    rows.append(person("7101", "Christen", "Bauer", "1974-02-13", address_1="1609 Ellicott Road"))
+    rows.append(person("7102", "Christen", "Baver", "", address_1="Ellicott Road"))
+    f = build_features(rows)
+    cands = candidate_pairs(f)
+    found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+    assert ("7101", "7102") in found
+
+
 def test_a_street_address_pairs_records_only_within_one_suburb_or_postcode():
     """The same street line in another suburb and postcode is another address; a slip in
     the suburb or the postcode alone still leaves the records a shared key."""
