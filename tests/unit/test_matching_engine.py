@@ -175,10 +175,16 @@ def test_swapped_names_with_a_slip_are_found_by_blocking():
 
 def test_a_record_whose_house_number_and_surname_slipped_is_found_by_its_street():
     """Christen Bauer at 1609 Ellicott Rd and Christen Baver at Ellicott Rd (no number, no
-    birth date): no name, date or address key is shared, the street and given name are."""
+    birth date), one postcode: no name, date or address key is shared; the street in its
+    postcode and the given name are."""
     rows = clinic(60)
-    rows.append(person("7101", "Christen", "Bauer", "1974-02-13", address_1="1609 Ellicott Road"))
-    rows.append(person("7102", "Christen", "Baver", "", address_1="Ellicott Road"))
+    place = {"city": "Tacoma", "post_code": "98404"}
+    # Ten more Christens in the postcode: "given name sound + postcode" is too big a block.
+    rows += [person(str(7200 + i), "Christen", f"Other{i}x", f"19{60 + i}-03-04",
+                    address_1=f"{i + 2} Side Street", **place) for i in range(10)]  # fmt: skip
+    rows.append(person("7101", "Christen", "Bauer", "1974-02-13", address_1="1609 Ellicott Road",
+                       **place))  # fmt: skip
+    rows.append(person("7102", "Christen", "Baver", "", address_1="Ellicott Road", **place))
     f = build_features(rows)
     cands = candidate_pairs(f)
     found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
