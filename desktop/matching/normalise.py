@@ -402,16 +402,17 @@ def address_key(line1: str | None, line2: str | None = None) -> str:
     return " ".join([_ADDRESS_WORDS.get(w, w) for w in out])
 
 
-_ORDINAL = re.compile(r"\d+(st|nd|rd|th)")
+# Words in front of a street that carry a digit (a house or unit number: "1609", "3/21",
+# "1g17"), but not an ordinal that names the street ("8th Ave").
+_HOUSE_NUMBERS = re.compile(r"^(?:(?!\d+(?:st|nd|rd|th)\b)\S*\d\S*(?: +|$))+")
+_THREE_LETTERS = re.compile(r"[^\s\d]{3}")
 
 
 def street_key(address: str) -> str:
     """The street of an :func:`address_key`, without the house or unit number in front
     ("1609 ellicott rd" -> "ellicott rd"; "8th ave" stays): "" for a post office box or when
     no word of three letters is left."""
-    words = address.split()
-    if words[:1] == ["pobox"]:
+    if address.startswith("pobox"):
         return ""
-    while words and any(ch.isdigit() for ch in words[0]) and not _ORDINAL.fullmatch(words[0]):
-        words = words[1:]
-    return " ".join(words) if any(len(w) >= 3 for w in words) else ""
+    street = _HOUSE_NUMBERS.sub("", address, count=1) if address[:1].isdigit() else address
+    return street if _THREE_LETTERS.search(street) else ""
