@@ -315,7 +315,10 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
         sources=("date_of_birth",),
         levels=(
             Level(MISSING),  # neither record has one: nothing to tell
-            Level("both", 0.45, 0.75, "both records have a birth date"),
+            Level(
+                "both", 0.45, 0.75,
+                "both records have a birth date (quick registrations often lack one)",
+            ),
             Level(
                 "one", 0.55, 0.25,
                 "only one record has a birth date (quick registrations often lack one)",
