@@ -305,6 +305,27 @@ _COMPARED_FIELDS: tuple[ComparedField, ...] = (
             Level("same", 0.68, 1e-4, "same address"),
         ),
     ),
+    # Whether the records have a birth date at all. A quick second registration (a phone
+    # call, a tax or insurance form, an online booking) often leaves it out, so a record
+    # without one beside a dated record is a little evidence of a duplicate: as much as this
+    # clinic's own pairs show (EM), and never more than 3 bits.
+    ComparedField(
+        "birth_date_recorded",
+        "Birth date recorded",
+        sources=("date_of_birth",),
+        levels=(
+            Level(MISSING),  # neither record has one: nothing to tell
+            Level(
+                "both", 0.45, 0.75,
+                "both records have a birth date (quick registrations often lack one)",
+            ),
+            Level(
+                "one", 0.55, 0.25,
+                "only one record has a birth date (quick registrations often lack one)",
+                max_weight=3.0,
+            ),
+        ),
+    ),
 )  # fmt: skip
 
 PATIENT_FIELDS: dict[str, PatientField] = {f.api_name: f for f in _PATIENT_FIELDS}

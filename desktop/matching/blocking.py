@@ -85,6 +85,9 @@ KEY_KINDS: dict[str, tuple[str, ...]] = {
     # hundreds of suburbs); two keys, so a slip in either one still leaves the other.
     "address + postcode": ("address", "postcode"),
     "address + suburb": ("address", "city"),
+    # "Christen Bauer, 1609 Ellicott Rd" and "Christen Baver, Ellicott Rd": the street without
+    # its house number, with the given name, finds a record whose number and surname slipped.
+    "street + given name": ("street", "first_canon"),
     "birth date + first initial": ("dob", "first_initial"),
     "birth date + surname initial": ("dob", "last_initial"),
     "surname sound + postcode": ("last_phon", "postcode"),
@@ -105,6 +108,7 @@ NAME_ONLY = frozenset(
         "full name either order",
         "address + postcode",
         "address + suburb",
+        "street + given name",
         "surname sound + postcode",
         "first name sound + postcode",
     }
@@ -122,6 +126,7 @@ _VOCAB_OF = {
     "medicare": "medicare",
     "postcode": "postcode",
     "address": "address",
+    "street": "street",
     "city": "city",
 }
 

@@ -107,9 +107,17 @@ def _fuzzy3(
 
 def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Street address, postcode and suburb as one comparison (they are not independent)."""
-    street = _fuzzy3(
-        f.address[a], f.address[b], f.vocabs["address"].values, fuzz.token_sort_ratio, 85.0
-    )
+    values = f.vocabs["address"].values
+    street = _fuzzy3(f.address[a], f.address[b], values, fuzz.token_sort_ratio, 85.0)
+    # "Pointe Dr" beside "49580 Pointe Dr", "88 Unit 37" beside "88 Weakley Ln Unit 37": one
+    # address written with words left out (two words at least) is the same address.
+    ca, cb = f.address[a], f.address[b]
+    differ = street == 1
+    part = distinct_scores(ca, cb, values, fuzz.token_set_ratio, differ) >= 100.0
+    if part.any():
+        words = np.fromiter((v.count(" ") + 1 for v in values), dtype=np.int32, count=len(values))
+        fewer = np.minimum(words[np.maximum(ca, 0)], words[np.maximum(cb, 0)])
+        street[part & (fewer >= 2)] = 2
     post = _simple(f.postcode[a], f.postcode[b], 2)
     city = _fuzzy3(
         f.city[a], f.city[b], f.vocabs["city"].values, JaroWinkler.normalized_similarity, 0.92
@@ -211,6 +219,13 @@ def _phone(p: PairBatch) -> np.ndarray:
     return lv
 
 
+def _birth_date_recorded(p: PairBatch) -> np.ndarray:
+    has_a, has_b = p.f.dob[p.a] > 0, p.f.dob[p.b] > 0
+    lv = np.where(has_a | has_b, level("birth_date_recorded", "one"), 0).astype(np.uint8)
+    lv[has_a & has_b] = level("birth_date_recorded", "both")
+    return lv
+
+
 # Comparison name (a field registry entry) -> the function giving each pair's level.
 COMPARISONS: dict[str, Callable[[PairBatch], np.ndarray]] = {
     "first_name": _first_name,
@@ -221,6 +236,7 @@ COMPARISONS: dict[str, Callable[[PairBatch], np.ndarray]] = {
     "email": lambda p: _email_levels(p.f, p.a, p.b),
     "medicare": lambda p: _medicare_levels(p.f, p.a, p.b),
     "address": lambda p: _address_levels(p.f, p.a, p.b),
+    "birth_date_recorded": _birth_date_recorded,
 }
 
 

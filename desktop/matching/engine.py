@@ -81,7 +81,11 @@ log = logging.getLogger(__name__)
 # 19: a birth date with up to two letters that look like digits ("O5/27/1983") is read.
 # 20: first names this clinic gives to several patients each are two names (Eric / Erin).
 # 21: a first name only one record has, near a name given to many, is that name mistyped.
-SCORING_REVISION = 21
+# 22: whether each record has a birth date at all is evidence (birth_date_recorded); an email
+#     only nearly the same does not complete a record with little to go on; an address with
+#     words left out ("Pointe Dr" / "49580 Pointe Dr") is the same address; the street and
+#     given name are a blocking key.
+SCORING_REVISION = 22
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -50,7 +50,7 @@ def _values(f: Features, i: int, field: str) -> str:
     if field == "address":
         parts = [r[column][i] for column in COMPARED_FIELDS["address"].sources]
         return ", ".join(_s(p) for p in parts if p)
-    return _s(r[field][i])
+    return _s(r[COMPARED_FIELDS[field].sources[0]][i])
 
 
 def _first_text(f: Features, a: int, b: int, lv: str, swapped: bool) -> str:

@@ -85,6 +85,7 @@ class Features:
     postcode: np.ndarray
     city: np.ndarray
     address: np.ndarray
+    street: np.ndarray  # the address without its house number, with the postcode, street vocab
     phone_rec: np.ndarray  # (record index, phone code) pairs, one per distinct phone
     phone_code: np.ndarray
     has_phone: np.ndarray
@@ -191,7 +192,9 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
     n = len(columns.get("id", ()))
     col = {c: columns[c] if c in columns else [None] * n for c in MATCH_COLUMNS}
     names, codes = Vocab(), Vocab()
-    vocabs = {k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address")}
+    vocabs = {
+        k: Vocab() for k in ("sex", "email", "medicare", "postcode", "city", "address", "street")
+    }
     first_u, first_pos = _factorise(col["first_name"])
     first = _apply(first_u, first_pos, lambda v: text.given_name(_str(v)), names)
     first_full = _apply(
@@ -244,6 +247,7 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
     address = _map_column(
         addr_raw, lambda v: nz.address_key(_str(v[0]), _str(v[1])), vocabs["address"]
     )
+    street = _street_codes(vocabs, address, postcode)
     phones = Vocab()
     _phone_u, phone_pos, per_value = _phone_values(col["phones"], col["country_code"], country)
     counts = np.array([len(v) for v in per_value] + [0], dtype=np.int64)[phone_pos]
@@ -278,12 +282,31 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
         postcode=postcode,
         city=city,
         address=address,
+        street=street,
         phone_rec=rec,
         phone_code=np.array(flat, dtype=np.int64),
         has_phone=has_phone,
         created_day=_created_days(col["created_at"]),
         vocabs=vocabs,
     )
+
+
+def _street_codes(
+    vocabs: dict[str, Vocab], address: np.ndarray, postcode: np.ndarray
+) -> np.ndarray:
+    """Per record, the code in ``vocabs["street"]`` of its street (the address without its
+    house number) in its postcode ("ellicott rd 98001"); -1 without either."""
+    streets = Vocab()
+    street_of = streets.codes([nz.street_key(v) for v in vocabs["address"].values])
+    street = np.array([*street_of, -1], dtype=np.int64)[address]
+    known = (street >= 0) & (postcode >= 0)
+    width = len(vocabs["postcode"].values)
+    pairs, inverse = np.unique(street[known] * width + postcode[known], return_inverse=True)
+    posts = vocabs["postcode"].values
+    labels = [f"{streets.values[k // width]} {posts[k % width]}" for k in pairs.tolist()]
+    out = np.full(address.size, -1, dtype=np.int64)
+    out[known] = np.array(vocabs["street"].codes(labels), dtype=np.int64)[inverse.ravel()]
+    return out
 
 
 def _phone_values(

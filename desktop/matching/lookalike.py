@@ -191,7 +191,7 @@ def lookalike_flags(
         & (dob == 0)
         & (address == 0)
         & (medicare == 0)
-        & (email < level("email", "similar"))
+        & (email != level("email", "exact"))
         & (phone != level("phone", "same"))
     )
     mask |= incomplete.astype(np.uint16) << LOOKALIKE_FLAGS.index("incomplete_record")

@@ -71,10 +71,19 @@ class ModelParams:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelParams:
-        """Rebuild parameters saved with :meth:`to_dict`."""
+        """Rebuild parameters saved with :meth:`to_dict`.
+
+        A comparison added since the model was saved counts nothing (m = u) until the next
+        full scan fits it.
+        """
+        m = {k: list(v) for k, v in data["m"].items()}
+        u = {k: list(v) for k, v in data["u"].items()}
+        for name in FIELD_NAMES:
+            if name not in m or name not in u:
+                m[name] = u[name] = _normalised(np.array(U_DEFAULTS[name])).tolist()
         return cls(
-            m={k: list(v) for k, v in data["m"].items()},
-            u={k: list(v) for k, v in data["u"].items()},
+            m=m,
+            u=u,
             prior=float(data["prior"]),
             n_records=int(data["n_records"]),
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},

@@ -400,3 +400,19 @@ def address_key(line1: str | None, line2: str | None = None) -> str:
             continue
         out.append(w)
     return " ".join([_ADDRESS_WORDS.get(w, w) for w in out])
+
+
+# Words in front of a street that carry a digit (a house or unit number: "1609", "3/21",
+# "1g17"), but not an ordinal that names the street ("8th Ave").
+_HOUSE_NUMBERS = re.compile(r"^(?:(?!\d+(?:st|nd|rd|th)\b)\S*\d\S*(?: +|$))+")
+_THREE_LETTERS = re.compile(r"[^\s\d]{3}")
+
+
+def street_key(address: str) -> str:
+    """The street of an :func:`address_key`, without the house or unit number in front
+    ("1609 ellicott rd" -> "ellicott rd"; "8th ave" stays): "" for a post office box or when
+    no word of three letters is left."""
+    if address.startswith("pobox"):
+        return ""
+    street = _HOUSE_NUMBERS.sub("", address, count=1) if address[:1].isdigit() else address
+    return street if _THREE_LETTERS.search(street) else ""

@@ -36,12 +36,17 @@ def utc_text(value: str | None) -> str:
 def _unrecorded(db: sqlite_utils.Database, scored: Sequence[str] | None) -> dict[str, str]:
     """Active patients among ``scored`` (every active patient when None) not yet recorded,
     with their creation time."""
-    sql = f"SELECT id, created_at FROM patients WHERE {_ACTIVE} AND {_UNRECORDED}"
     if scored is None:
+        sql = f"SELECT id, created_at FROM patients WHERE {_ACTIVE} AND {_UNRECORDED}"
         rows = db.execute(sql).fetchall()
     else:
+        # From the scored ids to their rows (by primary key): a re-score of 100 patients
+        # reads 100 rows, not the whole clinic.
         rows = db.execute(
-            sql + " AND id IN (SELECT value FROM json_each(?))", [json.dumps(list(scored))]
+            "SELECT patients.id, patients.created_at FROM json_each(?) AS scored CROSS "
+            f"JOIN patients ON patients.id = scored.value WHERE {_ACTIVE} AND NOT EXISTS "
+            "(SELECT 1 FROM patient_intake WHERE patient_id = patients.id)",
+            [json.dumps(list(scored))],
         ).fetchall()
     return {pid: utc_text(created) for pid, created in rows}
 

@@ -241,3 +241,18 @@ def test_first_names_this_clinic_gives_to_several_patients_are_two_names():
 
     assert first_name_level("1", "2") == "different"
     assert first_name_level("3", "4") != "different"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("49580 Pointe Dr", "Pointe Dr", "similar"),  # the house number left out
+        ("88 Weakley Ln Unit 37", "88 Unit 37", "similar"),  # the street name left out
+        ("Smith St", "14 Jones St", "post_code"),  # another street
+        ("14 Smith St", "St", "post_code"),  # one word says nothing
+    ],
+)
+def test_an_address_with_words_left_out_is_the_same_address(a, b, expected):
+    place = {"city": "Anytown", "post_code": "98001"}
+    got = levels(row("1", address_1=a, **place), row("2", address_1=b, **place))
+    assert got["Address"] == expected

@@ -173,6 +173,24 @@ def test_swapped_names_with_a_slip_are_found_by_blocking():
     assert ("7001", "7002") in found
 
 
+def test_a_record_whose_house_number_and_surname_slipped_is_found_by_its_street():
+    """Christen Bauer at 1609 Ellicott Rd and Christen Baver at Ellicott Rd (no number, no
+    birth date), one postcode: no name, date or address key is shared; the street in its
+    postcode and the given name are."""
+    rows = clinic(60)
+    place = {"city": "Tacoma", "post_code": "98404"}
+    # Ten more Christens in the postcode: "given name sound + postcode" is too big a block.
+    rows += [person(str(7200 + i), "Christen", f"Other{i}x", f"19{60 + i}-03-04",
+                    address_1=f"{i + 2} Side Street", **place) for i in range(10)]  # fmt: skip
+    rows.append(person("7101", "Christen", "Bauer", "1974-02-13", address_1="1609 Ellicott Road",
+                       **place))  # fmt: skip
+    rows.append(person("7102", "Christen", "Baver", "", address_1="Ellicott Road", **place))
+    f = build_features(rows)
+    cands = candidate_pairs(f)
+    found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+    assert ("7101", "7102") in found
+
+
 def test_a_street_address_pairs_records_only_within_one_suburb_or_postcode():
     """The same street line in another suburb and postcode is another address; a slip in
     the suburb or the postcode alone still leaves the records a shared key."""
@@ -263,3 +281,38 @@ def test_a_name_only_the_two_records_carry_counts_as_rare_as_a_name_can_be():
         return next(e.weight for e in pair.evidence if e.field == "First name")
 
     assert first_name_weight("1", "2") - first_name_weight("3", "4") == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_record_without_a_birth_date_counts_for_a_duplicate_where_this_clinics_lack_one():
+    """Where the clinic's second registrations (a phone call, a tax form) leave the birth date
+    out, a record without one beside a dated record of the same name is evidence for a
+    duplicate, learned from the clinic's own pairs; its explanation says why."""
+    rows = clinic()
+    quick = []
+    for i in range(0, 120, 2):
+        src = rows[i]
+        quick.append(person(str(7000 + i), src["first_name"], src["last_name"], "",
+                            json.loads(src["phones"])[0]["number"]))  # fmt: skip
+    result = MatchEngine().scan(rows + quick)
+    pair = next(p for p in result.pairs if {p.id_a, p.id_b} == {"1000", "7000"})
+    recorded = next(e for e in pair.evidence if e.field == "Birth date recorded")
+    assert recorded.level == "one"
+    assert recorded.weight > 1.0
+    assert "only one record has a birth date" in recorded.text
+
+
+def test_a_model_saved_before_a_comparison_existed_scores_as_it_did():
+    """A queue's saved model from before "birth date recorded" existed gives that comparison
+    no weight until the next full scan fits it: the saved scores do not move."""
+    from desktop.matching.model import ModelParams
+
+    rows = clinic()
+    model = MatchEngine().scan(rows).model
+    old = {**model, "m": dict(model["m"]), "u": dict(model["u"])}
+    del old["m"]["birth_date_recorded"], old["u"]["birth_date_recorded"]
+    weights = ModelParams.from_dict(old).level_weights()
+    from desktop.matching.levels import FIELD_NAMES
+
+    assert weights[FIELD_NAMES.index("birth_date_recorded")].tolist() == [0.0] * weights.shape[1]
+    pair = MatchEngine().score_pair(rows[0], dict(rows[0], id="9", date_of_birth=""), old)
+    assert [e.weight for e in pair.evidence if e.field == "Birth date recorded"] == [0.0]

@@ -276,6 +276,22 @@ def test_address_forms_of_every_country_fold_to_one_key(a, b):
     assert nz.address_key(a) == nz.address_key(b)
 
 
+@pytest.mark.parametrize(
+    ("address", "street"),
+    [
+        ("1609 Ellicott Road", "ellicott rd"),
+        ("Ellicott Road", "ellicott rd"),
+        ("1G17 Chloe Avenue", "chloe ave"),  # a misread house number goes too
+        ("3/21 Smith Street", "smith st"),  # unit and house
+        ("8th Ave W", "8th ave w"),  # a numbered street keeps its number
+        ("PO Box 12", ""),
+        ("12", ""),
+    ],
+)
+def test_the_street_of_an_address_leaves_out_the_house_number(address, street):
+    assert nz.street_key(nz.address_key(address)) == street
+
+
 def test_a_street_named_box_is_not_a_post_office_box():
     assert nz.address_key("12 Box Hill Road") == "12 box hill rd"
 
