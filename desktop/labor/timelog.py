@@ -255,6 +255,14 @@ class TimeLog:
         self.clock = clock
         self.min_write_interval = min_write_interval
 
+    @classmethod
+    def from_settings(cls, cache: Cache, settings: Settings) -> TimeLog:
+        """The time log with the idle threshold and the merge wait cap of ``settings``."""
+        return cls(
+            cache, idle_threshold=settings.idle_threshold_seconds,
+            wait_cap=settings.merge_wait_cap_minutes * 60,
+        )  # fmt: skip
+
     def start(
         self,
         patient_ids: Sequence[str],

@@ -8,20 +8,27 @@ Typical use (in a worker; the UI shows a progress bar from the callback)::
 
 One plan failing (a PATCH that answers 200 but changes nothing is caught by the read-back)
 does not stop the others. A plan still needing the look-alike confirmation is not applied.
+
+Given ``timers`` (the labor time log, :class:`~desktop.labor.timelog.TimeLog`), each plan's
+update is logged as the work session of its pair, as the merge wizard logs it: the step
+``update_survivor`` from the start of the update to its end, ending with the plan saved
+(``planned``), whether it went through or failed (the wizard's update step counts a failed
+try too). A plan not tried (look-alike, already finished) logs nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from desktop.cliniko.errors import ClinikoError
 from desktop.merge.executor import MergeError
-from desktop.merge.flow import MergeFlow
-from desktop.merge_states import APPLY_FROM, WAIT_STEPS
+from desktop.merge.flow import MergeFlow, StepTimer
+from desktop.merge.plan import MergePlan
+from desktop.merge_states import APPLY_FROM, WAIT_STEPS, Outcome, Step
 from desktop.store import plans as store
 
 if TYPE_CHECKING:
@@ -29,6 +36,24 @@ if TYPE_CHECKING:
     from desktop.store.cache import Cache
 
 log = logging.getLogger(__name__)
+
+
+class StepTimers(Protocol):
+    """What the batch needs of the labor time log (``TimeLog``): a clock and a way to start
+    timing one pair's work."""
+
+    clock: Callable[[], float]
+
+    def start(
+        self,
+        patient_ids: Sequence[str],
+        *,
+        plan_id: str | None = None,
+        step: str | None = None,
+        t: float | None = None,
+    ) -> StepTimer:
+        """Begin timing work on ``patient_ids`` at ``t`` (epoch seconds), at ``step``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -58,36 +83,54 @@ def apply_ready_plans(
     *,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    timers: StepTimers | None = None,
 ) -> list[BatchResult]:
     """Update the survivor of every ready plan and verify it; one result per plan, in order.
 
     ``progress(done, total)`` is called after each plan. ``cancel`` stops before the next plan.
+    ``timers`` logs the time of each plan's update (see the module docstring).
     """
     plan_ids = plans_to_apply(cache)
     results: list[BatchResult] = []
     for done, plan_id in enumerate(plan_ids, start=1):
         if cancel is not None and cancel.is_set():
             break
-        results.append(_apply_one(cache, session, plan_id))
+        results.append(_apply_one(cache, session, plan_id, timers))
         if progress is not None:
             progress(done, len(plan_ids))
     return results
 
 
-def _apply_one(cache: Cache, session: Session, plan_id: str) -> BatchResult:
+def _apply_one(
+    cache: Cache, session: Session, plan_id: str, timers: StepTimers | None
+) -> BatchResult:
     flow = MergeFlow.load(cache, plan_id)
     plan = flow.plan
+    reason = flow.why_not(session)
+    if reason is not None:
+        return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, reason)
+    started = timers.clock() if timers is not None else 0.0
+    applied, message = _update_survivor(flow, session)
+    if timers is not None:
+        _log_update(timers, plan, started)
+    return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, applied, message)
+
+
+def _update_survivor(flow: MergeFlow, session: Session) -> tuple[bool, str]:
+    """Update the plan's survivor and verify it: (applied, what happened in plain words)."""
     try:
-        reason = flow.why_not(session)
-        if reason is not None:
-            return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, reason)
         while flow.step in APPLY_FROM:
             flow.advance(session)
     except (MergeError, ClinikoError) as exc:
-        log.info("plan %s not applied: %s", plan_id, type(exc).__name__)
-        message = getattr(exc, "user_message", None) or "The update failed."
-        return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, message)
-    return BatchResult(
-        plan_id, plan.patient_ids, plan.survivor_id, True,
-        "Updated and checked. Next: merge in Cliniko.",
-    )  # fmt: skip
+        log.info("plan %s not applied: %s", flow.plan_id, type(exc).__name__)
+        return False, getattr(exc, "user_message", None) or "The update failed."
+    return True, "Updated and checked. Next: merge in Cliniko."
+
+
+def _log_update(timers: StepTimers, plan: MergePlan, started: float) -> None:
+    """Log the update from ``started`` to now as its pair's work session (written once it is
+    over, so the session is never left open while the update runs)."""
+    work = timers.start(
+        plan.patient_ids, plan_id=plan.plan_id, step=Step.UPDATE_SURVIVOR, t=started
+    )
+    work.finish(Outcome.PLANNED)

@@ -3,7 +3,8 @@ Cliniko merge pages one after another.
 
 The run is :func:`desktop.merge.batch.apply_ready_plans` in a worker; this dialog shows its
 progress and one line per plan, then opens the merge wizard of each applied plan in turn
-(each resumes at "Merge in Cliniko").
+(each resumes at "Merge in Cliniko"). Each plan's update is timed into the labor time log,
+attributed to its pair, as the merge wizard times it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import (
     BatchResult,
     apply_ready_plans,
@@ -96,13 +98,14 @@ class ApplyAllDialog(QDialog):
     def start(self) -> None:
         """Run the batch in a worker."""
         ctx = self.ctx
+        timers = TimeLog.from_settings(ctx.cache, ctx.settings)
 
         def work(job: Job) -> list[BatchResult]:
             with ctx.session(job.cancel_event) as session:
                 return apply_ready_plans(
                     ctx.cache, session,
                     progress=lambda done, total: job.report((done, total)),
-                    cancel=job.cancel_event,
+                    cancel=job.cancel_event, timers=timers,
                 )  # fmt: skip
 
         self.start_button.setEnabled(False)

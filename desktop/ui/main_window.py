@@ -85,10 +85,7 @@ class MainWindow(QMainWindow):
         self.queue_view = QueueView(self.queue_model)
         self.compare_view = CompareView(ctx)
         self.watcher = ConnectivityWatcher(ctx, self)
-        self.review_timer = ReviewTimer(
-            TimeLog(ctx.cache, idle_threshold=ctx.settings.idle_threshold_seconds,
-                    wait_cap=ctx.settings.merge_wait_cap_minutes * 60), self
-        )  # fmt: skip
+        self.review_timer = ReviewTimer(TimeLog.from_settings(ctx.cache, ctx.settings), self)
         self.review_timer.log.close_abandoned()
         running_app().installEventFilter(self.review_timer)
 
@@ -383,6 +380,7 @@ class MainWindow(QMainWindow):
         """Apply every ready plan in one run, then walk through their Cliniko merge pages."""
         from desktop.ui.apply_all import ApplyAllDialog
 
+        self.review_timer.finish(Outcome.SKIPPED)  # the person moved on from the pair shown
         self.apply_all_dialog = ApplyAllDialog(self.ctx, self)
         self.apply_all_dialog.walk_requested.connect(self.walk_merges)
         self.apply_all_dialog.finished.connect(self.reload_queue)

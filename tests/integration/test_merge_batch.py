@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui_helpers import prepare_cache
+from ui_helpers import prepare_cache, ready_plans
 
+from desktop.labor.timelog import TimeLog
+from desktop.labor.timelog import rows as timelog_rows
 from desktop.merge import AlreadyMerged, MergeFlow, Step
 from desktop.merge.batch import apply_ready_plans
 from desktop.merge.plan import field_value, same_value
@@ -34,26 +36,6 @@ def cache(sim: Simulator, tmp_path: Path) -> Iterator[Cache]:
 
 def connect(cache: Cache, sim: Simulator) -> Session:
     return Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=5000)
-
-
-def ready_plans(cache: Cache, count: int) -> list[MergeFlow]:
-    """Plan ``count`` plain pairs (no look-alike, not in a group) offline, up to READY."""
-    flows = []
-    for pair in queue_pairs(cache.db, statuses=("new",), bands=("likely",)):
-        if pair["flags"] or pair["cluster_id"] is not None:
-            continue
-        flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
-        flow.advance()
-        flow.advance(survivor_id=flow.suggested_survivor())
-        flow.advance()
-        flow.advance()
-        if not flow.changes():
-            flow.cancel("skipped")
-            continue
-        flows.append(flow)
-        if len(flows) == count:
-            return flows
-    raise AssertionError("not enough plain pairs in the sample clinic")
 
 
 def survivor_holds_plan(sim: Simulator, flow: MergeFlow) -> bool:
@@ -90,6 +72,44 @@ def test_apply_all_over_five_plans_reports_the_one_write_cliniko_dropped(
         else:
             assert again.step is Step.UPDATE_SURVIVOR and not survivor_holds_plan(sim, again)
             assert again.last_error == failed.message
+
+
+class FakeClock:
+    """Epoch seconds that move only when the test says (here: while Cliniko takes a PATCH)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_apply_all_times_each_update_into_its_pairs_work_a_failed_one_too(
+    cache: Cache, sim: Simulator
+) -> None:
+    """Each update is its pair's work session at ``update_survivor``, ended ``planned`` (as the
+    wizard logs an update and then its closing); a failed update is work done too."""
+    flows = ready_plans(cache, 3)
+    clock = FakeClock()
+    patches = iter(range(100))
+
+    def slow_patch_second_dropped() -> bool:
+        n = next(patches)
+        clock.now += 10.0 * (n + 1)  # the plans' PATCHes take 10 s, 20 s and 30 s
+        return n == 1
+
+    sim._api.silent_write_drop = slow_patch_second_dropped
+    with connect(cache, sim) as session:
+        results = apply_ready_plans(cache, session, timers=TimeLog(cache, clock=clock))
+
+    assert [r.applied for r in results] == [True, False, True]
+    logged = timelog_rows(cache, 0.0, 1e12)
+    assert [r.plan_id for r in logged] == [f.plan_id for f in flows]
+    for n, (flow, row) in enumerate(zip(flows, logged, strict=True)):
+        took = 10.0 * (n + 1)
+        assert row.patient_ids == flow.plan.patient_ids and row.outcome == "planned"
+        assert row.step_seconds == row.step_active_seconds == {"update_survivor": took}
+        assert row.active_minutes == row.wall_minutes == took / 60
 
 
 def test_a_merged_pair_gets_no_second_plan(cache: Cache, sim: Simulator) -> None:
@@ -146,8 +166,9 @@ def test_apply_all_leaves_an_unconfirmed_look_alike_alone(cache: Cache, sim: Sim
     assert flow.step is Step.READY
     before = sim.patient(flow.plan.survivor_id)
     with connect(cache, sim) as session:
-        [result] = apply_ready_plans(cache, session)
+        [result] = apply_ready_plans(cache, session, timers=TimeLog(cache))
         assert not result.applied and "twins" in result.message
+        assert timelog_rows(cache, 0.0, 1e12, include_open=True) == []  # no work was done
         assert sim.patient(flow.plan.survivor_id) == before
         flow.confirm_lookalike()
         [result] = apply_ready_plans(cache, session)

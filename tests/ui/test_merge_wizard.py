@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices
-from ui_helpers import closed_port_url, drive_to_ready, open_wizard, pick_pair
+from ui_helpers import (
+    closed_port_url,
+    desk_cache,
+    drive_to_ready,
+    open_wizard,
+    pick_pair,
+    ready_plans,
+)
 
 from desktop.merge import Step
 from desktop.merge.plan import field_value, same_value
@@ -370,23 +377,8 @@ def test_the_merge_step_offers_the_link_when_no_browser_opens(qtbot, desk, monke
 def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
     qtbot, desk, sim, fast_wizard
 ):
-    from desktop.merge import MergeFlow
-    from desktop.store.queue import queue_pairs
-
     with desk_cache(desk) as cache:  # three plans made offline, waiting in "Ready to apply"
-        planned = []
-        for pair in queue_pairs(cache.db, statuses=("new",), bands=("likely",)):
-            if pair["flags"] or pair["cluster_id"] is not None:
-                continue
-            flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
-            for _ in range(2):
-                flow.advance()
-            flow.advance()
-            flow.advance()
-            if flow.changes():
-                planned.append(flow.plan)
-            if len(planned) == 3:
-                break
+        planned = [flow.plan for flow in ready_plans(cache, 3)]
     patches = iter(range(100))
     sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's PATCH drops
     window = desk.open()
@@ -418,12 +410,6 @@ def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
     qtbot.waitUntil(lambda: window.wizard is None, timeout=5_000)
     assert all(sim.patient(p.duplicate_ids[0])["merged_at"] for p in (planned[0], planned[2]))
     assert not sim.patient(planned[1].duplicate_ids[0])["merged_at"]
-
-
-def desk_cache(desk):
-    from desktop.store.cache import Cache
-
-    return Cache.open(desk.path, desk.key)
 
 
 def test_a_back_out_is_timed_with_its_own_outcome(qtbot, desk, sim, fast_wizard):

@@ -32,6 +32,37 @@ def prepare_cache(sim: Simulator, path: Path, key: str, *, scan: bool = True) ->
             run_scan(cache)
 
 
+def desk_cache(desk):
+    """A writing connection to the desk's cache (close it before the window opens)."""
+    from desktop.store.cache import Cache
+
+    return Cache.open(desk.path, desk.key)
+
+
+def ready_plans(cache, count: int) -> list:
+    """Plan ``count`` plain pairs (no look-alike, not in a group) offline, up to READY; return
+    their flows (pairs whose plan would change nothing are skipped)."""
+    from desktop.merge import MergeFlow
+    from desktop.store.queue import queue_pairs
+
+    flows = []
+    for pair in queue_pairs(cache.db, statuses=("new",), bands=("likely",)):
+        if pair["flags"] or pair["cluster_id"] is not None:
+            continue
+        flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
+        flow.advance()
+        flow.advance(survivor_id=flow.suggested_survivor())
+        flow.advance()
+        flow.advance()
+        if not flow.changes():
+            flow.cancel("skipped")
+            continue
+        flows.append(flow)
+        if len(flows) == count:
+            return flows
+    raise AssertionError("not enough plain pairs in the sample clinic")
+
+
 def pick_pair(window, *, lone: bool = True):
     """Select the best pair that is not part of a larger group; return its queue row."""
     model = window.queue_model

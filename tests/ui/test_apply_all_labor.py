@@ -1,0 +1,93 @@
+"""Apply all ready plans counts in the labor-cost summary: each plan's update, timed per pair."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from ui_helpers import desk_cache, pick_pair, ready_plans
+
+from desktop.labor.report_text import STEP_LABELS, minutes
+from desktop.merge import Step
+from desktop.simulator import FaultConfig
+
+LATENCY_MS = 100  # every answer of the simulator; an update reads, writes, reads back
+REQUESTS_PER_UPDATE = 3
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils")
+
+
+def menu_action(window, menu: str, words: str):
+    """The action of the main window's ``menu`` whose text holds ``words``."""
+    found = next(a for a in window.menuBar().actions() if a.text() == menu)
+    return next(a for a in found.menu().actions() if words in a.text())
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+
+
+def table_line(text: str, label: str) -> list[str]:
+    """The cells of the PDF table line that starts with ``label``."""
+    line = next(line for line in text.splitlines() if line.strip().startswith(label))
+    return re.split(r"\s{2,}", line.strip())
+
+
+@needs_poppler
+def test_apply_all_counts_each_update_in_the_labor_cost_summary(
+    qtbot, desk, sim, tmp_path: Path
+) -> None:
+    with desk_cache(desk) as cache:
+        planned = [flow.plan for flow in ready_plans(cache, 3)]
+    window = desk.open()
+    pick_pair(window)  # a pair is open in the queue: its timing ends when Apply all opens
+    qtbot.waitUntil(lambda: window.review_timer.current is not None, timeout=5_000)
+
+    sim.faults = FaultConfig(latency_ms=LATENCY_MS)
+    patches = iter(range(100))
+    sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's PATCH drops
+    menu_action(window, "&Queue", "Apply all").trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    began = time.time()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    ran = time.time() - began
+    assert [r.applied for r in dialog.results] == [True, False, True]
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    sim.faults = None
+
+    menu_action(window, "&Reports", "Labor-cost summary").trigger()
+    report = window.report_dialog
+    qtbot.waitExposed(report)
+    screen = report.screen_widget
+    screen.save_pdf(tmp_path / "labor.pdf")
+    screen.save_csv(tmp_path / "labor.csv")
+    report.close()
+
+    with (tmp_path / "labor.csv").open(encoding="utf-8-sig") as handle:
+        sessions = [row for row in csv.DictReader(handle) if row["outcome"] != "total"]
+    assert not [s for s in sessions if s["outcome"] == "abandoned"]
+    updates = []
+    for plan in planned:  # applied or not: each update is its own pair's work, planned
+        [row] = [s for s in sessions if s["plan_id"] == plan.plan_id]
+        assert row["patient_ids"] == " ".join(plan.patient_ids)
+        assert (row["outcome"], row["kind"]) == ("planned", "planned")
+        seconds = float(row["active_minutes"]) * 60
+        assert seconds >= REQUESTS_PER_UPDATE * LATENCY_MS / 1000, row
+        updates.append(seconds)
+    assert sum(updates) <= ran  # the time each update took, not the whole run per pair
+
+    text = pdf_text(tmp_path / "labor.pdf")
+    summary = screen.summary
+    [step] = [s for s in summary.steps if s.step == Step.UPDATE_SURVIVOR]
+    assert step.sessions == 3 and step.minutes == pytest.approx(sum(updates) / 60, abs=1e-3)
+    assert table_line(text, STEP_LABELS[Step.UPDATE_SURVIVOR])[1:] == ["3", minutes(step.minutes)]
+    assert table_line(text, "Merges planned, not yet done")[1] == "3"
