@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -93,8 +94,7 @@ class SettingsDialog(QDialog):
         )
         self.watch_in_tray = QCheckBox("Keep watching from the &tray after the window is closed")
         self.watch_in_tray.setChecked(self.settings.watch_in_tray)
-        self.no_tray = QLabel(tray.NO_TRAY)
-        self.no_tray.setWordWrap(True)
+        self.no_tray = _explanation(tray.NO_TRAY)
         if not tray.tray_available():
             self.watch_in_tray.setEnabled(False)
             self.watch_in_tray.setChecked(False)
@@ -147,46 +147,51 @@ class SettingsDialog(QDialog):
         self.likely = _number("Likely band threshold", self.settings.likely_threshold, 1.0)
         self.possible = _number("Possible band threshold", self.settings.possible_threshold, 1.0)
 
-        self.integration_help = QLabel(
+        self.integration_help = _explanation(
             "The labor report's integration figures: semantic debt ratio = hours spent merging "
             "duplicates whose newer record matches the rule above / the hours the integration "
             "saves; monthly cost of ownership = subscription + API fees + that merging time at "
             "the labor rate. Hover over a field for what it means."
         )
-        self.integration_help.setWordWrap(True)
         self.integration_help.setStyleSheet("color: palette(placeholder-text);")
         self.problem = QLabel()
         self.problem.setStyleSheet(error_style())
         self.problem.setWordWrap(True)
 
-        form = QFormLayout()
-        form.addRow("Hourly labor &rate:", self.rate)
-        form.addRow("&On-costs:", self.on_cost)
-        form.addRow("&Idle after:", self.idle)
-        form.addRow("", self.wall_time)
-        form.addRow("&Manual baseline per merge:", self.manual)
-        form.addRow("&Merge wait counted up to:", self.wait_cap)
-        form.addRow("&Integration saves per month:", self.automation)
-        form.addRow("Integration &subscription:", self.subscription)
-        form.addRow("&API access fees:", self.api_fees)
-        form.addRow("Integration's records:", self.after_hours)
-        form.addRow("  …or notes/referral &text:", self.text_pattern)
-        form.addRow("  …or created by &user:", self.cliniko_user)
-        form.addRow("", self.integration_help)
-        form.addRow("&Watch for new duplicates every:", self.watch_every)
-        form.addRow("", self.watch_in_tray)
-        form.addRow("", self.no_tray)
-        form.addRow("Intake &alarm above:", self.intake_threshold)
-        form.addRow("  …with at least (new patients):", self.intake_minimum)
-        form.addRow('"&Likely" from probability:', self.likely)
-        form.addRow('"&Possible" from probability:', self.possible)
+        # Four short pages, not one long form: every explanation has the room its lines need
+        # on a small screen too (one long form squeezed the wrapped ones).
+        pages = QTabWidget()
+        labor = _page(pages, "&Labor cost")
+        labor.addRow("Hourly labor &rate:", self.rate)
+        labor.addRow("&On-costs:", self.on_cost)
+        labor.addRow("&Idle after:", self.idle)
+        labor.addRow("", self.wall_time)
+        labor.addRow("&Manual baseline per merge:", self.manual)
+        labor.addRow("&Merge wait counted up to:", self.wait_cap)
+        integration = _page(pages, "I&ntegration")
+        integration.addRow("&Integration saves per month:", self.automation)
+        integration.addRow("Integration &subscription:", self.subscription)
+        integration.addRow("&API access fees:", self.api_fees)
+        integration.addRow("Integration's records:", self.after_hours)
+        integration.addRow("  …or notes/referral &text:", self.text_pattern)
+        integration.addRow("  …or created by &user:", self.cliniko_user)
+        integration.addRow(self.integration_help)
+        watch = _page(pages, "Wa&tch")
+        watch.addRow("&Watch for new duplicates every:", self.watch_every)
+        watch.addRow(self.watch_in_tray)
+        watch.addRow(self.no_tray)
+        watch.addRow("Intake &alarm above:", self.intake_threshold)
+        watch.addRow("  …with at least (new patients):", self.intake_minimum)
+        matching = _page(pages, "Matc&hing")
+        matching.addRow('"&Likely" from probability:', self.likely)
+        matching.addRow('"&Possible" from probability:', self.possible)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(pages)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
 
@@ -244,3 +249,25 @@ def _number(
     if tip:
         box.setToolTip(tip)
     return box
+
+
+def _page(pages: QTabWidget, title: str) -> QFormLayout:
+    """A new page of ``pages`` and the form that fills it."""
+    page = QWidget()
+    form = QFormLayout(page)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    pages.addTab(page, title)
+    return form
+
+
+EXPLANATION_WIDTH = 420  # the narrowest an explanation gets, in pixels
+
+
+def _explanation(text: str) -> QLabel:
+    """A word-wrapped explanation that always has the height its lines need: never narrower
+    than ``EXPLANATION_WIDTH``, never shorter than its text at that width."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setMinimumWidth(EXPLANATION_WIDTH)
+    label.setMinimumHeight(label.heightForWidth(EXPLANATION_WIDTH))
+    return label

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
+from ui_helpers import open_settings_page
 
 from desktop.config import load_settings
 from desktop.ui.settings_dialog import SettingsDialog
@@ -20,8 +21,10 @@ def test_wait_cap_intake_alarm_and_integration_inputs_are_saved(qtbot, data_dir)
                 dialog.text_pattern, dialog.cliniko_user):  # fmt: skip
         assert len(box.toolTip()) > 40  # every input says what it is for
     dialog.wait_cap.setValue(30)
+    open_settings_page(qtbot, dialog, dialog.intake_threshold)
     dialog.intake_threshold.setValue(5)
     dialog.intake_minimum.setValue(80)
+    open_settings_page(qtbot, dialog, dialog.subscription)
     dialog.subscription.setValue(149)
     dialog.api_fees.setValue(40.5)
     dialog.automation.setValue(6)

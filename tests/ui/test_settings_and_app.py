@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from ui_helpers import run_until_closed, watch_main_windows
 
 from desktop.config import load_settings
@@ -76,3 +77,37 @@ def test_report_settings_are_saved_and_an_empty_automation_field_stays_empty(qtb
     assert saved.manual_minutes_per_merge == 20
     assert saved.use_wall_time is True
     assert saved.automation_hours_saved_per_month is None
+
+
+def _clipped_labels(dialog) -> list[str]:
+    """Texts of the dialog's visible word-wrapped labels shorter than their text needs."""
+    from PySide6.QtWidgets import QLabel
+
+    return [
+        label.text()[:40]
+        for label in dialog.findChildren(QLabel)
+        if label.isVisible()
+        and label.wordWrap()
+        and label.text()
+        and label.height() < label.heightForWidth(label.width())
+    ]
+
+
+def test_no_text_in_the_settings_dialog_is_cut_off(qtbot, data_dir):
+    """The explanations under the integration fields and the tray choice show every line on
+    every page, at the size the dialog opens with and when the person makes it narrower."""
+    from PySide6.QtWidgets import QTabWidget
+
+    dialog = SettingsDialog(data_dir)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    pages = dialog.findChild(QTabWidget)
+    for narrow in (False, True):
+        if narrow:
+            dialog.resize(dialog.minimumSizeHint())
+        for index in range(pages.count()):
+            qtbot.mouseClick(pages.tabBar(), Qt.MouseButton.LeftButton,
+                             pos=pages.tabBar().tabRect(index).center())  # fmt: skip
+            qtbot.waitUntil(lambda i=index: pages.currentIndex() == i)
+            assert _clipped_labels(dialog) == [], pages.tabText(index)

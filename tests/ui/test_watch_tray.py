@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from ui_helpers import open_settings_page
 
 from desktop.config import load_settings
 from desktop.store.queue import ordered
@@ -49,6 +50,7 @@ def test_the_watch_settings_are_saved_and_used(qtbot, desk, sim, with_tray) -> N
     dialog = _settings_dialog(qtbot, window)
     assert dialog.watch_every.value() == 15 and not dialog.watch_in_tray.isChecked()
     assert dialog.intake_threshold.value() == 3.0 and dialog.intake_minimum.value() == 50
+    open_settings_page(qtbot, dialog, dialog.watch_every)
     _type_into(qtbot, dialog.watch_every, "5")
     qtbot.mouseClick(dialog.watch_in_tray, Qt.MouseButton.LeftButton)
     _type_into(qtbot, dialog.intake_minimum, "1")
@@ -134,6 +136,7 @@ def test_without_a_tray_the_choice_is_not_offered_and_says_why(qtbot, desk) -> N
     assert not action.isEnabled() and "no system tray" in action.toolTip()
     assert action.text().endswith("(no tray here)")
     dialog = _settings_dialog(qtbot, window)
+    open_settings_page(qtbot, dialog, dialog.watch_in_tray)
     assert not dialog.watch_in_tray.isEnabled() and dialog.no_tray.isVisible()
     assert "no system tray" in dialog.no_tray.text()
     dialog.reject()

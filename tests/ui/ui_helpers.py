@@ -144,3 +144,15 @@ def run_until_closed(qtbot, seen: dict) -> int:
     seen["title"] = window.windowTitle()
     window.close()
     return 0
+
+
+def open_settings_page(qtbot, dialog, widget) -> None:
+    """Click the Settings dialog's tab whose page holds ``widget``, as the person would."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabWidget
+
+    pages = dialog.findChild(QTabWidget)
+    index = next(i for i in range(pages.count()) if pages.widget(i).isAncestorOf(widget))
+    bar = pages.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    qtbot.waitUntil(widget.isVisible)
