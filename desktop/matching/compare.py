@@ -108,10 +108,10 @@ def _fuzzy3(
 def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Street address, postcode and suburb as one comparison (they are not independent)."""
     values = f.vocabs["address"].values
-    street = _fuzzy3(f.address[a], f.address[b], values, fuzz.token_sort_ratio, 85.0)
+    ca, cb = f.address[a], f.address[b]
+    street = _fuzzy3(ca, cb, values, fuzz.token_sort_ratio, 85.0)
     # "Pointe Dr" beside "49580 Pointe Dr", "88 Unit 37" beside "88 Weakley Ln Unit 37": one
     # address written with words left out (two words at least) is the same address.
-    ca, cb = f.address[a], f.address[b]
     differ = street == 1
     part = distinct_scores(ca, cb, values, fuzz.token_set_ratio, differ) >= 100.0
     if part.any():

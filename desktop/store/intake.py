@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import sqlite_utils
 
 _ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
-_UNRECORDED = "id NOT IN (SELECT patient_id FROM patient_intake)"
+_UNRECORDED = "patients.id NOT IN (SELECT patient_id FROM patient_intake)"
 
 
 def utc_text(value: str | None) -> str:
@@ -44,8 +44,7 @@ def _unrecorded(db: sqlite_utils.Database, scored: Sequence[str] | None) -> dict
         # reads 100 rows, not the whole clinic.
         rows = db.execute(
             "SELECT patients.id, patients.created_at FROM json_each(?) AS scored CROSS "
-            f"JOIN patients ON patients.id = scored.value WHERE {_ACTIVE} AND NOT EXISTS "
-            "(SELECT 1 FROM patient_intake WHERE patient_id = patients.id)",
+            f"JOIN patients ON patients.id = scored.value WHERE {_ACTIVE} AND {_UNRECORDED}",
             [json.dumps(list(scored))],
         ).fetchall()
     return {pid: utc_text(created) for pid, created in rows}
