@@ -15,8 +15,20 @@ import sqlite_utils
 _ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
 
 
+# A patient's birth date, else the one birth date of the records merged into it in Cliniko:
+# the clinic has said they are one person, and Cliniko keeps the survivor's own (empty) field.
+# An undated "Olivia Brown" whose dated record (a child's) was merged into it is then no
+# longer the same person as her dated mother of that name.
+_BIRTH_DATE = """coalesce(nullif(date_of_birth, ''), (
+    SELECT CASE WHEN count(DISTINCT merged.date_of_birth) = 1 THEN min(merged.date_of_birth) END
+    FROM patients AS merged
+    WHERE merged.merged_with_patient_id = patients.id AND merged.date_of_birth <> ''
+)) AS date_of_birth"""
+
+
 def _select(columns: Sequence[str], *, rowid: bool = False) -> str:
-    return f"SELECT {'rowid, ' if rowid else ''}{', '.join(columns)} FROM patients"
+    names = [_BIRTH_DATE if c == "date_of_birth" else c for c in columns]
+    return f"SELECT {'rowid, ' if rowid else ''}{', '.join(names)} FROM patients"
 
 
 def active_rows_with_rowid(
@@ -60,10 +72,15 @@ def sync_marks(db: sqlite_utils.Database) -> tuple[str, str]:
 
 
 def changed_since(db: sqlite_utils.Database, synced: str, updated: str) -> list[str]:
-    """Ids of the patients synced after ``synced`` or updated after ``updated``."""
+    """Ids of the patients synced after ``synced`` or updated after ``updated``, and of the
+    survivors of records merged since (what a survivor is read with has changed)."""
     return [
         r[0]
         for r in db.execute(
-            "SELECT id FROM patients WHERE synced_at > ? OR updated_at > ?", [synced, updated]
+            "SELECT id FROM patients WHERE synced_at > :synced OR updated_at > :updated"
+            " UNION SELECT merged_with_patient_id FROM patients"
+            " WHERE merged_with_patient_id IS NOT NULL"
+            " AND (synced_at > :synced OR updated_at > :updated)",
+            {"synced": synced, "updated": updated},
         ).fetchall()
     ]

@@ -569,3 +569,44 @@ def test_answers_that_show_a_rule_holds_back_one_person_rescore_the_queue(cache:
     stored = {(p["id_a"], p["id_b"]): p for p in queue.queue_pairs(cache.db)}
     assert [stored[k]["band"] for k in held[25:]] == ["likely"] * 5
     assert run_scan(cache, settings=settings).kind != "full"  # learned once, not every scan
+
+
+def olivia_brown(n: int, **extra: Any) -> dict[str, Any]:
+    """An Olivia Brown of one household (one mobile); n picks the record."""
+    record = patient(n, first_name="Olivia", last_name="Brown", email=None)
+    record["patient_phone_numbers"] = [{"number": "0487 582 111", "phone_type": "Mobile"}]
+    record.update(extra)
+    return record
+
+
+def test_a_birth_date_merged_away_in_cliniko_tells_a_child_from_her_namesake_mother(
+    cache: Cache,
+) -> None:
+    """A phone booking made an undated "Olivia Brown" with the family mobile; the daughter's
+    dated record was later merged into it in Cliniko. Beside her mother of the same name she
+    is a parent and child pair, not a duplicate, once the merge is known."""
+    mother = olivia_brown(300, date_of_birth="1992-12-21")
+    booked = olivia_brown(
+        301, date_of_birth=None, address_1=None, city=None, post_code=None, sex=None
+    )
+    upsert(cache, [mother, booked], "2024-01-03T00:00:00Z")
+    run_scan(cache, full=True)
+    before = stored(cache)[pair_key(300, 301)]
+    assert before["band"] == "likely"
+
+    daughter = olivia_brown(
+        302,
+        date_of_birth="2017-02-24",
+        archived_at="2024-03-01T00:00:00Z",
+        merged_at="2024-03-01T00:00:00Z",
+        merged_with_patient={"links": {"self": f"/patients/{ids(301)}"}},
+        updated_at="2024-03-01T00:00:00Z",
+    )
+    upsert(cache, [daughter], "2024-03-02T00:00:00Z")
+    summary = run_scan(cache)  # the merged record alone changed: a re-score
+    assert summary.kind != "full"
+    after = stored(cache)[pair_key(300, 301)]
+    assert after["band"] != "likely"
+    assert "parent_child" in after["flags"]
+    run_scan(cache, full=True)
+    assert "parent_child" in stored(cache)[pair_key(300, 301)]["flags"]

@@ -26,6 +26,7 @@ from desktop.store.migrations import (
     m0007_quarantine,
     m0008_audit_hmac,
     m0009_recent_notes,
+    m0010_merged_into,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -72,6 +73,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0007_quarantine,
         m0008_audit_hmac,
         m0009_recent_notes,
+        m0010_merged_into,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)
