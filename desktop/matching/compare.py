@@ -143,7 +143,7 @@ def _email_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     present = (ca >= 0) & (cb >= 0)
     lv = np.where(present, level("email", "different"), 0).astype(np.uint8)
     differ = present & (ca != cb)
-    dist = distinct_scores(ca, cb, f.vocabs["email"].values, DamerauLevenshtein.distance, differ)
+    dist = distinct_scores(ca, cb, f.vocabs["email"].values, DamerauLevenshtein.distance, differ, 1)
     slip = differ & (dist <= 1)
     # "david.harris@" / "davidharris@" are two mailboxes, not a slip, where dots count.
     slip &= ~distinct_flags(ca, cb, f.vocabs["email"].values, _separator_only, slip)
@@ -161,7 +161,9 @@ def _medicare_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     present = (ca >= 0) & (cb >= 0)
     lv = np.where(present, level("medicare", "different"), 0).astype(np.uint8)
     differ = present & (ca != cb)
-    dist = distinct_scores(ca, cb, f.vocabs["medicare"].values, DamerauLevenshtein.distance, differ)
+    dist = distinct_scores(
+        ca, cb, f.vocabs["medicare"].values, DamerauLevenshtein.distance, differ, 1
+    )
     lv[differ & (dist <= 1)] = level("medicare", "near")
     same = present & (ca == cb)
     ia, ib = f.irn[a], f.irn[b]

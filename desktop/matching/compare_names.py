@@ -83,7 +83,7 @@ def _slips(
 ) -> np.ndarray:
     """One keyboard slip (edit or swap), first letter kept, both names 3+ letters."""
     mask = mask & (initial_a == initial_b) & (np.minimum(facts.length[ca], facts.length[cb]) >= 3)
-    dist = distinct_scores(ca, cb, values, DamerauLevenshtein.distance, mask)
+    dist = distinct_scores(ca, cb, values, DamerauLevenshtein.distance, mask, 1)
     return mask & (dist <= 1)
 
 
@@ -220,7 +220,7 @@ def _crosswise(
     """Jaro-Winkler similarity of two name columns; a one-slip pair counts as 0.9 at least."""
     jw = distinct_scores(x, y, names, JaroWinkler.normalized_similarity, mask)
     short = mask & (jw < SWAP_SIMILARITY) & (np.minimum(facts.length[x], facts.length[y]) >= 3)
-    slip = distinct_scores(x, y, names, DamerauLevenshtein.distance, short)
+    slip = distinct_scores(x, y, names, DamerauLevenshtein.distance, short, 1)
     jw[short & (slip <= 1)] = 0.9
     return jw
 

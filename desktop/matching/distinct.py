@@ -14,8 +14,15 @@ def distinct_scores(
     values: list[str],
     scorer: Callable[..., float],
     mask: np.ndarray,
+    cutoff: float | None = None,
 ) -> np.ndarray:
-    """``scorer(values[ca], values[cb])`` where ``mask``, computed once per distinct pair."""
+    """``scorer(values[ca], values[cb])`` where ``mask``, computed once per distinct pair.
+
+    ``cutoff``: for a distance, the largest one the caller tells apart (rapidfuzz's
+    ``score_cutoff``): a larger distance comes back as ``cutoff + 1``, and rapidfuzz stops
+    early on such pairs (the emails of a 400k clinic: 1.4 s -> 0.4 s). Not for Jaro-Winkler,
+    whose early exit also drops some pairs above the cut.
+    """
     out = np.zeros(ca.size, dtype=np.float64)
     if not mask.any():
         return out
@@ -25,7 +32,7 @@ def distinct_scores(
     uniq, inverse = np.unique(lo * width + hi, return_inverse=True)
     left = list(map(values.__getitem__, (uniq // width).tolist()))
     right = list(map(values.__getitem__, (uniq % width).tolist()))
-    scores = process.cpdist(left, right, scorer=scorer, workers=-1)
+    scores = process.cpdist(left, right, scorer=scorer, workers=-1, score_cutoff=cutoff)
     out[mask] = np.asarray(scores, dtype=np.float64)[inverse.ravel()]
     return out
 

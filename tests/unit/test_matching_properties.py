@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapidfuzz.distance import DamerauLevenshtein
 
 from desktop.matching import MatchEngine
+from desktop.matching.distinct import distinct_scores
 from desktop.matching.features import MATCH_COLUMNS
 
 ENGINE = MatchEngine()
@@ -107,3 +110,25 @@ def test_birth_date_and_name_normalisers_never_crash(raw, name):
     found = nz.birth_date(raw)
     assert found == "" or (len(found) == 8 and found.isdigit())
     assert isinstance(names.surname_key(name), str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="abcde.@1", min_size=0, max_size=12), min_size=2, max_size=12, unique=True
+    ),
+    st.data(),
+)
+def test_a_distance_that_stops_early_tells_slips_from_the_rest_as_the_full_one(
+    values: list[str], data: st.DataObject
+) -> None:
+    """Emails, Medicare numbers and names are "one slip apart" or not; rapidfuzz giving up
+    past one edit must never change which."""
+    codes = st.integers(min_value=0, max_value=len(values) - 1)
+    ca = np.array(data.draw(st.lists(codes, min_size=1, max_size=30)))
+    cb = np.array(data.draw(st.lists(codes, min_size=ca.size, max_size=ca.size)))
+    mask = ca != cb
+    full = distinct_scores(ca, cb, values, DamerauLevenshtein.distance, mask)
+    early = distinct_scores(ca, cb, values, DamerauLevenshtein.distance, mask, 1)
+    assert ((full <= 1) == (early <= 1)).all()
+    assert (early[full <= 1] == full[full <= 1]).all()
