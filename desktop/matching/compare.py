@@ -93,12 +93,20 @@ def _simple(ca: np.ndarray, cb: np.ndarray, same: int) -> np.ndarray:
 
 
 def _fuzzy3(
-    ca: np.ndarray, cb: np.ndarray, values: list[str], scorer: Callable[..., float], cut: float
+    ca: np.ndarray,
+    cb: np.ndarray,
+    values: list[str],
+    scorer: Callable[..., float],
+    cut: float,
+    where: np.ndarray | None = None,
 ) -> np.ndarray:
-    """missing / different / similar / same for a free-text field."""
+    """missing / different / similar / same for a free-text field (similar is looked for only
+    ``where`` given)."""
     present = (ca >= 0) & (cb >= 0)
     lv = np.where(present, 1, 0).astype(np.uint8)
     differ = present & (ca != cb)
+    if where is not None:
+        differ &= where
     score = distinct_scores(ca, cb, values, scorer, differ)
     lv[differ & (score >= cut)] = 2
     lv[present & (ca == cb)] = 3
@@ -109,16 +117,19 @@ def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Street address, postcode and suburb as one comparison (they are not independent)."""
     values = f.vocabs["address"].values
     ca, cb = f.address[a], f.address[b]
-    street = _fuzzy3(ca, cb, values, fuzz.token_sort_ratio, 85.0)
+    post = _simple(f.postcode[a], f.postcode[b], 2)
+    # Street lines in two postcodes are two addresses however alike: their spelling is read
+    # only where the postcodes do not differ (at 400k, most pairs found by a name).
+    same_area = post != 1
+    street = _fuzzy3(ca, cb, values, fuzz.token_sort_ratio, 85.0, same_area)
     # "Pointe Dr" beside "49580 Pointe Dr", "88 Unit 37" beside "88 Weakley Ln Unit 37": one
     # address written with words left out (two words at least) is the same address.
-    differ = street == 1
+    differ = (street == 1) & same_area
     part = distinct_scores(ca, cb, values, fuzz.token_set_ratio, differ) >= 100.0
     if part.any():
         words = np.fromiter((v.count(" ") + 1 for v in values), dtype=np.int32, count=len(values))
         fewer = np.minimum(words[np.maximum(ca, 0)], words[np.maximum(cb, 0)])
         street[part & (fewer >= 2)] = 2
-    post = _simple(f.postcode[a], f.postcode[b], 2)
     city = _fuzzy3(
         f.city[a], f.city[b], f.vocabs["city"].values, JaroWinkler.normalized_similarity, 0.92
     )
@@ -127,8 +138,8 @@ def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     lv[known] = level("address", "different")
     lv[city >= 2] = level("address", "city")
     lv[post == 2] = level("address", "post_code")
-    lv[(street == 2) & (post != 1)] = level("address", "similar")
-    lv[(street == 3) & (post != 1)] = level("address", "same")
+    lv[(street == 2) & same_area] = level("address", "similar")
+    lv[(street == 3) & same_area] = level("address", "same")
     return lv
 
 
