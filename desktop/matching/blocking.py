@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from desktop.matching.arrays import sorted_unique
 from desktop.matching.features import Features
 from desktop.matching.types import MatchSettings
 
@@ -217,7 +218,7 @@ def candidate_pairs(
         code = lo[valid] * n + hi[valid]
         codes.append(code)
         if kind == "phone":
-            phone_codes = np.unique(code)
-    allc = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
+            phone_codes = sorted_unique(code)
+    allc = sorted_unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
     shared = np.isin(allc, phone_codes, assume_unique=True)
     return Candidates(a=allc // n, b=allc % n, shared_phone=shared, skipped=skipped)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import DamerauLevenshtein
 
 from desktop.matching import MatchEngine
+from desktop.matching.arrays import sorted_unique
 from desktop.matching.distinct import distinct_scores
 from desktop.matching.features import MATCH_COLUMNS
 
@@ -132,3 +133,12 @@ def test_a_distance_that_stops_early_tells_slips_from_the_rest_as_the_full_one(
     early = distinct_scores(ca, cb, values, DamerauLevenshtein.distance, mask, 1)
     assert ((full <= 1) == (early <= 1)).all()
     assert (early[full <= 1] == full[full <= 1]).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=-(2**62), max_value=2**62), max_size=200))
+def test_sorted_unique_gives_what_np_unique_gives(values: list[int]) -> None:
+    """The blocking's pair codes are made distinct by sorting; the answer must not change."""
+    codes = np.array(values, dtype=np.int64)
+    assert np.array_equal(sorted_unique(codes), np.unique(codes))
+    assert sorted_unique(codes).dtype == np.int64
