@@ -197,6 +197,11 @@ class SyncPanel(QWidget):
         self.progress.setRange(0, total)
         self.progress.setValue(progress.done)
         self.progress.setFormat(f"%p% ({progress.done:,} of {total:,})")
+        # The bar grows to its words ("14% (14,000 of 100,001)"), never cutting them off.
+        needed = self.progress.fontMetrics().horizontalAdvance(self.progress.text()) + 32
+        if self.progress.minimumWidth() < needed:
+            self.progress.setMinimumWidth(needed)
+            self.progress.setMaximumWidth(max(needed, self.progress.maximumWidth()))
         self.rate_label.setText(f"{progress.rate:,.0f} {self._term()}/s")
         self._ctx.connectivity.set_online(True)
         self.show_online(True)
