@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from desktop.fields import Normaliser, fields_normalised_as, patient_field
+from desktop.fields import COMPARED_FIELDS, Normaliser, fields_normalised_as, patient_field
 from desktop.matching.normalise import (
     address_key,
     birth_date,
@@ -142,3 +142,33 @@ def comparable(api_name: str, value: Any, country: str = "AU") -> Any:
 def same_values(api_name: str, values: Sequence[Any], country: str = "AU") -> bool:
     """True when the values differ at most in formatting (``0465 581 120`` = ``+61465581120``)."""
     return len({comparable(api_name, v, country) for v in values}) <= 1
+
+
+# Evidence rows that count birth dates, and how many of the two records they say have one.
+_DATED_BY_LEVEL: dict[tuple[str, str], int] = {
+    **{(COMPARED_FIELDS["date_of_birth"].label, lv): 2 for lv in ("different", "near", "exact")},
+    (COMPARED_FIELDS["birth_date_recorded"].label, "both"): 2,
+    (COMPARED_FIELDS["birth_date_recorded"].label, "one"): 1,
+}
+
+
+def note_merged_birth_dates(
+    evidence: Sequence[Mapping[str, Any]], record_a: Mapping[str, Any], record_b: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The evidence, with a word where it counts a birth date the records do not show.
+
+    A scan reads a patient's missing birth date from the records merged into it in Cliniko
+    (they are one person), so "same birth date" can stand beside a record with none.
+    """
+    dated = [bool(record_a.get("date_of_birth")), bool(record_b.get("date_of_birth"))]
+    out: list[dict[str, Any]] = []
+    for item in evidence:
+        row = dict(item)
+        implied = _DATED_BY_LEVEL.get((str(row.get("field")), str(row.get("level"))))
+        if implied is not None and sum(dated) < implied:
+            values = (row.get("value_a"), row.get("value_b"))
+            sides = [s for s, has, v in zip("AB", dated, values, strict=True) if not has and v]
+            whose = f"{sides[0]}'s birth date" if len(sides) == 1 else "a birth date"
+            row["text"] = f"{row.get('text') or ''} ({whose} is on a record merged into it)"
+        out.append(row)
+    return out

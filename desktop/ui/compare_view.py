@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.display import note_merged_birth_dates
 from desktop.merge_states import PairStatus
 from desktop.ui import theme
 from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, CompareModel, EvidenceModel
@@ -149,7 +150,8 @@ class CompareView(QWidget):
                 history[pid] = FETCHING
         self.model.set_records(records, history)
         details = ctx.pair_details(row.id_a, row.id_b) or {}
-        self.evidence_model.set_evidence(details.get("evidence") or [])
+        evidence = note_merged_birth_dates(details.get("evidence") or [], *records[:2])
+        self.evidence_model.set_evidence(evidence)
         self._show_warnings(row, details)
         more = f" (a group of {len(ids)} records)" if len(ids) > 2 else ""
         band = BAND_LABELS.get(row.band, row.band).lower()

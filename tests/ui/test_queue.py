@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from desktop.scan import run_scan
+from desktop.store import Cache, transaction, upsert_patients
 from desktop.ui.compare_model import CompareModel, EvidenceModel
 from desktop.ui.queue_model import QueueFilter, QueueModel, QueueRow, load_rows
 
@@ -172,3 +174,48 @@ def test_match_percentages_never_round_up_to_certainty():
     assert match_percent(0.9994) == "99.9%"
     assert match_percent(0.5) == "50.0%"
     assert match_percent(0.0) == "< 0.1%"
+
+
+def _mason(pid: str, **extra) -> dict:
+    """A record of Mason Ingwick (one mobile)."""
+    return {
+        "id": pid, "first_name": "Mason", "last_name": "Ingwick", "date_of_birth": None,
+        "patient_phone_numbers": [{"number": "0452 023 925", "phone_type": "Mobile"}],
+        "updated_at": "2024-01-01T00:00:00Z", "archived_at": None, "merged_at": None,
+        "merged_with_patient": None, **extra,
+    }  # fmt: skip
+
+
+def test_a_birth_date_from_a_merged_record_is_said_to_be_one(qtbot, desk):
+    """Mason's undated record had his dated one merged into it in Cliniko; the scan reads
+    that birth date, and the evidence says where "same birth date" comes from, since the
+    record itself shows none."""
+    undated, dated, merged = "1015786718683039458", "1649396465085894439", "1015786718683039459"
+    masons = [
+        _mason(undated),
+        _mason(dated, date_of_birth="2000-12-01", email="mason.i@example.com"),
+        _mason(
+            merged,
+            date_of_birth="2000-12-01",
+            archived_at="2024-02-01T00:00:00Z",
+            merged_at="2024-02-01T00:00:00Z",
+            merged_with_patient={"links": {"self": f"/patients/{undated}"}},
+        ),
+    ]
+    with Cache.open(desk.path, desk.key) as cache:
+        with transaction(cache) as db:
+            upsert_patients(db, masons, synced_at="2024-03-01T00:00:00Z")
+        run_scan(cache, full=True)
+    window = desk.open()
+    view = window.queue_view
+    qtbot.keyClicks(view.search, "Ingwick")
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 1, timeout=5_000)
+    qtbot.keyClick(view.table, Qt.Key.Key_Home)
+    compare = window.compare_view
+    qtbot.waitUntil(lambda: set(compare.ids[:2]) == {undated, dated}, timeout=5_000)
+    model = compare.evidence_model
+    texts = [model.data(model.index(i, 0)) for i in range(model.rowCount())]
+    side = "A" if compare.ids[0] == undated else "B"
+    note = f"({side}'s birth date is on a record merged into it)"
+    assert f"same birth date {note}" in texts
+    assert any(t.startswith("both records have a birth date") and t.endswith(note) for t in texts)
