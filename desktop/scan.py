@@ -69,6 +69,19 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
+class _Lap:
+    """Adds the seconds since the previous lap to ``timings[name]`` (the store's sub-steps)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
 def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Rows of ``width`` values as ``width`` column lists, a slice of rows at a time: one
     ``zip`` over a whole clinic's rows holds the interpreter lock for about 0.1 s at 200k,
@@ -148,6 +161,9 @@ def _store(
     """
     report("store", 0, len(result.pairs))
     now = queue.now_iso()
+    stats = result.stats
+    timings = stats.setdefault("timings", {})
+    lap = _Lap(timings)
     with transaction(cache) as db:
         decisions = queue.load_decisions(db)
         kept = queue.kept_statuses(db)
@@ -155,16 +171,20 @@ def _store(
             queue.delete_unkept_pairs(db)
         else:
             queue.delete_pairs_touching(db, changed)
+        lap("store delete")
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
+        lap("store pairs")
         likely = [(p.id_a, p.id_b) for p in result.pairs if p.band == "likely"]
         intake.record_first_scores(db, likely, changed, now)  # each patient, once, as it arrived
+        lap("store intake")
         # A full scan never pairs archived or merged patients; only kept pairs need a look.
         check = sorted({i for pair in kept for i in pair}) if changed is None else gone or []
         if check:
             queue.mark_merged(db, check)
         clusters = build_clusters(queue.cluster_edges(db))
         queue.assign_clusters(db, queue.save_clusters(db, clusters))
+        lap("store clusters")
         if changed is None:
             # A model fitted by another version (other fields or levels) cannot score new
             # pairs: the signature tells, and the next scan is then a full one.
@@ -172,8 +192,8 @@ def _store(
             save_key_index(db, result.key_index, *(where or ([], [])))
         elif overlay is not None:
             queue.save_key_overlay(db, overlay)
+        lap("store keys")
         seconds = time.perf_counter() - t0
-        stats = result.stats
         queue.record_scan(
             db,
             kind=kind,
@@ -190,6 +210,7 @@ def _store(
             skipped=[list(s) for s in result.skipped_blocks],
             stats={"timings": stats.get("timings", {})},
         )
+    lap("store commit")
     report("store", len(result.pairs), len(result.pairs))
     summary = ScanSummary(
         kind=kind,
