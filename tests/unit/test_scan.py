@@ -569,3 +569,21 @@ def test_answers_that_show_a_rule_holds_back_one_person_rescore_the_queue(cache:
     stored = {(p["id_a"], p["id_b"]): p for p in queue.queue_pairs(cache.db)}
     assert [stored[k]["band"] for k in held[25:]] == ["likely"] * 5
     assert run_scan(cache, settings=settings).kind != "full"  # learned once, not every scan
+
+
+@pytest.mark.parametrize("planned", [False, True])
+def test_a_full_rescan_drops_pairs_no_longer_found_and_keeps_a_planned_merge(
+    cache: Cache, planned: bool
+) -> None:
+    run_scan(cache)
+    kept = pair_key(40, 903)
+    if planned:
+        with transaction(cache) as db:
+            queue.set_status(db, *kept, "planned")
+    # Record 901 is edited into someone else: its pair with 20 is no longer found.
+    upsert(cache, [patient(901, updated_at="2024-02-01T00:00:00Z")], "2024-02-01T00:00:00Z")
+    run_scan(cache, full=True)
+    pairs = stored(cache)
+    assert pair_key(20, 901) not in pairs
+    assert pair_key(10, 900) in pairs
+    assert pairs[kept]["status"] == ("planned" if planned else "new")
