@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,21 +82,24 @@ class _Lap:
         self.last = now
 
 
-def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows of ``width`` values as ``width`` column lists, a slice of rows at a time: one
+def _transpose(slices: Iterable[list[tuple[Any, ...]]], width: int) -> list[list[Any]]:
+    """Slices of rows of ``width`` values as ``width`` column lists, a slice at a time: one
     ``zip`` over a whole clinic's rows holds the interpreter lock for about 0.1 s at 200k,
     and the window's thread stalls."""
     columns: list[list[Any]] = [[] for _ in range(width)]
-    for start in range(0, len(rows), SLICE):
-        piece = zip(*rows[start : start + SLICE], strict=True)
-        for column, values in zip(columns, piece, strict=True):
+    for rows in slices:
+        for column, values in zip(columns, zip(*rows, strict=True), strict=True):
             column.extend(values)
     return columns
 
 
+def _sliced(rows: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    return (rows[start : start + SLICE] for start in range(0, len(rows), SLICE))
+
+
 def _columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     """Rows of ``MATCH_COLUMNS`` as one list per column."""
-    return dict(zip(MATCH_COLUMNS, _transpose(rows, len(MATCH_COLUMNS)), strict=True))
+    return dict(zip(MATCH_COLUMNS, _transpose(_sliced(rows), len(MATCH_COLUMNS)), strict=True))
 
 
 def clinic_country(cache: Cache) -> str:
@@ -242,13 +245,12 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     started = queue.now_iso()
     marks = scan_rows.sync_marks(cache.db)
     report("read", 0, 1)
-    rows = scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS)
+    # Each slice of rows becomes columns as it is read: the clinic is never held as tuples too.
+    slices = scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS, SLICE)
+    rowids, *values = _transpose(slices, len(MATCH_COLUMNS) + 1)
     read_s = time.perf_counter() - t0
-    report("read", len(rows), len(rows))
-    report("match", 0, len(rows))
-    rowids, *values = _transpose(rows, len(MATCH_COLUMNS) + 1)
-    _release([rows])
-    del rows
+    report("read", len(rowids), len(rowids))
+    report("match", 0, len(rowids))
     columns = dict(zip(MATCH_COLUMNS, values, strict=True))
     del values
     where = (columns["id"], rowids)  # each patient's rowid, for the key index

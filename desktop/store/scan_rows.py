@@ -7,7 +7,7 @@ tuples in that order, with the rowid first where the name says so.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -20,10 +20,16 @@ def _select(columns: Sequence[str], *, rowid: bool = False) -> str:
 
 
 def active_rows_with_rowid(
-    db: sqlite_utils.Database, columns: Sequence[str]
-) -> list[tuple[Any, ...]]:
-    """(rowid, *columns) of every patient neither archived nor merged."""
-    return db.execute(_select(columns, rowid=True) + " WHERE " + _ACTIVE).fetchall()
+    db: sqlite_utils.Database, columns: Sequence[str], size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """(rowid, *columns) of every patient neither archived nor merged, ``size`` rows at a time.
+
+    One statement, so one consistent read; the caller can turn each batch into columns and
+    let it go, instead of holding every row as a tuple as well as in columns.
+    """
+    cursor = db.execute(_select(columns, rowid=True) + " WHERE " + _ACTIVE)
+    while rows := cursor.fetchmany(size):
+        yield rows
 
 
 def rows_of(

@@ -487,8 +487,9 @@ def test_rows_become_columns_across_slices(monkeypatch: pytest.MonkeyPatch) -> N
     """A clinic's rows are turned into columns a slice at a time; the slices join up."""
     monkeypatch.setattr(scan_module, "SLICE", 3)
     rows = [(f"id{n}", n, None if n % 4 else "x") for n in range(10)]
-    assert scan_module._transpose(rows, 3) == [list(col) for col in zip(*rows, strict=True)]
-    assert scan_module._transpose([], 3) == [[], [], []]
+    sliced = scan_module._sliced
+    assert scan_module._transpose(sliced(rows), 3) == [list(c) for c in zip(*rows, strict=True)]
+    assert scan_module._transpose(sliced([]), 3) == [[], [], []]
 
 
 def test_a_us_clinic_reads_its_patients_phones_as_american_numbers(cache: Cache) -> None:
