@@ -155,12 +155,15 @@ def _store(
     overlay: dict[str, bytes] | None = None,
     where: tuple[list[str], list[int]] | None = None,
     gone: list[str] | None = None,
+    arrivals: dict[str, str | None] | None = None,
 ) -> ScanSummary:
     """Write a scan's pairs, clusters and log entry in one transaction.
 
     ``where``: (ids, rowids) of the patients a full scan read, for its key index.
     ``gone``: the changed patients that were no longer active when read (only they can have
     been archived or merged since the last scan).
+    ``arrivals``: the scanned patients the intake had not recorded when read, with their
+    ``created_at`` (a full scan; an incremental one looks its few patients up).
     """
     report("store", 0, len(result.pairs))
     now = queue.now_iso()
@@ -179,7 +182,8 @@ def _store(
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
         lap("store pairs")
         likely = [(p.id_a, p.id_b) for p in result.pairs if p.band == "likely"]
-        intake.record_first_scores(db, likely, changed, now)  # each patient, once, as it arrived
+        # Each patient, once, as it arrived.
+        intake.record_first_scores(db, likely, changed, now, arrivals)
         lap("store intake")
         # A full scan never pairs archived or merged patients; only kept pairs need a look.
         check = sorted({i for pair in kept for i in pair}) if changed is None else gone or []
@@ -247,19 +251,28 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     report("read", 0, 1)
     # Each slice of rows becomes columns as it is read: the clinic is never held as tuples too.
     slices = scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS, SLICE)
-    rowids, *values = _transpose(slices, len(MATCH_COLUMNS) + 1)
+    rowids, *values, unrecorded = _transpose(slices, len(MATCH_COLUMNS) + 2)
+    columns = dict(zip(MATCH_COLUMNS, values, strict=True))
+    del values
+    # The patients the intake has not recorded yet (usually few), for the store.
+    arrivals = {
+        pid: created
+        for pid, created, new in zip(columns["id"], columns["created_at"], unrecorded, strict=True)
+        if new
+    }
+    del unrecorded
     read_s = time.perf_counter() - t0
     report("read", len(rowids), len(rowids))
     report("match", 0, len(rowids))
-    columns = dict(zip(MATCH_COLUMNS, values, strict=True))
-    del values
     where = (columns["id"], rowids)  # each patient's rowid, for the key index
     result = engine.scan_columns(columns)
     _release([values for name, values in columns.items() if name != "id"])
     del columns
     result.stats.setdefault("timings", {})["read"] = read_s
     report("match", result.stats.get("records", 0), result.stats.get("records", 0))
-    return _store(cache, "full", result, started, marks, None, t0, report, where=where)
+    return _store(
+        cache, "full", result, started, marks, None, t0, report, where=where, arrivals=arrivals
+    )
 
 
 def _incremental_scan(
