@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 # Rows transposed, or values freed, per step: a step holds the interpreter lock for a few ms.
 SLICE = 20_000
+_CREATED = 1 + MATCH_COLUMNS.index("created_at")  # in a (rowid, *MATCH_COLUMNS) row
 # Above this share of changed patients an incremental scan becomes a full one (and refits).
 FULL_RESCAN_SHARE = 0.2
 # Changes whenever the comparison fields, their levels, how pairs are scored (the scoring
@@ -83,14 +84,25 @@ class _Lap:
 
 
 def _transpose(slices: Iterable[list[tuple[Any, ...]]], width: int) -> list[list[Any]]:
-    """Slices of rows of ``width`` values as ``width`` column lists, a slice at a time: one
-    ``zip`` over a whole clinic's rows holds the interpreter lock for about 0.1 s at 200k,
-    and the window's thread stalls."""
+    """The first ``width`` values of each row as ``width`` column lists (any later ones are
+    never gathered), a slice of rows at a time: one ``zip`` over a whole clinic's rows holds
+    the interpreter lock for about 0.1 s at 200k, and the window's thread stalls."""
     columns: list[list[Any]] = [[] for _ in range(width)]
     for rows in slices:
-        for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+        # zip stops after the last column list, before building the next column's values.
+        for column, values in zip(columns, zip(*rows, strict=True)):  # noqa: B905
             column.extend(values)
     return columns
+
+
+def _noting_arrivals(
+    slices: Iterable[list[tuple[Any, ...]]], arrivals: dict[str, str | None]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Pass on slices of ``(rowid, *MATCH_COLUMNS, unrecorded)`` rows, noting in ``arrivals``
+    the id and ``created_at`` of each unrecorded patient."""
+    for rows in slices:
+        arrivals.update((row[1], row[_CREATED]) for row in rows if row[-1])
+        yield rows
 
 
 def _sliced(rows: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -250,17 +262,13 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     marks = scan_rows.sync_marks(cache.db)
     report("read", 0, 1)
     # Each slice of rows becomes columns as it is read: the clinic is never held as tuples too.
-    slices = scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS, SLICE)
-    rowids, *values, unrecorded = _transpose(slices, len(MATCH_COLUMNS) + 2)
+    arrivals: dict[str, str | None] = {}  # patients the intake has not recorded (usually few)
+    slices = _noting_arrivals(
+        scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS, SLICE), arrivals
+    )
+    rowids, *values = _transpose(slices, len(MATCH_COLUMNS) + 1)  # the flag is left out
     columns = dict(zip(MATCH_COLUMNS, values, strict=True))
     del values
-    # The patients the intake has not recorded yet (usually few), for the store.
-    arrivals = {
-        pid: created
-        for pid, created, new in zip(columns["id"], columns["created_at"], unrecorded, strict=True)
-        if new
-    }
-    del unrecorded
     read_s = time.perf_counter() - t0
     report("read", len(rowids), len(rowids))
     report("match", 0, len(rowids))
