@@ -3,8 +3,13 @@ the index in memory answers, whatever keys are asked for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
+import sqlite_utils
 
 from desktop.matching.features import build_features
 from desktop.matching.keyindex import KeyIndex, signed, stable_keys
@@ -122,8 +127,9 @@ def test_rows_are_kept_only_when_their_rowid_still_holds_the_expected_id():
     assert sorted(again) == ["b", "c", "d"]
 
 
-def _id_rows(db) -> list[tuple]:
-    return db.execute("SELECT run, width, ids, rowids FROM match_key_ids ORDER BY run").fetchall()
+def _id_rows(db: sqlite_utils.Database) -> list[tuple[Any, ...]]:
+    sql = "SELECT run, width, ids, rowids FROM match_key_ids ORDER BY run"
+    return [tuple(r) for r in db.execute(sql).fetchall()]
 
 
 @pytest.mark.parametrize(
@@ -135,7 +141,9 @@ def _id_rows(db) -> list[tuple]:
         [*range(1500), "a-much-longer-id-than-any-other"],  # wider ids: every run changes
     ],
 )
-def test_a_later_full_scan_stores_the_same_index_as_a_fresh_cache(stored, tmp_path, numbers):
+def test_a_later_full_scan_stores_the_same_index_as_a_fresh_cache(
+    stored: tuple[Cache, dict[str, int]], tmp_path: Path, numbers: Sequence[int | str]
+) -> None:
     cache, _rowids = stored
     rows = [row(n) if isinstance(n, int) else row(7, id=n) for n in numbers]
     index = KeyIndex.build(build_features(rows))
