@@ -32,8 +32,11 @@ def active_rows_with_rowid(
     """
     select = _select([*columns, UNRECORDED], rowid=True)
     cursor = db.execute(select + " WHERE " + _ACTIVE)
-    while rows := cursor.fetchmany(size):
-        yield rows
+    try:
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()  # a read given up half-way does not keep its snapshot open
 
 
 def rows_of(
