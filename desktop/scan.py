@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 # Rows transposed, or values freed, per step: a step holds the interpreter lock for a few ms.
 SLICE = 20_000
+_CREATED = 1 + MATCH_COLUMNS.index("created_at")  # in a (rowid, *MATCH_COLUMNS) row
 # Above this share of changed patients an incremental scan becomes a full one (and refits).
 FULL_RESCAN_SHARE = 0.2
 # Changes whenever the comparison fields, their levels, how pairs are scored (the scoring
@@ -69,21 +70,48 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows of ``width`` values as ``width`` column lists, a slice of rows at a time: one
-    ``zip`` over a whole clinic's rows holds the interpreter lock for about 0.1 s at 200k,
-    and the window's thread stalls."""
+class _Lap:
+    """Adds the seconds since the previous lap to ``timings[name]`` (the store's sub-steps)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+def _transpose(slices: Iterable[list[tuple[Any, ...]]], width: int) -> list[list[Any]]:
+    """The first ``width`` values of each row as ``width`` column lists (any later ones are
+    never gathered), a slice of rows at a time: one ``zip`` over a whole clinic's rows holds
+    the interpreter lock for about 0.1 s at 200k, and the window's thread stalls."""
     columns: list[list[Any]] = [[] for _ in range(width)]
-    for start in range(0, len(rows), SLICE):
-        piece = zip(*rows[start : start + SLICE], strict=True)
-        for column, values in zip(columns, piece, strict=True):
+    for rows in slices:
+        # zip stops after the last column list, before building the next column's values.
+        for column, values in zip(columns, zip(*rows, strict=True)):  # noqa: B905
             column.extend(values)
     return columns
 
 
+def _noting_arrivals(
+    slices: Iterable[list[tuple[Any, ...]]], arrivals: dict[str, str | None]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Pass on slices of ``(rowid, *MATCH_COLUMNS, unrecorded)`` rows, noting in ``arrivals``
+    the id and ``created_at`` of each unrecorded patient."""
+    for rows in slices:
+        arrivals.update((row[1], row[_CREATED]) for row in rows if row[-1])
+        yield rows
+
+
+def _sliced(rows: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    return (rows[start : start + SLICE] for start in range(0, len(rows), SLICE))
+
+
 def _columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     """Rows of ``MATCH_COLUMNS`` as one list per column."""
-    return dict(zip(MATCH_COLUMNS, _transpose(rows, len(MATCH_COLUMNS)), strict=True))
+    return dict(zip(MATCH_COLUMNS, _transpose(_sliced(rows), len(MATCH_COLUMNS)), strict=True))
 
 
 def clinic_country(cache: Cache) -> str:
@@ -139,15 +167,21 @@ def _store(
     overlay: dict[str, bytes] | None = None,
     where: tuple[list[str], list[int]] | None = None,
     gone: list[str] | None = None,
+    arrivals: dict[str, str | None] | None = None,
 ) -> ScanSummary:
     """Write a scan's pairs, clusters and log entry in one transaction.
 
     ``where``: (ids, rowids) of the patients a full scan read, for its key index.
     ``gone``: the changed patients that were no longer active when read (only they can have
     been archived or merged since the last scan).
+    ``arrivals``: the scanned patients the intake had not recorded when read, with their
+    ``created_at`` (a full scan; an incremental one looks its few patients up).
     """
     report("store", 0, len(result.pairs))
     now = queue.now_iso()
+    stats = result.stats
+    timings = stats.setdefault("timings", {})
+    lap = _Lap(timings)
     with transaction(cache) as db:
         decisions = queue.load_decisions(db)
         kept = queue.kept_statuses(db)
@@ -155,16 +189,21 @@ def _store(
             queue.delete_unkept_pairs(db)
         else:
             queue.delete_pairs_touching(db, changed)
+        lap("store delete")
         statuses = {(p.id_a, p.id_b): queue.status_for(p, decisions, kept) for p in result.pairs}
         queue.insert_pairs(db, result.pairs, statuses, {}, now)
+        lap("store pairs")
         likely = [(p.id_a, p.id_b) for p in result.pairs if p.band == "likely"]
-        intake.record_first_scores(db, likely, changed, now)  # each patient, once, as it arrived
+        # Each patient, once, as it arrived.
+        intake.record_first_scores(db, likely, changed, now, arrivals)
+        lap("store intake")
         # A full scan never pairs archived or merged patients; only kept pairs need a look.
         check = sorted({i for pair in kept for i in pair}) if changed is None else gone or []
         if check:
             queue.mark_merged(db, check)
         clusters = build_clusters(queue.cluster_edges(db))
         queue.assign_clusters(db, queue.save_clusters(db, clusters))
+        lap("store clusters")
         if changed is None:
             # A model fitted by another version (other fields or levels) cannot score new
             # pairs: the signature tells, and the next scan is then a full one.
@@ -172,8 +211,8 @@ def _store(
             save_key_index(db, result.key_index, *(where or ([], [])))
         elif overlay is not None:
             queue.save_key_overlay(db, overlay)
+        lap("store keys")
         seconds = time.perf_counter() - t0
-        stats = result.stats
         queue.record_scan(
             db,
             kind=kind,
@@ -190,6 +229,7 @@ def _store(
             skipped=[list(s) for s in result.skipped_blocks],
             stats={"timings": stats.get("timings", {})},
         )
+    lap("store commit")
     report("store", len(result.pairs), len(result.pairs))
     summary = ScanSummary(
         kind=kind,
@@ -221,22 +261,26 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     started = queue.now_iso()
     marks = scan_rows.sync_marks(cache.db)
     report("read", 0, 1)
-    rows = scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS)
-    read_s = time.perf_counter() - t0
-    report("read", len(rows), len(rows))
-    report("match", 0, len(rows))
-    rowids, *values = _transpose(rows, len(MATCH_COLUMNS) + 1)
-    _release([rows])
-    del rows
+    # Each slice of rows becomes columns as it is read: the clinic is never held as tuples too.
+    arrivals: dict[str, str | None] = {}  # patients the intake has not recorded (usually few)
+    slices = _noting_arrivals(
+        scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS, SLICE), arrivals
+    )
+    rowids, *values = _transpose(slices, len(MATCH_COLUMNS) + 1)  # the flag is left out
     columns = dict(zip(MATCH_COLUMNS, values, strict=True))
     del values
+    read_s = time.perf_counter() - t0
+    report("read", len(rowids), len(rowids))
+    report("match", 0, len(rowids))
     where = (columns["id"], rowids)  # each patient's rowid, for the key index
     result = engine.scan_columns(columns)
     _release([values for name, values in columns.items() if name != "id"])
     del columns
     result.stats.setdefault("timings", {})["read"] = read_s
     report("match", result.stats.get("records", 0), result.stats.get("records", 0))
-    return _store(cache, "full", result, started, marks, None, t0, report, where=where)
+    return _store(
+        cache, "full", result, started, marks, None, t0, report, where=where, arrivals=arrivals
+    )
 
 
 def _incremental_scan(

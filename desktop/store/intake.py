@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 import sqlite_utils
 
 _ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
-_UNRECORDED = "patients.id NOT IN (SELECT patient_id FROM patient_intake)"
+# True for a patient not recorded yet; a full scan reads it with each patient's row.
+UNRECORDED = "patients.id NOT IN (SELECT patient_id FROM patient_intake)"
 
 
 def utc_text(value: str | None) -> str:
@@ -37,14 +38,14 @@ def _unrecorded(db: sqlite_utils.Database, scored: Sequence[str] | None) -> dict
     """Active patients among ``scored`` (every active patient when None) not yet recorded,
     with their creation time."""
     if scored is None:
-        sql = f"SELECT id, created_at FROM patients WHERE {_ACTIVE} AND {_UNRECORDED}"
+        sql = f"SELECT id, created_at FROM patients WHERE {_ACTIVE} AND {UNRECORDED}"
         rows = db.execute(sql).fetchall()
     else:
         # From the scored ids to their rows (by primary key): a re-score of 100 patients
         # reads 100 rows, not the whole clinic.
         rows = db.execute(
             "SELECT patients.id, patients.created_at FROM json_each(?) AS scored CROSS "
-            f"JOIN patients ON patients.id = scored.value WHERE {_ACTIVE} AND {_UNRECORDED}",
+            f"JOIN patients ON patients.id = scored.value WHERE {_ACTIVE} AND {UNRECORDED}",
             [json.dumps(list(scored))],
         ).fetchall()
     return {pid: utc_text(created) for pid, created in rows}
@@ -66,6 +67,7 @@ def record_first_scores(
     likely: Iterable[tuple[str, str]],
     scored: Sequence[str] | None,
     at: str,
+    arrivals: dict[str, str | None] | None = None,
 ) -> int:
     """Record the scored patients seen for the first time; returns how many.
 
@@ -74,11 +76,17 @@ def record_first_scores(
         likely: the scan's likely pairs (id_a, id_b).
         scored: the ids the scan scored, or None for a full scan (every active patient).
         at: when the scan ran (ISO text).
+        arrivals: the scored patients not yet recorded, with their ``created_at``, when the
+            scan read them already (a full scan reads :data:`UNRECORDED` with each row, so the
+            clinic's rows are not read a second time here).
 
     A new patient's ``duplicate_of`` is its earliest-created likely partner created before it
     (same second: the lower id counts as earlier), or NULL.
     """
-    new = _unrecorded(db, scored)
+    if arrivals is None:
+        new = _unrecorded(db, scored)
+    else:
+        new = {pid: utc_text(created) for pid, created in arrivals.items()}
     if not new:
         return 0
     partners: dict[str, list[str]] = {}

@@ -73,8 +73,8 @@ def save_key_index(
     a patient missing from them is stored without a rowid hint).
     """
     db.execute("DELETE FROM match_key_chunks")
-    db.execute("DELETE FROM match_key_ids")
     if index is None:
+        db.execute("DELETE FROM match_key_ids")
         return
     db.conn.executemany(
         "INSERT INTO match_key_chunks (lo, keys, owners) VALUES (?, ?, ?)", index.chunks()
@@ -84,9 +84,31 @@ def save_key_index(
     else:
         where = dict(zip(ids, rowids, strict=True))
         hints = [where.get(i, NO_ROWID) for i in index.ids]
+    _replace_id_runs(db, _id_runs(index.ids, hints))
+
+
+def _replace_id_runs(
+    db: sqlite_utils.Database, runs: Iterator[tuple[int, int, memoryview, memoryview]]
+) -> None:
+    """Store the id runs, leaving alone the stored ones that are already the same: patients
+    keep their place (a new one comes last), so after a full scan of a clinic that changed
+    little most runs are (400k patients: 10 MB not deleted, written and synced again)."""
+    stored = {
+        run: (width, ids, rowids)
+        for run, width, ids, rowids in db.execute(
+            "SELECT run, width, ids, rowids FROM match_key_ids"
+        ).fetchall()
+    }
+    changed = []
+    count = 0
+    for run, width, ids, rowids in runs:
+        count += 1
+        if stored.get(run) != (width, ids, rowids):  # bytes == memoryview: same content
+            changed.append((run, width, ids, rowids))
+    db.execute("DELETE FROM match_key_ids WHERE run >= ?", [count])
     db.conn.executemany(
-        "INSERT INTO match_key_ids (run, width, ids, rowids) VALUES (?, ?, ?, ?)",
-        _id_runs(index.ids, hints),
+        "INSERT OR REPLACE INTO match_key_ids (run, width, ids, rowids) VALUES (?, ?, ?, ?)",
+        changed,
     )
 
 

@@ -7,10 +7,12 @@ tuples in that order, with the rowid first where the name says so.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlite_utils
+
+from desktop.store.intake import UNRECORDED
 
 _ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
 
@@ -32,10 +34,21 @@ def _select(columns: Sequence[str], *, rowid: bool = False) -> str:
 
 
 def active_rows_with_rowid(
-    db: sqlite_utils.Database, columns: Sequence[str]
-) -> list[tuple[Any, ...]]:
-    """(rowid, *columns) of every patient neither archived nor merged."""
-    return db.execute(_select(columns, rowid=True) + " WHERE " + _ACTIVE).fetchall()
+    db: sqlite_utils.Database, columns: Sequence[str], size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """(rowid, *columns, unrecorded) of every patient neither archived nor merged, ``size``
+    rows at a time; ``unrecorded`` is 1 for a patient the intake has not recorded yet.
+
+    One statement, so one consistent read; the caller can turn each batch into columns and
+    let it go, instead of holding every row as a tuple as well as in columns.
+    """
+    select = _select([*columns, UNRECORDED], rowid=True)
+    cursor = db.execute(select + " WHERE " + _ACTIVE)
+    try:
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()  # a read given up half-way does not keep its snapshot open
 
 
 def rows_of(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from desktop import scan as scan_module
 from desktop.account import Account, remember_account
 from desktop.intake import (
     CreationWindow,
@@ -15,6 +18,7 @@ from desktop.intake import (
     creation_window,
     intake_report,
 )
+from desktop.matching import MatchEngine, ScanResult
 from desktop.scan import run_scan
 from desktop.store import Cache, queue, transaction, upsert_patients
 from desktop.store.intake import intake_of
@@ -179,6 +183,27 @@ def test_when_both_records_are_new_to_the_first_scan_only_the_later_one_counts(t
         found = intake_of(cache.db, [pid(7), pid(700)])
         assert found[pid(7)][1] is None
         assert found[pid(700)][1] == pid(7)
+
+
+def test_a_patient_synced_while_a_full_scan_runs_is_recorded_by_the_scan_that_scores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full scan records the patients it read, not one that arrived while it matched:
+    that one is recorded, with the record it copies, by the next scan, which scores it."""
+    with Cache.open(tmp_path / "cache.db", KEY) as cache:
+        add(cache, [person(n) for n in range(200)], "2024-12-01T00:00:00Z")
+
+        class SyncMeanwhile(MatchEngine):
+            def scan_columns(self, columns: dict[str, list[Any]]) -> ScanResult:
+                add(cache, [copy_of(10, 900, AT_10AM_TUESDAY)], "2025-01-07T00:00:00Z")
+                return super().scan_columns(columns)
+
+        monkeypatch.setattr(scan_module, "MatchEngine", SyncMeanwhile)
+        run_scan(cache, full=True)
+        assert intake_of(cache.db, [pid(900)]) == {}
+        monkeypatch.undo()
+        assert run_scan(cache).kind == "incremental"
+        assert intake_of(cache.db, [pid(900)]) == {pid(900): (AT_10AM_TUESDAY, pid(10))}
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,13 @@ the index in memory answers, whatever keys are asked for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
+import sqlite_utils
 
 from desktop.matching.features import build_features
 from desktop.matching.keyindex import KeyIndex, signed, stable_keys
@@ -120,3 +125,34 @@ def test_rows_are_kept_only_when_their_rowid_still_holds_the_expected_id():
     good, again = split_hinted(rows, {"a": 7, "b": 8, "c": 9, "d": NO_ROWID})
     assert good == {"a": ("a", "x")}
     assert sorted(again) == ["b", "c", "d"]
+
+
+def _id_rows(db: sqlite_utils.Database) -> list[tuple[Any, ...]]:
+    sql = "SELECT run, width, ids, rowids FROM match_key_ids ORDER BY run"
+    return [tuple(r) for r in db.execute(sql).fetchall()]
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        range(1700),  # new patients come last
+        range(50, 1500),  # the first ones were archived: every later one moves up
+        range(300),  # fewer runs than before
+        [*range(1500), "a-much-longer-id-than-any-other"],  # wider ids: every run changes
+    ],
+)
+def test_a_later_full_scan_stores_the_same_index_as_a_fresh_cache(
+    stored: tuple[Cache, dict[str, int]], tmp_path: Path, numbers: Sequence[int | str]
+) -> None:
+    cache, _rowids = stored
+    rows = [row(n) if isinstance(n, int) else row(7, id=n) for n in numbers]
+    index = KeyIndex.build(build_features(rows))
+    rowids = [5 + 2 * n for n in range(len(index.ids))]
+    with transaction(cache) as db:
+        save_key_index(db, index, index.ids, rowids)
+    with Cache.open(tmp_path / "fresh.db", KEY) as fresh:
+        with transaction(fresh) as db:
+            save_key_index(db, index, index.ids, rowids)
+        assert _id_rows(cache.db) == _id_rows(fresh.db)
+    found = key_neighbours(cache.db, index.keys)
+    assert found == dict(zip(index.ids, rowids, strict=True))

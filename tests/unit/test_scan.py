@@ -487,8 +487,9 @@ def test_rows_become_columns_across_slices(monkeypatch: pytest.MonkeyPatch) -> N
     """A clinic's rows are turned into columns a slice at a time; the slices join up."""
     monkeypatch.setattr(scan_module, "SLICE", 3)
     rows = [(f"id{n}", n, None if n % 4 else "x") for n in range(10)]
-    assert scan_module._transpose(rows, 3) == [list(col) for col in zip(*rows, strict=True)]
-    assert scan_module._transpose([], 3) == [[], [], []]
+    sliced = scan_module._sliced
+    assert scan_module._transpose(sliced(rows), 3) == [list(c) for c in zip(*rows, strict=True)]
+    assert scan_module._transpose(sliced([]), 3) == [[], [], []]
 
 
 def test_a_us_clinic_reads_its_patients_phones_as_american_numbers(cache: Cache) -> None:
@@ -610,3 +611,21 @@ def test_a_birth_date_merged_away_in_cliniko_tells_a_child_from_her_namesake_mot
     assert "parent_child" in after["flags"]
     run_scan(cache, full=True)
     assert "parent_child" in stored(cache)[pair_key(300, 301)]["flags"]
+
+
+@pytest.mark.parametrize("planned", [False, True])
+def test_a_full_rescan_drops_pairs_no_longer_found_and_keeps_a_planned_merge(
+    cache: Cache, planned: bool
+) -> None:
+    run_scan(cache)
+    kept = pair_key(40, 903)
+    if planned:
+        with transaction(cache) as db:
+            queue.set_status(db, *kept, "planned")
+    # Record 901 is edited into someone else: its pair with 20 is no longer found.
+    upsert(cache, [patient(901, updated_at="2024-02-01T00:00:00Z")], "2024-02-01T00:00:00Z")
+    run_scan(cache, full=True)
+    pairs = stored(cache)
+    assert pair_key(20, 901) not in pairs
+    assert pair_key(10, 900) in pairs
+    assert pairs[kept]["status"] == ("planned" if planned else "new")
