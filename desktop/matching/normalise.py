@@ -120,42 +120,51 @@ def phones_from_json(text: object, country: str = "AU") -> tuple[str, ...]:
     return tuple(out)
 
 
-_NUMBER_OR_END = re.compile(r'"number"\s*:\s*"([^"\\]*)"|(\x01)')
-
-
-# Values per regex pass: one pass holds the interpreter lock throughout, and a window whose
-# scan runs in a worker thread must get it back within a few tens of milliseconds.
-PHONE_BATCH = 4096
-
-
 def phone_lists(values: list[object], country: str = "AU") -> list[tuple[str, ...]]:
-    """:func:`phones_from_json` of many values, with a regex pass over the cache's JSON per
-    batch of values."""
-    fast = [
-        isinstance(v, str) and v.startswith("[") and "\\" not in v and "\x01" not in v
-        for v in values
-    ]
+    """:func:`phones_from_json` of many values, the commonest number shapes read without
+    :func:`phone_e164`'s full parse."""
+    cc = _COUNTRY_CODES.get(country.upper(), "")
+    trunk = cc in ("61", "64")
+    findall = NUMBER_FIELD.findall
     out: list[tuple[str, ...]] = []
-    current: list[str] = []
-    for start in range(0, len(values), PHONE_BATCH):
-        end = start + PHONE_BATCH
-        batch = zip(values[start:end], fast[start:end], strict=True)
-        blob = "\x01".join(v if ok and isinstance(v, str) else "" for v, ok in batch) + "\x01"
-        for number, end in _NUMBER_OR_END.findall(blob):
-            if end:
-                out.append(tuple(dict.fromkeys(current)))
-                current = []
-                continue
-            e164 = phone_e164(number, country)
-            if e164:
-                current.append(e164)
-    for i, ok in enumerate(fast):
-        if not ok:
+    for value in values:
+        if not (isinstance(value, str) and value.startswith("[") and "\\" not in value):
             try:
-                out[i] = phones_from_json(values[i], country)
+                out.append(phones_from_json(value, country))
             except Exception:  # malformed phone lists count as no phone
-                out[i] = ()
+                out.append(())
+            continue
+        found: list[str] = []
+        for number in findall(value):
+            e164 = _common_e164(number, cc) if trunk else ""
+            if not e164:
+                e164 = phone_e164(number, country)
+            if e164:
+                found.append(e164)
+        out.append(tuple(dict.fromkeys(found)) if len(found) > 1 else tuple(found))
     return out
+
+
+def _common_e164(number: str, cc: str) -> str:
+    """:func:`phone_e164` of the commonest shapes where numbers have a trunk 0 (Australia,
+    New Zealand: ``"0412 345 678"``, ``"(03) 9012-2037"``, ``"+61 412 345 678"``), for the
+    country code ``cc``; ``""`` for any other shape (phone_e164 then reads it)."""
+    packed = number.translate(_SEPARATORS)
+    if not packed.isascii():
+        return ""
+    if packed.isdigit():
+        if len(packed) in (9, 10) and packed[0] == "0" and packed[1] != "0":
+            return "+" + cc + packed[1:]
+        return ""
+    if (
+        len(packed) in (11, 12)
+        and packed[1:3] == cc
+        and packed[0] == "+"
+        and packed[1:].isdigit()
+        and number.lstrip()[:1] == "+"
+    ):
+        return "+" + cc + packed[3:].lstrip("0")
+    return ""
 
 
 _DOT_BLIND = frozenset(("gmail.com", "googlemail.com"))
@@ -205,7 +214,16 @@ def birth_date(raw: str | None) -> str:
     """A valid birth date as ``YYYYMMDD`` (from ISO ``YYYY-MM-DD`` or ``DD/MM/YYYY``), or ``""``."""
     if not raw or not isinstance(raw, str):
         return ""
-    text = _digits_misread(raw.strip())[:10]
+    text = raw.strip()
+    if not (
+        len(text) == 10
+        and text[4] == "-"
+        and text[7] == "-"
+        and text[:4].isdigit()
+        and text[5:7].isdigit()
+        and text[8:].isdigit()
+    ):  # the cache's ISO dates hold no look-alikes to read
+        text = _digits_misread(text)[:10]
     if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the cache's ISO dates
         y, m, d = text[:4], text[5:7], text[8:]
         if not (y.isdigit() and m.isdigit() and d.isdigit()):
@@ -277,9 +295,14 @@ def years_apart(a: str, b: str) -> int:
 
 def medicare_valid(card: str) -> bool:
     """True when a 10-digit Medicare card number starts 2-6 and its check digit is right."""
-    if len(card) < 9 or not card[:9].isdigit() or card[0] not in "23456":
+    head = card[:9]
+    if len(head) < 9 or not head.isdigit() or head[0] not in "23456":
         return False
-    d = [ord(c) - 48 for c in card[:9]]
+    if head.isascii():  # the usual case: byte values are the digits plus 48 (weights sum 40)
+        b = head.encode()
+        total = b[0] + 3 * b[1] + 7 * b[2] + 9 * b[3] + b[4] + 3 * b[5] + 7 * b[6] + 9 * b[7]
+        return (total - 40 * 48) % 10 == b[8] - 48
+    d = [ord(c) - 48 for c in head]
     total = d[0] + 3 * d[1] + 7 * d[2] + 9 * d[3] + d[4] + 3 * d[5] + 7 * d[6] + 9 * d[7]
     return total % 10 == d[8]
 
@@ -379,8 +402,14 @@ _SPLIT_DIRECTIONS = {("north", "east"): "ne", ("north", "west"): "nw"}
 _SPLIT_DIRECTIONS |= {("south", "east"): "se", ("south", "west"): "sw"}
 
 
+_PO_BOX_FIRST = frozenset(form[0] for form in _PO_BOX)
+_SPLIT_SECOND = frozenset(second for _, second in _SPLIT_DIRECTIONS)
+
+
 def _po_box(words: list[str]) -> list[str]:
     """``P.O. Box 12``, ``PO Box 12``, ``Post Office Box 12``, ``POB 12`` -> ``pobox 12``."""
+    if not words or words[0] not in _PO_BOX_FIRST:
+        return words
     for form in _PO_BOX:
         k = len(form)
         if tuple(words[:k]) == form and len(words) > k and words[k][:1].isdigit():
@@ -393,13 +422,15 @@ def address_key(line1: str | None, line2: str | None = None) -> str:
     ``Northeast`` -> ``ne``, ``Parkway`` -> ``pkwy``, ``P.O. Box`` -> ``pobox``)."""
     raw = " ".join(x for x in (line1, line2) if isinstance(x, str) and x)
     words = _po_box(fold_words(raw))
-    out: list[str] = []
-    for w in words:
-        if out and (out[-1], w) in _SPLIT_DIRECTIONS:  # "North East" -> "ne"
-            out[-1] = _SPLIT_DIRECTIONS[(out[-1], w)]
-            continue
-        out.append(w)
-    return " ".join([_ADDRESS_WORDS.get(w, w) for w in out])
+    out = words
+    if not _SPLIT_SECOND.isdisjoint(words):
+        out = []
+        for w in words:
+            if out and (out[-1], w) in _SPLIT_DIRECTIONS:  # "North East" -> "ne"
+                out[-1] = _SPLIT_DIRECTIONS[(out[-1], w)]
+                continue
+            out.append(w)
+    return " ".join(map(_ADDRESS_WORDS.get, out, out))
 
 
 # Words in front of a street that carry a digit (a house or unit number: "1609", "3/21",
