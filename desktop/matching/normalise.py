@@ -28,7 +28,7 @@ def _digits(text: str) -> str:
     packed = text.replace(" ", "")
     if packed.isdigit() and packed.isascii():  # the commonest shape: digits and spaces
         return packed
-    packed = packed.translate(_SEPARATORS)
+    packed = _without_separators(packed)
     body = packed[1:] if packed[:1] == "+" else packed
     return body if body.isascii() and body.isdigit() else _DIGITS.sub("", text)
 
@@ -126,30 +126,44 @@ def phone_lists(values: list[object], country: str = "AU") -> list[tuple[str, ..
     cc = _COUNTRY_CODES.get(country.upper(), "")
     trunk = cc in ("61", "64")
     findall = NUMBER_FIELD.findall
+    # The cache's own JSON (the regex reads its numbers); None for other values.
+    own = [
+        v if isinstance(v, str) and v.startswith("[") and "\\" not in v else None for v in values
+    ]
+    found: list[list[str]] = [[] if v is None else findall(v) for v in own]
+    # Every number without its separators, in one pass ('"' never occurs inside a number).
+    packed = _without_separators('"'.join([n for numbers in found for n in numbers])).split('"')
     out: list[tuple[str, ...]] = []
-    for value in values:
-        if not (isinstance(value, str) and value.startswith("[") and "\\" not in value):
+    k = 0
+    for value, text, numbers in zip(values, own, found, strict=True):
+        if text is None:
             try:
                 out.append(phones_from_json(value, country))
             except Exception:  # malformed phone lists count as no phone
                 out.append(())
             continue
-        found: list[str] = []
-        for number in findall(value):
-            e164 = _common_e164(number, cc) if trunk else ""
+        read: list[str] = []
+        for number in numbers:
+            e164 = _common_e164(number, packed[k], cc) if trunk else ""
+            k += 1
             if not e164:
                 e164 = phone_e164(number, country)
             if e164:
-                found.append(e164)
-        out.append(tuple(dict.fromkeys(found)) if len(found) > 1 else tuple(found))
+                read.append(e164)
+        out.append(tuple(dict.fromkeys(read)) if len(read) > 1 else tuple(read))
     return out
 
 
-def _common_e164(number: str, cc: str) -> str:
+def _without_separators(text: str) -> str:
+    """``text.translate(_SEPARATORS)``, faster."""
+    return text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace(".", "")
+
+
+def _common_e164(number: str, packed: str, cc: str) -> str:
     """:func:`phone_e164` of the commonest shapes where numbers have a trunk 0 (Australia,
-    New Zealand: ``"0412 345 678"``, ``"(03) 9012-2037"``, ``"+61 412 345 678"``), for the
-    country code ``cc``; ``""`` for any other shape (phone_e164 then reads it)."""
-    packed = number.translate(_SEPARATORS)
+    New Zealand: ``"0412 345 678"``, ``"(03) 9012-2037"``, ``"+61 412 345 678"``), given the
+    number without its separators (``packed``) and the country code ``cc``; ``""`` for any
+    other shape (phone_e164 then reads it)."""
     if not packed.isascii():
         return ""
     if packed.isdigit():
