@@ -50,49 +50,59 @@ def _phones(raw: object) -> str:
         return ""
 
 
-ValueReader = Callable[[int], str]
+ValuesReader = Callable[[list[int]], list[str]]
 
 
-def value_readers(raw: dict[str, list[Any]]) -> dict[str, ValueReader]:
-    """Per comparison, a function giving the values a record shows for it (by record index)."""
+def value_readers(raw: dict[str, list[Any]]) -> dict[str, ValuesReader]:
+    """Per comparison, a function giving the values records show for it (by record index),
+    for many records at once."""
     first, preferred = raw["first_name"], raw["preferred_first_name"]
     phones = raw["phones"]
     medicare, irn = raw["medicare"], raw["medicare_reference_number"]
     address = [raw[column] for column in COMPARED_FIELDS["address"].sources]
 
-    def first_name(i: int) -> str:
-        pref, name = _s(preferred[i]), _s(first[i])
-        return f"{name} ({pref})" if pref and pref != name else name
+    def first_names(rows: list[int]) -> list[str]:
+        out = []
+        for pref, name in zip(
+            _column_texts(preferred, rows), _column_texts(first, rows), strict=True
+        ):
+            out.append(f"{name} ({pref})" if pref and pref != name else name)
+        return out
 
-    def medicare_number(i: int) -> str:
-        ref = _s(irn[i])
-        return _s(medicare[i]) + (f" / {ref}" if ref else "")
+    def medicare_numbers(rows: list[int]) -> list[str]:
+        return [
+            number + (f" / {ref}" if ref else "")
+            for number, ref in zip(
+                _column_texts(medicare, rows), _column_texts(irn, rows), strict=True
+            )
+        ]
 
-    def address_lines(i: int) -> str:
-        return ", ".join([_s(p) for p in [column[i] for column in address] if p])
+    def address_lines(rows: list[int]) -> list[str]:
+        return [", ".join([_s(p) for p in [column[i] for column in address] if p]) for i in rows]
 
-    def phone_numbers(i: int) -> str:
-        return _phones(phones[i])
+    def phone_numbers(rows: list[int]) -> list[str]:
+        return [_phones(phones[i]) for i in rows]
 
-    def plain(column: list[Any]) -> ValueReader:
-        def read(i: int) -> str:
-            value = column[i]
-            return value if value.__class__ is str else _s(value)
+    def plain(column: list[Any]) -> ValuesReader:
+        return lambda rows: _column_texts(column, rows)
 
-        return read
-
-    def reader(name: str) -> ValueReader:
+    def reader(name: str) -> ValuesReader:
         if name == "first_name":
-            return first_name
+            return first_names
         if name == "phone":
             return phone_numbers
         if name == "medicare":
-            return medicare_number
+            return medicare_numbers
         if name == "address":
             return address_lines
         return plain(raw[COMPARED_FIELDS[name].sources[0]])
 
     return {name: reader(name) for name in FIELD_NAMES}
+
+
+def _column_texts(column: list[Any], rows: list[int]) -> list[str]:
+    """``_s`` of the column's values at ``rows``."""
+    return [v if v.__class__ is str else _s(v) for v in [column[i] for i in rows]]
 
 
 class _Explainer:
@@ -101,7 +111,7 @@ class _Explainer:
     def __init__(self, f: Features) -> None:
         self.f = f
         readers = value_readers(f.raw)
-        # Per comparison, in level-column order: its words and its value reader.
+        # Per comparison, in level-column order: its words and its values reader.
         self.fields = tuple((*words, readers[words[0]]) for words in _FIELD_WORDS)
 
     @cached_property
@@ -158,51 +168,60 @@ class _Explainer:
             return "same mobile number"
         return "same phone number"
 
+    def level_texts(
+        self,
+        field: str,
+        pairs: list[tuple[int, int, int, int]],
+        names: tuple[str, ...],
+        texts: tuple[str, ...],
+        swapped: list[bool],
+    ) -> list[str]:
+        """The evidence text of each ``(pair, a, b, level)`` (the level's index in ``names``;
+        ``texts`` the level texts, ``swapped`` by pair)."""
+        if field == "first_name":
+            return [self.first_text(a, b, names[lv], swapped[i]) for i, a, b, lv in pairs]
+        if field == "date_of_birth":
+            return [self.dob_text(a, b, names[lv]) for i, a, b, lv in pairs]
+        if field == "phone":
+            return [
+                self.phone_text(a, b) if names[lv] == "same" else texts[lv] for i, a, b, lv in pairs
+            ]
+        return [texts[lv] for i, a, b, lv in pairs]
+
     def evidence(
         self,
-        a: int,
-        b: int,
-        levels: list[int],
-        shown: list[float],
+        a: list[int],
+        b: list[int],
+        levels: np.ndarray,
+        shown: np.ndarray,
         prior_shown: float,
-        swapped: bool,
-        rarity: dict[str, str],
-    ) -> list[Evidence]:
-        """:func:`explain_pair` with the weights already rounded as the evidence shows them."""
-        out = [Evidence("prior", "", "", "prior", prior_shown, PRIOR_TEXT)]
-        for (field, label, names, texts, read), level, weight in zip(
-            self.fields, levels, shown, strict=True
-        ):
-            lv = names[level]
-            if lv == MISSING:
+        swapped: list[bool],
+        rarity: dict[str, dict[int, str]],
+    ) -> list[list[Evidence]]:
+        """Each pair's evidence (records ``a[i]`` and ``b[i]``, a row of ``levels`` and of the
+        weights as the evidence shows them), one comparison at a time for all pairs;
+        ``rarity``: per comparison, words to add to some pairs' texts (by pair)."""
+        out = [[Evidence("prior", "", "", "prior", prior_shown, PRIOR_TEXT)] for _ in a]
+        for k, (field, label, names, texts, read) in enumerate(self.fields):
+            column = levels[:, k]
+            rows = np.flatnonzero(column != names.index(MISSING))
+            if rows.size == 0:
                 continue
-            if field == "first_name":
-                text = self.first_text(a, b, lv, swapped)
-            elif field == "date_of_birth":
-                text = self.dob_text(a, b, lv)
-            elif field == "phone" and lv == "same":
-                text = self.phone_text(a, b)
-            else:
-                text = texts[level]
-            if rarity and field in rarity:
-                text += rarity[field]
-            out.append(Evidence(label, read(a), read(b), lv, weight, text))
+            index = rows.tolist()
+            ra, rb = [a[i] for i in index], [b[i] for i in index]
+            pairs: list[tuple[int, int, int, int]] = list(
+                zip(index, ra, rb, column[rows].tolist(), strict=True)
+            )
+            words = self.level_texts(field, pairs, names, texts, swapped)
+            extras = rarity.get(field)
+            if extras:
+                position = {i: j for j, i in enumerate(index)}
+                for i, extra in extras.items():
+                    words[position[i]] += extra
+            values = zip(read(ra), read(rb), shown[rows, k].tolist(), words, strict=True)
+            for (i, _, _, lv), (va, vb, weight, text) in zip(pairs, values, strict=True):
+                out[i].append(Evidence(label, va, vb, names[lv], weight, text))
         return out
-
-
-def explain_pair(
-    f: Features,
-    a: int,
-    b: int,
-    levels: list[int],
-    weights: list[float],
-    prior_weight: float,
-    swapped: bool,
-    rarity: dict[str, str],
-) -> list[Evidence]:
-    """Evidence list for records ``a`` and ``b``; weights (with the prior) add up to the score."""
-    shown = [round(w, 3) for w in weights]
-    return _Explainer(f).evidence(a, b, levels, shown, round(prior_weight, 3), swapped, rarity)
 
 
 def build_pairs(
@@ -221,54 +240,49 @@ def build_pairs(
     """
     fw, total, prob, flags, band = arrays
     keep = keep[np.argsort(-prob[keep], kind="stable")]
-    # Per name comparison: its column, its exact level, and the weights below and above which
-    # the name counts as common or rare.
-    names_rated = []
-    for field in ("first_name", "last_name"):
-        k, exact = FIELD_NAMES.index(field), len(FIELD_LEVELS[field]) - 1
-        names_rated.append(
-            (field, k, exact, float(base[k, exact] - 1.0), float(base[k, exact] + 1.0))
-        )
-    out = []
-    explainer = _Explainer(f)
+    ids = f.ids
+    a_list, b_list = [], []
+    for a, b in zip(cands.a[keep].tolist(), cands.b[keep].tolist(), strict=True):
+        if ids[a] > ids[b]:
+            a, b = b, a
+        a_list.append(a)
+        b_list.append(b)
+    levels = comp.levels[keep]
+    weights = fw[keep]
+    swapped = comp.swapped[keep].tolist()
+    rarity = {
+        field: _rarity(levels, weights, swapped, field, base)
+        for field in ("first_name", "last_name")
+    }
+    evidence = _Explainer(f).evidence(
+        a_list, b_list, levels, _rounded(weights), round(prior, 3), swapped, rarity
+    )
     flag_words: dict[int, tuple[str, ...]] = {}  # flag mask -> names (few distinct masks)
-    prior_shown = round(prior, 3)
+    out = []
     columns = zip(
-        cands.a[keep].tolist(),
-        cands.b[keep].tolist(),
-        comp.levels[keep].tolist(),
-        fw[keep].tolist(),
-        _rounded(fw[keep]),
+        a_list,
+        b_list,
+        evidence,
         total[keep].tolist(),
         prob[keep].tolist(),
         flags[keep].tolist(),
         band[keep].tolist(),
         comp.years_apart[keep].tolist(),
-        comp.swapped[keep].tolist(),
         strict=True,
     )
-    for a, b, lv, w, shown, tot, p, fl, bd, years, swapped in columns:
-        if f.ids[a] > f.ids[b]:
-            a, b = b, a
-        rarity: dict[str, str] = {}
-        for field, k, exact, common, rare in names_rated:
-            if lv[k] == exact and not swapped:
-                if w[k] < common:
-                    rarity[field] = " (a common name: counts for less)"
-                elif w[k] > rare:
-                    rarity[field] = " (a rare name: counts for more)"
+    for a, b, told, tot, p, fl, bd, years in columns:
         names = flag_words.get(fl)
         if names is None:
             names = flag_words[fl] = flag_names(fl)
         out.append(
             ScoredPair(
-                id_a=f.ids[a],
-                id_b=f.ids[b],
+                id_a=ids[a],
+                id_b=ids[b],
                 probability=p,
                 weight=tot,
                 band=_BANDS[bd],
                 flags=names,
-                evidence=explainer.evidence(a, b, lv, shown, prior_shown, swapped, rarity),
+                evidence=told,
                 warnings=warning_texts(names, years),
                 updated_a=f.updated_at[a],
                 updated_b=f.updated_at[b],
@@ -277,14 +291,33 @@ def build_pairs(
     return out
 
 
-def _rounded(weights: np.ndarray) -> list[list[float]]:
+def _rarity(
+    levels: np.ndarray, weights: np.ndarray, swapped: list[bool], field: str, base: np.ndarray
+) -> dict[int, str]:
+    """Pairs (by index) whose exact name counted for clearly less or more than the model's
+    usual weight, with the words that say so."""
+    k, exact = FIELD_NAMES.index(field), len(FIELD_LEVELS[field]) - 1
+    common, rare = float(base[k, exact] - 1.0), float(base[k, exact] + 1.0)
+    out = {}
+    for i in np.flatnonzero(levels[:, k] == exact).tolist():
+        if swapped[i]:
+            continue
+        w = float(weights[i, k])
+        if w < common:
+            out[i] = " (a common name: counts for less)"
+        elif w > rare:
+            out[i] = " (a rare name: counts for more)"
+    return out
+
+
+def _rounded(weights: np.ndarray) -> np.ndarray:
     """``round(w, 3)`` of every weight (as the evidence shows it), once per distinct weight:
     a clinic's pairs share a few hundred distinct weights, and ``round`` is slow."""
     if weights.size == 0:
-        return [[] for _ in range(weights.shape[0])]
+        return np.zeros(weights.shape, dtype=np.float64)
     # By bit pattern, so that -0.0 and 0.0 stay apart as round keeps them.
     bits = np.ascontiguousarray(weights, dtype=np.float64).view(np.int64)
     distinct, inverse = np.unique(bits, return_inverse=True)
     table = np.array([round(w, 3) for w in distinct.view(np.float64).tolist()], dtype=np.float64)
-    out: list[list[float]] = table[inverse.reshape(weights.shape)].tolist()
+    out: np.ndarray = table[inverse.reshape(weights.shape)]
     return out
