@@ -329,7 +329,7 @@ def medicare_parts(raw: str | None, irn: str | None = None) -> tuple[str, str]:
     """
     digits = _digits(raw) if isinstance(raw, str) else ""
     ref = _digits(irn) if isinstance(irn, str) else (str(irn) if irn else "")
-    if len(digits) < 5 or set(digits) == {"0"}:
+    if len(digits) < 5 or not digits.strip("0"):  # too short, or only zeros
         return "", ""
     if len(digits) == 11 and not ref:
         ref = digits[10]
