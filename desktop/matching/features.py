@@ -256,14 +256,14 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
         Vocab(),
     )
     med_u, med_pos = _factorise_pairs(col["medicare"], col["medicare_reference_number"])
-    med_parts = [
-        nz.medicare_parts(_str(m), _str(r)) if isinstance(m, str) else ("", "") for m, r in med_u
-    ]
+    med_parts = nz.medicare_parts_many(
+        [m if isinstance(m, str) else None for m, _ in med_u], [_str(r) for _, r in med_u]
+    )
     medicare = _apply(med_parts, med_pos, lambda p: p[0], vocabs["medicare"])
     irn_table = np.array([int(p[1]) if p[1] else -1 for p in med_parts] + [-1], dtype=np.int8)
     irn = irn_table[med_pos] if med_pos.size else np.empty(0, dtype=np.int8)
     med_values = vocabs["medicare"].values
-    is_card = np.array([nz.medicare_valid(v) for v in med_values] + [False], dtype=bool)
+    is_card = np.append(nz.medicare_valid_many(med_values), False)
     postcode = _map_column(col["post_code"], lambda v: nz.postcode_key(_str(v)), vocabs["postcode"])
     city = _map_column(col["city"], lambda v: text.fold(_str(v)), vocabs["city"])
     addr_u, addr_pos = _factorise_pairs(col["address_1"], col["address_2"])
