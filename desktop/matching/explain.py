@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -114,26 +113,11 @@ class _Explainer:
         # Per comparison, in level-column order: its words and its values reader.
         self.fields = tuple((*words, readers[words[0]]) for words in _FIELD_WORDS)
 
-    @cached_property
-    def first(self) -> list[int]:
-        out: list[int] = self.f.first.tolist()
-        return out
-
-    @cached_property
-    def dob(self) -> list[int]:
-        out: list[int] = self.f.dob.tolist()
-        return out
-
-    @cached_property
-    def phone_code(self) -> list[int]:
-        out: list[int] = self.f.phone_code.tolist()
-        return out
-
     def first_text(self, a: int, b: int, lv: str, swapped: bool) -> str:
         if swapped:
             return "first and last names swapped between the records"
         if lv == "alias":
-            names, first = self.f.names.values, self.first
+            names, first = self.f.names.values, self.f.first
             fa = names[first[a]] if first[a] >= 0 else ""
             fb = names[first[b]] if first[b] >= 0 else ""
             raw = self.f.raw["first_name"]
@@ -147,7 +131,7 @@ class _Explainer:
     def dob_text(self, a: int, b: int, lv: str) -> str:
         if lv == "exact":
             return COMPARED_FIELDS["date_of_birth"].text(lv)
-        da, db = str(self.dob[a]), str(self.dob[b])
+        da, db = str(int(self.f.dob[a])), str(int(self.f.dob[b]))
         relation = nz.date_relation(da, db)
         if lv == "near":
             return (
@@ -161,8 +145,9 @@ class _Explainer:
         return f"birth dates {years} year{'s' if years != 1 else ''} apart"
 
     def phone_text(self, a: int, b: int) -> str:
-        starts, codes = self.f.phone_starts(), self.phone_code
-        common = set(codes[starts[a] : starts[a + 1]]) & set(codes[starts[b] : starts[b + 1]])
+        starts, codes = self.f.phone_starts(), self.f.phone_code
+        mine = set(codes[starts[a] : starts[a + 1]].tolist())
+        common = mine & set(codes[starts[b] : starts[b + 1]].tolist())
         numbers = [self.f.vocabs["phones"].values[c] for c in common]
         if numbers and all(n.startswith("+614") for n in numbers):
             return "same mobile number"
