@@ -483,8 +483,12 @@ def _po_box(words: list[str]) -> list[str]:
 def address_key(line1: str | None, line2: str | None = None) -> str:
     """A folded street address with common words abbreviated (``Street`` -> ``st``,
     ``Northeast`` -> ``ne``, ``Parkway`` -> ``pkwy``, ``P.O. Box`` -> ``pobox``)."""
-    raw = " ".join(x for x in (line1, line2) if isinstance(x, str) and x)
-    words = _po_box(fold_words(raw))
+    first = line1 if isinstance(line1, str) else ""
+    second = line2 if isinstance(line2, str) else ""
+    raw = f"{first} {second}" if first and second else first or second
+    words = fold_words(raw)
+    if words and words[0] in _PO_BOX_FIRST:
+        words = _po_box(words)
     out = words
     if not _SPLIT_SECOND.isdisjoint(words):
         out = []
