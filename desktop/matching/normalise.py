@@ -122,9 +122,21 @@ def phones_from_json(text: object, country: str = "AU") -> tuple[str, ...]:
     return tuple(out)
 
 
+# Values read together: a clinic's numbers are not all held at once (peak memory).
+PHONE_BATCH = 4096
+
+
 def phone_lists(values: list[object], country: str = "AU") -> list[tuple[str, ...]]:
     """:func:`phones_from_json` of many values, the commonest number shapes read without
     :func:`phone_e164`'s full parse."""
+    out: list[tuple[str, ...]] = []
+    for start in range(0, len(values), PHONE_BATCH):
+        out.extend(_phone_batch(values[start : start + PHONE_BATCH], country))
+    return out
+
+
+def _phone_batch(values: list[object], country: str) -> list[tuple[str, ...]]:
+    """:func:`phone_lists` of one batch of values."""
     cc = _COUNTRY_CODES.get(country.upper(), "")
     trunk = cc in ("61", "64")
     findall = NUMBER_FIELD.findall

@@ -178,7 +178,8 @@ def test_postcode_and_address():
     assert nz.address_key("", None) == ""
 
 
-def test_phone_lists_agree_with_one_by_one_parsing():
+def test_phone_lists_agree_with_one_by_one_parsing(monkeypatch):
+    monkeypatch.setattr(nz, "PHONE_BATCH", 2)  # values cross batch boundaries too
     values = [
         '[{"number":"0412 345 678","phone_type":"Mobile"},{"number":"+61412345678"}]',
         None,
