@@ -21,6 +21,7 @@ Adding a field: one :class:`PatientField` entry (and, when the matcher should sc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 # How two values of a field are judged the same (``display.comparable``) and shown.
@@ -73,7 +74,7 @@ class ComparedField:
     levels: tuple[Level, ...]
     frequency_key: str = ""  # Features attribute whose value frequency adjusts "exact"
 
-    @property
+    @cached_property
     def level_names(self) -> tuple[str, ...]:
         """Level names, least agreement first (``"missing"`` is level 0)."""
         return tuple(lv.name for lv in self.levels)

@@ -117,6 +117,31 @@ def _factorise(values: list[Any]) -> tuple[list[Any], np.ndarray]:
     return list(index), np.asarray(codes, dtype=np.int64)
 
 
+def _factorise_pairs(
+    first: list[Any], second: list[Any]
+) -> tuple[list[tuple[Any, Any]], np.ndarray]:
+    """``_factorise(list(zip(first, second)))``, without a tuple per record whose ``second``
+    is None and ``first`` text or None (most records: no address line 2)."""
+    index: dict[Any, int] = {}
+    setdefault = index.setdefault
+    try:
+        codes = [
+            setdefault(a if b is None and (a is None or a.__class__ is str) else (a, b), len(index))
+            for a, b in zip(first, second, strict=True)
+        ]
+    except TypeError:  # an unhashable value: as _factorise does
+        return _factorise(list(zip(first, second, strict=True)))
+    uniques = [k if k.__class__ is tuple else (k, None) for k in index]
+    return uniques, np.asarray(codes, dtype=np.int64)
+
+
+def _texts(values: list[Any]) -> list[str]:
+    """Each value as text (``""`` for None), in a new list."""
+    if set(map(type, values)) <= {str}:
+        return list(values)
+    return [_str(v) for v in values]
+
+
 def _apply(
     uniques: list[Any], positions: np.ndarray, fn: Callable[[Any], str], vocab: Vocab
 ) -> np.ndarray:
@@ -230,35 +255,32 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
         lambda v: nz.email_key(v, fold_dots=False) if "gmail" in _str(v).lower() else "",
         Vocab(),
     )
-    med_u, med_pos = _factorise(
-        list(zip(col["medicare"], col["medicare_reference_number"], strict=True))
+    med_u, med_pos = _factorise_pairs(col["medicare"], col["medicare_reference_number"])
+    med_parts = nz.medicare_parts_many(
+        [m if isinstance(m, str) else None for m, _ in med_u], [_str(r) for _, r in med_u]
     )
-    med_parts = [
-        nz.medicare_parts(_str(m), _str(r)) if isinstance(m, str) else ("", "") for m, r in med_u
-    ]
     medicare = _apply(med_parts, med_pos, lambda p: p[0], vocabs["medicare"])
     irn_table = np.array([int(p[1]) if p[1] else -1 for p in med_parts] + [-1], dtype=np.int8)
     irn = irn_table[med_pos] if med_pos.size else np.empty(0, dtype=np.int8)
     med_values = vocabs["medicare"].values
-    is_card = np.array([nz.medicare_valid(v) for v in med_values] + [False], dtype=bool)
+    is_card = np.append(nz.medicare_valid_many(med_values), False)
     postcode = _map_column(col["post_code"], lambda v: nz.postcode_key(_str(v)), vocabs["postcode"])
     city = _map_column(col["city"], lambda v: text.fold(_str(v)), vocabs["city"])
-    addr_raw = list(zip(col["address_1"], col["address_2"], strict=True))
-    address = _map_column(
-        addr_raw, lambda v: nz.address_key(_str(v[0]), _str(v[1])), vocabs["address"]
+    addr_u, addr_pos = _factorise_pairs(col["address_1"], col["address_2"])
+    address = _apply(
+        addr_u, addr_pos, lambda v: nz.address_key(_str(v[0]), _str(v[1])), vocabs["address"]
     )
     street = _street_codes(vocabs, address, postcode)
     phones = Vocab()
     _phone_u, phone_pos, per_value = _phone_values(col["phones"], col["country_code"], country)
-    counts = np.array([len(v) for v in per_value] + [0], dtype=np.int64)[phone_pos]
+    counts, flat = _spread_lists(per_value, phone_pos, phones)
     phone_rec = np.repeat(np.arange(n, dtype=np.int64), counts)
-    flat = phones.codes([x for pos in phone_pos.tolist() for x in per_value[pos]])
     vocabs.update(names=names, codes=codes, phones=phones, dob=dob_vocab)
     has_phone = counts > 0 if n else np.zeros(0, dtype=bool)
     rec = phone_rec
     return Features(
-        ids=[_str(i) for i in col["id"]],
-        updated_at=[_str(u) for u in col["updated_at"]],
+        ids=_texts(col["id"]),
+        updated_at=_texts(col["updated_at"]),
         raw=col,
         names=names,
         first=first,
@@ -284,7 +306,7 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
         address=address,
         street=street,
         phone_rec=rec,
-        phone_code=np.array(flat, dtype=np.int64),
+        phone_code=flat,
         has_phone=has_phone,
         created_day=_created_days(col["created_at"]),
         vocabs=vocabs,
@@ -331,6 +353,23 @@ def _phone_values(
         for i, numbers in zip(members, found, strict=True):
             per_value[i] = numbers
     return uniques, positions, per_value
+
+
+def _spread_lists(
+    per_value: list[tuple[str, ...]], positions: np.ndarray, vocab: Vocab
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per record, how many strings its value lists, and all records' strings' codes one
+    record after another (coded once per distinct value: codes come out in the same order as
+    coding the records one by one, since a string first appears with a value's first record).
+    """
+    value_counts = np.array([len(v) for v in per_value], dtype=np.int64)
+    value_codes = np.array(vocab.codes([x for v in per_value for x in v]), dtype=np.int64)
+    value_starts = np.cumsum(value_counts) - value_counts
+    counts = value_counts[positions]
+    record_starts = np.cumsum(counts) - counts
+    index = np.repeat(value_starts[positions] - record_starts, counts)
+    index += np.arange(index.size, dtype=np.int64)
+    return counts, value_codes[index]
 
 
 def _initials(first: np.ndarray, last: np.ndarray, codes: Vocab) -> np.ndarray:

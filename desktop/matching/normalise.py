@@ -11,6 +11,8 @@ import datetime as _dt
 import json
 import re
 
+import numpy as np
+
 from desktop.matching.text import fold_words
 
 _DIGITS = re.compile(r"\D+")
@@ -28,7 +30,7 @@ def _digits(text: str) -> str:
     packed = text.replace(" ", "")
     if packed.isdigit() and packed.isascii():  # the commonest shape: digits and spaces
         return packed
-    packed = packed.translate(_SEPARATORS)
+    packed = _without_separators(packed)
     body = packed[1:] if packed[:1] == "+" else packed
     return body if body.isascii() and body.isdigit() else _DIGITS.sub("", text)
 
@@ -120,42 +122,77 @@ def phones_from_json(text: object, country: str = "AU") -> tuple[str, ...]:
     return tuple(out)
 
 
-_NUMBER_OR_END = re.compile(r'"number"\s*:\s*"([^"\\]*)"|(\x01)')
-
-
-# Values per regex pass: one pass holds the interpreter lock throughout, and a window whose
-# scan runs in a worker thread must get it back within a few tens of milliseconds.
+# Values read together: a clinic's numbers are not all held at once (peak memory).
 PHONE_BATCH = 4096
 
 
 def phone_lists(values: list[object], country: str = "AU") -> list[tuple[str, ...]]:
-    """:func:`phones_from_json` of many values, with a regex pass over the cache's JSON per
-    batch of values."""
-    fast = [
-        isinstance(v, str) and v.startswith("[") and "\\" not in v and "\x01" not in v
-        for v in values
-    ]
+    """:func:`phones_from_json` of many values, the commonest number shapes read without
+    :func:`phone_e164`'s full parse."""
     out: list[tuple[str, ...]] = []
-    current: list[str] = []
     for start in range(0, len(values), PHONE_BATCH):
-        end = start + PHONE_BATCH
-        batch = zip(values[start:end], fast[start:end], strict=True)
-        blob = "\x01".join(v if ok and isinstance(v, str) else "" for v, ok in batch) + "\x01"
-        for number, end in _NUMBER_OR_END.findall(blob):
-            if end:
-                out.append(tuple(dict.fromkeys(current)))
-                current = []
-                continue
-            e164 = phone_e164(number, country)
-            if e164:
-                current.append(e164)
-    for i, ok in enumerate(fast):
-        if not ok:
-            try:
-                out[i] = phones_from_json(values[i], country)
-            except Exception:  # malformed phone lists count as no phone
-                out[i] = ()
+        out.extend(_phone_batch(values[start : start + PHONE_BATCH], country))
     return out
+
+
+def _phone_batch(values: list[object], country: str) -> list[tuple[str, ...]]:
+    """:func:`phone_lists` of one batch of values."""
+    cc = _COUNTRY_CODES.get(country.upper(), "")
+    trunk = cc in ("61", "64")
+    findall = NUMBER_FIELD.findall
+    # The cache's own JSON (the regex reads its numbers); None for other values.
+    own = [
+        v if isinstance(v, str) and v.startswith("[") and "\\" not in v else None for v in values
+    ]
+    found: list[list[str]] = [[] if v is None else findall(v) for v in own]
+    # Every number without its separators, in one pass ('"' never occurs inside a number).
+    packed = _without_separators('"'.join([n for numbers in found for n in numbers])).split('"')
+    out: list[tuple[str, ...]] = []
+    k = 0
+    for value, text, numbers in zip(values, own, found, strict=True):
+        if text is None:
+            try:
+                out.append(phones_from_json(value, country))
+            except Exception:  # malformed phone lists count as no phone
+                out.append(())
+            continue
+        read: list[str] = []
+        for number in numbers:
+            e164 = _common_e164(number, packed[k], cc) if trunk else ""
+            k += 1
+            if not e164:
+                e164 = phone_e164(number, country)
+            if e164:
+                read.append(e164)
+        out.append(tuple(dict.fromkeys(read)) if len(read) > 1 else tuple(read))
+    return out
+
+
+def _without_separators(text: str) -> str:
+    """``text.translate(_SEPARATORS)``, faster."""
+    return text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace(".", "")
+
+
+def _common_e164(number: str, packed: str, cc: str) -> str:
+    """:func:`phone_e164` of the commonest shapes where numbers have a trunk 0 (Australia,
+    New Zealand: ``"0412 345 678"``, ``"(03) 9012-2037"``, ``"+61 412 345 678"``), given the
+    number without its separators (``packed``) and the country code ``cc``; ``""`` for any
+    other shape (phone_e164 then reads it)."""
+    if not packed.isascii():
+        return ""
+    if packed.isdigit():
+        if len(packed) in (9, 10) and packed[0] == "0" and packed[1] != "0":
+            return "+" + cc + packed[1:]
+        return ""
+    if (
+        len(packed) in (11, 12)
+        and packed[1:3] == cc
+        and packed[0] == "+"
+        and packed[1:].isdigit()
+        and number.lstrip()[:1] == "+"
+    ):
+        return "+" + cc + packed[3:].lstrip("0")
+    return ""
 
 
 _DOT_BLIND = frozenset(("gmail.com", "googlemail.com"))
@@ -205,7 +242,16 @@ def birth_date(raw: str | None) -> str:
     """A valid birth date as ``YYYYMMDD`` (from ISO ``YYYY-MM-DD`` or ``DD/MM/YYYY``), or ``""``."""
     if not raw or not isinstance(raw, str):
         return ""
-    text = _digits_misread(raw.strip())[:10]
+    text = raw.strip()
+    if not (
+        len(text) == 10
+        and text[4] == "-"
+        and text[7] == "-"
+        and text[:4].isdigit()
+        and text[5:7].isdigit()
+        and text[8:].isdigit()
+    ):  # the cache's ISO dates hold no look-alikes to read
+        text = _digits_misread(text)[:10]
     if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the cache's ISO dates
         y, m, d = text[:4], text[5:7], text[8:]
         if not (y.isdigit() and m.isdigit() and d.isdigit()):
@@ -277,11 +323,63 @@ def years_apart(a: str, b: str) -> int:
 
 def medicare_valid(card: str) -> bool:
     """True when a 10-digit Medicare card number starts 2-6 and its check digit is right."""
-    if len(card) < 9 or not card[:9].isdigit() or card[0] not in "23456":
+    head = card[:9]
+    if len(head) < 9 or not head.isdigit() or head[0] not in "23456":
         return False
-    d = [ord(c) - 48 for c in card[:9]]
+    if head.isascii():  # the usual case: byte values are the digits plus 48 (weights sum 40)
+        b = head.encode()
+        total = b[0] + 3 * b[1] + 7 * b[2] + 9 * b[3] + b[4] + 3 * b[5] + 7 * b[6] + 9 * b[7]
+        return (total - 40 * 48) % 10 == b[8] - 48
+    d = [ord(c) - 48 for c in head]
     total = d[0] + 3 * d[1] + 7 * d[2] + 9 * d[3] + d[4] + 3 * d[5] + 7 * d[6] + 9 * d[7]
     return total % 10 == d[8]
+
+
+# Weights of a Medicare card's first eight digits in its check digit.
+_MEDICARE_WEIGHTS = np.array([1, 3, 7, 9, 1, 3, 7, 9], dtype=np.int64)
+
+
+def _digit_rows(texts: list[str], width: int) -> np.ndarray:
+    """The first ``width`` characters of each text (at least that long) as digit values, one
+    row per text (a character that is not an ASCII digit gives a value outside 0-9)."""
+    chars = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(len(texts), width)
+    return chars.astype(np.int64) - 48
+
+
+def medicare_valid_many(cards: list[str]) -> np.ndarray:
+    """:func:`medicare_valid` of many cards, the ASCII ones checked together."""
+    out = np.zeros(len(cards), dtype=bool)
+    ascii_ = [i for i, card in enumerate(cards) if len(card) >= 9 and card.isascii()]
+    rows = _digit_rows([cards[i] for i in ascii_], 9)
+    digits = ((rows >= 0) & (rows <= 9)).all(axis=1)
+    first = (rows[:, 0] >= 2) & (rows[:, 0] <= 6)
+    checked = (rows[:, :8] @ _MEDICARE_WEIGHTS) % 10 == rows[:, 8]
+    out[ascii_] = digits & first & checked
+    for i, card in enumerate(cards):
+        if len(card) >= 9 and not card.isascii():
+            out[i] = medicare_valid(card)
+    return out
+
+
+def medicare_parts_many(numbers: list[str | None], refs: list[str]) -> list[tuple[str, str]]:
+    """:func:`medicare_parts` of each number and reference (``("", "")`` for a number of
+    None); numbers of ten ASCII digits (spaces aside), the commonest shape, checked together."""
+    out: list[tuple[str, str]] = [("", "")] * len(numbers)
+    packed = ["" if raw is None else raw.replace(" ", "") for raw in numbers]
+    quick = [len(p) == 10 and p.isdigit() and p.isascii() for p in packed]
+    ten = [i for i, q in enumerate(quick) if q]
+    cards = [packed[i] for i in ten]
+    ref_digit = {ref: _digits(ref)[:1] for ref in set(refs)}  # few distinct references
+    for i, card, valid in zip(ten, cards, medicare_valid_many(cards).tolist(), strict=True):
+        ref = ref_digit[refs[i]]
+        if valid:
+            out[i] = (card[:9], ref)
+        elif card.strip("0"):  # a number of only zeros is none
+            out[i] = (card, ref)
+    for i, (raw, q) in enumerate(zip(numbers, quick, strict=True)):
+        if raw is not None and not q:
+            out[i] = medicare_parts(raw, refs[i])
+    return out
 
 
 def medicare_parts(raw: str | None, irn: str | None = None) -> tuple[str, str]:
@@ -292,7 +390,7 @@ def medicare_parts(raw: str | None, irn: str | None = None) -> tuple[str, str]:
     """
     digits = _digits(raw) if isinstance(raw, str) else ""
     ref = _digits(irn) if isinstance(irn, str) else (str(irn) if irn else "")
-    if len(digits) < 5 or set(digits) == {"0"}:
+    if len(digits) < 5 or not digits.strip("0"):  # too short, or only zeros
         return "", ""
     if len(digits) == 11 and not ref:
         ref = digits[10]
@@ -379,8 +477,14 @@ _SPLIT_DIRECTIONS = {("north", "east"): "ne", ("north", "west"): "nw"}
 _SPLIT_DIRECTIONS |= {("south", "east"): "se", ("south", "west"): "sw"}
 
 
+_PO_BOX_FIRST = frozenset(form[0] for form in _PO_BOX)
+_SPLIT_SECOND = frozenset(second for _, second in _SPLIT_DIRECTIONS)
+
+
 def _po_box(words: list[str]) -> list[str]:
     """``P.O. Box 12``, ``PO Box 12``, ``Post Office Box 12``, ``POB 12`` -> ``pobox 12``."""
+    if not words or words[0] not in _PO_BOX_FIRST:
+        return words
     for form in _PO_BOX:
         k = len(form)
         if tuple(words[:k]) == form and len(words) > k and words[k][:1].isdigit():
@@ -391,15 +495,21 @@ def _po_box(words: list[str]) -> list[str]:
 def address_key(line1: str | None, line2: str | None = None) -> str:
     """A folded street address with common words abbreviated (``Street`` -> ``st``,
     ``Northeast`` -> ``ne``, ``Parkway`` -> ``pkwy``, ``P.O. Box`` -> ``pobox``)."""
-    raw = " ".join(x for x in (line1, line2) if isinstance(x, str) and x)
-    words = _po_box(fold_words(raw))
-    out: list[str] = []
-    for w in words:
-        if out and (out[-1], w) in _SPLIT_DIRECTIONS:  # "North East" -> "ne"
-            out[-1] = _SPLIT_DIRECTIONS[(out[-1], w)]
-            continue
-        out.append(w)
-    return " ".join([_ADDRESS_WORDS.get(w, w) for w in out])
+    first = line1 if isinstance(line1, str) else ""
+    second = line2 if isinstance(line2, str) else ""
+    raw = f"{first} {second}" if first and second else first or second
+    words = fold_words(raw)
+    if words and words[0] in _PO_BOX_FIRST:
+        words = _po_box(words)
+    out = words
+    if not _SPLIT_SECOND.isdisjoint(words):
+        out = []
+        for w in words:
+            if out and (out[-1], w) in _SPLIT_DIRECTIONS:  # "North East" -> "ne"
+                out[-1] = _SPLIT_DIRECTIONS[(out[-1], w)]
+                continue
+            out.append(w)
+    return " ".join(map(_ADDRESS_WORDS.get, out, out))
 
 
 # Words in front of a street that carry a digit (a house or unit number: "1609", "3/21",

@@ -27,11 +27,18 @@ _SPECIAL = str.maketrans(
 )
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
 _NON_WORD = re.compile(r"[^\w]+|_")
-# The same two rules for ASCII text, as one table: apostrophes go, every other character that
-# is not a letter or a digit becomes a space.
-_ASCII_PUNCTUATION = str.maketrans(
-    {chr(c): "" if chr(c) in "'`" else " " for c in range(128) if not chr(c).isalnum()}
-)
+# The same two rules for ASCII text, as a bytes table (bytes.translate is several times
+# faster than str.translate): apostrophes go, every other character that is not a letter or
+# a digit becomes a space.
+_ASCII_APOSTROPHES = b"'`"
+_ASCII_SPACES = bytes(32 if c < 128 and not chr(c).isalnum() else c for c in range(256))
+
+
+def _ascii_spaced(text: str) -> str:
+    """An ASCII text in lower case, apostrophes dropped and other punctuation made spaces."""
+    return text.lower().encode().translate(_ASCII_SPACES, _ASCII_APOSTROPHES).decode()
+
+
 _TITLES = frozenset(
     [
         "mr",
@@ -65,7 +72,7 @@ def fold(text: str | None) -> str:
     if not isinstance(text, str):
         text = str(text)
     if text.isascii():
-        return " ".join(text.lower().translate(_ASCII_PUNCTUATION).split())
+        return " ".join(_ascii_spaced(text).split())
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().translate(_SPECIAL)
@@ -77,7 +84,7 @@ def fold(text: str | None) -> str:
 def fold_words(text: str) -> list[str]:
     """The words of :func:`fold` (uncached: for values seen once, such as addresses)."""
     if text.isascii():
-        return text.lower().translate(_ASCII_PUNCTUATION).split()
+        return _ascii_spaced(text).split()
     return fold(text).split()
 
 

@@ -217,6 +217,32 @@ def test_the_short_cut_for_usual_phone_shapes_agrees_with_full_parsing(numbers, 
     assert nz.phone_lists([value], country) == [tuple(dict.fromkeys(e for e in one_by_one if e))]
 
 
+_MEDICARE_TYPING = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789 ٣a-", max_size=13),
+    st.from_regex(r"\A[2-6][0-9]{9,10}\Z"),
+    st.from_regex(r"\A[0-9]{4} [0-9]{5} [0-9]\Z"),
+)
+
+
+@given(
+    pairs=st.lists(
+        st.tuples(_MEDICARE_TYPING, st.sampled_from(["", "1", "12", " 3", "٣", "x"])),
+        max_size=8,
+    )
+)
+@example(pairs=[("2123 45670 1", ""), ("2123456701", "2"), ("21234567012", ""), (None, "1")])
+@example(pairs=[("0000000000", "1"), ("0000 00000 0", ""), ("٢١٢٣٤٥٦٧٠١", ""), ("2123456709", "")])
+def test_medicare_numbers_read_together_as_one_by_one(pairs):
+    """Medicare numbers of a clinic are checked together, with a short cut for ten digits:
+    each must come out as it does alone (card, reference number, valid or not)."""
+    numbers, refs = [n for n, _ in pairs], [r for _, r in pairs]
+    one_by_one = [("", "") if n is None else nz.medicare_parts(n, r) for n, r in pairs]
+    assert nz.medicare_parts_many(numbers, refs) == one_by_one
+    cards = [n for n in numbers if n is not None] + [card for card, _ in one_by_one]
+    assert nz.medicare_valid_many(cards).tolist() == [nz.medicare_valid(c) for c in cards]
+
+
 @given(text=st.one_of(_PHONE_TYPING, st.text(max_size=14)))
 @example(text="+61 (0)412 345-678")
 @example(text="2123 45678 1")
