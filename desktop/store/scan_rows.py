@@ -87,13 +87,8 @@ def sync_marks(db: sqlite_utils.Database) -> tuple[str, str]:
 def changed_since(db: sqlite_utils.Database, synced: str, updated: str) -> list[str]:
     """Ids of the patients synced after ``synced`` or updated after ``updated``, and of the
     survivors of records merged since (what a survivor is read with has changed)."""
-    return [
-        r[0]
-        for r in db.execute(
-            "SELECT id FROM patients WHERE synced_at > :synced OR updated_at > :updated"
-            " UNION SELECT merged_with_patient_id FROM patients"
-            " WHERE merged_with_patient_id IS NOT NULL"
-            " AND (synced_at > :synced OR updated_at > :updated)",
-            {"synced": synced, "updated": updated},
-        ).fetchall()
-    ]
+    rows = db.execute(
+        "SELECT id, merged_with_patient_id FROM patients WHERE synced_at > ? OR updated_at > ?",
+        [synced, updated],
+    ).fetchall()
+    return list(dict.fromkeys([r[0] for r in rows] + [r[1] for r in rows if r[1]]))
