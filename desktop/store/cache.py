@@ -246,6 +246,15 @@ class Cache:
         return f"<Cache {self.path} {mode}{' closed' if self._closed else ''}>"
 
 
+def update_pending(path: Path, key_hex: str) -> bool:
+    """True when the cache at ``path`` holds data written by an earlier MergeDesk: opening it
+    for writing first copies it aside and then updates it (seconds on a large clinic)."""
+    if not Path(path).exists():
+        return False
+    with Cache.open(path, key_hex, readonly=True) as cache:
+        return 0 < cache.schema_version < latest_version(registry.MIGRATIONS)
+
+
 def _refuse_plain_sqlite(path: Path) -> None:
     """Refuse an unencrypted SQLite file by its header (it is never a MergeDesk cache)."""
     try:

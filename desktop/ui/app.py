@@ -20,9 +20,9 @@ from desktop.config import Settings, load_settings
 from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
 from desktop.store.audit_seal import AuditSeal
-from desktop.store.cache import Cache
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT
+from desktop.ui.cache_update import open_cache_showing_updates
 from desktop.ui.context import DeskContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.theme import apply_theme
@@ -102,7 +102,7 @@ def run_app(data_dir: Path) -> int:
         return run_demo(data_dir)
     try:
         cache_key = keychain.get_or_create_cache_key(data_dir)
-        cache = Cache.open(cache_path(data_dir), cache_key)
+        cache = open_cache_showing_updates(cache_path(data_dir), cache_key)
         cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
     except Exception as error:
         message = getattr(error, "user_message", None)
@@ -147,7 +147,7 @@ def run_demo(
     try:
         with (
             Simulator(size=patients, seed=seed) as simulator,
-            Cache.open(cache_path(demo_dir), cache_key) as cache,
+            open_cache_showing_updates(cache_path(demo_dir), cache_key) as cache,
         ):
             if temporary is None:  # the demo's trail is sealed like the real one's
                 cache.audit_seal = AuditSeal.for_data_dir(demo_dir, create=True)
