@@ -85,7 +85,9 @@ log = logging.getLogger(__name__)
 #     only nearly the same does not complete a record with little to go on; an address with
 #     words left out ("Pointe Dr" / "49580 Pointe Dr") is the same address; the street and
 #     given name are a blocking key.
-SCORING_REVISION = 22
+# 23: a patient without a birth date is read with the one birth date of the records merged
+#     into it in Cliniko (store/scan_rows); the queue is scored again once to see it.
+SCORING_REVISION = 23
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Slot
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QLabel, QProgressDialog, QWidget
 
 from desktop import APP_NAME
 from desktop.store.cache import Cache, update_pending
@@ -27,7 +27,9 @@ class CacheUpdateDialog(QProgressDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setLabelText(UPDATING)
+        label = QLabel(UPDATING)
+        label.setWordWrap(True)  # three short lines, not one as wide as the screen
+        self.setLabel(label)
         self.setCancelButton(None)  # the update cannot be stopped half-way
         self.setRange(0, 0)  # busy: the update cannot tell how far it is
         self.setWindowTitle(APP_NAME)
