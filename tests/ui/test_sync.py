@@ -43,12 +43,14 @@ def test_a_sync_can_be_cancelled_and_keeps_what_was_downloaded(qtbot, empty_desk
     # two half lines in a real window.
     bar = panel.progress
     assert "of 300" in bar.text()
+    assert panel.status_label.text() == "Syncing with Cliniko…"  # not "0 patients cached"
     assert bar.width() >= bar.fontMetrics().horizontalAdvance(bar.text()) + 16
     with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].cancelled
     qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=10_000)
     assert "cancelled" in panel.rate_label.text()
+    assert "patients cached" in panel.status_label.text()
     kept = count_patients(window.ctx.open_reader().db)
     assert 100 <= kept < 300
 
