@@ -20,10 +20,6 @@ _COUNTRY_CODES = {"AU": "61", "NZ": "64", "GB": "44", "UK": "44", "US": "1", "CA
 # Cliniko serves clinics in these countries.
 
 
-# Separators people type inside numbers ("0412 345 678", "(03) 9012-2037", "2123 45678 1").
-_SEPARATORS = str.maketrans("", "", " -().")
-
-
 def _digits(text: str) -> str:
     """``_DIGITS.sub("", text)``, with a short cut for the usual digits, separators and a
     leading ``+``."""
@@ -169,7 +165,8 @@ def _phone_batch(values: list[object], country: str) -> list[tuple[str, ...]]:
 
 
 def _without_separators(text: str) -> str:
-    """``text.translate(_SEPARATORS)``, faster."""
+    """``text`` without the separators people type inside numbers: spaces, hyphens, brackets
+    and dots ("0412 345 678", "(03) 9012-2037", "2123 45678 1")."""
     return text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace(".", "")
 
 
@@ -321,22 +318,20 @@ def years_apart(a: str, b: str) -> int:
     return abs(int(a[:4]) - int(b[:4]))
 
 
+# Weights of a Medicare card's first eight digits in its check digit.
+_MEDICARE_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9)
+
+
 def medicare_valid(card: str) -> bool:
-    """True when a 10-digit Medicare card number starts 2-6 and its check digit is right."""
+    """True when a 10-digit Medicare card number starts 2-6 and its check digit is right.
+
+    One card at a time, for the odd shapes; :func:`medicare_valid_many` checks a clinic's.
+    """
     head = card[:9]
     if len(head) < 9 or not head.isdigit() or head[0] not in "23456":
         return False
-    if head.isascii():  # the usual case: byte values are the digits plus 48 (weights sum 40)
-        b = head.encode()
-        total = b[0] + 3 * b[1] + 7 * b[2] + 9 * b[3] + b[4] + 3 * b[5] + 7 * b[6] + 9 * b[7]
-        return (total - 40 * 48) % 10 == b[8] - 48
     d = [ord(c) - 48 for c in head]
-    total = d[0] + 3 * d[1] + 7 * d[2] + 9 * d[3] + d[4] + 3 * d[5] + 7 * d[6] + 9 * d[7]
-    return total % 10 == d[8]
-
-
-# Weights of a Medicare card's first eight digits in its check digit.
-_MEDICARE_WEIGHTS = np.array([1, 3, 7, 9, 1, 3, 7, 9], dtype=np.int64)
+    return sum(w * x for w, x in zip(_MEDICARE_WEIGHTS, d[:8], strict=True)) % 10 == d[8]
 
 
 def _digit_rows(texts: list[str], width: int) -> np.ndarray:
@@ -353,7 +348,7 @@ def medicare_valid_many(cards: list[str]) -> np.ndarray:
     rows = _digit_rows([cards[i] for i in ascii_], 9)
     digits = ((rows >= 0) & (rows <= 9)).all(axis=1)
     first = (rows[:, 0] >= 2) & (rows[:, 0] <= 6)
-    checked = (rows[:, :8] @ _MEDICARE_WEIGHTS) % 10 == rows[:, 8]
+    checked = (rows[:, :8] @ np.array(_MEDICARE_WEIGHTS, dtype=np.int64)) % 10 == rows[:, 8]
     out[ascii_] = digits & first & checked
     for i, card in enumerate(cards):
         if len(card) >= 9 and not card.isascii():
@@ -498,9 +493,7 @@ def address_key(line1: str | None, line2: str | None = None) -> str:
     first = line1 if isinstance(line1, str) else ""
     second = line2 if isinstance(line2, str) else ""
     raw = f"{first} {second}" if first and second else first or second
-    words = fold_words(raw)
-    if words and words[0] in _PO_BOX_FIRST:
-        words = _po_box(words)
+    words = _po_box(fold_words(raw))
     out = words
     if not _SPLIT_SECOND.isdisjoint(words):
         out = []
