@@ -227,7 +227,7 @@ def _store(
             possible=stats.get("possible", 0),
             seconds=seconds,
             skipped=[list(s) for s in result.skipped_blocks],
-            stats={"timings": stats.get("timings", {})},
+            stats={"timings": timings},
         )
     lap("store commit")
     report("store", len(result.pairs), len(result.pairs))
