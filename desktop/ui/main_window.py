@@ -475,7 +475,7 @@ class MainWindow(QMainWindow):
             self.wizard.close()
         self.probe_timer.stop()
         self.compare_view.stop()
-        self.review_timer.finish(Outcome.SKIPPED)
+        self.review_timer.close()
         running_app().removeEventFilter(self.review_timer)
         self.ctx.close()
         super().closeEvent(event)

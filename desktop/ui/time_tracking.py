@@ -37,6 +37,7 @@ class ReviewTimer(QObject):
         self.current: WorkSession | None = None
         self._ids: tuple[str, ...] = ()
         self._pending: tuple[tuple[str, ...], float] | None = None
+        self._closed = False
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -44,6 +45,8 @@ class ReviewTimer(QObject):
 
     def show_pair(self, ids: Sequence[str] | None) -> None:
         """A pair is shown (None: nothing); its session starts once it settles."""
+        if self._closed:
+            return
         key = tuple(sorted(str(i) for i in ids or ()))
         if self.current is not None and not self.current.finished and key == self._ids:
             self._pending = None
@@ -87,6 +90,12 @@ class ReviewTimer(QObject):
             self.current.finish(outcome)
         self.current = None
         self._ids = ()
+
+    def close(self) -> None:
+        """End the open session and time nothing more: the window is closing, and a pair a
+        late queue refresh shows must not start a session on a cache about to close."""
+        self.finish(Outcome.SKIPPED)
+        self._closed = True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Count key presses, clicks and wheel turns as activity on the open pair."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.store.queue import load_decisions
+from desktop.store.time_log import sessions_started_between
+from desktop.ui.time_tracking import SETTLE_MS
 
 
 def _decision(window, key):
@@ -226,3 +230,18 @@ def test_the_window_uses_the_accounts_words(qtbot, desk):
     window = desk.open()
     assert window.windowTitle() == "MergeDesk — Sunnyside Physio"
     assert "clients cached" in window.sync_panel.status_label.text()
+
+
+def test_a_pair_shown_after_the_window_closed_starts_no_work_session(qtbot, desk):
+    """A scan that ends as the window closes refreshes the queue late; the pair it shows must
+    not start timing on a cache about to close (it once failed a later test with "Cannot
+    operate on a closed database")."""
+    window = desk.open()
+    row = window.queue_view.current()
+    assert row is not None
+    window.close()
+    before = time.time()
+    window.queue_view.current_changed.emit(row)  # what the late refresh sends
+    qtbot.wait(SETTLE_MS + 200)
+    started = sessions_started_between(desk.cache.db, before, time.time() + 1, include_open=True)
+    assert started == []
