@@ -118,9 +118,15 @@ def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     values = f.vocabs["address"].values
     ca, cb = f.address[a], f.address[b]
     post = _simple(f.postcode[a], f.postcode[b], 2)
+    city = _fuzzy3(
+        f.city[a], f.city[b], f.vocabs["city"].values, JaroWinkler.normalized_similarity, 0.92
+    )
     # Street lines in two postcodes are two addresses however alike: their spelling is read
-    # only where the postcodes do not differ (at 400k, most pairs found by a name).
-    same_area = post != 1
+    # only where the postcodes do not differ (at 400k, most pairs found by a name). The same
+    # street line in one suburb with postcodes a typing slip apart is one address ("950
+    # Caribou Lane, Anytown 20000" beside "950 Caribou Lane, Anytown 00000").
+    retyped = (post == 1) & (city != 1) & (ca == cb) & (ca >= 0)
+    same_area = (post != 1) | _postcode_slip(f, a, b, retyped)
     street = _fuzzy3(ca, cb, values, fuzz.token_sort_ratio, 85.0, same_area)
     # "Pointe Dr" beside "49580 Pointe Dr", "88 Unit 37" beside "88 Weakley Ln Unit 37": one
     # address written with words left out (two words at least) is the same address.
@@ -130,9 +136,6 @@ def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         words = np.fromiter((v.count(" ") + 1 for v in values), dtype=np.int32, count=len(values))
         fewer = np.minimum(words[np.maximum(ca, 0)], words[np.maximum(cb, 0)])
         street[part & (fewer >= 2)] = 2
-    city = _fuzzy3(
-        f.city[a], f.city[b], f.vocabs["city"].values, JaroWinkler.normalized_similarity, 0.92
-    )
     lv = np.zeros(a.size, dtype=np.uint8)
     known = (street > 0) | (post > 0) | (city > 0)
     lv[known] = level("address", "different")
@@ -141,6 +144,15 @@ def _address_levels(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     lv[(street == 2) & same_area] = level("address", "similar")
     lv[(street == 3) & same_area] = level("address", "same")
     return lv
+
+
+def _postcode_slip(f: Features, a: np.ndarray, b: np.ndarray, differ: np.ndarray) -> np.ndarray:
+    """Postcodes one typing slip apart (one character wrong, left out or swapped)."""
+    values = f.vocabs["postcode"].values
+    dist = distinct_scores(
+        f.postcode[a], f.postcode[b], values, DamerauLevenshtein.distance, differ, 1
+    )
+    return differ & (dist <= 1)
 
 
 def _separator_only(a: str, b: str) -> bool:

@@ -256,3 +256,24 @@ def test_an_address_with_words_left_out_is_the_same_address(a, b, expected):
     place = {"city": "Anytown", "post_code": "98001"}
     got = levels(row("1", address_1=a, **place), row("2", address_1=b, **place))
     assert got["Address"] == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # One street line in one suburb, its postcode typed with one slip: one address.
+        (("Anytown", "20000"), ("Anytown", "00000"), "same"),
+        (("Anytown", "98013"), ("Anytown", "98031"), "same"),  # two digits swapped
+        (("", "98013"), ("Anytown", "98013 "), "same"),
+        # Two suburbs a digit apart, or two postcodes further apart: two addresses.
+        (("Morley", "6062"), ("Perth", "6000"), "different"),
+        (("Morley", "6062"), ("Bedford", "6052"), "different"),
+        (("Anytown", "98013"), ("Anytown", "98113"), "same"),
+        (("Anytown", "98013"), ("Anytown", "98450"), "city"),
+    ],
+)
+def test_a_postcode_typed_with_one_slip_keeps_the_address(a, b, expected):
+    """Rick Jones and Richard Jones at 950 Caribou Lane, Anytown, postcodes 00000 and 20000."""
+    first = row("1", address_1="950 Caribou Lane", city=a[0], post_code=a[1])
+    second = row("2", address_1="950 Caribou Lane", city=b[0], post_code=b[1])
+    assert levels(first, second)["Address"] == expected
