@@ -96,12 +96,14 @@ def _transpose(slices: Iterable[list[tuple[Any, ...]]], width: int) -> list[list
 
 
 def _noting_arrivals(
-    slices: Iterable[list[tuple[Any, ...]]], arrivals: dict[str, str | None]
+    slices: Iterable[list[tuple[Any, ...]]], arrivals: intake.Arrivals
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Pass on slices of ``(rowid, *MATCH_COLUMNS, unrecorded)`` rows, noting in ``arrivals``
-    the id and ``created_at`` of each unrecorded patient."""
+    the id, ``created_at`` and rowid of each unrecorded patient."""
     for rows in slices:
-        arrivals.update((row[1], row[_CREATED]) for row in rows if row[-1])
+        new = [row for row in rows if row[-1]]
+        arrivals.created.update((row[1], row[_CREATED]) for row in new)
+        arrivals.rowids.extend(row[0] for row in new)
         yield rows
 
 
@@ -167,7 +169,7 @@ def _store(
     overlay: dict[str, bytes] | None = None,
     where: tuple[list[str], list[int]] | None = None,
     gone: list[str] | None = None,
-    arrivals: dict[str, str | None] | None = None,
+    arrivals: intake.Arrivals | None = None,
 ) -> ScanSummary:
     """Write a scan's pairs, clusters and log entry in one transaction.
 
@@ -262,7 +264,7 @@ def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanS
     marks = scan_rows.sync_marks(cache.db)
     report("read", 0, 1)
     # Each slice of rows becomes columns as it is read: the clinic is never held as tuples too.
-    arrivals: dict[str, str | None] = {}  # patients the intake has not recorded (usually few)
+    arrivals = intake.Arrivals()  # not yet recorded: all at first, then few
     slices = _noting_arrivals(
         scan_rows.active_rows_with_rowid(cache.db, MATCH_COLUMNS, SLICE), arrivals
     )

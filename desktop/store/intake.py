@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
@@ -18,13 +19,27 @@ _ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
 UNRECORDED = "patients.id NOT IN (SELECT patient_id FROM patient_intake)"
 
 
+@dataclass
+class Arrivals:
+    """The patients a full scan read that the intake had not recorded: each one's
+    ``created_at`` as read, and their rowids."""
+
+    created: dict[str, str | None] = field(default_factory=dict)
+    rowids: list[int] = field(default_factory=list)
+
+
+def _canonical(value: str | None) -> bool:
+    """True for a timestamp already in :func:`utc_text`'s form (the common case)."""
+    return value is not None and len(value) == 20 and value[10] == "T" and value[-1] == "Z"
+
+
 def utc_text(value: str | None) -> str:
     """A Cliniko timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC ("" when absent or unreadable),
     so stored times compare as text."""
     if not value:
         return ""
-    if len(value) == 20 and value[10] == "T" and value[-1] == "Z":
-        return value  # already the canonical form (the common case: no parsing)
+    if _canonical(value):
+        return value  # no parsing
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -67,7 +82,7 @@ def record_first_scores(
     likely: Iterable[tuple[str, str]],
     scored: Sequence[str] | None,
     at: str,
-    arrivals: dict[str, str | None] | None = None,
+    arrivals: Arrivals | None = None,
 ) -> int:
     """Record the scored patients seen for the first time; returns how many.
 
@@ -76,37 +91,73 @@ def record_first_scores(
         likely: the scan's likely pairs (id_a, id_b).
         scored: the ids the scan scored, or None for a full scan (every active patient).
         at: when the scan ran (ISO text).
-        arrivals: the scored patients not yet recorded, with their ``created_at``, when the
-            scan read them already (a full scan reads :data:`UNRECORDED` with each row, so the
-            clinic's rows are not read a second time here).
+        arrivals: the scored patients not yet recorded, when the scan read them already (a
+            full scan reads :data:`UNRECORDED` with each row, so the clinic's rows are not
+            read a second time here).
 
     A new patient's ``duplicate_of`` is its earliest-created likely partner created before it
     (same second: the lower id counts as earlier), or NULL.
     """
+    likely = list(likely)
     if arrivals is None:
         new = _unrecorded(db, scored)
-    else:
-        new = {pid: utc_text(created) for pid, created in arrivals.items()}
-    if not new:
+        return _record(db, likely, new, new.keys(), at)
+    # A clinic's first scan records every patient: most of them (no likely partner, a
+    # creation time already in canonical form) are copied row to row by rowid in SQL, 3x
+    # faster at 400k than binding each one. Only the rowids the scan read are copied: a
+    # patient synced since is recorded by the scan that scores it.
+    recorded = _record(db, likely, arrivals.created, _by_hand(arrivals.created, likely), at)
+    if recorded:
+        db.execute(
+            "INSERT OR IGNORE INTO patient_intake (patient_id, created_at, first_scored_at, "
+            "duplicate_of) SELECT id, created_at, ?, NULL FROM patients "
+            "WHERE rowid IN (SELECT value FROM json_each(?))",
+            [at, json.dumps(arrivals.rowids)],
+        )
+    return recorded
+
+
+def _by_hand(created: Mapping[str, str | None], likely: Sequence[tuple[str, str]]) -> set[str]:
+    """The arrivals whose intake row SQL cannot copy: in a likely pair, or a creation time to
+    put in canonical form."""
+    paired = {pid for pair in likely for pid in pair if pid in created}
+    return paired | {pid for pid, when in created.items() if not _canonical(when)}
+
+
+def _record(
+    db: sqlite_utils.Database,
+    likely: Sequence[tuple[str, str]],
+    arrived: Mapping[str, str | None],
+    write: Iterable[str],
+    at: str,
+) -> int:
+    """Write the intake rows of ``write``, ids among ``arrived`` (the new patients, with their
+    ``created_at`` as read); returns how many patients arrived."""
+    if not arrived:
         return 0
     partners: dict[str, list[str]] = {}
     for a, b in likely:
-        if a in new:
+        if a in arrived:
             partners.setdefault(a, []).append(b)
-        if b in new:
+        if b in arrived:
             partners.setdefault(b, []).append(a)
-    others = {p for found in partners.values() for p in found} - new.keys()
-    created = {**_created_at(db, others), **new}
+    others = {p for found in partners.values() for p in found if p not in arrived}
+    created = _created_at(db, others)
+
+    def when(pid: str) -> str:
+        return utc_text(arrived[pid]) if pid in arrived else created[pid]
+
     rows = []
-    for pid, when in new.items():
-        earlier = [(created[p], p) for p in partners.get(pid, ()) if (created[p], p) < (when, pid)]
-        rows.append((pid, when or None, at, min(earlier)[1] if earlier else None))
+    for pid in write:
+        mine = when(pid)
+        earlier = [(when(p), p) for p in partners.get(pid, ()) if (when(p), p) < (mine, pid)]
+        rows.append((pid, mine or None, at, min(earlier)[1] if earlier else None))
     db.conn.executemany(
         "INSERT OR IGNORE INTO patient_intake (patient_id, created_at, first_scored_at, "
         "duplicate_of) VALUES (?, ?, ?, ?)",
         rows,
     )
-    return len(rows)
+    return len(arrived)
 
 
 def intake_between(

@@ -185,6 +185,29 @@ def test_when_both_records_are_new_to_the_first_scan_only_the_later_one_counts(t
         assert found[pid(700)][1] == pid(7)
 
 
+def test_a_first_scan_records_every_patient_once_with_its_creation_time_in_utc(tmp_path):
+    """Most rows are copied in SQL, the rest one by one: each patient is recorded once, a
+    time with an offset in UTC, a missing one as missing, the later copy with its original."""
+    with Cache.open(tmp_path / "cache.db", KEY) as cache:
+        people = [person(n, "2025-03-03T00:00:00Z") for n in range(60)]
+        people[3] = person(3, "2025-03-03T10:30:00+10:00")
+        people[4] = person(4, "")
+        people.append(copy_of(7, 700, "2025-03-04T09:00:00+11:00"))
+        add(cache, people, "2025-03-05T00:00:00Z")
+        run_scan(cache)
+        scanned_at = queue.last_scan(cache.db)["started_at"]
+        found = intake_of(cache.db, [p["id"] for p in people])
+        assert len(found) == 61
+        assert found[pid(3)] == ("2025-03-03T00:30:00Z", None)
+        assert found[pid(4)] == (None, None)
+        assert found[pid(700)] == ("2025-03-03T22:00:00Z", pid(7))
+        assert found[pid(59)] == ("2025-03-03T00:00:00Z", None)
+        first_scored = cache.db.execute(
+            "SELECT DISTINCT first_scored_at FROM patient_intake"
+        ).fetchall()
+        assert len(first_scored) == 1 and first_scored[0][0] >= scanned_at
+
+
 def test_a_patient_synced_while_a_full_scan_runs_is_recorded_by_the_scan_that_scores_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
