@@ -6,15 +6,17 @@ from typing import Any
 
 import sqlite_utils
 
+from desktop.store.patients import ACTIVE
+
 # Active records without a birth date and with at most one other identifying detail.
-_SQL = """
+_SQL = f"""
 SELECT id, first_name, last_name, created_at,
        (phones IS NOT NULL AND phones NOT IN ('', '[]')) AS has_phone,
        (coalesce(email, '') != '') AS has_email,
        (coalesce(address_1, '') != '' OR coalesce(post_code, '') != '') AS has_address,
        (coalesce(medicare, '') != '') AS has_medicare
 FROM patients
-WHERE archived_at IS NULL AND merged_at IS NULL AND coalesce(date_of_birth, '') = ''
+WHERE {ACTIVE} AND coalesce(date_of_birth, '') = ''
   AND (phones IS NOT NULL AND phones NOT IN ('', '[]')) + (coalesce(email, '') != '')
       + (coalesce(address_1, '') != '' OR coalesce(post_code, '') != '')
       + (coalesce(medicare, '') != '') <= 1

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-_ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
+from desktop.store.patients import ACTIVE
+
 # True for a patient not recorded yet; a full scan reads it with each patient's row.
 UNRECORDED = "patients.id NOT IN (SELECT patient_id FROM patient_intake)"
 
@@ -53,14 +54,14 @@ def _unrecorded(db: sqlite_utils.Database, scored: Sequence[str] | None) -> dict
     """Active patients among ``scored`` (every active patient when None) not yet recorded,
     with their creation time."""
     if scored is None:
-        sql = f"SELECT id, created_at FROM patients WHERE {_ACTIVE} AND {UNRECORDED}"
+        sql = f"SELECT id, created_at FROM patients WHERE {ACTIVE} AND {UNRECORDED}"
         rows = db.execute(sql).fetchall()
     else:
         # From the scored ids to their rows (by primary key): a re-score of 100 patients
         # reads 100 rows, not the whole clinic.
         rows = db.execute(
             "SELECT patients.id, patients.created_at FROM json_each(?) AS scored CROSS "
-            f"JOIN patients ON patients.id = scored.value WHERE {_ACTIVE} AND {UNRECORDED}",
+            f"JOIN patients ON patients.id = scored.value WHERE {ACTIVE} AND {UNRECORDED}",
             [json.dumps(list(scored))],
         ).fetchall()
     return {pid: utc_text(created) for pid, created in rows}

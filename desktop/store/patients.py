@@ -27,6 +27,8 @@ COLUMNS: tuple[str, ...] = (
 )
 ROW_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "raw")
 
+# A patient neither archived nor merged into another in Cliniko (what a scan pairs).
+ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
 _UPSERT_ROW_SQL = (
     f"INSERT INTO patients ({', '.join(ROW_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in ROW_COLUMNS)}) "

@@ -13,9 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from desktop.store.intake import UNRECORDED
-
-_ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
-
+from desktop.store.patients import ACTIVE
 
 # A patient's birth date, else the one birth date of the records merged into it in Cliniko:
 # the clinic has said they are one person, and Cliniko keeps the survivor's own (empty) field.
@@ -43,7 +41,7 @@ def active_rows_with_rowid(
     let it go, instead of holding every row as a tuple as well as in columns.
     """
     select = _select([*columns, UNRECORDED], rowid=True)
-    cursor = db.execute(select + " WHERE " + _ACTIVE)
+    cursor = db.execute(select + " WHERE " + ACTIVE)
     try:
         while rows := cursor.fetchmany(size):
             yield rows
