@@ -54,31 +54,38 @@ def _dob_levels(f: Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, 
     da, db = f.dob[a], f.dob[b]
     present = (da > 0) & (db > 0)
     lv = np.where(present, level("date_of_birth", "different"), 0).astype(np.uint8)
+    # A birth date typed as no real date ("1942-03-41") is still compared digit by digit: one
+    # slip from the other record's date is "near"; anything else says nothing.
+    xa = np.where(da > 0, da, f.dob_typed[a])
+    xb = np.where(db > 0, db, f.dob_typed[b])
+    garbled = ~present & (xa > 0) & (xb > 0)
+    known = present | garbled
     diff_digits = np.zeros(a.size, dtype=np.int8)
     for k in range(8):
         p = 10**k
-        diff_digits += ((da // p) % 10 != (db // p) % 10).astype(np.int8)
+        diff_digits += ((xa // p) % 10 != (xb // p) % 10).astype(np.int8)
     ya, ma, dda = da // 10000, (da // 100) % 100, da % 100
     yb, mb, ddb = db // 10000, (db // 100) % 100, db % 100
     swap = (ya == yb) & (ma == ddb) & (dda == mb)
     # Two neighbouring digits typed the wrong way round (1982 -> 1928).
     transposed = np.zeros(a.size, dtype=bool)
-    two = present & (diff_digits == 2)
+    two = known & (diff_digits == 2)
     if two.any():
-        xa, xb = da[two], db[two]
-        hit = np.zeros(xa.size, dtype=bool)
+        xa2, xb2 = xa[two], xb[two]
+        hit = np.zeros(xa2.size, dtype=bool)
         for k in range(7):
             p, q = 10**k, 10 ** (k + 1)
-            d1a, d2a = (xa // p) % 10, (xa // q) % 10
-            d1b, d2b = (xb // p) % 10, (xb // q) % 10
+            d1a, d2a = (xa2 // p) % 10, (xa2 // q) % 10
+            d1b, d2b = (xb2 // p) % 10, (xb2 // q) % 10
             hit |= (
                 (d1a == d2b)
                 & (d2a == d1b)
                 & (d1a != d2a)
-                & (xa - d1a * p - d2a * q == xb - d1b * p - d2b * q)
+                & (xa2 - d1a * p - d2a * q == xb2 - d1b * p - d2b * q)
             )
         transposed[two] = hit
-    near = present & ((diff_digits == 1) | swap | transposed)
+    slip = (diff_digits <= 1) | transposed
+    near = (present & ((diff_digits == 1) | swap | transposed)) | (garbled & slip)
     lv[near] = level("date_of_birth", "near")
     lv[present & (da == db)] = level("date_of_birth", "exact")
     years = np.where(present, np.abs(ya - yb), -1).astype(np.int32)

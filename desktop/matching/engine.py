@@ -87,7 +87,8 @@ log = logging.getLogger(__name__)
 #     given name are a blocking key.
 # 23: a patient without a birth date is read with the one birth date of the records merged
 #     into it in Cliniko (store/scan_rows); the queue is scored again once to see it.
-# 24: one street line in one suburb with postcodes a typing slip apart is one address.
+# 24: one street line in one suburb with postcodes a typing slip apart is one address; a
+#     birth date typed as no real date ("1942-03-41") is compared digit by digit.
 SCORING_REVISION = 24
 
 

@@ -76,6 +76,7 @@ class Features:
     last_initial: np.ndarray  # code of the surname's first letter
     initials: np.ndarray  # code of both initials in either order (swapped names share it)
     dob: np.ndarray  # int YYYYMMDD, 0 when missing
+    dob_typed: np.ndarray  # int YYYYMMDD of a birth date that is no real date, else 0
     sex: np.ndarray
     email: np.ndarray
     email_dotted: np.ndarray  # the email with its dots kept (own codes: compare for equality)
@@ -243,8 +244,14 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
     initial_of = np.array([codes.code("^" + v[:1]) for v in nvals] + [-1], dtype=np.int32)
     initials = _initials(initial_of[first], initial_of[last], codes)
     dob_vocab = Vocab()
-    dob_codes = _map_column(col["date_of_birth"], lambda v: nz.birth_date(_str(v)), dob_vocab)
+    dob_values, dob_positions = _factorise(col["date_of_birth"])
+    dob_codes = _apply(dob_values, dob_positions, lambda v: nz.birth_date(_str(v)), dob_vocab)
     dob_int = np.array([int(v) for v in dob_vocab.values] + [0], dtype=np.int64)[dob_codes]
+    typed_vocab = Vocab()
+    typed_codes = _apply(
+        dob_values, dob_positions, lambda v: nz.typed_birth_date(_str(v)), typed_vocab
+    )
+    dob_typed = np.array([int(v) for v in typed_vocab.values] + [0], dtype=np.int64)[typed_codes]
     sex = _map_column(col["sex"], _sex, vocabs["sex"])
     email_u, email_pos = _factorise(col["email"])
     email = _apply(email_u, email_pos, lambda v: nz.email_key(_str(v)), vocabs["email"])
@@ -295,6 +302,7 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
         last_initial=initial_of[last],
         initials=initials,
         dob=dob_int,
+        dob_typed=dob_typed,
         sex=sex,
         email=email,
         email_dotted=email_dotted,

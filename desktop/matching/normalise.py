@@ -279,6 +279,23 @@ def birth_date(raw: str | None) -> str:
     return day.strftime("%Y%m%d")
 
 
+def typed_birth_date(raw: str | None) -> str:
+    """The digits ``YYYYMMDD`` of a birth date typed in a date's shape that is no real date
+    ("1942-03-41", "1945-00-04", "31/13/1950"), to compare digit by digit; ``""`` for a real
+    date or any other text."""
+    if not raw or not isinstance(raw, str) or birth_date(raw):
+        return ""
+    parts = re.split(r"[-/. ]", _digits_misread(raw.strip()))
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        return ""
+    shape = [len(p) for p in parts]
+    if shape == [4, 2, 2]:
+        return "".join(parts)
+    if shape == [2, 2, 4]:
+        return parts[2] + parts[1] + parts[0]
+    return ""
+
+
 # Characters a paper form's digits are misread or mistyped as ("O5/27/1983", "|2/23/|996").
 _DIGIT_LOOKALIKES = str.maketrans("OoQDIl|!ZzSsGbBq", "0000111122556689")
 _LOOKALIKES_MAX = 2  # more than this many and the text is not a misread date

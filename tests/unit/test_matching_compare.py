@@ -277,3 +277,21 @@ def test_a_postcode_typed_with_one_slip_keeps_the_address(a, b, expected):
     first = row("1", address_1="950 Caribou Lane", city=a[0], post_code=a[1])
     second = row("2", address_1="950 Caribou Lane", city=b[0], post_code=b[1])
     assert levels(first, second)["Address"] == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "other", "expected"),
+    [
+        ("1942-03-41", "1942-03-11", "near"),  # one digit
+        ("1942-03-41", "1942-03-14", "near"),  # two digits the wrong way round
+        ("1942-03-41", "1942-03-41", "near"),  # the same slip on both
+        ("1942-03-41", "1977-06-02", None),  # says nothing either way: no evidence
+    ],
+)
+def test_a_birth_date_that_is_no_real_date_is_compared_digit_by_digit(typed, other, expected):
+    """'1942-03-41' beside '1942-03-11': a typing slip of one date, not a missing one."""
+    pair = MatchEngine().score_pair(row("1", date_of_birth=typed), row("2", date_of_birth=other))
+    dob = next((e for e in pair.evidence if e.field == "Birth date"), None)
+    assert (dob and dob.level) == expected
+    if dob is not None:
+        assert dob.text == "one birth date is no real date, a typing slip from the other"

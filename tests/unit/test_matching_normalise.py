@@ -370,3 +370,20 @@ def test_a_birth_date_with_letters_that_look_like_digits_is_read(raw, iso):
 def test_text_that_is_not_a_misread_date_stays_missing():
     assert nz.birth_date("Soon") == ""
     assert nz.birth_date("1990-ab-cd") == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "digits"),
+    [
+        ("1942-03-41", "19420341"),  # day 41
+        ("1945-00-04", "19450004"),  # month 00
+        ("31/13/1950", "19501331"),  # month 13, not a day/month swap (31 is no month)
+        ("1251-01-16", "12510116"),  # a year no patient was born in
+        ("1942-03-11", ""),  # a real date is read by birth_date
+        ("12/519/0019", ""),  # not a date's shape
+        ("1990-ab-cd", ""),
+        ("", ""),
+    ],
+)
+def test_a_birth_date_that_is_no_real_date_keeps_its_digits(raw, digits):
+    assert nz.typed_birth_date(raw) == digits

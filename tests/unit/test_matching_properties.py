@@ -110,6 +110,8 @@ def test_birth_date_and_name_normalisers_never_crash(raw, name):
 
     found = nz.birth_date(raw)
     assert found == "" or (len(found) == 8 and found.isdigit())
+    typed = nz.typed_birth_date(raw)
+    assert typed == "" or (found == "" and len(typed) == 8 and typed.isascii() and typed.isdigit())
     assert isinstance(names.surname_key(name), str)
 
 
