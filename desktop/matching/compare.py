@@ -54,8 +54,9 @@ def _dob_levels(f: Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, 
     da, db = f.dob[a], f.dob[b]
     present = (da > 0) & (db > 0)
     lv = np.where(present, level("date_of_birth", "different"), 0).astype(np.uint8)
-    # A birth date typed as no real date ("1942-03-41") is still compared digit by digit: one
-    # slip from the other record's date is "near"; anything else says nothing.
+    # A birth date typed as no patient's ("1173-10-29" for 1973, "1942-03-41") is still
+    # compared digit by digit: one slip from the other record's date is "near"; anything else
+    # says nothing.
     xa = np.where(da > 0, da, f.dob_typed[a])
     xb = np.where(db > 0, db, f.dob_typed[b])
     garbled = ~present & (xa > 0) & (xb > 0)

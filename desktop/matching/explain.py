@@ -133,7 +133,7 @@ class _Explainer:
             return COMPARED_FIELDS["date_of_birth"].text(lv)
         da, db = str(int(self.f.dob[a])), str(int(self.f.dob[b]))
         if lv == "near" and "0" in (da, db):
-            return "one birth date is no real date, a typing slip from the other"
+            return "one birth date is impossible, a typing slip from the other"
         relation = nz.date_relation(da, db)
         if lv == "near":
             return (

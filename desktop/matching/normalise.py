@@ -280,9 +280,12 @@ def birth_date(raw: str | None) -> str:
 
 
 def typed_birth_date(raw: str | None) -> str:
-    """The digits ``YYYYMMDD`` of a birth date typed in a date's shape that is no real date
-    ("1942-03-41", "1945-00-04", "31/13/1950"), to compare digit by digit; ``""`` for a real
-    date or any other text."""
+    """The digits ``YYYYMMDD`` of a birth date typed in a date's shape that is no patient's
+    birth date, to compare digit by digit; ``""`` for a real one or any other text.
+
+    Cliniko stores real calendar dates, so from Cliniko these are years no patient was born in
+    ("1173-10-29" for 1973); other sources also bring impossible days and months
+    ("1942-03-41", "31/13/1950")."""
     if not raw or not isinstance(raw, str) or birth_date(raw):
         return ""
     parts = re.split(r"[-/. ]", _digits_misread(raw.strip()))
