@@ -88,7 +88,7 @@ log = logging.getLogger(__name__)
 # 23: a patient without a birth date is read with the one birth date of the records merged
 #     into it in Cliniko (store/scan_rows); the queue is scored again once to see it.
 # 24: one street line in one suburb with postcodes a typing slip apart is one address; a
-#     birth date typed as no real date ("1942-03-41") is compared digit by digit.
+#     birth date no patient has ("1173-10-29" for 1973) is compared digit by digit.
 SCORING_REVISION = 24
 
 

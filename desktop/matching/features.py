@@ -76,7 +76,7 @@ class Features:
     last_initial: np.ndarray  # code of the surname's first letter
     initials: np.ndarray  # code of both initials in either order (swapped names share it)
     dob: np.ndarray  # int YYYYMMDD, 0 when missing
-    dob_typed: np.ndarray  # int YYYYMMDD of a birth date that is no real date, else 0
+    dob_typed: np.ndarray  # int YYYYMMDD of a birth date no patient has ("1173-10-29"), else 0
     sex: np.ndarray
     email: np.ndarray
     email_dotted: np.ndarray  # the email with its dots kept (own codes: compare for equality)
