@@ -8,6 +8,7 @@ implicit transaction that a close would silently throw away.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import logging
 import re
 import sys
@@ -188,6 +189,8 @@ class Cache:
                         f"Updating the local cache to version {migration.version} failed "
                         f"({type(exc).__name__}: {exc}). Nothing was changed.{where}"
                     ) from exc
+        if self.backup_path is not None:
+            _remove_older_backups(self.path, self.backup_path)
 
     def _backup(self, version: int, key_hex: str) -> Path:
         """Copy the whole database, encrypted with the same key, before migrating it."""
@@ -244,6 +247,28 @@ class Cache:
     def __repr__(self) -> str:
         mode = "read-only" if self.readonly else "read-write"
         return f"<Cache {self.path} {mode}{' closed' if self._closed else ''}>"
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _remove_older_backups(path: Path, keep: Path) -> None:
+    """Delete the copies earlier updates set aside (``<cache>.bak-v*``, with any side files),
+    keeping ``keep``: one safety copy of the clinic's patients, not one per update. A copy
+    that cannot be deleted is left, with a warning."""
+    kept = {keep.name, *(keep.name + side for side in _SIDE_FILES)}
+    removed = 0
+    for old in path.parent.glob(f"{glob.escape(path.name)}.bak-v*"):
+        if old.name in kept or not old.is_file():
+            continue
+        try:
+            old.unlink()
+        except OSError as exc:
+            log.warning("could not delete an earlier cache copy %s: %s", old.name, exc.strerror)
+        else:
+            removed += 1
+    if removed:
+        log.info("deleted %d copies of the cache set aside by earlier updates", removed)
 
 
 def update_pending(path: Path, key_hex: str) -> bool:

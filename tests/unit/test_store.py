@@ -218,6 +218,57 @@ def test_migration_backs_up_first_and_the_backup_stays_encrypted(tmp_path):
         assert cache.backup_path is None
 
 
+def _m0003(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE more (id INTEGER PRIMARY KEY)")
+
+
+def test_each_update_keeps_one_copy_of_the_cache_not_one_per_update(tmp_path):
+    """Two updates: the first one's copy is deleted, the newest stays and opens; files that
+    only look alike, and a copy a failed update leaves, are kept."""
+    path = tmp_path / "cache.db"
+    _make_cache(path)
+    unrelated = [tmp_path / "cache.db.notes", tmp_path / "other.db.bak-v3-x"]
+    for other in unrelated:
+        other.write_text("not ours")
+    first = [*registry.MIGRATIONS, Migration(LATEST_VERSION + 1, "extra", _m0002)]
+    with Cache.open(path, KEY, migrations=first) as cache:
+        older = cache.backup_path
+    (tmp_path / f"{older.name}-wal").write_bytes(b"")  # as a crash can leave one
+    second = [*first, Migration(LATEST_VERSION + 2, "more", _m0003)]
+    with Cache.open(path, KEY, migrations=second) as cache:
+        newest = cache.backup_path
+    assert sorted(tmp_path.glob("cache.db.bak-*")) == [newest]
+    with Cache.open(newest, KEY, readonly=True, migrations=first) as copy:
+        assert copy.schema_version == LATEST_VERSION + 1
+        assert get_patient(copy.db, PATIENT["id"]) == PATIENT
+    assert all(other.read_text() == "not ours" for other in unrelated)
+    broken = [*second, Migration(LATEST_VERSION + 3, "broken", _broken)]
+    with pytest.raises(MigrationFailed):
+        Cache.open(path, KEY, migrations=broken)
+    assert newest in set(tmp_path.glob("cache.db.bak-*"))
+    assert len(list(tmp_path.glob("cache.db.bak-*"))) == 2  # nothing deleted on a failure
+
+
+def test_a_copy_that_cannot_be_deleted_does_not_stop_the_update(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "cache.db"
+    _make_cache(path)
+    stuck = tmp_path / "cache.db.bak-v1-20250101T000000Z"
+    stuck.write_bytes(b"an old copy")
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.name == stuck.name:
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    chain = [*registry.MIGRATIONS, Migration(LATEST_VERSION + 1, "extra", _m0002)]
+    with Cache.open(path, KEY, migrations=chain) as cache:
+        assert cache.schema_version == LATEST_VERSION + 1
+    assert stuck.exists()
+    assert "could not delete an earlier cache copy" in caplog.text
+
+
 def test_a_new_cache_is_not_backed_up(tmp_path):
     with Cache.open(tmp_path / "cache.db", KEY) as cache:
         assert cache.backup_path is None
