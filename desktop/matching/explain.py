@@ -173,7 +173,16 @@ class _Explainer:
             return [
                 self.phone_text(a, b) if names[lv] == "same" else texts[lv] for i, a, b, lv in pairs
             ]
+        if field == "address":
+            return [self.address_text(a, b, names[lv], texts[lv]) for i, a, b, lv in pairs]
         return [texts[lv] for i, a, b, lv in pairs]
+
+    def address_text(self, a: int, b: int, lv: str, text: str) -> str:
+        """The level's text; a street line matched across postcodes says so."""
+        pa, pb = self.f.postcode[a], self.f.postcode[b]
+        if lv in ("same", "similar") and min(pa, pb) >= 0 and pa != pb:
+            return f"{text} (postcodes one typing slip apart)"
+        return text
 
     def evidence(
         self,
