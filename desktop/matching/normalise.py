@@ -244,14 +244,14 @@ def birth_date(raw: str | None) -> str:
         len(text) == 10
         and text[4] == "-"
         and text[7] == "-"
-        and text[:4].isdigit()
-        and text[5:7].isdigit()
-        and text[8:].isdigit()
+        and text[:4].isdecimal()
+        and text[5:7].isdecimal()
+        and text[8:].isdecimal()
     ):  # the cache's ISO dates hold no look-alikes to read
         text = _digits_misread(text)[:10]
     if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the cache's ISO dates
         y, m, d = text[:4], text[5:7], text[8:]
-        if not (y.isdigit() and m.isdigit() and d.isdigit()):
+        if not (y.isdecimal() and m.isdecimal() and d.isdecimal()):
             return ""
         year, month, day_ = int(y), int(m), int(d)
         if month > 12 and 1 <= day_ <= 12:  # day and month typed the other way round
@@ -260,7 +260,7 @@ def birth_date(raw: str | None) -> str:
             return y + m + d
         return ""
     parts = re.split(r"[-/. ]", text)
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) != 3 or not all(p.isdecimal() for p in parts):
         return ""
     if len(parts[0]) == 4:
         yy, mm, dd = (int(p) for p in parts)

@@ -387,3 +387,11 @@ def test_text_that_is_not_a_misread_date_stays_missing():
 )
 def test_a_birth_date_that_is_no_real_date_keeps_its_digits(raw, digits):
     assert nz.typed_birth_date(raw) == digits
+
+
+@pytest.mark.parametrize("raw", ["²⁰⁰⁴-01-01", "1980-0²-01", "0²/01/1980"])
+def test_digits_that_are_not_decimal_digits_are_no_birth_date(raw):
+    """Superscripts count as digits to str.isdigit but int() refuses them: they were an
+    exception where a normaliser must answer."""
+    assert nz.birth_date(raw) == ""
+    assert nz.typed_birth_date(raw) == ""
