@@ -8,7 +8,6 @@ implicit transaction that a close would silently throw away.
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import logging
 import re
 import sys
@@ -44,6 +43,8 @@ BUSY_TIMEOUT_MS = 5000
 # which halves the file and the write time. Every connection (and ATTACH) must set it.
 CIPHER_PAGE_SIZE = 16384
 CACHE_SIZE_KIB = 65536
+# The files SQLite may keep beside a database (a backup copy's are removed with it).
+_SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 
 
 def _key_pragma(key_hex: str) -> str:
@@ -190,7 +191,7 @@ class Cache:
                         f"({type(exc).__name__}: {exc}). Nothing was changed.{where}"
                     ) from exc
         if self.backup_path is not None:
-            _remove_older_backups(self.path, self.backup_path)
+            _remove_earlier_backups(self.path, keep=self.backup_path)
 
     def _backup(self, version: int, key_hex: str) -> Path:
         """Copy the whole database, encrypted with the same key, before migrating it."""
@@ -249,26 +250,61 @@ class Cache:
         return f"<Cache {self.path} {mode}{' closed' if self._closed else ''}>"
 
 
-_SIDE_FILES = ("-wal", "-shm", "-journal")
-
-
-def _remove_older_backups(path: Path, keep: Path) -> None:
-    """Delete the copies earlier updates set aside (``<cache>.bak-v*``, with any side files),
-    keeping ``keep``: one safety copy of the clinic's patients, not one per update. A copy
-    that cannot be deleted is left, with a warning."""
-    kept = {keep.name, *(keep.name + side for side in _SIDE_FILES)}
-    removed = 0
-    for old in path.parent.glob(f"{glob.escape(path.name)}.bak-v*"):
-        if old.name in kept or not old.is_file():
+def _backups_beside(path: Path) -> dict[Path, list[Path]]:
+    """The backups next to the cache at ``path`` (``<name>.bak-v*``), each with the
+    ``-wal``/``-shm``/``-journal`` side files found for it (a side file may outlive its copy)."""
+    prefix = f"{path.name}.bak-v"
+    copies: dict[Path, list[Path]] = {}
+    for found in sorted(path.parent.iterdir()):
+        if not found.name.startswith(prefix):
             continue
-        try:
-            old.unlink()
-        except OSError as exc:
-            log.warning("could not delete an earlier cache copy %s: %s", old.name, exc.strerror)
-        else:
-            removed += 1
+        suffix = next((s for s in _SIDE_SUFFIXES if found.name.endswith(s)), "")
+        copy = found.with_name(found.name.removesuffix(suffix)) if suffix else found
+        copies.setdefault(copy, [])
+        if suffix:
+            copies[copy].append(found)
+    return copies
+
+
+def _remove_earlier_backups(path: Path, *, keep: Path) -> None:
+    """Delete the backups earlier updates left next to the cache at ``path``, all but ``keep``.
+
+    Called once an update has succeeded: one copy from before the latest update is enough. A
+    file that cannot be deleted (permissions, a Windows lock) stays, with a warning; a copy that
+    stays keeps its side files too.
+    """
+    try:
+        copies = _backups_beside(path)
+    except OSError as exc:
+        log.warning("could not list the earlier cache copies (%s); they stay", exc.strerror)
+        return
+    removed: list[str] = []
+    for copy, side_files in copies.items():
+        if copy.name == keep.name:
+            continue
+        existed = copy.exists()
+        if not _remove_file(copy):
+            continue  # its side files stay with it
+        for side in side_files:
+            _remove_file(side)
+        if existed:
+            removed.append(copy.name)
     if removed:
-        log.info("deleted %d copies of the cache set aside by earlier updates", removed)
+        log.info("removed %d earlier cache copies: %s", len(removed), ", ".join(removed))
+
+
+def _remove_file(path: Path) -> bool:
+    """Delete ``path`` (gone already is fine); False, with a warning, when it cannot be."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning(
+            "could not remove the earlier cache copy %s (%s); it stays",
+            path.name,
+            exc.strerror or type(exc).__name__,
+        )
+        return False
+    return True
 
 
 def update_pending(path: Path, key_hex: str) -> bool:

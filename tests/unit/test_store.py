@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
@@ -218,57 +219,6 @@ def test_migration_backs_up_first_and_the_backup_stays_encrypted(tmp_path):
         assert cache.backup_path is None
 
 
-def _m0003(db: sqlite_utils.Database) -> None:
-    db.execute("CREATE TABLE more (id INTEGER PRIMARY KEY)")
-
-
-def test_each_update_keeps_one_copy_of_the_cache_not_one_per_update(tmp_path):
-    """Two updates: the first one's copy is deleted, the newest stays and opens; files that
-    only look alike, and a copy a failed update leaves, are kept."""
-    path = tmp_path / "cache.db"
-    _make_cache(path)
-    unrelated = [tmp_path / "cache.db.notes", tmp_path / "other.db.bak-v3-x"]
-    for other in unrelated:
-        other.write_text("not ours")
-    first = [*registry.MIGRATIONS, Migration(LATEST_VERSION + 1, "extra", _m0002)]
-    with Cache.open(path, KEY, migrations=first) as cache:
-        older = cache.backup_path
-    (tmp_path / f"{older.name}-wal").write_bytes(b"")  # as a crash can leave one
-    second = [*first, Migration(LATEST_VERSION + 2, "more", _m0003)]
-    with Cache.open(path, KEY, migrations=second) as cache:
-        newest = cache.backup_path
-    assert sorted(tmp_path.glob("cache.db.bak-*")) == [newest]
-    with Cache.open(newest, KEY, readonly=True, migrations=first) as copy:
-        assert copy.schema_version == LATEST_VERSION + 1
-        assert get_patient(copy.db, PATIENT["id"]) == PATIENT
-    assert all(other.read_text() == "not ours" for other in unrelated)
-    broken = [*second, Migration(LATEST_VERSION + 3, "broken", _broken)]
-    with pytest.raises(MigrationFailed):
-        Cache.open(path, KEY, migrations=broken)
-    assert newest in set(tmp_path.glob("cache.db.bak-*"))
-    assert len(list(tmp_path.glob("cache.db.bak-*"))) == 2  # nothing deleted on a failure
-
-
-def test_a_copy_that_cannot_be_deleted_does_not_stop_the_update(tmp_path, monkeypatch, caplog):
-    path = tmp_path / "cache.db"
-    _make_cache(path)
-    stuck = tmp_path / "cache.db.bak-v1-20250101T000000Z"
-    stuck.write_bytes(b"an old copy")
-    real_unlink = Path.unlink
-
-    def unlink(self: Path, missing_ok: bool = False) -> None:
-        if self.name == stuck.name:
-            raise PermissionError(13, "Permission denied")
-        real_unlink(self, missing_ok=missing_ok)
-
-    monkeypatch.setattr(Path, "unlink", unlink)
-    chain = [*registry.MIGRATIONS, Migration(LATEST_VERSION + 1, "extra", _m0002)]
-    with Cache.open(path, KEY, migrations=chain) as cache:
-        assert cache.schema_version == LATEST_VERSION + 1
-    assert stuck.exists()
-    assert "could not delete an earlier cache copy" in caplog.text
-
-
 def test_a_new_cache_is_not_backed_up(tmp_path):
     with Cache.open(tmp_path / "cache.db", KEY) as cache:
         assert cache.backup_path is None
@@ -286,6 +236,121 @@ def test_a_failed_migration_rolls_back_its_step(tmp_path):
         assert cache.schema_version == LATEST_VERSION
         assert "half_done" not in cache.db.table_names()
         assert get_patient(cache.db, PATIENT["id"]) == PATIENT
+
+
+def _m0003(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE more (id INTEGER PRIMARY KEY)")
+
+
+EXTRA = [*registry.MIGRATIONS, Migration(LATEST_VERSION + 1, "extra", _m0002)]
+MORE = [*EXTRA, Migration(LATEST_VERSION + 2, "more", _m0003)]
+
+
+def _backups(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("cache.db.bak-v*"))
+
+
+def _updated_once(path: Path) -> Path:
+    """A cache one update old: made at LATEST_VERSION, updated once (one backup so far)."""
+    _make_cache(path)
+    with Cache.open(path, KEY, migrations=EXTRA) as cache:
+        assert cache.backup_path is not None
+        return cache.backup_path
+
+
+def test_a_second_update_keeps_only_its_own_backup(tmp_path, caplog):
+    path = tmp_path / "cache.db"
+    first = _updated_once(path)
+    for suffix in ("-wal", "-shm", "-journal"):  # side files an interrupted copy may leave
+        first.with_name(first.name + suffix).write_bytes(b"x")
+    with (
+        caplog.at_level(logging.INFO, logger="desktop.store.cache"),
+        Cache.open(path, KEY, migrations=MORE) as cache,
+    ):
+        assert cache.schema_version == LATEST_VERSION + 2
+        newest = cache.backup_path
+    assert newest is not None
+    assert _backups(tmp_path) == [newest.name]
+    assert newest.name.startswith(f"cache.db.bak-v{LATEST_VERSION + 1}-")
+    assert NAME.encode() not in newest.read_bytes()
+    with Cache.open(newest, KEY, readonly=True, migrations=EXTRA) as copy:
+        assert copy.schema_version == LATEST_VERSION + 1
+        assert get_patient(copy.db, PATIENT["id"]) == PATIENT
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert f"removed 1 earlier cache copies: {first.name}" in said
+    assert not any(NAME in r.getMessage() for r in caplog.records)
+
+
+def test_a_failed_update_removes_no_backup_and_a_later_one_does(tmp_path):
+    path = tmp_path / "cache.db"
+    first = _updated_once(path)
+    broken = [*EXTRA, Migration(LATEST_VERSION + 2, "broken", _broken)]
+    with pytest.raises(MigrationFailed):
+        Cache.open(path, KEY, migrations=broken)
+    after_failure = _backups(tmp_path)
+    assert len(after_failure) == 2 and first.name in after_failure  # every copy is still there
+    with Cache.open(path, KEY, migrations=MORE) as cache:  # the fixed update then tidies up
+        assert cache.backup_path is not None
+        assert _backups(tmp_path) == [cache.backup_path.name]
+
+
+def test_files_that_are_not_this_caches_backups_are_left_alone(tmp_path):
+    path = tmp_path / "cache.db"
+    first = _updated_once(path)
+    others = [
+        "cache.db.notes",
+        "other.db.bak-v3-x",
+        "cache.db.bak",
+        "cache.db.bak-3",
+        "cache.dbbak-v3",
+        "xcache.db.bak-v3",
+        "cache.db.unreadable-20261201T000000Z",
+    ]
+    for name in others:
+        (tmp_path / name).write_text(name)
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / first.name).write_text("kept elsewhere")
+    with Cache.open(path, KEY, migrations=MORE) as cache:
+        assert cache.backup_path is not None
+        assert _backups(tmp_path) == [cache.backup_path.name]
+    for name in others:
+        assert (tmp_path / name).read_text() == name
+    assert (tmp_path / "old" / first.name).read_text() == "kept elsewhere"
+
+
+def test_a_backup_that_cannot_be_removed_does_not_stop_the_cache_opening(
+    tmp_path, monkeypatch, caplog
+):
+    path = tmp_path / "cache.db"
+    first = _updated_once(path)
+    first_wal = first.with_name(first.name + "-wal")
+    first_wal.write_bytes(b"x")  # stays with its copy
+    stuck = tmp_path / "cache.db.bak-v1-20250101T000000Z"  # a folder: it cannot be unlinked
+    stuck.mkdir()
+    unlink = Path.unlink
+
+    def locked(self: Path, missing_ok: bool = False) -> None:
+        if self == first:
+            raise PermissionError(13, "Permission denied")
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", locked)
+    with (
+        caplog.at_level(logging.INFO, logger="desktop.store.cache"),
+        Cache.open(path, KEY, migrations=MORE) as cache,
+    ):
+        assert cache.schema_version == LATEST_VERSION + 2
+        newest = cache.backup_path
+        assert get_patient(cache.db, PATIENT["id"]) == PATIENT
+    assert newest is not None
+    assert _backups(tmp_path) == sorted([first.name, first_wal.name, stuck.name, newest.name])
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 2
+    assert any(first.name in w and "Permission denied" in w for w in warned)
+    assert any(stuck.name in w for w in warned)
+    assert not any(NAME in r.getMessage() for r in caplog.records)
+    with Cache.open(path, KEY, migrations=MORE) as cache:  # and it opens again as usual
+        assert cache.backup_path is None
 
 
 def test_every_migration_file_is_registered():
