@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -22,15 +23,21 @@ from desktop.paths import cache_path
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT
+from desktop.ui.busy import run_showing
 from desktop.ui.cache_update import open_cache_showing_updates
 from desktop.ui.context import DeskContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.theme import apply_theme
 from desktop.ui.workers import stop_every_job
 
+if TYPE_CHECKING:
+    from desktop.simulator import Simulator
+
 log = logging.getLogger(__name__)
 DEMO_FIRST_DUPLICATE = 25.0  # seconds after the demo starts
 DEMO_WATCH_MINUTES = 0.25  # the demo's watch looks every 15 s
+# From this size, building the sample clinic takes seconds: a window says so meanwhile.
+DEMO_BUSY_FROM = 20_000
 
 
 def _application() -> QApplication:
@@ -120,6 +127,16 @@ def run_app(data_dir: Path) -> int:
         cache.close()
 
 
+def _sample_clinic(patients: int, seed: int) -> Simulator:
+    """The demo's simulator with its sample clinic, built behind a window when large."""
+    from desktop.simulator import Simulator
+
+    if patients < DEMO_BUSY_FROM:
+        return Simulator(size=patients, seed=seed)
+    text = f"Preparing the sample clinic: {patients:,} patients. This takes a few seconds."
+    return run_showing(text, "sample-clinic", lambda: Simulator(size=patients, seed=seed))
+
+
 def run_demo(
     data_dir: Path, *, patients: int = 3000, seed: int = 1, quit_after: float | None = None
 ) -> int:
@@ -130,8 +147,6 @@ def run_demo(
     like the real one; where there is no keychain, the demo's fictional data lives in a
     temporary folder with a key held only in memory, and is deleted when the demo closes.
     """
-    from desktop.simulator import Simulator
-
     app = _application()
     notice = ""
     demo_dir = data_dir / "demo"
@@ -146,7 +161,7 @@ def run_demo(
         notice = f"{error.user_message} The demo's sample data is kept in a temporary folder."
     try:
         with (
-            Simulator(size=patients, seed=seed) as simulator,
+            _sample_clinic(patients, seed) as simulator,
             open_cache_showing_updates(cache_path(demo_dir), cache_key) as cache,
         ):
             if temporary is None:  # the demo's trail is sealed like the real one's

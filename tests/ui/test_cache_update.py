@@ -5,7 +5,8 @@ from __future__ import annotations
 from desktop.store import Cache, transaction, upsert_patients
 from desktop.store.migrations import LATEST_VERSION, MIGRATIONS
 from desktop.store.patients import count_patients
-from desktop.ui.cache_update import UPDATING, CacheUpdateDialog, open_cache_showing_updates
+from desktop.ui.busy import BusyDialog
+from desktop.ui.cache_update import UPDATING, open_cache_showing_updates
 
 
 def _patients(n: int) -> list[dict]:
@@ -25,13 +26,13 @@ def test_an_earlier_versions_cache_is_updated_behind_a_window_that_says_so(
     ):
         upsert_patients(db, _patients(50), synced_at="2026-12-01T00:00:00Z")
     shown: list[tuple[str, str, bool]] = []
-    show = CacheUpdateDialog.show
+    show = BusyDialog.show
 
-    def noted_show(dialog: CacheUpdateDialog) -> None:
+    def noted_show(dialog: BusyDialog) -> None:
         show(dialog)
         shown.append((dialog.labelText(), dialog.windowTitle(), dialog.isVisible()))
 
-    monkeypatch.setattr(CacheUpdateDialog, "show", noted_show)
+    monkeypatch.setattr(BusyDialog, "show", noted_show)
 
     cache = open_cache_showing_updates(path, cache_key)
     try:

@@ -34,14 +34,27 @@ def test_band_thresholds_must_be_in_order(qtbot, data_dir):
 
 
 def test_the_demo_opens_syncs_scans_and_quits_by_itself(qtbot, data_dir, monkeypatch):
+    """A large sample clinic (here: from 150 patients) is built behind a window saying so."""
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui import app as app_module
+    from desktop.ui.busy import BusyDialog
 
     seen = watch_main_windows(monkeypatch)
     monkeypatch.setattr(QApplication, "exec", lambda self: run_until_closed(qtbot, seen))
+    monkeypatch.setattr(app_module, "DEMO_BUSY_FROM", 150)
+    busy: list[tuple[str, bool]] = []
+    show = BusyDialog.show
+
+    def noted_show(dialog: BusyDialog) -> None:
+        show(dialog)
+        busy.append((dialog.labelText(), dialog.isVisible()))
+
+    monkeypatch.setattr(BusyDialog, "show", noted_show)
     assert app_module.run_demo(data_dir, patients=200, seed=2, quit_after=None) == 0
     assert seen.get("rows", 0) > 0
+    text = "Preparing the sample clinic: 200 patients. This takes a few seconds."
+    assert busy == [(text, True)]
 
 
 def test_the_reports_menu_opens_the_labor_cost_summary(qtbot, desk):
