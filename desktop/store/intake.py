@@ -99,15 +99,13 @@ def record_first_scores(
     A new patient's ``duplicate_of`` is its earliest-created likely partner created before it
     (same second: the lower id counts as earlier), or NULL.
     """
-    likely = list(likely)
     if arrivals is None:
-        new = _unrecorded(db, scored)
-        return _record(db, likely, new, new.keys(), at)
+        return _record(db, likely, _unrecorded(db, scored), at, every_row=True)
     # A clinic's first scan records every patient: most of them (no likely partner, a
     # creation time already in canonical form) are copied row to row by rowid in SQL, 3x
     # faster at 400k than binding each one. Only the rowids the scan read are copied: a
     # patient synced since is recorded by the scan that scores it.
-    recorded = _record(db, likely, arrivals.created, _by_hand(arrivals.created, likely), at)
+    recorded = _record(db, likely, arrivals.created, at, every_row=False)
     if recorded:
         db.execute(
             "INSERT OR IGNORE INTO patient_intake (patient_id, created_at, first_scored_at, "
@@ -118,22 +116,17 @@ def record_first_scores(
     return recorded
 
 
-def _by_hand(created: Mapping[str, str | None], likely: Sequence[tuple[str, str]]) -> set[str]:
-    """The arrivals whose intake row SQL cannot copy: in a likely pair, or a creation time to
-    put in canonical form."""
-    paired = {pid for pair in likely for pid in pair if pid in created}
-    return paired | {pid for pid, when in created.items() if not _canonical(when)}
-
-
 def _record(
     db: sqlite_utils.Database,
-    likely: Sequence[tuple[str, str]],
+    likely: Iterable[tuple[str, str]],
     arrived: Mapping[str, str | None],
-    write: Iterable[str],
     at: str,
+    *,
+    every_row: bool,
 ) -> int:
-    """Write the intake rows of ``write``, ids among ``arrived`` (the new patients, with their
-    ``created_at`` as read); returns how many patients arrived."""
+    """Write the intake rows of the new patients ``arrived`` (with their ``created_at`` as
+    read): every one, or (``every_row`` False) only those SQL cannot copy, in a likely pair or
+    with a creation time to put in canonical form. Returns how many patients arrived."""
     if not arrived:
         return 0
     partners: dict[str, list[str]] = {}
@@ -148,11 +141,14 @@ def _record(
     def when(pid: str) -> str:
         return utc_text(arrived[pid]) if pid in arrived else created[pid]
 
+    write: Iterable[str] = arrived
+    if not every_row:
+        write = partners.keys() | {pid for pid, raw in arrived.items() if not _canonical(raw)}
     rows = []
     for pid in write:
-        mine = when(pid)
-        earlier = [(when(p), p) for p in partners.get(pid, ()) if (when(p), p) < (mine, pid)]
-        rows.append((pid, mine or None, at, min(earlier)[1] if earlier else None))
+        mine = (when(pid), pid)
+        earlier = [found for found in ((when(p), p) for p in partners.get(pid, ())) if found < mine]
+        rows.append((pid, mine[0] or None, at, min(earlier)[1] if earlier else None))
     db.conn.executemany(
         "INSERT OR IGNORE INTO patient_intake (patient_id, created_at, first_scored_at, "
         "duplicate_of) VALUES (?, ?, ?, ?)",
