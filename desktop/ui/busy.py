@@ -17,6 +17,7 @@ from desktop import APP_NAME
 from desktop.ui.workers import Job, Workers
 
 T = TypeVar("T")
+_NOTHING = object()  # no result yet (the work may well give back None)
 
 
 class BusyDialog(QProgressDialog):
@@ -33,7 +34,7 @@ class BusyDialog(QProgressDialog):
         self.setMinimumDuration(0)
         self.setAutoClose(False)
         self.setMinimumWidth(460)
-        self.outcome: object = None
+        self.outcome: object = _NOTHING
         self.error: BaseException | None = None
 
     @Slot(object)
@@ -66,6 +67,6 @@ def run_showing(text: str, name: str, work: Callable[[], T]) -> T:
     dialog.close()
     if dialog.error is not None:
         raise dialog.error
-    if dialog.outcome is None:  # the job ended without either signal: cannot happen
+    if dialog.outcome is _NOTHING:  # the job ended without either signal: cannot happen
         raise RuntimeError(f"{name} ended without a result")
     return cast(T, dialog.outcome)

@@ -43,3 +43,7 @@ def test_what_the_work_raises_reaches_the_caller_and_the_window_closes(qtbot, wi
     with pytest.raises(OSError, match="the disk is full"):
         run_showing("Updating the local copy of your patients.", "test-work", work)
     assert len(windows) == 1 and not windows[0].isVisible()
+
+
+def test_work_that_gives_back_nothing_is_no_failure(qtbot, windows):
+    assert run_showing("Preparing.", "test-work", lambda: None) is None
