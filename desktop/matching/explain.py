@@ -131,9 +131,9 @@ class _Explainer:
     def dob_text(self, a: int, b: int, lv: str) -> str:
         if lv == "exact":
             return COMPARED_FIELDS["date_of_birth"].text(lv)
-        da, db = str(int(self.f.dob[a])), str(int(self.f.dob[b]))
-        if lv == "near" and "0" in (da, db):
+        if lv == "near" and 0 in (self.f.dob[a], self.f.dob[b]):  # read from dob_typed
             return "one birth date is impossible, a typing slip from the other"
+        da, db = str(int(self.f.dob[a])), str(int(self.f.dob[b]))
         relation = nz.date_relation(da, db)
         if lv == "near":
             return (

@@ -235,6 +235,10 @@ def email_key(raw: str | None, fold_dots: bool = True) -> str:
     return f"{local}@{domain}"
 
 
+# What separates a typed date's day, month and year.
+_DATE_PARTS = re.compile(r"[-/. ]")
+
+
 def birth_date(raw: str | None) -> str:
     """A valid birth date as ``YYYYMMDD`` (from ISO ``YYYY-MM-DD`` or ``DD/MM/YYYY``), or ``""``."""
     if not raw or not isinstance(raw, str):
@@ -259,7 +263,7 @@ def birth_date(raw: str | None) -> str:
         if 1880 <= year <= 2100 and 1 <= month <= 12 and 1 <= day_ <= _month_days(year, month):
             return y + m + d
         return ""
-    parts = re.split(r"[-/. ]", text)
+    parts = _DATE_PARTS.split(text)
     if len(parts) != 3 or not all(p.isdecimal() for p in parts):
         return ""
     if len(parts[0]) == 4:
@@ -288,7 +292,7 @@ def typed_birth_date(raw: str | None) -> str:
     ("1942-03-41", "31/13/1950")."""
     if not raw or not isinstance(raw, str) or birth_date(raw):
         return ""
-    parts = re.split(r"[-/. ]", _digits_misread(raw.strip()))
+    parts = _DATE_PARTS.split(_digits_misread(raw.strip()))
     if not all(p.isascii() and p.isdigit() for p in parts):
         return ""
     shape = [len(p) for p in parts]
