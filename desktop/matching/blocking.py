@@ -94,14 +94,32 @@ KEY_KINDS: dict[str, tuple[str, ...]] = {
     "surname sound + postcode": ("last_phon", "postcode"),
     "first name sound + postcode": ("first_phon", "postcode"),
     "birth date + initials either order": ("dob", "initials"),
+    # A record without a birth date has only its names (and perhaps an address) to be found
+    # by: a slip that changes how a name sounds ("Howwrd", "Anserson") or a first name left
+    # out ("Child Pierce" for Carl) leaves it no key above. These three pair it with records
+    # that share the rest; pairs of two dated records are found through their dates.
+    "surname + first initial": ("last", "first_initial"),
+    "given name + surname initial": ("first_canon", "last_initial"),
+    "street + surname": ("street", "last"),
 }
+UNDATED_ONLY = frozenset(
+    {"surname + first initial", "given name + surname initial", "street + surname"}
+)
 UNORDERED = frozenset({"full name either order"})
 # Keys made of names (or an address) alone: common names make big blocks of namesakes whose
 # pairs would grow with the square of the clinic, so these are capped hard and windowed
 # narrowly (a duplicate in such a block nearly always shares a date, phone or email too, and
 # is found through that key).
 # Backup keys for badly typed records: their oversized blocks are left out, not windowed.
-BACKUP_ONLY = frozenset({"surname sound + postcode", "first name sound + postcode"})
+BACKUP_ONLY = frozenset(
+    {
+        "surname sound + postcode",
+        "first name sound + postcode",
+        "surname + first initial",
+        "given name + surname initial",
+        "street + surname",
+    }
+)
 BACKUP_CAP = 6
 NAME_ONLY = frozenset(
     {
@@ -112,6 +130,9 @@ NAME_ONLY = frozenset(
         "street + given name",
         "surname sound + postcode",
         "first name sound + postcode",
+        "surname + first initial",
+        "given name + surname initial",
+        "street + surname",
     }
 )
 _VOCAB_OF = {
@@ -199,6 +220,9 @@ def candidate_pairs(
             key = np.where(left_out[kind][rec], -1, key)
         limit, wide = block_limit(kind, s)
         a, b, big = _pairs_in_blocks(rec, key, order_key, limit, wide)
+        if kind in UNDATED_ONLY:
+            undated = (f.dob[a] <= 0) | (f.dob[b] <= 0)
+            a, b = a[undated], b[undated]
         if big:
             sizes = [size for size, _start in big]
             done = (

@@ -89,7 +89,10 @@ log = logging.getLogger(__name__)
 #     into it in Cliniko (store/scan_rows); the queue is scored again once to see it.
 # 24: one street line in one suburb with postcodes a typing slip apart is one address; a
 #     birth date no patient has ("1173-10-29" for 1973) is compared digit by digit.
-SCORING_REVISION = 24
+# 25: a record without a birth date is also paired by surname and first initial, given name
+#     and surname initial, and street and surname; an initial beside a name a generation
+#     apart is a parent and child.
+SCORING_REVISION = 25
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -38,8 +38,8 @@ LOOKALIKE_FLAGS = (
 
 WARNINGS = {
     "twins": "Possibly twins: same birth date and surname but different first names.",
-    "parent_child": "Possibly a parent and child with the same name: birth dates {years} years "
-    "apart.",
+    "parent_child": "Possibly a parent and child with the same name (or initial): birth dates "
+    "{years} years apart.",
     "siblings": "Possibly siblings: same surname and shared contact details, different first "
     "names and birth dates.",
     "household": "Possibly two people of one household sharing a phone, email or address.",
@@ -134,6 +134,10 @@ def lookalike_flags(
     twins |= ~personal & dob_exact & same_surname & nick_first & own_phones
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
     parent = ~personal & first_same & dob_apart & (years >= 12)
+    # B Baran beside Bentley Baran, born a generation apart: an initial fits a parent's and a
+    # child's name alike.
+    initial = fn == level("first_name", "initial")
+    parent |= ~personal & initial & family_name & dob_apart & (years >= 12)
     other_dob = ~personal & first_same & dob_apart & (years < 12)
     siblings = ~personal & first_diff & family_name & dob_apart & shared
     household = ~personal & first_diff & ~same_surname & shared

@@ -191,6 +191,59 @@ def test_a_record_whose_house_number_and_surname_slipped_is_found_by_its_street(
     assert ("7101", "7102") in found
 
 
+def _found(rows: list[dict]) -> set[tuple[str, str]]:
+    f = build_features(rows)
+    cands = candidate_pairs(f)
+    return {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "address"),
+    [
+        ("Howwrd", "Caballero", "1116 Gathering Dr"),  # a slip that changes how the name sounds
+        ("Howard", "Cavallero", "1116 Gathering Dr"),  # ... in the surname
+        ("", "Caballero", "10367 W Columbus St"),  # no first name, a slip in the house number
+    ],
+)
+def test_a_record_without_a_birth_date_is_found_by_what_is_left_of_its_names(
+    first: str, last: str, address: str
+) -> None:
+    """Howard Caballero, dated, and a copy without a birth date whose name slipped in a way
+    that changes its sound (or lost its first name): no name, date or address key is shared
+    unless the surname and first initial, the given name and surname initial, or the street
+    and surname are."""
+    place = {"city": "Tacoma", "post_code": "98404"}
+    # Ten more Caballeros and ten more Howards in the postcode: the keys of a name's sound
+    # and the postcode are too big a block.
+    others = [
+        person(f"{base + i}", name, other, f"19{50 + i}-05-06", address_1=f"{i + 2} Side St",
+               **place)
+        for i in range(10)
+        for base, name, other in ((7310, f"Zed{i}x", "Caballero"), (7320, "Howard", f"Zimmer{i}x"))
+    ]  # fmt: skip
+    rows = [
+        *clinic(60),
+        *others,
+        person("7301", "Howard", "Caballero", "1981-11-08", address_1="10376 W Columbus St",
+               **place),
+        person("7302", first, last, "", address_1=address, **place),
+    ]  # fmt: skip
+    assert ("7301", "7302") in _found(rows)
+
+
+def test_two_dated_records_are_not_paired_by_an_initial_alone():
+    """Hugo and Harriet Caballero, each with a birth date: their dates would have paired them
+    were they one person, so the surname and first initial do not."""
+    rows = [
+        *clinic(60),
+        person("7401", "Hugo", "Caballero", "1981-11-08", address_1="3 Side St"),
+        person("7402", "Harriet", "Caballero", "1984-02-17", address_1="9 Other Rd"),
+    ]
+    assert ("7401", "7402") not in _found(rows)
+    rows[-1] = person("7402", "Harriet", "Caballero", "", address_1="9 Other Rd")
+    assert ("7401", "7402") in _found(rows)
+
+
 def test_a_street_address_pairs_records_only_within_one_suburb_or_postcode():
     """The same street line in another suburb and postcode is another address; a slip in
     the suburb or the postcode alone still leaves the records a shared key."""

@@ -89,6 +89,18 @@ def test_parent_and_child_with_one_name_are_never_likely():
     assert "31 years apart" in " ".join(pair.warnings)
 
 
+def test_an_initial_beside_a_name_a_generation_apart_is_never_likely():
+    """B Baran and Bentley Baran at one address, born 36 years apart: the initial fits the
+    father's name as well as the son's."""
+    pair = scored(
+        person("1", "B", "Baran", "1976-05-22", **HOME),
+        person("2", "Bentley", "Baran", "2012-12-29", **HOME),
+    )
+    assert pair.band != "likely"
+    assert "parent_child" in pair.flags
+    assert "same name (or initial): birth dates 36 years apart" in " ".join(pair.warnings)
+
+
 def test_siblings_and_household_members():
     sib = scored(
         person("1", "Mia", "Nguyen", "2012-01-01", **HOME),
