@@ -253,7 +253,8 @@ def _phone(p: PairBatch) -> np.ndarray:
 
 
 def _birth_date_recorded(p: PairBatch) -> np.ndarray:
-    has_a, has_b = p.f.dob[p.a] > 0, p.f.dob[p.b] > 0
+    has_a = (p.f.dob[p.a] > 0) | (p.f.dob_typed[p.a] > 0)
+    has_b = (p.f.dob[p.b] > 0) | (p.f.dob_typed[p.b] > 0)
     lv = np.where(has_a | has_b, level("birth_date_recorded", "one"), 0).astype(np.uint8)
     lv[has_a & has_b] = level("birth_date_recorded", "both")
     return lv

@@ -301,3 +301,6 @@ def test_a_birth_date_that_is_no_real_date_is_compared_digit_by_digit(typed, oth
     assert (dob and dob.level) == expected
     if dob is not None:
         assert dob.text == "one birth date is impossible, a typing slip from the other"
+    # A date typed wrong is a date typed: not a record that lacks one.
+    recorded = next(e for e in pair.evidence if e.field == "Birth date recorded")
+    assert recorded.level == "both"
