@@ -353,6 +353,35 @@ def test_an_incremental_scan_stores_what_a_plain_rescore_scores(cache: Cache) ->
     assert pair_key(30, 902) not in stored(cache)
 
 
+def test_an_undated_newcomer_whose_name_slipped_is_found_by_an_incremental_scan(
+    cache: Cache,
+) -> None:
+    """Howard Caballero registers again by phone: no birth date, email or phone, another
+    address and postcode, and "Howwrd", which no longer sounds like Howard. Only his surname
+    and first initial are left in common; the incremental scan finds him through the key
+    index and stores what a plain re-score scores."""
+    howard = patient(7780, first_name="Howard", last_name="Caballero", date_of_birth="1981-11-08")
+    upsert(cache, [howard], "2024-01-03T00:00:00Z")
+    run_scan(cache)
+    again = patient(
+        7781,
+        first_name="Howwrd",
+        last_name="Caballero",
+        date_of_birth=None,
+        email=None,
+        patient_phone_numbers=[],
+        address_1="1116 Gathering Dr",
+        city="Kew",
+        post_code="3101",
+        updated_at="2024-03-01T00:00:00Z",
+    )
+    upsert(cache, [again], "2024-03-02T00:00:00Z")
+    expected = plain_rescore(cache, [ids(7781)])
+    assert pair_key(7780, 7781) in expected
+    assert run_scan(cache).kind == "incremental"
+    assert_stored_as_plain(cache, [ids(7781)], expected)
+
+
 def test_a_newcomer_who_shares_no_key_with_anyone(cache: Cache) -> None:
     run_scan(cache)
     newcomer = patient(
