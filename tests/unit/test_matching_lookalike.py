@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from desktop.matching import MatchEngine, MatchSettings
 from desktop.matching.lookalike import ambiguous_links
 
@@ -79,26 +81,19 @@ def test_a_nickname_duplicate_made_years_later_is_still_likely():
     assert pair.flags == ()
 
 
-def test_parent_and_child_with_one_name_are_never_likely():
-    pair = scored(
-        person("1", "David", "Nguyen", "1960-02-02", **HOME),
-        person("2", "David", "Nguyen", "1991-07-09", **HOME),
-    )
+@pytest.mark.parametrize(
+    ("parent", "child", "years"),
+    [
+        (("David", "Nguyen", "1960-02-02"), ("David", "Nguyen", "1991-07-09"), 31),
+        # An initial fits the father's name as well as the son's.
+        (("B", "Baran", "1976-05-22"), ("Bentley", "Baran", "2012-12-29"), 36),
+    ],
+)
+def test_parent_and_child_with_one_name_are_never_likely(parent, child, years):
+    pair = scored(person("1", *parent, **HOME), person("2", *child, **HOME))
     assert pair.band != "likely"
     assert "parent_child" in pair.flags
-    assert "31 years apart" in " ".join(pair.warnings)
-
-
-def test_an_initial_beside_a_name_a_generation_apart_is_never_likely():
-    """B Baran and Bentley Baran at one address, born 36 years apart: the initial fits the
-    father's name as well as the son's."""
-    pair = scored(
-        person("1", "B", "Baran", "1976-05-22", **HOME),
-        person("2", "Bentley", "Baran", "2012-12-29", **HOME),
-    )
-    assert pair.band != "likely"
-    assert "parent_child" in pair.flags
-    assert "same name (or initial): birth dates 36 years apart" in " ".join(pair.warnings)
+    assert f"same name (or initial): birth dates {years} years apart" in " ".join(pair.warnings)
 
 
 def test_siblings_and_household_members():
