@@ -91,7 +91,8 @@ log = logging.getLogger(__name__)
 #     birth date no patient has ("1173-10-29" for 1973) is compared digit by digit.
 # 25: a record without a birth date is also paired by surname and first initial, given name
 #     and surname initial, and street and surname; an initial beside a name a generation
-#     apart is a parent and child; a birth date typed wrong counts as recorded.
+#     apart is a parent and child; a birth date typed wrong counts as recorded. (The three
+#     keys pair a dated record with an undated one only.)
 SCORING_REVISION = 25
 
 
