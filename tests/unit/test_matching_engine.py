@@ -163,13 +163,18 @@ def test_a_repeated_id_is_one_record():
     assert [(p.id_a, p.id_b) for p in pairs] == [("1", "2")]
 
 
+def _found(rows: list[dict]) -> set[tuple[str, str]]:
+    """The candidate pairs blocking finds among ``rows``, by id."""
+    f = build_features(rows)
+    cands = candidate_pairs(f)
+    return {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+
+
 def test_swapped_names_with_a_slip_are_found_by_blocking():
     rows = clinic(60)
     rows.append(person("7001", "Robin", "Morrison", "1925-01-24", address_1="14 Markham St"))
     rows.append(person("7002", "Morrion", "Robin", "1925-01-24", address_1="3 Other Rd"))
-    f = build_features(rows)
-    cands = candidate_pairs(f)
-    found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+    found = _found(rows)
     assert ("7001", "7002") in found
 
 
@@ -185,16 +190,8 @@ def test_a_record_whose_house_number_and_surname_slipped_is_found_by_its_street(
     rows.append(person("7101", "Christen", "Bauer", "1974-02-13", address_1="1609 Ellicott Road",
                        **place))  # fmt: skip
     rows.append(person("7102", "Christen", "Baver", "", address_1="Ellicott Road", **place))
-    f = build_features(rows)
-    cands = candidate_pairs(f)
-    found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+    found = _found(rows)
     assert ("7101", "7102") in found
-
-
-def _found(rows: list[dict]) -> set[tuple[str, str]]:
-    f = build_features(rows)
-    cands = candidate_pairs(f)
-    return {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
 
 
 @pytest.mark.parametrize(
@@ -263,9 +260,7 @@ def test_a_street_address_pairs_records_only_within_one_suburb_or_postcode():
         person("8003", "Tansy", "Abernethy", "1962-07-19", **{**home, "post_code": "3110"}),
         person("8004", "Ewart", "Fennimore", "1977-05-05", **{**home, "city": "Kwe"}),
     ]
-    f = build_features(rows)
-    cands = candidate_pairs(f)
-    found = {(f.ids[a], f.ids[b]) for a, b in zip(cands.a.tolist(), cands.b.tolist(), strict=True)}
+    found = _found(rows)
     assert ("8001", "8003") in found  # same suburb, postcode mistyped
     assert ("8001", "8004") in found  # same postcode, suburb mistyped
     assert not {("8001", "8002"), ("8002", "8003"), ("8002", "8004")} & found
