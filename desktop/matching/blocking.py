@@ -114,29 +114,21 @@ UNORDERED = frozenset({"full name either order"})
 # narrowly (a duplicate in such a block nearly always shares a date, phone or email too, and
 # is found through that key).
 # Backup keys for badly typed records: their oversized blocks are left out, not windowed.
-BACKUP_ONLY = frozenset(
-    {
-        "surname sound + postcode",
-        "first name sound + postcode",
-        "surname + first initial",
-        "given name + surname initial",
-        "street + surname",
-    }
+BACKUP_ONLY = (
+    frozenset({"surname sound + postcode", "first name sound + postcode"}) | ONE_DATED_ONLY
 )
 BACKUP_CAP = 6
-NAME_ONLY = frozenset(
-    {
-        "sounds-like name",
-        "full name either order",
-        "address + postcode",
-        "address + suburb",
-        "street + given name",
-        "surname sound + postcode",
-        "first name sound + postcode",
-        "surname + first initial",
-        "given name + surname initial",
-        "street + surname",
-    }
+NAME_ONLY = (
+    frozenset(
+        {
+            "sounds-like name",
+            "full name either order",
+            "address + postcode",
+            "address + suburb",
+            "street + given name",
+        }
+    )
+    | BACKUP_ONLY
 )
 _VOCAB_OF = {
     "first": "names",

@@ -133,11 +133,10 @@ def lookalike_flags(
     nick_first = (fn == level("first_name", "alias")) & ~comp.stated_alias
     twins |= ~personal & dob_exact & same_surname & nick_first & own_phones
     # Surnames may differ: a child can carry another parent's name, a mother a new one.
-    parent = ~personal & first_same & dob_apart & (years >= 12)
     # B Baran beside Bentley Baran, born a generation apart: an initial fits a parent's and a
     # child's name alike.
-    initial = fn == level("first_name", "initial")
-    parent |= ~personal & initial & family_name & dob_apart & (years >= 12)
+    initial = (fn == level("first_name", "initial")) & family_name
+    parent = ~personal & (first_same | initial) & dob_apart & (years >= 12)
     other_dob = ~personal & first_same & dob_apart & (years < 12)
     siblings = ~personal & first_diff & family_name & dob_apart & shared
     household = ~personal & first_diff & ~same_surname & shared
