@@ -245,11 +245,20 @@ def build_features_from_columns(columns: dict[str, list[Any]], country: str = "A
     initials = _initials(initial_of[first], initial_of[last], codes)
     dob_vocab = Vocab()
     dob_values, dob_positions = _factorise(col["date_of_birth"])
-    dob_codes = _apply(dob_values, dob_positions, lambda v: nz.birth_date(_str(v)), dob_vocab)
-    dob_int = np.array([int(v) for v in dob_vocab.values] + [0], dtype=np.int64)[dob_codes]
+    # Codes per distinct value first: only the values that are no real date are read again,
+    # as typed dates.
+    dob_of_value = _apply(
+        dob_values, np.arange(len(dob_values)), lambda v: nz.birth_date(_str(v)), dob_vocab
+    )
+    dob_int = np.array([int(v) for v in dob_vocab.values] + [0], dtype=np.int64)[
+        dob_of_value[dob_positions]
+    ]
+    rejected = [
+        v if code < 0 else None for v, code in zip(dob_values, dob_of_value.tolist(), strict=True)
+    ]
     typed_vocab = Vocab()
     typed_codes = _apply(
-        dob_values, dob_positions, lambda v: nz.typed_birth_date(_str(v)), typed_vocab
+        rejected, dob_positions, lambda v: nz.typed_birth_date(_str(v)), typed_vocab
     )
     dob_typed = np.array([int(v) for v in typed_vocab.values] + [0], dtype=np.int64)[typed_codes]
     sex = _map_column(col["sex"], _sex, vocabs["sex"])
