@@ -25,7 +25,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("N", "Not the same person"),
     ("L", "Decide later"),
     ("Ctrl+Z", "Undo the last “Not the same” or “Later”"),
-    ("Ctrl+F", "Search by name or id"),
+    ("Ctrl+F", "Search by name or id (or just type it)"),
     ("Esc", "Clear the search and go back to the queue"),
     ("Ctrl+R", "Sync with Cliniko now"),
     ("Ctrl+P", "Labor-cost summary"),
@@ -64,8 +64,9 @@ def shortcuts_dialog(parent: QWidget | None = None) -> HelpDialog:
         for keys, what in SHORTCUTS
     )
     html = (
-        "<p>The single-letter keys act on the queue, never on a text field. Click the search "
-        "box (or press Ctrl+F) to type a name; Esc or Enter takes you back.</p>"
+        "<p>The single-letter keys act on the queue, never on a text field. Typing a name in "
+        "the queue searches for it: a key that began the name (the N of Nelson) is undone. "
+        "Esc or Enter takes you back to the queue.</p>"
         f"<table>{rows}</table>"
     )
     return HelpDialog("Keyboard shortcuts", html, parent)

@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
     def _connect_views(self) -> None:
         self.queue_view.current_changed.connect(self.on_current_changed)
         self.queue_view.decided.connect(self.on_decided)
+        self.queue_view.typed_over.connect(self.undo_typed_decisions)
         self.queue_view.merge_requested.connect(self.open_merge)
         self.compare_view.action_requested.connect(self.on_compare_action)
         self.sync_panel.queue_changed.connect(self.reload_queue)
@@ -310,8 +311,25 @@ class MainWindow(QMainWindow):
     @Slot()
     def undo_last_decision(self) -> None:
         """Ctrl+Z: put the last decided pair back as it was and select it."""
+        decided = self._undo_one()
+        if decided is not None:
+            words = DECISION_WORDS.get(decided.decision, decided.decision)
+            self.undo_bar.note(f"Undone: “{words}”. The pair is back in the queue.")
+
+    @Slot(int)
+    def undo_typed_decisions(self, count: int) -> None:
+        """The first letters of a name typed into the queue made decisions: undo them."""
+        undone = [d for d in (self._undo_one() for _ in range(count)) if d is not None]
+        if undone:
+            words = " and ".join(
+                dict.fromkeys(f"“{DECISION_WORDS.get(d.decision, d.decision)}”" for d in undone)
+            )
+            self.undo_bar.note(f"That was typing, so it went to the search box: {words} undone.")
+
+    def _undo_one(self) -> ReviewDecision | None:
+        """Put the last decided pair back as it was and select it; the decision undone."""
         if not self.undo_stack:
-            return
+            return None
         decided = self.undo_stack.pop()
         undo_review_decision(self.ctx.cache, decided)
         self.queue_model.set_status(decided.key, decided.previous_status)
@@ -321,8 +339,7 @@ class MainWindow(QMainWindow):
         self.queue_view.focus_queue()
         self.undo_action.setEnabled(bool(self.undo_stack))
         self.undo_action.setText("&Undo")
-        words = DECISION_WORDS.get(decided.decision, decided.decision)
-        self.undo_bar.note(f"Undone: “{words}”. The pair is back in the queue.")
+        return decided
 
     @Slot(str)
     def on_compare_action(self, name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -51,10 +52,19 @@ BAND_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
 HINTS = (
     "<b>J</b> / <b>↓</b> next  ·  <b>K</b> / <b>↑</b> previous  ·  "
     "<b>S</b> or <b>Ctrl+M</b> same person (merge)  ·  <b>N</b> not the same person  ·  "
-    "<b>L</b> later  ·  <b>Ctrl+Z</b> undo  ·  <b>Ctrl+F</b> search, <b>Esc</b> clear it"
+    "<b>L</b> later  ·  <b>Ctrl+Z</b> undo  ·  <b>Ctrl+F</b> or type a name to search, "
+    "<b>Esc</b> clear it"
 )
 # Keys that leave the search box for the queue (Escape also clears the search).
 LEAVE_SEARCH_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down, Qt.Key.Key_Escape)
+# A key pressed this soon after the one before is part of a word being typed, not a decision.
+TYPING_GAP_S = 0.5
+# With these held, a key is a command, never typing.
+COMMAND_MODIFIERS = (
+    Qt.KeyboardModifier.ControlModifier
+    | Qt.KeyboardModifier.AltModifier
+    | Qt.KeyboardModifier.MetaModifier
+)
 
 
 class QueueView(QWidget):
@@ -64,11 +74,14 @@ class QueueView(QWidget):
         current_changed(object): the selected :class:`QueueRow`, or None.
         decided(object, str): a pair and "not_same" or "later".
         merge_requested(object): "same person" on a pair (opens the merge wizard).
+        typed_over(int): that many decisions, just made by the first letters of a name typed
+            into the queue ("Nelson": N), were typing; undo them.
     """
 
     current_changed = Signal(object)
     decided = Signal(object, str)
     merge_requested = Signal(object)
+    typed_over = Signal(int)
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +131,10 @@ class QueueView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        # Letters typed into the queue go to the search box (see _typed_in_queue).
+        self.table.installEventFilter(self)
+        self._typed: list[tuple[float, str]] = []  # the letters of the word being typed
+        self._typed_decisions = 0  # decisions its letters made as queue keys
         for column, width in enumerate((200, 64, 150, 150, 150, 110)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -233,7 +250,10 @@ class QueueView(QWidget):
         self.focus_queue()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """In the search box, Escape clears it; Enter and Down go back to the queue."""
+        """In the search box, Escape clears it; Enter and Down go back to the queue. In the
+        queue, a name typed goes to the search box."""
+        if watched is self.table and isinstance(event, QKeyEvent) and self._typed_in_queue(event):
+            return True
         if (
             watched is self.search
             and event.type() == QEvent.Type.KeyPress
@@ -247,6 +267,40 @@ class QueueView(QWidget):
                     self.focus_queue()
                 return True
         return super().eventFilter(watched, event)
+
+    def _typed_in_queue(self, event: QKeyEvent) -> bool:
+        """Watch text keys pressed in the queue; True when the key was typing for the search.
+
+        A key no queue shortcut takes starts a search with it ("B" of "Baran"), and the
+        search box then has the keyboard for the rest of the name. A queue key still acts
+        (J, N, ...), but when a key no shortcut takes follows it at typing speed, it was the
+        first letter of a name ("Nelson"): it joins the search and its decision is undone.
+        """
+        kind = event.type()
+        text = event.text()
+        if (
+            kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            or not text
+            or not text.isprintable()
+            or text.isspace()
+            or event.modifiers() & COMMAND_MODIFIERS
+        ):
+            return False
+        now = time.monotonic()
+        if kind == QEvent.Type.ShortcutOverride:  # comes first for every key: note it
+            if self._typed and now - self._typed[-1][0] > TYPING_GAP_S:
+                self._typed, self._typed_decisions = [], 0
+            self._typed.append((now, text))
+            return False
+        # No shortcut took this key (its own note is the last one): it is typing.
+        earlier = "".join(letter for _, letter in self._typed[:-1])
+        undo = self._typed_decisions
+        self._typed, self._typed_decisions = [], 0
+        if undo:
+            self.typed_over.emit(undo)
+        self.focus_search()
+        self.search.insert(earlier + text)
+        return True
 
     @Slot(QPoint)
     def show_context_menu(self, position: QPoint) -> None:
@@ -285,6 +339,8 @@ class QueueView(QWidget):
         row = self.current()
         if row is None:
             return
+        if self._typed and time.monotonic() - self._typed[-1][0] < TYPING_GAP_S:
+            self._typed_decisions += 1  # made by a key: typing may yet claim it
         position = self.table.currentIndex().row()
         self.decided.emit(row, decision)
         # The decision may have filtered the row out; then the next pair moved up into place.

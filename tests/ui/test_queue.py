@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop.scan import run_scan
 from desktop.store import Cache, transaction, upsert_patients
+from desktop.ui import queue_view
 from desktop.ui.compare_model import CompareModel, EvidenceModel
 from desktop.ui.queue_model import QueueFilter, QueueModel, QueueRow, load_rows
 
@@ -219,3 +221,62 @@ def test_a_birth_date_from_a_merged_record_is_said_to_be_one(qtbot, desk):
     note = f"({side}'s birth date is on a record merged into it)"
     assert f"same birth date {note}" in texts
     assert any(t.startswith("both records have a birth date") and t.endswith(note) for t in texts)
+
+
+def _type(qtbot, text: str) -> None:
+    """Type as a person does: each key goes to whichever widget has the keyboard."""
+    for letter in text:
+        qtbot.keyClick(QApplication.focusWidget(), letter)
+
+
+def _decisions(window) -> int:
+    return window.ctx.open_reader().db.execute("SELECT count(*) FROM match_decisions").fetchone()[0]
+
+
+def test_a_name_typed_into_the_queue_goes_to_the_search_box(qtbot, desk):
+    window = desk.open()
+    view = window.queue_view
+    window.activateWindow()
+    view.table.setFocus()
+    first = view.current()
+    _type(qtbot, "Baran")  # its "n" is "not the same person" in the queue
+    assert view.search.text() == "Baran"
+    assert view.search.hasFocus()
+    assert _decisions(window) == 0
+    assert window.queue_model.find(first.key).status == "new"
+
+
+def test_a_name_that_starts_with_a_queue_key_undoes_what_the_key_did(qtbot, desk):
+    window = desk.open()
+    view = window.queue_view
+    window.activateWindow()
+    view.table.setFocus()
+    first = view.current()
+    _type(qtbot, "nelson")  # "n" marks the pair "not the same person" before "e" is typed
+    assert view.search.text() == "nelson"
+    assert window.queue_model.find(first.key).status == "new"
+    assert window.undo_stack == []
+    assert "That was typing" in window.undo_bar.label.text()
+    assert "“Not the same person” undone" in window.undo_bar.label.text()
+
+    # "lloyd": both l's were "later" on two pairs; both are undone
+    view.clear_search()
+    shown = [view.model.row_at(view.proxy.mapToSource(view.proxy.index(i, 0)).row()).key
+             for i in range(3)]  # fmt: skip
+    _type(qtbot, "lloyd")
+    assert view.search.text() == "lloyd"
+    assert window.undo_stack == []
+    assert [window.queue_model.find(key).status for key in shown] == ["new"] * 3
+
+
+def test_queue_keys_pressed_apart_still_decide(qtbot, desk, monkeypatch):
+    monkeypatch.setattr(queue_view, "TYPING_GAP_S", 0.0)  # every key pressed apart
+    window = desk.open()
+    view = window.queue_view
+    window.activateWindow()
+    view.table.setFocus()
+    first = view.current()
+    _type(qtbot, "ne")
+    assert window.queue_model.find(first.key).status == "not_same"
+    assert view.search.text() == "e"
+    assert _decisions(window) == 1
