@@ -435,7 +435,10 @@ class MatchEngine:
             stats["likely"],
             stats["possible"],
         )
+        t = time.perf_counter()
         index = KeyIndex.build(f) if self.settings.build_index else None
+        if index is not None:
+            timings["index"] = time.perf_counter() - t
         model = dict(saved_model or params.to_dict())
         model["relaxed_flags"] = list(self.settings.relaxed_flags)
         return ScanResult(
