@@ -141,7 +141,7 @@ _PATIENT_FIELDS: tuple[PatientField, ...] = (
         matched=True, normaliser="post_code",
     ),
     PatientField("country_code", "Country", writable=True, cached=True, matched=True),
-    PatientField("country", "Country", writable=True),
+    PatientField("country", "Country name (old field)", writable=True),
     PatientField(
         "medicare", "Medicare number", writable=True, shown=True, cached=True, matched=True,
         normaliser="medicare",
