@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from tests.benchmarks import metrics
@@ -84,7 +85,16 @@ def misses_and_false_positives(dataset: Dataset, scored: Iterable[Scored]) -> li
 ADMIN_ANSWERS = 200
 
 
-def simulated_admin(dataset: Dataset, answers: int = ADMIN_ANSWERS) -> list[str]:
+@dataclass
+class AdminRun:
+    """MergeDesk before and after the simulated administrator's answers, and the table."""
+
+    before: metrics.Evaluation
+    after: metrics.Evaluation
+    lines: list[str]
+
+
+def simulated_admin(dataset: Dataset, answers: int = ADMIN_ANSWERS) -> AdminRun:
     """MergeDesk before and after an administrator answers the first ``answers`` pairs of
     the 'possible' band (highest probability first) truthfully, and the scan learns from them
     (:mod:`desktop.matching.learning`). Engine in memory, in this process."""
@@ -125,4 +135,4 @@ def simulated_admin(dataset: Dataset, answers: int = ADMIN_ANSWERS) -> list[str]
             f"| {label} | {ev.likely.precision:.4f} | {ev.likely.recall:.4f} | "
             f"{ev.likely.f1:.4f} | {ev.likely_possible.recall:.4f} | {leaks} |"
         )
-    return lines
+    return AdminRun(before, after, lines)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import math
 import os
 import pickle
 import subprocess
@@ -354,18 +355,27 @@ def run_dataset(
     return dataset, outcomes, table
 
 
-def details(dataset: Dataset, outcomes: dict[str, Outcome]) -> list[str]:
-    """Recall per pair class for every method, and MergeDesk's misses (small sets only)."""
+def details(dataset: Dataset, outcomes: dict[str, Outcome]) -> tuple[list[str], list[str]]:
+    """Recall per pair class for every method, MergeDesk's misses, and on the pseudopeople
+    sets the simulated administrator (small sets only); and the learning target's line."""
     if not dataset.rows:
-        return []
+        return [], []
     by_method = {LABELS[m]: o.pairs for m, o in outcomes.items() if not o.error}
     lines = bench_report.class_table(dataset, by_method)
     ours = _ours(outcomes)
     if ours is not None:
         lines += ["", *bench_report.misses_and_false_positives(dataset, ours.pairs)]
-    if dataset.name in PP_TARGETS:
-        lines += ["", *bench_report.simulated_admin(dataset)]
-    return lines
+    if dataset.name not in PP_TARGETS:
+        return lines, []
+    admin = bench_report.simulated_admin(dataset)
+    before, after = admin.before.likely, admin.after.likely
+    ok = after.recall > before.recall and after.precision >= before.precision
+    check = (
+        f"{_verdict(ok)} {dataset.name}: after {bench_report.ADMIN_ANSWERS} simulated answers "
+        f"likely recall {before.recall:.4f} -> {after.recall:.4f} (up), precision "
+        f"{before.precision:.4f} -> {after.precision:.4f} (held)"
+    )
+    return [*lines, "", *admin.lines], [check]
 
 
 def _ours(outcomes: dict[str, Outcome]) -> Outcome | None:
@@ -403,6 +413,8 @@ def quality_checks(dataset: Dataset, outcomes: dict[str, Outcome]) -> list[str]:
         f"{ev.likely_possible.recall:.4f} >= {recall_min}",
         f"{_verdict(bad == 0)} {name}: twins or same-name parent/child pairs in likely: {bad}",
     ]
+    if name in CLINIC_F1_FILED:
+        out += _clinic_checks(name, ev, len(dataset.true_pairs))
     splink = outcomes.get(SPLINK)
     if name in PP_TARGETS and splink and not splink.error:
         theirs = metrics.evaluate(splink.pairs, dataset).likely.f1
@@ -415,6 +427,29 @@ def quality_checks(dataset: Dataset, outcomes: dict[str, Outcome]) -> list[str]:
 
 # pseudopeople sets: (likely F1, likely+possible recall) targets of issue 17.
 PP_TARGETS = {"pp-default": (0.94, 0.97), "pp-noise2x": (0.90, 0.95)}
+# Sample clinic likely F1 when issue 17 was filed: no figure may be worse beyond noise.
+CLINIC_F1_FILED = {
+    "clinic-5k": 0.977,
+    "clinic-100k": 0.984,
+    "clinic-200k": 0.985,
+    "clinic-400k": 0.981,
+}
+
+
+def _clinic_checks(name: str, ev: metrics.Evaluation, true_pairs: int) -> list[str]:
+    """Issue 17's sample-clinic targets: likely F1 no worse than when the issue was filed,
+    beyond noise (one standard error of likely recall over this set's true pairs), and no
+    look-alike of any kind in 'likely'."""
+    filed, recall = CLINIC_F1_FILED[name], ev.likely.recall
+    noise = math.sqrt(recall * (1 - recall) / max(true_pairs, 1))
+    lookalikes = sum(ev.leaks.values())
+    return [
+        f"{_verdict(ev.likely.f1 >= filed - noise)} {name}: F1 (likely) {ev.likely.f1:.4f}, "
+        f"{filed} when issue 17 was filed (noise: {noise:.4f}, one standard error of recall)",
+        f"{_verdict(lookalikes == 0)} {name}: look-alikes of any kind in likely: {lookalikes}",
+    ]
+
+
 # Full scans from the cache: (dataset, seconds, peak MB) targets of issue 17.
 FULL_SCAN_TARGETS = (("clinic-100k", 5, 1024), ("clinic-400k", 12, 1536))
 
@@ -541,10 +576,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             dataset, outcomes, table = run_dataset(name, methods, args, root)
             rows_out += table
-            work_list += [*details(dataset, outcomes), ""]
+            more, learned = details(dataset, outcomes)
+            work_list += [*more, ""]
             notes.append(dataset.note)
             seen[dataset.name] = outcomes
-            checks += quality_checks(dataset, outcomes)
+            checks += quality_checks(dataset, outcomes) + learned
         checks += speed_checks(seen)
         print(markdown(rows_out))
         print()
