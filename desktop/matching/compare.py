@@ -6,7 +6,7 @@ Fuzzy similarities are computed once per distinct pair of values, never per reco
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -288,6 +288,12 @@ def compare_pairs(
     ``given``: per names code, patients of the clinic with that given name (default: these
     records' own counts).
     """
+    if today and bool((future := f.dob > today).any()):
+        # A birth date after today is typed wrong ("2076-08-20" for 2016): compared digit by
+        # digit as a typed date, never a real one that makes a parent and child.
+        f = replace(
+            f, dob=np.where(future, 0, f.dob), dob_typed=np.where(future, f.dob, f.dob_typed)
+        )
     counts = given_counts(f) if given is None else given
     facts = NameFacts(f.names.values, counts)
     swapped = swapped_names(f, a, b, facts)
@@ -296,7 +302,7 @@ def compare_pairs(
     cols = [COMPARISONS[name](pairs) for name in FIELD_NAMES]
     levels = np.stack(cols, axis=1) if a.size else np.zeros((0, len(FIELD_NAMES)), dtype=np.uint8)
     child = np.zeros(len(f), dtype=bool) if not today else f.dob > today - 160_000
-    undated = f.dob <= 0
+    undated = (f.dob <= 0) & (f.dob_typed <= 0)  # a typed date is a date, if not a real one
     child_undated = (child[a] & undated[b]) | (child[b] & undated[a])
     ca, cb = f.created_day[a], f.created_day[b]
     made_together = (ca >= 0) & (cb >= 0) & (np.abs(ca - cb) <= 1)

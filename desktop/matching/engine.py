@@ -93,7 +93,9 @@ log = logging.getLogger(__name__)
 #     and surname initial, and street and surname; an initial beside a name a generation
 #     apart is a parent and child; a birth date typed wrong counts as recorded. (The three
 #     keys pair a dated record with an undated one only.)
-SCORING_REVISION = 25
+# 26: a birth date after today is typed wrong ("2037-08-12"), compared as a typed date; a
+#     child's record beside a typed birth date is no child's record beside an undated one.
+SCORING_REVISION = 26
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from desktop.matching import MatchEngine
+from desktop.matching import MatchEngine, MatchSettings
 
 
 def row(pid: str, **fields) -> dict:
@@ -304,3 +304,37 @@ def test_a_birth_date_that_is_no_real_date_is_compared_digit_by_digit(typed, oth
     # A date typed wrong is a date typed: not a record that lacks one.
     recorded = next(e for e in pair.evidence if e.field == "Birth date recorded")
     assert recorded.level == "both"
+
+
+@pytest.mark.parametrize(
+    ("typed", "other", "expected"),
+    [
+        ("2076-08-20", "2016-08-20", "near"),  # a child's year typed with one slip
+        ("2037-08-12", "1929-03-18", None),  # says nothing either way
+    ],
+)
+def test_a_birth_date_after_today_is_typed_wrong_not_a_generation_apart(typed, other, expected):
+    """'2076-08-20' beside '2016-08-20' is one birth date typed with a slip, not a parent born
+    sixty years after the child: read as typed, like a date no patient has."""
+    engine = MatchEngine(MatchSettings(today="2026-12-05"))
+    pair = engine.score_pair(
+        row("1", first_name="Emily", last_name="Florez", date_of_birth=typed),
+        row("2", first_name="Emily", last_name="Florez", date_of_birth=other),
+    )
+    dob = next((e for e in pair.evidence if e.field == "Birth date"), None)
+    assert (dob and dob.level) == expected
+    assert "parent_child" not in pair.flags
+    assert not any("parent and child" in w for w in pair.warnings)
+
+
+def test_a_typed_birth_date_beside_a_childs_is_no_undated_record():
+    """A child's record beside one whose birth date is typed wrong ('2016-08-41'): no
+    'a child's record beside an undated one' hold, which is for a parent's record."""
+    engine = MatchEngine(MatchSettings(today="2026-12-05"))
+    child = dict(first_name="Emily", last_name="Florez", phones=["0412 345 678"])
+    pair = engine.score_pair(
+        row("1", date_of_birth="2016-08-41", **child),
+        row("2", date_of_birth="2016-08-20", **child),
+    )
+    assert "child_record" not in pair.flags
+    assert pair.band == "likely"
