@@ -229,16 +229,20 @@ def _type(qtbot, text: str) -> None:
         qtbot.keyClick(QApplication.focusWidget(), letter)
 
 
+def _queue_with_keyboard(desk):
+    """The window, its queue view with the keyboard, and the selected pair."""
+    window = desk.open()
+    window.activateWindow()
+    window.queue_view.table.setFocus()
+    return window, window.queue_view, window.queue_view.current()
+
+
 def _decisions(window) -> int:
     return window.ctx.open_reader().db.execute("SELECT count(*) FROM match_decisions").fetchone()[0]
 
 
 def test_a_name_typed_into_the_queue_goes_to_the_search_box(qtbot, desk):
-    window = desk.open()
-    view = window.queue_view
-    window.activateWindow()
-    view.table.setFocus()
-    first = view.current()
+    window, view, first = _queue_with_keyboard(desk)
     _type(qtbot, "Baran")  # its "n" is "not the same person" in the queue
     assert view.search.text() == "Baran"
     assert view.search.hasFocus()
@@ -247,11 +251,7 @@ def test_a_name_typed_into_the_queue_goes_to_the_search_box(qtbot, desk):
 
 
 def test_a_name_that_starts_with_a_queue_key_undoes_what_the_key_did(qtbot, desk):
-    window = desk.open()
-    view = window.queue_view
-    window.activateWindow()
-    view.table.setFocus()
-    first = view.current()
+    window, view, first = _queue_with_keyboard(desk)
     _type(qtbot, "nelson")  # "n" marks the pair "not the same person" before "e" is typed
     assert view.search.text() == "nelson"
     assert window.queue_model.find(first.key).status == "new"
@@ -271,11 +271,7 @@ def test_a_name_that_starts_with_a_queue_key_undoes_what_the_key_did(qtbot, desk
 
 def test_queue_keys_pressed_apart_still_decide(qtbot, desk, monkeypatch):
     monkeypatch.setattr(queue_view, "TYPING_GAP_S", 0.0)  # every key pressed apart
-    window = desk.open()
-    view = window.queue_view
-    window.activateWindow()
-    view.table.setFocus()
-    first = view.current()
+    window, view, first = _queue_with_keyboard(desk)
     _type(qtbot, "ne")
     assert window.queue_model.find(first.key).status == "not_same"
     assert view.search.text() == "e"
