@@ -151,9 +151,12 @@ class QueueView(QWidget):
         self.actions_by_name: dict[str, QAction] = {}
         self._action("next", "Next pair", ["J"], self.select_next)
         self._action("previous", "Previous pair", ["K"], self.select_previous)
-        self._action("same", "Same person: merge…", ["S", "Ctrl+M"], self.request_merge)
-        self._action("not_same", "Not the same person", ["N"], self.mark_not_same)
-        self._action("later", "Decide later", ["L"], self.mark_later)
+        # A decision key held down (or stuck) decides once, not for every pair it repeats over.
+        self._action(
+            "same", "Same person: merge…", ["S", "Ctrl+M"], self.request_merge, repeats=False
+        )
+        self._action("not_same", "Not the same person", ["N"], self.mark_not_same, repeats=False)
+        self._action("later", "Decide later", ["L"], self.mark_later, repeats=False)
         self._action("search", "Search", ["Ctrl+F"], self.focus_search)
         self._action("clear_search", "Clear the search", ["Esc"], self.clear_search)
         self.context_menu = QMenu(self)
@@ -175,9 +178,12 @@ class QueueView(QWidget):
         layout.addWidget(self.hint_bar)
         self._update_count()
 
-    def _action(self, name: str, text: str, keys: list[str], slot: object) -> None:
+    def _action(
+        self, name: str, text: str, keys: list[str], slot: object, *, repeats: bool = True
+    ) -> None:
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setAutoRepeat(repeats)
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.setToolTip(f"{text} ({' or '.join(keys)})")
         action.triggered.connect(slot)

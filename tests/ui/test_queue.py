@@ -276,3 +276,12 @@ def test_queue_keys_pressed_apart_still_decide(qtbot, desk, monkeypatch):
     assert window.queue_model.find(first.key).status == "not_same"
     assert view.search.text() == "e"
     assert _decisions(window) == 1
+
+
+def test_a_decision_key_held_down_decides_once(desk):
+    """Held down, N would mark every pair it repeats over (16 in 1.2 s in a real window);
+    the decision keys do not repeat, the keys that move through the queue do."""
+    view = desk.open().queue_view
+    repeats = {name: action.autoRepeat() for name, action in view.actions_by_name.items()}
+    assert repeats["same"] is repeats["not_same"] is repeats["later"] is False
+    assert repeats["next"] is repeats["previous"] is True
