@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QDesktopServices, QKeyEvent
+from PySide6.QtWidgets import QApplication
 from ui_helpers import (
     closed_port_url,
     desk_cache,
@@ -428,3 +429,23 @@ def test_a_back_out_is_timed_with_its_own_outcome(qtbot, desk, sim, fast_wizard)
     outcome, steps, _active = _steps_of_last_session(window.ctx.open_reader().db, plan.patient_ids)
     assert outcome == "restored"
     assert "restore_survivor" in steps and "merge_in_cliniko" in steps
+
+
+def test_a_held_enter_presses_one_button_not_the_whole_merge(qtbot, desk):
+    """Held down, Enter repeats; in a real window 2.5 s of it ran the wizard from "Compare"
+    through the "Apply the changes in Cliniko?" question. Only the first press counts."""
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    first = wizard.shown_step
+
+    def enter(repeat: bool) -> None:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            key = QKeyEvent(kind, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, "\r", repeat)
+            QApplication.sendEvent(wizard, key)
+
+    for _ in range(5):
+        enter(repeat=True)
+    assert wizard.shown_step is first
+    enter(repeat=False)
+    assert wizard.shown_step is not first
