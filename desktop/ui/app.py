@@ -26,6 +26,7 @@ from desktop.sync import LAST_SYNC_AT
 from desktop.ui.busy import run_showing
 from desktop.ui.cache_update import open_cache_showing_updates
 from desktop.ui.context import DeskContext
+from desktop.ui.held_keys import guard_held_keys
 from desktop.ui.main_window import MainWindow
 from desktop.ui.theme import apply_theme
 from desktop.ui.workers import stop_every_job
@@ -51,6 +52,7 @@ def _application() -> QApplication:
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
     apply_theme(app)  # type: ignore[arg-type]
+    guard_held_keys(app)  # from the first dialog on (the welcome dialog comes before the window)
     sys.excepthook = _show_unhandled
     return app  # type: ignore[return-value]
 

@@ -30,3 +30,10 @@ class HeldKeyGuard(QObject):
             and event.key() in PRESSING_KEYS
             and not isinstance(watched, TEXT_INPUTS)
         )
+
+
+def guard_held_keys(app: QObject | None) -> None:
+    """Install one :class:`HeldKeyGuard` on the application (again: nothing to do)."""
+    if app is None or app.findChild(HeldKeyGuard) is not None:
+        return
+    app.installEventFilter(HeldKeyGuard(app))

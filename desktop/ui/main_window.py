@@ -25,7 +25,7 @@ from desktop.store.cache import Cache
 from desktop.store.queue import pair_statuses
 from desktop.ui.compare_view import CompareView
 from desktop.ui.context import ConnectivityWatcher, DeskContext
-from desktop.ui.held_keys import HeldKeyGuard
+from desktop.ui.held_keys import guard_held_keys
 from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
 from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
@@ -77,10 +77,7 @@ class MainWindow(QMainWindow):
         self._reload_again = False
         self.setAccessibleName(f"{APP_NAME} main window")
         # In every window of the app, a held Enter or Space presses one button, not each in turn.
-        self.held_key_guard = HeldKeyGuard(self)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.held_key_guard)
+        guard_held_keys(QCoreApplication.instance())
         self.resize(1280, 800)
         self.wizard: MergeWizard | None = None  # the open merge wizard, if any
         self.undo_stack: list[ReviewDecision] = []

@@ -19,6 +19,7 @@ from desktop.merge import Step
 from desktop.merge.plan import field_value, same_value
 from desktop.merge_states import ORDER
 from desktop.simulator import FaultConfig
+from desktop.ui.held_keys import HeldKeyGuard
 from desktop.ui.merge_wizard import PRIMARY, STEP_TITLES, MergeWizard, progress_text
 
 
@@ -449,3 +450,4 @@ def test_a_held_enter_presses_one_button_not_the_whole_merge(qtbot, desk):
     assert wizard.shown_step is first
     enter(repeat=False)
     assert wizard.shown_step is not first
+    assert len(QApplication.instance().findChildren(HeldKeyGuard)) == 1  # one, however many windows
