@@ -135,6 +135,8 @@ class QueueView(QWidget):
         self.table.installEventFilter(self)
         self._typed: list[tuple[float, str]] = []  # the letters of the word being typed
         self._typed_decisions = 0  # decisions its letters made as queue keys
+        self._searched = ""  # the search box's text before its last change
+        self._before_search: tuple[str, str] | None = None  # the pair selected when it began
         for column, width in enumerate((200, 64, 150, 150, 150, 110)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -369,7 +371,15 @@ class QueueView(QWidget):
 
     @Slot(str)
     def _search_changed(self, text: str) -> None:
+        if text and not self._searched:
+            current = self.current()
+            self._before_search = current.key if current is not None else None
+        self._searched = text
         self._refilter(self.proxy.set_search, text)
+        if not text and self._before_search is not None:
+            # The search cleared: back to the pair it began from, if still listed.
+            self.select_key(self._before_search)
+            self._before_search = None
 
     def _refilter(self, setter: Callable[[Any], None], value: Any) -> None:
         """Apply a filter, keeping the selected pair when it is still listed."""

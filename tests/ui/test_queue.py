@@ -285,3 +285,16 @@ def test_a_decision_key_held_down_decides_once(desk):
     repeats = {name: action.autoRepeat() for name, action in view.actions_by_name.items()}
     assert repeats["same"] is repeats["not_same"] is repeats["later"] is False
     assert repeats["next"] is repeats["previous"] is True
+
+
+def test_clearing_a_search_goes_back_to_the_pair_it_began_from(qtbot, desk):
+    _window, view, _first = _queue_with_keyboard(desk)
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)
+    working_on = view.current()
+    _type(qtbot, "zzqx")  # no such name: the queue shows nothing
+    assert view.current() is None
+    qtbot.keyClick(view.search, Qt.Key.Key_Escape)
+    assert view.search.text() == ""
+    assert view.current().key == working_on.key
+    assert view.table.hasFocus()
