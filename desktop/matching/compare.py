@@ -48,6 +48,8 @@ class Comparison:
     made_together: np.ndarray  # both records were created within a day of each other
     stated_alias: np.ndarray  # a record's preferred first name is the other's first name
     short_form: np.ndarray  # a first name is only ever a short form of names (Josh, Tilly)
+    # One record has no birth date (real or typed), no address and no Medicare number.
+    sparse_record: np.ndarray
 
 
 def _dob_levels(f: Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -304,6 +306,7 @@ def compare_pairs(
     child = np.zeros(len(f), dtype=bool) if not today else f.dob > today - 160_000
     undated = (f.dob <= 0) & (f.dob_typed <= 0)  # a typed date is a date, if not a real one
     child_undated = (child[a] & undated[b]) | (child[b] & undated[a])
+    sparse = undated & (f.address < 0) & (f.postcode < 0) & (f.medicare < 0)
     ca, cb = f.created_day[a], f.created_day[b]
     made_together = (ca >= 0) & (cb >= 0) & (np.abs(ca - cb) <= 1)
     return Comparison(
@@ -314,4 +317,5 @@ def compare_pairs(
         made_together=made_together,
         stated_alias=pairs.stated_alias,
         short_form=facts.nickname_only[side_a.first] | facts.nickname_only[side_b.first],
+        sparse_record=sparse[a] | sparse[b],
     )

@@ -95,7 +95,10 @@ log = logging.getLogger(__name__)
 #     keys pair a dated record with an undated one only.)
 # 26: a birth date after today is typed wrong ("2037-08-12"), compared as a typed date; a
 #     child's record beside a typed birth date is no child's record beside an undated one.
-SCORING_REVISION = 26
+# 27: "incomplete_record" holds a pair with nothing but names to compare only where one
+#     record has no birth date, address or Medicare number, or where both have phones that
+#     differ (a birth date on one and an address on the other is not a record with little).
+SCORING_REVISION = 27
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

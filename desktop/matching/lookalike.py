@@ -56,8 +56,8 @@ WARNINGS = {
     "other_sex": "Recorded sex differs and the first names are not the same: possibly two "
     "members of one family (twins, a brother and sister).",
     "incomplete_record": "Incomplete record: the names agree, but there is no birth date or "
-    "address on both records to compare. At the patient's next visit, check the birth date and "
-    "address.",
+    "address on both records to compare, and one record has little else (or their phones "
+    "differ). At the patient's next visit, check the birth date and address.",
     "no_first_name": "One record has no first name (or only a word such as 'Baby' or 'Mrs'): "
     "it may belong to any member of this family.",
     "other_medicare_card": "Different Medicare cards and no birth date on both records to "
@@ -187,7 +187,9 @@ def lookalike_flags(
     other_sex = ~personal & (sex == level("sex", "different")) & (fn < level("first_name", "alias"))
     mask |= other_sex.astype(np.uint16) << LOOKALIKE_FLAGS.index("other_sex")
     # A record with little to go on (a phone assistant's name and phone) that shares no phone
-    # with the other: the same name is a lead to check, not a duplicate to merge.
+    # with the other: the same name is a lead to check, not a duplicate to merge. Two fuller
+    # records that only happen to hold different details (a birth date on one, an address on
+    # the other) are not such a record, unless the one thing both hold, a phone, differs.
     incomplete = (
         first_same
         & last_same
@@ -196,6 +198,7 @@ def lookalike_flags(
         & (medicare == 0)
         & (email != level("email", "exact"))
         & (phone != level("phone", "same"))
+        & (comp.sparse_record | (phone == level("phone", "different")))
     )
     mask |= incomplete.astype(np.uint16) << LOOKALIKE_FLAGS.index("incomplete_record")
     # Kavya Mehta on two Medicare cards, one record undated: a same-name parent or child as

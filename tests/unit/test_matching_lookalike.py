@@ -270,6 +270,28 @@ def test_an_email_only_nearly_the_same_does_not_complete_a_record_with_little_to
     assert "incomplete_record" not in same[frozenset(("e1", "e2"))].flags
 
 
+def test_two_fuller_records_with_nothing_in_common_to_compare_are_not_an_incomplete_record():
+    """A social security record (name, birth date, no address) beside a tax form (name,
+    address, no birth date) of one rare name: each record says who its patient is, they only
+    hold different details, so no rule holds the pair for the next visit."""
+    benefits = person("f1", "Adrianna", "Lafontaine", "1982-06-19", sex="Female")
+    tax_form = person("f2", "Adrianna", "Lafontaine", "", address_1="3375 176th St NW")
+    pair = _clinic_with(benefits, tax_form)[frozenset(("f1", "f2"))]
+    assert "incomplete_record" not in pair.flags
+    assert pair.band == "likely"
+
+
+def test_fuller_records_whose_phones_differ_are_still_an_incomplete_record():
+    """The same two records, each with its own phone: the one thing both hold disagrees."""
+    other = json.dumps([{"number": "0498 111 222", "phone_type": "Mobile"}])
+    benefits = person("g1", "Adrianna", "Lafontaine", "1982-06-19", phones=PHONE)
+    tax_form = person("g2", "Adrianna", "Lafontaine", "", address_1="3375 176th St NW",
+                      phones=other)  # fmt: skip
+    pair = _clinic_with(benefits, tax_form)[frozenset(("g1", "g2"))]
+    assert pair.band == "possible"
+    assert "incomplete_record" in pair.flags
+
+
 def test_a_common_name_on_a_record_with_little_to_go_on_is_not_paired_blindly():
     caller = person("c1", "John", "Smith", "", phones=PHONE)
     pairs = _clinic_with(caller)
