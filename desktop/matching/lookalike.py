@@ -68,6 +68,25 @@ WARNINGS = {
     "ambiguous": "One of these records also matches another patient who is a different person "
     "(a twin, parent or child): check which one it belongs to.",
 }
+# What each rule suspects, in a few words: the queue's Match column ("held: twins?").
+HELD_BECAUSE = {
+    "twins": "twins?",
+    "parent_child": "parent and child?",
+    "siblings": "siblings?",
+    "household": "same household?",
+    "family_card": "family on one card?",
+    "common_name": "common name?",
+    "other_birth_date": "other birth date?",
+    "other_first_name": "other first name?",
+    "ambiguous": "matches a look-alike too?",
+    "child_record": "a child's record?",
+    "names_only": "only names agree?",
+    "other_sex": "other sex?",
+    "incomplete_record": "incomplete record?",
+    "no_first_name": "no first name?",
+    "other_medicare_card": "other Medicare card?",
+    "no_first_name_same_birth_date": "no first name (a twin?)",
+}
 # Expected number of other patients with the same full name above which a name is common.
 COMMON_NAME_EXPECTED = 0.5
 # ... below which a full name is rare enough to confirm a pair with no birth date to compare.

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush
 
 from desktop.display import readable_date
+from desktop.matching.lookalike import HELD_BECAUSE
 from desktop.merge_states import PairStatus
 from desktop.store.queue_list import queue_rows
 from desktop.triage import split_history, triage_order
@@ -44,20 +45,6 @@ STATUS_LABELS: dict[str, str] = {
 }
 BAND_LABELS = {"likely": "Likely", "possible": "Possible", "unlikely": "Unlikely"}
 TO_REVIEW = (PairStatus.NEW, PairStatus.LATER, PairStatus.PLANNED)
-# What a look-alike rule that holds a pair back from "likely" suspects, in the Match column.
-HELD_BECAUSE: dict[str, str] = {
-    "twins": "twins?",
-    "parent_child": "parent and child?",
-    "siblings": "siblings?",
-    "household": "same household?",
-    "family_card": "family on one card?",
-    "common_name": "common name?",
-    "other_birth_date": "other birth date?",
-    "other_first_name": "other first name?",
-    "ambiguous": "matches a look-alike too?",
-    "child_record": "a child's record?",
-    "names_only": "only names agree?",
-}
 
 
 def match_percent(probability: float) -> str:
@@ -74,7 +61,7 @@ def match_text(probability: float, flags: str) -> str:
     first = next((f for f in flags.split(";") if f), "")
     if not first:
         return match_percent(probability)
-    return f"{match_percent(probability)} · held: {HELD_BECAUSE.get(first, first + '?')}"
+    return f"{match_percent(probability)} · held: {HELD_BECAUSE.get(first, first)}"
 
 
 class QueueRow(NamedTuple):

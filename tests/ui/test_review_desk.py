@@ -209,6 +209,28 @@ def test_the_match_column_tells_twins_from_parent_and_child():
     assert shown == ["> 99.9% · held: twins?", "> 99.9% · held: parent and child?", "> 99.9%"]
 
 
+def test_the_match_column_says_every_rule_in_words():
+    """Every look-alike rule reads as words in the Match column and its tooltip, never as the
+    rule's internal name ("held: incomplete_record?")."""
+    from desktop.matching.lookalike import LOOKALIKE_FLAGS
+    from desktop.ui.queue_model import QueueModel, QueueRow
+
+    def row(i: int, flag: str) -> QueueRow:
+        return QueueRow(f"{i}", f"{i + 99}", 0.99999, "possible", "new", flag, "[]", None,
+                        "Ann Lee", "Anna Lee", "1980-01-01", "1980-01-01", "ann lee")  # fmt: skip
+
+    rows = [row(i, flag) for i, flag in enumerate(LOOKALIKE_FLAGS)]
+    model = QueueModel()
+    model.set_rows(rows)
+    for r in range(model.rowCount()):
+        shown = model.index(r, 0).data()
+        tip = model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole)
+        assert "held: " in shown and "_" not in shown and "_" not in tip, (shown, tip)
+    shown = {model.index(r, 0).data() for r in range(model.rowCount())}
+    assert "> 99.9% · held: incomplete record?" in shown
+    assert len(shown) == len(LOOKALIKE_FLAGS)  # no two rules read alike
+
+
 def test_the_scan_line_stays_true_after_a_restart():
     from desktop.scan import ScanSummary
     from desktop.ui.sync_panel import scan_message
