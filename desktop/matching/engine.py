@@ -7,6 +7,7 @@ import gc
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -159,16 +160,20 @@ class MatchEngine:
         timings: dict[str, float] = {"normalise": time.perf_counter() - t0}
         imported = import_days(f.created_day)
         forget_days(f, imported)
-        t = time.perf_counter()
-        cands = candidate_pairs(f, self.settings)
-        timings["block"] = time.perf_counter() - t
-        t = time.perf_counter()
-        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
-        timings["compare"] = time.perf_counter() - t
-        t = time.perf_counter()
-        params = replace(self.fit(f, cands, comp), import_days=imported)
-        timings["fit"] = time.perf_counter() - t
-        return self._finish(f, cands, comp, params, None, timings, t0)
+        # The key index needs the features only: it is built on the second core while the
+        # pairs are found and scored (its sorting and hashing release the interpreter lock).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="key-index") as pool:
+            index = pool.submit(KeyIndex.build, f) if self.settings.build_index else None
+            t = time.perf_counter()
+            cands = candidate_pairs(f, self.settings)
+            timings["block"] = time.perf_counter() - t
+            t = time.perf_counter()
+            comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
+            timings["compare"] = time.perf_counter() - t
+            t = time.perf_counter()
+            params = replace(self.fit(f, cands, comp), import_days=imported)
+            timings["fit"] = time.perf_counter() - t
+            return self._finish(f, cands, comp, params, None, timings, t0, index)
 
     def rescore(
         self, rows_all: Iterable[dict[str, Any]], changed_ids: Iterable[str], model: dict[str, Any]
@@ -400,7 +405,9 @@ class MatchEngine:
         saved_model: dict[str, Any] | None,
         timings: dict[str, float],
         t0: float,
+        index_job: Future[KeyIndex] | None = None,
     ) -> ScanResult:
+        """Score, band and explain the compared pairs; ``index_job`` builds the key index."""
         t = time.perf_counter()
         fw, total, expected = self._weights(f, cands, comp, params, saved_model is not None)
         prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
@@ -441,9 +448,9 @@ class MatchEngine:
             stats["possible"],
         )
         t = time.perf_counter()
-        index = KeyIndex.build(f) if self.settings.build_index else None
+        index = index_job.result() if index_job is not None else None
         if index is not None:
-            timings["index"] = time.perf_counter() - t
+            timings["index"] = time.perf_counter() - t  # the wait for it, past the stages above
         model = dict(saved_model or params.to_dict())
         model["relaxed_flags"] = list(self.settings.relaxed_flags)
         return ScanResult(
