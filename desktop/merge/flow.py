@@ -35,6 +35,7 @@ import itertools
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop.account import fetch_account, remember_account, stored_account
@@ -300,8 +301,8 @@ class MergeFlow:
         decided = self.state.decisions
         choices = default_reconciliation(survivor, *duplicates)
         return [
-            FieldChoice(c.field, c.survivor_value, c.duplicate_value, decided[c.field],
-                        "chosen by you" if decided[c.field] != c.chosen else c.reason, c.options)
+            replace(c, chosen=decided[c.field],
+                    reason="chosen by you" if decided[c.field] != c.chosen else c.reason)
             if c.field in decided else c
             for c in choices
         ]  # fmt: skip

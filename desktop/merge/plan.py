@@ -43,12 +43,14 @@ PHONE_UNION = "kept every distinct phone number (the surviving record's first)"
 class FieldChoice:
     """One field that differs between the survivor and a duplicate, and the value chosen.
 
-    ``options`` are the distinct values the administrator can pick from (survivor's first).
+    ``other_values`` are the other records' values, each once (in a group of three, "(blank)"
+    and "Subiaco" where one other record agrees with the survivor); ``options`` are the
+    distinct values the administrator can pick from (survivor's first).
     """
 
     field: str
     survivor_value: Any
-    duplicate_value: Any
+    other_values: tuple[Any, ...]
     chosen: Any
     reason: str
     options: tuple[Any, ...] = ()
@@ -230,7 +232,8 @@ def default_reconciliation(
             if same_value(name, mine, union, country):
                 continue
             options = _options(name, mine, union, *theirs)
-            choices.append(FieldChoice(name, mine, theirs[0], union, PHONE_UNION, options))
+            others = _options(name, *theirs)
+            choices.append(FieldChoice(name, mine, others, union, PHONE_UNION, options))
             continue
         if not differing:
             continue
@@ -239,7 +242,14 @@ def default_reconciliation(
         else:
             chosen, reason = mine, KEEP_SURVIVOR
         choices.append(
-            FieldChoice(name, mine, differing[0], chosen, reason, _options(name, mine, *theirs))
+            FieldChoice(
+                name,
+                mine,
+                _options(name, *theirs),
+                chosen,
+                reason,
+                _options(name, mine, *theirs),
+            )
         )
     return choices
 

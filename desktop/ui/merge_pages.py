@@ -153,7 +153,9 @@ class ReconcilePage(Page):
             "should end with. Defaults: keep its value, fill its blanks, keep every phone number.",
         )
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Field", "Record that stays", "Other", "Ends with"])
+        self.table.setHorizontalHeaderLabels(
+            ["Field", "Record that stays", "Other record", "Ends with"]
+        )
         self.table.setAccessibleName("Field choices")
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -164,15 +166,17 @@ class ReconcilePage(Page):
     def load(self, flow: MergeFlow) -> None:
         """One row per differing field with a choice of values."""
         choices = flow.reconciliation()
+        group = len(flow.plan.duplicate_ids) > 1
+        self.table.setHorizontalHeaderItem(
+            2, QTableWidgetItem("Other records" if group else "Other record")
+        )
         self.table.setRowCount(len(choices))
         self.combos = {}
         for row, c in enumerate(choices):
+            # In a group, every other record's value: "(blank) / Subiaco", not only the first.
+            others = " / ".join(show_value(c.field, v) for v in c.other_values)
             for column, text in enumerate(
-                (
-                    field_label(c.field),
-                    show_value(c.field, c.survivor_value),
-                    show_value(c.field, c.duplicate_value),
-                )
+                (field_label(c.field), show_value(c.field, c.survivor_value), others)
             ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)

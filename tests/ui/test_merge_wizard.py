@@ -15,6 +15,7 @@ from ui_helpers import (
     ready_plans,
 )
 
+from desktop.display import field_label
 from desktop.merge import Step
 from desktop.merge.plan import field_value, same_value
 from desktop.merge_states import ORDER
@@ -451,3 +452,43 @@ def test_a_held_enter_presses_one_button_not_the_whole_merge(qtbot, desk):
     enter(repeat=False)
     assert wizard.shown_step is not first
     assert len(QApplication.instance().findChildren(HeldKeyGuard)) == 1  # one, however many windows
+
+
+def test_the_reconcile_step_of_a_group_shows_every_other_records_value(qtbot, desk):
+    """Three records of one person: where the two others disagree ("Sports club" on one, a
+    blank on the other), the "Other records" column shows both values, not only the first;
+    it shows every other record's value, also one that agrees with the record that stays."""
+    from desktop.ui.merge_pages import show_value
+
+    window = desk.open()
+    model = window.queue_model
+    row = next(
+        r
+        for r in (model.row_at(i) for i in range(model.rowCount()))
+        if r.group_size > 2 and r.status == "new" and not r.lookalike
+    )
+    assert window.queue_view.select_key(row.key)
+    wizard = open_wizard(qtbot, window)
+    for expected in (Step.COMPARE, Step.CHOOSE_SURVIVOR):
+        assert wizard.step is expected
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.RECONCILE
+    table = wizard.pages[Step.RECONCILE].table
+    assert table.horizontalHeaderItem(2).text() == "Other records"
+    plan, records = wizard.flow.plan, wizard.flow.records()
+    assert len(plan.duplicate_ids) == 2
+    survivor = records[plan.survivor_id]
+    labels = {table.item(r, 0).text(): table.item(r, 2).text() for r in range(table.rowCount())}
+    both = 0
+    for field, shown in (
+        (c.field, labels[field_label(c.field)]) for c in wizard.flow.reconciliation()
+    ):
+        if field == "patient_phone_numbers":
+            continue
+        values = [field_value(records[d], field) for d in plan.duplicate_ids]
+        for value in values:
+            assert show_value(field, value) in shown.split(" / "), (field, shown)
+        differing = [v for v in values if not same_value(field, field_value(survivor, field), v)]
+        both += len({show_value(field, v) for v in differing}) == 2
+    assert both, "no field where the two other records disagree: the check proves nothing"
+    wizard.reject()

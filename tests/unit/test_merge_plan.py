@@ -84,7 +84,7 @@ def test_defaults_keep_survivor_values_and_fill_blanks() -> None:
     choices = by_field(default_reconciliation(SURVIVOR, DUPLICATE))
     assert choices["last_name"].chosen == "Smith"
     assert choices["last_name"].reason == KEEP_SURVIVOR
-    assert choices["last_name"].duplicate_value == "Smyth"
+    assert choices["last_name"].other_values == ("Smyth",)
     assert choices["title"].chosen == "Ms"  # the duplicate's blank never wins
     assert choices["post_code"].chosen == "3000"
     assert choices["post_code"].reason == FILL_BLANK
@@ -92,6 +92,17 @@ def test_defaults_keep_survivor_values_and_fill_blanks() -> None:
     assert choices["accepted_privacy_policy"].chosen is True
     assert choices["referring_doctor_id"].chosen == "77"  # a link is written as its id
     assert choices["address_1"].chosen == "1 Smith Street"
+
+
+def test_a_group_shows_every_other_records_value_once() -> None:
+    """Four records: the others disagree on the surname, so each of their values is shown
+    once, not only the first one; one of them agrees with the survivor's title."""
+    third = {**DUPLICATE, "id": "3", "last_name": "Smithe", "title": SURVIVOR["title"]}
+    fourth = {**DUPLICATE, "id": "4"}  # "Smyth" again
+    choices = by_field(default_reconciliation(SURVIVOR, DUPLICATE, third, fourth))
+    assert choices["last_name"].other_values == ("Smyth", "Smithe")
+    assert choices["last_name"].options == ("Smith", "Smyth", "Smithe")
+    assert choices["title"].other_values == (DUPLICATE["title"], SURVIVOR["title"])
 
 
 def test_equal_values_are_not_listed() -> None:
