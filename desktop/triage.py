@@ -3,8 +3,10 @@
 A pair whose two records both have an upcoming appointment (or both have a treatment note
 written in the last 90 days) is a split history in the making: a therapist reads one record
 while the other holds the rest. Such pairs go to the top of the queue, soonest booking first,
-labelled e.g. "split history, booked Tue 8 Dec 10:30"; the rest keep their order. Reads the
-cached appointments and notes (offline too; :mod:`desktop.activity` fetches them).
+labelled e.g. "split history, booked Tue 8 Dec 10:30"; the rest keep their order. A pair a
+look-alike rule says may be two people (siblings, a parent and child) is not one: two people
+each in care is no split history. Reads the cached appointments and notes (offline too;
+:mod:`desktop.activity` fetches them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 import sqlite_utils
 
 from desktop.intake import account_time_zone
+from desktop.matching.lookalike import may_be_two_people
 from desktop.store.appointments import booked_patients, latest_notes
 
 RECENT_NOTES_DAYS = 90  # a treatment note this recent means the record is in clinical use
@@ -26,6 +29,8 @@ class _Pair(Protocol):
     def id_a(self) -> str: ...
     @property
     def id_b(self) -> str: ...
+    @property
+    def flags(self) -> str: ...  # look-alike rule names joined by ";"
 
 
 P = TypeVar("P", bound=_Pair)
@@ -58,7 +63,8 @@ def split_history(
     now: datetime,
     recent_days: int = RECENT_NOTES_DAYS,
 ) -> dict[tuple[str, str], tuple[int, float, str]]:
-    """Per pair in clinical use: (rank, sort key, label). Rank 0: both records booked (the
+    """Per pair in clinical use (never one a rule says may be two people): (rank, sort key,
+    label). Rank 0: both records booked (the
     sooner booking first); rank 1: both records have a treatment note written in the last
     ``recent_days`` days (the most recently written-in pair first)."""
     tz = account_time_zone(db)
@@ -67,6 +73,8 @@ def split_history(
     out: dict[tuple[str, str], tuple[int, float, str]] = {}
     for pair in pairs:
         a, b = pair.id_a, pair.id_b
+        if may_be_two_people(pair.flags):
+            continue
         if a in booked and b in booked:
             soonest = min(booked[a], booked[b])
             out[(a, b)] = (

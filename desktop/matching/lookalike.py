@@ -239,6 +239,12 @@ def lookalike_flags(
 LITTLE_EVIDENCE = ("names_only", "incomplete_record")
 
 
+def may_be_two_people(flags: str) -> bool:
+    """True when a rule in ``flags`` (names joined by ";", as the queue stores them) says the
+    pair may be two people (twins, a household...), not only that little confirms it."""
+    return any(f and f not in LITTLE_EVIDENCE for f in flags.split(";"))
+
+
 def fits_model(flags: np.ndarray, name_expected: np.ndarray) -> np.ndarray:
     """Per pair: may it teach the model (EM) what a duplicate looks like?
 

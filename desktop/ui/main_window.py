@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.queue_ready = False
         self._reload_again = False
+        # The pair the queue selected by itself when it loaded (the first one), until the
+        # administrator picks another: a reload then starts again at the top.
+        self._auto_key: tuple[str, str] | None = None
         self.setAccessibleName(f"{APP_NAME} main window")
         # In every window of the app, a held Enter or Space presses one button, not each in turn.
         guard_held_keys(QCoreApplication.instance())
@@ -238,10 +241,16 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _queue_loaded(self, rows: QueueData) -> None:
+        """Show the queue read again; the selected pair stays selected if the administrator
+        chose it. One the queue selected by itself gives way to the new first pair: pairs in
+        clinical use move to the top once their bookings are known, and would sit above it."""
         current = self.queue_view.current()
+        chosen = current is not None and current.key != self._auto_key
         self.queue_model.set_rows(rows)
-        if current is None or not self.queue_view.select_key(current.key):
+        if not (chosen and current is not None and self.queue_view.select_key(current.key)):
             self.queue_view.select_row(0)
+            first = self.queue_view.current()
+            self._auto_key = first.key if first is not None else None
         self.queue_ready = True
         self.queue_view.focus_queue()
         # The queue is long-lived: keep the cyclic garbage collector from walking it again and

@@ -69,6 +69,7 @@ def watched_clinic(data_dir: Path) -> Iterator[tuple[Simulator, ManualClock, Wat
 class QueuePair:
     id_a: str
     id_b: str
+    flags: str = ""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -76,24 +76,86 @@ def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk,
     assert not banner.isVisible()
 
 
+def _book_lowest(sim, window) -> tuple[str, str]:
+    """Book both records of the weakest pair that no rule calls two people, two hours from
+    now; its key."""
+    from desktop.matching.lookalike import may_be_two_people
+
+    model = window.queue_model
+    rows = [model.row_at(i) for i in range(model.row_total())]
+    lowest = next(r for r in reversed(rows) if not may_be_two_people(r.flags))
+    _book(sim, lowest.key)
+    return lowest.key
+
+
+def _book(sim, key: tuple[str, str]) -> None:
+    """Book both records of a pair two hours from now."""
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    for patient_id in key:
+        sim.book(patient_id, soon)
+
+
 def test_triage_puts_a_split_booked_soon_pair_above_a_higher_scoring_pair(qtbot, desk, sim) -> None:
     window = desk.open()
     model = window.queue_model
-    lowest = model.row_at(model.row_total() - 1)  # the weakest pair of the queue
-    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    for patient_id in lowest.key:
-        sim.book(patient_id, soon)  # both records booked: a split history in the making
+    lowest = _book_lowest(sim, window)  # both records booked: a split history in the making
 
     with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
         _interval(qtbot, window)  # caches the clinic's upcoming appointments, re-reads the queue
     rows = [model.row_at(i) for i in range(model.row_total())]
     order = [r.key for r in rows]
-    booked = rows[order.index(lowest.key)]
+    booked = rows[order.index(lowest)]
     assert booked.triage.startswith("split history, booked ")
     higher = next(r for r in rows if not r.triage and r.probability > booked.probability)
     assert order.index(booked.key) < order.index(higher.key)
     notes = model.index(order.index(booked.key), 5).data()
     assert notes.startswith("split history, booked ")
+
+
+def test_two_people_each_in_care_are_no_split_history(qtbot, desk, sim) -> None:
+    """A parent and child with one name, both booked: each has their own care, so the pair
+    is not labelled a split history nor moved up; a real duplicate booked the same way is."""
+    window = desk.open()
+    model = window.queue_model
+    rows = [model.row_at(i) for i in range(model.row_total())]
+    family = next(r for r in rows if "parent_child" in r.flags.split(";"))
+    _book(sim, family.key)
+    duplicate = _book_lowest(sim, window)
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
+        _interval(qtbot, window)
+    order = [model.row_at(i).key for i in range(model.row_total())]
+    assert order[0] == duplicate
+    assert model.row_at(order.index(family.key)).triage == ""
+    notes = model.index(order.index(family.key), 5).data() or ""
+    assert "split history" not in notes
+
+
+def test_a_pair_moved_to_the_top_is_selected_if_no_pair_was_chosen(qtbot, desk, sim) -> None:
+    """The queue selects its first pair by itself. When bookings then move a split history
+    above it, the selection goes to the new top, so J walks the whole queue from there."""
+    window = desk.open()
+    view = window.queue_view
+    first = view.current().key
+    booked = _book_lowest(sim, window)
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
+        _interval(qtbot, window)
+    assert window.queue_model.row_at(0).key == booked
+    assert view.current().key == booked != first
+
+
+def test_a_pair_the_administrator_chose_stays_selected_when_the_queue_reorders(
+    qtbot, desk, sim
+) -> None:
+    window = desk.open()
+    view = window.queue_view
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_J)  # the next pair: the administrator's choice
+    chosen = view.current().key
+    booked = _book_lowest(sim, window)
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
+        _interval(qtbot, window)
+    assert window.queue_model.row_at(0).key == booked
+    assert view.current().key == chosen
 
 
 def test_the_incomplete_records_list_and_a_completed_record_rescored(qtbot, desk, sim) -> None:
