@@ -63,6 +63,9 @@ class Job(QObject):
         self.name = name
         self._work = work
         self.cancel_event = threading.Event()
+        # Set in the worker thread before the result is sent: by the time the GUI thread
+        # handles it, the job no longer counts as running (its thread may not have ended yet).
+        self.work_done = False
 
     def report(self, value: object) -> None:
         """Send progress to the GUI (call from ``work``)."""
@@ -83,10 +86,13 @@ class Job(QObject):
                 log_failure(log, f"Background job {self.name} failed", error)
             else:
                 log.info("Background job %s failed: %s", self.name, error)
+            self.work_done = True
             self.failed.emit(plain_message(error), error)
         else:
+            self.work_done = True
             self.succeeded.emit(result)
         finally:
+            self.work_done = True
             self.done.emit()
 
 
@@ -125,8 +131,16 @@ class Workers(QObject):
         return job
 
     def running(self, name: str | None = None) -> list[Job]:
-        """The jobs still running (optionally only those called ``name``)."""
-        return [j for j in self._running.values() if name is None or j.name == name]
+        """The jobs whose work is still running (optionally only those called ``name``).
+
+        A job whose result is on its way to the GUI thread is not one: its handler may start
+        the next job at once (the Sync button, enabled when a scan's result arrives, must not
+        do nothing because the scan's thread has yet to end)."""
+        return [
+            j
+            for j in self._running.values()
+            if not j.work_done and (name is None or j.name == name)
+        ]
 
     def is_running(self, name: str) -> bool:
         """True while a job called ``name`` runs."""

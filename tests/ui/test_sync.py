@@ -117,3 +117,23 @@ def test_the_sync_button_compares_with_cliniko_as_often_as_the_setting_says(qtbo
     assert result.reconciliation is not None, "two days old: due by a one-day setting"
     assert result.reconciliation.drifted == [target]
     assert get_patient(window.ctx.open_reader().db, target)["first_name"] == "Quietly"
+
+
+def test_sync_pressed_the_moment_a_scan_ends_starts_a_sync(qtbot, empty_desk, sim):
+    """The Sync button comes back when the scan's result arrives; pressed at once, it syncs
+    (it did nothing while the scan's thread was still ending)."""
+    window = empty_desk.open()
+    panel = window.sync_panel
+    pressed: list[bool] = []
+
+    def press_when_idle() -> None:
+        if not pressed:
+            pressed.append(panel.sync_button.isEnabled())
+            qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+
+    synced: list[object] = []
+    panel.sync_finished.connect(synced.append)
+    panel.work_finished.connect(press_when_idle)
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)  # a sync, then its scan
+    qtbot.waitUntil(lambda: len(synced) == 2, timeout=30_000)  # the press made the second
+    assert pressed == [True]
