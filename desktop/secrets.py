@@ -339,6 +339,11 @@ def get_audit_anchor(data_dir: Path) -> str | None:
     return _read(_audit_username(AUDIT_HEAD_PREFIX, data_dir))
 
 
+def delete_audit_anchor(data_dir: Path) -> bool:
+    """Forget the audit trail's head (a fresh cache starts a new trail); False when none."""
+    return _delete(_audit_username(AUDIT_HEAD_PREFIX, data_dir))
+
+
 def set_audit_anchor(data_dir: Path, value: str) -> None:
     """Record the audit trail's head (count and hash) in the keychain."""
     username = _audit_username(AUDIT_HEAD_PREFIX, data_dir)

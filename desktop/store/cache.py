@@ -409,7 +409,9 @@ def open_cache(data_dir: Path, *, readonly: bool = False) -> Cache:
 
 
 def set_aside_cache(data_dir: Path) -> Path | None:
-    """Rename an unreadable cache (and its -wal/-shm) out of the way so a fresh one can start.
+    """Rename an unreadable cache (and its -wal/-shm) out of the way so a fresh one can start,
+    and forget its audit trail's head in the keychain (the fresh cache starts a new trail,
+    which would otherwise read as every entry deleted).
 
     Takes the writer lock while renaming, so it fails with :class:`CacheInUse` if MergeDesk is
     using the cache. Returns the new name of the main file, or None when there was none.
@@ -428,4 +430,6 @@ def set_aside_cache(data_dir: Path) -> Path | None:
         path.rename(target)
     finally:
         writer.release()
+    keychain.delete_audit_anchor(data_dir)
+    log.warning("The cache could not be opened: set aside as %s", target.name)
     return target

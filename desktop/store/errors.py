@@ -26,8 +26,8 @@ class WrongCacheKey(CacheUnreadable):
 
     default_message = (
         "The local cache could not be unlocked with the key in your keychain. The keychain "
-        "may have been reset or the file copied from another computer. You can start a fresh "
-        "cache and download your patients again; the old file is kept aside."
+        "may have been reset or the file copied from another computer. MergeDesk can start a "
+        "fresh cache and download your patients again; the old file is kept aside."
     )
 
 
@@ -36,8 +36,8 @@ class CacheKeyMissing(CacheUnreadable):
 
     default_message = (
         "A local cache exists but its key is missing from your keychain, so it cannot be "
-        "opened. You can start a fresh cache and download your patients again; the old file "
-        "is kept aside."
+        "opened. MergeDesk can start a fresh cache and download your patients again; the old "
+        "file is kept aside."
     )
 
 

@@ -18,8 +18,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from desktop import APP_NAME, __version__
 from desktop import secrets as keychain
 from desktop.config import Settings, load_settings
+from desktop.fresh_start import record_fresh_start
 from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
+from desktop.store import Cache, CacheKeyMissing, WrongCacheKey, set_aside_cache
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT
@@ -90,6 +92,40 @@ def _api_key(settings: Settings) -> str | SampleClinic | None:
     return None if dialog.info is None else dialog.info.api_key
 
 
+def _clinic_cache(data_dir: Path) -> tuple[Cache, str] | None:
+    """The clinic's cache and its key. One this computer cannot open (a reset keychain, a file
+    from another computer) is set aside for a fresh one if the person agrees; None if not."""
+    cache_key = keychain.get_or_create_cache_key(data_dir)
+    try:
+        cache = open_cache_showing_updates(cache_path(data_dir), cache_key)
+    except (WrongCacheKey, CacheKeyMissing) as error:
+        if not _fresh_start_agreed(error.user_message):
+            return None
+        aside = set_aside_cache(data_dir)
+        cache_key = keychain.get_or_create_cache_key(data_dir)
+        cache = open_cache_showing_updates(cache_path(data_dir), cache_key)
+        cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
+        if aside is not None:
+            record_fresh_start(cache, aside)
+        return cache, cache_key
+    cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
+    return cache, cache_key
+
+
+def _fresh_start_agreed(problem: str) -> bool:
+    """Ask whether to start a fresh cache (the old file kept aside) or quit."""
+    box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, problem)
+    box.setInformativeText(
+        'It stays in MergeDesk\'s data folder, its name ending in "unreadable" and the date. '
+        "Nothing changes in Cliniko."
+    )
+    fresh = box.addButton("Start a fresh cache", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(fresh)
+    box.exec()
+    return box.clickedButton() is fresh
+
+
 def open_window(ctx: DeskContext, *, sync_if_never: bool = True) -> MainWindow:
     """Build and show the main window; start a first sync when the cache was never synced."""
     window = MainWindow(ctx)
@@ -110,15 +146,16 @@ def run_app(data_dir: Path) -> int:
     if isinstance(api_key, SampleClinic):
         return run_demo(data_dir)
     try:
-        cache_key = keychain.get_or_create_cache_key(data_dir)
-        cache = open_cache_showing_updates(cache_path(data_dir), cache_key)
-        cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
+        opened = _clinic_cache(data_dir)
     except Exception as error:
         message = getattr(error, "user_message", None)
         if message is None:
             raise
         QMessageBox.warning(None, APP_NAME, message)
         return 2
+    if opened is None:
+        return 2
+    cache, cache_key = opened
     try:
         ctx = DeskContext(data_dir, cache, cache_key, api_key, settings.base_url, settings)
         window = open_window(ctx)

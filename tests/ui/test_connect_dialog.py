@@ -129,3 +129,74 @@ def test_the_sample_clinic_button_opens_the_demo_apart_from_real_data(qtbot, dat
     assert cache_path(data_dir / "demo").exists()
     assert not cache_path(data_dir).exists()
     assert keychain.api_key_status().state is keychain.KeyringState.NOT_FOUND
+
+
+def _cache_this_computer_cannot_open(data_dir, sim) -> None:
+    """A synced cache whose key the keychain has lost (a reset keychain), and the clinic's API
+    key and server saved again, as after connecting anew."""
+    import json
+
+    from desktop.store import open_cache
+
+    (data_dir / "settings.json").write_text(json.dumps({"base_url": sim.base_url}))
+    open_cache(data_dir).close()
+    keychain.delete_cache_key(data_dir)
+    keychain.store_api_key(sim.api_key)
+
+
+def _press_in_the_problem_box(qtbot, seen: dict, label: str) -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    box = QApplication.activeModalWidget()
+    assert isinstance(box, QMessageBox), box
+    seen["problem"] = box.text()
+    seen["buttons"] = [b.text() for b in box.buttons()]
+    button = next((b for b in box.buttons() if b.text() == label), None)
+    if button is None:
+        box.done(0)  # the test then fails on the buttons it saw, rather than waiting for ever
+        return
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_a_cache_this_computer_cannot_open_is_set_aside_for_a_fresh_one(
+    qtbot, data_dir, sim, monkeypatch
+):
+    """The box offers what it says: "Start a fresh cache" keeps the old file aside, makes a
+    new cache (synced from Cliniko) whose audit trail begins with the fresh start."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.audit import verify
+    from desktop.store import open_cache
+    from desktop.store.audit_log import entry_at
+    from desktop.ui import app as app_module
+
+    _cache_this_computer_cannot_open(data_dir, sim)
+    seen = watch_main_windows(monkeypatch)
+    monkeypatch.setattr(QApplication, "exec", lambda _app: run_until_closed(qtbot, seen))
+    QTimer.singleShot(0, lambda: _press_in_the_problem_box(qtbot, seen, "Start a fresh cache"))
+    code = app_module.run_app(data_dir)
+    assert seen["buttons"] == ["Start a fresh cache", "Quit"]
+    assert code == 0
+    assert "could not be unlocked" in seen["problem"] or "key is missing" in seen["problem"]
+    assert seen["rows"] > 0  # a fresh cache, synced and scanned
+    kept = sorted(data_dir.glob("cache.db.unreadable-*"))
+    assert [p.name for p in kept if not p.name.endswith(("-wal", "-shm"))]
+    with open_cache(data_dir, readonly=True) as cache:
+        assert verify(cache.db, cache.audit_seal).ok
+        first = entry_at(cache.db.conn, 1)
+        assert first is not None and "started a fresh cache" in first["path"]
+
+
+def test_quitting_at_an_unopenable_cache_leaves_it_where_it_is(qtbot, data_dir, sim, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from desktop.ui import app as app_module
+
+    _cache_this_computer_cannot_open(data_dir, sim)
+    seen: dict = {}
+    QTimer.singleShot(0, lambda: _press_in_the_problem_box(qtbot, seen, "Quit"))
+    assert app_module.run_app(data_dir) == 2
+    assert seen["buttons"] == ["Start a fresh cache", "Quit"]
+    assert (data_dir / "cache.db").exists()
+    assert not list(data_dir.glob("cache.db.unreadable-*"))
