@@ -64,9 +64,9 @@ def split_history(
     recent_days: int = RECENT_NOTES_DAYS,
 ) -> dict[tuple[str, str], tuple[int, float, str]]:
     """Per pair in clinical use (never one a rule says may be two people): (rank, sort key,
-    label). Rank 0: both records booked (the
-    sooner booking first); rank 1: both records have a treatment note written in the last
-    ``recent_days`` days (the most recently written-in pair first)."""
+    label). Rank 0: both records booked (the sooner booking first); rank 1: both records have
+    a treatment note written in the last ``recent_days`` days (the most recently written-in
+    pair first)."""
     tz = account_time_zone(db)
     booked = booked_patients(db, _utc(now))
     noted = latest_notes(db, _utc(now - timedelta(days=recent_days)))

@@ -96,19 +96,17 @@ def _clinic_cache(data_dir: Path) -> tuple[Cache, str] | None:
     """The clinic's cache and its key. One this computer cannot open (a reset keychain, a file
     from another computer) is set aside for a fresh one if the person agrees; None if not."""
     cache_key = keychain.get_or_create_cache_key(data_dir)
+    aside = None
     try:
         cache = open_cache_showing_updates(cache_path(data_dir), cache_key)
     except (WrongCacheKey, CacheKeyMissing) as error:
         if not _fresh_start_agreed(error.user_message):
             return None
         aside = set_aside_cache(data_dir)
-        cache_key = keychain.get_or_create_cache_key(data_dir)
         cache = open_cache_showing_updates(cache_path(data_dir), cache_key)
-        cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
-        if aside is not None:
-            record_fresh_start(cache, aside)
-        return cache, cache_key
     cache.audit_seal = AuditSeal.for_data_dir(data_dir, create=True)
+    if aside is not None:
+        record_fresh_start(cache, aside)
     return cache, cache_key
 
 
