@@ -49,8 +49,9 @@ WRONG_KEY_HELP = (
 )
 
 
-def shard_words(api_key: str) -> str:
-    """Which of Cliniko's servers a key is for, in words ("" for an empty key)."""
+def shard_words(api_key: str, base_url: str | None = None) -> str:
+    """Which of Cliniko's servers a key is for, in words ("" for an empty key); with a
+    ``base_url`` from settings.json, that this server is used instead."""
     if not api_key.strip():
         return ""
     try:
@@ -59,6 +60,11 @@ def shard_words(api_key: str) -> str:
         return BadKeyFormat.default_message
     region = REGIONS.get(shard[:2])
     where = f"Cliniko's servers in {region}" if region else "Cliniko's server"
+    if base_url:
+        return (
+            f"This key is for {where} ({shard}), but {APP_NAME} will talk to {base_url}, "
+            "the server set in settings.json."
+        )
     return f"This key is for {where} ({shard}): {APP_NAME} will talk to api.{shard}.cliniko.com."
 
 
@@ -202,7 +208,7 @@ class ConnectDialog(QDialog):
     @Slot(str)
     def show_shard(self, text: str) -> None:
         """Say which of Cliniko's servers the key is for, as it is typed or pasted."""
-        self.shard_label.setText(_html(shard_words(text)))
+        self.shard_label.setText(_html(shard_words(text, self._base_url)))
 
     @Slot()
     def choose_demo(self) -> None:

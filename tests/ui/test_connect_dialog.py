@@ -92,6 +92,17 @@ def test_the_welcome_says_what_is_read_and_changed_and_names_the_keys_server(qtb
     assert dialog.cancel_button.text() == "Quit"
 
 
+def test_a_server_set_in_settings_is_named_instead_of_clinikos(qtbot, sim):
+    """With a server in settings.json (the simulator), the dialog names it: it is the one
+    the key is checked with, not api.au1.cliniko.com."""
+    dialog = ConnectDialog(base_url=sim.base_url)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.keyClicks(dialog.key_edit, sim.api_key)
+    words = dialog.shard_label.text()
+    assert sim.base_url in words and "cliniko.com" not in words
+
+
 def test_a_wrong_key_says_to_copy_the_whole_key(qtbot, sim):
     dialog = ConnectDialog(base_url=sim.base_url)
     qtbot.addWidget(dialog)
