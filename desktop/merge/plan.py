@@ -241,15 +241,9 @@ def default_reconciliation(
             chosen, reason = next(v for v in differing if not is_blank(v)), FILL_BLANK
         else:
             chosen, reason = mine, KEEP_SURVIVOR
+        others = _options(name, *theirs)
         choices.append(
-            FieldChoice(
-                name,
-                mine,
-                _options(name, *theirs),
-                chosen,
-                reason,
-                _options(name, mine, *theirs),
-            )
+            FieldChoice(name, mine, others, chosen, reason, _options(name, mine, *theirs))
         )
     return choices
 

@@ -245,9 +245,9 @@ class MainWindow(QMainWindow):
         chose it. One the queue selected by itself gives way to the new first pair: pairs in
         clinical use move to the top once their bookings are known, and would sit above it."""
         current = self.queue_view.current()
-        chosen = current is not None and current.key != self._auto_key
+        chosen = current.key if current is not None and current.key != self._auto_key else None
         self.queue_model.set_rows(rows)
-        if not (chosen and current is not None and self.queue_view.select_key(current.key)):
+        if chosen is None or not self.queue_view.select_key(chosen):
             self.queue_view.select_row(0)
             first = self.queue_view.current()
             self._auto_key = first.key if first is not None else None
