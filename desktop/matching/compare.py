@@ -52,13 +52,19 @@ class Comparison:
     sparse_record: np.ndarray
 
 
+# A birth date typed as no patient's that differs from the other record's date in this many
+# of its eight digits or more is another date, not a slip of that one ("2410-09-16" beside
+# "2009-12-03").
+GARBLED_APART_DIGITS = 5
+
+
 def _dob_levels(f: Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     da, db = f.dob[a], f.dob[b]
     present = (da > 0) & (db > 0)
     lv = np.where(present, level("date_of_birth", "different"), 0).astype(np.uint8)
     # A birth date typed as no patient's ("1173-10-29" for 1973, "1942-03-41") is still
-    # compared digit by digit: one slip from the other record's date is "near"; anything else
-    # says nothing.
+    # compared digit by digit: one slip from the other record's date is "near", most digits
+    # apart is "different" (GARBLED_APART_DIGITS); anything between says nothing.
     xa = np.where(da > 0, da, f.dob_typed[a])
     xb = np.where(db > 0, db, f.dob_typed[b])
     garbled = ~present & (xa > 0) & (xb > 0)
@@ -89,6 +95,7 @@ def _dob_levels(f: Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, 
         transposed[two] = hit
     slip = (diff_digits <= 1) | transposed
     near = (present & ((diff_digits == 1) | swap | transposed)) | (garbled & slip)
+    lv[garbled & (diff_digits >= GARBLED_APART_DIGITS)] = level("date_of_birth", "different")
     lv[near] = level("date_of_birth", "near")
     lv[present & (da == db)] = level("date_of_birth", "exact")
     years = np.where(present, np.abs(ya - yb), -1).astype(np.int32)

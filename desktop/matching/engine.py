@@ -99,7 +99,10 @@ log = logging.getLogger(__name__)
 # 27: "incomplete_record" holds a pair with nothing but names to compare only where one
 #     record has no birth date, address or Medicare number, or where both have phones that
 #     differ (a birth date on one and an address on the other is not a record with little).
-SCORING_REVISION = 27
+# 28: a birth date no patient has that differs from the other record's in five of its eight
+#     digits or more is a different birth date, no longer no evidence ("2410-09-16" beside
+#     "2009-12-03").
+SCORING_REVISION = 28
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

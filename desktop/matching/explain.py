@@ -131,8 +131,10 @@ class _Explainer:
     def dob_text(self, a: int, b: int, lv: str) -> str:
         if lv == "exact":
             return COMPARED_FIELDS["date_of_birth"].text(lv)
-        if lv == "near" and 0 in (self.f.dob[a], self.f.dob[b]):  # read from dob_typed
-            return "one birth date is impossible, a typing slip from the other"
+        if 0 in (self.f.dob[a], self.f.dob[b]):  # read from dob_typed
+            if lv == "near":
+                return "one birth date is impossible, a typing slip from the other"
+            return "one birth date is impossible and shares few digits with the other"
         da, db = str(int(self.f.dob[a])), str(int(self.f.dob[b]))
         relation = nz.date_relation(da, db)
         if lv == "near":

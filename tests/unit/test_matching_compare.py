@@ -291,16 +291,22 @@ def test_a_postcode_typed_with_one_slip_keeps_the_address(a, b, expected):
         ("1942-03-41", "1942-03-11", "near"),  # one digit
         ("1942-03-41", "1942-03-14", "near"),  # two digits the wrong way round
         ("1942-03-41", "1942-03-41", "near"),  # the same slip on both
-        ("1942-03-41", "1977-06-02", None),  # says nothing either way: no evidence
+        ("1942-03-41", "1942-07-02", None),  # three digits apart: says nothing either way
+        ("1942-03-41", "1977-06-02", "different"),  # five of eight digits: another date
+        ("2410-09-16", "2009-12-03", "different"),  # seven: a household member's, mistyped
     ],
 )
 def test_a_birth_date_that_is_no_real_date_is_compared_digit_by_digit(typed, other, expected):
-    """'1942-03-41' beside '1942-03-11': a typing slip of one date, not a missing one."""
+    """'1942-03-41' beside '1942-03-11': a typing slip of one date, not a missing one.
+    Beside a date it shares few digits with, it is another person's date."""
     pair = MatchEngine().score_pair(row("1", date_of_birth=typed), row("2", date_of_birth=other))
     dob = next((e for e in pair.evidence if e.field == "Birth date"), None)
     assert (dob and dob.level) == expected
-    if dob is not None:
+    if expected == "near":
         assert dob.text == "one birth date is impossible, a typing slip from the other"
+    elif expected == "different":
+        assert dob.text == "one birth date is impossible and shares few digits with the other"
+        assert dob.weight < 0
     # A date typed wrong is a date typed: not a record that lacks one.
     recorded = next(e for e in pair.evidence if e.field == "Birth date recorded")
     assert recorded.level == "both"
@@ -310,7 +316,8 @@ def test_a_birth_date_that_is_no_real_date_is_compared_digit_by_digit(typed, oth
     ("typed", "other", "expected"),
     [
         ("2076-08-20", "2016-08-20", "near"),  # a child's year typed with one slip
-        ("2037-08-12", "1929-03-18", None),  # says nothing either way
+        ("2037-08-12", "1929-03-18", "different"),  # six digits apart: another date
+        ("2037-08-12", "1937-08-21", None),  # three digits apart: says nothing either way
     ],
 )
 def test_a_birth_date_after_today_is_typed_wrong_not_a_generation_apart(typed, other, expected):
