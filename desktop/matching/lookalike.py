@@ -7,6 +7,7 @@ a warning in plain words.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -239,10 +240,20 @@ def lookalike_flags(
 LITTLE_EVIDENCE = ("names_only", "incomplete_record")
 
 
+def joined_flags(flags: Iterable[str]) -> str:
+    """A pair's flag names as the queue stores them: one text, joined by ";"."""
+    return ";".join(flags)
+
+
+def split_flags(text: str | None) -> tuple[str, ...]:
+    """The flag names in the queue's text of them (:func:`joined_flags`); none for "" or None."""
+    return tuple(f for f in (text or "").split(";") if f)
+
+
 def may_be_two_people(flags: str) -> bool:
-    """True when a rule in ``flags`` (names joined by ";", as the queue stores them) says the
-    pair may be two people (twins, a household...), not only that little confirms it."""
-    return any(f and f not in LITTLE_EVIDENCE for f in flags.split(";"))
+    """True when a rule in ``flags`` (as the queue stores them) says the pair may be two
+    people (twins, a household...), not only that little confirms it."""
+    return any(f not in LITTLE_EVIDENCE for f in split_flags(flags))
 
 
 def fits_model(flags: np.ndarray, name_expected: np.ndarray) -> np.ndarray:

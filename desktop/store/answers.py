@@ -6,6 +6,7 @@ import json
 
 import sqlite_utils
 
+from desktop.matching.lookalike import split_flags
 from desktop.merge_states import KEPT_STATUSES, PairStatus
 
 # A merge planned, ready or done says "one person"; "not the same person" says two.
@@ -21,10 +22,7 @@ def answered_pairs(db: sqlite_utils.Database) -> list[tuple[tuple[str, ...], boo
     rows = db.execute(
         f"SELECT flags, status FROM match_pairs WHERE status IN ({marks})", list(statuses)
     ).fetchall()
-    return [
-        (tuple(f for f in (flags or "").split(";") if f), status in SAME_STATUSES)
-        for flags, status in rows
-    ]
+    return [(split_flags(flags), status in SAME_STATUSES) for flags, status in rows]
 
 
 def scored_relaxations(db: sqlite_utils.Database) -> list[str]:

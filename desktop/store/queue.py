@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from desktop.matching.lookalike import joined_flags, split_flags
 from desktop.matching.types import Cluster, ScoredPair
 from desktop.merge_states import CANCEL_OUTCOMES, KEPT_STATUSES, PairStatus
 
@@ -118,7 +119,7 @@ def insert_pairs(
                 float(p.probability),
                 float(p.weight),
                 p.band,
-                ";".join(p.flags),
+                joined_flags(p.flags),
                 _evidence_json(p),
                 _TEXT_JSON(p.warnings),
                 statuses.get((p.id_a, p.id_b), PairStatus.NEW),
@@ -354,7 +355,7 @@ def last_scan(db: sqlite_utils.Database) -> dict[str, Any] | None:
 
 def _pair_dict(cursor: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
     out = dict(zip([d[0] for d in cursor.description], row, strict=True))
-    out["flags"] = [f for f in out["flags"].split(";") if f]
+    out["flags"] = list(split_flags(out["flags"]))
     out["evidence"] = decode_evidence(out["evidence"])
     out["warnings"] = json.loads(out["warnings"])
     return out

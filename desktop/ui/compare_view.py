@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.display import note_merged_birth_dates
+from desktop.matching.lookalike import split_flags
 from desktop.merge_states import PairStatus
 from desktop.ui import theme
 from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, CompareModel, EvidenceModel
@@ -170,7 +171,7 @@ class CompareView(QWidget):
                 warnings = json.loads(row.warnings or "[]")
             except ValueError:
                 warnings = []
-        flags = details.get("flags") or [f for f in row.flags.split(";") if f]
+        flags = details.get("flags") or split_flags(row.flags)
         if not warnings and not flags:
             self.warning_banner.setVisible(False)
             return

@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush
 
 from desktop.display import readable_date
-from desktop.matching.lookalike import HELD_BECAUSE
+from desktop.matching.lookalike import HELD_BECAUSE, split_flags
 from desktop.merge_states import PairStatus
 from desktop.store.queue_list import queue_rows
 from desktop.triage import split_history, triage_order
@@ -58,10 +58,10 @@ def match_percent(probability: float) -> str:
 
 def match_text(probability: float, flags: str) -> str:
     """The Match column: the score, and what holds the pair back ("> 99.9% · held: twins?")."""
-    first = next((f for f in flags.split(";") if f), "")
-    if not first:
+    held = split_flags(flags)
+    if not held:
         return match_percent(probability)
-    return f"{match_percent(probability)} · held: {HELD_BECAUSE.get(first, first)}"
+    return f"{match_percent(probability)} · held: {HELD_BECAUSE.get(held[0], held[0])}"
 
 
 class QueueRow(NamedTuple):
@@ -209,12 +209,12 @@ class QueueModel(FlatTableModel):
                 warnings = json.loads(row.warnings or "[]")
             except ValueError:
                 warnings = []
-            return "\n".join(warnings) or row.flags.replace(";", ", ")
+            return "\n".join(warnings) or ", ".join(split_flags(row.flags))
         if column == 5 and row.group_size > 2:
             return f"These two belong to a group of {row.group_size} records of one person"
         if column == 0 and row.flags:
             return "A look-alike rule holds this pair out of “likely”: " + ", ".join(
-                HELD_BECAUSE.get(f, f) for f in row.flags.split(";") if f
+                HELD_BECAUSE.get(f, f) for f in split_flags(row.flags)
             )
         if column in (2, 3):
             return f"Cliniko id {row.id_a if column == 2 else row.id_b}"
