@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from desktop.account import Account
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.shards import is_loopback_host
+from desktop.display import field_label
 from desktop.merge.plan import (
     MergePlan,
     changed_fields,
@@ -59,18 +60,24 @@ class NeedsConnection(MergeError):
     )
 
 
+def _labels(fields: Sequence[str]) -> str:
+    """Fields as the administrator knows them from Cliniko ("Medicare number"), not as the
+    API names them ("medicare"): for messages shown to a person."""
+    return ", ".join(field_label(name) for name in fields)
+
+
 class WriteNotApplied(MergeError):
     """Cliniko answered the PATCH with success, but reading the record back shows old values."""
 
     def __init__(self, fields: Sequence[str]) -> None:
         """``fields``: names of the fields whose stored value differs from what was written."""
         self.fields = tuple(fields)
-        names = ", ".join(self.fields)
         super().__init__(
-            f"read-back hash differs for {len(self.fields)} field(s): {names}",
+            f"read-back hash differs for {len(self.fields)} field(s): {', '.join(self.fields)}",
             user_message=(
                 "Cliniko said the changes to the surviving record were saved, but when MergeDesk "
-                f"read the record back these fields still had other values: {names}. Nothing has "
+                "read the record back these fields still had other values: "
+                f"{_labels(self.fields)}. Nothing has "
                 "been merged. Try again; if it keeps happening, make these changes in Cliniko "
                 "by hand and then continue."
             ),
@@ -83,12 +90,12 @@ class SurvivorChanged(MergeError):
     def __init__(self, fields: Sequence[str]) -> None:
         """``fields``: the decided fields that changed in Cliniko since the plan was made."""
         self.fields = tuple(fields)
-        names = ", ".join(self.fields)
         super().__init__(
-            f"survivor changed in Cliniko since planning: {names}",
+            f"survivor changed in Cliniko since planning: {', '.join(self.fields)}",
             user_message=(
                 "Someone changed the surviving record in Cliniko after this plan was made "
-                f"(fields: {names}). Nothing was written. Go back and check these fields again."
+                f"(fields: {_labels(self.fields)}). Nothing was written. Go back and check these "
+                "fields again."
             ),
         )
 
@@ -134,13 +141,12 @@ class RestoreNotApplied(MergeError):
     def __init__(self, fields: Sequence[str]) -> None:
         """``fields``: names of the fields that still hold the values MergeDesk wrote."""
         self.fields = tuple(fields)
-        names = ", ".join(self.fields)
         super().__init__(
-            f"restore read-back differs for {len(self.fields)} field(s): {names}",
+            f"restore read-back differs for {len(self.fields)} field(s): {', '.join(self.fields)}",
             user_message=(
                 "MergeDesk asked Cliniko to put back the previous values of the record that "
                 "stays, but when it read the record back these fields still had the new values: "
-                f"{names}. Nothing has been merged. Press “Try again”; if it keeps "
+                f"{_labels(self.fields)}. Nothing has been merged. Press “Try again”; if it keeps "
                 "happening, change these fields back in Cliniko by hand."
             ),
         )

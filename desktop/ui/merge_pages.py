@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.display import display_value, field_label
-from desktop.merge import MergeFlow
+from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
 from desktop.merge.plan import clinical_history
 from desktop.ui import theme
@@ -238,28 +238,31 @@ class ReviewPage(Page):
         self.text.setText("".join(lines))
 
 
+# The ready page's heading at each step it serves.
+READY_HEADINGS = {
+    Step.READY: "Ready to apply",
+    Step.UPDATE_SURVIVOR: "Update the record that stays",
+}
+
+
 class ReadyPage(Page):
-    """Step 5: the plan waits; apply it when online."""
+    """Step 5: the plan waits; apply it when online. Also the page of the update that applying
+    starts (a failed one waits here to be tried again), under that step's own heading."""
 
     def __init__(self) -> None:
         super().__init__(
-            "Ready to apply",
+            READY_HEADINGS[Step.READY],
             "The plan is saved. Applying it updates the record that stays in Cliniko, checks "
             "that the change stuck, and then guides you through Cliniko's own Merge. Until you "
             "press Merge in Cliniko you can still back out: MergeDesk puts the previous values "
             f"back.\n\nAbout Cliniko's merge: {CLINIKO_MERGE_MOVES} {CLINIKO_MERGE_LIMITS}",
         )
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setAccessibleName("Problem")
-        self.body.addWidget(self.error)
         self.body.addStretch(1)
 
     def load(self, flow: MergeFlow) -> None:
-        """Show the last problem, if any."""
-        message = flow.last_error or ""
-        self.error.setText(message)
-        self.error.setStyleSheet(theme.error_style() if message else "")
+        """Show the step's heading (a failed update's problem is the wizard's status line)."""
+        heading = READY_HEADINGS.get(flow.step, READY_HEADINGS[Step.READY])
+        self.heading.setText(f"<h2>{escape(heading)}</h2>")
 
 
 class MergeInClinikoPage(Page):

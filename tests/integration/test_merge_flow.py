@@ -195,7 +195,8 @@ def test_silent_write_drop_is_caught_and_reported(tmp_path: Path, sim: Simulator
         with pytest.raises(WriteNotApplied) as raised:
             flow.advance(session)
         message = raised.value.user_message
-        assert "still had other values" in message and "occupation" in message
+        # The field as Cliniko's screens name it, not as the API does.
+        assert "still had other values: " in message and "Occupation" in message
         assert "Nurse" not in message and "Jane" not in message
         assert flow.step is Step.UPDATE_SURVIVOR and flow.last_error == message
         assert sim.patient("1001")["occupation"] is None  # the 200 did not stick

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QDesktopServices, QKeyEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 from ui_helpers import (
     closed_port_url,
     desk_cache,
@@ -204,7 +204,16 @@ def test_a_silent_write_drop_is_caught_and_reported(qtbot, desk, sim, fast_wizar
         timeout=20_000,
     )
     assert "still had other values" in wizard.status.text()
+    for name in wizard.flow.changes():  # named as Cliniko's screens name them
+        assert field_label(name) in wizard.status.text()
     assert wizard.step is Step.UPDATE_SURVIVOR
+    # The page says which step waits, as the steps line above it does; the problem is said
+    # once, in the status line.
+    page = wizard.stack.currentWidget()
+    assert "Update the record that stays" in page.heading.text()
+    assert "<b>Update</b>" in wizard.progress_label.text()
+    shown = [label.text() for label in page.findChildren(QLabel)]
+    assert not any("still had other values" in text for text in shown)
     assert not fast_wizard  # the merge page was never opened
     plan = wizard.flow.plan
     assert not sim.patient(plan.duplicate_ids[0])["merged_at"]

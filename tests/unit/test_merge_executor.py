@@ -93,6 +93,9 @@ def test_polling_sees_waiting_merged_and_wrong_targets() -> None:
 
 
 def test_error_messages_are_plain_and_free_of_patient_data() -> None:
-    error = WriteNotApplied(["email", "city"])
-    assert "email, city" in error.user_message and "Nothing has been merged" in error.user_message
-    assert error.fields == ("email", "city")
+    error = WriteNotApplied(["email", "city", "medicare_reference_number"])
+    # Fields as Cliniko's screens name them; the API's names only in the log's message.
+    assert "Email, City, Medicare reference number." in error.user_message
+    assert "Nothing has been merged" in error.user_message
+    assert "medicare_reference_number" in str(error)
+    assert error.fields == ("email", "city", "medicare_reference_number")
