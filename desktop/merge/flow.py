@@ -59,6 +59,7 @@ from desktop.merge.plan import (
     decisions_from,
     default_reconciliation,
     field_value,
+    link_addresses,
     now_iso,
     pair_key,
     suggest_survivor,
@@ -144,6 +145,8 @@ class MergeFlow:
         self.state = state
         self.clock = clock
         self.last_restore: RestoreResult | None = None
+        # (link field, id) -> the name Cliniko gives what it points at (fetched for display).
+        self.link_names: dict[tuple[str, str], str] = {}
         self.timer: StepTimer | None = None
         if timer is not None:
             self.attach_timer(timer)
@@ -306,6 +309,12 @@ class MergeFlow:
             if c.field in decided else c
             for c in choices
         ]  # fmt: skip
+
+    def link_addresses(self) -> dict[tuple[str, str], str]:
+        """(link field, id) -> the address of what the records' link fields point at (a
+        concession type, a referring doctor), for the ones whose names are not yet known."""
+        found = link_addresses(list(self.records().values()))
+        return {key: url for key, url in found.items() if key not in self.link_names}
 
     def changes(self) -> dict[str, Any]:
         """What the PATCH will send, against the cached survivor (shown at REVIEW)."""

@@ -152,6 +152,19 @@ def _link_id(value: Any) -> str | None:
     return None
 
 
+def link_addresses(records: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
+    """(link field, id) -> the address of the record it points at, for every link the
+    ``records`` hold: ("concession_type_id", "11...2") -> ".../concession_types/11...2"."""
+    out: dict[tuple[str, str], str] = {}
+    for record in records:
+        for name, read_name in LINK_FIELDS.items():
+            link = record.get(read_name)
+            target = _link_id(link)
+            if target is not None and isinstance(link, dict):
+                out.setdefault((name, target), link["links"]["self"])
+    return out
+
+
 def field_value(record: Mapping[str, Any], name: str) -> Any:
     """A writable field's value as a PATCH would send it (links become ids, phones bare)."""
     if name in LINK_FIELDS:

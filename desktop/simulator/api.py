@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from desktop.simulator import history, merge_page
+from desktop.simulator import history, linked, merge_page
 from desktop.simulator.patients import (
     FILTERS,
     SORTABLE,
@@ -114,6 +114,9 @@ class Api:
             ("DELETE", f"/patients/{_ID}", "/patients/{id}", self.archive),
             ("POST", f"/patients/{_ID}/archive", "/patients/{id}/archive", self.archive),
             ("POST", f"/patients/{_ID}/unarchive", "/patients/{id}/unarchive", self.unarchive),
+            ("GET", f"/concession_types/{_ID}", "/concession_types/{id}",
+             self.get_concession_type),
+            ("GET", f"/contacts/{_ID}", "/contacts/{id}", self.get_contact),
             ("GET", f"/(?P<kind>{kinds})", "/{kind}", self.list_history),
             ("GET", f"/patients/{_ID}/(?P<nested>{nested})", "/patients/{id}/{kind}",
              self.list_nested_history),
@@ -211,6 +214,19 @@ class Api:
         if not all(f.matches(record) for f in filters):
             raise NotFound(record["id"])
         return json_response(200, self._patient_json(record))
+
+    # ----- API: records a patient links to ---------------------------------------------
+    def get_concession_type(self, request: Request) -> Response:
+        """``GET /concession_types/{id}``."""
+        assert request.match is not None
+        found = linked.concession_type(request.match["id"], self.base_url)
+        return json_response(200, found) if found else error(404, "Not found")
+
+    def get_contact(self, request: Request) -> Response:
+        """``GET /contacts/{id}``: a referring doctor."""
+        assert request.match is not None
+        found = linked.contact(request.match["id"], self.base_url)
+        return json_response(200, found) if found else error(404, "Not found")
 
     def _body(self, request: Request) -> Mapping[str, Any] | Response:
         try:

@@ -21,6 +21,7 @@ from itertools import combinations
 from typing import Any
 
 from desktop.simulator import sample_places as places
+from desktop.simulator.linked import FIRST_DOCTOR_ID
 from desktop.simulator.sample_lookalikes import LOOKALIKE_KINDS, PICK_LOOKALIKE_KIND, make_lookalike
 from desktop.simulator.sample_people import DAY, Person, Picker, World
 from desktop.simulator.sample_records import (
@@ -357,7 +358,7 @@ def _finish(
             assert rec.origin is not None
             rec.history = dup_history(w, rec, rec.origin)
     _merge_and_archive(w, records)
-    doctors = tuple(str(1_200_000_000_000_000_000 + i) for i in range(max(3, size // 60)))
+    doctors = tuple(str(FIRST_DOCTOR_ID + i) for i in range(max(3, size // 60)))
     patients: list[dict[str, Any]] = []
     history: dict[str, dict[str, int]] = {}
     persons: dict[str, str] = {}

@@ -13,6 +13,7 @@ from typing import Any
 
 from desktop.simulator import sample_names as names
 from desktop.simulator import sample_places as places
+from desktop.simulator.linked import CONCESSION_TYPES
 from desktop.simulator.sample_people import DAY, Person, World, format_phone, normalized_phone
 
 _ID_EPOCH_MS = 1_325_376_000_000  # 2012-01-01, so ids are 18-19 digits and grow with time
@@ -234,7 +235,7 @@ def _script_name(p: Person, name: str) -> str:
     return name
 
 
-_CONCESSIONS = ("1100000000000000001", "1100000000000000002", "1100000000000000003")
+_CONCESSIONS = tuple(CONCESSION_TYPES)
 _WITH_LINKS: dict[str, Any] = dict.fromkeys(PATIENT_FIELDS)
 _DATA_ONLY: dict[str, Any] = dict.fromkeys(f for f in PATIENT_FIELDS if f not in LINK_FIELDS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
@@ -33,14 +34,25 @@ from desktop.ui.compare_model import UNKNOWN_OFFLINE, CompareModel
 # Every field name and value the wizard shows goes through the shared formatter.
 
 
-def show_value(name: str, value: Any) -> str:
-    """A field value in words (Yes/No, pronouns as words, phones "; "-joined, "(blank)")."""
+def show_value(
+    name: str, value: Any, link_names: Mapping[tuple[str, str], str] | None = None
+) -> str:
+    """A field value in words (Yes/No, pronouns as words, phones "; "-joined, "(blank)"); a
+    link field's id as the name of what it points at, when ``link_names`` has it."""
+    known = (link_names or {}).get((name, str(value)))
+    if known:
+        return known
     return display_value(name, value).replace("\n", "; ") or "(blank)"
 
 
-def change_lines(changes: dict[str, Any]) -> list[str]:
+def change_lines(
+    changes: dict[str, Any], link_names: Mapping[tuple[str, str], str] | None = None
+) -> list[str]:
     """ "Label: new value" for each field a PATCH sets, in words (HTML-escaped)."""
-    return [f"{escape(field_label(k))}: {escape(show_value(k, v))}" for k, v in changes.items()]
+    return [
+        f"{escape(field_label(k))}: {escape(show_value(k, v, link_names))}"
+        for k, v in changes.items()
+    ]
 
 
 def _name(record: dict[str, Any]) -> str:
@@ -174,9 +186,10 @@ class ReconcilePage(Page):
         self.combos = {}
         for row, c in enumerate(choices):
             # In a group, every other record's value: "(blank) / Subiaco", not only the first.
-            others = " / ".join(show_value(c.field, v) for v in c.other_values)
+            names = flow.link_names
+            others = " / ".join(show_value(c.field, v, names) for v in c.other_values)
             for column, text in enumerate(
-                (field_label(c.field), show_value(c.field, c.survivor_value), others)
+                (field_label(c.field), show_value(c.field, c.survivor_value, names), others)
             ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
@@ -187,7 +200,7 @@ class ReconcilePage(Page):
             if not any(o == c.chosen for o in options):
                 options.insert(0, c.chosen)
             for option in options:
-                combo.addItem(show_value(c.field, option), option)
+                combo.addItem(show_value(c.field, option, names), option)
             combo.setCurrentIndex(next(i for i, o in enumerate(options) if o == c.chosen))
             combo.setToolTip(c.reason)
             combo.setProperty("field", c.field)
@@ -225,7 +238,7 @@ class ReviewPage(Page):
         ]
         if changes:
             lines.append("<p><b>Changes to the record that stays:</b></p><ul>")
-            lines += [f"<li>{line}</li>" for line in change_lines(changes)]
+            lines += [f"<li>{line}</li>" for line in change_lines(changes, flow.link_names)]
             lines.append("</ul>")
         else:
             lines.append("<p>No field of the record that stays needs to change.</p>")

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import RestoreResult
+from desktop.merge.link_names import fetch_link_names
 from desktop.merge_states import APPLY_FROM, ORDER, WRITTEN_STEPS, Outcome
+from desktop.store.transaction import transaction
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
 from desktop.ui.merge_pages import (
@@ -99,6 +101,7 @@ class MergeWizard(QDialog):
         self.resize(900, 620)
         self._workers = Workers(self)
         self._busy = False
+        self._link_names_asked = False
         self.restored = False  # a back-out put the survivor's previous values back
         self._closed = False
         self.flow = MergeFlow.start(ctx.cache, self.ids, timer=timer)
@@ -186,6 +189,8 @@ class MergeWizard(QDialog):
         except Exception as error:  # a missing record is explained, not fatal
             self.status.setText(getattr(error, "user_message", None) or str(error))
         self.stack.setCurrentWidget(page)
+        if step is Step.RECONCILE:
+            self._ask_link_names()
         self.progress_label.setText(progress_text(step))
         self.primary.setText(PRIMARY[step])
         self.primary.setAccessibleName(PRIMARY[step].replace("&", ""))
@@ -213,6 +218,45 @@ class MergeWizard(QDialog):
             self.status.setStyleSheet("")
             self.status.setText("Done.")
             QTimer.singleShot(self.done_close_ms, self.accept)
+
+    def _ask_link_names(self) -> None:
+        """Ask Cliniko (in a worker, once per wizard) what the records' link fields point at,
+        so the choices read "Health Care Card", not an id; offline they stay ids."""
+        if self._link_names_asked:
+            return
+        try:
+            wanted = self.flow.link_addresses()
+        except Exception:  # records missing from the cache: the page says so already
+            return
+        if not wanted:
+            return
+        self._link_names_asked = True
+        ctx = self.ctx
+
+        def work(job: Job) -> dict[tuple[str, str], str]:
+            with ctx.session(job.cancel_event) as session:
+                try:
+                    return fetch_link_names(session.client, wanted)
+                finally:
+                    with transaction(ctx.cache):
+                        session.audit.write_pending()
+
+        job = Job("link-names", work)
+        job.succeeded.connect(self._on_link_names)
+        job.failed.connect(self._on_link_names_failed)
+        self._workers.start(job)
+
+    @Slot(str, object)
+    def _on_link_names_failed(self, message: str, _error: object) -> None:
+        log.info("Names of linked records not fetched (they show as ids): %s", message)
+
+    @Slot(object)
+    def _on_link_names(self, names: dict[tuple[str, str], str]) -> None:
+        if self._closed or not names:
+            return
+        self.flow.link_names.update(names)
+        if self.shown_step in (Step.RECONCILE, Step.REVIEW):
+            self.pages[self.shown_step].load(self.flow)
 
     def show_problem(self, message: str) -> None:
         """Show what went wrong, in plain words."""

@@ -20,6 +20,9 @@ from desktop.merge import Step
 from desktop.merge.plan import field_value, same_value
 from desktop.merge_states import ORDER
 from desktop.simulator import FaultConfig
+from desktop.simulator.linked import FIRST_DOCTOR_ID
+from desktop.store.patients import get_patient, upsert_patients
+from desktop.store.transaction import transaction
 from desktop.ui.held_keys import HeldKeyGuard
 from desktop.ui.merge_wizard import PRIMARY, STEP_TITLES, MergeWizard, progress_text
 
@@ -501,3 +504,56 @@ def test_the_reconcile_step_of_a_group_shows_every_other_records_value(qtbot, de
         both += len({show_value(field, v) for v in differing}) == 2
     assert both, "no field where the two other records disagree: the check proves nothing"
     wizard.reject()
+
+
+def test_the_reconcile_step_names_concession_types_and_referring_doctors(qtbot, desk, sim):
+    """The cache keeps only ids for a concession type and a referring doctor: the fields step
+    asks Cliniko for their names, so the choice reads "Pensioner / Student", not two ids."""
+    window = desk.open()
+    row = pick_pair(window)
+    links = {
+        row.id_a: ("1100000000000000001", FIRST_DOCTOR_ID),
+        row.id_b: ("1100000000000000003", FIRST_DOCTOR_ID + 1),
+    }
+    with transaction(window.ctx.cache) as db:  # as a sync of these records would leave them
+        for pid, (concession, doctor) in links.items():
+            record = get_patient(db, pid)
+            record["concession_type"] = {
+                "links": {"self": f"{sim.base_url}/concession_types/{concession}"}
+            }
+            record["referring_doctor"] = {"links": {"self": f"{sim.base_url}/contacts/{doctor}"}}
+            upsert_patients(db, [record])
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # -> survivor
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # -> fields
+    assert wizard.step is Step.RECONCILE
+    page = wizard.pages[Step.RECONCILE]
+
+    def shown() -> str:
+        cells = [page.table.item(r, c).text() for r in range(page.table.rowCount()) for c in (1, 2)]
+        combos = page.combos.values()
+        options = [combo.itemText(i) for combo in combos for i in range(combo.count())]
+        return "\n".join(cells + options)
+
+    qtbot.waitUntil(lambda: "Pensioner" in shown(), timeout=10_000)
+    text = shown()
+    for name in ("Pensioner", "Student", "Dr Helen Nguyen", "Dr Mark Brennan"):
+        assert name in text
+    assert "1100000000000000001" not in text and str(FIRST_DOCTOR_ID) not in text
+    # Every request is in the audit trail, like any other.
+    db = window.ctx.open_reader().db
+    qtbot.waitUntil(
+        lambda: (
+            db.execute(
+                "SELECT count(*) FROM audit_log WHERE method = 'GET' AND path LIKE '%/contacts/%'"
+            ).fetchone()[0]
+            == 2
+        ),
+        timeout=10_000,
+    )
+    # The choice still writes the id Cliniko wants.
+    combo = page.combos["concession_type_id"]
+    assert {combo.itemData(i) for i in range(combo.count())} == {
+        "1100000000000000001",
+        "1100000000000000003",
+    }
