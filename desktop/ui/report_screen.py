@@ -39,7 +39,7 @@ from desktop.config import Settings
 from desktop.labor.cost import Period, stored_clinic_name
 from desktop.labor.csv_export import write_csv
 from desktop.labor.record_keeping import record_keeping
-from desktop.labor.report_text import Chart, report_blocks
+from desktop.labor.report_text import Chart, hours_and_minutes, report_blocks
 from desktop.labor.summary import LaborSummary, build_summary
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.cache import Cache
@@ -221,7 +221,7 @@ class ReportScreen(QWidget):
         )
         values = {
             "merges": f"{s.merges_completed:,}", "reviews": f"{s.reviews_not_same:,}",
-            "hours": f"{s.hours:,.2f} h", "cost": money(s.cost),
+            "hours": hours_and_minutes(s.hours, s.total_minutes), "cost": money(s.cost),
             "queue": f"{s.remaining_queue:,}", "projected": money(s.projected_cost),
             "saved": f"{s.saved_hours:,.2f} h", "intake": intake,
         }  # fmt: skip
@@ -230,7 +230,8 @@ class ReportScreen(QWidget):
         chart = next(b for b in self.blocks() if isinstance(b, Chart))
         self.chart.set_chart(chart)
         lines = [
-            f"{a.who}: {a.merges:,} merges, {a.reviews:,} reviews, {a.hours:,.2f} h, "
+            f"{a.who}: {a.merges:,} merges, {a.reviews:,} reviews, "
+            f"{hours_and_minutes(a.hours, a.minutes)}, "
             f"{money(a.cost)}"
             for a in s.per_admin or ()
         ]

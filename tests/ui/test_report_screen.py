@@ -60,7 +60,9 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     screen = make_screen(qtbot, cache_path, hourly_rate=30.0)
     assert screen.period() == Period.month(2026, 3)
     assert screen.figures["merges"].text() == "2" and screen.figures["reviews"].text() == "1"
-    assert screen.figures["hours"].text() == "0.28 h" and screen.figures["cost"].text() == "$8.50"
+    # Under an hour, the minutes too, as the printed summary says them.
+    assert screen.figures["hours"].text() == "0.28 h (17 min)"
+    assert screen.figures["cost"].text() == "$8.50"
     assert screen.figures["intake"].text() == "–"  # no scan recorded a new patient
     assert screen.chart.chart is not None  # the weeks up to today (20 March), none to come
     assert screen.chart.chart.labels == ("Mar 1", "Mar 2", "Mar 9", "Mar 16")
@@ -85,7 +87,7 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     assert screen.summary.per_admin is None
     screen.per_admin.setChecked(True)
     assert screen.summary.per_admin is not None
-    assert screen.admins.text() == "Alex Administrator: 1 merges, 0 reviews, 0.25 h, $7.50"
+    assert screen.admins.text() == "Alex Administrator: 1 merges, 0 reviews, 0.25 h (15 min), $7.50"
     screen.close_cache()
 
 
