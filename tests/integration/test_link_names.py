@@ -60,3 +60,15 @@ def test_offline_the_links_stay_ids() -> None:
     with ClinikoClient("MS0xLWRlbW8tc2ltdWxhdG9y-au1", base_url=base, **FAST) as client:
         client.max_retries = 0
         assert fetch_link_names(client, links) == {}
+
+
+def test_a_link_to_another_server_is_not_followed(sim: Simulator) -> None:
+    """A hostile or damaged record whose link points elsewhere: no request leaves for it (the
+    API key would go with it), and the id stays as it is."""
+    records = [linked("1100000000000000001", None, "https://elsewhere.example/v1")]
+    seen: list = []
+    with ClinikoClient(
+        sim.api_key, base_url=sim.base_url, on_request=seen.append, **FAST
+    ) as client:
+        assert fetch_link_names(client, link_addresses(records)) == {}
+    assert seen == []
