@@ -184,9 +184,9 @@ class ReconcilePage(Page):
         )
         self.table.setRowCount(len(choices))
         self.combos = {}
+        names = flow.link_names
         for row, c in enumerate(choices):
             # In a group, every other record's value: "(blank) / Subiaco", not only the first.
-            names = flow.link_names
             others = " / ".join(show_value(c.field, v, names) for v in c.other_values)
             for column, text in enumerate(
                 (field_label(c.field), show_value(c.field, c.survivor_value, names), others)
