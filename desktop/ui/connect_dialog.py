@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop import secrets as keychain
 from desktop.cliniko.client import ClinikoClient
-from desktop.cliniko.errors import BadKeyFormat, KeyRejected
+from desktop.cliniko.errors import BadKeyFormat, KeyRejected, Offline
 from desktop.cliniko.shards import parse_shard
 from desktop.ui.theme import error_style
 from desktop.ui.workers import Job, Workers
@@ -43,6 +43,8 @@ REGIONS = {
     "us": "the United States",
     "nz": "New Zealand",
 }
+# Before the first connect there is no work to keep or to continue offline with.
+NOT_REACHED = "Can't reach Cliniko. Check your internet connection, then check the key again."
 WRONG_KEY_HELP = (
     "Check that you copied the whole key, including its end (such as “-au2”): it says which of "
     "Cliniko's servers the key is for."
@@ -143,6 +145,9 @@ class ConnectDialog(QDialog):
         self.key_edit.textChanged.connect(self.show_shard)
         self.shard_label = QLabel()
         self.shard_label.setWordWrap(True)
+        # Escaped text: read as rich text, "My info > Manage API keys" shows ">", not "&gt;".
+        self.shard_label.setTextFormat(Qt.TextFormat.RichText)
+        self.shard_label.setMinimumHeight(2 * self.shard_label.fontMetrics().lineSpacing())
         self.shard_label.setAccessibleName("Which Cliniko server the key is for")
         self.demo_button = QPushButton("Try it on a &sample clinic")
         self.demo_button.setAccessibleName("Try it on a sample clinic")
@@ -157,6 +162,10 @@ class ConnectDialog(QDialog):
 
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
+        self.status_label.setTextFormat(Qt.TextFormat.RichText)
+        # Room for a two-line answer from the start: a dialog that had to grow for it would
+        # squeeze the word-wrapped text above instead (a line of the welcome went missing).
+        self.status_label.setMinimumHeight(3 * self.status_label.fontMetrics().lineSpacing())
         self.status_label.setAccessibleName("Connection result")
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -207,8 +216,11 @@ class ConnectDialog(QDialog):
 
     @Slot(str)
     def show_shard(self, text: str) -> None:
-        """Say which of Cliniko's servers the key is for, as it is typed or pasted."""
+        """Say which of Cliniko's servers the key is for, as it is typed or pasted (a problem
+        found with the key before is about another key now: it goes)."""
         self.shard_label.setText(_html(shard_words(text, self._base_url)))
+        if not self.ok_button.isEnabled() and not self._workers.is_running("connect"):
+            self.status_label.clear()
 
     @Slot()
     def choose_demo(self) -> None:
@@ -261,6 +273,10 @@ class ConnectDialog(QDialog):
         self.check_button.setEnabled(True)
         if isinstance(error, KeyRejected):
             message = f"{message}\n{WRONG_KEY_HELP}"
+        if isinstance(error, Offline):
+            message = NOT_REACHED
+        if isinstance(error, BadKeyFormat):
+            self.shard_label.clear()  # it said so as the key was typed: say it once, here
         self.show_error(message)
 
     def show_error(self, message: str) -> None:

@@ -37,13 +37,28 @@ def test_a_rejected_key_is_explained_and_not_stored(qtbot, sim):
     assert keychain.api_key_status().state is keychain.KeyringState.NOT_FOUND
 
 
-def test_a_malformed_key_is_refused_without_sending(qtbot, sim):
+def test_a_malformed_key_is_refused_without_sending_and_said_once_in_plain_words(qtbot, sim):
+    from ui_helpers import label_reads
+
     dialog = ConnectDialog(base_url=sim.base_url)
     qtbot.addWidget(dialog)
-    dialog.key_edit.setText("not a key")
-    dialog.check()
+    dialog.open()
+    qtbot.keyClicks(dialog.key_edit, "not-a-real-key")
+    # As it is typed, the line under the key says so, with ">" (not "&gt;").
+    assert "(My info > Manage API keys)" in label_reads(dialog.shard_label)
+    qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.check_button.isEnabled(), timeout=15_000)
-    assert "look like a Cliniko API key" in dialog.status_label.text()
+    status = label_reads(dialog.status_label)
+    assert "look like a Cliniko API key" in status
+    assert "(My info > Manage API keys)" in status and "&gt;" not in status
+    # Said once: the line under the key no longer repeats it.
+    assert "look like" not in label_reads(dialog.shard_label)
+    assert not dialog.ok_button.isEnabled()
+    # Pasting another key: the old key's problem goes; the line under the key speaks again.
+    dialog.key_edit.clear()
+    qtbot.keyClicks(dialog.key_edit, sim.api_key)
+    assert label_reads(dialog.status_label) == ""
+    assert "Australia" in label_reads(dialog.shard_label)
 
 
 def test_an_unavailable_keychain_is_named_in_plain_words(qtbot, sim, monkeypatch):
@@ -72,6 +87,8 @@ def test_no_connection_is_explained(qtbot):
     dialog.check()
     qtbot.waitUntil(lambda: dialog.check_button.isEnabled(), timeout=30_000)
     assert "Can't reach Cliniko" in dialog.status_label.text()
+    # Nothing has been saved yet: no promise of work kept or carried on offline.
+    assert "offline" not in dialog.status_label.text()
 
 
 def test_the_welcome_says_what_is_read_and_changed_and_names_the_keys_server(qtbot):
