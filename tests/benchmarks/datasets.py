@@ -277,17 +277,29 @@ def load_clinic(size: int, seed: int = 1) -> Dataset:
 PSEUDOPEOPLE_SETS = {"pp-default": 1.0, "pp-noise2x": 2.0}
 
 
+def pseudopeople_base(name: str) -> str | None:
+    """ "pp-default" for "pp-default" and its held-out seeds ("pp-default-s7"), and so on;
+    None for a set not built from pseudopeople."""
+    base, _, seed = name.rpartition("-s")
+    if base in PSEUDOPEOPLE_SETS and seed.isdigit():
+        return base
+    return name if name in PSEUDOPEOPLE_SETS else None
+
+
 def load(name: str, seed: int = 1) -> Dataset:
     """Load a dataset by name: "febrl3", "febrl4", "clinic-<size>" (e.g. clinic-100000),
-    "pp-default" or "pp-noise2x" (see :mod:`pseudopeople_set`)."""
+    "pp-default" or "pp-noise2x", or either with "-s<seed>" for another pseudopeople seed
+    (see :mod:`pseudopeople_set`)."""
     if name == "febrl3":
         return load_febrl3()
     if name == "febrl4":
         return load_febrl4()
     if name.startswith("clinic-"):
         return load_clinic(int(name.removeprefix("clinic-")), seed)
-    if name in PSEUDOPEOPLE_SETS:
-        from tests.benchmarks.pseudopeople_set import build
+    base = pseudopeople_base(name)
+    if base is not None:
+        from tests.benchmarks.pseudopeople_set import DEVELOPMENT_SEED, build
 
-        return build(PSEUDOPEOPLE_SETS[name])
+        held_out = name.removeprefix(base).removeprefix("-s")
+        return build(PSEUDOPEOPLE_SETS[base], int(held_out or DEVELOPMENT_SEED))
     raise ValueError(f"unknown dataset {name!r}")
