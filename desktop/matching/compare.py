@@ -5,7 +5,7 @@ Fuzzy similarities are computed once per distinct pair of values, never per reco
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,6 +21,7 @@ from desktop.matching.compare_names import (
     name_sides,
     swapped_names,
 )
+from desktop.matching.crowd import crowd_contact
 from desktop.matching.distinct import distinct_flags, distinct_scores
 from desktop.matching.features import Features
 from desktop.matching.levels import FIELD_LEVELS, FIELD_NAMES, TF_FIELDS, level
@@ -50,6 +51,8 @@ class Comparison:
     short_form: np.ndarray  # a first name is only ever a short form of names (Josh, Tilly)
     # One record has no birth date (real or typed), no address and no Medicare number.
     sparse_record: np.ndarray
+    # The only phone or address the records share is one many patients hold (a care home's).
+    crowd_contact: np.ndarray
 
 
 # A birth date typed as no patient's that differs from the other record's date in this many
@@ -290,12 +293,14 @@ def compare_pairs(
     shared_phone: np.ndarray,
     today: int = 0,
     given: np.ndarray | None = None,
+    crowded: Mapping[str, Sequence[str]] | None = None,
 ) -> Comparison:
     """Comparison levels of every candidate pair ``(a[i], b[i])``.
 
     ``today`` (``YYYYMMDD``) lets the rules tell children's records apart; 0 turns that off.
     ``given``: per names code, patients of the clinic with that given name (default: these
-    records' own counts).
+    records' own counts). ``crowded``: addresses and phones the whole clinic holds many times
+    (a saved model's; these records' own counts count too).
     """
     if today and bool((future := f.dob > today).any()):
         # A birth date after today is typed wrong ("2076-08-20" for 2016): compared digit by
@@ -315,6 +320,7 @@ def compare_pairs(
     child_undated = (child[a] & undated[b]) | (child[b] & undated[a])
     sparse = undated & (f.address < 0) & (f.postcode < 0) & (f.medicare < 0)
     ca, cb = f.created_day[a], f.created_day[b]
+    address_agrees = levels[:, FIELD_NAMES.index("address")] >= level("address", "similar")
     made_together = (ca >= 0) & (cb >= 0) & (np.abs(ca - cb) <= 1)
     return Comparison(
         levels=levels.astype(np.uint8),
@@ -325,4 +331,5 @@ def compare_pairs(
         stated_alias=pairs.stated_alias,
         short_form=facts.nickname_only[side_a.first] | facts.nickname_only[side_b.first],
         sparse_record=sparse[a] | sparse[b],
+        crowd_contact=crowd_contact(f, a, b, shared_phone, address_agrees, crowded),
     )

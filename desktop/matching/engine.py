@@ -24,6 +24,7 @@ from desktop.matching.compare import (
     compare_pairs,
 )
 from desktop.matching.compare_names import saved_given_counts
+from desktop.matching.crowd import crowded_values
 from desktop.matching.explain import build_pairs
 from desktop.matching.features import (
     Features,
@@ -102,7 +103,9 @@ log = logging.getLogger(__name__)
 # 28: a birth date no patient has that differs from the other record's in five of its eight
 #     digits or more is a different birth date, no longer no evidence ("2410-09-16" beside
 #     "2009-12-03").
-SCORING_REVISION = 28
+# 29: a first name shared at an address or phone ten or more patients hold (a care home),
+#     with another surname, is held as a household (crowd_contact).
+SCORING_REVISION = 29
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -222,7 +225,9 @@ class MatchEngine:
         left_out = holders_of(f, oversized) if oversized is not None and oversized.size else None
         cands = candidate_pairs(f, self.settings, only, left_out)
         given = saved_given_counts(f, params.tf.get("first_name", {}))
-        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today(), given)
+        comp = compare_pairs(
+            f, cands.a, cands.b, cands.shared_phone, self._today(), given, params.crowded
+        )
         timings = {"prepare": time.perf_counter() - t0}
         return self._finish(f, cands, comp, params, model, timings, t0)
 
@@ -244,7 +249,9 @@ class MatchEngine:
         cands = Candidates(
             a=np.array([0]), b=np.array([1]), shared_phone=np.array([shared]), skipped=[]
         )
-        comp = compare_pairs(f, cands.a, cands.b, cands.shared_phone, self._today())
+        comp = compare_pairs(
+            f, cands.a, cands.b, cands.shared_phone, self._today(), crowded=params.crowded
+        )
         settings = self.settings
         try:
             self.settings = replace(settings, include_unlikely=True, build_index=False)
@@ -295,7 +302,14 @@ class MatchEngine:
         else:
             m, prior, iters = default_m(), default_prior(n), 0
         return ModelParams(
-            m=m, u=u, prior=prior, n_records=n, tf=tf, tf_total=tf_total, em_iterations=iters
+            m=m,
+            u=u,
+            prior=prior,
+            n_records=n,
+            tf=tf,
+            tf_total=tf_total,
+            em_iterations=iters,
+            crowded=crowded_values(f),
         )
 
     def _confirmed(self, f: Features, cands: Candidates) -> np.ndarray:
@@ -414,7 +428,7 @@ class MatchEngine:
         t = time.perf_counter()
         fw, total, expected = self._weights(f, cands, comp, params, saved_model is not None)
         prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-        flags = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b))
+        flags = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b), banding=True)
         band = np.zeros(total.size, dtype=np.int8)
         band[prob >= self.settings.possible_threshold] = 1
         held = flags & ~np.uint16(relaxed_mask(self.settings.relaxed_flags))

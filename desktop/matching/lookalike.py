@@ -43,7 +43,8 @@ WARNINGS = {
     "{years} years apart.",
     "siblings": "Possibly siblings: same surname and shared contact details, different first "
     "names and birth dates.",
-    "household": "Possibly two people of one household sharing a phone, email or address.",
+    "household": "Possibly two people of one household sharing a phone, email or address "
+    "(or two residents of a place many patients share, such as a care home).",
     "family_card": "Same Medicare card but a different individual reference number: usually "
     "two members of one family.",
     "common_name": "A very common name: different people often share it. Check the details.",
@@ -101,13 +102,19 @@ def _col(comp: Comparison, name: str) -> np.ndarray:
 
 
 def lookalike_flags(
-    comp: Comparison, name_expected: np.ndarray, non_card: np.ndarray | None = None
+    comp: Comparison,
+    name_expected: np.ndarray,
+    non_card: np.ndarray | None = None,
+    *,
+    banding: bool = False,
 ) -> np.ndarray:
     """A bit mask per pair: bit ``i`` set when rule ``LOOKALIKE_FLAGS[i]`` fires.
 
     ``name_expected`` is, per pair, how many patients of this clinic would be expected to share
     the first record's full name by chance; ``non_card`` marks pairs whose identifier is a
     personal number rather than a family's Medicare card (one digit off still names one person).
+    ``banding``: also the rules that only hold pairs back when they are banded and leave the
+    model's fit as it was (residents of one care home).
     """
     fn, ln = _col(comp, "first_name"), _col(comp, "last_name")
     dob, years = _col(comp, "date_of_birth"), comp.years_apart
@@ -160,6 +167,18 @@ def lookalike_flags(
     other_dob = ~personal & first_same & dob_apart & (years < 12)
     siblings = ~personal & first_diff & family_name & dob_apart & shared
     household = ~personal & first_diff & ~same_surname & shared
+    # Margaret Lee and Margaret Wong at a care home's address and phone: one first name among
+    # the many patients of one building is two residents as often as one person renamed.
+    # Held when banded only: EM still learns from these pairs, as it did before the rule.
+    household |= (
+        banding
+        & ~personal
+        & comp.crowd_contact
+        & first_same
+        & (ln == level("last_name", "different"))
+        & ~dob_exact
+        & (email < level("email", "similar"))
+    )
     # Adam / Aidan with no birth date to tell them apart: names alike in spelling are two
     # people's as often as one person's slip.
     undated_alike = (fn == level("first_name", "similar")) & (dob == 0)

@@ -55,6 +55,8 @@ class ModelParams:
     tf_total: dict[str, int] = field(default_factory=dict)  # records with the field present
     em_iterations: int = 0
     import_days: list[int] = field(default_factory=list)  # days of bulk imports (1970 days)
+    # Addresses and phones many patients hold (desktop.matching.crowd), by kind.
+    crowded: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -67,6 +69,7 @@ class ModelParams:
             "tf_total": self.tf_total,
             "em_iterations": self.em_iterations,
             "import_days": self.import_days,
+            "crowded": self.crowded,
         }
 
     @classmethod
@@ -90,6 +93,7 @@ class ModelParams:
             tf_total={k: int(v) for k, v in data.get("tf_total", {}).items()},
             em_iterations=int(data.get("em_iterations", 0)),
             import_days=[int(d) for d in data.get("import_days", [])],
+            crowded={k: [str(v) for v in vs] for k, vs in data.get("crowded", {}).items()},
         )
 
     def level_weights(self) -> np.ndarray:
