@@ -94,9 +94,17 @@ def since_label(moment: datetime, tz: tzinfo, today: date | None = None) -> str:
 
 
 def notification_text(pairs: Sequence[NewPair], since: str) -> str:
-    """``3 new likely duplicates since 9:00, 2 created after hours`` (no patient data)."""
-    likely = sum(1 for p in pairs if p.band == "likely")
-    possible = len(pairs) - likely
+    """``3 new likely duplicates since 9:00, 2 created after hours`` (no patient data).
+
+    Counts new records, not pairs: a new record that matches a patient with two records is
+    one duplicate, in two pairs (said after the time), likely if either pair is."""
+    newest: dict[str, NewPair] = {}
+    for pair in pairs:
+        if pair.new_id not in newest or pair.band == "likely":
+            newest[pair.new_id] = pair
+    records = list(newest.values())
+    likely = sum(1 for p in records if p.band == "likely")
+    possible = len(records) - likely
     parts = []
     if likely:
         parts.append(f"{likely} new likely duplicate{'s' if likely != 1 else ''}")
@@ -104,8 +112,10 @@ def notification_text(pairs: Sequence[NewPair], since: str) -> str:
         word = "possible" if likely else "new possible duplicate" + ("s" if possible != 1 else "")
         parts.append(f"{possible} {word}")
     text = " and ".join(parts) + f" since {since}"
-    after = sum(1 for p in pairs if p.window == CreationWindow.AFTER_HOURS)
-    weekend = sum(1 for p in pairs if p.window == CreationWindow.WEEKEND)
+    if len(pairs) > len(records):
+        text += f" ({len(pairs)} pairs in the queue)"
+    after = sum(1 for p in records if p.window == CreationWindow.AFTER_HOURS)
+    weekend = sum(1 for p in records if p.window == CreationWindow.WEEKEND)
     if after:
         text += f", {after} created after hours"
     if weekend:

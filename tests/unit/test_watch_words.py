@@ -15,26 +15,38 @@ from desktop.watch import NewPair, source_signals, why_flagged
 MELBOURNE = ZoneInfo("Australia/Melbourne")
 
 
-def pair(band: str, window: CreationWindow | None) -> NewPair:
-    return NewPair("1", "2", band, 0.99, "2", "1", None, window, (), ())
+def pair(band: str, window: CreationWindow | None, new: str = "2", other: str = "1") -> NewPair:
+    return NewPair(other, new, band, 0.99, new, other, None, window, (), ())
 
 
 def test_the_notification_counts_bands_and_windows() -> None:
     pairs = [
-        pair("likely", CreationWindow.AFTER_HOURS),
-        pair("likely", CreationWindow.AFTER_HOURS),
-        pair("likely", CreationWindow.BUSINESS_HOURS),
+        pair("likely", CreationWindow.AFTER_HOURS, "2"),
+        pair("likely", CreationWindow.AFTER_HOURS, "3"),
+        pair("likely", CreationWindow.BUSINESS_HOURS, "4"),
     ]
     assert (
         notification_text(pairs, "9:00")
         == "3 new likely duplicates since 9:00, 2 created after hours"
     )
-    mixed = [pair("possible", CreationWindow.WEEKEND), pair("likely", None)]
+    mixed = [pair("possible", CreationWindow.WEEKEND, "2"), pair("likely", None, "3")]
     assert notification_text(mixed, "Sat 9:00") == (
         "1 new likely duplicate and 1 possible since Sat 9:00, 1 at the weekend"
     )
     assert notification_text([pair("possible", None)], "9:00") == (
         "1 new possible duplicate since 9:00"
+    )
+
+
+def test_a_new_record_matching_a_patient_with_two_records_is_one_duplicate() -> None:
+    """Shaz Bautista, made on Saturday, matches Sharon Bautista and Sharon Page (one patient,
+    two records): one new duplicate made at the weekend, in two pairs, not two of each."""
+    both = [
+        pair("likely", CreationWindow.WEEKEND, new="9", other="1"),
+        pair("possible", CreationWindow.WEEKEND, new="9", other="2"),
+    ]
+    assert notification_text(both, "3:50") == (
+        "1 new likely duplicate since 3:50 (2 pairs in the queue), 1 at the weekend"
     )
 
 
