@@ -240,7 +240,11 @@ class Watch:
         with transaction(self.cache) as db:
             if get_state(db, BASELINE_DONE) != "1":
                 # The queue the watch starts from is not news; what was made since it started is.
-                watch_store.record_baseline(db, get_state(db, WATCHING_SINCE) or "")
+                # A creation time a day or more after now is a clock or an import gone wrong
+                # (a record made while this interval ran is still news).
+                watch_store.record_baseline(
+                    db, get_state(db, WATCHING_SINCE) or "", utc_text(now + timedelta(days=1))
+                )
                 set_state(db, BASELINE_DONE, "1")
                 scored_since = ""
             found = watch_store.unseen_pairs(db, scored_since)

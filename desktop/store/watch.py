@@ -12,15 +12,22 @@ _WATCHED = "('likely', 'possible')"
 _FOUND_COLUMNS = ("id_a", "id_b", "band", "new_id", "created_at", "window", "signals", "found_at")
 
 
-def record_baseline(db: sqlite_utils.Database, before: str) -> int:
+# Not made since the watch started: before it, or at a time after now (a clock or an import
+# gone wrong is no news).
+_NOT_MADE_SINCE = "({r}.created_at < :before OR {r}.created_at > :now)"
+
+
+def record_baseline(db: sqlite_utils.Database, before: str, now: str) -> int:
     """Record as already seen (no event) every likely or possible pair in the queue whose two
-    records were both created before ``before`` (UTC text: when the watch started)."""
+    records were both made before ``before`` (UTC text: when the watch started), counting a
+    record made after ``now`` (UTC text) as made before."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO watch_pairs (id_a, id_b, band) "
         f"SELECT m.id_a, m.id_b, m.band FROM match_pairs m "
         "JOIN patients a ON a.id = m.id_a JOIN patients b ON b.id = m.id_b "
-        f"WHERE m.band IN {_WATCHED} AND a.created_at < ? AND b.created_at < ?",
-        [before, before],
+        f"WHERE m.band IN {_WATCHED} AND {_NOT_MADE_SINCE.format(r='a')} "
+        f"AND {_NOT_MADE_SINCE.format(r='b')}",
+        {"before": before, "now": now},
     )
     return cursor.rowcount
 

@@ -212,3 +212,28 @@ def test_recent_treatment_notes_count_for_triage_and_old_ones_do_not(tmp_path) -
         order = [p.key for p in triage_order(queue, marks)]
         assert order.index(this_week.key) < order.index(last_month.key)
         assert "treatment notes on both records, latest" in marks[this_week.key][2]
+
+
+def test_a_record_with_a_creation_time_years_ahead_is_not_news(tmp_path) -> None:
+    """A copy of a patient whose creation time is years ahead (a clock or an import gone
+    wrong) is in the queue, but the first interval does not announce it, as it announces
+    nothing else the watch started from."""
+    from desktop.simulator.sample_clinic import generate_clinic
+
+    patients = [dict(p) for p in generate_clinic(300, 5).patients]
+    known = next(
+        p
+        for p in patients
+        if p["date_of_birth"] and p["patient_phone_numbers"] and not p["archived_at"]
+    )
+    ahead = {**known, "id": "9900000000000000401", "created_at": "2031-01-01T00:00:00Z"}
+    clock = ManualClock(FRIDAY_4PM.timestamp())
+    with (
+        Simulator(patients=[*patients, ahead], clock=clock) as sim,
+        _open(tmp_path) as cache,
+        Session(cache, sim.api_key, base_url=sim.base_url) as session,
+    ):
+        first = Watch(session, settings=WatchSettings(), clock=clock).run_once()
+        assert not first.new_pairs
+        queued = {(p["id_a"], p["id_b"]) for p in queue_pairs(cache.db)}
+        assert any(ahead["id"] in key and known["id"] in key for key in queued)
