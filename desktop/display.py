@@ -42,6 +42,22 @@ TEXT_NORMALISERS: dict[Normaliser, Callable[[str], str]] = {
     "medicare": lambda v: medicare_parts(v)[0] or v.strip(),
 }
 PRONOUN_ORDER = ("nominative", "accusative", "predicative_possessive")
+# Characters a record may hold that would change how the text around them shows: control
+# characters (a NUL shows as a box) and the marks that turn text right to left until further
+# notice ("\u202eEvil" shows as "liveE"). Line breaks and tabs stay.
+_HIDDEN = dict.fromkeys(
+    [
+        *(c for c in range(0x20) if c not in (0x09, 0x0A)),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
+)
+
+
+def readable(text: str) -> str:
+    """``text`` without the characters that would garble or reverse how it shows."""
+    return text.translate(_HIDDEN)
 
 
 def field_label(api_name: str) -> str:
@@ -119,7 +135,7 @@ def display_value(api_name: str, value: Any) -> str:
         )
     if isinstance(value, list):
         return "\n".join(filter(None, (display_value(api_name, v) for v in value)))
-    text = str(value).strip()
+    text = readable(str(value)).strip()
     if api_name in DATES or api_name in TIMESTAMPS:
         return readable_date(text)
     return text

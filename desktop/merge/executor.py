@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from desktop.account import Account
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.shards import is_loopback_host
-from desktop.display import field_label
+from desktop.display import field_label, readable
 from desktop.merge.plan import (
     MergePlan,
     changed_fields,
@@ -316,8 +316,9 @@ def display_name(record: Mapping[str, Any]) -> str:
     """The patient's full name as Cliniko labels it."""
     label = record.get("label")
     if label:
-        return str(label)
-    return " ".join(str(p) for p in (record.get("first_name"), record.get("last_name")) if p)
+        return readable(str(label))
+    names = (record.get("first_name"), record.get("last_name"))
+    return readable(" ".join(str(p) for p in names if p))
 
 
 def shown_phone(record: Mapping[str, Any]) -> str:

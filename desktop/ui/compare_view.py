@@ -158,7 +158,7 @@ class CompareView(QWidget):
         band = BAND_LABELS.get(row.band, row.band).lower()
         held = ", held back by the warning above" if row.band != "likely" and row.lookalike else ""
         self.title.setText(
-            f"<b>{escape(row.name_a)}</b> and <b>{escape(row.name_b)}</b>{more} — "
+            f"<b>{escape(_short(row.name_a))}</b> and <b>{escape(_short(row.name_b))}</b>{more} — "
             f"{match_percent(row.probability)} match ({band}{held})"
         )
         if any(v == FETCHING for v in history.values()):
@@ -222,3 +222,12 @@ class CompareView(QWidget):
         for pid in self.ids:
             if self.model.history_of(pid) == FETCHING:
                 self.model.set_history(pid, UNKNOWN_OFFLINE)
+
+
+# Characters of a name the heading shows: a name a record holds hundreds of characters of
+# would push the records' table out of sight (the table shows it whole).
+TITLE_NAME_CHARS = 60
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= TITLE_NAME_CHARS else name[: TITLE_NAME_CHARS - 1] + "…"

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.display import display_value, field_label
+from desktop.display import display_value, field_label, readable
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
 from desktop.merge.plan import clinical_history
@@ -56,7 +56,7 @@ def change_lines(
 
 
 def _name(record: dict[str, Any]) -> str:
-    return f"{record.get('first_name') or ''} {record.get('last_name') or ''}".strip()
+    return readable(f"{record.get('first_name') or ''} {record.get('last_name') or ''}").strip()
 
 
 class Page(QWidget):

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
-from desktop.display import readable_date
+from desktop.display import readable, readable_date
 from desktop.matching.lookalike import HELD_BECAUSE, split_flags
 from desktop.merge_states import PairStatus
 from desktop.store.queue_list import queue_rows
@@ -118,7 +118,7 @@ def load_rows(db: Any) -> list[QueueRow]:
     out: list[QueueRow] = []
     append = out.append
     for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, size in queue_rows(db):
-        na, nb = na.strip(), nb.strip()
+        na, nb = readable(na).strip(), readable(nb).strip()
         search = f"{na}\n{nb}\n{a}\n{b}".lower()
         append(
             QueueRow(a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, search, size)

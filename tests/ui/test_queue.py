@@ -169,6 +169,30 @@ def test_load_rows_is_best_first(desk):
     assert rows[0].band == "likely"
 
 
+def test_a_name_holding_a_right_to_left_override_reads_as_typed_in_the_queue(qtbot, desk):
+    """A first name stored with U+202E (right-to-left override) and a NUL, and a surname of
+    hundreds of characters: the queue and the heading show the letters in their order (not
+    reversed, no box), and the heading does not grow to hold the whole surname."""
+    from ui_helpers import label_reads
+
+    from desktop.store.cache import Cache
+
+    with Cache.open(desk.path, desk.key) as cache:
+        first = load_rows(cache.db)[0]
+        cache.db.execute(
+            "UPDATE patients SET first_name = ?, last_name = ? WHERE id = ?",
+            ["\u202eEvil\u0000", "O'Brien-" * 50, first.id_a],
+        )
+        cache.db.conn.commit()
+        row = next(r for r in load_rows(cache.db) if r.key == first.key)
+    assert row.name_a.startswith("Evil O'Brien") and "\u202e" not in row.search
+    window = desk.open()
+    window.queue_view.select_key(first.key)
+    title = label_reads(window.compare_view.title)
+    assert "Evil O'Brien" in title and "\u202e" not in title
+    assert len(title) < 150 and "…" in title
+
+
 def test_match_percentages_never_round_up_to_certainty():
     from desktop.ui.queue_model import match_percent
 

@@ -162,10 +162,11 @@ def label_reads(label) -> str:
     """What a person reads in a QLabel: its text as Qt renders it (rich text as plain words,
     so "&gt;" reads as ">" there and stays "&gt;" in a plain-text label)."""
     from PySide6.QtCore import Qt
+    from PySide6.QtGui import Qt as GuiQt  # Qt::mightBeRichText lives in QtGui
     from PySide6.QtGui import QTextDocumentFragment
 
     text, form = label.text(), label.textFormat()
     rich = form == Qt.TextFormat.RichText or (
-        form == Qt.TextFormat.AutoText and Qt.mightBeRichText(text)
+        form == Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text)
     )
     return QTextDocumentFragment.fromHtml(text).toPlainText() if rich else text

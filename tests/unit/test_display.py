@@ -56,3 +56,15 @@ def test_formatting_alone_is_no_difference() -> None:
     assert not same_values("first_name", ["Anne", "Anna"])
     assert same_values("date_of_birth", ["1980-03-07", "07/03/1980"])
     assert not same_values("accepted_privacy_policy", [True, None])
+
+
+def test_characters_that_garble_or_reverse_a_name_are_not_shown() -> None:
+    """A record may hold a NUL or a right-to-left override ("\\u202eEvil" shows as "liveE",
+    and everything after it in the cell too). Letters of any script stay, and so do line
+    breaks."""
+    from desktop.display import readable
+    from desktop.merge.executor import display_name
+
+    assert display_value("first_name", "\u202eEvil\u0000Name") == "EvilName"
+    assert display_name({"first_name": "\u202eEvil", "last_name": "\u2066Lee\u2069"}) == "Evil Lee"
+    assert readable("سارة\nכהן\tMüller") == "سارة\nכהן\tMüller"
