@@ -72,6 +72,13 @@ def current_os_user() -> str:
     return name or "unknown"
 
 
+def cliniko_user_words(label: str) -> tuple[str, str]:
+    """The trail's Cliniko user ("1234 Alex Administrator", as the session records it) as
+    (name, id); a label without an id in front is all name."""
+    ident, _, name = label.partition(" ")
+    return (name, ident) if ident.isdigit() and name else (label, "")
+
+
 def _iso(at: Any) -> str:
     """Normalise a timestamp (datetime, epoch seconds, ISO text or None) to ISO-8601 UTC."""
     if at is None:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from desktop.audit import cliniko_user_words
 from desktop.config import Settings
 from desktop.intake import IntakeReport, account_time_zone, intake_report
 from desktop.labor import sources
@@ -217,10 +218,7 @@ def kind_lines(cases: Sequence[Case]) -> tuple[KindLine, ...]:
 
 def who(row: TimeRow) -> str:
     """Who did the work: the Cliniko user's name (label minus its id), else the OS user."""
-    label = row.cliniko_user.split(" ", 1)
-    if len(label) == 2 and label[0].isdigit():
-        return label[1]
-    return row.cliniko_user or row.os_user or "unknown"
+    return cliniko_user_words(row.cliniko_user)[0] or row.os_user or "unknown"
 
 
 def _buckets(period: Period, today: dt.date) -> tuple[str, list[tuple[str, dt.date, dt.date]]]:

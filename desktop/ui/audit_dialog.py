@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.audit import AuditVerification
+from desktop.audit import AuditVerification, cliniko_user_words
 from desktop.audit_export import entries_for_days, export_csv, head_line, verify_cache
 from desktop.store.cache import Cache
 from desktop.ui.context import DeskContext
@@ -135,7 +135,11 @@ class AuditDialog(QDialog):
         for r, row in enumerate(view.rows):
             for c, (name, _) in enumerate(COLUMNS):
                 value = row.get(name)
-                self.table.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
+                text = "" if value is None else str(value)
+                if name == "cliniko_user" and text:
+                    person, ident = cliniko_user_words(text)
+                    text = f"{person} (id {ident})" if ident else person
+                self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         first, last = self._range()
         self.note.setText(f"{len(view.rows):,} entries from {first} to {last}.")

@@ -27,6 +27,10 @@ def test_the_screen_shows_the_status_the_entries_and_exports_them(
     assert dialog.table.rowCount() == count  # the sync was today: inside the last 30 days
     assert dialog.table.item(0, 2).text() == "GET"
     assert f"Audit trail: {count:,} entries" in dialog.head.text()
+    # The Cliniko user reads as a name, its id after it ("1 Alex Administrator" looked like
+    # a count of one).
+    users = {dialog.table.item(r, 5).text() for r in range(count)} - {""}
+    assert users and all(u.endswith(")") and " (id " in u for u in users)
 
     target = tmp_path / "audit.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
@@ -34,6 +38,7 @@ def test_the_screen_shows_the_status_the_entries_and_exports_them(
     with target.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == count and rows[0]["seq"] == "1"
+    assert any(r["cliniko_user"][:1].isdigit() for r in rows)  # the file keeps what was stored
     assert f"Wrote {count:,} entries" in dialog.note.text()
 
     # a range before anything happened shows nothing
