@@ -73,6 +73,15 @@ EMAIL_RE = re.compile(r"^[A-Z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Z0-9.-]+\.[A-Z]{2,63}$
 DVA_RE = re.compile(r"^[NVQSWT]([A-Z ][0-9]{1,6}|[A-Z]{2}[0-9]{1,5}|[A-Z]{3}[0-9]{1,4})[A-Z]?$")
 
 
+class NotAPatient(ValueError):
+    """A patient given to the simulator (a seed file's) that is not in Cliniko's shape."""
+
+    @property
+    def user_message(self) -> str:
+        """The problem in one line, for the command line."""
+        return str(self)
+
+
 def normalized_number(number: str) -> str:
     """International digits, Australia assumed: ``0412 345 678`` -> ``61412345678``."""
     digits = re.sub(r"\D", "", number)

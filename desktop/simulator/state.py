@@ -18,6 +18,7 @@ from desktop.simulator import history
 from desktop.simulator.patients import (
     DATA_FIELDS,
     TIMESTAMPS,
+    NotAPatient,
     clean_phones,
     make_label,
     normalize_patient,
@@ -73,8 +74,15 @@ class ClinicState:
         now = self.now()
         self._patients: dict[str, Record] = {}
         with gc_paused():
-            for raw in patients:
-                record = normalize_patient(raw, now)
+            for position, raw in enumerate(patients):
+                try:
+                    record = normalize_patient(raw, now)
+                    int(record["id"])  # Cliniko's ids are numbers
+                except (AttributeError, TypeError, ValueError) as error:
+                    raise NotAPatient(
+                        f"patient #{position} (id {raw.get('id')!r}) is not in Cliniko's "
+                        f"shape: {error}"
+                    ) from error
                 self._patients[record["id"]] = record
         self._counts: dict[str, dict[str, int]] = {
             str(k): dict(v) for k, v in (history_counts or {}).items()

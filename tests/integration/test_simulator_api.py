@@ -380,3 +380,24 @@ def test_concurrent_reads_and_writes(fresh: Simulator) -> None:
         results = [s for batch in pool.map(worker, range(6)) for s in batch]
     assert results == [200] * 180
     assert fresh.stats["requests_total"] == 180
+
+
+def test_a_seed_file_patient_not_in_clinikos_shape_is_named_in_one_line(tmp_path: Path) -> None:
+    """`mergedesk simulator --seed-file` with a patient whose phones are a string, or whose
+    id is no number: one line naming the patient, no traceback."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    patients, _ = tiny_clinic()
+    for position, odd in ((2, {"patient_phone_numbers": "0412 345 678"}), (4, {"id": "abc"})):
+        seed = tmp_path / "seed.json"
+        seed.write_text(json.dumps([*patients[:position], {**patients[position], **odd}]))
+        done = subprocess.run(
+            [sys.executable, "-m", "desktop", "--data-dir", str(tmp_path), "simulator",
+             "--seed-file", str(seed), "--port", "0"],
+            cwd=root, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 2
+        assert done.stderr.startswith(f"Error: patient #{position} (id ")
+        assert "Traceback" not in done.stderr
