@@ -14,7 +14,7 @@ RISKS = {
     "twins": "twins",
     "parent_child": "a parent and child",
     "siblings": "siblings",
-    "household": "two people of one household",
+    "household": "two people of one household or care home",
     "family_card": "two members of one family",
     "other_first_name": "two members of one family",
     "common_name": "two people who share a common name",

@@ -128,10 +128,9 @@ class SurvivorPage(Page):
                 if counts is None
                 else f"{clinical_history(counts)} items of history"
             )
-            label = (
-                f"{_name(record)} — born {record.get('date_of_birth') or 'not recorded'}, "
-                f"created {str(record.get('created_at') or '')[:10]}, {size} (id {pid})"
-            )
+            born = display_value("date_of_birth", record.get("date_of_birth")) or "not recorded"
+            made = display_value("created_at", record.get("created_at")) or "at a time not known"
+            label = f"{_name(record)} — born {born}, created {made}, {size} (id {pid})"
             if pid == suggested:
                 label += "   ★ suggested"
             button = QRadioButton(label)

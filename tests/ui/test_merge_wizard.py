@@ -119,6 +119,26 @@ def wizard_at_the_merge_step(qtbot, window):
     return wizard
 
 
+def test_the_survivor_choices_give_dates_as_the_rest_of_the_window_does(qtbot, desk):
+    """ "born 2 May 1941, created 1 Feb 2024", as the records table says them, not
+    "born 1941-05-02, created 2024-02-01"."""
+    import re
+
+    from desktop.merge import Step
+
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    day = r"\d{1,2} [A-Z][a-z]{2} \d{4}"
+    for button in wizard.pages[Step.CHOOSE_SURVIVOR].buttons.values():
+        assert re.search(f"— born ({day}|not recorded), created {day}, ", button.text()), (
+            button.text()
+        )
+    wizard.reject()
+
+
 def test_opening_the_merge_page_while_a_check_runs_still_starts_the_wait(
     qtbot, desk, sim, fast_wizard
 ):

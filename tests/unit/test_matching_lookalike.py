@@ -458,6 +458,10 @@ def test_one_first_name_with_two_surnames_at_a_care_home_is_never_likely():
     assert pair.band != "likely"
     assert "household" in pair.flags
     assert any("care home" in w for w in pair.warnings)
+    # ... and the wizard's confirmation names it too.
+    from desktop.merge.lookalike import risk_in_words
+
+    assert "care home" in risk_in_words(pair.flags)
     # A re-score of one of them with the saved model sees the care home too, though it reads
     # only a few of its residents.
     few = [lee, wong, *_care_home(2)]
