@@ -17,6 +17,7 @@ from desktop.ui.flat_table import FlatTableModel
 Index = QModelIndex | QPersistentModelIndex
 Record = Mapping[str, Any]
 UNKNOWN_OFFLINE = "unknown (offline)"
+UNKNOWN_BUSY = "unknown (Cliniko did not answer)"  # it answered, but with an error (a 429)
 FETCHING = "fetching…"
 
 

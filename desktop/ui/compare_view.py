@@ -23,8 +23,14 @@ from desktop.display import note_merged_birth_dates
 from desktop.matching.lookalike import split_flags
 from desktop.merge_states import PairStatus
 from desktop.ui import theme
-from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, CompareModel, EvidenceModel
-from desktop.ui.context import DeskContext
+from desktop.ui.compare_model import (
+    FETCHING,
+    UNKNOWN_BUSY,
+    UNKNOWN_OFFLINE,
+    CompareModel,
+    EvidenceModel,
+)
+from desktop.ui.context import NETWORK_ERRORS, DeskContext
 from desktop.ui.history import fetch_history
 from desktop.ui.queue_model import BAND_LABELS, QueueRow, match_percent
 from desktop.ui.workers import Job
@@ -219,9 +225,12 @@ class CompareView(QWidget):
     @Slot(str, object)
     def _on_history_failed(self, _message: str, error: object) -> None:
         self._ctx.connectivity.note_error(error)
+        # Offline only when Cliniko could not be reached: an answer such as "too many
+        # requests" leaves the window online, and the history unknown for another reason.
+        note = UNKNOWN_OFFLINE if isinstance(error, NETWORK_ERRORS) else UNKNOWN_BUSY
         for pid in self.ids:
             if self.model.history_of(pid) == FETCHING:
-                self.model.set_history(pid, UNKNOWN_OFFLINE)
+                self.model.set_history(pid, note)
 
 
 # Characters of a name the heading shows: a name a record holds hundreds of characters of

@@ -159,6 +159,22 @@ def test_history_is_unknown_offline(qtbot, desk):
     assert window.sync_panel.online_label.text() == "● Offline"
 
 
+def test_history_cliniko_refused_to_give_does_not_say_offline(qtbot, desk):
+    """Cliniko in a storm of 429 answers ("too many requests"): the history is unknown
+    because Cliniko did not answer, not because the computer is offline."""
+    from desktop.simulator import FaultConfig, Simulator
+
+    storm = FaultConfig(storm_rate=1.0, storm_seconds=0.5)
+    with Simulator(size=300, seed=7, faults=storm) as busy:
+        window = desk.open(base_url=busy.base_url)
+        compare = window.compare_view
+        row = window.queue_view.current()
+        qtbot.waitUntil(
+            lambda: str(compare.model.history_of(row.id_a)).startswith("unknown"), timeout=30_000
+        )
+        assert compare.model.history_of(row.id_a) == "unknown (Cliniko did not answer)"
+
+
 def test_load_rows_is_best_first(desk):
     from desktop.store.cache import Cache
 
