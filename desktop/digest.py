@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from desktop.intake import CreationWindow, IntakeReport, intake_report
+from desktop.intake import INTAKE_DAYS, CreationWindow, IntakeReport, intake_report
 from desktop.store.watch import found_since
 
 if TYPE_CHECKING:
@@ -61,12 +61,9 @@ class Digest:
             head += (", created " + ", ".join(windows) if windows else "") + "."
             sources = [f"{s}: {n}" for s, n in self.by_source.most_common()]
             head += " Where they came from: " + "; ".join(sources) + "."
-        total = self.intake.total
-        head += (
-            f" Intake, last 30 days: {total.rate:.1%} of {total.new_patients} new patients "
-            "arrived as a likely duplicate"
-        )
-        head += f" — above the {self.intake.threshold:.0%} alarm." if self.intake.alarm else "."
+        # As the status bar says it: never a bare percentage of a handful of new patients.
+        head += f" {self.intake.status_text(INTAKE_DAYS)}"
+        head += f" (above the {self.intake.threshold:.0%} threshold)." if self.intake.alarm else "."
         return head
 
 
@@ -80,7 +77,7 @@ def daily_digest(
     windows = Counter(r["window"] or "unknown time" for r in rows)
     sources = Counter(source_of(r["signals"]) for r in rows)
     intake = intake_report(
-        db, end - timedelta(days=30), end, tz, threshold=threshold, minimum=minimum
+        db, end - timedelta(days=INTAKE_DAYS), end, tz, threshold=threshold, minimum=minimum
     )
     likely = sum(1 for r in rows if r["band"] == "likely")
     return Digest(day, len(rows), likely, dict(windows), sources, intake)

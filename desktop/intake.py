@@ -66,6 +66,10 @@ def account_time_zone(db: sqlite_utils.Database) -> tzinfo:
     return datetime.now().astimezone().tzinfo or dt.UTC
 
 
+# Days back the live intake rate covers (the watch's status line and its daily digest).
+INTAKE_DAYS = 30
+
+
 @dataclass(frozen=True)
 class IntakeCounts:
     """New patients in a period, and how many of them arrived as a likely duplicate."""

@@ -37,6 +37,7 @@ from desktop.activity import (
 from desktop.cliniko.errors import ClinikoUnavailable, Offline, RateLimited
 from desktop.config import Settings
 from desktop.intake import (
+    INTAKE_DAYS,
     CreationWindow,
     IntakeReport,
     account_time_zone,
@@ -81,7 +82,7 @@ class WatchSettings:
     recent_notes_days: int = RECENT_NOTES_DAYS  # treatment notes this recent count for triage
     backoff_first_seconds: float = 60.0
     backoff_cap_seconds: float = 30 * 60
-    intake_days: int = 30  # the live intake rate covers this many days back
+    intake_days: int = INTAKE_DAYS  # the live intake rate covers this many days back
     intake_threshold: float = 0.03
     intake_minimum: int = 50
     # how old the last full comparison with Cliniko may be before an interval's sync makes one

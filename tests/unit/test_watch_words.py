@@ -90,3 +90,25 @@ def test_why_flagged_names_no_one() -> None:
 )
 def test_the_interval_reads_as_written(text: str, seconds: float) -> None:
     assert parse_every(text) == seconds
+
+
+def test_the_digest_never_gives_a_bare_rate_of_a_handful_of_new_patients() -> None:
+    """One new patient who arrived as a duplicate is not "100.0% of 1 new patients": the
+    digest says what the status bar says, too few to judge."""
+    from collections import Counter
+
+    from desktop.digest import Digest
+    from desktop.intake import IntakeCounts, IntakeReport
+
+    def digest(new: int, duplicates: int) -> str:
+        intake = IntakeReport(IntakeCounts(new, duplicates), (), {}, 0.03, 50)
+        day = date(2026, 12, 6)
+        return Digest(day, 1, 1, {"weekend": 1}, Counter(["an assistant"]), intake).text()
+
+    few = digest(1, 1)
+    assert "1 new patient, too few to judge (the rate counts from 50)" in few
+    assert "100.0%" not in few
+    many = digest(200, 12)
+    assert "6.0% of 200 new patients arrived as duplicates — alarm (above the 3% threshold)." in (
+        many
+    )
