@@ -139,6 +139,9 @@ class WatchEvent:
     report: IntervalReport
     pair: NewPair | None = None
     message: str = ""
+    # An ``offline`` event where Cliniko answered, but would not serve (too many requests):
+    # the computer is online, the interval is still retried later.
+    answered: bool = False
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -222,7 +225,8 @@ class Watch:
             report.offline = getattr(error, "user_message", "") or "Cliniko could not be reached."
             report.next_in = delay
             log.info("Watch: Cliniko unreachable; trying again in %.0f s", delay)
-            self.on_event(WatchEvent("offline", report, message=report.offline))
+            answered = isinstance(error, RateLimited)
+            self.on_event(WatchEvent("offline", report, message=report.offline, answered=answered))
             return report
         self.failures = 0
         report.next_in = self.settings.every_seconds

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
 
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
+STATUS_MESSAGE_MS = 60_000  # how long a word from the watch stays in the status bar
 BUSY_JOBS = ("sync", "scan", "watch")
 INTAKE_DAYS = WatchSettings.intake_days
 TRAY_CHOICE = "Keep watching from the &tray after closing"
@@ -243,7 +244,10 @@ class WatchDesk(QObject):
         if event.kind == "alarm":
             self.window.statusBar().showMessage("Intake alarm: " + event.message)
         elif event.kind == "offline":
-            self.ctx.connectivity.set_online(False)
+            # Cliniko limiting requests is no lost connection: say why the watch waits.
+            self.ctx.connectivity.set_online(event.answered)
+            if event.answered:
+                self.window.statusBar().showMessage(event.message, STATUS_MESSAGE_MS)
 
     @Slot(object)
     def on_interval_done(self, result: tuple[IntervalReport, int, Account | None]) -> None:

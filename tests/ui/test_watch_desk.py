@@ -191,3 +191,16 @@ def test_the_incomplete_records_list_and_a_completed_record_rescored(qtbot, desk
     qtbot.waitUntil(lambda: dialog.summary.text() != "Reading…", timeout=10_000)
     assert made["id"] not in {r.patient_id for r in dialog.model.records}
     dialog.reject()
+
+
+def test_cliniko_limiting_requests_is_said_and_not_shown_as_offline(qtbot, desk) -> None:
+    """Cliniko answering 429 to everything: the watch waits and says why in the status bar;
+    the window does not claim the computer is offline."""
+    from desktop.simulator import FaultConfig, Simulator
+
+    with Simulator(size=300, seed=7, faults=FaultConfig(storm_rate=1.0, storm_seconds=0.5)) as busy:
+        window = desk.open(base_url=busy.base_url)
+        report = _interval(qtbot, window)
+        assert report.offline  # the interval did not complete: retried later
+        assert window.sync_panel.online_label.text() != "● Offline"
+        assert "limiting" in window.statusBar().currentMessage()
