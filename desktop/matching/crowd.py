@@ -15,8 +15,6 @@ from desktop.matching.features import Features
 
 # Patients holding one address or phone from which on it is a place's, not a household's.
 CROWD_PATIENTS = 10
-# The contact kinds whose crowded values a saved model keeps -> the Features vocabulary.
-CROWD_KINDS = ("address", "phones")
 
 
 def _crowded_codes(codes: np.ndarray, values: list[str], saved: Sequence[str] | None) -> np.ndarray:

@@ -273,7 +273,7 @@ class ConnectDialog(QDialog):
         self.check_button.setEnabled(True)
         if isinstance(error, KeyRejected):
             message = f"{message}\n{WRONG_KEY_HELP}"
-        if isinstance(error, Offline):
+        if type(error) is Offline:  # not its kinds that did reach Cliniko (a cut-off answer)
             message = NOT_REACHED
         if isinstance(error, BadKeyFormat):
             self.shard_label.clear()  # it said so as the key was typed: say it once, here
