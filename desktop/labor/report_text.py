@@ -194,7 +194,8 @@ def _chart(s: LaborSummary) -> list[Block]:
         Chart(
             f"Hours (bars) and cost (line) per {unit}, up to today",
             tuple(p.label for p in s.series),
-            tuple(float(p.hours) for p in s.series),
+            # Unrounded: 12 seconds are a bar too, beside the cent they cost ("0.00 h").
+            tuple(p.minutes / 60 for p in s.series),
             tuple(float(p.cost) for p in s.series),
             s.model.currency,
         ),

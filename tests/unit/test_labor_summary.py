@@ -146,6 +146,16 @@ def test_rate_zero(cache: Cache) -> None:
     assert max(chart.costs) == 0
 
 
+def test_a_few_seconds_of_work_are_a_bar_beside_the_cost_they_make(cache: Cache) -> None:
+    """12 seconds round to "0.00 h" but cost $0.09 at $28 an hour: the chart's bar is not
+    zero beside a cost line near the top of its axis."""
+    insert_session(cache, "brief", ["1", "2"], at(dt.date(2026, 3, 9)), 12, 12, "skipped")
+    s = summary(cache, hourly_rate=28.0)
+    assert s.hours == 0 and s.cost > 0
+    chart = next(b for b in report_blocks(s) if isinstance(b, Chart))
+    assert max(chart.hours) == pytest.approx(12 / 3600)
+
+
 def test_a_merge_with_no_recorded_steps(cache: Cache) -> None:
     insert_session(cache, "bare", ["1", "2"], at(dt.date(2026, 3, 9)), 0, 0, "merged")
     s = summary(cache)
