@@ -56,8 +56,8 @@ class ApplyAllDialog(QDialog):
         self.total = len(plans_to_apply(ctx.cache))
         waiting = len(plans_waiting_for_cliniko(ctx.cache))
         self.intro = QLabel(
-            f"{self.total} planned merge{'s' if self.total != 1 else ''} "
-            "wait to be applied. Applying updates each record that stays in Cliniko and checks "
+            f"{self.total} planned merge{'s wait' if self.total != 1 else ' waits'} "
+            "to be applied. Applying updates each record that stays in Cliniko and checks "
             "that the change stuck. Nothing is merged yet: after this, MergeDesk takes you "
             "through Cliniko's merge page of each one."
             + (f" {waiting} more already wait for their merge in Cliniko." if waiting else "")

@@ -136,7 +136,7 @@ class MergeWizard(QDialog):
         self.back_button = QPushButton("&Back")
         self.back_button.setAccessibleName("Back")
         self.back_button.clicked.connect(self.go_back)
-        self.not_same_button = QPushButton("&Not the same person")
+        self.not_same_button = QPushButton("Not the same &person")  # N is for Next
         self.not_same_button.setAccessibleName("Not the same person")
         self.not_same_button.setToolTip("These are different people: close without merging")
         self.not_same_button.clicked.connect(self.not_same)

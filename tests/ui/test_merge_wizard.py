@@ -119,6 +119,40 @@ def wizard_at_the_merge_step(qtbot, window):
     return wizard
 
 
+def test_every_step_s_buttons_have_keys_of_their_own(qtbot, desk):
+    """Alt and a letter presses one button: two buttons underlining the same letter (Next and
+    Not the same person) made Alt+N only move the focus between them."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton
+
+    from desktop.merge import Step
+
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    for expected in (Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW, Step.READY):
+        assert wizard.step is expected, wizard.status.text()
+        shown = [b for b in wizard.findChildren(QAbstractButton) if b.isVisible() and b.isEnabled()]
+        keys = [m.group(1).lower() for b in shown if (m := re.search(r"&([^&])", b.text()))]
+        assert len(keys) == len(set(keys)), (expected, [b.text() for b in shown])
+        if expected is not Step.READY:
+            qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    wizard.reject()
+
+
+def test_one_ready_plan_is_said_in_the_singular(qtbot, desk):
+    with desk_cache(desk) as cache:
+        ready_plans(cache, 1)
+    window = desk.open()
+    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
+    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.intro.text().startswith("1 planned merge waits to be applied.")
+    dialog.reject()
+
+
 def test_the_survivor_choices_give_dates_as_the_rest_of_the_window_does(qtbot, desk):
     """ "born 2 May 1941, created 1 Feb 2024", as the records table says them, not
     "born 1941-05-02, created 2024-02-01"."""
@@ -421,7 +455,8 @@ def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
     next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
     dialog = window.apply_all_dialog
     qtbot.waitExposed(dialog)
-    assert dialog.progress.value() == 0 and "3 planned merges" in dialog.intro.text()
+    assert dialog.progress.value() == 0
+    assert "3 planned merges wait to be applied" in dialog.intro.text()
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
     assert dialog.progress.value() == dialog.progress.maximum() == 3
