@@ -92,7 +92,7 @@ class SettingsDialog(QDialog):
             "While MergeDesk is open it syncs what changed in Cliniko this often and tells you "
             "about new likely or possible duplicates (one request when nothing changed)"
         )
-        self.watch_in_tray = QCheckBox("Keep watching from the &tray after the window is closed")
+        self.watch_in_tray = QCheckBox("Keep watching from the tra&y after the window is closed")
         self.watch_in_tray.setChecked(self.settings.watch_in_tray)
         self.no_tray = _explanation(tray.NO_TRAY)
         if not tray.tray_available():
@@ -159,21 +159,22 @@ class SettingsDialog(QDialog):
         self.problem.setWordWrap(True)
 
         # Four short pages, not one long form: every explanation has the room its lines need
-        # on a small screen too (one long form squeezed the wrapped ones).
+        # on a small screen too (one long form squeezed the wrapped ones). No two of a page's
+        # keys (Alt+letter) are one letter, the tabs' and the buttons' included.
         pages = QTabWidget()
         labor = _page(pages, "&Labor cost")
         labor.addRow("Hourly labor &rate:", self.rate)
         labor.addRow("&On-costs:", self.on_cost)
         labor.addRow("&Idle after:", self.idle)
         labor.addRow("", self.wall_time)
-        labor.addRow("&Manual baseline per merge:", self.manual)
-        labor.addRow("&Merge wait counted up to:", self.wait_cap)
+        labor.addRow("Manual &baseline per merge:", self.manual)
+        labor.addRow("Merge wait counted &up to:", self.wait_cap)
         integration = _page(pages, "I&ntegration")
         integration.addRow("&Integration saves per month:", self.automation)
-        integration.addRow("Integration &subscription:", self.subscription)
+        integration.addRow("Integration subscri&ption:", self.subscription)
         integration.addRow("&API access fees:", self.api_fees)
         integration.addRow("Integration's records:", self.after_hours)
-        integration.addRow("  …or notes/referral &text:", self.text_pattern)
+        integration.addRow("  …or notes/referral te&xt:", self.text_pattern)
         integration.addRow("  …or created by &user:", self.cliniko_user)
         integration.addRow(self.integration_help)
         watch = _page(pages, "Wa&tch")
@@ -183,7 +184,7 @@ class SettingsDialog(QDialog):
         watch.addRow("Intake &alarm above:", self.intake_threshold)
         watch.addRow("  …with at least (new patients):", self.intake_minimum)
         matching = _page(pages, "Matc&hing")
-        matching.addRow('"&Likely" from probability:', self.likely)
+        matching.addRow('"Li&kely" from probability:', self.likely)
         matching.addRow('"&Possible" from probability:', self.possible)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

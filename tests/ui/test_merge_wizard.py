@@ -122,9 +122,7 @@ def wizard_at_the_merge_step(qtbot, window):
 def test_every_step_s_buttons_have_keys_of_their_own(qtbot, desk):
     """Alt and a letter presses one button: two buttons underlining the same letter (Next and
     Not the same person) made Alt+N only move the focus between them."""
-    import re
-
-    from PySide6.QtWidgets import QAbstractButton
+    from ui_helpers import clashing_keys
 
     from desktop.merge import Step
 
@@ -133,9 +131,7 @@ def test_every_step_s_buttons_have_keys_of_their_own(qtbot, desk):
     wizard = open_wizard(qtbot, window)
     for expected in (Step.COMPARE, Step.CHOOSE_SURVIVOR, Step.RECONCILE, Step.REVIEW, Step.READY):
         assert wizard.step is expected, wizard.status.text()
-        shown = [b for b in wizard.findChildren(QAbstractButton) if b.isVisible() and b.isEnabled()]
-        keys = [m.group(1).lower() for b in shown if (m := re.search(r"&([^&])", b.text()))]
-        assert len(keys) == len(set(keys)), (expected, [b.text() for b in shown])
+        assert clashing_keys(wizard) == [], expected
         if expected is not Step.READY:
             qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
     wizard.reject()

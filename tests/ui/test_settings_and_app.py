@@ -124,3 +124,21 @@ def test_no_text_in_the_settings_dialog_is_cut_off(qtbot, data_dir):
                              pos=pages.tabBar().tabRect(index).center())  # fmt: skip
             qtbot.waitUntil(lambda i=index: pages.currentIndex() == i)
             assert _clipped_labels(dialog) == [], pages.tabText(index)
+
+
+def test_every_settings_page_has_keys_of_its_own(qtbot, data_dir):
+    """On each page, Alt and a letter reaches one field: no two fields, tabs or buttons shown
+    together underline the same letter (two fields of the labor page both took M)."""
+    from PySide6.QtWidgets import QTabWidget
+    from ui_helpers import clashing_keys
+
+    dialog = SettingsDialog(data_dir)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    pages = dialog.findChild(QTabWidget)
+    for index in range(pages.count()):
+        qtbot.mouseClick(pages.tabBar(), Qt.MouseButton.LeftButton,
+                         pos=pages.tabBar().tabRect(index).center())  # fmt: skip
+        qtbot.waitUntil(lambda i=index: pages.currentIndex() == i)
+        assert clashing_keys(dialog) == [], pages.tabText(index)

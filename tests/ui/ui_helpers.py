@@ -170,3 +170,28 @@ def label_reads(label) -> str:
         form == Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text)
     )
     return QTextDocumentFragment.fromHtml(text).toPlainText() if rich else text
+
+
+def clashing_keys(window) -> list[tuple[str, list[str]]]:
+    """Alt+letter keys that more than one shown, enabled control of ``window`` underlines:
+    buttons and boxes, labels that name a field, and tabs. Qt then only moves the focus
+    between them, and the person's key does nothing."""
+    import re
+    from collections import defaultdict
+
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QTabBar
+
+    texts = [
+        w.text() for w in window.findChildren(QAbstractButton) if w.isVisible() and w.isEnabled()
+    ]
+    texts += [
+        w.text() for w in window.findChildren(QLabel) if w.isVisible() and w.buddy() is not None
+    ]
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisible():
+            texts += [bar.tabText(i) for i in range(bar.count()) if bar.isTabEnabled(i)]
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for text in texts:
+        if match := re.search(r"&([^&])", text):
+            by_key[match.group(1).lower()].append(text)
+    return [(key, found) for key, found in by_key.items() if len(found) > 1]
