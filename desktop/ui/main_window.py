@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop.account import Account, stored_account
 from desktop.labor.timelog import TimeLog
+from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko
 from desktop.merge_states import Outcome, PairStatus
 from desktop.review import ReviewDecision, record_review_decision, undo_review_decision
 from desktop.store.cache import Cache
@@ -279,12 +280,23 @@ class MainWindow(QMainWindow):
                 "“Ready to apply”."
             )
             return
-        ready = self.queue_model.counts().get(PairStatus.READY, 0)
+        # From the plans' own steps: a pair stays "Ready to apply" in the queue until its
+        # merge is done, also once its update is applied and it waits for Cliniko's merge.
+        reader = self.ctx.open_reader()
+        ready, waiting = len(plans_to_apply(reader)), len(plans_waiting_for_cliniko(reader))
+        said = []
         if ready:
-            self.statusBar().showMessage(
-                f"Back online. {ready} planned merge{'s' if ready != 1 else ''} "
-                "ready to apply (Queue > Show merges ready to apply)."
+            said.append(
+                f"{ready} planned merge{'s' if ready != 1 else ''} ready to apply "
+                "(Queue > Apply all ready plans)"
             )
+        if waiting:
+            one = waiting == 1
+            said.append(
+                f"{waiting} {'waits for its' if one else 'wait for their'} merge in Cliniko"
+            )
+        if said:
+            self.statusBar().showMessage("Back online. " + "; ".join(said) + ".")
         else:
             self.statusBar().clearMessage()
 

@@ -137,6 +137,38 @@ def test_every_step_s_buttons_have_keys_of_their_own(qtbot, desk):
     wizard.reject()
 
 
+def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(qtbot, desk, sim):
+    """Two plans, one applied (it waits for its merge in Cliniko, though its pair still reads
+    "Ready to apply" in the queue), one whose update did not stick: coming back online says 1
+    to apply and 1 waiting, not 2 to apply."""
+    from ui_helpers import closed_port_url
+
+    with desk_cache(desk) as cache:
+        ready_plans(cache, 2)
+    patches = iter(range(100))
+    sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's update fails
+    window = desk.open()
+    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
+    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    assert "1 applied" in dialog.summary.text() and "1 not applied" in dialog.summary.text()
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    online = window.ctx.base_url
+    window.ctx.base_url = closed_port_url()  # the network goes
+    qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.sync_panel.online_label.text() == "● Offline", timeout=30_000)
+    window.ctx.base_url = online  # and comes back
+    qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.sync_panel.online_label.text() == "● Online", timeout=30_000)
+    said = window.statusBar().currentMessage()
+    assert "Back online. 1 planned merge ready to apply" in said
+    assert "1 waits for its merge in Cliniko" in said
+
+
 def test_one_ready_plan_is_said_in_the_singular(qtbot, desk):
     with desk_cache(desk) as cache:
         ready_plans(cache, 1)
