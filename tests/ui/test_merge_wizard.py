@@ -83,6 +83,15 @@ def _steps_of_last_session(db, ids):
     return outcome, steps, active
 
 
+def open_apply_all(qtbot, window):
+    """Queue > Apply all ready plans…, as the person picks it; the dialog, shown."""
+    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
+    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
 def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, fast_wizard):
     window = desk.open()
     row = pick_pair(window)
@@ -148,10 +157,7 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
     patches = iter(range(100))
     sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's update fails
     window = desk.open()
-    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
-    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
-    dialog = window.apply_all_dialog
-    qtbot.waitExposed(dialog)
+    dialog = open_apply_all(qtbot, window)
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
     assert "1 applied" in dialog.summary.text() and "1 not applied" in dialog.summary.text()
@@ -173,10 +179,7 @@ def test_one_ready_plan_is_said_in_the_singular(qtbot, desk):
     with desk_cache(desk) as cache:
         ready_plans(cache, 1)
     window = desk.open()
-    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
-    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
-    dialog = window.apply_all_dialog
-    qtbot.waitExposed(dialog)
+    dialog = open_apply_all(qtbot, window)
     assert dialog.intro.text().startswith("1 planned merge waits to be applied.")
     dialog.reject()
 
@@ -479,10 +482,7 @@ def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
     patches = iter(range(100))
     sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's PATCH drops
     window = desk.open()
-    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
-    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
-    dialog = window.apply_all_dialog
-    qtbot.waitExposed(dialog)
+    dialog = open_apply_all(qtbot, window)
     assert dialog.progress.value() == 0
     assert "3 planned merges wait to be applied" in dialog.intro.text()
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
