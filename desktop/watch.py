@@ -139,9 +139,9 @@ class WatchEvent:
     report: IntervalReport
     pair: NewPair | None = None
     message: str = ""
-    # An ``offline`` event where Cliniko answered, but would not serve (too many requests):
-    # the computer is online, the interval is still retried later.
-    answered: bool = False
+    # Why an ``offline`` interval failed: the listener tells a lost connection from Cliniko
+    # answering but not serving (too many requests), as for any other call.
+    error: Exception | None = None
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -225,8 +225,7 @@ class Watch:
             report.offline = getattr(error, "user_message", "") or "Cliniko could not be reached."
             report.next_in = delay
             log.info("Watch: Cliniko unreachable; trying again in %.0f s", delay)
-            answered = isinstance(error, RateLimited)
-            self.on_event(WatchEvent("offline", report, message=report.offline, answered=answered))
+            self.on_event(WatchEvent("offline", report, message=report.offline, error=error))
             return report
         self.failures = 0
         report.next_in = self.settings.every_seconds

@@ -40,6 +40,7 @@ from desktop.store.watch import found_pair_keys
 from desktop.sync import needs_full_sync
 from desktop.ui import theme
 from desktop.ui import tray as tray_icon
+from desktop.ui.context import NETWORK_ERRORS
 from desktop.ui.workers import Job
 from desktop.watch import IntervalReport, NewPair, Watch, WatchEvent, WatchSettings
 
@@ -244,9 +245,9 @@ class WatchDesk(QObject):
         if event.kind == "alarm":
             self.window.statusBar().showMessage("Intake alarm: " + event.message)
         elif event.kind == "offline":
-            # Cliniko limiting requests is no lost connection: say why the watch waits.
-            self.ctx.connectivity.set_online(event.answered)
-            if event.answered:
+            self.ctx.connectivity.note_error(event.error)
+            if not isinstance(event.error, NETWORK_ERRORS):
+                # Cliniko limiting requests is no lost connection: say why the watch waits.
                 self.window.statusBar().showMessage(event.message, STATUS_MESSAGE_MS)
 
     @Slot(object)
