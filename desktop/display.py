@@ -60,6 +60,11 @@ def readable(text: str) -> str:
     return text.translate(_HIDDEN)
 
 
+def full_name(record: Mapping[str, Any]) -> str:
+    """A record's first and last name as a person reads them ("" when it has neither)."""
+    return readable(f"{record.get('first_name') or ''} {record.get('last_name') or ''}").strip()
+
+
 def field_label(api_name: str) -> str:
     """Cliniko's label for a patient field (``address_1`` -> ``Address line 1``), from the
     field registry; a field it does not know reads as its name in words."""

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
-from desktop.display import display_value, field_label, readable, same_values
+from desktop.display import display_value, field_label, full_name, same_values
 from desktop.fields import patient_field_names
 from desktop.store.queue import decode_evidence
 from desktop.ui import theme
@@ -64,10 +64,7 @@ class CompareModel(QAbstractTableModel):
         self._records = list(records)
         self._history = dict(history)
         self._headers = [
-            readable(
-                f"{chr(65 + i) if i < 26 else str(i + 1)}: "
-                f"{r.get('first_name') or ''} {r.get('last_name') or ''}"
-            ).strip()
+            f"{chr(65 + i) if i < 26 else str(i + 1)}: {full_name(r)}".strip()
             for i, r in enumerate(self._records)
         ]
         self._rebuild()

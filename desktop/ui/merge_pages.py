@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.display import display_value, field_label, readable
+from desktop.display import display_value, field_label, full_name
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
 from desktop.merge.plan import clinical_history
@@ -53,10 +53,6 @@ def change_lines(
         f"{escape(field_label(k))}: {escape(show_value(k, v, link_names))}"
         for k, v in changes.items()
     ]
-
-
-def _name(record: dict[str, Any]) -> str:
-    return readable(f"{record.get('first_name') or ''} {record.get('last_name') or ''}").strip()
 
 
 class Page(QWidget):
@@ -130,7 +126,7 @@ class SurvivorPage(Page):
             )
             born = display_value("date_of_birth", record.get("date_of_birth")) or "not recorded"
             made = display_value("created_at", record.get("created_at")) or "at a time not known"
-            label = f"{_name(record)} — born {born}, created {made}, {size} (id {pid})"
+            label = f"{full_name(record)} — born {born}, created {made}, {size} (id {pid})"
             if pid == suggested:
                 label += "   ★ suggested"
             button = QRadioButton(label)
@@ -230,9 +226,11 @@ class ReviewPage(Page):
         survivor = records.get(plan.survivor_id or "", {})
         changes = flow.changes()
         lines = [
-            f"<p><b>Stays:</b> {escape(_name(survivor))} (id {plan.survivor_id})</p>",
+            f"<p><b>Stays:</b> {escape(full_name(survivor))} (id {plan.survivor_id})</p>",
             "<p><b>Merged into it in Cliniko:</b> "
-            + ", ".join(f"{escape(_name(records.get(d, {})))} (id {d})" for d in plan.duplicate_ids)
+            + ", ".join(
+                f"{escape(full_name(records.get(d, {})))} (id {d})" for d in plan.duplicate_ids
+            )
             + "</p>",
         ]
         if changes:
