@@ -37,6 +37,7 @@ class PairStatus(StrEnum):
     SKIPPED = "skipped"
     PLANNED = "planned"
     READY = "ready"
+    IN_CLINIKO = "in_cliniko"  # the survivor is updated; the merge waits to be done in Cliniko
     MERGED = "merged"
 
 
@@ -100,9 +101,13 @@ RESTORE_STEP = "restore_survivor"
 PAIR_STATUS = {
     Step.CHOOSE_SURVIVOR: PairStatus.PLANNED,
     Step.READY: PairStatus.READY,
+    Step.MERGE_IN_CLINIKO: PairStatus.IN_CLINIKO,
     Step.DONE: PairStatus.MERGED,
 }
 # How a review may end without merging (also the decisions the queue remembers).
 CANCEL_OUTCOMES = (Outcome.NOT_SAME, Outcome.LATER, Outcome.SKIPPED)
+# Queue statuses of a pair the person is merging: planned, ready to apply, or updated and
+# waiting for its merge in Cliniko.
+MERGING_STATUSES = (PairStatus.PLANNED, PairStatus.READY, PairStatus.IN_CLINIKO)
 # Queue statuses a rescan never overwrites: the person planned or merged the pair.
-KEPT_STATUSES = (PairStatus.PLANNED, PairStatus.READY, PairStatus.MERGED)
+KEPT_STATUSES = (*MERGING_STATUSES, PairStatus.MERGED)

@@ -8,19 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from desktop.merge_states import APPLYING_STEPS, PLANNING_STEPS, PairStatus, Step
+from desktop.merge_states import APPLYING_STEPS, MERGING_STATUSES, PLANNING_STEPS, PairStatus, Step
 from desktop.store import plans as plan_store
 from desktop.store.queue import queue_counts
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
 
-REMAINING_STATUSES = (PairStatus.NEW, PairStatus.LATER, PairStatus.PLANNED, PairStatus.READY)
+REMAINING_STATUSES = (PairStatus.NEW, PairStatus.LATER, *MERGING_STATUSES)
 QUEUE_BANDS = ("likely", "possible")
 
 
 def remaining_queue(cache: Cache) -> int:
-    """Pairs still to be dealt with (new, later, planned or ready; likely or possible)."""
+    """Pairs still to be dealt with (new, later, or being merged; likely or possible)."""
     counts = queue_counts(cache.db)
     return sum(counts.get(f"{b}/{s}", 0) for b in QUEUE_BANDS for s in REMAINING_STATUSES)
 

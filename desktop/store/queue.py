@@ -18,7 +18,7 @@ import sqlite_utils
 
 from desktop.matching.lookalike import joined_flags, split_flags
 from desktop.matching.types import Cluster, ScoredPair
-from desktop.merge_states import CANCEL_OUTCOMES, KEPT_STATUSES, PairStatus
+from desktop.merge_states import CANCEL_OUTCOMES, KEPT_STATUSES, MERGING_STATUSES, PairStatus
 
 ACTIVE_STATUSES = (PairStatus.NEW, PairStatus.LATER)
 DECISIONS = CANCEL_OUTCOMES
@@ -188,10 +188,11 @@ def mark_merged(db: sqlite_utils.Database, ids: Sequence[str] | None = None) -> 
         _fill_temp(db, "_gone_check", ids)
         merged += " AND id IN (SELECT id FROM _gone_check)"
         gone = f"SELECT id FROM ({_GONE}) WHERE id IN (SELECT id FROM _gone_check)"
+    merging = ", ".join("?" for _ in MERGING_STATUSES)
     db.execute(
-        "UPDATE match_pairs SET status = ? WHERE status IN (?, ?) AND "
+        f"UPDATE match_pairs SET status = ? WHERE status IN ({merging}) AND "
         f"(id_a IN ({merged}) OR id_b IN ({merged}))",
-        [PairStatus.MERGED, PairStatus.PLANNED, PairStatus.READY],
+        [PairStatus.MERGED, *MERGING_STATUSES],
     )
     kept = ", ".join("?" for _ in KEPT_STATUSES)
     db.execute(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.merge_states import PairStatus
+from desktop.merge_states import MERGING_STATUSES, PairStatus
 
 # "later", "not_same", "skipped" are left out.
-OPEN_STATUSES = (PairStatus.NEW, PairStatus.PLANNED, PairStatus.READY)
+OPEN_STATUSES = (PairStatus.NEW, *MERGING_STATUSES)
 PROJECTED_BANDS = ("likely", "possible")
 
 

@@ -40,6 +40,7 @@ STATUS_LABELS: dict[str, str] = {
     PairStatus.NOT_SAME: "Not the same person",
     PairStatus.PLANNED: "Merge planned",
     PairStatus.READY: "Ready to apply",
+    PairStatus.IN_CLINIKO: "To merge in Cliniko",
     PairStatus.MERGED: "Merged",
     PairStatus.SKIPPED: "Skipped",
 }

@@ -40,6 +40,7 @@ STATUS_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
     ("Not the same person", (PairStatus.NOT_SAME,)),
     ("Merge planned", (PairStatus.PLANNED,)),
     ("Ready to apply", (PairStatus.READY,)),
+    ("To merge in Cliniko", (PairStatus.IN_CLINIKO,)),
     ("Merged", (PairStatus.MERGED,)),
     ("Skipped", (PairStatus.SKIPPED,)),
     ("All", None),

@@ -27,6 +27,7 @@ from desktop.store.migrations import (
     m0008_audit_hmac,
     m0009_recent_notes,
     m0010_merged_into,
+    m0011_in_cliniko_status,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -74,6 +75,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0008_audit_hmac,
         m0009_recent_notes,
         m0010_merged_into,
+        m0011_in_cliniko_status,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)
