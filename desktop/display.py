@@ -60,9 +60,22 @@ def readable(text: str) -> str:
     return text.translate(_HIDDEN)
 
 
+# Characters of a name a heading, a choice or a message shows. A record may hold hundreds (a
+# malformed one), and a label does not wrap: the window would grow past the screen, its
+# buttons out of sight. Tables of field values show a name whole.
+NAME_CHARS = 60
+
+
+def shortened(name: str) -> str:
+    """``name`` cut to :data:`NAME_CHARS` characters, the last an ellipsis, when longer."""
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
 def full_name(record: Mapping[str, Any]) -> str:
-    """A record's first and last name as a person reads them ("" when it has neither)."""
-    return readable(f"{record.get('first_name') or ''} {record.get('last_name') or ''}").strip()
+    """A record's first and last name as a person reads them ("" when it has neither), cut
+    to :data:`NAME_CHARS`."""
+    name = f"{record.get('first_name') or ''} {record.get('last_name') or ''}"
+    return shortened(readable(name).strip())
 
 
 def field_label(api_name: str) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from desktop.account import Account
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.shards import is_loopback_host
-from desktop.display import field_label, full_name, readable
+from desktop.display import field_label, full_name, readable, shortened
 from desktop.merge.plan import (
     MergePlan,
     changed_fields,
@@ -315,7 +315,7 @@ def merge_page_url(api_base_url: str, survivor_id: str, account: Account | None 
 def display_name(record: Mapping[str, Any]) -> str:
     """The patient's full name as Cliniko labels it."""
     label = record.get("label")
-    return readable(str(label)) if label else full_name(record)
+    return shortened(readable(str(label))) if label else full_name(record)
 
 
 def shown_phone(record: Mapping[str, Any]) -> str:

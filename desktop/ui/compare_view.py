@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.display import note_merged_birth_dates
+from desktop.display import note_merged_birth_dates, shortened
 from desktop.matching.lookalike import split_flags
 from desktop.merge_states import PairStatus
 from desktop.ui import theme
@@ -163,10 +163,8 @@ class CompareView(QWidget):
         more = f" (a group of {len(ids)} records)" if len(ids) > 2 else ""
         band = BAND_LABELS.get(row.band, row.band).lower()
         held = ", held back by the warning above" if row.band != "likely" and row.lookalike else ""
-        self.title.setText(
-            f"<b>{escape(_short(row.name_a))}</b> and <b>{escape(_short(row.name_b))}</b>{more} — "
-            f"{match_percent(row.probability)} match ({band}{held})"
-        )
+        names = " and ".join(f"<b>{escape(shortened(n))}</b>" for n in (row.name_a, row.name_b))
+        self.title.setText(f"{names}{more} — {match_percent(row.probability)} match ({band}{held})")
         if any(v == FETCHING for v in history.values()):
             self._history_timer.start()
 
@@ -231,12 +229,3 @@ class CompareView(QWidget):
         for pid in self.ids:
             if self.model.history_of(pid) == FETCHING:
                 self.model.set_history(pid, note)
-
-
-# Characters of a name the heading shows: a name a record holds hundreds of characters of
-# would push the records' table out of sight (the table shows it whole).
-TITLE_NAME_CHARS = 60
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= TITLE_NAME_CHARS else name[: TITLE_NAME_CHARS - 1] + "…"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 from desktop.account import Account, stored_account
+from desktop.display import shortened
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko
 from desktop.merge_states import Outcome, PairStatus
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self.probe_timer.setInterval(PROBE_INTERVAL_MS)
         self.probe_timer.timeout.connect(self.probe_if_offline)
         self.probe_timer.start()
+        self._been_offline = False  # this run has been offline (coming online is "back")
         ctx.connectivity.changed.connect(self.on_connectivity)
         gc.freeze()  # modules and widgets live as long as the window
 
@@ -274,14 +276,15 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def on_connectivity(self, online: bool) -> None:
         """Say what going offline or coming back means for the work."""
+        back = self._been_offline
+        self._been_offline |= not online
         if not online:
             self.statusBar().showMessage(
                 "Offline: you can keep reviewing and planning merges; they wait in "
                 "“Ready to apply”."
             )
             return
-        # From the plans' own steps: a pair stays "Ready to apply" in the queue until its
-        # merge is done, also once its update is applied and it waits for Cliniko's merge.
+        # From the plans' own steps, which also count a group of records as one plan.
         reader = self.ctx.open_reader()
         ready, waiting = len(plans_to_apply(reader)), len(plans_waiting_for_cliniko(reader))
         said = []
@@ -296,7 +299,9 @@ class MainWindow(QMainWindow):
                 f"{waiting} {'waits for its' if one else 'wait for their'} merge in Cliniko"
             )
         if said:
-            self.statusBar().showMessage("Back online. " + "; ".join(said) + ".")
+            # The first connection of a start is not a return: "Online." then.
+            online_words = "Back online. " if back else "Online. "
+            self.statusBar().showMessage(online_words + "; ".join(said) + ".")
         else:
             self.statusBar().clearMessage()
 
@@ -329,7 +334,8 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(True)
         self.undo_action.setText(f"&Undo “{DECISION_WORDS.get(decision, decision)}”")
         self.undo_bar.offer(
-            f"Marked “{DECISION_WORDS.get(decision, decision)}”: {row.name_a} and {row.name_b}."
+            f"Marked “{DECISION_WORDS.get(decision, decision)}”: {shortened(row.name_a)} and "
+            f"{shortened(row.name_b)}."
         )
 
     @Slot()

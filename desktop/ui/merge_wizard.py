@@ -29,7 +29,6 @@ from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import RestoreResult
 from desktop.merge.link_names import fetch_link_names
 from desktop.merge_states import APPLY_FROM, ORDER, WRITTEN_STEPS, Outcome
-from desktop.store.transaction import transaction
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
 from desktop.ui.merge_pages import (
@@ -234,12 +233,8 @@ class MergeWizard(QDialog):
         ctx = self.ctx
 
         def work(job: Job) -> dict[tuple[str, str], str]:
-            with ctx.session(job.cancel_event) as session:
-                try:
-                    return fetch_link_names(session.client, wanted)
-                finally:
-                    with transaction(ctx.cache):
-                        session.audit.write_pending()
+            with ctx.session(job.cancel_event) as session:  # its close writes the audit
+                return fetch_link_names(session.client, wanted)
 
         job = Job("link-names", work)
         job.succeeded.connect(self._on_link_names)

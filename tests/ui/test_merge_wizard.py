@@ -147,9 +147,8 @@ def test_every_step_s_buttons_have_keys_of_their_own(qtbot, desk):
 
 
 def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(qtbot, desk, sim):
-    """Two plans, one applied (it waits for its merge in Cliniko, though its pair still reads
-    "Ready to apply" in the queue), one whose update did not stick: coming back online says 1
-    to apply and 1 waiting, not 2 to apply."""
+    """Two plans, one applied (it waits for its merge in Cliniko), one whose update did not
+    stick: coming back online says 1 to apply and 1 waiting, not 2 to apply."""
     from ui_helpers import closed_port_url
 
     with desk_cache(desk) as cache:
@@ -173,6 +172,19 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
     said = window.statusBar().currentMessage()
     assert "Back online. 1 planned merge ready to apply" in said
     assert "1 waits for its merge in Cliniko" in said
+
+
+def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk):
+    """Plans made offline in an earlier run are recalled at the first connection, without
+    the "Back" of a connection that was lost in this run."""
+    with desk_cache(desk) as cache:
+        ready_plans(cache, 1)
+    window = desk.open()
+    qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.sync_panel.online_label.text() == "● Online", timeout=30_000)
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Online. 1 planned merge ready to apply"), said
 
 
 def test_one_ready_plan_is_said_in_the_singular(qtbot, desk):
@@ -640,3 +652,53 @@ def test_the_reconcile_step_names_concession_types_and_referring_doctors(qtbot, 
         "1100000000000000001",
         "1100000000000000003",
     }
+
+
+def test_a_name_of_hundreds_of_characters_leaves_the_wizard_s_buttons_on_screen(qtbot, desk):
+    """A malformed record's 360-character surname is cut in the survivor choices and the
+    review, so the wizard stays the width of a screen and Next stays in sight."""
+    window = desk.open()
+    row = pick_pair(window)
+    surname = "Q" * 360
+    with transaction(window.ctx.cache) as db:  # as a sync of such a record would leave it
+        record = get_patient(db, row.id_a)
+        record["last_name"] = surname
+        upsert_patients(db, [record])
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # -> survivor
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    labels = [b.text() for b in wizard.pages[Step.CHOOSE_SURVIVOR].buttons.values()]
+    assert any("QQQ…" in text for text in labels), labels
+    assert not any(surname in text for text in labels)
+    wizard.adjustSize()
+    assert wizard.width() <= 1280, wizard.width()
+    assert wizard.primary.isVisible()
+    wizard.reject()
+
+
+def test_an_applied_plan_reads_to_merge_in_cliniko_in_the_queue_not_ready_to_apply(
+    qtbot, desk, fast_wizard
+):
+    """Once its survivor is updated, nothing is left to apply: the pair waits for the person
+    to merge it in Cliniko, and the queue says so (and files it under that filter)."""
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=5_000)
+    view = window.queue_view
+    view.show_status("All")
+    qtbot.waitUntil(lambda: view.select_key(row.key), timeout=5_000)
+    status_column = window.queue_model.COLUMNS.index("Status")
+    qtbot.waitUntil(
+        lambda: view.current() is not None and view.current().status == "in_cliniko",
+        timeout=5_000,
+    )
+    assert view.table.currentIndex().siblingAtColumn(status_column).data() == "To merge in Cliniko"
+    view.show_status("Ready to apply")
+    assert not view.select_key(row.key)
+    view.show_status("To merge in Cliniko")
+    assert view.select_key(row.key)
