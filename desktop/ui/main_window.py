@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.probe_timer.timeout.connect(self.probe_if_offline)
         self.probe_timer.start()
         self._been_offline = False  # this run has been offline (coming online is "back")
+        self._plans_said: tuple[str, str] | None = None  # (opening, message) of open plans
         ctx.connectivity.changed.connect(self.on_connectivity)
         gc.freeze()  # modules and widgets live as long as the window
 
@@ -255,6 +256,7 @@ class MainWindow(QMainWindow):
             first = self.queue_view.current()
             self._auto_key = first.key if first is not None else None
         self.queue_ready = True
+        self._update_open_plans()
         self.queue_view.focus_queue()
         # The queue is long-lived: keep the cyclic garbage collector from walking it again and
         # again (a full collection holds every thread for 100+ ms with a 20k-row queue).
@@ -279,11 +281,18 @@ class MainWindow(QMainWindow):
         back = self._been_offline
         self._been_offline |= not online
         if not online:
+            self._plans_said = None
             self.statusBar().showMessage(
                 "Offline: you can keep reviewing and planning merges; they wait in "
                 "“Ready to apply”."
             )
             return
+        # The first connection of a start is not a return: "Online." then.
+        self._say_open_plans("Back online. " if back else "Online. ")
+
+    def _say_open_plans(self, opening: str) -> None:
+        """Recall the plans that wait on the person, after ``opening``; while the message
+        shows, each queue reload (a merge done, plans applied) says it again, or clears it."""
         # From the plans' own steps, which also count a group of records as one plan.
         reader = self.ctx.open_reader()
         ready, waiting = len(plans_to_apply(reader)), len(plans_waiting_for_cliniko(reader))
@@ -299,11 +308,16 @@ class MainWindow(QMainWindow):
                 f"{waiting} {'waits for its' if one else 'wait for their'} merge in Cliniko"
             )
         if said:
-            # The first connection of a start is not a return: "Online." then.
-            online_words = "Back online. " if back else "Online. "
-            self.statusBar().showMessage(online_words + "; ".join(said) + ".")
+            self._plans_said = (opening, opening + "; ".join(said) + ".")
+            self.statusBar().showMessage(self._plans_said[1])
         else:
+            self._plans_said = None
             self.statusBar().clearMessage()
+
+    def _update_open_plans(self) -> None:
+        """After the queue changed: the plans message, if it still shows, counts again."""
+        if self._plans_said and self.statusBar().currentMessage() == self._plans_said[1]:
+            self._say_open_plans(self._plans_said[0])
 
     @Slot()
     def full_scan(self) -> None:
@@ -381,6 +395,7 @@ class MainWindow(QMainWindow):
         """Re-read the queue status of every pair among ``ids`` (after a merge step)."""
         for key, status in pair_statuses(self.ctx.open_reader().db, ids).items():
             self.queue_model.set_status(key, status)
+        self._update_open_plans()
 
     # ----------------------------------------------------------------- merge and dialogs
 

@@ -176,7 +176,7 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
 
 def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk):
     """Plans made offline in an earlier run are recalled at the first connection, without
-    the "Back" of a connection that was lost in this run."""
+    the "Back" of a connection that was lost in this run; the recall keeps count."""
     with desk_cache(desk) as cache:
         ready_plans(cache, 1)
     window = desk.open()
@@ -185,6 +185,15 @@ def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk):
     qtbot.waitUntil(lambda: window.sync_panel.online_label.text() == "● Online", timeout=30_000)
     said = window.statusBar().currentMessage()
     assert said.startswith("Online. 1 planned merge ready to apply"), said
+    # Applied from the Queue menu: the message, still showing, counts again.
+    dialog = open_apply_all(qtbot, window)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage() == "Online. 1 waits for its merge in Cliniko.",
+        timeout=10_000,
+    )
 
 
 def test_one_ready_plan_is_said_in_the_singular(qtbot, desk):
