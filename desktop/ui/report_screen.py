@@ -214,10 +214,17 @@ class ReportScreen(QWidget):
             button.setEnabled(True)
         s, money = self.summary, self.summary.model.money
         new = s.intake.total
-        intake = (
-            f"{new.rate:.1%} ({new.arrived_as_duplicates:,} of {new.new_patients:,})"
-            if new.new_patients
-            else "–"
+        counts = f"{new.arrived_as_duplicates:,} of {new.new_patients:,}"
+        if not new.new_patients:
+            intake = "–"
+        elif s.intake.too_few:  # a rate of a handful would read like an alarm
+            intake = f"{counts}: too few"
+        else:
+            intake = f"{new.rate:.1%} ({counts})"
+        self.figures["intake"].setToolTip(
+            f"Too few new patients to judge: the rate counts from {s.intake.minimum}."
+            if s.intake.too_few and new.new_patients
+            else ""
         )
         values = {
             "merges": f"{s.merges_completed:,}", "reviews": f"{s.reviews_not_same:,}",

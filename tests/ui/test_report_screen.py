@@ -56,6 +56,21 @@ def make_screen(qtbot, cache_path: Path, **settings) -> ReportScreen:
     return screen
 
 
+def test_a_handful_of_new_patients_shows_counts_not_a_rate(qtbot, cache_path: Path) -> None:
+    """20 new patients, one a duplicate: "1 of 20: too few", as the status bar says too few
+    to judge, not a "5.0%" that would read like a rate worth acting on."""
+    from desktop.store import transaction
+    from desktop.store.intake import record_first_scores
+
+    with Cache.open(cache_path, KEY) as cache, transaction(cache) as db:
+        new = [f"n{i}" for i in range(20)]
+        record_first_scores(db, [("n3", "n4")], new, "2026-03-20T12:00:00Z")
+    screen = make_screen(qtbot, cache_path)
+    figure = screen.figures["intake"]
+    assert figure.text() == "1 of 20: too few"
+    assert "the rate counts from 50" in figure.toolTip()
+
+
 def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     screen = make_screen(qtbot, cache_path, hourly_rate=30.0)
     assert screen.period() == Period.month(2026, 3)
