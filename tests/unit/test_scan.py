@@ -15,6 +15,7 @@ from desktop.matching import MatchEngine, MatchSettings
 from desktop.matching.cluster import build_clusters
 from desktop.matching.features import MATCH_COLUMNS, build_features_from_columns
 from desktop.matching.keyindex import KeyIndex, stable_keys
+from desktop.merge_states import MERGING_STATUSES
 from desktop.scan import MODEL_SIGNATURE, export_pairs_csv, run_scan
 from desktop.scan_neighbours import changed_keys, fetch, neighbours
 from desktop.store import Cache, queue, transaction, upsert_patients
@@ -178,11 +179,14 @@ def test_merged_and_archived_patients_leave_the_queue(cache: Cache) -> None:
     assert pair_key(40, 903) in pairs
 
 
-def test_planned_merge_becomes_merged(cache: Cache) -> None:
+@pytest.mark.parametrize("status", MERGING_STATUSES)
+def test_a_merge_under_way_becomes_merged(cache: Cache, status: str) -> None:
+    """Planned, ready to apply, or updated and waiting in Cliniko: once the next sync shows
+    the duplicate merged, the pair is merged (a scan does not drop it)."""
     run_scan(cache)
     a, b = pair_key(40, 903)
     with transaction(cache) as db:
-        queue.set_status(db, a, b, "planned")
+        queue.set_status(db, a, b, status)
     upsert(
         cache,
         [
