@@ -318,8 +318,9 @@ def _intake(s: LaborSummary) -> list[Block]:
     elif total.new_patients < report.minimum:
         out.append(
             Paragraph(
-                f"No alarm: {total.new_patients:,} new patients is below the minimum of "
-                f"{report.minimum:,} the {report.threshold:.0%} alarm needs to mean something.",
+                f"No alarm, too few to judge: {total.new_patients:,} new "
+                f"patient{'s' if total.new_patients != 1 else ''}, and the "
+                f"{report.threshold:.0%} alarm counts from {report.minimum:,}.",
                 "note",
             )
         )

@@ -66,8 +66,14 @@ def test_a_duplicate_counts_at_arrival_even_after_it_is_merged(cache: Cache) -> 
     assert ("Weekend", "1", "0", "0.0%") in windows.rows
     # 2 new patients is below the minimum sample: no alarm, and the report says why
     assert not s.intake.alarm
-    assert "below the minimum of 50" in text
+    assert "No alarm, too few to judge: 2 new patients, and the 3% alarm counts from 50." in text
     assert "turned out to be duplicates" not in text  # the old merged-away figure is gone
+
+
+def test_one_new_patient_is_said_in_the_singular(cache: Cache) -> None:
+    insert_patient(cache, "solo", "2026-03-04T10:00:00Z")
+    scan(cache, [], "2026-03-20T00:00:00Z")
+    assert "too few to judge: 1 new patient, and" in section(cache)[1]
 
 
 def test_the_alarm_needs_the_minimum_and_the_threshold(cache: Cache) -> None:
