@@ -9,11 +9,14 @@ brings the edit and the incremental scan re-scores it (no action needed here).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import sqlite_utils
 
+from desktop.display import full_name, readable
+from desktop.intake import account_time_zone
 from desktop.store.incomplete import thin_records
+from desktop.store.quarantine import parse_timestamp
 from desktop.triage import next_visit
 
 _ASK = (
@@ -29,7 +32,7 @@ class IncompleteRecord:
 
     patient_id: str
     name: str
-    created_at: str
+    created: str  # e.g. "6 Dec 2026 03:44" on the clinic's clock
     ask_for: tuple[str, ...]  # in the order to ask
     next_visit: str = ""  # e.g. "Tue 8 Dec 10:30", "" when none is booked
 
@@ -48,10 +51,21 @@ def incomplete_records(
     """Records without a birth date and with at most one other detail, newest first."""
     rows = thin_records(db, limit)
     visits = next_visit(db, [r["id"] for r in rows], now)
+    tz = account_time_zone(db)
     out = []
     for row in rows:
         ask = ("date of birth", *(label for key, label in _ASK if not row[key]))
-        name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
         visit = visits.get(row["id"], "")
-        out.append(IncompleteRecord(row["id"], name, row["created_at"] or "", ask, visit))
+        created = _created(row["created_at"], tz)
+        out.append(IncompleteRecord(row["id"], full_name(row), created, ask, visit))
     return out
+
+
+def _created(created_at: str | None, tz: tzinfo) -> str:
+    """``6 Dec 2026 03:44`` on the clinic's clock, as the rest of the window gives dates; the
+    stored text when it is not a timestamp."""
+    moment = parse_timestamp(created_at)
+    if moment is None:
+        return readable(created_at or "")
+    local = moment.astimezone(tz)
+    return f"{local.day} {local:%b %Y %H:%M}"

@@ -41,8 +41,7 @@ class IncompleteModel(FlatTableModel):
         if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
             return None
         record = self.records[index.row()]
-        created = record.created_at[:16].replace("T", " ")
-        values = (created, record.name, record.patient_id, record.next_visit or "—",
+        values = (record.created, record.name, record.patient_id, record.next_visit or "—",
                   record.ask_text)  # fmt: skip
         return values[index.column()]
 

@@ -4,9 +4,11 @@ list of incomplete records."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt
 
+from desktop.account import stored_account
 from desktop.simulator.live import ASSISTANT_NOTE
 from desktop.store.queue import get_pair, ordered
 
@@ -176,6 +178,12 @@ def test_the_incomplete_records_list_and_a_completed_record_rescored(qtbot, desk
     assert first.patient_id == made["id"], "newest first"
     assert first.ask_for[0] == "date of birth" and "email address" in first.ask_for
     assert dialog.model.index(0, 4).data().startswith("Ask for the date of birth")
+    # Created as the rest of the window gives dates, on the clinic's clock, not UTC as stored.
+    zone = stored_account(window.ctx.open_reader().db).time_zone
+    assert zone not in ("", "UTC")
+    made_at = datetime.fromisoformat(made["created_at"].replace("Z", "+00:00"))
+    clinic = made_at.astimezone(ZoneInfo(zone))
+    assert dialog.model.index(0, 0).data() == f"{clinic.day} {clinic:%b %Y %H:%M}"
     listed = {r.patient_id for r in dialog.model.records}
     assert known["id"] not in listed
     dialog.reject()
