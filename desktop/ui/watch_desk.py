@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QDateTime, QObject, QTime, QTimer, QTimeZone, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,6 +41,7 @@ from desktop.sync import needs_full_sync
 from desktop.ui import theme
 from desktop.ui import tray as tray_icon
 from desktop.ui.context import NETWORK_ERRORS
+from desktop.ui.dates import pydate, qdate
 from desktop.ui.workers import Job
 from desktop.watch import IntervalReport, NewPair, Watch, WatchEvent, WatchSettings
 
@@ -106,12 +107,17 @@ class NewPairsBanner(QFrame):
 
 
 class NewSinceDialog(QDialog):
-    """Pick the moment from which found pairs are listed."""
+    """Pick the moment from which found pairs are listed, on the clock of ``start``'s zone
+    (the clinic's, as the banner then says it)."""
 
     def __init__(self, start: datetime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New since…")
-        self.when = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(start.timestamp())))
+        self.zone = start.tzinfo
+        # The edit holds the wall-clock time only (in UTC, so no local daylight saving
+        # moves it); chosen() reads it on the clinic's clock.
+        wall = QDateTime(qdate(start.date()), QTime(start.hour, start.minute), QTimeZone.utc())
+        self.when = QDateTimeEdit(wall)
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
         self.when.setAccessibleName("Show pairs found since")
@@ -126,8 +132,12 @@ class NewSinceDialog(QDialog):
         layout.addWidget(buttons)
 
     def chosen(self) -> datetime:
-        """The chosen moment (local time, aware)."""
-        return datetime.fromtimestamp(self.when.dateTime().toSecsSinceEpoch()).astimezone()
+        """The chosen moment, aware, on the clinic's clock."""
+        value = self.when.dateTime()
+        day, clock = pydate(value.date()), value.time()
+        return datetime(
+            day.year, day.month, day.day, clock.hour(), clock.minute(), tzinfo=self.zone
+        )
 
 
 class WatchDesk(QObject):
@@ -318,8 +328,10 @@ class WatchDesk(QObject):
 
     @Slot()
     def ask_new_since(self) -> None:
-        """Ask from when, then filter."""
-        start = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        """Ask from when (from midnight on the clinic's clock, as the banner says times),
+        then filter."""
+        tz = account_time_zone(self.ctx.open_reader().db)
+        start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         dialog = NewSinceDialog(start, self.window)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.show_new_since(dialog.chosen())

@@ -212,3 +212,28 @@ def test_cliniko_limiting_requests_is_said_and_not_shown_as_offline(qtbot, desk)
         assert report.offline  # the interval did not complete: retried later
         assert window.sync_panel.online_label.text() != "● Offline"
         assert "limiting" in window.statusBar().currentMessage()
+
+
+def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
+    """Watch > New since… offers midnight on the clinic's clock, and the banner then says
+    "since 0:00": the time the person saw in the dialog, whatever this computer's zone."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    from desktop.ui.watch_desk import NewSinceDialog
+
+    window = desk.open()
+    shown: dict[str, str] = {}
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, NewSinceDialog)
+        shown["when"] = dialog.when.dateTime().toString("HH:mm")
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(100, answer)
+    _action(window, "New since…").trigger()
+    assert shown["when"] == "00:00"
+    text = window.watch_desk.banner.text.text()
+    assert text.startswith("Showing the ") and text.endswith(" found since 0:00."), text
