@@ -10,7 +10,7 @@ It waits while a sync or scan of the window runs, and until the first sync is do
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, QObject, QTime, QTimer, QTimeZone, Signal, Slot
@@ -167,7 +167,7 @@ class WatchDesk(QObject):
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.run_interval)
         self.tray: tray_icon.WatchTray | None = None
-        self.digest_day = datetime.now().astimezone().date()
+        self.digest_day = self.clinic_today()
 
     # ----------------------------------------------------------------- set-up
 
@@ -346,8 +346,12 @@ class WatchDesk(QObject):
             f" (judged from {report.minimum} new patients on)."
         )
 
+    def clinic_today(self) -> date:
+        """Today on the clinic's clock, the day the digest and the banner speak of."""
+        return datetime.now(account_time_zone(self.ctx.open_reader().db)).date()
+
     def digest_text(self, day_offset: int = 0) -> str:
-        """The digest of today (or ``day_offset`` days before)."""
+        """The digest of today (or ``day_offset`` days before), on the clinic's clock."""
         db = self.ctx.open_reader().db
         tz = account_time_zone(db)
         day = datetime.now(tz).date() - timedelta(days=day_offset)
@@ -366,8 +370,9 @@ class WatchDesk(QObject):
         QMessageBox.information(self.window, "Today's digest", self.digest_text())
 
     def _digest_on_new_day(self) -> None:
-        """At the first interval of a new day, yesterday's digest goes to the status bar."""
-        today = datetime.now().astimezone().date()
+        """At the first interval of a new day on the clinic's clock, yesterday's digest goes
+        to the status bar."""
+        today = self.clinic_today()
         if today != self.digest_day:
             self.digest_day = today
             self.window.statusBar().showMessage(self.digest_text(day_offset=1))

@@ -237,3 +237,16 @@ def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
     assert shown["when"] == "00:00"
     text = window.watch_desk.banner.text.text()
     assert text.startswith("Showing the ") and text.endswith(" found since 0:00."), text
+
+
+def test_a_new_day_on_the_clinic_s_clock_brings_yesterday_s_digest(qtbot, desk) -> None:
+    """The window was opened yesterday on the clinic's clock: the first interval of the
+    clinic's new day puts yesterday's digest in the status bar (this computer's own date
+    may still be the clinic's yesterday)."""
+    window = desk.open()
+    zone = ZoneInfo(stored_account(window.ctx.open_reader().db).time_zone)
+    yesterday = datetime.now(zone).date() - timedelta(days=1)
+    window.watch_desk.digest_day = yesterday
+    _interval(qtbot, window)
+    said = window.statusBar().currentMessage()
+    assert said.startswith(f"{yesterday:%A} {yesterday.day} {yesterday:%B}: "), said
