@@ -354,7 +354,7 @@ class WatchDesk(QObject):
         """The digest of today (or ``day_offset`` days before), on the clinic's clock."""
         db = self.ctx.open_reader().db
         tz = account_time_zone(db)
-        day = datetime.now(tz).date() - timedelta(days=day_offset)
+        day = self.clinic_today() - timedelta(days=day_offset)
         settings = self.ctx.settings
         return daily_digest(
             db,
