@@ -167,7 +167,9 @@ class WatchDesk(QObject):
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.run_interval)
         self.tray: tray_icon.WatchTray | None = None
-        self.digest_day = self.clinic_today()
+        # The clinic's day at the first look: its time zone is known once a sync has read
+        # the account (a first start has none yet).
+        self.digest_day: date | None = None
 
     # ----------------------------------------------------------------- set-up
 
@@ -373,7 +375,9 @@ class WatchDesk(QObject):
         """At the first interval of a new day on the clinic's clock, yesterday's digest goes
         to the status bar."""
         today = self.clinic_today()
-        if today != self.digest_day:
+        if self.digest_day is None:
+            self.digest_day = today
+        elif today != self.digest_day:
             self.digest_day = today
             self.window.statusBar().showMessage(self.digest_text(day_offset=1))
 

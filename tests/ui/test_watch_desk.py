@@ -250,3 +250,18 @@ def test_a_new_day_on_the_clinic_s_clock_brings_yesterday_s_digest(qtbot, desk) 
     _interval(qtbot, window)
     said = window.statusBar().currentMessage()
     assert said.startswith(f"{yesterday:%A} {yesterday.day} {yesterday:%B}: "), said
+
+
+def test_a_first_start_shows_no_digest_of_yesterday(qtbot, empty_desk) -> None:
+    """On a first start the clinic's time zone is unknown until the first sync reads the
+    account: learning it is not a new day, and no digest of "yesterday" appears."""
+    window = empty_desk.open()
+    qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: stored_account(window.ctx.open_reader().db) is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled(), timeout=60_000)
+    _interval(qtbot, window)
+    zone = ZoneInfo(stored_account(window.ctx.open_reader().db).time_zone)
+    yesterday = datetime.now(zone).date() - timedelta(days=1)
+    assert not window.statusBar().currentMessage().startswith(f"{yesterday:%A} ")
+    assert window.watch_desk.digest_day == datetime.now(zone).date()
