@@ -15,10 +15,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.audit import AuditTrail
+from desktop.merge_states import MERGING_STATUSES, Outcome, PairStatus
 from desktop.store import account_state
 from desktop.store import queue as queue_store
 from desktop.store.cache import Cache
 from desktop.store.transaction import transaction
+
+ALREADY_MERGED = "These records are already merged in Cliniko."
+# Short enough for the status bar beside the intake rate; the merge window does the rest
+# (it closes the plan and puts back what MergeDesk changed in Cliniko).
+MERGE_UNDER_WAY = "A merge is under way: to stop it, press S and choose “Not the same person”."
+
+
+def why_not_decide(status: str, decision: str) -> str:
+    """Why the queue cannot take ``decision`` on a pair in ``status`` ("" when it can).
+
+    A merged pair is done. A pair being merged has a plan, which "Apply all ready plans" would
+    still apply, and perhaps a record in Cliniko already updated: only the merge window closes
+    the plan and puts that record back, so "not the same" goes through it. "Later" keeps the
+    plan, as the window's own "Later" does.
+    """
+    if status == PairStatus.MERGED:
+        return ALREADY_MERGED
+    if status in MERGING_STATUSES and decision != Outcome.LATER:
+        return MERGE_UNDER_WAY
+    return ""
 
 
 @dataclass(frozen=True)

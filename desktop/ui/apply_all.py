@@ -55,13 +55,26 @@ class ApplyAllDialog(QDialog):
         self.results: list[BatchResult] = []
         self.total = len(plans_to_apply(ctx.cache))
         waiting = len(plans_waiting_for_cliniko(ctx.cache))
-        self.intro = QLabel(
-            f"{self.total} planned merge{'s wait' if self.total != 1 else ' waits'} "
-            "to be applied. Applying updates each record that stays in Cliniko and checks "
-            "that the change stuck. Nothing is merged yet: after this, MergeDesk takes you "
-            "through Cliniko's merge page of each one."
-            + (f" {waiting} more already wait for their merge in Cliniko." if waiting else "")
-        )
+        if self.total:
+            intro = (
+                f"{self.total} planned merge{'s wait' if self.total != 1 else ' waits'} "
+                "to be applied. Applying updates each record that stays in Cliniko and checks "
+                "that the change stuck. Nothing is merged yet: after this, MergeDesk takes you "
+                "through Cliniko's merge page of each one."
+            )
+        else:
+            intro = (
+                "No planned merge waits to be applied: a merge saved as “Ready to apply” in "
+                "the merge window comes here."
+            )
+        if waiting:
+            more = " more" if self.total else ""
+            one = waiting == 1
+            intro += (
+                f" {waiting}{more} already {'waits for its' if one else 'wait for their'} "
+                "merge in Cliniko."
+            )
+        self.intro = QLabel(intro)
         self.intro.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, max(self.total, 1))

@@ -22,7 +22,12 @@ from desktop.display import shortened
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko
 from desktop.merge_states import Outcome, PairStatus
-from desktop.review import ReviewDecision, record_review_decision, undo_review_decision
+from desktop.review import (
+    ALREADY_MERGED,
+    ReviewDecision,
+    record_review_decision,
+    undo_review_decision,
+)
 from desktop.store.cache import Cache
 from desktop.store.queue import pair_statuses
 from desktop.ui.compare_view import CompareView
@@ -32,7 +37,7 @@ from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
 from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
-from desktop.ui.undo_bar import UndoBar
+from desktop.ui.undo_bar import UNDO_SHOWN_MS, UndoBar
 from desktop.ui.watch_desk import WatchDesk
 from desktop.ui.workers import Job
 
@@ -128,6 +133,7 @@ class MainWindow(QMainWindow):
     def _connect_views(self) -> None:
         self.queue_view.current_changed.connect(self.on_current_changed)
         self.queue_view.decided.connect(self.on_decided)
+        self.queue_view.refused.connect(self.say_refused)
         self.queue_view.typed_over.connect(self.undo_typed_decisions)
         self.queue_view.merge_requested.connect(self.open_merge)
         self.compare_view.action_requested.connect(self.on_compare_action)
@@ -352,6 +358,11 @@ class MainWindow(QMainWindow):
             f"{shortened(row.name_b)}."
         )
 
+    @Slot(str)
+    def say_refused(self, why_not: str) -> None:
+        """A decision the queue would not take: say why, for as long as the undo note stays."""
+        self.statusBar().showMessage(why_not, UNDO_SHOWN_MS)
+
     @Slot()
     def undo_last_decision(self) -> None:
         """Ctrl+Z: put the last decided pair back as it was and select it."""
@@ -406,7 +417,7 @@ class MainWindow(QMainWindow):
             self.wizard.raise_()
             return
         if row.status == PairStatus.MERGED:
-            self.statusBar().showMessage("These records are already merged in Cliniko.")
+            self.statusBar().showMessage(ALREADY_MERGED)
             return
         ids = self.compare_view.ids if self.compare_view.row == row else [row.id_a, row.id_b]
         self._open_wizard(ids)

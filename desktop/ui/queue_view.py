@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.merge_states import Outcome, PairStatus
+from desktop.review import why_not_decide
 from desktop.ui.queue_model import TO_REVIEW, QueueFilter, QueueModel, QueueRow
 
 STATUS_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
@@ -81,6 +82,7 @@ class QueueView(QWidget):
 
     current_changed = Signal(object)
     decided = Signal(object, str)
+    refused = Signal(str)  # a decision the queue cannot take on this pair, and why
     merge_requested = Signal(object)
     typed_over = Signal(int)
 
@@ -347,6 +349,10 @@ class QueueView(QWidget):
     def _decide(self, decision: str) -> None:
         row = self.current()
         if row is None:
+            return
+        why_not = why_not_decide(row.status, decision)
+        if why_not:
+            self.refused.emit(why_not)
             return
         if self._typed and time.monotonic() - self._typed[-1][0] < TYPING_GAP_S:
             self._typed_decisions += 1  # made by a key: typing may yet claim it

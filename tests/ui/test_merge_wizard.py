@@ -196,6 +196,14 @@ def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk):
     )
 
 
+def test_apply_all_with_nothing_to_apply_says_so(qtbot, desk):
+    window = desk.open()
+    dialog = open_apply_all(qtbot, window)
+    assert dialog.intro.text().startswith("No planned merge waits to be applied:")
+    assert not dialog.start_button.isEnabled()
+    dialog.reject()
+
+
 def test_one_ready_plan_is_said_in_the_singular(qtbot, desk):
     with desk_cache(desk) as cache:
         ready_plans(cache, 1)

@@ -267,3 +267,34 @@ def test_a_pair_shown_after_the_window_closed_starts_no_work_session(qtbot, desk
     qtbot.wait(SETTLE_MS + 200)
     started = sessions_started_between(desk.cache.db, before, time.time() + 1, include_open=True)
     assert started == []
+
+
+def test_not_the_same_on_a_pair_being_merged_or_merged_is_refused(qtbot, desk):
+    """N on a pair whose merge is ready to apply used to mark it "not the same" and leave its
+    plan active, so "Apply all ready plans" still applied it; on a merged pair it marked the
+    merged records "not the same". The queue now refuses and says how to stop a merge."""
+    from ui_helpers import desk_cache, ready_plans
+
+    from desktop.merge.batch import plans_to_apply
+    from desktop.store import queue as queue_store
+    from desktop.store.transaction import transaction
+
+    with desk_cache(desk) as cache:
+        ready, merged = ready_plans(cache, 2)
+        with transaction(cache) as db:
+            queue_store.set_status(db, *merged.plan.patient_ids, "merged")
+    window = desk.open()
+    view = window.queue_view
+    for label, flow, status, said in (
+        ("Ready to apply", ready, "ready", "A merge is under way: to stop it, press S"),
+        ("Merged", merged, "merged", "These records are already merged in Cliniko."),
+    ):
+        key = queue_store.ordered(*flow.plan.patient_ids)
+        view.show_status(label)
+        assert view.select_key(key)
+        qtbot.keyClick(view.table, Qt.Key.Key_N)
+        assert window.queue_model.find(key).status == status
+        assert window.statusBar().currentMessage().startswith(said)
+        assert view.current().key == key  # the selection stays on the pair
+        assert not window.undo_bar.isVisible()
+    assert ready.plan_id in plans_to_apply(window.ctx.open_reader())  # not closed by a key
