@@ -215,15 +215,16 @@ class ReportScreen(QWidget):
         s, money = self.summary, self.summary.model.money
         new = s.intake.total
         counts = f"{new.arrived_as_duplicates:,} of {new.new_patients:,}"
+        too_few = bool(new.new_patients) and s.intake.too_few  # a rate would read as an alarm
         if not new.new_patients:
             intake = "–"
-        elif s.intake.too_few:  # a rate of a handful would read like an alarm
+        elif too_few:
             intake = f"{counts}: too few"
         else:
             intake = f"{new.rate:.1%} ({counts})"
         self.figures["intake"].setToolTip(
             f"Too few new patients to judge: the rate counts from {s.intake.minimum}."
-            if s.intake.too_few and new.new_patients
+            if too_few
             else ""
         )
         values = {

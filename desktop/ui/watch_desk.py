@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from desktop.account import Account
 from desktop.config import load_settings, save_settings
 from desktop.digest import daily_digest, notification_text, since_label
-from desktop.intake import IntakeReport, account_time_zone
+from desktop.intake import INTAKE_DAYS, IntakeReport, account_time_zone
 from desktop.matching import MatchSettings
 from desktop.store.queue import has_model
 from desktop.store.watch import found_pair_keys
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
 STATUS_MESSAGE_MS = 60_000  # how long a word from the watch stays in the status bar
 BUSY_JOBS = ("sync", "scan", "watch")
-INTAKE_DAYS = WatchSettings.intake_days
 TRAY_CHOICE = "Keep watching from the &tray after closing"
 
 
