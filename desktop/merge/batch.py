@@ -77,6 +77,13 @@ def plans_waiting_for_cliniko(cache: Cache) -> list[str]:
     return [r["plan_id"] for r in store.plans_at(cache.db, WAIT_STEPS)]
 
 
+def waiting_words(count: int, qualifier: str = "") -> str:
+    """``2 wait for their merge in Cliniko`` (``1 waits for its``); ``qualifier`` goes before
+    the verb (``2 more already wait…``)."""
+    verb = "waits for its" if count == 1 else "wait for their"
+    return " ".join(filter(None, (str(count), qualifier, verb, "merge in Cliniko")))
+
+
 def apply_ready_plans(
     cache: Cache,
     session: Session,

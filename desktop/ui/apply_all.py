@@ -30,6 +30,7 @@ from desktop.merge.batch import (
     apply_ready_plans,
     plans_to_apply,
     plans_waiting_for_cliniko,
+    waiting_words,
 )
 from desktop.merge.executor import display_name
 from desktop.ui.context import DeskContext
@@ -68,12 +69,7 @@ class ApplyAllDialog(QDialog):
                 "the merge window comes here."
             )
         if waiting:
-            more = " more" if self.total else ""
-            one = waiting == 1
-            intro += (
-                f" {waiting}{more} already {'waits for its' if one else 'wait for their'} "
-                "merge in Cliniko."
-            )
+            intro += f" {waiting_words(waiting, 'more already' if self.total else 'already')}."
         self.intro = QLabel(intro)
         self.intro.setWordWrap(True)
         self.progress = QProgressBar()

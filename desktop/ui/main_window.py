@@ -20,7 +20,7 @@ from desktop import APP_NAME
 from desktop.account import Account, stored_account
 from desktop.display import shortened
 from desktop.labor.timelog import TimeLog
-from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko
+from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko, waiting_words
 from desktop.merge_states import Outcome, PairStatus
 from desktop.review import (
     ALREADY_MERGED,
@@ -309,10 +309,7 @@ class MainWindow(QMainWindow):
                 "(Queue > Apply all ready plans)"
             )
         if waiting:
-            one = waiting == 1
-            said.append(
-                f"{waiting} {'waits for its' if one else 'wait for their'} merge in Cliniko"
-            )
+            said.append(waiting_words(waiting))
         if said:
             self._plans_said = (opening, opening + "; ".join(said) + ".")
             self.statusBar().showMessage(self._plans_said[1])

@@ -12,7 +12,7 @@ from ui_helpers import prepare_cache, ready_plans
 from desktop.labor.timelog import TimeLog
 from desktop.labor.timelog import rows as timelog_rows
 from desktop.merge import AlreadyMerged, MergeFlow, Step
-from desktop.merge.batch import apply_ready_plans
+from desktop.merge.batch import apply_ready_plans, waiting_words
 from desktop.merge.plan import field_value, same_value
 from desktop.session import Session
 from desktop.simulator import FaultConfig, Simulator
@@ -173,3 +173,8 @@ def test_apply_all_leaves_an_unconfirmed_look_alike_alone(cache: Cache, sim: Sim
         flow.confirm_lookalike()
         [result] = apply_ready_plans(cache, session)
     assert result.applied
+
+
+def test_plans_waiting_in_cliniko_are_counted_in_words() -> None:
+    assert waiting_words(1) == "1 waits for its merge in Cliniko"
+    assert waiting_words(2, "more already") == "2 more already wait for their merge in Cliniko"
