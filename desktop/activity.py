@@ -48,12 +48,18 @@ def link_id(link: Any) -> str | None:
 def _listing(session: Session, url: str, key: str, counter: list[int]) -> Iterator[dict[str, Any]]:
     """Every item of a paged listing, page by page (a page's items are dropped once read:
     holding a hundred thousand of them would keep the garbage collector busy, and the
-    interpreter lock with it). ``counter[0]`` counts the requests."""
+    interpreter lock with it). ``counter[0]`` counts the requests.
+
+    Raises:
+        PagingStopped, ForeignLink: the listing would go round in circles, never end, or
+            leave Cliniko (see :class:`~desktop.cliniko.pages.PageGuard`).
+    """
+    guard = session.client.page_guard(url)
     next_url: str | None = url
     while next_url:
         page = session.client.fetch_page(next_url, key=key)
         counter[0] += 1
-        next_url = page.next_url
+        next_url = guard.next_link(page)
         yield from page.items
 
 

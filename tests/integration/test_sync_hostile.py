@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hostile_server import NESTED_100K, HostileServer, patient
 
+from desktop.activity import fetch_recent_notes, fetch_upcoming_appointments
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.errors import (
     ClinikoError,
@@ -79,6 +80,39 @@ def test_a_listing_that_would_never_end_stops_with_a_clear_message_and_the_next_
     assert not again.cancelled
     assert patient_ids(cache.db) >= GOOD_IDS
     assert run_sync(session).mode == "incremental"
+
+
+WATCHED = {
+    "individual_appointments": ("upcoming_appointments", fetch_upcoming_appointments),
+    "treatment_notes": ("recent_treatment_notes", fetch_recent_notes),
+}
+
+
+@pytest.mark.parametrize("listing", list(WATCHED))
+@pytest.mark.parametrize(("trick", "error", "words"), TRICKS)
+def test_the_watchs_listings_that_would_never_end_stop_as_the_patients_do(
+    connected: tuple[HostileServer, Cache, Session],
+    listing: str,
+    trick: str,
+    error: type[ClinikoError],
+    words: str,
+) -> None:
+    """The watch reads the clinic's appointments and treatment notes page by page as well;
+    they followed every next link (a loop went on until the server gave up)."""
+    server, cache, session = connected
+    table, fetch = WATCHED[listing]
+    start, end = datetime(2029, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC)
+    server.tricked, server.trick = listing, trick
+    before = server.requests
+
+    with pytest.raises(error) as info:
+        fetch(session, start, end)
+
+    assert words in info.value.user_message
+    assert server.requests - before < 15, "the listing stopped promptly"
+    server.trick = None
+    assert fetch(session, start, end) == 3  # ten records, four to a page
+    assert cache.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 10
 
 
 def test_malformed_records_are_quarantined_by_id_and_the_rest_of_the_page_is_stored(

@@ -1,8 +1,10 @@
 """A small, deliberately misbehaving Cliniko on loopback, for tests of what a sync survives.
 
-It serves ``/v1/user``, ``/v1/settings/public`` and ``/v1/patients`` (honouring
-``updated_at`` filters, ``sort=updated_at[:desc]``, ``page`` and ``per_page`` capped at
-``page_size``), and misbehaves as told through :attr:`HostileServer.trick`:
+It serves ``/v1/user``, ``/v1/settings/public``, ``/v1/patients`` (honouring ``updated_at``
+filters, ``sort=updated_at[:desc]``, ``page`` and ``per_page`` capped at ``page_size``) and the
+watch's two listings, ``/v1/individual_appointments`` and ``/v1/treatment_notes`` (their
+records as they are, unfiltered). The listing named by :attr:`HostileServer.tricked`
+(``patients`` unless told) misbehaves as told through :attr:`HostileServer.trick`:
 
 * ``back_to_first``: page 2 links back to page 1.
 * ``to_itself``: page 2 links to page 2.
@@ -53,6 +55,38 @@ def patient(pid: int, updated_at: str = "2024-03-01T10:00:00Z", **fields: Any) -
     return record
 
 
+def appointment(n: int, of: dict[str, Any], starts_at: str = "2030-01-07T09:00:00Z") -> dict:
+    """An individual appointment of the patient ``of``, far ahead (every window holds it)."""
+    return {
+        "id": str(5_000 + n),
+        "starts_at": starts_at,
+        "ends_at": starts_at,
+        "patient": {"links": {"self": f"https://api/v1/patients/{of['id']}"}},
+        "cancelled_at": None,
+        "deleted_at": None,
+        "archived_at": None,
+    }
+
+
+def treatment_note(n: int, of: dict[str, Any], created_at: str = "2030-01-07T09:00:00Z") -> dict:
+    """A treatment note of the patient ``of`` (its date and patient, as the watch reads it)."""
+    return {
+        "id": str(6_000 + n),
+        "created_at": created_at,
+        "patient": {"links": {"self": f"https://api/v1/patients/{of['id']}"}},
+        "deleted_at": None,
+        "archived_at": None,
+    }
+
+
+def made_up(name: str, n: int) -> dict[str, Any]:
+    """A new record of the listing ``name`` (for the tricks that keep inventing them)."""
+    if name == "patients":
+        return patient(n)
+    of = patient(n % 10 + 1)
+    return appointment(n, of) if name == "individual_appointments" else treatment_note(n, of)
+
+
 class HostileServer:
     """The server and the records it serves (``records`` may be edited between syncs)."""
 
@@ -65,6 +99,9 @@ class HostileServer:
         account_id: str = "77",
     ) -> None:
         self.records = records if records is not None else [patient(i) for i in range(1, 11)]
+        self.appointments = [appointment(i, self.records[i % len(self.records)]) for i in range(10)]
+        self.notes = [treatment_note(i, self.records[i % len(self.records)]) for i in range(10)]
+        self.tricked = "patients"
         self.page_size = page_size
         self.max_requests = max_requests
         self.account_id = account_id
@@ -100,54 +137,65 @@ class HostileServer:
         if path == "/v1/settings/public":
             account = {"id": self.account_id, "name": "Hostile clinic", "subdomain": "hostile"}
             return 200, _json({"account": account, "terminology": {"patient": "patient"}})
-        if path == "/v1/patients":
-            return 200, self._patients(query)
+        name = path.removeprefix("/v1/")
+        if name == "patients":
+            return 200, self._listing(name, self._patients(query), query)
+        if name == "individual_appointments":
+            return 200, self._listing(name, self.appointments, query)
+        if name == "treatment_notes":
+            return 200, self._listing(name, self.notes, query)
         return 404, b'{"message": "not found"}'
 
-    def _patients(self, query: list[tuple[str, str]]) -> bytes:
-        args = dict(query)
-        page = int(args.get("page", "1"))
-        per = min(int(args.get("per_page", "50")), self.page_size)
+    def _patients(self, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
         rows = list(self.records)
         for name, value in query:
             if name == "q[]" and value.startswith("updated_at:>="):
                 since = value.removeprefix("updated_at:>=")
                 rows = [r for r in rows if str(r.get("updated_at", "")) >= since]
-        sort = args.get("sort", "")
+        sort = dict(query).get("sort", "")
         if sort.startswith("updated_at"):
             rows.sort(key=lambda r: str(r.get("updated_at", "")), reverse=sort.endswith("desc"))
-        if self.trick == "growing" and page >= 2:
-            items = [patient(100_000 + page * per + i) for i in range(per)]
-            body = {"patients": items, "total_entries": 1_000_000}
-            body["links"] = {"next": self._link(query, page + 1, pad="x" * 300 * page)}
+        return rows
+
+    def _listing(
+        self, name: str, rows: list[dict[str, Any]], query: list[tuple[str, str]]
+    ) -> bytes:
+        args = dict(query)
+        page = int(args.get("page", "1"))
+        per = min(int(args.get("per_page", "50")), self.page_size)
+        trick = self.trick if name == self.tricked else None
+        if trick == "growing" and page >= 2:
+            items = [made_up(name, 100_000 + page * per + i) for i in range(per)]
+            body = {name: items, "total_entries": 1_000_000}
+            body["links"] = {"next": self._link(name, query, page + 1, pad="x" * 300 * page)}
             return _json(body)
-        if self.trick == "overrun" and page * per > len(rows):
-            items = [patient(200_000 + page * per + i) for i in range(per)]
-            body = {"patients": items, "total_entries": len(rows)}
-            body["links"] = {"next": self._link(query, page + 1)}
+        if trick == "overrun" and page * per > len(rows):
+            items = [made_up(name, 200_000 + page * per + i) for i in range(per)]
+            body = {name: items, "total_entries": len(rows)}
+            body["links"] = {"next": self._link(name, query, page + 1)}
             return _json(body)
-        if self.trick == "deep" and page == 2:
-            return b'{"patients": [' + b"[" * DEEP + b"]" * DEEP + b'], "total_entries": 1}'
+        if trick == "deep" and page == 2:
+            return f'{{"{name}": ['.encode() + b"[" * DEEP + b"]" * DEEP + b'], "total_entries": 1}'
         items = rows[(page - 1) * per : page * per]
         last = page * per >= len(rows)
-        links: dict[str, str] = {"self": self._link(query, page)}
+        links: dict[str, str] = {"self": self._link(name, query, page)}
         if not last:
-            links["next"] = self._link(query, page + 1)
-        if self.trick == "back_to_first" and page == 2:
-            links["next"] = self._link(query, 1)
-        elif self.trick == "to_itself" and page == 2:
-            links["next"] = self._link(query, 2)
-        elif self.trick == "foreign" and page == 2:
-            links["next"] = "http://evil.example:8080/v1/patients?page=3"
-        elif self.trick == "empty_pages" and (last or not items):
-            links["next"] = self._link(query, page + 1)
-        return _json({"patients": items, "total_entries": len(rows), "links": links})
+            links["next"] = self._link(name, query, page + 1)
+        if trick == "back_to_first" and page == 2:
+            links["next"] = self._link(name, query, 1)
+        elif trick == "to_itself" and page == 2:
+            links["next"] = self._link(name, query, 2)
+        elif trick == "foreign" and page == 2:
+            links["next"] = f"http://evil.example:8080/v1/{name}?page=3"
+        elif trick == "empty_pages" and (last or not items):
+            links["next"] = self._link(name, query, page + 1)
+        return _json({name: items, "total_entries": len(rows), "links": links})
 
-    def _link(self, query: list[tuple[str, str]], page: int, pad: str = "") -> str:
+    def _link(self, name: str, query: list[tuple[str, str]], page: int, pad: str = "") -> str:
         kept = [(k, v) for k, v in query if k not in ("page", "pad")] + [("page", str(page))]
         if pad:
             kept.append(("pad", pad))
-        return f"{self.base_url}/patients?{urlencode(kept)}"
+        return f"{self.base_url}/{name}?{urlencode(kept)}"
 
 
 def _json(value: Any) -> bytes:
