@@ -11,7 +11,7 @@ it is too old to count). No Qt here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from desktop.session import Session
@@ -23,6 +23,7 @@ from desktop.store.appointments import (
 )
 from desktop.store.sync_state import set_state
 from desktop.store.transaction import transaction
+from desktop.timestamps import canonical_stamp, utc_stamp
 
 APPOINTMENTS_AT = "watch.appointments_fetched_at"  # the last whole window (UTC text)
 APPOINTMENTS_CHECKED = "watch.appointments_checked_at"  # the last fetch of either kind
@@ -31,9 +32,10 @@ _GONE = ("cancelled_at", "deleted_at", "archived_at")
 PER_PAGE = 100
 
 
-def utc_text(moment: datetime) -> str:
-    """``2026-12-04T05:00:00Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _id(item: dict[str, Any]) -> str | None:
+    """An appointment's or note's id; None for one without (it cannot be kept up to date)."""
+    value = item.get("id")
+    return str(value) if isinstance(value, str | int) and str(value) else None
 
 
 def link_id(link: Any) -> str | None:
@@ -70,30 +72,32 @@ def fetch_upcoming_appointments(
     ``changed_since``, only those booked or changed since then, merged into the cached window.
     Returns the requests made."""
     url = (
-        f"/individual_appointments?q[]=starts_at:>={utc_text(start)}"
-        f"&q[]=starts_at:<{utc_text(end)}&sort=starts_at&per_page={PER_PAGE}"
+        f"/individual_appointments?q[]=starts_at:>={utc_stamp(start)}"
+        f"&q[]=starts_at:<{utc_stamp(end)}&sort=starts_at&per_page={PER_PAGE}"
     )
     if changed_since is not None:
-        url += f"&q[]=updated_at:>={utc_text(changed_since)}"
+        url += f"&q[]=updated_at:>={utc_stamp(changed_since)}"
     requests = [0]
     rows: list[tuple[str, str, str, str | None, str | None]] = []
     gone: list[str] = []
     for item in _listing(session, url, "individual_appointments", requests):
-        patient = link_id(item.get("patient"))
+        patient, item_id = link_id(item.get("patient")), _id(item)
+        if item_id is None:
+            continue
         if any(item.get(k) for k in _GONE):
-            gone.append(str(item["id"]))
-        elif patient and item.get("starts_at"):
+            gone.append(item_id)
+        elif patient and (starts := canonical_stamp(item.get("starts_at"))):
             rows.append(
-                (str(item["id"]), patient, str(item["starts_at"]), item.get("ends_at"),
+                (item_id, patient, starts, canonical_stamp(item.get("ends_at")),
                  link_id(item.get("practitioner")))
             )  # fmt: skip
     with transaction(session.cache) as db:
         if changed_since is None:
             replace_upcoming(db, rows)
-            set_state(db, APPOINTMENTS_AT, utc_text(start))
+            set_state(db, APPOINTMENTS_AT, utc_stamp(start))
         else:
             update_upcoming(db, rows, gone)
-        set_state(db, APPOINTMENTS_CHECKED, utc_text(start))
+        set_state(db, APPOINTMENTS_CHECKED, utc_stamp(start))
         session.audit.write_pending()
     return requests[0]
 
@@ -106,23 +110,26 @@ def fetch_recent_notes(
     written since then are fetched and added, and those older than ``since`` dropped: a day's
     notes are a page or two. Returns the requests made."""
     start = since if written_since is None else max(since, written_since)
-    url = f"/treatment_notes?q[]=created_at:>={utc_text(start)}&sort=created_at&per_page={PER_PAGE}"
+    url = (
+        f"/treatment_notes?q[]=created_at:>={utc_stamp(start)}&sort=created_at&per_page={PER_PAGE}"
+    )
     requests = [0]
     rows = [
-        (str(item["id"]), patient, str(item["created_at"]))
+        (item_id, patient, written)
         for item in _listing(session, url, "treatment_notes", requests)
-        if (patient := link_id(item.get("patient")))
-        and item.get("created_at")
+        if (item_id := _id(item))
+        and (patient := link_id(item.get("patient")))
+        and (written := canonical_stamp(item.get("created_at")))
         and not any(item.get(k) for k in _GONE)
     ]
     with transaction(session.cache) as db:
         if written_since is None:
             replace_recent_notes(db, rows)
         else:
-            add_recent_notes(db, rows, older_than=utc_text(since))
-        set_state(db, NOTES_AT, utc_text(now))
+            add_recent_notes(db, rows, older_than=utc_stamp(since))
+        set_state(db, NOTES_AT, utc_stamp(now))
         session.audit.write_pending()
     return requests[0]
 
 
-__all__ = ["fetch_recent_notes", "fetch_upcoming_appointments", "link_id", "utc_text"]
+__all__ = ["fetch_recent_notes", "fetch_upcoming_appointments", "link_id"]

@@ -6,23 +6,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 
 from desktop.intake import INTAKE_DAYS, CreationWindow, IntakeReport, intake_report
 from desktop.store.watch import found_since
+from desktop.timestamps import utc_stamp
 
 if TYPE_CHECKING:
     from desktop.watch import NewPair
 
 
 _WHEN = {"business hours": "in business hours", "weekend": "at the weekend"}
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def source_of(signals: str | None) -> str:
@@ -73,7 +70,7 @@ def daily_digest(
     """The digest of ``day`` (a date on the clinic's clock)."""
     start = datetime.combine(day, time(0), tz)
     end = start + timedelta(days=1)
-    rows = [r for r in found_since(db, _utc(start)) if r["found_at"] < _utc(end)]
+    rows = [r for r in found_since(db, utc_stamp(start)) if r["found_at"] < utc_stamp(end)]
     windows = Counter(r["window"] or "unknown time" for r in rows)
     sources = Counter(source_of(r["signals"]) for r in rows)
     intake = intake_report(

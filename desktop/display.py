@@ -28,6 +28,7 @@ from desktop.matching.normalise import (
     postcode_key,
 )
 from desktop.matching.text import fold_words
+from desktop.timestamps import day_words
 
 PHONES = "patient_phone_numbers"
 DATES = fields_normalised_as("date")
@@ -91,7 +92,7 @@ def readable_date(value: str) -> str:
         day = dt.date.fromisoformat(value[:10])
     except ValueError:
         return value
-    return f"{day.day} {day:%b %Y}"
+    return day_words(day)
 
 
 def _phones(value: Iterable[Any]) -> str:

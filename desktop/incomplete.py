@@ -16,7 +16,7 @@ import sqlite_utils
 from desktop.display import full_name, readable
 from desktop.intake import account_time_zone
 from desktop.store.incomplete import thin_records
-from desktop.store.quarantine import parse_timestamp
+from desktop.timestamps import moment_words, parse_timestamp
 from desktop.triage import next_visit
 
 _ASK = (
@@ -67,5 +67,4 @@ def _created(created_at: str | None, tz: tzinfo) -> str:
     moment = parse_timestamp(created_at)
     if moment is None:
         return readable(created_at or "")
-    local = moment.astimezone(tz)
-    return f"{local.day} {local:%b %Y %H:%M}"
+    return moment_words(moment.astimezone(tz))

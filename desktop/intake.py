@@ -24,6 +24,7 @@ import sqlite_utils
 
 from desktop.account import stored_account
 from desktop.store.intake import intake_between
+from desktop.timestamps import day_words, parse_timestamp, utc_stamp
 
 DEFAULT_THRESHOLD = 0.03
 DEFAULT_MINIMUM = 50
@@ -94,10 +95,6 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
 @dataclass(frozen=True)
 class IntakeReport:
     """The intake exception rate over a period, by week and by creation window."""
@@ -161,19 +158,13 @@ class IntakeReport:
             ]
             text += " Above the threshold in: " + ", ".join(parts) + "."
         weeks = [
-            f"week of {_day(start)} ({_percent(counts.rate)})"
+            f"week of {day_words(start)} ({_percent(counts.rate)})"
             for start, counts in self.by_week
             if counts.rate > self.threshold
         ]
         if weeks:
             text += " Weeks above the threshold: " + ", ".join(weeks) + "."
         return text
-
-
-def _utc(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def intake_report(
@@ -195,8 +186,10 @@ def intake_report(
     total = _NONE
     weeks: dict[date, IntakeCounts] = {}
     windows = dict.fromkeys(CreationWindow, _NONE)
-    for _pid, created, duplicate_of in intake_between(db, _utc(start), _utc(end)):
-        when = datetime.fromisoformat(created)
+    for _pid, created, duplicate_of in intake_between(db, utc_stamp(start), utc_stamp(end)):
+        when = parse_timestamp(created)
+        if when is None:
+            continue  # a creation time no calendar has ("2026-12-99..."): no week to count in
         duplicate = duplicate_of is not None
         local_day = when.astimezone(tz).date()
         monday = local_day - dt.timedelta(days=local_day.weekday())

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 
 from desktop.store.content_hashes import cached_hashes, content_hash
 from desktop.store.patients import upsert_patients
-from desktop.store.quarantine import parse_timestamp, release_stored, set_aside_bad
+from desktop.store.quarantine import release_stored, set_aside_bad
 from desktop.store.sync_state import get_state, set_state
 from desktop.store.transaction import transaction
+from desktop.timestamps import parse_timestamp, utc_stamp
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -74,7 +75,7 @@ def reconcile_due(db: sqlite_utils.Database, interval: timedelta = DEFAULT_INTER
 
 def mark_reconciled(db: sqlite_utils.Database, drifted: int) -> None:
     """Record that the cache matched Cliniko now (does not commit)."""
-    set_state(db, LAST_AT, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    set_state(db, LAST_AT, utc_stamp())
     set_state(db, LAST_DRIFTED, str(drifted))
 
 

@@ -31,6 +31,7 @@ from desktop.store import intake, queue, queue_list, scan_rows
 from desktop.store.answers import answered_pairs, confirmed_pairs, scored_relaxations
 from desktop.store.key_index import KeyIndexDamaged, save_key_index
 from desktop.store.transaction import transaction
+from desktop.timestamps import utc_stamp
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
@@ -180,7 +181,7 @@ def _store(
     ``created_at`` (a full scan; an incremental one looks its few patients up).
     """
     report("store", 0, len(result.pairs))
-    now = queue.now_iso()
+    now = utc_stamp()
     stats = result.stats
     timings = stats.setdefault("timings", {})
     lap = _Lap(timings)
@@ -219,7 +220,7 @@ def _store(
             db,
             kind=kind,
             started_at=started,
-            finished_at=queue.now_iso(),
+            finished_at=utc_stamp(),
             mark_synced=marks[0],
             mark_updated=marks[1],
             records=stats.get("records", 0),
@@ -260,7 +261,7 @@ def _store(
 def _full_scan(cache: Cache, settings: MatchSettings, report: Progress) -> ScanSummary:
     engine = MatchEngine(replace(settings, build_index=True))
     t0 = time.perf_counter()
-    started = queue.now_iso()
+    started = utc_stamp()
     marks = scan_rows.sync_marks(cache.db)
     report("read", 0, 1)
     # Each slice of rows becomes columns as it is read: the clinic is never held as tuples too.
@@ -289,7 +290,7 @@ def _incremental_scan(
     cache: Cache, settings: MatchSettings, report: Progress, records: int
 ) -> ScanSummary:
     t0 = time.perf_counter()
-    started = queue.now_iso()
+    started = utc_stamp()
     last = queue.last_scan(cache.db) or {}
     marks = scan_rows.sync_marks(cache.db)
     changed = scan_rows.changed_since(
@@ -304,7 +305,7 @@ def _incremental_scan(
                 db,
                 kind="incremental",
                 started_at=started,
-                finished_at=queue.now_iso(),
+                finished_at=utc_stamp(),
                 mark_synced=marks[0],
                 mark_updated=marks[1],
                 records=records,

@@ -43,7 +43,6 @@ from desktop.store.patients import upsert_patients
 from desktop.store.quarantine import (
     QuarantinedRecord,
     forget_unseen_without_id,
-    parse_timestamp,
     quarantined_records,
     record_id,
     release_stored,
@@ -52,6 +51,7 @@ from desktop.store.quarantine import (
 )
 from desktop.store.sync_state import get_state, set_state
 from desktop.store.transaction import transaction
+from desktop.timestamps import parse_timestamp, utc_stamp
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +221,8 @@ class _Runner:
             head = self._newest_updated_at()
             next_url = _patients_url(archived=True)
             with transaction(self.cache):
-                set_state(db, FULL_HEAD, _format(head))
-                set_state(db, FULL_STARTED, _now())
+                set_state(db, FULL_HEAD, utc_stamp(head))
+                set_state(db, FULL_STARTED, utc_stamp())
                 set_state(db, FULL_NEXT, next_url)
                 set_state(db, FULL_DONE, "0")
             log.info("Full sync started")
@@ -247,10 +247,10 @@ class _Runner:
                 set_state(db, FULL_DONE, str(done))
                 if link is None and stop is None:
                     head = parse_timestamp(get_state(db, FULL_HEAD)) or EPOCH
-                    set_state(db, WATERMARK, _format(self._cap(head)))
-                    set_state(db, LAST_SYNC_AT, _now())
+                    set_state(db, WATERMARK, utc_stamp(self._cap(head)))
+                    set_state(db, LAST_SYNC_AT, utc_stamp())
                     mark_reconciled(db, 0)  # the cache is now what Cliniko listed
-                    forget_unseen_without_id(db, get_state(db, FULL_STARTED) or _now())
+                    forget_unseen_without_id(db, get_state(db, FULL_STARTED) or utc_stamp())
                 self._write_audit()
             self._report("full", done, page.total_entries)
             if stop is not None:
@@ -298,10 +298,10 @@ class _Runner:
         recent = newest - OVERLAP
         if recent > since:
             newest = self._read_changes(recent, newest)[1]
-        mark = _format(self._cap(newest))
+        mark = utc_stamp(self._cap(newest))
         with transaction(self.cache):
             set_state(db, WATERMARK, mark)
-            set_state(db, LAST_SYNC_AT, _now())
+            set_state(db, LAST_SYNC_AT, utc_stamp())
             self._write_audit()
         self.result.watermark = mark
 
@@ -315,7 +315,7 @@ class _Runner:
         seen: set[str] = set()
         total = 0
         url: str | None = _patients_url(
-            archived=True, sort="updated_at", updated_since=_format(since)
+            archived=True, sort="updated_at", updated_since=utc_stamp(since)
         )
         guard: PageGuard | None = None
         while url:
@@ -444,11 +444,3 @@ def _patients_url(
         params.append(f"sort={sort}")
     params.append(f"per_page={per_page}")
     return PATIENTS + "?" + "&".join(params)
-
-
-def _format(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _now() -> str:
-    return _format(datetime.now(UTC))

@@ -12,7 +12,7 @@ each in care is no split history. Reads the cached appointments and notes (offli
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeVar
 
 import sqlite_utils
@@ -20,6 +20,7 @@ import sqlite_utils
 from desktop.intake import account_time_zone
 from desktop.matching.lookalike import may_be_two_people
 from desktop.store.appointments import booked_patients, latest_notes
+from desktop.timestamps import parse_timestamp, utc_stamp
 
 RECENT_NOTES_DAYS = 90  # a treatment note this recent means the record is in clinical use
 
@@ -36,25 +37,21 @@ class _Pair(Protocol):
 P = TypeVar("P", bound=_Pair)
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def booking_label(starts_at: str, tz: tzinfo) -> str:
+def booking_label(starts_at: datetime, tz: tzinfo) -> str:
     """``Tue 8 Dec 10:30`` on the clinic's clock."""
-    moment = _moment(starts_at).astimezone(tz)
+    moment = starts_at.astimezone(tz)
     return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
 
 
-def _day_label(written_at: str, tz: tzinfo) -> str:
+def _day_label(written_at: datetime, tz: tzinfo) -> str:
     """``2 Dec`` on the clinic's clock."""
-    moment = _moment(written_at).astimezone(tz)
+    moment = written_at.astimezone(tz)
     return f"{moment.day} {moment:%b}"
+
+
+def _moments(stamps: dict[str, str]) -> dict[str, datetime]:
+    """Per patient, the cached time as a moment; one no calendar has is left out."""
+    return {pid: moment for pid, text in stamps.items() if (moment := parse_timestamp(text))}
 
 
 def split_history(
@@ -68,8 +65,8 @@ def split_history(
     a treatment note written in the last ``recent_days`` days (the most recently written-in
     pair first)."""
     tz = account_time_zone(db)
-    booked = booked_patients(db, _utc(now))
-    noted = latest_notes(db, _utc(now - timedelta(days=recent_days)))
+    booked = _moments(booked_patients(db, utc_stamp(now)))
+    noted = _moments(latest_notes(db, utc_stamp(now - timedelta(days=recent_days))))
     out: dict[tuple[str, str], tuple[int, float, str]] = {}
     for pair in pairs:
         a, b = pair.id_a, pair.id_b
@@ -79,14 +76,14 @@ def split_history(
             soonest = min(booked[a], booked[b])
             out[(a, b)] = (
                 0,
-                _moment(soonest).timestamp(),
+                soonest.timestamp(),
                 f"split history, booked {booking_label(soonest, tz)}",
             )
         elif a in noted and b in noted:
             both_since = min(noted[a], noted[b])  # the later of the two is at least this recent
             latest = _day_label(max(noted[a], noted[b]), tz)
             label = f"split history: treatment notes on both records, latest {latest}"
-            out[(a, b)] = (1, -_moment(both_since).timestamp(), label)
+            out[(a, b)] = (1, -both_since.timestamp(), label)
     return out
 
 
@@ -107,5 +104,5 @@ def next_visit(db: sqlite_utils.Database, ids: Iterable[str], now: datetime) -> 
     from desktop.store.appointments import next_appointments
 
     tz = account_time_zone(db)
-    found = next_appointments(db, ids, now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    found = _moments(next_appointments(db, ids, utc_stamp(now)))
     return {pid: booking_label(starts, tz) for pid, starts in found.items()}

@@ -32,7 +32,6 @@ from desktop.activity import (
     NOTES_AT,
     fetch_recent_notes,
     fetch_upcoming_appointments,
-    utc_text,
 )
 from desktop.cliniko.errors import ClinikoUnavailable, Offline, RateLimited
 from desktop.config import Settings
@@ -50,10 +49,11 @@ from desktop.scan import run_scan
 from desktop.session import Session
 from desktop.store import watch as watch_store
 from desktop.store.appointments import next_appointments
-from desktop.store.queue import decode_evidence, now_iso
+from desktop.store.queue import decode_evidence
 from desktop.store.sync_state import get_state, set_state
 from desktop.store.transaction import transaction
 from desktop.sync import run_sync
+from desktop.timestamps import parse_timestamp, utc_stamp
 from desktop.triage import RECENT_NOTES_DAYS
 
 log = logging.getLogger(__name__)
@@ -144,16 +144,6 @@ class WatchEvent:
     error: Exception | None = None
 
 
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def source_signals(origin: dict[str, Any]) -> tuple[str, ...]:
     """What a record says about how it was made, in words (no patient data)."""
     found = []
@@ -206,7 +196,7 @@ class Watch:
         self.failures = failures
         if get_state(self.cache.db, WATCHING_SINCE) is None:
             with transaction(self.cache) as db:
-                set_state(db, WATCHING_SINCE, utc_text(datetime.fromtimestamp(clock(), UTC)))
+                set_state(db, WATCHING_SINCE, utc_stamp(datetime.fromtimestamp(clock(), UTC)))
 
     # ----- one interval ----------------------------------------------------------------------
     def run_once(self) -> IntervalReport:
@@ -237,7 +227,7 @@ class Watch:
         report.requests += synced.requests
         if synced.cancelled:
             return
-        scored_since = now_iso()
+        scored_since = utc_stamp()
         summary = run_scan(self.cache, settings=self.match_settings)
         report.changed = summary.changed
         tz = account_time_zone(self.cache.db)
@@ -247,7 +237,7 @@ class Watch:
                 # A creation time a day or more after now is a clock or an import gone wrong
                 # (a record made while this interval ran is still news).
                 watch_store.record_baseline(
-                    db, get_state(db, WATCHING_SINCE) or "", utc_text(now + timedelta(days=1))
+                    db, get_state(db, WATCHING_SINCE) or "", utc_stamp(now + timedelta(days=1))
                 )
                 set_state(db, BASELINE_DONE, "1")
                 scored_since = ""
@@ -257,19 +247,19 @@ class Watch:
                 db,
                 [
                     (p.id_a, p.id_b, p.band, p.new_id,
-                     utc_text(p.created_at) if p.created_at else None,
+                     utc_stamp(p.created_at) if p.created_at else None,
                      p.window.value if p.window else None, "\n".join(p.signals),
-                     utc_text(now))
+                     utc_stamp(now))
                     for p in pairs
                 ],
             )  # fmt: skip
-            set_state(db, LAST_RUN_AT, utc_text(now))
+            set_state(db, LAST_RUN_AT, utc_stamp(now))
         fetched = self._refresh_activity(now, bool(pairs))
         report.requests += fetched
         report.appointments_fetched = fetched > 0
         if pairs:
             booked = next_appointments(
-                self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, utc_text(now)
+                self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, utc_stamp(now)
             )
             pairs = [replace(p, next_appointments=_booked(booked, p)) for p in pairs]
         report.new_pairs = pairs
@@ -288,7 +278,7 @@ class Watch:
         pairs = []
         for row in found:
             a, b = row["id_a"], row["id_b"]
-            created = {i: _parse((origins.get(i) or {}).get("created_at")) for i in (a, b)}
+            created = {i: parse_timestamp((origins.get(i) or {}).get("created_at")) for i in (a, b)}
             epoch = datetime.min.replace(tzinfo=UTC)
             new_id = max((a, b), key=lambda i: (created[i] or epoch, int(i) if i.isdigit() else 0))
             other = b if new_id == a else a
@@ -311,7 +301,7 @@ class Watch:
 
     # ----- clinical activity (upcoming appointments, recent treatment notes) ----------------
     def _stale(self, key: str, now: datetime) -> bool:
-        fetched = _parse(get_state(self.cache.db, key))
+        fetched = parse_timestamp(get_state(self.cache.db, key))
         age = self.settings.appointments_max_age_seconds
         return fetched is None or (now - fetched).total_seconds() >= age
 
@@ -326,14 +316,16 @@ class Watch:
             requests += fetch_upcoming_appointments(self.session, now, end)
         elif new_pairs:
             db = self.cache.db
-            checked = _parse(get_state(db, APPOINTMENTS_CHECKED) or get_state(db, APPOINTMENTS_AT))
+            checked = parse_timestamp(
+                get_state(db, APPOINTMENTS_CHECKED) or get_state(db, APPOINTMENTS_AT)
+            )
             assert checked is not None
             requests += fetch_upcoming_appointments(
                 self.session, now, end, changed_since=checked - APPOINTMENTS_OVERLAP
             )
         if self._stale(NOTES_AT, now):
             since = now - timedelta(days=self.settings.recent_notes_days)
-            last = _parse(get_state(self.cache.db, NOTES_AT))
+            last = parse_timestamp(get_state(self.cache.db, NOTES_AT))
             requests += fetch_recent_notes(
                 self.session, since, now, written_since=last and last - APPOINTMENTS_OVERLAP
             )

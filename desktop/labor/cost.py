@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.account import DEFAULT_CURRENCY, stored_account
 from desktop.config import Settings
+from desktop.timestamps import day_words
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
@@ -194,4 +195,4 @@ class Period:
                     return quarter
             if first_day.month == 1 and end == dt.date(first_day.year + 1, 1, 1):
                 return cls(first_day, end, f"Year {first_day.year}")
-        return cls(first_day, end, f"{first_day:%d %b %Y} to {last_day:%d %b %Y}")
+        return cls(first_day, end, f"{day_words(first_day)} to {day_words(last_day)}")

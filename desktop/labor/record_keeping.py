@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from desktop.audit_export import head_line
 from desktop.reconcile import last_reconciliation
 from desktop.store.cache import Cache
+from desktop.timestamps import day_words
 
 
 @dataclass(frozen=True)
@@ -25,5 +26,7 @@ def record_keeping(cache: Cache) -> RecordKeeping:
         compared = "Cache not yet compared in full with Cliniko."
     else:
         drifted = "no record" if last.drifted == 0 else f"{last.drifted:,} records"
-        compared = f"Cache last compared with Cliniko on {last.at:%d %b %Y}: {drifted} had drifted."
+        compared = (
+            f"Cache last compared with Cliniko on {day_words(last.at)}: {drifted} had drifted."
+        )
     return RecordKeeping(head_line(cache), compared)

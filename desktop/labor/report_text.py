@@ -13,6 +13,7 @@ from decimal import Decimal
 from desktop.intake import CreationWindow
 from desktop.labor.summary import KindLine, LaborSummary
 from desktop.merge_states import RESTORE_STEP, Step
+from desktop.timestamps import day_words, moment_words
 
 STEP_LABELS: dict[str, str] = {
     Step.COMPARE: "Compare the records",
@@ -376,10 +377,10 @@ def report_blocks(
     record-keeping line, left out when None)."""
     s = summary
     where = f"{clinic} · " if clinic else ""
-    dates = f"{s.period.start:%d %b %Y} to {s.period.last_day:%d %b %Y}"
+    dates = f"{day_words(s.period.start)} to {day_words(s.period.last_day)}"
     label = s.period.label if s.period.label == dates else f"{s.period.label} ({dates})"
     subtitle = f"{where}{label}"
-    generated = f"Prepared {s.generated_at:%d %b %Y %H:%M} · {s.model.describe()}."
+    generated = f"Prepared {moment_words(s.generated_at)} · {s.model.describe()}."
     return [
         Title(TITLE, subtitle),
         Paragraph(generated, "note"),

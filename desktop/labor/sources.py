@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from desktop.merge_states import APPLYING_STEPS, MERGING_STATUSES, PLANNING_STEPS, PairStatus, Step
 from desktop.store import plans as plan_store
 from desktop.store.queue import queue_counts
+from desktop.timestamps import parse_timestamp, utc_stamp
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
@@ -35,21 +36,13 @@ def open_plans(cache: Cache) -> tuple[int, int, int]:
 
 def utc_iso(day: dt.date, tz: dt.tzinfo) -> str:
     """Midnight of ``day`` in ``tz`` as Cliniko's UTC stamp (``YYYY-MM-DDTHH:MM:SSZ``)."""
-    moment = dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(dt.datetime.combine(day, dt.time(), tzinfo=tz))
 
 
 def parse_stamp(value: str | None, tz: dt.tzinfo) -> dt.datetime | None:
     """A Cliniko timestamp in ``tz`` (None when missing or unreadable)."""
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(tz)
+    moment = parse_timestamp(value)
+    return moment.astimezone(tz) if moment is not None else None
 
 
 def month_keys(first: dt.date, last: dt.date) -> list[tuple[int, int]]:

@@ -230,7 +230,7 @@ def _buckets(period: Period, today: dt.date) -> tuple[str, list[tuple[str, dt.da
         while day < last:
             nxt = day + dt.timedelta(days=7)
             start = max(day, period.start)
-            out.append((f"{start:%b} {start.day}", start, min(nxt, period.end)))
+            out.append((f"{start.day} {start:%b}", start, min(nxt, period.end)))
             day = nxt
         return "week", out
     one_year = period.start.year == period.last_day.year

@@ -49,6 +49,7 @@ from desktop.store import account_state
 from desktop.store import time_log as store
 from desktop.store.cache import Cache
 from desktop.store.transaction import transaction
+from desktop.timestamps import parse_timestamp
 
 OUTCOMES = tuple(Outcome)
 WAIT_STEPS = frozenset(merge_states.WAIT_STEPS)  # Cliniko's page is open
@@ -161,10 +162,10 @@ class WorkSession:
         stamp = store.latest_merged_at(self._log.cache.db, self.patient_ids)
         if stamp is None:
             return now
-        try:
-            merged = _epoch(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")), time.time)
-        except ValueError:
+        moment = parse_timestamp(stamp)
+        if moment is None:
             return now
+        merged = _epoch(moment, time.time)
         return now if merged >= now else max(self.step_entered_at, merged)
 
     def _now(self, t: Moment) -> float:

@@ -60,7 +60,6 @@ from desktop.merge.plan import (
     default_reconciliation,
     field_value,
     link_addresses,
-    now_iso,
     pair_key,
     suggest_survivor,
 )
@@ -87,6 +86,7 @@ from desktop.store import queue
 from desktop.store.history_counts import cached_counts, forget_counts, save_counts
 from desktop.store.patients import get_patient, upsert_patients
 from desktop.store.transaction import transaction
+from desktop.timestamps import utc_stamp
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class MergeFlow:
         state: PlanState,
         *,
         timer: StepTimer | None = None,
-        clock: Callable[[], str] = now_iso,
+        clock: Callable[[], str] = utc_stamp,
     ) -> None:
         self.cache = cache
         self.state = state
@@ -158,7 +158,7 @@ class MergeFlow:
         patient_ids: Sequence[str],
         *,
         timer: StepTimer | None = None,
-        clock: Callable[[], str] = now_iso,
+        clock: Callable[[], str] = utc_stamp,
         session: Session | None = None,
     ) -> MergeFlow:
         """Open the pair's (or cluster's) active plan, or create one at COMPARE.
@@ -198,7 +198,7 @@ class MergeFlow:
         pair_or_plan_id: str | Sequence[str],
         *,
         timer: StepTimer | None = None,
-        clock: Callable[[], str] = now_iso,
+        clock: Callable[[], str] = utc_stamp,
     ) -> MergeFlow:
         """The flow at its stored step, by plan id or by the pair's ids (``["1001", "1002"]``
         or ``"1001:1002"``: the active plan, else the newest one).

@@ -12,7 +12,6 @@ Typical use::
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -89,11 +88,6 @@ class MergePlan:
 def pair_key(ids: Sequence[str]) -> str:
     """The canonical key of a pair or cluster: sorted distinct ids joined by ``:``."""
     return ":".join(sorted({str(i) for i in ids}))
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601 with seconds."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ----------------------------------------------------------------------------- survivor

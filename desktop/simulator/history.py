@@ -116,7 +116,12 @@ def generate(
 
 
 def booking(origin: str, index: int, starts_at: str, created_at: str) -> dict[str, Any]:
-    """An individual appointment booked at ``created_at`` for ``starts_at`` (45 minutes)."""
+    """An individual appointment booked at ``created_at`` for ``starts_at`` (45 minutes; a
+    ``starts_at`` that is no time ends when it starts)."""
+    try:
+        ends_at = format_time(_parse(starts_at) + timedelta(minutes=45))
+    except ValueError:
+        ends_at = starts_at
     return {
         "id": _record_id("individual_appointments", origin, index),
         "origin": origin,
@@ -127,7 +132,7 @@ def booking(origin: str, index: int, starts_at: str, created_at: str) -> dict[st
         "practitioner_id": PRACTITIONERS[index % len(PRACTITIONERS)],
         "business_id": BUSINESS_ID,
         "starts_at": starts_at,
-        "ends_at": format_time(_parse(starts_at) + timedelta(minutes=45)),
+        "ends_at": ends_at,
         "did_not_arrive": False,
         "appointment_type_id": "201",
     }

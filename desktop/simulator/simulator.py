@@ -244,10 +244,17 @@ class Simulator:
         ids = [duplicate_ids] if isinstance(duplicate_ids, str) else list(duplicate_ids)
         return [self._render(r) for r in self.state.merge(str(survivor_id), ids)]
 
-    def book(self, patient_id: str, starts_at: datetime, made_at: datetime | None = None) -> None:
-        """Book an appointment for ``patient_id`` (made now on the clinic's clock by default)."""
+    def book(
+        self, patient_id: str, starts_at: datetime | str, made_at: datetime | None = None
+    ) -> None:
+        """Book an appointment for ``patient_id`` (made now on the clinic's clock by default).
+
+        A text ``starts_at`` is served as written: an odd or hostile server's time, such as
+        ``2026-12-08T10:30:00+11:00`` or ``2026-12-99T10:30:00Z``.
+        """
         made = self.state.now() if made_at is None else format_time(made_at)
-        self.state.add_appointment(str(patient_id), format_time(starts_at), made)
+        starts = starts_at if isinstance(starts_at, str) else format_time(starts_at)
+        self.state.add_appointment(str(patient_id), starts, made)
 
     def write_note(self, patient_id: str, written_at: datetime | None = None) -> None:
         """A practitioner writes a treatment note for ``patient_id`` (now on the clinic's

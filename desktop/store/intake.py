@@ -7,7 +7,6 @@ so a duplicate merged away later still counts for the period it was created in.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from desktop.store.patients import ACTIVE
+from desktop.timestamps import canonical_stamp
 
 # True for a patient not recorded yet; a full scan reads it with each patient's row.
 UNRECORDED = "patients.id NOT IN (SELECT patient_id FROM patient_intake)"
@@ -30,24 +30,16 @@ class Arrivals:
 
 
 def _canonical(value: str | None) -> bool:
-    """True for a timestamp already in :func:`utc_text`'s form (the common case)."""
+    """True for a timestamp already in :func:`stored_stamp`'s form (the common case)."""
     return value is not None and len(value) == 20 and value[10] == "T" and value[-1] == "Z"
 
 
-def utc_text(value: str | None) -> str:
-    """A Cliniko timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC ("" when absent or unreadable),
-    so stored times compare as text."""
-    if not value:
-        return ""
-    if _canonical(value):
-        return value  # no parsing
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def stored_stamp(value: str | None) -> str:
+    """A Cliniko timestamp as :func:`~desktop.timestamps.utc_stamp` writes it ("" when absent
+    or unreadable), so stored times compare as text."""
+    if value is not None and _canonical(value):
+        return value  # no parsing (the common case)
+    return canonical_stamp(value) or ""
 
 
 def _unrecorded(db: sqlite_utils.Database, scored: Sequence[str] | None) -> dict[str, str]:
@@ -64,7 +56,7 @@ def _unrecorded(db: sqlite_utils.Database, scored: Sequence[str] | None) -> dict
             f"JOIN patients ON patients.id = scored.value WHERE {ACTIVE} AND {UNRECORDED}",
             [json.dumps(list(scored))],
         ).fetchall()
-    return {pid: utc_text(created) for pid, created in rows}
+    return {pid: stored_stamp(created) for pid, created in rows}
 
 
 def _created_at(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, str]:
@@ -75,7 +67,7 @@ def _created_at(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, str]
         "SELECT id, created_at FROM patients WHERE id IN (SELECT value FROM json_each(?))",
         [json.dumps(wanted)],
     ).fetchall()
-    return {pid: utc_text(created) for pid, created in rows}
+    return {pid: stored_stamp(created) for pid, created in rows}
 
 
 def record_first_scores(
@@ -139,7 +131,7 @@ def _record(
     created = _created_at(db, others)
 
     def when(pid: str) -> str:
-        return utc_text(arrived[pid]) if pid in arrived else created[pid]
+        return stored_stamp(arrived[pid]) if pid in arrived else created[pid]
 
     write: Iterable[str] = arrived
     if not every_row:

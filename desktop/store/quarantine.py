@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from desktop.cliniko.deep_json import TOO_DEEP
+from desktop.timestamps import parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,6 @@ class QuarantinedRecord:
     def label(self) -> str:
         """``patient 1234`` or, without an id, ``record #3 of a page``."""
         return f"patient {self.patient_id}" if self.patient_id else f"record {self.position}"
-
-
-def parse_timestamp(value: Any) -> dt.datetime | None:
-    """An ISO 8601 timestamp as an aware UTC datetime, or None if it is not one.
-
-    Only full date-and-time stamps count (``2024-05-01T10:00:00Z``): ``"99"`` is not one.
-    """
-    if not isinstance(value, str) or len(value) < 19 or value[4:5] != "-":
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def patient_problem(patient: dict[str, Any]) -> str | None:

@@ -7,7 +7,6 @@ so they are re-applied on every scan until one of the records changes.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import operator
 import sqlite3
@@ -19,6 +18,7 @@ import sqlite_utils
 from desktop.matching.lookalike import joined_flags, split_flags
 from desktop.matching.types import Cluster, ScoredPair
 from desktop.merge_states import CANCEL_OUTCOMES, KEPT_STATUSES, MERGING_STATUSES, PairStatus
+from desktop.timestamps import utc_stamp
 
 ACTIVE_STATUSES = (PairStatus.NEW, PairStatus.LATER)
 DECISIONS = CANCEL_OUTCOMES
@@ -31,11 +31,6 @@ _INSERT_PAIR = (
 
 
 _PAIR_KEY = operator.itemgetter(0, 1)  # (id_a, id_b) of an insert row
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601 with seconds."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ordered(id_a: str, id_b: str) -> tuple[str, str]:
@@ -274,7 +269,7 @@ def save_model(
         "VALUES (1, ?, NULL, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET params = excluded.params, "
         "key_index = NULL, records = excluded.records, fitted_at = excluded.fitted_at, "
         "signature = excluded.signature",
-        [json.dumps(params), records, now_iso(), signature],
+        [json.dumps(params), records, utc_stamp(), signature],
     )
     db.execute("DELETE FROM match_key_overlay")
 
@@ -414,7 +409,7 @@ def record_decision(db: sqlite_utils.Database, id_a: str, id_b: str, decision: s
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id_a, id_b) DO UPDATE SET "
         "decision = excluded.decision, updated_a = excluded.updated_a, "
         "updated_b = excluded.updated_b, decided_at = excluded.decided_at",
-        [a, b, decision, stamps.get(a), stamps.get(b), now_iso()],
+        [a, b, decision, stamps.get(a), stamps.get(b), utc_stamp()],
     )
     set_status(db, a, b, decision)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from desktop.merge.plan import now_iso
 from desktop.store.history_counts import save_counts
 from desktop.store.transaction import transaction
+from desktop.timestamps import utc_stamp
 from desktop.ui.context import DeskContext
 
 
@@ -22,6 +22,6 @@ def fetch_history(
                 counts[pid] = session.client.history_counts(pid)
         finally:
             with transaction(ctx.cache) as db:
-                save_counts(db, counts, now_iso())
+                save_counts(db, counts, utc_stamp())
                 session.audit.write_pending()
     return counts

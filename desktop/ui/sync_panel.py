@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import textwrap
 from dataclasses import dataclass, replace
 
@@ -25,6 +24,7 @@ from desktop.store.patients import count_patients
 from desktop.store.quarantine import quarantined_records, set_aside_summary
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT, SyncProgress, SyncResult, run_sync
+from desktop.timestamps import moment_words, parse_timestamp
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
 from desktop.ui.workers import Job
@@ -40,13 +40,11 @@ class ScanProgress:
 
 
 def _local_time(stamp: str | None) -> str:
-    if not stamp:
-        return "never"
-    try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone()
-    except ValueError:
-        return stamp
-    return moment.strftime("%d %b %Y %H:%M")
+    """``5 Dec 2026 20:59`` on this computer's clock ("never" before the first sync)."""
+    moment = parse_timestamp(stamp)
+    if moment is None:
+        return stamp or "never"
+    return moment_words(moment.astimezone())
 
 
 class SyncPanel(QWidget):

@@ -10,7 +10,7 @@ It waits while a sync or scan of the window runs, and until the first sync is do
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, QObject, QTime, QTimer, QTimeZone, Signal, Slot
@@ -38,6 +38,7 @@ from desktop.matching import MatchSettings
 from desktop.store.queue import has_model
 from desktop.store.watch import found_pair_keys
 from desktop.sync import needs_full_sync
+from desktop.timestamps import utc_stamp
 from desktop.ui import theme
 from desktop.ui import tray as tray_icon
 from desktop.ui.context import NETWORK_ERRORS
@@ -52,10 +53,6 @@ WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look aga
 STATUS_MESSAGE_MS = 60_000  # how long a word from the watch stays in the status bar
 BUSY_JOBS = ("sync", "scan", "watch")
 TRAY_CHOICE = "Keep watching from the &tray after closing"
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class NewPairsBanner(QFrame):
@@ -307,7 +304,7 @@ class WatchDesk(QObject):
 
     def show_new_since(self, since: datetime) -> None:
         """List only the pairs the watch found at or after ``since``."""
-        keys = found_pair_keys(self.ctx.open_reader().db, _utc_text(since))
+        keys = found_pair_keys(self.ctx.open_reader().db, utc_stamp(since))
         view = self.window.queue_view
         view.model.set_only(frozenset(keys))
         view.select_row(0)

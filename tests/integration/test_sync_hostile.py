@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hostile_server import NESTED_100K, HostileServer, patient
+from hostile_server import NESTED_100K, HostileServer, appointment, patient, treatment_note
 
 from desktop.activity import fetch_recent_notes, fetch_upcoming_appointments
 from desktop.cliniko.client import ClinikoClient
@@ -24,10 +24,11 @@ from desktop.session import Session
 from desktop.simulator import demo_api_key
 from desktop.store.cache import Cache
 from desktop.store.patients import count_patients, get_patient, patient_ids
-from desktop.store.quarantine import parse_timestamp, quarantined_raw, quarantined_records
+from desktop.store.quarantine import quarantined_raw, quarantined_records
 from desktop.store.sync_state import get_state, set_state
 from desktop.store.transaction import transaction
 from desktop.sync import WATERMARK, run_sync
+from desktop.timestamps import parse_timestamp
 
 GOOD_IDS = {str(i) for i in range(1, 11)}
 
@@ -232,3 +233,28 @@ def test_a_watermark_an_older_version_left_unreadable_or_in_the_future_is_repair
     assert result.mode == "incremental"
     assert get_patient(cache.db, "5")["last_name"] == "Edited"
     assert parse_timestamp(get_state(cache.db, WATERMARK)) < datetime.now(UTC)
+
+
+def test_odd_appointments_and_notes_are_left_out_and_the_rest_kept(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    """An appointment or note with no id, a time that is no time, or a start written with an
+    offset: the odd ones are left out, the offset one is kept in UTC, the rest as usual (one
+    without an id stopped the watch's look with a KeyError)."""
+    server, cache, session = connected
+    someone = server.records[0]
+    server.appointments[0] = {**appointment(0, someone), "id": None}
+    server.appointments[1] = appointment(1, someone, starts_at="2030-01-07T09:00:99Z")
+    server.appointments[2] = appointment(2, someone, starts_at="2030-01-07T20:00:00+11:00")
+    server.appointments[3] = {**appointment(3, someone), "starts_at": 20300107}
+    server.notes[0] = {**treatment_note(0, someone), "id": ""}
+    server.notes[1] = treatment_note(1, someone, created_at="yesterday")
+    start, end = datetime(2029, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC)
+
+    fetch_upcoming_appointments(session, start, end)
+    fetch_recent_notes(session, start, end)
+
+    starts = dict(cache.db.execute("SELECT id, starts_at FROM upcoming_appointments").fetchall())
+    assert len(starts) == 7 and starts["5002"] == "2030-01-07T09:00:00Z"
+    notes = cache.db.execute("SELECT count(*) FROM recent_treatment_notes").fetchone()[0]
+    assert notes == 8

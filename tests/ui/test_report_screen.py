@@ -80,7 +80,7 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     assert screen.figures["cost"].text() == "$8.50"
     assert screen.figures["intake"].text() == "–"  # no scan recorded a new patient
     assert screen.chart.chart is not None  # the weeks up to today (20 March), none to come
-    assert screen.chart.chart.labels == ("Mar 1", "Mar 2", "Mar 9", "Mar 16")
+    assert screen.chart.chart.labels == ("1 Mar", "2 Mar", "9 Mar", "16 Mar")
     assert not screen.date_from.isVisible() and not screen.quarter.isVisible()
 
     screen.kind.setCurrentText("Last month")

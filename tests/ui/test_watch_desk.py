@@ -3,7 +3,7 @@ list of incomplete records."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt
@@ -113,6 +113,36 @@ def test_triage_puts_a_split_booked_soon_pair_above_a_higher_scoring_pair(qtbot,
     assert order.index(booked.key) < order.index(higher.key)
     notes = model.index(order.index(booked.key), 5).data()
     assert notes.startswith("split history, booked ")
+
+
+def test_odd_appointment_times_are_read_or_left_out_and_the_queue_still_loads(
+    qtbot, desk, sim
+) -> None:
+    """A start time written with an offset ("+11:00") is read as the moment it is; one no
+    clock has (second 99) leaves that booking out. The second used to stop the queue from
+    loading at all: the triage raised on it."""
+    from desktop.matching.lookalike import may_be_two_people
+
+    window = desk.open()
+    model = window.queue_model
+    rows = [model.row_at(i) for i in range(model.row_total())]
+    garbled, offset = [r.key for r in rows if not may_be_two_people(r.flags)][-2:]
+    now = datetime.now(UTC).replace(microsecond=0)
+    soon = now + timedelta(hours=2)
+    for patient_id in offset:
+        sim.book(patient_id, soon.astimezone(timezone(timedelta(hours=11))).isoformat())
+    for patient_id in garbled:  # the soonest booking of each record, as text
+        sim.book(patient_id, f"{now:%Y-%m-%dT%H:%M}:99Z")
+
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
+        _interval(qtbot, window)  # caches the clinic's upcoming appointments, re-reads the queue
+    order = [model.row_at(i).key for i in range(model.row_total())]
+    assert sorted(order) == sorted(r.key for r in rows)
+    assert order[0] == offset
+    zone = ZoneInfo(stored_account(window.ctx.open_reader().db).time_zone)
+    local = soon.astimezone(zone)
+    label = model.row_at(0).triage
+    assert label == f"split history, booked {local:%a} {local.day} {local:%b %H:%M}"
 
 
 def test_two_people_each_in_care_are_no_split_history(qtbot, desk, sim) -> None:

@@ -208,6 +208,21 @@ def test_a_first_scan_records_every_patient_once_with_its_creation_time_in_utc(t
         assert len(first_scored) == 1 and first_scored[0][0] >= scanned_at
 
 
+def test_a_creation_time_no_calendar_has_is_left_out_of_the_weeks_and_stops_nothing(tmp_path):
+    """A server's "2025-03-31T10:00:99Z" (second 99) is stored as received; the intake report
+    counts the patients it can place in time and leaves that one out (it used to raise, and
+    the watch's status line and the labor summary with it)."""
+    with Cache.open(tmp_path / "cache.db", KEY) as cache:
+        people = [person(n, "2025-03-03T00:00:00Z") for n in range(30)]
+        people[5] = person(5, "2025-03-31T10:00:99Z")
+        add(cache, people, "2025-03-05T00:00:00Z")
+        run_scan(cache)
+        march = (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC))
+        report = intake_report(cache.db, *march, tz=MELBOURNE)
+        assert report.total.new_patients == 29
+        assert sum(c.new_patients for _, c in report.by_week) == 29
+
+
 def test_a_patient_synced_while_a_full_scan_runs_is_recorded_by_the_scan_that_scores_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,7 +51,7 @@ def test_periods() -> None:
     )
     custom = Period.custom(dt.date(2026, 3, 1), dt.date(2026, 3, 14))
     assert custom.days == 14 and custom.last_day == dt.date(2026, 3, 14)
-    assert custom.label == "01 Mar 2026 to 14 Mar 2026"
+    assert custom.label == "1 Mar 2026 to 14 Mar 2026"
     assert Period.custom(dt.date(2026, 2, 1), dt.date(2026, 2, 28)).label == "February 2026"
     assert Period.custom(dt.date(2026, 4, 1), dt.date(2026, 6, 30)).label == "Q2 2026"
     assert Period.custom(dt.date(2025, 1, 1), dt.date(2025, 12, 31)).label == "Year 2025"

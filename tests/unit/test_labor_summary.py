@@ -124,7 +124,7 @@ def test_the_chart_stops_at_today(cache: Cache) -> None:
     march_work(cache)
     today = dt.datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
     s = build_summary(cache, MARCH, Settings(), tz=UTC, now=today)
-    assert [p.label for p in s.series] == ["Mar 1", "Mar 2", "Mar 9"]  # not Mar 16, 23, 30
+    assert [p.label for p in s.series] == ["1 Mar", "2 Mar", "9 Mar"]  # not 16, 23, 30 Mar
     assert sum(p.minutes for p in s.series) == pytest.approx(s.total_minutes)
 
 
