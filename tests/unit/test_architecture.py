@@ -256,3 +256,48 @@ def test_every_way_of_running_sql_is_found(tmp_path):
         encoding="utf-8",
     )
     assert sql_calls(module) == [2, 3, 4]
+
+
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def time_handling(path: Path) -> list[int]:
+    """Lines that write Cliniko's stamp format or parse a date-time (``datetime.fromisoformat``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return sorted(node.lineno for node in ast.walk(tree) if _writes_or_parses_a_stamp(node))
+
+
+def _writes_or_parses_a_stamp(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value == STAMP
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "fromisoformat"
+        and getattr(node.value, "attr", getattr(node.value, "id", "")) == "datetime"
+    )
+
+
+def test_times_are_written_and_parsed_in_one_place():
+    """desktop/timestamps.py writes and reads the cache's time stamps; the simulator plays
+    Cliniko and keeps its own."""
+    found = {}
+    for path in _python_files("desktop"):
+        relative = path.relative_to(ROOT).as_posix()
+        own = relative == "desktop/timestamps.py" or relative.startswith("desktop/simulator/")
+        if not own and (lines := time_handling(path)):
+            found[relative] = lines
+    assert found == {}, f"time stamps handled outside desktop/timestamps.py: {found}"
+
+
+def test_every_way_of_handling_a_stamp_is_found(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import datetime as dt\n"
+        "from datetime import datetime\n"
+        "a = dt.datetime.fromisoformat('2026-01-01T00:00:00')\n"
+        "b = datetime.fromisoformat('2026-01-01T00:00:00')\n"
+        "c = dt.date.fromisoformat('2026-01-01')\n"
+        "d = b.strftime('%Y-%m-%dT%H:%M:%SZ')\n",
+        encoding="utf-8",
+    )
+    assert time_handling(module) == [3, 4, 6]
