@@ -76,13 +76,14 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """Bars of hours with a line of cost, per week or month."""
+    """Bars of hours with a line of cost, per week or month; ``rate``: what an hour costs."""
 
     title: str
     labels: tuple[str, ...]
     hours: tuple[float, ...]
     costs: tuple[float, ...]
     currency: str
+    rate: float
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ def _chart(s: LaborSummary) -> list[Block]:
             tuple(p.minutes / 60 for p in s.series),
             tuple(float(p.cost) for p in s.series),
             s.model.currency,
+            float(s.model.loaded_rate),
         ),
     ]
 

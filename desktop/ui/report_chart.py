@@ -47,6 +47,30 @@ def _tick(value: float, step: float) -> str:
     return f"{value:,.{_decimals(step)}f}"
 
 
+def _money_tick(value: float, step: float) -> str:
+    """Whole amounts while every step is whole, else to the cent."""
+    return f"{value:,.{0 if abs(step - round(step)) < 1e-9 else 2}f}"
+
+
+def axis_steps(chart: Chart) -> tuple[float, float]:
+    """The grid steps of the hours axis and the cost axis.
+
+    Cost is hours times the rate, so where an hour has a price both axes share one scale and
+    the cost line meets the top of each bar; two round scales of their own made the line float
+    above or below the bars for no reason in the figures.
+    """
+    step_h = nice_step(max(chart.hours, default=0) * HEADROOM)
+    if chart.rate > 0:
+        return step_h, step_h * chart.rate
+    return step_h, nice_step(max(chart.costs, default=0) * HEADROOM)
+
+
+def _up(plot: QRectF, value: float, top: float) -> float:
+    """How far above the plot's bottom ``value`` is drawn (at most its top: a cost rounded up
+    to the cent may pass a tiny axis)."""
+    return min(plot.height(), plot.height() * value / top)
+
+
 def draw_chart(painter: QPainter, rect: QRectF, chart: Chart, pt: float) -> None:
     """Paint bars of hours (left axis) and a line of cost (right axis) inside ``rect``."""
     painter.save()
@@ -57,11 +81,10 @@ def draw_chart(painter: QPainter, rect: QRectF, chart: Chart, pt: float) -> None
     fm = QFontMetricsF(font, painter.device())
     line_h = fm.height()
     currency = chart.currency
-    step_h = nice_step(max(chart.hours, default=0) * HEADROOM)
-    step_c = nice_step(max(chart.costs, default=0) * HEADROOM)
+    step_h, step_c = axis_steps(chart)
     top_h, top_c = 4 * step_h, 4 * step_c
     hour_ticks = [_tick(step_h * i, step_h) + " h" for i in range(5)]
-    cost_ticks = [currency + _tick(step_c * i, step_c) for i in range(5)]
+    cost_ticks = [currency + _money_tick(step_c * i, step_c) for i in range(5)]
     left_w = max(fm.horizontalAdvance(t) for t in hour_ticks) + 4 * pt
     right_w = max(fm.horizontalAdvance(t) for t in cost_ticks) + 4 * pt
     plot = QRectF(
@@ -101,12 +124,10 @@ def draw_chart(painter: QPainter, rect: QRectF, chart: Chart, pt: float) -> None
         every = max(1, math.ceil(label_w / slot))
         path = QPainterPath()
         for i, (label, h, c) in enumerate(zip(chart.labels, chart.hours, chart.costs, strict=True)):
-            bar_h = min(plot.height(), plot.height() * h / top_h)
+            bar_h = _up(plot, h, top_h)
             bar = QRectF(plot.left() + slot * (i + 0.2), plot.bottom() - bar_h, slot * 0.6, bar_h)
             painter.fillRect(bar, BAR)
-            point = QPointF(
-                plot.left() + slot * (i + 0.5), plot.bottom() - plot.height() * c / top_c
-            )
+            point = QPointF(plot.left() + slot * (i + 0.5), plot.bottom() - _up(plot, c, top_c))
             path.moveTo(point) if i == 0 else path.lineTo(point)
             if i % every == 0:
                 painter.setPen(INK)
@@ -120,9 +141,7 @@ def draw_chart(painter: QPainter, rect: QRectF, chart: Chart, pt: float) -> None
         painter.drawPath(path)
         painter.setBrush(LINE)
         for i, c in enumerate(chart.costs):
-            point = QPointF(
-                plot.left() + slot * (i + 0.5), plot.bottom() - plot.height() * c / top_c
-            )
+            point = QPointF(plot.left() + slot * (i + 0.5), plot.bottom() - _up(plot, c, top_c))
             painter.drawEllipse(point, 1.8 * pt, 1.8 * pt)
     painter.setPen(QPen(INK, 0.8 * pt))
     painter.drawLine(plot.bottomLeft(), plot.bottomRight())

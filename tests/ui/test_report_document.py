@@ -71,6 +71,23 @@ def test_the_axes_hold_the_tallest_bar() -> None:
         assert 4 * nice_step(value * HEADROOM) >= value * HEADROOM > value
 
 
+@pytest.mark.parametrize(
+    ("hours", "rate"), [((0.003,), 28.0), ((1.2, 3.9, 0.4), 31.36), ((12.0, 40.0), 55.0)]
+)
+def test_the_cost_line_meets_the_bars_tops(hours: tuple[float, ...], rate: float) -> None:
+    """Cost is hours times the rate: drawn on one scale, each cost sits where its bar ends
+    (on two round scales of their own, 0.003 h at $28 drew the bar at 75% of the axis and its
+    $0.08 at 84%)."""
+    from desktop.labor.report_text import Chart
+    from desktop.ui.report_chart import axis_steps
+
+    costs = tuple(round(h * rate, 2) for h in hours)
+    chart = Chart("t", tuple(str(i) for i in range(len(hours))), hours, costs, "$", rate)
+    step_h, step_c = axis_steps(chart)
+    for h, c in zip(hours, costs, strict=True):
+        assert c / (4 * step_c) == pytest.approx(h / (4 * step_h), abs=0.005 / (4 * step_c))
+
+
 def test_each_administrator_gets_a_page_and_short_times_read_in_minutes(qapp, tmp_path) -> None:
     with Cache.open(tmp_path / "c.db", KEY) as cache:
         d = dt.date(2026, 3, 3)
