@@ -49,11 +49,6 @@ def _day_label(written_at: datetime, tz: tzinfo) -> str:
     return f"{moment.day} {moment:%b}"
 
 
-def _moments(stamps: dict[str, str]) -> dict[str, datetime]:
-    """Per patient, the cached time as a moment; one no calendar has is left out."""
-    return {pid: moment for pid, text in stamps.items() if (moment := parse_timestamp(text))}
-
-
 def split_history(
     db: sqlite_utils.Database,
     pairs: Iterable[_Pair],
@@ -65,25 +60,26 @@ def split_history(
     a treatment note written in the last ``recent_days`` days (the most recently written-in
     pair first)."""
     tz = account_time_zone(db)
-    booked = _moments(booked_patients(db, utc_stamp(now)))
-    noted = _moments(latest_notes(db, utc_stamp(now - timedelta(days=recent_days))))
+    # Cached times are UTC stamps, so the sooner is the smaller text; only a pair's own are
+    # parsed (a stamp no calendar has, cached by an older version, counts as none).
+    booked = booked_patients(db, utc_stamp(now))
+    noted = latest_notes(db, utc_stamp(now - timedelta(days=recent_days)))
     out: dict[tuple[str, str], tuple[int, float, str]] = {}
     for pair in pairs:
         a, b = pair.id_a, pair.id_b
         if may_be_two_people(pair.flags):
             continue
         if a in booked and b in booked:
-            soonest = min(booked[a], booked[b])
-            out[(a, b)] = (
-                0,
-                soonest.timestamp(),
-                f"split history, booked {booking_label(soonest, tz)}",
-            )
+            if soonest := parse_timestamp(min(booked[a], booked[b])):
+                label = f"split history, booked {booking_label(soonest, tz)}"
+                out[(a, b)] = (0, soonest.timestamp(), label)
         elif a in noted and b in noted:
-            both_since = min(noted[a], noted[b])  # the later of the two is at least this recent
-            latest = _day_label(max(noted[a], noted[b]), tz)
-            label = f"split history: treatment notes on both records, latest {latest}"
-            out[(a, b)] = (1, -both_since.timestamp(), label)
+            # the later of the two notes is at least as recent as the earlier one
+            both_since = parse_timestamp(min(noted[a], noted[b]))
+            latest = parse_timestamp(max(noted[a], noted[b]))
+            if both_since and latest:
+                words = f"treatment notes on both records, latest {_day_label(latest, tz)}"
+                out[(a, b)] = (1, -both_since.timestamp(), f"split history: {words}")
     return out
 
 
@@ -104,5 +100,9 @@ def next_visit(db: sqlite_utils.Database, ids: Iterable[str], now: datetime) -> 
     from desktop.store.appointments import next_appointments
 
     tz = account_time_zone(db)
-    found = _moments(next_appointments(db, ids, utc_stamp(now)))
-    return {pid: booking_label(starts, tz) for pid, starts in found.items()}
+    found = next_appointments(db, ids, utc_stamp(now))
+    return {
+        pid: booking_label(starts, tz)
+        for pid, text in found.items()
+        if (starts := parse_timestamp(text))
+    }
