@@ -31,7 +31,12 @@ import httpx
 
 from desktop import APP_NAME, CONTACT_EMAIL, __version__
 from desktop.cliniko import errors
-from desktop.cliniko.exchange import cancellable_send, cancelled_record, timed_send
+from desktop.cliniko.exchange import (
+    EndlessAnswer,
+    cancellable_send,
+    cancelled_record,
+    timed_send,
+)
 from desktop.cliniko.pacing import Pacer
 from desktop.cliniko.pages import (
     MAX_PER_PAGE,
@@ -339,6 +344,9 @@ class ClinikoClient:
             path, response, exc = self._send_once(method, url, query, body, headers, attempt)
             if exc is not None:
                 self._check_cancel()
+                if isinstance(exc, EndlessAnswer):  # asking again would only start it again
+                    log.warning("Cliniko %s: the answer went on too long (%s)", method, exc)
+                    raise errors.EndlessResponse(str(exc), method=method, path=path) from exc
                 failures += 1
                 never_sent = isinstance(exc, _NEVER_SENT)
                 if failures > self.max_retries or not (retry_unknown or never_sent):

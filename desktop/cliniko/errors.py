@@ -172,6 +172,15 @@ class TruncatedResponse(Offline):
     )
 
 
+class EndlessResponse(Offline):
+    """Cliniko's answer went on past any real answer's size or time; reading stopped."""
+
+    default_message = (
+        "Cliniko's answer went on far longer than any answer should, so MergeDesk stopped "
+        "reading it. Nothing was lost: try again in a few minutes. " + SUPPORT_HINT
+    )
+
+
 class InsecureURL(ClinikoError):
     """A URL other than HTTPS (or plain HTTP to loopback), or a link to a foreign host."""
 

@@ -18,6 +18,15 @@ from desktop.cliniko.errors import Cancelled
 from desktop.cliniko.records import RequestRecord, sha256_hex, utc_now_iso
 
 CANCEL_POLL = 0.05  # seconds between looks at the cancel event while a request is in flight
+# A page of 100 patients is a few hundred kB and comes in a second or two: an answer past
+# either bound is a server that would otherwise fill the memory or never finish.
+MAX_BODY_BYTES = 64 * 2**20
+MAX_ANSWER_SECONDS = 300.0
+
+
+class EndlessAnswer(httpx.TransportError):
+    """The body went on past :data:`MAX_BODY_BYTES` or :data:`MAX_ANSWER_SECONDS`; reading
+    stopped there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +70,32 @@ def timed_send(http: httpx.Client, request: httpx.Request) -> Exchange:
     response: httpx.Response | None = None
     failure: httpx.TransportError | None = None
     try:
-        response = http.send(request)
+        response = _bounded(http.send(request, stream=True), started)
     except httpx.TransportError as exc:
         failure = exc
     duration = round((time.perf_counter() - started) * 1000, 3)
     return Exchange(response, failure, stamp, duration)
+
+
+def _bounded(streamed: httpx.Response, started: float) -> httpx.Response:
+    """The answer read whole, if it ends within the bounds (else :class:`EndlessAnswer`)."""
+    raw = bytearray()
+    try:
+        for chunk in streamed.iter_raw():
+            raw += chunk
+            if len(raw) > MAX_BODY_BYTES:
+                raise EndlessAnswer(f"over {MAX_BODY_BYTES >> 20} MB", request=streamed.request)
+            if time.perf_counter() - started > MAX_ANSWER_SECONDS:
+                raise EndlessAnswer(f"over {MAX_ANSWER_SECONDS:.0f} s", request=streamed.request)
+    finally:
+        streamed.close()
+    # The same answer, readable as usual (decompressed by its own headers).
+    return httpx.Response(
+        streamed.status_code,
+        headers=streamed.headers,
+        content=bytes(raw),
+        request=streamed.request,
+    )
 
 
 def cancellable_send(

@@ -14,6 +14,7 @@ from desktop.activity import fetch_recent_notes, fetch_upcoming_appointments
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.errors import (
     ClinikoError,
+    EndlessResponse,
     ForeignLink,
     MalformedResponse,
     PagingStopped,
@@ -258,3 +259,34 @@ def test_odd_appointments_and_notes_are_left_out_and_the_rest_kept(
     assert len(starts) == 7 and starts["5002"] == "2030-01-07T09:00:00Z"
     notes = cache.db.execute("SELECT count(*) FROM recent_treatment_notes").fetchone()[0]
     assert notes == 8
+
+
+@pytest.mark.parametrize(
+    ("trick", "bound"), [("endless", "MAX_BODY_BYTES"), ("drip", "MAX_ANSWER_SECONDS")]
+)
+def test_an_answer_that_never_ends_is_cut_off_at_once_and_the_next_sync_succeeds(
+    connected: tuple[HostileServer, Cache, Session],
+    monkeypatch: pytest.MonkeyPatch,
+    trick: str,
+    bound: str,
+) -> None:
+    """A body with no end (a flood, or a byte at a time) used to be read for as long as the
+    server sent it, into memory. It is read up to a bound (64 MB, 5 minutes; smaller here),
+    not asked for again, and the sync says so in plain words."""
+    from desktop.cliniko import exchange
+
+    monkeypatch.setattr(
+        exchange, bound, {"MAX_BODY_BYTES": 2**20, "MAX_ANSWER_SECONDS": 1.0}[bound]
+    )
+    server, cache, session = connected
+    server.trick = trick
+    before = server.requests
+
+    with pytest.raises(EndlessResponse) as info:
+        run_sync(session)
+
+    assert "went on far longer than any answer should" in info.value.user_message
+    assert server.requests - before <= 3, "the endless answer was not asked for again"
+    server.trick = None
+    assert not run_sync(session).cancelled
+    assert len(patient_ids(cache.db) & GOOD_IDS) == 10

@@ -19,6 +19,8 @@ records as they are, unfiltered). The listing named by :attr:`HostileServer.tric
 A record's field set to :data:`NESTED_100K` is sent as a list nested 100,000 deep (one bad
 record on an otherwise good page), whatever the trick.
 * ``truncated``: every answer announces 500 bytes more than it sends, then hangs up.
+* ``endless``: the listing's answer is a JSON body that never ends (chunk after chunk).
+* ``drip``: the listing's answer never ends either, one byte every 20 ms.
 
 Set ``trick = None`` and the server behaves. It is bounded: after ``max_requests`` requests it
 answers 410 to everything, so a client that would loop forever fails quickly instead; and it
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -208,6 +211,9 @@ def _handler_for(server: HostileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
+            if server.trick in ("endless", "drip") and parts.path == f"/v1/{server.tricked}":
+                self._send_without_end(server.trick == "drip")
+                return
             status, body = server.answer(parts.path, parse_qsl(parts.query))
             self.send_response(status)  # adds the Date header
             self.send_header("Content-Type", "application/json")
@@ -216,6 +222,28 @@ def _handler_for(server: HostileServer) -> type[BaseHTTPRequestHandler]:
             self.close_connection = bool(cut)
             self.end_headers()
             self.wfile.write(body)
+
+        def _send_without_end(self, drip: bool) -> None:
+            """A body with no length that goes on until the client hangs up (or a minute or
+            256 MB have passed): an HTTP/1.0 answer ends only when its connection closes."""
+            with server.lock:
+                server.requests += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.close_connection = True
+            piece = b" " if drip else b"[" + b"0," * 32_767 + b"0],"
+            deadline = time.monotonic() + 60
+            try:
+                self.wfile.write(b'{"%s": [' % server.tricked.encode())
+                for _ in range((256 << 20) // len(piece)):
+                    if time.monotonic() > deadline:
+                        break
+                    self.wfile.write(piece)
+                    if drip:
+                        time.sleep(0.02)
+            except OSError:
+                pass  # the client stopped reading
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
