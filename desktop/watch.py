@@ -33,7 +33,7 @@ from desktop.activity import (
     fetch_recent_notes,
     fetch_upcoming_appointments,
 )
-from desktop.cliniko.errors import ClinikoUnavailable, Offline, RateLimited
+from desktop.cliniko.errors import ClinikoUnavailable, Offline, RateLimited, UnexpectedResponse
 from desktop.config import Settings
 from desktop.intake import (
     INTAKE_DAYS,
@@ -68,7 +68,9 @@ ALARM_ON = "watch.intake_alarm"
 # What a note says when a phone or chat assistant made the record.
 _ASSISTANT_NOTE = re.compile(r"\b(?:created|added|made|booked)\s+(?:by|via)\b[^.\n]{0,80}?"
                              r"\bassistant\b", re.IGNORECASE)  # fmt: skip
-_TRANSIENT = (Offline, ClinikoUnavailable, RateLimited)
+# Tried again later, with back-off: no connection, Cliniko down or limiting, or an answer the
+# watch could not use (a listing going round in circles, a body that is no JSON).
+_TRANSIENT = (Offline, ClinikoUnavailable, RateLimited, UnexpectedResponse)
 Clock = Callable[[], float]
 
 

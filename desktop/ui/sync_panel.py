@@ -72,6 +72,7 @@ class SyncPanel(QWidget):
         self.progress.setVisible(False)
         self.progress.setMaximumWidth(260)
         self.rate_label = QLabel()
+        self._watch_word: str | None = None  # the watch's message the label shows, if any
         self.rate_label.setAccessibleName("Sync rate")
         # A long error wraps inside the bar instead of widening the window past the screen.
         self.rate_label.setWordWrap(True)
@@ -140,6 +141,20 @@ class SyncPanel(QWidget):
         self.online_label.setText("● Problem")
         self.online_label.setStyleSheet(theme.error_style())
         self.online_label.setToolTip(message)
+
+    def note_watch(self, message: str | None, error: object = None) -> None:
+        """The watch's word on its last interval: why it waits or stopped, in red where a
+        long message wraps; None once an interval went well (its own word is cleared, a
+        sync's is left)."""
+        if message is not None:
+            self._watch_word = message
+            self.on_failed(message, error)
+            return
+        if self._ctx.connectivity.online:
+            self.show_online(True)  # Cliniko answered the whole interval: no "Problem" now
+        if self._watch_word is not None and self.rate_label.text() == self._watch_word:
+            self._idle("")
+        self._watch_word = None
 
     def is_busy(self) -> bool:
         """True while a sync or scan runs."""

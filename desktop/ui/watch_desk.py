@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
 
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
-STATUS_MESSAGE_MS = 60_000  # how long a word from the watch stays in the status bar
 BUSY_JOBS = ("sync", "scan", "watch")
 TRAY_CHOICE = "Keep watching from the &tray after closing"
 
@@ -255,8 +254,13 @@ class WatchDesk(QObject):
         elif event.kind == "offline":
             self.ctx.connectivity.note_error(event.error)
             if not isinstance(event.error, NETWORK_ERRORS):
-                # Cliniko limiting requests is no lost connection: say why the watch waits.
-                self.window.statusBar().showMessage(event.message, STATUS_MESSAGE_MS)
+                # Cliniko limiting requests, or answering what the watch cannot use, is no
+                # lost connection: say why the watch waits, in full (the status bar cuts
+                # a long message at the intake figure).
+                minutes = max(1, round(event.report.next_in / 60))
+                self.window.sync_panel.note_watch(
+                    f"The watch tries again in {minutes} min: {event.message}", event.error
+                )
 
     @Slot(object)
     def on_interval_done(self, result: tuple[IntervalReport, int, Account | None]) -> None:
@@ -265,6 +269,7 @@ class WatchDesk(QObject):
         self.timer.start(int(report.next_in * 1000))
         if not report.offline:
             self.ctx.connectivity.set_online(True)
+            self.window.sync_panel.note_watch(None)
         if report.intake is not None:
             self.show_intake(report.intake)
         if report.new_pairs:
@@ -280,8 +285,7 @@ class WatchDesk(QObject):
     @Slot(str, object)
     def on_failed(self, message: str, error: object) -> None:
         """An interval failed in a way the watch does not retry by itself (e.g. the key)."""
-        self.ctx.connectivity.note_error(error)
-        self.window.statusBar().showMessage(f"The watch stopped: {message}")
+        self.window.sync_panel.note_watch(f"The watch stopped: {message}", error)
 
     # ----------------------------------------------------------------- what people see
 

@@ -241,7 +241,33 @@ def test_cliniko_limiting_requests_is_said_and_not_shown_as_offline(qtbot, desk)
         report = _interval(qtbot, window)
         assert report.offline  # the interval did not complete: retried later
         assert window.sync_panel.online_label.text() != "● Offline"
-        assert "limiting" in window.statusBar().currentMessage()
+        assert "limiting" in window.sync_panel.rate_label.text()
+
+
+def test_a_listing_going_round_in_circles_is_said_in_full_and_tried_again_later(
+    qtbot, desk
+) -> None:
+    """The clinic's appointments listing links back to itself: the watch says so where the
+    whole message fits (the status bar cut it at the intake figure) and tries again after a
+    back-off instead of stopping for good; the next good interval clears the message."""
+    from hostile_server import HostileServer
+
+    with HostileServer(account_id="1") as server:
+        server.tricked, server.trick = "individual_appointments", "to_itself"
+        window = desk.open(base_url=server.base_url)
+        report = _interval(qtbot, window)
+        assert report.offline and report.next_in == 60  # the first back-off
+        said = window.sync_panel.rate_label.text()
+        assert said.startswith("The watch tries again in 1 min: Cliniko's list of records")
+        assert said.endswith("contact support@mergedesk.app.")
+        assert window.sync_panel.rate_label.wordWrap()
+        assert window.watch_desk.timer.isActive()
+
+        server.trick = None
+        report = _interval(qtbot, window)
+        assert not report.offline
+        assert window.sync_panel.rate_label.text() == ""
+        assert window.sync_panel.online_label.text() == "● Online"
 
 
 def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
