@@ -72,12 +72,12 @@ class SyncPanel(QWidget):
         self.progress.setVisible(False)
         self.progress.setMaximumWidth(260)
         self.rate_label = QLabel()
-        self._watch_word: str | None = None  # the watch's message the label shows, if any
         self.rate_label.setAccessibleName("Sync rate")
         # A long error wraps inside the bar instead of widening the window past the screen.
         self.rate_label.setWordWrap(True)
         self.rate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.rate_label.setMinimumWidth(160)
+        self._watch_word: str | None = None  # the watch's message the label shows, if any
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.sync_button = QPushButton("&Sync")
         self.sync_button.setAccessibleName("Sync now")
