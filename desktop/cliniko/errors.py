@@ -172,15 +172,6 @@ class TruncatedResponse(Offline):
     )
 
 
-class EndlessResponse(Offline):
-    """Cliniko's answer went on past any real answer's size or time; reading stopped."""
-
-    default_message = (
-        "Cliniko's answer went on far longer than any answer should, so MergeDesk stopped "
-        "reading it. Nothing was lost: try again in a few minutes. " + SUPPORT_HINT
-    )
-
-
 class InsecureURL(ClinikoError):
     """A URL other than HTTPS (or plain HTTP to loopback), or a link to a foreign host."""
 
@@ -211,6 +202,16 @@ class UnexpectedResponse(ClinikoError):
 
     default_message = (
         "Cliniko sent a response MergeDesk didn't understand. Try again later. " + SUPPORT_HINT
+    )
+
+
+class EndlessResponse(UnexpectedResponse):
+    """Cliniko's answer went on past any real answer's size or time; reading stopped (the
+    connection worked: this is no "offline")."""
+
+    default_message = (
+        "Cliniko's answer went on far longer than any answer should, so MergeDesk stopped "
+        "reading it. Nothing was lost: try again in a few minutes. " + SUPPORT_HINT
     )
 
 

@@ -17,6 +17,7 @@ from desktop.cliniko.errors import (
     EndlessResponse,
     ForeignLink,
     MalformedResponse,
+    Offline,
     PagingStopped,
     TruncatedResponse,
 )
@@ -286,6 +287,7 @@ def test_an_answer_that_never_ends_is_cut_off_at_once_and_the_next_sync_succeeds
         run_sync(session)
 
     assert "went on far longer than any answer should" in info.value.user_message
+    assert not isinstance(info.value, Offline), "Cliniko answered: the window says Problem"
     assert server.requests - before <= 3, "the endless answer was not asked for again"
     server.trick = None
     assert not run_sync(session).cancelled
