@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,18 +231,21 @@ def sql_calls(path: Path) -> list[int]:
     )
 
 
-def _sql_outside_the_store() -> dict[str, list[int]]:
+def _found_outside(
+    home: Callable[[str], bool], lines_of: Callable[[Path], list[int]]
+) -> dict[str, list[int]]:
+    """Per module of desktop/ that is not ``home`` (by its path): the lines ``lines_of`` finds."""
     found = {}
     for path in _python_files("desktop"):
         relative = path.relative_to(ROOT).as_posix()
-        if not relative.startswith("desktop/store/") and (lines := sql_calls(path)):
+        if not home(relative) and (lines := lines_of(path)):
             found[relative] = lines
     return found
 
 
 def test_only_the_store_package_runs_sql():
     """SQL lives in desktop/store/ (one module per kind of data); callers use its functions."""
-    found = _sql_outside_the_store()
+    found = _found_outside(lambda path: path.startswith("desktop/store/"), sql_calls)
     assert found == {}, f"SQL outside desktop/store/ (file: lines): {found}"
 
 
@@ -280,12 +284,10 @@ def _writes_or_parses_a_stamp(node: ast.AST) -> bool:
 def test_times_are_written_and_parsed_in_one_place():
     """desktop/timestamps.py writes and reads the cache's time stamps; the simulator plays
     Cliniko and keeps its own."""
-    found = {}
-    for path in _python_files("desktop"):
-        relative = path.relative_to(ROOT).as_posix()
-        own = relative == "desktop/timestamps.py" or relative.startswith("desktop/simulator/")
-        if not own and (lines := time_handling(path)):
-            found[relative] = lines
+    found = _found_outside(
+        lambda path: path == "desktop/timestamps.py" or path.startswith("desktop/simulator/"),
+        time_handling,
+    )
     assert found == {}, f"time stamps handled outside desktop/timestamps.py: {found}"
 
 
