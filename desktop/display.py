@@ -28,7 +28,7 @@ from desktop.matching.normalise import (
     postcode_key,
 )
 from desktop.matching.text import fold_words
-from desktop.timestamps import day_words
+from desktop.timestamps import day_words, parse_timestamp
 
 PHONES = "patient_phone_numbers"
 DATES = fields_normalised_as("date")
@@ -130,11 +130,13 @@ def _custom_fields(value: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def display_value(api_name: str, value: Any) -> str:
+def display_value(api_name: str, value: Any, tz: dt.tzinfo | None = None) -> str:
     """A field's value as a person reads it: Yes/No, pronouns as words, blanks as "".
 
     Phones one per line with their type, dates as ``7 Mar 1980``, Cliniko's links (a
-    concession type, a referring doctor) as blank: the cache holds no name for them.
+    concession type, a referring doctor) as blank: the cache holds no name for them. A time
+    (``created_at``...) is the day it was on the clock of ``tz`` (the clinic's; None: this
+    computer's), not the day in UTC.
     """
     if value is None or value == "" or value == [] or value == {}:
         return ""
@@ -153,8 +155,10 @@ def display_value(api_name: str, value: Any) -> str:
             f"{field_label(str(k))}: {display_value(str(k), v)}" for k, v in value.items() if v
         )
     if isinstance(value, list):
-        return "\n".join(filter(None, (display_value(api_name, v) for v in value)))
+        return "\n".join(filter(None, (display_value(api_name, v, tz) for v in value)))
     text = readable(str(value)).strip()
+    if api_name in TIMESTAMPS and (moment := parse_timestamp(text)):
+        return day_words(moment.astimezone(tz))
     if api_name in DATES or api_name in TIMESTAMPS:
         return readable_date(text)
     return text

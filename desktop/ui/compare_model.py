@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -55,6 +56,7 @@ class CompareModel(QAbstractTableModel):
         self._headers: list[str] = []
         self._fields: list[str] = []
         self.country = "AU"  # the account's country, for reading phone numbers
+        self.tz: tzinfo | None = None  # the clinic's clock, for the days of times (None: ours)
 
     def set_records(
         self, records: Sequence[Record], history: Mapping[str, Mapping[str, int] | str]
@@ -86,7 +88,7 @@ class CompareModel(QAbstractTableModel):
 
     def _rebuild(self) -> None:
         self._fields = shown_fields(self._records)
-        cells = [[display_value(f, r.get(f)) for r in self._records] for f in self._fields]
+        cells = [[display_value(f, r.get(f), self.tz) for r in self._records] for f in self._fields]
         for _label, key in HISTORY_ROWS:
             row = []
             for r in self._records:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop.account import Account, stored_account
 from desktop.display import shortened
+from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko, waiting_words
 from desktop.merge_states import Outcome, PairStatus
@@ -227,6 +228,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {self.ctx.title}")
         if account is not None and account.country_code:
             self.compare_view.model.country = account.country_code
+        self.compare_view.model.tz = account_time_zone(self.ctx.open_reader().db)
         self.sync_panel.refresh_status()
 
     # ----------------------------------------------------------------- queue
@@ -416,6 +418,8 @@ class MainWindow(QMainWindow):
         if row.status == PairStatus.MERGED:
             self.statusBar().showMessage(ALREADY_MERGED)
             return
+        if row.key == self._auto_key:
+            self._auto_key = None  # acted on: it stays selected when the queue is read again
         ids = self.compare_view.ids if self.compare_view.row == row else [row.id_a, row.id_b]
         self._open_wizard(ids)
 

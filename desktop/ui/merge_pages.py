@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.account import stored_account
 from desktop.display import display_value, field_label, full_name
+from desktop.intake import account_time_zone
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
 from desktop.merge.plan import clinical_history
@@ -89,6 +91,10 @@ class ComparePage(Page):
         """Show the cached records and history."""
         records = flow.records()
         history = {k: (v if v is not None else UNKNOWN_OFFLINE) for k, v in flow.history().items()}
+        account = stored_account(flow.cache.db)
+        if account is not None and account.country_code:
+            self.model.country = account.country_code
+        self.model.tz = account_time_zone(flow.cache.db)
         self.model.set_records([records[i] for i in flow.plan.patient_ids if i in records], history)
 
 
@@ -114,6 +120,7 @@ class SurvivorPage(Page):
             button.deleteLater()
         self.buttons = {}
         records, history = flow.records(), flow.history()
+        tz = account_time_zone(flow.cache.db)
         suggested = flow.suggested_survivor()
         chosen = flow.plan.survivor_id or suggested
         for pid in flow.plan.patient_ids:
@@ -125,7 +132,9 @@ class SurvivorPage(Page):
                 else f"{clinical_history(counts)} items of history"
             )
             born = display_value("date_of_birth", record.get("date_of_birth")) or "not recorded"
-            made = display_value("created_at", record.get("created_at")) or "at a time not known"
+            made = (
+                display_value("created_at", record.get("created_at"), tz) or "at a time not known"
+            )
             label = f"{full_name(record)} — born {born}, created {made}, {size} (id {pid})"
             if pid == suggested:
                 label += "   ★ suggested"

@@ -298,3 +298,33 @@ def test_not_the_same_on_a_pair_being_merged_or_merged_is_refused(qtbot, desk):
         assert view.current().key == key  # the selection stays on the pair
         assert not window.undo_bar.isVisible()
     assert ready.plan_id in plans_to_apply(window.ctx.open_reader())  # not closed by a key
+
+
+def test_the_compare_view_says_the_day_a_record_was_made_at_the_clinic(qtbot, desk):
+    """A record made in the clinic's morning is still the day before in UTC: the compare view
+    said "Created" and "Last changed" as the UTC day."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from desktop.account import stored_account
+    from desktop.store.patients import get_patient
+    from desktop.timestamps import day_words, parse_timestamp
+
+    window = desk.open()
+    db = window.ctx.open_reader().db
+    zone = ZoneInfo(stored_account(db).time_zone)
+    model, view = window.queue_model, window.queue_view
+
+    def made(pid: str) -> datetime:
+        moment = parse_timestamp(get_patient(db, pid)["created_at"])
+        assert moment is not None
+        return moment
+
+    keys = [model.row_at(i).key for i in range(model.row_total())]
+    key = next(k for k in keys if made(k[0]).astimezone(zone).date() != made(k[0]).date())
+    assert view.select_key(key)
+    compare = window.compare_view.model
+    labels = [compare.headerData(r, Qt.Orientation.Vertical) for r in range(compare.rowCount())]
+    created = compare.index(labels.index("Created"), 0).data()
+    assert created == day_words(made(key[0]).astimezone(zone))
+    assert created != day_words(made(key[0]))

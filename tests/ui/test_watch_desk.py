@@ -191,6 +191,25 @@ def test_a_pair_the_administrator_chose_stays_selected_when_the_queue_reorders(
     assert view.current().key == chosen
 
 
+def test_a_pair_whose_merge_is_open_stays_selected_when_the_queue_reorders(
+    qtbot, desk, sim
+) -> None:
+    """S on the pair the queue selected by itself opens its merge: that is a choice too. The
+    selection used to go to the new top pair behind the open merge window."""
+    window = desk.open()
+    view = window.queue_view
+    view.table.setFocus()
+    first = view.current().key
+    qtbot.keyClick(view.table, Qt.Key.Key_S)  # same person: the merge window opens
+    qtbot.waitUntil(lambda: window.wizard is not None, timeout=5_000)
+    booked = _book_lowest(sim, window)
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
+        _interval(qtbot, window)
+    assert window.queue_model.row_at(0).key == booked
+    assert view.current().key == first
+    window.wizard.reject()
+
+
 def test_the_incomplete_records_list_and_a_completed_record_rescored(qtbot, desk, sim) -> None:
     window = desk.open()
     _interval(qtbot, window)
