@@ -719,3 +719,33 @@ def test_an_applied_plan_reads_to_merge_in_cliniko_in_the_queue_not_ready_to_app
     assert not view.select_key(row.key)
     view.show_status("To merge in Cliniko")
     assert view.select_key(row.key)
+
+
+def test_the_compare_page_reads_phones_by_the_clinics_country(qtbot, desk):
+    """In a US clinic "(206) 555-0134" and "+1 206 555 0134" are one number: the merge
+    window's compare page highlighted them as different (it read every phone as Australian,
+    where the main compare view already read them by the account's country)."""
+    from dataclasses import replace
+
+    from desktop.account import remember_account, stored_account
+
+    window = desk.open()
+    row = pick_pair(window)
+    desk.close()
+    with desk_cache(desk) as cache:
+        account = stored_account(cache.db)
+        assert account is not None
+        remember_account(cache, replace(account, country_code="US"))
+        forms = ("(206) 555-0134", "+1 206 555 0134")
+        with transaction(cache) as db:
+            for pid, number in zip(row.key, forms, strict=True):
+                patient = dict(get_patient(db, pid), patient_phone_numbers=[
+                    {"number": number, "phone_type": "Mobile"}])  # fmt: skip
+                upsert_patients(db, [patient], synced_at=patient["updated_at"])
+    window = desk.open()
+    assert window.queue_view.select_key(row.key)
+    wizard = open_wizard(qtbot, window)
+    page = wizard.pages[Step.COMPARE]
+    assert "Phone numbers" not in page.model.differing_fields()
+    assert window.compare_view.model.differing_fields() == page.model.differing_fields()
+    wizard.reject()
