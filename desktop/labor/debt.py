@@ -25,7 +25,7 @@ from typing import Any
 from desktop.config import Settings
 from desktop.intake import CreationWindow, creation_window
 from desktop.labor.cost import CostModel, cents, hours, to_decimal
-from desktop.labor.sources import parse_stamp
+from desktop.timestamps import parse_timestamp
 
 CREATOR_KEYS = ("created_by", "creator", "user", "created_by_user")
 
@@ -66,7 +66,7 @@ class IntegrationRule:
     def matches(self, created_at: str | None, raw: dict[str, Any], tz: dt.tzinfo) -> bool:
         """True when one record was made by the integration."""
         if self.after_hours:
-            moment = parse_stamp(created_at, tz)
+            moment = parse_timestamp(created_at)  # read on the clock of tz below
             if moment is not None and creation_window(moment, tz) != CreationWindow.BUSINESS_HOURS:
                 return True
         if self.text_pattern:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from desktop.merge_states import APPLYING_STEPS, MERGING_STATUSES, PLANNING_STEPS, PairStatus, Step
 from desktop.store import plans as plan_store
 from desktop.store.queue import queue_counts
-from desktop.timestamps import parse_timestamp, utc_stamp
 
 if TYPE_CHECKING:
     from desktop.store.cache import Cache
@@ -32,17 +31,6 @@ def open_plans(cache: Cache) -> tuple[int, int, int]:
     ready = len(plan_store.plans_at(cache.db, [Step.READY]))
     applying = len(plan_store.plans_at(cache.db, APPLYING_STEPS))
     return planned, ready, applying
-
-
-def utc_iso(day: dt.date, tz: dt.tzinfo) -> str:
-    """Midnight of ``day`` in ``tz`` as Cliniko's UTC stamp (``YYYY-MM-DDTHH:MM:SSZ``)."""
-    return utc_stamp(dt.datetime.combine(day, dt.time(), tzinfo=tz))
-
-
-def parse_stamp(value: str | None, tz: dt.tzinfo) -> dt.datetime | None:
-    """A Cliniko timestamp in ``tz`` (None when missing or unreadable)."""
-    moment = parse_timestamp(value)
-    return moment.astimezone(tz) if moment is not None else None
 
 
 def month_keys(first: dt.date, last: dt.date) -> list[tuple[int, int]]:
