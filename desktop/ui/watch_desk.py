@@ -252,11 +252,12 @@ class WatchDesk(QObject):
         if event.kind == "alarm":
             self.window.statusBar().showMessage("Intake alarm: " + event.message)
         elif event.kind == "offline":
-            self.ctx.connectivity.note_error(event.error)
-            if not isinstance(event.error, NETWORK_ERRORS):
+            if isinstance(event.error, NETWORK_ERRORS):
+                self.ctx.connectivity.note_error(event.error)
+            else:
                 # Cliniko limiting requests, or answering what the watch cannot use, is no
-                # lost connection: say why the watch waits, in full (the status bar cuts
-                # a long message at the intake figure).
+                # lost connection: say why the watch waits, in full (the status bar cuts a
+                # long message at the intake figure); the sync panel notes the error too.
                 minutes = max(1, round(event.report.next_in / 60))
                 self.window.sync_panel.note_watch(
                     f"The watch tries again in {minutes} min: {event.message}", event.error
