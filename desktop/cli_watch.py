@@ -16,6 +16,8 @@ from dataclasses import replace
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
+from desktop.timestamps import parse_timestamp, weekday_words
+
 if TYPE_CHECKING:  # the watch pulls in the matcher: imported when the command runs
     from desktop.watch import NewPair, WatchEvent
 
@@ -56,16 +58,17 @@ def describe_pair(pair: NewPair, tz: tzinfo) -> str:
     """One pair as one line: ids, band, why, and where the new record came from."""
     made = ""
     if pair.created_at is not None:
-        local = pair.created_at.astimezone(tz)
-        made = f", created {local:%a %d %b %H:%M}" + (f" ({pair.window})" if pair.window else "")
+        created = weekday_words(pair.created_at.astimezone(tz))
+        made = f", created {created}" + (f" ({pair.window})" if pair.window else "")
     line = f"{pair.band:<8} {pair.new_id} (new{made}) ~ {pair.other_id}: " + (
         "; ".join(pair.why) or "similar records"
     )
     if pair.signals:
         line += " | " + "; ".join(pair.signals)
     if len(pair.next_appointments) == 2:
-        first = min(pair.next_appointments.values())
-        line += f" | both booked: split history, next {first[:10]}"
+        first = parse_timestamp(min(pair.next_appointments.values()))
+        soonest = f", next {weekday_words(first.astimezone(tz))}" if first else ""
+        line += f" | both booked: split history{soonest}"
     return line
 
 

@@ -50,6 +50,11 @@ def day_words(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def weekday_words(moment: dt.datetime) -> str:
+    """``Tue 8 Dec 10:30``: a moment of this week or next, on the clock it is given in."""
+    return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
+
+
 def moment_words(moment: dt.datetime) -> str:
     """``5 Dec 2026 20:59``: a moment on the clock it is given in."""
     return f"{day_words(moment)} {moment:%H:%M}"

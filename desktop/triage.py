@@ -20,7 +20,7 @@ import sqlite_utils
 from desktop.intake import account_time_zone
 from desktop.matching.lookalike import may_be_two_people
 from desktop.store.appointments import booked_patients, latest_notes
-from desktop.timestamps import parse_timestamp, utc_stamp
+from desktop.timestamps import parse_timestamp, utc_stamp, weekday_words
 
 RECENT_NOTES_DAYS = 90  # a treatment note this recent means the record is in clinical use
 
@@ -39,8 +39,7 @@ P = TypeVar("P", bound=_Pair)
 
 def booking_label(starts_at: datetime, tz: tzinfo) -> str:
     """``Tue 8 Dec 10:30`` on the clinic's clock."""
-    moment = starts_at.astimezone(tz)
-    return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
+    return weekday_words(starts_at.astimezone(tz))
 
 
 def _day_label(written_at: datetime, tz: tzinfo) -> str:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from file_keyring import child_environment
+from hostile_server import HostileServer
 from manual_clock import ManualClock
 
-from desktop.simulator import Simulator
+from desktop.simulator import Simulator, demo_api_key
 from desktop.simulator.live import ASSISTANT_NOTE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def test_watch_once_prints_each_new_pair_once(tmp_path: Path) -> None:
         assert len(lines) == 1
         line = lines[0]
         assert line.startswith("likely ") or line.startswith("possible ")
-        assert f"{made['id']} (new, created Wed 02 Dec 21:10 (after hours)) ~ {known['id']}" in line
+        assert f"{made['id']} (new, created Wed 2 Dec 21:10 (after hours)) ~ {known['id']}" in line
         assert "same mobile number" in line and "phone assistant" in line
         assert known["last_name"] not in line, "why it was flagged names no patient data"
 
@@ -78,3 +79,23 @@ def test_watch_says_how_to_write_the_interval(tmp_path: Path) -> None:
     env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
     bad = _watch(env, "--every", "soon")
     assert bad.returncode == 2 and "15m, 1h or 90s" in bad.stderr
+
+
+def test_watch_once_says_an_answer_it_cannot_use_and_exits_as_unreachable(
+    tmp_path: Path,
+) -> None:
+    """The appointments listing links back to itself: the scheduled run says why in words,
+    with no traceback, and exits with the "try again later" code; once Cliniko answers
+    properly, the next run succeeds."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+    env["CLINIKO_API_KEY"] = demo_api_key()
+    with HostileServer() as server:
+        server.tricked, server.trick = "individual_appointments", "to_itself"
+        looping = _watch(env, "--once", "--base-url", server.base_url)
+        server.trick = None
+        fine = _watch(env, "--once", "--base-url", server.base_url)
+    assert looping.returncode == 3, looping.stderr
+    assert "Cliniko's list of records kept pointing to more pages" in looping.stderr
+    assert "Traceback" not in looping.stderr
+    assert fine.returncode == 0, fine.stderr
+    assert "0 new pair(s)" in fine.stderr

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from desktop.cli_watch import parse_every
+from desktop.cli_watch import describe_pair, parse_every
 from desktop.digest import notification_text, since_label, source_of
 from desktop.intake import CreationWindow
 from desktop.watch import NewPair, source_signals, why_flagged
@@ -112,3 +113,26 @@ def test_the_digest_never_gives_a_bare_rate_of_a_handful_of_new_patients() -> No
     assert "6.0% of 200 new patients arrived as duplicates — alarm (above the 3% threshold)." in (
         many
     )
+
+
+def test_the_printed_pair_gives_its_times_on_the_clinics_clock() -> None:
+    """A record made at 21:10 and both bookings early on a Melbourne morning: the line says
+    the clinic's days (the UTC date of an 08:30 booking in Melbourne is the day before)."""
+    booked = NewPair(
+        "1",
+        "2",
+        "likely",
+        0.99,
+        "2",
+        "1",
+        datetime(2026, 12, 2, 10, 10, tzinfo=UTC),
+        CreationWindow.AFTER_HOURS,
+        (),
+        ("same mobile number",),
+        {"1": "2026-12-08T21:30:00Z", "2": "2026-12-09T02:00:00Z"},
+    )
+    line = describe_pair(booked, MELBOURNE)
+    assert "(new, created Wed 2 Dec 21:10 (after hours)) ~ 1" in line
+    assert line.endswith("| both booked: split history, next Wed 9 Dec 08:30")
+    unreadable = replace(booked, next_appointments={"1": "soon", "2": "later"})
+    assert describe_pair(unreadable, MELBOURNE).endswith("| both booked: split history")
