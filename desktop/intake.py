@@ -100,7 +100,7 @@ class IntakeReport:
     """The intake exception rate over a period, by week and by creation window."""
 
     total: IntakeCounts
-    by_week: tuple[tuple[date, IntakeCounts], ...]  # week starting Monday, local dates
+    by_week: tuple[tuple[date, IntakeCounts], ...]  # from Monday or the period's start, local
     by_window: dict[CreationWindow, IntakeCounts]
     threshold: float
     minimum: int
@@ -181,8 +181,10 @@ def intake_report(
     """The intake exception rate of patients created in [start, end) (naive times are UTC).
 
     Weeks and windows are on the clock of ``tz`` (the account's: :func:`account_time_zone`).
-    Only weeks with a new patient are listed.
+    Only weeks with a new patient are listed, each by its Monday, or by the period's first day
+    for a week that began before it (so December's first week is 1 Dec's, not 30 Nov's).
     """
+    first_day = (start if start.tzinfo else start.replace(tzinfo=dt.UTC)).astimezone(tz).date()
     total = _NONE
     weeks: dict[date, IntakeCounts] = {}
     windows = dict.fromkeys(CreationWindow, _NONE)
@@ -192,9 +194,9 @@ def intake_report(
             continue  # a creation time no calendar has ("2026-12-99..."): no week to count in
         duplicate = duplicate_of is not None
         local_day = when.astimezone(tz).date()
-        monday = local_day - dt.timedelta(days=local_day.weekday())
+        week = max(local_day - dt.timedelta(days=local_day.weekday()), first_day)
         total = total.plus(duplicate)
-        weeks[monday] = weeks.get(monday, _NONE).plus(duplicate)
+        weeks[week] = weeks.get(week, _NONE).plus(duplicate)
         window = creation_window(when, tz, opens, closes)
         windows[window] = windows[window].plus(duplicate)
     return IntakeReport(

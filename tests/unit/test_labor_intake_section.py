@@ -52,6 +52,20 @@ def section(cache: Cache, **settings) -> tuple[object, str]:
     return s, render_plain(report_blocks(s))
 
 
+def test_a_week_begun_in_the_month_before_is_named_by_the_months_first_day(
+    cache: Cache,
+) -> None:
+    """December 2026 begins on a Tuesday: its first week's row is "Week of 1 Dec", as the
+    chart's bar is, not the Monday before (30 Nov), whose patients it does not count."""
+    insert_patient(cache, "nov", "2026-11-30T10:00:00Z")
+    insert_patient(cache, "dec", "2026-12-02T10:00:00Z")
+    insert_patient(cache, "later", "2026-12-08T10:00:00Z")
+    scan(cache, [], "2026-12-20T00:00:00Z")
+    s = build_summary(cache, Period.month(2026, 12), Settings(), tz=dt.UTC)
+    weeks = next(b for b in report_blocks(s) if isinstance(b, Table) and b.headers[0] == "Week")
+    assert [row[:2] for row in weeks.rows] == [("Week of 1 Dec", "1"), ("Week of 7 Dec", "1")]
+
+
 def test_a_duplicate_counts_at_arrival_even_after_it_is_merged(cache: Cache) -> None:
     fixture_month(cache)
     s, text = section(cache)
