@@ -256,19 +256,28 @@ class Watch:
                 ],
             )  # fmt: skip
             set_state(db, LAST_RUN_AT, utc_stamp(now))
-        fetched = self._refresh_activity(now, bool(pairs))
+        report.new_pairs = pairs
+        try:
+            fetched = self._refresh_activity(now, bool(pairs))
+        finally:
+            # Recorded as found, the pairs are never found again: they are news now, even
+            # when the bookings request fails (they then carry the bookings cached before).
+            self._announce(report, now)
         report.requests += fetched
         report.appointments_fetched = fetched > 0
+        report.intake = self._intake(now, tz)
+        self._alarm(report)
+
+    def _announce(self, report: IntervalReport, now: datetime) -> None:
+        """Give each new pair its two records' next bookings, and say it."""
+        pairs = report.new_pairs
         if pairs:
             booked = next_appointments(
                 self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, utc_stamp(now)
             )
-            pairs = [replace(p, next_appointments=_booked(booked, p)) for p in pairs]
-        report.new_pairs = pairs
-        for pair in pairs:
+            report.new_pairs = [replace(p, next_appointments=_booked(booked, p)) for p in pairs]
+        for pair in report.new_pairs:
             self.on_event(WatchEvent("pair", report, pair=pair))
-        report.intake = self._intake(now, tz)
-        self._alarm(report)
 
     def _describe(self, found: list[dict[str, Any]], tz: tzinfo) -> list[NewPair]:
         """Which record of each found pair is new, when and how it was made."""

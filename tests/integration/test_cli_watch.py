@@ -99,3 +99,24 @@ def test_watch_once_says_an_answer_it_cannot_use_and_exits_as_unreachable(
     assert "Traceback" not in looping.stderr
     assert fine.returncode == 0, fine.stderr
     assert "0 new pair(s)" in fine.stderr
+
+
+def test_a_new_pair_is_printed_even_when_the_bookings_cannot_be_read(tmp_path: Path) -> None:
+    """A duplicate arrives while the appointments listing goes round in circles: the run
+    that found the pair prints it (or a later run does); it is never recorded as seen and
+    then lost with the failed bookings request."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+    env["CLINIKO_API_KEY"] = demo_api_key()
+    with HostileServer() as server:
+        baseline = _watch(env, "--once", "--base-url", server.base_url)
+        assert baseline.returncode == 0, baseline.stderr
+        twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
+        server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+        server.tricked, server.trick = "individual_appointments", "to_itself"
+        looping = _watch(env, "--once", "--base-url", server.base_url)
+        server.trick = None
+        after = _watch(env, "--once", "--base-url", server.base_url)
+    assert looping.returncode == 3, looping.stderr
+    printed = looping.stdout.splitlines() + after.stdout.splitlines()
+    assert len(printed) == 1, (looping.stdout, after.stdout)
+    assert printed[0].split()[1] == "11" and "~ 1:" in printed[0]

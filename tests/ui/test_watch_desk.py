@@ -289,6 +289,41 @@ def test_a_listing_going_round_in_circles_is_said_in_full_and_tried_again_later(
         assert window.sync_panel.online_label.text() == "● Online"
 
 
+def test_a_duplicate_found_while_the_bookings_cannot_be_read_is_still_announced(
+    qtbot, empty_desk
+) -> None:
+    """The interval that finds a new duplicate cannot read the appointments (the listing
+    links back to itself): the banner still announces the pair, and the queue shows it,
+    while the sync panel says why the watch tries again. Found once, it is never found again:
+    the watch announced nothing of it before."""
+    from hostile_server import HostileServer
+
+    from desktop.scan import run_scan
+    from desktop.session import Session
+    from desktop.store.cache import Cache
+    from desktop.sync import run_sync
+
+    with HostileServer() as server:
+        with (
+            Cache.open(empty_desk.path, empty_desk.key) as cache,
+            Session(cache, empty_desk.api_key, base_url=server.base_url) as session,
+        ):
+            session.identify_user()
+            run_sync(session)
+            run_scan(cache)
+        window = empty_desk.open(base_url=server.base_url)
+        assert not _interval(qtbot, window).new_pairs  # the queue the watch starts from
+        twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
+        server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+        server.tricked, server.trick = "individual_appointments", "to_itself"
+        report = _interval(qtbot, window)
+    assert report.offline and [p.new_id for p in report.new_pairs] == ["11"]
+    banner = window.watch_desk.banner
+    assert banner.isVisible() and banner.text.text().startswith("1 new "), banner.text.text()
+    qtbot.waitUntil(lambda: window.queue_model.find(ordered("1", "11")) is not None)
+    assert window.sync_panel.rate_label.text().startswith("The watch tries again in 1 min")
+
+
 def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
     """Watch > New since… offers midnight on the clinic's clock, and the banner then says
     "since 0:00": the time the person saw in the dialog, whatever this computer's zone."""
