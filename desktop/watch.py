@@ -63,6 +63,10 @@ APPOINTMENTS_OVERLAP = timedelta(seconds=120)
 LAST_RUN_AT = "watch.last_run_at"
 BASELINE_DONE = "watch.baseline_done"
 WATCHING_SINCE = "watch.since"  # when the watch first ran: older records are not news
+# When the last scan whose pairs the watch took in began (this computer's clock, as the
+# queue's scored_at): pairs scored since then are looked at, so those of a scan whose interval
+# ended before taking them in (a kill, a failure), or of a scan made from the window, are news.
+TAKEN_IN_FROM = "watch.taken_in_from"
 ALARM_ON = "watch.intake_alarm"
 
 # What a note says when a phone or chat assistant made the record.
@@ -229,11 +233,12 @@ class Watch:
         report.requests += synced.requests
         if synced.cancelled:
             return
-        scored_since = utc_stamp()
+        scan_began = utc_stamp()
         summary = run_scan(self.cache, settings=self.match_settings)
         report.changed = summary.changed
         tz = account_time_zone(self.cache.db)
         with transaction(self.cache) as db:
+            scored_since = get_state(db, TAKEN_IN_FROM) or scan_began
             if get_state(db, BASELINE_DONE) != "1":
                 # The queue the watch starts from is not news; what was made since it started is.
                 # A creation time a day or more after now is a clock or an import gone wrong
@@ -256,6 +261,7 @@ class Watch:
                 ],
             )  # fmt: skip
             set_state(db, LAST_RUN_AT, utc_stamp(now))
+            set_state(db, TAKEN_IN_FROM, scan_began)
         report.new_pairs = pairs
         try:
             fetched = self._refresh_activity(now, bool(pairs))

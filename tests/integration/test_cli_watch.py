@@ -120,3 +120,29 @@ def test_a_new_pair_is_printed_even_when_the_bookings_cannot_be_read(tmp_path: P
     printed = looping.stdout.splitlines() + after.stdout.splitlines()
     assert len(printed) == 1, (looping.stdout, after.stdout)
     assert printed[0].split()[1] == "11" and "~ 1:" in printed[0]
+
+
+def test_a_pair_scored_between_two_watch_runs_is_news_to_the_next(tmp_path: Path) -> None:
+    """A duplicate arrives and is synced and scored outside the watch: by the window's Sync,
+    or by a watch run killed after its scan was stored and before it took the pairs in. Then
+    another patient changes, so the next sync reads only that one and the pair is not scored
+    again. The next watch run prints it; the one after does not print it again."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+    env["CLINIKO_API_KEY"] = demo_api_key()
+    with HostileServer() as server:
+        assert _watch(env, "--once", "--base-url", server.base_url).returncode == 0
+        twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
+        server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+        server.records[4] = dict(server.records[4], updated_at="2026-12-05T12:00:00Z")
+        for command in (["sync", "--base-url", server.base_url], ["scan"]):
+            done = subprocess.run(
+                [sys.executable, "-m", "desktop", *command],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        server.records[5] = dict(server.records[5], updated_at="2026-12-05T13:00:00Z")
+        after = _watch(env, "--once", "--base-url", server.base_url)
+        again = _watch(env, "--once", "--base-url", server.base_url)
+    assert after.returncode == 0, after.stderr
+    assert [line.split()[1] for line in after.stdout.splitlines()] == ["11"]
+    assert again.returncode == 0 and again.stdout == ""
