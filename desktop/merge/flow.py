@@ -185,6 +185,9 @@ class MergeFlow:
         suggested = suggest_survivor(records, cached_counts(cache.db, ids)) if records else None
         stamp = clock()
         state = PlanState.new(ids, suggested, stamp)
+        flags, warnings = lookalike_marks(cache.db, ids)
+        if flags or warnings:
+            state.lookalike = {"flags": list(flags), "warnings": list(warnings)}
         with transaction(cache) as db:
             store.save_plan(db, state.to_row())
             store.log_step(db, state.plan_id, None, Step.COMPARE, stamp, "created")
@@ -332,8 +335,17 @@ class MergeFlow:
 
     def lookalike(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The look-alike flags and warning texts of every pair in this plan (both empty when
-        none of its pairs is flagged), as the scan stored them."""
-        return lookalike_marks(self.cache.db, self.state.patient_ids)
+        none of its pairs is flagged): those it was opened with, and any a scan stored since.
+
+        A scan can no longer take a flag away: applying the plan gives the record that stays
+        some of the other's details, and scored again the pair may look like one person.
+        """
+        flags, warnings = lookalike_marks(self.cache.db, self.state.patient_ids)
+        kept = self.state.lookalike
+        return (
+            tuple(dict.fromkeys([*kept.get("flags", ()), *flags])),
+            tuple(dict.fromkeys([*kept.get("warnings", ()), *warnings])),
+        )
 
     @property
     def is_lookalike(self) -> bool:

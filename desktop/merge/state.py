@@ -30,6 +30,9 @@ class PlanState:
         written_sha256: a hash of the values MergeDesk wrote to the survivor (None: none).
         last_error: the plain-words message of the last failed online attempt.
         created_at, updated_at: ISO 8601 UTC.
+        lookalike: the look-alike flags and warnings of its pairs when it was opened
+            (``{"flags": [...], "warnings": [...]}``; empty for a plain pair, or a plan made
+            by a version that did not keep them).
     """
 
     plan_id: str
@@ -47,6 +50,7 @@ class PlanState:
     last_error: str | None = None
     created_at: str = ""
     updated_at: str = ""
+    lookalike: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def new(cls, patient_ids: Sequence[str], survivor_id: str | None, stamp: str) -> PlanState:
@@ -72,7 +76,7 @@ class PlanState:
             outcome=Outcome(row["outcome"]) if row["outcome"] else None,
             merge_url=row["merge_url"], written_sha256=row["written_sha256"],
             last_error=row["last_error"], created_at=str(row["created_at"]),
-            updated_at=str(row["updated_at"]),
+            updated_at=str(row["updated_at"]), lookalike=dict(row.get("lookalike") or {}),
         )  # fmt: skip
 
     def to_row(self) -> dict[str, Any]:

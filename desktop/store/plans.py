@@ -1,7 +1,7 @@
 """Merge plans in the cache: one row per guided merge, plus a log of its step transitions.
 
 Rows are plain dicts with JSON columns decoded (``patient_ids``, ``duplicate_ids`` as lists,
-``decisions`` and ``base_values`` as dicts). Writers do not commit: call them inside
+``decisions``, ``base_values`` and ``lookalike`` as dicts). Writers do not commit: call them inside
 :func:`desktop.store.transaction.transaction`.
 """
 
@@ -15,11 +15,11 @@ import sqlite_utils
 
 from desktop.merge_states import PlanStatus
 
-JSON_COLUMNS = ("patient_ids", "duplicate_ids", "decisions", "base_values")
+JSON_COLUMNS = ("patient_ids", "duplicate_ids", "decisions", "base_values", "lookalike")
 COLUMNS = (
     "plan_id", "pair_key", "patient_ids", "survivor_id", "duplicate_ids", "decisions",
     "base_values", "step", "status", "outcome", "merge_url", "written_sha256", "last_error",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "lookalike",
 )  # fmt: skip
 
 

@@ -14,10 +14,12 @@ from desktop.labor.timelog import rows as timelog_rows
 from desktop.merge import AlreadyMerged, MergeFlow, Step
 from desktop.merge.batch import apply_ready_plans, waiting_words
 from desktop.merge.plan import field_value, same_value
+from desktop.scan import run_scan
 from desktop.session import Session
 from desktop.simulator import FaultConfig, Simulator
 from desktop.store.cache import Cache
-from desktop.store.queue import queue_pairs
+from desktop.store.queue import get_pair, queue_pairs
+from desktop.sync import run_sync
 
 
 @pytest.fixture
@@ -178,3 +180,37 @@ def test_apply_all_leaves_an_unconfirmed_look_alike_alone(cache: Cache, sim: Sim
 def test_plans_waiting_in_cliniko_are_counted_in_words() -> None:
     assert waiting_words(1) == "1 waits for its merge in Cliniko"
     assert waiting_words(2, "more already") == "2 more already wait for their merge in Cliniko"
+
+
+def test_a_plan_keeps_its_look_alike_warning_when_its_own_changes_are_scored(
+    cache: Cache, sim: Simulator
+) -> None:
+    """Applying a flagged plan gives the record that stays the other record's details (a
+    Medicare number, a phone): scored again by the watch while the merge waits in Cliniko,
+    the pair no longer looks like two people. The plan still warns (the merge window's banner
+    and the hold before applying read this), when opened again and after backing out."""
+    flagged, seen = [], set()
+    for p in queue_pairs(cache.db, statuses=("new",), bands=("likely", "possible")):
+        if p["flags"] and p["cluster_id"] is None and not {p["id_a"], p["id_b"]} & seen:
+            flagged.append(p)  # each record in one plan only
+            seen |= {p["id_a"], p["id_b"]}
+    plans = [MergeFlow.start(cache, [p["id_a"], p["id_b"]]) for p in flagged]
+    for flow in plans:
+        for _ in range(4):
+            flow.advance()
+        flow.confirm_lookalike()
+    with connect(cache, sim) as session:
+        for flow in plans:
+            while flow.step is not Step.MERGE_IN_CLINIKO:
+                flow.advance(session)  # update the record that stays, check it stuck
+        run_sync(session)
+        run_scan(cache)  # what the watch does every few minutes
+        rescored = [get_pair(cache.db, p["id_a"], p["id_b"]) for p in flagged]
+        assert any(not (pair or {}).get("flags") for pair in rescored), "no flag was lost"
+        for flow, pair in zip(plans, flagged, strict=True):
+            assert set(pair["flags"]) <= set(flow.lookalike()[0]), pair["flags"]
+            assert MergeFlow.load(cache, flow.plan_id).is_lookalike
+            flow.back(session)
+            assert set(pair["flags"]) <= set(flow.lookalike()[0])
+        fresh = MergeFlow.start(cache, [flagged[0]["id_a"], flagged[0]["id_b"]])
+        assert fresh.plan_id == plans[0].plan_id and fresh.is_lookalike

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from ui_helpers import desk_cache, pick_pair, ready_plans
+from ui_helpers import desk_cache, menu_action, pick_pair, ready_plans
 
 from desktop.labor.report_text import STEP_LABELS, minutes
 from desktop.merge import Step
@@ -21,12 +21,6 @@ LATENCY_MS = 100  # every answer of the simulator; an update reads, writes, read
 REQUESTS_PER_UPDATE = 3
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils")
-
-
-def menu_action(window, menu: str, words: str):
-    """The action of the main window's ``menu`` whose text holds ``words``."""
-    found = next(a for a in window.menuBar().actions() if a.text() == menu)
-    return next(a for a in found.menu().actions() if words in a.text())
 
 
 def pdf_text(path: Path) -> str:

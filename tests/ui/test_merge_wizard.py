@@ -10,6 +10,7 @@ from ui_helpers import (
     closed_port_url,
     desk_cache,
     drive_to_ready,
+    menu_action,
     open_wizard,
     pick_pair,
     ready_plans,
@@ -414,6 +415,41 @@ def test_a_twins_flagged_pair_warns_on_every_page_and_needs_an_audited_confirmat
         wizard.banner.isVisible()
         and "recorded in the audit trail" in wizard.banner.confirm_box.text()
     )
+
+
+def test_the_warning_stays_when_the_watch_scores_the_pair_while_the_merge_waits(
+    qtbot, desk, fast_wizard
+):
+    """The person keeps the other record's birth date: applying gives it to the record that
+    stays, and the watch, scoring the pair again while the merge waits in Cliniko, finds one
+    person. The merge window still warns, on the merge step and after Back (it lost the
+    banner there)."""
+    window = desk.open()
+    _pick_lookalike(window, "parent_child")
+    wizard = open_wizard(qtbot, window)
+    for _ in range(2):  # compare, survivor
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    born = wizard.pages[Step.RECONCILE].combos["date_of_birth"]
+    born.setCurrentIndex(1 - born.currentIndex())  # the other record's birth date
+    for _ in range(2):  # fields, review
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.READY
+    qtbot.mouseClick(wizard.banner.confirm_box, Qt.MouseButton.LeftButton)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    warned = wizard.banner.text.text()
+    assert wizard.banner.isVisible() and "parent" in warned
+
+    with qtbot.waitSignal(window.watch_desk.interval_done, timeout=30_000) as done:
+        menu_action(window, "&Watch", "Check for new duplicates now").trigger()
+    assert done.args[0].changed  # the record that stays was scored again
+    wizard.show_step()  # what the merge step's poll does every few seconds
+    assert wizard.banner.isVisible(), "the warning stays while the merge waits"
+    assert wizard.banner.text.text() == warned
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
+    assert "previous values again" in wizard.status.text()
+    assert wizard.banner.isVisible() and wizard.banner.text.text() == warned
 
 
 def _decided_values(sim, plan) -> dict:

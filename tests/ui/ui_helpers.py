@@ -195,3 +195,9 @@ def clashing_keys(window) -> list[tuple[str, list[str]]]:
         if match := re.search(r"&([^&])", text):
             by_key[match.group(1).lower()].append(text)
     return [(key, found) for key, found in by_key.items() if len(found) > 1]
+
+
+def menu_action(window, menu: str, words: str):
+    """The action of the main window's ``menu`` whose text holds ``words``."""
+    found = next(a for a in window.menuBar().actions() if a.text() == menu)
+    return next(a for a in found.menu().actions() if words in a.text())

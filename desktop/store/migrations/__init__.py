@@ -28,6 +28,7 @@ from desktop.store.migrations import (
     m0009_recent_notes,
     m0010_merged_into,
     m0011_in_cliniko_status,
+    m0012_plan_lookalike,
 )
 
 _NAME_RE = re.compile(r"^m(\d{4})_([a-z0-9_]+)$")
@@ -76,6 +77,7 @@ MIGRATIONS: tuple[Migration, ...] = build_registry(
         m0009_recent_notes,
         m0010_merged_into,
         m0011_in_cliniko_status,
+        m0012_plan_lookalike,
     ]
 )
 LATEST_VERSION = latest_version(MIGRATIONS)
