@@ -16,7 +16,7 @@ from typing import Any
 
 from desktop.audit import AuditTrail
 from desktop.merge_states import MERGING_STATUSES, Outcome, PairStatus
-from desktop.store import account_state
+from desktop.store import account_state, time_log
 from desktop.store import queue as queue_store
 from desktop.store.cache import Cache
 from desktop.store.transaction import transaction
@@ -51,6 +51,7 @@ class ReviewDecision:
         decision: ``not_same``, ``later`` or ``skipped``.
         previous_status: the pair's status before (``new``, ``later``...).
         previous_decision: the remembered decision row before, or None.
+        work_session: the time log's session the decision ended (the window's), or None.
     """
 
     id_a: str
@@ -58,6 +59,7 @@ class ReviewDecision:
     decision: str
     previous_status: str
     previous_decision: tuple[Any, ...] | None
+    work_session: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -85,10 +87,14 @@ def record_review_decision(cache: Cache, id_a: str, id_b: str, decision: str) ->
 
 
 def undo_review_decision(cache: Cache, decided: ReviewDecision) -> None:
-    """Put the pair back as it was before ``decided`` (status and decision), audited."""
+    """Put the pair back as it was before ``decided`` (status and decision), audited. The
+    work session the decision ended keeps its minutes but ends as "skipped": the pair is
+    undecided again, and the labor summary counts no "not the same person" for it."""
     a, b = decided.id_a, decided.id_b
     with transaction(cache) as db:
         queue_store.restore_decision_state(
             db, a, b, decided.previous_status, decided.previous_decision
         )
+        if decided.work_session is not None:
+            time_log.take_back_outcome(db, decided.work_session, decided.decision, Outcome.SKIPPED)
         audit_trail(cache).record_event(f"undid {decided.decision}", f"patients {a} {b}")

@@ -44,6 +44,17 @@ def update_open_session(db: Any, session_id: str, progress: Mapping[str, Any]) -
     return bool(cursor.rowcount)
 
 
+def take_back_outcome(db: Any, session_id: str, outcome: str, replacement: str) -> bool:
+    """A finished session that ended with ``outcome`` ends with ``replacement`` instead (the
+    decision it ended with was undone); False when it did not end so."""
+    cursor = db.execute(
+        "UPDATE time_sessions SET outcome = ? WHERE session_id = ? AND outcome = ? "
+        "AND ended_at IS NOT NULL",
+        [replacement, session_id, outcome],
+    )
+    return bool(cursor.rowcount)
+
+
 def save_step_times(
     db: Any, session_id: str, wall: Mapping[str, float], active: Mapping[str, float]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
@@ -347,7 +348,9 @@ class MainWindow(QMainWindow):
         """Write the decision (and the time spent) before the queue moves on."""
         self.review_timer.open_pair(self.compare_view.ids or [row.id_a, row.id_b])
         decided = record_review_decision(self.ctx.cache, row.id_a, row.id_b, decision)
-        self.review_timer.finish(decision)
+        ended = self.review_timer.finish(decision)
+        if ended is not None:  # an undo takes the decision back from the time log too
+            decided = replace(decided, work_session=ended.session_id)
         self.queue_model.set_status(row.key, decision)
         self.undo_stack.append(decided)
         self.undo_action.setEnabled(True)

@@ -82,14 +82,17 @@ class ReviewTimer(QObject):
         self.current = self.log.start(list(key), step=step)
         return self.current
 
-    def finish(self, outcome: str) -> None:
-        """End the open session with ``outcome`` (no-op when none is open)."""
+    def finish(self, outcome: str) -> WorkSession | None:
+        """End the open session with ``outcome``; returns it (None when none was open)."""
         self._settle.stop()
         self._pending = None
+        ended = None
         if self.current is not None and not self.current.finished:
             self.current.finish(outcome)
+            ended = self.current
         self.current = None
         self._ids = ()
+        return ended
 
     def close(self) -> None:
         """End the open session and time nothing more: the window is closing, and a pair a

@@ -99,6 +99,33 @@ def test_undo_of_not_the_same_by_ctrl_z_and_by_the_button(qtbot, desk):
     assert not window.undo_action.isEnabled()
 
 
+def test_an_undone_not_the_same_is_not_counted_in_the_labor_summary(qtbot, desk):
+    """N, Ctrl+Z, then N on the next pair: the summary counts one review ended "not the same
+    person" (it counted two), and the undone pair's minutes stay, as a pair put off."""
+    from desktop.config import Settings
+    from desktop.labor.cost import Period
+    from desktop.labor.summary import build_summary
+
+    window = desk.open()
+    view = window.queue_view
+    first = view.current()
+    qtbot.wait(SETTLE_MS + 100)  # the pair is looked at, so its session starts
+    qtbot.keyClick(view.table, Qt.Key.Key_N)
+    qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert view.current().key == first.key
+    _key(qtbot, Qt.Key.Key_J)
+    second = view.current()
+    assert second.key != first.key
+    qtbot.wait(SETTLE_MS + 100)
+    _key(qtbot, Qt.Key.Key_N)
+    assert window.queue_model.find(second.key).status == "not_same"
+
+    summary = build_summary(window.ctx.open_reader(), Period.this_month(), Settings())
+    assert summary.reviews_not_same == 1
+    put_off = {tuple(c.patient_ids) for c in summary.cases if c.kind == "other"}
+    assert tuple(sorted((first.id_a, first.id_b))) in put_off
+
+
 def test_the_compare_view_buttons_decide(qtbot, desk):
     window = desk.open()
     view, compare = window.queue_view, window.compare_view
