@@ -100,6 +100,12 @@ class WorkSession:
         if at - self._written_at >= self._log.min_write_interval:
             self._write()
 
+    def away_at(self, t: Moment = None) -> None:
+        """Record activity elsewhere at ``t`` (another window: the report, the settings): the
+        time since the last event is not this pair's, so the next gap counts from here."""
+        if not self.finished:
+            self.last_event_at = max(self.last_event_at, self._now(t))
+
     def enter_step(self, name: str, t: Moment = None) -> None:
         """The person moved to step ``name`` at ``t`` (entering the current step is a no-op)."""
         at = self._now(t)

@@ -100,7 +100,9 @@ class MainWindow(QMainWindow):
         self.queue_view = QueueView(self.queue_model)
         self.compare_view = CompareView(ctx)
         self.watcher = ConnectivityWatcher(ctx, self)
-        self.review_timer = ReviewTimer(TimeLog.from_settings(ctx.cache, ctx.settings), self)
+        self.review_timer = ReviewTimer(
+            TimeLog.from_settings(ctx.cache, ctx.settings), self, on_pair=self.works_on_pair
+        )
         self.review_timer.log.close_abandoned()
         running_app().installEventFilter(self.review_timer)
 
@@ -335,6 +337,19 @@ class MainWindow(QMainWindow):
         """List the merges planned offline that wait for a connection."""
         self.queue_view.show_status("Ready to apply")
         self.queue_view.table.setFocus()
+
+    def works_on_pair(self, widget: QWidget) -> bool:
+        """Input in this window, or in the merge window and the questions it asks, is work on
+        the open pair; in the report, the settings or another dialog of this window it is
+        not (it was timed as the pair's)."""
+        window: QWidget | None = widget.window()
+        if window is self:
+            return True
+        while window is not None:
+            if window is self.wizard:
+                return True
+            window = window.parentWidget()
+        return False
 
     @Slot(object)
     def on_current_changed(self, row: QueueRow | None) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
+from PySide6.QtWidgets import QWidget
 
 from desktop.labor.timelog import TimeLog, WorkSession
 from desktop.merge_states import Outcome, Step
@@ -31,9 +32,17 @@ class ReviewTimer(QObject):
     skimming through the queue free of time-log writes.
     """
 
-    def __init__(self, log: TimeLog, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        log: TimeLog,
+        parent: QObject | None = None,
+        on_pair: Callable[[QWidget], bool] = lambda widget: True,
+    ) -> None:
+        """``on_pair``: whether input in this widget is work on the open pair (the queue and
+        the merge window are; the report or the settings are not)."""
         super().__init__(parent)
         self.log = log
+        self.on_pair = on_pair
         self.current: WorkSession | None = None
         self._ids: tuple[str, ...] = ()
         self._pending: tuple[tuple[str, ...], float] | None = None
@@ -101,8 +110,17 @@ class ReviewTimer(QObject):
         self._closed = True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Count key presses, clicks and wheel turns as activity on the open pair."""
+        """Count key presses, clicks and wheel turns on the pair's windows as activity on the
+        open pair; those in another window (the report, the settings) are not its work."""
         current = self.current
-        if event.type() in INPUT_EVENTS and current is not None and not current.finished:
-            current.input_at()
+        if (
+            event.type() in INPUT_EVENTS
+            and isinstance(watched, QWidget)  # not the QWindow the widget's event came through
+            and current is not None
+            and not current.finished
+        ):
+            if self.on_pair(watched):
+                current.input_at()
+            else:
+                current.away_at()
         return False

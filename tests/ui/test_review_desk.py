@@ -126,6 +126,39 @@ def test_an_undone_not_the_same_is_not_counted_in_the_labor_summary(qtbot, desk)
     assert tuple(sorted((first.id_a, first.id_b))) in put_off
 
 
+def test_time_in_the_report_is_not_timed_as_work_on_the_open_pair(qtbot, desk):
+    """A pair is open; the person opens the labor report (Ctrl+P) and works in it for a few
+    seconds, closes it and puts the pair off (L). Those seconds are not the pair's: its
+    session was costed with every key pressed in the report."""
+    from desktop.ui.report_dialog import ReportDialog
+
+    before = time.time()
+    window = desk.open()
+    view = window.queue_view
+    first = view.current()
+    qtbot.wait(SETTLE_MS + 100)  # the pair is looked at, so its session starts
+    qtbot.keyClick(view.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeWindow(), ReportDialog))
+    report = QApplication.activeWindow()
+    for _ in range(6):  # three seconds of reading and moving about the report
+        qtbot.wait(500)
+        _key(qtbot, Qt.Key.Key_Tab)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not report.isVisible())
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    view.focus_queue()
+    _key(qtbot, Qt.Key.Key_L)
+    assert window.queue_model.find(first.key).status == "later"
+    [session] = [
+        s
+        for s in sessions_started_between(desk.cache.db, before, time.time(), include_open=True)
+        if s["outcome"] == "later"
+    ]
+    assert session["ended_at"] - session["started_at"] > 3.0
+    assert session["active_seconds"] < 1.5, session["active_seconds"]
+
+
 def test_the_compare_view_buttons_decide(qtbot, desk):
     window = desk.open()
     view, compare = window.queue_view, window.compare_view

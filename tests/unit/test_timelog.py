@@ -59,6 +59,22 @@ def test_active_time_skips_idle_gaps_and_steps_are_timed(cache: Cache) -> None:
     assert row.date == dt.date(2026, 3, 2)
 
 
+def test_work_in_another_window_is_not_the_pairs(cache: Cache) -> None:
+    """30 s on the pair, 80 s of clicks in the report (each gap under the idle threshold),
+    then 10 s back on the pair: 40 s are the pair's, and the wall time is all 120 s."""
+    clock = ManualClock(T0)
+    work = make_log(cache, clock, idle_threshold=120).start(["1", "2"], step="compare")
+    clock.at(30)
+    work.input_at()
+    for t in (50, 70, 90, 110):
+        clock.at(t)
+        work.away_at()
+    clock.at(120)
+    work.finish("later")
+    assert work.active_seconds == pytest.approx(40)
+    assert work.wall_seconds == pytest.approx(120)
+
+
 def test_a_not_same_review_is_timed(cache: Cache) -> None:
     clock = ManualClock(T0)
     work = make_log(cache, clock).start(["1", "2"], step="compare")
