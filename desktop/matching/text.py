@@ -81,6 +81,17 @@ def fold(text: str | None) -> str:
     return " ".join(text.split())
 
 
+def search_key(text: str) -> str:
+    """``text`` lower case and without accents, punctuation kept: what a name search
+    compares ("nunez" finds "Núñez"). Cheap on ASCII, which most names are."""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text)
+    return (
+        "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().translate(_SPECIAL)
+    )
+
+
 def fold_words(text: str) -> list[str]:
     """The words of :func:`fold` (uncached: for values seen once, such as addresses)."""
     if text.isascii():

@@ -26,6 +26,7 @@ from PySide6.QtGui import QBrush
 
 from desktop.display import readable, readable_date
 from desktop.matching.lookalike import HELD_BECAUSE, split_flags
+from desktop.matching.text import search_key
 from desktop.merge_states import PairStatus
 from desktop.store.queue_list import queue_rows
 from desktop.triage import split_history, triage_order
@@ -80,7 +81,7 @@ class QueueRow(NamedTuple):
     name_b: str
     born_a: str
     born_b: str
-    search: str  # lower-case names and ids, for the filter
+    search: str  # names and ids, lower case and without accents, for the filter
     group_size: int = 0  # records in the group (cluster) this pair belongs to; 0: none
     triage: str = ""  # e.g. "split history, booked Tue 8 Dec 10:30" (desktop.triage)
 
@@ -120,7 +121,7 @@ def load_rows(db: Any) -> list[QueueRow]:
     append = out.append
     for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, size in queue_rows(db):
         na, nb = readable(na).strip(), readable(nb).strip()
-        search = f"{na}\n{nb}\n{a}\n{b}".lower()
+        search = search_key(f"{na}\n{nb}\n{a}\n{b}")
         append(
             QueueRow(a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, search, size)
         )
@@ -344,6 +345,7 @@ class QueueFilter(QSortFilterProxyModel):
         self._push()
 
     def set_search(self, text: str) -> None:
-        """Show only pairs whose names (or ids) contain ``text``, ignoring case."""
-        self._needle = text.strip().lower()
+        """Show only pairs whose names (or ids) contain ``text``, ignoring case and accents
+        ("nunez" finds Núñez, "chloe" Chloé)."""
+        self._needle = search_key(text.strip())
         self._push()

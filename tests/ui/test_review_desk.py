@@ -70,6 +70,22 @@ def test_escape_clears_the_search_and_returns_to_the_queue(qtbot, desk):
     assert view.table.hasFocus()
 
 
+def test_a_name_searched_without_its_accents_is_found(qtbot, desk, sim):
+    """A copy of Isabel Martínez arrives; typing "MARTINEZ" in the search box finds the pair
+    (it found nothing: the search only lower-cased what was typed)."""
+    known = next(p for p in sim.patients_snapshot() if p["last_name"] == "Martínez")
+    sim.add_patient({k: known[k] for k in ("first_name", "last_name", "date_of_birth")})
+    window = desk.open()
+    with qtbot.waitSignal(window.queue_loaded, timeout=60_000):
+        qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
+    view, model = window.queue_view, window.queue_model
+    qtbot.keyClick(view.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(view.search, "MARTINEZ")
+    shown = [model.row_at(i) for i in range(model.row_total())]
+    assert any(known["id"] in (r.id_a, r.id_b) for r in shown), [r.name_a for r in shown]
+    assert all("Martínez" in r.name_a + r.name_b for r in shown)
+
+
 def test_undo_of_not_the_same_by_ctrl_z_and_by_the_button(qtbot, desk):
     window = desk.open()
     view = window.queue_view
