@@ -31,6 +31,7 @@ from desktop.audit_export import entries_for_days, export_csv, head_line, verify
 from desktop.store.cache import Cache
 from desktop.ui.context import DeskContext
 from desktop.ui.dates import pydate, qdate
+from desktop.ui.save_paths import suggested_path
 from desktop.ui.workers import Job
 
 COLUMNS = (("seq", "#"), ("at", "When (UTC)"), ("method", "Kind"), ("path", "What"),
@@ -155,10 +156,17 @@ class AuditDialog(QDialog):
         """Ask where, then write the range's entries as CSV."""
         first, last = self._range()
         name, _ = QFileDialog.getSaveFileName(
-            self, "Export the audit trail", f"audit-{first}-to-{last}.csv", "CSV files (*.csv)"
+            self,
+            "Export the audit trail",
+            suggested_path(f"audit-{first}-to-{last}.csv"),
+            "CSV files (*.csv)",
         )
         if not name:
             return
-        with self._reader() as reader:
-            count = export_csv(reader, first, last, Path(name))
+        try:
+            with self._reader() as reader:
+                count = export_csv(reader, first, last, Path(name))
+        except OSError as error:
+            self.note.setText(f"Could not save {name}: {error.strerror or error}")
+            return
         self.note.setText(f"Wrote {count:,} entries from {first} to {last} to {name}.")

@@ -47,6 +47,7 @@ from desktop.store.errors import StoreError
 from desktop.ui.dates import pydate
 from desktop.ui.report_chart import ChartWidget
 from desktop.ui.report_document import ReportDocument, setup_page
+from desktop.ui.save_paths import suggested_path
 from desktop.ui.theme import error_style
 
 log = logging.getLogger(__name__)
@@ -322,7 +323,7 @@ class ReportScreen(QWidget):
     def _suggested(self, suffix: str) -> str:
         assert self.summary is not None
         p = self.summary.period
-        return str(Path.home() / f"mergedesk-labor-{p.start}-to-{p.last_day}.{suffix}")
+        return suggested_path(f"mergedesk-labor-{p.start}-to-{p.last_day}.{suffix}")
 
     @Slot()
     def _ask_pdf(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
@@ -33,8 +34,16 @@ def test_the_screen_shows_the_status_the_entries_and_exports_them(
     assert users and all(u.endswith(")") and " (id " in u for u in users)
 
     target = tmp_path / "audit.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    offered: list[str] = []
+
+    def save_as(parent, caption, suggested, filters):
+        offered.append(suggested)
+        return str(target), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    # Offered in the person's own folder (it was a bare name: the folder the app started in).
+    assert Path(offered[0]).is_absolute() and Path(offered[0]).is_relative_to(Path.home())
     with target.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == count and rows[0]["seq"] == "1"
