@@ -41,6 +41,7 @@ from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
 from desktop.ui.undo_bar import UNDO_SHOWN_MS, UndoBar
 from desktop.ui.watch_desk import WatchDesk
+from desktop.ui.window_state import WindowState
 from desktop.ui.workers import Job
 
 if TYPE_CHECKING:
@@ -112,6 +113,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([790, 570])
+        self.splitter = splitter
+        self.window_state = WindowState(ctx.data_dir)
+        self.window_state.restore(self, splitter, self.queue_view.table.horizontalHeader())
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.sync_panel)
@@ -558,7 +562,8 @@ class MainWindow(QMainWindow):
         self.watch_desk.apply_settings()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the workers, end the open work session, and close the reader."""
+        """Keep the layout; stop the workers, end the open work session, close the reader."""
+        self.window_state.save(self, self.splitter, self.queue_view.table.horizontalHeader())
         if self.watch_desk.hide_to_tray():  # the administrator chose to keep watching
             event.ignore()
             return

@@ -140,7 +140,7 @@ class QueueView(QWidget):
         self._typed_decisions = 0  # decisions its letters made as queue keys
         self._searched = ""  # the search box's text before its last change
         self._before_search: tuple[str, str] | None = None  # the pair selected when it began
-        for column, width in enumerate((200, 64, 150, 150, 150, 110)):
+        for column, width in enumerate((180, 64, 150, 150, 100, 110)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.proxy.rowsInserted.connect(self._update_count)

@@ -142,3 +142,21 @@ def test_every_settings_page_has_keys_of_its_own(qtbot, data_dir):
                          pos=pages.tabBar().tabRect(index).center())  # fmt: skip
         qtbot.waitUntil(lambda i=index: pages.currentIndex() == i)
         assert clashing_keys(dialog) == [], pages.tabText(index)
+
+
+def test_the_window_opens_as_it_was_left(qtbot, desk) -> None:
+    """Size, split and queue column widths come back at the next start (the window opened
+    at its default size every time, the queue's columns with it)."""
+    window = desk.open()
+    window.resize(780, 560)  # within the offscreen screen (800 x 600), which a restore fits
+    qtbot.waitUntil(lambda: window.width() == 780)
+    window.splitter.setSizes([500, 270])
+    window.queue_view.table.setColumnWidth(0, 120)
+    split = window.splitter.sizes()
+    desk.close()
+    assert (desk.data_dir / "window.ini").exists()
+
+    again = desk.open()
+    assert (again.width(), again.height()) == (780, 560)
+    assert again.splitter.sizes() == split
+    assert again.queue_view.table.columnWidth(0) == 120
