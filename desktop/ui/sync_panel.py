@@ -78,6 +78,7 @@ class SyncPanel(QWidget):
         self.rate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.rate_label.setMinimumWidth(160)
         self._watch_word: str | None = None  # the watch's message the label shows, if any
+        self._scan_word = ""  # the last scan's (or watch interval's) word on the pairs found
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.sync_button = QPushButton("&Sync")
         self.sync_button.setAccessibleName("Sync now")
@@ -155,6 +156,17 @@ class SyncPanel(QWidget):
         if self._watch_word is not None and self.rate_label.text() == self._watch_word:
             self._idle("")
         self._watch_word = None
+
+    def note_interval(self, found: int) -> None:
+        """A watch interval went well: the count of cached patients and the last sync are its
+        now, and the pairs it found are the latest word on the queue (the last scan's counts
+        stood beside a queue the watch had grown)."""
+        if self.is_busy():
+            return
+        self.refresh_status()
+        if found and self.rate_label.text() in ("", self._scan_word):
+            self._scan_word = f"The watch found {found:,} new pair{'s' if found != 1 else ''}."
+            self.rate_label.setText(self._scan_word)
 
     def is_busy(self) -> bool:
         """True while a sync or scan runs."""
@@ -288,7 +300,8 @@ class SyncPanel(QWidget):
     @Slot(object)
     def on_scan_done(self, summary: ScanSummary) -> None:
         """Report what the scan found and reload the queue."""
-        self._idle(scan_message(summary))
+        self._scan_word = scan_message(summary)
+        self._idle(self._scan_word)
         self.queue_changed.emit()
 
     def _idle(self, message: str) -> None:

@@ -271,6 +271,7 @@ class WatchDesk(QObject):
         if not report.offline:
             self.ctx.connectivity.set_online(True)
             self.window.sync_panel.note_watch(None)
+            self.window.sync_panel.note_interval(len(report.new_pairs))
         if report.intake is not None:
             self.show_intake(report.intake)
         if report.new_pairs:

@@ -324,6 +324,26 @@ def test_a_duplicate_found_while_the_bookings_cannot_be_read_is_still_announced(
     assert window.sync_panel.rate_label.text().startswith("The watch tries again in 1 min")
 
 
+def test_the_sync_bar_counts_what_the_watch_brought(qtbot, desk, sim) -> None:
+    """After a Sync the bar said "3,000 patients cached" and "Scan done: 161 likely and 86
+    possible pairs"; the watch then brought a new patient and a new pair, and both stayed."""
+    window = desk.open()
+    panel = window.sync_panel
+    with qtbot.waitSignal(window.queue_loaded, timeout=60_000):
+        qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert panel.rate_label.text().startswith("Scan done")
+    cached = panel.status_label.text().split()[0]
+    _interval(qtbot, window)  # the queue the watch starts from
+
+    _phone_copy(sim, _known(sim))
+    report = _interval(qtbot, window)
+    assert len({p.new_id for p in report.new_pairs}) == 1
+    assert panel.status_label.text().split()[0] == f"{int(cached.replace(',', '')) + 1:,}"
+    found = len(report.new_pairs)
+    assert panel.rate_label.text() == f"The watch found {found} new pair{'s' * (found != 1)}."
+
+
 def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
     """Watch > New since… offers midnight on the clinic's clock, and the banner then says
     "since 0:00": the time the person saw in the dialog, whatever this computer's zone."""
