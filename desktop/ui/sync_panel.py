@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QKeySequence
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.account import stored_account
+from desktop.intake import account_time_zone
 from desktop.matching import MatchSettings
 from desktop.scan import ScanSummary, run_scan
 from desktop.session import Session
@@ -39,12 +41,13 @@ class ScanProgress:
     total: int
 
 
-def _local_time(stamp: str | None) -> str:
-    """``5 Dec 2026 20:59`` on this computer's clock ("never" before the first sync)."""
+def _clinic_time(stamp: str | None, tz: tzinfo) -> str:
+    """``5 Dec 2026 20:59`` on the clinic's clock, as the watch's banner says its times
+    ("never" before the first sync)."""
     moment = parse_timestamp(stamp)
     if moment is None:
         return stamp or "never"
-    return moment_words(moment.astimezone())
+    return moment_words(moment.astimezone(tz))
 
 
 class SyncPanel(QWidget):
@@ -109,7 +112,7 @@ class SyncPanel(QWidget):
         """Show how many patients are cached and when the last sync finished."""
         db = self._ctx.open_reader().db
         patients = count_patients(db)
-        last = _local_time(get_state(db, LAST_SYNC_AT))
+        last = _clinic_time(get_state(db, LAST_SYNC_AT), account_time_zone(db))
         aside = quarantined_records(db)
         note = f" · {len(aside):,} kept aside (see tooltip)" if aside else ""
         account = stored_account(db)

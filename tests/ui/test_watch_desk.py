@@ -344,6 +344,22 @@ def test_the_sync_bar_counts_what_the_watch_brought(qtbot, desk, sim) -> None:
     assert panel.rate_label.text() == f"The watch found {found} new pair{'s' * (found != 1)}."
 
 
+def test_the_last_sync_is_said_on_the_clinic_s_clock(qtbot, desk) -> None:
+    """The bar's "last sync" and the watch's banner read the same clock (the bar said this
+    computer's 23:29 beside the banner's "since 10:29" in Melbourne)."""
+    from desktop.store.sync_state import get_state
+    from desktop.sync import LAST_SYNC_AT
+    from desktop.timestamps import moment_words, parse_timestamp
+
+    window = desk.open()
+    db = window.ctx.open_reader().db
+    zone = ZoneInfo(stored_account(db).time_zone)
+    synced = parse_timestamp(get_state(db, LAST_SYNC_AT))
+    assert synced.astimezone(zone).utcoffset() != synced.utcoffset()  # the test means it
+    said = window.sync_panel.status_label.text()
+    assert said.endswith(f"last sync: {moment_words(synced.astimezone(zone))}"), said
+
+
 def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
     """Watch > New since… offers midnight on the clinic's clock, and the banner then says
     "since 0:00": the time the person saw in the dialog, whatever this computer's zone."""
