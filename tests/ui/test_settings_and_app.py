@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from ui_helpers import run_until_closed, watch_main_windows
+from ui_helpers import menu_action, run_until_closed, watch_main_windows
 
 from desktop.config import load_settings
 from desktop.ui.settings_dialog import SettingsDialog
@@ -160,3 +160,11 @@ def test_the_window_opens_as_it_was_left(qtbot, desk) -> None:
     assert (again.width(), again.height()) == (780, 560)
     assert again.splitter.sizes() == split
     assert again.queue_view.table.columnWidth(0) == 120
+
+
+def test_the_sync_menu_names_ctrl_r_and_ctrl_r_syncs(qtbot, desk) -> None:
+    """Sync > Sync now shows its shortcut, as the other menus do, and the key still works."""
+    window = desk.open()
+    assert menu_action(window, "S&ync", "Sync now").text().endswith("\tCtrl+R")
+    with qtbot.waitSignal(window.sync_panel.sync_finished, timeout=60_000):
+        qtbot.keyClick(window.queue_view.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
