@@ -117,6 +117,10 @@ def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, 
                  "update_survivor", "merge_in_cliniko", "wait_for_merge"):  # fmt: skip
         assert step in steps, steps
     assert window.queue_model.find(row.key).status == "merged"
+    # The Done page closed by itself; the window says what happened, and keeps saying it.
+    said = window.statusBar().currentMessage()
+    survivor_name = survivor["first_name"]
+    assert said.startswith("Merged in Cliniko: 2 records are now one") and survivor_name in said
 
 
 def wizard_at_the_merge_step(qtbot, window):
