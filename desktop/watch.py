@@ -237,19 +237,40 @@ class Watch:
         summary = run_scan(self.cache, settings=self.match_settings)
         report.changed = summary.changed
         tz = account_time_zone(self.cache.db)
-        with transaction(self.cache) as db:
-            scored_since = get_state(db, TAKEN_IN_FROM) or scan_began
-            if get_state(db, BASELINE_DONE) != "1":
-                # The queue the watch starts from is not news; what was made since it started is.
-                # A creation time a day or more after now is a clock or an import gone wrong
-                # (a record made while this interval ran is still news).
+        if get_state(self.cache.db, BASELINE_DONE) != "1":
+            with transaction(self.cache) as db:
+                # The queue the watch starts from is not news; what was made since it started
+                # is. A creation time a day or more after now is a clock or an import gone
+                # wrong (a record made while this interval ran is still news).
                 watch_store.record_baseline(
                     db, get_state(db, WATCHING_SINCE) or "", utc_stamp(now + timedelta(days=1))
                 )
                 set_state(db, BASELINE_DONE, "1")
-                scored_since = ""
-            found = watch_store.unseen_pairs(db, scored_since)
-            pairs = self._describe(found, tz)
+                set_state(db, TAKEN_IN_FROM, "")  # every pair the baseline left is news
+        # The bookings are read before the pairs are taken in, so a run ended meanwhile (a
+        # kill, a failed request) leaves them for the next; taken in, they are said at once.
+        new_pairs = bool(self._unseen(scan_began))
+        try:
+            fetched = self._refresh_activity(now, new_pairs)
+        finally:
+            self._take_in(report, now, tz, scan_began)
+        report.requests += fetched
+        report.appointments_fetched = fetched > 0
+        report.intake = self._intake(now, tz)
+        self._alarm(report)
+
+    def _unseen(self, scan_began: str) -> list[dict[str, Any]]:
+        """The pairs scored since the last scan whose pairs the watch took in (this one's,
+        the first time) that are new to it."""
+        taken_from = get_state(self.cache.db, TAKEN_IN_FROM)
+        return watch_store.unseen_pairs(
+            self.cache.db, scan_began if taken_from is None else taken_from
+        )
+
+    def _take_in(self, report: IntervalReport, now: datetime, tz: tzinfo, scan_began: str) -> None:
+        """Record the new pairs as found, with their next bookings, and say each."""
+        with transaction(self.cache) as db:
+            pairs = self._describe(self._unseen(scan_began), tz)
             watch_store.record_found(
                 db,
                 [
@@ -262,27 +283,13 @@ class Watch:
             )  # fmt: skip
             set_state(db, LAST_RUN_AT, utc_stamp(now))
             set_state(db, TAKEN_IN_FROM, scan_began)
-        report.new_pairs = pairs
-        try:
-            fetched = self._refresh_activity(now, bool(pairs))
-        finally:
-            # Recorded as found, the pairs are never found again: they are news now, even
-            # when the bookings request fails (they then carry the bookings cached before).
-            self._announce(report, now)
-        report.requests += fetched
-        report.appointments_fetched = fetched > 0
-        report.intake = self._intake(now, tz)
-        self._alarm(report)
-
-    def _announce(self, report: IntervalReport, now: datetime) -> None:
-        """Give each new pair its two records' next bookings, and say it."""
-        pairs = report.new_pairs
         if pairs:
             booked = next_appointments(
                 self.cache.db, {i for p in pairs for i in (p.id_a, p.id_b)}, utc_stamp(now)
             )
-            report.new_pairs = [replace(p, next_appointments=_booked(booked, p)) for p in pairs]
-        for pair in report.new_pairs:
+            pairs = [replace(p, next_appointments=_booked(booked, p)) for p in pairs]
+        report.new_pairs = pairs
+        for pair in pairs:
             self.on_event(WatchEvent("pair", report, pair=pair))
 
     def _describe(self, found: list[dict[str, Any]], tz: tzinfo) -> list[NewPair]:

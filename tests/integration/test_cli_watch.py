@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -146,3 +148,34 @@ def test_a_pair_scored_between_two_watch_runs_is_news_to_the_next(tmp_path: Path
     assert after.returncode == 0, after.stderr
     assert [line.split()[1] for line in after.stdout.splitlines()] == ["11"]
     assert again.returncode == 0 and again.stdout == ""
+
+
+def test_a_run_killed_while_it_reads_the_bookings_leaves_the_pair_for_the_next(
+    tmp_path: Path,
+) -> None:
+    """A duplicate arrives; the scheduled run that finds it is killed while Cliniko is still
+    sending the bookings (a slow answer, a laptop closed). The next run prints the pair: it
+    had been recorded as found before the bookings were read, and was never printed."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+    env["CLINIKO_API_KEY"] = demo_api_key()
+    with HostileServer() as server:
+        assert _watch(env, "--once", "--base-url", server.base_url).returncode == 0
+        twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
+        server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+        server.tricked, server.trick = "individual_appointments", "drip"
+        asked = len(server.asked)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "watch", "--once", "--base-url", server.base_url],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "/v1/individual_appointments" not in server.asked[asked:]:
+            assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+            time.sleep(0.05)
+        time.sleep(0.5)  # well inside the dripping answer
+        child.send_signal(signal.SIGKILL)
+        killed_output, _ = child.communicate(timeout=30)
+        server.trick = None
+        after = _watch(env, "--once", "--base-url", server.base_url)
+    printed = killed_output.splitlines() + after.stdout.splitlines()
+    assert [line.split()[1] for line in printed] == ["11"], (killed_output, after.stdout)

@@ -110,6 +110,7 @@ class HostileServer:
         self.account_id = account_id
         self.trick: str | None = None
         self.requests = 0
+        self.asked: list[str] = []  # the path of every GET, in order
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -211,6 +212,8 @@ def _handler_for(server: HostileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
+            with server.lock:
+                server.asked.append(parts.path)
             if server.trick in ("endless", "drip") and parts.path == f"/v1/{server.tricked}":
                 self._send_without_end(server.trick == "drip")
                 return
