@@ -1,8 +1,8 @@
 """Merge plans in the cache: one row per guided merge, plus a log of its step transitions.
 
 Rows are plain dicts with JSON columns decoded (``patient_ids``, ``duplicate_ids`` as lists,
-``decisions``, ``base_values`` and ``lookalike`` as dicts). Writers do not commit: call them inside
-:func:`desktop.store.transaction.transaction`.
+``decisions``, ``base_values`` and ``lookalike`` as dicts). Writers do not commit: call them
+inside :func:`desktop.store.transaction.transaction`.
 """
 
 from __future__ import annotations
