@@ -32,6 +32,20 @@ def _watch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _hostile_env(tmp_path: Path) -> dict[str, str]:
+    """A child's environment with its own keyring and data folder, and the demo key (the
+    hostile server takes any)."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+    env["CLINIKO_API_KEY"] = demo_api_key()
+    return env
+
+
+def _copy_of_the_first_patient_arrives(server: HostileServer) -> None:
+    """Patient 11, a copy of patient 1 made on 5 Dec 2026: a new likely pair."""
+    twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
+    server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+
+
 def test_watch_once_prints_each_new_pair_once(tmp_path: Path) -> None:
     clock = ManualClock(WEDNESDAY_9PM.timestamp())
     with Simulator(size=800, seed=6, clock=clock, rate_limit_per_minute=3000) as sim:
@@ -89,8 +103,7 @@ def test_watch_once_says_an_answer_it_cannot_use_and_exits_as_unreachable(
     """The appointments listing links back to itself: the scheduled run says why in words,
     with no traceback, and exits with the "try again later" code; once Cliniko answers
     properly, the next run succeeds."""
-    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
-    env["CLINIKO_API_KEY"] = demo_api_key()
+    env = _hostile_env(tmp_path)
     with HostileServer() as server:
         server.tricked, server.trick = "individual_appointments", "to_itself"
         looping = _watch(env, "--once", "--base-url", server.base_url)
@@ -107,13 +120,11 @@ def test_a_new_pair_is_printed_even_when_the_bookings_cannot_be_read(tmp_path: P
     """A duplicate arrives while the appointments listing goes round in circles: the run
     that found the pair prints it (or a later run does); it is never recorded as seen and
     then lost with the failed bookings request."""
-    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
-    env["CLINIKO_API_KEY"] = demo_api_key()
+    env = _hostile_env(tmp_path)
     with HostileServer() as server:
         baseline = _watch(env, "--once", "--base-url", server.base_url)
         assert baseline.returncode == 0, baseline.stderr
-        twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
-        server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+        _copy_of_the_first_patient_arrives(server)
         server.tricked, server.trick = "individual_appointments", "to_itself"
         looping = _watch(env, "--once", "--base-url", server.base_url)
         server.trick = None
@@ -129,12 +140,10 @@ def test_a_pair_scored_between_two_watch_runs_is_news_to_the_next(tmp_path: Path
     or by a watch run killed after its scan was stored and before it took the pairs in. Then
     another patient changes, so the next sync reads only that one and the pair is not scored
     again. The next watch run prints it; the one after does not print it again."""
-    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
-    env["CLINIKO_API_KEY"] = demo_api_key()
+    env = _hostile_env(tmp_path)
     with HostileServer() as server:
         assert _watch(env, "--once", "--base-url", server.base_url).returncode == 0
-        twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
-        server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+        _copy_of_the_first_patient_arrives(server)
         server.records[4] = dict(server.records[4], updated_at="2026-12-05T12:00:00Z")
         for command in (["sync", "--base-url", server.base_url], ["scan"]):
             done = subprocess.run(
@@ -156,12 +165,10 @@ def test_a_run_killed_while_it_reads_the_bookings_leaves_the_pair_for_the_next(
     """A duplicate arrives; the scheduled run that finds it is killed while Cliniko is still
     sending the bookings (a slow answer, a laptop closed). The next run prints the pair: it
     had been recorded as found before the bookings were read, and was never printed."""
-    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
-    env["CLINIKO_API_KEY"] = demo_api_key()
+    env = _hostile_env(tmp_path)
     with HostileServer() as server:
         assert _watch(env, "--once", "--base-url", server.base_url).returncode == 0
-        twin = dict(server.records[0], id="11", created_at="2026-12-05T10:00:00Z")
-        server.records.append(dict(twin, updated_at="2026-12-05T10:00:00Z"))
+        _copy_of_the_first_patient_arrives(server)
         server.tricked, server.trick = "individual_appointments", "drip"
         asked = len(server.asked)
         child = subprocess.Popen(
