@@ -227,7 +227,8 @@ class TimeLog:
 
     Args:
         cache: the open cache.
-        cliniko_user: who owns the API key (default: the label ``Session.identify_user`` kept).
+        cliniko_user: who owns the API key (default: the label ``Session.identify_user`` kept,
+            read as each session starts: the first connect happens after the window opens).
         os_user: the OS account (default: the current one).
         idle_threshold: seconds without input after which a gap stops counting as active
             (default: ``Settings.idle_threshold_seconds``, 120).
@@ -252,9 +253,7 @@ class TimeLog:
         self.wait_cap = float(
             Settings().merge_wait_cap_minutes * 60 if wait_cap is None else wait_cap
         )
-        if cliniko_user is None:
-            cliniko_user = account_state.cliniko_user(cache.db)
-        self.cliniko_user = cliniko_user
+        self._cliniko_user = cliniko_user
         self.os_user = os_user if os_user is not None else current_os_user()
         self.idle_threshold = float(
             Settings().idle_threshold_seconds if idle_threshold is None else idle_threshold
@@ -269,6 +268,13 @@ class TimeLog:
             cache, idle_threshold=settings.idle_threshold_seconds,
             wait_cap=settings.merge_wait_cap_minutes * 60,
         )  # fmt: skip
+
+    @property
+    def cliniko_user(self) -> str:
+        """Who the next session is attributed to: the one given, else who last connected."""
+        if self._cliniko_user is not None:
+            return self._cliniko_user
+        return account_state.cliniko_user(self.cache.db)
 
     def start(
         self,

@@ -144,6 +144,24 @@ def test_defaults_come_from_settings_and_the_session_user(cache: Cache) -> None:
     assert log.cliniko_user == "7 Sam Reception" and log.os_user
 
 
+def test_a_session_carries_who_connected_when_it_started(cache: Cache) -> None:
+    """The window (and its time log) opens before the first connect: work after it is the
+    connected user's (every session of a first start had no Cliniko user), and after
+    another key is connected, the new user's."""
+    log = TimeLog(cache)
+    before = log.start(["1", "2"])
+    before.finish("later")
+    with transaction(cache) as db:
+        set_state(db, "cliniko.user", "7 Sam Reception")
+    log.start(["3", "4"]).finish("later")
+    with transaction(cache) as db:
+        set_state(db, "cliniko.user", "9 Kim Front Desk")
+    log.start(["5", "6"]).finish("later")
+    users = [u for (u,) in cache.db.execute(
+        "SELECT cliniko_user FROM time_sessions ORDER BY started_at, rowid")]  # fmt: skip
+    assert users == ["", "7 Sam Reception", "9 Kim Front Desk"]
+
+
 def test_rows_filter_by_local_day_and_carry_no_names(cache: Cache) -> None:
     clock = ManualClock(T0)
     log = make_log(cache, clock)
