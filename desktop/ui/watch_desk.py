@@ -78,7 +78,7 @@ class NewPairsBanner(QFrame):
         self.all_button.setAccessibleName("Show the whole queue")
         self.all_button.clicked.connect(self.show_all_requested)
         self.close_button = QPushButton("Dismiss")
-        self.close_button.clicked.connect(self.hide)
+        self.close_button.clicked.connect(self.dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.text, 1)
@@ -99,6 +99,14 @@ class NewPairsBanner(QFrame):
         self.show_button.setVisible(False)
         self.all_button.setVisible(True)
         self.show()
+
+    @Slot()
+    def dismiss(self) -> None:
+        """Put the line away; while it filters the queue, give the whole queue back too (the
+        queue stayed filtered, with nothing left on screen to undo it)."""
+        if self.all_button.isVisible():
+            self.show_all_requested.emit()
+        self.hide()
 
 
 class NewSinceDialog(QDialog):

@@ -79,6 +79,7 @@ def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk,
     assert not banner.isVisible()
 
 
+
 def _book_lowest(sim, window) -> tuple[str, str]:
     """Book both records of the weakest pair that no rule calls two people, two hours from
     now; its key."""
@@ -378,11 +379,18 @@ def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
         ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
 
+    total = window.queue_model.row_total()
     QTimer.singleShot(100, answer)
     _action(window, "New since…").trigger()
     assert shown["when"] == "00:00"
-    text = window.watch_desk.banner.text.text()
+    banner = window.watch_desk.banner
+    text = banner.text.text()
     assert text.startswith("Showing the ") and text.endswith(" found since 0:00."), text
+    assert window.queue_model.row_total() < total
+    # Dismiss gives the whole queue back too (it stayed filtered, "0 of 420 pairs", with no
+    # banner left to undo it).
+    qtbot.mouseClick(banner.close_button, Qt.MouseButton.LeftButton)
+    assert not banner.isVisible() and window.queue_model.row_total() == total
 
 
 def test_a_new_day_on_the_clinic_s_clock_brings_yesterday_s_digest(qtbot, desk) -> None:
