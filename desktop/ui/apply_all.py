@@ -9,6 +9,7 @@ attributed to its pair, as the merge wizard times it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import cast
 
@@ -24,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.display import field_label
 from desktop.labor.timelog import TimeLog
+from desktop.merge import MergeFlow
 from desktop.merge.batch import (
     BatchResult,
     apply_ready_plans,
@@ -32,7 +35,7 @@ from desktop.merge.batch import (
     plans_waiting_for_cliniko,
     waiting_words,
 )
-from desktop.merge.executor import display_name
+from desktop.merge.executor import MergeError, display_name
 from desktop.ui.context import DeskContext
 from desktop.ui.workers import Job, Workers
 
@@ -54,7 +57,8 @@ class ApplyAllDialog(QDialog):
         self.resize(640, 420)
         self._workers = Workers(self)
         self.results: list[BatchResult] = []
-        self.total = len(plans_to_apply(ctx.cache))
+        planned = plans_to_apply(ctx.cache)
+        self.total = len(planned)
         waiting = len(plans_waiting_for_cliniko(ctx.cache))
         if self.total:
             intro = (
@@ -79,16 +83,20 @@ class ApplyAllDialog(QDialog):
         self.list = QListWidget()
         self.list.setAccessibleName("Result per plan")
         self.list.setWordWrap(True)
+        for plan_id in planned:  # whose records change, before anything is written
+            self.list.addItem(self._planned_line(plan_id))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        # Not the default button: Return closes, and writing to Cliniko takes Alt+A or a click.
         self.start_button = QPushButton("&Apply all")
-        self.start_button.setDefault(True)
+        self.start_button.setAutoDefault(False)
         self.start_button.setEnabled(self.total > 0)
         self.start_button.clicked.connect(self.start)
         self.walk_button = QPushButton("&Merge them in Cliniko, one by one")
         self.walk_button.setEnabled(self.total == 0 and waiting > 0)
         self.walk_button.clicked.connect(self.walk)
         self.close_button = QPushButton("C&lose")
+        self.close_button.setDefault(True)
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -99,9 +107,24 @@ class ApplyAllDialog(QDialog):
             layout.addWidget(w)
         layout.addLayout(buttons)
 
-    def _names(self, result: BatchResult) -> str:
-        names = [display_name(self.ctx.patient(pid)) or f"id {pid}" for pid in result.patient_ids]
+    def _names(self, patient_ids: Sequence[str]) -> str:
+        names = [display_name(self.ctx.patient(pid)) or f"id {pid}" for pid in patient_ids]
         return " and ".join(names)
+
+    def _planned_line(self, plan_id: str) -> str:
+        """One plan before it is applied: its records, and the fields of the record that
+        stays that applying changes in Cliniko."""
+        flow = MergeFlow.load(self.ctx.cache, plan_id)
+        names = self._names(flow.plan.patient_ids)
+        try:
+            changes = flow.changes()
+        except MergeError:  # a record missing from this computer's copy: applying says why
+            return f"{names}: its records are not all in this computer's copy."
+        stays = display_name(self.ctx.patient(str(flow.plan.survivor_id)))
+        fields = ", ".join(field_label(name) for name in changes)
+        return f"{names}: {stays}'s record stays" + (
+            f"; applying changes {fields}." if fields else "; no field needs to change."
+        )
 
     @Slot()
     def start(self) -> None:
@@ -138,7 +161,7 @@ class ApplyAllDialog(QDialog):
         self.list.clear()
         for r in results:
             mark = "✓" if r.applied else "✗"
-            self.list.addItem(f"{mark} {self._names(r)}: {r.message}")
+            self.list.addItem(f"{mark} {self._names(r.patient_ids)}: {r.message}")
         applied = sum(r.applied for r in results)
         failed = len(results) - applied
         to_merge = len(self.applied_plan_ids())

@@ -579,6 +579,29 @@ def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
     assert not sim.patient(planned[1].duplicate_ids[0])["merged_at"]
 
 
+def test_apply_all_lists_whose_records_change_and_return_writes_nothing(qtbot, desk, sim):
+    """Before applying, each plan's line names its records and the fields that change; a
+    Return closes the window without writing (it was the default button: one Return
+    updated three patients in Cliniko, and the list was empty until then)."""
+    from desktop.display import field_label
+
+    with desk_cache(desk) as cache:
+        flows = ready_plans(cache, 2)
+        expected = [(f.plan, [field_label(k) for k in f.changes()]) for f in flows]
+    before = {p.survivor_id: sim.patient(p.survivor_id) for p, _ in expected}
+    window = desk.open()
+    dialog = open_apply_all(qtbot, window)
+    lines = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert len(lines) == 2
+    for line, (plan, labels) in zip(lines, expected, strict=True):
+        stays = before[plan.survivor_id]["first_name"]
+        assert f"{stays} " in line.split("'s record stays")[0], line
+        assert labels and all(label in line for label in labels), line
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert {pid: sim.patient(pid) for pid in before} == before
+
+
 def test_a_back_out_is_timed_with_its_own_outcome(qtbot, desk, sim, fast_wizard):
     window = desk.open()
     pick_pair(window)
