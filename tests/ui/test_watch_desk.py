@@ -79,7 +79,6 @@ def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk,
     assert not banner.isVisible()
 
 
-
 def _book_lowest(sim, window) -> tuple[str, str]:
     """Book both records of the weakest pair that no rule calls two people, two hours from
     now; its key."""
