@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 from desktop.account import Account, stored_account
-from desktop.display import full_name, shortened
+from desktop.display import shortened
 from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko, waiting_words
+from desktop.merge.executor import display_name
 from desktop.merge_states import Outcome, PairStatus
 from desktop.review import (
     ALREADY_MERGED,
@@ -471,7 +472,7 @@ class MainWindow(QMainWindow):
             survivor = wizard.flow.records().get(str(wizard.flow.plan.survivor_id)) or {}
             self.statusBar().showMessage(
                 f"Merged in Cliniko: {len(wizard.ids)} records are now one, "
-                f"{shortened(full_name(survivor)) or 'the record that stayed'}."
+                f"{display_name(survivor) or 'the record that stayed'}."
             )
         self.refresh_statuses(wizard.ids)
         self.compare_view.show_pair(self.queue_view.current())
