@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.matching import MatchEngine, MatchSettings, ScanResult
+from desktop.matching import MatchEngine, MatchSettings, ScanResult, ScoredPair
 from desktop.matching.blocking import KEY_KINDS
 from desktop.matching.cluster import build_clusters
 from desktop.matching.compare import FIELD_LEVELS
@@ -26,6 +26,7 @@ from desktop.matching.engine import SCORING_REVISION, paused_gc
 from desktop.matching.features import MATCH_COLUMNS, build_features_from_columns
 from desktop.matching.learning import learned_relaxations
 from desktop.matching.normalise import country_key
+from desktop.matching.types import Band
 from desktop.scan_neighbours import changed_keys, fetch, fetch_neighbours, neighbours
 from desktop.store import intake, queue, queue_list, scan_rows
 from desktop.store.answers import answered_pairs, confirmed_pairs, scored_relaxations
@@ -158,6 +159,33 @@ def run_scan(
             return _full_scan(cache, settings, report)
 
 
+_BANDS = ("likely", "possible", "unlikely")
+
+
+def _keep_marks(
+    pairs: list[ScoredPair],
+    marks: dict[tuple[str, str], tuple[Band, tuple[str, ...], list[str]]],
+) -> None:
+    """Pairs being merged keep the look-alike warning they had (and its lower band), in place.
+
+    Applying a plan gives the record that stays the other record's details (a Medicare number,
+    a birth date), so scored again while the merge waits in Cliniko the pair looks like one
+    person; the queue's row and the compare banner must still say twins.
+    """
+    if not marks:
+        return
+    for i, p in enumerate(pairs):
+        stored = marks.get((p.id_a, p.id_b))
+        if stored is not None:
+            band, flags, warnings = stored
+            pairs[i] = replace(
+                p,
+                band=max(p.band, band, key=_BANDS.index),
+                flags=tuple(dict.fromkeys((*flags, *p.flags))),
+                warnings=list(dict.fromkeys((*warnings, *p.warnings))),
+            )
+
+
 def _store(
     cache: Cache,
     kind: str,
@@ -188,6 +216,7 @@ def _store(
     with transaction(cache) as db:
         decisions = queue.load_decisions(db)
         kept = queue.kept_statuses(db)
+        _keep_marks(result.pairs, queue.merging_marks(db))
         if changed is None:
             queue.delete_unkept_pairs(db)
         else:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from desktop.matching.lookalike import joined_flags, split_flags
-from desktop.matching.types import Cluster, ScoredPair
+from desktop.matching.types import Band, Cluster, ScoredPair
 from desktop.merge_states import CANCEL_OUTCOMES, KEPT_STATUSES, MERGING_STATUSES, PairStatus
 from desktop.timestamps import utc_stamp
 
@@ -77,6 +77,20 @@ def kept_statuses(db: sqlite_utils.Database) -> dict[tuple[str, str], str]:
         f"SELECT id_a, id_b, status FROM match_pairs WHERE status IN ({marks})", KEPT_STATUSES
     ).fetchall()
     return {(a, b): s for a, b, s in rows}
+
+
+def merging_marks(
+    db: sqlite_utils.Database,
+) -> dict[tuple[str, str], tuple[Band, tuple[str, ...], list[str]]]:
+    """Pairs being merged whose stored scoring warned they may be two people: (band, flags,
+    warnings) as stored, for a rescan to keep."""
+    marks = ", ".join("?" for _ in MERGING_STATUSES)
+    rows = db.execute(
+        f"SELECT id_a, id_b, band, flags, warnings FROM match_pairs WHERE status IN ({marks}) "
+        "AND (flags != '' OR warnings NOT IN ('', '[]'))",
+        MERGING_STATUSES,
+    ).fetchall()
+    return {(a, b): (band, split_flags(f), json.loads(w or "[]")) for a, b, band, f, w in rows}
 
 
 def status_for(

@@ -429,7 +429,7 @@ def test_the_warning_stays_when_the_watch_scores_the_pair_while_the_merge_waits(
     person. The merge window still warns, on the merge step and after Back (it lost the
     banner there)."""
     window = desk.open()
-    _pick_lookalike(window, "parent_child")
+    picked = _pick_lookalike(window, "parent_child")
     wizard = open_wizard(qtbot, window)
     for _ in range(2):  # compare, survivor
         qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
@@ -450,6 +450,10 @@ def test_the_warning_stays_when_the_watch_scores_the_pair_while_the_merge_waits(
     wizard.show_step()  # what the merge step's poll does every few seconds
     assert wizard.banner.isVisible(), "the warning stays while the merge waits"
     assert wizard.banner.text.text() == warned
+    with qtbot.waitSignal(window.queue_loaded, timeout=20_000):
+        window.reload_queue()  # the main window's row too: still flagged, not "likely"
+    row = window.queue_model.find(picked.key)
+    assert row is not None and row.lookalike and row.band == picked.band, row
     qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
     assert "previous values again" in wizard.status.text()
