@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from desktop.account import stored_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.errors import Offline
+from desktop.incomplete import incomplete_records
 from desktop.merge import (
     ORDER,
     AlreadyMerged,
@@ -28,6 +30,7 @@ from desktop.merge import (
     WriteNotApplied,
 )
 from desktop.merge.plan import field_value
+from desktop.merge_states import Outcome
 from desktop.session import PendingAudit
 from desktop.simulator.fixtures import tiny_clinic
 from desktop.store.cache import Cache
@@ -510,3 +513,23 @@ def test_a_back_out_never_undoes_a_merge_cliniko_made(world: dict[str, Any]) -> 
         assert "cannot be undone" in raised.value.user_message
         assert not flow.finished and flow.poll_once(session)  # type: ignore[arg-type]
         assert flow.outcome == "merged"
+
+
+def test_a_record_planned_to_be_merged_away_is_not_an_incomplete_record(
+    world: dict[str, Any],
+) -> None:
+    """The front desk is asked to complete records at the next visit: not one whose details
+    are about to go to the record that stays."""
+    with open_cache(world["path"]) as cache:
+        with transaction(cache) as db:
+            db.execute("UPDATE patients SET date_of_birth = NULL, email = NULL WHERE id = '1002'")
+        listed = {r.patient_id for r in incomplete_records(cache.db, datetime.now(UTC))}
+        assert "1002" in listed
+        flow = MergeFlow.start(cache, PAIR)
+        flow.advance()
+        flow.advance(survivor_id="1001")
+        listed = {r.patient_id for r in incomplete_records(cache.db, datetime.now(UTC))}
+        assert "1002" not in listed
+        flow.cancel(Outcome.SKIPPED)  # the plan closes
+        listed = {r.patient_id for r in incomplete_records(cache.db, datetime.now(UTC))}
+        assert "1002" in listed
