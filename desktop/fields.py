@@ -46,6 +46,7 @@ class PatientField:
     column: str = ""  # its cache column when not named like the field ("" = the API name)
     normaliser: Normaliser = "words"
     link_of: str = ""  # written as this id; read from the link field named here
+    consent: bool = False  # a marketing consent: where records disagree, a merge keeps "No"
 
     @property
     def cache_column(self) -> str:
@@ -164,8 +165,10 @@ _PATIENT_FIELDS: tuple[PatientField, ...] = (
     PatientField("receives_confirmation_emails", "Receives confirmation emails", writable=True),
     PatientField("receives_cancellation_emails", "Receives cancellation emails", writable=True),
     PatientField("accepted_privacy_policy", "Accepted privacy policy", writable=True),
-    PatientField("accepted_email_marketing", "Accepted email marketing", writable=True),
-    PatientField("accepted_sms_marketing", "Accepted SMS marketing"),
+    PatientField(
+        "accepted_email_marketing", "Accepted email marketing", writable=True, consent=True
+    ),
+    PatientField("accepted_sms_marketing", "Accepted SMS marketing", consent=True),
     PatientField("time_zone", "Time zone", writable=True),
     PatientField("custom_fields", "Custom fields", writable=True),
     PatientField("concession_type", "Concession type"),

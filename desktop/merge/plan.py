@@ -29,6 +29,8 @@ LINK_FIELDS: dict[str, str] = {
 }  # fmt: skip
 # Every field a PATCH /patients/{id} may set (reference §5), in the order the UI shows them.
 WRITABLE_FIELDS: tuple[str, ...] = patient_field_names(writable=True)
+# Marketing consents: a "No" on any record is kept (the patient may have opted out there).
+CONSENT_FIELDS = frozenset(patient_field_names(consent=True))
 # Text fields compared without regard to letter case.
 CASELESS_FIELDS = fields_normalised_as("email")
 
@@ -36,6 +38,7 @@ CASELESS_FIELDS = fields_normalised_as("email")
 KEEP_SURVIVOR = "kept the surviving record's value"
 FILL_BLANK = "the surviving record had no value; filled from the duplicate"
 PHONE_UNION = "kept every distinct phone number (the surviving record's first)"
+KEEP_REFUSAL = "kept No: the patient did not accept it on one of the records"
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,8 @@ def default_reconciliation(
     """One :class:`FieldChoice` for every writable field that differs, with the default value.
 
     Defaults: keep the survivor's value; fill its blanks from the first duplicate that has one;
-    keep every distinct phone number (the survivor's first). Read-only fields are never listed.
+    keep every distinct phone number (the survivor's first); keep a marketing consent's "No"
+    from any record. Read-only fields are never listed.
     """
     if not duplicates:
         raise ValueError("give at least one duplicate")
@@ -244,7 +248,9 @@ def default_reconciliation(
             continue
         if not differing:
             continue
-        if is_blank(mine):
+        if name in CONSENT_FIELDS and mine is not False and False in differing:
+            chosen, reason = False, KEEP_REFUSAL
+        elif is_blank(mine):
             chosen, reason = next(v for v in differing if not is_blank(v)), FILL_BLANK
         else:
             chosen, reason = mine, KEEP_SURVIVOR

@@ -8,6 +8,7 @@ import pytest
 
 from desktop.merge.plan import (
     FILL_BLANK,
+    KEEP_REFUSAL,
     KEEP_SURVIVOR,
     PHONE_UNION,
     WRITABLE_FIELDS,
@@ -92,6 +93,26 @@ def test_defaults_keep_survivor_values_and_fill_blanks() -> None:
     assert choices["accepted_privacy_policy"].chosen is True
     assert choices["referring_doctor_id"].chosen == "77"  # a link is written as its id
     assert choices["address_1"].chosen == "1 Smith Street"
+
+
+@pytest.mark.parametrize(
+    ("survivor", "others", "kept"),
+    [
+        (True, [False], False),  # a newer record says No: the patient may have opted out
+        (None, [False], False),
+        (True, [None, False], False),
+        (False, [True], False),  # the survivor's No is kept as any value is
+        (None, [True], True),  # a blank is filled as any field's
+    ],
+)
+def test_a_marketing_consent_refused_on_any_record_stays_refused(
+    survivor: bool | None, others: list[bool | None], kept: bool
+) -> None:
+    duplicates = [{**DUPLICATE, "accepted_email_marketing": v} for v in others]
+    merged = {**SURVIVOR, "accepted_email_marketing": survivor}
+    choice = by_field(default_reconciliation(merged, *duplicates))["accepted_email_marketing"]
+    assert choice.chosen is kept
+    assert (choice.reason == KEEP_REFUSAL) == (kept is False and survivor is not False)
 
 
 def test_a_group_shows_every_other_records_value_once() -> None:
