@@ -28,7 +28,7 @@ from desktop.display import display_value, field_label, full_name
 from desktop.intake import account_time_zone
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
-from desktop.merge.plan import clinical_history
+from desktop.merge.plan import LINK_FIELDS, clinical_history, is_blank
 from desktop.ui import theme
 from desktop.ui.compare_model import UNKNOWN_OFFLINE, CompareModel
 
@@ -40,10 +40,13 @@ def show_value(
     name: str, value: Any, link_names: Mapping[tuple[str, str], str] | None = None
 ) -> str:
     """A field value in words (Yes/No, pronouns as words, phones "; "-joined, "(blank)"); a
-    link field's id as the name of what it points at, when ``link_names`` has it."""
+    link field's id as the name of what it points at, when ``link_names`` has it (else said to
+    be an id)."""
     known = (link_names or {}).get((name, str(value)))
     if known:
         return known
+    if name in LINK_FIELDS and not is_blank(value):
+        return f"Cliniko id {value} (its name shows when online)"
     return display_value(name, value).replace("\n", "; ") or "(blank)"
 
 

@@ -685,10 +685,9 @@ def test_the_reconcile_step_of_a_group_shows_every_other_records_value(qtbot, de
     wizard.reject()
 
 
-def test_the_reconcile_step_names_concession_types_and_referring_doctors(qtbot, desk, sim):
-    """The cache keeps only ids for a concession type and a referring doctor: the fields step
-    asks Cliniko for their names, so the choice reads "Pensioner / Student", not two ids."""
-    window = desk.open()
+def _linked_pair_at_fields(qtbot, window, sim):
+    """A pair whose records link a concession type and a referring doctor each, in the merge
+    window at the fields step; returns the page."""
     row = pick_pair(window)
     links = {
         row.id_a: ("1100000000000000001", FIRST_DOCTOR_ID),
@@ -706,13 +705,24 @@ def test_the_reconcile_step_names_concession_types_and_referring_doctors(qtbot, 
     qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # -> survivor
     qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # -> fields
     assert wizard.step is Step.RECONCILE
-    page = wizard.pages[Step.RECONCILE]
+    return wizard.pages[Step.RECONCILE]
+
+
+def _fields_text(page) -> str:
+    """Every value the fields step shows: the records' cells and each choice's options."""
+    cells = [page.table.item(r, c).text() for r in range(page.table.rowCount()) for c in (1, 2)]
+    options = [combo.itemText(i) for combo in page.combos.values() for i in range(combo.count())]
+    return "\n".join(cells + options)
+
+
+def test_the_reconcile_step_names_concession_types_and_referring_doctors(qtbot, desk, sim):
+    """The cache keeps only ids for a concession type and a referring doctor: the fields step
+    asks Cliniko for their names, so the choice reads "Pensioner / Student", not two ids."""
+    window = desk.open()
+    page = _linked_pair_at_fields(qtbot, window, sim)
 
     def shown() -> str:
-        cells = [page.table.item(r, c).text() for r in range(page.table.rowCount()) for c in (1, 2)]
-        combos = page.combos.values()
-        options = [combo.itemText(i) for combo in combos for i in range(combo.count())]
-        return "\n".join(cells + options)
+        return _fields_text(page)
 
     qtbot.waitUntil(lambda: "Pensioner" in shown(), timeout=10_000)
     text = shown()
@@ -736,6 +746,17 @@ def test_the_reconcile_step_names_concession_types_and_referring_doctors(qtbot, 
         "1100000000000000001",
         "1100000000000000003",
     }
+
+
+def test_offline_a_concession_type_or_referring_doctor_is_said_to_be_an_id(qtbot, desk, sim):
+    """Offline the names cannot be read: the choice says what the number is (it read as a bare
+    "1100000000000000001")."""
+    window = desk.open(base_url=closed_port_url())
+    page = _linked_pair_at_fields(qtbot, window, sim)
+    text = _fields_text(page)
+    assert "Cliniko id 1100000000000000001 (its name shows when online)" in text
+    assert f"Cliniko id {FIRST_DOCTOR_ID + 1} (its name shows when online)" in text
+    assert "\n1100000000000000001\n" not in f"\n{text}\n"
 
 
 def test_a_name_of_hundreds_of_characters_leaves_the_wizard_s_buttons_on_screen(qtbot, desk):
