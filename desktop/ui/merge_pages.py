@@ -46,7 +46,7 @@ def show_value(
     if known:
         return known
     if name in LINK_FIELDS and not is_blank(value):
-        return f"Cliniko id {value} (its name shows when online)"
+        return f"Cliniko id {value} (name not read from Cliniko)"
     return display_value(name, value).replace("\n", "; ") or "(blank)"
 
 

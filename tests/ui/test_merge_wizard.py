@@ -754,8 +754,8 @@ def test_offline_a_concession_type_or_referring_doctor_is_said_to_be_an_id(qtbot
     window = desk.open(base_url=closed_port_url())
     page = _linked_pair_at_fields(qtbot, window, sim)
     text = _fields_text(page)
-    assert "Cliniko id 1100000000000000001 (its name shows when online)" in text
-    assert f"Cliniko id {FIRST_DOCTOR_ID + 1} (its name shows when online)" in text
+    assert "Cliniko id 1100000000000000001 (name not read from Cliniko)" in text
+    assert f"Cliniko id {FIRST_DOCTOR_ID + 1} (name not read from Cliniko)" in text
     assert "\n1100000000000000001\n" not in f"\n{text}\n"
 
 
