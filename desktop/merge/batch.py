@@ -7,7 +7,9 @@ Typical use (in a worker; the UI shows a progress bar from the callback)::
     to_merge = [r.plan_id for r in results if r.applied]  # now at "Merge in Cliniko"
 
 One plan failing (a PATCH that answers 200 but changes nothing is caught by the read-back)
-does not stop the others. A plan still needing the look-alike confirmation is not applied.
+does not stop the others. A plan still needing the look-alike confirmation is not applied, nor
+one whose record that stays was chosen offline when a record merged away turns out to have
+more clinical history.
 
 Given ``timers`` (the labor time log, :class:`~desktop.labor.timelog.TimeLog`), each plan's
 update is logged as the work session of its pair, as the merge wizard logs it: the step
@@ -113,7 +115,7 @@ def _apply_one(
 ) -> BatchResult:
     flow = MergeFlow.load(cache, plan_id)
     plan = flow.plan
-    reason = flow.why_not(session)
+    reason = flow.why_not(session) or _chosen_blind(flow, session)
     if reason is not None:
         return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, reason)
     started = timers.clock() if timers is not None else 0.0
@@ -121,6 +123,26 @@ def _apply_one(
     if timers is not None:
         _log_update(timers, plan, started)
     return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, applied, message)
+
+
+def _chosen_blind(flow: MergeFlow, session: Session) -> str | None:
+    """Why not to apply a plan whose record that stays was chosen without the records' history
+    (offline) when, read now, a record to be merged away has more; None otherwise."""
+    if all(counts is not None for counts in flow.history().values()):
+        return None  # known when the choice was made: the person's choice stands
+    try:
+        flow.fetch_history(session)
+    except ClinikoError:
+        return None  # the update says what is wrong with the connection
+    richer = flow.richer_record()
+    if richer is None:
+        return None
+    _, theirs, ours = richer
+    return (
+        "Not applied: the record to be merged away has more clinical history than the record "
+        f"that stays ({theirs} appointments, treatment notes and invoices against {ours}), "
+        "which was not known when it was chosen. Open this merge to check the choice."
+    )
 
 
 def _update_survivor(flow: MergeFlow, session: Session) -> tuple[bool, str]:

@@ -56,6 +56,7 @@ from desktop.merge.plan import (
     FieldChoice,
     MergePlan,
     changed_fields,
+    clinical_history,
     decisions_from,
     default_reconciliation,
     field_value,
@@ -300,6 +301,19 @@ class MergeFlow:
     def suggested_survivor(self) -> str:
         """The suggested survivor: more clinical history, then the older record."""
         return suggest_survivor(self.records(), self.history())
+
+    def richer_record(self) -> tuple[str, int, int] | None:
+        """(id, its history size, the survivor's) of a record to be merged away that has more
+        clinical history than the chosen survivor (chosen while the history was unknown, say);
+        None when every record's history is not known, or none has more."""
+        history, survivor = self.history(), self.plan.survivor_id
+        if survivor is None or any(counts is None for counts in history.values()):
+            return None
+        sizes = {pid: clinical_history(counts) for pid, counts in history.items()}
+        richest = max(sizes, key=lambda pid: sizes[pid])
+        if sizes[richest] <= sizes.get(survivor, 0):
+            return None
+        return richest, sizes[richest], sizes.get(survivor, 0)
 
     def reconciliation(self) -> list[FieldChoice]:
         """Every differing field with the default choice, overridden by the plan's decisions."""

@@ -90,6 +90,16 @@ def apply_question(parent: QWidget, flow: MergeFlow) -> tuple[QMessageBox, objec
         )
     else:
         what = f"<p>No field of <b>{name}</b> needs to change in Cliniko.</p>"
+    richer = flow.richer_record()
+    if richer is not None:
+        other_id, theirs, ours = richer
+        other = escape(display_name(flow.records().get(other_id, {})))
+        what += (
+            f"<p><b>{other}</b> (id {other_id}), which will be merged away, has more clinical "
+            f"history than the record that stays: {theirs} appointments, treatment notes and "
+            f"invoices against {ours}. Cliniko moves them; to keep that record instead, press "
+            "Cancel, then Back to the choice of the record that stays.</p>"
+        )
     box = QMessageBox(parent)
     box.setWindowTitle("Apply the changes in Cliniko?")
     box.setIcon(QMessageBox.Icon.Question)

@@ -31,6 +31,7 @@ from desktop.merge.link_names import fetch_link_names
 from desktop.merge_states import APPLY_FROM, ORDER, WRITTEN_STEPS, Outcome
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
+from desktop.ui.history import fetch_history
 from desktop.ui.merge_pages import (
     ComparePage,
     DonePage,
@@ -368,6 +369,28 @@ class MergeWizard(QDialog):
         """Say in plain words what will change in Cliniko, and apply only when confirmed."""
         if self._held_for_confirmation():
             self.show_step()
+            return
+        unknown = [pid for pid, counts in self.flow.history().items() if counts is None]
+        if unknown and self.ctx.connectivity.online is not False and not self.busy():
+            # The record that stays was chosen without its history (offline): read it first,
+            # so the question can say when the record merged away has more.
+            self._say("Reading each record's history in Cliniko…")
+            ctx = self.ctx
+            job = Job(
+                "history-before-apply", lambda job: fetch_history(ctx, unknown, job.cancel_event)
+            )
+            job.succeeded.connect(self._ask_apply)
+            job.failed.connect(self._ask_apply)
+            self.primary.setEnabled(False)
+            ctx.workers.start(job)
+            return
+        self._ask_apply()
+
+    @Slot()
+    def _ask_apply(self) -> None:
+        self._say("")
+        self.primary.setEnabled(True)
+        if not self.isVisible():  # closed while the history was read
             return
         try:
             box, self.apply_yes = apply_question(self, self.flow)

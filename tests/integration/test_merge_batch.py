@@ -13,7 +13,7 @@ from desktop.labor.timelog import TimeLog
 from desktop.labor.timelog import rows as timelog_rows
 from desktop.merge import AlreadyMerged, MergeFlow, Step
 from desktop.merge.batch import apply_ready_plans, waiting_words
-from desktop.merge.plan import field_value, same_value
+from desktop.merge.plan import clinical_history, field_value, same_value
 from desktop.scan import run_scan
 from desktop.session import Session
 from desktop.simulator import FaultConfig, Simulator
@@ -49,7 +49,7 @@ def survivor_holds_plan(sim: Simulator, flow: MergeFlow) -> bool:
 def test_apply_all_over_five_plans_reports_the_one_write_cliniko_dropped(
     cache: Cache, sim: Simulator
 ) -> None:
-    flows = ready_plans(cache, 5)
+    flows = ready_plans(cache, 5, sim)
     assert all(f.step is Step.READY for f in flows)
     seen: list[tuple[int, int]] = []
 
@@ -91,7 +91,7 @@ def test_apply_all_times_each_update_into_its_pairs_work_a_failed_one_too(
 ) -> None:
     """Each update is its pair's work session at ``update_survivor``, ended ``planned`` (as the
     wizard logs an update and then its closing); a failed update is work done too."""
-    flows = ready_plans(cache, 3)
+    flows = ready_plans(cache, 3, sim)
     clock = FakeClock()
     patches = iter(range(100))
 
@@ -115,7 +115,7 @@ def test_apply_all_times_each_update_into_its_pairs_work_a_failed_one_too(
 
 
 def test_a_merged_pair_gets_no_second_plan(cache: Cache, sim: Simulator) -> None:
-    [flow] = ready_plans(cache, 1)
+    [flow] = ready_plans(cache, 1, sim)
     ids = list(flow.plan.patient_ids)
     with connect(cache, sim) as session:
         flow.advance(session)
@@ -152,7 +152,7 @@ def test_a_pair_merged_in_cliniko_behind_the_cache_is_refused_online(
 def test_applying_a_plan_whose_pair_was_merged_meanwhile_is_refused(
     cache: Cache, sim: Simulator
 ) -> None:
-    [flow] = ready_plans(cache, 1)
+    [flow] = ready_plans(cache, 1, sim)
     sim.merge(flow.plan.survivor_id, list(flow.plan.duplicate_ids))
     with connect(cache, sim) as session:
         [result] = apply_ready_plans(cache, session)
@@ -175,6 +175,30 @@ def test_apply_all_leaves_an_unconfirmed_look_alike_alone(cache: Cache, sim: Sim
         flow.confirm_lookalike()
         [result] = apply_ready_plans(cache, session)
     assert result.applied
+
+
+def test_apply_all_leaves_a_plan_whose_survivor_was_chosen_without_its_history(
+    cache: Cache, sim: Simulator
+) -> None:
+    """Planned offline, the record that stays was the older one (no history known). Read
+    when applying, the other record has more: Apply all leaves the plan for a person to check;
+    a plan whose choice the history bears out is applied."""
+    blind, sound = ready_plans(cache, 2)
+    poorer = clinical_history(sim.history_counts(blind.plan.survivor_id))
+    other = blind.plan.duplicate_ids[0]
+    while clinical_history(sim.history_counts(other)) <= poorer:
+        sim.write_note(other)
+    kept, gone = sound.plan.survivor_id, sound.plan.duplicate_ids[0]
+    while clinical_history(sim.history_counts(kept)) < clinical_history(sim.history_counts(gone)):
+        sim.write_note(kept)
+    before = sim.patient(blind.plan.survivor_id)
+    with connect(cache, sim) as session:
+        first, second = apply_ready_plans(cache, session)
+    assert not first.applied and "more clinical history" in first.message
+    assert f"against {poorer})" in first.message
+    assert sim.patient(blind.plan.survivor_id) == before
+    assert second.applied, second.message
+    assert MergeFlow.load(cache, blind.plan_id).step is Step.READY
 
 
 def test_plans_waiting_in_cliniko_are_counted_in_words() -> None:

@@ -39,7 +39,7 @@ def test_apply_all_counts_each_update_in_the_labor_cost_summary(
     qtbot, desk, sim, tmp_path: Path
 ) -> None:
     with desk_cache(desk) as cache:
-        planned = [flow.plan for flow in ready_plans(cache, 3)]
+        planned = [flow.plan for flow in ready_plans(cache, 3, sim)]
     window = desk.open()
     pick_pair(window)  # a pair is open in the queue: its timing ends when Apply all opens
     qtbot.waitUntil(lambda: window.review_timer.current is not None, timeout=5_000)

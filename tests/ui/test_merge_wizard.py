@@ -18,7 +18,7 @@ from ui_helpers import (
 
 from desktop.display import field_label
 from desktop.merge import Step
-from desktop.merge.plan import field_value, same_value
+from desktop.merge.plan import clinical_history, field_value, same_value
 from desktop.merge_states import ORDER
 from desktop.simulator import FaultConfig
 from desktop.simulator.linked import FIRST_DOCTOR_ID
@@ -40,16 +40,23 @@ def fast_wizard(monkeypatch):
     return opened
 
 
+def apply_now_question(qtbot, wizard) -> str:
+    """Press "Apply now" at READY; return the text of the confirmation that lists the changes
+    (left open)."""
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
+    # An unknown history is read first: the question comes when it is.
+    qtbot.waitUntil(lambda: wizard.apply_box is not None, timeout=10_000)
+    assert wizard.apply_box.isVisible(), wizard.status.text()
+    return wizard.apply_box.text()
+
+
 def apply_now(qtbot, wizard) -> str:
     """Press "Apply now" and, in the confirmation that lists the changes, "Apply these
     changes"; return the confirmation's text."""
-    confirms = wizard.step is Step.READY  # "Try again" after a failed update asks no more
-    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # Apply now
-    if not confirms:
+    if wizard.step is not Step.READY:  # "Try again" after a failed update asks no more
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
         return ""
-    box = wizard.apply_box
-    assert box is not None and box.isVisible(), wizard.status.text()
-    text = box.text()
+    text = apply_now_question(qtbot, wizard)
     qtbot.mouseClick(wizard.apply_yes, Qt.MouseButton.LeftButton)
     return text
 
@@ -157,7 +164,7 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
     from ui_helpers import closed_port_url
 
     with desk_cache(desk) as cache:
-        ready_plans(cache, 2)
+        ready_plans(cache, 2, sim)
     patches = iter(range(100))
     sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's update fails
     window = desk.open()
@@ -179,11 +186,11 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
     assert "1 waits for its merge in Cliniko" in said
 
 
-def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk):
+def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk, sim):
     """Plans made offline in an earlier run are recalled at the first connection, without
     the "Back" of a connection that was lost in this run; the recall keeps count."""
     with desk_cache(desk) as cache:
-        ready_plans(cache, 1)
+        ready_plans(cache, 1, sim)
     window = desk.open()
     qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled(), timeout=30_000)
     qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
@@ -209,9 +216,9 @@ def test_apply_all_with_nothing_to_apply_says_so(qtbot, desk):
     dialog.reject()
 
 
-def test_one_ready_plan_is_said_in_the_singular(qtbot, desk):
+def test_one_ready_plan_is_said_in_the_singular(qtbot, desk, sim):
     with desk_cache(desk) as cache:
-        ready_plans(cache, 1)
+        ready_plans(cache, 1, sim)
     window = desk.open()
     dialog = open_apply_all(qtbot, window)
     assert dialog.intro.text().startswith("1 planned merge waits to be applied.")
@@ -290,6 +297,37 @@ def test_a_merge_planned_offline_is_applied_later(qtbot, desk, sim, fast_wizard)
     assert wizard.step in (Step.READY, Step.UPDATE_SURVIVOR)
     plan = _apply_and_merge(qtbot, window, wizard, sim, fast_wizard)
     assert sim.patient(plan.duplicate_ids[0])["merged_at"]
+
+
+def test_a_survivor_chosen_offline_is_checked_against_the_history_before_applying(
+    qtbot, desk, sim, fast_wizard
+):
+    """Offline the history is unknown and the suggestion is the older record. Back online,
+    Apply reads the history first, and the question says the record merged away has more."""
+    window = desk.open(base_url=closed_port_url())
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    desk.close()
+    other = plan.duplicate_ids[0]
+    kept = clinical_history(sim.history_counts(plan.survivor_id))
+    while clinical_history(sim.history_counts(other)) <= kept:
+        sim.write_note(other)  # the record to be merged away is the one being treated
+    theirs = clinical_history(sim.history_counts(other))
+
+    window = desk.open()  # back online
+    window.show_ready()
+    assert window.queue_view.select_key(tuple(sorted(plan.patient_ids)))
+    wizard = open_wizard(qtbot, window)
+    assert wizard.step is Step.READY
+    said = apply_now_question(qtbot, wizard)
+    assert f"(id {other}), which will be merged away, has more clinical history" in said
+    assert f"{theirs} appointments, treatment notes and invoices against {kept}." in said
+    wizard.apply_box.reject()  # Cancel: nothing is written
+    qtbot.waitUntil(lambda: "Nothing was changed" in wizard.status.text(), timeout=5_000)
+    assert wizard.step is Step.READY
 
 
 def test_a_merge_resumes_after_the_window_is_closed_mid_way(qtbot, desk, sim, fast_wizard):
@@ -551,7 +589,7 @@ def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
     qtbot, desk, sim, fast_wizard
 ):
     with desk_cache(desk) as cache:  # three plans made offline, waiting in "Ready to apply"
-        planned = [flow.plan for flow in ready_plans(cache, 3)]
+        planned = [flow.plan for flow in ready_plans(cache, 3, sim)]
     patches = iter(range(100))
     sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's PATCH drops
     window = desk.open()
@@ -590,7 +628,7 @@ def test_apply_all_lists_whose_records_change_and_return_writes_nothing(qtbot, d
     from desktop.display import field_label
 
     with desk_cache(desk) as cache:
-        flows = ready_plans(cache, 2)
+        flows = ready_plans(cache, 2, sim)
         expected = [(f.plan, [field_label(k) for k in f.changes()]) for f in flows]
     before = {p.survivor_id: sim.patient(p.survivor_id) for p, _ in expected}
     window = desk.open()

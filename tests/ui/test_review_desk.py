@@ -345,7 +345,7 @@ def test_a_pair_shown_after_the_window_closed_starts_no_work_session(qtbot, desk
     assert started == []
 
 
-def test_not_the_same_on_a_pair_being_merged_or_merged_is_refused(qtbot, desk):
+def test_not_the_same_on_a_pair_being_merged_or_merged_is_refused(qtbot, desk, sim):
     """N on a pair whose merge is ready to apply used to mark it "not the same" and leave its
     plan active, so "Apply all ready plans" still applied it; on a merged pair it marked the
     merged records "not the same". The queue now refuses and says how to stop a merge."""
@@ -356,7 +356,7 @@ def test_not_the_same_on_a_pair_being_merged_or_merged_is_refused(qtbot, desk):
     from desktop.store.transaction import transaction
 
     with desk_cache(desk) as cache:
-        ready, merged = ready_plans(cache, 2)
+        ready, merged = ready_plans(cache, 2, sim)
         with transaction(cache) as db:
             queue_store.set_status(db, *merged.plan.patient_ids, "merged")
     window = desk.open()

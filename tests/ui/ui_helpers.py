@@ -39,16 +39,28 @@ def desk_cache(desk):
     return Cache.open(desk.path, desk.key)
 
 
-def ready_plans(cache, count: int) -> list:
-    """Plan ``count`` plain pairs (no look-alike, not in a group) offline, up to READY; return
-    their flows (pairs whose plan would change nothing are skipped)."""
+def ready_plans(cache, count: int, sim=None) -> list:
+    """Plan ``count`` plain pairs (no look-alike, not in a group) up to READY; return their
+    flows (pairs whose plan would change nothing are skipped).
+
+    Without ``sim`` they are planned offline: the record that stays is chosen without its
+    history (Apply all then reads it, and leaves a plan whose other record has more). With it,
+    each record's history is read from ``sim`` first, as a person planning online sees it.
+    """
     from desktop.merge import MergeFlow
+    from desktop.store.history_counts import save_counts
     from desktop.store.queue import queue_pairs
+    from desktop.store.transaction import transaction
+    from desktop.timestamps import utc_stamp
 
     flows = []
     for pair in queue_pairs(cache.db, statuses=("new",), bands=("likely",)):
         if pair["flags"] or pair["cluster_id"] is not None:
             continue
+        if sim is not None:
+            ids = (pair["id_a"], pair["id_b"])
+            with transaction(cache) as db:
+                save_counts(db, {pid: sim.history_counts(pid) for pid in ids}, utc_stamp())
         flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
         flow.advance()
         flow.advance(survivor_id=flow.suggested_survivor())
