@@ -100,6 +100,35 @@ class SurvivorChanged(MergeError):
         )
 
 
+class SurvivorDrifted(MergeError):
+    """After MergeDesk updated the survivor, and before Cliniko's merge, the survivor lost a
+    value MergeDesk wrote (changed in Cliniko again)."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        """``fields``: the decided fields whose value is no longer the one written."""
+        self.fields = tuple(fields)
+        super().__init__(
+            f"survivor changed in Cliniko after the update: {', '.join(self.fields)}",
+            user_message=(
+                "The record that stays changed in Cliniko after MergeDesk updated it "
+                f"(fields: {_labels(self.fields)}), so it no longer has the values you chose. "
+                "Nothing is merged yet: do not merge in Cliniko now. Press “Try again” to "
+                "write the values again and check them, then merge."
+            ),
+        )
+
+
+def drifted_fields(plan: MergePlan, survivor: Mapping[str, Any]) -> list[str]:
+    """The decided fields whose value on ``survivor`` (as Cliniko has it now) is not the one
+    the plan chose."""
+    country = str(survivor.get("country_code") or "AU")
+    return [
+        name
+        for name, value in sorted(plan.decisions.items())
+        if not same_value(name, field_value(survivor, name), value, country)
+    ]
+
+
 class SurvivorGone(MergeError):
     """The survivor is archived or merged in Cliniko, so nothing can be merged into it."""
 

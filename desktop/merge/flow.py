@@ -48,6 +48,7 @@ from desktop.merge.executor import (
     NeedsConnection,
     RestoreResult,
     StepError,
+    SurvivorDrifted,
 )
 from desktop.merge.lookalike import lookalike_marks, risk_in_words
 from desktop.merge.merged_check import already_merged, check_merged_in_cliniko
@@ -622,15 +623,19 @@ class MergeFlow:
             result = executor.poll_duplicates(
                 session.client, survivor_id, list(self.state.duplicate_ids)
             )
-            survivor = session.client.get_patient(survivor_id) if result.done else None
+            survivor = session.client.get_patient(survivor_id)
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
             raise
         if not result.done:
-            with transaction(self.cache):
+            drifted = executor.drifted_fields(self.plan, survivor)
+            with self._restore_on_error(), transaction(self.cache) as db:
+                if drifted:  # changed in Cliniko since the update: write it again first
+                    upsert_patients(db, [survivor])
+                    self.state.last_error = SurvivorDrifted(drifted).user_message
+                    self._move(Step.UPDATE_SURVIVOR, session, note="changed in Cliniko")
                 session.audit.write_pending()
             return False
-        assert survivor is not None
         with self._restore_on_error(), transaction(self.cache) as db:
             upsert_patients(db, [survivor, *result.records.values()])
             forget_counts(db, self.state.patient_ids)  # history moved: fetch it again
@@ -760,6 +765,8 @@ class MergeFlow:
             status = PAIR_STATUS.get(to)
             if to is Step.REVIEW and from_step is Step.READY:
                 status = PairStatus.PLANNED
+            if to is Step.UPDATE_SURVIVOR and from_step in WAIT_STEPS:
+                status = PairStatus.READY  # to be written again before the merge
             if status is not None and to != from_step:
                 for a, b in itertools.combinations(self.state.patient_ids, 2):
                     queue.set_status(db, a, b, status)

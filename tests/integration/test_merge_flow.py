@@ -206,3 +206,37 @@ def test_silent_write_drop_is_caught_and_reported(tmp_path: Path, sim: Simulator
         flow.advance(session)
         assert flow.step is Step.MERGE_IN_CLINIKO
         assert sim.patient("1001")["occupation"] == "Nurse"
+
+
+def test_a_survivor_changed_in_cliniko_after_its_update_is_written_again_before_the_merge(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """After the update, someone (or a restored copy) puts the record that stays back as it
+    was. The merge step's poll sees it: the plan goes back to the update with the fields
+    named, so the person does not merge a record without the values they chose."""
+    synced_cache(tmp_path, sim)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        flow = MergeFlow.start(cache, PAIR)
+        for _ in range(4):
+            flow.advance()
+        flow.advance(session)
+        flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        assert sim.patient("1001")["occupation"] == "Nurse"
+        assert flow.poll_once(session) is False and flow.step is Step.MERGE_IN_CLINIKO
+        sim.touch_patient("1001", occupation="")  # back as it was before the update
+
+        assert flow.poll_once(session) is False
+        assert flow.step is Step.UPDATE_SURVIVOR
+        assert "(fields: Occupation)" in (flow.last_error or "")
+        assert "do not merge in Cliniko now" in (flow.last_error or "")
+        assert get_pair(cache.db, *PAIR)["status"] == "ready"  # type: ignore[index]
+        reopened = MergeFlow.load(cache, flow.plan_id)  # kept across a restart
+        assert reopened.step is Step.UPDATE_SURVIVOR and reopened.last_error == flow.last_error
+
+        flow.advance(session)  # "Try again": written and checked again
+        assert flow.step is Step.MERGE_IN_CLINIKO and flow.last_error is None
+        assert sim.patient("1001")["occupation"] == "Nurse"
+        flow.advance()
+        sim.merge("1001", ["1002"])
+        assert flow.poll_once(session) is True

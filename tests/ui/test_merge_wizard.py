@@ -351,6 +351,35 @@ def test_a_merge_resumes_after_the_window_is_closed_mid_way(qtbot, desk, sim, fa
     assert sim.patient(plan.duplicate_ids[0])["merged_at"]
 
 
+def test_a_survivor_put_back_in_cliniko_before_the_merge_is_caught(qtbot, desk, sim, fast_wizard):
+    """After the update, the record that stays is put back as it was in Cliniko (someone
+    edited it; a restored copy): the merge step says not to merge yet and offers Try again,
+    which writes the values again (a walk merged a record without them, nothing said)."""
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    changes = wizard.flow.changes()
+    assert changes, "the plan must change the surviving record"
+    before = {name: plan.base_values[name] for name in changes}
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    sim.touch_patient(plan.survivor_id, **before)  # back as it was
+
+    qtbot.waitUntil(lambda: wizard.step is Step.UPDATE_SURVIVOR, timeout=20_000)
+    said = wizard.status.text()
+    assert "do not merge in Cliniko now" in said, said
+    assert all(field_label(name) in said for name in changes), said
+    assert wizard.primary.text() == "&Try again"
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    survivor = sim.patient(plan.survivor_id)
+    assert all(same_value(n, field_value(survivor, n), plan.decisions[n]) for n in changes)
+    assert not sim.patient(plan.duplicate_ids[0])["merged_at"]
+    wizard.reject()
+
+
 def test_a_silent_write_drop_is_caught_and_reported(qtbot, desk, sim, fast_wizard):
     window = desk.open()
     pick_pair(window)
