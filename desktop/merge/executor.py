@@ -393,7 +393,8 @@ CLINIKO_MERGE_MOVES = (
     "the record that stays."
 )
 CLINIKO_MERGE_LIMITS = (
-    "It never overwrites a field of the record that stays (that is why MergeDesk updates those "
+    "Cliniko's merge never overwrites a field of the record that stays (that is why MergeDesk "
+    "updates those "
     "first), and a merge cannot be undone: a wrong merge means re-creating the other patient "
     "by hand. Exactly which other items (attachments, letters and messages, group bookings) "
     "move is not documented by Cliniko; check them on the record that stays afterwards."

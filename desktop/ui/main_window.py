@@ -393,7 +393,12 @@ class MainWindow(QMainWindow):
         decided = self._undo_one()
         if decided is not None:
             words = DECISION_WORDS.get(decided.decision, decided.decision)
-            self.undo_bar.note(f"Undone: “{words}”. The pair is back in the queue.")
+            back = (  # a pair put off stays in "To review"; the others come back to it
+                "The pair is no longer put off."
+                if decided.decision == Outcome.LATER
+                else "The pair is back in the queue."
+            )
+            self.undo_bar.note(f"Undone: “{words}”. {back}")
 
     @Slot(int)
     def undo_typed_decisions(self, count: int) -> None:

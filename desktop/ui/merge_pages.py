@@ -169,7 +169,8 @@ class ReconcilePage(Page):
         super().__init__(
             "Reconcile the differences",
             "Cliniko never overwrites the fields of the record that stays, so pick here what it "
-            "should end with. Defaults: keep its value, fill its blanks, keep every phone number.",
+            "should end with. Defaults: keep its value, fill its blanks, keep every phone number, "
+            "keep a marketing consent's No from any record.",
         )
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(

@@ -115,6 +115,24 @@ def test_undo_of_not_the_same_by_ctrl_z_and_by_the_button(qtbot, desk):
     assert not window.undo_action.isEnabled()
 
 
+def test_undoing_later_says_the_pair_is_no_longer_put_off(qtbot, desk):
+    """A pair put off "for later" stays in "To review": its undo does not claim it came back
+    (a walk read "The pair is back in the queue" for a pair that never left)."""
+    window = desk.open()
+    view = window.queue_view
+    shown = view.proxy.rowCount()
+    first = view.current()
+    qtbot.keyClick(view.table, Qt.Key.Key_L)
+    assert view.proxy.rowCount() == shown
+    qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    said = window.undo_bar.label.text()
+    assert said == "Undone: “Later”. The pair is no longer put off.", said
+    assert window.queue_model.find(first.key).status == "new"
+    qtbot.keyClick(view.table, Qt.Key.Key_N)
+    qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.undo_bar.label.text().endswith("The pair is back in the queue.")
+
+
 def test_an_undone_not_the_same_is_not_counted_in_the_labor_summary(qtbot, desk):
     """N, Ctrl+Z, then N on the next pair: the summary counts one review ended "not the same
     person" (it counted two), and the undone pair's minutes stay, as a pair put off."""
