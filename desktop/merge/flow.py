@@ -568,6 +568,17 @@ class MergeFlow:
                 f"plan {self.plan_id} patients {ids} flags {','.join(flags) or 'warning'}",
             )
 
+    def pick_survivor(self, survivor_id: str) -> None:
+        """Save the record chosen to stay at once (CHOOSE_SURVIVOR only), before Next, as
+        :meth:`choose` saves a field: a crash then loses nothing the person picked."""
+        if self.step is not Step.CHOOSE_SURVIVOR or self.finished:
+            raise StepError(f"cannot choose the record that stays at {self.step}")
+        if survivor_id == self.state.survivor_id:
+            return
+        with self._restore_on_error():
+            self._choose_survivor(survivor_id)
+            self._move(self.step, None, note=f"chose {survivor_id} to stay")
+
     def choose(self, field: str, value: Any) -> None:
         """Save one reconcile decision at once (RECONCILE or REVIEW only)."""
         if self.step not in (Step.RECONCILE, Step.REVIEW) or self.finished:

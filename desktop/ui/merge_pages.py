@@ -102,7 +102,13 @@ class ComparePage(Page):
 
 
 class SurvivorPage(Page):
-    """Step 2: choose the record that stays."""
+    """Step 2: choose the record that stays.
+
+    Signals:
+        picked(str): the person checked this record's button (the wizard saves it at once).
+    """
+
+    picked = Signal(str)
 
     def __init__(self) -> None:
         super().__init__(
@@ -147,6 +153,9 @@ class SurvivorPage(Page):
             self.holder.addWidget(button)
             self.buttons[pid] = button
             button.setChecked(pid == chosen)
+            button.toggled.connect(
+                lambda on, pid=pid: self.picked.emit(pid) if on else None  # type: ignore[misc]
+            )
 
     def chosen(self) -> str | None:
         """The id of the checked record."""

@@ -120,6 +120,7 @@ class MergeWizard(QDialog):
         self.survivor_page = survivor
         self.merge_page = merge
         reconcile.chosen.connect(self.on_choice)
+        survivor.picked.connect(self.on_survivor_picked)
         merge.open_requested.connect(self.open_merge_page)
         merge.copy_requested.connect(self.copy_merge_link)
         self.apply_box: QMessageBox | None = None
@@ -320,6 +321,12 @@ class MergeWizard(QDialog):
     def on_choice(self, field: str, value: object) -> None:
         """Save one field choice at once."""
         self._run_offline(lambda: self.flow.choose(field, value), reload=False)
+
+    @Slot(str)
+    def on_survivor_picked(self, survivor_id: str) -> None:
+        """Save the record chosen to stay at once (before Next)."""
+        if self.flow.step is Step.CHOOSE_SURVIVOR and not self.busy():
+            self._run_offline(lambda: self.flow.pick_survivor(survivor_id), reload=False)
 
     @Slot()
     def not_same(self) -> None:

@@ -330,6 +330,31 @@ def test_a_survivor_chosen_offline_is_checked_against_the_history_before_applyin
     assert wizard.step is Step.READY
 
 
+def test_the_record_picked_to_stay_is_kept_when_the_app_closes_before_next(qtbot, desk):
+    """A walk picked the other record, the app died before Next, and the suggestion was
+    checked again on reopening: the pick is saved when it is made, as a field's choice is."""
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # -> choose survivor
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    page = wizard.survivor_page
+    suggested = wizard.flow.suggested_survivor()
+    other = next(pid for pid in page.buttons if pid != suggested)
+    qtbot.mouseClick(page.buttons[other], Qt.MouseButton.LeftButton)
+    assert page.chosen() == other
+    desk.close()  # closed (or killed) before Next
+
+    window = desk.open()
+    assert window.queue_view.select_key(row.key)
+    wizard = open_wizard(qtbot, window)
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    assert wizard.survivor_page.chosen() == other
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # -> fields
+    assert wizard.step is Step.RECONCILE and wizard.flow.plan.survivor_id == other
+    wizard.reject()
+
+
 def test_a_merge_resumes_after_the_window_is_closed_mid_way(qtbot, desk, sim, fast_wizard):
     window = desk.open()
     row = pick_pair(window)
