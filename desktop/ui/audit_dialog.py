@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -30,7 +29,7 @@ from desktop.audit import AuditVerification, cliniko_user_words
 from desktop.audit_export import entries_for_days, export_csv, head_line, verify_cache
 from desktop.store.cache import Cache
 from desktop.ui.context import DeskContext
-from desktop.ui.dates import pydate, qdate
+from desktop.ui.dates import DateField, pydate, qdate
 from desktop.ui.save_paths import suggested_path
 from desktop.ui.workers import Job
 
@@ -60,16 +59,14 @@ class AuditDialog(QDialog):
         self.status.setWordWrap(True)
         self.head = QLabel("")
         today = dt.date.today()
-        self.date_from = QDateEdit(qdate(today - dt.timedelta(days=30)))
-        self.date_to = QDateEdit(qdate(today))
-        for edit in (self.date_from, self.date_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+        self.date_from = DateField(qdate(today - dt.timedelta(days=30)), "yyyy-MM-dd")
+        self.date_to = DateField(qdate(today), "yyyy-MM-dd")
         self.show_button = QPushButton("&Show")
         self.export_button = QPushButton("&Export CSV…")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([title for _, title in COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab moves on, not cell by cell
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.note = QLabel("")

@@ -60,6 +60,7 @@ class IncompleteDialog(QDialog):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Incomplete records")
+        self.table.setTabKeyNavigation(False)  # Tab moves on to Close, not cell by cell
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -86,6 +86,7 @@ class ComparePage(Page):
         table = QTableView()
         table.setModel(self.model)
         table.setAccessibleName("Records side by side")
+        table.setTabKeyNavigation(False)  # Tab moves on to the buttons, not cell by cell
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.body.addWidget(table, 1)
@@ -186,6 +187,7 @@ class ReconcilePage(Page):
             ["Field", "Record that stays", "Other record", "Ends with"]
         )
         self.table.setAccessibleName("Field choices")
+        self.table.setTabKeyNavigation(False)  # Tab goes from one "Ends with" choice to the next
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -224,6 +226,10 @@ class ReconcilePage(Page):
             combo.currentIndexChanged.connect(self._changed)
             self.table.setCellWidget(row, 3, combo)
             self.combos[c.field] = combo
+        previous: QWidget = self.table
+        for combo in self.combos.values():  # Tab: the table, each choice in turn, the buttons
+            QWidget.setTabOrder(previous, combo)
+            previous = combo
         if not choices:
             self.text.setText("The records agree on every field Cliniko lets us change.")
 

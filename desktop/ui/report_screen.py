@@ -24,7 +24,6 @@ from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -44,7 +43,7 @@ from desktop.labor.summary import LaborSummary, build_summary
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.cache import Cache
 from desktop.store.errors import StoreError
-from desktop.ui.dates import pydate
+from desktop.ui.dates import DateField, pydate
 from desktop.ui.report_chart import ChartWidget
 from desktop.ui.report_document import ReportDocument, setup_page
 from desktop.ui.save_paths import suggested_path
@@ -106,10 +105,8 @@ class ReportScreen(QWidget):
         for year, q in recent_quarters(self.today):
             self.quarter.addItem(f"Q{q} {year}", (year, q))
         first = QDate(self.today.year, self.today.month, 1)
-        self.date_from, self.date_to = QDateEdit(first), QDateEdit(QDate(self.today))
-        for edit in (self.date_from, self.date_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("d MMM yyyy")
+        self.date_from = DateField(first, "d MMM yyyy")
+        self.date_to = DateField(QDate(self.today), "d MMM yyyy")
         self.per_admin = QCheckBox("Per administrator")
         picker = QHBoxLayout()
         from_label, to_label = QLabel("from"), QLabel("to")
