@@ -187,6 +187,9 @@ class MainWindow(QMainWindow):
         ready = QAction("Show merges &ready to apply", self)
         ready.triggered.connect(self.show_ready)
         queue_menu.addAction(ready)
+        waiting = QAction("Show merges &waiting in Cliniko", self)
+        waiting.triggered.connect(self.show_waiting)
+        queue_menu.addAction(waiting)
         apply_all = QAction("&Apply all ready plans…", self)
         apply_all.triggered.connect(self.open_apply_all)
         queue_menu.addAction(apply_all)
@@ -321,7 +324,7 @@ class MainWindow(QMainWindow):
                 "(Queue > Apply all ready plans)"
             )
         if waiting:
-            said.append(waiting_words(waiting))
+            said.append(f"{waiting_words(waiting)} (Queue > Show merges waiting in Cliniko)")
         if said:
             self._plans_said = (opening, opening + "; ".join(said) + ".")
             self.statusBar().showMessage(self._plans_said[1])
@@ -343,6 +346,11 @@ class MainWindow(QMainWindow):
     def show_ready(self) -> None:
         """List the merges planned offline that wait for a connection."""
         self.queue_view.show_status("Ready to apply")
+        self.queue_view.table.setFocus()
+
+    def show_waiting(self) -> None:
+        """List the merges whose record that stays is updated and that wait for Cliniko's."""
+        self.queue_view.show_status("To merge in Cliniko")
         self.queue_view.table.setFocus()
 
     def works_on_pair(self, widget: QWidget) -> bool:

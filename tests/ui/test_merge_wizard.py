@@ -203,9 +203,16 @@ def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk, 
     qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
-        lambda: window.statusBar().currentMessage() == "Online. 1 waits for its merge in Cliniko.",
+        lambda: (
+            window.statusBar().currentMessage()
+            == "Online. 1 waits for its merge in Cliniko (Queue > Show merges waiting in Cliniko)."
+        ),
         timeout=10_000,
     )
+    # The message says where they are: the Queue menu lists them.
+    menu_action(window, "&Queue", "waiting in Cliniko").trigger()
+    assert window.queue_view.status.currentText() == "To merge in Cliniko"
+    assert window.queue_view.proxy.rowCount() == 1
 
 
 def test_apply_all_with_nothing_to_apply_says_so(qtbot, desk):
