@@ -76,6 +76,10 @@ class Page(QWidget):
     def load(self, flow: MergeFlow) -> None:
         """Show the flow's current state."""
 
+    def first_control(self) -> QWidget | None:
+        """Where the keyboard starts on this page (None: the wizard's main button)."""
+        return None
+
 
 class ComparePage(Page):
     """Step 1: the records side by side once more."""
@@ -158,6 +162,11 @@ class SurvivorPage(Page):
                 lambda on, pid=pid: self.picked.emit(pid) if on else None  # type: ignore[misc]
             )
 
+    def first_control(self) -> QWidget | None:
+        """The checked record: the arrow keys pick another."""
+        checked = self.group.checkedButton()
+        return checked if checked is not None else None
+
     def chosen(self) -> str | None:
         """The id of the checked record."""
         for pid, button in self.buttons.items():
@@ -232,6 +241,10 @@ class ReconcilePage(Page):
             previous = combo
         if not choices:
             self.text.setText("The records agree on every field Cliniko lets us change.")
+
+    def first_control(self) -> QWidget | None:
+        """The first field's "Ends with" choice."""
+        return next(iter(self.combos.values()), None)
 
     @Slot(int)
     def _changed(self, _index: int) -> None:

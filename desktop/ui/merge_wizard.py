@@ -103,6 +103,7 @@ class MergeWizard(QDialog):
         self._busy = False
         self._link_names_asked = False
         self.restored = False  # a back-out put the survivor's previous values back
+        self.shown_step: Step | None = None  # the step whose page shows
         self._closed = False
         self.flow = MergeFlow.start(ctx.cache, self.ids, timer=timer)
 
@@ -183,6 +184,7 @@ class MergeWizard(QDialog):
     def show_step(self) -> None:
         """Show the page of the flow's step and set the buttons."""
         step = self.flow.step
+        arrived = step is not self.shown_step
         self.shown_step = step
         page = self.pages[step]
         try:
@@ -215,6 +217,9 @@ class MergeWizard(QDialog):
                 self.poll_timer.start()
         else:
             self.poll_timer.stop()
+        if arrived:  # a new page: the keyboard starts on its first choice, else the button
+            start = page.first_control()
+            (start if start is not None else self.primary).setFocus()
         if step is Step.DONE:
             self.status.setStyleSheet("")
             self.status.setText("Done.")

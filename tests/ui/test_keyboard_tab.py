@@ -32,10 +32,14 @@ def test_tab_in_the_merge_window_reaches_each_choice_and_the_buttons(qtbot, desk
     compare = tab_stops(qtbot, wizard, wizard.stack.currentWidget().findChild(QWidget), 4)
     assert "Same person — continue" in compare, compare
 
-    for _ in range(2):
-        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.CHOOSE_SURVIVOR  # the keyboard starts on the record checked
+    page = wizard.survivor_page
+    assert wizard.focusWidget() is page.buttons[wizard.flow.suggested_survivor()]
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
     assert wizard.step is Step.RECONCILE
     page = wizard.pages[Step.RECONCILE]
+    assert wizard.focusWidget() is next(iter(page.combos.values()))  # on the first choice
     stops = tab_stops(qtbot, wizard, page.table, len(page.combos) + 4)
     choices = [combo.accessibleName() for combo in page.combos.values()]
     assert stops[: len(choices)] == choices, stops
