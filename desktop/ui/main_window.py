@@ -267,10 +267,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _queue_loaded(self, rows: QueueData) -> None:
         """Show the queue read again; the selected pair stays selected if the administrator
-        chose it. One the queue selected by itself gives way to the new first pair: pairs in
-        clinical use move to the top once their bookings are known, and would sit above it."""
+        chose it or worked on it (a key or a click). One the queue selected by itself and
+        nobody touched gives way to the new first pair: pairs in clinical use move to the top
+        once their bookings are known, and would sit above it."""
         current = self.queue_view.current()
-        chosen = current.key if current is not None and current.key != self._auto_key else None
+        kept = current is not None and (current.key != self._auto_key or self.review_timer.touched)
+        chosen = current.key if current is not None and kept else None
         self.queue_model.set_rows(rows)
         if chosen is None or not self.queue_view.select_key(chosen):
             self.queue_view.select_row(0)

@@ -44,6 +44,7 @@ class ReviewTimer(QObject):
         self.log = log
         self.on_pair = on_pair
         self.current: WorkSession | None = None
+        self.touched = False  # a key or click on the pair's windows since it was shown
         self._ids: tuple[str, ...] = ()
         self._pending: tuple[tuple[str, ...], float] | None = None
         self._closed = False
@@ -61,6 +62,7 @@ class ReviewTimer(QObject):
             self._pending = None
             return
         self.finish(Outcome.SKIPPED)
+        self.touched = False
         self._pending = (key, time.time()) if key else None
         if key:
             self._settle.start()
@@ -113,14 +115,12 @@ class ReviewTimer(QObject):
         """Count key presses, clicks and wheel turns on the pair's windows as activity on the
         open pair; those in another window (the report, the settings) are not its work."""
         current = self.current
-        if (
-            event.type() in INPUT_EVENTS
-            and isinstance(watched, QWidget)  # not the QWindow the widget's event came through
-            and current is not None
-            and not current.finished
-        ):
-            if self.on_pair(watched):
-                current.input_at()
-            else:
-                current.away_at()
+        if event.type() in INPUT_EVENTS and isinstance(watched, QWidget):  # not its QWindow
+            on_pair = self.on_pair(watched)
+            self.touched |= on_pair
+            if current is not None and not current.finished:
+                if on_pair:
+                    current.input_at()
+                else:
+                    current.away_at()
         return False

@@ -176,6 +176,28 @@ def test_a_pair_moved_to_the_top_is_selected_if_no_pair_was_chosen(qtbot, desk, 
     assert view.current().key == booked != first
 
 
+def test_a_pair_the_administrator_works_on_stays_selected_when_the_queue_reorders(
+    qtbot, desk, sim
+) -> None:
+    """The queue selected its first pair by itself, and the person reads it, clicking in its
+    records. A reorder must not swap it for another under their hands: a walk pressed N a
+    minute later and marked a pair it never saw "Not the same person"."""
+    window = desk.open()
+    view = window.queue_view
+    first = view.current().key
+    qtbot.mouseClick(window.compare_view.table.viewport(), Qt.MouseButton.LeftButton)
+    booked = _book_lowest(sim, window)
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):
+        _interval(qtbot, window)
+    assert window.queue_model.row_at(0).key == booked
+    assert view.current().key == first
+    assert window.compare_view.row.key == first
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_N)
+    assert window.queue_model.find(first).status == "not_same"
+    assert window.queue_model.find(booked).status == "new"
+
+
 def test_a_pair_the_administrator_chose_stays_selected_when_the_queue_reorders(
     qtbot, desk, sim
 ) -> None:
