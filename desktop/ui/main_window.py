@@ -266,18 +266,31 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _queue_loaded(self, rows: QueueData) -> None:
-        """Show the queue read again; the selected pair stays selected if the administrator
-        chose it or worked on it (a key or a click). One the queue selected by itself and
-        nobody touched gives way to the new first pair: pairs in clinical use move to the top
-        once their bookings are known, and would sit above it."""
+        """Show the queue read again; the selected pair stays selected once it has been on
+        screen (:attr:`ReviewTimer.opened`: the person may be reading it, and a key would act
+        on another pair than the one read) or was chosen. Only a pair the queue selected by
+        itself a moment ago gives way to the new first pair; otherwise, when pairs in clinical
+        use move above it, the status bar says so."""
         current = self.queue_view.current()
-        kept = current is not None and (current.key != self._auto_key or self.review_timer.touched)
+        timer = self.review_timer
+        kept = current is not None and (
+            current.key != self._auto_key or timer.opened or timer.touched
+        )
         chosen = current.key if current is not None and kept else None
         self.queue_model.set_rows(rows)
         if chosen is None or not self.queue_view.select_key(chosen):
             self.queue_view.select_row(0)
             first = self.queue_view.current()
             self._auto_key = first.key if first is not None else None
+        elif chosen == self._auto_key and self.queue_model.row_total():
+            top = self.queue_model.row_at(0)
+            # Said unless the status bar says something else (the plans that wait, say).
+            if top.key != chosen and top.triage and not self.statusBar().currentMessage():
+                self.statusBar().showMessage(
+                    "Pairs in clinical use moved to the top of the queue, above this one "
+                    "(Ctrl+Home goes to them).",
+                    UNDO_SHOWN_MS,
+                )
         self.queue_ready = True
         self._update_open_plans()
         self.queue_view.focus_queue()

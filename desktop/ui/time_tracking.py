@@ -53,6 +53,12 @@ class ReviewTimer(QObject):
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self.settle)
 
+    @property
+    def opened(self) -> bool:
+        """True once the pair shown counts as opened (shown for :data:`SETTLE_MS`, or acted
+        on): the person may be reading it."""
+        return self.current is not None and not self.current.finished
+
     def show_pair(self, ids: Sequence[str] | None) -> None:
         """A pair is shown (None: nothing); its session starts once it settles."""
         if self._closed:
