@@ -143,6 +143,8 @@ def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any) -> Se
 @_plain_errors
 def cmd_sync(args: argparse.Namespace) -> int:
     """Download patients (all of them the first time, then what changed)."""
+    from desktop.labor.timelog import TimeLog
+    from desktop.merge.batch import finish_merged_plans
     from desktop.sync import SyncProgress, run_sync, sync_notes
 
     data_dir = _data_dir(args)
@@ -169,6 +171,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
             reconcile_now=args.reconcile,
             reconcile_every=reconcile_every,
         )
+        if not result.cancelled:  # merges done in Cliniko with no merge window open
+            finish_merged_plans(
+                cache, session, TimeLog.from_settings(cache, load_settings(data_dir))
+            )
     finally:
         print(file=sys.stderr)
         session.close()

@@ -43,7 +43,9 @@ from desktop.intake import (
     creation_window,
     intake_report,
 )
+from desktop.labor.timelog import TimeLog
 from desktop.matching import MatchSettings
+from desktop.merge.batch import finish_merged_plans
 from desktop.reconcile import DEFAULT_INTERVAL
 from desktop.scan import run_scan
 from desktop.session import Session
@@ -233,6 +235,8 @@ class Watch:
         report.requests += synced.requests
         if synced.cancelled:
             return
+        # A merge done in Cliniko with no merge window open (after Apply all) ends its plan.
+        finish_merged_plans(self.cache, self.session, TimeLog(self.cache))
         scan_began = utc_stamp()
         summary = run_scan(self.cache, settings=self.match_settings)
         report.changed = summary.changed

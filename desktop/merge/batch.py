@@ -32,6 +32,8 @@ from desktop.merge.flow import MergeFlow, StepTimer
 from desktop.merge.plan import MergePlan
 from desktop.merge_states import APPLY_FROM, WAIT_STEPS, Outcome, Step
 from desktop.store import plans as store
+from desktop.store.patients import get_patient
+from desktop.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from desktop.session import Session
@@ -77,6 +79,45 @@ def plans_to_apply(cache: Cache) -> list[str]:
 def plans_waiting_for_cliniko(cache: Cache) -> list[str]:
     """Ids of the active plans whose survivor is updated and that wait for Cliniko's merge."""
     return [r["plan_id"] for r in store.plans_at(cache.db, WAIT_STEPS)]
+
+
+def finish_merged_plans(
+    cache: Cache, session: Session, timers: StepTimers | None = None
+) -> list[str]:
+    """Finish the plans waiting for Cliniko's merge whose duplicates the cache (after a sync)
+    shows merged: each is checked in Cliniko, as the merge window's poll does, and becomes
+    DONE. Returns their ids.
+
+    A merge done in Cliniko while no merge window was open (after Apply all, say) was never
+    counted: the plan waited for ever, the labor summary called it "being applied". Given
+    ``timers``, each logs a work session ending "merged" at Cliniko's ``merged_at`` with no
+    time of its own (the work was timed before; the wait on Cliniko's page was not seen).
+    """
+    done: list[str] = []
+    for plan_id in plans_waiting_for_cliniko(cache):
+        flow = MergeFlow.load(cache, plan_id)
+        merged = [get_patient(cache.db, d) or {} for d in flow.plan.duplicate_ids]
+        if not merged or not all(record.get("merged_at") for record in merged):
+            continue
+        try:
+            finished = flow.poll_once(session)
+        except (MergeError, ClinikoError) as exc:  # into another patient, or offline: said
+            log.info("plan %s not finished: %s", plan_id, type(exc).__name__)  # in its window
+            continue
+        if not finished:
+            continue
+        done.append(plan_id)
+        if timers is not None:
+            at = max(_epoch(record.get("merged_at")) or timers.clock() for record in merged)
+            work = timers.start(flow.plan.patient_ids, plan_id=plan_id, step=Step.DONE, t=at)
+            work.finish(Outcome.MERGED, t=at)
+    return done
+
+
+def _epoch(stamp: object) -> float | None:
+    """Seconds since 1970 of a Cliniko timestamp, or None."""
+    moment = parse_timestamp(stamp)
+    return moment.timestamp() if moment is not None else None
 
 
 def waiting_words(count: int, qualifier: str = "") -> str:

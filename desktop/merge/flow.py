@@ -113,8 +113,9 @@ class StepTimer(Protocol):
     def enter_step(self, name: str) -> None:
         """The person moved to step ``name`` (entering the current step is a no-op)."""
 
-    def finish(self, outcome: str) -> None:
-        """End the timing with ``outcome`` (an :class:`~desktop.merge_states.Outcome`)."""
+    def finish(self, outcome: str, t: float | None = None) -> None:
+        """End the timing with ``outcome`` (an :class:`~desktop.merge_states.Outcome`), at
+        ``t`` (epoch seconds; None: now)."""
 
 
 class PlanNotFound(MergeError):

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
 
 from desktop.account import stored_account
 from desktop.intake import account_time_zone
+from desktop.labor.timelog import TimeLog
 from desktop.matching import MatchSettings
+from desktop.merge.batch import finish_merged_plans
 from desktop.scan import ScanSummary, run_scan
 from desktop.session import Session
 from desktop.store.patients import count_patients
@@ -196,7 +198,12 @@ class SyncPanel(QWidget):
                 max_requests_per_minute=ctx.requests_per_minute,
             ) as s:
                 s.identify_user()
-                return run_sync(s, progress=job.report, reconcile_every=reconcile_every)
+                result = run_sync(s, progress=job.report, reconcile_every=reconcile_every)
+                if not result.cancelled:  # merges done in Cliniko with no merge window open
+                    finish_merged_plans(
+                        ctx.cache, s, TimeLog.from_settings(ctx.cache, ctx.settings)
+                    )
+                return result
 
         job = Job("sync", work)
         job.progressed.connect(self.on_sync_progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,10 +10,13 @@ from pathlib import Path
 import pytest
 from ui_helpers import prepare_cache, ready_plans
 
+from desktop.config import Settings
+from desktop.labor.cost import Period
+from desktop.labor.summary import build_summary
 from desktop.labor.timelog import TimeLog
 from desktop.labor.timelog import rows as timelog_rows
 from desktop.merge import AlreadyMerged, MergeFlow, Step
-from desktop.merge.batch import apply_ready_plans, waiting_words
+from desktop.merge.batch import apply_ready_plans, finish_merged_plans, waiting_words
 from desktop.merge.plan import clinical_history, field_value, same_value
 from desktop.scan import run_scan
 from desktop.session import Session
@@ -20,6 +24,7 @@ from desktop.simulator import FaultConfig, Simulator
 from desktop.store.cache import Cache
 from desktop.store.queue import get_pair, queue_pairs
 from desktop.sync import run_sync
+from desktop.timestamps import parse_timestamp
 
 
 @pytest.fixture
@@ -241,3 +246,35 @@ def test_a_plan_keeps_its_look_alike_warning_when_its_own_changes_are_scored(
             assert set(pair["flags"]) <= set(flow.lookalike()[0])
         fresh = MergeFlow.start(cache, [flagged[0]["id_a"], flagged[0]["id_b"]])
         assert fresh.plan_id == plans[0].plan_id and fresh.is_lookalike
+
+
+def test_a_merge_done_in_cliniko_after_apply_all_is_finished_by_the_next_sync(
+    cache: Cache, sim: Simulator
+) -> None:
+    """Applied with Apply all, merged in Cliniko with no merge window open: the next sync
+    finishes the plan, and the labor summary counts the merge (it said "being applied" and
+    the merge was never counted)."""
+    [flow] = ready_plans(cache, 1, sim)
+    log = TimeLog(cache)
+    with connect(cache, sim) as session:
+        [result] = apply_ready_plans(cache, session, timers=log)
+        assert result.applied
+        assert finish_merged_plans(cache, session, log) == []  # not merged yet
+        sim.merge(flow.plan.survivor_id, list(flow.plan.duplicate_ids))
+        run_sync(session)
+        assert finish_merged_plans(cache, session, log) == [flow.plan_id]
+        assert finish_merged_plans(cache, session, log) == []  # once
+    done = MergeFlow.load(cache, flow.plan_id)
+    assert done.step is Step.DONE and done.finished
+    assert get_pair(cache.db, *flow.plan.patient_ids)["status"] == "merged"  # type: ignore[index]
+    merged_at = sim.patient(flow.plan.duplicate_ids[0])["merged_at"]
+    sessions = {r.outcome: r for r in timelog_rows(cache, 0.0, 1e12)}
+    assert sorted(sessions) == ["merged", "planned"], sessions
+    merged = sessions["merged"]  # at Cliniko's merged_at, with no time of its own
+    assert merged.started_at == parse_timestamp(merged_at)
+    assert merged.active_minutes == 0 and merged.plan_id == flow.plan_id
+    today = dt.date.today()
+    summary = build_summary(
+        cache, Period(today - dt.timedelta(days=1), today + dt.timedelta(days=2), "now"), Settings()
+    )
+    assert summary.merges_completed == 1 and summary.applying_now == 0

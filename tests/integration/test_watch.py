@@ -237,3 +237,25 @@ def test_a_record_with_a_creation_time_years_ahead_is_not_news(tmp_path) -> None
         assert not first.new_pairs
         queued = {(p["id_a"], p["id_b"]) for p in queue_pairs(cache.db)}
         assert any(ahead["id"] in key and known["id"] in key for key in queued)
+
+
+def test_a_merge_done_in_cliniko_with_no_merge_window_open_is_finished_by_the_watch(
+    tmp_path: Path,
+) -> None:
+    """Applied (Apply all), then merged in Cliniko while MergeDesk's merge window was
+    closed: the watch's next interval ends the plan, so the merge is counted."""
+    from ui_helpers import ready_plans
+
+    from desktop.merge import MergeFlow, Step
+    from desktop.merge.batch import apply_ready_plans
+
+    with watched_clinic(tmp_path) as (sim, clock, watch, _events):
+        [flow] = ready_plans(watch.cache, 1, sim)
+        [applied] = apply_ready_plans(watch.cache, watch.session)
+        assert applied.applied
+        sim.merge(flow.plan.survivor_id, list(flow.plan.duplicate_ids))
+        clock.tick(INTERVAL)
+        watch.run_once()
+        assert MergeFlow.load(watch.cache, flow.plan_id).step is Step.DONE
+        outcomes = watch.cache.db.execute("SELECT outcome FROM time_sessions").fetchall()
+        assert ("merged",) in outcomes
