@@ -45,6 +45,7 @@ class ReviewTimer(QObject):
         self.on_pair = on_pair
         self.current: WorkSession | None = None
         self.touched = False  # a key or click on the pair's windows since it was shown
+        self._elsewhere = False  # another window (the report, the settings) is active
         self._ids: tuple[str, ...] = ()
         self._pending: tuple[tuple[str, ...], float] | None = None
         self._closed = False
@@ -121,6 +122,13 @@ class ReviewTimer(QObject):
         """Count key presses, clicks and wheel turns on the pair's windows as activity on the
         open pair; those in another window (the report, the settings) are not its work."""
         current = self.current
+        if event.type() == QEvent.Type.WindowActivate and isinstance(watched, QWidget):
+            # Time in another window is not the pair's, even with nothing pressed there: the
+            # clock moves on when one opens and again when the pair's window comes back.
+            on_pair = self.on_pair(watched)
+            if current is not None and not current.finished and (self._elsewhere or not on_pair):
+                current.away_at()
+            self._elsewhere = not on_pair
         if event.type() in INPUT_EVENTS and isinstance(watched, QWidget):  # not its QWindow
             on_pair = self.on_pair(watched)
             self.touched |= on_pair

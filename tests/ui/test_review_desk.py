@@ -193,6 +193,38 @@ def test_time_in_the_report_is_not_timed_as_work_on_the_open_pair(qtbot, desk):
     assert session["active_seconds"] < 1.5, session["active_seconds"]
 
 
+def test_time_with_the_report_open_and_untouched_is_not_the_pairs(qtbot, desk):
+    """The report open for a while with nothing pressed in it, closed from its title bar
+    (no key), then a click back in the main window: the wait was costed to the open pair
+    (a walk found 103 s of it), because a gap counts when the next input is on the pair."""
+    from desktop.ui.report_dialog import ReportDialog
+
+    before = time.time()
+    window = desk.open()
+    view = window.queue_view
+    first = view.current()
+    qtbot.wait(SETTLE_MS + 100)
+    qtbot.keyClick(view.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeWindow(), ReportDialog))
+    report = QApplication.activeWindow()
+    qtbot.wait(3000)  # reading the report, no key, no click
+    report.close()  # the title bar's close button
+    qtbot.waitUntil(lambda: not report.isVisible())
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.mouseClick(window.compare_view.table.viewport(), Qt.MouseButton.LeftButton)
+    view.focus_queue()
+    _key(qtbot, Qt.Key.Key_L)
+    assert window.queue_model.find(first.key).status == "later"
+    [session] = [
+        s
+        for s in sessions_started_between(desk.cache.db, before, time.time(), include_open=True)
+        if s["outcome"] == "later"
+    ]
+    assert session["ended_at"] - session["started_at"] > 3.0
+    assert session["active_seconds"] < 1.5, session["active_seconds"]
+
+
 def test_the_compare_view_buttons_decide(qtbot, desk):
     window = desk.open()
     view, compare = window.queue_view, window.compare_view
