@@ -212,7 +212,7 @@ def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk, 
     # The message says where they are: the Queue menu lists them.
     menu_action(window, "&Queue", "waiting in Cliniko").trigger()
     assert window.queue_view.status.currentText() == "To merge in Cliniko"
-    assert window.queue_view.proxy.rowCount() == 1
+    qtbot.waitUntil(lambda: window.queue_view.proxy.rowCount() == 1, timeout=10_000)
 
 
 def test_apply_all_with_nothing_to_apply_says_so(qtbot, desk):
