@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.config import load_settings
+from desktop.intake import account_time_zone
 from desktop.labor.cost import Period, stored_clinic_name
 from desktop.labor.csv_export import write_csv
 from desktop.labor.record_keeping import record_keeping
@@ -45,11 +46,13 @@ def run_report_command(
 ) -> int:
     """Print the summary; write ``args.csv`` and (with ``pdf_writer``) ``args.pdf``."""
     try:
-        period = period_from(args.date_from, args.date_to)
+        period_from(args.date_from, args.date_to)  # the dates are checked before the cache
     except ValueError as exc:
         print(f"Error: {exc} (dates are YYYY-MM-DD).", file=sys.stderr)
         return 2
     with open_cache(data_dir, readonly=True) as cache:
+        today = dt.datetime.now(account_time_zone(cache.db)).date()  # the clinic's day
+        period = period_from(args.date_from, args.date_to, today)
         summary = build_summary(cache, period, load_settings(data_dir), per_admin=args.per_admin)
         records = record_keeping(cache)
         blocks = report_blocks(

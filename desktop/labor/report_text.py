@@ -382,7 +382,8 @@ def report_blocks(
     dates = f"{day_words(s.period.start)} to {day_words(s.period.last_day)}"
     label = s.period.label if s.period.label == dates else f"{s.period.label} ({dates})"
     subtitle = f"{where}{label}"
-    generated = f"Prepared {moment_words(s.generated_at)} · {s.model.describe()}."
+    zone = s.generated_at.tzname() or ""  # the clinic's clock, named: "AEDT"
+    generated = f"Prepared {moment_words(s.generated_at)} {zone} · {s.model.describe()}."
     return [
         Title(TITLE, subtitle),
         Paragraph(generated, "note"),

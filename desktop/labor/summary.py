@@ -340,14 +340,15 @@ def build_summary(
     now: dt.datetime | None = None,
     today: dt.date | None = None,
 ) -> LaborSummary:
-    """Summarise the work of ``period`` (days read in ``tz``, default the computer's zone).
+    """Summarise the work of ``period`` (days read in ``tz``, default the clinic's zone: the
+    Cliniko account's, else this computer's), as the window gives times.
 
     ``currency`` defaults to the symbol stored by :func:`desktop.account.remember_account`
     (else ``$``). The chart stops at ``today`` (default: ``now``'s day): weeks to come are not
     drawn.
     """
-    zone = tz or dt.datetime.now().astimezone().tzinfo or dt.UTC
-    generated = now or dt.datetime.now(zone)
+    zone = tz or account_time_zone(cache.db)
+    generated = (now or dt.datetime.now(zone)).astimezone(zone)
     model = CostModel.from_settings(settings, currency or stored_currency(cache))
     time_rows = rows(cache, period.start, period.end, tz=zone)
     cases = group_cases(time_rows, model)
@@ -358,11 +359,10 @@ def build_summary(
 
     planned_now, ready_now, applying_now = sources.open_plans(cache)
     projection = _projection(cache, model, settings, zone)
-    account_zone = account_time_zone(cache.db) if tz is None else zone
-    start = dt.datetime.combine(period.start, dt.time(), tzinfo=account_zone)
-    end = dt.datetime.combine(period.end, dt.time(), tzinfo=account_zone)
+    start = dt.datetime.combine(period.start, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(period.end, dt.time(), tzinfo=zone)
     intake = intake_report(
-        cache.db, start, end, account_zone, threshold=float(settings.intake_alarm_threshold),
+        cache.db, start, end, zone, threshold=float(settings.intake_alarm_threshold),
         minimum=int(settings.intake_alarm_minimum),
     )  # fmt: skip
 
@@ -393,7 +393,7 @@ def build_summary(
         intake=intake,
         manual_minutes_per_merge=manual_per_merge, manual_minutes=manual,
         saved_minutes=saved, saved_hours=hours(saved), saved_cost=model.cost(saved),
-        debt=_debt(cache, cases, settings, model, period, account_zone),
+        debt=_debt(cache, cases, settings, model, period, zone),
         granularity=granularity, series=tuple(series),
         per_admin=tuple(_per_admin(time_rows, model)) if per_admin else None,
     )  # fmt: skip

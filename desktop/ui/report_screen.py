@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.config import Settings
+from desktop.intake import account_time_zone
 from desktop.labor.cost import Period, stored_clinic_name
 from desktop.labor.csv_export import write_csv
 from desktop.labor.record_keeping import record_keeping
@@ -72,7 +73,8 @@ def recent_quarters(today: dt.date, count: int = 8) -> list[tuple[int, int]]:
 
 
 class ReportScreen(QWidget):
-    """The report page. ``tz`` and ``today`` are for tests (default: the computer's)."""
+    """The report page. ``tz`` and ``today`` are for tests (default: the clinic's, as the
+    window gives times: the Cliniko account's zone, else this computer's)."""
 
     def __init__(
         self,
@@ -87,12 +89,13 @@ class ReportScreen(QWidget):
     ) -> None:
         super().__init__(parent)
         self.cache_path, self._key, self.settings = Path(cache_path), cache_key, settings
-        self.clinic, self.tz, self.today = clinic, tz, today or dt.date.today()
+        self._cache: Cache | None = None
+        self.clinic, self.tz = clinic, tz
+        self.today = today or self._clinic_today()
         self.page_size = default_page_size()
         self.summary: LaborSummary | None = None
         self.preview_dialog: QPrintPreviewDialog | None = None
         self.preview_printer: QPrinter | None = None  # lives as long as the preview dialog
-        self._cache: Cache | None = None
         self._build()
         self.refresh()
 
@@ -185,6 +188,14 @@ class ReportScreen(QWidget):
             first, last = pydate(self.date_from.date()), pydate(self.date_to.date())
             return Period.custom(min(first, last), max(first, last))
         return Period.this_month(self.today)
+
+    def _clinic_today(self) -> dt.date:
+        """Today on the clinic's clock (this computer's when the cache cannot be read)."""
+        try:
+            zone = self.tz or account_time_zone(self._reader().db)
+        except StoreError:  # no cache yet: the page says so when it refreshes
+            return dt.date.today()
+        return dt.datetime.now(zone).date()
 
     def _reader(self) -> Cache:
         if self._cache is None or self._cache.closed:

@@ -191,3 +191,34 @@ def test_the_time_putting_a_survivor_back_is_named_in_words(cache: Cache) -> Non
     text = render_plain(report_blocks(summary(cache)))
     assert "Restore a merge (back it out)" in text and "restore_survivor" not in text
     assert "Update the record that stays" in text
+
+
+def test_days_and_times_are_the_clinics_whatever_this_computers_zone(
+    cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window gives times on the clinic's clock; the report did on this computer's, so
+    work done on the clinic's 1 December (30 November in UTC) fell in November, and the
+    printed "Prepared" and the CSV's times were the computer's, unnamed."""
+    from desktop.labor.csv_export import csv_rows
+    from desktop.labor.report_text import report_blocks
+
+    monkeypatch.setenv("TZ", "America/New_York")  # the computer is elsewhere
+    time.tzset()
+    try:
+        remember_account(cache, Account(time_zone="Australia/Melbourne"))
+        # 1 Dec 2026 09:30 in Melbourne is 30 Nov 22:30 UTC, and 17:30 in New York.
+        insert_session(
+            cache, "m", ["1", "2"], at(dt.date(2026, 11, 30), 22, 30), 300, 300, "merged"
+        )
+        now = dt.datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+        december = build_summary(cache, Period.month(2026, 12), Settings(), now=now)
+        assert december.merges_completed == 1
+        november = build_summary(cache, Period.month(2026, 11), Settings(), now=now)
+        assert november.merges_completed == 0
+        [row] = [r for r in csv_rows(december) if "merged" in r]
+        assert "2026-12-01" in row and "09:30:00" in row, row
+        text = render_plain(report_blocks(december, "Clinic"))
+        assert "Prepared 2 Dec 2026 12:00 AEDT" in text
+    finally:
+        monkeypatch.undo()
+        time.tzset()
