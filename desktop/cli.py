@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
     report.add_argument("--to", dest="date_to", metavar="DATE", help="last day (included)")
     report.add_argument("--pdf", metavar="FILE", help="write the summary as a PDF")
-    report.add_argument("--csv", metavar="FILE", help="write one row per merge or review")
+    report.add_argument(
+        "--csv", metavar="FILE", help="write one row per work session, and a total row"
+    )
     report.add_argument("--per-admin", action="store_true", help="add a per-administrator table")
 
     audit = sub.add_parser("audit", parents=[common], help="check or export the audit trail")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from desktop.account import DEFAULT_CURRENCY, stored_account
@@ -39,6 +39,18 @@ def to_decimal(value: float | int | str | Decimal) -> Decimal:
 def cents(value: Decimal) -> Decimal:
     """Round to the cent, half up."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def share_cents(amounts: list[Decimal], total: Decimal) -> list[Decimal]:
+    """``amounts`` to the cent so that they add up to ``total`` (itself to the cent): each is
+    cut to the cent, and the cents left go to the largest remainders first (ties: the
+    earlier)."""
+    cut = [a.quantize(CENT, rounding=ROUND_DOWN) for a in amounts]
+    left = int((total - sum(cut, Decimal(0))) / CENT)
+    order = sorted(range(len(amounts)), key=lambda i: (cut[i] - amounts[i], i))
+    for i in order[: max(0, left)]:
+        cut[i] += CENT
+    return cut
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,17 @@ def test_report_command_periods() -> None:
     assert period_from(None, "2026-02-28", today) == Period.month(2026, 2)
     with pytest.raises(ValueError):
         period_from("2026-13-01", None, today)
+
+
+def test_shared_cents_add_up_to_the_total_and_stay_within_a_cent() -> None:
+    import random
+
+    from desktop.labor.cost import cents, share_cents
+
+    rng = random.Random(7)
+    for _ in range(200):
+        amounts = [Decimal(rng.randint(0, 100_000)) / 7919 for _ in range(rng.randint(1, 40))]
+        total = cents(sum(amounts, Decimal(0)))
+        shared = share_cents(amounts, total)
+        assert sum(shared, Decimal(0)) == total
+        assert all(abs(s - a) < Decimal("0.01") for s, a in zip(shared, amounts, strict=True))

@@ -71,6 +71,25 @@ def test_safe_cell() -> None:
     assert safe_cell("+61 400") == "'+61 400" and safe_cell("Alex") == "Alex"
 
 
-def test_an_empty_period_gives_just_the_header(cache: Cache) -> None:
+def test_an_empty_period_gives_the_header_and_a_zero_total(cache: Cache) -> None:
     summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC)
-    assert csv_text(summary) == ",".join(COLUMNS) + "\r\n"
+    header, total = csv_text(summary).splitlines()
+    assert header == ",".join(COLUMNS)
+    assert total.split(",")[2:9] == ["total", "", "0.0000", "0.0000", "0.0000", "0.00", "$"]
+
+
+def test_the_rows_costs_add_up_to_the_total(cache: Cache, tmp_path: Path) -> None:
+    """Seven sessions of a minute at $28 an hour: each is 46.67 cents. Rounded on its own,
+    each row said 0.47 and the rows made $3.29 under a total of $3.27 (a walk: $4.00 of rows
+    under $3.98); a finance reader adds them up."""
+    for i in range(7):
+        insert_session(cache, f"s{i}", [str(i), str(i + 100)], at(dt.date(2026, 3, 4), 9 + i),
+                       60, 60, "not_same")  # fmt: skip
+    summary = build_summary(cache, Period.month(2026, 3), Settings(hourly_rate=28), tz=dt.UTC)
+    path = tmp_path / "rows.csv"
+    write_csv(summary, path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        *sessions, total = list(csv.DictReader(handle))
+    assert total["cost"] == "3.27" == f"{summary.cost}"
+    assert sum(Decimal(r["cost"]) for r in sessions) == Decimal("3.27")
+    assert sorted({r["cost"] for r in sessions}) == ["0.46", "0.47"]
