@@ -7,7 +7,8 @@ there are enough reviews (``(same + prior x PRIOR_WEIGHT) / (reviewed + PRIOR_WE
 merge already planned or ready counts as certain. The rest of each weight is a review that
 will end "not the same person". Minutes = expected merges x median minutes per merge +
 expected "not the same" reviews x median minutes per review (all recorded work). The low-high
-range takes the band precisions' 80% range and the lower / upper quartiles of those minutes.
+range takes the band precisions' 80% range and the lower / upper quartiles of those minutes
+(with fewer than five recorded: from the least recorded to the most, or the baseline if more).
 Pairs put off "for later" and pairs found "not the same" are left out.
 """
 
@@ -24,6 +25,7 @@ PRIORS = {"likely": 0.95, "possible": 0.60}  # the matcher's benchmark: a third 
 PRIOR_WEIGHT = 20  # the prior counts as this many reviews
 RANGE_Z = 1.2816  # 80% range (normal approximation)
 ASSUMED_REVIEW_MINUTES = 3.0  # until a "not the same" review is recorded
+MIN_SAMPLE = 5  # recorded times before their quartiles alone make the range
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,19 @@ class Minutes:
 
     @classmethod
     def of(cls, values: Sequence[float], fallback: float, fallback_source: str) -> Minutes:
-        """From recorded values (median, quartiles), else the fallback."""
+        """From recorded values (median, quartiles), else the fallback. Until
+        :data:`MIN_SAMPLE` are recorded the range runs from the least recorded to the most
+        recorded or the fallback, whichever is more: quartiles of one or two merges gave a
+        range of a few percent."""
         if not values:
             return cls(fallback, fallback, fallback, fallback_source)
         median = float(statistics.median(values))
-        if len(values) < 2:
-            return cls(median, median, median, f"median of {len(values)} recorded")
+        if len(values) < MIN_SAMPLE:
+            return cls(
+                median, float(min(values)), float(max(*values, fallback)),
+                f"median of {len(values)} recorded; the range reaches {fallback:g} min until "
+                f"{MIN_SAMPLE} are recorded",
+            )  # fmt: skip
         q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
         return cls(median, float(q1), float(q3), f"median of {len(values):,} recorded")
 

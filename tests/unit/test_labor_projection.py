@@ -108,7 +108,8 @@ def test_projection_on_the_fixture_queue_with_reviews_and_recorded_minutes(cache
     possible = (1 + 0.6 * 20) / (2 + 20)
     assert p.precision["likely"].estimate == pytest.approx(likely)
     assert p.precision["possible"].estimate == pytest.approx(possible)
-    assert (p.merge.median, p.merge.low, p.merge.high) == (15.0, 12.5, 17.5)
+    # Three merges: too few for quartiles, the range runs from the least to the most.
+    assert (p.merge.median, p.merge.low, p.merge.high) == (15.0, 10.0, 20.0)
     assert p.review.median == 4.0
     merges = 1 + 3 * likely + possible
     reviews = 3 * (1 - likely) + (1 - possible)
@@ -117,6 +118,19 @@ def test_projection_on_the_fixture_queue_with_reviews_and_recorded_minutes(cache
     assert s.projected_cost_low < s.projected_cost < s.projected_cost_high
     text = render_plain(report_blocks(s))
     assert '"likely": 3 of 4 reviewed pairs were the same person' in text
+
+
+def test_one_recorded_merge_does_not_make_a_narrow_range() -> None:
+    """After one merge of 1.1 minutes the projection's range was that merge's time to that
+    merge's time; until five are recorded it reaches the manual baseline."""
+    p = build_projection([("1", "2", "likely", "new")], {}, 0, [1.1], [], 15.0)
+    assert (p.merge.median, p.merge.low, p.merge.high) == (1.1, 1.1, 15.0)
+    assert "until 5 are recorded" in p.merge.source
+    assert p.minutes("high") > 5 * p.minutes()
+    many = build_projection(
+        [("1", "2", "likely", "new")], {}, 0, [1.0, 1.1, 1.2, 1.3, 1.4], [], 15.0
+    )
+    assert many.merge.high < 2  # five recorded: their quartiles
 
 
 def test_an_empty_queue_projects_nothing() -> None:
