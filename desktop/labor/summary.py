@@ -53,7 +53,7 @@ KIND_LABELS = {
     "restore": "Merges backed out (restored)",
     "abandoned": "Merges abandoned (left unfinished)",
     "planned": "Merges planned, not yet done",
-    "other": "Pairs put off (later, skipped)",
+    "other": "Pairs looked at without a decision (later, or moved on)",
 }
 CORRECTION_KINDS = ("merge", "planned")  # work on records judged the same person
 

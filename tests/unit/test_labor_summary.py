@@ -222,3 +222,12 @@ def test_days_and_times_are_the_clinics_whatever_this_computers_zone(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_pairs_moved_on_from_are_not_called_put_off(cache: Cache) -> None:
+    """A pair looked at and left by J (skipped) was counted under "Pairs put off (later,
+    skipped)": a walk put off one pair and undid it, and the report said 7."""
+    march_work(cache)
+    text = render_plain(report_blocks(summary(cache)))
+    assert "Pairs looked at without a decision (later, or moved on)" in text
+    assert "Pairs put off (later, skipped)" not in text
