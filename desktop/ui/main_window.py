@@ -6,8 +6,8 @@ import gc
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QStatusTipEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -597,6 +597,13 @@ class MainWindow(QMainWindow):
         self.review_timer.log.idle_threshold = float(self.ctx.settings.idle_threshold_seconds)
         self.review_timer.log.wait_cap = float(self.ctx.settings.merge_wait_cap_minutes * 60)
         self.watch_desk.apply_settings()
+
+    def event(self, event: QEvent) -> bool:
+        """An empty status tip (a menu item without one, hovered) leaves the status bar's
+        message: opening a menu erased "Merged in Cliniko: …" and the plans that wait."""
+        if isinstance(event, QStatusTipEvent) and not event.tip():
+            return True
+        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Keep the layout; stop the workers, end the open work session, close the reader."""

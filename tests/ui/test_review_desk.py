@@ -454,3 +454,21 @@ def test_the_compare_view_says_the_day_a_record_was_made_at_the_clinic(qtbot, de
     created = compare.index(labels.index("Created"), 0).data()
     assert created == day_words(made(key[0]).astimezone(zone))
     assert created != day_words(made(key[0]))
+
+
+def test_hovering_a_menu_leaves_the_status_bar_message(qtbot, desk):
+    """Opening a menu and moving over its items erased the status bar's message (a merge's
+    "Merged in Cliniko: …", the plans that wait): an item with no tip sends an empty one."""
+    from PySide6.QtGui import QStatusTipEvent
+
+    window = desk.open()
+    window.statusBar().showMessage("Merged in Cliniko: 2 records are now one, Jane Smith.")
+    menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue").menu()
+    menu.popup(window.mapToGlobal(window.rect().center()))
+    qtbot.waitUntil(menu.isVisible)
+    menu.setActiveAction(menu.actions()[0])  # hovered: Qt sends the item's (empty) tip
+    QApplication.sendEvent(window, QStatusTipEvent(""))
+    menu.close()
+    assert window.statusBar().currentMessage().startswith("Merged in Cliniko")
+    QApplication.sendEvent(window, QStatusTipEvent("Show the pairs"))  # a real tip still shows
+    assert window.statusBar().currentMessage() == "Show the pairs"
