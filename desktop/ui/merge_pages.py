@@ -294,6 +294,21 @@ READY_HEADINGS = {
     Step.READY: "Ready to apply",
     Step.UPDATE_SURVIVOR: "Update the record that stays",
 }
+# What each of those steps says, and what Cliniko's merge does (after it).
+ABOUT_CLINIKO_MERGE = f"\n\nAbout Cliniko's merge: {CLINIKO_MERGE_MOVES} {CLINIKO_MERGE_LIMITS}"
+READY_TEXTS = {
+    Step.READY: (
+        "The plan is saved. Applying it updates the record that stays in Cliniko, checks "
+        "that the change stuck, and then guides you through Cliniko's own Merge. Until you "
+        "press Merge in Cliniko you can still back out: MergeDesk puts the previous values "
+        "back."
+    ),
+    Step.UPDATE_SURVIVOR: (
+        "The record that stays does not have all the values you chose yet (the line below "
+        "says why). “Try again” writes them and checks them; then Cliniko's own Merge "
+        "follows. Nothing is merged yet, and Back puts the previous values back."
+    ),
+}
 
 
 class ReadyPage(Page):
@@ -301,19 +316,15 @@ class ReadyPage(Page):
     starts (a failed one waits here to be tried again), under that step's own heading."""
 
     def __init__(self) -> None:
-        super().__init__(
-            READY_HEADINGS[Step.READY],
-            "The plan is saved. Applying it updates the record that stays in Cliniko, checks "
-            "that the change stuck, and then guides you through Cliniko's own Merge. Until you "
-            "press Merge in Cliniko you can still back out: MergeDesk puts the previous values "
-            f"back.\n\nAbout Cliniko's merge: {CLINIKO_MERGE_MOVES} {CLINIKO_MERGE_LIMITS}",
-        )
+        super().__init__(READY_HEADINGS[Step.READY], READY_TEXTS[Step.READY] + ABOUT_CLINIKO_MERGE)
         self.body.addStretch(1)
 
     def load(self, flow: MergeFlow) -> None:
-        """Show the step's heading (a failed update's problem is the wizard's status line)."""
-        heading = READY_HEADINGS.get(flow.step, READY_HEADINGS[Step.READY])
-        self.heading.setText(f"<h2>{escape(heading)}</h2>")
+        """Show the step's heading and words (a failed update's problem is the wizard's status
+        line)."""
+        step = flow.step if flow.step in READY_TEXTS else Step.READY
+        self.heading.setText(f"<h2>{escape(READY_HEADINGS[step])}</h2>")
+        self.text.setText(READY_TEXTS[step] + ABOUT_CLINIKO_MERGE)
 
 
 class MergeInClinikoPage(Page):

@@ -432,6 +432,8 @@ def test_a_silent_write_drop_is_caught_and_reported(qtbot, desk, sim, fast_wizar
     # once, in the status line.
     page = wizard.stack.currentWidget()
     assert "Update the record that stays" in page.heading.text()
+    # Its words are the update's, not the Ready page's "The plan is saved. Applying it…".
+    assert page.text.text().startswith("The record that stays does not have all the values")
     assert "<b>Update</b>" in wizard.progress_label.text()
     shown = [label.text() for label in page.findChildren(QLabel)]
     assert not any("still had other values" in text for text in shown)
