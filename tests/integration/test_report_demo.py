@@ -29,6 +29,7 @@ from manual_clock import ManualClock
 from desktop.config import Settings, save_settings
 from desktop.labor.cost import Period
 from desktop.labor.csv_export import csv_text
+from desktop.labor.report_text import minutes as minutes_text
 from desktop.labor.report_text import render_plain, report_blocks
 from desktop.labor.summary import build_summary
 from desktop.labor.timelog import TimeLog, rows
@@ -182,7 +183,7 @@ def test_demo_session_report_pdf_and_csv_agree_and_hold_no_names(
     assert value_after("Merges completed", text) == "3"
     assert value_after('Reviews ended "not the same person"', text) == "2"
     median_merge = Decimal(sum(MERGE_STEPS) * 1.5) / 60
-    assert re.search(rf"Merges completed +3 +\d+ min +{median_merge:.0f} min", text)
+    assert re.search(rf"Merges completed +3 +[\d.]+ min +{minutes_text(median_merge)}", text)
     assert "Per administrator" in text and "frontdesk" not in text  # the Cliniko user is shown
     assert "12.5% on-cost" in text and "$31.50 per hour" in text
 
@@ -229,7 +230,7 @@ def test_a_six_minute_wait_on_clinikos_merge_page_is_counted_in_the_log_and_the_
         assert row.active_minutes == pytest.approx(sum(steps) / 60)
         summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC)
     text = render_plain(report_blocks(summary))
-    assert re.search(r"Wait for Cliniko's merge \(the wait counts\) +1 +6 min", text)
+    assert re.search(r"Wait for Cliniko's merge \(the wait counts\) +1 +6.0 min", text)
     assert summary.total_minutes == pytest.approx(row.active_minutes)
-    assert re.search(r"Labor hours +0\.13 h \(8 min\)", text)  # 468 s
+    assert re.search(r"Labor hours +0\.13 h \(7.8 min\)", text)  # 468 s
     assert "waited on Cliniko in the period: 1; the wait reached the cap in 0." in text

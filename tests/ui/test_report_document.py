@@ -108,7 +108,7 @@ def test_each_administrator_gets_a_page_and_short_times_read_in_minutes(qapp, tm
         [page] = [p for p in by_page if f"Per administrator: {name}" in p]
         assert page.lstrip().startswith(f"Per administrator: {name}")  # a page of its own
     assert "Merges backed out (restored)" in text and "Method: every stretch of work" in text
-    assert re.search(r"Merges completed +1 +6 min +6 min", text)  # 0.105 h reads 6 min
+    assert re.search(r"Merges completed +1 +6.3 min +6.3 min", text)  # 0.105 h: 6.3 min
     assert "Records: Audit trail: 42 entries, head 3f9a." in text
     assert "compared in full" not in text  # None: left out
     plain = render_plain(report_blocks(summary))
