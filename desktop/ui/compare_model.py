@@ -119,10 +119,13 @@ class CompareModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        """Record names across, field names down."""
+        """Record names across (their full text as a tip), field names down."""
+        across = orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers)
+        if role == Qt.ItemDataRole.ToolTipRole and across:
+            return self._headers[section]
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
+        if across:
             return self._headers[section]
         if orientation == Qt.Orientation.Vertical and 0 <= section < self.rowCount():
             if section < len(self._fields):

@@ -76,6 +76,8 @@ class CompareView(QWidget):
         self.table.setWordWrap(True)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # A record's name longer than its column ends in "…" (it was cut at both ends).
+        self.table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
         self.evidence = QTableView()

@@ -93,6 +93,8 @@ class ComparePage(Page):
         table.setTabKeyNavigation(False)  # Tab moves on to the buttons, not cell by cell
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # A record's name longer than its column ends in "…" (it was cut at both ends).
+        table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
         self.body.addWidget(table, 1)
 
     def load(self, flow: MergeFlow) -> None:
