@@ -162,15 +162,21 @@ def test_plan_made_offline_then_applied_later(tmp_path: Path, sim: Simulator) ->
         assert MergeFlow.ready_to_apply(cache) == []
 
 
+def at_merge_step(cache: Cache, session: Session) -> MergeFlow:
+    """The pair's merge planned with the defaults and applied: at "Merge in Cliniko"."""
+    flow = MergeFlow.start(cache, PAIR)
+    for _ in range(4):
+        flow.advance()
+    flow.advance(session)
+    flow.advance(session)
+    assert flow.step is Step.MERGE_IN_CLINIKO
+    return flow
+
+
 def test_flow_resumes_after_the_app_is_closed(tmp_path: Path, sim: Simulator) -> None:
     synced_cache(tmp_path, sim)
     with open_cache(tmp_path) as cache, connect(cache, sim) as session:
-        flow = MergeFlow.start(cache, PAIR)
-        for _ in range(4):
-            flow.advance()
-        flow.advance(session)
-        flow.advance(session)
-        assert flow.step is Step.MERGE_IN_CLINIKO
+        flow = at_merge_step(cache, session)
         url = flow.merge_url
     del flow, session, cache  # the window closes: every object is gone
 
@@ -216,12 +222,7 @@ def test_a_survivor_changed_in_cliniko_after_its_update_is_written_again_before_
     named, so the person does not merge a record without the values they chose."""
     synced_cache(tmp_path, sim)
     with open_cache(tmp_path) as cache, connect(cache, sim) as session:
-        flow = MergeFlow.start(cache, PAIR)
-        for _ in range(4):
-            flow.advance()
-        flow.advance(session)
-        flow.advance(session)
-        assert flow.step is Step.MERGE_IN_CLINIKO
+        flow = at_merge_step(cache, session)
         assert sim.patient("1001")["occupation"] == "Nurse"
         assert flow.poll_once(session) is False and flow.step is Step.MERGE_IN_CLINIKO
         sim.touch_patient("1001", occupation="")  # back as it was before the update
