@@ -307,7 +307,7 @@ class MergeFlow:
     def richer_record(self) -> tuple[str, int, int] | None:
         """(id, its history size, the survivor's) of a record to be merged away that has more
         clinical history than the chosen survivor (chosen while the history was unknown, say);
-        None when every record's history is not known, or none has more."""
+        None when a record's history is unknown, or none has more."""
         history, survivor = self.history(), self.plan.survivor_id
         if survivor is None or any(counts is None for counts in history.values()):
             return None
