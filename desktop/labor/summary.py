@@ -190,7 +190,8 @@ def _case_key(row: TimeRow) -> tuple[tuple[str, ...], bool]:
 
 def group_cases(time_rows: Sequence[TimeRow], model: CostModel) -> list[Case]:
     """Group sessions by their records (restores apart); outcome by priority merged >
-    not_same > planned > abandoned > later > skipped."""
+    not_same > planned > abandoned > later > skipped, an abandoned one with no merge plan
+    counted as skipped."""
     grouped: dict[tuple[tuple[str, ...], bool], list[TimeRow]] = defaultdict(list)
     for row in time_rows:
         grouped[_case_key(row)].append(row)
@@ -198,6 +199,9 @@ def group_cases(time_rows: Sequence[TimeRow], model: CostModel) -> list[Case]:
     for (ids, _), members in grouped.items():
         outcomes = {r.outcome for r in members}
         outcome = next((o for o in _PRIORITY if o in outcomes), members[-1].outcome)
+        if outcome == Outcome.ABANDONED and not any(r.plan_id for r in members):
+            # Left when the app closed with no merge begun: looked at, not a merge abandoned.
+            outcome = Outcome.SKIPPED
         minutes = sum(model.minutes_of(r) for r in members)
         cases.append(Case(ids, outcome, minutes, len(members)))
     return cases

@@ -231,3 +231,15 @@ def test_pairs_moved_on_from_are_not_called_put_off(cache: Cache) -> None:
     text = render_plain(report_blocks(summary(cache)))
     assert "Pairs looked at without a decision (later, or moved on)" in text
     assert "Pairs put off (later, skipped)" not in text
+
+
+def test_a_pair_left_open_when_the_app_closed_is_no_merge_abandoned(cache: Cache) -> None:
+    """A pair only selected in the list when the app was closed (or died) ends "abandoned";
+    with no merge begun it is a pair looked at, not "Merges abandoned (left unfinished)"
+    (a walk read 1 there for a pair it never opened)."""
+    d = dt.date(2026, 3, 3)
+    insert_session(cache, "looked", ["1", "2"], at(d), 30, 30, "abandoned")
+    insert_session(cache, "begun", ["3", "4"], at(d, 10), 60, 60, "abandoned", plan_id="p9")
+    s = summary(cache)
+    kinds = {c.patient_ids: c.kind for c in s.cases}
+    assert kinds == {("1", "2"): "other", ("3", "4"): "abandoned"}
