@@ -33,6 +33,8 @@ WRITABLE_FIELDS: tuple[str, ...] = patient_field_names(writable=True)
 CONSENT_FIELDS = frozenset(patient_field_names(consent=True))
 # Text fields compared without regard to letter case.
 CASELESS_FIELDS = fields_normalised_as("email")
+# Card numbers compared without their spaces and dashes ("5999 78061 4" is "5999780614").
+SPACELESS_FIELDS = fields_normalised_as("medicare")
 
 # FieldChoice.reason values.
 KEEP_SURVIVOR = "kept the surviving record's value"
@@ -183,13 +185,16 @@ def _phone_key(number: Any, country: str) -> str:
 
 
 def canonical(name: str, value: Any, country: str = "AU") -> Any:
-    """A comparable form of a field value: blanks are None, text trimmed, phones normalised."""
+    """A comparable form of a field value: blanks are None, text trimmed, phones normalised,
+    emails caseless, card numbers without spaces."""
     if is_blank(value):
         return None
     if name == PHONES:
         return sorted({_phone_key(p.get("number"), country) for p in value})
     if isinstance(value, str):
         text = value.strip()
+        if name in SPACELESS_FIELDS:
+            return "".join(ch for ch in text if not ch.isspace() and ch != "-")
         return text.casefold() if name in CASELESS_FIELDS else text
     return value
 

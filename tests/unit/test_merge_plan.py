@@ -18,6 +18,7 @@ from desktop.merge.plan import (
     default_reconciliation,
     fields_sha256,
     pair_key,
+    same_value,
     stale_fields,
     suggest_survivor,
     values_sha256,
@@ -214,3 +215,11 @@ def test_stale_fields_notice_edits_made_in_cliniko() -> None:
 
 def test_pair_key_is_order_free() -> None:
     assert pair_key(["1002", "1001", "1002"]) == "1001:1002"
+
+
+def test_a_medicare_number_written_with_spaces_is_the_same_number() -> None:
+    """The fields step asked to choose between "5999 78061 4" and "5999780614"."""
+    survivor = {**SURVIVOR, "medicare": "5999 78061 4"}
+    duplicate = {**DUPLICATE, "medicare": "5999780614"}
+    assert "medicare" not in by_field(default_reconciliation(survivor, duplicate))
+    assert not same_value("medicare", "5999780614", "5999780615")
