@@ -506,6 +506,15 @@ class MainWindow(QMainWindow):
         self.compare_view.show_pair(self.queue_view.current())
         self.queue_view.focus_queue()
         wizard.deleteLater()
+        walk = getattr(self, "merge_walk", None)
+        if walk and outcome is not Outcome.MERGED:  # closed (Esc, Close): the walk stops here
+            self.merge_walk = []
+            self.statusBar().showMessage(
+                f"Stopped the merges one by one: {len(walk) + 1} still "
+                f"{'waits' if not walk else 'wait'} for Cliniko's merge "
+                "(Queue > Show merges waiting in Cliniko)."
+            )
+            return
         QTimer.singleShot(0, self._next_in_walk)
 
     @Slot()

@@ -684,6 +684,26 @@ def test_apply_all_ready_plans_from_the_queue_menu_then_merge_one_by_one(
     assert not sim.patient(planned[1].duplicate_ids[0])["merged_at"]
 
 
+def test_escape_in_a_merge_of_the_walk_stops_the_walk(qtbot, desk, sim, fast_wizard):
+    """Merging one by one after Apply all, Esc on the first merge window closed it and opened
+    the next: Esc now stops the walk, and the status bar says how many still wait."""
+    with desk_cache(desk) as cache:
+        ready_plans(cache, 2, sim)
+    window = desk.open()
+    dialog = open_apply_all(qtbot, window)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(dialog.walk_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is not None, timeout=10_000)
+    first = window.wizard
+    qtbot.keyClick(first, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.wizard is not first, timeout=5_000)
+    qtbot.wait(200)  # the next merge window would have opened by now
+    assert window.wizard is None
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Stopped the merges one by one: 2 still wait"), said
+
+
 def test_apply_all_lists_whose_records_change_and_return_writes_nothing(qtbot, desk, sim):
     """Before applying, each plan's line names its records and the fields that change; a
     Return closes the window without writing (it was the default button: one Return
