@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         # The pair the queue selected by itself when it loaded (the first one), until the
         # administrator picks another: a reload then starts again at the top.
         self._auto_key: tuple[str, str] | None = None
+        self.merge_walk: list[list[str]] = []  # Apply all's merges still to open, in turn
         self.setAccessibleName(f"{APP_NAME} main window")
         # In every window of the app, a held Enter or Space presses one button, not each in turn.
         guard_held_keys(QCoreApplication.instance())
@@ -506,7 +507,7 @@ class MainWindow(QMainWindow):
         self.compare_view.show_pair(self.queue_view.current())
         self.queue_view.focus_queue()
         wizard.deleteLater()
-        walk = getattr(self, "merge_walk", None)
+        walk = self.merge_walk
         if walk and outcome is not Outcome.MERGED:  # closed (Esc, Close): the walk stops here
             self.merge_walk = []
             self.statusBar().showMessage(
@@ -539,7 +540,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _next_in_walk(self) -> None:
-        if self.wizard is None and getattr(self, "merge_walk", None):
+        if self.wizard is None and self.merge_walk:
             self._open_wizard(self.merge_walk.pop(0))
             left = len(self.merge_walk)
             if self.wizard is not None and left:
