@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 _BANDS: tuple[Band, ...] = ("unlikely", "possible", "likely")
 PRIOR_TEXT = "how rare duplicates are in this clinic (starting point)"
+# A surname found in the other record's first-name field (names swapped between the records).
+SWAPPED_SURNAME = "surname written as the other record's first name"
 # Per comparison, in the order of the level columns: its name, its evidence label, its level
 # names and each level's evidence text (looked up once, not per pair).
 _FIELD_WORDS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = tuple(
@@ -177,6 +179,11 @@ class _Explainer:
             ]
         if field == "address":
             return [self.address_text(a, b, names[lv], texts[lv]) for i, a, b, lv in pairs]
+        if field == "last_name":  # swapped names: not "same surname" beside "Anh" / "Nguyen"
+            return [
+                SWAPPED_SURNAME if swapped[i] and names[lv] == "exact" else texts[lv]
+                for i, a, b, lv in pairs
+            ]
         return [texts[lv] for i, a, b, lv in pairs]
 
     def address_text(self, a: int, b: int, lv: str, text: str) -> str:

@@ -131,6 +131,8 @@ def test_swapped_first_and_last_names():
     )
     first = next(e for e in pair.evidence if e.field == "First name")
     assert first.text == "first and last names swapped between the records"
+    surname = next(e for e in pair.evidence if e.field == "Surname")  # not "same surname"
+    assert surname.text == "surname written as the other record's first name"
 
 
 def test_swapped_names_with_a_surname_of_several_words():
