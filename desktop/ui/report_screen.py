@@ -239,7 +239,10 @@ class ReportScreen(QWidget):
         values = {
             "merges": f"{s.merges_completed:,}", "reviews": f"{s.reviews_not_same:,}",
             "hours": hours_and_minutes(s.hours, s.total_minutes), "cost": money(s.cost),
-            "queue": f"{s.remaining_queue:,}", "projected": money(s.projected_cost),
+            "queue": f"{s.remaining_queue:,}",
+            "projected": f"{money(s.projected_cost)}<br><span style='font-size: 9pt; "
+            f"font-weight: 400;'>range {money(s.projected_cost_low)} to "
+            f"{money(s.projected_cost_high)}</span>",
             "saved": f"{s.saved_hours:,.2f} h", "intake": intake,
         }  # fmt: skip
         for key, text in values.items():

@@ -78,6 +78,10 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     # Under an hour, the minutes too, as the printed summary says them.
     assert screen.figures["hours"].text() == "0.28 h (17 min)"
     assert screen.figures["cost"].text() == "$8.50"
+    # The projection with its range, as the printed report gives it (the card had no range).
+    s = screen.summary
+    projected = screen.figures["projected"].text()
+    assert f"range ${s.projected_cost_low:,.2f} to ${s.projected_cost_high:,.2f}" in projected
     assert screen.figures["intake"].text() == "–"  # no scan recorded a new patient
     assert screen.chart.chart is not None  # the weeks up to today (20 March), none to come
     assert screen.chart.chart.labels == ("1 Mar", "2 Mar", "9 Mar", "16 Mar")
