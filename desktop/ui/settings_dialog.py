@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -151,12 +152,19 @@ class SettingsDialog(QDialog):
             "The labor report's integration figures: semantic debt ratio = hours spent merging "
             "duplicates whose newer record matches the rule above / the hours the integration "
             "saves; monthly cost of ownership = subscription + API fees + that merging time at "
-            "the labor rate. Hover over a field for what it means."
+            "the labor rate. What the field you are in means shows at the foot of the window."
         )
         self.integration_help.setStyleSheet("color: palette(placeholder-text);")
         self.problem = QLabel()
         self.problem.setStyleSheet(error_style())
         self.problem.setWordWrap(True)
+        # The field in use, explained (its tip): reachable from the keyboard, not by hover only.
+        self.field_help = QLabel()
+        self.field_help.setWordWrap(True)
+        self.field_help.setAccessibleName("What this field means")
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_moved)
 
         # Four short pages, not one long form: every explanation has the room its lines need
         # on a small screen too (one long form squeezed the wrapped ones). No two of a page's
@@ -193,8 +201,15 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(pages)
+        layout.addWidget(self.field_help)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
+
+    @Slot(QWidget, QWidget)
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """Show what the field that has the keyboard means (its tip), if it is one of ours."""
+        if new is not None and self.isAncestorOf(new):
+            self.field_help.setText(new.toolTip())
 
     def chosen(self) -> Settings:
         """The settings as edited (not yet saved)."""

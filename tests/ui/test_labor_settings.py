@@ -42,3 +42,19 @@ def test_wait_cap_intake_alarm_and_integration_inputs_are_saved(qtbot, data_dir)
     assert saved.integration_after_hours is True
     assert saved.integration_text_pattern == "Online booking"
     assert saved.integration_cliniko_user == "FormBot"
+
+
+def test_the_field_with_the_keyboard_is_explained_without_hovering(qtbot, data_dir) -> None:
+    """Each field's meaning was only a hover tip: a keyboard walk could not read it. The
+    field Tab reaches is explained at the foot of the window."""
+    dialog = SettingsDialog(data_dir)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.rate.setFocus()
+    qtbot.keyClick(dialog.rate, Qt.Key.Key_Tab)  # on to the on-costs
+    qtbot.waitUntil(lambda: dialog.focusWidget() is not dialog.rate)
+    field = dialog.focusWidget()
+    assert field.toolTip() and dialog.field_help.text() == field.toolTip()
+    assert dialog.field_help.isVisible()
