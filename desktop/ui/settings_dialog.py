@@ -165,6 +165,8 @@ class SettingsDialog(QDialog):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_moved)
+            # Closed, the dialog follows the keyboard no more (it may be deleted after).
+            self.finished.connect(lambda _result: app.focusChanged.disconnect(self._focus_moved))
 
         # Four short pages, not one long form: every explanation has the room its lines need
         # on a small screen too (one long form squeezed the wrapped ones). No two of a page's
