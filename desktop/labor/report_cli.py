@@ -50,6 +50,11 @@ def run_report_command(
     except ValueError as exc:
         print(f"Error: {exc} (dates are YYYY-MM-DD).", file=sys.stderr)
         return 2
+    for target in filter(None, [args.csv, args.pdf]):  # said before the report, not after
+        problem = unwritable(Path(target))
+        if problem:
+            print(f"Error: cannot write {target}: {problem}.", file=sys.stderr)
+            return 2
     with open_cache(data_dir, readonly=True) as cache:
         today = dt.datetime.now(account_time_zone(cache.db)).date()  # the clinic's day
         period = period_from(args.date_from, args.date_to, today)
@@ -62,12 +67,25 @@ def run_report_command(
             last_reconciliation=records.last_reconciliation,
         )
     print(render_plain(blocks), end="")
-    if args.csv:
-        print(f"Wrote {write_csv(summary, Path(args.csv)):,} rows to {args.csv}.")
-    if args.pdf:
-        if pdf_writer is None:
-            print("Error: PDF output is not available here.", file=sys.stderr)
-            return 2
-        pages = pdf_writer(blocks, period.label, Path(args.pdf))
-        print(f"Wrote a {pages}-page PDF to {args.pdf}.")
+    try:
+        if args.csv:
+            print(f"Wrote {write_csv(summary, Path(args.csv)):,} rows to {args.csv}.")
+        if args.pdf:
+            if pdf_writer is None:
+                print("Error: PDF output is not available here.", file=sys.stderr)
+                return 2
+            pages = pdf_writer(blocks, period.label, Path(args.pdf))
+            print(f"Wrote a {pages}-page PDF to {args.pdf}.")
+    except OSError as exc:  # a full disk, no permission: in words, not a traceback
+        print(f"Error: could not write the file: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
     return 0
+
+
+def unwritable(path: Path) -> str:
+    """Why a report file cannot be written at ``path`` ("" when it looks writable)."""
+    if path.is_dir():
+        return "it is a folder; give a file name"
+    if not path.parent.is_dir():
+        return f"there is no folder {path.parent}"
+    return ""

@@ -45,3 +45,19 @@ def test_a_year_to_pdf_and_csv(qapp, data_dir: Path, tmp_path: Path, capsys) -> 
 def test_bad_dates_are_refused(data_dir: Path, capsys) -> None:
     assert main(["report", "--data-dir", str(data_dir), "--from", "2025-13-01"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_a_file_that_cannot_be_written_is_said_before_the_report(
+    data_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """A CSV or PDF path in a folder that does not exist, or a folder, ended the report in a
+    Python traceback (FileNotFoundError, IsADirectoryError, QPainter) after printing it."""
+    with open_cache(data_dir) as cache:  # a cache with a year of work to report
+        insert_year(cache, 2025)
+    missing = tmp_path / "nodir" / "x.csv"
+    assert main(["report", "--data-dir", str(data_dir), "--csv", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"Error: cannot write {missing}: there is no folder {missing.parent}.\n"
+    assert out == "" and "Traceback" not in err
+    assert main(["report", "--data-dir", str(data_dir), "--pdf", str(tmp_path)]) == 2
+    assert "it is a folder; give a file name" in capsys.readouterr().err
