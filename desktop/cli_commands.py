@@ -95,6 +95,13 @@ def cmd_login(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     if args.key_stdin:
         key = sys.stdin.readline().strip()
+    elif not sys.stdin.isatty():  # getpass would fall back to reading stdin, and fail at its end
+        print(
+            "Error: no terminal to paste the key into: pipe it in with --key-stdin "
+            "(for example: mergedesk login --key-stdin < keyfile).",
+            file=sys.stderr,
+        )
+        return 2
     else:
         key = getpass.getpass("Paste your Cliniko API key (it is not shown): ").strip()
     with ClinikoClient(key, base_url=args.base_url) as client:

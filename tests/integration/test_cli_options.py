@@ -158,3 +158,16 @@ def test_login_refuses_a_key_of_another_clinic_for_a_folder_that_has_a_cache(
     assert "This cache belongs to the clinic 'Hostile clinic' (au1)" in login.stderr
     assert "The key you gave belongs to 'Other Clinic'" in login.stderr
     assert other.api_key not in keyring_file.read_text(), "the other clinic's key was not saved"
+
+
+def test_login_with_no_terminal_says_to_pipe_the_key_in(tmp_path: Path) -> None:
+    """Run from a script with nothing on stdin, login fell into getpass's fallback and ended
+    in an EOFError traceback."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", "login", "--base-url", "http://127.0.0.1:9/v1"],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "pipe it in with --key-stdin" in result.stderr
