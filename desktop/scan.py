@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from desktop.matching import MatchEngine, MatchSettings, ScanResult, ScoredPair
 from desktop.matching.blocking import KEY_KINDS
@@ -159,7 +159,7 @@ def run_scan(
             return _full_scan(cache, settings, report)
 
 
-_BANDS = ("likely", "possible", "unlikely")
+_BANDS: tuple[str, ...] = get_args(Band)  # best first, as the type declares them
 
 
 def _keep_marks(

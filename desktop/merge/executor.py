@@ -228,8 +228,7 @@ def update_survivor(
     expected = values_sha256({n: plan.decisions[n] for n in names}, country)
     stored = fields_sha256(after, names)
     if expected != stored:
-        wrong = [n for n in names if not same_value(n, field_value(after, n), plan.decisions[n])]
-        raise WriteNotApplied(wrong or names)
+        raise WriteNotApplied(drifted_fields(plan, after) or names)
     return UpdateResult(tuple(sorted(body)), after, stored)
 
 
@@ -394,10 +393,10 @@ CLINIKO_MERGE_MOVES = (
 )
 CLINIKO_MERGE_LIMITS = (
     "Cliniko's merge never overwrites a field of the record that stays (that is why MergeDesk "
-    "updates those "
-    "first), and a merge cannot be undone: a wrong merge means re-creating the other patient "
-    "by hand. Exactly which other items (attachments, letters and messages, group bookings) "
-    "move is not documented by Cliniko; check them on the record that stays afterwards."
+    "updates those first), and a merge cannot be undone: a wrong merge means re-creating the "
+    "other patient by hand. Exactly which other items (attachments, letters and messages, "
+    "group bookings) move is not documented by Cliniko; check them on the record that stays "
+    "afterwards."
 )
 
 

@@ -166,8 +166,7 @@ class SurvivorPage(Page):
 
     def first_control(self) -> QWidget | None:
         """The checked record: the arrow keys pick another."""
-        checked = self.group.checkedButton()
-        return checked if checked is not None else None
+        return self.group.checkedButton()
 
     def chosen(self) -> str | None:
         """The id of the checked record."""
