@@ -152,7 +152,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     """Download patients (all of them the first time, then what changed)."""
     from desktop.labor.timelog import TimeLog
     from desktop.merge.batch import finish_merged_plans
-    from desktop.sync import SyncProgress, run_sync, sync_notes
+    from desktop.sync import SyncProgress, run_sync, sync_notes, sync_summary
 
     data_dir = _data_dir(args)
     session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
@@ -189,11 +189,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if result.cancelled:
         print("Sync cancelled. What was downloaded is kept; run sync again to continue.")
         return 1
-    print(
-        f"{result.mode.capitalize()} sync done: {result.patients_written:,} "
-        f"patient{'' if result.patients_written == 1 else 's'} written "
-        f"with {result.requests:,} requests in {result.seconds:.1f} s."
-    )
+    print(f"{result.mode.capitalize()} sync done: {sync_summary(result)}.")
     for line in sync_notes(result):
         print(line)
     return 0

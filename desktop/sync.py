@@ -75,7 +75,7 @@ LAST_SYNC_AT = "sync.last_completed_at"
 
 @dataclass(frozen=True)
 class SyncProgress:
-    """Where a sync is: patients written so far, how many Cliniko counted, patients/second."""
+    """Where a sync is: patients read so far, how many Cliniko counted, patients read/second."""
 
     phase: str
     done: int
@@ -87,10 +87,10 @@ class SyncProgress:
 class SyncResult:
     """What one run of :func:`run_sync` did.
 
-    ``patients_written`` counts distinct patients stored in this run (each once, however
-    many passes read it). ``quarantined`` names the records kept aside (``patient 12`` or
-    ``record page 2 #5``); ``future_ids`` the patients whose ``updated_at`` was ahead of the
-    server's clock.
+    ``patients_written`` counts distinct patients this run stored new or changed (each once,
+    however many passes read it; one Cliniko sent again as it was is not counted).
+    ``quarantined`` names the records kept aside (``patient 12`` or ``record page 2 #5``);
+    ``future_ids`` the patients whose ``updated_at`` was ahead of the server's clock.
     """
 
     mode: str
@@ -164,6 +164,15 @@ def run_sync(
     return runner.result
 
 
+def sync_summary(result: SyncResult) -> str:
+    """What a finished sync did, in a few words: "no patient changed (1 request, 0.0 s)"."""
+    n, requests = result.patients_written, result.requests
+    what = (
+        "no patient changed" if n == 0 else f"{n:,} patient{'' if n == 1 else 's'} new or changed"
+    )
+    return f"{what} ({requests:,} request{'' if requests == 1 else 's'}, {result.seconds:.1f} s)"
+
+
 def sync_notes(result: SyncResult) -> list[str]:
     """What a sync found that the administrator should know, in plain words, ids only.
 
@@ -209,7 +218,8 @@ class _Runner:
         self.cancel = cancel
         self.started = time.monotonic()
         self.result = SyncResult(mode="full")
-        self.written: set[str] = set()  # patients this run has stored so far
+        self.written: set[str] = set()  # patients this run has stored new or changed so far
+        self.read = 0  # records this run has read from Cliniko (for the rate)
         self.server_now: datetime | None = None  # the newest Date header seen
 
     # -- full ---------------------------------------------------------------------------
@@ -355,10 +365,9 @@ class _Runner:
         good, labels = set_aside_bad(self.cache.db, page.items, number)
         known = self.result.quarantined
         known += [label for label in labels if label not in known]
-        upsert_patients(self.cache.db, good)
-        ids = {str(p["id"]) for p in good}
-        release_stored(self.cache.db, ids)
-        self.written |= ids
+        self.read += len(page.items)
+        self.written.update(upsert_patients(self.cache.db, good))
+        release_stored(self.cache.db, {str(p["id"]) for p in good})
         self.result.patients_written = len(self.written)
 
     def _stamp_of(self, item: dict[str, Any]) -> datetime | None:
@@ -405,7 +414,7 @@ class _Runner:
         if self.progress is None:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        self.progress(SyncProgress(phase, done, total, self.result.patients_written / elapsed))
+        self.progress(SyncProgress(phase, done, total, self.read / elapsed))
 
     def _write_audit(self) -> None:
         """Write the request records gathered since the last page (inside a transaction)."""

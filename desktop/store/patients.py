@@ -29,16 +29,23 @@ ROW_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "raw")
 
 # A patient neither archived nor merged into another in Cliniko (what a scan pairs).
 ACTIVE = "archived_at IS NULL AND merged_at IS NULL"
+# A row is rewritten (and its ``synced_at`` moved on, which makes a scan read it again) only
+# when something in it differs: a record Cliniko sends again unchanged is left as it is.
+_SAME_AS_STORED = [c for c in ROW_COLUMNS if c not in ("id", "synced_at")]
 _UPSERT_ROW_SQL = (
     f"INSERT INTO patients ({', '.join(ROW_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in ROW_COLUMNS)}) "
     "ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in ROW_COLUMNS if c != "id")
+    + f" WHERE ({', '.join(f'patients.{c}' for c in _SAME_AS_STORED)})"
+    + f" IS NOT ({', '.join(f'excluded.{c}' for c in _SAME_AS_STORED)})"
 )
 _UPSERT_RAW_SQL = (
     "INSERT INTO patient_raw (id, raw) VALUES (?, ?) "
-    "ON CONFLICT(id) DO UPDATE SET raw = excluded.raw"
+    "ON CONFLICT(id) DO UPDATE SET raw = excluded.raw WHERE patient_raw.raw IS NOT excluded.raw"
 )
+# Ids per query when reading what is stored (well under SQLite's limit of bound values).
+_IDS_PER_QUERY = 500
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -97,17 +104,33 @@ def row_from_patient(patient: dict[str, Any], *, synced_at: str | None = None) -
 
 def upsert_patients(
     db: sqlite_utils.Database, patients: Iterable[dict[str, Any]], *, synced_at: str | None = None
-) -> int:
-    """Insert or update patients by id; return how many. Does not commit.
+) -> list[str]:
+    """Insert or update patients by id; return the ids of those new or changed. Does not commit.
 
-    Call it inside :func:`desktop.store.transaction.transaction` (one per page is fine).
+    A patient stored exactly as received is left as it is, ``synced_at`` included. Call it
+    inside :func:`desktop.store.transaction.transaction` (one per page is fine).
     """
     stamp = synced_at or _now()
     rows = [row_from_patient(p, synced_at=stamp) for p in patients]
-    if rows:
-        db.conn.executemany(_UPSERT_ROW_SQL, [[r[c] for c in ROW_COLUMNS] for r in rows])
-        db.conn.executemany(_UPSERT_RAW_SQL, [(r["id"], r["raw"]) for r in rows])
-    return len(rows)
+    if not rows:
+        return []
+    stored = _stored_raw(db, [r["id"] for r in rows])
+    changed = [r["id"] for r in rows if stored.get(r["id"]) != r["raw"]]
+    db.conn.executemany(_UPSERT_ROW_SQL, [[r[c] for c in ROW_COLUMNS] for r in rows])
+    db.conn.executemany(_UPSERT_RAW_SQL, [(r["id"], r["raw"]) for r in rows])
+    return list(dict.fromkeys(changed))
+
+
+def _stored_raw(db: sqlite_utils.Database, ids: Sequence[str]) -> dict[str, str]:
+    """The JSON text stored for each of ``ids`` that is in the cache."""
+    out: dict[str, str] = {}
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), _IDS_PER_QUERY):
+        chunk = unique[start : start + _IDS_PER_QUERY]
+        marks = ", ".join("?" for _ in chunk)
+        cursor = db.conn.execute(f"SELECT id, raw FROM patient_raw WHERE id IN ({marks})", chunk)
+        out.update(cursor.fetchall())
+    return out
 
 
 def get_patient(db: sqlite_utils.Database, patient_id: str | int) -> dict[str, Any] | None:

@@ -255,7 +255,8 @@ class SyncPanel(QWidget):
             self._idle("Sync cancelled. What was downloaded is kept.")
             return
         self.rate_label.setText(
-            f"{result.patients_written:,} {self._term()} in {result.seconds:.0f} s. Scanning…"
+            f"{result.patients_written:,} {self._term()} new or changed in {result.seconds:.0f} s. "
+            "Scanning…"
         )
         self.start_scan()
 

@@ -50,7 +50,7 @@ def test_data_dir_is_honoured_before_and_after_the_sub_command(tmp_path: Path) -
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert "Full sync done: 10 patients written" in first.stdout
+    assert "Full sync done: 10 patients new or changed" in first.stdout
     assert (before / "cache.db").exists() and (after / "cache.db").exists()
     assert not (default / "cache.db").exists(), "nothing went to the default folder"
     assert verbose.returncode == 0 and "DEBUG" in verbose.stderr, "-v before the command counts"
@@ -101,7 +101,7 @@ def test_sync_names_the_records_it_kept_aside(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "Compared 6 patients with Cliniko: 1 had drifted and 0 were missing" in again.stdout
     assert sync.returncode == 0, sync.stderr
-    assert "Full sync done: 5 patients written" in sync.stdout
+    assert "Full sync done: 5 patients new or changed" in sync.stdout
     assert "1 record from Cliniko could not be stored and is kept aside: patient 902" in (
         sync.stdout
     )

@@ -20,7 +20,8 @@ from desktop.session import Session
 from desktop.simulator import FaultConfig, Simulator
 from desktop.store.cache import Cache
 from desktop.store.patients import count_patients, get_patient, patient_ids
-from desktop.sync import run_sync
+from desktop.store.scan_rows import changed_since, sync_marks
+from desktop.sync import run_sync, sync_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 # The simulated clinic's clock starts after every sample record (the sample is made at
@@ -65,9 +66,15 @@ def test_full_sync_with_faults_then_nothing_changed(tmp_path: Path) -> None:
 
             sim.faults = FaultConfig()
             before = _list_requests(sim)
+            marks = sync_marks(cache.db)
             again = run_sync(session)
             assert again.mode == "incremental"
             assert _list_requests(sim) - before == 1
+            # Cliniko sends the newest record again (the sync reads a little overlap): it is
+            # not counted as changed, and a scan has nothing new to read.
+            assert again.patients_written == 0
+            assert sync_summary(again).startswith("no patient changed (1 request, ")
+            assert changed_since(cache.db, *marks) == []
 
 
 def test_incremental_sync_picks_up_edits_new_patients_and_merges(tmp_path: Path) -> None:
@@ -77,7 +84,8 @@ def test_incremental_sync_picks_up_edits_new_patients_and_merges(tmp_path: Path)
         Session(cache, sim.api_key, base_url=sim.base_url, max_requests_per_minute=2800) as session,
     ):
         run_sync(session)
-        active = [p for p in sim.patients_snapshot() if not p["archived_at"]]
+        snapshot = {p["id"]: p for p in sim.patients_snapshot()}
+        active = [p for p in snapshot.values() if not p["archived_at"]]
         survivor, duplicate, edited = active[0], active[1], active[2]
         sim.clock.tick(60)
         sim.touch_patient(edited["id"], email="new.address@example.com")
@@ -86,6 +94,8 @@ def test_incremental_sync_picks_up_edits_new_patients_and_merges(tmp_path: Path)
 
         result = run_sync(session)
         assert result.mode == "incremental"
+        changed = [p for p in sim.patients_snapshot() if snapshot.get(p["id"]) != p]
+        assert result.patients_written == len(changed) >= 3
         assert get_patient(cache.db, edited["id"])["email"] == "new.address@example.com"
         assert get_patient(cache.db, added["id"])["last_name"] == "Added"
         merged = get_patient(cache.db, duplicate["id"])

@@ -82,7 +82,7 @@ def test_row_from_patient_tolerates_missing_fields():
 def test_upsert_get_iterate_round_trip(cache):
     patients = [_patient(n) for n in range(25)]
     with transaction(cache) as db:
-        assert upsert_patients(db, patients) == 25
+        assert upsert_patients(db, patients) == [p["id"] for p in patients]
     assert count_patients(cache.db) == 25
     assert patient_ids(cache.db) == {p["id"] for p in patients}
     assert get_patient(cache.db, patients[3]["id"]) == patients[3]
@@ -106,7 +106,7 @@ def test_upsert_updates_in_place(cache):
         upsert_patients(db, [original])
     changed = {**original, "last_name": "Changed", "archived_at": "2024-07-01T00:00:00Z"}
     with transaction(cache) as db:
-        assert upsert_patients(db, [changed]) == 1
+        assert upsert_patients(db, [changed]) == [original["id"]]
     assert count_patients(cache.db) == 1
     assert count_patients(cache.db, include_archived=False) == 0
     assert get_patient(cache.db, original["id"]) == changed
@@ -116,7 +116,23 @@ def test_upsert_updates_in_place(cache):
 
 
 def test_upsert_of_nothing(cache):
-    assert upsert_patients(cache.db, []) == 0
+    assert upsert_patients(cache.db, []) == []
+
+
+def test_a_patient_received_again_unchanged_is_left_as_it_is(cache):
+    """Only new or changed patients are written: an unchanged one keeps its synced_at, so
+    a scan does not read it again, and a sync does not count it."""
+    patients = [_patient(1), _patient(2)]
+    with transaction(cache) as db:
+        upsert_patients(db, patients, synced_at="2026-12-01T00:00:00Z")
+    edited = {**patients[1], "email": "new@example.com"}
+    with transaction(cache) as db:
+        written = upsert_patients(db, [patients[0], edited], synced_at="2026-12-02T00:00:00Z")
+    assert written == [patients[1]["id"]]
+    rows = {r["id"]: r for r in iter_patient_rows(cache.db, ["id", "synced_at"])}
+    assert rows[patients[0]["id"]]["synced_at"] == "2026-12-01T00:00:00Z"
+    assert rows[patients[1]["id"]]["synced_at"] == "2026-12-02T00:00:00Z"
+    assert get_patient(cache.db, patients[1]["id"]) == edited
 
 
 def test_sync_state(cache):
