@@ -108,7 +108,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         user = client.get_user()
         key_account = fetch_account(client, user)
     _refuse_another_clinics_key(data_dir, key_account)
-    store_api_key(key)
+    store_api_key(key, data_dir)
     if args.base_url:
         settings = load_settings(data_dir)
         settings.base_url = args.base_url
@@ -138,7 +138,7 @@ def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any) -> Se
     from desktop.session import Session
     from desktop.store.cache import open_cache
 
-    key = get_api_key()
+    key = get_api_key(data_dir)
     cache = open_cache(data_dir)
     try:
         return Session(cache, key, base_url=_base_url(args, data_dir), **kwargs)

@@ -27,6 +27,11 @@ PRIVATE_FILE_MODE = 0o600
 _POSIX = os.name == "posix"
 
 
+def default_data_dir() -> Path:
+    """The platform's user data folder for MergeDesk (not created here)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)).expanduser().resolve()
+
+
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Return the data directory (created if missing).
 
@@ -34,8 +39,7 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
         override: an explicit directory (from ``--data-dir``); wins over the environment.
     """
     chosen = override or os.environ.get(DATA_DIR_ENV)
-    path = Path(chosen) if chosen else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path = path.expanduser().resolve()
+    path = Path(chosen).expanduser().resolve() if chosen else default_data_dir()
     restrict_new_files()
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     make_private_tree(path)

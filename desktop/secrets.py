@@ -3,8 +3,10 @@
 MergeDesk keeps two kinds of secret, both only in the operating system's keychain (Windows
 Credential Manager, macOS Keychain, Secret Service on Linux):
 
-* the Cliniko API key (username ``cliniko-api-key``), unless ``CLINIKO_API_KEY`` is set in the
-  environment, in which case that value is used and never stored;
+* the Cliniko API key of each data directory, unless ``CLINIKO_API_KEY`` is set in the
+  environment, in which case that value is used and never stored: username
+  ``cliniko-api-key`` for the platform's own data directory, ``cliniko-api-key:<id>`` (the
+  id below) for any other (``--data-dir``, one per clinic);
 * one random 256-bit key per data directory that encrypts the local cache
   (username ``cache-key:<first 16 hex of sha256(resolved data dir)>``);
 * beside it, the key that seals that cache's audit trail (``audit-key:<same id>``) and the
@@ -37,6 +39,8 @@ import keyring.backends.null
 import keyring.core
 import keyring.errors
 from keyring.backend import KeyringBackend
+
+from desktop import paths
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +227,15 @@ def api_key_from_environment() -> bool:
     return _env_api_key() is not None
 
 
-def get_api_key() -> str:
-    """Return the Cliniko API key: the environment's first, else the keychain's.
+def api_key_username(data_dir: Path | None = None) -> str:
+    """The keychain username of a data directory's API key (None: the platform's own)."""
+    if data_dir is None or Path(data_dir).resolve() == paths.default_data_dir():
+        return API_KEY_USERNAME
+    return f"{API_KEY_USERNAME}:{_data_dir_id(data_dir)}"
+
+
+def get_api_key(data_dir: Path | None = None) -> str:
+    """Return the Cliniko API key: the environment's first, else the data directory's.
 
     Raises:
         SecretsError: NOT_FOUND when none is saved, or LOCKED / UNAVAILABLE.
@@ -232,24 +243,24 @@ def get_api_key() -> str:
     env = _env_api_key()
     if env is not None:
         return env
-    value = _read(API_KEY_USERNAME)
+    value = _read(api_key_username(data_dir))
     if not value:
         raise SecretsError(KeyringState.NOT_FOUND)
     return value
 
 
-def api_key_status() -> KeyringStatus:
+def api_key_status(data_dir: Path | None = None) -> KeyringStatus:
     """Report whether an API key can be used now: AVAILABLE, NOT_FOUND, LOCKED or UNAVAILABLE."""
     name = "environment" if api_key_from_environment() else keyring_status().backend_name
     try:
-        get_api_key()
+        get_api_key(data_dir)
     except SecretsError as err:
         return KeyringStatus(err.state, err.user_message, name)
     return KeyringStatus(KeyringState.AVAILABLE, "Your Cliniko API key is saved.", name)
 
 
-def store_api_key(key: str) -> None:
-    """Save the Cliniko API key in the keychain (only there).
+def store_api_key(key: str, data_dir: Path | None = None) -> None:
+    """Save a data directory's Cliniko API key in the keychain (only there).
 
     Raises:
         ValueError: the key is empty.
@@ -258,21 +269,25 @@ def store_api_key(key: str) -> None:
     key = key.strip()
     if not key:
         raise ValueError("The API key is empty.")
-    _write(API_KEY_USERNAME, key)
+    _write(api_key_username(data_dir), key)
 
 
-def delete_api_key() -> bool:
-    """Remove the saved API key; return False when none was saved."""
-    return _delete(API_KEY_USERNAME)
+def delete_api_key(data_dir: Path | None = None) -> bool:
+    """Remove a data directory's saved API key; return False when none was saved."""
+    return _delete(api_key_username(data_dir))
 
 
 # --- cache keys ------------------------------------------------------------------------------
 
 
+def _data_dir_id(data_dir: Path) -> str:
+    """A data directory's id in keychain usernames: 16 hex of sha256(its resolved path)."""
+    return hashlib.sha256(str(Path(data_dir).resolve()).encode("utf-8")).hexdigest()[:16]
+
+
 def cache_key_username(data_dir: Path) -> str:
     """Return the keychain username of the cache key for one data directory."""
-    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode("utf-8")).hexdigest()
-    return f"{CACHE_KEY_PREFIX}{digest[:16]}"
+    return f"{CACHE_KEY_PREFIX}{_data_dir_id(data_dir)}"
 
 
 def _checked_cache_key(value: str) -> str:
@@ -313,7 +328,7 @@ def delete_cache_key(data_dir: Path) -> bool:
 
 
 def _audit_username(prefix: str, data_dir: Path) -> str:
-    return prefix + cache_key_username(data_dir)[len(CACHE_KEY_PREFIX) :]
+    return prefix + _data_dir_id(data_dir)
 
 
 def get_audit_key(data_dir: Path, *, create: bool = False) -> str | None:

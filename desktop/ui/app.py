@@ -74,17 +74,17 @@ class SampleClinic:
     """The first-start choice "Try it on a sample clinic" (instead of a key)."""
 
 
-def _api_key(settings: Settings) -> str | SampleClinic | None:
-    """The saved API key, one the person pastes into the welcome dialog now, or the sample
-    clinic (None: they quit)."""
+def _api_key(data_dir: Path, settings: Settings) -> str | SampleClinic | None:
+    """The folder's saved API key, one the person pastes into the welcome dialog now, or the
+    sample clinic (None: they quit)."""
     try:
-        return keychain.get_api_key()
+        return keychain.get_api_key(data_dir)
     except keychain.SecretsError as error:
         if error.state is not keychain.KeyringState.NOT_FOUND:
             QMessageBox.warning(None, APP_NAME, error.user_message)
     from desktop.ui.connect_dialog import ConnectDialog
 
-    dialog = ConnectDialog(base_url=settings.base_url)
+    dialog = ConnectDialog(base_url=settings.base_url, data_dir=data_dir)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     if dialog.wants_demo:
@@ -138,7 +138,7 @@ def run_app(data_dir: Path) -> int:
     """Open the main window for the clinic whose key is in the keychain (asking for it first)."""
     app = _application()
     settings = load_settings(data_dir)
-    api_key = _api_key(settings)
+    api_key = _api_key(data_dir, settings)
     if api_key is None:
         return 1
     if isinstance(api_key, SampleClinic):

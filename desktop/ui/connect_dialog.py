@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -108,11 +109,18 @@ class ConnectDialog(QDialog):
 
     connected = Signal(object)
 
-    def __init__(self, base_url: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        parent: QWidget | None = None,
+        *,
+        data_dir: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Welcome to {APP_NAME}")
         self.setMinimumWidth(560)
         self._base_url = base_url
+        self._data_dir = data_dir  # whose key this is (None: the platform's own data folder)
         self._workers = Workers(self)
         self.info: ConnectionInfo | None = None
         self.wants_demo = False
@@ -250,7 +258,7 @@ class ConnectDialog(QDialog):
     def _on_checked(self, info: ConnectionInfo) -> None:
         self.check_button.setEnabled(True)
         try:
-            keychain.store_api_key(info.api_key)
+            keychain.store_api_key(info.api_key, self._data_dir)
         except keychain.SecretsError as error:
             self.show_error(
                 f"The key works (clinic: {info.account_name}, user: {info.user_name}), "

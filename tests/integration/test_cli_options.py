@@ -18,11 +18,14 @@ from desktop.simulator import Simulator, demo_api_key
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _mergedesk(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _mergedesk(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "desktop", *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=300,
@@ -171,3 +174,26 @@ def test_login_with_no_terminal_says_to_pipe_the_key_in(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "pipe it in with --key-stdin" in result.stderr
+
+
+def test_each_data_folder_keeps_its_own_api_key(tmp_path: Path) -> None:
+    """Two clinics in two --data-dir folders: logging in to the second does not replace the
+    first folder's key (the first clinic's sync still works with its own key)."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "default")
+    first, second = tmp_path / "first", tmp_path / "second"
+    with (
+        Simulator(size=6, seed=1, rate_limit_per_minute=3000) as one,
+        Simulator(size=4, seed=2, api_key=demo_api_key(2), rate_limit_per_minute=3000) as two,
+    ):
+        for folder, sim in ((first, one), (second, two)):
+            login = _mergedesk(
+                env,
+                *("--data-dir", str(folder), "login", "--key-stdin", "--base-url", sim.base_url),
+                stdin=sim.api_key + "\n",
+            )
+            assert login.returncode == 0, login.stderr
+        synced = _mergedesk(env, "--data-dir", str(first), "sync", "--base-url", one.base_url)
+        other = _mergedesk(env, "--data-dir", str(second), "sync", "--base-url", two.base_url)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert "Full sync done: 6 patients new or changed" in synced.stdout
+    assert "Full sync done: 4 patients new or changed" in other.stdout

@@ -156,7 +156,7 @@ def test_the_sample_clinic_button_opens_the_demo_apart_from_real_data(qtbot, dat
     assert "(sample data)" in seen["title"] and "Your clinic" not in seen["title"]
     assert cache_path(data_dir / "demo").exists()
     assert not cache_path(data_dir).exists()
-    assert keychain.api_key_status().state is keychain.KeyringState.NOT_FOUND
+    assert keychain.api_key_status(data_dir).state is keychain.KeyringState.NOT_FOUND
 
 
 def _cache_this_computer_cannot_open(data_dir, sim) -> None:
@@ -169,7 +169,7 @@ def _cache_this_computer_cannot_open(data_dir, sim) -> None:
     (data_dir / "settings.json").write_text(json.dumps({"base_url": sim.base_url}))
     open_cache(data_dir).close()
     keychain.delete_cache_key(data_dir)
-    keychain.store_api_key(sim.api_key)
+    keychain.store_api_key(sim.api_key, data_dir)
 
 
 def _press_in_the_problem_box(qtbot, seen: dict, label: str) -> None:

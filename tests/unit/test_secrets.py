@@ -226,3 +226,21 @@ def test_no_secret_lands_in_a_file(private_environment, memory_keyring):
         assert API_KEY.encode() not in blob, path
         assert cache_key.encode() not in blob, path
         assert bytes.fromhex(cache_key) not in blob, path
+
+
+def test_each_data_folder_has_its_own_api_key_entry(memory_keyring, tmp_path, monkeypatch):
+    """The platform's own folder keeps the entry older versions used; any other folder (one
+    per clinic) has its own, so saving one clinic's key leaves the other's."""
+    from desktop import paths
+
+    monkeypatch.setattr(paths, "default_data_dir", lambda: (tmp_path / "own").resolve())
+    own, other = tmp_path / "own", tmp_path / "other"
+    assert secrets.api_key_username(None) == secrets.api_key_username(own) == "cliniko-api-key"
+    assert secrets.api_key_username(other).startswith("cliniko-api-key:")
+    secrets.store_api_key("key-of-clinic-a", own)
+    secrets.store_api_key("key-of-clinic-b", other)
+    assert secrets.get_api_key(own) == "key-of-clinic-a"
+    assert secrets.get_api_key(other) == "key-of-clinic-b"
+    assert secrets.delete_api_key(other) is True
+    assert secrets.api_key_status(other).state is KeyringState.NOT_FOUND
+    assert secrets.get_api_key() == "key-of-clinic-a"
