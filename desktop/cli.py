@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", parents=[common], help="open the app on a built-in sample clinic")
     demo.add_argument("--patients", type=int, default=3000, help="size of the sample clinic")
-    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--seed", type=int, default=1, help="seed of the sample clinic")
     demo.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
 
     sim = sub.add_parser(

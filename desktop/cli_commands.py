@@ -49,6 +49,26 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return directory
 
 
+class NoCacheHere(Exception):
+    """A command that works on a clinic's cache was pointed at a folder without one."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__("no cache in the data folder")
+        self.user_message = (
+            f"There is no MergeDesk cache in {folder} yet. Download your patients first "
+            "(mergedesk login, then mergedesk sync), or check --data-dir."
+        )
+
+
+def _synced_data_dir(args: argparse.Namespace) -> Path:
+    """The data folder of a command that reads the cache (scan, report, audit): one a sync
+    has filled. A mistyped --data-dir is said so, and no folder or empty cache is made."""
+    folder = paths.chosen_data_dir(args.data_dir)
+    if not folder.is_file() and not paths.cache_path(folder).is_file():
+        raise NoCacheHere(folder)
+    return _data_dir(args)  # a file in the folder's place is said so here
+
+
 def _base_url(args: argparse.Namespace, data_dir: Path) -> str | None:
     return getattr(args, "base_url", None) or load_settings(data_dir).base_url
 
@@ -201,7 +221,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from desktop.scan import export_pairs_csv, run_scan
     from desktop.store.cache import open_cache
 
-    data_dir = _data_dir(args)
+    data_dir = _synced_data_dir(args)
     with open_cache(data_dir) as cache:
         summary = run_scan(cache, full=True if args.full else None)
         print(
@@ -229,35 +249,30 @@ def cmd_report(args: argparse.Namespace) -> int:
         from desktop.ui.report_document import write_report_pdf
 
         pdf_writer = write_report_pdf
-    code = run_report_command(args, _data_dir(args), pdf_writer)
+    code = run_report_command(args, _synced_data_dir(args), pdf_writer)
     for written in filter(None, [args.pdf, args.csv]):  # an older file keeps its mode
         paths.make_private(written)
     return code
-
-
-def _day(text: str | None, default: dt.date) -> dt.date:
-    """A YYYY-MM-DD option, or ``default`` when not given."""
-    if not text:
-        return default
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise SystemExit(f"Error: {text!r} is not a date; use YYYY-MM-DD.") from None
 
 
 @_plain_errors
 def cmd_audit(args: argparse.Namespace) -> int:
     """``audit verify``: check the chain, seals and keychain head; ``audit export``: to CSV."""
     from desktop.audit_export import export_csv, head_line, verify_cache
+    from desktop.labor.report_cli import EARLIEST_DAY, parse_day
     from desktop.store.cache import open_cache
 
-    data_dir = _data_dir(args)
+    data_dir = _synced_data_dir(args)
     if args.action == "export":
         if not args.csv:
             print("Error: give the file to write with --csv FILE.", file=sys.stderr)
             return 2
-        today = dt.date.today()
-        first, last = _day(args.date_from, dt.date(2000, 1, 1)), _day(args.date_to, today)
+        try:
+            first = parse_day("--from", args.date_from) or EARLIEST_DAY
+            last = parse_day("--to", args.date_to) or dt.date.today()
+        except ValueError as error:
+            print(f"Error: {error}.", file=sys.stderr)
+            return 2
         with open_cache(data_dir, readonly=True) as cache:
             result = verify_cache(cache)
             rows = export_csv(cache, first, last, Path(args.csv))

@@ -32,17 +32,41 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)).expanduser().resolve()
 
 
+class DataDirUnusable(Exception):
+    """The data folder asked for cannot be used (a file is in its place, no permission...)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"data folder unusable: {reason}")
+        self.user_message = f"MergeDesk cannot use {path} as its data folder: {reason}."
+
+
+def chosen_data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory asked for (not created): ``override`` (``--data-dir``), else
+    ``MERGEDESK_DATA_DIR``, else the platform's own."""
+    chosen = override or os.environ.get(DATA_DIR_ENV)
+    return Path(chosen).expanduser().resolve() if chosen else default_data_dir()
+
+
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Return the data directory (created if missing).
 
     Args:
         override: an explicit directory (from ``--data-dir``); wins over the environment.
+
+    Raises:
+        DataDirUnusable: it cannot be made or used (a file is in its place, say).
     """
-    chosen = override or os.environ.get(DATA_DIR_ENV)
-    path = Path(chosen).expanduser().resolve() if chosen else default_data_dir()
+    path = chosen_data_dir(override)
     restrict_new_files()
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    make_private_tree(path)
+    if path.exists() and not path.is_dir():
+        raise DataDirUnusable(path, "it is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+        make_private_tree(path)
+    except NotADirectoryError as error:
+        raise DataDirUnusable(path, "a file stands where one of its folders should be") from error
+    except PermissionError as error:
+        raise DataDirUnusable(path, "this user may not create or change it") from error
     return path
 
 

@@ -25,20 +25,50 @@ from desktop.store.cache import open_cache
 PdfWriter = Callable[[list[Block], str, Path], int]
 
 
+# A report's period: no work can be recorded before this day, nor over more than so many years.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LONGEST_YEARS = 10
+
+
 def period_from(date_from: str | None, date_to: str | None, today: dt.date | None = None) -> Period:
     """The period of ``--from``/``--to`` (``YYYY-MM-DD``, both included).
 
     Neither: this month. Only ``--from``: up to today. Only ``--to``: from the first of its month.
 
     Raises:
-        ValueError: a date is not ``YYYY-MM-DD`` or the period ends before it starts.
+        ValueError: in words a person can act on: a date is not ``YYYY-MM-DD``, the period
+            ends before it starts, starts after today (only ``--from``), before 2000, or
+            spans more than ten years.
     """
-    first = dt.date.fromisoformat(date_from) if date_from else None
-    last = dt.date.fromisoformat(date_to) if date_to else None
+    first, last = parse_day("--from", date_from), parse_day("--to", date_to)
     if first is None and last is None:
         return Period.this_month(today)
-    last = last or today or dt.date.today()
-    return Period.custom(first or last.replace(day=1), last)
+    today = today or dt.date.today()
+    if last is None and first is not None and first > today:
+        raise ValueError(f"--from {first} is after today ({today}): give --to as well")
+    last = last or today
+    first = first or last.replace(day=1)
+    if last < first:
+        raise ValueError(f"the period ends ({last}) before it starts ({first})")
+    if first < EARLIEST_DAY:
+        raise ValueError(f"--from {first} is before {EARLIEST_DAY}: MergeDesk records no work then")
+    if (last - first).days > LONGEST_YEARS * 366:
+        raise ValueError(f"the period is longer than {LONGEST_YEARS} years: give a shorter one")
+    return Period.custom(first, last)
+
+
+def parse_day(option: str, text: str | None) -> dt.date | None:
+    """One date option (``YYYY-MM-DD``), or None when not given.
+
+    Raises:
+        ValueError: naming the option and what was typed.
+    """
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def run_report_command(
@@ -48,7 +78,7 @@ def run_report_command(
     try:
         period_from(args.date_from, args.date_to)  # the dates are checked before the cache
     except ValueError as exc:
-        print(f"Error: {exc} (dates are YYYY-MM-DD).", file=sys.stderr)
+        print(f"Error: {exc}.", file=sys.stderr)
         return 2
     for target in filter(None, [args.csv, args.pdf]):  # said before the report, not after
         problem = unwritable(Path(target))

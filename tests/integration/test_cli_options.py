@@ -197,3 +197,22 @@ def test_each_data_folder_keeps_its_own_api_key(tmp_path: Path) -> None:
     assert synced.returncode == 0, synced.stdout + synced.stderr
     assert "Full sync done: 6 patients new or changed" in synced.stdout
     assert "Full sync done: 4 patients new or changed" in other.stdout
+
+
+def test_a_data_folder_that_is_a_file_or_missing_is_said_in_words(tmp_path: Path) -> None:
+    """--data-dir naming a file ended in a FileExistsError traceback; scan, report and audit on
+    a folder with no cache (a mistyped --data-dir) made the folder and an empty cache."""
+    env = child_environment(tmp_path / "keyring.json", tmp_path / "default")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    for command in ("sync", "scan"):
+        on_file = _mergedesk(env, "--data-dir", str(a_file), command)
+        assert on_file.returncode == 2
+        assert "Traceback" not in on_file.stderr
+        assert f"MergeDesk cannot use {a_file} as its data folder: it is a file" in on_file.stderr
+    missing = tmp_path / "mistyped"
+    for command in (["scan"], ["report"], ["audit", "verify"]):
+        done = _mergedesk(env, "--data-dir", str(missing), *command)
+        assert done.returncode == 2, command
+        assert f"There is no MergeDesk cache in {missing} yet." in done.stderr, command
+    assert not missing.exists()

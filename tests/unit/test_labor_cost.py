@@ -69,8 +69,28 @@ def test_report_command_periods() -> None:
     assert period_from(None, None, today) == Period.month(2026, 5)
     assert period_from("2026-05-03", None, today) == Period.custom(dt.date(2026, 5, 3), today)
     assert period_from(None, "2026-02-28", today) == Period.month(2026, 2)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="--from '2026-13-01' is not a date; write it as YYYY"):
         period_from("2026-13-01", None, today)
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "says"),
+    [
+        ("2026-06-01", None, "--from 2026-06-01 is after today (2026-05-17): give --to as well"),
+        ("2026-05-10", "2026-05-01", "the period ends (2026-05-01) before it starts (2026-05-10)"),
+        ("1900-01-01", "2026-01-01", "--from 1900-01-01 is before 2000-01-01"),
+        ("2001-01-01", "2999-12-31", "longer than 10 years"),
+        (None, "31/05/2026", "--to '31/05/2026' is not a date"),
+    ],
+)
+def test_report_periods_a_person_cannot_mean_are_refused_in_words(date_from, date_to, says):
+    """A --from in the future alone said "ends before it starts"; 1900 to 2999 printed
+    thousands of weekly rows named "Jan 00"; a date typed wrong said "Invalid isoformat"."""
+    from desktop.labor.report_cli import period_from
+
+    with pytest.raises(ValueError) as raised:
+        period_from(date_from, date_to, dt.date(2026, 5, 17))
+    assert says in str(raised.value)
 
 
 def test_shared_cents_add_up_to_the_total_and_stay_within_a_cent() -> None:
