@@ -58,7 +58,7 @@ class Simulator:
     ``clock`` gives the clinic's time in epoch seconds (``time.time`` by default; a test passes
     a manual clock so records get the times it chooses, without waiting).
     ``account_id`` is the account's id in ``GET /settings/public`` (two simulators with
-    different ids are two clinics).
+    different ids are two clinics); by default the seed's, so two seeds are two clinics.
     """
 
     def __init__(
@@ -75,7 +75,7 @@ class Simulator:
         history: Mapping[str, Mapping[str, int]] | None = None,
         clinic_name: str | None = None,
         clock: Clock = time.time,
-        account_id: str = "1",
+        account_id: str | None = None,
     ) -> None:
         if patients is None:
             from desktop.simulator.sample_clinic import generate_clinic
@@ -93,7 +93,7 @@ class Simulator:
         self.state = ClinicState(patients, history, seed, clock)
         name = clinic_name or DEFAULT_CLINIC_NAME
         account = {
-            "id": account_id,
+            "id": account_id or str(seed),
             "name": name,
             "subdomain": "demo-clinic",
             "user_email": "admin@demo-clinic.example",

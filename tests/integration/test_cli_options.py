@@ -194,6 +194,13 @@ def test_each_data_folder_keeps_its_own_api_key(tmp_path: Path) -> None:
             assert login.returncode == 0, login.stderr
         synced = _mergedesk(env, "--data-dir", str(first), "sync", "--base-url", one.base_url)
         other = _mergedesk(env, "--data-dir", str(second), "sync", "--base-url", two.base_url)
+        # Two seeds are two clinics: the second's key is refused in the first's folder.
+        crossed = _mergedesk(
+            env,
+            *("--data-dir", str(first), "login", "--key-stdin", "--base-url", two.base_url),
+            stdin=two.api_key + "\n",
+        )
+    assert crossed.returncode == 2 and "This cache belongs to the clinic" in crossed.stderr
     assert synced.returncode == 0, synced.stdout + synced.stderr
     assert "Full sync done: 6 patients new or changed" in synced.stdout
     assert "Full sync done: 4 patients new or changed" in other.stdout

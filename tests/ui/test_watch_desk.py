@@ -295,14 +295,14 @@ def test_cliniko_limiting_requests_is_said_and_not_shown_as_offline(qtbot, desk)
 
 
 def test_a_listing_going_round_in_circles_is_said_in_full_and_tried_again_later(
-    qtbot, desk
+    qtbot, desk, sim
 ) -> None:
     """The clinic's appointments listing links back to itself: the watch says so where the
     whole message fits (the status bar cut it at the intake figure) and tries again after a
     back-off instead of stopping for good; the next good interval clears the message."""
     from hostile_server import HostileServer
 
-    with HostileServer(account_id="1") as server:
+    with HostileServer(account_id=str(sim.seed)) as server:  # the desk's clinic
         server.tricked, server.trick = "individual_appointments", "to_itself"
         window = desk.open(base_url=server.base_url)
         report = _interval(qtbot, window)
