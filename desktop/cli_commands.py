@@ -242,13 +242,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
 @_plain_errors
 def cmd_report(args: argparse.Namespace) -> int:
     """The labor-cost summary of a period; optionally as PDF and CSV (desktop.labor.report_cli)."""
-    from desktop.labor.report_cli import PdfWriter, run_report_command
+    from desktop.labor.report_cli import PdfWriter, refusal, run_report_command
 
     pdf_writer: PdfWriter | None = None
     if args.pdf:
         from desktop.ui.report_document import write_report_pdf
 
         pdf_writer = write_report_pdf
+    problem = refusal(args)  # bad dates or files are said before a missing cache
+    if problem:
+        print(f"Error: {problem}.", file=sys.stderr)
+        return 2
     code = run_report_command(args, _synced_data_dir(args), pdf_writer)
     for written in filter(None, [args.pdf, args.csv]):  # an older file keeps its mode
         paths.make_private(written)

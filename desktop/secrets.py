@@ -244,6 +244,10 @@ def get_api_key(data_dir: Path | None = None) -> str:
     if env is not None:
         return env
     value = _read(api_key_username(data_dir))
+    if not value and data_dir is not None and paths.cache_path(data_dir).exists():
+        # A folder synced when one key served every folder (before 2026-12): that key, which
+        # the cache's own check of the clinic still guards; logging in again gives its own.
+        value = _read(API_KEY_USERNAME)
     if not value:
         raise SecretsError(KeyringState.NOT_FOUND)
     return value

@@ -82,12 +82,21 @@ class OtherAccountsCache(Exception):
         """Name both clinics and say what to do; nothing was downloaded."""
         mine, theirs = self.cache_account, self.key_account
         return (
-            f"This cache belongs to the clinic '{mine.name or mine.account_id}' ({mine.shard}). "
-            f"The key you gave belongs to '{theirs.name or theirs.account_id}' "
-            f"({theirs.shard}). Nothing was downloaded, so the two clinics' patients are not "
-            "mixed. To work with the other clinic, use a separate data folder (--data-dir), "
-            "or log in again with a key of the first clinic."
+            f"This cache belongs to the clinic {_clinic_words(mine, theirs)}. "
+            f"The key you gave belongs to {_clinic_words(theirs, mine)}. Nothing was "
+            "downloaded, so the two clinics' patients are not mixed. To work with the other "
+            "clinic, use a separate data folder (--data-dir), or log in again with a key of "
+            "the first clinic."
         )
+
+
+def _clinic_words(account: Account, other: Account) -> str:
+    """'Name' (au1), with the account id too when the other account has the same name."""
+    name = account.name or account.account_id
+    where = account.shard or ""
+    if account.name and account.name == other.name and account.account_id:
+        where = f"account {account.account_id}" + (f", {account.shard}" if account.shard else "")
+    return f"'{name}'" + (f" ({where})" if where else "")
 
 
 def same_account(cached: Account, found: Account) -> bool:

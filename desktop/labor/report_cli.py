@@ -71,20 +71,28 @@ def parse_day(option: str, text: str | None) -> dt.date | None:
         raise ValueError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
+def refusal(args: argparse.Namespace) -> str | None:
+    """Why the report cannot be made as asked, before the cache is read: its dates, or a file
+    it cannot write (said before the report, not after it). None when it can."""
+    try:
+        period_from(args.date_from, args.date_to)
+    except ValueError as error:
+        return str(error)
+    for target in filter(None, [args.csv, args.pdf]):
+        problem = unwritable(Path(target))
+        if problem:
+            return f"cannot write {target}: {problem}"
+    return None
+
+
 def run_report_command(
     args: argparse.Namespace, data_dir: Path, pdf_writer: PdfWriter | None = None
 ) -> int:
     """Print the summary; write ``args.csv`` and (with ``pdf_writer``) ``args.pdf``."""
-    try:
-        period_from(args.date_from, args.date_to)  # the dates are checked before the cache
-    except ValueError as exc:
-        print(f"Error: {exc}.", file=sys.stderr)
+    problem = refusal(args)
+    if problem:
+        print(f"Error: {problem}.", file=sys.stderr)
         return 2
-    for target in filter(None, [args.csv, args.pdf]):  # said before the report, not after
-        problem = unwritable(Path(target))
-        if problem:
-            print(f"Error: cannot write {target}: {problem}.", file=sys.stderr)
-            return 2
     with open_cache(data_dir, readonly=True) as cache:
         today = dt.datetime.now(account_time_zone(cache.db)).date()  # the clinic's day
         period = period_from(args.date_from, args.date_to, today)

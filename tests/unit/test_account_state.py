@@ -48,3 +48,19 @@ def test_a_cache_from_before_the_account_json_still_names_its_clinic(cache: Cach
     account = stored_account(cache.db)
     assert account == Account(name="Old Town Osteo", country_code="NZ")
     assert account is not None and account.currency_symbol == "$"
+
+
+def test_two_clinics_of_one_name_are_told_apart_by_their_account_ids() -> None:
+    """The refusal of another clinic's key named 'Logan Central Podiatry' twice: with one name
+    on both sides, the account ids say which is which."""
+    from desktop.session import OtherAccountsCache
+
+    mine = Account(account_id="1", name="Logan Central Podiatry", shard="au1")
+    theirs = Account(account_id="7", name="Logan Central Podiatry", shard="au1")
+    said = OtherAccountsCache(mine, theirs).user_message
+    assert "clinic 'Logan Central Podiatry' (account 1, au1)." in said
+    assert "belongs to 'Logan Central Podiatry' (account 7, au1)." in said
+    other = OtherAccountsCache(mine, Account(account_id="7", name="Epping", shard="au2"))
+    assert "clinic 'Logan Central Podiatry' (au1). The key you gave belongs to 'Epping' (au2)" in (
+        other.user_message
+    )

@@ -244,3 +244,22 @@ def test_each_data_folder_has_its_own_api_key_entry(memory_keyring, tmp_path, mo
     assert secrets.delete_api_key(other) is True
     assert secrets.api_key_status(other).state is KeyringState.NOT_FOUND
     assert secrets.get_api_key() == "key-of-clinic-a"
+
+
+def test_a_folder_synced_with_the_one_key_of_older_versions_still_finds_it(
+    memory_keyring, tmp_path, monkeypatch
+):
+    """Upgrading kept a --data-dir folder's data but asked for the key again: a folder with a
+    cache falls back to the entry older versions saved; a new folder does not (it would
+    otherwise take another clinic's key)."""
+    from desktop import paths
+
+    monkeypatch.setattr(paths, "default_data_dir", lambda: (tmp_path / "own").resolve())
+    synced, new = tmp_path / "synced", tmp_path / "new"
+    synced.mkdir()
+    paths.cache_path(synced).write_bytes(b"encrypted")
+    secrets.store_api_key("key-saved-by-an-older-version")
+    assert secrets.get_api_key(synced) == "key-saved-by-an-older-version"
+    assert secrets.api_key_status(new).state is KeyringState.NOT_FOUND
+    secrets.store_api_key("its-own-key", synced)
+    assert secrets.get_api_key(synced) == "its-own-key"
