@@ -134,6 +134,7 @@ class IntervalReport:
     new_pairs: list[NewPair] = field(default_factory=list)
     intake: IntakeReport | None = None
     appointments_fetched: bool = False  # the cached appointments or treatment notes changed
+    merges_finished: list[str] = field(default_factory=list)  # plans Cliniko's merge ended
     offline: str = ""  # the plain-words reason, when the interval could not reach Cliniko
     next_in: float = 0.0  # seconds until the next interval
 
@@ -236,7 +237,7 @@ class Watch:
         if synced.cancelled:
             return
         # A merge done in Cliniko with no merge window open (after Apply all) ends its plan.
-        finish_merged_plans(self.cache, self.session, TimeLog(self.cache))
+        report.merges_finished = finish_merged_plans(self.cache, self.session, TimeLog(self.cache))
         scan_began = utc_stamp()
         summary = run_scan(self.cache, settings=self.match_settings)
         report.changed = summary.changed

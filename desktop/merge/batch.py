@@ -120,6 +120,13 @@ def _epoch(stamp: object) -> float | None:
     return moment.timestamp() if moment is not None else None
 
 
+def finished_words(count: int) -> str:
+    """What the status bar says when a sync found waiting merges made in Cliniko."""
+    if count == 1:
+        return "Merged in Cliniko: a merge waiting there was made; the pair is now under Merged."
+    return f"Merged in Cliniko: {count} merges waiting there were made; they are now under Merged."
+
+
 def waiting_words(count: int, qualifier: str = "") -> str:
     """``2 wait for their merge in Cliniko`` (``1 waits for its``); ``qualifier`` goes before
     the verb (``2 more already wait…``)."""

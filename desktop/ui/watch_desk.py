@@ -35,6 +35,7 @@ from desktop.config import load_settings, save_settings
 from desktop.digest import daily_digest, notification_text, since_label
 from desktop.intake import INTAKE_DAYS, IntakeReport, account_time_zone
 from desktop.matching import MatchSettings
+from desktop.merge.batch import finished_words
 from desktop.store.queue import has_model
 from desktop.store.watch import found_pair_keys
 from desktop.sync import needs_full_sync
@@ -287,7 +288,9 @@ class WatchDesk(QObject):
                 self.unseen_since = report.started_at
             self.unseen.extend(report.new_pairs)
             self.notify()
-        if report.new_pairs or report.appointments_fetched:  # new pairs, or a new triage
+        if report.merges_finished:  # made on Cliniko's page with no merge window open
+            self.window.statusBar().showMessage(finished_words(len(report.merges_finished)))
+        if report.new_pairs or report.appointments_fetched or report.merges_finished:
             self.window.reload_queue()
         self._digest_on_new_day()
         self.interval_done.emit(report)
