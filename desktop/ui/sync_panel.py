@@ -84,6 +84,7 @@ class SyncPanel(QWidget):
         self.rate_label.setMinimumWidth(160)
         self._watch_word: str | None = None  # the watch's message the label shows, if any
         self._scan_word = ""  # the last scan's (or watch interval's) word on the pairs found
+        self._offline_word: str | None = None  # a lost connection's message the label shows
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.sync_button = QPushButton("&Sync")
         self.sync_button.setAccessibleName("Sync now")
@@ -104,7 +105,7 @@ class SyncPanel(QWidget):
         layout.addWidget(self.rate_label, 3)
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.sync_button)
-        ctx.connectivity.changed.connect(self.show_online)
+        ctx.connectivity.changed.connect(self.on_connectivity)
         self.refresh_status()
 
     # ----------------------------------------------------------------- status
@@ -141,6 +142,18 @@ class SyncPanel(QWidget):
                 "Cliniko can't be reached. You can keep reviewing and planning merges; "
                 "they are applied when you are back online."
             )
+
+    @Slot(bool)
+    def on_connectivity(self, online: bool) -> None:
+        """Cliniko answered again (any call: a history, a merge step) or stopped answering:
+        the dot says so, and a lost connection's message goes once the connection is back."""
+        self.show_online(online)
+        if online and self._offline_word is not None:
+            if self.rate_label.text() == self._offline_word:
+                self.rate_label.setText("")
+                self.rate_label.setStyleSheet("")
+                self.rate_label.setToolTip("")
+            self._offline_word = None
 
     def show_problem(self, message: str) -> None:
         """Cliniko answered, but not with success: the dot must not say "Online"."""
@@ -266,6 +279,7 @@ class SyncPanel(QWidget):
         self._ctx.connectivity.note_error(error)
         if self._ctx.connectivity.online is not False:
             self.show_problem(message)
+        self._offline_word = message if self._ctx.connectivity.online is False else None
         self._idle(message)
         self.rate_label.setStyleSheet(theme.error_style())
         self.rate_label.setToolTip(message)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from ui_helpers import closed_port_url
 
 from desktop.reconcile import LAST_AT
@@ -137,3 +138,19 @@ def test_sync_pressed_the_moment_a_scan_ends_starts_a_sync(qtbot, empty_desk, si
     qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)  # a sync, then its scan
     qtbot.waitUntil(lambda: len(synced) == 2, timeout=30_000)  # the press made the second
     assert pressed == [True]
+
+
+def test_the_lost_connection_message_goes_when_cliniko_answers_again(qtbot, desk, sim):
+    """A walk saw "Can't reach Cliniko…" in red beside "● Online" while the history, the
+    update and the merge all worked; only a manual Sync cleared it."""
+    window = desk.open(base_url=closed_port_url())
+    panel = window.sync_panel
+    panel.start_sync()
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "Can't reach Cliniko" in panel.rate_label.text()
+    window.ctx.base_url = sim.base_url  # the connection is back
+    action = next(a for a in window.findChildren(QAction) if "new duplicates now" in a.text())
+    with qtbot.waitSignal(window.watch_desk.interval_done, timeout=30_000):
+        action.trigger()
+    assert panel.online_label.text() == "● Online"
+    assert "Can't reach Cliniko" not in panel.rate_label.text()
