@@ -79,21 +79,25 @@ def timed_send(http: httpx.Client, request: httpx.Request) -> Exchange:
 
 def _bounded(streamed: httpx.Response, started: float) -> httpx.Response:
     """The answer read whole, if it ends within the bounds (else :class:`EndlessAnswer`)."""
-    raw = bytearray()
+    body = bytearray()
     try:
-        for chunk in streamed.iter_raw():
-            raw += chunk
-            if len(raw) > MAX_BODY_BYTES:
+        # Counted as unpacked: a 2 MB gzip answer can unpack to gigabytes.
+        for chunk in streamed.iter_bytes():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
                 raise EndlessAnswer(f"over {MAX_BODY_BYTES >> 20} MB", request=streamed.request)
             if time.perf_counter() - started > MAX_ANSWER_SECONDS:
                 raise EndlessAnswer(f"over {MAX_ANSWER_SECONDS:.0f} s", request=streamed.request)
     finally:
         streamed.close()
-    # The same answer, readable as usual (decompressed by its own headers).
+    # The same answer, readable as usual (already unpacked, so without its packing headers).
+    headers = streamed.headers.copy()
+    for packing in ("content-encoding", "content-length"):
+        headers.pop(packing, None)
     return httpx.Response(
         streamed.status_code,
-        headers=streamed.headers,
-        content=bytes(raw),
+        headers=headers,
+        content=bytes(body),
         request=streamed.request,
     )
 
