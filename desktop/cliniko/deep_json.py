@@ -17,6 +17,9 @@ MAX_DEPTH = 64  # brackets from the top of the body; a Cliniko page nests about 
 TOO_DEEP = "\x00a value nested too deeply to read\x00"
 """What stands in for a cut-out value (no real Cliniko text holds NUL characters)."""
 
+NOT_AN_OBJECT = "\x00not a JSON object\x00"
+"""The key under which a list element that is no object (an array, null) is kept aside."""
+
 _TOO_DEEP_JSON = json.dumps(TOO_DEEP)
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from desktop.cliniko.deep_json import NOT_AN_OBJECT
 from desktop.cliniko.errors import ForeignLink, PagingStopped, UnexpectedResponse
 
 MAX_PER_PAGE = 100
@@ -59,8 +60,11 @@ def parse_page(body: Any, *, key: str, url: str) -> Page:
     if not isinstance(body, dict):
         raise UnexpectedResponse("list response is not a JSON object")
     items = body.get(key)
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise UnexpectedResponse(f"list response has no {key!r} array of objects")
+    if not isinstance(items, list):
+        raise UnexpectedResponse(f"list response has no {key!r} array")
+    # One element that is no object (null, an array) is one bad record, kept aside by the
+    # sync, not a page nobody can read (that stopped every sync for good).
+    items = [i if isinstance(i, dict) else {NOT_AN_OBJECT: i} for i in items]
     total = body.get("total_entries")
     if isinstance(total, bool) or not isinstance(total, int):
         raise UnexpectedResponse("list response has no integer total_entries")

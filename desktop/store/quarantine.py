@@ -12,18 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
-from desktop.cliniko.deep_json import TOO_DEEP
+from desktop.cliniko.deep_json import NOT_AN_OBJECT, TOO_DEEP
 from desktop.timestamps import parse_timestamp
 
 log = logging.getLogger(__name__)
 
 _TOO_DEEP_JSON = json.dumps(TOO_DEEP, ensure_ascii=False)
+_CLINIKO_ID = re.compile(r"[0-9]{1,30}")  # Cliniko's ids are integers (sent as text)
 _ESCAPED = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode
 
 
@@ -45,6 +47,8 @@ class QuarantinedRecord:
 
 def patient_problem(patient: dict[str, Any]) -> str | None:
     """Why a patient record can't be cached (plain words, no patient data), or None."""
+    if NOT_AN_OBJECT in patient:
+        return "it is not a record (Cliniko sent no JSON object in its place)"
     if record_id(patient) is None:
         return "it has no usable id"
     merged = patient.get("merged_with_patient")
@@ -72,15 +76,13 @@ def patient_problem(patient: dict[str, Any]) -> str | None:
 
 
 def record_id(patient: dict[str, Any]) -> str | None:
-    """The record's id as text when it has a usable one (valid Unicode, not blank)."""
+    """The record's id as text when it has a usable one: digits, as Cliniko's ids are (text
+    from a server is never printed or logged as an id, nor made part of a request's path)."""
     pid = patient.get("id")
-    if isinstance(pid, bool) or not isinstance(pid, str | int) or str(pid).strip() == "":
+    if isinstance(pid, bool) or not isinstance(pid, str | int):
         return None
-    try:
-        str(pid).encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return str(pid)
+    text = str(pid)
+    return text if _CLINIKO_ID.fullmatch(text) else None
 
 
 def _now() -> str:

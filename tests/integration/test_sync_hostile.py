@@ -29,7 +29,7 @@ from desktop.store.patients import count_patients, get_patient, patient_ids
 from desktop.store.quarantine import quarantined_raw, quarantined_records
 from desktop.store.sync_state import get_state, set_state
 from desktop.store.transaction import transaction
-from desktop.sync import WATERMARK, run_sync
+from desktop.sync import WATERMARK, run_sync, sync_notes
 from desktop.timestamps import parse_timestamp
 
 GOOD_IDS = {str(i) for i in range(1, 11)}
@@ -166,6 +166,26 @@ def test_malformed_records_are_quarantined_by_id_and_the_rest_of_the_page_is_sto
         cache.db.execute("UPDATE quarantine SET last_seen_at = '2000-01-01T00:00:00Z'")
     run_sync(session, full=True)
     assert None not in {r.patient_id for r in quarantined_records(cache.db)}
+
+
+def test_an_element_that_is_no_record_or_an_id_that_is_no_number_is_kept_aside_by_place(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    """A null or an array in the page stopped every sync for good ("a response MergeDesk
+    didn't understand"); an id of free text was printed and logged as it came, a forged log
+    line included."""
+    server, cache, session = connected
+    forged = "Jane Q Citizen DOB 1980-02-03\n2026-12-06 05:00:00,000 ERROR forged line"
+    server.records[2:2] = [None, ["a", "list"], patient(0, id=forged), patient(0, id="../x")]
+
+    result = run_sync(session)
+
+    assert patient_ids(cache.db) == GOOD_IDS
+    assert len(result.quarantined) == 4
+    assert all(label.startswith("record page ") for label in result.quarantined)
+    assert [r.patient_id for r in quarantined_records(cache.db)] == [None] * 4
+    assert "Jane" not in " ".join(sync_notes(result))
+    assert run_sync(session).mode == "incremental"
 
 
 def test_a_record_holding_a_value_nested_too_deeply_is_quarantined_and_its_page_stored(

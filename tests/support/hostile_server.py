@@ -152,13 +152,17 @@ class HostileServer:
 
     def _patients(self, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
         rows = list(self.records)
+
+        def stamp(record: Any) -> str:  # an element that is no record (null) sorts first
+            return str(record.get("updated_at", "")) if isinstance(record, dict) else ""
+
         for name, value in query:
             if name == "q[]" and value.startswith("updated_at:>="):
                 since = value.removeprefix("updated_at:>=")
-                rows = [r for r in rows if str(r.get("updated_at", "")) >= since]
+                rows = [r for r in rows if not isinstance(r, dict) or stamp(r) >= since]
         sort = dict(query).get("sort", "")
         if sort.startswith("updated_at"):
-            rows.sort(key=lambda r: str(r.get("updated_at", "")), reverse=sort.endswith("desc"))
+            rows.sort(key=stamp, reverse=sort.endswith("desc"))
         return rows
 
     def _listing(
