@@ -394,8 +394,14 @@ class _Runner:
         return self.server_now or datetime.now(UTC)
 
     def _cap(self, stamp: datetime) -> datetime:
-        """``stamp``, but never past the server's clock minus the margin."""
-        return min(stamp, self._now_on_server() - WATERMARK_MARGIN)
+        """``stamp``, but never past the server's clock, nor this computer's, minus the margin.
+
+        A server whose clock says 2999 would otherwise set a watermark in 2998, and every
+        edit made before this computer's clock reaches it again would be skipped (an earlier
+        watermark only reads a few records twice).
+        """
+        clock = min(self._now_on_server(), datetime.now(UTC))
+        return min(stamp, clock - WATERMARK_MARGIN)
 
     def report_oddities(self) -> None:
         """Log (ids only) the records kept aside and those stamped in the future."""

@@ -226,6 +226,24 @@ def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(
     assert sorted(second.future_ids) == ["50", "60"]
 
 
+def test_a_server_clock_in_the_future_does_not_hide_later_edits(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    """A server saying it is 2999 (its Date header), with a record stamped then, set the
+    watermark in 2998: the next syncs skipped an edit made a moment later."""
+    server, cache, session = connected
+    server.date = "Tue, 31 Dec 2999 23:59:00 GMT"
+    server.records.append(patient(50, updated_at="2999-12-31T23:58:00Z"))
+    run_sync(session)
+    watermark = datetime.fromisoformat(get_state(cache.db, WATERMARK).replace("Z", "+00:00"))
+    assert watermark <= datetime.now(UTC)
+    server.date = None
+    edited_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.records[1] = patient(1, updated_at=edited_at, last_name="Edited")
+    run_sync(session)
+    assert get_patient(cache.db, "1")["last_name"] == "Edited"
+
+
 def test_an_answer_cut_off_part_way_is_not_blamed_on_the_internet_connection() -> None:
     with HostileServer() as server:
         server.trick = "truncated"

@@ -109,6 +109,7 @@ class HostileServer:
         self.max_requests = max_requests
         self.account_id = account_id
         self.trick: str | None = None
+        self.date: str | None = None  # the Date header, when not this computer's clock
         self.requests = 0
         self.asked: list[str] = []  # the path of every GET, in order
         self.lock = threading.Lock()
@@ -214,6 +215,9 @@ def _json(value: Any) -> bytes:
 
 def _handler_for(server: HostileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            return server.date or super().date_time_string(timestamp)
+
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             with server.lock:
