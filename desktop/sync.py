@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from desktop.cliniko.client import ClinikoClient
-from desktop.cliniko.errors import Cancelled, ClinikoError
-from desktop.cliniko.pages import Page, PageGuard
+from desktop.cliniko.errors import Cancelled, ClinikoError, ForeignLink
+from desktop.cliniko.pages import Page, PageGuard, check_same_origin
 from desktop.reconcile import (
     DEFAULT_INTERVAL,
     ReconcileResult,
@@ -227,6 +227,11 @@ class _Runner:
     def full_sync(self) -> None:
         db = self.cache.db
         next_url = get_state(db, FULL_NEXT)
+        if next_url is not None and not _on_server(next_url, self.client.base_url):
+            # Stopped half-way against another server (a test server, or one given with
+            # --base-url since): its link would be refused for ever; start again here.
+            log.info("The interrupted full sync was against another server; starting again")
+            next_url = None
         if next_url is None:
             head = self._newest_updated_at()
             next_url = _patients_url(archived=True)
@@ -431,6 +436,15 @@ class _Runner:
         if self.audit.has_pending():
             with transaction(self.cache):
                 self.audit.write_pending()
+
+
+def _on_server(url: str, base_url: str) -> bool:
+    """True when ``url`` is a page of the API at ``base_url``."""
+    try:
+        check_same_origin(url, base_url)
+    except ForeignLink:
+        return False
+    return True
 
 
 def _follow(guard: PageGuard, page: Page) -> tuple[ClinikoError | None, str | None]:

@@ -126,6 +126,31 @@ def test_cancel_keeps_what_was_written_and_the_next_sync_finishes(tmp_path: Path
         _assert_cache_matches(cache, sim)
 
 
+def test_a_full_sync_stopped_against_one_server_starts_again_against_another(
+    tmp_path: Path,
+) -> None:
+    """The half-way link pointed at the first server's port: every later sync, --full too,
+    was refused ("Cliniko's answer pointed to a page on another server")."""
+    with _open(tmp_path) as cache:
+        with (
+            Simulator(size=600, seed=9, rate_limit_per_minute=3000) as first,
+            Session(cache, first.api_key, base_url=first.base_url) as session,
+        ):
+
+            def stop_after_two(progress) -> None:
+                if progress.done >= 200:
+                    session.cancel.set()
+
+            assert run_sync(session, progress=stop_after_two).cancelled
+        with (
+            Simulator(size=600, seed=9, rate_limit_per_minute=3000) as second,
+            Session(cache, second.api_key, base_url=second.base_url) as session,
+        ):
+            result = run_sync(session)
+            assert result.mode == "full" and not result.cancelled
+            _assert_cache_matches(cache, second)
+
+
 def test_killed_sync_process_resumes_without_loss_or_doubles(tmp_path: Path) -> None:
     keyring_file = tmp_path / "keyring.json"
     data_dir = tmp_path / "data"
