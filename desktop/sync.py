@@ -104,6 +104,8 @@ class SyncResult:
     future_ids: list[str] = field(default_factory=list)
     reconciliation: ReconcileResult | None = None
     set_aside: list[QuarantinedRecord] = field(default_factory=list)
+    # A full sync whose pages ended before the count Cliniko gave: (records read, count).
+    listed_short: tuple[int, int] | None = None
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -173,6 +175,19 @@ def sync_summary(result: SyncResult) -> str:
     return f"{what} ({requests:,} request{'' if requests == 1 else 's'}, {result.seconds:.1f} s)"
 
 
+def short_listing_note(result: SyncResult) -> str | None:
+    """What to say when a full sync's pages ended before Cliniko's own count, or None."""
+    if result.listed_short is None:
+        return None
+    read, listed = result.listed_short
+    return (
+        f"Cliniko said it holds {listed:,} patients, but its list ended after {read:,}: "
+        f"{listed - read:,} may be missing from this computer's copy, so MergeDesk cannot "
+        "look for their duplicates. Sync again later; if this stays, contact "
+        "support@mergedesk.app."
+    )
+
+
 def sync_notes(result: SyncResult) -> list[str]:
     """What a sync found that the administrator should know, in plain words, ids only.
 
@@ -180,6 +195,9 @@ def sync_notes(result: SyncResult) -> list[str]:
     stamped in the future, and what a reconciliation repaired.
     """
     notes = [set_aside_summary(result.set_aside)] if result.set_aside else []
+    short = short_listing_note(result)
+    if short:
+        notes.append(short)
     if result.future_ids:
         ids = " ".join(result.future_ids[:20])
         notes.append(
@@ -261,6 +279,8 @@ class _Runner:
                 set_state(db, FULL_NEXT, link)
                 set_state(db, FULL_DONE, str(done))
                 if link is None and stop is None:
+                    if done < guard.most_entries:  # no way to read the rest: said, not hidden
+                        self.result.listed_short = (done, guard.most_entries)
                     head = parse_timestamp(get_state(db, FULL_HEAD)) or EPOCH
                     set_state(db, WATERMARK, utc_stamp(self._cap(head)))
                     set_state(db, LAST_SYNC_AT, utc_stamp())

@@ -27,7 +27,7 @@ from desktop.session import Session
 from desktop.store.patients import count_patients
 from desktop.store.quarantine import quarantined_records, set_aside_summary
 from desktop.store.sync_state import get_state
-from desktop.sync import LAST_SYNC_AT, SyncProgress, SyncResult, run_sync
+from desktop.sync import LAST_SYNC_AT, SyncProgress, SyncResult, run_sync, short_listing_note
 from desktop.timestamps import moment_words, parse_timestamp
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
@@ -85,6 +85,7 @@ class SyncPanel(QWidget):
         self._watch_word: str | None = None  # the watch's message the label shows, if any
         self._scan_word = ""  # the last scan's (or watch interval's) word on the pairs found
         self._offline_word: str | None = None  # a lost connection's message the label shows
+        self._short_note: str | None = None  # the last sync's list ended before its count
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.sync_button = QPushButton("&Sync")
         self.sync_button.setAccessibleName("Sync now")
@@ -267,6 +268,7 @@ class SyncPanel(QWidget):
         if result.cancelled:
             self._idle("Sync cancelled. What was downloaded is kept.")
             return
+        self._short_note = short_listing_note(result)
         self.rate_label.setText(
             f"{result.patients_written:,} {self._term()} new or changed in {result.seconds:.0f} s. "
             "Scanning…"
@@ -327,6 +329,11 @@ class SyncPanel(QWidget):
         """Report what the scan found and reload the queue."""
         self._scan_word = scan_message(summary)
         self._idle(self._scan_word)
+        if self._short_note:  # patients may be missing: said where it stays in sight
+            self.rate_label.setText(self._short_note)
+            self.rate_label.setStyleSheet(theme.error_style())
+            self.rate_label.setToolTip(self._short_note)
+            self._short_note = None
         self.queue_changed.emit()
 
     def _idle(self, message: str) -> None:

@@ -226,6 +226,22 @@ def test_a_future_updated_at_is_reported_and_later_edits_are_still_fetched(
     assert sorted(second.future_ids) == ["50", "60"]
 
 
+def test_a_full_sync_whose_list_ends_before_its_count_says_so(
+    connected: tuple[HostileServer, Cache, Session],
+) -> None:
+    """Page 2 had no next link though total_entries counted 10: "Full sync done" with 8, and
+    no word of the rest."""
+    server, cache, session = connected
+    server.trick = "ends_early"
+    result = run_sync(session)
+    assert result.mode == "full" and count_patients(cache.db) == 8
+    assert result.listed_short == (8, 10)
+    assert any(
+        "Cliniko said it holds 10 patients, but its list ended after 8: 2 may be missing" in n
+        for n in sync_notes(result)
+    )
+
+
 def test_a_server_clock_in_the_future_does_not_hide_later_edits(
     connected: tuple[HostileServer, Cache, Session],
 ) -> None:

@@ -15,6 +15,7 @@ records as they are, unfiltered). The listing named by :attr:`HostileServer.tric
 * ``overrun``: after the real pages, pages of new made-up records keep coming, while
   total_entries still says 10.
 * ``deep``: page 2 is JSON nested 100,000 deep.
+* ``ends_early``: page 2 has no next link, while total_entries still counts every record.
 
 A record's field set to :data:`NESTED_100K` is sent as a list nested 100,000 deep (one bad
 record on an otherwise good page), whatever the trick.
@@ -198,6 +199,8 @@ class HostileServer:
             links["next"] = f"http://evil.example:8080/v1/{name}?page=3"
         elif trick == "empty_pages" and (last or not items):
             links["next"] = self._link(name, query, page + 1)
+        elif trick == "ends_early" and page == 2:
+            links.pop("next", None)
         return _json({name: items, "total_entries": len(rows), "links": links})
 
     def _link(self, name: str, query: list[tuple[str, str]], page: int, pad: str = "") -> str:

@@ -82,6 +82,23 @@ def test_records_kept_aside_by_a_sync_are_shown_by_id(qtbot, empty_desk):
     assert "kept aside: patient 902" in panel.status_label.toolTip()
 
 
+def test_a_list_that_ends_before_its_count_is_said_after_the_scan(qtbot, empty_desk):
+    """The window said the sync and scan were done with a fifth of the patients missing."""
+    from hostile_server import HostileServer
+
+    with HostileServer() as server:
+        server.trick = "ends_early"
+        window = empty_desk.open(base_url=server.base_url)
+        panel = window.sync_panel
+        with qtbot.waitSignal(panel.work_finished, timeout=30_000):
+            qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+        qtbot.waitUntil(lambda: "may be missing" in panel.rate_label.text(), timeout=30_000)
+    assert panel.rate_label.text().startswith(
+        "Cliniko said it holds 10 patients, but its list ended after 8"
+    )
+
+
 def test_a_refused_key_is_a_problem_not_online(qtbot, empty_desk):
     empty_desk.api_key = "MS0xLWRlbW8tc2ltdWxhdG9yWRONG-au1"
     window = empty_desk.open()
