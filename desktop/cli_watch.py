@@ -96,6 +96,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
         if args.once:  # the scheduler's next run is the retry: do not wait here for long
             session.client.max_retries = ONCE_RETRIES
+            session.client.max_rate_limit_retries = ONCE_RETRIES
         cache = session.cache
         outcome = {"offline": False}
         try:

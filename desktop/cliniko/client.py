@@ -55,6 +55,7 @@ from desktop.cliniko.shards import base_url_for, check_base_url, parse_shard
 
 log = logging.getLogger(__name__)
 
+LONG_PAUSE = 10.0  # seconds: a 429 pause this long is logged as a warning (seen at the CLI)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # before_write(method, path, payload_sha256, field_names) -> finish(status, error_name) | None
 WriteFinished = Callable[[int, str | None], None]
@@ -106,6 +107,8 @@ class ClinikoClient:
         backoff_max: the longest single retry delay.
         max_rate_limit_wait: the longest wait after one 429.
         max_rate_limit_retries: how many 429s in a row one call tolerates.
+        max_rate_limit_total: the longest one call waits on 429s in all (a server asking
+            for two minutes each time would otherwise hold one call for sixteen).
         pacer: share one :class:`Pacer` between clients of the same user.
 
     Raises:
@@ -130,6 +133,7 @@ class ClinikoClient:
         backoff_max: float = 30.0,
         max_rate_limit_wait: float = 120.0,
         max_rate_limit_retries: int = 8,
+        max_rate_limit_total: float = 300.0,
         pacer: Pacer | None = None,
     ) -> None:
         key = api_key.strip() if isinstance(api_key, str) else api_key
@@ -140,6 +144,7 @@ class ClinikoClient:
         self.backoff_max = backoff_max
         self.max_rate_limit_wait = max_rate_limit_wait
         self.max_rate_limit_retries = max_rate_limit_retries
+        self.max_rate_limit_total = max_rate_limit_total
         self.pacer = pacer or Pacer(max_requests_per_minute, burst=burst)
         self._on_request = on_request
         self._before_write = before_write
@@ -338,6 +343,7 @@ class ClinikoClient:
         retry_unknown = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         query = param_list(params) if params is not None else None
         failures = limited = attempt = 0
+        limited_for = 0.0  # seconds this call has waited on 429s
         while True:
             self._wait(self.pacer.reserve())
             attempt += 1
@@ -366,10 +372,13 @@ class ClinikoClient:
                     response.headers, now=time.time(), cap=self.max_rate_limit_wait
                 )
                 self.pacer.hold_for(delay)  # every caller sharing the pacer waits
-                if limited > self.max_rate_limit_retries:
+                limited_for += delay
+                if limited > self.max_rate_limit_retries or limited_for > self.max_rate_limit_total:
                     log.warning("Cliniko kept answering 429 to %s; giving up", method)
                     raise errors.RateLimited(status=status, method=method, path=path)
-                log.info("Cliniko rate limit reached; pausing %.1f s", delay)
+                # A long pause is said where a person at the command line sees it.
+                level = logging.WARNING if delay >= LONG_PAUSE else logging.INFO
+                log.log(level, "Cliniko asked MergeDesk to slow down: pausing %.0f s", delay)
                 continue
             if status >= 500:
                 failures += 1

@@ -72,6 +72,25 @@ def test_429_that_never_ends_gives_up_with_rate_limited(sim: Simulator) -> None:
     assert "Nothing was lost" in info.value.user_message
 
 
+def test_429s_give_up_once_their_waits_add_up_to_the_total(sim: Simulator) -> None:
+    """A server asking for two minutes after each 429 held one call sixteen minutes, with
+    eight retries allowed: the waits of one call now have a total too."""
+    records: list[RequestRecord] = []
+    sim.faults = FaultConfig(storm_rate=1.0, storm_seconds=60, seed=1)
+    with (
+        client_for(
+            sim,
+            records,
+            max_rate_limit_retries=8,
+            max_rate_limit_wait=0.2,
+            max_rate_limit_total=0.5,
+        ) as client,
+        pytest.raises(RateLimited),
+    ):
+        client.get_user()
+    assert len(records) == 3  # 0.2 + 0.2 + 0.2 s is over 0.5 s: no fourth request
+
+
 def test_server_errors_are_retried_to_success(sim: Simulator) -> None:
     records: list[RequestRecord] = []
     sim.faults = FaultConfig(error_rate=0.3, seed=5)
