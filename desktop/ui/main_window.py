@@ -125,8 +125,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.watch_desk.banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
-        self.undo_bar = UndoBar()
-        self.statusBar().addPermanentWidget(self.undo_bar)
+        self.undo_bar = UndoBar(self.statusBar())
+        # In the status bar's message place: a newer message hides the note (they ran into
+        # each other side by side), and a newer decision clears the message (UndoBar.offer).
+        self.statusBar().addWidget(self.undo_bar, 1)
         self._menus()
         self._connect_views()
         self.show_account()
@@ -502,6 +504,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Merged in Cliniko: {len(wizard.ids)} records are now one, "
                 f"{display_name(survivor) or 'the record that stayed'}."
+            )
+        elif outcome is Outcome.NOT_SAME:  # the window closed at once: say what it did
+            from desktop.ui.merge_wizard import restore_message
+
+            names = " and ".join(shortened(display_name(r)) for r in wizard.flow.records().values())
+            restored = restore_message(wizard.flow.last_restore) if wizard.restored else ""
+            self.statusBar().showMessage(
+                f"Marked “{DECISION_WORDS[Outcome.NOT_SAME]}”: {names}; no merge was made. "
+                f"{restored}".strip()
             )
         self.refresh_statuses(wizard.ids)
         self.compare_view.show_pair(self.queue_view.current())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
 
 UNDO_SHOWN_MS = 20_000  # how long the "Marked … Undo" note stays after a decision
 
@@ -31,14 +31,17 @@ class UndoBar(QWidget):
 
     def offer(self, text: str) -> None:
         """Show ``text`` with the Undo button for a while."""
-        self.label.setText(text)
-        self.button.setVisible(True)
-        self.show()
-        self.timer.start()
+        self._show(text, with_button=True)
 
     def note(self, text: str) -> None:
         """Show ``text`` without the button (after an undo)."""
+        self._show(text, with_button=False)
+
+    def _show(self, text: str, *, with_button: bool) -> None:
+        bar = self.parent()
+        if isinstance(bar, QStatusBar):
+            bar.clearMessage()  # the newest word is this one: an older message would hide it
         self.label.setText(text)
-        self.button.setVisible(False)
+        self.button.setVisible(with_button)
         self.show()
         self.timer.start()

@@ -602,6 +602,23 @@ def test_apply_back_and_not_the_same_person_restores_the_survivor_in_cliniko(
     assert _same_fields(before, _decided_values(sim, plan)) == []
 
 
+def test_not_the_same_person_at_the_merge_step_says_what_it_did(qtbot, desk, sim, fast_wizard):
+    """The merge window closed with no word: that the pair is now "not the same person" and
+    that the record that stays got its old values back."""
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Marked “Not the same person”: "), said
+    assert "no merge was made. The record that stays has its previous values again" in said
+    assert window.queue_model.find(row.key).status == "not_same"
+
+
 def test_a_restore_that_does_not_stick_is_reported_and_can_be_retried(
     qtbot, desk, sim, fast_wizard
 ):

@@ -86,6 +86,21 @@ def test_a_name_searched_without_its_accents_is_found(qtbot, desk, sim):
     assert all("Martínez" in r.name_a + r.name_b for r in shown)
 
 
+def test_a_message_and_the_decision_note_never_share_the_status_bar(qtbot, desk):
+    """'Merged in Cliniko: 2 records are now one,Marked “Not the same person”…': an older
+    message and a newer note ran into each other; the newest word is shown alone."""
+    window = desk.open()
+    view, bar = window.queue_view, window.statusBar()
+    bar.showMessage("Merged in Cliniko: 2 records are now one, Oliver Kelly.")
+    qtbot.keyClick(view.table, Qt.Key.Key_N)
+    assert bar.currentMessage() == ""
+    assert window.undo_bar.isVisible() and "Not the same person" in window.undo_bar.label.text()
+    bar.showMessage("Offline: you can keep reviewing and planning merges.")
+    assert not window.undo_bar.isVisible()
+    bar.clearMessage()
+    assert window.undo_bar.isVisible()  # its time is not over yet
+
+
 def test_undo_of_not_the_same_by_ctrl_z_and_by_the_button(qtbot, desk):
     window = desk.open()
     view = window.queue_view
