@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from desktop.labor.cost import stored_clinic_name
 from desktop.ui.context import DeskContext
@@ -21,8 +21,12 @@ class ReportDialog(QDialog):
         self.screen_widget = ReportScreen(
             ctx.cache.path, ctx.cache_key, ctx.settings, self, clinic=clinic
         )
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        self.close_button = close.button(QDialogButtonBox.StandardButton.Close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.screen_widget)
+        layout.addWidget(close)
         self.resize(900, 700)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -229,6 +229,8 @@ class SyncPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.sync_button.setEnabled(False)
         self.rate_label.setText("Connecting to Cliniko…")
+        self.rate_label.setStyleSheet("")  # the last failure's red is not this sync's
+        self.rate_label.setToolTip("")
         # The count of cached patients is read again when the sync ends (the bar counts till
         # then): "0 patients cached" beside "8% (8,600 of 100,001)" read as if nothing came.
         self.status_label.setText("Syncing with Cliniko…")

@@ -486,3 +486,16 @@ def test_hovering_a_menu_leaves_the_status_bar_message(qtbot, desk):
     assert window.statusBar().currentMessage().startswith("Merged in Cliniko")
     QApplication.sendEvent(window, QStatusTipEvent("Show the pairs"))  # a real tip still shows
     assert window.statusBar().currentMessage() == "Show the pairs"
+
+
+def test_the_labor_report_window_has_a_close_button(qtbot, desk):
+    """A walk found no way to close the report but the title bar or Escape."""
+    from desktop.ui.report_dialog import ReportDialog
+
+    window = desk.open()
+    qtbot.keyClick(window.queue_view.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeWindow(), ReportDialog))
+    report = QApplication.activeWindow()
+    assert report.close_button.text().replace("&", "") == "Close"
+    qtbot.mouseClick(report.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not report.isVisible())
