@@ -6,7 +6,7 @@ import textwrap
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -27,7 +27,14 @@ from desktop.session import Session
 from desktop.store.patients import count_patients
 from desktop.store.quarantine import quarantined_records, set_aside_summary
 from desktop.store.sync_state import get_state
-from desktop.sync import LAST_SYNC_AT, SyncProgress, SyncResult, run_sync, short_listing_note
+from desktop.sync import (
+    LAST_SYNC_AT,
+    SyncProgress,
+    SyncResult,
+    needs_full_sync,
+    run_sync,
+    short_listing_note,
+)
 from desktop.timestamps import moment_words, parse_timestamp
 from desktop.ui import theme
 from desktop.ui.context import DeskContext
@@ -41,6 +48,10 @@ class ScanProgress:
     stage: str
     done: int
     total: int
+
+
+# How soon a download stopped by a lost connection is tried again, by itself.
+RESUME_DOWNLOAD_MS = 60_000
 
 
 def _clinic_time(stamp: str | None, tz: tzinfo) -> str:
@@ -86,6 +97,11 @@ class SyncPanel(QWidget):
         self._scan_word = ""  # the last scan's (or watch interval's) word on the pairs found
         self._offline_word: str | None = None  # a lost connection's message the label shows
         self._short_note: str | None = None  # the last sync's list ended before its count
+        # A download of every patient stopped by a lost connection goes on by itself.
+        self.resume_timer = QTimer(self)
+        self.resume_timer.setSingleShot(True)
+        self.resume_timer.setInterval(RESUME_DOWNLOAD_MS)
+        self.resume_timer.timeout.connect(self.start_sync)
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.sync_button = QPushButton("&Sync")
         self.sync_button.setAccessibleName("Sync now")
@@ -121,6 +137,8 @@ class SyncPanel(QWidget):
         note = f" · {len(aside):,} kept aside (see tooltip)" if aside else ""
         account = stored_account(db)
         term = account.patients_term if account else "patients"
+        if needs_full_sync(self._ctx.open_reader()) and patients:
+            last = "never finished: the download goes on at the next sync"
         self.status_label.setText(f"{patients:,} {term} cached · last sync: {last}{note}")
         self.status_label.setToolTip(
             textwrap.fill(set_aside_summary(aside), 80) if aside else self.status_label.text()
@@ -149,6 +167,8 @@ class SyncPanel(QWidget):
         """Cliniko answered again (any call: a history, a merge step) or stopped answering:
         the dot says so, and a lost connection's message goes once the connection is back."""
         self.show_online(online)
+        if online and self.resume_timer.isActive():  # back: the download goes on now
+            self.resume_timer.start(0)
         if online and self._offline_word is not None:
             if self.rate_label.text() == self._offline_word:
                 self.rate_label.setText("")
@@ -198,6 +218,7 @@ class SyncPanel(QWidget):
         """Start a sync in a worker (then a scan)."""
         if self.is_busy():
             return
+        self.resume_timer.stop()
         ctx = self._ctx
         reconcile_every = ctx.settings.reconcile_interval
 
@@ -284,6 +305,13 @@ class SyncPanel(QWidget):
         if self._ctx.connectivity.online is not False:
             self.show_problem(message)
         self._offline_word = message if self._ctx.connectivity.online is False else None
+        if self._offline_word and needs_full_sync(self._ctx.open_reader()):
+            message = (
+                f"{message} The download of your patients is not finished: it goes on by "
+                "itself when Cliniko can be reached."
+            )
+            self._offline_word = message
+            self.resume_timer.start()
         self._idle(message)
         self.rate_label.setStyleSheet(theme.error_style())
         self.rate_label.setToolTip(message)

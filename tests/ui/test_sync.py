@@ -65,6 +65,25 @@ def test_offline_is_shown_in_plain_words(qtbot, empty_desk):
     assert panel.online_label.text() == "● Offline"
 
 
+def test_a_first_download_stopped_by_a_lost_connection_goes_on_by_itself(qtbot, empty_desk, sim):
+    """The first download stopped offline: the window said "last sync: never" beside an
+    empty queue, nothing said the download was unfinished, and it waited for Sync."""
+    window = empty_desk.open(base_url=closed_port_url())
+    panel = window.sync_panel
+    panel.start_sync()
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "is not finished: it goes on by itself" in panel.rate_label.text()
+    assert panel.resume_timer.isActive()
+    window.ctx.base_url = sim.base_url  # the connection is back
+    panel.resume_timer.start(50)
+    with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
+        pass
+    assert blocker.args[0].mode == "full" and not blocker.args[0].cancelled
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert "300 patients cached · last sync: " in panel.status_label.text()
+    assert "never" not in panel.status_label.text()
+
+
 def test_records_kept_aside_by_a_sync_are_shown_by_id(qtbot, empty_desk):
     from hostile_server import HostileServer, patient
 
