@@ -59,6 +59,11 @@ HINTS = (
 )
 # Keys that leave the search box for the queue (Escape also clears the search).
 LEAVE_SEARCH_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down, Qt.Key.Key_Escape)
+# Keys that step a closed filter box to its next or previous choice.
+STEPPING_KEYS = (
+    Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Home, Qt.Key.Key_End,
+    Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+)  # fmt: skip
 # A key pressed this soon after the one before is part of a word being typed, not a decision.
 TYPING_GAP_S = 0.5
 # With these held, a key is a command, never typing.
@@ -108,14 +113,17 @@ class QueueView(QWidget):
         for label, bands in BAND_FILTERS:
             self.band.addItem(label, bands)
         self.band.currentIndexChanged.connect(self._band_changed)
-        self.band.activated.connect(self.focus_queue)
+        self.band.activated.connect(self._filter_chosen)
+        self.band.installEventFilter(self)
+        self._stepping = False  # a filter box is being stepped through with the arrow keys
         self.status = QComboBox()
         self.status.setAccessibleName("Filter by status")
         self.status.setToolTip("Which pairs to list")
         for label, statuses in STATUS_FILTERS:
             self.status.addItem(label, statuses)
         self.status.currentIndexChanged.connect(self._status_changed)
-        self.status.activated.connect(self.focus_queue)
+        self.status.activated.connect(self._filter_chosen)
+        self.status.installEventFilter(self)
         self.count_label = QLabel()
         self.count_label.setAccessibleName("Pairs shown")
 
@@ -260,11 +268,26 @@ class QueueView(QWidget):
             self.search.clear()
         self.focus_queue()
 
+    @Slot()
+    def _filter_chosen(self) -> None:
+        """A filter was chosen from its list: the queue has the keyboard again. Stepped to
+        with an arrow key on the closed box, the box keeps it (the next Up moved a pair)."""
+        if self._stepping:
+            self._stepping = False
+            return
+        self.focus_queue()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """In the search box, Escape clears it; Enter and Down go back to the queue. In the
         queue, a name typed goes to the search box."""
         if watched is self.table and isinstance(event, QKeyEvent) and self._typed_in_queue(event):
             return True
+        if (
+            watched in (self.band, self.status)
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+        ):
+            self._stepping = event.key() in STEPPING_KEYS
         if (
             watched is self.search
             and event.type() == QEvent.Type.KeyPress

@@ -338,3 +338,17 @@ def test_clearing_a_search_goes_back_to_the_pair_it_began_from(qtbot, desk):
     assert view.search.text() == ""
     assert view.current().key == working_on.key
     assert view.table.hasFocus()
+
+
+def test_arrow_keys_step_a_filter_box_and_leave_the_keyboard_there(qtbot, desk):
+    """Up on the status box changed it once, then the keyboard jumped to the queue and the
+    next Up moved the selected pair instead (a walk landed on "Later" by accident)."""
+    window = desk.open()
+    view = window.queue_view
+    view.status.setFocus()
+    qtbot.waitUntil(view.status.hasFocus)
+    start = view.status.currentIndex()
+    qtbot.keyClick(view.status, Qt.Key.Key_Down)
+    qtbot.keyClick(view.status, Qt.Key.Key_Down)
+    assert view.status.currentIndex() == start + 2
+    assert view.status.hasFocus()
