@@ -46,6 +46,7 @@ from desktop.ui.window_state import WindowState
 from desktop.ui.workers import Job
 
 if TYPE_CHECKING:
+    from desktop.merge.executor import RestoreResult
     from desktop.ui.merge_wizard import MergeWizard
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
@@ -55,6 +56,14 @@ DECISION_WORDS: dict[str, str] = {
     Outcome.LATER: "Later",
     Outcome.SKIPPED: "Skipped",
 }
+
+
+def _restored_words(result: RestoreResult | None) -> str:
+    """A back-out in a few words, for the status bar (it shares its width with the intake)."""
+    left = len(result.left_fields) if result is not None else 0
+    if not left:
+        return "the old values are back in Cliniko (checked)"
+    return f"the old values are back in Cliniko but for {left} field(s) changed there since"
 
 
 def running_app() -> QCoreApplication:
@@ -506,13 +515,10 @@ class MainWindow(QMainWindow):
                 f"{display_name(survivor) or 'the record that stayed'}."
             )
         elif outcome is Outcome.NOT_SAME:  # the window closed at once: say what it did
-            from desktop.ui.merge_wizard import restore_message
-
             names = " and ".join(shortened(display_name(r)) for r in wizard.flow.records().values())
-            restored = restore_message(wizard.flow.last_restore) if wizard.restored else ""
             self.statusBar().showMessage(
-                f"Marked “{DECISION_WORDS[Outcome.NOT_SAME]}”: {names}; no merge was made. "
-                f"{restored}".strip()
+                f"“{DECISION_WORDS[Outcome.NOT_SAME]}”: {names}. Nothing was merged"
+                + (f"; {_restored_words(wizard.flow.last_restore)}." if wizard.restored else ".")
             )
         self.refresh_statuses(wizard.ids)
         self.compare_view.show_pair(self.queue_view.current())

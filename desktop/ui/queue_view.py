@@ -287,7 +287,9 @@ class QueueView(QWidget):
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
         ):
-            self._stepping = event.key() in STEPPING_KEYS
+            # Alt+Down and Alt+Up open the list instead (a choice made there is no step).
+            opens = event.modifiers() & Qt.KeyboardModifier.AltModifier
+            self._stepping = event.key() in STEPPING_KEYS and not opens
         if (
             watched is self.search
             and event.type() == QEvent.Type.KeyPress

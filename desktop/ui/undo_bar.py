@@ -23,6 +23,7 @@ class UndoBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.button)
+        layout.addStretch(1)  # the bar takes the message's place, its button its own width
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(UNDO_SHOWN_MS)

@@ -614,8 +614,8 @@ def test_not_the_same_person_at_the_merge_step_says_what_it_did(qtbot, desk, sim
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
     said = window.statusBar().currentMessage()
-    assert said.startswith("Marked “Not the same person”: "), said
-    assert "no merge was made. The record that stays has its previous values again" in said
+    assert said.startswith("“Not the same person”: "), said
+    assert said.endswith(". Nothing was merged; the old values are back in Cliniko (checked).")
     assert window.queue_model.find(row.key).status == "not_same"
 
 

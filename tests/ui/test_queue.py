@@ -352,3 +352,12 @@ def test_arrow_keys_step_a_filter_box_and_leave_the_keyboard_there(qtbot, desk):
     qtbot.keyClick(view.status, Qt.Key.Key_Down)
     assert view.status.currentIndex() == start + 2
     assert view.status.hasFocus()
+    # Alt+Down opens the list; a choice made there gives the keyboard back to the queue.
+    qtbot.keyClick(view.status, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    popup = view.status.view()
+    qtbot.waitUntil(popup.isVisible)
+    qtbot.keyClick(popup, Qt.Key.Key_Up)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not popup.isVisible())
+    assert view.status.currentIndex() == start + 1
+    qtbot.waitUntil(view.table.hasFocus)
