@@ -291,6 +291,16 @@ class ConnectDialog(QDialog):
         """Show a problem in plain words."""
         self.status_label.setStyleSheet(error_style())
         self.status_label.setText(_html(message).replace("\n", "<br>"))
+        self.grow_to_fit()
+
+    def grow_to_fit(self) -> None:
+        """Grow (never shrink) to every line of the text: a window too short for a long
+        answer squeezed the word-wrapped welcome above it (a line of it went missing)."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def done(self, result: int) -> None:
         """Stop a running check before closing."""

@@ -61,6 +61,22 @@ def test_a_malformed_key_is_refused_without_sending_and_said_once_in_plain_words
     assert "Australia" in label_reads(dialog.shard_label)
 
 
+def test_a_refused_key_leaves_every_line_of_the_welcome_in_sight(qtbot, sim):
+    """The five lines saying a key was refused made the window squeeze its welcome: "…the
+    key is kept in your" was its last line, "system keychain. Nothing is sent…" gone."""
+    from desktop.simulator import demo_api_key
+
+    dialog = ConnectDialog(base_url=sim.base_url)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.key_edit, demo_api_key(2))  # well formed, another clinic's
+    qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "did not accept" in dialog.status_label.text(), timeout=15_000)
+    for label in (dialog.welcome_label, dialog.intro_label, dialog.status_label):
+        assert label.height() >= label.heightForWidth(label.width()), label.accessibleName()
+
+
 def test_an_unavailable_keychain_is_named_in_plain_words(qtbot, sim, monkeypatch):
     import keyring
     import keyring.backends.fail
