@@ -297,6 +297,8 @@ class ConnectDialog(QDialog):
         """Grow (never shrink) to every line of the text: a window too short for a long
         answer squeezed the word-wrapped welcome above it (a line of it went missing)."""
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         needed = layout.totalHeightForWidth(self.width())
         if needed > self.height():
