@@ -357,7 +357,7 @@ class ClinikoClient:
                 never_sent = isinstance(exc, _NEVER_SENT)
                 if failures > self.max_retries or not (retry_unknown or never_sent):
                     log.warning("Cliniko %s failed: %s (gave up)", method, type(exc).__name__)
-                    failure = errors.TruncatedResponse if _cut_off(exc) else errors.Offline
+                    failure = _failure_kind(exc)
                     raise failure(type(exc).__name__, method=method, path=path) from exc
                 self._backoff(failures, method, type(exc).__name__, path)
                 continue
@@ -467,6 +467,16 @@ def server_time(headers: Mapping[str, str]) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _failure_kind(error: BaseException) -> type[errors.Offline]:
+    """What a network failure says: an answer cut off part-way, none in time from a server
+    that was reached, or no connection at all."""
+    if _cut_off(error):
+        return errors.TruncatedResponse
+    if isinstance(error, httpx.ReadTimeout):
+        return errors.NoAnswer
+    return errors.Offline
 
 
 def _cut_off(error: BaseException) -> bool:

@@ -172,6 +172,17 @@ class TruncatedResponse(Offline):
     )
 
 
+class NoAnswer(Offline):
+    """The connection to Cliniko was made, but no answer came in time (or it broke off
+    before one), on every attempt."""
+
+    default_message = (
+        "MergeDesk reached Cliniko, but no answer came in time, on every try (a slow or "
+        "unsteady connection, or trouble on Cliniko's side). Your work is saved; try again in "
+        "a few minutes."
+    )
+
+
 class InsecureURL(ClinikoError):
     """A URL other than HTTPS (or plain HTTP to loopback), or a link to a foreign host."""
 

@@ -203,11 +203,17 @@ def test_cancel_interrupts_paging(sim: Simulator) -> None:
 
 
 def test_request_timeouts_are_retried_then_offline(sim: Simulator) -> None:
+    """A server that took the request and never answered was 'Can't reach Cliniko. Check
+    your internet connection': the connection was fine."""
     records: list[RequestRecord] = []
     sim.faults = FaultConfig(latency_ms=400)
-    with client_for(sim, records, timeout=0.1, max_retries=1) as client, pytest.raises(Offline):
+    with (
+        client_for(sim, records, timeout=0.1, max_retries=1) as client,
+        pytest.raises(Offline) as info,
+    ):
         client.get_user()
     assert [r.error for r in records] == ["ReadTimeout", "ReadTimeout"]
+    assert info.value.user_message.startswith("MergeDesk reached Cliniko, but no answer came")
 
 
 def test_cancel_interrupts_a_request_in_flight(sim: Simulator) -> None:
