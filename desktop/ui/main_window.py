@@ -127,6 +127,9 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
         self.window_state = WindowState(ctx.data_dir)
         self.window_state.restore(self, splitter, self.queue_view.table.horizontalHeader())
+        # Where the person left off: the filters now, the pair once the queue has loaded.
+        view = self.queue_view
+        self._left_at = self.window_state.restore_queue(view.band, view.status)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.sync_panel)
@@ -289,6 +292,9 @@ class MainWindow(QMainWindow):
             current.key != self._auto_key or timer.opened or timer.touched
         )
         chosen = current.key if current is not None and kept else None
+        if chosen is None and self._left_at is not None:  # the pair selected at the last close
+            chosen, self._auto_key = self._left_at, None
+        self._left_at = None
         self.queue_model.set_rows(rows)
         if chosen is None or not self.queue_view.select_key(chosen):
             self.queue_view.select_row(0)
@@ -635,6 +641,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Keep the layout; stop the workers, end the open work session, close the reader."""
         self.window_state.save(self, self.splitter, self.queue_view.table.horizontalHeader())
+        current = self.queue_view.current()
+        self.window_state.save_queue(
+            self.queue_view.band, self.queue_view.status, current.key if current else None
+        )
         if self.watch_desk.hide_to_tray():  # the administrator chose to keep watching
             event.ignore()
             return

@@ -1,12 +1,13 @@
-"""The main window's size and place, its split and the queue's column widths, kept between
-starts in the data folder (``window.ini``; no patient data in it)."""
+"""The main window's size and place, its split, the queue's column widths, filters and
+selected pair, kept between starts in the data folder (``window.ini``; Cliniko ids, no
+patient data)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QHeaderView, QMainWindow, QSplitter
+from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QSplitter
 
 from desktop.paths import make_private
 
@@ -36,5 +37,23 @@ class WindowState:
         self.settings.setValue("main/geometry", window.saveGeometry())
         self.settings.setValue("main/split", split.saveState())
         self.settings.setValue("main/queue_columns", columns.saveState())
+        self.settings.sync()
+        make_private(self.path)
+
+    def restore_queue(self, band: QComboBox, status: QComboBox) -> tuple[str, str] | None:
+        """Put back the queue's filters; return the pair that was selected (its two ids)."""
+        for box, name in ((band, "band"), (status, "status")):
+            index = box.findText(str(self.settings.value(f"queue/{name}", "")))
+            if index >= 0:
+                box.setCurrentIndex(index)
+        pair = str(self.settings.value("queue/pair", ""))
+        ids = tuple(pair.split(":"))
+        return (ids[0], ids[1]) if len(ids) == 2 and all(i.isdigit() for i in ids) else None
+
+    def save_queue(self, band: QComboBox, status: QComboBox, pair: tuple[str, str] | None) -> None:
+        """Keep the queue's filters and the selected pair, for the next start."""
+        self.settings.setValue("queue/band", band.currentText())
+        self.settings.setValue("queue/status", status.currentText())
+        self.settings.setValue("queue/pair", ":".join(pair) if pair else "")
         self.settings.sync()
         make_private(self.path)

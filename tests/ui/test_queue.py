@@ -361,3 +361,20 @@ def test_arrow_keys_step_a_filter_box_and_leave_the_keyboard_there(qtbot, desk):
     qtbot.waitUntil(lambda: not popup.isVisible())
     assert view.status.currentIndex() == start + 1
     qtbot.waitUntil(view.table.hasFocus)
+
+
+def test_reopening_puts_back_the_filters_and_the_selected_pair(qtbot, desk):
+    """Closed on "All" with a pair selected further down, the app reopened on "To review"
+    with its first pair selected."""
+    window = desk.open()
+    view = window.queue_view
+    view.show_status("All")
+    view.band.setCurrentIndex(view.band.findText("Likely"))
+    qtbot.waitUntil(lambda: view.proxy.rowCount() > 5)
+    view.select_row(4)
+    chosen = view.current().key
+    desk.close()
+    window = desk.open()
+    view = window.queue_view
+    assert view.status.currentText() == "All" and view.band.currentText() == "Likely"
+    assert view.current() is not None and view.current().key == chosen
