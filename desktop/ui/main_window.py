@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         self.compare_view.action_requested.connect(self.on_compare_action)
         self.sync_panel.queue_changed.connect(self.reload_queue)
         self.sync_panel.sync_finished.connect(self.show_account)
+        self.sync_panel.sync_progressed.connect(self._name_the_clinic)
         self.sync_panel.work_finished.connect(self.queue_view.focus_queue)
         self.undo_bar.button.clicked.connect(self.undo_last_decision)
 
@@ -248,6 +249,14 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- account
 
     @Slot()
+    @Slot()
+    def _name_the_clinic(self) -> None:
+        """The clinic's name in the title from a sync's first page, not after the whole first
+        download ("MergeDesk — Your clinic" stood there for minutes)."""
+        account = stored_account(self.ctx.open_reader().db)
+        if account is not None and clinic_title(self.ctx.title, account) != self.ctx.title:
+            self.show_account()
+
     def show_account(self) -> None:
         """The clinic's name in the title and the account's word for patients (after a sync,
         Cliniko may have told us both)."""

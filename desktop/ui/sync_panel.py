@@ -69,11 +69,13 @@ class SyncPanel(QWidget):
     Signals:
         queue_changed(): a scan finished; reload the queue.
         sync_finished(object): the :class:`~desktop.sync.SyncResult` of a sync.
+        sync_progressed(): a page of a sync was stored (the account is known by then).
         work_finished(): a sync or scan ended (done, cancelled or failed).
     """
 
     queue_changed = Signal()
     sync_finished = Signal(object)
+    sync_progressed = Signal()
     work_finished = Signal()
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
@@ -280,6 +282,7 @@ class SyncPanel(QWidget):
         self.rate_label.setText(f"{progress.rate:,.0f} {self._term()}/s")
         self._ctx.connectivity.set_online(True)
         self.show_online(True)
+        self.sync_progressed.emit()
 
     @Slot(object)
     def on_sync_done(self, result: SyncResult) -> None:

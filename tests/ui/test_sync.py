@@ -20,11 +20,15 @@ def test_a_sync_shows_progress_then_scans_and_fills_the_queue(qtbot, empty_desk)
     panel = window.sync_panel
     seen: list[int] = []
     panel.progress.valueChanged.connect(seen.append)
+    titles: list[str] = []  # the window's title as each page of the first download arrives
+    panel.progress.valueChanged.connect(lambda _value: titles.append(window.windowTitle()))
     with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
         qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
     result = blocker.args[0]
     assert not result.cancelled and result.patients_written == 300
     assert seen and max(seen) == 300
+    # The clinic's name from the first page on ("Your clinic" stood there till the end).
+    assert len(titles) >= 3 and "Your clinic" not in titles[2], titles
     assert "patients/s" in panel.rate_label.text() or "Scanning" in panel.rate_label.text()
     qtbot.waitUntil(lambda: window.queue_model.rowCount() > 0, timeout=30_000)
     qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
