@@ -35,6 +35,11 @@ HISTORY_ROWS = [
 _NOT_COMPARED = frozenset(patient_field_names(highlighted=False))
 
 
+def row_labels() -> list[str]:
+    """Every label a row of the records side by side may have (fields, then history)."""
+    return [field_label(name) for name in SHOWN_FIELDS] + [label for label, _ in HISTORY_ROWS]
+
+
 def shown_fields(records: Sequence[Record]) -> list[str]:
     """The fields worth a row for these records (the usual ones, and any other with a value)."""
     return [

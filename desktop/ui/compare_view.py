@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from desktop.ui.compare_model import (
     UNKNOWN_OFFLINE,
     CompareModel,
     EvidenceModel,
+    row_labels,
 )
 from desktop.ui.context import NETWORK_ERRORS, DeskContext
 from desktop.ui.history import fetch_history
@@ -78,7 +80,13 @@ class CompareView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         # A record's name longer than its column ends in "…" (it was cut at both ends).
         self.table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Wide enough for any field's name: sized to the first pair's rows only, it cut a
+        # later pair's "Preferred first name" to "Preferred first nam".
+        widest = max(rows.fontMetrics().horizontalAdvance(label) for label in row_labels())
+        margin = rows.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
+        rows.setMinimumWidth(widest + 4 * margin)
 
         self.evidence = QTableView()
         self.evidence.setModel(self.evidence_model)

@@ -378,3 +378,22 @@ def test_reopening_puts_back_the_filters_and_the_selected_pair(qtbot, desk):
     view = window.queue_view
     assert view.status.currentText() == "All" and view.band.currentText() == "Likely"
     assert view.current() is not None and view.current().key == chosen
+
+
+def test_every_field_name_fits_beside_the_records(qtbot, desk):
+    """The names down the side were sized to the first pair shown: a later pair's
+    "Preferred first name" read "Preferred first nam"."""
+    from PySide6.QtWidgets import QStyle
+
+    window = desk.open()
+    table = window.compare_view.table
+    rows = table.verticalHeader()
+    model, view = window.compare_view.model, window.queue_view
+    margin = rows.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
+    for i in range(min(view.proxy.rowCount(), 40)):
+        view.select_row(i)
+        qtbot.waitUntil(lambda: model.rowCount() > 0)
+        for section in range(model.rowCount()):
+            label = str(model.headerData(section, Qt.Orientation.Vertical))
+            needed = rows.fontMetrics().horizontalAdvance(label) + 2 * margin
+            assert needed <= rows.width(), label
