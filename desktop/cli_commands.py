@@ -167,6 +167,39 @@ def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any) -> Se
         raise
 
 
+class _ProgressLine(logging.Filter):
+    """A progress line on stderr, rewritten in place ("\r"); a warning logged meanwhile
+    starts on a line of its own (it was printed onto the end of the progress)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = False
+        self._consoles = [
+            h
+            for h in logging.getLogger().handlers
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+        ]
+        for handler in self._consoles:
+            handler.addFilter(self)
+
+    def show(self, text: str) -> None:
+        print(f"\r{text}", end="", file=sys.stderr, flush=True)
+        self.open = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Before a log line reaches the terminal: end the progress line."""
+        if self.open:
+            print(file=sys.stderr, flush=True)
+            self.open = False
+        return True
+
+    def close(self) -> None:
+        """End the line and stop watching the log."""
+        self.filter(logging.makeLogRecord({}))
+        for handler in self._consoles:
+            handler.removeFilter(self)
+
+
 @_plain_errors
 def cmd_sync(args: argparse.Namespace) -> int:
     """Download patients (all of them the first time, then what changed)."""
@@ -178,14 +211,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
     session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
     cache = session.cache
 
+    progress_line = _ProgressLine()
+
     def show(progress: SyncProgress) -> None:
         total = max(progress.total, progress.done)
-        print(
-            f"\r{progress.phase} sync: {progress.done:,}/{total:,} patients "
-            f"({progress.rate:,.0f}/s)",
-            end="",
-            file=sys.stderr,
-            flush=True,
+        progress_line.show(
+            f"{progress.phase} sync: {progress.done:,}/{total:,} patients ({progress.rate:,.0f}/s)"
         )
 
     reconcile_every = load_settings(data_dir).reconcile_interval
@@ -203,15 +234,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 cache, session, TimeLog.from_settings(cache, load_settings(data_dir))
             )
     finally:
-        print(file=sys.stderr)
+        progress_line.close()
         session.close()
         cache.close()
     if result.cancelled:
         print("Sync cancelled. What was downloaded is kept; run sync again to continue.")
         return 1
     print(f"{result.mode.capitalize()} sync done: {sync_summary(result)}.")
-    for line in sync_notes(result):
-        print(line)
+    for note in sync_notes(result):
+        print(note)
     return 0
 
 

@@ -223,3 +223,19 @@ def test_a_data_folder_that_is_a_file_or_missing_is_said_in_words(tmp_path: Path
         assert done.returncode == 2, command
         assert f"There is no MergeDesk cache in {missing} yet." in done.stderr, command
     assert not missing.exists()
+
+
+def test_a_warning_during_sync_starts_its_own_line(tmp_path: Path) -> None:
+    """'full sync: 100/300 patients (1,530/s)WARNING: Quarantined…': a warning was printed
+    onto the end of the progress line."""
+    env = child_environment(
+        tmp_path / "keyring.json", tmp_path / "data", CLINIKO_API_KEY=demo_api_key()
+    )
+    records = [patient(i) for i in range(1, 11)]
+    records.insert(5, patient(99, updated_at="not a time"))
+    with HostileServer(records) as server:
+        done = _mergedesk(env, "sync", "--base-url", server.base_url)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.split("\n")
+    warned = [line for line in lines if "WARNING: Quarantined" in line]
+    assert warned and all(line.startswith("WARNING") for line in warned), lines
