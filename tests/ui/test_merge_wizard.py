@@ -602,15 +602,22 @@ def test_apply_back_and_not_the_same_person_restores_the_survivor_in_cliniko(
     assert _same_fields(before, _decided_values(sim, plan)) == []
 
 
-def test_not_the_same_person_at_the_merge_step_says_what_it_did(qtbot, desk, sim, fast_wizard):
-    """The merge window closed with no word: that the pair is now "not the same person" and
-    that the record that stays got its old values back."""
+def _at_the_merge_step(qtbot, desk):
+    """A window whose first plain pair was applied through the buttons: its merge window
+    shows the "Merge in Cliniko" step. Returns the window, the pair's row and the wizard."""
     window = desk.open()
     row = pick_pair(window)
     wizard = open_wizard(qtbot, window)
     drive_to_ready(qtbot, wizard)
     apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    return window, row, wizard
+
+
+def test_not_the_same_person_at_the_merge_step_says_what_it_did(qtbot, desk, sim, fast_wizard):
+    """The merge window closed with no word: that the pair is now "not the same person" and
+    that the record that stays got its old values back."""
+    window, row, wizard = _at_the_merge_step(qtbot, desk)
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
     said = window.statusBar().currentMessage()
@@ -925,12 +932,7 @@ def test_an_applied_plan_reads_to_merge_in_cliniko_in_the_queue_not_ready_to_app
 ):
     """Once its survivor is updated, nothing is left to apply: the pair waits for the person
     to merge it in Cliniko, and the queue says so (and files it under that filter)."""
-    window = desk.open()
-    row = pick_pair(window)
-    wizard = open_wizard(qtbot, window)
-    drive_to_ready(qtbot, wizard)
-    apply_now(qtbot, wizard)
-    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    window, row, wizard = _at_the_merge_step(qtbot, desk)
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.wizard is None, timeout=5_000)
     view = window.queue_view
