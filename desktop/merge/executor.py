@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from desktop.account import Account
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.shards import is_loopback_host
-from desktop.display import field_label, full_name, readable, shortened
+from desktop.display import display_value, field_label, full_name, readable, shortened
 from desktop.merge.plan import (
     MergePlan,
     changed_fields,
@@ -408,7 +408,7 @@ def merge_instructions(
         DuplicateToTick(
             str(d["id"]),
             display_name(d),
-            str(d.get("date_of_birth") or "not recorded"),
+            display_value("date_of_birth", d.get("date_of_birth")) or "not recorded",
             shown_phone(d),
         )
         for d in duplicates

@@ -105,7 +105,7 @@ def test_full_guided_merge_with_time_log(tmp_path: Path, sim: Simulator) -> None
         assert flow.step is Step.MERGE_IN_CLINIKO
         instructions = flow.instructions()
         assert instructions.url == f"{sim.web_url}/patients/1001/merge"
-        assert "Jane Smyth, born 1980-05-12, mobile 0412345678, id 1002" in instructions.text
+        assert "Jane Smyth, born 12 May 1980, mobile 0412345678, id 1002" in instructions.text
         assert flow.poll_once(session) is False
         flow.advance()
         clock.tick(60)

@@ -60,16 +60,16 @@ def test_instructions_name_exactly_the_record_to_tick() -> None:
     text = merge_instructions("https://x.cliniko.com/patients/1001", SURVIVOR, [DUP])
     assert text.survivor_name == "Jane Smith"
     assert [(d.patient_id, d.name, d.date_of_birth) for d in text.duplicates] == [
-        ("1002", "Jane Smyth", "1980-05-12")
+        ("1002", "Jane Smyth", "12 May 1980")
     ]
     assert "2. Press Merge." in text.text
-    assert "Jane Smyth, born 1980-05-12, no phone, id 1002" in text.text
+    assert "Jane Smyth, born 12 May 1980, no phone, id 1002" in text.text
     no_dob = merge_instructions("u", SURVIVOR, [{**DUP, "date_of_birth": None}])
     assert "born not recorded" in no_dob.text
     phones = [{"number": "03 9000 0000", "phone_type": "Home"},
               {"number": "0412 345 678", "phone_type": "Mobile"}]  # fmt: skip
     on_page = merge_instructions("u/merge", SURVIVOR, [{**DUP, "patient_phone_numbers": phones}])
-    assert "Jane Smyth, born 1980-05-12, mobile 0412 345 678, id 1002" in on_page.text
+    assert "Jane Smyth, born 12 May 1980, mobile 0412 345 678, id 1002" in on_page.text
     assert [s.split()[0] for s in on_page.text.splitlines() if s[:1].isdigit()] == [
         "1.",
         "2.",

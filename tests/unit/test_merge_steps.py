@@ -264,7 +264,7 @@ def test_online_steps_to_done(world: dict[str, Any]) -> None:
         assert audit_count(cache) == 4  # GET survivor, GET duplicate, PATCH, GET read-back
         steps = instructions = flow.instructions()
         assert instructions.url == "http://127.0.0.1:9/patients/1001/merge"
-        assert "Jane Smyth, born 1980-05-12, mobile 0412345678, id 1002" in steps.text
+        assert "Jane Smyth, born 12 May 1980, mobile 0412345678, id 1002" in steps.text
         flow.advance()
         assert flow.step is Step.WAIT_FOR_MERGE
     with open_cache(path) as cache:  # closed while waiting, reopened
