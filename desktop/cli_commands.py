@@ -332,6 +332,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+@_plain_errors
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the app."""
     from desktop.ui.app import run_app
@@ -339,6 +340,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_app(_data_dir(args))
 
 
+@_plain_errors
 def cmd_demo(args: argparse.Namespace) -> int:
     """Open the app connected to a built-in simulator with a sample clinic."""
     from desktop.ui.app import run_demo

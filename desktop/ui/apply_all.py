@@ -123,7 +123,7 @@ class ApplyAllDialog(QDialog):
         stays = display_name(self.ctx.patient(str(flow.plan.survivor_id)))
         fields = ", ".join(field_label(name) for name in changes)
         return f"{names}: {stays}'s record stays" + (
-            f"; applying changes these fields: {fields}."
+            f"; applying it changes these fields: {fields}."
             if fields
             else "; no field needs to change."
         )

@@ -24,7 +24,7 @@ from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko, waiting_words
 from desktop.merge.executor import display_name
-from desktop.merge_states import Outcome, PairStatus
+from desktop.merge_states import WAIT_STEPS, Outcome, PairStatus
 from desktop.review import (
     ALREADY_MERGED,
     ReviewDecision,
@@ -56,6 +56,12 @@ DECISION_WORDS: dict[str, str] = {
     Outcome.LATER: "Later",
     Outcome.SKIPPED: "Skipped",
 }
+
+
+def _names_of(wizard: MergeWizard) -> str:
+    """The merge window's records by name: "A and B", "A, B and C"."""
+    names = [shortened(display_name(r)) for r in wizard.flow.records().values()]
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1] if names else ""]))
 
 
 def _restored_words(result: RestoreResult | None) -> str:
@@ -253,16 +259,17 @@ class MainWindow(QMainWindow):
     def _name_the_clinic(self) -> None:
         """The clinic's name in the title from a sync's first page, not after the whole first
         download ("MergeDesk — Your clinic" stood there for minutes)."""
-        account = stored_account(self.ctx.open_reader().db)
-        if account is not None and clinic_title(self.ctx.title, account) != self.ctx.title:
-            self.show_account()
+        self._show_title(stored_account(self.ctx.open_reader().db))
+
+    def _show_title(self, account: Account | None) -> None:
+        self.ctx.title = clinic_title(self.ctx.title, account)
+        self.setWindowTitle(f"{APP_NAME} — {self.ctx.title}")
 
     def show_account(self) -> None:
         """The clinic's name in the title and the account's word for patients (after a sync,
         Cliniko may have told us both)."""
         account = stored_account(self.ctx.open_reader().db)
-        self.ctx.title = clinic_title(self.ctx.title, account)
-        self.setWindowTitle(f"{APP_NAME} — {self.ctx.title}")
+        self._show_title(account)
         if account is not None and account.country_code:
             self.compare_view.model.country = account.country_code
         self.compare_view.model.tz = account_time_zone(self.ctx.open_reader().db)
@@ -514,6 +521,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(error.user_message)
             return
         self.wizard.finished.connect(self._wizard_closed)
+        # The list and the plans line follow the merge, the pair held in place meanwhile.
+        self.queue_model.pin(self.wizard.ids)
+        self.wizard.step_shown.connect(lambda: self.refresh_statuses(ids))
         self.wizard.open()
 
     @Slot(int)
@@ -521,6 +531,7 @@ class MainWindow(QMainWindow):
         wizard, self.wizard = self.wizard, None
         if wizard is None:
             return
+        self.queue_model.pin(())
         outcome = wizard.outcome()
         self.review_timer.finish(outcome)
         if outcome is Outcome.MERGED:  # the Done page closes by itself: say it here, lasting
@@ -530,10 +541,14 @@ class MainWindow(QMainWindow):
                 f"{display_name(survivor) or 'the record that stayed'}."
             )
         elif outcome is Outcome.NOT_SAME:  # the window closed at once: say what it did
-            names = " and ".join(shortened(display_name(r)) for r in wizard.flow.records().values())
             self.statusBar().showMessage(
-                f"“{DECISION_WORDS[Outcome.NOT_SAME]}”: {names}. Nothing was merged"
+                f"“{DECISION_WORDS[Outcome.NOT_SAME]}”: {_names_of(wizard)}. Nothing was merged"
                 + (f"; {_restored_words(wizard.flow.last_restore)}." if wizard.restored else ".")
+            )
+        elif wizard.flow.step in WAIT_STEPS:  # closed with the record that stays updated
+            self.statusBar().showMessage(
+                f"{_names_of(wizard)}: the merge waits for you in Cliniko (Queue > Show "
+                "merges waiting in Cliniko)."
             )
         self.refresh_statuses(wizard.ids)
         self.compare_view.show_pair(self.queue_view.current())

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -81,7 +81,13 @@ def progress_text(step: Step) -> str:
 
 
 class MergeWizard(QDialog):
-    """One guided merge of a pair (or cluster)."""
+    """One guided merge of a pair (or cluster).
+
+    Signals:
+        step_shown(): the page of a step was shown (the plan may have moved on).
+    """
+
+    step_shown = Signal()
 
     poll_interval_ms = 3000
     done_close_ms = 1500
@@ -192,6 +198,7 @@ class MergeWizard(QDialog):
         except Exception as error:  # a missing record is explained, not fatal
             self.status.setText(getattr(error, "user_message", None) or str(error))
         self.stack.setCurrentWidget(page)
+        self.step_shown.emit()
         if step is Step.RECONCILE:
             self._ask_link_names()
         self.progress_label.setText(progress_text(step))

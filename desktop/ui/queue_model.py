@@ -144,6 +144,9 @@ class QueueModel(FlatTableModel):
         self._statuses: frozenset[str] | None = None
         self._needle = ""
         self._only: frozenset[tuple[str, str]] | None = None  # "New since...": these pairs
+        # The records of the open merge window: their pairs stay listed whatever their status
+        # becomes, so the list follows the merge without taking the pair from under it.
+        self._pinned: frozenset[str] = frozenset()
 
     # ----------------------------------------------------------------- Qt overrides
 
@@ -222,7 +225,13 @@ class QueueModel(FlatTableModel):
             return f"Cliniko id {row.id_a if column == 2 else row.id_b}"
         return None
 
+    def pin(self, ids: Sequence[str]) -> None:
+        """Keep the pairs among these records listed (the open merge window's); () frees them."""
+        self._pinned = frozenset(ids)
+
     def _passes(self, row: QueueRow) -> bool:
+        if row.id_a in self._pinned and row.id_b in self._pinned:
+            return True
         if self._only is not None and row.key not in self._only:
             return False
         if self._bands is not None and row.band not in self._bands:

@@ -139,9 +139,10 @@ class SyncPanel(QWidget):
         note = f" · {len(aside):,} kept aside (see tooltip)" if aside else ""
         account = stored_account(db)
         term = account.patients_term if account else "patients"
+        said = f"last sync: {last}"
         if needs_full_sync(self._ctx.open_reader()) and patients:
-            last = "never finished: the download goes on at the next sync"
-        self.status_label.setText(f"{patients:,} {term} cached · last sync: {last}{note}")
+            said = "download not finished"  # the next sync goes on with it
+        self.status_label.setText(f"{patients:,} {term} cached · {said}{note}")
         self.status_label.setToolTip(
             textwrap.fill(set_aside_summary(aside), 80) if aside else self.status_label.text()
         )

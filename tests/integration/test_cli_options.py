@@ -212,8 +212,8 @@ def test_a_data_folder_that_is_a_file_or_missing_is_said_in_words(tmp_path: Path
     env = child_environment(tmp_path / "keyring.json", tmp_path / "default")
     a_file = tmp_path / "notes.txt"
     a_file.write_text("not a folder")
-    for command in ("sync", "scan"):
-        on_file = _mergedesk(env, "--data-dir", str(a_file), command)
+    for command in (["sync"], ["scan"], ["gui"], ["demo"], []):  # [] opens the app too
+        on_file = _mergedesk(env, "--data-dir", str(a_file), *command)
         assert on_file.returncode == 2
         assert "Traceback" not in on_file.stderr
         assert f"MergeDesk cannot use {a_file} as its data folder: it is a file" in on_file.stderr

@@ -746,7 +746,7 @@ def test_apply_all_lists_whose_records_change_and_return_writes_nothing(qtbot, d
     for line, (plan, labels) in zip(lines, expected, strict=True):
         stays = before[plan.survivor_id]["first_name"]
         assert f"{stays} " in line.split("'s record stays")[0], line
-        assert labels and line.endswith(f"; applying changes these fields: {', '.join(labels)}.")
+        assert labels and line.endswith(f"; applying it changes these fields: {', '.join(labels)}.")
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert {pid: sim.patient(pid) for pid in before} == before
@@ -948,6 +948,33 @@ def test_an_applied_plan_reads_to_merge_in_cliniko_in_the_queue_not_ready_to_app
     assert not view.select_key(row.key)
     view.show_status("To merge in Cliniko")
     assert view.select_key(row.key)
+
+
+def test_the_list_follows_the_open_merge_window_and_keeps_its_pair_in_place(
+    qtbot, desk, fast_wizard
+):
+    """With the merge window open at "Merge in Cliniko", the list still read "New" for the
+    pair, and the line of plans was stale until the window closed; re-reading them then
+    moved the selection and ended the pair's timing as "skipped"."""
+    window, row, wizard = _at_the_merge_step(qtbot, desk)
+    view = window.queue_view
+    status_column = window.queue_model.COLUMNS.index("Status")
+    qtbot.waitUntil(
+        lambda: (
+            view.table.currentIndex().siblingAtColumn(status_column).data() == "To merge in Cliniko"
+        ),
+        timeout=5_000,
+    )
+    assert view.current().key == row.key  # held in place, though "To review" lists it no more
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=5_000)
+    # Closed with nothing said, though the record that stays was already updated.
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .endswith(": the merge waits for you in Cliniko (Queue > Show merges waiting in Cliniko).")
+    )
+    assert window.queue_model.row_for(row.key) is None or not view.select_key(row.key)
 
 
 def test_the_compare_page_reads_phones_by_the_clinics_country(qtbot, desk):
