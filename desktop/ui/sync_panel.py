@@ -171,7 +171,8 @@ class SyncPanel(QWidget):
         the dot says so, and a lost connection's message goes once the connection is back."""
         self.show_online(online)
         if online and self.resume_timer.isActive():  # back: the download goes on now
-            self.resume_timer.start(0)
+            self.resume_timer.stop()
+            QTimer.singleShot(0, self.start_sync)
         if online and self._offline_word is not None:
             if self.rate_label.text() == self._offline_word:
                 self.rate_label.setText("")
@@ -315,7 +316,7 @@ class SyncPanel(QWidget):
                 "itself when Cliniko can be reached."
             )
             self._offline_word = message
-            self.resume_timer.start()
+            self.resume_timer.start(RESUME_DOWNLOAD_MS)
         self._idle(message)
         self.rate_label.setStyleSheet(theme.error_style())
         self.rate_label.setToolTip(message)

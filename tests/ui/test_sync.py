@@ -78,6 +78,12 @@ def test_a_first_download_stopped_by_a_lost_connection_goes_on_by_itself(qtbot, 
     qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
     assert "is not finished: it goes on by itself" in panel.rate_label.text()
     assert panel.resume_timer.isActive()
+    # Cliniko seems back (another call answered): the download goes on at once; failing
+    # again, it waits its minute again (not a loop of attempts).
+    with qtbot.waitSignal(panel.work_finished, timeout=30_000):
+        window.ctx.connectivity.set_online(True)
+    qtbot.waitUntil(lambda: panel.sync_button.isEnabled(), timeout=30_000)
+    assert panel.resume_timer.remainingTime() > 30_000
     window.ctx.base_url = sim.base_url  # the connection is back
     panel.resume_timer.start(50)
     with qtbot.waitSignal(panel.sync_finished, timeout=30_000) as blocker:
