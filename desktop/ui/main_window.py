@@ -255,7 +255,6 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- account
 
     @Slot()
-    @Slot()
     def _name_the_clinic(self) -> None:
         """The clinic's name in the title from a sync's first page, not after the whole first
         download ("MergeDesk — Your clinic" stood there for minutes)."""
@@ -265,6 +264,7 @@ class MainWindow(QMainWindow):
         self.ctx.title = clinic_title(self.ctx.title, account)
         self.setWindowTitle(f"{APP_NAME} — {self.ctx.title}")
 
+    @Slot()
     def show_account(self) -> None:
         """The clinic's name in the title and the account's word for patients (after a sync,
         Cliniko may have told us both)."""
