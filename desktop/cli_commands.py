@@ -188,16 +188,19 @@ class _ProgressLine(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Before a log line reaches the terminal: end the progress line."""
-        if self.open:
-            print(file=sys.stderr, flush=True)
-            self.open = False
+        self._end()
         return True
 
     def close(self) -> None:
         """End the line and stop watching the log."""
-        self.filter(logging.makeLogRecord({}))
+        self._end()
         for handler in self._consoles:
             handler.removeFilter(self)
+
+    def _end(self) -> None:
+        if self.open:
+            print(file=sys.stderr, flush=True)
+            self.open = False
 
 
 @_plain_errors

@@ -243,8 +243,14 @@ def get_api_key(data_dir: Path | None = None) -> str:
     env = _env_api_key()
     if env is not None:
         return env
-    value = _read(api_key_username(data_dir))
-    if not value and data_dir is not None and paths.cache_path(data_dir).exists():
+    username = api_key_username(data_dir)
+    value = _read(username)
+    if (
+        not value
+        and data_dir is not None
+        and username != API_KEY_USERNAME  # else it was the entry just read
+        and paths.cache_path(data_dir).exists()
+    ):
         # A folder synced when one key served every folder (before 2026-12): that key, which
         # the cache's own check of the clinic still guards; logging in again gives its own.
         value = _read(API_KEY_USERNAME)

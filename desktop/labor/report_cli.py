@@ -88,11 +88,10 @@ def refusal(args: argparse.Namespace) -> str | None:
 def run_report_command(
     args: argparse.Namespace, data_dir: Path, pdf_writer: PdfWriter | None = None
 ) -> int:
-    """Print the summary; write ``args.csv`` and (with ``pdf_writer``) ``args.pdf``."""
-    problem = refusal(args)
-    if problem:
-        print(f"Error: {problem}.", file=sys.stderr)
-        return 2
+    """Print the summary; write ``args.csv`` and (with ``pdf_writer``) ``args.pdf``.
+
+    The caller has checked :func:`refusal` first (before finding the cache).
+    """
     with open_cache(data_dir, readonly=True) as cache:
         today = dt.datetime.now(account_time_zone(cache.db)).date()  # the clinic's day
         period = period_from(args.date_from, args.date_to, today)

@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         self.compare_view.action_requested.connect(self.on_compare_action)
         self.sync_panel.queue_changed.connect(self.reload_queue)
         self.sync_panel.sync_finished.connect(self.show_account)
-        self.sync_panel.sync_progressed.connect(self._name_the_clinic)
+        self.sync_panel.sync_paging.connect(self._name_the_clinic)
         self.sync_panel.work_finished.connect(self.queue_view.focus_queue)
         self.undo_bar.button.clicked.connect(self.undo_last_decision)
 
@@ -664,11 +664,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Keep the layout; stop the workers, end the open work session, close the reader."""
-        self.window_state.save(self, self.splitter, self.queue_view.table.horizontalHeader())
         current = self.queue_view.current()
         self.window_state.save_queue(
             self.queue_view.band, self.queue_view.status, current.key if current else None
         )
+        self.window_state.save(self, self.splitter, self.queue_view.table.horizontalHeader())
         if self.watch_desk.hide_to_tray():  # the administrator chose to keep watching
             event.ignore()
             return

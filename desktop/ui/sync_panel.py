@@ -69,13 +69,13 @@ class SyncPanel(QWidget):
     Signals:
         queue_changed(): a scan finished; reload the queue.
         sync_finished(object): the :class:`~desktop.sync.SyncResult` of a sync.
-        sync_progressed(): a page of a sync was stored (the account is known by then).
+        sync_paging(): a sync stored its first page (the account is known by then).
         work_finished(): a sync or scan ended (done, cancelled or failed).
     """
 
     queue_changed = Signal()
     sync_finished = Signal(object)
-    sync_progressed = Signal()
+    sync_paging = Signal()
     work_finished = Signal()
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
@@ -99,6 +99,7 @@ class SyncPanel(QWidget):
         self._scan_word = ""  # the last scan's (or watch interval's) word on the pairs found
         self._offline_word: str | None = None  # a lost connection's message the label shows
         self._short_note: str | None = None  # the last sync's list ended before its count
+        self._paging = False  # the running sync has stored a page
         # A download of every patient stopped by a lost connection goes on by itself.
         self.resume_timer = QTimer(self)
         self.resume_timer.setSingleShot(True)
@@ -223,6 +224,7 @@ class SyncPanel(QWidget):
         if self.is_busy():
             return
         self.resume_timer.stop()
+        self._paging = False
         ctx = self._ctx
         reconcile_every = ctx.settings.reconcile_interval
 
@@ -284,7 +286,9 @@ class SyncPanel(QWidget):
         self.rate_label.setText(f"{progress.rate:,.0f} {self._term()}/s")
         self._ctx.connectivity.set_online(True)
         self.show_online(True)
-        self.sync_progressed.emit()
+        if not self._paging:
+            self._paging = True
+            self.sync_paging.emit()
 
     @Slot(object)
     def on_sync_done(self, result: SyncResult) -> None:
@@ -309,14 +313,14 @@ class SyncPanel(QWidget):
         self._ctx.connectivity.note_error(error)
         if self._ctx.connectivity.online is not False:
             self.show_problem(message)
-        self._offline_word = message if self._ctx.connectivity.online is False else None
-        if self._offline_word and needs_full_sync(self._ctx.open_reader()):
+        offline = self._ctx.connectivity.online is False
+        if offline and needs_full_sync(self._ctx.open_reader()):
             message = (
                 f"{message} The download of your patients is not finished: it goes on by "
                 "itself when Cliniko can be reached."
             )
-            self._offline_word = message
             self.resume_timer.start(RESUME_DOWNLOAD_MS)
+        self._offline_word = message if offline else None
         self._idle(message)
         self.rate_label.setStyleSheet(theme.error_style())
         self.rate_label.setToolTip(message)

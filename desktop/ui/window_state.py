@@ -51,9 +51,8 @@ class WindowState:
         return (ids[0], ids[1]) if len(ids) == 2 and all(i.isdigit() for i in ids) else None
 
     def save_queue(self, band: QComboBox, status: QComboBox, pair: tuple[str, str] | None) -> None:
-        """Keep the queue's filters and the selected pair, for the next start."""
+        """Note the queue's filters and the selected pair for the next start (written to the
+        file by :meth:`save`, with the layout)."""
         self.settings.setValue("queue/band", band.currentText())
         self.settings.setValue("queue/status", status.currentText())
         self.settings.setValue("queue/pair", ":".join(pair) if pair else "")
-        self.settings.sync()
-        make_private(self.path)
