@@ -219,7 +219,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     def show(progress: SyncProgress) -> None:
         total = max(progress.total, progress.done)
         progress_line.show(
-            f"{progress.phase} sync: {progress.done:,}/{total:,} patients ({progress.rate:,.0f}/s)"
+            f"{progress.phase} sync: {progress.done:,}/{total:,} patients read "
+            f"({progress.rate:,.0f}/s)"
         )
 
     reconcile_every = load_settings(data_dir).reconcile_interval

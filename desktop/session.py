@@ -119,8 +119,13 @@ class Session:
         base_url: str | None = None,
         cancel: threading.Event | None = None,
         max_requests_per_minute: int = 190,
+        on_attempt: Callable[[RequestRecord], None] | None = None,
     ) -> None:
+        """``on_attempt`` is told of every HTTP exchange as it ends (a worker thread may call
+        it), after the audit trail has queued it: a window can say at once that Cliniko
+        stopped answering, while the client still retries."""
         self.cache = cache
+        self._on_attempt = on_attempt
         self.cancel = cancel or threading.Event()
         self.audit = PendingAudit(
             AuditTrail(
@@ -133,11 +138,16 @@ class Session:
         self.client = ClinikoClient(
             api_key,
             base_url=base_url,
-            on_request=self.audit.add,
+            on_request=self._on_request,
             before_write=self._before_write,
             cancel=self.cancel,
             max_requests_per_minute=max_requests_per_minute,
         )
+
+    def _on_request(self, record: RequestRecord) -> None:
+        self.audit.add(record)
+        if self._on_attempt is not None:
+            self._on_attempt(record)
 
     def identify_user(self) -> dict[str, Any]:
         """Fetch ``GET /user`` and ``GET /settings/public``; remember who and which clinic.

@@ -30,6 +30,7 @@ from typing import Any
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.errors import Cancelled, ClinikoError, ForeignLink
 from desktop.cliniko.pages import Page, PageGuard, check_same_origin
+from desktop.cliniko.records import RequestRecord
 from desktop.reconcile import (
     DEFAULT_INTERVAL,
     ReconcileResult,
@@ -81,6 +82,30 @@ class SyncProgress:
     done: int
     total: int
     rate: float
+
+
+@dataclass(frozen=True)
+class ConnectionTrouble:
+    """A request of the running sync that Cliniko did not answer (``status`` 0) or answered
+    with a server error: the client waits and asks again, and a window says so meanwhile."""
+
+    status: int
+    error: str | None = None
+
+    def words(self) -> str:
+        """What the person is told while the client waits to ask again."""
+        if self.status:
+            return f"Cliniko answered with an error (HTTP {self.status}): trying again…"
+        return "Cliniko stopped answering: trying again…"
+
+
+def connection_trouble(record: RequestRecord) -> ConnectionTrouble | None:
+    """The trouble one HTTP exchange shows, or None (an answer, or a cancelled request)."""
+    if record.status == 0 and record.error not in (None, "Cancelled"):
+        return ConnectionTrouble(0, record.error)
+    if record.status >= 500:
+        return ConnectionTrouble(record.status)
+    return None
 
 
 @dataclass

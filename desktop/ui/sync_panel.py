@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.account import stored_account
+from desktop.cliniko.records import RequestRecord
 from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.matching import MatchSettings
@@ -29,8 +30,10 @@ from desktop.store.quarantine import quarantined_records, set_aside_summary
 from desktop.store.sync_state import get_state
 from desktop.sync import (
     LAST_SYNC_AT,
+    ConnectionTrouble,
     SyncProgress,
     SyncResult,
+    connection_trouble,
     needs_full_sync,
     run_sync,
     short_listing_note,
@@ -231,12 +234,19 @@ class SyncPanel(QWidget):
         def work(job: Job) -> SyncResult:
             with ctx.session(job.cancel_event, retries=0) as probe:
                 probe.client.get_user()  # audited; fails fast when offline
+
+            def tell(record: RequestRecord) -> None:
+                trouble = connection_trouble(record)
+                if trouble is not None:  # said now, not when the client gives up
+                    job.report(trouble)
+
             with Session(
                 ctx.cache,
                 ctx.api_key,
                 base_url=ctx.base_url,
                 cancel=job.cancel_event,
                 max_requests_per_minute=ctx.requests_per_minute,
+                on_attempt=tell,
             ) as s:
                 s.identify_user()
                 result = run_sync(s, progress=job.report, reconcile_every=reconcile_every)
@@ -272,8 +282,15 @@ class SyncPanel(QWidget):
         self.rate_label.setText("Cancelling…")
 
     @Slot(object)
-    def on_sync_progress(self, progress: SyncProgress) -> None:
-        """Update the bar and the rate."""
+    def on_sync_progress(self, progress: SyncProgress | ConnectionTrouble) -> None:
+        """Update the bar and the rate; or say that Cliniko stopped answering while the
+        client waits to ask again (the dot said "Online" for the half minute of retries)."""
+        if isinstance(progress, ConnectionTrouble):
+            self.online_label.setText("● Reconnecting…")
+            self.online_label.setStyleSheet(theme.error_style())
+            self.online_label.setToolTip(progress.words())
+            self.rate_label.setText(progress.words() + " What was downloaded is kept.")
+            return
         total = max(progress.total, progress.done, 1)
         self.progress.setRange(0, total)
         self.progress.setValue(progress.done)

@@ -50,8 +50,13 @@ def test_data_dir_is_honoured_before_and_after_the_sub_command(tmp_path: Path) -
         verbose = _mergedesk(
             env, "-v", "sync", "--data-dir", str(after), "--base-url", server.base_url
         )
+        again = _mergedesk(env, "sync", "--data-dir", str(after), "--base-url", server.base_url)
 
     assert first.returncode == 0, first.stderr
+    # The progress counts the patients read, the summary those changed: "10/10 patients"
+    # above "no patient changed" read as a contradiction.
+    assert "incremental sync: 10/10 patients read" in again.stderr, again.stderr
+    assert "Incremental sync done: no patient changed (" in again.stdout, again.stdout
     assert second.returncode == 0, second.stderr
     assert "Full sync done: 10 patients new or changed" in first.stdout
     assert (before / "cache.db").exists() and (after / "cache.db").exists()

@@ -200,3 +200,23 @@ def test_the_lost_connection_message_goes_when_cliniko_answers_again(qtbot, desk
         action.trigger()
     assert panel.online_label.text() == "● Online"
     assert "Can't reach Cliniko" not in panel.rate_label.text()
+
+
+def test_a_connection_lost_mid_download_is_said_while_the_client_retries(qtbot, empty_desk, sim):
+    """The dot said "● Online" beside "Syncing…" for the 20-35 s of the client's retries
+    after the connection dropped; it says so at the first failed request now."""
+    sim.faults = FaultConfig(latency_ms=200)
+    window = empty_desk.open()
+    panel = window.sync_panel
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.progress.value() >= 100, timeout=30_000)
+    sim.faults = FaultConfig(drop_rate=1.0)  # every request dropped, no answer
+    qtbot.waitUntil(lambda: panel.online_label.text() == "● Reconnecting…", timeout=5_000)
+    assert panel.rate_label.text().startswith("Cliniko stopped answering: trying again…")
+    assert panel.cancel_button.isVisible()  # the sync goes on
+    sim.faults = FaultConfig()  # back
+    with qtbot.waitSignal(panel.sync_finished, timeout=60_000) as blocker:
+        pass
+    assert not blocker.args[0].cancelled
+    assert panel.online_label.text() == "● Online"
+    assert count_patients(window.ctx.open_reader().db) == 300

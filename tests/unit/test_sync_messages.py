@@ -46,3 +46,19 @@ def test_a_guard_allows_an_honest_listing_whose_server_caps_per_page() -> None:
         items = [{"id": str(number * 100 + i)} for i in range(10)]
         page = Page(items, 100, link, f"{base}/patients?page={number}")
         assert guard.next_link(page) == link
+
+
+def test_a_failed_request_is_said_as_trouble_and_an_answer_or_a_cancel_is_not() -> None:
+    from desktop.cliniko.records import RequestRecord
+    from desktop.sync import connection_trouble
+
+    def record(status: int, error: str | None) -> RequestRecord:
+        return RequestRecord("GET", "/patients", status, "", "", 1.0, "", 1, error)
+
+    dropped = connection_trouble(record(0, "RemoteProtocolError"))
+    assert dropped is not None and dropped.words() == "Cliniko stopped answering: trying again…"
+    busy = connection_trouble(record(503, None))
+    assert busy is not None and "(HTTP 503)" in busy.words()
+    assert connection_trouble(record(200, None)) is None
+    assert connection_trouble(record(404, None)) is None  # an answer: no retry
+    assert connection_trouble(record(0, "Cancelled")) is None  # the person stopped it
