@@ -153,12 +153,39 @@ def _refuse_another_clinics_key(data_dir: Path, key_account: Any) -> None:
         raise OtherAccountsCache(cached, key_account)
 
 
-def _open_session(args: argparse.Namespace, data_dir: Path, **kwargs: Any) -> Session:
-    from desktop.secrets import get_api_key
+def _keyed_data_dir(args: argparse.Namespace) -> tuple[Path, str]:
+    """The data folder and API key of a command that talks to Cliniko (sync, watch). A folder
+    not made yet, with no key saved for it, is said so and not made (a mistyped --data-dir
+    made one, with a log in it); an existing folder's log records a missing key (a scheduled
+    watch has no terminal)."""
+    folder = paths.chosen_data_dir(args.data_dir)
+    if not folder.exists():
+        _saved_key(args, folder)
+    data_dir = _data_dir(args)
+    return data_dir, _saved_key(args, data_dir)
+
+
+def _saved_key(args: argparse.Namespace, folder: Path) -> str:
+    """The folder's API key; none saved is said with the command that saves one."""
+    from desktop.secrets import KeyringState, SecretsError, get_api_key
+
+    try:
+        return get_api_key(folder)
+    except SecretsError as error:
+        if error.state is not KeyringState.NOT_FOUND:
+            raise
+        login = "mergedesk login" + (f' --data-dir "{folder}"' if args.data_dir else "")
+        raise SecretsError(
+            KeyringState.NOT_FOUND,
+            f"No Cliniko API key is saved for {folder} yet. Run {login} first and paste the "
+            "key from Cliniko (My info > Manage API keys).",
+        ) from None
+
+
+def _open_session(args: argparse.Namespace, data_dir: Path, key: str, **kwargs: Any) -> Session:
     from desktop.session import Session
     from desktop.store.cache import open_cache
 
-    key = get_api_key(data_dir)
     cache = open_cache(data_dir)
     try:
         return Session(cache, key, base_url=_base_url(args, data_dir), **kwargs)
@@ -210,8 +237,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from desktop.merge.batch import finish_merged_plans
     from desktop.sync import SyncProgress, run_sync, sync_notes, sync_summary
 
-    data_dir = _data_dir(args)
-    session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
+    data_dir, key = _keyed_data_dir(args)
+    session = _open_session(args, data_dir, key, max_requests_per_minute=args.rate_limit)
     cache = session.cache
 
     progress_line = _ProgressLine()

@@ -75,7 +75,7 @@ def describe_pair(pair: NewPair, tz: tzinfo) -> str:
 def cmd_watch(args: argparse.Namespace) -> int:
     """Run the watch until Ctrl-C, or one interval with ``--once``."""
     from desktop.account import stored_account
-    from desktop.cli_commands import _data_dir, _open_session, _plain_errors
+    from desktop.cli_commands import _keyed_data_dir, _open_session, _plain_errors
     from desktop.config import load_settings
     from desktop.intake import account_time_zone
     from desktop.matching import MatchSettings
@@ -83,7 +83,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     @_plain_errors
     def run(args: argparse.Namespace) -> int:
-        data_dir = _data_dir(args)
+        data_dir, key = _keyed_data_dir(args)
         settings = load_settings(data_dir)
         watch_settings = WatchSettings.from_settings(settings)
         if args.every:
@@ -93,7 +93,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
             likely_threshold=settings.likely_threshold,
             possible_threshold=settings.possible_threshold,
         )
-        session = _open_session(args, data_dir, max_requests_per_minute=args.rate_limit)
+        session = _open_session(args, data_dir, key, max_requests_per_minute=args.rate_limit)
         if args.once:  # the scheduler's next run is the retry: do not wait here for long
             session.client.max_retries = ONCE_RETRIES
             session.client.max_rate_limit_retries = ONCE_RETRIES

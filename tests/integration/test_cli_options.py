@@ -227,6 +227,13 @@ def test_a_data_folder_that_is_a_file_or_missing_is_said_in_words(tmp_path: Path
         done = _mergedesk(env, "--data-dir", str(missing), *command)
         assert done.returncode == 2, command
         assert f"There is no MergeDesk cache in {missing} yet." in done.stderr, command
+    # sync and watch with no key saved for the folder made it (with a log) before saying so
+    for command in (["sync"], ["watch", "--once"]):
+        done = _mergedesk(env, "--data-dir", str(missing), *command)
+        assert done.returncode == 2, command
+        assert f"No Cliniko API key is saved for {missing} yet. Run mergedesk login" in (
+            done.stderr
+        ), command
     assert not missing.exists()
 
 
