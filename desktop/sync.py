@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,6 +63,9 @@ MAX_INCREMENTAL_PASSES = 3
 # FUTURE_SLACK after the server's clock is "in the future" (reported, never the watermark).
 WATERMARK_MARGIN = timedelta(seconds=60)
 FUTURE_SLACK = timedelta(seconds=60)
+# A Date header further than this from this computer's clock is not believed: one saying 1970
+# put every patient "in the future" and held the watermark there (one saying 2999, none).
+MAX_CLOCK_SKEW = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # sync_state keys
@@ -263,7 +266,8 @@ class _Runner:
         self.result = SyncResult(mode="full")
         self.written: set[str] = set()  # patients this run has stored new or changed so far
         self.read = 0  # records this run has read from Cliniko (for the rate)
-        self.server_now: datetime | None = None  # the newest Date header seen
+        self.server_now: datetime | None = None  # the newest Date header believed
+        self._clock_doubted = False  # a Date header far from this computer's clock was said
 
     # -- full ---------------------------------------------------------------------------
 
@@ -406,6 +410,17 @@ class _Runner:
     def _fetch(self, url: str) -> Page:
         page = self.client.fetch_page(url, key="patients")
         self.result.requests += 1
+        told, now = page.server_time, datetime.now(UTC)
+        if told is not None and abs(told - now) > MAX_CLOCK_SKEW:
+            if not self._clock_doubted:
+                log.warning(
+                    "Cliniko's clock (its Date header) says %s, this computer's %s: "
+                    "going by this computer's",
+                    utc_stamp(told),
+                    utc_stamp(now),
+                )
+                self._clock_doubted = True
+            page = replace(page, server_time=None)
         if page.server_time is not None:
             self.server_now = max(filter(None, [self.server_now, page.server_time]))
         return page

@@ -260,6 +260,23 @@ def test_a_server_clock_in_the_future_does_not_hide_later_edits(
     assert get_patient(cache.db, "1")["last_name"] == "Edited"
 
 
+def test_a_server_clock_in_the_past_puts_no_patient_in_the_future(
+    connected: tuple[HostileServer, Cache, Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Date header of 1970 listed every patient as changed "in the future", and held the
+    watermark in 1969: every later sync read the whole clinic again."""
+    server, cache, session = connected
+    server.date = "Thu, 01 Jan 1970 00:00:00 GMT"
+    result = run_sync(session)
+    assert result.future_ids == []
+    assert not any("in the future" in note for note in sync_notes(result))
+    assert count_patients(cache.db) == 10
+    watermark = get_state(cache.db, WATERMARK)
+    assert watermark == "2024-03-01T10:00:00Z"  # the records' own newest time
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("Cliniko's clock (its Date header) says 1970-01-01T00:00:00Z" in w for w in warned)
+
+
 def test_an_answer_cut_off_part_way_is_not_blamed_on_the_internet_connection() -> None:
     with HostileServer() as server:
         server.trick = "truncated"
