@@ -44,6 +44,7 @@ def test_rows_totals_and_ids_only(cache: Cache, tmp_path: Path) -> None:
     assert (first["date"], first["start_time"], first["outcome"], first["kind"]) == (
         "2026-03-04", "09:00:00", "merged", "merge",
     )  # fmt: skip
+    assert first["utc_offset"] == "+00:00"  # the start time's zone was named nowhere
     assert first["patient_ids"] == "1001 1002" and first["plan_id"] == "p1"
     assert Decimal(first["active_minutes"]) == Decimal("6.6833")
     assert rows[1]["cliniko_user"] == "'=HYPERLINK()" and rows[1]["kind"] == "review"
@@ -71,11 +72,23 @@ def test_safe_cell() -> None:
     assert safe_cell("+61 400") == "'+61 400" and safe_cell("Alex") == "Alex"
 
 
+def test_a_start_time_names_its_offset_from_utc(cache: Cache) -> None:
+    """The start time is the clinic's; nothing said which zone that was."""
+    from zoneinfo import ZoneInfo
+
+    d = dt.date(2026, 3, 4)
+    insert_session(cache, "m", ["1", "2"], at(d), 60, 60, "merged")
+    zone = ZoneInfo("Australia/Brisbane")
+    summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=zone)
+    row = dict(zip(COLUMNS, csv_text(summary).splitlines()[1].split(","), strict=True))
+    assert (row["start_time"], row["utc_offset"]) == ("19:00:00", "+10:00")
+
+
 def test_an_empty_period_gives_the_header_and_a_zero_total(cache: Cache) -> None:
     summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC)
     header, total = csv_text(summary).splitlines()
     assert header == ",".join(COLUMNS)
-    assert total.split(",")[2:9] == ["total", "", "0.0000", "0.0000", "0.0000", "0.00", "$"]
+    assert total.split(",")[3:10] == ["total", "", "0.0000", "0.0000", "0.0000", "0.00", "$"]
 
 
 def test_the_rows_costs_add_up_to_the_total(cache: Cache, tmp_path: Path) -> None:
