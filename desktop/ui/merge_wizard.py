@@ -226,7 +226,11 @@ class MergeWizard(QDialog):
             self.poll_timer.stop()
         if arrived:  # a new page: the keyboard starts on its first choice, else the button
             start = page.first_control()
-            (start if start is not None else self.primary).setFocus()
+            # Fusion draws the focus frame only once the window has seen the keyboard move
+            # (Tab), so the keyboard's place was not shown until a key was pressed: say so
+            # now (after setFocus, which would clear it). Only this window's focus moves.
+            (start if start is not None else self.primary).setFocus(Qt.FocusReason.TabFocusReason)
+            self.setAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange)
         if step is Step.DONE:
             self.status.setStyleSheet("")
             self.status.setText("Done.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QDesktopServices, QKeyEvent
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QStyle, QStyleOption
 from ui_helpers import (
     closed_port_url,
     desk_cache,
@@ -249,6 +249,29 @@ def test_the_survivor_choices_give_dates_as_the_rest_of_the_window_does(qtbot, d
         assert re.search(f"— born ({day}|not recorded), created {day}, ", button.text()), (
             button.text()
         )
+    wizard.reject()
+
+
+def test_the_record_to_keep_is_drawn_with_the_keyboard_focus_when_its_step_opens(qtbot, desk):
+    """A keyboard walk: on "Choose the record that stays" no focus frame was drawn until a key
+    was pressed, so nothing showed where the keyboard was. The checked record has the focus and
+    its frame from the start (Fusion draws it only once the window knows the keyboard moves)."""
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    wizard.activateWindow()  # the person works in it (offscreen, the main window's turn ends)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard)
+    qtbot.keyClick(wizard.primary, Qt.Key.Key_Return)  # "Same person — continue"
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    checked = wizard.survivor_page.group.checkedButton()
+    qtbot.waitUntil(checked.hasFocus)  # the new buttons show once the event loop runs
+    option = QStyleOption()
+    option.initFrom(checked)
+    assert option.state & QStyle.StateFlag.State_HasFocus
+    assert option.state & QStyle.StateFlag.State_KeyboardFocusChange, "no focus frame drawn"
+    framed = checked.grab().toImage()
+    wizard.setAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange, False)
+    assert checked.grab().toImage() != framed  # the frame is what the person sees
     wizard.reject()
 
 
