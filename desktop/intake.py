@@ -128,6 +128,11 @@ class IntakeReport:
         text = f"Intake, {days} days: {_percent(total.rate)} of {patients} arrived as duplicates"
         return text + (" — alarm" if self.alarm else "")
 
+    def status_bar_text(self, days: int) -> str:
+        """:meth:`status_text`, short enough to stand beside the window's messages: how many
+        new patients the rate counts from is left to the label's tooltip."""
+        return self.status_text(days).removesuffix(f" (the rate counts from {self.minimum})")
+
     def alarm_text(self) -> str:
         """What crossing the threshold suggests, where and when, in plain words ("" if no
         alarm)."""

@@ -366,16 +366,17 @@ class MainWindow(QMainWindow):
         # From the plans' own steps, which also count a group of records as one plan.
         reader = self.ctx.open_reader()
         ready, waiting = len(plans_to_apply(reader)), len(plans_waiting_for_cliniko(reader))
-        said = []
-        if ready:
-            said.append(
-                f"{ready} planned merge{'s' if ready != 1 else ''} ready to apply "
-                "(Queue > Apply all ready plans)"
-            )
-        if waiting:
-            said.append(f"{waiting_words(waiting)} (Queue > Show merges waiting in Cliniko)")
+        to_apply = f"{ready} planned merge{'s' if ready != 1 else ''} ready to apply"
+        if ready and waiting:  # one pointer for both: two ran past the intake rate, cut off
+            said = f"{to_apply}; {waiting_words(waiting)} (both in the Queue menu)"
+        elif ready:
+            said = f"{to_apply} (Queue > Apply all ready plans)"
+        elif waiting:
+            said = f"{waiting_words(waiting)} (Queue > Show merges waiting in Cliniko)"
+        else:
+            said = ""
         if said:
-            self._plans_said = (opening, opening + "; ".join(said) + ".")
+            self._plans_said = (opening, f"{opening}{said}.")
             self.statusBar().showMessage(self._plans_said[1])
         else:
             self._plans_said = None

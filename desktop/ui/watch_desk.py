@@ -353,7 +353,7 @@ class WatchDesk(QObject):
 
     def show_intake(self, report: IntakeReport) -> None:
         """The live intake exception rate, red with the explanation when the alarm sounds."""
-        self.intake_label.setText(report.status_text(INTAKE_DAYS))
+        self.intake_label.setText(report.status_bar_text(INTAKE_DAYS))
         self.intake_label.setStyleSheet(theme.error_style() if report.alarm else "")
         self.intake_label.setToolTip(
             report.alarm_text()

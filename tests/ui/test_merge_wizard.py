@@ -182,8 +182,21 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
     qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.sync_panel.online_label.text() == "● Online", timeout=30_000)
     said = window.statusBar().currentMessage()
-    assert "Back online. 1 planned merge ready to apply" in said
-    assert "1 waits for its merge in Cliniko" in said
+    assert said == (
+        "Back online. 1 planned merge ready to apply; 1 waits for its merge in Cliniko "
+        "(both in the Queue menu)."
+    )
+    # Beside the intake rate, the whole message shows: it ran past it, cut off at "wai", in a
+    # window of 1280 pixels beside a clinic's first new patients.
+    from desktop.intake import IntakeCounts, IntakeReport
+
+    window.resize(1280, 800)
+    window.watch_desk.show_intake(IntakeReport(IntakeCounts(2, 0), (), {}, 0.03, 50))
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    bar, rate = window.statusBar(), window.watch_desk.intake_label
+    qtbot.waitUntil(lambda: rate.width() >= rate.sizeHint().width())
+    room = bar.width() - rate.width() - 16  # the status bar's own margins
+    assert bar.fontMetrics().horizontalAdvance(said) <= room, (rate.text(), bar.width())
 
 
 def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk, sim):

@@ -79,7 +79,8 @@ def test_too_few_new_patients_are_not_shown_as_a_rate(qtbot, desk, sim) -> None:
     _phone_copy(sim, _known(sim))
     _interval(qtbot, window)
     label = window.watch_desk.intake_label.text()
-    assert label == "Intake, 30 days: 1 new patient, too few to judge (the rate counts from 50)"
+    assert label == "Intake, 30 days: 1 new patient, too few to judge"
+    assert "(judged from 50 new patients on)" in window.watch_desk.intake_label.toolTip()
 
 
 @pytest.mark.qt_log_ignore(NO_TRAY_WINDOW)
