@@ -89,14 +89,22 @@ class SyncProgress:
 
 @dataclass(frozen=True)
 class ConnectionTrouble:
-    """A request of the running sync that Cliniko did not answer (``status`` 0) or answered
-    with a server error: the client waits and asks again, and a window says so meanwhile."""
+    """A request of the running sync that Cliniko did not answer (``status`` 0), answered
+    with a server error, or asked to wait (429): the client waits and asks again, and a
+    window says so meanwhile."""
 
     status: int
     error: str | None = None
 
+    @property
+    def slowed_down(self) -> bool:
+        """Cliniko answered, asking for fewer requests: the connection itself is fine."""
+        return self.status == 429
+
     def words(self) -> str:
         """What the person is told while the client waits to ask again."""
+        if self.slowed_down:
+            return "Cliniko asked MergeDesk to slow down: going on in a moment…"
         if self.status:
             return f"Cliniko answered with an error (HTTP {self.status}): trying again…"
         return "Cliniko stopped answering: trying again…"
@@ -106,7 +114,7 @@ def connection_trouble(record: RequestRecord) -> ConnectionTrouble | None:
     """The trouble one HTTP exchange shows, or None (an answer, or a cancelled request)."""
     if record.status == 0 and record.error not in (None, "Cancelled"):
         return ConnectionTrouble(0, record.error)
-    if record.status >= 500:
+    if record.status >= 500 or record.status == 429:
         return ConnectionTrouble(record.status)
     return None
 

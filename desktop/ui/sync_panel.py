@@ -286,9 +286,10 @@ class SyncPanel(QWidget):
         """Update the bar and the rate; or say that Cliniko stopped answering while the
         client waits to ask again (the dot said "Online" for the half minute of retries)."""
         if isinstance(progress, ConnectionTrouble):
-            self.online_label.setText("● Reconnecting…")
-            self.online_label.setStyleSheet(theme.error_style())
-            self.online_label.setToolTip(progress.words())
+            if not progress.slowed_down:  # Cliniko asking for fewer requests is still online
+                self.online_label.setText("● Reconnecting…")
+                self.online_label.setStyleSheet(theme.error_style())
+                self.online_label.setToolTip(progress.words())
             self.rate_label.setText(progress.words() + " What was downloaded is kept.")
             return
         total = max(progress.total, progress.done, 1)

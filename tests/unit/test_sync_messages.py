@@ -59,6 +59,9 @@ def test_a_failed_request_is_said_as_trouble_and_an_answer_or_a_cancel_is_not() 
     assert dropped is not None and dropped.words() == "Cliniko stopped answering: trying again…"
     busy = connection_trouble(record(503, None))
     assert busy is not None and "(HTTP 503)" in busy.words()
+    asked = connection_trouble(record(429, None))
+    assert asked is not None and asked.slowed_down and "slow down" in asked.words()
+    assert not busy.slowed_down
     assert connection_trouble(record(200, None)) is None
     assert connection_trouble(record(404, None)) is None  # an answer: no retry
     assert connection_trouble(record(0, "Cancelled")) is None  # the person stopped it
