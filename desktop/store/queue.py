@@ -333,10 +333,22 @@ def count_clusters(db: sqlite_utils.Database) -> int:
     return int(db.execute("SELECT count(*) FROM match_clusters").fetchone()[0])
 
 
-def cluster_members(db: sqlite_utils.Database, cluster_id: int) -> list[str]:
-    """The record ids of a cluster (empty when there is no such cluster)."""
-    row = db.execute("SELECT ids FROM match_clusters WHERE cluster_id = ?", [cluster_id]).fetchone()
-    return [str(i) for i in json.loads(row[0])] if row else []
+def pair_group(db: sqlite_utils.Database, id_a: str, id_b: str) -> list[str]:
+    """The record ids of the group a pair is in now (empty when it is in none).
+
+    Read by the pair, never by a cluster number kept from an earlier read: every scan numbers
+    its clusters afresh, and a queue row's old number named another family's group (a pair
+    then offered a merge of five records, three of them other people). A group that does not
+    hold the pair itself is no group of it.
+    """
+    a, b = sorted((str(id_a), str(id_b)))
+    row = db.execute(
+        "SELECT c.ids FROM match_pairs m JOIN match_clusters c ON c.cluster_id = m.cluster_id "
+        "WHERE m.id_a = ? AND m.id_b = ?",
+        [a, b],
+    ).fetchone()
+    ids = [str(i) for i in json.loads(row[0])] if row else []
+    return ids if a in ids and b in ids else []
 
 
 def record_scan(db: sqlite_utils.Database, **fields: Any) -> None:

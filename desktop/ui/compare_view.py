@@ -152,7 +152,7 @@ class CompareView(QWidget):
             self.title.setText("Nothing selected. The queue is empty or filtered out.")
             return
         ctx = self._ctx
-        cluster = ctx.cluster_ids(row.cluster_id)
+        cluster = ctx.group_ids(row.id_a, row.id_b)
         ids = [row.id_a, row.id_b] + [i for i in cluster if i not in (row.id_a, row.id_b)]
         self.ids = ids
         records = [ctx.patient(i) for i in ids]

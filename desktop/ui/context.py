@@ -112,13 +112,11 @@ class DeskContext:
 
         return cached_counts(self.open_reader().db, [str(patient_id)])[str(patient_id)]
 
-    def cluster_ids(self, cluster_id: int | None) -> list[str]:
-        """The records of a cluster (empty when the pair is not part of one)."""
-        if cluster_id is None:
-            return []
-        from desktop.store.queue import cluster_members
+    def group_ids(self, id_a: str, id_b: str) -> list[str]:
+        """The records of the group a pair is in now (empty when it is in none)."""
+        from desktop.store.queue import pair_group
 
-        return cluster_members(self.open_reader().db, cluster_id)
+        return pair_group(self.open_reader().db, id_a, id_b)
 
 
 class ConnectivityWatcher(QObject):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from PySide6.QtCore import QPoint, Qt
@@ -499,3 +500,34 @@ def test_the_labor_report_window_has_a_close_button(qtbot, desk):
     assert report.close_button.text().replace("&", "") == "Close"
     qtbot.mouseClick(report.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not report.isVisible())
+
+
+def test_a_pair_shows_its_own_group_after_the_clusters_were_numbered_again(qtbot, desk):
+    """After a merge a scan numbered the groups afresh while the list still held the old
+    numbers: "Li Zhao and Li Zha (a group of 5 records)" showed three other people beside them,
+    and S offered to merge all five."""
+    from desktop.store.transaction import transaction
+
+    window = desk.open()
+    model = window.queue_model
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    row = next(r for r in rows if r.cluster_id is not None)
+    others = next(r for r in rows if r.cluster_id is None)  # two other people's records
+    db = window.ctx.cache.db
+    (stored,) = db.execute(
+        "SELECT ids FROM match_clusters WHERE cluster_id = ?", [row.cluster_id]
+    ).fetchone()
+    own = json.loads(stored)
+    assert len(own) > 2 and row.id_a in own and row.id_b in own
+    with transaction(window.ctx.cache) as db:  # the next scan numbers the groups afresh
+        db.execute("UPDATE match_clusters SET cluster_id = cluster_id + 1")
+        db.execute("UPDATE match_pairs SET cluster_id = cluster_id + 1 WHERE cluster_id > 0")
+        db.execute(
+            "INSERT INTO match_clusters (cluster_id, ids, size, weakest_a, weakest_b, "
+            "weakest_probability) VALUES (?, ?, 2, ?, ?, 0.99)",
+            [row.cluster_id, json.dumps([others.id_a, others.id_b]), others.id_a, others.id_b],
+        )
+    assert window.queue_view.select_key(row.key)  # the list still holds the old number
+    qtbot.waitUntil(lambda: window.compare_view.row == row)
+    assert sorted(window.compare_view.ids) == sorted(own)
+    assert f"(a group of {len(own)} records)" in window.compare_view.title.text()
