@@ -50,7 +50,7 @@ from desktop.merge.executor import (
     StepError,
     SurvivorDrifted,
 )
-from desktop.merge.lookalike import lookalike_marks, risk_in_words
+from desktop.merge.lookalike import linked_as_one, lookalike_marks, risk_in_words
 from desktop.merge.merged_check import already_merged, check_merged_in_cliniko
 from desktop.merge.plan import (
     WRITABLE_FIELDS,
@@ -182,6 +182,12 @@ class MergeFlow:
             return cls(cache, PlanState.from_row(existing), timer=timer, clock=clock)
         if already_merged(cache, ids):
             raise AlreadyMerged(f"pair {pair_key(ids)} is merged already")
+        if len(ids) > 2 and not linked_as_one(cache.db, ids):
+            raise StepError(
+                f"records {', '.join(ids)} are not linked as one group",
+                user_message="These records are not one group of duplicates as the last scan "
+                "found them, so no merge was started. Select the pair in the queue again.",
+            )
         if session is not None:
             check_merged_in_cliniko(cache, session, ids)
         records = {pid: r for pid in ids if (r := get_patient(cache.db, pid)) is not None}

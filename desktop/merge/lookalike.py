@@ -42,6 +42,24 @@ def lookalike_marks(
     return tuple(flags), tuple(warnings)
 
 
+def linked_as_one(db: sqlite_utils.Database, patient_ids: Sequence[str]) -> bool:
+    """True when the scan's pairs among these records (likely or possible) join them all into
+    one group; a plan for records no pair links would merge other people in."""
+    ids = sorted(set(patient_ids))
+    joined = {pid: pid for pid in ids}
+
+    def root(pid: str) -> str:
+        while joined[pid] != pid:
+            pid = joined[pid]
+        return pid
+
+    for a, b in itertools.combinations(ids, 2):
+        pair = get_pair(db, a, b)
+        if pair is not None and pair.get("band") in ("likely", "possible"):
+            joined[root(a)] = root(b)
+    return len({root(pid) for pid in ids}) == 1
+
+
 def risk_in_words(flags: Sequence[str]) -> str:
     """The risk the flags name: "twins", "a parent and child or siblings", ..."""
     risks = list(dict.fromkeys(RISKS.get(f, DEFAULT_RISK) for f in flags)) or [DEFAULT_RISK]

@@ -187,6 +187,23 @@ def test_queue_status_follows_the_plan(world: dict[str, Any]) -> None:
         assert flow.step is Step.REVIEW and status(cache) == "planned"
 
 
+def test_a_group_no_pair_links_is_refused_and_a_linked_one_is_planned(
+    world: dict[str, Any],
+) -> None:
+    """A stale group (another family's records beside the pair) offered a merge of five."""
+    with open_cache(world["path"]) as cache:
+        with pytest.raises(StepError) as refused:
+            MergeFlow.start(cache, ["1001", "1002", "1003"])  # John Citizen: no pair links him
+        assert "not one group of duplicates" in refused.value.user_message
+        assert cache.db.execute("SELECT count(*) FROM merge_plans").fetchone()[0] == 0
+        with transaction(cache) as db:  # once a pair links him (possible), the group is one
+            db.execute(
+                "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
+                "VALUES ('1002', '1003', 0.6, 1.0, 'possible', '2026-03-01T00:00:00Z')"
+            )
+        assert MergeFlow.start(cache, ["1001", "1002", "1003"]).step is Step.COMPARE
+
+
 def test_guards(world: dict[str, Any]) -> None:
     with open_cache(world["path"]) as cache:
         with pytest.raises(StepError):
