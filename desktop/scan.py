@@ -27,6 +27,7 @@ from desktop.matching.features import MATCH_COLUMNS, build_features_from_columns
 from desktop.matching.learning import learned_relaxations
 from desktop.matching.normalise import country_key
 from desktop.matching.types import Band
+from desktop.scan_ambiguous import hold_ambiguous
 from desktop.scan_neighbours import changed_keys, fetch, fetch_neighbours, neighbours
 from desktop.store import intake, queue, queue_list, scan_rows
 from desktop.store.answers import answered_pairs, confirmed_pairs, scored_relaxations
@@ -368,6 +369,9 @@ def _incremental_scan(
     report("match", 0, len(changed))
     result = engine.rescore_columns(_columns(rows), changed_cols["id"], model, oversized)
     result.stats["records"] = records
+    held = hold_ambiguous(cache.db, result.pairs, set(changed), engine.settings.likely_threshold)
+    result.stats["likely"] = result.stats.get("likely", 0) - held
+    result.stats["possible"] = result.stats.get("possible", 0) + held
     overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.by_id.items()}
     gone = sorted(set(changed) - set(features.ids))
     report("match", len(changed), len(changed))

@@ -8,7 +8,7 @@ a warning in plain words.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -303,11 +303,14 @@ def unpaired(flags: np.ndarray) -> np.ndarray:
     return out
 
 
+Record = TypeVar("Record", int, str)  # a record's index in a scan, or its id
+
+
 def ambiguous_links(
-    likely: list[tuple[int, int]],
-    linked: list[tuple[int, int]],
-    conflicts: set[tuple[int, int]],
-    sparse: set[int] | None = None,
+    likely: list[tuple[Record, Record]],
+    linked: list[tuple[Record, Record]],
+    conflicts: set[tuple[Record, Record]],
+    sparse: set[Record] | None = None,
 ) -> set[int]:
     """Indexes into ``likely`` of pairs (x, a) where x also links to b and a, b are flagged
     as two different people: such a record cannot be placed without a person's judgement.
@@ -315,7 +318,7 @@ def ambiguous_links(
     Only records in ``sparse`` (no birth date or no first name: what tells a twin or a parent
     apart) are considered as x; None considers every record.
     """
-    neighbours: dict[int, set[int]] = {}
+    neighbours: dict[Record, set[Record]] = {}
     for x, y in linked:
         neighbours.setdefault(x, set()).add(y)
         neighbours.setdefault(y, set()).add(x)

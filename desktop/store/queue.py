@@ -404,6 +404,19 @@ def queue_pairs(
     return [_pair_dict(cursor, row) for row in cursor.fetchall()]
 
 
+def links_touching(
+    db: sqlite_utils.Database, ids: Iterable[str]
+) -> list[tuple[str, str, float, tuple[str, ...]]]:
+    """(id_a, id_b, probability, flags) of every stored likely or possible pair that touches
+    one of ``ids``."""
+    _fill_temp(db, "_linked", list(ids))
+    rows = db.execute(
+        "SELECT id_a, id_b, probability, flags FROM match_pairs WHERE band != 'unlikely' AND "
+        "(id_a IN (SELECT id FROM _linked) OR id_b IN (SELECT id FROM _linked))"
+    ).fetchall()
+    return [(a, b, float(prob), split_flags(flags)) for a, b, prob, flags in rows]
+
+
 def get_pair(db: sqlite_utils.Database, id_a: str, id_b: str) -> dict[str, Any] | None:
     """One stored pair (either id order), or None."""
     a, b = ordered(id_a, id_b)

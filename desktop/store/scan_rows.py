@@ -90,3 +90,16 @@ def changed_since(db: sqlite_utils.Database, synced: str, updated: str) -> list[
         [synced, updated],
     ).fetchall()
     return list(dict.fromkeys([r[0] for r in rows] + [r[1] for r in rows if r[1]]))
+
+
+def without_date_or_name(db: sqlite_utils.Database, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` whose patient has no birth date or no first name: what tells a twin or
+    a parent apart is missing from such a record."""
+    return {
+        pid
+        for (pid,) in db.execute(
+            "SELECT id FROM patients WHERE id IN (SELECT value FROM json_each(?)) AND "
+            "(trim(coalesce(date_of_birth, '')) = '' OR trim(coalesce(first_name, '')) = '')",
+            [json.dumps(sorted(set(ids)))],
+        ).fetchall()
+    }

@@ -662,3 +662,41 @@ def test_a_full_rescan_drops_pairs_no_longer_found_and_keeps_a_planned_merge(
     assert pair_key(20, 901) not in pairs
     assert pair_key(10, 900) in pairs
     assert pairs[kept]["status"] == ("planned" if planned else "new")
+
+
+def _shah(n: int, **extra: Any) -> dict[str, Any]:
+    """A Jacqueline Shah of one household (7 Wattle Street)."""
+    fields: dict[str, Any] = {
+        "first_name": "Jacqueline",
+        "last_name": "Shahqq",
+        "address_1": "7 Wattle Street",
+        "email": None,
+        "patient_phone_numbers": [],
+    }
+    return patient(n, **{**fields, **extra})
+
+
+def test_a_re_score_holds_a_sparse_record_that_matches_mother_and_daughter(cache: Cache) -> None:
+    """An undated Jacqueline Shah at the address of a mother and her same-name daughter: the
+    full scan held her pair with the mother as ambiguous; a re-score of the mother (a walk:
+    her values applied, then put back) saw no daughter and put the pair in "likely"."""
+    mobile = [{"number": "0412 555 111", "phone_type": "Mobile"}]
+    mother = _shah(950, date_of_birth="1979-09-11", sex="Female", patient_phone_numbers=mobile)
+    daughter = _shah(951, date_of_birth="2014-12-03", sex="Female", patient_phone_numbers=mobile)
+    upsert(cache, [mother, daughter, _shah(952, date_of_birth=None)], "2024-01-02T00:00:00Z")
+    run_scan(cache, full=True)
+
+    def band_and_flags(x: int, y: int) -> tuple[str, list[str]]:
+        pair = queue.get_pair(cache.db, ids(x), ids(y))
+        assert pair is not None
+        return pair["band"], pair["flags"]
+
+    assert band_and_flags(950, 951) == ("possible", ["parent_child"])
+    assert band_and_flags(950, 952) == ("possible", ["ambiguous"])
+    home = {"number": "0412 555 999", "phone_type": "Home"}
+    changed = dict(mother, updated_at="2024-02-01T00:00:00Z")
+    changed["patient_phone_numbers"] = [*mobile, home]
+    upsert(cache, [changed], "2024-02-02T00:00:00Z")
+    assert run_scan(cache).kind == "incremental"
+    assert band_and_flags(950, 952) == ("possible", ["ambiguous"])
+    assert band_and_flags(951, 952) == ("possible", ["child_record"])
