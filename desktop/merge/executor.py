@@ -283,8 +283,9 @@ def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
         raise AlreadyMerged(
             "merged in Cliniko before the restore",
             user_message=(
-                "Cliniko has already merged these records, and a merge there cannot be undone, "
-                "so MergeDesk leaves the record that stays as it is and finishes the merge."
+                "Cliniko has already merged a record of this merge, and a merge there cannot "
+                "be undone, so MergeDesk leaves the record that stays as it is. The merge "
+                "finishes once Cliniko shows every record of it merged."
             ),
         ) from exc
     now = client.get_patient(plan.survivor_id)
@@ -444,6 +445,21 @@ class PollResult:
     def done(self) -> bool:
         """True when every duplicate shows the merge."""
         return not self.waiting
+
+
+def partly_merged_words(result: PollResult, ticks: Sequence[DuplicateToTick]) -> str:
+    """What a look at a merge half done in Cliniko says: the records merged, those still to
+    tick (a person who ticked another record by mistake also needs to hear it)."""
+    merged = [t for t in ticks if t.patient_id in result.merged]
+    left = [t for t in ticks if t.patient_id in result.waiting]
+    done = "; ".join(f"{t.name} (id {t.patient_id})" for t in merged)
+    return (
+        f"Cliniko shows {done} merged, but not yet: "
+        + "; ".join(t.described for t in left)
+        + f". Tick {'it' if len(left) == 1 else 'them'} on the merge page and press “Merge "
+        "patients”. If a record not named here was ticked instead, it is merged now too: a "
+        "merge cannot be undone in Cliniko."
+    )
 
 
 def merged_into(record: Mapping[str, Any]) -> str | None:

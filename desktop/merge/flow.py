@@ -652,6 +652,10 @@ class MergeFlow:
                     upsert_patients(db, [survivor])
                     self.state.last_error = SurvivorDrifted(drifted).user_message
                     self._move(Step.UPDATE_SURVIVOR, session, note="changed in Cliniko")
+                elif result.merged:  # some ticked and merged, some not (yet)
+                    ticks = self.instructions().duplicates
+                    self.state.last_error = executor.partly_merged_words(result, ticks)
+                    store.save_plan(db, self.state.to_row())
                 session.audit.write_pending()
             return False
         with self._restore_on_error(), transaction(self.cache) as db:

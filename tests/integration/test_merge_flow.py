@@ -241,3 +241,42 @@ def test_a_survivor_changed_in_cliniko_after_its_update_is_written_again_before_
         flow.advance()
         sim.merge("1001", ["1002"])
         assert flow.poll_once(session) is True
+
+
+def test_a_merge_half_done_in_cliniko_says_which_record_is_still_to_tick(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """A walk ticked one planned record and another patient by mistake: the merge step kept
+    saying "Waiting for Cliniko to show the merge…", and backing out said it finished the
+    merge, which it did not."""
+    from desktop.merge import AlreadyMerged
+
+    synced_cache(tmp_path, sim)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        with transaction(cache) as db:  # 1003 joins the group through 1002
+            db.execute(
+                "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
+                "VALUES ('1002', '1003', 0.8, 2.0, 'possible', '2026-03-01T00:00:00Z')"
+            )
+        flow = MergeFlow.start(cache, ["1001", "1002", "1003"])
+        flow.advance()
+        flow.advance(survivor_id="1001")
+        flow.advance()
+        flow.advance()
+        flow.advance(session)
+        flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        sim.merge("1001", ["1002", "1004"])  # 1003 left out, 1004 ticked by mistake
+        assert not flow.poll_once(session)
+        said = flow.last_error or ""
+        assert said.startswith("Cliniko shows Jane Smyth (id 1002) merged, but not yet: ")
+        assert "id 1003. Tick it on the merge page" in said
+        assert "a merge cannot be undone in Cliniko" in said
+        with pytest.raises(AlreadyMerged) as backed_out:
+            flow.cancel("not_same", session)
+        assert "finishes once Cliniko shows every record of it merged" in (
+            backed_out.value.user_message
+        )
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        sim.merge("1001", ["1003"])
+        assert flow.poll_once(session) and flow.step is Step.DONE
