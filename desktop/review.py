@@ -86,6 +86,14 @@ def record_review_decision(cache: Cache, id_a: str, id_b: str, decision: str) ->
     return ReviewDecision(a, b, decision, status, previous)
 
 
+def undecided(cache: Cache, id_a: str, id_b: str, decision: str) -> ReviewDecision:
+    """``decision``, about to be made elsewhere (the merge window's "Not the same person"),
+    with the pair's state now: what an undo of it puts back."""
+    a, b = queue_store.ordered(id_a, id_b)
+    status, previous = queue_store.decision_state(cache.db, a, b)
+    return ReviewDecision(a, b, decision, status, previous)
+
+
 def undo_review_decision(cache: Cache, decided: ReviewDecision) -> None:
     """Put the pair back as it was before ``decided`` (status and decision), audited. The
     work session the decision ended keeps its minutes but ends as "skipped": the pair is

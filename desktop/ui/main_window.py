@@ -24,11 +24,12 @@ from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko, waiting_words
 from desktop.merge.executor import display_name
-from desktop.merge_states import WAIT_STEPS, Outcome, PairStatus
+from desktop.merge_states import KEPT_STATUSES, WAIT_STEPS, Outcome, PairStatus
 from desktop.review import (
     ALREADY_MERGED,
     ReviewDecision,
     record_review_decision,
+    undecided,
     undo_review_decision,
 )
 from desktop.store.cache import Cache
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.wizard: MergeWizard | None = None  # the open merge wizard, if any
         self.undo_stack: list[ReviewDecision] = []
+        self._undo_if_not_same: ReviewDecision | None = None  # the open merge window's pair
         self.help_dialog: QDialog | None = None
 
         self.sync_panel = SyncPanel(ctx)
@@ -516,6 +518,16 @@ class MainWindow(QMainWindow):
         from desktop.ui.merge_wizard import MergeWizard
 
         work = self.review_timer.open_pair(ids)
+        # A pair's "Not the same person" in the merge window is undone as the queue's is (one
+        # with a plan under way before it opened keeps that plan's word: it has no undo).
+        before = (
+            undecided(self.ctx.cache, ids[0], ids[1], Outcome.NOT_SAME) if len(ids) == 2 else None
+        )
+        self._undo_if_not_same = (
+            replace(before, work_session=work.session_id)
+            if before is not None and before.previous_status not in KEPT_STATUSES
+            else None
+        )
         try:
             self.wizard = MergeWizard(self.ctx, ids, work, self)
         except MergeError as error:  # e.g. a record is no longer in the cache
@@ -542,10 +554,17 @@ class MainWindow(QMainWindow):
                 f"{display_name(survivor) or 'the record that stayed'}."
             )
         elif outcome is Outcome.NOT_SAME:  # the window closed at once: say what it did
-            self.statusBar().showMessage(
+            said = (
                 f"“{DECISION_WORDS[Outcome.NOT_SAME]}”: {_names_of(wizard)}. Nothing was merged"
                 + (f"; {_restored_words(wizard.flow.last_restore)}." if wizard.restored else ".")
             )
+            if self._undo_if_not_same is not None:
+                self.undo_stack.append(self._undo_if_not_same)
+                self.undo_action.setEnabled(True)
+                self.undo_action.setText(f"&Undo “{DECISION_WORDS[Outcome.NOT_SAME]}”")
+                self.undo_bar.offer(said)
+            else:
+                self.statusBar().showMessage(said)
         elif wizard.flow.step in WAIT_STEPS:  # closed with the record that stays updated
             self.statusBar().showMessage(
                 f"{_names_of(wizard)}: the merge waits for you in Cliniko (Queue > Show "

@@ -484,12 +484,20 @@ def test_a_silent_write_drop_is_caught_and_reported(qtbot, desk, sim, fast_wizar
 
 
 def test_not_the_same_person_from_the_wizard(qtbot, desk):
+    """It was marked at once, and neither Ctrl+Z nor Edit > Undo took it back (a walk: Tab,
+    Space on "Not the same person" by a slip); N in the queue can be undone."""
     window = desk.open()
     row = pick_pair(window)
     wizard = open_wizard(qtbot, window)
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     assert window.wizard is None
     assert window.queue_model.find(row.key).status == "not_same"
+    assert window.undo_bar.isVisible() and "Not the same person" in window.undo_bar.label.text()
+    view = window.queue_view
+    qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.queue_model.find(row.key).status == "new"
+    assert view.current().key == row.key
+    assert "Undone" in window.undo_bar.label.text()
 
 
 def _pick_lookalike(window, flag: str = "twins"):
@@ -656,7 +664,7 @@ def test_not_the_same_person_at_the_merge_step_says_what_it_did(qtbot, desk, sim
     window, row, wizard = _at_the_merge_step(qtbot, desk)
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
-    said = window.statusBar().currentMessage()
+    said = window.undo_bar.label.text()  # beside its Undo button
     assert said.startswith("“Not the same person”: "), said
     assert said.endswith(". Nothing was merged; the old values are back in Cliniko (checked).")
     assert window.queue_model.find(row.key).status == "not_same"
