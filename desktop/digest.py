@@ -88,7 +88,8 @@ def since_label(moment: datetime, tz: tzinfo, today: date | None = None) -> str:
 
 
 def notification_text(pairs: Sequence[NewPair], since: str) -> str:
-    """``3 new likely duplicates since 9:00, 2 created after hours`` (no patient data).
+    """``3 new likely duplicates found since 9:00, 2 created after hours`` (no patient data;
+    the time is when the watch found them, not when the records were made).
 
     Counts new records, not pairs: a new record that matches a patient with two records is
     one duplicate, in two pairs (said after the time), likely if either pair is."""
@@ -105,7 +106,7 @@ def notification_text(pairs: Sequence[NewPair], since: str) -> str:
     if possible:
         word = "possible" if likely else "new possible duplicate" + ("s" if possible != 1 else "")
         parts.append(f"{possible} {word}")
-    text = " and ".join(parts) + f" since {since}"
+    text = " and ".join(parts) + f" found since {since}"
     if len(pairs) > len(records):
         text += f" ({len(pairs)} pairs in the queue)"
     after = sum(1 for p in records if p.window == CreationWindow.AFTER_HOURS)

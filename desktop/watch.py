@@ -138,6 +138,16 @@ class IntervalReport:
     offline: str = ""  # the plain-words reason, when the interval could not reach Cliniko
     next_in: float = 0.0  # seconds until the next interval
 
+    def checked_words(self) -> str:
+        """What a look asked for now ("Check now") found, in a line."""
+        if self.offline:
+            minutes = max(1, round(self.next_in / 60))
+            return f"Checked now: {self.offline} The watch tries again in {minutes} min."
+        found = len(self.new_pairs)
+        if not found:
+            return "Checked now: no new duplicates."
+        return f"Checked now: {found:,} new pair{'s' if found != 1 else ''}."
+
 
 @dataclass(frozen=True)
 class WatchEvent:

@@ -64,7 +64,7 @@ def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk,
     assert banner.isVisible()
     assert any(p.band == "likely" for p in report.new_pairs)
     # One new record, however many of the patient's records it pairs with.
-    assert banner.text.text().startswith("1 new likely duplicate since ")
+    assert banner.text.text().startswith("1 new likely duplicate found since ")
     assert " since " in banner.text.text()
 
     qtbot.waitUntil(lambda: window.queue_model.find(ordered(made["id"], known["id"])) is not None)
@@ -449,3 +449,28 @@ def test_a_first_start_shows_no_digest_of_yesterday(qtbot, empty_desk) -> None:
     yesterday = datetime.now(zone).date() - timedelta(days=1)
     assert not window.statusBar().currentMessage().startswith(f"{yesterday:%A} ")
     assert window.watch_desk.digest_day == datetime.now(zone).date()
+
+
+def test_the_watch_looks_again_as_soon_as_cliniko_answers_and_check_now_says_what_it_found(
+    qtbot, desk, sim
+) -> None:
+    """A walk: offline, three presses of "Check now" said nothing and pushed the next look to
+    16 minutes away; when the connection came back ("● Online") the watch stayed idle until
+    that wait ran out, and a duplicate made meanwhile was announced 15 minutes late."""
+    from ui_helpers import closed_port_url
+
+    window = desk.open(base_url=closed_port_url())
+    bar = window.statusBar()
+    for _ in range(3):
+        report = _interval(qtbot, window)
+        assert report.offline and report.next_in == 60  # a minute each time, not doubled
+        assert bar.currentMessage().startswith("Checked now: ")
+        assert bar.currentMessage().endswith("The watch tries again in 1 min.")
+    window.ctx.base_url = sim.base_url  # the connection is back
+    made = _phone_copy(sim, _known(sim))
+    with qtbot.waitSignal(window.watch_desk.interval_done, timeout=20_000) as done:
+        qtbot.mouseClick(window.sync_panel.sync_button, Qt.MouseButton.LeftButton)
+    assert not done.args[0].offline
+    assert made["id"] in {p.new_id for p in done.args[0].new_pairs} or window.queue_model.find(
+        ordered(made["id"], _known(sim)["id"])
+    )

@@ -28,14 +28,14 @@ def test_the_notification_counts_bands_and_windows() -> None:
     ]
     assert (
         notification_text(pairs, "9:00")
-        == "3 new likely duplicates since 9:00, 2 created after hours"
+        == "3 new likely duplicates found since 9:00, 2 created after hours"
     )
     mixed = [pair("possible", CreationWindow.WEEKEND, "2"), pair("likely", None, "3")]
     assert notification_text(mixed, "Sat 9:00") == (
-        "1 new likely duplicate and 1 possible since Sat 9:00, 1 at the weekend"
+        "1 new likely duplicate and 1 possible found since Sat 9:00, 1 at the weekend"
     )
     assert notification_text([pair("possible", None)], "9:00") == (
-        "1 new possible duplicate since 9:00"
+        "1 new possible duplicate found since 9:00"
     )
 
 
@@ -47,7 +47,7 @@ def test_a_new_record_matching_a_patient_with_two_records_is_one_duplicate() -> 
         pair("possible", CreationWindow.WEEKEND, new="9", other="2"),
     ]
     assert notification_text(both, "3:50") == (
-        "1 new likely duplicate since 3:50 (2 pairs in the queue), 1 at the weekend"
+        "1 new likely duplicate found since 3:50 (2 pairs in the queue), 1 at the weekend"
     )
 
 
