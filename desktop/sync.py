@@ -41,6 +41,7 @@ from desktop.reconcile import (
 from desktop.session import PendingAudit, Session
 from desktop.store.cache import Cache
 from desktop.store.patients import upsert_patients
+from desktop.store.plans import merged_outside_plans
 from desktop.store.quarantine import (
     QuarantinedRecord,
     forget_unseen_without_id,
@@ -138,6 +139,9 @@ class SyncResult:
     watermark: str | None = None
     quarantined: list[str] = field(default_factory=list)
     future_ids: list[str] = field(default_factory=list)
+    # (patient, survivor): merged in Cliniko into the record that stays of a MergeDesk merge
+    # that did not name that patient (ticked by mistake on Cliniko's merge page?)
+    merged_outside: list[tuple[str, str]] = field(default_factory=list)
     reconciliation: ReconcileResult | None = None
     set_aside: list[QuarantinedRecord] = field(default_factory=list)
     # A full sync whose pages ended before the count Cliniko gave: (records read, count).
@@ -199,6 +203,7 @@ def run_sync(
         runner.result.seconds = time.monotonic() - runner.started
         runner.report_oddities()
     runner.result.set_aside = quarantined_records(cache.db)
+    runner.result.merged_outside = merged_outside_plans(cache.db, runner.written)
     return runner.result
 
 
@@ -224,6 +229,19 @@ def short_listing_note(result: SyncResult) -> str | None:
     )
 
 
+def merged_outside_words(
+    patient: str, survivor: str, named: Callable[[str], str] = lambda pid: f"patient {pid}"
+) -> str:
+    """A patient merged into a MergeDesk merge's record that stays though its plan did not
+    name it, said with what to do (``named`` says who an id is: ids only by default)."""
+    return (
+        f"Cliniko merged {named(patient)} into {named(survivor)}, the record that stays of a "
+        "merge MergeDesk planned, though the plan did not name it. If it was ticked by mistake "
+        "on Cliniko's merge page: a merge cannot be undone there, so re-create that patient in "
+        "Cliniko and move their appointments and notes back by hand."
+    )
+
+
 def sync_notes(result: SyncResult) -> list[str]:
     """What a sync found that the administrator should know, in plain words, ids only.
 
@@ -240,6 +258,8 @@ def sync_notes(result: SyncResult) -> list[str]:
             f"{len(result.future_ids):,} patient(s) have a last-changed time in the future "
             f"on Cliniko's side (ids {ids}). They are stored; later changes are still fetched."
         )
+    for patient, survivor in result.merged_outside:
+        notes.append(merged_outside_words(patient, survivor))
     done = result.reconciliation
     if done is not None:
         notes.append(

@@ -137,6 +137,8 @@ class IntervalReport:
     merges_finished: list[str] = field(default_factory=list)  # plans Cliniko's merge ended
     offline: str = ""  # the plain-words reason, when the interval could not reach Cliniko
     next_in: float = 0.0  # seconds until the next interval
+    # (patient, survivor): merged into a MergeDesk merge's record that stays, not in its plan
+    merged_outside: list[tuple[str, str]] = field(default_factory=list)
 
     def checked_words(self) -> str:
         """What a look asked for now ("Check now") found, in a line."""
@@ -244,6 +246,7 @@ class Watch:
     def _interval(self, report: IntervalReport, now: datetime) -> None:
         synced = run_sync(self.session, reconcile_every=self.settings.reconcile_every)
         report.requests += synced.requests
+        report.merged_outside = synced.merged_outside
         if synced.cancelled:
             return
         # A merge done in Cliniko with no merge window open (after Apply all) ends its plan.

@@ -8,7 +8,7 @@ inside :func:`desktop.store.transaction.transaction`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -106,3 +106,18 @@ def step_log(db: sqlite_utils.Database, plan_id: str) -> list[dict[str, Any]]:
         [plan_id],
     ).fetchall()
     return [dict(zip(("from_step", "to_step", "at", "note"), r, strict=True)) for r in rows]
+
+
+def merged_outside_plans(db: sqlite_utils.Database, ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(patient id, survivor id) for each of ``ids`` that Cliniko merged into the record that
+    stays of a merge MergeDesk planned, at or after the plan was made, though the plan did not
+    name it: a record ticked by mistake on Cliniko's merge page."""
+    rows = db.execute(
+        "SELECT p.id, m.survivor_id, m.patient_ids FROM patients AS p "
+        "JOIN merge_plans AS m ON m.survivor_id = p.merged_with_patient_id "
+        "WHERE p.id IN (SELECT value FROM json_each(?)) AND p.merged_at IS NOT NULL "
+        "AND p.merged_at >= m.created_at AND m.status != ?",
+        [json.dumps(sorted(set(ids))), PlanStatus.CANCELLED],
+    ).fetchall()
+    found = {(pid, survivor) for pid, survivor, planned in rows if pid not in json.loads(planned)}
+    return sorted(found)

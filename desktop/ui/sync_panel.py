@@ -23,9 +23,10 @@ from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.matching import MatchSettings
 from desktop.merge.batch import finish_merged_plans
+from desktop.merge.executor import display_name
 from desktop.scan import ScanSummary, run_scan
 from desktop.session import Session
-from desktop.store.patients import count_patients
+from desktop.store.patients import count_patients, get_patient
 from desktop.store.quarantine import quarantined_records, set_aside_summary
 from desktop.store.sync_state import get_state
 from desktop.sync import (
@@ -34,6 +35,7 @@ from desktop.sync import (
     SyncProgress,
     SyncResult,
     connection_trouble,
+    merged_outside_words,
     needs_full_sync,
     run_sync,
     short_listing_note,
@@ -318,7 +320,9 @@ class SyncPanel(QWidget):
         if result.cancelled:
             self._idle("Sync cancelled. What was downloaded is kept.")
             return
-        self._short_note = short_listing_note(result)
+        notes = [short_listing_note(result) or ""]
+        notes += [merged_outside_words(*pair, self.patient_named) for pair in result.merged_outside]
+        self._short_note = " ".join(filter(None, notes)) or None
         self.rate_label.setText(
             f"{result.patients_written:,} {self._term()} new or changed in {result.seconds:.0f} s. "
             "Scanning…"
@@ -386,12 +390,21 @@ class SyncPanel(QWidget):
         """Report what the scan found and reload the queue."""
         self._scan_word = scan_message(summary)
         self._idle(self._scan_word)
-        if self._short_note:  # patients may be missing: said where it stays in sight
-            self.rate_label.setText(self._short_note)
-            self.rate_label.setStyleSheet(theme.error_style())
-            self.rate_label.setToolTip(self._short_note)
+        if self._short_note:  # patients missing or merged by mistake: said where it stays
+            self.warn(self._short_note)
             self._short_note = None
         self.queue_changed.emit()
+
+    def warn(self, text: str) -> None:
+        """Say something the administrator must act on, in red, where it stays in sight."""
+        self.rate_label.setText(text)
+        self.rate_label.setStyleSheet(theme.error_style())
+        self.rate_label.setToolTip(text)
+
+    def patient_named(self, patient_id: str) -> str:
+        """``Karim Khoury (id 904…)``, from the cache."""
+        record = get_patient(self._ctx.open_reader().db, patient_id) or {}
+        return f"{display_name(record) or 'a patient'} (id {patient_id})"
 
     def _idle(self, message: str) -> None:
         self.rate_label.setStyleSheet("")

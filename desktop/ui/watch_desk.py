@@ -38,7 +38,7 @@ from desktop.matching import MatchSettings
 from desktop.merge.batch import finished_words
 from desktop.store.queue import has_model
 from desktop.store.watch import found_pair_keys
-from desktop.sync import needs_full_sync
+from desktop.sync import merged_outside_words, needs_full_sync
 from desktop.timestamps import utc_stamp
 from desktop.ui import theme
 from desktop.ui import tray as tray_icon
@@ -310,6 +310,9 @@ class WatchDesk(QObject):
             self.ctx.connectivity.set_online(True)
             self.window.sync_panel.note_watch(None)
             self.window.sync_panel.note_interval(len(report.new_pairs))
+        if report.merged_outside:  # a record ticked by mistake on Cliniko's merge page?
+            panel, strays = self.window.sync_panel, report.merged_outside
+            panel.warn(" ".join(merged_outside_words(*p, panel.patient_named) for p in strays))
         if report.intake is not None:
             self.show_intake(report.intake)
         if report.new_pairs:

@@ -20,7 +20,7 @@ from desktop.store.cache import Cache
 from desktop.store.patients import get_patient
 from desktop.store.queue import get_pair
 from desktop.store.transaction import transaction
-from desktop.sync import run_sync
+from desktop.sync import run_sync, sync_notes
 
 KEY = "4d" * 32
 PAIR = ("1001", "1002")
@@ -280,3 +280,10 @@ def test_a_merge_half_done_in_cliniko_says_which_record_is_still_to_tick(
         assert flow.step is Step.MERGE_IN_CLINIKO
         sim.merge("1001", ["1003"])
         assert flow.poll_once(session) and flow.step is Step.DONE
+        # The next sync names the patient merged in by mistake (the plan never named 1004).
+        synced = run_sync(session)
+        assert synced.merged_outside == [("1004", "1001")]
+        assert any(
+            note.startswith("Cliniko merged patient 1004 into patient 1001, the record that stays")
+            for note in sync_notes(synced)
+        )

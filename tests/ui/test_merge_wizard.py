@@ -658,6 +658,30 @@ def _at_the_merge_step(qtbot, desk):
     return window, row, wizard
 
 
+def test_a_patient_merged_in_cliniko_by_mistake_is_named_after_the_next_sync(
+    qtbot, desk, sim, fast_wizard
+):
+    """A walk ticked another patient beside the planned one on Cliniko's merge page: the app
+    said "2 records are now one" and never named the patient merged by mistake."""
+    window, _row, wizard = _at_the_merge_step(qtbot, desk)
+    plan = wizard.flow.plan
+    survivor = sim.patient(plan.survivor_id)
+    planned = {plan.survivor_id, *plan.duplicate_ids}
+    stray = next(
+        p for p in sim.patients_snapshot() if p["id"] not in planned and not p["archived_at"]
+    )
+    sim.merge(plan.survivor_id, [*plan.duplicate_ids, stray["id"]])
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)  # the merge is noticed
+    panel = window.sync_panel
+    with qtbot.waitSignal(panel.work_finished, timeout=30_000):
+        qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    said = panel.rate_label.text()
+    name = f"{stray['first_name']} {stray['last_name']}"
+    assert said.startswith(f"Cliniko merged {name} (id {stray['id']}) into "), said
+    assert f"(id {survivor['id']}), the record that stays of a merge MergeDesk planned" in said
+    assert "re-create that patient in Cliniko" in said
+
+
 def test_not_the_same_person_at_the_merge_step_says_what_it_did(qtbot, desk, sim, fast_wizard):
     """The merge window closed with no word: that the pair is now "not the same person" and
     that the record that stays got its old values back."""
