@@ -10,7 +10,7 @@ It waits while a sync or scan of the window runs, and until the first sync is do
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, QObject, QTime, QTimer, QTimeZone, Signal, Slot
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from desktop.account import Account
 from desktop.config import load_settings, save_settings
 from desktop.digest import daily_digest, notification_text, since_label
-from desktop.intake import INTAKE_DAYS, IntakeReport, account_time_zone
+from desktop.intake import INTAKE_DAYS, IntakeReport, account_time_zone, intake_report
 from desktop.matching import MatchSettings
 from desktop.merge.batch import finished_words
 from desktop.store.queue import has_model
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
 
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
+NOT_MEASURED = "Intake: not measured yet"
+ALARM_WORD = "Intake alarm: hover over the red rate."  # its tooltip says what it suggests
 BUSY_JOBS = ("sync", "scan", "watch")
 TRAY_CHOICE = "Keep watching from the &tray after closing"
 
@@ -165,7 +167,7 @@ class WatchDesk(QObject):
         self.banner = NewPairsBanner()
         self.banner.show_requested.connect(self.show_unseen)
         self.banner.show_all_requested.connect(self.show_all)
-        self.intake_label = QLabel("Intake: not measured yet")
+        self.intake_label = QLabel(NOT_MEASURED)
         self.intake_label.setAccessibleName("Intake exception rate")
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -284,8 +286,8 @@ class WatchDesk(QObject):
     @Slot(object)
     def on_event(self, event: WatchEvent) -> None:
         """An event from the running interval."""
-        if event.kind == "alarm":
-            self.window.statusBar().showMessage("Intake alarm: " + event.message)
+        if event.kind == "alarm":  # the whole text is the rate's tooltip: it ran under it here
+            self.window.statusBar().showMessage(ALARM_WORD)
         elif event.kind == "offline":
             if isinstance(event.error, NETWORK_ERRORS):
                 self.ctx.connectivity.note_error(event.error)
@@ -305,7 +307,10 @@ class WatchDesk(QObject):
         self.timer.start(int(report.next_in * 1000))
         if self._asked:
             self._asked = False
-            self.window.statusBar().showMessage(report.checked_words())
+            alarm = report.intake is not None and report.intake.alarm
+            self.window.statusBar().showMessage(
+                report.checked_words() + (f" {ALARM_WORD}" if alarm else "")
+            )
         if not report.offline:
             self.ctx.connectivity.set_online(True)
             self.window.sync_panel.note_watch(None)
@@ -466,11 +471,26 @@ class WatchDesk(QObject):
         save_settings(self.ctx.data_dir, saved)
 
     def apply_settings(self) -> None:
-        """The settings dialog saved: the tray choice, and the new interval from now on."""
+        """The settings dialog saved: the tray choice, the new interval from now on, and the
+        intake rate judged by the new threshold and minimum at once (not at the next look,
+        up to 15 minutes later)."""
         self.offer_tray()
         every_ms = int(self.ctx.settings.watch_every_minutes * 60_000)
         if self.timer.isActive() and self.timer.remainingTime() > every_ms:
             self.timer.start(every_ms)
+        if self.intake_label.text() != NOT_MEASURED:  # a look measured it before
+            watch = WatchSettings.from_settings(self.ctx.settings)
+            db = self.ctx.open_reader().db
+            now = datetime.now(UTC)
+            report = intake_report(
+                db,
+                now - timedelta(days=watch.intake_days),
+                now + timedelta(seconds=1),
+                account_time_zone(db),
+                threshold=watch.intake_threshold,
+                minimum=watch.intake_minimum,
+            )
+            self.show_intake(report)
 
     def hide_to_tray(self) -> bool:
         """On close: hide to the tray and keep watching, when chosen and possible."""

@@ -143,3 +143,31 @@ def test_without_a_tray_the_choice_is_not_offered_and_says_why(qtbot, desk) -> N
     dialog.reject()
     window.close()
     assert not window.isVisible() and window.watch_desk.tray is None
+
+
+def test_a_new_intake_minimum_is_judged_at_once_and_an_alarm_fits_the_status_bar(
+    qtbot, desk, sim
+) -> None:
+    """A walk lowered the alarm's minimum to 2: the rate still said "(the rate counts from
+    50)" until the watch's next look, and the alarm's message then ran under the red rate,
+    cut off mid-word."""
+    window = desk.open()
+    desk_watch = window.watch_desk
+    _interval(qtbot, window)  # the baseline
+    _phone_copy(sim, _known(sim))
+    _interval(qtbot, window)
+    assert desk_watch.intake_label.text() == "Intake, 30 days: 1 new patient, too few to judge"
+    dialog = _settings_dialog(qtbot, window)
+    open_settings_page(qtbot, dialog, dialog.intake_minimum)
+    _type_into(qtbot, dialog.intake_minimum, "1")
+    _save(qtbot, dialog)
+    assert desk_watch.intake_label.text().endswith("arrived as duplicates — alarm")
+    _interval(qtbot, window)  # the watch's next look sounds the alarm
+    said = window.statusBar().currentMessage()
+    assert said == "Checked now: no new duplicates. Intake alarm: hover over the red rate.", said
+    window.resize(1280, 800)  # the window's size in that walk
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    bar = window.statusBar()
+    room = bar.width() - desk_watch.intake_label.width() - 16
+    assert bar.fontMetrics().horizontalAdvance(said) <= room
+    desk_watch.quit()
