@@ -162,9 +162,9 @@ def test_plan_made_offline_then_applied_later(tmp_path: Path, sim: Simulator) ->
         assert MergeFlow.ready_to_apply(cache) == []
 
 
-def at_merge_step(cache: Cache, session: Session) -> MergeFlow:
-    """The pair's merge planned with the defaults and applied: at "Merge in Cliniko"."""
-    flow = MergeFlow.start(cache, PAIR)
+def at_merge_step(cache: Cache, session: Session, ids: tuple[str, ...] = PAIR) -> MergeFlow:
+    """The records' merge planned with the defaults and applied: at "Merge in Cliniko"."""
+    flow = MergeFlow.start(cache, ids)
     for _ in range(4):
         flow.advance()
     flow.advance(session)
@@ -258,14 +258,8 @@ def test_a_merge_half_done_in_cliniko_says_which_record_is_still_to_tick(
                 "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
                 "VALUES ('1002', '1003', 0.8, 2.0, 'possible', '2026-03-01T00:00:00Z')"
             )
-        flow = MergeFlow.start(cache, ["1001", "1002", "1003"])
-        flow.advance()
-        flow.advance(survivor_id="1001")
-        flow.advance()
-        flow.advance()
-        flow.advance(session)
-        flow.advance(session)
-        assert flow.step is Step.MERGE_IN_CLINIKO
+        flow = at_merge_step(cache, session, ("1001", "1002", "1003"))
+        assert flow.plan.survivor_id == "1001"
         sim.merge("1001", ["1002", "1004"])  # 1003 left out, 1004 ticked by mistake
         assert not flow.poll_once(session)
         said = flow.last_error or ""
