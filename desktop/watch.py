@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+import sqlite_utils
+
 from desktop.activity import (
     APPOINTMENTS_AT,
     APPOINTMENTS_CHECKED,
@@ -149,6 +151,21 @@ class IntervalReport:
         if not found:
             return "Checked now: no new duplicates."
         return f"Checked now: {found:,} new pair{'s' if found != 1 else ''}."
+
+
+def live_intake(
+    db: sqlite_utils.Database, settings: WatchSettings, now: datetime, tz: tzinfo
+) -> IntakeReport:
+    """The live intake exception rate: the settings' last days up to ``now``, judged by their
+    threshold and minimum."""
+    return intake_report(
+        db,
+        now - timedelta(days=settings.intake_days),
+        now + timedelta(seconds=1),
+        tz,
+        threshold=settings.intake_threshold,
+        minimum=settings.intake_minimum,
+    )
 
 
 @dataclass(frozen=True)
@@ -375,15 +392,7 @@ class Watch:
 
     # ----- intake ----------------------------------------------------------------------------
     def _intake(self, now: datetime, tz: tzinfo) -> IntakeReport:
-        start = now - timedelta(days=self.settings.intake_days)
-        return intake_report(
-            self.cache.db,
-            start,
-            now + timedelta(seconds=1),
-            tz,
-            threshold=self.settings.intake_threshold,
-            minimum=self.settings.intake_minimum,
-        )
+        return live_intake(self.cache.db, self.settings, now, tz)
 
     def _alarm(self, report: IntervalReport) -> None:
         """Say so when the intake rate crosses its threshold (once, until it falls back)."""

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from desktop.account import Account
 from desktop.config import load_settings, save_settings
 from desktop.digest import daily_digest, notification_text, since_label
-from desktop.intake import INTAKE_DAYS, IntakeReport, account_time_zone, intake_report
+from desktop.intake import INTAKE_DAYS, IntakeReport, account_time_zone
 from desktop.matching import MatchSettings
 from desktop.merge.batch import finished_words
 from desktop.store.queue import has_model
@@ -45,7 +45,14 @@ from desktop.ui import tray as tray_icon
 from desktop.ui.context import NETWORK_ERRORS
 from desktop.ui.dates import pydate, qdate
 from desktop.ui.workers import Job
-from desktop.watch import IntervalReport, NewPair, Watch, WatchEvent, WatchSettings
+from desktop.watch import (
+    IntervalReport,
+    NewPair,
+    Watch,
+    WatchEvent,
+    WatchSettings,
+    live_intake,
+)
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -479,18 +486,9 @@ class WatchDesk(QObject):
         if self.timer.isActive() and self.timer.remainingTime() > every_ms:
             self.timer.start(every_ms)
         if self.intake_label.text() != NOT_MEASURED:  # a look measured it before
-            watch = WatchSettings.from_settings(self.ctx.settings)
             db = self.ctx.open_reader().db
-            now = datetime.now(UTC)
-            report = intake_report(
-                db,
-                now - timedelta(days=watch.intake_days),
-                now + timedelta(seconds=1),
-                account_time_zone(db),
-                threshold=watch.intake_threshold,
-                minimum=watch.intake_minimum,
-            )
-            self.show_intake(report)
+            watch = WatchSettings.from_settings(self.ctx.settings)
+            self.show_intake(live_intake(db, watch, datetime.now(UTC), account_time_zone(db)))
 
     def hide_to_tray(self) -> bool:
         """On close: hide to the tray and keep watching, when chosen and possible."""
