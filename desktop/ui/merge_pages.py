@@ -28,7 +28,7 @@ from desktop.display import display_value, field_label, full_name
 from desktop.intake import account_time_zone
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
-from desktop.merge.plan import LINK_FIELDS, clinical_history, is_blank
+from desktop.merge.plan import LINK_FIELDS, clinical_history, field_value, is_blank
 from desktop.ui import theme
 from desktop.ui.compare_model import UNKNOWN_OFFLINE, CompareModel
 
@@ -51,11 +51,16 @@ def show_value(
 
 
 def change_lines(
-    changes: dict[str, Any], link_names: Mapping[tuple[str, str], str] | None = None
+    changes: dict[str, Any],
+    link_names: Mapping[tuple[str, str], str] | None = None,
+    before: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """ "Label: new value" for each field a PATCH sets, in words (HTML-escaped)."""
+    """ "Label: new value" for each field a PATCH sets, in words (HTML-escaped); given the
+    record as it is (``before``), "Label: old value → new value"."""
     return [
-        f"{escape(field_label(k))}: {escape(show_value(k, v, link_names))}"
+        f"{escape(field_label(k))}: "
+        + (f"{escape(show_value(k, field_value(before, k), link_names))} → " if before else "")
+        + escape(show_value(k, v, link_names))
         for k, v in changes.items()
     ]
 
@@ -277,7 +282,8 @@ class ReviewPage(Page):
         ]
         if changes:
             lines.append("<p><b>Changes to the record that stays:</b></p><ul>")
-            lines += [f"<li>{line}</li>" for line in change_lines(changes, flow.link_names)]
+            listed = change_lines(changes, flow.link_names, survivor)
+            lines += [f"<li>{line}</li>" for line in listed]
             lines.append("</ul>")
         else:
             lines.append("<p>No field of the record that stays needs to change.</p>")

@@ -83,7 +83,8 @@ def apply_question(parent: QWidget, flow: MergeFlow) -> tuple[QMessageBox, objec
     survivor = flow.records().get(flow.plan.survivor_id or "", {})
     name = escape(display_name(survivor))
     if changes:
-        listed = "".join(f"<li>{line}</li>" for line in change_lines(changes, flow.link_names))
+        lines = change_lines(changes, flow.link_names, survivor)
+        listed = "".join(f"<li>{line}</li>" for line in lines)
         what = (
             f"<p>MergeDesk will change these fields of <b>{name}</b> "
             f"(id {flow.plan.survivor_id}) in Cliniko:</p><ul>{listed}</ul>"

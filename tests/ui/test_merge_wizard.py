@@ -373,6 +373,29 @@ def test_a_survivor_chosen_offline_is_checked_against_the_history_before_applyin
     assert wizard.step is Step.READY
 
 
+def test_the_changes_are_listed_with_the_value_each_replaces(qtbot, desk):
+    """The Review step and the question before applying said "Last name: Ketmore" and not
+    what it replaces in Cliniko (a walk), so nothing showed the record that stays losing
+    "Johnson"."""
+    from html import escape
+
+    from desktop.display import field_label
+    from desktop.merge.plan import field_value
+    from desktop.ui.merge_pages import show_value
+
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    field, value = drive_to_ready(qtbot, wizard)
+    assert field is not None
+    survivor = wizard.flow.records()[wizard.flow.plan.survivor_id]
+    old, new = show_value(field, field_value(survivor, field)), show_value(field, value)
+    line = f"{escape(field_label(field))}: {escape(old)} → {escape(new)}"
+    assert line in wizard.pages[Step.REVIEW].text.text()
+    assert line in apply_now_question(qtbot, wizard)
+    wizard.apply_box.reject()
+
+
 def test_the_record_picked_to_stay_is_kept_when_the_app_closes_before_next(qtbot, desk):
     """A walk picked the other record, the app died before Next, and the suggestion was
     checked again on reopening: the pick is saved when it is made, as a field's choice is."""
