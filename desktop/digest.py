@@ -61,6 +61,8 @@ class Digest:
         # As the status bar says it: never a bare percentage of a handful of new patients.
         head += f" {self.intake.status_text(INTAKE_DAYS)}"
         head += f" (above the {self.intake.threshold:.0%} threshold)." if self.intake.alarm else "."
+        if self.intake.alarm:  # what it suggests: the window's rate says it only on hover
+            head += f" {self.intake.alarm_text()}"
         return head
 
 

@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 
 WAIT_MS = 5_000  # while a sync or scan runs, or before the first sync, look again this soon
 NOT_MEASURED = "Intake: not measured yet"
-ALARM_WORD = "Intake alarm: hover over the red rate."  # its tooltip says what it suggests
+# The rate's tooltip and the digest say what the alarm suggests.
+ALARM_WORD = "Intake alarm: see the red rate (or Watch > Today's digest)."
 BUSY_JOBS = ("sync", "scan", "watch")
 TRAY_CHOICE = "Keep watching from the &tray after closing"
 

@@ -164,7 +164,10 @@ def test_a_new_intake_minimum_is_judged_at_once_and_an_alarm_fits_the_status_bar
     assert desk_watch.intake_label.text().endswith("arrived as duplicates — alarm")
     _interval(qtbot, window)  # the watch's next look sounds the alarm
     said = window.statusBar().currentMessage()
-    assert said == "Checked now: no new duplicates. Intake alarm: hover over the red rate.", said
+    assert said == (
+        "Checked now: no new duplicates. Intake alarm: see the red rate (or Watch > Today's "
+        "digest)."
+    ), said
     window.resize(1280, 800)  # the window's size in that walk
     qtbot.waitUntil(lambda: window.width() == 1280)
     bar = window.statusBar()
