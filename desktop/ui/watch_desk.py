@@ -382,8 +382,13 @@ class WatchDesk(QObject):
 
     @Slot()
     def show_all(self) -> None:
-        """Leave the "New since" filter."""
-        self.window.queue_view.model.set_only(None)
+        """Leave the "New since" filter, the pair being looked at still selected (the whole
+        list came back with none, and J went to its first pair)."""
+        view = self.window.queue_view
+        current = view.current()
+        view.model.set_only(None)
+        if current is not None:
+            view.select_key(current.key)
         self.banner.hide()
 
     @Slot()

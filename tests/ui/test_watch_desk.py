@@ -74,9 +74,11 @@ def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk,
     assert window.queue_view.current().key in shown
     assert f"Showing the {len(found)} pair" in banner.text.text()
 
+    looked_at = window.queue_view.current().key
     qtbot.mouseClick(banner.all_button, Qt.MouseButton.LeftButton)
     assert window.queue_model.row_total() >= total
     assert not banner.isVisible()
+    assert window.queue_view.current().key == looked_at  # the place kept in the whole list
 
 
 def _book_lowest(sim, window) -> tuple[str, str]:
