@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.account import stored_account
 from desktop.cliniko.records import RequestRecord
+from desktop.digest import since_label
 from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.matching import MatchSettings
@@ -56,6 +57,7 @@ class ScanProgress:
 
 
 # How soon a download stopped by a lost connection is tried again, by itself.
+WATCH_WORD = "The watch found"  # how the watch's word on the pairs it found begins
 RESUME_DOWNLOAD_MS = 60_000
 
 
@@ -206,16 +208,21 @@ class SyncPanel(QWidget):
             self._idle("")
         self._watch_word = None
 
-    def note_interval(self, found: int) -> None:
-        """A watch interval went well: the count of cached patients and the last sync are its
-        now, and the pairs it found are the latest word on the queue (the last scan's counts
-        stood beside a queue the watch had grown)."""
+    def note_interval(self, found: int, at: datetime) -> None:
+        """A watch interval (started ``at``) went well: the count of cached patients and the
+        last sync are its now, and the pairs it found are the latest word on the queue (the
+        last scan's counts stood beside a queue the watch had grown). The word says when: "The
+        watch found 2 new pairs" stood on through later looks that found none."""
         if self.is_busy():
             return
         self.refresh_status()
-        if found and self.rate_label.text() in ("", self._scan_word):
-            self._scan_word = f"The watch found {found:,} new pair{'s' if found != 1 else ''}."
-            self.rate_label.setText(self._scan_word)
+        said_by_watch = self._scan_word.startswith(WATCH_WORD)
+        if self.rate_label.text() not in ("", self._scan_word) or not (found or said_by_watch):
+            return
+        when = since_label(at, account_time_zone(self._ctx.open_reader().db))
+        pairs = f"{found:,} new pair{'s' if found != 1 else ''}" if found else "no new pairs"
+        self._scan_word = f"{WATCH_WORD} {pairs} at {when}."
+        self.rate_label.setText(self._scan_word)
 
     def is_busy(self) -> bool:
         """True while a sync or scan runs."""

@@ -322,7 +322,7 @@ class WatchDesk(QObject):
         if not report.offline:
             self.ctx.connectivity.set_online(True)
             self.window.sync_panel.note_watch(None)
-            self.window.sync_panel.note_interval(len(report.new_pairs))
+            self.window.sync_panel.note_interval(len(report.new_pairs), report.started_at)
         if report.merged_outside:  # a record ticked by mistake on Cliniko's merge page?
             panel, strays = self.window.sync_panel, report.merged_outside
             panel.warn(" ".join(merged_outside_words(*p, panel.patient_named) for p in strays))

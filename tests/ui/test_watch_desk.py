@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Qt
 
 from desktop.account import stored_account
+from desktop.digest import since_label
+from desktop.intake import account_time_zone
 from desktop.simulator.live import ASSISTANT_NOTE
 from desktop.store.queue import get_pair, ordered
 
@@ -374,7 +376,17 @@ def test_the_sync_bar_counts_what_the_watch_brought(qtbot, desk, sim) -> None:
     assert len({p.new_id for p in report.new_pairs}) == 1
     assert panel.status_label.text().split()[0] == f"{int(cached.replace(',', '')) + 1:,}"
     found = len(report.new_pairs)
-    assert panel.rate_label.text() == f"The watch found {found} new pair{'s' * (found != 1)}."
+    tz = account_time_zone(window.ctx.open_reader().db)
+    at = since_label(report.started_at, tz)
+    assert (
+        panel.rate_label.text() == f"The watch found {found} new pair{'s' * (found != 1)} at {at}."
+    )
+    # A later look that finds none says so, with its time: "found 2" stood on, stale.
+    again = _interval(qtbot, window)
+    assert (
+        panel.rate_label.text()
+        == f"The watch found no new pairs at {since_label(again.started_at, tz)}."
+    )
 
 
 def test_the_last_sync_is_said_on_the_clinic_s_clock(qtbot, desk) -> None:
