@@ -389,15 +389,15 @@ class MergeInstructions:
 
 # What Cliniko's own merge does (reference notes §8, §7): said before the merge step.
 CLINIKO_MERGE_MOVES = (
-    "Cliniko moves the appointments, treatment notes and invoices of the record you tick to "
+    "Cliniko moves the appointments, treatment notes and invoices of each record you tick to "
     "the record that stays."
 )
 CLINIKO_MERGE_LIMITS = (
     "Cliniko's merge never overwrites a field of the record that stays (that is why MergeDesk "
-    "updates those first), and a merge cannot be undone: a wrong merge means re-creating the "
-    "other patient by hand. Exactly which other items (attachments, letters and messages, "
-    "group bookings) move is not documented by Cliniko; check them on the record that stays "
-    "afterwards."
+    "updates those first), and a merge cannot be undone: a wrong merge means re-creating each "
+    "patient merged by mistake by hand. Exactly which other items (attachments, letters and "
+    "messages, group bookings) move is not documented by Cliniko; check them on the record "
+    "that stays afterwards."
 )
 
 
