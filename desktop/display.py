@@ -28,7 +28,7 @@ from desktop.matching.normalise import (
     postcode_key,
 )
 from desktop.matching.text import fold_words
-from desktop.timestamps import day_words, parse_timestamp
+from desktop.timestamps import day_words, moment_words, parse_timestamp
 
 PHONES = "patient_phone_numbers"
 DATES = fields_normalised_as("date")
@@ -135,8 +135,9 @@ def display_value(api_name: str, value: Any, tz: dt.tzinfo | None = None) -> str
 
     Phones one per line with their type, dates as ``7 Mar 1980``, Cliniko's links (a
     concession type, a referring doctor) as blank: the cache holds no name for them. A time
-    (``created_at``...) is the day it was on the clock of ``tz`` (the clinic's; None: this
-    computer's), not the day in UTC.
+    (``created_at``...) is the day and time of day it was on the clock of ``tz`` (the
+    clinic's; None: this computer's), not in UTC: when a duplicate was made, after hours or
+    in the clinic's day, says which channel made it.
     """
     if value is None or value == "" or value == [] or value == {}:
         return ""
@@ -158,7 +159,7 @@ def display_value(api_name: str, value: Any, tz: dt.tzinfo | None = None) -> str
         return "\n".join(filter(None, (display_value(api_name, v, tz) for v in value)))
     text = readable(str(value)).strip()
     if api_name in TIMESTAMPS and (moment := parse_timestamp(text)):
-        return day_words(moment.astimezone(tz))
+        return moment_words(moment.astimezone(tz))
     if api_name in DATES or api_name in TIMESTAMPS:
         return readable_date(text)
     return text

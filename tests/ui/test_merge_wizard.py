@@ -259,7 +259,8 @@ def test_the_survivor_choices_give_dates_as_the_rest_of_the_window_does(qtbot, d
     assert wizard.step is Step.CHOOSE_SURVIVOR
     day = r"\d{1,2} [A-Z][a-z]{2} \d{4}"
     for button in wizard.pages[Step.CHOOSE_SURVIVOR].buttons.values():
-        assert re.search(f"— born ({day}|not recorded), created {day}, ", button.text()), (
+        made = rf"{day} \d\d:\d\d"  # a time of day too, as the table now says it
+        assert re.search(f"— born ({day}|not recorded), created {made}, ", button.text()), (
             button.text()
         )
     wizard.reject()

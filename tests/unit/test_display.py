@@ -21,8 +21,8 @@ def test_a_time_is_the_day_it_was_at_the_clinic_not_in_utc() -> None:
     """08:30 on 25 September in Melbourne is still the 24th in UTC: the compare view and the
     survivor choice said "Created 24 Sep" for a record made that morning."""
     melbourne = ZoneInfo("Australia/Melbourne")
-    assert display_value("created_at", "2026-09-24T22:30:00Z", melbourne) == "25 Sep 2026"
-    assert display_value("updated_at", "2026-09-24T22:30:00Z", UTC) == "24 Sep 2026"
+    assert display_value("created_at", "2026-09-24T22:30:00Z", melbourne) == "25 Sep 2026 08:30"
+    assert display_value("updated_at", "2026-09-24T22:30:00Z", UTC) == "24 Sep 2026 22:30"
     assert display_value("created_at", "2026-09-24", melbourne) == "24 Sep 2026"  # a day only
     assert display_value("date_of_birth", "1980-03-07", melbourne) == "7 Mar 1980"
 
@@ -42,7 +42,7 @@ def test_values_read_as_a_person_reads_them() -> None:
     }
     assert display_value("pronouns", pronouns) == "she/her/hers"
     assert display_value("date_of_birth", "1980-03-07") == "7 Mar 1980"
-    assert display_value("created_at", "2024-11-02T03:04:05Z", UTC) == "2 Nov 2024"
+    assert display_value("created_at", "2024-11-02T03:04:05Z", UTC) == "2 Nov 2024 03:04"
     phones = [
         {"number": "0465 581 120", "phone_type": "Mobile", "normalized_number": "61465581120"},
         {"number": "03 9012 2037", "phone_type": "Home"},
