@@ -115,23 +115,18 @@ class IntakeReport:
         """Fewer new patients than the minimum: the rate means nothing yet."""
         return self.total.new_patients < self.minimum
 
-    def status_text(self, days: int) -> str:
+    def status_text(self, days: int, *, brief: bool = False) -> str:
         """One line for a status bar: the rate, or that there are too few new patients to
-        judge (never a bare percentage of a handful, which would read like an alarm)."""
+        judge (never a bare percentage of a handful, which would read like an alarm).
+        ``brief`` leaves out how many new patients the rate counts from (the window's rate
+        stands beside its messages, and its tooltip says it)."""
         total = self.total
         patients = f"{total.new_patients} new patient{'s' if total.new_patients != 1 else ''}"
         if self.too_few:
-            return (
-                f"Intake, {days} days: {patients}, too few to judge "
-                f"(the rate counts from {self.minimum})"
-            )
+            text = f"Intake, {days} days: {patients}, too few to judge"
+            return text if brief else f"{text} (the rate counts from {self.minimum})"
         text = f"Intake, {days} days: {_percent(total.rate)} of {patients} arrived as duplicates"
         return text + (" — alarm" if self.alarm else "")
-
-    def status_bar_text(self, days: int) -> str:
-        """:meth:`status_text`, short enough to stand beside the window's messages: how many
-        new patients the rate counts from is left to the label's tooltip."""
-        return self.status_text(days).removesuffix(f" (the rate counts from {self.minimum})")
 
     def alarm_text(self) -> str:
         """What crossing the threshold suggests, where and when, in plain words ("" if no

@@ -14,12 +14,16 @@ from dataclasses import replace
 import sqlite_utils
 
 from desktop.matching import ScoredPair
-from desktop.matching.lookalike import ambiguous_links, warning_texts
+from desktop.matching.lookalike import (
+    FAMILY_FLAGS,
+    SOFT_FLAGS,
+    ambiguous_links,
+    warning_texts,
+)
 from desktop.store import queue, scan_rows
 
-FAMILY = frozenset({"twins", "parent_child"})  # two different people, for sure
-# Flags that hold a strong link back only for want of detail: it still links its records.
-SOFT = frozenset({"child_record", "names_only"})
+FAMILY = frozenset(FAMILY_FLAGS)  # two different people, for sure
+SOFT = frozenset(SOFT_FLAGS)  # a strong link held back for want of detail still links
 
 
 def hold_ambiguous(

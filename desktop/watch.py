@@ -291,7 +291,7 @@ class Watch:
             self._take_in(report, now, tz, scan_began)
         report.requests += fetched
         report.appointments_fetched = fetched > 0
-        report.intake = self._intake(now, tz)
+        report.intake = live_intake(self.cache.db, self.settings, now, tz)
         self._alarm(report)
 
     def _unseen(self, scan_began: str) -> list[dict[str, Any]]:
@@ -391,9 +391,6 @@ class Watch:
         return requests
 
     # ----- intake ----------------------------------------------------------------------------
-    def _intake(self, now: datetime, tz: tzinfo) -> IntakeReport:
-        return live_intake(self.cache.db, self.settings, now, tz)
-
     def _alarm(self, report: IntervalReport) -> None:
         """Say so when the intake rate crosses its threshold (once, until it falls back)."""
         assert report.intake is not None

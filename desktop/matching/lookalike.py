@@ -343,6 +343,12 @@ def warning_texts(flags: tuple[str, ...], years: int) -> list[str]:
     return [WARNINGS[f].format(years=years) for f in flags]
 
 
+# What makes a link ambiguous (:func:`ambiguous_links`): rules that say two different people
+# for sure, and rules that hold a strong link back only for want of detail (it still links).
+FAMILY_FLAGS = ("twins", "parent_child")
+SOFT_FLAGS = ("child_record", "names_only")
+
+
 def demote_ambiguous(
     f: Features, cands: Candidates, flags: np.ndarray, band: np.ndarray, strong: np.ndarray
 ) -> None:
@@ -355,13 +361,13 @@ def demote_ambiguous(
     likely = np.flatnonzero(band == 2)
     if likely.size == 0:
         return
-    family = flags & 0b11 != 0  # twins or parent_child
+    family = flags & relaxed_mask(FAMILY_FLAGS) != 0
     conflicts = set(zip(cands.a[family].tolist(), cands.b[family].tolist(), strict=True))
     if not conflicts:
         return
     # Links of a sparse record that only its lack of detail holds back count too: an undated
     # Olivia Brown beside two dated ones (mother and daughter) cannot be placed by a rule.
-    soft = sum(1 << LOOKALIKE_FLAGS.index(n) for n in ("child_record", "names_only"))
+    soft = relaxed_mask(SOFT_FLAGS)
     linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(soft)) == 0))
     linked = list(zip(cands.a[linked_idx].tolist(), cands.b[linked_idx].tolist(), strict=True))
     pairs = list(zip(cands.a[likely].tolist(), cands.b[likely].tolist(), strict=True))

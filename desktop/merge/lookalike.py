@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import sqlite_utils
 
+from desktop.matching.cluster import build_clusters
 from desktop.store.queue import get_pair
 
 # The risk a look-alike flag names, for the confirmation ("... the same person, not twins").
@@ -46,18 +47,13 @@ def linked_as_one(db: sqlite_utils.Database, patient_ids: Sequence[str]) -> bool
     """True when the scan's pairs among these records (likely or possible) join them all into
     one group; a plan for records no pair links would merge other people in."""
     ids = sorted(set(patient_ids))
-    joined = {pid: pid for pid in ids}
-
-    def root(pid: str) -> str:
-        while joined[pid] != pid:
-            pid = joined[pid]
-        return pid
-
-    for a, b in itertools.combinations(ids, 2):
-        pair = get_pair(db, a, b)
-        if pair is not None and pair.get("band") in ("likely", "possible"):
-            joined[root(a)] = root(b)
-    return len({root(pid) for pid in ids}) == 1
+    edges = [
+        (a, b, float(pair["probability"]))
+        for a, b in itertools.combinations(ids, 2)
+        if (pair := get_pair(db, a, b)) is not None and pair["band"] in ("likely", "possible")
+    ]
+    groups = build_clusters(edges, min_size=len(ids))
+    return bool(groups) and set(groups[0].ids) == set(ids)
 
 
 def risk_in_words(flags: Sequence[str]) -> str:

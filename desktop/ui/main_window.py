@@ -434,13 +434,20 @@ class MainWindow(QMainWindow):
         if ended is not None:  # an undo takes the decision back from the time log too
             decided = replace(decided, work_session=ended.session_id)
         self.queue_model.set_status(row.key, decision)
+        self._offer_undo(
+            decided,
+            f"Marked “{DECISION_WORDS.get(decision, decision)}”: {shortened(row.name_a)} and "
+            f"{shortened(row.name_b)}.",
+        )
+
+    def _offer_undo(self, decided: ReviewDecision, said: str) -> None:
+        """Say what was decided, beside Undo (Ctrl+Z and Edit > Undo take it back too)."""
         self.undo_stack.append(decided)
         self.undo_action.setEnabled(True)
-        self.undo_action.setText(f"&Undo “{DECISION_WORDS.get(decision, decision)}”")
-        self.undo_bar.offer(
-            f"Marked “{DECISION_WORDS.get(decision, decision)}”: {shortened(row.name_a)} and "
-            f"{shortened(row.name_b)}."
+        self.undo_action.setText(
+            f"&Undo “{DECISION_WORDS.get(decided.decision, decided.decision)}”"
         )
+        self.undo_bar.offer(said)
 
     @Slot(str)
     def say_refused(self, why_not: str) -> None:
@@ -559,10 +566,7 @@ class MainWindow(QMainWindow):
                 + (f"; {_restored_words(wizard.flow.last_restore)}." if wizard.restored else ".")
             )
             if self._undo_if_not_same is not None:
-                self.undo_stack.append(self._undo_if_not_same)
-                self.undo_action.setEnabled(True)
-                self.undo_action.setText(f"&Undo “{DECISION_WORDS[Outcome.NOT_SAME]}”")
-                self.undo_bar.offer(said)
+                self._offer_undo(self._undo_if_not_same, said)
             else:
                 self.statusBar().showMessage(said)
         elif wizard.flow.step in WAIT_STEPS:  # closed with the record that stays updated

@@ -56,8 +56,8 @@ class ScanProgress:
     total: int
 
 
-# How soon a download stopped by a lost connection is tried again, by itself.
 WATCH_WORD = "The watch found"  # how the watch's word on the pairs it found begins
+# How soon a download stopped by a lost connection is tried again, by itself.
 RESUME_DOWNLOAD_MS = 60_000
 
 
@@ -105,7 +105,8 @@ class SyncPanel(QWidget):
         self._watch_word: str | None = None  # the watch's message the label shows, if any
         self._scan_word = ""  # the last scan's (or watch interval's) word on the pairs found
         self._offline_word: str | None = None  # a lost connection's message the label shows
-        self._short_note: str | None = None  # the last sync's list ended before its count
+        # What the last sync found to act on (its list cut short, a patient merged by mistake).
+        self._sync_note: str | None = None
         self._paging = False  # the running sync has stored a page
         # A download of every patient stopped by a lost connection goes on by itself.
         self.resume_timer = QTimer(self)
@@ -327,9 +328,8 @@ class SyncPanel(QWidget):
         if result.cancelled:
             self._idle("Sync cancelled. What was downloaded is kept.")
             return
-        notes = [short_listing_note(result) or ""]
-        notes += [merged_outside_words(*pair, self.patient_named) for pair in result.merged_outside]
-        self._short_note = " ".join(filter(None, notes)) or None
+        notes = [short_listing_note(result) or "", self.merged_outside_note(result.merged_outside)]
+        self._sync_note = " ".join(filter(None, notes)) or None
         self.rate_label.setText(
             f"{result.patients_written:,} {self._term()} new or changed in {result.seconds:.0f} s. "
             "Scanning…"
@@ -351,8 +351,7 @@ class SyncPanel(QWidget):
             self.resume_timer.start(RESUME_DOWNLOAD_MS)
         self._offline_word = message if offline else None
         self._idle(message)
-        self.rate_label.setStyleSheet(theme.error_style())
-        self.rate_label.setToolTip(message)
+        self.warn(message)
 
     # ----------------------------------------------------------------- scan
 
@@ -397,9 +396,9 @@ class SyncPanel(QWidget):
         """Report what the scan found and reload the queue."""
         self._scan_word = scan_message(summary)
         self._idle(self._scan_word)
-        if self._short_note:  # patients missing or merged by mistake: said where it stays
-            self.warn(self._short_note)
-            self._short_note = None
+        if self._sync_note:  # patients missing or merged by mistake: said where it stays
+            self.warn(self._sync_note)
+            self._sync_note = None
         self.queue_changed.emit()
 
     def warn(self, text: str) -> None:
@@ -408,7 +407,12 @@ class SyncPanel(QWidget):
         self.rate_label.setStyleSheet(theme.error_style())
         self.rate_label.setToolTip(text)
 
-    def patient_named(self, patient_id: str) -> str:
+    def merged_outside_note(self, merged_outside: list[tuple[str, str]]) -> str:
+        """What to say of patients merged into a MergeDesk merge's record that stays though
+        its plan did not name them (a sync's or the watch's), by name ("" when none)."""
+        return " ".join(merged_outside_words(*pair, self._named) for pair in merged_outside)
+
+    def _named(self, patient_id: str) -> str:
         """``Karim Khoury (id 904…)``, from the cache."""
         record = get_patient(self._ctx.open_reader().db, patient_id) or {}
         return f"{display_name(record) or 'a patient'} (id {patient_id})"

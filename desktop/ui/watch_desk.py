@@ -38,7 +38,7 @@ from desktop.matching import MatchSettings
 from desktop.merge.batch import finished_words
 from desktop.store.queue import has_model
 from desktop.store.watch import found_pair_keys
-from desktop.sync import merged_outside_words, needs_full_sync
+from desktop.sync import needs_full_sync
 from desktop.timestamps import utc_stamp
 from desktop.ui import theme
 from desktop.ui import tray as tray_icon
@@ -324,8 +324,8 @@ class WatchDesk(QObject):
             self.window.sync_panel.note_watch(None)
             self.window.sync_panel.note_interval(len(report.new_pairs), report.started_at)
         if report.merged_outside:  # a record ticked by mistake on Cliniko's merge page?
-            panel, strays = self.window.sync_panel, report.merged_outside
-            panel.warn(" ".join(merged_outside_words(*p, panel.patient_named) for p in strays))
+            panel = self.window.sync_panel
+            panel.warn(panel.merged_outside_note(report.merged_outside))
         if report.intake is not None:
             self.show_intake(report.intake)
         if report.new_pairs:
@@ -403,7 +403,7 @@ class WatchDesk(QObject):
 
     def show_intake(self, report: IntakeReport) -> None:
         """The live intake exception rate, red with the explanation when the alarm sounds."""
-        self.intake_label.setText(report.status_bar_text(INTAKE_DAYS))
+        self.intake_label.setText(report.status_text(INTAKE_DAYS, brief=True))
         self.intake_label.setStyleSheet(theme.error_style() if report.alarm else "")
         self.intake_label.setToolTip(
             report.alarm_text()
