@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -87,10 +87,12 @@ class Page(QWidget):
 
 
 class ComparePage(Page):
-    """Step 1: the records side by side once more."""
+    """Step 1: the records side by side once more, lettered A, B, C… in ``order`` (the
+    queue's order for the pair, so its "C" is the queue's "C"), then any other in the plan."""
 
-    def __init__(self) -> None:
+    def __init__(self, order: Sequence[str] = ()) -> None:
         super().__init__("Compare", "Check once more that these records belong to the same person.")
+        self.order = [str(i) for i in order]
         self.model = CompareModel(self)
         table = QTableView()
         table.setModel(self.model)
@@ -110,7 +112,9 @@ class ComparePage(Page):
         if account is not None and account.country_code:
             self.model.country = account.country_code
         self.model.tz = account_time_zone(flow.cache.db)
-        self.model.set_records([records[i] for i in flow.plan.patient_ids if i in records], history)
+        planned = flow.plan.patient_ids
+        ids = [i for i in self.order if i in planned] + [i for i in planned if i not in self.order]
+        self.model.set_records([records[i] for i in ids if i in records], history)
 
 
 class SurvivorPage(Page):

@@ -114,7 +114,7 @@ class MergeWizard(QDialog):
         self.flow = MergeFlow.start(ctx.cache, self.ids, timer=timer)
 
         self.stack = QStackedWidget()
-        compare, survivor, reconcile = ComparePage(), SurvivorPage(), ReconcilePage()
+        compare, survivor, reconcile = ComparePage(self.ids), SurvivorPage(), ReconcilePage()
         review, ready, merge, done = ReviewPage(), ReadyPage(), MergeInClinikoPage(), DonePage()
         self.pages: dict[Step, Page] = {
             Step.COMPARE: compare, Step.CHOOSE_SURVIVOR: survivor, Step.RECONCILE: reconcile,
