@@ -453,16 +453,6 @@ def record_decision(db: sqlite_utils.Database, id_a: str, id_b: str, decision: s
     set_status(db, a, b, decision)
 
 
-def pair_statuses(db: sqlite_utils.Database, ids: Sequence[str]) -> dict[tuple[str, str], str]:
-    """The status of every stored pair between two of ``ids`` (after a merge step)."""
-    marks = ", ".join("?" for _ in ids)
-    rows = db.execute(
-        f"SELECT id_a, id_b, status FROM match_pairs WHERE id_a IN ({marks}) AND id_b IN ({marks})",
-        [*ids, *ids],
-    )
-    return {(a, b): status for a, b, status in rows.fetchall()}
-
-
 def queue_counts(db: sqlite_utils.Database) -> dict[str, int]:
     """How many stored pairs per ``band/status``."""
     rows = db.execute("SELECT band, status, count(*) FROM match_pairs GROUP BY band, status")

@@ -33,11 +33,10 @@ from desktop.review import (
     undo_review_decision,
 )
 from desktop.store.cache import Cache
-from desktop.store.queue import pair_statuses
 from desktop.ui.compare_view import CompareView
 from desktop.ui.context import ConnectivityWatcher, DeskContext
 from desktop.ui.held_keys import guard_held_keys
-from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue
+from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue, load_rows
 from desktop.ui.queue_view import QueueView
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
@@ -499,9 +498,9 @@ class MainWindow(QMainWindow):
         self.queue_view.focus_queue()
 
     def refresh_statuses(self, ids: list[str]) -> None:
-        """Re-read the queue status of every pair among ``ids`` (after a merge step)."""
-        for key, status in pair_statuses(self.ctx.open_reader().db, ids).items():
-            self.queue_model.set_status(key, status)
+        """Re-read every pair among ``ids`` (after a merge step): its status, and the names
+        a step's new values gave its records."""
+        self.queue_model.refresh_rows(load_rows(self.ctx.open_reader().db, ids))
         self._update_open_plans()
 
     # ----------------------------------------------------------------- merge and dialogs

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -115,11 +115,14 @@ def load_queue(db: Any, now: datetime | None = None) -> QueueData:
     return QueueData(rows, {r.key: i for i, r in enumerate(rows)})
 
 
-def load_rows(db: Any) -> list[QueueRow]:
-    """Read the whole queue, best evidence first, as compact rows."""
+def load_rows(db: Any, among: Sequence[str] | None = None) -> list[QueueRow]:
+    """Read the whole queue (or its pairs between two of ``among``), best evidence first, as
+    compact rows."""
     out: list[QueueRow] = []
     append = out.append
-    for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, size in queue_rows(db):
+    for a, b, p, band, status, flags, warnings, cluster, na, nb, ba, bb, size in queue_rows(
+        db, among
+    ):
         na, nb = readable(na).strip(), readable(nb).strip()
         search = search_key(f"{na}\n{nb}\n{a}\n{b}")
         append(
@@ -295,9 +298,21 @@ class QueueModel(FlatTableModel):
     def set_status(self, key: tuple[str, str], status: str) -> None:
         """Change one pair's status in place (after the decision was written)."""
         i = self._where.get(key)
-        if i is None:
-            return
-        self._all[i] = row = self._all[i]._replace(status=status)
+        if i is not None:
+            self._set_row(i, self._all[i]._replace(status=status))
+
+    def refresh_rows(self, rows: Iterable[QueueRow]) -> None:
+        """Show these pairs as read again (after a merge step wrote a record's new name or
+        the pair's status), each in its place; its booking mark stays until the next read."""
+        for fresh in rows:
+            i = self._where.get(fresh.key)
+            if i is not None:
+                self._set_row(i, fresh._replace(triage=self._all[i].triage))
+
+    def _set_row(self, i: int, row: QueueRow) -> None:
+        """Put ``row`` at position ``i`` of the whole queue and show or hide it as it now passes
+        the filter."""
+        self._all[i] = row
         pos = bisect_left(self._visible, i)
         shown = pos < len(self._visible) and self._visible[pos] == i
         passes = self._passes(row)

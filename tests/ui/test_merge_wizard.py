@@ -1097,3 +1097,70 @@ def test_the_compare_page_reads_phones_by_the_clinics_country(qtbot, desk):
     assert "Phone numbers" not in page.model.differing_fields()
     assert window.compare_view.model.differing_fields() == page.model.differing_fields()
     wizard.reject()
+
+
+def test_a_group_s_records_keep_their_letters_from_the_queue_to_the_merge_window(qtbot, desk):
+    """A group of three compared in the queue as "A: …, B: …, C: …" (the pair first) showed
+    in the merge window's compare step in another order, so its "C" was another record."""
+    window = desk.open()
+    model = window.queue_model
+    row = next(
+        r
+        for r in (model.row_at(i) for i in range(model.rowCount()))
+        if r.group_size > 2
+        and r.status == "new"
+        and not r.lookalike
+        and sorted(window.ctx.group_ids(r.id_a, r.id_b))[:2] != [r.id_a, r.id_b]
+    )
+    assert window.queue_view.select_key(row.key)
+    qtbot.waitUntil(lambda: window.compare_view.row == row)
+    compare = window.compare_view.model
+    queue_letters = [
+        compare.headerData(c, Qt.Orientation.Horizontal) for c in range(compare.columnCount())
+    ]
+    assert len(queue_letters) > 2 and queue_letters[0].startswith("A: ")
+    wizard = open_wizard(qtbot, window)
+    assert wizard.step is Step.COMPARE
+    shown = wizard.pages[Step.COMPARE].model
+    merge_letters = [
+        shown.headerData(c, Qt.Orientation.Horizontal) for c in range(shown.columnCount())
+    ]
+    assert merge_letters == queue_letters
+    wizard.reject()
+
+
+def test_the_queue_shows_the_name_the_merge_wrote_to_the_record_that_stays(qtbot, desk, sim):
+    """After "Apply now" wrote the other record's last name onto the record that stays, the
+    queue's row still showed the old name until the next scan (a walk)."""
+    window = desk.open()
+    model = window.queue_model
+    row = next(
+        r
+        for r in (model.row_at(i) for i in range(model.rowCount()))
+        if r.status == "new"
+        and r.cluster_id is None
+        and not r.lookalike
+        and r.name_a.split()[-1:] != r.name_b.split()[-1:]
+    )
+    assert window.queue_view.select_key(row.key)
+    wizard = open_wizard(qtbot, window)
+    for expected in (Step.COMPARE, Step.CHOOSE_SURVIVOR):
+        assert wizard.step is expected
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    combo = wizard.pages[Step.RECONCILE].combos["last_name"]
+    other = next(i for i in range(combo.count()) if i != combo.currentIndex())
+    combo.setCurrentIndex(other)
+    new_last = combo.itemData(other)
+    for expected in (Step.RECONCILE, Step.REVIEW):
+        assert wizard.step is expected
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    survivor = wizard.flow.plan.survivor_id
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    shown = model.find(row.key)
+    name = shown.name_a if shown.id_a == survivor else shown.name_b
+    assert name.endswith(new_last), (name, new_last)
+    column = model.COLUMNS.index("Record A" if shown.id_a == survivor else "Record B")
+    place = next(i for i in range(model.rowCount()) if model.row_at(i).key == row.key)
+    assert new_last in model.data(model.index(place, column))
+    wizard.reject()
