@@ -116,6 +116,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 elif event.kind == "interval":
                     outcome["offline"] = False
                     report = event.report
+                    if report.baseline is not None:
+                        print(report.baseline_words(), file=sys.stderr, flush=True)
                     print(
                         f"{report.started_at.astimezone(tz):%H:%M} checked: "
                         f"{len(report.new_pairs)} new pair(s), {report.changed} new or changed "

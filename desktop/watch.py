@@ -141,6 +141,9 @@ class IntervalReport:
     next_in: float = 0.0  # seconds until the next interval
     # (patient, survivor): merged into a MergeDesk merge's record that stays, not in its plan
     merged_outside: list[tuple[str, str]] = field(default_factory=list)
+    # The watch's first look: how many pairs of the queue it took as its starting point (not
+    # news); None on every later look.
+    baseline: int | None = None
 
     def checked_words(self) -> str:
         """What a look asked for now ("Check now") found, in a line."""
@@ -151,6 +154,16 @@ class IntervalReport:
         if not found:
             return "Checked now: no new duplicates."
         return f"Checked now: {found:,} new pair{'s' if found != 1 else ''}."
+
+    def baseline_words(self) -> str:
+        """The first look's line: the pairs already in the queue are not news ("" later)."""
+        if self.baseline is None:
+            return ""
+        known = f"{self.baseline:,} pair{'s' if self.baseline != 1 else ''}"
+        return (
+            f"First look: the watch takes the {known} already in the queue as known; from now "
+            "on it announces each new duplicate."
+        )
 
 
 def live_intake(
@@ -277,7 +290,7 @@ class Watch:
                 # The queue the watch starts from is not news; what was made since it started
                 # is. A creation time a day or more after now is a clock or an import gone
                 # wrong (a record made while this interval ran is still news).
-                watch_store.record_baseline(
+                report.baseline = watch_store.record_baseline(
                     db, get_state(db, WATCHING_SINCE) or "", utc_stamp(now + timedelta(days=1))
                 )
                 set_state(db, BASELINE_DONE, "1")

@@ -55,6 +55,9 @@ def test_watch_once_prints_each_new_pair_once(tmp_path: Path) -> None:
         assert first.returncode == 0, first.stderr
         assert first.stdout == "", "the queue the watch starts from is not news"
         assert "0 new pair(s)" in first.stderr
+        baseline = [line for line in first.stderr.splitlines() if line.startswith("First look")]
+        assert len(baseline) == 1 and "pairs already in the queue as known" in baseline[0]
+        assert int(baseline[0].split("takes the ")[1].split()[0].replace(",", "")) > 0
 
         known = next(
             p
@@ -73,6 +76,7 @@ def test_watch_once_prints_each_new_pair_once(tmp_path: Path) -> None:
         clock.tick(300)
         second = _watch(env, "--once", "--base-url", sim.base_url, "--every", "15m")
         assert second.returncode == 0, second.stderr
+        assert "First look" not in second.stderr, "only the first run takes the queue as known"
         lines = second.stdout.splitlines()
         assert len(lines) == 1
         line = lines[0]
