@@ -154,10 +154,12 @@ _PATIENT_FIELDS: tuple[PatientField, ...] = (
     PatientField("dva_card_number", "DVA card number", writable=True, shown=True),
     PatientField("emergency_contact", "Emergency contact", writable=True, shown=True),
     PatientField("occupation", "Occupation", writable=True, shown=True),
-    PatientField("notes", "Notes", writable=True),
+    # Shown when a record has one: often how the record was made ("Created by the phone
+    # assistant", a referral), which says whether a new record is a duplicate.
+    PatientField("notes", "Notes", writable=True, shown=True),
     PatientField("appointment_notes", "Appointment notes", writable=True),
     PatientField("old_reference_id", "Old reference ID", writable=True),
-    PatientField("referral_source", "Referral source", writable=True),
+    PatientField("referral_source", "Referral source", writable=True, shown=True),
     PatientField("invoice_default_to", "Invoice to", writable=True),
     PatientField("invoice_email", "Invoice email", writable=True, normaliser="email"),
     PatientField("invoice_extra_information", "Extra invoice information", writable=True),

@@ -147,6 +147,26 @@ def test_the_compare_view_shows_differences_evidence_and_history(qtbot, desk):
     assert any("individual_appointments" in p for p in paths)
 
 
+def test_the_compare_view_shows_how_a_record_was_made(qtbot, desk):
+    """A walk could not tell from the window how a new record came in ("Created by Riley,
+    the after-hours phone assistant", a referral): the records side by side now show their
+    notes and referral source when one has them."""
+    window = desk.open()
+    ctx, model = window.ctx, window.queue_model
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    for label, field in (("Notes", "notes"), ("Referral source", "referral_source")):
+        row, noted = next(
+            (r, pid) for r in rows for pid in r.key if (ctx.patient(pid) or {}).get(field)
+        )
+        assert window.queue_view.select_key(row.key)
+        qtbot.waitUntil(lambda row=row: window.compare_view.row == row)
+        compare = window.compare_view.model
+        labels = [compare.headerData(r, Qt.Orientation.Vertical) for r in range(compare.rowCount())]
+        column = window.compare_view.ids.index(noted)
+        shown = compare.data(compare.index(labels.index(label), column))
+        assert shown == ctx.patient(noted)[field].strip(), (label, shown)
+
+
 def test_history_is_unknown_offline(qtbot, desk):
     from ui_helpers import closed_port_url
 
