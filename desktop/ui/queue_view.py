@@ -421,6 +421,13 @@ class QueueView(QWidget):
             self.select_row(0)
         self._update_count()
 
+    def clear_filters(self) -> None:
+        """Empty the search and show every pair to review, likely and possible (the filters'
+        first choices)."""
+        self.search.clear()
+        self.band.setCurrentIndex(0)
+        self.status.setCurrentIndex(0)
+
     def show_status(self, label: str) -> None:
         """Pick a status filter by its label (e.g. "Ready to apply")."""
         i = self.status.findText(label)

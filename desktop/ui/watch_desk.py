@@ -368,6 +368,7 @@ class WatchDesk(QObject):
         """List only the pairs the watch found at or after ``since``."""
         keys = found_pair_keys(self.ctx.open_reader().db, utc_stamp(since))
         view = self.window.queue_view
+        view.clear_filters()  # a search left in the box hid them: "Showing the 0 pairs"
         view.model.set_only(frozenset(keys))
         view.select_row(0)
         tz = account_time_zone(self.ctx.open_reader().db)

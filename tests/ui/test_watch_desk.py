@@ -83,6 +83,33 @@ def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk,
     assert window.queue_view.current().key == looked_at  # the place kept in the whole list
 
 
+def test_show_them_shows_the_new_pairs_whatever_the_search_and_filters_hid(
+    qtbot, desk, sim
+) -> None:
+    """A walk had "Woolby" in the search box when the banner came: "Show them" said "Showing
+    the 0 pairs found since 22:23" and listed nothing."""
+    window = desk.open()
+    _interval(qtbot, window)
+    known = _known(sim)
+    made = _phone_copy(sim, known)
+    report = _interval(qtbot, window)
+    found = {ordered(p.new_id, p.other_id) for p in report.new_pairs}
+    assert ordered(made["id"], known["id"]) in found
+    qtbot.waitUntil(lambda: window.queue_model.find(ordered(made["id"], known["id"])) is not None)
+    view = window.queue_view
+    qtbot.mouseClick(view.search, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(view.search, "Nobody by this name")
+    view.show_status("Merged")
+    view.band.setCurrentIndex(view.band.findText("Possible"))
+    assert window.queue_model.row_total() == 0
+    qtbot.mouseClick(window.watch_desk.banner.show_button, Qt.MouseButton.LeftButton)
+    shown = {window.queue_model.row_at(i).key for i in range(window.queue_model.row_total())}
+    assert shown == found
+    assert view.search.text() == "" and view.status.currentText() == "To review"
+    assert view.band.currentText() == "Likely and possible"
+    assert f"Showing the {len(found)} pair" in window.watch_desk.banner.text.text()
+
+
 def _book_lowest(sim, window) -> tuple[str, str]:
     """Book both records of the weakest pair that no rule calls two people, two hours from
     now; its key."""
