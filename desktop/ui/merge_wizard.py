@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -198,6 +199,11 @@ class MergeWizard(QDialog):
         except Exception as error:  # a missing record is explained, not fatal
             self.status.setText(getattr(error, "user_message", None) or str(error))
         self.stack.setCurrentWidget(page)
+        # Only the page on show sets the window's smallest size: the merge step's narrow page
+        # fits beside the browser, where the fields' wide table would not.
+        for other in self.pages.values():
+            shown = QSizePolicy.Policy.Preferred if other is page else QSizePolicy.Policy.Ignored
+            other.setSizePolicy(shown, shown)
         self.step_shown.emit()
         if step is Step.RECONCILE:
             self._ask_link_names()
@@ -518,10 +524,11 @@ class MergeWizard(QDialog):
             self._say("Link copied. Paste it into your browser's address bar.")
 
     def place_beside_browser(self) -> None:
-        """At the merge step, move to the right third of the screen and stay on top, so the
-        numbered actions stay readable next to the browser that opens Cliniko (a browser
-        window usually opens large and would cover a centred dialog). Leaving the merge step
-        puts the wizard back where it was, no longer on top."""
+        """At the merge step, move to the top right of the screen (a third of its width, as
+        tall as the step's words need) and stay on top, so the numbered actions stay readable
+        next to the browser that opens Cliniko (a browser window usually opens large and would
+        cover a centred dialog). Leaving the merge step puts the wizard back where it was, no
+        longer on top."""
         if self._placed_beside_browser or not self.isVisible():
             return
         screen = self.screen() or QGuiApplication.primaryScreen()
@@ -530,9 +537,14 @@ class MergeWizard(QDialog):
         self._placed_beside_browser = True
         self._centred_geometry = self.geometry()
         area = screen.availableGeometry()
-        width = max(420, area.width() // 3)
+        width = max(420, area.width() // 3, self.minimumSizeHint().width())
+        # As tall as its words need, not the screen's height: a browser window that opens
+        # beside it stays in sight (a walk's browser opened wholly behind it).
+        height = min(
+            area.height() - 60, max(480, self.heightForWidth(width), self.sizeHint().height())
+        )
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
-        self.setGeometry(area.right() - width + 1, area.top() + 30, width, area.height() - 60)
+        self.setGeometry(area.right() - width + 1, area.top() + 30, width, height)
         self.show()
 
     def showEvent(self, event: QShowEvent) -> None:

@@ -1164,3 +1164,25 @@ def test_the_queue_shows_the_name_the_merge_wrote_to_the_record_that_stays(qtbot
     place = next(i for i in range(model.rowCount()) if model.row_at(i).key == row.key)
     assert new_last in model.data(model.index(place, column))
     wizard.reject()
+
+
+def test_at_the_merge_step_the_window_leaves_room_for_cliniko_s_page(qtbot, desk, fast_wizard):
+    """At the merge step the window stays on top beside the browser. The fields step's wide
+    table held it at 821 x 940 pixels on a screen of 1600 x 1000, and a walk's browser opened
+    wholly behind it: "Waiting for Cliniko to show the merge…" with no page in sight."""
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    qtbot.waitUntil(lambda: bool(wizard.windowFlags() & Qt.WindowType.WindowStaysOnTopHint))
+    area = wizard.screen().availableGeometry()
+    placed = wizard.geometry()
+    assert area.contains(placed), (placed, area)
+    assert placed.left() >= area.left() + area.width() * 2 // 5, (placed, area)
+    assert placed.height() <= area.height() * 2 // 3, (placed, area)
+    assert wizard.merge_page.open_button.isVisible()
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)  # back in its place
+    qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
+    assert wizard.width() > area.width() // 2
