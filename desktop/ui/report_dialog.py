@@ -24,6 +24,7 @@ class ReportDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         self.close_button = close.button(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setText("&Close")
         layout = QVBoxLayout(self)
         layout.addWidget(self.screen_widget)
         layout.addWidget(close)

@@ -110,11 +110,15 @@ class ReportScreen(QWidget):
         first = QDate(self.today.year, self.today.month, 1)
         self.date_from = DateField(first, "d MMM yyyy")
         self.date_to = DateField(QDate(self.today), "d MMM yyyy")
-        self.per_admin = QCheckBox("Per administrator")
+        self.per_admin = QCheckBox("Per &administrator")
         picker = QHBoxLayout()
-        from_label, to_label = QLabel("from"), QLabel("to")
+        # Every control has its Alt+letter (a walk found none in this window).
+        period, from_label, to_label = QLabel("&Period:"), QLabel("fro&m"), QLabel("&to")
+        for label, field in ((period, self.kind), (from_label, self.date_from),
+                             (to_label, self.date_to)):  # fmt: skip
+            label.setBuddy(field)
         self._custom = (from_label, self.date_from, to_label, self.date_to)
-        for w in (QLabel("Period:"), self.kind, self.quarter, *self._custom, self.per_admin):
+        for w in (period, self.kind, self.quarter, *self._custom, self.per_admin):
             picker.addWidget(w)
         picker.addStretch(1)
         self.figures: dict[str, QLabel] = {}
@@ -138,9 +142,9 @@ class ReportScreen(QWidget):
         self.note.setWordWrap(True)
         self.admins = QLabel()  # the per-administrator lines, when asked for
         self.admins.setWordWrap(True)
-        self.preview_button = QPushButton("Preview / Print…")
-        self.pdf_button = QPushButton("Save PDF…")
-        self.csv_button = QPushButton("Export CSV…")
+        self.preview_button = QPushButton("Preview / P&rint…")
+        self.pdf_button = QPushButton("&Save PDF…")
+        self.csv_button = QPushButton("Export CS&V…")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for b in (self.preview_button, self.pdf_button, self.csv_button):

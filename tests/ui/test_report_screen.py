@@ -241,3 +241,34 @@ def test_preview_print_from_the_reports_menu_shows_and_prints_the_summary(
     assert pdf_pages(printed) == saved
     assert _text_of(printed) == _text_of(tmp_path / "saved.pdf")
     dialog.close()
+
+
+def test_every_control_of_the_labor_summary_has_its_own_alt_letter(qtbot, desk) -> None:
+    """A keyboard walk held Alt in the labor-cost summary: no letter was underlined and
+    Alt+E, Alt+P, Alt+S did nothing."""
+    from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
+
+    window = desk.open()
+    reports = next(a for a in window.menuBar().actions() if a.text() == "&Reports")
+    next(a for a in reports.menu().actions() if "Labor-cost summary" in a.text()).trigger()
+    dialog = window.report_dialog
+    qtbot.waitExposed(dialog)
+    screen = dialog.screen_widget
+    texts = [b.text() for b in dialog.findChildren(QAbstractButton) if b.isVisible()]
+    texts += [label.text() for label in dialog.findChildren(QLabel) if label.buddy() is not None]
+    letters = [re.search(r"&(\w)", text) for text in texts]
+    assert all(letters), texts
+    keys = [m.group(1).lower() for m in letters if m]
+    assert len(keys) == len(set(keys)), texts
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+
+    def alt(key: Qt.Key) -> None:
+        qtbot.keyClick(QApplication.focusWidget() or dialog, key, Qt.KeyboardModifier.AltModifier)
+
+    alt(Qt.Key.Key_P)
+    assert QApplication.focusWidget() is screen.kind
+    alt(Qt.Key.Key_A)
+    qtbot.waitUntil(screen.per_admin.isChecked)  # an Alt letter clicks after a short flash
+    alt(Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
