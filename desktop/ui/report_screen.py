@@ -114,9 +114,9 @@ class ReportScreen(QWidget):
         picker = QHBoxLayout()
         # Every control has its Alt+letter (a walk found none in this window).
         period, from_label, to_label = QLabel("&Period:"), QLabel("fro&m"), QLabel("&to")
-        for label, field in ((period, self.kind), (from_label, self.date_from),
+        for named, field in ((period, self.kind), (from_label, self.date_from),
                              (to_label, self.date_to)):  # fmt: skip
-            label.setBuddy(field)
+            named.setBuddy(field)
         self._custom = (from_label, self.date_from, to_label, self.date_to)
         for w in (period, self.kind, self.quarter, *self._custom, self.per_admin):
             picker.addWidget(w)
