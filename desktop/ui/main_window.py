@@ -686,7 +686,12 @@ class MainWindow(QMainWindow):
         return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Keep the layout; stop the workers, end the open work session, close the reader."""
+        """Keep the layout; stop the workers, end the open work session, close the reader.
+        Not while the merge window writes to Cliniko: it closes when Cliniko has answered."""
+        if self.wizard is not None and self.wizard.writing():
+            self.wizard.close()  # asks the merge window to close once the write has ended
+            event.ignore()
+            return
         current = self.queue_view.current()
         self.window_state.save_queue(
             self.queue_view.band, self.queue_view.status, current.key if current else None

@@ -8,7 +8,7 @@ session. Closing the wizard at any step and opening the pair again resumes that 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
@@ -49,6 +49,8 @@ from desktop.ui.workers import Job, Workers
 
 log = logging.getLogger(__name__)
 
+# Online steps that write to Cliniko (by their job's name): a close waits for them to end.
+WRITE_JOBS = ("apply", "restore-")
 PRIMARY = {
     Step.COMPARE: "&Same person — continue",
     Step.CHOOSE_SURVIVOR: "&Next",
@@ -108,6 +110,9 @@ class MergeWizard(QDialog):
         self.resize(900, 620)
         self._workers = Workers(self)
         self._busy = False
+        self._writing = False  # the online step under way writes to Cliniko (see done)
+        self._after_job: Callable[[], None] | None = None  # an answer given while busy
+        self._close_after_job: int | None = None  # a close asked for while writing
         self._link_names_asked = False
         self.restored = False  # a back-out put the survivor's previous values back
         self.shown_step: Step | None = None  # the step whose page shows
@@ -187,6 +192,10 @@ class MergeWizard(QDialog):
     def busy(self) -> bool:
         """True while an online step runs."""
         return self._busy
+
+    def writing(self) -> bool:
+        """True while an online step writes to Cliniko (an update or a back-out)."""
+        return self._writing
 
     def show_step(self) -> None:
         """Show the page of the flow's step and set the buttons."""
@@ -355,6 +364,13 @@ class MergeWizard(QDialog):
         """These are different people: close the plan without merging (restoring the survivor
         in Cliniko first when MergeDesk changed it)."""
         if self.busy():
+            # A check or an update is out: the answer is kept and acted on when it ends (a
+            # walk's clicks were dropped while the merge step checked Cliniko).
+            self._after_job = self.not_same
+            self._say(
+                "Not the same person: MergeDesk puts the previous values back in Cliniko as "
+                "soon as the request under way ends…"
+            )
             return
         if self.flow.needs_restore():
             self._restore_then(
@@ -472,11 +488,12 @@ class MergeWizard(QDialog):
         self.primary.setEnabled(False)
         self.back_button.setEnabled(False)
         self._busy = True
+        self._writing = job.name.startswith(WRITE_JOBS)
         self._workers.start(job)
 
     @Slot(object)
     def _on_online_done(self, _step: Step) -> None:
-        self._busy = False
+        self._busy = self._writing = False
         if self._closed:
             return
         self.ctx.connectivity.set_online(True)
@@ -487,15 +504,26 @@ class MergeWizard(QDialog):
         self.show_step()
         if self.restored and self.flow.step is Step.READY:
             self._say(restore_message(self.flow.last_restore))
+        self._after_online()
 
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
-        self._busy = False
+        self._busy = self._writing = False
         if self._closed:  # a poll stopped by closing: the step is saved, nothing to show
             return
         self.ctx.connectivity.note_error(error)
         self.show_step()
         self.show_problem(message)
+        self._after_online()
+
+    def _after_online(self) -> None:
+        """What waited for the request that just ended: a close, or an answer given meanwhile."""
+        if self._close_after_job is not None:
+            self.done(self._close_after_job)
+        elif self._after_job is not None:
+            action, self._after_job = self._after_job, None
+            if not self.flow.finished:  # Cliniko showed the merge meanwhile: it stands
+                action()
 
     @Slot()
     def open_merge_page(self) -> None:
@@ -573,7 +601,13 @@ class MergeWizard(QDialog):
         return Outcome.SKIPPED if self.flow.step is Step.COMPARE else Outcome.PLANNED
 
     def done(self, result: int) -> None:
-        """Stop polling and any online step before closing (the step is saved)."""
+        """Stop polling and any online step before closing (the step is saved). While an
+        update or a back-out is writing to Cliniko the window closes when it ends: stopped
+        half-way it left the merge's values in Cliniko and lost "Not the same person"."""
+        if self._writing:
+            self._close_after_job = result
+            self._say("Closing as soon as Cliniko has answered the request under way…")
+            return
         self._closed = True
         self.poll_timer.stop()
         self._workers.stop_all()

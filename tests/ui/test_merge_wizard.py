@@ -1186,3 +1186,43 @@ def test_at_the_merge_step_the_window_leaves_room_for_cliniko_s_page(qtbot, desk
     qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)  # back in its place
     qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
     assert wizard.width() > area.width() // 2
+
+
+def test_closing_while_the_previous_values_go_back_waits_for_cliniko(qtbot, desk, sim, fast_wizard):
+    """A walk pressed "Not the same person" at the merge step and Close a second later: the
+    back-out was cut off, Cliniko kept the merge's values, the answer was lost, and the status
+    bar said the merge waited in Cliniko."""
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    before = _decided_values(sim, plan)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    assert _same_fields(before, _decided_values(sim, plan)), "the survivor was updated"
+    qtbot.waitUntil(lambda: not wizard.busy(), timeout=10_000)
+    sim.faults = FaultConfig(latency_ms=700)  # a slow Cliniko: the back-out is still out
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    assert "Putting the previous values back" in wizard.status.text()
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    assert wizard.isVisible() and wizard.status.text().startswith("Closing as soon as")
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=30_000)
+    sim.faults = FaultConfig()
+    assert window.queue_model.find(row.key).status == "not_same"
+    assert _same_fields(before, _decided_values(sim, plan)) == []  # the previous values
+
+
+def test_not_the_same_person_pressed_while_the_merge_step_checks_cliniko_is_kept(
+    qtbot, desk, sim, fast_wizard
+):
+    """At the merge step the window checks Cliniko every few seconds; a walk's clicks on "Not
+    the same person" while a check was out were dropped without a word."""
+    window, row, wizard = _at_the_merge_step(qtbot, desk)
+    sim.faults = FaultConfig(latency_ms=700)
+    qtbot.waitUntil(wizard.busy, timeout=10_000)  # a check is out
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    assert "as soon as the request under way ends" in wizard.status.text()
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=30_000)
+    sim.faults = FaultConfig()
+    assert window.queue_model.find(row.key).status == "not_same"
