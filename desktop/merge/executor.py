@@ -87,15 +87,18 @@ class WriteNotApplied(MergeError):
 class SurvivorChanged(MergeError):
     """The survivor was edited in Cliniko after the plan was made, in a field the plan sets."""
 
-    def __init__(self, fields: Sequence[str]) -> None:
-        """``fields``: the decided fields that changed in Cliniko since the plan was made."""
+    def __init__(self, fields: Sequence[str], survivor: Mapping[str, Any]) -> None:
+        """``fields``: the decided fields that changed in Cliniko since the plan was made;
+        ``survivor``: the record as Cliniko has it now."""
         self.fields = tuple(fields)
+        self.survivor = dict(survivor)
         super().__init__(
             f"survivor changed in Cliniko since planning: {', '.join(self.fields)}",
             user_message=(
                 "Someone changed the surviving record in Cliniko after this plan was made "
-                f"(fields: {_labels(self.fields)}). Nothing was written. Go back and check these "
-                "fields again."
+                f"(fields: {_labels(self.fields)}). Nothing was written. The plan now keeps "
+                "Cliniko's new values for these fields: go back to the fields step if one "
+                "should change."
             ),
         )
 
@@ -216,7 +219,7 @@ def update_survivor(
     check_not_merged(client, plan.survivor_id, plan.duplicate_ids)
     stale = stale_fields(plan, before)
     if stale:
-        raise SurvivorChanged(stale)
+        raise SurvivorChanged(stale, before)
     body = changed_fields(plan, before)
     if body:
         if before_write is not None:

@@ -541,6 +541,7 @@ class MergeFlow:
         self.last_restore = result
         stamp = self.clock()
         fields = ",".join(result.restored_fields) or "nothing"
+        self._keep_cliniko_values(result.survivor, result.left_fields)
         with self._restore_on_error(), transaction(self.cache) as db:
             upsert_patients(db, [result.survivor])
             self.state.written_sha256, self.state.last_error = None, None
@@ -717,6 +718,20 @@ class MergeFlow:
         self.state.decisions = merged
         self.state.base_values = {f: field_value(survivor, f) for f in merged}
 
+    def _keep_cliniko_values(self, survivor: Mapping[str, Any], fields: Sequence[str]) -> None:
+        """Someone changed ``fields`` of the record that stays in Cliniko after the plan was
+        made: the plan now keeps the values Cliniko has (``survivor``), and the cache holds
+        them. A walk's earlier choice stayed in the plan, and once the plan was saved again
+        it was written over a newer note."""
+        if not fields:
+            return
+        with self._restore_on_error(), transaction(self.cache) as db:
+            upsert_patients(db, [dict(survivor)])
+            for name in fields:
+                value = field_value(survivor, name)
+                self.state.decisions[name] = self.state.base_values[name] = value
+            store.save_plan(db, self.state.to_row())
+
     def _fill_defaults(self) -> None:
         if self.state.decisions:
             return
@@ -741,6 +756,10 @@ class MergeFlow:
         try:
             result = executor.update_survivor(session.client, self.plan, before_write)
             url = self._merge_url(session)
+        except executor.SurvivorChanged as exc:
+            self._keep_cliniko_values(exc.survivor, exc.fields)
+            self._failed(session, exc)
+            raise
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
             raise

@@ -362,6 +362,13 @@ def test_offline_and_edited_survivor_stop_the_update(world: dict[str, Any]) -> N
             flow.advance(session)  # type: ignore[arg-type]
         assert raised.value.fields == ("occupation",)
         assert session.client.patches == []
+        # The plan now keeps Cliniko's newer value: saved again and applied, it is not written
+        # over (a walk's allergy note was, once the plan was saved again).
+        assert MergeFlow.load(cache, flow.plan_id).plan.decisions["occupation"] == "Teacher"
+        flow.advance(session)  # type: ignore[arg-type]
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        assert world["patients"]["1001"]["occupation"] == "Teacher"
+        assert all("occupation" not in patch for patch in session.client.patches)
 
 
 def test_a_merge_into_another_patient_is_an_error(world: dict[str, Any]) -> None:
@@ -516,6 +523,8 @@ def test_a_restore_leaves_fields_edited_in_cliniko_since(world: dict[str, Any]) 
         assert result is not None and result.left_fields == ("occupation",)
         assert "occupation" not in result.restored_fields and result.restored_fields
         assert world["patients"]["1001"]["occupation"] == "Midwife"
+        # Applied again, the plan keeps that newer value rather than its earlier choice.
+        assert MergeFlow.load(cache, flow.plan_id).plan.decisions["occupation"] == "Midwife"
 
 
 def test_a_back_out_never_undoes_a_merge_cliniko_made(world: dict[str, Any]) -> None:
