@@ -203,6 +203,8 @@ class MergeWizard(QDialog):
         arrived = step is not self.shown_step
         self.shown_step = step
         page = self.pages[step]
+        if step is Step.COMPARE:
+            self._read_unknown_history()
         try:
             page.load(self.flow)
         except Exception as error:  # a missing record is explained, not fatal
@@ -408,6 +410,31 @@ class MergeWizard(QDialog):
             self.show_step()
 
     # ----------------------------------------------------------------- online steps
+
+    def _read_unknown_history(self) -> None:
+        """At the compare step, read in a worker the history counts not cached yet and show
+        them (the step said "unknown (offline)" beside "● Online")."""
+        compare = self.pages[Step.COMPARE]
+        assert isinstance(compare, ComparePage)
+        compare.offline = self.ctx.connectivity.online is False
+        unknown = [pid for pid, counts in self.flow.history().items() if counts is None]
+        if not unknown or compare.offline or self._workers.is_running("history-compare"):
+            return
+        ctx = self.ctx
+
+        def shown(_counts: object = None) -> None:
+            if self.isVisible() and self.flow.step is Step.COMPARE:
+                compare.offline = self.ctx.connectivity.online is False
+                compare.load(self.flow)
+
+        def failed(_message: str, error: object) -> None:
+            ctx.connectivity.note_error(error)
+            shown()
+
+        job = Job("history-compare", lambda job: fetch_history(ctx, unknown, job.cancel_event))
+        job.succeeded.connect(shown)
+        job.failed.connect(failed)
+        self._workers.start(job)
 
     @Slot()
     def confirm_apply(self) -> None:

@@ -1226,3 +1226,23 @@ def test_not_the_same_person_pressed_while_the_merge_step_checks_cliniko_is_kept
     qtbot.waitUntil(lambda: window.wizard is None, timeout=30_000)
     sim.faults = FaultConfig()
     assert window.queue_model.find(row.key).status == "not_same"
+
+
+def test_the_compare_step_reads_a_history_it_lacks_instead_of_saying_offline(qtbot, desk):
+    """Online, the merge window's compare step said "unknown (offline)" for the records'
+    history (a walk): what the cache lacks is read from Cliniko and shown."""
+    window = desk.open()
+    row = pick_pair(window)
+    qtbot.waitUntil(lambda: window.compare_view.row == row)
+    with transaction(window.ctx.cache) as db:  # nothing cached for the pair yet
+        db.execute("DELETE FROM history_counts WHERE patient_id IN (?, ?)", [row.id_a, row.id_b])
+    wizard = open_wizard(qtbot, window)
+    assert wizard.step is Step.COMPARE
+    model = wizard.pages[Step.COMPARE].model
+    shown = [model.history_of(pid) for pid in (row.id_a, row.id_b)]
+    assert "unknown (offline)" not in shown, shown
+    qtbot.waitUntil(
+        lambda: all(isinstance(model.history_of(pid), dict) for pid in (row.id_a, row.id_b)),
+        timeout=10_000,
+    )
+    wizard.reject()
