@@ -323,6 +323,13 @@ READY_TEXTS = {
         "follows. Nothing is merged yet, and Back puts the previous values back."
     ),
 }
+# The update step after MergeDesk stopped during it (closed, killed, cut off): no problem line.
+UPDATE_INTERRUPTED = (
+    "An update of the record that stays was started and did not finish (MergeDesk closed or "
+    "lost Cliniko during it), so Cliniko may have some of the values you chose, or none. "
+    "“Try again” reads the record, writes what is missing and checks it; then Cliniko's own "
+    "Merge follows. Nothing is merged yet, and Back puts the previous values back."
+)
 
 
 class ReadyPage(Page):
@@ -338,7 +345,10 @@ class ReadyPage(Page):
         line)."""
         step = flow.step if flow.step in READY_TEXTS else Step.READY
         self.heading.setText(f"<h2>{escape(READY_HEADINGS[step])}</h2>")
-        self.text.setText(READY_TEXTS[step] + ABOUT_CLINIKO_MERGE)
+        words = READY_TEXTS[step]
+        if step is Step.UPDATE_SURVIVOR and not flow.last_error:
+            words = UPDATE_INTERRUPTED  # "the line below says why" stood above no line
+        self.text.setText(words + ABOUT_CLINIKO_MERGE)
 
 
 class MergeInClinikoPage(Page):

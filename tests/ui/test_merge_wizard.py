@@ -1246,3 +1246,27 @@ def test_the_compare_step_reads_a_history_it_lacks_instead_of_saying_offline(qtb
         timeout=10_000,
     )
     wizard.reject()
+
+
+def test_an_update_cut_off_by_a_kill_is_explained_without_a_missing_line(qtbot, desk, sim):
+    """After a kill during "Apply now", the reopened update step said "the line below says
+    why" above no line, and that the record lacked values Cliniko already had (a walk)."""
+    from desktop.merge import MergeFlow
+    from desktop.store import plans as plan_store
+
+    with desk_cache(desk) as cache:
+        (flow,) = ready_plans(cache, 1, sim)
+        with transaction(cache) as db:  # what a kill between the step's start and its end leaves
+            flow.state.step = Step.UPDATE_SURVIVOR
+            plan_store.save_plan(db, flow.state.to_row())
+        ids = list(flow.plan.patient_ids)
+        assert MergeFlow.load(cache, flow.plan_id).last_error is None
+    window = desk.open()
+    window.queue_view.show_status("All")
+    assert window.queue_view.select_key(tuple(ids))
+    wizard = open_wizard(qtbot, window)  # the pair's merge, resumed where it stopped
+    assert wizard.step is Step.UPDATE_SURVIVOR
+    said = wizard.pages[Step.UPDATE_SURVIVOR].text.text()
+    assert "line below" not in said and "did not finish" in said, said
+    assert wizard.primary.text().replace("&", "") == "Try again"
+    wizard.reject()
