@@ -29,9 +29,14 @@ from desktop.ui.merge_wizard import PRIMARY, STEP_TITLES, MergeWizard, progress_
 
 
 @pytest.fixture(autouse=True)
-def fast_wizard(monkeypatch):
-    """Poll every 100 ms and close right after DONE; record opened URLs instead of a browser."""
+def fast_wizard(monkeypatch, sim):
+    """Poll every 100 ms and close right after DONE; record opened URLs instead of a browser.
+
+    A 100 ms poll is up to 600 requests a minute, three times Cliniko's limit: a test that
+    waits on something else while the merge step polls (a watch check on a slow machine) met
+    a 49 s "slow down" pause. The app polls every 3 s; the simulator's limit is lifted here."""
     monkeypatch.setattr(MergeWizard, "poll_interval_ms", 100)
+    sim.rate_limit_per_minute = 100_000
     monkeypatch.setattr(MergeWizard, "done_close_ms", 50)
     opened: list[str] = []
     monkeypatch.setattr(
