@@ -141,8 +141,9 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(body)
         layout.addWidget(self.sync_panel)
         self.watch_desk = WatchDesk(self)  # started by the app (desktop.ui.app)
-        layout.addWidget(self.watch_desk.banner)
         layout.addWidget(splitter, 1)
+        # Below the queue: above it, its coming pushed every row down under the pointer.
+        layout.addWidget(self.watch_desk.banner)
         self.setCentralWidget(body)
         self.undo_bar = UndoBar(self.statusBar())
         # In the status bar's message place: a newer message hides the note (they ran into
@@ -302,7 +303,7 @@ class MainWindow(QMainWindow):
         screen (:attr:`ReviewTimer.opened`: the person may be reading it, and a key would act
         on another pair than the one read) or was chosen. Only a pair the queue selected by
         itself a moment ago gives way to the new first pair; otherwise, when pairs in clinical
-        use move above it, the status bar says so."""
+        use move above it, the status bar says so. The pair under the pointer stays under it."""
         current = self.queue_view.current()
         timer = self.review_timer
         kept = current is not None and (
@@ -312,6 +313,7 @@ class MainWindow(QMainWindow):
         if chosen is None and self._left_at is not None:  # the pair selected at the last close
             chosen, self._auto_key = self._left_at, None
         self._left_at = None
+        pointed = self.queue_view.pointed()
         self.queue_model.set_rows(rows)
         if chosen is None or not self.queue_view.select_key(chosen):
             self.queue_view.select_row(0)
@@ -326,6 +328,7 @@ class MainWindow(QMainWindow):
                     "(Ctrl+Home goes to them).",
                     UNDO_SHOWN_MS,
                 )
+        self.queue_view.keep_under_pointer(pointed)
         self.queue_ready = True
         self._update_open_plans()
         self.queue_view.focus_queue()

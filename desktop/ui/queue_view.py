@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCursor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -229,16 +229,47 @@ class QueueView(QWidget):
         )
         self.table.scrollTo(index)
 
-    def select_key(self, key: tuple[str, str]) -> bool:
-        """Select a pair by its ids; False when it is not listed."""
+    def _listed(self, key: tuple[str, str]) -> QModelIndex:
+        """The pair's place in the filtered list (invalid when it is not listed)."""
         source = self.model.row_for(key)
         if source is None:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(source, 0))
+            return QModelIndex()
+        return self.proxy.mapFromSource(self.model.index(source, 0))
+
+    def select_key(self, key: tuple[str, str]) -> bool:
+        """Select a pair by its ids; False when it is not listed."""
+        index = self._listed(key)
         if not index.isValid():
             return False
         self.select_row(index.row())
         return True
+
+    def pointed(self) -> tuple[tuple[str, str], int] | None:
+        """The pair of the row under the pointer and that row's top in the list, or None when
+        the pointer is not on a row."""
+        viewport = self.table.viewport()
+        at = viewport.mapFromGlobal(QCursor.pos())
+        index = self.table.indexAt(at) if viewport.rect().contains(at) else QModelIndex()
+        if not index.isValid():
+            return None
+        row = self.model.row_at(self.proxy.mapToSource(index).row())
+        return row.key, self.table.visualRect(index).top()
+
+    def keep_under_pointer(self, pointed: tuple[tuple[str, str], int] | None) -> None:
+        """Scroll the list so that the pair :meth:`pointed` found is under the pointer again
+        (pairs put above it by a reload moved it down, and a click aimed at it landed on
+        another pair); as close as the list allows."""
+        if pointed is None:
+            return
+        key, top = pointed
+        index = self._listed(key)
+        if not index.isValid():
+            return
+        moved = self.table.visualRect(index).top() - top
+        bar = self.table.verticalScrollBar()
+        if self.table.verticalScrollMode() is QAbstractItemView.ScrollMode.ScrollPerItem:
+            moved = round(moved / max(1, self.table.rowHeight(index.row())))
+        bar.setValue(bar.value() + moved)
 
     @Slot()
     def select_next(self) -> None:

@@ -66,7 +66,7 @@ TRAY_CHOICE = "Keep watching from the &tray after closing"
 
 
 class NewPairsBanner(QFrame):
-    """A line above the queue: what the watch found, with a button that shows just those.
+    """A line below the queue: what the watch found, with a button that shows just those.
 
     Signals:
         show_requested(): "Show them" was pressed.

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QApplication
 
 from desktop.account import stored_account
 from desktop.digest import since_label
@@ -81,6 +83,33 @@ def test_the_notification_opens_the_queue_filtered_to_the_new_pairs(qtbot, desk,
     assert window.queue_model.row_total() >= total
     assert not banner.isVisible()
     assert window.queue_view.current().key == looked_at  # the place kept in the whole list
+
+
+def _pair_under(window, point: QPoint):
+    """The pair of the queue's row at ``point`` of the window (where the pointer rests)."""
+    table = window.queue_view.table
+    row = table.indexAt(table.viewport().mapFrom(window, point)).row()
+    return window.queue_model.row_at(row).key if row >= 0 else None
+
+
+def test_the_pair_under_the_pointer_stays_there_when_the_banner_comes(qtbot, desk, sim) -> None:
+    """The watch's line came above the queue and pushed every row down, and its new pair went
+    in above: a walk's click, aimed at one pair as they came, landed on another. The line
+    comes below the queue, and the list scrolls to keep the pair under the pointer."""
+    window = desk.open()
+    window.resize(window.width(), 420)  # a list longer than the window shows
+    _interval(qtbot, window)
+    table = window.queue_view.table
+    aim = table.viewport().mapTo(window, table.visualRect(window.queue_model.index(2, 0)).center())
+    before = _pair_under(window, aim)
+    assert before is not None
+    QCursor.setPos(window.mapToGlobal(aim))  # the pointer rests on it
+
+    _phone_copy(sim, _known(sim))
+    _interval(qtbot, window)
+    qtbot.waitUntil(window.watch_desk.banner.isVisible)
+    QApplication.processEvents()  # the layout makes room for the line
+    assert _pair_under(window, aim) == before
 
 
 def test_show_them_shows_the_new_pairs_whatever_the_search_and_filters_hid(
