@@ -170,7 +170,8 @@ def _work(s: LaborSummary) -> list[Block]:
     out.append(
         Paragraph(
             f"Labor hours = {basis} minutes of all work sessions ({s.total_minutes:,.2f} min) "
-            f"/ 60. Labor cost = hours x {_rate(s)}.",
+            f"/ 60. Labor cost = hours x {_rate(s)}. A merge is one record merged into "
+            "another: a group of three records merged at once is two merges.",
             "note",
         )
     )

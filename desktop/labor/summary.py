@@ -13,6 +13,10 @@ a review when one ended ``not_same``, planned when it ended at a saved plan, aba
 its work was left unfinished (the app closed or crashed, another pair opened), other otherwise
 (later, skipped). Restores (a merge backed out) are cases of their own. Its minutes are the sum
 of its sessions' minutes in the period.
+
+A merge is one record merged into another, as the projection counts them: a group of three
+records merged at once is two merges, each with half the group's minutes (it was counted as
+one merge, priced once against the manual baseline of a merge per record).
 """
 
 from __future__ import annotations
@@ -71,6 +75,16 @@ class Case:
     def kind(self) -> str:
         """``merge``, ``review``, ``restore``, ``abandoned``, ``planned`` or ``other``."""
         return KINDS.get(self.outcome, "other")
+
+    @property
+    def merges(self) -> int:
+        """Records merged into another by this case (records - 1; none unless a merge)."""
+        return max(1, len(self.patient_ids) - 1) if self.kind == "merge" else 0
+
+
+def merge_minutes(cases: Sequence[Case]) -> list[float]:
+    """The minutes of each merge of ``cases``: a group's minutes shared by its merges."""
+    return [c.minutes / c.merges for c in cases for _ in range(c.merges)]
 
 
 @dataclass(frozen=True)
@@ -215,7 +229,10 @@ def kind_lines(cases: Sequence[Case]) -> tuple[KindLine, ...]:
     """One line per kind of work, in the report's order."""
     out = []
     for kind, label in KIND_LABELS.items():
-        minutes = [c.minutes for c in cases if c.kind == kind]
+        if kind == "merge":
+            minutes = merge_minutes(cases)
+        else:
+            minutes = [c.minutes for c in cases if c.kind == kind]
         out.append(KindLine(kind, label, len(minutes), float(sum(minutes)), _median(minutes)))
     return tuple(out)
 
@@ -275,7 +292,7 @@ def _per_admin(time_rows: Sequence[TimeRow], model: CostModel) -> list[AdminLine
         m = sum(model.minutes_of(r) for r in members)
         lines.append(
             AdminLine(
-                name, sum(c.kind == "merge" for c in cases), sum(c.kind == "review" for c in cases),
+                name, sum(c.merges for c in cases), sum(c.kind == "review" for c in cases),
                 len(members), m, hours(m), model.cost(m), kind_lines(cases),
             )
         )  # fmt: skip
@@ -313,7 +330,7 @@ def _projection(cache: Cache, model: CostModel, settings: Settings, tz: dt.tzinf
     db = cache.db
     return build_projection(
         review_counts.open_pairs(db), review_counts.reviewed_by_band(db),
-        review_counts.count_later(db), [c.minutes for c in everything if c.kind == "merge"],
+        review_counts.count_later(db), merge_minutes(everything),
         [c.minutes for c in everything if c.kind == "review"],
         max(0.0, float(settings.manual_minutes_per_merge or 0)),
     )  # fmt: skip
@@ -356,7 +373,7 @@ def build_summary(
     model = CostModel.from_settings(settings, currency or stored_currency(cache))
     time_rows = rows(cache, period.start, period.end, tz=zone)
     cases = group_cases(time_rows, model)
-    merges = [c.minutes for c in cases if c.kind == "merge"]
+    merges = merge_minutes(cases)
     reviews = [c.minutes for c in cases if c.kind == "review"]
     total = sum(model.minutes_of(r) for r in time_rows)
     waits, hits = wait_hits(time_rows)

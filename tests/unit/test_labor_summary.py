@@ -243,3 +243,21 @@ def test_a_pair_left_open_when_the_app_closed_is_no_merge_abandoned(cache: Cache
     s = summary(cache)
     kinds = {c.patient_ids: c.kind for c in s.cases}
     assert kinds == {("1", "2"): "other", ("3", "4"): "abandoned"}
+
+
+def test_a_group_of_three_merged_at_once_is_two_merges(cache: Cache) -> None:
+    """A walk merged a group of three records and the summary said one merge, priced once
+    against the manual baseline, where the projection counts a group's records - 1 merges."""
+    d = dt.date(2026, 3, 3)
+    insert_session(cache, "g", ["1", "2", "3"], at(d), 720, 800, "merged", plan_id="p1")
+    insert_session(cache, "p", ["4", "5"], at(d, 11), 240, 260, "merged", plan_id="p2")
+    s = summary(cache, manual_minutes_per_merge=15)
+    assert s.merges_completed == 3
+    assert s.manual_minutes == 45.0 and s.saved_minutes == pytest.approx(45 - 16)
+    assert s.merge_minutes == pytest.approx(16.0)
+    assert s.merge_median == pytest.approx(6.0)  # 6, 6 (the group's 12 min) and 4
+    assert s.projection.merge.median == pytest.approx(6.0)
+    merged = next(k for k in s.kinds if k.kind == "merge")
+    assert (merged.count, merged.minutes) == (3, pytest.approx(16.0))
+    text = render_plain(report_blocks(s))
+    assert "a group of three records merged at once is two merges" in text
