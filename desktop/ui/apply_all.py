@@ -45,9 +45,11 @@ class ApplyAllDialog(QDialog):
 
     Signals:
         walk_requested(list): plan ids to merge in Cliniko, in order.
+        applied(): the run ended (the plans and their pairs changed).
     """
 
     walk_requested = Signal(list)
+    applied = Signal()
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -180,6 +182,7 @@ class ApplyAllDialog(QDialog):
         self.walk_button.setEnabled(to_merge > 0)
         self.walk_button.setDefault(to_merge > 0)
         self.close_button.setText("C&lose")
+        self.applied.emit()
 
     @Slot(str, object)
     def _failed(self, message: str, error: object) -> None:

@@ -599,6 +599,8 @@ class MainWindow(QMainWindow):
         self.review_timer.finish(Outcome.SKIPPED)  # the person moved on from the pair shown
         self.apply_all_dialog = ApplyAllDialog(self.ctx, self)
         self.apply_all_dialog.walk_requested.connect(self.walk_merges)
+        # The window behind shows the plans applied while the dialog reports them.
+        self.apply_all_dialog.applied.connect(self.reload_queue)
         self.apply_all_dialog.finished.connect(self.reload_queue)
         self.apply_all_dialog.open()
 

@@ -16,6 +16,7 @@ from ui_helpers import desk_cache, menu_action, pick_pair, ready_plans
 from desktop.labor.report_text import STEP_LABELS, minutes
 from desktop.merge import Step
 from desktop.simulator import FaultConfig
+from desktop.store.queue import ordered
 
 LATENCY_MS = 100  # every answer of the simulator; an update reads, writes, reads back
 REQUESTS_PER_UPDATE = 3
@@ -85,3 +86,28 @@ def test_apply_all_counts_each_update_in_the_labor_cost_summary(
     assert step.sessions == 3 and step.minutes == pytest.approx(sum(updates) / 60, abs=1e-3)
     assert table_line(text, STEP_LABELS[Step.UPDATE_SURVIVOR])[1:] == ["3", minutes(step.minutes)]
     assert table_line(text, "Merges planned, not yet done")[1] == "3"
+
+
+def test_the_window_behind_apply_all_shows_the_plans_applied_as_soon_as_they_are(
+    qtbot, desk, sim
+) -> None:
+    """A walk read "3 planned merges ready to apply" and the three pairs listed "Ready to
+    apply" behind the finished Apply all, until the dialog was closed."""
+    with desk_cache(desk) as cache:
+        planned = [flow.plan for flow in ready_plans(cache, 3, sim)]
+    window = desk.open()
+    qtbot.waitUntil(lambda: "3 planned merges ready" in window.statusBar().currentMessage())
+    menu_action(window, "&Queue", "Apply all").trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+
+    def shown(plan) -> str:
+        row = window.queue_model.find(ordered(*plan.patient_ids))
+        return row.status if row is not None else "not listed"
+
+    qtbot.waitUntil(lambda: all(shown(p) == "in_cliniko" for p in planned), timeout=10_000)
+    assert dialog.isVisible()
+    said = window.statusBar().currentMessage()
+    assert "ready to apply" not in said, said
