@@ -82,6 +82,8 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     s = screen.summary
     projected = screen.figures["projected"].text()
     assert f"range ${s.projected_cost_low:,.2f} to ${s.projected_cost_high:,.2f}" in projected
+    # Time saved says the baseline it is measured against (the card gave a bare figure).
+    assert "by hand: 15 min per merge" in screen.figures["saved"].text()
     assert screen.figures["intake"].text() == "–"  # no scan recorded a new patient
     assert screen.chart.chart is not None  # the weeks up to today (20 March), none to come
     assert screen.chart.chart.labels == ("1 Mar", "2 Mar", "9 Mar", "16 Mar")
