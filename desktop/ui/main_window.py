@@ -189,10 +189,10 @@ class MainWindow(QMainWindow):
         settings.setShortcut(QKeySequence("Ctrl+,"))
         settings.triggered.connect(self.open_settings)
         file_menu.addAction(settings)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
 
     def _edit_menu(self) -> None:
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -543,6 +543,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(error.user_message)
             return
         self.wizard.finished.connect(self._wizard_closed)
+        # Its keys, Quit's too (the merge window held them: Ctrl+Q did nothing there). This
+        # window then closes the merge window first, waiting for a write to Cliniko.
+        self.wizard.addAction(self.quit_action)
         # The list and the plans line follow the merge, the pair held in place meanwhile.
         self.queue_model.pin(self.wizard.ids)
         self.wizard.step_shown.connect(lambda: self.refresh_statuses(ids))

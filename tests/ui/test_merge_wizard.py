@@ -1275,3 +1275,16 @@ def test_an_update_cut_off_by_a_kill_is_explained_without_a_missing_line(qtbot, 
     assert "line below" not in said and "did not finish" in said, said
     assert wizard.primary.text().replace("&", "") == "Try again"
     wizard.reject()
+
+
+def test_quit_keys_in_the_merge_window_quit_as_in_the_main_window(qtbot, desk) -> None:
+    """The merge window held the keys: a walk's Ctrl+Q did nothing, without a word."""
+    window = desk.open()
+    # Ctrl+Q is the platform's Quit on Linux and macOS; this test platform has none.
+    window.quit_action.setShortcut("Ctrl+Q")
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    qtbot.waitUntil(wizard.isActiveWindow, timeout=5_000)
+    qtbot.keyClick(wizard.focusWidget(), Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.isVisible() and window.wizard is None, timeout=5_000)
+    assert not wizard.isVisible()
