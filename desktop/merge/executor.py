@@ -121,6 +121,32 @@ class SurvivorDrifted(MergeError):
         )
 
 
+class BackOutInterrupted(MergeError):
+    """MergeDesk stopped while it put the survivor's previous values back (a kill between the
+    PATCH and its commit): Cliniko may have some of them back, or all."""
+
+    def __init__(self, why: str) -> None:
+        """``why``: what the back-out was for, ``back`` or the answer (``not_same``, ...)."""
+        self.why = why
+        answer = {"not_same": "“Not the same person”"}.get(why)
+        opening = (
+            f"Your answer {answer} was under way when MergeDesk stopped: it puts the previous "
+            "values of the record that stays back in Cliniko first, and that did not finish."
+            if answer
+            else "Putting the previous values of the record that stays back in Cliniko "
+            "(Back) did not finish: MergeDesk stopped during it."
+        )
+        finish = f"press {answer} again" if answer else "press Back"
+        super().__init__(
+            f"back-out interrupted ({why})",
+            user_message=(
+                f"{opening} Cliniko may have some of them back, or all. Nothing is merged: do "
+                f"not merge in Cliniko now. To finish, {finish}; “Try again” writes the values "
+                "you chose again instead."
+            ),
+        )
+
+
 def drifted_fields(plan: MergePlan, survivor: Mapping[str, Any]) -> list[str]:
     """The decided fields whose value on ``survivor`` (as Cliniko has it now) is not the one
     the plan chose."""
@@ -267,11 +293,16 @@ class RestoreResult:
     survivor: dict[str, Any]
 
 
-def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
+def restore_survivor(
+    client: ClinikoClient,
+    plan: MergePlan,
+    before_write: Callable[[Sequence[str]], None] = lambda fields: None,
+) -> RestoreResult:
     """Put the survivor's previous values back (the plan's ``base_values``) and verify them.
 
     Only fields that still hold the value MergeDesk wrote are restored: a field someone changed
     in Cliniko since is left alone (and named in the result). Safe to repeat.
+    ``before_write(fields)`` is called just before the PATCH is sent (not when none is needed).
 
     Raises:
         AlreadyMerged, MergedIntoOther: Cliniko merged a duplicate already (nothing written).
@@ -307,6 +338,7 @@ def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
             left.append(name)
     if not body:
         return RestoreResult((), tuple(left), now)
+    before_write(sorted(body))
     client.update_patient(plan.survivor_id, body)
     after = client.get_patient(plan.survivor_id)
     wrong = [n for n in body if not same_value(n, field_value(after, n), body[n], country)]

@@ -43,6 +43,7 @@ from desktop.cliniko.errors import ClinikoError
 from desktop.merge import executor
 from desktop.merge.executor import (
     AlreadyMerged,
+    BackOutInterrupted,
     MergeError,
     MergeInstructions,
     NeedsConnection,
@@ -394,6 +395,18 @@ class MergeFlow:
         marks = [n for n in self._notes() if n in (PlanNote.WRITING, PlanNote.RESTORED)]
         return bool(marks) and marks[-1] == PlanNote.WRITING
 
+    @property
+    def restore_interrupted(self) -> str | None:
+        """What a back-out was for (``back``, ``not_same``...) when its PATCH was about to be
+        sent and it never ended (MergeDesk stopped in between), else None."""
+        marks = [
+            n for n in self._notes()
+            if n in (PlanNote.WRITING, PlanNote.RESTORED) or n.startswith(PlanNote.RESTORING)
+        ]  # fmt: skip
+        if not marks or not marks[-1].startswith(PlanNote.RESTORING):
+            return None
+        return marks[-1].removeprefix(PlanNote.RESTORING).lstrip(": ") or "back"
+
     # ----------------------------------------------------------------- guards
 
     def can_advance(self, session: Session | None = None) -> bool:
@@ -503,7 +516,7 @@ class MergeFlow:
         if not self.can_go_back():
             raise StepError(f"cannot go back from {self.step}")
         if self.step in WRITTEN_STEPS:
-            self.restore(session)
+            self.restore(session, why="back")
             with self._restore_on_error():
                 self._move(Step.READY, session, note="back")
             return self.step
@@ -511,10 +524,13 @@ class MergeFlow:
             self._move(ORDER[ORDER.index(self.step) - 1], None, note="back")
         return self.step
 
-    def restore(self, session: Session | None) -> RestoreResult | None:
+    def restore(self, session: Session | None, why: str = "back") -> RestoreResult | None:
         """Put back the survivor's values from before MergeDesk updated it, and verify them by
         reading the record back. Audited, and timed as the step ``restore_survivor``. Does
         nothing (returns None) when MergeDesk has not changed the survivor.
+
+        ``why`` (``back``, or the answer that ends the merge) goes in the write-ahead note of
+        its PATCH: a back-out cut off by a kill is then said as such (:attr:`restore_interrupted`).
 
         Raises:
             NeedsConnection: a restore is needed and there is no session.
@@ -533,8 +549,15 @@ class MergeFlow:
                 ),
             )
         self._time_step(RESTORE_STEP)
+
+        def before_write(_fields: Sequence[str]) -> None:
+            with transaction(self.cache) as db:
+                note = f"{PlanNote.RESTORING}: {why}"
+                store.log_step(db, self.plan_id, self.step, self.step, self.clock(), note)
+                session.audit.write_pending()
+
         try:
-            result = executor.restore_survivor(session.client, self.plan)
+            result = executor.restore_survivor(session.client, self.plan, before_write)
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
             raise
@@ -609,7 +632,7 @@ class MergeFlow:
             raise StepError("this merge is already finished")
         outcome = Outcome(outcome)
         if outcome is not Outcome.LATER:
-            self.restore(session)
+            self.restore(session, why=outcome)
         stamp = self.clock()
         with self._restore_on_error(), transaction(self.cache) as db:
             for a, b in itertools.combinations(self.state.patient_ids, 2):
@@ -648,10 +671,14 @@ class MergeFlow:
             raise
         if not result.done:
             drifted = executor.drifted_fields(self.plan, survivor)
+            cut_off = self.restore_interrupted if drifted else None
             with self._restore_on_error(), transaction(self.cache) as db:
                 if drifted:  # changed in Cliniko since the update: write it again first
                     upsert_patients(db, [survivor])
-                    self.state.last_error = SurvivorDrifted(drifted).user_message
+                    # A back-out MergeDesk did not finish is no change made in Cliniko.
+                    self.state.last_error = (
+                        BackOutInterrupted(cut_off) if cut_off else SurvivorDrifted(drifted)
+                    ).user_message
                     self._move(Step.UPDATE_SURVIVOR, session, note="changed in Cliniko")
                 elif result.merged:  # some ticked and merged, some not (yet)
                     ticks = self.instructions().duplicates

@@ -153,3 +153,72 @@ def test_a_write_whose_intent_cannot_be_recorded_is_not_sent(tmp_path: Path, sim
             client.update_patient("1001", {"occupation": "Nurse"})
         assert client.get_patient("1001")["id"] == "1001"  # reads do not ask
     assert sim.patient("1001").get("occupation") != "Nurse"
+
+
+# Plans and applies the merge of 1001 and 1002, then answers "not the same person": the
+# back-out's PATCH reaches Cliniko and the process dies by SIGKILL before its transaction.
+BACK_OUT_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from desktop.merge import MergeFlow
+    from desktop.session import Session
+    from desktop.store.cache import Cache
+
+    path, base_url, api_key, key = sys.argv[1:5]
+    cache = Cache.open(path, key)
+    session = Session(cache, api_key, base_url=base_url, max_requests_per_minute=5000)
+    flow = MergeFlow.start(cache, ["1001", "1002"])
+    flow.advance()
+    flow.advance(survivor_id="1001")
+    flow.advance()
+    flow.advance()
+    flow.advance(session)
+    flow.advance(session)
+    print(flow.plan_id, flow.step, flush=True)
+    queue = session.client._on_request
+
+    def die_after_patch(record):
+        queue(record)
+        if record.method == "PATCH":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    session.client._on_request = die_after_patch
+    flow.cancel("not_same", session)
+    print("the PATCH did not kill the process")
+    """
+)
+
+
+def test_a_kill_during_a_back_out_is_said_on_reopening_and_the_back_out_can_end(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """A kill between the back-out's PATCH and its commit left the plan at the merge step
+    with the previous values back in Cliniko: reopened, it read as someone having changed the
+    record in Cliniko, and the person's answer was gone without a word."""
+    from desktop.merge import MergeFlow, Step
+
+    path = tmp_path / "cache.db"
+    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
+        session.identify_user()
+        run_sync(session)
+    child = subprocess.run(
+        [sys.executable, "-c", BACK_OUT_CHILD, str(path), sim.base_url, sim.api_key, KEY],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
+    plan_id, step = child.stdout.split()
+    assert step == Step.MERGE_IN_CLINIKO
+    assert sim.patient("1001").get("occupation") in (None, "")  # the back-out reached Cliniko
+
+    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
+        flow = MergeFlow.load(cache, plan_id)
+        assert flow.restore_interrupted == "not_same"
+        assert not flow.poll_once(session)  # the merge step's first look
+        assert flow.step is Step.UPDATE_SURVIVOR  # nothing to merge in Cliniko now
+        said = flow.last_error or ""
+        assert "changed in Cliniko" not in said and "did not finish" in said, said
+        assert "“Not the same person”" in said, said
+        flow.cancel("not_same", session)  # the answer given again ends it
+        again = MergeFlow.load(cache, plan_id)
+        assert again.finished and not again.survivor_written and not again.restore_interrupted
+    assert sim.patient("1001").get("occupation") in (None, "")

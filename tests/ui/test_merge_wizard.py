@@ -1288,3 +1288,47 @@ def test_quit_keys_in_the_merge_window_quit_as_in_the_main_window(qtbot, desk) -
     qtbot.keyClick(wizard.focusWidget(), Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.isVisible() and window.wizard is None, timeout=5_000)
     assert not wizard.isVisible()
+
+
+def test_a_not_the_same_answer_cut_off_by_a_kill_is_said_and_ended_with_its_button(
+    qtbot, desk, sim, fast_wizard
+):
+    """A kill between the back-out's PATCH and its commit: reopened, the merge window read as
+    if someone had changed the record in Cliniko, and the answer was gone without a word."""
+    from desktop.cliniko.client import ClinikoClient
+    from desktop.merge import executor
+    from desktop.merge_states import PlanNote
+    from desktop.store import plans as plan_store
+    from desktop.timestamps import utc_stamp
+
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    plan = wizard.flow.plan
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None)
+    window.activateWindow()  # as the window manager does when the merge window closes
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    # What "Not the same person" leaves when a kill comes after its PATCH: the note written
+    # ahead of it, and the previous values back in Cliniko; nothing else committed.
+    with transaction(window.ctx.cache) as db:
+        note = f"{PlanNote.RESTORING}: not_same"
+        step = Step.MERGE_IN_CLINIKO
+        plan_store.log_step(db, plan.plan_id, step, step, utc_stamp(), note)
+    with ClinikoClient(sim.api_key, base_url=sim.base_url) as client:
+        assert executor.restore_survivor(client, plan).restored_fields
+
+    window.queue_view.show_status("All")
+    assert window.queue_view.select_key(row.key)
+    wizard = open_wizard(qtbot, window)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.UPDATE_SURVIVOR, timeout=10_000)
+    said = wizard.status.text()
+    assert "“Not the same person” was under way" in said and "changed in Cliniko" not in said
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=10_000)
+    assert window.queue_model.find(row.key).status == "not_same"
+    for name, before in plan.base_values.items():
+        assert same_value(name, field_value(sim.patient(plan.survivor_id), name), before), name
