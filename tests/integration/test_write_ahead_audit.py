@@ -21,8 +21,10 @@ from desktop.sync import run_sync
 
 KEY = "6a" * 32
 
-# Plans the merge of 1001 and 1002 and sends its PATCH; dies by SIGKILL the moment the PATCH's
-# answer arrives, before the step's transaction can commit.
+# Plans the merge of 1001 and 1002 and dies by SIGKILL the moment a PATCH's answer arrives,
+# before the step's transaction can commit: the update's PATCH ("update"), or, once the update
+# is done, the PATCH that puts the previous values back on "not the same person" ("back_out";
+# it prints the plan and its step first).
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
@@ -30,7 +32,7 @@ CHILD = textwrap.dedent(
     from desktop.session import Session
     from desktop.store.cache import Cache
 
-    path, base_url, api_key, key = sys.argv[1:5]
+    path, base_url, api_key, key, stage = sys.argv[1:6]
     cache = Cache.open(path, key)
     session = Session(cache, api_key, base_url=base_url, max_requests_per_minute=5000)
     queue = session.client._on_request
@@ -40,17 +42,34 @@ CHILD = textwrap.dedent(
         if record.method == "PATCH":
             os.kill(os.getpid(), signal.SIGKILL)
 
-    session.client._on_request = die_after_patch
     flow = MergeFlow.start(cache, ["1001", "1002"])
     flow.advance()
     flow.advance(survivor_id="1001")
     flow.advance()
     flow.advance()
-    flow.advance(session)
-    flow.advance(session)
+    if stage == "back_out":
+        flow.advance(session)
+        flow.advance(session)
+        print(flow.plan_id, flow.step, flush=True)
+    session.client._on_request = die_after_patch
+    if stage == "update":
+        flow.advance(session)
+        flow.advance(session)
+    else:
+        flow.cancel("not_same", session)
     print("the PATCH did not kill the process")
     """
 )
+
+
+def run_child(path: Path, sim: Simulator, stage: str) -> str:
+    """Run :data:`CHILD` to its kill; returns what it printed."""
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), sim.base_url, sim.api_key, KEY, stage],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
+    return child.stdout
 
 
 @pytest.fixture
@@ -78,13 +97,7 @@ def test_a_kill_after_the_patch_leaves_the_intent_and_the_next_start_records_the
                 "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
                 "VALUES ('1001', '1002', 0.97, 8.5, 'likely', '2026-03-01T00:00:00Z')"
             )
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), sim.base_url, sim.api_key, KEY],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
+    run_child(path, sim, "update")
     assert sim.patient("1001")["occupation"] == "Nurse"  # Cliniko applied the PATCH
 
     with Cache.open(path, KEY) as cache:
@@ -155,40 +168,6 @@ def test_a_write_whose_intent_cannot_be_recorded_is_not_sent(tmp_path: Path, sim
     assert sim.patient("1001").get("occupation") != "Nurse"
 
 
-# Plans and applies the merge of 1001 and 1002, then answers "not the same person": the
-# back-out's PATCH reaches Cliniko and the process dies by SIGKILL before its transaction.
-BACK_OUT_CHILD = textwrap.dedent(
-    """
-    import os, signal, sys
-    from desktop.merge import MergeFlow
-    from desktop.session import Session
-    from desktop.store.cache import Cache
-
-    path, base_url, api_key, key = sys.argv[1:5]
-    cache = Cache.open(path, key)
-    session = Session(cache, api_key, base_url=base_url, max_requests_per_minute=5000)
-    flow = MergeFlow.start(cache, ["1001", "1002"])
-    flow.advance()
-    flow.advance(survivor_id="1001")
-    flow.advance()
-    flow.advance()
-    flow.advance(session)
-    flow.advance(session)
-    print(flow.plan_id, flow.step, flush=True)
-    queue = session.client._on_request
-
-    def die_after_patch(record):
-        queue(record)
-        if record.method == "PATCH":
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    session.client._on_request = die_after_patch
-    flow.cancel("not_same", session)
-    print("the PATCH did not kill the process")
-    """
-)
-
-
 def test_a_kill_during_a_back_out_is_said_on_reopening_and_the_back_out_can_end(
     tmp_path: Path, sim: Simulator
 ) -> None:
@@ -201,12 +180,7 @@ def test_a_kill_during_a_back_out_is_said_on_reopening_and_the_back_out_can_end(
     with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
         session.identify_user()
         run_sync(session)
-    child = subprocess.run(
-        [sys.executable, "-c", BACK_OUT_CHILD, str(path), sim.base_url, sim.api_key, KEY],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
-    plan_id, step = child.stdout.split()
+    plan_id, step = run_child(path, sim, "back_out").split()
     assert step == Step.MERGE_IN_CLINIKO
     assert sim.patient("1001").get("occupation") in (None, "")  # the back-out reached Cliniko
 

@@ -1301,12 +1301,7 @@ def test_a_not_the_same_answer_cut_off_by_a_kill_is_said_and_ended_with_its_butt
     from desktop.store import plans as plan_store
     from desktop.timestamps import utc_stamp
 
-    window = desk.open()
-    row = pick_pair(window)
-    wizard = open_wizard(qtbot, window)
-    drive_to_ready(qtbot, wizard)
-    apply_now(qtbot, wizard)
-    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    window, row, wizard = _at_the_merge_step(qtbot, desk)
     plan = wizard.flow.plan
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.wizard is None)
