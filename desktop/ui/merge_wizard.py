@@ -181,6 +181,8 @@ class MergeWizard(QDialog):
         self.poll_timer.setInterval(self.poll_interval_ms)
         self.poll_timer.timeout.connect(self.poll)
         self.show_step()
+        if self.flow.waits_for_cliniko:  # reopened on the merge step: look at once, not in
+            QTimer.singleShot(0, self.poll)  # a few seconds (the record may have changed)
 
     # ----------------------------------------------------------------- display
 

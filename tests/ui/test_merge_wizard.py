@@ -1291,7 +1291,7 @@ def test_quit_keys_in_the_merge_window_quit_as_in_the_main_window(qtbot, desk) -
 
 
 def test_a_not_the_same_answer_cut_off_by_a_kill_is_said_and_ended_with_its_button(
-    qtbot, desk, sim, fast_wizard
+    qtbot, desk, sim, fast_wizard, monkeypatch
 ):
     """A kill between the back-out's PATCH and its commit: reopened, the merge window read as
     if someone had changed the record in Cliniko, and the answer was gone without a word."""
@@ -1318,6 +1318,8 @@ def test_a_not_the_same_answer_cut_off_by_a_kill_is_said_and_ended_with_its_butt
 
     window.queue_view.show_status("All")
     assert window.queue_view.select_key(row.key)
+    # Reopened, the merge step looks at once: no merge instructions for a poll's interval.
+    monkeypatch.setattr(MergeWizard, "poll_interval_ms", 60_000)
     wizard = open_wizard(qtbot, window)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.UPDATE_SURVIVOR, timeout=10_000)
     said = wizard.status.text()
