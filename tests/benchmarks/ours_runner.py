@@ -108,11 +108,18 @@ def _changed(patient: dict[str, Any], stamp: str, n: int) -> dict[str, Any]:
 
 
 def run_rescore(path: Path, how_many: int = 100) -> tuple[list[Scored], dict[str, Any], float]:
-    """Change ``how_many`` active patients in a scanned cache and time the incremental scan."""
-    from desktop.store import Cache, get_patient, transaction, upsert_patients
+    """Change ``how_many`` active patients in a scanned cache and time the incremental scan.
+
+    A cache no scan has seen (this method run without ``ours-cache`` before it) is scanned
+    in full first, untimed: the row timed a full scan and called it a re-score.
+    """
+    from desktop.scan import run_scan
+    from desktop.store import Cache, get_patient, queue, transaction, upsert_patients
 
     cache = Cache.open(path, CACHE_KEY_HEX)
     try:
+        if queue.model_state(cache.db) is None:
+            run_scan(cache, full=True)
         ids = [
             r[0]
             for r in cache.conn.execute(
@@ -129,6 +136,7 @@ def run_rescore(path: Path, how_many: int = 100) -> tuple[list[Scored], dict[str
                 db, [_changed(p, stamp, i) for i, p in enumerate(patients) if p is not None]
             )
         scored, info, seconds = _timed_scan(cache, False, time.perf_counter())
+        assert info["summary"]["kind"] != "full", "the re-score scanned every patient"
     finally:
         cache.close()
     return scored, {"changed": len(chosen), **info}, seconds
