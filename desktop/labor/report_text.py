@@ -224,8 +224,21 @@ def _still_to_do(s: LaborSummary) -> list[Block]:
          f"{money(s.projected_cost)} (range {money(s.projected_cost_low)} to "
          f"{money(s.projected_cost_high)})"),
     )  # fmt: skip
+    bands = [Paragraph("Band precision: " + b.describe() + ".", "note")
+             for b in p.precision.values()]  # fmt: skip
+    return [
+        Heading("Still to do (as of today)"),
+        Figures(lines, frozenset({"Projected cost of the queue"})),
+        Paragraph(projection_note(s), "note"),
+        *bands,
+    ]
+
+
+def projection_note(s: LaborSummary) -> str:
+    """How the projection of the queue is made, with this summary's figures."""
+    p = s.projection
     needed = ", ".join(f"{n:,} {band}" for band, n in sorted(p.merges_needed.items())) or "none"
-    note = (
+    return (
         f"How it is made: a group of n linked records needs n - 1 merges ({needed} undecided; "
         f"{p.decided:,} already planned or ready count as certain). Each undecided merge is "
         "weighted by its band's precision in this clinic, the rest of it is a review ending "
@@ -236,14 +249,6 @@ def _still_to_do(s: LaborSummary) -> list[Block]:
         f"{p.review.low:,.1f} to {p.review.high:,.1f} min per review). Pairs put off for later "
         'and pairs found "not the same" are left out.'
     )
-    bands = [Paragraph("Band precision: " + b.describe() + ".", "note")
-             for b in p.precision.values()]  # fmt: skip
-    return [
-        Heading("Still to do (as of today)"),
-        Figures(lines, frozenset({"Projected cost of the queue"})),
-        Paragraph(note, "note"),
-        *bands,
-    ]
 
 
 def _comparison(s: LaborSummary) -> list[Block]:

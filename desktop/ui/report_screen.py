@@ -40,7 +40,7 @@ from desktop.intake import account_time_zone
 from desktop.labor.cost import Period, stored_clinic_name
 from desktop.labor.csv_export import write_csv
 from desktop.labor.record_keeping import record_keeping
-from desktop.labor.report_text import Chart, hours_and_minutes, report_blocks
+from desktop.labor.report_text import Chart, hours_and_minutes, projection_note, report_blocks
 from desktop.labor.summary import LaborSummary, build_summary
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.cache import Cache
@@ -73,9 +73,18 @@ def recent_quarters(today: dt.date, count: int = 8) -> list[tuple[int, int]]:
     return out
 
 
+_PLAIN = "font-size: 9pt; font-weight: 400;"  # a figure's words in the figure's big type
+
+
 def _under(text: str) -> str:
     """A figure's small line under it (rich text)."""
-    return f"<br><span style='font-size: 9pt; font-weight: 400;'>{escape(text)}</span>"
+    return f"<br><span style='{_PLAIN}'>{escape(text)}</span>"
+
+
+def _tip(text: str) -> str:
+    """A figure's tooltip: in plain type (it took the figure's 15pt bold) and wrapped (rich
+    text; plain text ran on one line across the screen). Empty for no tooltip."""
+    return f"<p style='{_PLAIN}'>{escape(text)}</p>" if text else ""
 
 
 class ReportScreen(QWidget):
@@ -242,7 +251,7 @@ class ReportScreen(QWidget):
         else:
             intake = f"{new.rate:.1%} ({counts})"
         self.figures["intake"].setToolTip(
-            f"Too few new patients to judge: the rate counts from {s.intake.minimum}."
+            _tip(f"Too few new patients to judge: the rate counts from {s.intake.minimum}.")
             if too_few
             else ""
         )
@@ -261,6 +270,8 @@ class ReportScreen(QWidget):
         }  # fmt: skip
         for key, text in values.items():
             self.figures[key].setText(text)
+        # How the projection and its range are made, as the printed report says it.
+        self.figures["projected"].setToolTip(_tip(projection_note(s)))
         chart = next(b for b in self.blocks() if isinstance(b, Chart))
         self.chart.set_chart(chart)
         lines = [

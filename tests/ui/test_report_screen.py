@@ -84,6 +84,8 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     assert f"range ${s.projected_cost_low:,.2f} to ${s.projected_cost_high:,.2f}" in projected
     # Time saved says the baseline it is measured against (the card gave a bare figure).
     assert "by hand: 15 min per merge" in screen.figures["saved"].text()
+    # ... and the projection how it is made (the card gave no word of it).
+    assert "min per merge" in screen.figures["projected"].toolTip()
     assert screen.figures["intake"].text() == "–"  # no scan recorded a new patient
     assert screen.chart.chart is not None  # the weeks up to today (20 March), none to come
     assert screen.chart.chart.labels == ("1 Mar", "2 Mar", "9 Mar", "16 Mar")
