@@ -258,7 +258,8 @@ class QueueView(QWidget):
     def keep_under_pointer(self, pointed: tuple[tuple[str, str], int] | None) -> None:
         """Scroll the list so that the pair :meth:`pointed` found is under the pointer again
         (pairs put above it by a reload moved it down, and a click aimed at it landed on
-        another pair); as close as the list allows."""
+        another pair); as close as the list allows, and not so far that the selected pair
+        leaves the screen (the keys act on it)."""
         if pointed is None:
             return
         key, top = pointed
@@ -269,7 +270,11 @@ class QueueView(QWidget):
         bar = self.table.verticalScrollBar()
         if self.table.verticalScrollMode() is QAbstractItemView.ScrollMode.ScrollPerItem:
             moved = round(moved / max(1, self.table.rowHeight(index.row())))
-        bar.setValue(bar.value() + moved)
+        before = bar.value()
+        bar.setValue(before + moved)
+        selected = self.table.visualRect(self.table.currentIndex())
+        if selected.isValid() and not self.table.viewport().rect().intersects(selected):
+            bar.setValue(before)
 
     @Slot()
     def select_next(self) -> None:

@@ -112,6 +112,36 @@ def test_the_pair_under_the_pointer_stays_there_when_the_banner_comes(qtbot, des
     assert _pair_under(window, aim) == before
 
 
+def test_keeping_the_pair_under_the_pointer_never_scrolls_the_selected_pair_away(
+    qtbot, desk
+) -> None:
+    """The list scrolls to keep the pair under the pointer in place, but not past the pair
+    the keys act on: that one stays on screen."""
+    window = desk.open()
+    window.resize(window.width(), 420)
+    view, table = window.queue_view, window.queue_view.table
+    QApplication.processEvents()
+    bar = table.verticalScrollBar()
+    assert bar.maximum() > 1
+
+    def pointed_at(row: int, shown_at: int):
+        """The pair listed at ``row`` as if it had been under the pointer at ``shown_at``'s
+        place (rows of the list as shown, filtered)."""
+        top = table.visualRect(view.proxy.index(shown_at, 0)).top()
+        source = view.proxy.mapToSource(view.proxy.index(row, 0)).row()
+        return window.queue_model.row_at(source).key, top
+
+    view.select_row(0)
+    bar.setValue(0)
+    view.keep_under_pointer(pointed_at(5, 4))  # a pair went in above it: one row down
+    assert bar.value() == 0, "the selected first pair would have left the screen"
+
+    view.select_row(5)
+    bar.setValue(0)
+    view.keep_under_pointer(pointed_at(6, 5))
+    assert bar.value() == 1  # the pointer's pair back in its place, the selected one shown
+
+
 def test_show_them_shows_the_new_pairs_whatever_the_search_and_filters_hid(
     qtbot, desk, sim
 ) -> None:
