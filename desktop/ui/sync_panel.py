@@ -102,6 +102,9 @@ class SyncPanel(QWidget):
         self.rate_label.setWordWrap(True)
         self.rate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.rate_label.setMinimumWidth(160)
+        # Room for two lines from the start: a message that wrapped made the bar taller and
+        # moved the queue under the pointer.
+        self.rate_label.setMinimumHeight(2 * self.rate_label.fontMetrics().lineSpacing())
         self._watch_word: str | None = None  # the watch's message the label shows, if any
         self._scan_word = ""  # the last scan's (or watch interval's) word on the pairs found
         self._offline_word: str | None = None  # a lost connection's message the label shows

@@ -384,10 +384,15 @@ def test_cliniko_limiting_requests_is_said_and_not_shown_as_offline(qtbot, desk)
 
     with Simulator(size=300, seed=7, faults=FaultConfig(storm_rate=1.0, storm_seconds=0.5)) as busy:
         window = desk.open(base_url=busy.base_url)
+        table = window.queue_view.table
+        queue_at = table.viewport().mapTo(window, QPoint(0, 0))
         report = _interval(qtbot, window)
         assert report.offline  # the interval did not complete: retried later
         assert window.sync_panel.online_label.text() != "● Offline"
         assert "limiting" in window.sync_panel.rate_label.text()
+        QApplication.processEvents()
+        # The message wraps in the bar; the queue below stays where it was (it moved down).
+        assert table.viewport().mapTo(window, QPoint(0, 0)) == queue_at
 
 
 def test_a_listing_going_round_in_circles_is_said_in_full_and_tried_again_later(
