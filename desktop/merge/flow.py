@@ -389,23 +389,29 @@ class MergeFlow:
         """True once the person confirmed a flagged pair is one person (recorded and audited)."""
         return PlanNote.CONFIRMED in self._notes()
 
+    def _last_survivor_mark(self) -> str:
+        """The step log's last note on writing the survivor: WRITING, a RESTORING note, or
+        RESTORED ("" when there is none)."""
+        marks = [
+            n for n in self._notes()
+            if n in (PlanNote.WRITING, PlanNote.RESTORED) or n.startswith(PlanNote.RESTORING)
+        ]  # fmt: skip
+        return marks[-1] if marks else ""
+
     @property
     def survivor_written(self) -> bool:
-        """True when MergeDesk sent a change to the survivor that has not been put back yet."""
-        marks = [n for n in self._notes() if n in (PlanNote.WRITING, PlanNote.RESTORED)]
-        return bool(marks) and marks[-1] == PlanNote.WRITING
+        """True when MergeDesk sent a change to the survivor that has not been put back yet
+        (a back-out begun and not ended has not put it back)."""
+        return self._last_survivor_mark() not in ("", PlanNote.RESTORED)
 
     @property
     def restore_interrupted(self) -> str | None:
         """What a back-out was for (``back``, ``not_same``...) when its PATCH was about to be
         sent and it never ended (MergeDesk stopped in between), else None."""
-        marks = [
-            n for n in self._notes()
-            if n in (PlanNote.WRITING, PlanNote.RESTORED) or n.startswith(PlanNote.RESTORING)
-        ]  # fmt: skip
-        if not marks or not marks[-1].startswith(PlanNote.RESTORING):
+        mark = self._last_survivor_mark()
+        if not mark.startswith(PlanNote.RESTORING):
             return None
-        return marks[-1].removeprefix(PlanNote.RESTORING).lstrip(": ") or "back"
+        return mark.removeprefix(PlanNote.RESTORING).lstrip(": ") or "back"
 
     # ----------------------------------------------------------------- guards
 
