@@ -73,7 +73,7 @@ def recent_quarters(today: dt.date, count: int = 8) -> list[tuple[int, int]]:
     return out
 
 
-_PLAIN = "font-size: 9pt; font-weight: 400;"  # a figure's words in the figure's big type
+_PLAIN = "font-size: 9pt; font-weight: 400;"  # words beside a figure (figures: 15pt bold)
 
 
 def _under(text: str) -> str:
@@ -251,9 +251,11 @@ class ReportScreen(QWidget):
         else:
             intake = f"{new.rate:.1%} ({counts})"
         self.figures["intake"].setToolTip(
-            _tip(f"Too few new patients to judge: the rate counts from {s.intake.minimum}.")
-            if too_few
-            else ""
+            _tip(
+                f"Too few new patients to judge: the rate counts from {s.intake.minimum}."
+                if too_few
+                else ""
+            )
         )
         values = {
             "merges": f"{s.merges_completed:,}", "reviews": f"{s.reviews_not_same:,}",
