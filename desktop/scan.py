@@ -369,7 +369,7 @@ def _incremental_scan(
     report("match", 0, len(changed))
     result = engine.rescore_columns(_columns(rows), changed_cols["id"], model, oversized)
     result.stats["records"] = records
-    held = hold_ambiguous(cache.db, result.pairs, set(changed), engine.settings.likely_threshold)
+    held = hold_ambiguous(cache.db, result.pairs, set(changed), engine.settings)
     result.stats["likely"] = result.stats.get("likely", 0) - held
     result.stats["possible"] = result.stats.get("possible", 0) + held
     overlay = {pid: keys.astype("<u8").tobytes() for pid, keys in new_keys.by_id.items()}

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import sqlite_utils
 
-from desktop.matching import ScoredPair
+from desktop.matching import MatchSettings, ScoredPair
 from desktop.matching.lookalike import (
     FAMILY_FLAGS,
     SOFT_FLAGS,
@@ -30,11 +30,15 @@ def hold_ambiguous(
     db: sqlite_utils.Database,
     pairs: list[ScoredPair],
     changed: set[str],
-    likely_threshold: float,
+    settings: MatchSettings,
 ) -> int:
     """Demote (in place) to "possible", flagged ambiguous, each likely pair of ``pairs`` (a
     re-score of ``changed``) whose sparse record also links strongly to a look-alike of its
-    partner, as the stored queue or this re-score shows them; returns how many."""
+    partner, as the stored queue or this re-score shows them; returns how many.
+
+    A link held back by a rule this clinic's answers relaxed (``settings.relaxed_flags``)
+    still links, as in a full scan.
+    """
     likely = [i for i, p in enumerate(pairs) if p.band == "likely"]
     if not likely:
         return 0
@@ -48,10 +52,12 @@ def hold_ambiguous(
     conflicts = {pair for pair, (_, flags) in known.items() if FAMILY & set(flags)}
     if not conflicts:
         return 0
+    # A stored pair flagged "ambiguous" was a link when the full scan flagged it so.
+    soft = SOFT | {"ambiguous", *settings.relaxed_flags}
     linked = [
         pair
         for pair, (probability, flags) in known.items()
-        if probability >= likely_threshold and set(flags) <= SOFT
+        if probability >= settings.likely_threshold and set(flags) <= soft
     ]
     sparse = scan_rows.without_date_or_name(db, ids)
     found = ambiguous_links(

@@ -105,7 +105,9 @@ log = logging.getLogger(__name__)
 #     "2009-12-03").
 # 29: a first name shared at an address or phone ten or more patients hold (a care home),
 #     with another surname, is held as a household (crowd_contact).
-SCORING_REVISION = 29
+# 30: a link held back only by a rule the answers relaxed makes a record ambiguous beside a
+#     look-alike of its partner (a nameless record beside twins).
+SCORING_REVISION = 30
 
 
 def _non_card(f: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -431,10 +433,12 @@ class MatchEngine:
         flags = lookalike_flags(comp, expected, _non_card(f, cands.a, cands.b), banding=True)
         band = np.zeros(total.size, dtype=np.int8)
         band[prob >= self.settings.possible_threshold] = 1
-        held = flags & ~np.uint16(relaxed_mask(self.settings.relaxed_flags))
-        band[(prob >= self.settings.likely_threshold) & (held == 0)] = 2
+        relaxed = relaxed_mask(self.settings.relaxed_flags)
+        held = flags & ~np.uint16(relaxed)
+        strong = prob >= self.settings.likely_threshold
+        band[strong & (held == 0)] = 2
         band[unpaired(flags)] = 0
-        demote_ambiguous(f, cands, flags, band, prob >= self.settings.likely_threshold)
+        demote_ambiguous(f, cands, flags, band, strong, relaxed)
         told = confirmed_links(f.ids, cands.a, cands.b, band, flags, self.settings.confirmed_pairs)
         band[told] = 2
         keep = np.flatnonzero(band >= (0 if self.settings.include_unlikely else 1))

@@ -350,13 +350,19 @@ SOFT_FLAGS = ("child_record", "names_only")
 
 
 def demote_ambiguous(
-    f: Features, cands: Candidates, flags: np.ndarray, band: np.ndarray, strong: np.ndarray
+    f: Features,
+    cands: Candidates,
+    flags: np.ndarray,
+    band: np.ndarray,
+    strong: np.ndarray,
+    relaxed: int = 0,
 ) -> None:
     """A likely pair whose record is also a strong match for a look-alike of its partner
     drops to possible and is flagged "ambiguous" (a sparse record of a parent, say).
 
     ``strong`` marks pairs scored above the likely threshold; those held back only
-    because one record is a child's still count as links here.
+    because one record is a child's, or by a rule this clinic's answers relaxed (the
+    ``relaxed`` bits), still count as links here.
     """
     likely = np.flatnonzero(band == 2)
     if likely.size == 0:
@@ -367,7 +373,7 @@ def demote_ambiguous(
         return
     # Links of a sparse record that only its lack of detail holds back count too: an undated
     # Olivia Brown beside two dated ones (mother and daughter) cannot be placed by a rule.
-    soft = relaxed_mask(SOFT_FLAGS)
+    soft = relaxed_mask(SOFT_FLAGS) | relaxed
     linked_idx = np.flatnonzero(strong & ((flags & ~np.uint16(soft)) == 0))
     linked = list(zip(cands.a[linked_idx].tolist(), cands.b[linked_idx].tolist(), strict=True))
     pairs = list(zip(cands.a[likely].tolist(), cands.b[likely].tolist(), strict=True))

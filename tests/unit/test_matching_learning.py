@@ -90,3 +90,29 @@ def test_answers_that_a_nameless_record_with_the_birth_date_is_the_patient_relax
     told = [(("no_first_name_same_birth_date",), True)] * MIN_ANSWERS
     assert learned_relaxations(told) == ("no_first_name_same_birth_date",)
     assert learned_relaxations([(("no_first_name",), True)] * 50) == ()
+
+
+def test_a_nameless_record_beside_twins_stays_held_when_its_rule_is_relaxed():
+    """The answers showed that a nameless record with a patient's surname and birth date is
+    the patient's own; beside twins (Jason and Christopher) it could be either's: it was
+    "likely" with both."""
+    home = {
+        "last_name": "Garrell",
+        "date_of_birth": "2010-02-15",
+        "sex": "Male",
+        "address_1": "38297 Hunters Oak Drive",
+        "city": "Kent",
+        "updated_at": "2024-01-01",
+    }
+    rows = [
+        {"id": "1", "first_name": "Jason", **home},
+        {"id": "2", "first_name": "Christopher", **home},
+        {"id": "3", "first_name": None, **home},
+    ]
+    # Three records are too few for the model to score them as a clinic would.
+    settings = MatchSettings(likely_threshold=0.01, possible_threshold=0.001)
+    relaxed = replace(settings, relaxed_flags=("no_first_name_same_birth_date",))
+    bands = {(p.id_a, p.id_b): (p.band, p.flags) for p in MatchEngine(relaxed).scan(rows).pairs}
+    assert bands[("1", "2")] == ("possible", ("twins",))
+    held = ("possible", ("ambiguous", "no_first_name_same_birth_date"))
+    assert bands[("1", "3")] == held and bands[("2", "3")] == held

@@ -700,3 +700,69 @@ def test_a_re_score_holds_a_sparse_record_that_matches_mother_and_daughter(cache
     assert run_scan(cache).kind == "incremental"
     assert band_and_flags(950, 952) == ("possible", ["ambiguous"])
     assert band_and_flags(951, 952) == ("possible", ["child_record"])
+
+
+def test_a_re_score_holds_a_sparse_record_that_matches_a_mother_and_her_grown_daughter(
+    cache: Cache,
+) -> None:
+    """As above with a daughter of 26: the undated record is held as ambiguous beside both,
+    and a re-score of the mother read the daughter's stored pair ("ambiguous") as no link."""
+    mobile = [{"number": "0412 555 111", "phone_type": "Mobile"}]
+    mother = _shah(950, date_of_birth="1974-09-11", sex="Female", patient_phone_numbers=mobile)
+    daughter = _shah(951, date_of_birth="2000-12-03", sex="Female", patient_phone_numbers=mobile)
+    upsert(cache, [mother, daughter, _shah(952, date_of_birth=None)], "2024-01-02T00:00:00Z")
+    run_scan(cache, full=True)
+    assert pairs_of(cache, 952) == {950: "possible", 951: "possible"}
+    changed = dict(mother, updated_at="2024-02-01T00:00:00Z", city="Kent")
+    upsert(cache, [changed], "2024-02-02T00:00:00Z")
+    assert run_scan(cache).kind == "incremental"
+    assert pairs_of(cache, 952) == {950: "possible", 951: "possible"}
+
+
+def _garrell(n: int, **extra: Any) -> dict[str, Any]:
+    """A Garrell twin (or a record with no first name) of one household, born 2010-02-15."""
+    fields: dict[str, Any] = {
+        "last_name": "Garrellqq",
+        "date_of_birth": "2010-02-15",
+        "sex": "Male",
+        "address_1": "38297 Hunters Oak Drive",
+        "email": None,
+        "patient_phone_numbers": [],
+    }
+    return patient(n, **{**fields, **extra})
+
+
+def test_a_re_score_holds_a_nameless_record_beside_twins_when_its_rule_is_relaxed(
+    cache: Cache,
+) -> None:
+    """The administrator confirmed 25 nameless records as the patients with their surname and
+    birth date, and the rule that held those back was relaxed. A nameless Garrell beside the
+    twins Jason and Christopher stays held in the full scan; a re-score of Jason put it in
+    "likely" with him, as the twin's pair with it did not count as a link."""
+    people = [patient(n, first_name=None, id=ids(2000 + n)) for n in range(100, 125)]
+    upsert(cache, people, "2024-01-03T00:00:00Z")
+    run_scan(cache, full=True)
+    told = [pair_key(n, 2000 + n) for n in range(100, 125)]
+    pairs = stored(cache)
+    assert {tuple(pairs[k]["flags"]) for k in told} == {("no_first_name_same_birth_date",)}
+    with transaction(cache) as db:
+        for key in told:
+            queue.set_status(db, *key, "planned")
+    twins = [_garrell(960, first_name="Jason"), _garrell(961, first_name="Christopher")]
+    upsert(cache, [*twins, _garrell(962, first_name=None)], "2024-01-04T00:00:00Z")
+    assert run_scan(cache).kind == "full"  # the answers relaxed the rule
+    assert pairs_of(cache, 962) == {960: "possible", 961: "possible"}
+    changed = dict(twins[0], updated_at="2024-02-01T00:00:00Z", city="Kent")
+    upsert(cache, [changed], "2024-02-02T00:00:00Z")
+    assert run_scan(cache).kind == "incremental"
+    assert pairs_of(cache, 962) == {960: "possible", 961: "possible"}
+
+
+def pairs_of(cache: Cache, n: int) -> dict[int, str]:
+    """The stored pairs of record ``n``: the other record's number and the band."""
+    out = {}
+    for k, pair in stored(cache).items():
+        if ids(n) in k:
+            other = k[0] if k[1] == ids(n) else k[1]
+            out[int(other) - int(ids(0))] = pair["band"]
+    return out
