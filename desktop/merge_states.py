@@ -67,9 +67,10 @@ class PlanNote(StrEnum):
     CONFIRMED = "look-alike confirmed"  # the person checked: one person, not look-alikes
     WRITING = "writing survivor"  # write-ahead: a PATCH of the survivor is about to be sent
     RESTORED = "restored survivor"  # the survivor's previous values are back (verified)
-    # write-ahead: a PATCH putting the previous values back is about to be sent; the note
-    # goes on with why, e.g. "restoring survivor: not_same" (see MergeFlow.restore)
+    # a back-out (putting the previous values back) begins, before its first request; the
+    # note goes on with why, e.g. "restoring survivor: not_same" (see MergeFlow.restore)
     RESTORING = "restoring survivor"
+    FAILED = "failed"  # a step's request failed; goes on with the error, e.g. "failed: X"
 
 
 # ------------------------------------------------------------------ the steps, grouped

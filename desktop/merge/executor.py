@@ -122,11 +122,12 @@ class SurvivorDrifted(MergeError):
 
 
 class BackOutInterrupted(MergeError):
-    """MergeDesk stopped while it put the survivor's previous values back (a kill between the
-    PATCH and its commit): Cliniko may have some of them back, or all."""
+    """MergeDesk stopped while it put the survivor's previous values back (a kill during the
+    back-out): Cliniko may have some of them back, or all, or (``none_back``) none."""
 
-    def __init__(self, why: str) -> None:
-        """``why``: what the back-out was for, ``back`` or the answer (``not_same``, ...)."""
+    def __init__(self, why: str, *, none_back: bool = False) -> None:
+        """``why``: what the back-out was for, ``back`` or the answer (``not_same``, ...);
+        ``none_back``: Cliniko shows the values chosen still (the merge can go on)."""
         self.why = why
         answer = {"not_same": "“Not the same person”"}.get(why)
         opening = (
@@ -137,13 +138,16 @@ class BackOutInterrupted(MergeError):
             "(Back) did not finish: MergeDesk stopped during it."
         )
         finish = f"press {answer} again" if answer else "press Back"
+        if none_back:
+            state = "None of them is back: the record that stays still has the values you chose."
+            then = "to merge after all, follow the steps above."
+        else:
+            state = "Cliniko may have some of them back, or all. Nothing is merged: do not merge "
+            state += "in Cliniko now."
+            then = "“Try again” writes the values you chose again instead."
         super().__init__(
             f"back-out interrupted ({why})",
-            user_message=(
-                f"{opening} Cliniko may have some of them back, or all. Nothing is merged: do "
-                f"not merge in Cliniko now. To finish, {finish}; “Try again” writes the values "
-                "you chose again instead."
-            ),
+            user_message=f"{opening} {state} To finish, {finish}; {then}",
         )
 
 
@@ -293,16 +297,11 @@ class RestoreResult:
     survivor: dict[str, Any]
 
 
-def restore_survivor(
-    client: ClinikoClient,
-    plan: MergePlan,
-    before_write: Callable[[Sequence[str]], None] = lambda fields: None,
-) -> RestoreResult:
+def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
     """Put the survivor's previous values back (the plan's ``base_values``) and verify them.
 
     Only fields that still hold the value MergeDesk wrote are restored: a field someone changed
     in Cliniko since is left alone (and named in the result). Safe to repeat.
-    ``before_write(fields)`` is called just before the PATCH is sent (not when none is needed).
 
     Raises:
         AlreadyMerged, MergedIntoOther: Cliniko merged a duplicate already (nothing written).
@@ -338,7 +337,6 @@ def restore_survivor(
             left.append(name)
     if not body:
         return RestoreResult((), tuple(left), now)
-    before_write(sorted(body))
     client.update_patient(plan.survivor_id, body)
     after = client.get_patient(plan.survivor_id)
     wrong = [n for n in body if not same_value(n, field_value(after, n), body[n], country)]

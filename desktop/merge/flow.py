@@ -406,12 +406,24 @@ class MergeFlow:
 
     @property
     def restore_interrupted(self) -> str | None:
-        """What a back-out was for (``back``, ``not_same``...) when its PATCH was about to be
-        sent and it never ended (MergeDesk stopped in between), else None."""
-        mark = self._last_survivor_mark()
-        if not mark.startswith(PlanNote.RESTORING):
+        """What a back-out was for (``back``, ``not_same``...) when it began and neither ended
+        nor failed (MergeDesk stopped during it), else None."""
+        marks = [
+            n for n in self._notes()
+            if n in (PlanNote.WRITING, PlanNote.RESTORED)
+            or n.startswith((PlanNote.RESTORING, PlanNote.FAILED))
+        ]  # fmt: skip
+        if not marks or not marks[-1].startswith(PlanNote.RESTORING):
             return None
-        return mark.removeprefix(PlanNote.RESTORING).lstrip(": ") or "back"
+        return marks[-1].removeprefix(PlanNote.RESTORING).lstrip(": ") or "back"
+
+    @property
+    def problem(self) -> str | None:
+        """What to tell the person about this merge now: a back-out MergeDesk stopped during
+        (its note is newer than any error), else the last error. At the merge step the next
+        look at Cliniko (:meth:`poll_once`) says more exactly what a cut-off back-out left."""
+        why = self.restore_interrupted
+        return BackOutInterrupted(why).user_message if why else self.state.last_error
 
     # ----------------------------------------------------------------- guards
 
@@ -535,8 +547,9 @@ class MergeFlow:
         reading the record back. Audited, and timed as the step ``restore_survivor``. Does
         nothing (returns None) when MergeDesk has not changed the survivor.
 
-        ``why`` (``back``, or the answer that ends the merge) goes in the write-ahead note of
-        its PATCH: a back-out cut off by a kill is then said as such (:attr:`restore_interrupted`).
+        ``why`` (``back``, or the answer that ends the merge) goes in the note written before
+        its first request: a back-out cut off by a kill is then said as such
+        (:attr:`restore_interrupted`).
 
         Raises:
             NeedsConnection: a restore is needed and there is no session.
@@ -555,15 +568,12 @@ class MergeFlow:
                 ),
             )
         self._time_step(RESTORE_STEP)
-
-        def before_write(_fields: Sequence[str]) -> None:
-            with transaction(self.cache) as db:
-                note = f"{PlanNote.RESTORING}: {why}"
-                store.log_step(db, self.plan_id, self.step, self.step, self.clock(), note)
-                session.audit.write_pending()
-
+        with transaction(self.cache) as db:  # ahead of its first request: a kill anywhere
+            note = f"{PlanNote.RESTORING}: {why}"  # in the back-out is said on reopening
+            store.log_step(db, self.plan_id, self.step, self.step, self.clock(), note)
+            session.audit.write_pending()
         try:
-            result = executor.restore_survivor(session.client, self.plan, before_write)
+            result = executor.restore_survivor(session.client, self.plan)
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
             raise
@@ -677,7 +687,7 @@ class MergeFlow:
             raise
         if not result.done:
             drifted = executor.drifted_fields(self.plan, survivor)
-            cut_off = self.restore_interrupted if drifted else None
+            cut_off = self.restore_interrupted
             with self._restore_on_error(), transaction(self.cache) as db:
                 if drifted:  # changed in Cliniko since the update: write it again first
                     upsert_patients(db, [survivor])
@@ -690,6 +700,11 @@ class MergeFlow:
                     ticks = self.instructions().duplicates
                     self.state.last_error = executor.partly_merged_words(result, ticks)
                     store.save_plan(db, self.state.to_row())
+                elif cut_off:  # stopped before it put anything back: the answer is not lost
+                    message = BackOutInterrupted(cut_off, none_back=True).user_message
+                    if self.state.last_error != message:
+                        self.state.last_error = message
+                        store.save_plan(db, self.state.to_row())
                 session.audit.write_pending()
             return False
         with self._restore_on_error(), transaction(self.cache) as db:
@@ -821,7 +836,7 @@ class MergeFlow:
             self.state.last_error, self.state.updated_at = message, stamp
             store.save_plan(db, self.state.to_row())
             store.log_step(db, self.plan_id, self.step, self.step, stamp,
-                           f"failed: {type(exc).__name__}")  # fmt: skip
+                           f"{PlanNote.FAILED}: {type(exc).__name__}")  # fmt: skip
             session.audit.write_pending()
 
     def _move(self, to: Step, session: Session | None, *, note: str = "") -> None:

@@ -229,8 +229,8 @@ class MergeWizard(QDialog):
         self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
         self.banner.show_flow(self.flow)
         waiting = self.flow.waits_for_cliniko
-        if self.flow.last_error and not waiting:
-            self.show_problem(self.flow.last_error)
+        if self.flow.problem and not waiting:
+            self.show_problem(self.flow.problem)
         elif held:
             self._say(self.flow.lookalike_hold() or "")
         if waiting:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from manual_clock import ManualClock
 
+from desktop.cliniko.errors import ClinikoError
 from desktop.labor.timelog import TimeLog, rows
 from desktop.merge import MergeFlow, Step, WriteNotApplied
 from desktop.session import Session
@@ -281,3 +282,24 @@ def test_a_merge_half_done_in_cliniko_says_which_record_is_still_to_tick(
             note.startswith("Cliniko merged patient 1004 into patient 1001, the record that stays")
             for note in sync_notes(synced)
         )
+
+
+def test_a_back_out_that_fails_is_not_said_to_be_cut_off_by_a_stop(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """ "Not the same person" at the merge step while Cliniko does not answer: the error is
+    said, and a later look at Cliniko does not call it a back-out MergeDesk stopped during."""
+    synced_cache(tmp_path, sim)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        flow = at_merge_step(cache, session)
+        sim.faults = FaultConfig(drop_rate=1.0)
+        session.client.max_retries, session.client.backoff_base = 1, 0.01
+        with pytest.raises(ClinikoError):
+            flow.cancel("not_same", session)
+        failed = flow.problem
+        assert failed and "stopped" not in failed
+        sim.faults = None
+        assert flow.poll_once(session) is False
+        assert flow.restore_interrupted is None and flow.problem == failed
+        flow.cancel("not_same", session)
+        assert flow.finished and sim.patient("1001")["occupation"] in (None, "")

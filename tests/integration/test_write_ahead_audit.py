@@ -24,7 +24,7 @@ KEY = "6a" * 32
 # Plans the merge of 1001 and 1002 and dies by SIGKILL the moment a PATCH's answer arrives,
 # before the step's transaction can commit: the update's PATCH ("update"), or, once the update
 # is done, the PATCH that puts the previous values back on "not the same person" ("back_out";
-# it prints the plan and its step first).
+# it prints the plan and its step first), or that back-out's first read ("back_out_read").
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
@@ -39,7 +39,7 @@ CHILD = textwrap.dedent(
 
     def die_after_patch(record):
         queue(record)
-        if record.method == "PATCH":
+        if record.method == "PATCH" or stage == "back_out_read":
             os.kill(os.getpid(), signal.SIGKILL)
 
     flow = MergeFlow.start(cache, ["1001", "1002"])
@@ -47,7 +47,7 @@ CHILD = textwrap.dedent(
     flow.advance(survivor_id="1001")
     flow.advance()
     flow.advance()
-    if stage == "back_out":
+    if stage.startswith("back_out"):
         flow.advance(session)
         flow.advance(session)
         print(flow.plan_id, flow.step, flush=True)
@@ -195,4 +195,31 @@ def test_a_kill_during_a_back_out_is_said_on_reopening_and_the_back_out_can_end(
         flow.cancel("not_same", session)  # the answer given again ends it
         again = MergeFlow.load(cache, plan_id)
         assert again.finished and not again.survivor_written and not again.restore_interrupted
+    assert sim.patient("1001").get("occupation") in (None, "")
+
+
+def test_a_kill_before_a_back_out_sent_anything_keeps_the_answer_to_give_again(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """A kill during the back-out's first reads: nothing was put back in Cliniko, and reopened
+    the merge step showed its instructions as if "Not the same person" had never been said."""
+    from desktop.merge import MergeFlow, Step
+
+    path = tmp_path / "cache.db"
+    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
+        session.identify_user()
+        run_sync(session)
+    plan_id, step = run_child(path, sim, "back_out_read").split()
+    assert step == Step.MERGE_IN_CLINIKO
+    assert sim.patient("1001").get("occupation") == "Nurse"  # the update is still there
+
+    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
+        flow = MergeFlow.load(cache, plan_id)
+        assert flow.restore_interrupted == "not_same"
+        assert not flow.poll_once(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO  # the merge may go on
+        said = flow.last_error or ""
+        assert "“Not the same person” was under way" in said and "None of them is back" in said
+        flow.cancel("not_same", session)  # the answer given again ends it
+        assert MergeFlow.load(cache, plan_id).finished
     assert sim.patient("1001").get("occupation") in (None, "")

@@ -1290,11 +1290,13 @@ def test_quit_keys_in_the_merge_window_quit_as_in_the_main_window(qtbot, desk) -
     assert not wizard.isVisible()
 
 
+@pytest.mark.parametrize("put_back", [True, False])
 def test_a_not_the_same_answer_cut_off_by_a_kill_is_said_and_ended_with_its_button(
-    qtbot, desk, sim, fast_wizard, monkeypatch
+    qtbot, desk, sim, fast_wizard, monkeypatch, put_back
 ):
     """A kill between the back-out's PATCH and its commit: reopened, the merge window read as
-    if someone had changed the record in Cliniko, and the answer was gone without a word."""
+    if someone had changed the record in Cliniko, and the answer was gone without a word. A
+    kill before its PATCH (``put_back`` False) left the merge step's instructions alone."""
     from desktop.cliniko.client import ClinikoClient
     from desktop.merge import executor
     from desktop.merge_states import PlanNote
@@ -1313,16 +1315,24 @@ def test_a_not_the_same_answer_cut_off_by_a_kill_is_said_and_ended_with_its_butt
         note = f"{PlanNote.RESTORING}: not_same"
         step = Step.MERGE_IN_CLINIKO
         plan_store.log_step(db, plan.plan_id, step, step, utc_stamp(), note)
-    with ClinikoClient(sim.api_key, base_url=sim.base_url) as client:
-        assert executor.restore_survivor(client, plan).restored_fields
+    if put_back:
+        with ClinikoClient(sim.api_key, base_url=sim.base_url) as client:
+            assert executor.restore_survivor(client, plan).restored_fields
 
     window.queue_view.show_status("All")
     assert window.queue_view.select_key(row.key)
     # Reopened, the merge step looks at once: no merge instructions for a poll's interval.
     monkeypatch.setattr(MergeWizard, "poll_interval_ms", 60_000)
     wizard = open_wizard(qtbot, window)
-    qtbot.waitUntil(lambda: wizard.shown_step is Step.UPDATE_SURVIVOR, timeout=10_000)
-    said = wizard.status.text()
+    if put_back:
+        qtbot.waitUntil(lambda: wizard.shown_step is Step.UPDATE_SURVIVOR, timeout=10_000)
+        said = wizard.status.text()
+    else:  # the merge may go on: its instructions stay, and the answer is said under them
+        waiting = wizard.pages[Step.MERGE_IN_CLINIKO].waiting
+        qtbot.waitUntil(lambda: "under way" in waiting.text(), timeout=10_000)
+        assert wizard.shown_step is Step.MERGE_IN_CLINIKO
+        said = waiting.text()
+        assert "None of them is back" in said
     assert "“Not the same person” was under way" in said and "changed in Cliniko" not in said
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.wizard is None, timeout=10_000)
