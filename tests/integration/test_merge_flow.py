@@ -303,3 +303,31 @@ def test_a_back_out_that_fails_is_not_said_to_be_cut_off_by_a_stop(
         assert flow.restore_interrupted is None and flow.problem == failed
         flow.cancel("not_same", session)
         assert flow.finished and sim.patient("1001")["occupation"] in (None, "")
+
+
+def test_a_back_out_cut_off_at_the_update_step_is_said_over_the_older_error(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """The update did not stick (its error is kept), "Not the same person" began its back-out
+    and MergeDesk stopped: reopened at the update step, the window said the update's error
+    and nothing of the answer under way."""
+    from desktop.merge_states import PlanNote
+    from desktop.store import plans as plan_store
+    from desktop.timestamps import utc_stamp
+
+    synced_cache(tmp_path, sim)
+    sim.faults = FaultConfig(silent_write_drop=True)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        flow = MergeFlow.start(cache, PAIR)
+        for _ in range(4):
+            flow.advance()
+        flow.advance(session)
+        with pytest.raises(WriteNotApplied):
+            flow.advance(session)
+        assert flow.needs_restore() and flow.problem == flow.last_error
+        with transaction(cache) as db:  # what the back-out's first step leaves
+            note = f"{PlanNote.RESTORING}: not_same"
+            plan_store.log_step(db, flow.plan_id, flow.step, flow.step, utc_stamp(), note)
+        reopened = MergeFlow.load(cache, flow.plan_id)
+        assert reopened.step is Step.UPDATE_SURVIVOR
+        assert "“Not the same person” was under way" in (reopened.problem or "")
