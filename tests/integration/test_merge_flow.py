@@ -191,17 +191,23 @@ def test_flow_resumes_after_the_app_is_closed(tmp_path: Path, sim: Simulator) ->
         assert flow.step is Step.DONE
 
 
+def update_not_applied(cache: Cache, session: Session) -> tuple[MergeFlow, str]:
+    """The records' merge planned and applied while Cliniko drops the write (the simulator's
+    ``silent_write_drop``): the flow at the update step, and what it said."""
+    flow = MergeFlow.start(cache, PAIR)
+    for _ in range(4):
+        flow.advance()
+    flow.advance(session)
+    with pytest.raises(WriteNotApplied) as raised:
+        flow.advance(session)
+    return flow, raised.value.user_message
+
+
 def test_silent_write_drop_is_caught_and_reported(tmp_path: Path, sim: Simulator) -> None:
     synced_cache(tmp_path, sim)
     sim.faults = FaultConfig(silent_write_drop=True)
     with open_cache(tmp_path) as cache, connect(cache, sim) as session:
-        flow = MergeFlow.start(cache, PAIR)
-        for _ in range(4):
-            flow.advance()
-        flow.advance(session)
-        with pytest.raises(WriteNotApplied) as raised:
-            flow.advance(session)
-        message = raised.value.user_message
+        flow, message = update_not_applied(cache, session)
         # The field as Cliniko's screens name it, not as the API does.
         assert "still had other values: " in message and "Occupation" in message
         assert "Nurse" not in message and "Jane" not in message
@@ -318,12 +324,7 @@ def test_a_back_out_cut_off_at_the_update_step_is_said_over_the_older_error(
     synced_cache(tmp_path, sim)
     sim.faults = FaultConfig(silent_write_drop=True)
     with open_cache(tmp_path) as cache, connect(cache, sim) as session:
-        flow = MergeFlow.start(cache, PAIR)
-        for _ in range(4):
-            flow.advance()
-        flow.advance(session)
-        with pytest.raises(WriteNotApplied):
-            flow.advance(session)
+        flow, _ = update_not_applied(cache, session)
         assert flow.needs_restore() and flow.problem == flow.last_error
         with transaction(cache) as db:  # what the back-out's first step leaves
             note = f"{PlanNote.RESTORING}: not_same"

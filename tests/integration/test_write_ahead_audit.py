@@ -62,6 +62,20 @@ CHILD = textwrap.dedent(
 )
 
 
+def killed_back_out(tmp_path: Path, sim: Simulator, stage: str) -> tuple[Path, str]:
+    """A synced cache, and the plan of :data:`CHILD` killed at the merge step's back-out
+    (``stage``): the cache's path and the plan's id."""
+    from desktop.merge import Step
+
+    path = tmp_path / "cache.db"
+    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
+        session.identify_user()
+        run_sync(session)
+    plan_id, step = run_child(path, sim, stage).split()
+    assert step == Step.MERGE_IN_CLINIKO
+    return path, plan_id
+
+
 def run_child(path: Path, sim: Simulator, stage: str) -> str:
     """Run :data:`CHILD` to its kill; returns what it printed."""
     child = subprocess.run(
@@ -176,12 +190,7 @@ def test_a_kill_during_a_back_out_is_said_on_reopening_and_the_back_out_can_end(
     record in Cliniko, and the person's answer was gone without a word."""
     from desktop.merge import MergeFlow, Step
 
-    path = tmp_path / "cache.db"
-    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
-        session.identify_user()
-        run_sync(session)
-    plan_id, step = run_child(path, sim, "back_out").split()
-    assert step == Step.MERGE_IN_CLINIKO
+    path, plan_id = killed_back_out(tmp_path, sim, "back_out")
     assert sim.patient("1001").get("occupation") in (None, "")  # the back-out reached Cliniko
 
     with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
@@ -205,12 +214,7 @@ def test_a_kill_before_a_back_out_sent_anything_keeps_the_answer_to_give_again(
     the merge step showed its instructions as if "Not the same person" had never been said."""
     from desktop.merge import MergeFlow, Step
 
-    path = tmp_path / "cache.db"
-    with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
-        session.identify_user()
-        run_sync(session)
-    plan_id, step = run_child(path, sim, "back_out_read").split()
-    assert step == Step.MERGE_IN_CLINIKO
+    path, plan_id = killed_back_out(tmp_path, sim, "back_out_read")
     assert sim.patient("1001").get("occupation") == "Nurse"  # the update is still there
 
     with Cache.open(path, KEY) as cache, connect(cache, sim) as session:
