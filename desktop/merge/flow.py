@@ -389,12 +389,13 @@ class MergeFlow:
         """True once the person confirmed a flagged pair is one person (recorded and audited)."""
         return PlanNote.CONFIRMED in self._notes()
 
-    def _last_survivor_mark(self) -> str:
+    def _last_survivor_mark(self, *, failures: bool = False) -> str:
         """The step log's last note on writing the survivor: WRITING, a RESTORING note, or
-        RESTORED ("" when there is none)."""
+        RESTORED ("" when there is none); with ``failures``, a FAILED note too."""
+        kinds = (PlanNote.RESTORING, PlanNote.FAILED) if failures else (PlanNote.RESTORING,)
         marks = [
             n for n in self._notes()
-            if n in (PlanNote.WRITING, PlanNote.RESTORED) or n.startswith(PlanNote.RESTORING)
+            if n in (PlanNote.WRITING, PlanNote.RESTORED) or n.startswith(kinds)
         ]  # fmt: skip
         return marks[-1] if marks else ""
 
@@ -408,14 +409,10 @@ class MergeFlow:
     def restore_interrupted(self) -> str | None:
         """What a back-out was for (``back``, ``not_same``...) when it began and neither ended
         nor failed (MergeDesk stopped during it), else None."""
-        marks = [
-            n for n in self._notes()
-            if n in (PlanNote.WRITING, PlanNote.RESTORED)
-            or n.startswith((PlanNote.RESTORING, PlanNote.FAILED))
-        ]  # fmt: skip
-        if not marks or not marks[-1].startswith(PlanNote.RESTORING):
+        mark = self._last_survivor_mark(failures=True)
+        if not mark.startswith(PlanNote.RESTORING):
             return None
-        return marks[-1].removeprefix(PlanNote.RESTORING).lstrip(": ") or "back"
+        return mark.removeprefix(PlanNote.RESTORING).lstrip(": ") or "back"
 
     @property
     def problem(self) -> str | None:
