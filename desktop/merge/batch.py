@@ -9,7 +9,7 @@ Typical use (in a worker; the UI shows a progress bar from the callback)::
 One plan failing (a PATCH that answers 200 but changes nothing is caught by the read-back)
 does not stop the others. A plan still needing the look-alike confirmation is not applied, nor
 one whose record that stays was chosen offline when a record merged away turns out to have
-more clinical history.
+more clinical history, nor one whose "Not the same person" (or Back) MergeDesk stopped during.
 
 Given ``timers`` (the labor time log, :class:`~desktop.labor.timelog.TimeLog`), each plan's
 update is logged as the work session of its pair, as the merge wizard logs it: the step
@@ -163,7 +163,7 @@ def _apply_one(
 ) -> BatchResult:
     flow = MergeFlow.load(cache, plan_id)
     plan = flow.plan
-    reason = flow.why_not(session) or _chosen_blind(flow, session)
+    reason = answer_under_way(flow) or flow.why_not(session) or _chosen_blind(flow, session)
     if reason is not None:
         return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, reason)
     started = timers.clock() if timers is not None else 0.0
@@ -171,6 +171,19 @@ def _apply_one(
     if timers is not None:
         _log_update(timers, plan, started)
     return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, applied, message)
+
+
+def answer_under_way(flow: MergeFlow) -> str | None:
+    """Why not to apply a plan whose back-out MergeDesk stopped during ("Not the same person"
+    after a failed update, say): writing the values again would go against that answer."""
+    why = flow.restore_interrupted
+    if why is None:
+        return None
+    answer = "“Not the same person”" if why == Outcome.NOT_SAME else "Going back (Back)"
+    return (
+        f"Not applied: {answer} was under way for these records when MergeDesk stopped. Open "
+        "this merge to finish it, or to apply it after all."
+    )
 
 
 def _chosen_blind(flow: MergeFlow, session: Session) -> str | None:

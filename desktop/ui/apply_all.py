@@ -30,6 +30,7 @@ from desktop.labor.timelog import TimeLog
 from desktop.merge import MergeFlow
 from desktop.merge.batch import (
     BatchResult,
+    answer_under_way,
     apply_ready_plans,
     plans_to_apply,
     plans_waiting_for_cliniko,
@@ -118,6 +119,9 @@ class ApplyAllDialog(QDialog):
         stays that applying changes in Cliniko."""
         flow = MergeFlow.load(self.ctx.cache, plan_id)
         names = self._names(flow.plan.patient_ids)
+        left = answer_under_way(flow)
+        if left is not None:
+            return f"{names}: {left}"
         try:
             changes = flow.changes()
         except MergeError:  # a record missing from this computer's copy: applying says why

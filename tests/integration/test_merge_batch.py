@@ -206,6 +206,32 @@ def test_apply_all_leaves_a_plan_whose_survivor_was_chosen_without_its_history(
     assert MergeFlow.load(cache, blind.plan_id).step is Step.READY
 
 
+def test_apply_all_leaves_a_plan_whose_not_the_same_answer_was_cut_off(
+    cache: Cache, sim: Simulator
+) -> None:
+    """Its update did not stick, and "Not the same person" was under way when MergeDesk
+    stopped: the plan waits at the update step, and Apply all wrote the merge's values again
+    against that answer."""
+    from desktop.merge_states import PlanNote
+    from desktop.store import plans as plan_store
+    from desktop.store.transaction import transaction
+    from desktop.timestamps import utc_stamp
+
+    [flow] = ready_plans(cache, 1, sim)
+    sim.faults = FaultConfig(silent_write_drop=True)
+    with connect(cache, sim) as session:
+        [result] = apply_ready_plans(cache, session)
+        assert not result.applied and MergeFlow.load(cache, flow.plan_id).needs_restore()
+        sim.faults = None
+        with transaction(cache) as db:  # what the back-out's first step leaves
+            step, note = Step.UPDATE_SURVIVOR, f"{PlanNote.RESTORING}: not_same"
+            plan_store.log_step(db, flow.plan_id, step, step, utc_stamp(), note)
+        before = sim.patient(flow.plan.survivor_id)
+        [result] = apply_ready_plans(cache, session)
+    assert not result.applied and "“Not the same person” was under way" in result.message
+    assert sim.patient(flow.plan.survivor_id) == before
+
+
 def test_plans_waiting_in_cliniko_are_counted_in_words() -> None:
     assert waiting_words(1) == "1 waits for its merge in Cliniko"
     assert waiting_words(2, "more already") == "2 more already wait for their merge in Cliniko"

@@ -111,3 +111,30 @@ def test_the_window_behind_apply_all_shows_the_plans_applied_as_soon_as_they_are
     assert dialog.isVisible()
     said = window.statusBar().currentMessage()
     assert "ready to apply" not in said, said
+
+
+def test_apply_all_says_at_once_it_leaves_a_plan_whose_answer_was_cut_off(qtbot, desk, sim) -> None:
+    """A plan at the update step whose "Not the same person" MergeDesk stopped during: the
+    dialog listed it as "applying it changes these fields", and applied it."""
+    from desktop.merge_states import PlanNote
+    from desktop.store import plans as plan_store
+    from desktop.store.transaction import transaction
+    from desktop.timestamps import utc_stamp
+
+    with desk_cache(desk) as cache:
+        cut_off, _ = ready_plans(cache, 2, sim)
+        with transaction(cache) as db:  # the update failed, then the back-out began
+            plan_store.save_plan(db, {**plan_store.get_plan(db, cut_off.plan_id),
+                                      "step": Step.UPDATE_SURVIVOR})  # fmt: skip
+            for note in (PlanNote.WRITING, f"{PlanNote.RESTORING}: not_same"):
+                step = Step.UPDATE_SURVIVOR
+                plan_store.log_step(db, cut_off.plan_id, step, step, utc_stamp(), note)
+    window = desk.open()
+    menu_action(window, "&Queue", "Apply all").trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    lines = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert "“Not the same person” was under way" in lines[0] and "changes these" in lines[1]
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    assert [r.applied for r in dialog.results] == [False, True]
