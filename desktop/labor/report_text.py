@@ -27,6 +27,12 @@ STEP_LABELS: dict[str, str] = {
     RESTORE_STEP: "Restore a merge (back it out)",
 }
 
+# Every pair opened starts at the compare step, whatever its outcome (the table is not merges').
+STEPS_NOTE = (
+    "Every pair looked at counts under “Compare the records”, whether it was merged, answered "
+    "“not the same person” or left for later; the steps after it are the merges' own."
+)
+
 TITLE = "Duplicate patient records: labor-cost summary"
 NO_NAMES = (
     "Counts, times and money only: this report contains no patient names, dates of birth or "
@@ -187,8 +193,9 @@ def _steps(s: LaborSummary) -> list[Block]:
         for st in s.steps
     )
     return [
-        Heading("Time per merge step"),
+        Heading("Time per step"),
         Table(("Step", "Sessions", "Time"), rows, "lrr"),
+        Paragraph(STEPS_NOTE, "note"),
     ]
 
 

@@ -113,3 +113,23 @@ def test_each_administrator_gets_a_page_and_short_times_read_in_minutes(qapp, tm
     assert "compared in full" not in text  # None: left out
     plain = render_plain(report_blocks(summary))
     assert "Records:" not in plain
+
+
+def test_the_time_per_step_says_that_compare_holds_every_pair_looked_at(qapp, tmp_path) -> None:
+    """A pair answered "not the same person" spends its time at the compare step: the table
+    was headed "Time per merge step", as if that time were a merge's."""
+    with Cache.open(tmp_path / "c.db", KEY) as cache:
+        d = dt.date(2026, 3, 3)
+        insert_session(cache, "a", ["1", "2"], at(d), 300, 300, "merged",
+                       steps={"compare": (60, 60), "review": (240, 240)})  # fmt: skip
+        insert_session(cache, "b", ["3", "4"], at(d, 10), 120, 120, "not_same",
+                       steps={"compare": (120, 120)})  # fmt: skip
+        summary = build_summary(cache, Period.month(2026, 3), Settings(), tz=dt.UTC)
+    pdf = tmp_path / "r.pdf"
+    ReportDocument(report_blocks(summary), footer="March 2026").write_pdf(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "Time per merge step" not in text
+    assert re.search(r"Compare the records +2 +3.0 min", text), text
+    flat = " ".join(text.split())
+    assert "Every pair looked at counts under “Compare the records”, whether it was merged" in flat
