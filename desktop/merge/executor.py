@@ -26,6 +26,7 @@ from desktop.merge.plan import (
     stale_fields,
     values_sha256,
 )
+from desktop.store.quarantine import patient_problem
 
 
 class MergeError(Exception):
@@ -58,6 +59,38 @@ class NeedsConnection(MergeError):
         "This step needs a connection to Cliniko. The plan is saved and waits in "
         '"Ready to apply"; continue when you are online.'
     )
+
+
+class RecordUnreadable(MergeError):
+    """Cliniko sent a patient record MergeDesk cannot read or keep (a sync would set it aside
+    as malformed): nothing is done with it."""
+
+    def __init__(self, patient_id: str, why: str) -> None:
+        """``why``: what is wrong, in plain words without patient data."""
+        super().__init__(
+            f"patient {patient_id}: {why}",
+            user_message=(
+                f"Cliniko sent the record of patient {patient_id} in a form MergeDesk cannot "
+                f"read ({why}), so MergeDesk did nothing with it and the merge stays where it "
+                "is. Try again in a while; if this keeps happening, open that record in Cliniko "
+                "and check it."
+            ),
+        )
+
+
+def read_patient(client: ClinikoClient, patient_id: str) -> dict[str, Any]:
+    """One patient from Cliniko (archived and merged too), checked as a sync checks each
+    record before it is kept.
+
+    Raises:
+        RecordUnreadable: the record is not in a shape MergeDesk can read or keep.
+        ClinikoError: the API failed.
+    """
+    record = client.get_patient(patient_id)
+    why = patient_problem(record)
+    if why is not None:
+        raise RecordUnreadable(str(patient_id), why)
+    return record
 
 
 def _labels(fields: Sequence[str]) -> str:
@@ -243,7 +276,7 @@ def update_survivor(
     """
     if plan.survivor_id is None:
         raise StepError("no survivor chosen")
-    before = client.get_patient(plan.survivor_id)
+    before = read_patient(client, plan.survivor_id)
     if before.get("merged_at") or before.get("archived_at"):
         raise SurvivorGone("survivor archived or merged")
     check_not_merged(client, plan.survivor_id, plan.duplicate_ids)
@@ -255,7 +288,7 @@ def update_survivor(
         if before_write is not None:
             before_write(sorted(body))
         client.update_patient(plan.survivor_id, body)
-    after = client.get_patient(plan.survivor_id) if body else before
+    after = read_patient(client, plan.survivor_id) if body else before
     names = sorted(plan.decisions)
     country = str(after.get("country_code") or "AU")
     expected = values_sha256({n: plan.decisions[n] for n in names}, country)
@@ -273,7 +306,7 @@ def check_not_merged(client: ClinikoClient, survivor_id: str, duplicate_ids: Seq
         MergedIntoOther: a duplicate is merged into another patient.
     """
     for dup_id in duplicate_ids:
-        record = client.get_patient(dup_id)
+        record = read_patient(client, dup_id)
         if not record.get("merged_at"):
             continue
         target = merged_into(record)
@@ -321,7 +354,7 @@ def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
                 "finishes once Cliniko shows every record of it merged."
             ),
         ) from exc
-    now = client.get_patient(plan.survivor_id)
+    now = read_patient(client, plan.survivor_id)
     country = str(now.get("country_code") or "AU")
     body: dict[str, Any] = {}
     left: list[str] = []
@@ -338,7 +371,7 @@ def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
     if not body:
         return RestoreResult((), tuple(left), now)
     client.update_patient(plan.survivor_id, body)
-    after = client.get_patient(plan.survivor_id)
+    after = read_patient(client, plan.survivor_id)
     wrong = [n for n in body if not same_value(n, field_value(after, n), body[n], country)]
     if wrong:
         raise RestoreNotApplied(wrong)
@@ -518,7 +551,7 @@ def poll_duplicates(
     waiting: list[str] = []
     records: dict[str, dict[str, Any]] = {}
     for dup_id in duplicate_ids:
-        record = client.get_patient(dup_id)
+        record = read_patient(client, dup_id)
         records[str(dup_id)] = record
         if not record.get("merged_at"):
             waiting.append(str(dup_id))

@@ -678,7 +678,7 @@ class MergeFlow:
             result = executor.poll_duplicates(
                 session.client, survivor_id, list(self.state.duplicate_ids)
             )
-            survivor = session.client.get_patient(survivor_id)
+            survivor = executor.read_patient(session.client, survivor_id)
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
             raise

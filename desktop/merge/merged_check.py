@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from desktop.merge.executor import AlreadyMerged, merged_into
+from desktop.merge.executor import AlreadyMerged, merged_into, read_patient
 from desktop.merge.plan import pair_key
 from desktop.merge_states import Outcome, PairStatus
 from desktop.store import plans, queue
@@ -42,7 +42,7 @@ def check_merged_in_cliniko(cache: Cache, session: Session, ids: Sequence[str]) 
         AlreadyMerged: Cliniko shows the pair merged.
     """
     wanted = set(ids)
-    records = [session.client.get_patient(pid) for pid in ids]
+    records = [read_patient(session.client, pid) for pid in ids]
     merged = [r for r in records if r.get("merged_at") and merged_into(r) in wanted]
     with transaction(cache) as db:
         if merged:

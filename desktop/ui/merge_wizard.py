@@ -111,6 +111,7 @@ class MergeWizard(QDialog):
         self._workers = Workers(self)
         self._busy = False
         self._writing = False  # the online step under way writes to Cliniko (see done)
+        self._polling = False  # ... or is the merge step's look at Cliniko (see go_back)
         self._after_job: Callable[[], None] | None = None  # an answer given while busy
         self._close_after_job: int | None = None  # a close asked for while writing
         self._link_names_asked = False
@@ -225,7 +226,7 @@ class MergeWizard(QDialog):
         self.primary.setAccessibleName(PRIMARY[step].replace("&", ""))
         held = self._held_for_confirmation()
         self.primary.setEnabled(not self.busy() and not held)
-        self.back_button.setEnabled(self.flow.can_go_back() and not self.busy())
+        self.back_button.setEnabled(self.flow.can_go_back() and (self._polling or not self.busy()))
         self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
         self.banner.show_flow(self.flow)
         waiting = self.flow.waits_for_cliniko
@@ -346,6 +347,9 @@ class MergeWizard(QDialog):
         """One step back; from the online steps back to "Ready", restoring the survivor in
         Cliniko first when MergeDesk changed it (in a worker)."""
         if self.busy():
+            if self._polling:  # a look at Cliniko: Back is acted on as soon as it ends
+                self._after_job = self.go_back
+                self._say("Back: MergeDesk goes back as soon as the check under way ends…")
             return
         if self.flow.step in WRITTEN_STEPS and self.flow.needs_restore():
             self._restore_then(lambda flow, session: flow.back(session), "back")
@@ -515,14 +519,17 @@ class MergeWizard(QDialog):
         job.succeeded.connect(self._on_online_done)
         job.failed.connect(self._on_online_failed)
         self.primary.setEnabled(False)
-        self.back_button.setEnabled(False)
         self._busy = True
         self._writing = job.name.startswith(WRITE_JOBS)
+        self._polling = job.name == "poll"
+        # Back stays usable while the merge step looks at Cliniko (every few seconds, and for
+        # seconds when Cliniko is slow: it was greyed out most of the time); see go_back.
+        self.back_button.setEnabled(self._polling and self.flow.can_go_back())
         self._workers.start(job)
 
     @Slot(object)
     def _on_online_done(self, _step: Step) -> None:
-        self._busy = self._writing = False
+        self._busy = self._writing = self._polling = False
         if self._closed:
             return
         self.ctx.connectivity.set_online(True)
@@ -537,7 +544,7 @@ class MergeWizard(QDialog):
 
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
-        self._busy = self._writing = False
+        self._busy = self._writing = self._polling = False
         if self._closed:  # a poll stopped by closing: the step is saved, nothing to show
             return
         self.ctx.connectivity.note_error(error)

@@ -332,3 +332,31 @@ def test_a_back_out_cut_off_at_the_update_step_is_said_over_the_older_error(
         reopened = MergeFlow.load(cache, flow.plan_id)
         assert reopened.step is Step.UPDATE_SURVIVOR
         assert "“Not the same person” was under way" in (reopened.problem or "")
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"updated_at": "not a time"},  # kept as it came: the next sync's watermark broke
+        {"first_name": "\ud800"},  # no valid Unicode: the cache refused it with a crash
+    ],
+)
+def test_a_record_cliniko_sends_malformed_during_a_merge_is_said_and_not_kept(
+    tmp_path: Path, sim: Simulator, odd: dict[str, Any]
+) -> None:
+    """The merge step read the record that stays, changed since (a drift) and malformed: it
+    went into the cache as it came, past the checks a sync makes (or crashed the step)."""
+    from desktop.merge.executor import RecordUnreadable
+
+    synced_cache(tmp_path, sim)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        flow = at_merge_step(cache, session)
+        kept = get_patient(cache.db, "1001")
+        with sim.state.lock:  # as a hostile server sends it: past the simulator's own checks
+            sim.state._patients["1001"].update({"occupation": "", **odd})
+        with pytest.raises(RecordUnreadable) as raised:
+            flow.poll_once(session)
+        said = raised.value.user_message
+        assert "patient 1001" in said and "cannot read" in said and "Jane" not in said
+        assert flow.step is Step.MERGE_IN_CLINIKO and flow.problem == said
+        assert get_patient(cache.db, "1001") == kept

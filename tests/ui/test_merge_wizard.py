@@ -1339,3 +1339,18 @@ def test_a_not_the_same_answer_cut_off_by_a_kill_is_said_and_ended_with_its_butt
     assert window.queue_model.find(row.key).status == "not_same"
     for name, before in plan.base_values.items():
         assert same_value(name, field_value(sim.patient(plan.survivor_id), name), before), name
+
+
+def test_back_pressed_while_the_merge_step_looks_at_cliniko_goes_back_when_the_look_ends(
+    qtbot, desk, sim, fast_wizard
+):
+    """With Cliniko slow, the merge step's look at it ran most of the time and Back was greyed
+    out through it: a press went nowhere (a test's Back was lost this way now and then)."""
+    _window, _row, wizard = _at_the_merge_step(qtbot, desk)
+    sim.faults = FaultConfig(latency_ms=400)  # each look: two reads of 0.4 s
+    qtbot.waitUntil(wizard.busy, timeout=5_000)
+    assert wizard.back_button.isEnabled()
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
+    assert "as soon as the check under way ends" in wizard.status.text()
+    qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
+    assert "previous values again" in wizard.status.text()

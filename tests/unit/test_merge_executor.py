@@ -17,8 +17,11 @@ from desktop.merge.executor import (
     poll_duplicates,
 )
 
-SURVIVOR = {"id": "1001", "first_name": "Jane", "last_name": "Smith", "label": "Jane Smith"}
-DUP = {"id": "1002", "first_name": "Jane", "last_name": "Smyth", "date_of_birth": "1980-05-12"}
+EDITED = {"updated_at": "2026-03-01T09:00:00Z"}  # every record Cliniko sends has it
+SURVIVOR = {"id": "1001", "first_name": "Jane", "last_name": "Smith", "label": "Jane Smith",
+            **EDITED}  # fmt: skip
+DUP = {"id": "1002", "first_name": "Jane", "last_name": "Smyth", "date_of_birth": "1980-05-12",
+       **EDITED}  # fmt: skip
 
 
 class Client:
