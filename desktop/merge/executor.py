@@ -26,6 +26,7 @@ from desktop.merge.plan import (
     stale_fields,
     values_sha256,
 )
+from desktop.store.patients import linked_id
 from desktop.store.quarantine import patient_problem
 
 
@@ -530,12 +531,7 @@ def partly_merged_words(result: PollResult, ticks: Sequence[DuplicateToTick]) ->
 
 def merged_into(record: Mapping[str, Any]) -> str | None:
     """The id in ``merged_with_patient.links.self``, or None."""
-    link = record.get("merged_with_patient")
-    if isinstance(link, dict):
-        url = (link.get("links") or {}).get("self")
-        if isinstance(url, str) and url:
-            return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
-    return None
+    return linked_id(record.get("merged_with_patient"))
 
 
 def poll_duplicates(

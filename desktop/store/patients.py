@@ -63,11 +63,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _linked_id(link: Any) -> str | None:
-    """Return the id at the end of ``{"links": {"self": ".../patients/<id>"}}``."""
-    if not isinstance(link, dict):
-        return None
-    url = (link.get("links") or {}).get("self")
+def linked_id(link: Any) -> str | None:
+    """Return the id at the end of ``{"links": {"self": ".../patients/<id>"}}`` (None for
+    anything else)."""
+    links = link.get("links") if isinstance(link, dict) else None
+    url = links.get("self") if isinstance(links, dict) else None
     if not isinstance(url, str) or not url:
         return None
     segment = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
@@ -96,7 +96,7 @@ def row_from_patient(patient: dict[str, Any], *, synced_at: str | None = None) -
     for field in TEXT_FIELDS:
         row[field] = _text(get(field))
     row["phones"] = _ENCODE(_phones(patient))
-    row["merged_with_patient_id"] = _linked_id(patient.get("merged_with_patient"))
+    row["merged_with_patient_id"] = linked_id(patient.get("merged_with_patient"))
     row["raw"] = _ENCODE(patient)
     row["synced_at"] = synced_at or _now()
     return {c: row[c] for c in COLUMNS}
