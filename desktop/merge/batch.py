@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from desktop.cliniko.errors import ClinikoError
-from desktop.merge.executor import MergeError
+from desktop.merge.executor import MergeError, answer_words
 from desktop.merge.flow import MergeFlow, StepTimer
 from desktop.merge.plan import MergePlan
 from desktop.merge_states import APPLY_FROM, WAIT_STEPS, Outcome, Step
@@ -179,7 +179,7 @@ def answer_under_way(flow: MergeFlow) -> str | None:
     why = flow.restore_interrupted
     if why is None:
         return None
-    answer = "“Not the same person”" if why == Outcome.NOT_SAME else "Going back (Back)"
+    answer = answer_words(why) or "Going back (Back)"
     return (
         f"Not applied: {answer} was under way for these records when MergeDesk stopped. Open "
         "this merge to finish it, or to apply it after all."

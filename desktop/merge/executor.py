@@ -155,6 +155,12 @@ class SurvivorDrifted(MergeError):
         )
 
 
+def answer_words(why: str) -> str | None:
+    """The answer a back-out was for, as its button says it ("Not the same person"), or None
+    for Back (``why`` as :attr:`MergeFlow.restore_interrupted` gives it)."""
+    return {"not_same": "“Not the same person”"}.get(why)
+
+
 class BackOutInterrupted(MergeError):
     """MergeDesk stopped while it put the survivor's previous values back (a kill during the
     back-out): Cliniko may have some of them back, or all, or (``none_back``) none."""
@@ -163,7 +169,7 @@ class BackOutInterrupted(MergeError):
         """``why``: what the back-out was for, ``back`` or the answer (``not_same``, ...);
         ``none_back``: Cliniko shows the values chosen still (the merge can go on)."""
         self.why = why
-        answer = {"not_same": "“Not the same person”"}.get(why)
+        answer = answer_words(why)
         opening = (
             f"Your answer {answer} was under way when MergeDesk stopped: it puts the previous "
             "values of the record that stays back in Cliniko first, and that did not finish."

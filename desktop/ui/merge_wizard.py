@@ -226,7 +226,7 @@ class MergeWizard(QDialog):
         self.primary.setAccessibleName(PRIMARY[step].replace("&", ""))
         held = self._held_for_confirmation()
         self.primary.setEnabled(not self.busy() and not held)
-        self.back_button.setEnabled(self.flow.can_go_back() and (self._polling or not self.busy()))
+        self._enable_back()
         self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
         self.banner.show_flow(self.flow)
         waiting = self.flow.waits_for_cliniko
@@ -522,10 +522,14 @@ class MergeWizard(QDialog):
         self._busy = True
         self._writing = job.name.startswith(WRITE_JOBS)
         self._polling = job.name == "poll"
-        # Back stays usable while the merge step looks at Cliniko (every few seconds, and for
-        # seconds when Cliniko is slow: it was greyed out most of the time); see go_back.
-        self.back_button.setEnabled(self._polling and self.flow.can_go_back())
+        self._enable_back()
         self._workers.start(job)
+
+    def _enable_back(self) -> None:
+        """Back works when the flow can go back and nothing runs but the merge step's look at
+        Cliniko (every few seconds, and for seconds when Cliniko is slow: it was greyed out
+        most of the time); pressed during the look, it acts when the look ends (go_back)."""
+        self.back_button.setEnabled(self.flow.can_go_back() and (self._polling or not self.busy()))
 
     @Slot(object)
     def _on_online_done(self, _step: Step) -> None:
