@@ -322,7 +322,9 @@ class ReportScreen(QWidget):
             return self.preview_dialog
         self.preview_printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         setup_page(self.preview_printer, self.page_size)
-        self.preview_printer.setDocName("MergeDesk labor-cost summary")
+        # The print job's name, and on Linux the print dialog's "Print to File" default (in
+        # the home folder): the period's, as "Save PDF…" suggests.
+        self.preview_printer.setDocName(self._file_stem())
         dialog = QPrintPreviewDialog(self.preview_printer, self)
         dialog.setWindowTitle("Labor-cost summary: print preview")
         dialog.paintRequested.connect(self.paint_on)
@@ -343,6 +345,7 @@ class ReportScreen(QWidget):
     @Slot(QPrinter)
     def paint_on(self, printer: QPrinter) -> None:
         """Paint the report on a printer (the preview's, or the print dialog's)."""
+        printer.setDocName(self._file_stem())  # the period may have changed since the preview
         self.document().paint(printer)
 
     def save_pdf(self, path: Path) -> int:
@@ -358,10 +361,14 @@ class ReportScreen(QWidget):
         self.status.setText(f"Saved {count:,} rows to {path}.")
         return count
 
-    def _suggested(self, suffix: str) -> str:
+    def _file_stem(self) -> str:
+        """The report's file name without its suffix: its period's first and last days."""
         assert self.summary is not None
         p = self.summary.period
-        return suggested_path(f"mergedesk-labor-{p.start}-to-{p.last_day}.{suffix}")
+        return f"mergedesk-labor-{p.start}-to-{p.last_day}"
+
+    def _suggested(self, suffix: str) -> str:
+        return suggested_path(f"{self._file_stem()}.{suffix}")
 
     @Slot()
     def _ask_pdf(self) -> None:

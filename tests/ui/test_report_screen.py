@@ -233,8 +233,13 @@ def test_preview_print_from_the_reports_menu_shows_and_prints_the_summary(
     qtbot.wait(50)
     assert preview.pageCount() == saved
 
-    printed = tmp_path / "printed.pdf"
     printer = preview_dialog.printer()
+    # The print job's name, and the xcb print dialog's "Print to File" default: the period's,
+    # as "Save PDF…" suggests (it was "MergeDesk labor-cost summary" whatever the month).
+    month = screen.summary.period  # this month, in the clinic's time zone
+    assert printer.docName() == f"mergedesk-labor-{month.start}-to-{month.last_day}"
+    assert Path(screen._suggested("pdf")).stem == printer.docName()
+    printed = tmp_path / "printed.pdf"
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(printed))
     seen = _accept_print_dialog_when_it_opens(qtbot)
