@@ -163,7 +163,7 @@ def _apply_one(
 ) -> BatchResult:
     flow = MergeFlow.load(cache, plan_id)
     plan = flow.plan
-    reason = answer_under_way(flow) or flow.why_not(session) or _chosen_blind(flow, session)
+    reason = left_alone(flow) or flow.why_not(session) or _chosen_blind(flow, session)
     if reason is not None:
         return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, reason)
     started = timers.clock() if timers is not None else 0.0
@@ -171,6 +171,19 @@ def _apply_one(
     if timers is not None:
         _log_update(timers, plan, started)
     return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, applied, message)
+
+
+def left_alone(flow: MergeFlow) -> str | None:
+    """Why Apply all will leave a plan as it is, known before it runs (no connection needed):
+    an answer MergeDesk stopped during, or a look-alike nobody confirmed; None otherwise."""
+    under_way = answer_under_way(flow)
+    if under_way is None and flow.lookalike_hold() is not None:
+        return (
+            f"Not applied: these records may belong to {flow.lookalike_risk()}. Open this "
+            "merge (Queue > Show merges ready to apply) to check them, and tick there that "
+            "they are the same person to apply it."
+        )
+    return under_way
 
 
 def answer_under_way(flow: MergeFlow) -> str | None:

@@ -30,8 +30,8 @@ from desktop.labor.timelog import TimeLog
 from desktop.merge import MergeFlow
 from desktop.merge.batch import (
     BatchResult,
-    answer_under_way,
     apply_ready_plans,
+    left_alone,
     plans_to_apply,
     plans_waiting_for_cliniko,
     waiting_words,
@@ -62,21 +62,15 @@ class ApplyAllDialog(QDialog):
         self.results: list[BatchResult] = []
         planned = plans_to_apply(ctx.cache)
         self.total = len(planned)
+        flows = [MergeFlow.load(ctx.cache, plan_id) for plan_id in planned]
+        # Known before anything is written: the plans the run will leave as they are.
+        reasons = [left_alone(flow) for flow in flows]
+        self.to_apply = reasons.count(None)
         waiting = len(plans_waiting_for_cliniko(ctx.cache))
-        if self.total:
-            intro = (
-                f"{self.total} planned merge{'s wait' if self.total != 1 else ' waits'} "
-                "to be applied. Applying updates each record that stays in Cliniko and checks "
-                "that the change stuck. Nothing is merged yet: after this, MergeDesk takes you "
-                "through Cliniko's merge page of each one."
-            )
-        else:
-            intro = (
-                "No planned merge waits to be applied: a merge saved as “Ready to apply” in "
-                "the merge window comes here."
-            )
+        intro = _intro(self.to_apply, self.total - self.to_apply)
         if waiting:
-            intro += f" {waiting_words(waiting, 'more already' if self.total else 'already')}."
+            more = "more already" if self.to_apply else "already"
+            intro += f" {waiting_words(waiting, more)}."
         self.intro = QLabel(intro)
         self.intro.setWordWrap(True)
         self.progress = QProgressBar()
@@ -86,17 +80,17 @@ class ApplyAllDialog(QDialog):
         self.list = QListWidget()
         self.list.setAccessibleName("Result per plan")
         self.list.setWordWrap(True)
-        for plan_id in planned:  # whose records change, before anything is written
-            self.list.addItem(self._planned_line(plan_id))
+        for flow, reason in zip(flows, reasons, strict=True):
+            self.list.addItem(self._planned_line(flow, reason))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         # Not the default button: Return closes, and writing to Cliniko takes Alt+A or a click.
         self.start_button = QPushButton("&Apply all")
         self.start_button.setAutoDefault(False)
-        self.start_button.setEnabled(self.total > 0)
+        self.start_button.setEnabled(self.to_apply > 0)
         self.start_button.clicked.connect(self.start)
         self.walk_button = QPushButton("&Merge them in Cliniko, one by one")
-        self.walk_button.setEnabled(self.total == 0 and waiting > 0)
+        self.walk_button.setEnabled(self.to_apply == 0 and waiting > 0)
         self.walk_button.clicked.connect(self.walk)
         self.close_button = QPushButton("C&lose")
         self.close_button.setDefault(True)
@@ -114,12 +108,10 @@ class ApplyAllDialog(QDialog):
         names = [display_name(self.ctx.patient(pid)) or f"id {pid}" for pid in patient_ids]
         return " and ".join(names)
 
-    def _planned_line(self, plan_id: str) -> str:
+    def _planned_line(self, flow: MergeFlow, left: str | None) -> str:
         """One plan before it is applied: its records, and the fields of the record that
-        stays that applying changes in Cliniko."""
-        flow = MergeFlow.load(self.ctx.cache, plan_id)
+        stays that applying changes in Cliniko, or why the run leaves it (``left``)."""
         names = self._names(flow.plan.patient_ids)
-        left = answer_under_way(flow)
         if left is not None:
             return f"{names}: {left}"
         try:
@@ -210,3 +202,26 @@ class ApplyAllDialog(QDialog):
         """Stop the run (it stops before the next plan) when the dialog closes."""
         self._workers.stop_all()
         super().done(result)
+
+
+def _intro(to_apply: int, left: int) -> str:
+    """The dialog's first words: how many plans the run applies, and how many it leaves."""
+    if to_apply:
+        intro = (
+            f"{to_apply} planned merge{'s wait' if to_apply != 1 else ' waits'} to be applied. "
+            "Applying updates each record that stays in Cliniko and checks that the change "
+            "stuck. Nothing is merged yet: after this, MergeDesk takes you through Cliniko's "
+            "merge page of each one."
+        )
+        if left:
+            intro += f" {left} more {'is' if left == 1 else 'are'} left as listed below."
+        return intro
+    if left:
+        return (
+            f"No planned merge can be applied from here: {left} wait{'s' if left == 1 else ''} "
+            f"for you to open {'it' if left == 1 else 'them'} first, as listed below."
+        )
+    return (
+        "No planned merge waits to be applied: a merge saved as “Ready to apply” in the merge "
+        "window comes here."
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from ui_helpers import desk_cache, menu_action, pick_pair, ready_plans
+from ui_helpers import desk_cache, menu_action, pick_pair, ready_plans, unconfirmed_twins_plan
 
 from desktop.labor.report_text import STEP_LABELS, minutes
 from desktop.merge import Step
@@ -138,3 +138,40 @@ def test_apply_all_says_at_once_it_leaves_a_plan_whose_answer_was_cut_off(qtbot,
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
     assert [r.applied for r in dialog.results] == [False, True]
+
+
+def test_apply_all_counts_only_the_plans_it_will_apply_and_is_off_when_there_are_none(
+    qtbot, desk, sim
+) -> None:
+    """With only a twins plan nobody confirmed, the dialog said "1 planned merge waits to be
+    applied" and "Apply all" ran to "0 applied, 1 not applied"; beside a plain plan it counted
+    two."""
+    with desk_cache(desk) as cache:
+        flow = unconfirmed_twins_plan(cache)
+    window = desk.open()
+
+    def open_dialog():
+        menu_action(window, "&Queue", "Apply all").trigger()
+        dialog = window.apply_all_dialog
+        qtbot.waitExposed(dialog)
+        return dialog, [dialog.list.item(i).text() for i in range(dialog.list.count())]
+
+    dialog, lines = open_dialog()
+    assert dialog.intro.text().startswith("No planned merge can be applied from here: 1 waits")
+    assert len(lines) == 1 and "may belong to twins" in lines[0]
+    assert not dialog.start_button.isEnabled()
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+    [plain] = ready_plans(window.ctx.cache, 1, sim)  # the window's own connection: it is open
+    dialog, lines = open_dialog()
+    assert dialog.intro.text().startswith("1 planned merge waits to be applied.")
+    assert "1 more is left as listed below" in dialog.intro.text()
+    assert "may belong to twins" in lines[0] and "changes these fields" in lines[1]
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    assert [(r.plan_id, r.applied) for r in dialog.results] == [
+        (flow.plan_id, False),
+        (plain.plan_id, True),
+    ]
+    assert "may belong to twins" in dialog.list.item(0).text()

@@ -39,6 +39,21 @@ def desk_cache(desk):
     return Cache.open(desk.path, desk.key)
 
 
+def unconfirmed_twins_plan(cache):
+    """A pair flagged as twins planned up to READY without the look-alike confirmation (a
+    pair flagged after its plan was saved); its flow."""
+    from desktop.merge import MergeFlow, Step
+    from desktop.store.queue import queue_pairs
+
+    pairs = queue_pairs(cache.db, statuses=("new",), bands=("likely", "possible"))
+    twins = next(p for p in pairs if "twins" in p["flags"] and p["cluster_id"] is None)
+    flow = MergeFlow.start(cache, [twins["id_a"], twins["id_b"]])
+    for _ in range(4):
+        flow.advance()
+    assert flow.step is Step.READY and not flow.lookalike_confirmed
+    return flow
+
+
 def ready_plans(cache, count: int, sim=None) -> list:
     """Plan ``count`` plain pairs (no look-alike, not in a group) up to READY; return their
     flows (pairs whose plan would change nothing are skipped).
