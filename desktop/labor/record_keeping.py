@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from desktop.audit_export import head_line
@@ -18,15 +19,15 @@ class RecordKeeping:
     last_reconciliation: str
 
 
-def record_keeping(cache: Cache) -> RecordKeeping:
+def record_keeping(cache: Cache, zone: dt.tzinfo | None) -> RecordKeeping:
     """The audit head (as the keychain holds it) and when the cache was last compared with
-    Cliniko, with how many records had drifted."""
+    Cliniko, with how many records had drifted: the day on the clock of ``zone`` (the
+    report's, so that it agrees with "Prepared ...")."""
     last = last_reconciliation(cache.db)
     if last is None:
         compared = "Cache not yet compared in full with Cliniko."
     else:
         drifted = "no record" if last.drifted == 0 else f"{last.drifted:,} records"
-        compared = (
-            f"Cache last compared with Cliniko on {day_words(last.at)}: {drifted} had drifted."
-        )
+        day = day_words(last.at.astimezone(zone))
+        compared = f"Cache last compared with Cliniko on {day}: {drifted} had drifted."
     return RecordKeeping(head_line(cache), compared)

@@ -96,7 +96,7 @@ def run_report_command(
         today = dt.datetime.now(account_time_zone(cache.db)).date()  # the clinic's day
         period = period_from(args.date_from, args.date_to, today)
         summary = build_summary(cache, period, load_settings(data_dir), per_admin=args.per_admin)
-        records = record_keeping(cache)
+        records = record_keeping(cache, summary.generated_at.tzinfo)
         blocks = report_blocks(
             summary,
             stored_clinic_name(cache),

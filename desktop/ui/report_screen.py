@@ -293,7 +293,7 @@ class ReportScreen(QWidget):
         """The report's blocks for the current summary."""
         assert self.summary is not None
         reader = self._reader()
-        records = record_keeping(reader)
+        records = record_keeping(reader, self.summary.generated_at.tzinfo)
         return report_blocks(
             self.summary,
             self.clinic or stored_clinic_name(reader),

@@ -61,3 +61,21 @@ def test_a_file_that_cannot_be_written_is_said_before_the_report(
     assert out == "" and "Traceback" not in err
     assert main(["report", "--data-dir", str(data_dir), "--pdf", str(tmp_path)]) == 2
     assert "it is a folder; give a file name" in capsys.readouterr().err
+
+
+def test_the_day_the_cache_was_compared_is_on_the_clinics_clock(data_dir: Path, capsys) -> None:
+    """Compared at 20:30 UTC on 6 Dec, 07:30 on 7 Dec in Sydney: the report said "on 6 Dec
+    2026" under a "Prepared 7 Dec 2026 ... AEDT" line."""
+    from desktop.account import Account, remember_account
+    from desktop.reconcile import LAST_AT, LAST_DRIFTED
+    from desktop.store.sync_state import set_state
+    from desktop.store.transaction import transaction
+
+    with open_cache(data_dir) as cache:
+        remember_account(cache, Account(name="Harbour Physio", time_zone="Australia/Sydney"))
+        with transaction(cache) as db:
+            set_state(db, LAST_AT, "2026-12-06T20:30:00Z")
+            set_state(db, LAST_DRIFTED, "2")
+    assert main(["report", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Cache last compared with Cliniko on 7 Dec 2026: 2 records had drifted." in out
