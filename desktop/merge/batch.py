@@ -173,15 +173,18 @@ def _apply_one(
     return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, applied, message)
 
 
+# Where a plan Apply all left is found: every plan it takes is listed "Ready to apply".
+THIS_MERGE = "this merge (Queue > Show merges ready to apply)"
+
+
 def left_alone(flow: MergeFlow) -> str | None:
     """Why Apply all will leave a plan as it is, known before it runs (no connection needed):
     an answer MergeDesk stopped during, or a look-alike nobody confirmed; None otherwise."""
     under_way = answer_under_way(flow)
     if under_way is None and flow.lookalike_hold() is not None:
         return (
-            f"Not applied: these records may belong to {flow.lookalike_risk()}. Open this "
-            "merge (Queue > Show merges ready to apply) to check them, and tick there that "
-            "they are the same person to apply it."
+            f"Not applied: these records may belong to {flow.lookalike_risk()}. Open {THIS_MERGE} "
+            "to check them, and tick there that they are the same person to apply it."
         )
     return under_way
 
@@ -195,7 +198,7 @@ def answer_under_way(flow: MergeFlow) -> str | None:
     answer = answer_words(why) or "Going back (Back)"
     return (
         f"Not applied: {answer} was under way for these records when MergeDesk stopped. Open "
-        "this merge to finish it, or to apply it after all."
+        f"{THIS_MERGE} to finish it, or to apply it after all."
     )
 
 

@@ -138,6 +138,18 @@ def test_apply_all_says_at_once_it_leaves_a_plan_whose_answer_was_cut_off(qtbot,
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
     assert [r.applied for r in dialog.results] == [False, True]
+    assert shown_where_the_line_says(qtbot, window, dialog, cut_off)
+
+
+def shown_where_the_line_says(qtbot, window, dialog, flow) -> bool:
+    """Close Apply all and follow its line "Open this merge (Queue > Show merges ready to
+    apply)": True when the plan's pair is listed there."""
+    said = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert any("Open this merge (Queue > Show merges ready to apply)" in line for line in said)
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    menu_action(window, "&Queue", "ready to apply").trigger()
+    return window.queue_model.row_for(ordered(*flow.plan.patient_ids)) is not None
 
 
 def test_apply_all_counts_only_the_plans_it_will_apply_and_is_off_when_there_are_none(
@@ -175,3 +187,4 @@ def test_apply_all_counts_only_the_plans_it_will_apply_and_is_off_when_there_are
         (plain.plan_id, True),
     ]
     assert "may belong to twins" in dialog.list.item(0).text()
+    assert shown_where_the_line_says(qtbot, window, dialog, flow)
