@@ -92,6 +92,8 @@ from desktop.store.transaction import transaction
 from desktop.timestamps import utc_stamp
 
 log = logging.getLogger(__name__)
+# The step log's note when the person picks the record that stays ("chose 1001 to stay").
+_CHOSE = "chose "
 
 if TYPE_CHECKING:
     from desktop.session import Session
@@ -491,7 +493,10 @@ class MergeFlow:
         self, session: Session | None, survivor_id: str | None, decisions: Mapping[str, Any] | None
     ) -> Step:
         step = self.step
-        if step is Step.CHOOSE_SURVIVOR:
+        if step is Step.COMPARE and not self._survivor_settled():
+            # The choice opens on the suggestion of now (the history may be known since).
+            self._choose_survivor(self.suggested_survivor())
+        elif step is Step.CHOOSE_SURVIVOR:
             self._choose_survivor(survivor_id or self.state.survivor_id)
         elif step is Step.RECONCILE:
             self._apply_decisions(decisions or {})
@@ -621,7 +626,33 @@ class MergeFlow:
             return
         with self._restore_on_error():
             self._choose_survivor(survivor_id)
-            self._move(self.step, None, note=f"chose {survivor_id} to stay")
+            self._move(self.step, None, note=f"{_CHOSE}{survivor_id} to stay")
+
+    def follow_suggestion(self) -> bool:
+        """At the choice of the record that stays, make the suggestion of now the plan's,
+        while nobody has chosen: the records' history may have been read since the plan took
+        the suggestion of its start. True when the record that stays changed."""
+        if self.finished or self.step is not Step.CHOOSE_SURVIVOR or self._survivor_settled():
+            return False
+        suggested = self.suggested_survivor()
+        if suggested == self.state.survivor_id:
+            return False
+        with self._restore_on_error():
+            self._choose_survivor(suggested)
+            self._move(self.step, None, note=f"suggested {suggested} to stay")
+        return True
+
+    def _survivor_settled(self) -> bool:
+        """True once the person picked the record that stays, or went on past the choice
+        with the record on show."""
+        for entry in store.step_log(self.cache.db, self.plan_id):
+            went_on = (entry["from_step"], entry["to_step"]) == (
+                Step.CHOOSE_SURVIVOR,
+                Step.RECONCILE,
+            )
+            if went_on or (entry["note"] or "").startswith(_CHOSE):
+                return True
+        return False
 
     def choose(self, field: str, value: Any) -> None:
         """Save one reconcile decision at once (RECONCILE or REVIEW only)."""

@@ -427,20 +427,54 @@ class MergeWizard(QDialog):
         if not unknown or compare.offline or self._workers.is_running("history-compare"):
             return
         ctx = self.ctx
-
-        def shown(_counts: object = None) -> None:
-            if self.isVisible() and self.flow.step is Step.COMPARE:
-                compare.offline = self.ctx.connectivity.online is False
-                compare.load(self.flow)
-
-        def failed(_message: str, error: object) -> None:
-            ctx.connectivity.note_error(error)
-            shown()
-
         job = Job("history-compare", lambda job: fetch_history(ctx, unknown, job.cancel_event))
-        job.succeeded.connect(shown)
-        job.failed.connect(failed)
+        # Slots of this window, so that the pages are loaded in the GUI thread (the bare
+        # functions this used ran in the worker's thread, widgets and all).
+        job.succeeded.connect(self._history_read)
+        job.failed.connect(self._history_not_read)
         self._workers.start(job)
+
+    @Slot(object)
+    def _history_read(self, _counts: object = None) -> None:
+        """The records' history arrived: show it on the step on show."""
+        if not self.isVisible():
+            return
+        if self.flow.step is Step.COMPARE:
+            compare = self.pages[Step.COMPARE]
+            assert isinstance(compare, ComparePage)
+            compare.offline = self.ctx.connectivity.online is False
+            compare.load(self.flow)
+        elif self.flow.step is Step.CHOOSE_SURVIVOR:
+            self._survivors_with_history()
+
+    @Slot(str, object)
+    def _history_not_read(self, _message: str, error: object) -> None:
+        self.ctx.connectivity.note_error(error)
+        self._history_read()
+
+    def _survivors_with_history(self) -> None:
+        """The records' history arrived after the person moved on to choosing the record that
+        stays: show it, and the suggestion it makes. A record the person picked stays picked;
+        the keyboard focus stays on the list."""
+        page = self.survivor_page
+        focused = page.isAncestorOf(self.focusWidget())  # this window's, active or not
+        changed = False
+
+        def follow() -> None:
+            nonlocal changed
+            changed = self.flow.follow_suggestion()
+
+        self._run_offline(follow, reload=False)  # a cache error is said, as for a pick
+        page.load(self.flow)
+        control = page.first_control()
+        if focused and control is not None:
+            control.show()  # a layout shows a new child later, and a hidden one takes no focus
+            control.setFocus()
+        if changed:
+            self._say(
+                "Each record's history has been read from Cliniko: the suggestion is now the "
+                "record with more clinical history."
+            )
 
     @Slot()
     def confirm_apply(self) -> None:

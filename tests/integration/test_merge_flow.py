@@ -360,3 +360,35 @@ def test_a_record_cliniko_sends_malformed_during_a_merge_is_said_and_not_kept(
         assert "patient 1001" in said and "cannot read" in said and "Jane" not in said
         assert flow.step is Step.MERGE_IN_CLINIKO and flow.problem == said
         assert get_patient(cache.db, "1001") == kept
+
+
+def test_the_record_that_stays_follows_a_history_read_after_the_plan_began(
+    tmp_path: Path,
+) -> None:
+    """The plan took the suggestion of its start, made before the records' history was read
+    (the older record); with the history in, the choice still opened on it, against the "★
+    suggested" beside the record with more. A record the person picked stays picked."""
+    from desktop.store.history_counts import save_counts
+    from desktop.timestamps import utc_stamp
+
+    patients, _ = clinic()
+    with Simulator(patients, rate_limit_per_minute=10_000) as plain:
+        synced_cache(tmp_path, plain)
+    richer = {"appointments": 9, "treatment_notes": 9, "invoices": 9, "attachments": 0}
+    poorer = {"appointments": 1, "treatment_notes": 0, "invoices": 0, "attachments": 0}
+    with open_cache(tmp_path) as cache:
+        flow = MergeFlow.start(cache, PAIR)
+        assert flow.plan.survivor_id == "1001"  # the older record: no history known yet
+        with transaction(cache) as db:  # read while the records are compared
+            save_counts(db, {"1001": poorer, "1002": richer}, utc_stamp())
+        flow.advance()
+        assert flow.step is Step.CHOOSE_SURVIVOR and flow.plan.survivor_id == "1002"
+        assert not flow.follow_suggestion()  # already the suggestion
+
+        flow.pick_survivor("1001")  # the person's choice, against the suggestion
+        with transaction(cache) as db:
+            save_counts(db, {"1001": poorer, "1002": {**richer, "invoices": 20}}, utc_stamp())
+        assert not flow.follow_suggestion()
+        flow.back()
+        flow.advance()
+        assert MergeFlow.load(cache, flow.plan_id).plan.survivor_id == "1001"

@@ -1233,9 +1233,31 @@ def test_not_the_same_person_pressed_while_the_merge_step_checks_cliniko_is_kept
     assert window.queue_model.find(row.key).status == "not_same"
 
 
-def test_the_compare_step_reads_a_history_it_lacks_instead_of_saying_offline(qtbot, desk):
+def pages_loaded_off_the_gui_thread(monkeypatch) -> list[str]:
+    """Note each compare or survivor page loaded outside the window's (GUI) thread: widgets
+    touched there can crash the app in a real window."""
+    from PySide6.QtCore import QThread
+
+    from desktop.ui.merge_pages import ComparePage, SurvivorPage
+
+    off: list[str] = []
+    for page_class in (ComparePage, SurvivorPage):
+
+        def load(self, flow, _original=page_class.load, _name=page_class.__name__):
+            if QThread.currentThread() != QApplication.instance().thread():
+                off.append(_name)
+            return _original(self, flow)
+
+        monkeypatch.setattr(page_class, "load", load)
+    return off
+
+
+def test_the_compare_step_reads_a_history_it_lacks_instead_of_saying_offline(
+    qtbot, desk, monkeypatch
+):
     """Online, the merge window's compare step said "unknown (offline)" for the records'
     history (a walk): what the cache lacks is read from Cliniko and shown."""
+    off_thread = pages_loaded_off_the_gui_thread(monkeypatch)
     window = desk.open()
     row = pick_pair(window)
     qtbot.waitUntil(lambda: window.compare_view.row == row)
@@ -1250,6 +1272,47 @@ def test_the_compare_step_reads_a_history_it_lacks_instead_of_saying_offline(qtb
         lambda: all(isinstance(model.history_of(pid), dict) for pid in (row.id_a, row.id_b)),
         timeout=10_000,
     )
+    assert off_thread == []  # the page was loaded in the thread that read the history
+    wizard.reject()
+
+
+def test_the_history_read_after_moving_on_shows_in_the_choice_of_the_record_that_stays(
+    qtbot, desk, sim, monkeypatch
+):
+    """Next pressed at the compare step before the records' history arrived: the choice said
+    "history unknown" and suggested the older record, and went on saying so once the history
+    was read (only the question before applying caught it)."""
+    from desktop.merge.plan import suggest_survivor
+
+    off_thread = pages_loaded_off_the_gui_thread(monkeypatch)
+    window = desk.open()
+    row = pick_pair(window)
+    qtbot.waitUntil(lambda: window.compare_view.row == row)
+    ids = [row.id_a, row.id_b]
+    with transaction(window.ctx.cache) as db:  # nothing cached for the pair yet
+        db.execute("DELETE FROM history_counts WHERE patient_id IN (?, ?)", ids)
+    records = {pid: get_patient(window.ctx.cache.db, pid) for pid in ids}
+    older = suggest_survivor(records)  # the suggestion while no history is known
+    [newer] = [pid for pid in ids if pid != older]
+    while clinical_history(sim.history_counts(newer)) <= clinical_history(
+        sim.history_counts(older)
+    ):
+        sim.write_note(newer)
+    sim.faults = FaultConfig(latency_ms=600)  # the history takes a while to read
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    page = wizard.survivor_page
+    assert page.chosen() == older and "history unknown" in page.buttons[older].text()
+    assert page.isAncestorOf(wizard.focusWidget())
+    qtbot.waitUntil(lambda: "items of history" in page.buttons[newer].text(), timeout=20_000)
+    sim.faults = None
+    assert page.chosen() == newer and "★ suggested" in page.buttons[newer].text()
+    assert "the suggestion is now the record with more" in wizard.status.text()
+    assert wizard.focusWidget() is page.buttons[newer]  # the arrow keys still choose
+    assert off_thread == []
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.RECONCILE and wizard.flow.plan.survivor_id == newer
     wizard.reject()
 
 
