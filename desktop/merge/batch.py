@@ -205,7 +205,8 @@ def answer_under_way(flow: MergeFlow) -> str | None:
 def _chosen_blind(flow: MergeFlow, session: Session) -> str | None:
     """Why not to apply a plan whose record that stays was chosen without the records' history
     (offline) when, read now, a record to be merged away has more; None otherwise."""
-    if all(counts is not None for counts in flow.history().values()):
+    unknown = any(counts is None for counts in flow.history().values())
+    if not unknown and not flow.chosen_without_history:
         return None  # known when the choice was made: the person's choice stands
     try:
         flow.fetch_history(session)

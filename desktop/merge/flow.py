@@ -387,6 +387,16 @@ class MergeFlow:
         return [e["note"] for e in store.step_log(self.cache.db, self.plan_id)]
 
     @property
+    def chosen_without_history(self) -> bool:
+        """True when the record that stays was last chosen with a record's history unknown
+        (offline, say): read later, it may say another record has more."""
+        went_on = [
+            e for e in store.step_log(self.cache.db, self.plan_id)
+            if (e["from_step"], e["to_step"]) == (Step.CHOOSE_SURVIVOR, Step.RECONCILE)
+        ]  # fmt: skip
+        return bool(went_on) and went_on[-1]["note"] == PlanNote.CHOSEN_BLIND
+
+    @property
     def lookalike_confirmed(self) -> bool:
         """True once the person confirmed a flagged pair is one person (recorded and audited)."""
         return PlanNote.CONFIRMED in self._notes()
@@ -492,12 +502,14 @@ class MergeFlow:
     def _advance(
         self, session: Session | None, survivor_id: str | None, decisions: Mapping[str, Any] | None
     ) -> Step:
-        step = self.step
+        step, note = self.step, ""
         if step is Step.COMPARE and not self._survivor_settled():
             # The choice opens on the suggestion of now (the history may be known since).
             self._choose_survivor(self.suggested_survivor())
         elif step is Step.CHOOSE_SURVIVOR:
             self._choose_survivor(survivor_id or self.state.survivor_id)
+            if any(counts is None for counts in self.history().values()):
+                note = PlanNote.CHOSEN_BLIND
         elif step is Step.RECONCILE:
             self._apply_decisions(decisions or {})
         elif step is Step.UPDATE_SURVIVOR:
@@ -507,7 +519,7 @@ class MergeFlow:
             assert session is not None
             self.poll_once(session)
             return self.step
-        self._move(ORDER[ORDER.index(step) + 1], session)
+        self._move(ORDER[ORDER.index(step) + 1], session, note=note)
         return self.step
 
     def merge_page_opened(self) -> bool:

@@ -206,6 +206,29 @@ def test_apply_all_leaves_a_plan_whose_survivor_was_chosen_without_its_history(
     assert MergeFlow.load(cache, blind.plan_id).step is Step.READY
 
 
+def test_a_choice_made_without_the_history_is_checked_though_the_history_came_in_since(
+    cache: Cache, sim: Simulator
+) -> None:
+    """Planned offline, the record that stays chosen without its history; the history was
+    read afterwards (the queue's compare view reads it for the pair on show). Apply all took
+    "the history is known" for "it was known at the choice" and applied the poorer record."""
+    from desktop.store.history_counts import save_counts
+    from desktop.store.transaction import transaction
+    from desktop.timestamps import utc_stamp
+
+    [blind] = ready_plans(cache, 1)  # offline: no history known at the choice
+    kept, other = blind.plan.survivor_id, blind.plan.duplicate_ids[0]
+    while clinical_history(sim.history_counts(other)) <= clinical_history(sim.history_counts(kept)):
+        sim.write_note(other)
+    with transaction(cache) as db:  # read later, with the pair on show in the queue
+        save_counts(db, {pid: sim.history_counts(pid) for pid in (kept, other)}, utc_stamp())
+    before = sim.patient(kept)
+    with connect(cache, sim) as session:
+        [result] = apply_ready_plans(cache, session)
+    assert not result.applied and "more clinical history" in result.message
+    assert sim.patient(kept) == before
+
+
 def test_apply_all_leaves_a_plan_whose_not_the_same_answer_was_cut_off(
     cache: Cache, sim: Simulator
 ) -> None:
