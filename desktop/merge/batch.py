@@ -219,7 +219,7 @@ def _chosen_blind(flow: MergeFlow, session: Session) -> str | None:
     return (
         "Not applied: the record to be merged away has more clinical history than the record "
         f"that stays ({theirs} appointments, treatment notes and invoices against {ours}), "
-        "which was not known when it was chosen. Open this merge to check the choice."
+        f"which was not known when it was chosen. Open {THIS_MERGE} to check the choice."
     )
 
 
