@@ -199,6 +199,8 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
+        # Alt+S as well as Return (the platform's "Save" has no letter of its own).
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("&Save")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -144,6 +144,23 @@ def test_every_settings_page_has_keys_of_its_own(qtbot, data_dir):
         assert clashing_keys(dialog) == [], pages.tabText(index)
 
 
+def test_alt_s_saves_the_settings(qtbot, data_dir):
+    """A keyboard walk pressed Alt+S in Settings: nothing happened (Save had no letter)."""
+    from PySide6.QtWidgets import QApplication
+
+    dialog = SettingsDialog(data_dir)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    dialog.rate.setValue(33.25)
+    qtbot.keyClick(
+        QApplication.focusWidget() or dialog, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier
+    )
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert load_settings(data_dir).hourly_rate == 33.25
+
+
 def test_the_window_opens_as_it_was_left(qtbot, desk) -> None:
     """Size, split and queue column widths come back at the next start (the window opened
     at its default size every time, the queue's columns with it)."""
