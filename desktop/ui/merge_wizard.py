@@ -208,6 +208,9 @@ class MergeWizard(QDialog):
         page = self.pages[step]
         if step is Step.COMPARE:
             self._read_unknown_history()
+        elif step is Step.CHOOSE_SURVIVOR and arrived:
+            # Reopened at the choice: the history may have been read since it was shown.
+            self._run_offline(self.flow.follow_suggestion, reload=False)
         try:
             page.load(self.flow)
         except Exception as error:  # a missing record is explained, not fatal

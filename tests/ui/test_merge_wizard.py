@@ -1316,6 +1316,40 @@ def test_the_history_read_after_moving_on_shows_in_the_choice_of_the_record_that
     wizard.reject()
 
 
+def test_a_merge_reopened_at_the_choice_opens_on_the_history_read_since(qtbot, desk):
+    """Closed at the choice of the record that stays while the history was unknown, then
+    reopened once the queue had read it: the older record was still checked, the "★
+    suggested" beside the other."""
+    from desktop.merge.plan import suggest_survivor
+    from desktop.store.history_counts import save_counts
+    from desktop.timestamps import utc_stamp
+
+    window = desk.open()
+    row = pick_pair(window)
+    qtbot.waitUntil(lambda: window.compare_view.row == row)
+    ids = [row.id_a, row.id_b]
+    with transaction(window.ctx.cache) as db:
+        db.execute("DELETE FROM history_counts WHERE patient_id IN (?, ?)", ids)
+    older = suggest_survivor({pid: get_patient(window.ctx.cache.db, pid) for pid in ids})
+    [newer] = [pid for pid in ids if pid != older]
+    window.ctx.connectivity.set_online(False)  # offline: the history is not read
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.CHOOSE_SURVIVOR and wizard.survivor_page.chosen() == older
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None)
+    window.ctx.connectivity.set_online(True)
+    richer = {"appointments": 30, "treatment_notes": 30, "invoices": 30, "attachments": 0}
+    with transaction(window.ctx.cache) as db:  # read meanwhile, for the pair on show
+        save_counts(db, {older: {**richer, "appointments": 1}, newer: richer}, utc_stamp())
+    wizard = open_wizard(qtbot, window)
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    page = wizard.survivor_page
+    assert page.chosen() == newer and "★ suggested" in page.buttons[newer].text()
+    assert wizard.flow.plan.survivor_id == newer
+    wizard.reject()
+
+
 def test_an_update_cut_off_by_a_kill_is_explained_without_a_missing_line(qtbot, desk, sim):
     """After a kill during "Apply now", the reopened update step said "the line below says
     why" above no line, and that the record lacked values Cliniko already had (a walk)."""
