@@ -390,11 +390,15 @@ class MergeFlow:
     def chosen_without_history(self) -> bool:
         """True when the record that stays was last chosen with a record's history unknown
         (offline, say): read later, it may say another record has more."""
-        went_on = [
+        went_on = self._past_the_choice()
+        return bool(went_on) and went_on[-1]["note"] == PlanNote.CHOSEN_BLIND
+
+    def _past_the_choice(self) -> list[dict[str, Any]]:
+        """The step log's moves on from the choice of the record that stays, in order."""
+        return [
             e for e in store.step_log(self.cache.db, self.plan_id)
             if (e["from_step"], e["to_step"]) == (Step.CHOOSE_SURVIVOR, Step.RECONCILE)
         ]  # fmt: skip
-        return bool(went_on) and went_on[-1]["note"] == PlanNote.CHOSEN_BLIND
 
     @property
     def lookalike_confirmed(self) -> bool:
@@ -657,14 +661,9 @@ class MergeFlow:
     def _survivor_settled(self) -> bool:
         """True once the person picked the record that stays, or went on past the choice
         with the record on show."""
-        for entry in store.step_log(self.cache.db, self.plan_id):
-            went_on = (entry["from_step"], entry["to_step"]) == (
-                Step.CHOOSE_SURVIVOR,
-                Step.RECONCILE,
-            )
-            if went_on or (entry["note"] or "").startswith(_CHOSE):
-                return True
-        return False
+        if self._past_the_choice():
+            return True
+        return any((note or "").startswith(_CHOSE) for note in self._notes())
 
     def choose(self, field: str, value: Any) -> None:
         """Save one reconcile decision at once (RECONCILE or REVIEW only)."""
