@@ -239,6 +239,7 @@ class MergeWizard(QDialog):
             self._say(self.flow.lookalike_hold() or "")
         if waiting:
             self.place_beside_browser()
+            self._fit_beside_browser()
         elif step is not Step.DONE:
             self.place_back()
         if waiting:
@@ -298,10 +299,12 @@ class MergeWizard(QDialog):
         """Show what went wrong, in plain words."""
         self.status.setStyleSheet(theme.error_style())
         self.status.setText(message)
+        self._fit_beside_browser()
 
     def _say(self, message: str) -> None:
         self.status.setStyleSheet("")
         self.status.setText(message)
+        self._fit_beside_browser()
 
     # ----------------------------------------------------------------- look-alikes
 
@@ -651,6 +654,23 @@ class MergeWizard(QDialog):
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.setGeometry(area.right() - width + 1, area.top() + 30, width, height)
         self.show()
+
+    def _fit_beside_browser(self) -> None:
+        """Beside the browser, grow to show words that came since (a merge half done in
+        Cliniko, say), up to the screen's foot: the window was as tall as the step's first
+        words, and a longer message cut its numbered actions off mid-line."""
+        if not self._placed_beside_browser:
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        room = screen.availableGeometry().bottom() - self.geometry().top()
+        needed = min(room, max(self.heightForWidth(self.width()), self.sizeHint().height()))
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def showEvent(self, event: QShowEvent) -> None:
         """A wizard that opens at the merge step (resumed) goes beside the browser at once."""

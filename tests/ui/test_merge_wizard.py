@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QStyle, QStyleOption
 from ui_helpers import (
+    clipped_labels,
     closed_port_url,
     desk_cache,
     drive_to_ready,
@@ -685,6 +686,31 @@ def _at_the_merge_step(qtbot, desk):
     apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
     return window, row, wizard
+
+
+def test_the_merge_step_beside_the_browser_grows_to_show_a_longer_message(
+    qtbot, desk, sim, fast_wizard
+):
+    """A group of three, one record ticked on Cliniko's merge page: the window beside the
+    browser, as tall as its first words, said which record was still to tick and cut the
+    numbered actions above it off mid-line (a walk)."""
+    window = desk.open()
+    row = pick_pair(window, lone=False, group=True)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard, change=False)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    qtbot.waitUntil(lambda: bool(wizard.windowFlags() & Qt.WindowType.WindowStaysOnTopHint))
+    assert clipped_labels(wizard) == []
+    plan = wizard.flow.plan
+    assert len(plan.duplicate_ids) == 2, row
+    sim.merge(plan.survivor_id, [plan.duplicate_ids[0]])  # one of the two ticked
+    qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
+    page = wizard.merge_page
+    qtbot.waitUntil(lambda: "but not yet" in page.waiting.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: clipped_labels(wizard) == [], timeout=5_000)
+    assert wizard.geometry().bottom() <= wizard.screen().availableGeometry().bottom()
+    wizard.reject()
 
 
 def test_a_patient_merged_in_cliniko_by_mistake_is_named_after_the_next_sync(

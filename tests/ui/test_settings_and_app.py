@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from ui_helpers import menu_action, run_until_closed, watch_main_windows
+from ui_helpers import clipped_labels, menu_action, run_until_closed, watch_main_windows
 
 from desktop.config import load_settings
 from desktop.ui.settings_dialog import SettingsDialog
@@ -92,20 +92,6 @@ def test_report_settings_are_saved_and_an_empty_automation_field_stays_empty(qtb
     assert saved.automation_hours_saved_per_month is None
 
 
-def _clipped_labels(dialog) -> list[str]:
-    """Texts of the dialog's visible word-wrapped labels shorter than their text needs."""
-    from PySide6.QtWidgets import QLabel
-
-    return [
-        label.text()[:40]
-        for label in dialog.findChildren(QLabel)
-        if label.isVisible()
-        and label.wordWrap()
-        and label.text()
-        and label.height() < label.heightForWidth(label.width())
-    ]
-
-
 def test_no_text_in_the_settings_dialog_is_cut_off(qtbot, data_dir):
     """The explanations under the integration fields and the tray choice show every line on
     every page, at the size the dialog opens with and when the person makes it narrower."""
@@ -123,7 +109,7 @@ def test_no_text_in_the_settings_dialog_is_cut_off(qtbot, data_dir):
             qtbot.mouseClick(pages.tabBar(), Qt.MouseButton.LeftButton,
                              pos=pages.tabBar().tabRect(index).center())  # fmt: skip
             qtbot.waitUntil(lambda i=index: pages.currentIndex() == i)
-            assert _clipped_labels(dialog) == [], pages.tabText(index)
+            assert clipped_labels(dialog) == [], pages.tabText(index)
 
 
 def test_every_settings_page_has_keys_of_its_own(qtbot, data_dir):

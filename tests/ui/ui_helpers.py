@@ -90,15 +90,36 @@ def ready_plans(cache, count: int, sim=None) -> list:
     raise AssertionError("not enough plain pairs in the sample clinic")
 
 
-def pick_pair(window, *, lone: bool = True):
-    """Select the best pair that is not part of a larger group; return its queue row."""
+def pick_pair(window, *, lone: bool = True, group: bool = False):
+    """Select the best pair that is not part of a larger group (``lone``), or that is
+    (``group``); return its queue row."""
     model = window.queue_model
     for i in range(model.rowCount()):
         row = model.row_at(i)
-        if row.status == "new" and (row.cluster_id is None or not lone) and not row.lookalike:
+        grouped = row.cluster_id is not None
+        if (
+            row.status == "new"
+            and not (lone and grouped)
+            and (grouped or not group)
+            and not row.lookalike
+        ):
             assert window.queue_view.select_key(row.key)
             return row
     raise AssertionError("no suitable pair in the queue")
+
+
+def clipped_labels(widget) -> list[str]:
+    """Texts of the widget's visible word-wrapped labels shorter than their text needs."""
+    from PySide6.QtWidgets import QLabel
+
+    return [
+        label.text()[:40]
+        for label in widget.findChildren(QLabel)
+        if label.isVisible()
+        and label.wordWrap()
+        and label.text()
+        and label.height() < label.heightForWidth(label.width())
+    ]
 
 
 def open_wizard(qtbot, window):
