@@ -76,6 +76,12 @@ def plans_to_apply(cache: Cache) -> list[str]:
     return [r["plan_id"] for r in store.plans_at(cache.db, APPLY_FROM)]
 
 
+def plans_apply_all_leaves(cache: Cache) -> list[str]:
+    """Ids of the plans waiting to be applied that Apply all will leave as they are (see
+    :func:`left_alone`), oldest first."""
+    return [p for p in plans_to_apply(cache) if left_alone(MergeFlow.load(cache, p)) is not None]
+
+
 def plans_waiting_for_cliniko(cache: Cache) -> list[str]:
     """Ids of the active plans whose survivor is updated and that wait for Cliniko's merge."""
     return [r["plan_id"] for r in store.plans_at(cache.db, WAIT_STEPS)]

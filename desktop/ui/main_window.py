@@ -22,7 +22,12 @@ from desktop.account import Account, stored_account
 from desktop.display import shortened
 from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
-from desktop.merge.batch import plans_to_apply, plans_waiting_for_cliniko, waiting_words
+from desktop.merge.batch import (
+    plans_apply_all_leaves,
+    plans_to_apply,
+    plans_waiting_for_cliniko,
+    waiting_words,
+)
 from desktop.merge.executor import display_name
 from desktop.merge_states import KEPT_STATUSES, WAIT_STEPS, Outcome, PairStatus
 from desktop.review import (
@@ -369,7 +374,10 @@ class MainWindow(QMainWindow):
         shows, each queue reload (a merge done, plans applied) says it again, or clears it."""
         # From the plans' own steps, which also count a group of records as one plan.
         reader = self.ctx.open_reader()
-        ready, waiting = len(plans_to_apply(reader)), len(plans_waiting_for_cliniko(reader))
+        planned, waiting = len(plans_to_apply(reader)), len(plans_waiting_for_cliniko(reader))
+        # Those Apply all leaves (a look-alike nobody confirmed, ...) are not "ready" there.
+        held = len(plans_apply_all_leaves(reader)) if planned else 0
+        ready = planned - held
         to_apply = f"{ready} planned merge{'s' if ready != 1 else ''} ready to apply"
         if ready and waiting:  # one pointer for both: two ran past the intake rate, cut off
             said = f"{to_apply}; {waiting_words(waiting)} (both in the Queue menu)"
@@ -377,6 +385,12 @@ class MainWindow(QMainWindow):
             said = f"{to_apply} (Queue > Apply all ready plans)"
         elif waiting:
             said = f"{waiting_words(waiting)} (Queue > Show merges waiting in Cliniko)"
+        elif held:
+            them = "it" if held == 1 else "them"
+            said = (
+                f"{held} planned merge{'s wait' if held != 1 else ' waits'} for you to open "
+                f"{them} (Queue > Show merges ready to apply)"
+            )
         else:
             said = ""
         if said:

@@ -156,11 +156,18 @@ def test_apply_all_counts_only_the_plans_it_will_apply_and_is_off_when_there_are
     qtbot, desk, sim
 ) -> None:
     """With only a twins plan nobody confirmed, the dialog said "1 planned merge waits to be
-    applied" and "Apply all" ran to "0 applied, 1 not applied"; beside a plain plan it counted
-    two."""
+    applied" and "Apply all" ran to "0 applied, 1 not applied" (the status bar pointed there);
+    beside a plain plan it counted two."""
     with desk_cache(desk) as cache:
         flow = unconfirmed_twins_plan(cache)
     window = desk.open()
+    # The status bar said "1 planned merge ready to apply (Queue > Apply all ready plans)".
+    qtbot.waitUntil(
+        lambda: (
+            "1 planned merge waits for you to open it (Queue > Show merges ready to apply)"
+            in window.statusBar().currentMessage()
+        )
+    )
 
     def open_dialog():
         menu_action(window, "&Queue", "Apply all").trigger()
