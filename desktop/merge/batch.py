@@ -76,10 +76,10 @@ def plans_to_apply(cache: Cache) -> list[str]:
     return [r["plan_id"] for r in store.plans_at(cache.db, APPLY_FROM)]
 
 
-def plans_apply_all_leaves(cache: Cache) -> list[str]:
-    """Ids of the plans waiting to be applied that Apply all will leave as they are (see
-    :func:`left_alone`), oldest first."""
-    return [p for p in plans_to_apply(cache) if left_alone(MergeFlow.load(cache, p)) is not None]
+def plans_apply_all_leaves(cache: Cache, plan_ids: Sequence[str]) -> list[str]:
+    """Those of ``plan_ids`` (plans waiting to be applied, :func:`plans_to_apply`) that Apply
+    all will leave as they are (see :func:`left_alone`)."""
+    return [p for p in plan_ids if left_alone(MergeFlow.load(cache, p)) is not None]
 
 
 def plans_waiting_for_cliniko(cache: Cache) -> list[str]:
@@ -211,8 +211,7 @@ def answer_under_way(flow: MergeFlow) -> str | None:
 def _chosen_blind(flow: MergeFlow, session: Session) -> str | None:
     """Why not to apply a plan whose record that stays was chosen without the records' history
     (offline) when, read now, a record to be merged away has more; None otherwise."""
-    unknown = any(counts is None for counts in flow.history().values())
-    if not unknown and not flow.chosen_without_history:
+    if not flow.history_unknown() and not flow.chosen_without_history:
         return None  # known when the choice was made: the person's choice stands
     try:
         flow.fetch_history(session)

@@ -95,6 +95,12 @@ log = logging.getLogger(__name__)
 # The step log's note when the person picks the record that stays ("chose 1001 to stay").
 _CHOSE = "chose "
 
+
+def _past_the_choice(entry: Mapping[str, Any]) -> bool:
+    """True for a step log entry that moves on from the choice of the record that stays."""
+    return (entry["from_step"], entry["to_step"]) == (Step.CHOOSE_SURVIVOR, Step.RECONCILE)
+
+
 if TYPE_CHECKING:
     from desktop.session import Session
     from desktop.store.cache import Cache
@@ -309,6 +315,10 @@ class MergeFlow:
         """Cached history counts by id (None: unknown, e.g. never fetched while online)."""
         return cached_counts(self.cache.db, self.state.patient_ids)
 
+    def history_unknown(self) -> bool:
+        """True while a record's history counts are not in the cache."""
+        return any(counts is None for counts in self.history().values())
+
     def suggested_survivor(self) -> str:
         """The suggested survivor: more clinical history, then the older record."""
         return suggest_survivor(self.records(), self.history())
@@ -390,15 +400,8 @@ class MergeFlow:
     def chosen_without_history(self) -> bool:
         """True when the record that stays was last chosen with a record's history unknown
         (offline, say): read later, it may say another record has more."""
-        went_on = self._past_the_choice()
+        went_on = [e for e in store.step_log(self.cache.db, self.plan_id) if _past_the_choice(e)]
         return bool(went_on) and went_on[-1]["note"] == PlanNote.CHOSEN_BLIND
-
-    def _past_the_choice(self) -> list[dict[str, Any]]:
-        """The step log's moves on from the choice of the record that stays, in order."""
-        return [
-            e for e in store.step_log(self.cache.db, self.plan_id)
-            if (e["from_step"], e["to_step"]) == (Step.CHOOSE_SURVIVOR, Step.RECONCILE)
-        ]  # fmt: skip
 
     @property
     def lookalike_confirmed(self) -> bool:
@@ -512,7 +515,7 @@ class MergeFlow:
             self._choose_survivor(self.suggested_survivor())
         elif step is Step.CHOOSE_SURVIVOR:
             self._choose_survivor(survivor_id or self.state.survivor_id)
-            if any(counts is None for counts in self.history().values()):
+            if self.history_unknown():
                 note = PlanNote.CHOSEN_BLIND
         elif step is Step.RECONCILE:
             self._apply_decisions(decisions or {})
@@ -661,9 +664,10 @@ class MergeFlow:
     def _survivor_settled(self) -> bool:
         """True once the person picked the record that stays, or went on past the choice
         with the record on show."""
-        if self._past_the_choice():
-            return True
-        return any((note or "").startswith(_CHOSE) for note in self._notes())
+        return any(
+            _past_the_choice(e) or (e["note"] or "").startswith(_CHOSE)
+            for e in store.step_log(self.cache.db, self.plan_id)
+        )
 
     def choose(self, field: str, value: Any) -> None:
         """Save one reconcile decision at once (RECONCILE or REVIEW only)."""

@@ -374,10 +374,10 @@ class MainWindow(QMainWindow):
         shows, each queue reload (a merge done, plans applied) says it again, or clears it."""
         # From the plans' own steps, which also count a group of records as one plan.
         reader = self.ctx.open_reader()
-        planned, waiting = len(plans_to_apply(reader)), len(plans_waiting_for_cliniko(reader))
+        planned, waiting = plans_to_apply(reader), len(plans_waiting_for_cliniko(reader))
         # Those Apply all leaves (a look-alike nobody confirmed, ...) are not "ready" there.
-        held = len(plans_apply_all_leaves(reader)) if planned else 0
-        ready = planned - held
+        held = len(plans_apply_all_leaves(reader, planned))
+        ready = len(planned) - held
         to_apply = f"{ready} planned merge{'s' if ready != 1 else ''} ready to apply"
         if ready and waiting:  # one pointer for both: two ran past the intake rate, cut off
             said = f"{to_apply}; {waiting_words(waiting)} (both in the Queue menu)"

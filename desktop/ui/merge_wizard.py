@@ -648,9 +648,7 @@ class MergeWizard(QDialog):
         width = max(420, area.width() // 3, self.minimumSizeHint().width())
         # As tall as its words need, not the screen's height: a browser window that opens
         # beside it stays in sight (a walk's browser opened wholly behind it).
-        height = min(
-            area.height() - 60, max(480, self.heightForWidth(width), self.sizeHint().height())
-        )
+        height = min(area.height() - 60, max(480, self._words_height(width)))
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.setGeometry(area.right() - width + 1, area.top() + 30, width, height)
         self.show()
@@ -668,9 +666,13 @@ class MergeWizard(QDialog):
         if layout is not None:
             layout.activate()
         room = screen.availableGeometry().bottom() - self.geometry().top()
-        needed = min(room, max(self.heightForWidth(self.width()), self.sizeHint().height()))
+        needed = min(room, self._words_height(self.width()))
         if needed > self.height():
             self.resize(self.width(), needed)
+
+    def _words_height(self, width: int) -> int:
+        """The height the window's words need at ``width``."""
+        return max(self.heightForWidth(width), self.sizeHint().height())
 
     def showEvent(self, event: QShowEvent) -> None:
         """A wizard that opens at the merge step (resumed) goes beside the browser at once."""
