@@ -1,12 +1,18 @@
-"""Test-wide set-up: offscreen Qt (unless QT_QPA_PLATFORM names another platform, e.g. xcb
-under Xvfb in CI), a Qt warning fails the test (``qt_strict``), a private data dir, and an
-in-memory keyring."""
+"""Test-wide set-up: offscreen Qt on a 1366×768 laptop screen (unless QT_QPA_PLATFORM names
+another platform, e.g. xcb under Xvfb in CI), a Qt warning fails the test (``qt_strict``), a
+private data dir, and an in-memory keyring."""
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The smallest screen MergeDesk is made for (support/laptop_screen.json): every window test
+# runs on it.
+os.environ.setdefault(
+    "QT_QPA_PLATFORM",
+    "offscreen:configfile="
+    + os.path.join(os.path.dirname(__file__), "support", "laptop_screen.json"),
+)
 
 import keyring
 import pytest

@@ -38,6 +38,7 @@ from desktop.merge.batch import (
 )
 from desktop.merge.executor import MergeError, display_name
 from desktop.ui.context import DeskContext
+from desktop.ui.screen_room import resize_within_screen
 from desktop.ui.workers import Job, Workers
 
 
@@ -57,7 +58,7 @@ class ApplyAllDialog(QDialog):
         self.ctx = ctx
         self.setWindowTitle("Apply all ready plans")
         self.setAccessibleName("Apply all ready plans")
-        self.resize(640, 420)
+        resize_within_screen(self, 640, 420)
         self._workers = Workers(self)
         self.results: list[BatchResult] = []
         planned = plans_to_apply(ctx.cache)

@@ -31,6 +31,7 @@ from desktop.store.cache import Cache
 from desktop.ui.context import DeskContext
 from desktop.ui.dates import DateField, pydate, qdate
 from desktop.ui.save_paths import suggested_path
+from desktop.ui.screen_room import resize_within_screen
 from desktop.ui.workers import Job
 
 COLUMNS = (("seq", "#"), ("at", "When (UTC)"), ("method", "Kind"), ("path", "What"),
@@ -85,7 +86,7 @@ class AuditDialog(QDialog):
         self.show_button.clicked.connect(self.load)
         self.export_button.clicked.connect(self.export)
         self.view: AuditView | None = None
-        self.resize(1200, 650)
+        resize_within_screen(self, 1200, 650)
         self.load()
 
     def _range(self) -> tuple[dt.date, dt.date]:

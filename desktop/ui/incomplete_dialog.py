@@ -14,6 +14,7 @@ from desktop.incomplete import IncompleteRecord, incomplete_records
 from desktop.store.cache import Cache
 from desktop.ui.context import DeskContext
 from desktop.ui.flat_table import FlatTableModel, Index
+from desktop.ui.screen_room import resize_within_screen
 from desktop.ui.workers import Job
 
 
@@ -53,7 +54,7 @@ class IncompleteDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Incomplete records")
-        self.resize(900, 480)
+        resize_within_screen(self, 900, 480)
         self.summary = QLabel("Reading…")
         self.summary.setWordWrap(True)
         self.model = IncompleteModel(self)

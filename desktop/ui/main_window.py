@@ -43,6 +43,7 @@ from desktop.ui.context import ConnectivityWatcher, DeskContext
 from desktop.ui.held_keys import guard_held_keys
 from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue, load_rows
 from desktop.ui.queue_view import QueueView
+from desktop.ui.screen_room import resize_within_screen
 from desktop.ui.sync_panel import SyncPanel
 from desktop.ui.time_tracking import ReviewTimer
 from desktop.ui.undo_bar import UNDO_SHOWN_MS, UndoBar
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName(f"{APP_NAME} main window")
         # In every window of the app, a held Enter or Space presses one button, not each in turn.
         guard_held_keys(QCoreApplication.instance())
-        self.resize(1280, 800)
+        resize_within_screen(self, 1280, 800)
         self.wizard: MergeWizard | None = None  # the open merge wizard, if any
         self.undo_stack: list[ReviewDecision] = []
         self._undo_if_not_same: ReviewDecision | None = None  # the open merge window's pair

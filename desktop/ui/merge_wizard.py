@@ -45,6 +45,7 @@ from desktop.ui.merge_pages import (
     field_label,
 )
 from desktop.ui.merge_safety import LookalikeBanner, apply_question
+from desktop.ui.screen_room import resize_within_screen, screen_area
 from desktop.ui.workers import Job, Workers
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class MergeWizard(QDialog):
         self.ids = [str(i) for i in ids]
         self.setWindowTitle("Merge records")
         self.setAccessibleName("Merge wizard")
-        self.resize(900, 620)
+        resize_within_screen(self, 900, 620)
         self._workers = Workers(self)
         self._busy = False
         self._writing = False  # the online step under way writes to Cliniko (see done)
@@ -639,12 +640,11 @@ class MergeWizard(QDialog):
         longer on top."""
         if self._placed_beside_browser or not self.isVisible():
             return
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
+        area = screen_area(self)
+        if area is None:
             return
         self._placed_beside_browser = True
         self._centred_geometry = self.geometry()
-        area = screen.availableGeometry()
         width = max(420, area.width() // 3, self.minimumSizeHint().width())
         # As tall as its words need, not the screen's height: a browser window that opens
         # beside it stays in sight (a walk's browser opened wholly behind it).
@@ -659,13 +659,13 @@ class MergeWizard(QDialog):
         words, and a longer message cut its numbered actions off mid-line."""
         if not self._placed_beside_browser:
             return
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
+        area = screen_area(self)
+        if area is None:
             return
         layout = self.layout()
         if layout is not None:
             layout.activate()
-        room = screen.availableGeometry().bottom() - self.geometry().top()
+        room = area.bottom() - self.geometry().top()
         needed = min(room, self._words_height(self.width()))
         if needed > self.height():
             self.resize(self.width(), needed)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 from desktop.labor.cost import stored_clinic_name
 from desktop.ui.context import DeskContext
 from desktop.ui.report_screen import ReportScreen
+from desktop.ui.screen_room import resize_within_screen
 
 
 class ReportDialog(QDialog):
@@ -28,7 +29,7 @@ class ReportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.screen_widget)
         layout.addWidget(close)
-        self.resize(900, 700)
+        resize_within_screen(self, 900, 700)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Close the report's read-only connection with the window."""

@@ -49,6 +49,7 @@ from desktop.ui.dates import DateField, pydate
 from desktop.ui.report_chart import ChartWidget
 from desktop.ui.report_document import ReportDocument, setup_page
 from desktop.ui.save_paths import suggested_path
+from desktop.ui.screen_room import resize_within_screen
 from desktop.ui.theme import error_style
 
 log = logging.getLogger(__name__)
@@ -327,6 +328,9 @@ class ReportScreen(QWidget):
         self.preview_printer.setDocName(self._file_stem())
         dialog = QPrintPreviewDialog(self.preview_printer, self)
         dialog.setWindowTitle("Labor-cost summary: print preview")
+        # As tall as the screen allows (a page at full size is about 1,120 pixels): Qt's own
+        # size showed a page at a third of its size, too small to read.
+        resize_within_screen(dialog, 900, 1200)
         dialog.paintRequested.connect(self.paint_on)
         dialog.finished.connect(self._preview_closed)
         self.preview_dialog = dialog

@@ -252,6 +252,25 @@ def test_preview_print_from_the_reports_menu_shows_and_prints_the_summary(
     dialog.close()
 
 
+def test_the_print_preview_opens_as_tall_as_the_laptop_screen(qtbot, desk) -> None:
+    """On a 1366×768 laptop the preview opened at Qt's own size, 692×512, with the page shown
+    at 38% of its size: too small to read without maximising the window first."""
+    window = desk.open()
+    window.open_report()
+    screen = window.report_dialog.screen_widget
+    qtbot.mouseClick(screen.preview_button, Qt.MouseButton.LeftButton)
+    dialog = screen.preview_dialog
+    qtbot.waitExposed(dialog)
+    preview = dialog.findChild(QPrintPreviewWidget)
+    qtbot.waitUntil(lambda: preview.pageCount() > 0, timeout=10_000)
+    area = dialog.screen().availableGeometry()
+    assert area.contains(dialog.frameGeometry()), (dialog.frameGeometry(), area)
+    assert dialog.frameGeometry().height() > area.height() * 0.9
+    assert preview.zoomFactor() > 0.5  # the whole page in sight, at half its size or more
+    dialog.close()
+    window.report_dialog.close()
+
+
 def test_every_control_of_the_labor_summary_has_its_own_alt_letter(qtbot, desk) -> None:
     """A keyboard walk held Alt in the labor-cost summary: no letter was underlined and
     Alt+E, Alt+P, Alt+S did nothing."""

@@ -151,7 +151,7 @@ def test_the_window_opens_as_it_was_left(qtbot, desk) -> None:
     """Size, split and queue column widths come back at the next start (the window opened
     at its default size every time, the queue's columns with it)."""
     window = desk.open()
-    window.resize(780, 560)  # within the offscreen screen (800 x 600), which a restore fits
+    window.resize(780, 560)  # within the laptop screen the tests run on, which a restore fits
     qtbot.waitUntil(lambda: window.width() == 780)
     window.splitter.setSizes([500, 270])
     window.queue_view.table.setColumnWidth(0, 120)
@@ -163,6 +163,18 @@ def test_the_window_opens_as_it_was_left(qtbot, desk) -> None:
     assert (again.width(), again.height()) == (780, 560)
     assert again.splitter.sizes() == split
     assert again.queue_view.table.columnWidth(0) == 120
+
+
+def test_the_window_first_opens_within_a_laptop_screen(qtbot, desk) -> None:
+    """On a 1366×768 laptop the window opened 800 pixels tall, and the status bar with its
+    buttons ("Show them", "Dismiss") was off the foot of the screen."""
+    window = desk.open()
+    area = window.screen().availableGeometry()
+    assert area.height() < 800  # the tests' screen is a laptop's (tests/support)
+    assert area.contains(window.frameGeometry()), (window.frameGeometry(), area)
+    status = window.statusBar()
+    foot = status.mapToGlobal(status.rect().bottomRight())
+    assert area.contains(foot)
 
 
 def test_the_sync_menu_names_ctrl_r_and_ctrl_r_syncs(qtbot, desk) -> None:
