@@ -181,10 +181,10 @@ class ConnectDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Continue")
+        self.ok_button.setText("C&ontinue")
         self.ok_button.setEnabled(False)
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setText("Quit")
+        self.cancel_button.setText("&Quit")
         self.cancel_button.setToolTip(
             f"Close {APP_NAME}. Open it again when you have your key, or try the sample clinic."
         )

@@ -120,28 +120,41 @@ class NewPairsBanner(QFrame):
         self.hide()
 
 
-class NewSinceDialog(QDialog):
-    """Pick the moment from which found pairs are listed, on the clock of ``start``'s zone
-    (the clinic's, as the banner then says it)."""
+def _wall(moment: datetime) -> QDateTime:
+    """``moment``'s wall-clock time to the minute, held as UTC so that no local daylight
+    saving moves it."""
+    return QDateTime(qdate(moment.date()), QTime(moment.hour, moment.minute), QTimeZone.utc())
 
-    def __init__(self, start: datetime, parent: QWidget | None = None) -> None:
+
+class NewSinceDialog(QDialog):
+    """Pick the moment from which found pairs are listed (from midnight, up to ``now``), on
+    the clock of ``now``'s zone (the clinic's, as the banner then says it)."""
+
+    def __init__(self, now: datetime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New since…")
-        self.zone = start.tzinfo
-        # The edit holds the wall-clock time only (in UTC, so no local daylight saving
-        # moves it); chosen() reads it on the clinic's clock.
-        wall = QDateTime(qdate(start.date()), QTime(start.hour, start.minute), QTimeZone.utc())
-        self.when = QDateTimeEdit(wall)
+        self.zone = now.tzinfo
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        # chosen() reads the wall-clock time on the clinic's clock. No later than now: an
+        # arrow key pressed once too often showed "the 0 pairs found since Tue 0:00", tomorrow.
+        self.when = QDateTimeEdit(_wall(midnight))
+        self.when.setMaximumDateTime(_wall(now))
         self.when.setCalendarPopup(True)
-        self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
+        # The day first, not the weekday: Qt steps a weekday within its week, so Down did
+        # nothing on a Monday.
+        self.when.setDisplayFormat("d MMM yyyy HH:mm")
         self.when.setAccessibleName("Show pairs found since")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Show")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("&Cancel")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        label = QLabel("Show the pairs the watch found s&ince:")
+        label.setBuddy(self.when)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Show the pairs the watch found since:"))
+        layout.addWidget(label)
         layout.addWidget(self.when)
         layout.addWidget(buttons)
 
@@ -397,8 +410,7 @@ class WatchDesk(QObject):
         """Ask from when (from midnight on the clinic's clock, as the banner says times),
         then filter."""
         tz = account_time_zone(self.ctx.open_reader().db)
-        start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        dialog = NewSinceDialog(start, self.window)
+        dialog = NewSinceDialog(datetime.now(tz), self.window)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.show_new_since(dialog.chosen())
 

@@ -24,6 +24,34 @@ def test_connecting_with_a_good_key_shows_clinic_and_user_and_stores_it(qtbot, s
     assert keychain.get_api_key() == sim.api_key
 
 
+def test_alt_letters_continue_once_the_key_is_checked_and_quit(qtbot, sim):
+    """A keyboard walk: Continue and Quit had no Alt letter (only Return and Escape reached
+    them), while every other control of the dialog had one."""
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    dialog = ConnectDialog(base_url=sim.base_url)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    qtbot.keyClicks(dialog.key_edit, sim.api_key)
+    with qtbot.waitSignal(dialog.connected, timeout=15_000):
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(dialog.ok_button.isEnabled)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+    again = ConnectDialog(base_url=sim.base_url)
+    qtbot.addWidget(again)
+    again.open()
+    again.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is again)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Q, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: not again.isVisible())
+    assert again.result() == QDialog.DialogCode.Rejected
+
+
 def test_a_rejected_key_is_explained_and_not_stored(qtbot, sim):
     dialog = ConnectDialog(base_url=sim.base_url)
     qtbot.addWidget(dialog)
@@ -122,7 +150,7 @@ def test_the_welcome_says_what_is_read_and_changed_and_names_the_keys_server(qtb
     dialog.key_edit.setText("abc-def-ghi")
     assert "look like a Cliniko API key" in dialog.shard_label.text()
     assert "the whole key" in WRONG_KEY_HELP
-    assert dialog.cancel_button.text() == "Quit"
+    assert dialog.cancel_button.text() == "&Quit"
 
 
 def test_a_server_set_in_settings_is_named_instead_of_clinikos(qtbot, sim):

@@ -534,6 +534,43 @@ def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
     assert not banner.isVisible() and window.queue_model.row_total() == total
 
 
+def test_new_since_is_answered_from_the_keyboard(qtbot, desk) -> None:
+    """Watch > New since… had no Alt letter on its time or its buttons: Alt+I goes to the
+    time, Alt+S shows the pairs found since then; the time cannot be set past now."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.watch_desk import NewSinceDialog
+
+    window = desk.open()
+    seen: dict[str, bool] = {}
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, NewSinceDialog)
+        alt = Qt.KeyboardModifier.AltModifier
+        qtbot.keyClick(QApplication.focusWidget() or dialog, Qt.Key.Key_I, alt)
+        seen["on the time"] = QApplication.focusWidget() is dialog.when
+        # Up on the day: tomorrow is refused (it listed the 0 pairs found since then).
+        midnight = dialog.when.dateTime()
+        qtbot.keyClick(dialog.when, Qt.Key.Key_Up)
+        seen["kept today"] = dialog.when.dateTime() == midnight
+        # Down and Up on the day, whatever the weekday (a weekday first stuck on Mondays).
+        qtbot.keyClick(dialog.when, Qt.Key.Key_Down)
+        seen["yesterday"] = dialog.when.dateTime() == midnight.addDays(-1)
+        qtbot.keyClick(dialog.when, Qt.Key.Key_Up)
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_S, alt)
+        QTimer.singleShot(3_000, dialog.reject)  # still open: the key did nothing
+
+    QTimer.singleShot(100, answer)
+    _action(window, "New since…").trigger()
+    assert seen == {"on the time": True, "kept today": True, "yesterday": True}
+    banner = window.watch_desk.banner
+    qtbot.waitUntil(banner.isVisible)
+    text = banner.text.text()
+    assert text.startswith("Showing the ") and text.endswith(" found since 0:00."), text
+
+
 def test_a_new_day_on_the_clinic_s_clock_brings_yesterday_s_digest(qtbot, desk) -> None:
     """The window was opened yesterday on the clinic's clock: the first interval of the
     clinic's new day puts yesterday's digest in the status bar (this computer's own date
