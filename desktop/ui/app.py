@@ -124,6 +124,17 @@ def _fresh_start_agreed(problem: str) -> bool:
     return box.clickedButton() is fresh
 
 
+def _cannot_open(error: Exception) -> int:
+    """Say in a window why the cache could not be opened (another MergeDesk has it open, say:
+    started from its icon, MergeDesk has no console to print to); exit status 2. An error
+    without words for the person is raised again."""
+    message = getattr(error, "user_message", None)
+    if message is None:
+        raise error
+    QMessageBox.warning(None, APP_NAME, message)
+    return 2
+
+
 def open_window(ctx: DeskContext, *, sync_if_never: bool = True) -> MainWindow:
     """Build and show the main window; start a first sync when the cache was never synced."""
     window = MainWindow(ctx)
@@ -146,11 +157,7 @@ def run_app(data_dir: Path) -> int:
     try:
         opened = _clinic_cache(data_dir)
     except Exception as error:
-        message = getattr(error, "user_message", None)
-        if message is None:
-            raise
-        QMessageBox.warning(None, APP_NAME, message)
-        return 2
+        return _cannot_open(error)
     if opened is None:
         return 2
     cache, cache_key = opened
@@ -197,10 +204,11 @@ def run_demo(
         cache_key = random_secrets.token_hex(32)
         notice = f"{error.user_message} The demo's sample data is kept in a temporary folder."
     try:
-        with (
-            _sample_clinic(patients, seed) as simulator,
-            open_cache_showing_updates(cache_path(demo_dir), cache_key) as cache,
-        ):
+        try:
+            demo_cache = open_cache_showing_updates(cache_path(demo_dir), cache_key)
+        except Exception as error:
+            return _cannot_open(error)
+        with demo_cache as cache, _sample_clinic(patients, seed) as simulator:
             if temporary is None:  # the demo's trail is sealed like the real one's
                 cache.audit_seal = AuditSeal.for_data_dir(demo_dir, create=True)
             settings = load_settings(demo_dir)
