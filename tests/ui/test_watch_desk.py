@@ -560,7 +560,7 @@ def test_new_since_is_answered_from_the_keyboard(qtbot, desk) -> None:
         seen["yesterday"] = dialog.when.dateTime() == midnight.addDays(-1)
         qtbot.keyClick(dialog.when, Qt.Key.Key_Up)
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_S, alt)
-        QTimer.singleShot(3_000, dialog.reject)  # still open: the key did nothing
+        QTimer.singleShot(3_000, dialog, dialog.reject)  # still open: the key did nothing
 
     QTimer.singleShot(100, answer)
     _action(window, "New since…").trigger()
