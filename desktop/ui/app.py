@@ -181,6 +181,16 @@ def _sample_clinic(patients: int, seed: int) -> Simulator:
     return run_showing(text, "sample-clinic", lambda: Simulator(size=patients, seed=seed))
 
 
+def _demo_cache(demo_dir: Path, cache_key: str) -> Cache:
+    """The demo's cache. One the keychain's key does not open (the keychain was reset) holds
+    only the sample clinic, so it is set aside for a fresh one without asking."""
+    try:
+        return open_cache_showing_updates(cache_path(demo_dir), cache_key)
+    except (WrongCacheKey, CacheKeyMissing):
+        set_aside_cache(demo_dir)
+        return open_cache_showing_updates(cache_path(demo_dir), cache_key)
+
+
 def run_demo(
     data_dir: Path, *, patients: int = 3000, seed: int = 1, quit_after: float | None = None
 ) -> int:
@@ -205,7 +215,7 @@ def run_demo(
         notice = f"{error.user_message} The demo's sample data is kept in a temporary folder."
     try:
         try:
-            demo_cache = open_cache_showing_updates(cache_path(demo_dir), cache_key)
+            demo_cache = _demo_cache(demo_dir, cache_key)
         except Exception as error:
             return _cannot_open(error)
         with demo_cache as cache, _sample_clinic(patients, seed) as simulator:

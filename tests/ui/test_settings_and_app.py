@@ -57,6 +57,38 @@ def test_the_demo_opens_syncs_scans_and_quits_by_itself(qtbot, data_dir, monkeyp
     assert busy == [(text, True)]
 
 
+def test_the_demo_starts_afresh_when_the_keychain_lost_its_key(qtbot, data_dir, monkeypatch):
+    """A reset keychain: the demo's cache (the sample clinic only) could no longer be opened,
+    and the demo ended on "could not be unlocked ... MergeDesk can start a fresh cache", with
+    no way to do so. It now sets the old file aside and starts afresh."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop import secrets as keychain
+    from desktop.store import open_cache
+    from desktop.ui import app as app_module
+
+    demo_dir = data_dir / "demo"
+    demo_dir.mkdir()
+    open_cache(demo_dir).close()
+    keychain.delete_cache_key(demo_dir)
+    seen = watch_main_windows(monkeypatch)
+    monkeypatch.setattr(QApplication, "exec", lambda self: run_until_closed(qtbot, seen))
+    boxes: list[str] = []
+
+    def close_a_problem_box() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            boxes.append(box.text())
+            box.done(0)
+
+    QTimer.singleShot(0, close_a_problem_box)
+    code = app_module.run_demo(data_dir, patients=120, seed=2, quit_after=None)
+    assert boxes == [] and code == 0, boxes
+    assert seen.get("rows", 0) > 0
+    assert len(list(demo_dir.glob("cache.db.unreadable-*"))) == 1
+
+
 def test_the_reports_menu_opens_the_labor_cost_summary(qtbot, desk):
     window = desk.open()
     report_action = next(
