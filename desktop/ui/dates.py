@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone
 from PySide6.QtWidgets import QDateEdit, QWidget
 
 
@@ -16,6 +16,18 @@ def qdate(day: dt.date) -> QDate:
 def pydate(day: QDate) -> dt.date:
     """The Python date of a ``QDate``."""
     return dt.date(day.year(), day.month(), day.day())
+
+
+def wall_qdatetime(moment: dt.datetime) -> QDateTime:
+    """``moment``'s wall-clock time to the minute, held as UTC so that no local daylight
+    saving moves it (read back on its own clock by :func:`wall_datetime`)."""
+    return QDateTime(qdate(moment.date()), QTime(moment.hour, moment.minute), QTimeZone.utc())
+
+
+def wall_datetime(value: QDateTime, zone: dt.tzinfo | None) -> dt.datetime:
+    """The wall-clock time of ``value`` (from :func:`wall_qdatetime`), aware, on ``zone``."""
+    day, clock = pydate(value.date()), value.time()
+    return dt.datetime(day.year, day.month, day.day, clock.hour(), clock.minute(), tzinfo=zone)
 
 
 class DateField(QDateEdit):

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, QObject, QTime, QTimer, QTimeZone, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,7 +43,7 @@ from desktop.timestamps import utc_stamp
 from desktop.ui import theme
 from desktop.ui import tray as tray_icon
 from desktop.ui.context import NETWORK_ERRORS
-from desktop.ui.dates import pydate, qdate
+from desktop.ui.dates import wall_datetime, wall_qdatetime
 from desktop.ui.workers import Job
 from desktop.watch import (
     IntervalReport,
@@ -120,12 +120,6 @@ class NewPairsBanner(QFrame):
         self.hide()
 
 
-def _wall(moment: datetime) -> QDateTime:
-    """``moment``'s wall-clock time to the minute, held as UTC so that no local daylight
-    saving moves it."""
-    return QDateTime(qdate(moment.date()), QTime(moment.hour, moment.minute), QTimeZone.utc())
-
-
 class NewSinceDialog(QDialog):
     """Pick the moment from which found pairs are listed (from midnight, up to ``now``), on
     the clock of ``now``'s zone (the clinic's, as the banner then says it)."""
@@ -137,8 +131,8 @@ class NewSinceDialog(QDialog):
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         # chosen() reads the wall-clock time on the clinic's clock. No later than now: an
         # arrow key pressed once too often showed "the 0 pairs found since Tue 0:00", tomorrow.
-        self.when = QDateTimeEdit(_wall(midnight))
-        self.when.setMaximumDateTime(_wall(now))
+        self.when = QDateTimeEdit(wall_qdatetime(midnight))
+        self.when.setMaximumDateTime(wall_qdatetime(now))
         self.when.setCalendarPopup(True)
         # The day first, not the weekday: Qt steps a weekday within its week, so Down did
         # nothing on a Monday.
@@ -160,11 +154,7 @@ class NewSinceDialog(QDialog):
 
     def chosen(self) -> datetime:
         """The chosen moment, aware, on the clinic's clock."""
-        value = self.when.dateTime()
-        day, clock = pydate(value.date()), value.time()
-        return datetime(
-            day.year, day.month, day.day, clock.hour(), clock.minute(), tzinfo=self.zone
-        )
+        return wall_datetime(self.when.dateTime(), self.zone)
 
 
 class WatchDesk(QObject):
