@@ -21,7 +21,7 @@ from desktop.config import Settings, load_settings
 from desktop.fresh_start import record_fresh_start
 from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
-from desktop.store import Cache, CacheKeyMissing, WrongCacheKey, set_aside_cache
+from desktop.store import Cache, CacheInUse, CacheKeyMissing, WrongCacheKey, set_aside_cache
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT
@@ -30,6 +30,7 @@ from desktop.ui.cache_update import open_cache_showing_updates
 from desktop.ui.context import DeskContext
 from desktop.ui.held_keys import guard_held_keys
 from desktop.ui.main_window import MainWindow
+from desktop.ui.single_instance import ShowRequests, ask_open_window_to_show, instance_name
 from desktop.ui.theme import apply_theme
 from desktop.ui.workers import stop_every_job
 
@@ -124,10 +125,14 @@ def _fresh_start_agreed(problem: str) -> bool:
     return box.clickedButton() is fresh
 
 
-def _cannot_open(error: Exception) -> int:
-    """Say in a window why the cache could not be opened (another MergeDesk has it open, say:
-    started from its icon, MergeDesk has no console to print to); exit status 2. An error
-    without words for the person is raised again."""
+def _cannot_open(error: Exception, cache_file: Path) -> int:
+    """Say in a window why the cache could not be opened (started from its icon, MergeDesk has
+    no console to print to); exit status 2. An error without words for the person is raised
+    again. When another MergeDesk has the cache open, its window is brought forward instead
+    (exit status 0), unless nothing answers (a sync from the command line)."""
+    if isinstance(error, CacheInUse) and ask_open_window_to_show(instance_name(cache_file)):
+        log.info("MergeDesk is already open: its window was brought forward")
+        return 0
     message = getattr(error, "user_message", None)
     if message is None:
         raise error
@@ -135,10 +140,18 @@ def _cannot_open(error: Exception) -> int:
     return 2
 
 
+def _main_window(ctx: DeskContext) -> MainWindow:
+    """The main window, shown, which a second start of MergeDesk on its cache brings forward."""
+    window = MainWindow(ctx)
+    requests = ShowRequests(instance_name(ctx.cache.path), window)
+    requests.show_requested.connect(window.watch_desk.reopen)
+    window.show()
+    return window
+
+
 def open_window(ctx: DeskContext, *, sync_if_never: bool = True) -> MainWindow:
     """Build and show the main window; start a first sync when the cache was never synced."""
-    window = MainWindow(ctx)
-    window.show()
+    window = _main_window(ctx)
     window.watch_desk.start()
     if sync_if_never and get_state(ctx.open_reader().db, LAST_SYNC_AT) is None:
         QTimer.singleShot(0, window.sync_panel.start_sync)
@@ -157,7 +170,7 @@ def run_app(data_dir: Path) -> int:
     try:
         opened = _clinic_cache(data_dir)
     except Exception as error:
-        return _cannot_open(error)
+        return _cannot_open(error, cache_path(data_dir))
     if opened is None:
         return 2
     cache, cache_key = opened
@@ -217,7 +230,7 @@ def run_demo(
         try:
             demo_cache = _demo_cache(demo_dir, cache_key)
         except Exception as error:
-            return _cannot_open(error)
+            return _cannot_open(error, cache_path(demo_dir))
         with demo_cache as cache, _sample_clinic(patients, seed) as simulator:
             if temporary is None:  # the demo's trail is sealed like the real one's
                 cache.audit_seal = AuditSeal.for_data_dir(demo_dir, create=True)
@@ -229,8 +242,7 @@ def run_demo(
                 demo_dir, cache, cache_key, simulator.api_key, simulator.base_url, settings,
                 title="Demo clinic (sample data)",
             )  # fmt: skip
-            window = MainWindow(ctx)
-            window.show()
+            window = _main_window(ctx)
             window.watch_desk.start()
             if notice:
                 window.statusBar().showMessage(notice)

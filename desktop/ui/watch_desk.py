@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -513,8 +513,11 @@ class WatchDesk(QObject):
 
     @Slot()
     def reopen(self) -> None:
-        """Show the window again."""
-        self.window.showNormal()
+        """Show the window again (from the tray, minimised or behind others), maximised if it
+        was (``showNormal`` made a maximised window small)."""
+        minimised = Qt.WindowState.WindowMinimized
+        self.window.setWindowState(self.window.windowState() & ~minimised)
+        self.window.show()
         self.window.raise_()
         self.window.activateWindow()
 

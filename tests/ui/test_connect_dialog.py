@@ -239,9 +239,10 @@ def _press_in_the_problem_box(qtbot, seen: dict, label: str) -> None:
 def test_a_second_mergedesk_says_in_a_window_that_one_is_already_open(
     qtbot, data_dir, sim, monkeypatch, demo
 ):
-    """MergeDesk started a second time (its icon double-clicked twice): the sample clinic's
-    start printed "already open" on a console the windowed app does not have, and ended
-    without a word."""
+    """MergeDesk started while a MergeDesk without a window has its cache (a sync from the
+    command line): the sample clinic's start printed "already open" on a console the windowed
+    app does not have, and ended without a word. (With a window open, that window comes
+    forward instead: test_second_start.py.)"""
     import json
 
     from PySide6.QtCore import QTimer
