@@ -52,7 +52,10 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """When a row is written, to the microsecond: an incremental scan reads the rows written
+    after the newest one the last scan saw, and at whole seconds a row written in that same
+    second (a patient added as the watch looked) was never scanned."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _text(value: Any) -> str | None:

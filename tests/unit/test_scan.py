@@ -90,6 +90,23 @@ def stored(cache: Cache) -> dict[tuple[str, str], dict[str, Any]]:
     }
 
 
+def test_a_patient_written_in_the_second_of_the_last_scan_is_scanned(tmp_path: Path) -> None:
+    """Rows were stamped to the second when written: a patient the watch's sync wrote within
+    the second of the rows the last scan had read was never scanned (no pair, no notice)."""
+    import time
+
+    with Cache.open(tmp_path / "cache.db", KEY) as opened:
+        time.sleep(1 - time.time() % 1)  # at the start of a second, so the rest fits in it
+        with transaction(opened) as db:
+            upsert_patients(db, [patient(n) for n in range(40)])
+        run_scan(opened)
+        with transaction(opened) as db:
+            upsert_patients(db, [duplicate_of(7, 907)])
+        summary = run_scan(opened)
+        assert summary.kind == "incremental" and summary.changed == 1
+        assert pair_key(7, 907) in stored(opened)
+
+
 def test_migration_is_registered(cache: Cache) -> None:
     assert LATEST_VERSION >= 2
     tables = set(cache.db.table_names())
