@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone
-from PySide6.QtWidgets import QDateEdit, QWidget
+from PySide6.QtWidgets import QDateTimeEdit, QWidget
 
 
 def qdate(day: dt.date) -> QDate:
@@ -30,13 +30,15 @@ def wall_datetime(value: QDateTime, zone: dt.tzinfo | None) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, clock.hour(), clock.minute(), tzinfo=zone)
 
 
-class DateField(QDateEdit):
-    """A date with a calendar to pick from, that Tab leaves (Qt's moves from day to month to
-    year first, so a keyboard walk found Tab held in the dates). Left and Right move between
-    the day, month and year."""
+class DateField(QDateTimeEdit):
+    """A date, or a date and time (by its display format), with a calendar to pick from, that
+    Tab leaves (Qt's moves from day to month to year, and hour and minute, first: a keyboard
+    walk found Tab held in the dates). Left and Right move between the parts."""
 
-    def __init__(self, day: QDate, display_format: str, parent: QWidget | None = None) -> None:
-        super().__init__(day, parent)
+    def __init__(
+        self, value: QDate | QDateTime, display_format: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(value, parent)
         self.setCalendarPopup(True)
         self.setDisplayFormat(display_format)
 

@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFrame,
@@ -43,7 +42,7 @@ from desktop.timestamps import utc_stamp
 from desktop.ui import theme
 from desktop.ui import tray as tray_icon
 from desktop.ui.context import NETWORK_ERRORS
-from desktop.ui.dates import wall_datetime, wall_qdatetime
+from desktop.ui.dates import DateField, wall_datetime, wall_qdatetime
 from desktop.ui.workers import Job
 from desktop.watch import (
     IntervalReport,
@@ -95,27 +94,36 @@ class NewPairsBanner(QFrame):
         layout.addWidget(self.text, 1)
         for button in (self.show_button, self.all_button, self.close_button):
             layout.addWidget(button)
+        self.queue_filtered = False  # the queue shows only the pairs found since a time
         self.hide()
 
     def announce(self, message: str) -> None:
-        """New pairs: say so and offer to show them."""
+        """New pairs: say so and offer to show them, and the whole queue back while it is
+        filtered (new pairs announced over "Showing the pairs found since ..." took its "Show
+        all" away: Dismiss then left the queue filtered, with nothing on screen saying so)."""
         self.text.setText(message)
         self.show_button.setVisible(True)
-        self.all_button.setVisible(False)
+        self.all_button.setVisible(self.queue_filtered)
         self.show()
 
     def filtering(self, message: str) -> None:
         """The queue shows only new pairs: say which, and offer the whole queue back."""
+        self.queue_filtered = True
         self.text.setText(message)
         self.show_button.setVisible(False)
         self.all_button.setVisible(True)
         self.show()
 
+    def unfiltered(self) -> None:
+        """The whole queue is back: put the line away."""
+        self.queue_filtered = False
+        self.hide()
+
     @Slot()
     def dismiss(self) -> None:
-        """Put the line away; while it filters the queue, give the whole queue back too (the
+        """Put the line away; while the queue is filtered, give the whole queue back too (the
         queue stayed filtered, with nothing left on screen to undo it)."""
-        if self.all_button.isVisible():
+        if self.queue_filtered:
             self.show_all_requested.emit()
         self.hide()
 
@@ -131,12 +139,10 @@ class NewSinceDialog(QDialog):
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         # chosen() reads the wall-clock time on the clinic's clock. No later than now: an
         # arrow key pressed once too often showed "the 0 pairs found since Tue 0:00", tomorrow.
-        self.when = QDateTimeEdit(wall_qdatetime(midnight))
-        self.when.setMaximumDateTime(wall_qdatetime(now))
-        self.when.setCalendarPopup(True)
         # The day first, not the weekday: Qt steps a weekday within its week, so Down did
         # nothing on a Monday.
-        self.when.setDisplayFormat("d MMM yyyy HH:mm")
+        self.when = DateField(wall_qdatetime(midnight), "d MMM yyyy HH:mm")
+        self.when.setMaximumDateTime(wall_qdatetime(now))
         self.when.setAccessibleName("Show pairs found since")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -380,20 +386,21 @@ class WatchDesk(QObject):
             f"Showing the {count} pair{'s' if count != 1 else ''} found since "
             f"{since_label(since, tz)}."
         )
-        self.window.showNormal()
-        self.window.raise_()
-        self.window.activateWindow()
+        self.reopen()
 
     @Slot()
     def show_all(self) -> None:
         """Leave the "New since" filter, the pair being looked at still selected (the whole
-        list came back with none, and J went to its first pair)."""
+        list came back with none, and J went to its first pair), else the first pair (the
+        filter had shown none: "Nothing selected. The queue is empty" beside 248 pairs)."""
         view = self.window.queue_view
         current = view.current()
         view.model.set_only(None)
         if current is not None:
             view.select_key(current.key)
-        self.banner.hide()
+        else:
+            view.select_row(0)
+        self.banner.unfiltered()
 
     @Slot()
     def ask_new_since(self) -> None:

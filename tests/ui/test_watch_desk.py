@@ -534,9 +534,53 @@ def test_new_since_is_asked_and_said_on_the_clinic_s_clock(qtbot, desk) -> None:
     assert not banner.isVisible() and window.queue_model.row_total() == total
 
 
+def test_new_pairs_found_while_the_queue_is_filtered_leave_a_way_back(qtbot, desk, sim) -> None:
+    """New since… filtered the queue, then the watch found a new pair: its banner took the
+    place of "Showing the pairs found since ...", without "Show all", and Dismiss left the
+    queue filtered ("0 of 248 pairs", "The queue is empty or filtered out") with nothing on
+    screen saying so or undoing it. "Show them" also made a maximised window small."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window = desk.open()
+    window.showMaximized()
+    _interval(qtbot, window)
+    total = window.queue_model.row_total()
+
+    def since_now() -> None:
+        dialog = QApplication.activeModalWidget()
+        dialog.when.setDateTime(dialog.when.maximumDateTime())
+        dialog.accept()
+
+    QTimer.singleShot(100, since_now)
+    _action(window, "New since…").trigger()
+    banner = window.watch_desk.banner
+    assert banner.text.text().startswith("Showing the 0 pairs found since ")
+    assert window.queue_model.row_total() == 0
+
+    _phone_copy(sim, _known(sim))
+    with qtbot.waitSignal(window.queue_loaded, timeout=30_000):  # reloaded, still filtered
+        assert _interval(qtbot, window).new_pairs
+    assert banner.text.text().startswith("1 new likely duplicate found since ")
+    assert banner.show_button.isVisible() and banner.all_button.isVisible()
+    qtbot.mouseClick(banner.close_button, Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+    qtbot.waitUntil(lambda: window.queue_model.row_total() > total)  # all, and the new pair
+    assert window.queue_view.current() is not None  # not "Nothing selected. The queue is empty"
+
+    _phone_copy(sim, _known(sim, 1))  # within the second of the last look, often
+    assert _interval(qtbot, window).new_pairs
+    qtbot.mouseClick(banner.show_button, Qt.MouseButton.LeftButton)
+    assert window.queue_model.row_total() >= 1
+    assert window.isMaximized()
+    qtbot.mouseClick(banner.all_button, Qt.MouseButton.LeftButton)
+    assert window.queue_model.row_total() > total and not banner.isVisible()
+
+
 def test_new_since_is_answered_from_the_keyboard(qtbot, desk) -> None:
     """Watch > New since… had no Alt letter on its time or its buttons: Alt+I goes to the
-    time, Alt+S shows the pairs found since then; the time cannot be set past now."""
+    time, Alt+S shows the pairs found since then; the time cannot be set past now; Tab leaves
+    the time."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -559,12 +603,17 @@ def test_new_since_is_answered_from_the_keyboard(qtbot, desk) -> None:
         qtbot.keyClick(dialog.when, Qt.Key.Key_Down)
         seen["yesterday"] = dialog.when.dateTime() == midnight.addDays(-1)
         qtbot.keyClick(dialog.when, Qt.Key.Key_Up)
+        # Tab leaves the time for the buttons (it walked day, month, year, hour and minute).
+        qtbot.keyClick(dialog.when, Qt.Key.Key_Tab)
+        seen["Tab to"] = getattr(QApplication.focusWidget(), "text", str)()
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_S, alt)
         QTimer.singleShot(3_000, dialog, dialog.reject)  # still open: the key did nothing
 
     QTimer.singleShot(100, answer)
     _action(window, "New since…").trigger()
-    assert seen == {"on the time": True, "kept today": True, "yesterday": True}
+    assert seen == {
+        "on the time": True, "kept today": True, "yesterday": True, "Tab to": "&Show"
+    }  # fmt: skip
     banner = window.watch_desk.banner
     qtbot.waitUntil(banner.isVisible)
     text = banner.text.text()
