@@ -40,6 +40,7 @@ class SettingsDialog(QDialog):
             self.settings.hourly_rate,
             maximum=10_000.0,
             step=0.5,
+            suffix=" per hour",  # a bare "28.00" left the reader to guess its unit
             tip="What an hour of administrator time costs, in the clinic's currency",
         )
         self.on_cost = _number(

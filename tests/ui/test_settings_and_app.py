@@ -13,6 +13,7 @@ def test_settings_default_to_28_an_hour_and_are_saved(qtbot, data_dir):
     dialog = SettingsDialog(data_dir)
     qtbot.addWidget(dialog)
     assert dialog.rate.value() == 28.00
+    assert dialog.rate.text() == "28.00 per hour"  # its unit said (it read a bare "28.00")
     dialog.rate.setValue(31.5)
     dialog.idle.setValue(90)
     dialog.likely.setValue(0.9)
