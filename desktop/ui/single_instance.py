@@ -57,6 +57,7 @@ class ShowRequests(QObject):
         while (connection := self.server.nextPendingConnection()) is not None:
             connection.readyRead.connect(lambda c=connection: self._read(c))
             connection.disconnected.connect(connection.deleteLater)
+            self._read(connection)  # what arrived with the connection
 
     def _read(self, connection: QLocalSocket) -> None:
         while connection.canReadLine():

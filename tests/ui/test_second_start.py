@@ -7,6 +7,7 @@ another process, with the keychain's entries of the first, talking over a real l
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,7 @@ sys.exit(run_demo(Path(sys.argv[1])))
 def _second_start(data_dir: Path) -> subprocess.Popen[bytes]:
     secrets = keyring.get_keyring().secrets  # type: ignore[attr-defined]
     handed = json.dumps([[s, u, p] for (s, u), p in secrets.items()])
-    env = {**__import__("os").environ, "HANDED_SECRETS": handed}
+    env = {**os.environ, "HANDED_SECRETS": handed}
     root = Path(__file__).resolve().parents[2]
     return subprocess.Popen(
         [sys.executable, "-c", SECOND_START, str(data_dir)],
