@@ -102,6 +102,8 @@ def _past_the_choice(entry: Mapping[str, Any]) -> bool:
 
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from desktop.session import Session
     from desktop.store.cache import Cache
 
@@ -590,8 +592,7 @@ class MergeFlow:
             )
         self._time_step(RESTORE_STEP)
         with transaction(self.cache) as db:  # ahead of its first request: a kill anywhere
-            note = f"{PlanNote.RESTORING}: {why}"  # in the back-out is said on reopening
-            store.log_step(db, self.plan_id, self.step, self.step, self.clock(), note)
+            self._log_restoring(db, why)  # in the back-out is said on reopening
             session.audit.write_pending()
         try:
             result = executor.restore_survivor(session.client, self.plan)
@@ -615,6 +616,21 @@ class MergeFlow:
             )
         self._time_step(self.step)
         return result
+
+    def restore_decided(self, why: str) -> None:
+        """Note a back-out for ``why`` decided while a request is out (it begins when that
+        ends), when MergeDesk changed the survivor: a kill before it begins is then said on
+        reopening as a back-out that put nothing back yet, and Apply all leaves the plan alone,
+        as after a kill during one (the answer was lost without a word)."""
+        if self.needs_restore():
+            with transaction(self.cache) as db:
+                self._log_restoring(db, why)
+
+    def _log_restoring(self, db: Database, why: str) -> None:
+        """The step log's note that a back-out for ``why`` begins (:attr:`restore_interrupted`
+        reads it until the back-out ends or fails)."""
+        note = f"{PlanNote.RESTORING}: {why}"
+        store.log_step(db, self.plan_id, self.step, self.step, self.clock(), note)
 
     def confirm_lookalike(self) -> None:
         """Record that the person checked a flagged pair and found one person, not look-alikes.

@@ -356,6 +356,7 @@ class MergeWizard(QDialog):
         if self.busy():
             if self._polling:  # a look at Cliniko: Back is acted on as soon as it ends
                 self._after_job = self.go_back
+                self.flow.restore_decided("back")  # said on reopening if MergeDesk stops first
                 self._say("Back: MergeDesk goes back as soon as the check under way ends…")
             return
         if self.flow.step in WRITTEN_STEPS and self.flow.needs_restore():
@@ -380,8 +381,10 @@ class MergeWizard(QDialog):
         in Cliniko first when MergeDesk changed it)."""
         if self.busy():
             # A check or an update is out: the answer is kept and acted on when it ends (a
-            # walk's clicks were dropped while the merge step checked Cliniko).
+            # walk's clicks were dropped while the merge step checked Cliniko), and noted at
+            # once: MergeDesk stopped before then, it is said on reopening, not lost.
             self._after_job = self.not_same
+            self.flow.restore_decided(Outcome.NOT_SAME)
             self._say(
                 "Not the same person: MergeDesk puts the previous values back in Cliniko as "
                 "soon as the request under way ends…"

@@ -1248,12 +1248,22 @@ def test_not_the_same_person_pressed_while_the_merge_step_checks_cliniko_is_kept
     qtbot, desk, sim, fast_wizard
 ):
     """At the merge step the window checks Cliniko every few seconds; a walk's clicks on "Not
-    the same person" while a check was out were dropped without a word."""
+    the same person" while a check was out were dropped without a word. The answer is noted at
+    once: MergeDesk killed before the check ends lost it (reopened, the merge step read as if
+    nothing had been answered, and Apply all would have written the plan's values again)."""
+    from desktop.merge import MergeFlow
+    from desktop.merge.batch import left_alone
+
     window, row, wizard = _at_the_merge_step(qtbot, desk)
     sim.faults = FaultConfig(latency_ms=700)
     qtbot.waitUntil(wizard.busy, timeout=10_000)  # a check is out
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
     assert "as soon as the request under way ends" in wizard.status.text()
+    assert wizard.busy()  # still out: what a kill now would leave is in the cache already
+    kept = MergeFlow.load(window.ctx.cache, wizard.flow.plan_id)
+    assert kept.restore_interrupted == "not_same"
+    assert "Your answer “Not the same person” was under way" in (kept.problem or "")
+    assert (left_alone(kept) or "").startswith("Not applied: “Not the same person” was under way")
     qtbot.waitUntil(lambda: window.wizard is None, timeout=30_000)
     sim.faults = FaultConfig()
     assert window.queue_model.find(row.key).status == "not_same"
@@ -1469,11 +1479,17 @@ def test_back_pressed_while_the_merge_step_looks_at_cliniko_goes_back_when_the_l
 ):
     """With Cliniko slow, the merge step's look at it ran most of the time and Back was greyed
     out through it: a press went nowhere (a test's Back was lost this way now and then)."""
+    from desktop.merge import MergeFlow
+
     _window, _row, wizard = _at_the_merge_step(qtbot, desk)
     sim.faults = FaultConfig(latency_ms=400)  # each look: two reads of 0.4 s
     qtbot.waitUntil(wizard.busy, timeout=5_000)
     assert wizard.back_button.isEnabled()
     qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
     assert "as soon as the check under way ends" in wizard.status.text()
+    assert wizard.busy()  # still looking: Back is noted at once, for a kill before it ends
+    kept = MergeFlow.load(wizard.ctx.cache, wizard.flow.plan_id)
+    assert kept.restore_interrupted == "back"
     qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
     assert "previous values again" in wizard.status.text()
+    assert wizard.flow.restore_interrupted is None  # the back-out ended
