@@ -429,7 +429,11 @@ class MergeFlow:
     @property
     def restore_interrupted(self) -> str | None:
         """What a back-out was for (``back``, ``not_same``...) when it began and neither ended
-        nor failed (MergeDesk stopped during it), else None."""
+        nor failed (MergeDesk stopped during it), else None; None once the plan is finished
+        (merged in Cliniko while an answer waited for the look that found it: the merge
+        stands)."""
+        if self.finished:
+            return None
         mark = self._last_survivor_mark(failures=True)
         if not mark.startswith(PlanNote.RESTORING):
             return None

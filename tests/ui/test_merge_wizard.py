@@ -1269,6 +1269,30 @@ def test_not_the_same_person_pressed_while_the_merge_step_checks_cliniko_is_kept
     assert window.queue_model.find(row.key).status == "not_same"
 
 
+def test_not_the_same_person_pressed_as_the_look_finds_the_merge_leaves_the_merge_standing(
+    qtbot, desk, sim, fast_wizard
+):
+    """Merged in Cliniko, then "Not the same person" pressed while the look that finds it is
+    out: the merge stands (it cannot be undone), and its Done page must not say the answer
+    was under way when MergeDesk stopped (the answer's note, written at the press, did)."""
+    from desktop.merge import MergeFlow
+
+    window, row, wizard = _at_the_merge_step(qtbot, desk)
+    plan = wizard.flow.plan
+    qtbot.waitUntil(lambda: not wizard.busy(), timeout=10_000)
+    sim.faults = FaultConfig(latency_ms=700)
+    sim.merge(plan.survivor_id, list(plan.duplicate_ids))
+    qtbot.waitUntil(wizard.busy, timeout=10_000)  # the look that will find the merge
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=30_000)
+    sim.faults = FaultConfig()
+    done = MergeFlow.load(window.ctx.cache, plan.plan_id)
+    assert done.outcome == "merged" and done.problem is None, done.problem
+    assert window.queue_model.find(row.key) is None or (
+        window.queue_model.find(row.key).status == "merged"
+    )
+
+
 def pages_loaded_off_the_gui_thread(monkeypatch) -> list[str]:
     """Note each compare or survivor page loaded outside the window's (GUI) thread: widgets
     touched there can crash the app in a real window."""
