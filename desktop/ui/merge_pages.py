@@ -120,6 +120,21 @@ class ComparePage(Page):
         self.model.set_records([records[i] for i in ids if i in records], history)
 
 
+def survivor_words(records: int) -> str:
+    """The choice's explanation for a pair, or a group of ``records`` (a group of three read
+    "the other record's appointments")."""
+    if records > 2:
+        return (
+            "Cliniko moves the other records' appointments, notes and invoices to the one that "
+            "stays. The suggestion is the record with the most clinical history, then the "
+            "oldest."
+        )
+    return (
+        "Cliniko moves the other record's appointments, notes and invoices to the one that "
+        "stays. The suggestion is the record with more clinical history, then the older one."
+    )
+
+
 class SurvivorPage(Page):
     """Step 2: choose the record that stays.
 
@@ -130,11 +145,7 @@ class SurvivorPage(Page):
     picked = Signal(str)
 
     def __init__(self) -> None:
-        super().__init__(
-            "Choose the record that stays",
-            "Cliniko moves the other record's appointments, notes and invoices to the one that "
-            "stays. The suggestion is the record with more clinical history, then the older one.",
-        )
+        super().__init__("Choose the record that stays", survivor_words(2))
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
         self.holder = QVBoxLayout()
@@ -148,6 +159,7 @@ class SurvivorPage(Page):
             button.deleteLater()
         self.buttons = {}
         records, history = flow.records(), flow.history()
+        self.text.setText(survivor_words(len(flow.plan.patient_ids)))
         tz = account_time_zone(flow.cache.db)
         suggested = flow.suggested_survivor()
         chosen = flow.plan.survivor_id or suggested

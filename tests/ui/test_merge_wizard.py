@@ -272,6 +272,24 @@ def test_the_survivor_choices_give_dates_as_the_rest_of_the_window_does(qtbot, d
     wizard.reject()
 
 
+@pytest.mark.parametrize("group", [False, True], ids=["pair", "group of three"])
+def test_the_choice_of_the_record_that_stays_speaks_of_the_other_records(qtbot, desk, group):
+    """A group of three read "Cliniko moves the other record's appointments ... the record
+    with more clinical history, then the older one" (a walk), as for a pair."""
+    window = desk.open()
+    pick_pair(window, lone=not group, group=group)
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)  # "Same person — continue"
+    assert wizard.step is Step.CHOOSE_SURVIVOR
+    said = wizard.survivor_page.text.text()
+    assert len(wizard.flow.plan.patient_ids) == (3 if group else 2)
+    if group:
+        assert "the other records' appointments" in said and "the most clinical history" in said
+    else:
+        assert "the other record's appointments" in said and "more clinical history" in said
+    wizard.reject()
+
+
 def test_the_record_to_keep_is_drawn_with_the_keyboard_focus_when_its_step_opens(qtbot, desk):
     """A keyboard walk: on "Choose the record that stays" no focus frame was drawn until a key
     was pressed, so nothing showed where the keyboard was. The checked record has the focus and
