@@ -12,6 +12,7 @@ profile folder private already.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -95,6 +96,12 @@ def make_private_tree(folder: Path) -> None:
                 make_private(Path(root, name))
             except OSError:  # a file that vanished meanwhile, or one we do not own
                 continue
+
+
+def data_dir_id(data_dir: Path) -> str:
+    """A data directory's id (16 hex of sha256 of its resolved path): its keychain entries'
+    usernames and the name the MergeDesk that has its cache open listens on carry it."""
+    return hashlib.sha256(str(Path(data_dir).resolve()).encode("utf-8")).hexdigest()[:16]
 
 
 def cache_path(directory: Path) -> Path:

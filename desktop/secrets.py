@@ -21,7 +21,6 @@ fallback: a missing, failing or plain-text backend is reported as ``UNAVAILABLE`
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import re
@@ -231,7 +230,7 @@ def api_key_username(data_dir: Path | None = None) -> str:
     """The keychain username of a data directory's API key (None: the platform's own)."""
     if data_dir is None or Path(data_dir).resolve() == paths.default_data_dir():
         return API_KEY_USERNAME
-    return f"{API_KEY_USERNAME}:{_data_dir_id(data_dir)}"
+    return f"{API_KEY_USERNAME}:{paths.data_dir_id(data_dir)}"
 
 
 def get_api_key(data_dir: Path | None = None) -> str:
@@ -290,14 +289,9 @@ def delete_api_key(data_dir: Path | None = None) -> bool:
 # --- cache keys ------------------------------------------------------------------------------
 
 
-def _data_dir_id(data_dir: Path) -> str:
-    """A data directory's id in keychain usernames: 16 hex of sha256(its resolved path)."""
-    return hashlib.sha256(str(Path(data_dir).resolve()).encode("utf-8")).hexdigest()[:16]
-
-
 def cache_key_username(data_dir: Path) -> str:
     """Return the keychain username of the cache key for one data directory."""
-    return f"{CACHE_KEY_PREFIX}{_data_dir_id(data_dir)}"
+    return f"{CACHE_KEY_PREFIX}{paths.data_dir_id(data_dir)}"
 
 
 def _checked_cache_key(value: str) -> str:
@@ -338,7 +332,7 @@ def delete_cache_key(data_dir: Path) -> bool:
 
 
 def _audit_username(prefix: str, data_dir: Path) -> str:
-    return prefix + _data_dir_id(data_dir)
+    return prefix + paths.data_dir_id(data_dir)
 
 
 def get_audit_key(data_dir: Path, *, create: bool = False) -> str | None:

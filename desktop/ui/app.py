@@ -125,12 +125,12 @@ def _fresh_start_agreed(problem: str) -> bool:
     return box.clickedButton() is fresh
 
 
-def _cannot_open(error: Exception, cache_file: Path) -> int:
+def _cannot_open(error: Exception, data_dir: Path) -> int:
     """Say in a window why the cache could not be opened (started from its icon, MergeDesk has
     no console to print to); exit status 2. An error without words for the person is raised
     again. When another MergeDesk has the cache open, its window is brought forward instead
     (exit status 0), unless nothing answers (a sync from the command line)."""
-    if isinstance(error, CacheInUse) and ask_open_window_to_show(instance_name(cache_file)):
+    if isinstance(error, CacheInUse) and ask_open_window_to_show(instance_name(data_dir)):
         log.info("MergeDesk is already open: its window was brought forward")
         return 0
     message = getattr(error, "user_message", None)
@@ -143,7 +143,7 @@ def _cannot_open(error: Exception, cache_file: Path) -> int:
 def _main_window(ctx: DeskContext) -> MainWindow:
     """The main window, shown, which a second start of MergeDesk on its cache brings forward."""
     window = MainWindow(ctx)
-    requests = ShowRequests(instance_name(ctx.cache.path), window)
+    requests = ShowRequests(instance_name(ctx.data_dir), window)
     requests.show_requested.connect(window.watch_desk.reopen)
     window.show()
     return window
@@ -170,7 +170,7 @@ def run_app(data_dir: Path) -> int:
     try:
         opened = _clinic_cache(data_dir)
     except Exception as error:
-        return _cannot_open(error, cache_path(data_dir))
+        return _cannot_open(error, data_dir)
     if opened is None:
         return 2
     cache, cache_key = opened
@@ -230,7 +230,7 @@ def run_demo(
         try:
             demo_cache = _demo_cache(demo_dir, cache_key)
         except Exception as error:
-            return _cannot_open(error, cache_path(demo_dir))
+            return _cannot_open(error, demo_dir)
         with demo_cache as cache, _sample_clinic(patients, seed) as simulator:
             if temporary is None:  # the demo's trail is sealed like the real one's
                 cache.audit_seal = AuditSeal.for_data_dir(demo_dir, create=True)

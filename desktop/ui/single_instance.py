@@ -10,12 +10,13 @@ cannot open.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from desktop.paths import data_dir_id
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,10 @@ SHOWN = b"shown\n"
 ANSWER_WITHIN_MS = 3000
 
 
-def instance_name(cache_file: Path) -> str:
-    """The local socket's name for the MergeDesk that has ``cache_file`` open (the real
-    clinic's and the sample clinic's caches, and each user's, get their own)."""
-    digest = hashlib.sha256(str(cache_file.resolve()).encode()).hexdigest()[:16]
-    return f"mergedesk-{digest}"
+def instance_name(data_dir: Path) -> str:
+    """The local socket's name for the MergeDesk that has the cache of ``data_dir`` open (the
+    real clinic's and the sample clinic's folders, and each user's, get their own)."""
+    return f"mergedesk-{data_dir_id(data_dir)}"
 
 
 class ShowRequests(QObject):
