@@ -23,21 +23,13 @@ SECOND_START = """
 import json, os, sys
 from pathlib import Path
 import keyring
-from keyring.backend import KeyringBackend
+sys.path.insert(0, "tests")
+from conftest import MemoryKeyring
 
-class Handed(KeyringBackend):
-    priority = -1
-    def __init__(self):
-        super().__init__()
-        self.secrets = {(s, u): p for s, u, p in json.loads(os.environ["HANDED_SECRETS"])}
-    def get_password(self, service, username):
-        return self.secrets.get((service, username))
-    def set_password(self, service, username, password):
-        self.secrets[(service, username)] = password
-    def delete_password(self, service, username):
-        self.secrets.pop((service, username), None)
-
-keyring.set_keyring(Handed())
+handed = MemoryKeyring()
+for service, username, password in json.loads(os.environ["HANDED_SECRETS"]):
+    handed.set_password(service, username, password)
+keyring.set_keyring(handed)
 from desktop.ui.app import run_demo
 sys.exit(run_demo(Path(sys.argv[1])))
 """
