@@ -21,7 +21,7 @@ from desktop.config import Settings, load_settings
 from desktop.fresh_start import record_fresh_start
 from desktop.logging_setup import log_failure
 from desktop.paths import cache_path
-from desktop.store import Cache, CacheInUse, CacheKeyMissing, WrongCacheKey, set_aside_cache
+from desktop.store import Cache, CacheKeyMissing, WrongCacheKey, set_aside_cache
 from desktop.store.audit_seal import AuditSeal
 from desktop.store.sync_state import get_state
 from desktop.sync import LAST_SYNC_AT
@@ -30,7 +30,7 @@ from desktop.ui.cache_update import open_cache_showing_updates
 from desktop.ui.context import DeskContext
 from desktop.ui.held_keys import guard_held_keys
 from desktop.ui.main_window import MainWindow
-from desktop.ui.single_instance import ShowRequests, ask_open_window_to_show, instance_name
+from desktop.ui.single_instance import ShowRequests, answering_later_starts
 from desktop.ui.theme import apply_theme
 from desktop.ui.workers import stop_every_job
 
@@ -125,14 +125,12 @@ def _fresh_start_agreed(problem: str) -> bool:
     return box.clickedButton() is fresh
 
 
-def _cannot_open(error: Exception, data_dir: Path) -> int:
+def _cannot_open(error: Exception) -> int:
     """Say in a window why the cache could not be opened (started from its icon, MergeDesk has
     no console to print to); exit status 2. An error without words for the person is raised
-    again. When another MergeDesk has the cache open, its window is brought forward instead
-    (exit status 0), unless nothing answers (a sync from the command line)."""
-    if isinstance(error, CacheInUse) and ask_open_window_to_show(instance_name(data_dir)):
-        log.info("MergeDesk is already open: its window was brought forward")
-        return 0
+    again. (A cache in use by a MergeDesk with a window is not met here: that one answered this
+    start at its beginning and brought its window forward. This one is a sync from the command
+    line.)"""
     message = getattr(error, "user_message", None)
     if message is None:
         raise error
@@ -140,43 +138,52 @@ def _cannot_open(error: Exception, data_dir: Path) -> int:
     return 2
 
 
-def _main_window(ctx: DeskContext) -> MainWindow:
-    """The main window, shown, which a second start of MergeDesk on its cache brings forward."""
+def _main_window(ctx: DeskContext, *requests: ShowRequests) -> MainWindow:
+    """The main window, shown, which a second start of MergeDesk brings forward (``requests``
+    listen for those starts)."""
     window = MainWindow(ctx)
-    requests = ShowRequests(instance_name(ctx.data_dir), window)
-    requests.show_requested.connect(window.watch_desk.reopen)
+    for listener in requests:
+        listener.setParent(window)
+        listener.show_requested.connect(window.watch_desk.reopen)
     window.show()
     return window
 
 
-def open_window(ctx: DeskContext, *, sync_if_never: bool = True) -> MainWindow:
+def open_window(ctx: DeskContext, requests: ShowRequests) -> MainWindow:
     """Build and show the main window; start a first sync when the cache was never synced."""
-    window = _main_window(ctx)
+    window = _main_window(ctx, requests)
     window.watch_desk.start()
-    if sync_if_never and get_state(ctx.open_reader().db, LAST_SYNC_AT) is None:
+    if get_state(ctx.open_reader().db, LAST_SYNC_AT) is None:
         QTimer.singleShot(0, window.sync_panel.start_sync)
     return window
 
 
 def run_app(data_dir: Path) -> int:
-    """Open the main window for the clinic whose key is in the keychain (asking for it first)."""
+    """Open the main window for the clinic whose key is in the keychain (asking for it first);
+    or, when MergeDesk is open on this folder already, bring its window forward."""
     app = _application()
+    with answering_later_starts(data_dir) as requests:
+        return 0 if requests is None else _run_clinic(app, data_dir, requests)
+
+
+def _run_clinic(app: QApplication, data_dir: Path, requests: ShowRequests) -> int:
+    """The welcome dialog if the keychain has no key, then the clinic's window."""
     settings = load_settings(data_dir)
     api_key = _api_key(data_dir, settings)
     if api_key is None:
         return 1
     if isinstance(api_key, SampleClinic):
-        return run_demo(data_dir)
+        return run_demo(data_dir, answering=requests)
     try:
         opened = _clinic_cache(data_dir)
     except Exception as error:
-        return _cannot_open(error, data_dir)
+        return _cannot_open(error)
     if opened is None:
         return 2
     cache, cache_key = opened
     try:
         ctx = DeskContext(data_dir, cache, cache_key, api_key, settings.base_url, settings)
-        window = open_window(ctx)
+        window = open_window(ctx, requests)
         window.raise_()
         return app.exec()
     finally:
@@ -205,7 +212,12 @@ def _demo_cache(demo_dir: Path, cache_key: str) -> Cache:
 
 
 def run_demo(
-    data_dir: Path, *, patients: int = 3000, seed: int = 1, quit_after: float | None = None
+    data_dir: Path,
+    *,
+    patients: int = 3000,
+    seed: int = 1,
+    quit_after: float | None = None,
+    answering: ShowRequests | None = None,
 ) -> int:
     """Run the simulator in-process with a sample clinic and open the app on it.
 
@@ -213,11 +225,29 @@ def run_demo(
     with the simulator's demo key (never stored). Its cache key goes into the system keychain
     like the real one; where there is no keychain, the demo's fictional data lives in a
     temporary folder with a key held only in memory, and is deleted when the demo closes.
+    ``answering``: the real app's starts on ``data_dir`` (the sample clinic was chosen in its
+    welcome dialog), which bring the demo's window forward too.
     """
     app = _application()
-    notice = ""
     demo_dir = data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
+    with answering_later_starts(demo_dir) as requests:
+        if requests is None:
+            return 0
+        listeners = [requests] if answering is None else [requests, answering]
+        return _run_sample_clinic(app, demo_dir, listeners, patients, seed, quit_after)
+
+
+def _run_sample_clinic(
+    app: QApplication,
+    demo_dir: Path,
+    requests: list[ShowRequests],
+    patients: int,
+    seed: int,
+    quit_after: float | None,
+) -> int:
+    """The sample clinic's window on its simulator, until it closes."""
+    notice = ""
     temporary: Path | None = None
     try:
         cache_key = keychain.get_or_create_cache_key(demo_dir)
@@ -230,7 +260,7 @@ def run_demo(
         try:
             demo_cache = _demo_cache(demo_dir, cache_key)
         except Exception as error:
-            return _cannot_open(error, demo_dir)
+            return _cannot_open(error)
         with demo_cache as cache, _sample_clinic(patients, seed) as simulator:
             if temporary is None:  # the demo's trail is sealed like the real one's
                 cache.audit_seal = AuditSeal.for_data_dir(demo_dir, create=True)
@@ -242,7 +272,7 @@ def run_demo(
                 demo_dir, cache, cache_key, simulator.api_key, simulator.base_url, settings,
                 title="Demo clinic (sample data)",
             )  # fmt: skip
-            window = _main_window(ctx)
+            window = _main_window(ctx, *requests)
             window.watch_desk.start()
             if notice:
                 window.statusBar().showMessage(notice)
