@@ -73,6 +73,9 @@ class PlanNote(StrEnum):
     FAILED = "failed"  # a step's request failed; goes on with the error, e.g. "failed: X"
     # on the step past the choice of the record that stays, made with a record's history unknown
     CHOSEN_BLIND = "chosen without history"
+    # Cliniko merged the record that stays into a duplicate (the merge done from the other
+    # record's page): that duplicate stays now, and MergeDesk has written nothing to it yet
+    MERGED_OTHER_WAY = "merged the other way"
 
 
 # ------------------------------------------------------------------ the steps, grouped

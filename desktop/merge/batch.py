@@ -92,7 +92,9 @@ def finish_merged_plans(
 ) -> list[str]:
     """Finish the plans waiting for Cliniko's merge whose duplicates the cache (after a sync)
     shows merged: each is checked in Cliniko, as the merge window's poll does, and becomes
-    DONE. Returns their ids.
+    DONE. Returns their ids. One whose record that stays the cache shows merged (into a
+    duplicate: the merge done from the other record's page) is checked too, and waits to be
+    applied again, to the record that stays now (:meth:`MergeFlow.poll_once`).
 
     A merge done in Cliniko while no merge window was open (after Apply all, say) was never
     counted: the plan waited for ever, the labor summary called it "being applied". Given
@@ -103,7 +105,9 @@ def finish_merged_plans(
     for plan_id in plans_waiting_for_cliniko(cache):
         flow = MergeFlow.load(cache, plan_id)
         merged = [get_patient(cache.db, d) or {} for d in flow.plan.duplicate_ids]
-        if not merged or not all(record.get("merged_at") for record in merged):
+        survivor = get_patient(cache.db, str(flow.plan.survivor_id)) or {}
+        other_way = bool(survivor.get("merged_at"))  # the look turns the plan to the update
+        if not other_way and (not merged or not all(r.get("merged_at") for r in merged)):
             continue
         try:
             finished = flow.poll_once(session)

@@ -267,6 +267,8 @@ def update_survivor(
     client: ClinikoClient,
     plan: MergePlan,
     before_write: Callable[[Sequence[str]], None] | None = None,
+    *,
+    merged_already: bool = False,
 ) -> UpdateResult:
     """PATCH the survivor's changed fields, read it back, and compare hashes.
 
@@ -274,6 +276,8 @@ def update_survivor(
     it now, so fields already written are not sent again, and the check covers every decided
     field. ``before_write(field names)`` is called just before the PATCH is sent (the caller
     records its intent there, so a back-out knows the survivor may have changed).
+    ``merged_already``: Cliniko merged the records the other way round, so duplicates merged
+    into this survivor are expected (the plan turned to the record that stays).
 
     Raises:
         AlreadyMerged, MergedIntoOther: a duplicate is merged already (nothing written).
@@ -286,7 +290,7 @@ def update_survivor(
     before = read_patient(client, plan.survivor_id)
     if before.get("merged_at") or before.get("archived_at"):
         raise SurvivorGone("survivor archived or merged")
-    check_not_merged(client, plan.survivor_id, plan.duplicate_ids)
+    check_not_merged(client, plan.survivor_id, plan.duplicate_ids, into_survivor_ok=merged_already)
     stale = stale_fields(plan, before)
     if stale:
         raise SurvivorChanged(stale, before)
@@ -305,8 +309,15 @@ def update_survivor(
     return UpdateResult(tuple(sorted(body)), after, stored)
 
 
-def check_not_merged(client: ClinikoClient, survivor_id: str, duplicate_ids: Sequence[str]) -> None:
-    """Refuse when Cliniko shows a duplicate merged already (into the survivor or elsewhere).
+def check_not_merged(
+    client: ClinikoClient,
+    survivor_id: str,
+    duplicate_ids: Sequence[str],
+    *,
+    into_survivor_ok: bool = False,
+) -> None:
+    """Refuse when Cliniko shows a duplicate merged already (into the survivor, unless
+    ``into_survivor_ok``, or elsewhere).
 
     Raises:
         AlreadyMerged: a duplicate is merged into the survivor.
@@ -318,6 +329,8 @@ def check_not_merged(client: ClinikoClient, survivor_id: str, duplicate_ids: Seq
             continue
         target = merged_into(record)
         if target == str(survivor_id):
+            if into_survivor_ok:
+                continue
             raise AlreadyMerged(f"duplicate {dup_id} already merged into the survivor")
         raise MergedIntoOther(str(dup_id), target)
 
@@ -532,6 +545,26 @@ def partly_merged_words(result: PollResult, ticks: Sequence[DuplicateToTick]) ->
         + f". Tick {'it' if len(left) == 1 else 'them'} on the merge page and press “Merge "
         "patients”. If a record not named here was ticked instead, it is merged now too: a "
         "merge cannot be undone in Cliniko."
+    )
+
+
+def merged_other_way_words(
+    gone: Mapping[str, Any], stays: Mapping[str, Any], fields: Sequence[str]
+) -> str:
+    """What to say when Cliniko merged the record chosen to stay (``gone``) into a duplicate
+    (``stays``), the merge done from the duplicate's page; ``fields``: the values chosen that
+    ``stays`` lacks."""
+    gone_name, stays_name = display_name(gone), display_name(stays)
+    said = (
+        f"Cliniko merged these records the other way round: {gone_name} (id {gone['id']}) was "
+        f"merged into {stays_name} (id {stays['id']}), which now stays in Cliniko with the "
+        "appointments, notes and invoices of both, and its own details."
+    )
+    if not fields:
+        return said + " It already has every value you chose. Press “Try again” to finish."
+    return said + (
+        f" It lacks values you chose: {_labels(fields)}. Press “Try again” to write them to "
+        f"{stays_name} (id {stays['id']}); then MergeDesk finishes this merge."
     )
 
 

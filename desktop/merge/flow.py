@@ -414,17 +414,25 @@ class MergeFlow:
         """The step log's last note on writing the survivor: WRITING, a RESTORING note, or
         RESTORED ("" when there is none); with ``failures``, a FAILED note too."""
         kinds = (PlanNote.RESTORING, PlanNote.FAILED) if failures else (PlanNote.RESTORING,)
+        nothing_written = (PlanNote.RESTORED, PlanNote.MERGED_OTHER_WAY)
         marks = [
             n for n in self._notes()
-            if n in (PlanNote.WRITING, PlanNote.RESTORED) or n.startswith(kinds)
+            if n in (PlanNote.WRITING, *nothing_written) or n.startswith(kinds)
         ]  # fmt: skip
         return marks[-1] if marks else ""
 
     @property
     def survivor_written(self) -> bool:
         """True when MergeDesk sent a change to the survivor that has not been put back yet
-        (a back-out begun and not ended has not put it back)."""
-        return self._last_survivor_mark() not in ("", PlanNote.RESTORED)
+        (a back-out begun and not ended has not put it back; the record written to was merged
+        into the one that stays now, which has nothing from MergeDesk yet)."""
+        return self._last_survivor_mark() not in ("", PlanNote.RESTORED, PlanNote.MERGED_OTHER_WAY)
+
+    @property
+    def merged_in_cliniko(self) -> bool:
+        """True once Cliniko shows the records merged, the other way round (the plan then only
+        writes the chosen values to the record that stays)."""
+        return PlanNote.MERGED_OTHER_WAY in self._notes()
 
     @property
     def restore_interrupted(self) -> str | None:
@@ -477,8 +485,13 @@ class MergeFlow:
         return None
 
     def can_go_back(self) -> bool:
-        """True when :meth:`back` is allowed (not at COMPARE, not once finished)."""
-        return not self.finished and self.step not in (Step.COMPARE, Step.DONE)
+        """True when :meth:`back` is allowed (not at COMPARE, not once finished, not once
+        Cliniko shows the records merged the other way round)."""
+        return (
+            not self.finished
+            and self.step not in (Step.COMPARE, Step.DONE)
+            and not self.merged_in_cliniko
+        )
 
     def needs_restore(self) -> bool:
         """True when backing out must first put the survivor's previous values back."""
@@ -710,6 +723,8 @@ class MergeFlow:
         if self.finished:
             raise StepError("this merge is already finished")
         outcome = Outcome(outcome)
+        if outcome is not Outcome.LATER and self.merged_in_cliniko:
+            raise StepError("these records are merged in Cliniko already")
         if outcome is not Outcome.LATER:
             self.restore(session, why=outcome)
         stamp = self.clock()
@@ -741,10 +756,15 @@ class MergeFlow:
             raise StepError(f"nothing to poll at {self.step}")
         survivor_id = str(self.state.survivor_id)
         try:
+            survivor = executor.read_patient(session.client, survivor_id)
+            stays = executor.merged_into(survivor) if survivor.get("merged_at") else None
+            if stays in self.state.duplicate_ids:  # merged from the duplicate's page
+                other_way = executor.read_patient(session.client, str(stays))
+                self._merged_the_other_way(session, survivor, other_way)
+                return False
             result = executor.poll_duplicates(
                 session.client, survivor_id, list(self.state.duplicate_ids)
             )
-            survivor = executor.read_patient(session.client, survivor_id)
         except (MergeError, ClinikoError) as exc:
             self._failed(session, exc)
             raise
@@ -777,6 +797,22 @@ class MergeFlow:
             self.state.last_error = None
             self._move(Step.DONE, session)
         return True
+
+    def _merged_the_other_way(
+        self, session: Session, gone: dict[str, Any], stays: dict[str, Any]
+    ) -> None:
+        """The record chosen to stay was merged into a duplicate in Cliniko (from that record's
+        page). The duplicate is the record that stays now: the plan's values are to be written
+        to it (back at the update step), and the merge step then finds the merge done."""
+        with self._restore_on_error(), transaction(self.cache) as db:
+            upsert_patients(db, [gone, stays])
+            self.state.survivor_id = stays_id = str(stays["id"])
+            self.state.duplicate_ids = [i for i in self.state.patient_ids if i != stays_id]
+            self.state.base_values = {f: field_value(stays, f) for f in self.state.decisions}
+            self.state.written_sha256 = self.state.merge_url = None
+            lacking = sorted(changed_fields(self.plan, stays))
+            self.state.last_error = executor.merged_other_way_words(gone, stays, lacking)
+            self._move(Step.UPDATE_SURVIVOR, session, note=PlanNote.MERGED_OTHER_WAY)
 
     def fetch_history(self, session: Session) -> dict[str, dict[str, int]]:
         """Fetch each record's history counts live and cache them (for COMPARE)."""
@@ -865,7 +901,9 @@ class MergeFlow:
                 session.audit.write_pending()
 
         try:
-            result = executor.update_survivor(session.client, self.plan, before_write)
+            result = executor.update_survivor(
+                session.client, self.plan, before_write, merged_already=self.merged_in_cliniko
+            )
             url = self._merge_url(session)
         except executor.SurvivorChanged as exc:
             self._keep_cliniko_values(exc.survivor, exc.fields)

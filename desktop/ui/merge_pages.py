@@ -343,6 +343,14 @@ UPDATE_INTERRUPTED = (
     "Merge follows. Nothing is merged yet, and Back puts the previous values back."
 )
 
+# The update step once Cliniko merged the records the other way round (from the other record's
+# page): the problem line names the record that stays now and what it lacks.
+UPDATE_AFTER_MERGE = (
+    "Cliniko has merged these records already, so this merge can no longer be backed out. "
+    "“Try again” writes the values you chose to the record that stays now and checks them; "
+    "then MergeDesk finishes."
+)
+
 
 class ReadyPage(Page):
     """Step 5: the plan waits; apply it when online. Also the page of the update that applying
@@ -357,10 +365,12 @@ class ReadyPage(Page):
         line)."""
         step = flow.step if flow.step in READY_TEXTS else Step.READY
         self.heading.setText(f"<h2>{escape(READY_HEADINGS[step])}</h2>")
-        words = READY_TEXTS[step]
-        if step is Step.UPDATE_SURVIVOR and not flow.last_error:
-            words = UPDATE_INTERRUPTED  # "the line below says why" stood above no line
-        self.text.setText(words + ABOUT_CLINIKO_MERGE)
+        words = READY_TEXTS[step] + ABOUT_CLINIKO_MERGE
+        if step is Step.UPDATE_SURVIVOR and flow.merged_in_cliniko:
+            words = UPDATE_AFTER_MERGE
+        elif step is Step.UPDATE_SURVIVOR and not flow.last_error:
+            words = UPDATE_INTERRUPTED + ABOUT_CLINIKO_MERGE  # no line below to say why
+        self.text.setText(words)
 
 
 class MergeInClinikoPage(Page):

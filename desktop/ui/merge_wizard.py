@@ -231,7 +231,9 @@ class MergeWizard(QDialog):
         held = self._held_for_confirmation()
         self.primary.setEnabled(not self.busy() and not held)
         self._enable_back()
-        self.not_same_button.setEnabled(not self.flow.finished and step is not Step.DONE)
+        self.not_same_button.setEnabled(
+            not self.flow.finished and step is not Step.DONE and not self.flow.merged_in_cliniko
+        )
         self.banner.show_flow(self.flow)
         waiting = self.flow.waits_for_cliniko
         if self.flow.problem and not waiting:

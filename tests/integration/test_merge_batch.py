@@ -327,3 +327,33 @@ def test_a_merge_done_in_cliniko_after_apply_all_is_finished_by_the_next_sync(
         cache, Period(today - dt.timedelta(days=1), today + dt.timedelta(days=2), "now"), Settings()
     )
     assert summary.merges_completed == 1 and summary.applying_now == 0
+
+
+def test_a_merge_done_the_other_way_round_after_apply_all_is_applied_again_and_finished(
+    cache: Cache, sim: Simulator
+) -> None:
+    """Applied with Apply all, then merged in Cliniko from the other record's page (the record
+    chosen to stay went into the duplicate): the plan waited for ever, the labor summary said
+    "being applied", and the record that stays lacked the values chosen. Now the next sync
+    turns the plan to that record, Apply all writes the values to it, and the sync after the
+    look finishes the merge."""
+    [flow] = ready_plans(cache, 1, sim)
+    chosen = dict(flow.plan.decisions)
+    gone, stays = str(flow.plan.survivor_id), flow.plan.duplicate_ids[0]
+    with connect(cache, sim) as session:
+        [result] = apply_ready_plans(cache, session)
+        assert result.applied
+        sim.merge(stays, [gone])  # from the other record's page
+        run_sync(session)
+        assert finish_merged_plans(cache, session) == []
+        turned = MergeFlow.load(cache, flow.plan_id)
+        assert turned.step is Step.UPDATE_SURVIVOR and turned.plan.survivor_id == stays
+        assert "the other way round" in (turned.problem or "")
+        [again] = apply_ready_plans(cache, session)
+        assert again.applied, again
+        run_sync(session)
+        assert finish_merged_plans(cache, session) == [flow.plan_id]
+    for name, wanted in chosen.items():
+        assert same_value(name, field_value(sim.patient(stays), name), wanted), name
+    assert MergeFlow.load(cache, flow.plan_id).step is Step.DONE
+    assert get_pair(cache.db, gone, stays)["status"] == "merged"  # type: ignore[index]

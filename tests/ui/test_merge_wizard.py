@@ -136,6 +136,41 @@ def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, 
     assert said.startswith("Merged in Cliniko: 2 records are now one") and survivor_name in said
 
 
+def test_a_merge_done_from_the_other_records_page_ends_with_the_choices_on_the_one_that_stays(
+    qtbot, desk, sim, fast_wizard
+):
+    """On Cliniko's page of the other record the person ticked the record chosen to stay: the
+    wizard waited for ever at "Merge in Cliniko", and the record that stayed in Cliniko lacked
+    the values chosen for it. Now the wizard says what happened, turns to that record, writes
+    the choices to it at "Try again", and finishes."""
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    plan = wizard.flow.plan
+    chosen = dict(plan.decisions)
+    gone, stays = plan.survivor_id, plan.duplicate_ids[0]
+    qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
+    sim.merge(stays, [gone])  # from the other record's page
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.UPDATE_SURVIVOR, timeout=20_000)
+    said = wizard.status.text()
+    assert "merged these records the other way round" in said, said
+    assert f"(id {gone}) was merged into" in said and f"(id {stays})" in said
+    assert "It lacks values you chose" in said
+    assert not wizard.not_same_button.isEnabled()  # merged in Cliniko: too late for that
+    assert not wizard.back_button.isEnabled()
+    assert "can no longer be backed out" in wizard.pages[Step.UPDATE_SURVIVOR].text.text()
+    assert any(not same_value(f, field_value(sim.patient(stays), f), v) for f, v in chosen.items())
+    assert wizard.primary.text() == "&Try again"
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)  # finishes by itself
+    for name, wanted in chosen.items():
+        assert same_value(name, field_value(sim.patient(stays), name), wanted), name
+    assert window.statusBar().currentMessage().startswith("Merged in Cliniko")
+
+
 def wizard_at_the_merge_step(qtbot, window):
     """The wizard on the first pair, applied and showing the "Merge in Cliniko" step."""
     pick_pair(window)

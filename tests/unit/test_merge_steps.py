@@ -15,6 +15,7 @@ import pytest
 from desktop.account import stored_account
 from desktop.audit import AuditTrail
 from desktop.cliniko.errors import Offline
+from desktop.display import field_label
 from desktop.incomplete import incomplete_records
 from desktop.merge import (
     ORDER,
@@ -381,6 +382,44 @@ def test_a_merge_into_another_patient_is_an_error(world: dict[str, Any]) -> None
             flow.poll_once(session)  # type: ignore[arg-type]
         assert "1003" in raised.value.user_message
         assert flow.step is Step.MERGE_IN_CLINIKO and not flow.finished
+
+
+def test_a_merge_done_from_the_other_records_page_writes_the_choices_to_the_one_that_stays(
+    world: dict[str, Any],
+) -> None:
+    """The person merged from the duplicate's page, so the record chosen to stay went into the
+    duplicate: the merge step waited for ever, saying nothing, while the record that stays in
+    Cliniko lacked the values chosen for it. Now the plan turns to that record, writes the
+    choices to it, and finishes."""
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        to_merge_in_cliniko(flow, session)
+        chosen = dict(flow.plan.decisions)
+        gone, stays = flow.state.survivor_id, flow.state.duplicate_ids[0]
+        session.client.merge(survivor_id=stays, duplicate_id=gone)  # the other way round
+        assert not flow.poll_once(session)  # type: ignore[arg-type]
+        assert flow.step is Step.UPDATE_SURVIVOR
+        assert flow.state.survivor_id == stays and flow.state.duplicate_ids == [gone]
+        assert "merged these records the other way round" in (flow.problem or "")
+        assert f"(id {gone}) was merged into" in (flow.problem or "")
+        assert flow.merged_in_cliniko and not flow.survivor_written
+        assert not flow.can_go_back()  # back to choose the archived record to stay: no
+        with pytest.raises(StepError):  # merged in Cliniko: not "not the same person" now
+            flow.cancel(Outcome.NOT_SAME, session)  # type: ignore[arg-type]
+        lacking = [f for f, v in chosen.items() if field_value(world["patients"][stays], f) != v]
+        assert lacking  # the record that stays lacks some of the values chosen, named:
+        assert "It lacks values you chose: " + ", ".join(
+            field_label(f) for f in sorted(lacking)
+        ) in (flow.problem or "")
+        reopened = MergeFlow.load(cache, flow.plan_id)  # what a restart finds
+        assert reopened.step is Step.UPDATE_SURVIVOR and reopened.merged_in_cliniko
+        reopened.advance(session)  # type: ignore[arg-type]
+        assert reopened.step is Step.MERGE_IN_CLINIKO
+        assert all(field_value(world["patients"][stays], f) == v for f, v in chosen.items())
+        assert reopened.poll_once(session)  # type: ignore[arg-type]
+        assert reopened.step is Step.DONE and reopened.outcome is Outcome.MERGED
+        assert get_patient(cache.db, gone)["merged_at"]
 
 
 @pytest.mark.parametrize("outcome", ["not_same", "skipped", "later"])
