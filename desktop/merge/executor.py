@@ -222,8 +222,10 @@ class MergedIntoOther(MergeError):
             "a duplicate was merged into another patient",
             user_message=(
                 f"The record with id {duplicate_id} was merged in Cliniko, but into a different "
-                f"patient (id {target_id or 'unknown'}) than the one chosen to stay. Check both "
-                "records in Cliniko; a merge there cannot be undone."
+                f"patient (id {target_id or 'unknown'}) than the one chosen to stay, so this "
+                "merge cannot be made as planned. Check both records in Cliniko; a merge there "
+                "cannot be undone. Back (or “Not the same person”) puts back the values "
+                "MergeDesk wrote to the record that stays."
             ),
         )
 
@@ -315,9 +317,10 @@ def check_not_merged(
     duplicate_ids: Sequence[str],
     *,
     into_survivor_ok: bool = False,
+    into_other_ok: bool = False,
 ) -> None:
-    """Refuse when Cliniko shows a duplicate merged already (into the survivor, unless
-    ``into_survivor_ok``, or elsewhere).
+    """Refuse when Cliniko shows a duplicate merged already: into the survivor (unless
+    ``into_survivor_ok``), or into another patient (unless ``into_other_ok``).
 
     Raises:
         AlreadyMerged: a duplicate is merged into the survivor.
@@ -332,7 +335,8 @@ def check_not_merged(
             if into_survivor_ok:
                 continue
             raise AlreadyMerged(f"duplicate {dup_id} already merged into the survivor")
-        raise MergedIntoOther(str(dup_id), target)
+        if not into_other_ok:
+            raise MergedIntoOther(str(dup_id), target)
 
 
 @dataclass(frozen=True)
@@ -357,14 +361,16 @@ def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
     in Cliniko since is left alone (and named in the result). Safe to repeat.
 
     Raises:
-        AlreadyMerged, MergedIntoOther: Cliniko merged a duplicate already (nothing written).
+        AlreadyMerged: Cliniko merged a duplicate into the survivor already (nothing written).
         RestoreNotApplied: the read-back still shows the written values.
         ClinikoError: the API failed.
     """
     if plan.survivor_id is None:
         raise StepError("no survivor chosen")
     try:
-        check_not_merged(client, plan.survivor_id, plan.duplicate_ids)
+        # A duplicate merged into another patient leaves the record that stays unmerged: its
+        # previous values can go back (else that plan could neither go back nor end).
+        check_not_merged(client, plan.survivor_id, plan.duplicate_ids, into_other_ok=True)
     except AlreadyMerged as exc:
         raise AlreadyMerged(
             "merged in Cliniko before the restore",

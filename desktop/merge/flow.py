@@ -576,6 +576,7 @@ class MergeFlow:
         if self.step in WRITTEN_STEPS:
             self.restore(session, why="back")
             with self._restore_on_error():
+                self.state.last_error = None  # it spoke of the step left (the merge's look)
                 self._move(Step.READY, session, note="back")
             return self.step
         with self._restore_on_error():

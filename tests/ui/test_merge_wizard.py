@@ -741,6 +741,31 @@ def _at_the_merge_step(qtbot, desk):
     return window, row, wizard
 
 
+def test_a_duplicate_merged_into_another_patient_can_be_backed_out_with_back(
+    qtbot, desk, sim, fast_wizard
+):
+    """The record to tick was ticked on a third patient's page: the merge step said so, and
+    Back failed with the same words, as did "Not the same person", so the plan waited for its
+    merge for ever. Now Back puts back what MergeDesk wrote to the record that stays."""
+    _window, _row, wizard = _at_the_merge_step(qtbot, desk)
+    plan = wizard.flow.plan
+    before = dict(plan.base_values)
+    planned = {plan.survivor_id, *plan.duplicate_ids}
+    third = next(
+        p for p in sim.patients_snapshot() if p["id"] not in planned and not p["archived_at"]
+    )
+    sim.merge(third["id"], [plan.duplicate_ids[0]])
+    qtbot.waitUntil(lambda: "cannot be made as planned" in wizard.status.text(), timeout=20_000)
+    assert wizard.back_button.isEnabled()
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.READY, timeout=20_000)
+    assert "puts back the values" not in wizard.status.text()  # said of the step left
+    survivor = sim.patient(plan.survivor_id)
+    for name, value in before.items():
+        assert same_value(name, field_value(survivor, name), value), name
+    wizard.reject()
+
+
 def test_the_merge_step_beside_the_browser_grows_to_show_a_longer_message(
     qtbot, desk, sim, fast_wizard
 ):

@@ -384,6 +384,30 @@ def test_a_merge_into_another_patient_is_an_error(world: dict[str, Any]) -> None
         assert flow.step is Step.MERGE_IN_CLINIKO and not flow.finished
 
 
+@pytest.mark.parametrize("way_out", ["back", "not_same"])
+def test_a_merge_into_another_patient_leaves_a_way_out(world: dict[str, Any], way_out) -> None:
+    """The duplicate ticked on another patient's page: Back, "Not the same person" and the
+    look all failed with the same error, so the plan waited for its merge for ever. Now Back
+    and "Not the same person" put back what MergeDesk wrote to the record that stays."""
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        to_merge_in_cliniko(flow, session)
+        survivor = str(flow.state.survivor_id)
+        before = dict(flow.plan.base_values)
+        session.client.merge("1003", flow.state.duplicate_ids[0])
+        with pytest.raises(MergedIntoOther):
+            flow.poll_once(session)  # type: ignore[arg-type]
+        if way_out == "back":
+            flow.back(session)  # type: ignore[arg-type]
+            assert flow.step is Step.READY and not flow.finished
+        else:
+            flow.cancel(Outcome.NOT_SAME, session)  # type: ignore[arg-type]
+            assert flow.finished and flow.outcome is Outcome.NOT_SAME
+        record = world["patients"][survivor]
+        assert all(field_value(record, f) == v for f, v in before.items())
+
+
 def test_a_merge_done_from_the_other_records_page_writes_the_choices_to_the_one_that_stays(
     world: dict[str, Any],
 ) -> None:
