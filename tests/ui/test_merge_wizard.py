@@ -143,12 +143,7 @@ def test_a_merge_done_from_the_other_records_page_ends_with_the_choices_on_the_o
     wizard waited for ever at "Merge in Cliniko", and the record that stayed in Cliniko lacked
     the values chosen for it. Now the wizard says what happened, turns to that record, writes
     the choices to it at "Try again", and finishes."""
-    window = desk.open()
-    pick_pair(window)
-    wizard = open_wizard(qtbot, window)
-    drive_to_ready(qtbot, wizard)
-    apply_now(qtbot, wizard)
-    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    window, _row, wizard = _at_the_merge_step(qtbot, desk)
     plan = wizard.flow.plan
     chosen = dict(plan.decisions)
     gone, stays = plan.survivor_id, plan.duplicate_ids[0]
