@@ -211,6 +211,20 @@ class SurvivorGone(MergeError):
     )
 
 
+def survivor_merged_elsewhere(survivor_id: str, target_id: str | None) -> SurvivorGone:
+    """The error of a record chosen to stay that Cliniko merged into a patient outside the
+    plan (ticked on that patient's page) after MergeDesk updated it. Ids only."""
+    return SurvivorGone(
+        "survivor merged into another patient",
+        user_message=(
+            f"The record chosen to stay (id {survivor_id}) was merged in Cliniko into another "
+            f"patient (id {target_id or 'unknown'}), so this merge cannot be made as planned. "
+            "Check both records in Cliniko; a merge there cannot be undone. Back (or “Not the "
+            "same person”) ends the merge step here."
+        ),
+    )
+
+
 class MergedIntoOther(MergeError):
     """A duplicate was merged in Cliniko, but into a different patient than the survivor."""
 
@@ -381,6 +395,8 @@ def restore_survivor(client: ClinikoClient, plan: MergePlan) -> RestoreResult:
             ),
         ) from exc
     now = read_patient(client, plan.survivor_id)
+    if now.get("merged_at"):  # merged into another patient: nothing of it can change now
+        return RestoreResult((), (), now)
     country = str(now.get("country_code") or "AU")
     body: dict[str, Any] = {}
     left: list[str] = []

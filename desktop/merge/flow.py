@@ -758,10 +758,12 @@ class MergeFlow:
         survivor_id = str(self.state.survivor_id)
         try:
             survivor = executor.read_patient(session.client, survivor_id)
-            stays = executor.merged_into(survivor) if survivor.get("merged_at") else None
-            if stays in self.state.duplicate_ids:  # merged from the duplicate's page
+            if survivor.get("merged_at"):
+                stays = executor.merged_into(survivor)
+                if stays not in self.state.duplicate_ids:  # ticked on a third patient's page
+                    raise executor.survivor_merged_elsewhere(survivor_id, stays)
                 other_way = executor.read_patient(session.client, str(stays))
-                self._merged_the_other_way(session, survivor, other_way)
+                self._merged_the_other_way(session, survivor, other_way)  # from its page
                 return False
             result = executor.poll_duplicates(
                 session.client, survivor_id, list(self.state.duplicate_ids)

@@ -28,6 +28,7 @@ from desktop.merge import (
     Step,
     StepError,
     SurvivorChanged,
+    SurvivorGone,
     WriteNotApplied,
 )
 from desktop.merge.plan import field_value
@@ -406,6 +407,34 @@ def test_a_merge_into_another_patient_leaves_a_way_out(world: dict[str, Any], wa
             assert flow.finished and flow.outcome is Outcome.NOT_SAME
         record = world["patients"][survivor]
         assert all(field_value(record, f) == v for f, v in before.items())
+
+
+@pytest.mark.parametrize("way_out", ["back", "not_same"])
+def test_the_record_that_stays_merged_into_another_patient_is_said_and_ends(
+    world: dict[str, Any], way_out
+) -> None:
+    """The record chosen to stay ticked on a third patient's page: the merge step waited for
+    ever, saying nothing. Now the look says so, and Back or "Not the same person" end the
+    step (nothing is written to the merged record)."""
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        to_merge_in_cliniko(flow, session)
+        survivor = str(flow.state.survivor_id)
+        session.client.merge("1003", survivor)
+        with pytest.raises(SurvivorGone) as raised:
+            flow.poll_once(session)  # type: ignore[arg-type]
+        assert f"(id {survivor}) was merged in Cliniko into another patient (id 1003)" in (
+            raised.value.user_message
+        )
+        patches = len(session.client.patches)
+        if way_out == "back":
+            flow.back(session)  # type: ignore[arg-type]
+            assert flow.step is Step.READY and flow.last_error is None
+        else:
+            flow.cancel(Outcome.NOT_SAME, session)  # type: ignore[arg-type]
+            assert flow.finished and flow.outcome is Outcome.NOT_SAME
+        assert len(session.client.patches) == patches  # nothing sent to the merged record
 
 
 def test_a_merge_done_from_the_other_records_page_writes_the_choices_to_the_one_that_stays(
