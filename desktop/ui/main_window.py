@@ -70,12 +70,25 @@ def _names_of(wizard: MergeWizard) -> str:
     return " and ".join(filter(None, [", ".join(names[:-1]), names[-1] if names else ""]))
 
 
-def _restored_words(result: RestoreResult | None) -> str:
-    """A back-out in a few words, for the status bar (it shares its width with the intake)."""
-    left = len(result.left_fields) if result is not None else 0
+def _not_same_words(wizard: MergeWizard) -> str:
+    """What "Not the same person" did, for the status bar (it shares its width with the
+    intake): nothing merged, and the old values back when MergeDesk had changed them."""
+    said = f"“{DECISION_WORDS[Outcome.NOT_SAME]}”: {_names_of(wizard)}. "
+    result: RestoreResult | None = wizard.flow.last_restore if wizard.restored else None
+    if result is None:
+        return said + "Nothing was merged."
+    if result.survivor.get("merged_at"):  # ticked on a third patient's page
+        return said + (
+            "This merge was not made; the record chosen to stay was merged into another "
+            "patient in Cliniko, so nothing could be put back."
+        )
+    left = len(result.left_fields)
     if not left:
-        return "the old values are back in Cliniko (checked)"
-    return f"the old values are back in Cliniko but for {left} field(s) changed there since"
+        return said + "Nothing was merged; the old values are back in Cliniko (checked)."
+    return said + (
+        f"Nothing was merged; the old values are back in Cliniko but for {left} field(s) "
+        "changed there since."
+    )
 
 
 def running_app() -> QCoreApplication:
@@ -581,10 +594,7 @@ class MainWindow(QMainWindow):
                 f"{display_name(survivor) or 'the record that stayed'}."
             )
         elif outcome is Outcome.NOT_SAME:  # the window closed at once: say what it did
-            said = (
-                f"“{DECISION_WORDS[Outcome.NOT_SAME]}”: {_names_of(wizard)}. Nothing was merged"
-                + (f"; {_restored_words(wizard.flow.last_restore)}." if wizard.restored else ".")
-            )
+            said = _not_same_words(wizard)
             if self._undo_if_not_same is not None:
                 self._offer_undo(self._undo_if_not_same, said)
             else:

@@ -767,6 +767,27 @@ def test_a_record_merged_into_a_third_patient_can_be_backed_out_with_back(
     wizard.reject()
 
 
+def test_not_the_same_person_after_the_record_that_stays_was_merged_elsewhere_says_so(
+    qtbot, desk, sim, fast_wizard
+):
+    """The record chosen to stay ticked on a third patient's page, then "Not the same person":
+    the window said "Nothing was merged; the old values are back in Cliniko (checked)", both
+    untrue (a walk)."""
+    window, _row, wizard = _at_the_merge_step(qtbot, desk)
+    plan = wizard.flow.plan
+    planned = {plan.survivor_id, *plan.duplicate_ids}
+    third = next(
+        p for p in sim.patients_snapshot() if p["id"] not in planned and not p["archived_at"]
+    )
+    sim.merge(third["id"], [plan.survivor_id])
+    qtbot.waitUntil(lambda: "cannot be made as planned" in wizard.status.text(), timeout=20_000)
+    qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)
+    said = window.undo_bar.label.text()
+    assert "Nothing was merged" not in said and "old values are back" not in said, said
+    assert "the record chosen to stay was merged into another patient in Cliniko" in said
+
+
 def test_the_merge_step_beside_the_browser_grows_to_show_a_longer_message(
     qtbot, desk, sim, fast_wizard
 ):
