@@ -78,10 +78,7 @@ def _not_same_words(wizard: MergeWizard) -> str:
     if result is None:
         return said + "Nothing was merged."
     if result.survivor.get("merged_at"):  # ticked on a third patient's page
-        return said + (
-            "This merge was not made; the record chosen to stay was merged into another "
-            "patient in Cliniko, so nothing could be put back."
-        )
+        return said + "Nothing put back: Cliniko merged the record to stay into another patient."
     left = len(result.left_fields)
     if not left:
         return said + "Nothing was merged; the old values are back in Cliniko (checked)."
