@@ -71,6 +71,8 @@ class PlanNote(StrEnum):
     # note goes on with why, e.g. "restoring survivor: not_same" (see MergeFlow.restore)
     RESTORING = "restoring survivor"
     FAILED = "failed"  # a step's request failed; goes on with the error, e.g. "failed: X"
+    # the merge step's look at Cliniko failed (a FAILED note too), e.g. "failed look: Offline"
+    LOOK_FAILED = "failed look"
     # on the step past the choice of the record that stays, made with a record's history unknown
     CHOSEN_BLIND = "chosen without history"
     # Cliniko merged the record that stays into a duplicate (the merge done from the other

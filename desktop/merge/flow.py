@@ -769,7 +769,7 @@ class MergeFlow:
                 session.client, survivor_id, list(self.state.duplicate_ids)
             )
         except (MergeError, ClinikoError) as exc:
-            self._failed(session, exc)
+            self._failed(session, exc, note=PlanNote.LOOK_FAILED)
             raise
         if not result.done:
             drifted = executor.drifted_fields(self.plan, survivor)
@@ -791,6 +791,9 @@ class MergeFlow:
                     if self.state.last_error != message:
                         self.state.last_error = message
                         store.save_plan(db, self.state.to_row())
+                elif self.state.last_error and self._last_failure_was_a_look():
+                    self.state.last_error = None  # this look went through
+                    store.save_plan(db, self.state.to_row())
                 session.audit.write_pending()
             return False
         with self._restore_on_error(), transaction(self.cache) as db:
@@ -933,15 +936,23 @@ class MergeFlow:
             remember_account(self.cache, account)
         return executor.merge_page_url(base, sid, account)
 
-    def _failed(self, session: Session, exc: Exception) -> None:
+    def _failed(
+        self, session: Session, exc: Exception, *, note: PlanNote = PlanNote.FAILED
+    ) -> None:
         message = getattr(exc, "user_message", None) or "The step failed."
         stamp = self.clock()
         with transaction(self.cache) as db:
             self.state.last_error, self.state.updated_at = message, stamp
             store.save_plan(db, self.state.to_row())
             store.log_step(db, self.plan_id, self.step, self.step, stamp,
-                           f"{PlanNote.FAILED}: {type(exc).__name__}")  # fmt: skip
+                           f"{note}: {type(exc).__name__}")  # fmt: skip
             session.audit.write_pending()
+
+    def _last_failure_was_a_look(self) -> bool:
+        """True when the newest failure noted is the merge step's look at Cliniko (whose words
+        go once a look goes through), not a back-out's (which stay until it is tried again)."""
+        failures = [n for n in self._notes() if n.startswith(PlanNote.FAILED)]
+        return bool(failures) and failures[-1].startswith(PlanNote.LOOK_FAILED)
 
     def _move(self, to: Step, session: Session | None, *, note: str = "") -> None:
         """Persist the move (plan row, step log, queue status, audit, timer) atomically."""

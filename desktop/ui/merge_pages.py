@@ -373,6 +373,12 @@ class ReadyPage(Page):
         self.text.setText(words)
 
 
+WAITING = (
+    "Waiting for Cliniko to show the merge… MergeDesk checks every few seconds and finishes by "
+    "itself."
+)
+
+
 class MergeInClinikoPage(Page):
     """Step 6: open Cliniko's merge page and tick exactly the named record.
 
@@ -431,12 +437,11 @@ class MergeInClinikoPage(Page):
         self.text.setText(f"<div style='font-size: 11pt'><ol>{items}</ol></div>")
         self.link.setText(f"Link: {instructions.url}")
         self.notice.setVisible(False)
-        self.waiting.setText(
-            "Waiting for Cliniko to show the merge… MergeDesk checks every few seconds and "
-            "finishes by itself."
-        )
-        if flow.last_error:
-            self.waiting.setText(flow.last_error)
+        self.waiting.setText(flow.last_error or WAITING)
+
+    def say_waiting(self) -> None:
+        """Say only that MergeDesk waits (the window's problem line says what went wrong)."""
+        self.waiting.setText(WAITING)
 
     def say_no_browser(self, url: str) -> None:
         """No browser opened: say so, and how to get there anyway."""

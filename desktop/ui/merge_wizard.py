@@ -599,6 +599,8 @@ class MergeWizard(QDialog):
             return
         self.ctx.connectivity.note_error(error)
         self.show_step()
+        if self.flow.waits_for_cliniko:  # its page said the same words, not as a problem
+            self.merge_page.say_waiting()
         self.show_problem(message)
         self._after_online()
 

@@ -767,6 +767,28 @@ def test_a_record_merged_into_a_third_patient_can_be_backed_out_with_back(
     wizard.reject()
 
 
+def test_a_failed_look_at_cliniko_is_said_once_and_gone_when_a_look_goes_through(
+    qtbot, desk, sim, fast_wizard
+):
+    """A look at Cliniko failed at the merge step: its words stood twice, in the page's
+    waiting line and in the problem line below it (a walk); and once Cliniko answered again,
+    the waiting line kept the failure's words until the merge was done."""
+    from desktop.ui.merge_pages import WAITING
+
+    _window, _row, wizard = _at_the_merge_step(qtbot, desk)
+    page = wizard.merge_page
+    sim.faults = FaultConfig(error_rate=1.0)  # every answer a server error
+    qtbot.waitUntil(lambda: wizard.status.text() != "", timeout=30_000)
+    said = wizard.status.text()
+    assert page.waiting.text() == WAITING, (page.waiting.text(), said)
+    sim.faults = FaultConfig()
+    qtbot.waitUntil(lambda: wizard.status.text() == "", timeout=30_000)
+    qtbot.waitUntil(lambda: not wizard.busy(), timeout=10_000)
+    assert page.waiting.text() == WAITING
+    assert wizard.flow.last_error is None
+    wizard.reject()
+
+
 def test_not_the_same_person_after_the_record_that_stays_was_merged_elsewhere_says_so(
     qtbot, desk, sim, fast_wizard
 ):
