@@ -14,6 +14,7 @@ from manual_clock import ManualClock
 from desktop.cliniko.errors import ClinikoError
 from desktop.labor.timelog import TimeLog, rows
 from desktop.merge import MergeFlow, Step, WriteNotApplied
+from desktop.merge.plan import field_value, same_value
 from desktop.session import Session
 from desktop.simulator import FaultConfig, Simulator
 from desktop.simulator.fixtures import tiny_clinic
@@ -288,6 +289,36 @@ def test_a_merge_half_done_in_cliniko_says_which_record_is_still_to_tick(
             note.startswith("Cliniko merged patient 1004 into patient 1001, the record that stays")
             for note in sync_notes(synced)
         )
+
+
+def test_a_group_merged_from_another_records_page_ends_with_the_choices_on_that_record(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """A group of three merged from the page of one of the records to tick (the record chosen
+    to stay ticked there with the third): the plan turns to that record, the choices are
+    written to it, and the next look finds the merge done."""
+    synced_cache(tmp_path, sim)
+    with open_cache(tmp_path) as cache, connect(cache, sim) as session:
+        with transaction(cache) as db:  # 1003 joins the group through 1002
+            db.execute(
+                "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
+                "VALUES ('1002', '1003', 0.8, 2.0, 'possible', '2026-03-01T00:00:00Z')"
+            )
+        flow = at_merge_step(cache, session, ("1001", "1002", "1003"))
+        chosen = dict(flow.plan.decisions)
+        assert flow.plan.survivor_id == "1001" and chosen
+        other_page = f"{sim.base_url.removesuffix('/v1')}/patients/1002/merge"
+        press_merge_in_cliniko(other_page, "1001")  # and 1003 below, as the person ticks both
+        assert httpx.post(other_page, data={"duplicate_ids": ["1003"]}).status_code == 200
+        assert not flow.poll_once(session)
+        assert flow.step is Step.UPDATE_SURVIVOR and flow.plan.survivor_id == "1002"
+        assert sorted(flow.plan.duplicate_ids) == ["1001", "1003"]
+        assert "(id 1001) was merged into" in (flow.problem or "")
+        flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO
+        assert flow.poll_once(session) and flow.step is Step.DONE
+    for name, wanted in chosen.items():
+        assert same_value(name, field_value(sim.patient("1002"), name), wanted), name
 
 
 def test_a_back_out_that_fails_is_not_said_to_be_cut_off_by_a_stop(
