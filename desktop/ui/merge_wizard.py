@@ -8,6 +8,7 @@ session. Closing the wizard at any step and opening the pair again resumes that 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -95,6 +96,8 @@ class MergeWizard(QDialog):
 
     poll_interval_ms = 3000
     done_close_ms = 1500
+    # A request out this long is said: a Wi-Fi that drops packets takes minutes to fail.
+    slow_after_s = 15.0
 
     def __init__(
         self,
@@ -182,6 +185,10 @@ class MergeWizard(QDialog):
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(self.poll_interval_ms)
         self.poll_timer.timeout.connect(self.poll)
+        self.slow_timer = QTimer(self)
+        self.slow_timer.setInterval(1000)
+        self.slow_timer.timeout.connect(self._say_slow)
+        self._job_started = 0.0
         self.show_step()
         if self.flow.waits_for_cliniko:  # reopened on the merge step: look at once, not in
             QTimer.singleShot(0, self.poll)  # a few seconds (the record may have changed)
@@ -569,7 +576,23 @@ class MergeWizard(QDialog):
         self._writing = job.name.startswith(WRITE_JOBS)
         self._polling = job.name == "poll"
         self._enable_back()
+        self._job_started = time.monotonic()
+        self.slow_timer.start()
         self._workers.start(job)
+
+    @Slot()
+    def _say_slow(self) -> None:
+        """Say that Cliniko is slow to answer once a request has been out a while (each try
+        waits up to half a minute, and MergeDesk tries several times before it gives up)."""
+        if not self._busy:
+            self.slow_timer.stop()
+            return
+        waited = time.monotonic() - self._job_started
+        if waited >= self.slow_after_s:
+            self._say(
+                f"Cliniko has not answered for {waited:.0f} seconds. MergeDesk keeps asking for "
+                "a few minutes; your work is saved."
+            )
 
     def _enable_back(self) -> None:
         """Back works when the flow can go back and nothing runs but the merge step's look at
@@ -580,6 +603,7 @@ class MergeWizard(QDialog):
     @Slot(object)
     def _on_online_done(self, _step: Step) -> None:
         self._busy = self._writing = self._polling = False
+        self.slow_timer.stop()
         if self._closed:
             return
         self.ctx.connectivity.set_online(True)
@@ -595,6 +619,7 @@ class MergeWizard(QDialog):
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
         self._busy = self._writing = self._polling = False
+        self.slow_timer.stop()
         if self._closed:  # a poll stopped by closing: the step is saved, nothing to show
             return
         self.ctx.connectivity.note_error(error)

@@ -789,6 +789,22 @@ def test_a_failed_look_at_cliniko_is_said_once_and_gone_when_a_look_goes_through
     wizard.reject()
 
 
+def test_a_look_at_cliniko_that_takes_long_is_said_and_then_cleared(
+    qtbot, desk, sim, fast_wizard, monkeypatch
+):
+    """Cliniko that does not answer (a Wi-Fi dropping packets): a look waits half a minute per
+    try and tries several times, and the merge step said nothing for minutes but "Waiting for
+    Cliniko to show the merge…" above a greyed "Check now" (a walk)."""
+    monkeypatch.setattr(MergeWizard, "slow_after_s", 0.5)
+    _window, _row, wizard = _at_the_merge_step(qtbot, desk)
+    sim.faults = FaultConfig(latency_ms=2500)
+    qtbot.waitUntil(lambda: "Cliniko has not answered for" in wizard.status.text(), timeout=20_000)
+    assert "keeps asking for a few minutes" in wizard.status.text()
+    sim.faults = FaultConfig()
+    qtbot.waitUntil(lambda: wizard.status.text() == "", timeout=20_000)
+    wizard.reject()
+
+
 def test_not_the_same_person_after_the_record_that_stays_was_merged_elsewhere_says_so(
     qtbot, desk, sim, fast_wizard
 ):
