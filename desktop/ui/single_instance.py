@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
@@ -121,4 +122,5 @@ def answering_later_starts(data_dir: Path) -> Iterator[ShowRequests | None]:
     try:
         yield requests
     finally:
-        requests.stop()
+        if shiboken6.isValid(requests):  # deleted with the window it was handed to: closed
+            requests.stop()

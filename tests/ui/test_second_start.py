@@ -152,3 +152,23 @@ def _close_every_dialog() -> None:
         if dialog is None:
             return
         dialog.close()
+
+
+def test_listening_ends_quietly_when_the_window_it_was_handed_to_is_gone(qapp, data_dir):
+    """The listener is handed to the main window and deleted with it: ending the start (after
+    the window's event loop) must not fail on the listener already gone."""
+    import shiboken6
+    from PySide6.QtCore import QObject
+
+    from desktop.ui.single_instance import (
+        answering_later_starts,
+        ask_open_window_to_show,
+        instance_name,
+    )
+
+    with answering_later_starts(data_dir) as requests:
+        assert requests is not None
+        window = QObject()
+        requests.setParent(window)
+        shiboken6.delete(window)
+    assert not ask_open_window_to_show(instance_name(data_dir), within_ms=500)
