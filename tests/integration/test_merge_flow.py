@@ -251,6 +251,15 @@ def test_a_survivor_changed_in_cliniko_after_its_update_is_written_again_before_
         assert flow.poll_once(session) is True
 
 
+def group_of_three(cache: Cache) -> None:
+    """1003 joins the group of 1001 and 1002 through 1002, as a scan would put it."""
+    with transaction(cache) as db:
+        db.execute(
+            "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
+            "VALUES ('1002', '1003', 0.8, 2.0, 'possible', '2026-03-01T00:00:00Z')"
+        )
+
+
 def test_a_merge_half_done_in_cliniko_says_which_record_is_still_to_tick(
     tmp_path: Path, sim: Simulator
 ) -> None:
@@ -261,11 +270,7 @@ def test_a_merge_half_done_in_cliniko_says_which_record_is_still_to_tick(
 
     synced_cache(tmp_path, sim)
     with open_cache(tmp_path) as cache, connect(cache, sim) as session:
-        with transaction(cache) as db:  # 1003 joins the group through 1002
-            db.execute(
-                "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
-                "VALUES ('1002', '1003', 0.8, 2.0, 'possible', '2026-03-01T00:00:00Z')"
-            )
+        group_of_three(cache)
         flow = at_merge_step(cache, session, ("1001", "1002", "1003"))
         assert flow.plan.survivor_id == "1001"
         sim.merge("1001", ["1002", "1004"])  # 1003 left out, 1004 ticked by mistake
@@ -299,11 +304,7 @@ def test_a_group_merged_from_another_records_page_ends_with_the_choices_on_that_
     written to it, and the next look finds the merge done."""
     synced_cache(tmp_path, sim)
     with open_cache(tmp_path) as cache, connect(cache, sim) as session:
-        with transaction(cache) as db:  # 1003 joins the group through 1002
-            db.execute(
-                "INSERT INTO match_pairs (id_a, id_b, probability, weight, band, scored_at) "
-                "VALUES ('1002', '1003', 0.8, 2.0, 'possible', '2026-03-01T00:00:00Z')"
-            )
+        group_of_three(cache)
         flow = at_merge_step(cache, session, ("1001", "1002", "1003"))
         chosen = dict(flow.plan.decisions)
         assert flow.plan.survivor_id == "1001" and chosen
