@@ -818,6 +818,9 @@ class MergeFlow:
             self.state.written_sha256 = self.state.merge_url = None
             lacking = sorted(changed_fields(self.plan, stays))
             self.state.last_error = executor.merged_other_way_words(gone, stays, lacking)
+            _audit_plan(
+                self.cache, self.state, f"merged the other way in Cliniko: {gone['id']} gone"
+            )
             self._move(Step.UPDATE_SURVIVOR, session, note=PlanNote.MERGED_OTHER_WAY)
 
     def fetch_history(self, session: Session) -> dict[str, dict[str, int]]:

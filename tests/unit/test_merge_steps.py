@@ -457,6 +457,8 @@ def test_a_merge_done_from_the_other_records_page_writes_the_choices_to_the_one_
         assert "merged these records the other way round" in (flow.problem or "")
         assert f"(id {gone}) was merged into" in (flow.problem or "")
         assert flow.merged_in_cliniko and not flow.survivor_written
+        events = cache.db.execute("SELECT path FROM audit_log WHERE method = 'EVENT'").fetchall()
+        assert any(f"merged the other way in Cliniko: {gone} gone" in e[0] for e in events)
         assert not flow.can_go_back()  # back to choose the archived record to stay: no
         with pytest.raises(StepError):  # merged in Cliniko: not "not the same person" now
             flow.cancel(Outcome.NOT_SAME, session)  # type: ignore[arg-type]
