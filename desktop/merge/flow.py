@@ -101,6 +101,11 @@ def _past_the_choice(entry: Mapping[str, Any]) -> bool:
     return (entry["from_step"], entry["to_step"]) == (Step.CHOOSE_SURVIVOR, Step.RECONCILE)
 
 
+# The step log's marks after which the record that stays holds nothing MergeDesk wrote: the
+# previous values are back, or the record written to was merged into the one that stays now.
+_NOTHING_WRITTEN = (PlanNote.RESTORED, PlanNote.MERGED_OTHER_WAY)
+
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
@@ -414,10 +419,9 @@ class MergeFlow:
         """The step log's last note on writing the survivor: WRITING, a RESTORING note, or
         RESTORED ("" when there is none); with ``failures``, a FAILED note too."""
         kinds = (PlanNote.RESTORING, PlanNote.FAILED) if failures else (PlanNote.RESTORING,)
-        nothing_written = (PlanNote.RESTORED, PlanNote.MERGED_OTHER_WAY)
         marks = [
             n for n in self._notes()
-            if n in (PlanNote.WRITING, *nothing_written) or n.startswith(kinds)
+            if n in (PlanNote.WRITING, *_NOTHING_WRITTEN) or n.startswith(kinds)
         ]  # fmt: skip
         return marks[-1] if marks else ""
 
@@ -426,7 +430,7 @@ class MergeFlow:
         """True when MergeDesk sent a change to the survivor that has not been put back yet
         (a back-out begun and not ended has not put it back; the record written to was merged
         into the one that stays now, which has nothing from MergeDesk yet)."""
-        return self._last_survivor_mark() not in ("", PlanNote.RESTORED, PlanNote.MERGED_OTHER_WAY)
+        return self._last_survivor_mark() not in ("", *_NOTHING_WRITTEN)
 
     @property
     def merged_in_cliniko(self) -> bool:
@@ -724,9 +728,9 @@ class MergeFlow:
         if self.finished:
             raise StepError("this merge is already finished")
         outcome = Outcome(outcome)
-        if outcome is not Outcome.LATER and self.merged_in_cliniko:
-            raise StepError("these records are merged in Cliniko already")
         if outcome is not Outcome.LATER:
+            if self.merged_in_cliniko:
+                raise StepError("these records are merged in Cliniko already")
             self.restore(session, why=outcome)
         stamp = self.clock()
         with self._restore_on_error(), transaction(self.cache) as db:

@@ -580,6 +580,10 @@ class MergeWizard(QDialog):
         self.slow_timer.start()
         self._workers.start(job)
 
+    def _job_ended(self) -> None:
+        self._busy = self._writing = self._polling = False
+        self.slow_timer.stop()
+
     @Slot()
     def _say_slow(self) -> None:
         """Say that Cliniko is slow to answer once a request has been out a while (each try
@@ -602,8 +606,7 @@ class MergeWizard(QDialog):
 
     @Slot(object)
     def _on_online_done(self, _step: Step) -> None:
-        self._busy = self._writing = self._polling = False
-        self.slow_timer.stop()
+        self._job_ended()
         if self._closed:
             return
         self.ctx.connectivity.set_online(True)
@@ -618,8 +621,7 @@ class MergeWizard(QDialog):
 
     @Slot(str, object)
     def _on_online_failed(self, message: str, error: object) -> None:
-        self._busy = self._writing = self._polling = False
-        self.slow_timer.stop()
+        self._job_ended()
         if self._closed:  # a poll stopped by closing: the step is saved, nothing to show
             return
         self.ctx.connectivity.note_error(error)
