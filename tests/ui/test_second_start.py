@@ -139,8 +139,16 @@ def test_a_second_start_at_the_welcome_dialog_brings_that_dialog_forward(qtbot, 
         qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(0, start_again_then_quit)
-    QTimer.singleShot(45_000, _close_every_dialog)  # whatever went wrong, the test ends
-    assert app_module.run_app(data_dir) == 1  # the first one's Quit
+    # Whatever went wrong, the test ends. Stopped with the test: left running, it closed the
+    # merge window of a GUI test 45 s later (a CI run failed on it).
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(_close_every_dialog)
+    guard.start(45_000)
+    try:
+        assert app_module.run_app(data_dir) == 1  # the first one's Quit
+    finally:
+        guard.stop()
     code, errors = seen["second"]
     assert code == 0, errors
     assert seen["shown"]
