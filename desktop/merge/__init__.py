@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from desktop.merge.executor import (
     AlreadyMerged,
+    ArchivedMeanwhile,
     DuplicateToTick,
     MergedIntoOther,
     MergeError,
@@ -35,6 +36,7 @@ __all__ = [
     "ORDER",
     "WRITABLE_FIELDS",
     "AlreadyMerged",
+    "ArchivedMeanwhile",
     "DuplicateToTick",
     "FieldChoice",
     "MergeError",

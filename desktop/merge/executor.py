@@ -225,6 +225,27 @@ def survivor_merged_elsewhere(survivor_id: str, target_id: str | None) -> Surviv
     )
 
 
+class ArchivedMeanwhile(MergeError):
+    """A record of the merge was archived in Cliniko, not merged, while the merge waited (the
+    old way of tidying a duplicate away): the merge cannot go on as planned until it is
+    unarchived. Ids only."""
+
+    def __init__(self, patient_id: str, *, stays: bool) -> None:
+        self.patient_id = patient_id
+        self.stays = stays
+        then = "merge into it" if stays else "tick it on the merge page"
+        which = "The record chosen to stay" if stays else "The record to tick"
+        super().__init__(
+            "a record of the merge was archived",
+            user_message=(
+                f"{which} (id {patient_id}) was archived in Cliniko meanwhile, not merged. "
+                f"Unarchive it in Cliniko (on its page), then {then}; MergeDesk goes on "
+                "checking. Back (or “Not the same person”) puts back the values MergeDesk "
+                "wrote to the record that stays."
+            ),
+        )
+
+
 class MergedIntoOther(MergeError):
     """A duplicate was merged in Cliniko, but into a different patient than the survivor."""
 
@@ -602,6 +623,7 @@ def poll_duplicates(
 
     Raises:
         MergedIntoOther: a duplicate was merged into another patient.
+        ArchivedMeanwhile: a duplicate was archived in Cliniko, not merged.
         ClinikoError: the API failed.
     """
     merged: list[str] = []
@@ -611,6 +633,8 @@ def poll_duplicates(
         record = read_patient(client, dup_id)
         records[str(dup_id)] = record
         if not record.get("merged_at"):
+            if record.get("archived_at"):  # by someone in Cliniko: it cannot be ticked
+                raise ArchivedMeanwhile(str(dup_id), stays=False)
             waiting.append(str(dup_id))
             continue
         target = merged_into(record)

@@ -753,6 +753,7 @@ class MergeFlow:
 
         Raises:
             MergedIntoOther: a duplicate went into another patient (the step stays).
+            ArchivedMeanwhile: a record of the merge was archived in Cliniko (the step stays).
             ClinikoError: the API failed (the step stays).
         """
         if self.step is Step.DONE:
@@ -769,6 +770,8 @@ class MergeFlow:
                 other_way = executor.read_patient(session.client, str(stays))
                 self._merged_the_other_way(session, survivor, other_way)  # from its page
                 return False
+            if survivor.get("archived_at"):  # by someone in Cliniko: nothing merges into it
+                raise executor.ArchivedMeanwhile(survivor_id, stays=True)
             result = executor.poll_duplicates(
                 session.client, survivor_id, list(self.state.duplicate_ids)
             )

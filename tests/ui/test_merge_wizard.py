@@ -767,6 +767,28 @@ def test_a_record_merged_into_a_third_patient_can_be_backed_out_with_back(
     wizard.reject()
 
 
+@pytest.mark.parametrize("archived", ["the record to tick", "the record that stays"])
+def test_a_record_archived_in_cliniko_while_the_merge_waits_is_said_until_unarchived(
+    qtbot, desk, sim, fast_wizard, archived
+):
+    """A colleague archived a record of the merge in Cliniko (the old way of tidying away a
+    duplicate): Cliniko's merge page no longer offers it, and the merge step waited for ever,
+    saying nothing. Now it says so; unarchived in Cliniko, the words go and the merge ends."""
+    window, _row, wizard = _at_the_merge_step(qtbot, desk)
+    plan = wizard.flow.plan
+    record = plan.survivor_id if "stays" in archived else plan.duplicate_ids[0]
+    qtbot.mouseClick(wizard.merge_page.open_button, Qt.MouseButton.LeftButton)
+    sim.archive_patient(record)
+    qtbot.waitUntil(lambda: "archived in Cliniko" in wizard.status.text(), timeout=20_000)
+    assert f"(id {record}) was archived in Cliniko meanwhile" in wizard.status.text()
+    assert "Unarchive it in Cliniko" in wizard.status.text()
+    sim.archive_patient(record, archived=False)
+    qtbot.waitUntil(lambda: wizard.status.text() == "", timeout=20_000)
+    sim.merge(plan.survivor_id, list(plan.duplicate_ids))
+    qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)  # finishes by itself
+    assert window.statusBar().currentMessage().startswith("Merged in Cliniko")
+
+
 def test_a_failed_look_at_cliniko_is_said_once_and_gone_when_a_look_goes_through(
     qtbot, desk, sim, fast_wizard
 ):

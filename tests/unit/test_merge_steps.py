@@ -20,6 +20,7 @@ from desktop.incomplete import incomplete_records
 from desktop.merge import (
     ORDER,
     AlreadyMerged,
+    ArchivedMeanwhile,
     MergedIntoOther,
     MergeFlow,
     NeedsConnection,
@@ -435,6 +436,34 @@ def test_the_record_that_stays_merged_into_another_patient_is_said_and_ends(
             flow.cancel(Outcome.NOT_SAME, session)  # type: ignore[arg-type]
             assert flow.finished and flow.outcome is Outcome.NOT_SAME
         assert len(session.client.patches) == patches  # nothing sent to the merged record
+
+
+@pytest.mark.parametrize("archived", ["the record to merge", "the record that stays"])
+def test_a_record_archived_in_cliniko_while_the_merge_waits_is_said_until_unarchived(
+    world: dict[str, Any], archived: str
+) -> None:
+    """Someone archived a record of the merge in Cliniko while the merge waited (archiving is
+    how duplicates were tidied away before): Cliniko's merge page offers active patients only,
+    and the merge step waited for ever, saying nothing. Now the look says so; unarchived, the
+    words go, and the merge finishes."""
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        to_merge_in_cliniko(flow, session)
+        survivor, duplicate = str(flow.state.survivor_id), flow.state.duplicate_ids[0]
+        record = session.client.patients[survivor if "stays" in archived else duplicate]
+        record["archived_at"] = "2026-03-02T09:00:00Z"
+        with pytest.raises(ArchivedMeanwhile) as raised:
+            flow.poll_once(session)  # type: ignore[arg-type]
+        said = raised.value.user_message
+        assert f"(id {record['id']}) was archived in Cliniko meanwhile, not merged" in said
+        assert flow.last_error == said and flow.step is Step.MERGE_IN_CLINIKO
+        record["archived_at"] = None  # unarchived in Cliniko
+        assert not flow.poll_once(session)  # type: ignore[arg-type]
+        assert flow.last_error is None
+        session.client.merge(survivor, duplicate)
+        assert flow.poll_once(session)  # type: ignore[arg-type]
+        assert flow.step is Step.DONE
 
 
 def test_a_merge_done_from_the_other_records_page_writes_the_choices_to_the_one_that_stays(
