@@ -115,6 +115,8 @@ class CompareView(QWidget):
         self._history_timer.setSingleShot(True)
         self._history_timer.setInterval(HISTORY_DELAY_MS)
         self._history_timer.timeout.connect(self.fetch_missing_history)
+        self._stopped = False  # the window is closing: nothing more is fetched
+        ctx.connectivity.changed.connect(self._on_connectivity)
 
     def _decision_buttons(self) -> QHBoxLayout:
         """Merge / Not the same person / Later, the same decisions as the keys S / N / L."""
@@ -205,6 +207,7 @@ class CompareView(QWidget):
 
     def stop(self) -> None:
         """Fetch nothing more (the window is closing)."""
+        self._stopped = True
         self._history_timer.stop()
 
     @Slot()
@@ -220,6 +223,16 @@ class CompareView(QWidget):
         job.failed.connect(self._on_history_failed)
         workers.start(job)
         self._pending = missing
+
+    @Slot(bool)
+    def _on_connectivity(self, online: bool) -> None:
+        """Cliniko answers again: read the history said "unknown (offline)" of the records
+        shown (it stood beside "● Online" until the person moved to another pair)."""
+        unknown = [i for i in self.ids if self.model.history_of(i) == UNKNOWN_OFFLINE]
+        if online and unknown and not self._stopped:
+            for pid in unknown:
+                self.model.set_history(pid, FETCHING)
+            self._history_timer.start()
 
     @Slot(object)
     def _on_history(self, counts: dict[str, dict[str, int]]) -> None:

@@ -189,6 +189,7 @@ class MergeWizard(QDialog):
         self.slow_timer.setInterval(1000)
         self.slow_timer.timeout.connect(self._say_slow)
         self._job_started = 0.0
+        ctx.connectivity.changed.connect(self._on_connectivity)
         self.show_step()
         if self.flow.waits_for_cliniko:  # reopened on the merge step: look at once, not in
             QTimer.singleShot(0, self.poll)  # a few seconds (the record may have changed)
@@ -452,6 +453,15 @@ class MergeWizard(QDialog):
         job.succeeded.connect(self._history_read)
         job.failed.connect(self._history_not_read)
         self._workers.start(job)
+
+    @Slot(bool)
+    def _on_connectivity(self, online: bool) -> None:
+        """Cliniko answers again: read the history said "unknown (offline)" on the step shown
+        (it stood beside "● Online" until the window was opened again)."""
+        if self._closed or not self.isVisible():  # its cache may be closed already
+            return
+        if online and self.flow.step in (Step.COMPARE, Step.CHOOSE_SURVIVOR):
+            self._read_unknown_history()
 
     @Slot(object)
     def _history_read(self, _counts: object = None) -> None:

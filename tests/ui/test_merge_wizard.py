@@ -1476,6 +1476,32 @@ def pages_loaded_off_the_gui_thread(monkeypatch) -> list[str]:
     return off
 
 
+def test_the_compare_step_reads_the_history_once_cliniko_answers_again(
+    qtbot, desk, sim, monkeypatch
+):
+    """The merge window opened while Cliniko failed every request: its compare step said
+    "unknown (offline)", and kept saying it once Cliniko answered again."""
+    from desktop.simulator import FaultConfig
+    from desktop.ui import main_window
+
+    monkeypatch.setattr(main_window, "PROBE_INTERVAL_MS", 200)
+    window = desk.open()
+    row = pick_pair(window)
+    qtbot.waitUntil(lambda: window.compare_view.row == row)
+    with transaction(window.ctx.cache) as db:  # nothing cached for the pair yet
+        db.execute("DELETE FROM history_counts WHERE patient_id IN (?, ?)", [row.id_a, row.id_b])
+    sim.faults = FaultConfig(error_rate=1.0)  # every answer a server error
+    wizard = open_wizard(qtbot, window)
+    model = wizard.pages[Step.COMPARE].model
+    qtbot.waitUntil(lambda: model.history_of(row.id_a) == "unknown (offline)", timeout=10_000)
+    sim.faults = FaultConfig()
+    qtbot.waitUntil(
+        lambda: all(isinstance(model.history_of(pid), dict) for pid in (row.id_a, row.id_b)),
+        timeout=20_000,
+    )
+    wizard.reject()
+
+
 def test_the_compare_step_reads_a_history_it_lacks_instead_of_saying_offline(
     qtbot, desk, monkeypatch
 ):

@@ -179,6 +179,29 @@ def test_history_is_unknown_offline(qtbot, desk):
     assert window.sync_panel.online_label.text() == "● Offline"
 
 
+def test_history_said_unknown_offline_is_read_once_cliniko_answers_again(
+    qtbot, desk, sim, monkeypatch
+):
+    """A spell of 502s from Cliniko failed the history's requests: the window went offline
+    and the pair's history read "unknown (offline)". Cliniko answered again and the dot said
+    "● Online", but the pair kept "unknown (offline)" until the person moved on (a walk)."""
+    from desktop.simulator import FaultConfig
+    from desktop.ui import main_window
+
+    monkeypatch.setattr(main_window, "PROBE_INTERVAL_MS", 200)
+    sim.faults = FaultConfig(error_rate=1.0)  # every answer a server error
+    window = desk.open()
+    compare = window.compare_view
+    row = window.queue_view.current()
+    qtbot.waitUntil(
+        lambda: compare.model.history_of(row.id_a) == "unknown (offline)", timeout=30_000
+    )
+    sim.faults = FaultConfig()
+    qtbot.waitUntil(lambda: window.sync_panel.online_label.text() == "● Online", timeout=20_000)
+    qtbot.waitUntil(lambda: isinstance(compare.model.history_of(row.id_a), dict), timeout=20_000)
+    assert window.compare_view.row == row  # the same pair, read again where it stood
+
+
 def test_history_cliniko_refused_to_give_does_not_say_offline(qtbot, desk):
     """Cliniko in a storm of 429 answers ("too many requests"): the history is unknown
     because Cliniko did not answer, not because the computer is offline."""
