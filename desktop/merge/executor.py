@@ -231,8 +231,6 @@ class ArchivedMeanwhile(MergeError):
     unarchived. Ids only."""
 
     def __init__(self, patient_id: str, *, stays: bool) -> None:
-        self.patient_id = patient_id
-        self.stays = stays
         then = "merge into it" if stays else "tick it on the merge page"
         which = "The record chosen to stay" if stays else "The record to tick"
         super().__init__(

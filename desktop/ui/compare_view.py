@@ -228,10 +228,12 @@ class CompareView(QWidget):
     def _on_connectivity(self, online: bool) -> None:
         """Cliniko answers again: read the history said "unknown (offline)" of the records
         shown (it stood beside "● Online" until the person moved to another pair)."""
+        if not online or self._stopped:
+            return
         unknown = [i for i in self.ids if self.model.history_of(i) == UNKNOWN_OFFLINE]
-        if online and unknown and not self._stopped:
-            for pid in unknown:
-                self.model.set_history(pid, FETCHING)
+        for pid in unknown:
+            self.model.set_history(pid, FETCHING)
+        if unknown:
             self._history_timer.start()
 
     @Slot(object)

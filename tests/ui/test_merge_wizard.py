@@ -736,6 +736,15 @@ def _at_the_merge_step(qtbot, desk):
     return window, row, wizard
 
 
+def _third_patient(sim, plan) -> dict:
+    """An active patient of the simulator outside the plan (ticked by mistake, or whose page a
+    record of the plan is ticked on)."""
+    planned = {plan.survivor_id, *plan.duplicate_ids}
+    return next(
+        p for p in sim.patients_snapshot() if p["id"] not in planned and not p["archived_at"]
+    )
+
+
 @pytest.mark.parametrize("ticked", ["the record to tick", "the record that stays"])
 def test_a_record_merged_into_a_third_patient_can_be_backed_out_with_back(
     qtbot, desk, sim, fast_wizard, ticked
@@ -748,10 +757,7 @@ def test_a_record_merged_into_a_third_patient_can_be_backed_out_with_back(
     _window, _row, wizard = _at_the_merge_step(qtbot, desk)
     plan = wizard.flow.plan
     before = dict(plan.base_values)
-    planned = {plan.survivor_id, *plan.duplicate_ids}
-    third = next(
-        p for p in sim.patients_snapshot() if p["id"] not in planned and not p["archived_at"]
-    )
+    third = _third_patient(sim, plan)
     merged = plan.duplicate_ids[0] if ticked == "the record to tick" else plan.survivor_id
     sim.merge(third["id"], [merged])
     qtbot.waitUntil(lambda: "cannot be made as planned" in wizard.status.text(), timeout=20_000)
@@ -835,10 +841,7 @@ def test_not_the_same_person_after_the_record_that_stays_was_merged_elsewhere_sa
     untrue (a walk)."""
     window, _row, wizard = _at_the_merge_step(qtbot, desk)
     plan = wizard.flow.plan
-    planned = {plan.survivor_id, *plan.duplicate_ids}
-    third = next(
-        p for p in sim.patients_snapshot() if p["id"] not in planned and not p["archived_at"]
-    )
+    third = _third_patient(sim, plan)
     sim.merge(third["id"], [plan.survivor_id])
     qtbot.waitUntil(lambda: "cannot be made as planned" in wizard.status.text(), timeout=20_000)
     qtbot.mouseClick(wizard.not_same_button, Qt.MouseButton.LeftButton)
@@ -885,10 +888,7 @@ def test_a_patient_merged_in_cliniko_by_mistake_is_named_after_the_next_sync(
     window, _row, wizard = _at_the_merge_step(qtbot, desk)
     plan = wizard.flow.plan
     survivor = sim.patient(plan.survivor_id)
-    planned = {plan.survivor_id, *plan.duplicate_ids}
-    stray = next(
-        p for p in sim.patients_snapshot() if p["id"] not in planned and not p["archived_at"]
-    )
+    stray = _third_patient(sim, plan)
     sim.merge(plan.survivor_id, [*plan.duplicate_ids, stray["id"]])
     qtbot.waitUntil(lambda: window.wizard is None, timeout=20_000)  # the merge is noticed
     panel = window.sync_panel

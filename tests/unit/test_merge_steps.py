@@ -438,13 +438,13 @@ def test_the_record_that_stays_merged_into_another_patient_is_said_and_ends(
         assert len(session.client.patches) == patches  # nothing sent to the merged record
 
 
-@pytest.mark.parametrize("archived", ["the record to merge", "the record that stays"])
+@pytest.mark.parametrize("archived", ["the record to tick", "the record that stays"])
 def test_a_record_archived_in_cliniko_while_the_merge_waits_is_said_until_unarchived(
     world: dict[str, Any], archived: str
 ) -> None:
     """Someone archived a record of the merge in Cliniko while the merge waited (archiving is
-    how duplicates were tidied away before): Cliniko's merge page offers active patients only,
-    and the merge step waited for ever, saying nothing. Now the look says so; unarchived, the
+    how duplicates were tidied away before): the merge page no longer offered it, and the
+    merge step waited for ever, saying nothing. Now the look says so; unarchived, the
     words go, and the merge finishes."""
     with open_cache(world["path"]) as cache:
         session = make_session(cache, world["patients"])
