@@ -33,7 +33,9 @@ def _plain_errors(command: Command) -> Command:
         try:
             return command(args)
         except Exception as error:  # our errors all carry a user_message
-            message = getattr(error, "user_message", None)
+            message = getattr(error, "command_line_message", None) or getattr(
+                error, "user_message", None
+            )
             if message is None:
                 raise
             log.debug("Command failed", exc_info=True)
@@ -142,15 +144,13 @@ def cmd_login(args: argparse.Namespace) -> int:
 def _refuse_another_clinics_key(data_dir: Path, key_account: Any) -> None:
     """Raise OtherAccountsCache when the folder's cache was filled from another account."""
     from desktop.account import stored_account
-    from desktop.session import OtherAccountsCache, same_account
+    from desktop.session import refuse_another_clinic
     from desktop.store.cache import open_cache
 
     if not paths.cache_path(data_dir).exists():
         return
     with open_cache(data_dir, readonly=True) as cache:
-        cached = stored_account(cache.db)
-    if cached is not None and not same_account(cached, key_account):
-        raise OtherAccountsCache(cached, key_account)
+        refuse_another_clinic(stored_account(cache.db), key_account)
 
 
 def _keyed_data_dir(args: argparse.Namespace) -> tuple[Path, str]:

@@ -78,15 +78,29 @@ class OtherAccountsCache(Exception):
         )
 
     @property
-    def user_message(self) -> str:
-        """Name both clinics and say what to do; nothing was downloaded."""
+    def clinics(self) -> str:
+        """Which clinic the cache holds and which one the key is for, in words."""
         mine, theirs = self.cache_account, self.key_account
         return (
             f"This cache belongs to the clinic {_clinic_words(mine, theirs)}. "
-            f"The key you gave belongs to {_clinic_words(theirs, mine)}. Nothing was "
-            "downloaded, so the two clinics' patients are not mixed. To work with the other "
-            "clinic, use a separate data folder (--data-dir), or log in again with a key of "
-            "the first clinic."
+            f"The key you gave belongs to {_clinic_words(theirs, mine)}."
+        )
+
+    @property
+    def user_message(self) -> str:
+        """Name both clinics and say what to do in the app; nothing was downloaded."""
+        return (
+            f"{self.clinics} Nothing was downloaded, so the two clinics' patients are not "
+            "mixed. Paste a key of the first clinic in File > Change Cliniko API key…"
+        )
+
+    @property
+    def command_line_message(self) -> str:
+        """The same, saying what to do on the command line."""
+        return (
+            f"{self.clinics} Nothing was downloaded, so the two clinics' patients are not "
+            "mixed. To work with the other clinic, use a separate data folder (--data-dir), "
+            "or log in again with a key of the first clinic."
         )
 
 
@@ -106,6 +120,13 @@ def same_account(cached: Account, found: Account) -> bool:
     )
     shards_differ = bool(cached.shard and found.shard) and cached.shard != found.shard
     return not (ids_differ or shards_differ)
+
+
+def refuse_another_clinic(cached: Account | None, found: Account) -> None:
+    """Raise OtherAccountsCache when a cache filled from ``cached`` would get ``found``'s
+    patients (a key of another clinic); a cache never filled takes any clinic."""
+    if cached is not None and not same_account(cached, found):
+        raise OtherAccountsCache(cached, found)
 
 
 class Session:
@@ -161,10 +182,11 @@ class Session:
         """
         user = self.client.get_user()
         account = fetch_account(self.client, user)
-        cached = stored_account(self.cache.db)
-        if cached is not None and not same_account(cached, account):
+        try:
+            refuse_another_clinic(stored_account(self.cache.db), account)
+        except OtherAccountsCache:
             self.close_audit()
-            raise OtherAccountsCache(cached, account)
+            raise
         self.account = account
         remember_account(self.cache, self.account)
         label = f"{user.get('id', '')} {user.get('first_name', '')} {user.get('last_name', '')}"

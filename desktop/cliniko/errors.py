@@ -69,10 +69,12 @@ class BadKeyFormat(ClinikoError):
 class KeyRejected(ClinikoError):
     """Cliniko answered 401: the key is wrong, revoked or belongs to another shard."""
 
+    refused = "Cliniko did not accept this API key. It may have been revoked or mistyped."
+    _create = "Create a new key in Cliniko under My info > Manage API keys"
     default_message = (
-        "Cliniko did not accept this API key. It may have been revoked or mistyped. "
-        "Create a new key in Cliniko under My info > Manage API keys and paste it into MergeDesk."
+        f"{refused} {_create}, then paste it into MergeDesk: File > Change Cliniko API key…"
     )
+    command_line_message = f"{refused} {_create}, then save it with: mergedesk login"
 
 
 class RoleNotAllowed(ClinikoError):

@@ -270,7 +270,7 @@ def _run_sample_clinic(
             settings.watch_every_minutes = DEMO_WATCH_MINUTES
             ctx = DeskContext(
                 demo_dir, cache, cache_key, simulator.api_key, simulator.base_url, settings,
-                title="Demo clinic (sample data)",
+                title="Demo clinic (sample data)", sample=True,
             )  # fmt: skip
             window = _main_window(ctx, *requests)
             window.watch_desk.start()

@@ -1,4 +1,5 @@
-"""First start: paste the Cliniko API key, check it against Cliniko, keep it in the keychain."""
+"""Paste the Cliniko API key, check it against Cliniko, keep it in the keychain: at the first
+start, and later in place of a key Cliniko no longer accepts (File > Change Cliniko API key…)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 from desktop import secrets as keychain
+from desktop.account import Account, fetch_account
 from desktop.cliniko.client import ClinikoClient
 from desktop.cliniko.errors import BadKeyFormat, KeyRejected, Offline
 from desktop.cliniko.shards import parse_shard
+from desktop.session import OtherAccountsCache, refuse_another_clinic
 from desktop.ui.theme import error_style
 from desktop.ui.workers import Job, Workers
 
@@ -50,6 +53,15 @@ WRONG_KEY_HELP = (
     "Check that you copied the whole key, including its end (such as “-au2”): it says which of "
     "Cliniko's servers the key is for."
 )
+
+
+def new_key_words(clinic: str) -> str:
+    """What the dialog replacing a key says first."""
+    return (
+        f"Cliniko no longer accepts a key once it is revoked or replaced. Paste a new key of "
+        f"{clinic}: the patients on this computer are that clinic's, so a key of another "
+        "clinic is refused. Your queue, plans and time records stay as they are."
+    )
 
 
 def shard_words(api_key: str, base_url: str | None = None) -> str:
@@ -81,17 +93,21 @@ class ConnectionInfo:
     base_url: str | None
 
 
-def check_key(api_key: str, base_url: str | None) -> ConnectionInfo:
-    """Ask Cliniko who owns the key (``GET /user``) and which clinic (``GET /settings/public``)."""
+def check_key(api_key: str, base_url: str | None, clinic: Account | None = None) -> ConnectionInfo:
+    """Ask Cliniko who owns the key (``GET /user``) and which clinic (``GET /settings/public``).
+
+    Raises:
+        OtherAccountsCache: ``clinic`` (the cache's) is given and the key is another clinic's.
+    """
     with ClinikoClient(api_key, base_url=base_url, max_retries=1, timeout=15) as client:
         user: dict[str, Any] = client.get_user()
-        settings: dict[str, Any] = client.get_public_settings()
-    account = settings.get("account") or {}
+        account = fetch_account(client, user)
+    refuse_another_clinic(clinic, account)
     name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
     return ConnectionInfo(
         api_key=api_key,
         user_name=name or str(user.get("email") or "your Cliniko user"),
-        account_name=str(account.get("name") or "your clinic"),
+        account_name=account.name or "your clinic",
         base_url=base_url,
     )
 
@@ -101,7 +117,8 @@ class ConnectDialog(QDialog):
 
     The first window of a new install, so it also welcomes: what the app reads and changes,
     where the data stays, and "Try it on a sample clinic" for a look before handing over a key
-    (then :attr:`wants_demo` is True and the dialog is accepted).
+    (then :attr:`wants_demo` is True and the dialog is accepted). Given the ``clinic`` of a
+    cache, it replaces that clinic's key instead, and refuses a key of another clinic.
 
     Signals:
         connected(ConnectionInfo): the key works and is saved in the keychain.
@@ -115,12 +132,16 @@ class ConnectDialog(QDialog):
         parent: QWidget | None = None,
         *,
         data_dir: Path | None = None,
+        clinic: Account | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Welcome to {APP_NAME}")
+        self.setWindowTitle(
+            f"Welcome to {APP_NAME}" if clinic is None else "Change the Cliniko API key"
+        )
         self.setMinimumWidth(560)
         self._base_url = base_url
         self._data_dir = data_dir  # whose key this is (None: the platform's own data folder)
+        self._clinic = clinic  # the cache's clinic, whose key this replaces (None: first start)
         self._workers = Workers(self)
         self.info: ConnectionInfo | None = None
         self.wants_demo = False
@@ -128,6 +149,9 @@ class ConnectDialog(QDialog):
         welcome = QLabel(
             f"<h3>Connect {APP_NAME} to your Cliniko account</h3>"
             f"<p>{_html(WHAT_IT_DOES)}</p><p>{_html(WHERE_DATA_STAYS)}</p>"
+            if clinic is None
+            else f"<h3>A new Cliniko API key for {_html(clinic.name or 'your clinic')}</h3>"
+            f"<p>{_html(new_key_words(clinic.name or 'your clinic'))}</p>"
         )
         welcome.setTextFormat(Qt.TextFormat.RichText)
         welcome.setWordWrap(True)
@@ -181,12 +205,14 @@ class ConnectDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("C&ontinue")
+        self.ok_button.setText("C&ontinue" if clinic is None else "&Use this key")
         self.ok_button.setEnabled(False)
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setText("&Quit")
+        self.cancel_button.setText("&Quit" if clinic is None else "Cancel")
         self.cancel_button.setToolTip(
             f"Close {APP_NAME}. Open it again when you have your key, or try the sample clinic."
+            if clinic is None
+            else f"Keep the key {APP_NAME} has"
         )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -199,16 +225,20 @@ class ConnectDialog(QDialog):
         key_label.setBuddy(self.key_edit)
         form.addRow(key_label, key_row)
         form.addRow("", self.shard_label)
-        sample_row = QHBoxLayout()
-        sample_row.addWidget(QLabel("No key at hand, or want to look first?"))
-        sample_row.addWidget(self.demo_button)
-        sample_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(welcome)
         layout.addWidget(intro)
         layout.addWidget(self.keychain_label)
         layout.addLayout(form)
-        layout.addLayout(sample_row)
+        if clinic is None:  # with a clinic's cache open, no sample clinic in its place
+            sample_row = QHBoxLayout()
+            sample_row.addWidget(QLabel("No key at hand, or want to look first?"))
+            sample_row.addWidget(self.demo_button)
+            sample_row.addStretch(1)
+            layout.addLayout(sample_row)
+        else:
+            self.demo_button.setParent(self)
+            self.demo_button.hide()
         layout.addWidget(self.status_label)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
@@ -248,8 +278,8 @@ class ConnectDialog(QDialog):
         self.check_button.setEnabled(False)
         self.ok_button.setEnabled(False)
         self.status_label.setText("Checking the key with Cliniko…")
-        base_url = self._base_url
-        job = Job("connect", lambda _job: check_key(key, base_url))
+        base_url, clinic = self._base_url, self._clinic
+        job = Job("connect", lambda _job: check_key(key, base_url, clinic))
         job.succeeded.connect(self._on_checked)
         job.failed.connect(self._on_failed)
         self._workers.start(job)
@@ -272,15 +302,21 @@ class ConnectDialog(QDialog):
             f"Connected to <b>{_html(info.account_name)}</b> as "
             f"<b>{_html(info.user_name)}</b>. The key is saved in your system keychain."
         )
+        if self._clinic is not None:  # the new key is saved and used: no old key to keep
+            self.cancel_button.hide()
         self.ok_button.setEnabled(True)
-        self.ok_button.setFocus()
+        self.ok_button.setFocus()  # Return now goes on (after the hide, which took the focus)
         self.connected.emit(info)
 
     @Slot(str, object)
     def _on_failed(self, message: str, error: object) -> None:
         self.check_button.setEnabled(True)
-        if isinstance(error, KeyRejected):
-            message = f"{message}\n{WRONG_KEY_HELP}"
+        if isinstance(error, KeyRejected):  # here is where a new key is pasted
+            message = f"{KeyRejected.refused}\n{WRONG_KEY_HELP}"
+        if isinstance(error, OtherAccountsCache):
+            message = (
+                f"{error.clinics} Paste a key of the first clinic; the key {APP_NAME} has is kept."
+            )
         if type(error) is Offline:  # not its kinds that did reach Cliniko (a cut-off answer)
             message = NOT_REACHED
         if isinstance(error, BadKeyFormat):

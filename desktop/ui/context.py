@@ -62,6 +62,7 @@ class DeskContext:
     base_url: str | None
     settings: Settings
     title: str = "Your clinic"
+    sample: bool = False  # the demo's sample clinic (its key is the simulator's own)
     workers: Workers = field(default_factory=Workers)
     connectivity: Connectivity = field(default_factory=Connectivity)
     reader: Cache | None = None

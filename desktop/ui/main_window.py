@@ -39,6 +39,7 @@ from desktop.review import (
 )
 from desktop.store.cache import Cache
 from desktop.ui.compare_view import CompareView
+from desktop.ui.connect_dialog import ConnectDialog, ConnectionInfo
 from desktop.ui.context import ConnectivityWatcher, DeskContext
 from desktop.ui.held_keys import guard_held_keys
 from desktop.ui.queue_model import QueueData, QueueModel, QueueRow, load_queue, load_rows
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from desktop.ui.merge_wizard import MergeWizard
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
+NEW_KEY_SAID_MS = 15_000  # "Syncing ... using the new key" (the sync panel says the rest)
 SAMPLE_NOTE = " (sample data)"
 DECISION_WORDS: dict[str, str] = {
     Outcome.NOT_SAME: "Not the same person",
@@ -205,6 +207,10 @@ class MainWindow(QMainWindow):
         settings.setShortcut(QKeySequence("Ctrl+,"))
         settings.triggered.connect(self.open_settings)
         file_menu.addAction(settings)
+        if not self.ctx.sample:
+            change_key = QAction("Change Cliniko API &key…", self)
+            change_key.triggered.connect(self.change_api_key)
+            file_menu.addAction(change_key)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
@@ -655,6 +661,37 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(self._settings_saved)
         self.settings_dialog = dialog
         dialog.open()
+
+    @Slot()
+    def change_api_key(self) -> None:
+        """Paste a new key in place of one Cliniko no longer accepts (checked, this clinic's)."""
+        dialog = ConnectDialog(
+            base_url=self.ctx.base_url,
+            parent=self,
+            data_dir=self.ctx.data_dir,
+            clinic=stored_account(self.ctx.open_reader().db) or Account(name=self.ctx.title),
+        )
+        dialog.connected.connect(self._use_key)
+        dialog.finished.connect(self._sync_with_new_key)
+        self.key_dialog = dialog
+        dialog.open()
+
+    @Slot(object)
+    def _use_key(self, info: ConnectionInfo) -> None:
+        """The new key is checked and in the keychain: every request uses it from now on."""
+        self.ctx.api_key = info.api_key
+        self.watch_desk.key_changed()
+
+    @Slot()
+    def _sync_with_new_key(self) -> None:
+        """The key dialog closed: with a new key, sync at once (the old key's problem is said
+        until then)."""
+        info = self.key_dialog.info
+        if info is not None:
+            self.statusBar().showMessage(
+                f"Syncing with {info.account_name} using the new key…", NEW_KEY_SAID_MS
+            )
+            self.sync_panel.start_sync()
 
     @Slot()
     def open_report(self) -> None:

@@ -229,6 +229,14 @@ class WatchDesk(QObject):
         """Stop starting intervals (a running one is cancelled with the other workers)."""
         self.timer.stop()
 
+    def key_changed(self) -> None:
+        """A new API key: the watch (stopped by a refused key) looks again soon, and checks
+        the new key's clinic at that first look."""
+        self.account = None
+        self.failures = 0
+        if not self.ctx.workers.is_running("watch"):
+            self.timer.start(WAIT_MS)
+
     # ----------------------------------------------------------------- intervals
 
     def _settings(self) -> tuple[WatchSettings, MatchSettings]:
@@ -282,8 +290,8 @@ class WatchDesk(QObject):
 
         def work(job: Job) -> tuple[IntervalReport, int, Account | None]:
             with ctx.session(job.cancel_event) as session:
-                # The key's clinic was checked at the first interval; the key does not change
-                # while the window is open, so a quiet interval stays one request.
+                # The key's clinic was checked at the first interval (again after a new key:
+                # key_changed), so a quiet interval stays one request.
                 session.account = account
                 watch = Watch(
                     session,

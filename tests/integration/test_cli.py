@@ -42,6 +42,7 @@ def test_login_sync_scan_export_and_audit(tmp_path: Path) -> None:
         )
         assert bad.returncode == 2
         assert "Cliniko did not accept this API key" in bad.stderr
+        assert "mergedesk login" in bad.stderr  # where a new key goes, from here
         assert not keyring_file.exists() or sim.api_key not in keyring_file.read_text()
 
         login = _mergedesk(

@@ -165,6 +165,7 @@ def test_login_refuses_a_key_of_another_clinic_for_a_folder_that_has_a_cache(
     assert login.returncode == 2
     assert "This cache belongs to the clinic 'Hostile clinic' (au1)" in login.stderr
     assert "The key you gave belongs to 'Other Clinic'" in login.stderr
+    assert "(--data-dir)" in login.stderr and "File >" not in login.stderr  # command-line words
     assert other.api_key not in keyring_file.read_text(), "the other clinic's key was not saved"
 
 

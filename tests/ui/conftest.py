@@ -54,8 +54,9 @@ class Desk:
         self.cache = None
         self.window = None
 
-    def open(self, base_url: str | None = None):
-        """Open the cache and a main window (base_url overrides the server, e.g. offline)."""
+    def open(self, base_url: str | None = None, *, sample: bool = False):
+        """Open the cache and a main window (base_url overrides the server, e.g. offline;
+        ``sample``: as the demo opens its sample clinic)."""
         from desktop.config import Settings
         from desktop.store.cache import Cache
         from desktop.ui.context import DeskContext
@@ -64,7 +65,7 @@ class Desk:
         self.cache = Cache.open(self.path, self.key)
         ctx = DeskContext(
             self.data_dir, self.cache, self.key, self.api_key, base_url or self.base_url,
-            Settings(),
+            Settings(), sample=sample,
         )  # fmt: skip
         self.window = MainWindow(ctx)
         self.window.show()
