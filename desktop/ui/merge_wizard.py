@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.cliniko.errors import KeyRejected
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import RestoreResult
@@ -51,6 +52,10 @@ from desktop.ui.workers import Job, Workers
 
 log = logging.getLogger(__name__)
 
+# A refused key is changed in the main window's File menu, which this window keeps from use.
+KEY_REFUSED_HERE = (
+    "Close this window first: the merge keeps its place and goes on from there with the new key."
+)
 # Online steps that write to Cliniko (by their job's name): a close waits for them to end.
 WRITE_JOBS = ("apply", "restore-")
 PRIMARY = {
@@ -638,6 +643,8 @@ class MergeWizard(QDialog):
         self.show_step()
         if self.flow.waits_for_cliniko:  # its page said the same words, not as a problem
             self.merge_page.say_waiting()
+        if isinstance(error, KeyRejected):  # the File menu waits behind this window
+            message = f"{message} {KEY_REFUSED_HERE}"
         self.show_problem(message)
         self._after_online()
 

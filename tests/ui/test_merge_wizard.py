@@ -1707,3 +1707,43 @@ def test_back_pressed_while_the_merge_step_looks_at_cliniko_goes_back_when_the_l
     qtbot.waitUntil(lambda: not wizard.busy() and wizard.step is Step.READY, timeout=20_000)
     assert "previous values again" in wizard.status.text()
     assert wizard.flow.restore_interrupted is None  # the back-out ended
+
+
+def test_a_key_refused_at_apply_says_close_first_and_the_merge_goes_on_with_a_new_key(
+    qtbot, desk, sim
+):
+    """A walk: the key was revoked while a plan waited; "Apply now" said to paste a new key in
+    File > Change Cliniko API key…, a menu this window keeps from use."""
+    from desktop.simulator import demo_api_key
+
+    window = desk.open()
+    row = pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    window.ctx.api_key = demo_api_key(99)  # revoked in Cliniko meanwhile
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: "did not accept this API key" in wizard.status.text(), timeout=20_000)
+    assert wizard.status.text().endswith(
+        "Close this window first: the merge keeps its place and goes on from there with the "
+        "new key."
+    )
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None)
+
+    menu_action(window, "&File", "Change Cliniko API").trigger()
+    dialog = window.key_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.keyClicks(dialog.key_edit, sim.api_key)
+    with qtbot.waitSignal(dialog.connected, timeout=15_000):
+        qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.sync_panel.sync_finished, timeout=30_000):  # with the new key
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(window.sync_panel.sync_button.isEnabled, timeout=30_000)
+
+    menu_action(window, "&Queue", "ready to apply").trigger()  # where the plan waits
+    assert window.queue_view.select_key(row.key)
+    window.activateWindow()  # as the window manager does once the dialog has closed
+    qtbot.waitUntil(window.isActiveWindow)
+    wizard = open_wizard(qtbot, window)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
