@@ -203,10 +203,10 @@ def drifted_fields(plan: MergePlan, survivor: Mapping[str, Any]) -> list[str]:
 
 
 class SurvivorGone(MergeError):
-    """The survivor is archived or merged in Cliniko, so nothing can be merged into it."""
+    """The survivor is merged in Cliniko, so nothing can be merged into it."""
 
     default_message = (
-        "The record chosen to stay has been archived or merged in Cliniko in the meantime. "
+        "The record chosen to stay has been merged in Cliniko in the meantime. "
         "Nothing was written. Cancel this merge and review the pair again."
     )
 
@@ -228,18 +228,27 @@ def survivor_merged_elsewhere(survivor_id: str, target_id: str | None) -> Surviv
 class ArchivedMeanwhile(MergeError):
     """A record of the merge was archived in Cliniko, not merged, while the merge waited (the
     old way of tidying a duplicate away): the merge cannot go on as planned until it is
-    unarchived. Ids only."""
+    unarchived. Ids only. ``written``: MergeDesk has updated the record that stays (the merge
+    step); before that (at Apply) nothing was written."""
 
-    def __init__(self, patient_id: str, *, stays: bool) -> None:
-        then = "merge into it" if stays else "tick it on the merge page"
+    def __init__(self, patient_id: str, *, stays: bool, written: bool = True) -> None:
         which = "The record chosen to stay" if stays else "The record to tick"
-        super().__init__(
-            "a record of the merge was archived",
-            user_message=(
-                f"{which} (id {patient_id}) was archived in Cliniko meanwhile, not merged. "
+        if written:
+            then = "merge into it" if stays else "tick it on the merge page"
+            advice = (
                 f"Unarchive it in Cliniko (on its page), then {then}; MergeDesk goes on "
                 "checking. Back (or “Not the same person”) puts back the values MergeDesk "
                 "wrote to the record that stays."
+            )
+        else:
+            advice = (
+                "Nothing was written. Unarchive it in Cliniko (on its page), then press "
+                "“Try again”; or Back, to plan the merge again."
+            )
+        super().__init__(
+            "a record of the merge was archived",
+            user_message=(
+                f"{which} (id {patient_id}) was archived in Cliniko meanwhile, not merged. {advice}"
             ),
         )
 
@@ -317,15 +326,24 @@ def update_survivor(
     Raises:
         AlreadyMerged, MergedIntoOther: a duplicate is merged already (nothing written).
         SurvivorGone, SurvivorChanged: refused before writing.
+        ArchivedMeanwhile: a record of the plan is archived in Cliniko (nothing written).
         WriteNotApplied: the read-back values differ from what was written.
         ClinikoError: the API failed (offline, 422, ...).
     """
     if plan.survivor_id is None:
         raise StepError("no survivor chosen")
     before = read_patient(client, plan.survivor_id)
-    if before.get("merged_at") or before.get("archived_at"):
-        raise SurvivorGone("survivor archived or merged")
-    check_not_merged(client, plan.survivor_id, plan.duplicate_ids, into_survivor_ok=merged_already)
+    if before.get("merged_at"):
+        raise SurvivorGone("survivor merged")
+    if before.get("archived_at"):
+        raise ArchivedMeanwhile(str(plan.survivor_id), stays=True, written=False)
+    check_not_merged(
+        client,
+        plan.survivor_id,
+        plan.duplicate_ids,
+        into_survivor_ok=merged_already,
+        archived_ok=False,
+    )
     stale = stale_fields(plan, before)
     if stale:
         raise SurvivorChanged(stale, before)
@@ -351,17 +369,22 @@ def check_not_merged(
     *,
     into_survivor_ok: bool = False,
     into_other_ok: bool = False,
+    archived_ok: bool = True,
 ) -> None:
     """Refuse when Cliniko shows a duplicate merged already: into the survivor (unless
-    ``into_survivor_ok``), or into another patient (unless ``into_other_ok``).
+    ``into_survivor_ok``), or into another patient (unless ``into_other_ok``); or archived
+    (unless ``archived_ok``: Cliniko's merge page would not offer it).
 
     Raises:
         AlreadyMerged: a duplicate is merged into the survivor.
         MergedIntoOther: a duplicate is merged into another patient.
+        ArchivedMeanwhile: a duplicate is archived, not merged.
     """
     for dup_id in duplicate_ids:
         record = read_patient(client, dup_id)
         if not record.get("merged_at"):
+            if record.get("archived_at") and not archived_ok:
+                raise ArchivedMeanwhile(str(dup_id), stays=False, written=False)
             continue
         target = merged_into(record)
         if target == str(survivor_id):

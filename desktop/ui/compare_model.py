@@ -9,17 +9,27 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
+from desktop.cliniko.errors import KeyRejected
 from desktop.display import display_value, field_label, full_name, same_values
 from desktop.fields import patient_field_names
 from desktop.store.queue import decode_evidence
 from desktop.ui import theme
+from desktop.ui.context import NETWORK_ERRORS
 from desktop.ui.flat_table import FlatTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 Record = Mapping[str, Any]
 UNKNOWN_OFFLINE = "unknown (offline)"
 UNKNOWN_BUSY = "unknown (Cliniko did not answer)"  # it answered, but with an error (a 429)
+UNKNOWN_KEY = "unknown (API key refused)"  # File > Change Cliniko API key…
 FETCHING = "fetching…"
+
+
+def unknown_history(error: object) -> str:
+    """What a history count that could not be read says, by why not."""
+    if isinstance(error, NETWORK_ERRORS):
+        return UNKNOWN_OFFLINE  # read again as soon as Cliniko answers
+    return UNKNOWN_KEY if isinstance(error, KeyRejected) else UNKNOWN_BUSY
 
 
 # The fields shown side by side, in the order of Cliniko's patient form (field registry:

@@ -26,13 +26,13 @@ from desktop.merge_states import PairStatus
 from desktop.ui import theme
 from desktop.ui.compare_model import (
     FETCHING,
-    UNKNOWN_BUSY,
     UNKNOWN_OFFLINE,
     CompareModel,
     EvidenceModel,
     row_labels,
+    unknown_history,
 )
-from desktop.ui.context import NETWORK_ERRORS, DeskContext
+from desktop.ui.context import DeskContext
 from desktop.ui.history import fetch_history
 from desktop.ui.queue_model import BAND_LABELS, QueueRow, match_percent
 from desktop.ui.workers import Job
@@ -250,7 +250,7 @@ class CompareView(QWidget):
         self._ctx.connectivity.note_error(error)
         # Offline only when Cliniko could not be reached: an answer such as "too many
         # requests" leaves the window online, and the history unknown for another reason.
-        note = UNKNOWN_OFFLINE if isinstance(error, NETWORK_ERRORS) else UNKNOWN_BUSY
+        note = unknown_history(error)
         for pid in self.ids:
             if self.model.history_of(pid) == FETCHING:
                 self.model.set_history(pid, note)

@@ -25,17 +25,22 @@ NETWORK_ERRORS = (Offline, ClinikoUnavailable)
 
 
 class Connectivity(QObject):
-    """Whether Cliniko answered last time we asked (None: not asked yet).
+    """Whether Cliniko answered last time we asked (None: not asked yet); when it did not,
+    whether the connection reached it (:attr:`reached`: server errors, an answer cut off or
+    too slow, which is trouble on Cliniko's side rather than this computer's connection).
 
     Signals:
         changed(bool): Cliniko became reachable (True) or unreachable (False).
+        reason_changed(): still unreachable, now for the other reason (see :attr:`reached`).
     """
 
     changed = Signal(bool)
+    reason_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.online: bool | None = None
+        self.reached = False
 
     def set_online(self, online: bool) -> None:
         """Record the outcome of a call to Cliniko."""
@@ -46,7 +51,12 @@ class Connectivity(QObject):
     def note_error(self, error: object) -> None:
         """Mark offline when ``error`` is a network failure."""
         if isinstance(error, NETWORK_ERRORS):
+            reached = type(error) is not Offline  # its kinds made a connection
+            told = self.online is False and reached != self.reached
+            self.reached = reached
             self.set_online(False)
+            if told:
+                self.reason_changed.emit()
         elif isinstance(error, ClinikoError):
             self.set_online(True)  # Cliniko answered, just not with success
 

@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         self._been_offline = False  # this run has been offline (coming online is "back")
         self._plans_said: tuple[str, str] | None = None  # (opening, message) of open plans
         ctx.connectivity.changed.connect(self.on_connectivity)
+        ctx.connectivity.reason_changed.connect(self.say_why_offline)
         gc.freeze()  # modules and widgets live as long as the window
 
     def _connect_views(self) -> None:
@@ -378,13 +379,18 @@ class MainWindow(QMainWindow):
         self._been_offline |= not online
         if not online:
             self._plans_said = None
+            why = "Cliniko is not answering" if self.ctx.connectivity.reached else "Offline"
             self.statusBar().showMessage(
-                "Offline: you can keep reviewing and planning merges; they wait in "
-                "“Ready to apply”."
+                f"{why}: you can keep reviewing and planning merges; they wait in “Ready to apply”."
             )
             return
         # The first connection of a start is not a return: "Online." then.
         self._say_open_plans("Back online. " if back else "Online. ")
+
+    @Slot()
+    def say_why_offline(self) -> None:
+        """Still unreachable, now for the other reason (offline, or Cliniko not answering)."""
+        self.on_connectivity(False)
 
     def _say_open_plans(self, opening: str) -> None:
         """Recall the plans that wait on the person, after ``opening``; while the message

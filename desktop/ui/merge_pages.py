@@ -30,7 +30,7 @@ from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
 from desktop.merge.plan import LINK_FIELDS, clinical_history, field_value, is_blank
 from desktop.ui import theme
-from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, CompareModel
+from desktop.ui.compare_model import FETCHING, CompareModel
 
 # ------------------------------------------------------------------ how values read
 # Every field name and value the wizard shows goes through the shared formatter.
@@ -93,7 +93,8 @@ class ComparePage(Page):
     def __init__(self, order: Sequence[str] = ()) -> None:
         super().__init__("Compare", "Check once more that these records belong to the same person.")
         self.order = [str(i) for i in order]
-        self.offline = False  # set by the wizard: an unknown history then reads "offline"
+        # What a history not read yet says, set by the wizard: why it cannot be read now.
+        self.unknown = FETCHING
         self.model = CompareModel(self)
         table = QTableView()
         table.setModel(self.model)
@@ -106,11 +107,10 @@ class ComparePage(Page):
         self.body.addWidget(table, 1)
 
     def load(self, flow: MergeFlow) -> None:
-        """Show the cached records and history (a count not read yet is being read, or cannot
-        be while offline: see :attr:`offline`)."""
+        """Show the cached records and history (a count not read yet is being read, or says
+        why it cannot be: see :attr:`unknown`)."""
         records = flow.records()
-        unknown = UNKNOWN_OFFLINE if self.offline else FETCHING
-        history = {k: (v if v is not None else unknown) for k, v in flow.history().items()}
+        history = {k: (v if v is not None else self.unknown) for k, v in flow.history().items()}
         account = stored_account(flow.cache.db)
         if account is not None and account.country_code:
             self.model.country = account.country_code

@@ -33,6 +33,7 @@ from desktop.merge.executor import RestoreResult
 from desktop.merge.link_names import fetch_link_names
 from desktop.merge_states import APPLY_FROM, ORDER, WRITTEN_STEPS, Outcome
 from desktop.ui import theme
+from desktop.ui.compare_model import FETCHING, UNKNOWN_OFFLINE, unknown_history
 from desktop.ui.context import DeskContext
 from desktop.ui.history import fetch_history
 from desktop.ui.merge_pages import (
@@ -447,9 +448,10 @@ class MergeWizard(QDialog):
         them (the step said "unknown (offline)" beside "● Online")."""
         compare = self.pages[Step.COMPARE]
         assert isinstance(compare, ComparePage)
-        compare.offline = self.ctx.connectivity.online is False
+        offline = self.ctx.connectivity.online is False
+        compare.unknown = UNKNOWN_OFFLINE if offline else FETCHING
         unknown = [pid for pid, counts in self.flow.history().items() if counts is None]
-        if not unknown or compare.offline or self._workers.is_running("history-compare"):
+        if not unknown or offline or self._workers.is_running("history-compare"):
             return
         ctx = self.ctx
         job = Job("history-compare", lambda job: fetch_history(ctx, unknown, job.cancel_event))
@@ -476,7 +478,6 @@ class MergeWizard(QDialog):
         if self.flow.step is Step.COMPARE:
             compare = self.pages[Step.COMPARE]
             assert isinstance(compare, ComparePage)
-            compare.offline = self.ctx.connectivity.online is False
             compare.load(self.flow)
         elif self.flow.step is Step.CHOOSE_SURVIVOR:
             self._survivors_with_history()
@@ -484,6 +485,9 @@ class MergeWizard(QDialog):
     @Slot(str, object)
     def _history_not_read(self, _message: str, error: object) -> None:
         self.ctx.connectivity.note_error(error)
+        compare = self.pages[Step.COMPARE]
+        assert isinstance(compare, ComparePage)
+        compare.unknown = unknown_history(error)  # said, not "fetching…" for ever
         self._history_read()
 
     def _survivors_with_history(self) -> None:

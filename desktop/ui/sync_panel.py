@@ -137,6 +137,7 @@ class SyncPanel(QWidget):
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.sync_button)
         ctx.connectivity.changed.connect(self.on_connectivity)
+        ctx.connectivity.reason_changed.connect(self.show_why_offline)
         self.refresh_status()
 
     # ----------------------------------------------------------------- status
@@ -169,6 +170,14 @@ class SyncPanel(QWidget):
         elif online is None:
             self.online_label.setText("● Not checked yet")
             self.online_label.setStyleSheet("")
+        elif self._ctx.connectivity.reached:  # not this computer's connection
+            self.online_label.setText("● Cliniko not answering")
+            self.online_label.setStyleSheet(theme.error_style())
+            self.online_label.setToolTip(
+                "Cliniko is reached, but answers with server errors or not in time (trouble "
+                "on its side, or an unsteady connection). You can keep reviewing and planning "
+                "merges; they are applied when it answers again."
+            )
         else:
             self.online_label.setText("● Offline")
             self.online_label.setStyleSheet(theme.error_style())
@@ -176,6 +185,11 @@ class SyncPanel(QWidget):
                 "Cliniko can't be reached. You can keep reviewing and planning merges; "
                 "they are applied when you are back online."
             )
+
+    @Slot()
+    def show_why_offline(self) -> None:
+        """Still unreachable, now for the other reason: the dot says which."""
+        self.show_online(False)
 
     @Slot(bool)
     def on_connectivity(self, online: bool) -> None:

@@ -795,6 +795,33 @@ def test_a_record_archived_in_cliniko_while_the_merge_waits_is_said_until_unarch
     assert window.statusBar().currentMessage().startswith("Merged in Cliniko")
 
 
+@pytest.mark.parametrize("archived", ["the record to tick", "the record that stays"])
+def test_a_record_archived_in_cliniko_before_apply_is_said_and_try_again_goes_on(
+    qtbot, desk, sim, fast_wizard, archived
+):
+    """A record of a ready plan archived in Cliniko: Apply said the record to stay "has been
+    archived or merged ... Cancel this merge"; the record to tick was said only at the merge
+    step, after the values were written. Now Apply writes nothing and says what to do."""
+    window = desk.open()
+    pick_pair(window)
+    wizard = open_wizard(qtbot, window)
+    drive_to_ready(qtbot, wizard)
+    plan = wizard.flow.plan
+    record = plan.survivor_id if "stays" in archived else plan.duplicate_ids[0]
+    sim.archive_patient(record)
+    apply_now(qtbot, wizard)
+    qtbot.waitUntil(lambda: "archived in Cliniko" in wizard.status.text(), timeout=20_000)
+    assert f"(id {record}) was archived in Cliniko meanwhile, not merged. Nothing was " in (
+        wizard.status.text()
+    )
+    assert wizard.primary.text().replace("&", "") == "Try again"
+    sim.archive_patient(record, archived=False)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
+    assert wizard.status.text() == ""
+    wizard.reject()
+
+
 def test_a_failed_look_at_cliniko_is_said_once_and_gone_when_a_look_goes_through(
     qtbot, desk, sim, fast_wizard
 ):
@@ -1499,6 +1526,25 @@ def test_the_compare_step_reads_the_history_once_cliniko_answers_again(
         lambda: all(isinstance(model.history_of(pid), dict) for pid in (row.id_a, row.id_b)),
         timeout=20_000,
     )
+    wizard.reject()
+
+
+def test_a_history_cliniko_refused_says_why_not_fetching_for_ever(qtbot, desk):
+    """Cliniko refused the merge window's history read (the key revoked meanwhile): its compare
+    step said "fetching…" for ever, as the compare view said "Cliniko did not answer"."""
+    from desktop.simulator import demo_api_key
+
+    window = desk.open()
+    row = pick_pair(window)
+    qtbot.waitUntil(lambda: window.compare_view.row == row)
+    with transaction(window.ctx.cache) as db:  # nothing cached for the pair yet
+        db.execute("DELETE FROM history_counts WHERE patient_id IN (?, ?)", [row.id_a, row.id_b])
+    window.ctx.api_key = demo_api_key(99)
+    wizard = open_wizard(qtbot, window)
+    model = wizard.pages[Step.COMPARE].model
+    said = "unknown (API key refused)"
+    qtbot.waitUntil(lambda: model.history_of(row.id_a) == said, timeout=20_000)
+    assert model.history_of(row.id_b) == said
     wizard.reject()
 
 

@@ -60,6 +60,25 @@ def test_a_sync_can_be_cancelled_and_keeps_what_was_downloaded(qtbot, empty_desk
     assert 100 <= kept < 300
 
 
+def test_cliniko_failing_is_not_shown_as_this_computer_being_offline(qtbot, desk, sim):
+    """A spell of server errors (Cliniko down for maintenance) showed "● Offline", as if this
+    computer's connection had gone (a walk on a hostile server)."""
+    from desktop.simulator import FaultConfig
+
+    window = desk.open()
+    panel = window.sync_panel
+    sim.faults = FaultConfig(error_rate=1.0)  # every answer a server error
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.online_label.text() == "● Cliniko not answering", timeout=30_000)
+    assert "keep reviewing and planning merges" in panel.online_label.toolTip()
+    assert window.statusBar().currentMessage().startswith("Cliniko is not answering: ")
+    qtbot.waitUntil(panel.sync_button.isEnabled, timeout=30_000)
+    window.ctx.base_url = closed_port_url()  # and now this computer's connection goes
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.online_label.text() == "● Offline", timeout=30_000)
+    assert window.statusBar().currentMessage().startswith("Offline: ")
+
+
 def test_offline_is_shown_in_plain_words(qtbot, empty_desk):
     window = empty_desk.open(base_url=closed_port_url())
     panel = window.sync_panel

@@ -466,6 +466,36 @@ def test_a_record_archived_in_cliniko_while_the_merge_waits_is_said_until_unarch
         assert flow.step is Step.DONE
 
 
+@pytest.mark.parametrize("archived", ["the record to tick", "the record that stays"])
+def test_a_record_archived_in_cliniko_before_apply_is_said_and_nothing_is_written(
+    world: dict[str, Any], archived: str
+) -> None:
+    """A record of a ready plan archived in Cliniko (the old way of tidying a duplicate away):
+    Apply said the record to stay "has been archived or merged ... Cancel this merge", or, for
+    the record to tick, wrote the values and only the merge step said it. Now Apply refuses
+    before writing, by id, with what to do; unarchived, "Try again" goes on."""
+    with open_cache(world["path"]) as cache:
+        session = make_session(cache, world["patients"])
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        survivor, duplicate = str(flow.state.survivor_id), flow.state.duplicate_ids[0]
+        record = session.client.patients[survivor if "stays" in archived else duplicate]
+        record["archived_at"] = "2026-03-02T09:00:00Z"
+        with pytest.raises(ArchivedMeanwhile) as raised:
+            flow.advance(session)  # Apply now
+            flow.advance(session)  # the update itself
+        said = raised.value.user_message
+        assert f"(id {record['id']}) was archived in Cliniko meanwhile, not merged" in said
+        assert "Nothing was written. Unarchive it in Cliniko (on its page), then press" in said
+        assert not session.client.patches
+        assert flow.last_error == said
+        record["archived_at"] = None  # unarchived in Cliniko
+        for _ in range(2):  # "Try again" (the update), or Apply now then the update
+            if flow.step is not Step.MERGE_IN_CLINIKO:
+                flow.advance(session)
+        assert flow.step is Step.MERGE_IN_CLINIKO and session.client.patches
+
+
 def test_a_merge_done_from_the_other_records_page_writes_the_choices_to_the_one_that_stays(
     world: dict[str, Any],
 ) -> None:
