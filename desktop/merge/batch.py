@@ -7,9 +7,12 @@ Typical use (in a worker; the UI shows a progress bar from the callback)::
     to_merge = [r.plan_id for r in results if r.applied]  # now at "Merge in Cliniko"
 
 One plan failing (a PATCH that answers 200 but changes nothing is caught by the read-back)
-does not stop the others. A plan still needing the look-alike confirmation is not applied, nor
-one whose record that stays was chosen offline when a record merged away turns out to have
-more clinical history, nor one whose "Not the same person" (or Back) MergeDesk stopped during.
+does not stop the others; a failure that every plan would meet the same way (Cliniko not
+reached, not answering, refusing the key or limiting requests) ends the run there, and the
+plans after it are reported not tried. A plan still needing the look-alike confirmation is not
+applied, nor one whose record that stays was chosen offline when a record merged away turns
+out to have more clinical history, nor one whose "Not the same person" (or Back) MergeDesk
+stopped during.
 
 Given ``timers`` (the labor time log, :class:`~desktop.labor.timelog.TimeLog`), each plan's
 update is logged as the work session of its pair, as the merge wizard logs it: the step
@@ -26,7 +29,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from desktop.cliniko.errors import ClinikoError
+from desktop.cliniko.errors import (
+    ClinikoError,
+    ClinikoUnavailable,
+    KeyRejected,
+    Offline,
+    RateLimited,
+    RoleNotAllowed,
+)
 from desktop.merge.executor import MergeError, answer_words
 from desktop.merge.flow import MergeFlow, StepTimer
 from desktop.merge.plan import MergePlan
@@ -62,13 +72,20 @@ class StepTimers(Protocol):
 
 @dataclass(frozen=True)
 class BatchResult:
-    """How one plan fared: ``applied`` (now at "Merge in Cliniko") or a message why not."""
+    """How one plan fared: ``applied`` (now at "Merge in Cliniko") or a message why not;
+    ``error``: Cliniko's error, when that is why."""
 
     plan_id: str
     patient_ids: tuple[str, ...]
     survivor_id: str | None
     applied: bool
     message: str
+    error: ClinikoError | None = None
+
+
+# Failures of the connection or the account, not of one plan: every plan after would meet them.
+RUN_STOPPERS = (Offline, ClinikoUnavailable, KeyRejected, RoleNotAllowed, RateLimited)
+NOT_TRIED = "Not tried: the run stopped at the plan above (see why there). It stays ready."
 
 
 def plans_to_apply(cache: Cache) -> list[str]:
@@ -159,13 +176,23 @@ def apply_ready_plans(
     """
     plan_ids = plans_to_apply(cache)
     results: list[BatchResult] = []
+    stopped = False
     for done, plan_id in enumerate(plan_ids, start=1):
         if cancel is not None and cancel.is_set():
             break
-        results.append(_apply_one(cache, session, plan_id, timers))
+        result = (
+            _not_tried(cache, plan_id) if stopped else _apply_one(cache, session, plan_id, timers)
+        )
+        stopped = stopped or isinstance(result.error, RUN_STOPPERS)
+        results.append(result)
         if progress is not None:
             progress(done, len(plan_ids))
     return results
+
+
+def _not_tried(cache: Cache, plan_id: str) -> BatchResult:
+    plan = MergeFlow.load(cache, plan_id).plan
+    return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, NOT_TRIED)
 
 
 def _apply_one(
@@ -177,10 +204,10 @@ def _apply_one(
     if reason is not None:
         return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, False, reason)
     started = timers.clock() if timers is not None else 0.0
-    applied, message = _update_survivor(flow, session)
+    applied, message, error = _update_survivor(flow, session)
     if timers is not None:
         _log_update(timers, plan, started)
-    return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, applied, message)
+    return BatchResult(plan_id, plan.patient_ids, plan.survivor_id, applied, message, error)
 
 
 # Where a plan Apply all left is found: every plan it takes is listed "Ready to apply".
@@ -232,15 +259,17 @@ def _chosen_blind(flow: MergeFlow, session: Session) -> str | None:
     )
 
 
-def _update_survivor(flow: MergeFlow, session: Session) -> tuple[bool, str]:
-    """Update the plan's survivor and verify it: (applied, what happened in plain words)."""
+def _update_survivor(flow: MergeFlow, session: Session) -> tuple[bool, str, ClinikoError | None]:
+    """Update the plan's survivor and verify it: (applied, what happened in plain words,
+    Cliniko's error when that is why not)."""
     try:
         while flow.step in APPLY_FROM:
             flow.advance(session)
     except (MergeError, ClinikoError) as exc:
         log.info("plan %s not applied: %s", flow.plan_id, type(exc).__name__)
-        return False, getattr(exc, "user_message", None) or "The update failed."
-    return True, "Updated and checked. Next: merge in Cliniko."
+        said = getattr(exc, "user_message", None) or "The update failed."
+        return False, said, exc if isinstance(exc, ClinikoError) else None
+    return True, "Updated and checked. Next: merge in Cliniko.", None
 
 
 def _log_update(timers: StepTimers, plan: MergePlan, started: float) -> None:

@@ -29,6 +29,7 @@ from desktop.display import field_label
 from desktop.labor.timelog import TimeLog
 from desktop.merge import MergeFlow
 from desktop.merge.batch import (
+    RUN_STOPPERS,
     BatchResult,
     apply_ready_plans,
     left_alone,
@@ -158,7 +159,11 @@ class ApplyAllDialog(QDialog):
     @Slot(object)
     def _finished(self, results: list[BatchResult]) -> None:
         self.results = results
-        self.ctx.connectivity.set_online(True)
+        stopped = next((r.error for r in results if isinstance(r.error, RUN_STOPPERS)), None)
+        if stopped is not None:  # offline, or the key refused: the dot says so
+            self.ctx.connectivity.note_error(stopped)
+        else:
+            self.ctx.connectivity.set_online(True)
         self.list.clear()
         for r in results:
             mark = "✓" if r.applied else "✗"

@@ -51,6 +51,34 @@ def survivor_holds_plan(sim: Simulator, flow: MergeFlow) -> bool:
     return all(same_value(n, field_value(survivor, n), v) for n, v in plan.decisions.items())
 
 
+@pytest.mark.parametrize("trouble", ["offline", "a refused key"])
+def test_apply_all_stops_at_the_first_plan_that_cannot_reach_cliniko(
+    cache: Cache, sim: Simulator, trouble: str
+) -> None:
+    """Offline, or with a key Cliniko refuses, Apply all tried every plan in turn, each failing
+    the same way (each after its own waits for an answer: minutes over a dead connection).
+    Now the first such failure ends the run; the rest are said not tried, and stay ready."""
+    from ui_helpers import closed_port_url
+
+    from desktop.simulator import demo_api_key
+
+    flows = ready_plans(cache, 4, sim)
+    key, url = sim.api_key, sim.base_url
+    if trouble == "offline":
+        url = closed_port_url()
+    else:
+        key = demo_api_key(99)
+    with Session(cache, key, base_url=url, max_requests_per_minute=5000) as session:
+        results = apply_ready_plans(cache, session)
+    assert [r.plan_id for r in results] == [f.plan_id for f in flows]
+    assert not any(r.applied for r in results)
+    first, *rest = results
+    assert first.error is not None and first.message == first.error.user_message
+    assert all(r.message.startswith("Not tried: ") and r.error is None for r in rest)
+    steps = [MergeFlow.load(cache, f.plan_id).step for f in flows]
+    assert steps == [Step.UPDATE_SURVIVOR] + [Step.READY] * 3  # the rest untouched
+
+
 def test_apply_all_over_five_plans_reports_the_one_write_cliniko_dropped(
     cache: Cache, sim: Simulator
 ) -> None:

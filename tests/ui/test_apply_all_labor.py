@@ -195,3 +195,25 @@ def test_apply_all_counts_only_the_plans_it_will_apply_and_is_off_when_there_are
     ]
     assert "may belong to twins" in dialog.list.item(0).text()
     assert shown_where_the_line_says(qtbot, window, dialog, flow)
+
+
+def test_apply_all_offline_stops_at_the_first_plan_and_says_offline(qtbot, desk, sim) -> None:
+    """Offline, Apply all tried every plan, each failing after its own waits, and then set the
+    window's dot to "● Online"."""
+    from ui_helpers import closed_port_url
+
+    with desk_cache(desk) as cache:
+        ready_plans(cache, 3, sim)
+    window = desk.open(base_url=closed_port_url())
+    menu_action(window, "&Queue", "Apply all").trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.list.count() == 3 and "applied" in dialog.summary.text(),
+                    timeout=30_000)  # fmt: skip
+    lines = [dialog.list.item(i).text() for i in range(3)]
+    assert "Can't reach Cliniko" in lines[0]
+    assert all("Not tried: the run stopped at the plan above" in line for line in lines[1:])
+    assert "0 applied" in dialog.summary.text()
+    assert window.sync_panel.online_label.text() == "● Offline"
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
