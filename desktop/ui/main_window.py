@@ -98,11 +98,12 @@ def running_app() -> QCoreApplication:
     return app
 
 
-def clinic_title(label: str, account: Account | None) -> str:
-    """The clinic's name from Cliniko (keeping a "(sample data)" note), else ``label``."""
+def clinic_title(label: str, account: Account | None, *, sample: bool = False) -> str:
+    """The clinic's name from Cliniko (with a "(sample data)" note for the sample clinic),
+    else ``label``."""
     if account is None or not account.name:
         return label
-    return account.name + (SAMPLE_NOTE if label.endswith(SAMPLE_NOTE) else "")
+    return account.name + (SAMPLE_NOTE if sample else "")
 
 
 class MainWindow(QMainWindow):
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
         self._show_title(stored_account(self.ctx.open_reader().db))
 
     def _show_title(self, account: Account | None) -> None:
-        self.ctx.title = clinic_title(self.ctx.title, account)
+        self.ctx.title = clinic_title(self.ctx.title, account, sample=self.ctx.sample)
         self.setWindowTitle(f"{APP_NAME} — {self.ctx.title}")
 
     @Slot()
