@@ -43,6 +43,7 @@ from desktop.merge.plan import MergePlan
 from desktop.merge_states import APPLY_FROM, WAIT_STEPS, Outcome, Step
 from desktop.store import plans as store
 from desktop.store.patients import get_patient
+from desktop.store.transaction import transaction
 from desktop.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
@@ -85,6 +86,10 @@ class BatchResult:
 
 # Failures of the connection or the account, not of one plan: every plan after would meet them.
 RUN_STOPPERS = (Offline, ClinikoUnavailable, KeyRejected, RoleNotAllowed, RateLimited)
+NEW_KEY_IN_USE = (
+    "The last try stopped because Cliniko refused the API key then in use. A new key is in use "
+    "now: try again to go on."
+)
 NOT_TRIED = "Not tried: the run stopped at the plan above (see why there). It stays ready."
 
 
@@ -102,6 +107,13 @@ def plans_apply_all_leaves(cache: Cache, plan_ids: Sequence[str]) -> list[str]:
 def plans_waiting_for_cliniko(cache: Cache) -> list[str]:
     """Ids of the active plans whose survivor is updated and that wait for Cliniko's merge."""
     return [r["plan_id"] for r in store.plans_at(cache.db, WAIT_STEPS)]
+
+
+def forget_refused_key(cache: Cache) -> int:
+    """A new API key is in use: the plans whose last try Cliniko refused for the old key stop
+    telling to paste a new one, and say they can go on. Returns how many."""
+    with transaction(cache) as db:
+        return store.replace_last_errors(db, KeyRejected.refused, NEW_KEY_IN_USE)
 
 
 def finish_merged_plans(

@@ -84,6 +84,16 @@ def plans_at(
     return [_decode(r) for r in rows]
 
 
+def replace_last_errors(db: sqlite_utils.Database, starting: str, words: str) -> int:
+    """Put ``words`` in place of the last error of the active plans whose error starts with
+    ``starting``; returns how many were replaced."""
+    cursor = db.execute(
+        "UPDATE merge_plans SET last_error = ? WHERE status = ? AND substr(last_error, 1, ?) = ?",
+        [words, PlanStatus.ACTIVE, len(starting), starting],
+    )
+    return cursor.rowcount
+
+
 def log_step(
     db: sqlite_utils.Database,
     plan_id: str,

@@ -23,6 +23,7 @@ from desktop.display import shortened
 from desktop.intake import account_time_zone
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import (
+    forget_refused_key,
     plans_apply_all_leaves,
     plans_to_apply,
     plans_waiting_for_cliniko,
@@ -685,8 +686,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _use_key(self, info: ConnectionInfo) -> None:
-        """The new key is checked and in the keychain: every request uses it from now on."""
+        """The new key is checked and in the keychain: every request uses it from now on, and
+        no plan says any more that the old one was refused."""
         self.ctx.api_key = info.api_key
+        forget_refused_key(self.ctx.cache)
         self.watch_desk.key_changed()
 
     @Slot()

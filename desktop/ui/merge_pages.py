@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.account import stored_account
+from desktop.cliniko.errors import KeyRejected
 from desktop.display import display_value, field_label, full_name
 from desktop.intake import account_time_zone
 from desktop.merge import MergeFlow, Step
@@ -373,6 +374,20 @@ class ReadyPage(Page):
         self.text.setText(words)
 
 
+# A refused key is changed in the main window's File menu, which the merge window keeps from use.
+KEY_REFUSED_HERE = (
+    "Close this window first: the merge keeps its place and goes on from there with the new key."
+)
+
+
+def problem_words(message: str) -> str:
+    """A failed step's words as the merge window says them: a refused key's say to close the
+    window first (however the words reached it: just now, or saved by an earlier try)."""
+    if message.startswith(KeyRejected.refused):
+        return f"{message} {KEY_REFUSED_HERE}"
+    return message
+
+
 WAITING = (
     "Waiting for Cliniko to show the merge… MergeDesk checks every few seconds and finishes by "
     "itself."
@@ -437,7 +452,7 @@ class MergeInClinikoPage(Page):
         self.text.setText(f"<div style='font-size: 11pt'><ol>{items}</ol></div>")
         self.link.setText(f"Link: {instructions.url}")
         self.notice.setVisible(False)
-        self.waiting.setText(flow.last_error or WAITING)
+        self.waiting.setText(problem_words(flow.last_error) if flow.last_error else WAITING)
 
     def say_waiting(self) -> None:
         """Say only that MergeDesk waits (the window's problem line says what went wrong)."""

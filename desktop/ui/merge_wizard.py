@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.cliniko.errors import KeyRejected
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import RestoreResult
@@ -46,6 +45,7 @@ from desktop.ui.merge_pages import (
     ReviewPage,
     SurvivorPage,
     field_label,
+    problem_words,
 )
 from desktop.ui.merge_safety import LookalikeBanner, apply_question
 from desktop.ui.screen_room import resize_within_screen, screen_area
@@ -53,10 +53,6 @@ from desktop.ui.workers import Job, Workers
 
 log = logging.getLogger(__name__)
 
-# A refused key is changed in the main window's File menu, which this window keeps from use.
-KEY_REFUSED_HERE = (
-    "Close this window first: the merge keeps its place and goes on from there with the new key."
-)
 # Online steps that write to Cliniko (by their job's name): a close waits for them to end.
 WRITE_JOBS = ("apply", "restore-")
 PRIMARY = {
@@ -315,7 +311,7 @@ class MergeWizard(QDialog):
     def show_problem(self, message: str) -> None:
         """Show what went wrong, in plain words."""
         self.status.setStyleSheet(theme.error_style())
-        self.status.setText(message)
+        self.status.setText(problem_words(message))
         self._fit_beside_browser()
 
     def _say(self, message: str) -> None:
@@ -647,8 +643,6 @@ class MergeWizard(QDialog):
         self.show_step()
         if self.flow.waits_for_cliniko:  # its page said the same words, not as a problem
             self.merge_page.say_waiting()
-        if isinstance(error, KeyRejected):  # the File menu waits behind this window
-            message = f"{message} {KEY_REFUSED_HERE}"
         self.show_problem(message)
         self._after_online()
 

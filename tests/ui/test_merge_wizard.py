@@ -19,6 +19,7 @@ from ui_helpers import (
 
 from desktop.display import field_label
 from desktop.merge import Step
+from desktop.merge.batch import NEW_KEY_IN_USE
 from desktop.merge.plan import clinical_history, field_value, same_value
 from desktop.merge_states import ORDER
 from desktop.simulator import FaultConfig
@@ -1759,9 +1760,14 @@ def test_a_key_refused_at_apply_says_close_first_and_the_merge_goes_on_with_a_ne
     qtbot, desk, sim
 ):
     """A walk: the key was revoked while a plan waited; "Apply now" said to paste a new key in
-    File > Change Cliniko API key…, a menu this window keeps from use."""
+    File > Change Cliniko API key…, a menu this window keeps from use. The plan opened again
+    says so too, until a new key is in: then it says the merge can go on."""
     from desktop.simulator import demo_api_key
 
+    close_first = (
+        "Close this window first: the merge keeps its place and goes on from there with the "
+        "new key."
+    )
     window = desk.open()
     row = pick_pair(window)
     wizard = open_wizard(qtbot, window)
@@ -1769,10 +1775,20 @@ def test_a_key_refused_at_apply_says_close_first_and_the_merge_goes_on_with_a_ne
     window.ctx.api_key = demo_api_key(99)  # revoked in Cliniko meanwhile
     apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: "did not accept this API key" in wizard.status.text(), timeout=20_000)
-    assert wizard.status.text().endswith(
-        "Close this window first: the merge keeps its place and goes on from there with the "
-        "new key."
-    )
+    assert wizard.status.text().endswith(close_first)
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.wizard is None)
+
+    def reopen() -> MergeWizard:
+        menu_action(window, "&Queue", "ready to apply").trigger()  # where the plan waits
+        assert window.queue_view.select_key(row.key)
+        window.activateWindow()  # as the window manager does once a dialog has closed
+        qtbot.waitUntil(window.isActiveWindow)
+        return open_wizard(qtbot, window)
+
+    wizard = reopen()  # the last try's words, saved with the plan
+    assert "did not accept this API key" in wizard.status.text()
+    assert wizard.status.text().endswith(close_first)
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.wizard is None)
 
@@ -1786,10 +1802,7 @@ def test_a_key_refused_at_apply_says_close_first_and_the_merge_goes_on_with_a_ne
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(window.sync_panel.sync_button.isEnabled, timeout=30_000)
 
-    menu_action(window, "&Queue", "ready to apply").trigger()  # where the plan waits
-    assert window.queue_view.select_key(row.key)
-    window.activateWindow()  # as the window manager does once the dialog has closed
-    qtbot.waitUntil(window.isActiveWindow)
-    wizard = open_wizard(qtbot, window)
+    wizard = reopen()
+    assert wizard.status.text() == NEW_KEY_IN_USE  # nothing to paste: the words say so
     apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)

@@ -14,7 +14,7 @@ import pytest
 
 from desktop.account import stored_account
 from desktop.audit import AuditTrail
-from desktop.cliniko.errors import Offline
+from desktop.cliniko.errors import KeyRejected, Offline
 from desktop.display import field_label
 from desktop.incomplete import incomplete_records
 from desktop.merge import (
@@ -32,13 +32,14 @@ from desktop.merge import (
     SurvivorGone,
     WriteNotApplied,
 )
+from desktop.merge.batch import NEW_KEY_IN_USE, forget_refused_key
 from desktop.merge.plan import field_value
 from desktop.merge_states import Outcome
 from desktop.session import PendingAudit
 from desktop.simulator.fixtures import tiny_clinic
 from desktop.store.cache import Cache
 from desktop.store.patients import get_patient, upsert_patients
-from desktop.store.plans import step_log
+from desktop.store.plans import get_plan, save_plan, step_log
 from desktop.store.queue import get_pair
 from desktop.store.transaction import transaction
 
@@ -347,6 +348,22 @@ def test_a_silent_write_drop_is_caught_and_the_step_stays(world: dict[str, Any])
         session = make_session(cache, world["patients"])
         flow.advance(session)  # type: ignore[arg-type]
         assert flow.step is Step.MERGE_IN_CLINIKO and flow.last_error is None
+
+
+def test_a_new_key_replaces_only_the_words_of_the_refused_key(world: dict[str, Any]) -> None:
+    """Once a new key is in, a plan no longer says to paste one but that it can go on; other
+    problems still show."""
+    with open_cache(world["path"]) as cache:
+        flow = MergeFlow.start(cache, PAIR)
+        plan_to_ready(flow)
+        for words, kept in ((KeyRejected().user_message, False), (Offline().user_message, True)):
+            with transaction(cache) as db:
+                row = get_plan(db, flow.plan_id)
+                assert row is not None
+                save_plan(db, {**row, "last_error": words})
+            assert forget_refused_key(cache) == (0 if kept else 1)
+            problem = MergeFlow.load(cache, flow.plan_id).problem
+            assert problem == (words if kept else NEW_KEY_IN_USE)
 
 
 def test_offline_and_edited_survivor_stop_the_update(world: dict[str, Any]) -> None:
