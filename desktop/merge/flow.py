@@ -65,6 +65,7 @@ from desktop.merge.plan import (
     link_addresses,
     pair_key,
     suggest_survivor,
+    swapped_names,
 )
 from desktop.merge.state import PlanState
 from desktop.merge_states import (
@@ -354,6 +355,12 @@ class MergeFlow:
             if c.field in decided else c
             for c in choices
         ]  # fmt: skip
+
+    def swapped_names(self) -> Mapping[str, Any] | None:
+        """The other record naming the person the other way round from the one that stays
+        (first name and last name swapped), or None."""
+        survivor, duplicates = self._survivor_and_duplicates()
+        return swapped_names(survivor, *duplicates)
 
     def link_addresses(self) -> dict[tuple[str, str], str]:
         """(link field, id) -> the address of what the records' link fields point at (a

@@ -266,6 +266,30 @@ def default_reconciliation(
     return choices
 
 
+def _name_part(record: Mapping[str, Any], name: str) -> str:
+    value = field_value(record, name)
+    return " ".join(value.casefold().split()) if isinstance(value, str) else ""
+
+
+def swapped_names(
+    survivor: Mapping[str, Any], *duplicates: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The first of ``duplicates`` whose first and last names are the survivor's the other way
+    round ("Martin Sophie" for "Sophie Martin"), or None. The default keeps the survivor's
+    order, which may be the wrong one."""
+    first, last = _name_part(survivor, "first_name"), _name_part(survivor, "last_name")
+    if not first or not last or first == last:
+        return None
+    return next(
+        (
+            d
+            for d in duplicates
+            if _name_part(d, "first_name") == last and _name_part(d, "last_name") == first
+        ),
+        None,
+    )
+
+
 def _options(name: str, *values: Any) -> tuple[Any, ...]:
     found: list[Any] = []
     for value in values:

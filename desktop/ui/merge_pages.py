@@ -167,10 +167,11 @@ class SurvivorPage(Page):
         for pid in flow.plan.patient_ids:
             record = records.get(pid, {})
             counts = history.get(pid)
+            items = clinical_history(counts) if counts is not None else None
             size = (
                 "history unknown"
-                if counts is None
-                else f"{clinical_history(counts)} items of history"
+                if items is None
+                else f"{items} item{'s' if items != 1 else ''} of history"
             )
             born = display_value("date_of_birth", record.get("date_of_birth")) or "not recorded"
             made = (
@@ -217,6 +218,12 @@ class ReconcilePage(Page):
             "should end with. Defaults: keep its value, fill its blanks, keep every phone number, "
             "keep a marketing consent's No from any record.",
         )
+        # First and last name swapped between the records: the default keeps the survivor's.
+        self.names_note = QLabel()
+        self.names_note.setWordWrap(True)
+        self.names_note.setAccessibleName("Check the name")
+        self.names_note.setVisible(False)
+        self.body.addWidget(self.names_note)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(
             ["Field", "Record that stays", "Other record", "Ends with"]
@@ -232,6 +239,7 @@ class ReconcilePage(Page):
     def load(self, flow: MergeFlow) -> None:
         """One row per differing field with a choice of values."""
         choices = flow.reconciliation()
+        self._note_swapped_names(flow)
         group = len(flow.plan.duplicate_ids) > 1
         self.table.setHorizontalHeaderItem(
             2, QTableWidgetItem("Other records" if group else "Other record")
@@ -267,6 +275,20 @@ class ReconcilePage(Page):
             previous = combo
         if not choices:
             self.text.setText("The records agree on every field Cliniko lets us change.")
+
+    def _note_swapped_names(self, flow: MergeFlow) -> None:
+        """Say when the records name the person first and last the other way round."""
+        other = flow.swapped_names()
+        self.names_note.setVisible(other is not None)
+        if other is None:
+            return
+        stays = full_name(flow.records()[flow.plan.survivor_id or ""])
+        self.names_note.setText(
+            "<b>Check the name:</b> first and last name are the other way round on the two "
+            f"records (“{escape(stays)}” stays, “{escape(full_name(other))}” goes). By default "
+            "the record that stays keeps its own order; if the other is right, pick it in both "
+            "name rows below."
+        )
 
     def first_control(self) -> QWidget | None:
         """The first field's "Ends with" choice."""

@@ -1602,7 +1602,7 @@ def test_the_history_read_after_moving_on_shows_in_the_choice_of_the_record_that
     page = wizard.survivor_page
     assert page.chosen() == older and "history unknown" in page.buttons[older].text()
     assert page.isAncestorOf(wizard.focusWidget())
-    qtbot.waitUntil(lambda: "items of history" in page.buttons[newer].text(), timeout=20_000)
+    qtbot.waitUntil(lambda: " of history" in page.buttons[newer].text(), timeout=20_000)
     sim.faults = None
     assert page.chosen() == newer and "★ suggested" in page.buttons[newer].text()
     assert "the suggestion is now the record with more" in wizard.status.text()
@@ -1610,6 +1610,46 @@ def test_the_history_read_after_moving_on_shows_in_the_choice_of_the_record_that
     assert off_thread == []
     qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
     assert wizard.step is Step.RECONCILE and wizard.flow.plan.survivor_id == newer
+    wizard.reject()
+
+
+def test_names_the_other_way_round_are_pointed_out_at_the_fields_step(qtbot, desk):
+    """ "Deborah Luo" and "Luo Deborah": the default keeps the order of the record that stays,
+    which may be the wrong one, so the fields step says to check it, whichever record stays;
+    a pair whose names agree gets no such line."""
+    window = desk.open()
+    model = window.queue_model
+    rows = [model.row_at(i) for i in range(model.rowCount())]
+    row = next(r for r in rows if r.name_a.split() == r.name_b.split()[::-1] and " " in r.name_a)
+    assert window.queue_view.select_key(row.key)
+    wizard = open_wizard(qtbot, window)
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    page = wizard.survivor_page
+    stays = page.chosen()
+    [goes] = [pid for pid in row.key if pid != stays]
+    names = {row.id_a: row.name_a, row.id_b: row.name_b}
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.RECONCILE
+    note = wizard.pages[Step.RECONCILE].names_note
+    assert note.isVisible()
+    assert f"(“{names[stays]}” stays, “{names[goes]}” goes)" in note.text()
+    assert "first and last name are the other way round" in note.text()
+
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)  # the other one stays
+    page.buttons[goes].click()
+    qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.RECONCILE and wizard.flow.plan.survivor_id == goes
+    assert note.isVisible() and f"(“{names[goes]}” stays, “{names[stays]}” goes)" in note.text()
+    wizard.reject()
+    qtbot.waitUntil(lambda: window.wizard is None)
+
+    row = pick_pair(window)
+    assert row.name_a.split() != row.name_b.split()[::-1]
+    wizard = open_wizard(qtbot, window)
+    for _ in range(2):
+        qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
+    assert wizard.step is Step.RECONCILE
+    assert not wizard.pages[Step.RECONCILE].names_note.isVisible()
     wizard.reject()
 
 

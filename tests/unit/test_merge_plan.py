@@ -21,6 +21,7 @@ from desktop.merge.plan import (
     same_value,
     stale_fields,
     suggest_survivor,
+    swapped_names,
     values_sha256,
 )
 
@@ -223,3 +224,28 @@ def test_a_medicare_number_written_with_spaces_is_the_same_number() -> None:
     duplicate = {**DUPLICATE, "medicare": "5999780614"}
     assert "medicare" not in by_field(default_reconciliation(survivor, duplicate))
     assert not same_value("medicare", "5999780614", "5999780615")
+
+
+@pytest.mark.parametrize(
+    ("stays", "others", "swapped"),
+    [
+        (("Sophie", "Martin"), [("Martin", "Sophie")], 0),
+        (("Sophie", "Martin"), [("  martin ", "SOPHIE")], 0),  # case and spaces aside
+        (("Mary Ann", "Lee"), [("Lee", "mary  ann")], 0),
+        (("Sophie", "Martin"), [("Sophie", "Martin"), ("Martin", "Sophie")], 1),  # a group
+        (("Sophie", "Martin"), [("Sophie", "Martin")], None),
+        (("Sophie", "Martin"), [("Martin", "Sophia")], None),
+        (("Lee", "Lee"), [("Lee", "Lee")], None),  # the same either way round
+        (("Sophie", ""), [("", "Sophie")], None),  # one name only: nothing swapped to tell
+        ((None, "Martin"), [("Martin", None)], None),
+    ],
+)
+def test_swapped_names_finds_the_record_naming_the_person_the_other_way_round(
+    stays: tuple[Any, Any], others: list[tuple[Any, Any]], swapped: int | None
+) -> None:
+    def record(names: tuple[Any, Any]) -> dict[str, Any]:
+        return {"first_name": names[0], "last_name": names[1]}
+
+    duplicates = [record(n) for n in others]
+    found = swapped_names(record(stays), *duplicates)
+    assert found is (None if swapped is None else duplicates[swapped])
