@@ -39,7 +39,7 @@ from desktop.cliniko.errors import (
 )
 from desktop.merge.executor import MergeError, answer_words
 from desktop.merge.flow import MergeFlow, StepTimer
-from desktop.merge.plan import MergePlan
+from desktop.merge.plan import MergePlan, more_history
 from desktop.merge_states import APPLY_FROM, WAIT_STEPS, Outcome, Step
 from desktop.store import plans as store
 from desktop.store.patients import get_patient
@@ -266,7 +266,7 @@ def _chosen_blind(flow: MergeFlow, session: Session) -> str | None:
     _, theirs, ours = richer
     return (
         "Not applied: the record to be merged away has more clinical history than the record "
-        f"that stays ({theirs} appointments, treatment notes and invoices against {ours}), "
+        f"that stays ({more_history(theirs, ours)}), "
         f"which was not known when it was chosen. Open {THIS_MERGE} to check the choice."
     )
 

@@ -105,6 +105,17 @@ def clinical_history(counts: Mapping[str, int] | None) -> int:
     return sum(int(counts.get(k) or 0) for k in ("appointments", "treatment_notes", "invoices"))
 
 
+def history_items(count: int) -> str:
+    """A record's clinical history in words: "1 item of history", "30 items of history"."""
+    return f"{count} item{'s' if count != 1 else ''} of history"
+
+
+def more_history(theirs: int, ours: int) -> str:
+    """A record to be merged away against the one that stays, in words: "3 items of history
+    (appointments, treatment notes and invoices) against 1"."""
+    return f"{history_items(theirs)} (appointments, treatment notes and invoices) against {ours}"
+
+
 def suggest_survivor(
     records: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]],
     history_counts: Mapping[str, Mapping[str, int] | None] | None = None,

@@ -29,7 +29,13 @@ from desktop.display import display_value, field_label, full_name
 from desktop.intake import account_time_zone
 from desktop.merge import MergeFlow, Step
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, CLINIKO_MERGE_MOVES
-from desktop.merge.plan import LINK_FIELDS, clinical_history, field_value, is_blank
+from desktop.merge.plan import (
+    LINK_FIELDS,
+    clinical_history,
+    field_value,
+    history_items,
+    is_blank,
+)
 from desktop.ui import theme
 from desktop.ui.compare_model import FETCHING, CompareModel
 
@@ -167,12 +173,7 @@ class SurvivorPage(Page):
         for pid in flow.plan.patient_ids:
             record = records.get(pid, {})
             counts = history.get(pid)
-            items = clinical_history(counts) if counts is not None else None
-            size = (
-                "history unknown"
-                if items is None
-                else f"{items} item{'s' if items != 1 else ''} of history"
-            )
+            size = "history unknown" if counts is None else history_items(clinical_history(counts))
             born = display_value("date_of_birth", record.get("date_of_birth")) or "not recorded"
             made = (
                 display_value("created_at", record.get("created_at"), tz) or "at a time not known"

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QFrame, QLabel, QMessageBox, QVBoxLayou
 
 from desktop.merge import MergeFlow
 from desktop.merge.executor import CLINIKO_MERGE_LIMITS, display_name
+from desktop.merge.plan import more_history
 from desktop.ui import theme
 from desktop.ui.merge_pages import change_lines
 
@@ -97,8 +98,8 @@ def apply_question(parent: QWidget, flow: MergeFlow) -> tuple[QMessageBox, objec
         other = escape(display_name(flow.records().get(other_id, {})))
         what += (
             f"<p><b>{other}</b> (id {other_id}), which will be merged away, has more clinical "
-            f"history than the record that stays: {theirs} appointments, treatment notes and "
-            f"invoices against {ours}. Cliniko moves them; to keep that record instead, press "
+            f"history than the record that stays: {more_history(theirs, ours)}. Cliniko moves "
+            "them; to keep that record instead, press "
             "Cancel, then Back to the choice of the record that stays.</p>"
         )
     box = QMessageBox(parent)

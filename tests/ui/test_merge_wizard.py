@@ -423,7 +423,10 @@ def test_a_survivor_chosen_offline_is_checked_against_the_history_before_applyin
     assert wizard.step is Step.READY
     said = apply_now_question(qtbot, wizard)
     assert f"(id {other}), which will be merged away, has more clinical history" in said
-    assert f"{theirs} appointments, treatment notes and invoices against {kept}." in said
+    assert (
+        f"{theirs} items of history (appointments, treatment notes and invoices) against {kept}."
+        in said
+    )
     wizard.apply_box.reject()  # Cancel: nothing is written
     qtbot.waitUntil(lambda: "Nothing was changed" in wizard.status.text(), timeout=5_000)
     assert wizard.step is Step.READY
