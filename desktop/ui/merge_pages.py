@@ -285,10 +285,10 @@ class ReconcilePage(Page):
             return
         stays = full_name(flow.records()[flow.plan.survivor_id or ""])
         self.names_note.setText(
-            "<b>Check the name:</b> first and last name are the other way round on the two "
-            f"records (“{escape(stays)}” stays, “{escape(full_name(other))}” goes). By default "
-            "the record that stays keeps its own order; if the other is right, pick it in both "
-            "name rows below."
+            f"<b>Check the name:</b> “{escape(stays)}” (the record that stays) and "
+            f"“{escape(full_name(other))}” have first and last name the other way round. By "
+            "default the record that stays keeps its own order; if the other is right, pick it "
+            "in both name rows below."
         )
 
     def first_control(self) -> QWidget | None:

@@ -99,8 +99,8 @@ def apply_question(parent: QWidget, flow: MergeFlow) -> tuple[QMessageBox, objec
         what += (
             f"<p><b>{other}</b> (id {other_id}), which will be merged away, has more clinical "
             f"history than the record that stays: {more_history(theirs, ours)}. Cliniko moves "
-            "them; to keep that record instead, press "
-            "Cancel, then Back to the choice of the record that stays.</p>"
+            "them; to keep that record instead, press Cancel, then Back to the choice of the "
+            "record that stays.</p>"
         )
     box = QMessageBox(parent)
     box.setWindowTitle("Apply the changes in Cliniko?")

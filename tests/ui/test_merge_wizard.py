@@ -1635,14 +1635,14 @@ def test_names_the_other_way_round_are_pointed_out_at_the_fields_step(qtbot, des
     assert wizard.step is Step.RECONCILE
     note = wizard.pages[Step.RECONCILE].names_note
     assert note.isVisible()
-    assert f"(“{names[stays]}” stays, “{names[goes]}” goes)" in note.text()
-    assert "first and last name are the other way round" in note.text()
+    said = f"“{names[stays]}” (the record that stays) and “{names[goes]}” have first and last"
+    assert said in note.text()
 
     qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)  # the other one stays
     page.buttons[goes].click()
     qtbot.mouseClick(wizard.primary, Qt.MouseButton.LeftButton)
     assert wizard.step is Step.RECONCILE and wizard.flow.plan.survivor_id == goes
-    assert note.isVisible() and f"(“{names[goes]}” stays, “{names[stays]}” goes)" in note.text()
+    assert note.isVisible() and f"“{names[goes]}” (the record that stays) and" in note.text()
     wizard.reject()
     qtbot.waitUntil(lambda: window.wizard is None)
 
