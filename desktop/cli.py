@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1, help="seed of the sample clinic")
     sim.add_argument("--seed-file", metavar="FILE", help="serve the patients in this JSON file")
     sim.add_argument(
+        "--country",
+        default="AU",
+        type=str.upper,
+        help="the account's country: AU, NZ, GB, IE, CA or US (its currency and time zone "
+        "follow; default: AU)",
+    )
+    sim.add_argument(
         "--faults",
         default="",
         help="e.g. latency=50,5xx=0.05,drop=0.02,storm=0.01,silent-drop",

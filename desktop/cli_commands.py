@@ -81,15 +81,20 @@ def cmd_simulator(args: argparse.Namespace) -> int:
     from desktop.simulator import FaultConfig, Simulator, load_patients_json
 
     _data_dir(args)
-    patients = load_patients_json(Path(args.seed_file)) if args.seed_file else None
-    simulator = Simulator(
-        patients,
-        size=args.patients,
-        seed=args.seed,
-        faults=FaultConfig.parse(args.faults),
-        rate_limit_per_minute=args.rate_limit,
-        port=args.port,
-    )
+    try:  # a seed file, a fault or a country it cannot use: said in a line, not a traceback
+        patients = load_patients_json(Path(args.seed_file)) if args.seed_file else None
+        simulator = Simulator(
+            patients,
+            size=args.patients,
+            seed=args.seed,
+            faults=FaultConfig.parse(args.faults),
+            rate_limit_per_minute=args.rate_limit,
+            port=args.port,
+            country=args.country,
+        )
+    except ValueError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
     with simulator:
         if getattr(args, "live", False):  # a day of arrivals; the first duplicate in a minute
             simulator.go_live(hours=24, seed=args.seed, first_duplicate_after=60)

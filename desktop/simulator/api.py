@@ -91,12 +91,25 @@ _NESTED = {
 }
 
 
+# The account's country as Cliniko gives it: (country, currency symbol, the user's time zone
+# name, its identifier). The sample clinic is Australian; a seed file may be any of these.
+COUNTRIES: dict[str, tuple[str, str, str, str]] = {
+    "AU": ("Australia", "$", "Melbourne", "Australia/Melbourne"),
+    "NZ": ("New Zealand", "$", "Auckland", "Pacific/Auckland"),
+    "GB": ("United Kingdom", "£", "London", "Europe/London"),
+    "IE": ("Ireland", "€", "Dublin", "Europe/Dublin"),
+    "CA": ("Canada", "$", "Eastern Time (US & Canada)", "America/Toronto"),
+    "US": ("United States", "$", "Pacific Time (US & Canada)", "America/Los_Angeles"),
+}
+
+
 class Api:
     """Answers API and web-UI requests against one ClinicState."""
 
     def __init__(self, state: ClinicState, account: Mapping[str, Any]) -> None:
         self.state = state
         self.account = dict(account)
+        self.country = str(account.get("country_code") or "AU")
         self.base_url = ""
         self.silent_write_drop: Callable[[], bool] = lambda: False
         kinds = "|".join(history.KINDS)
@@ -168,20 +181,22 @@ class Api:
     # ----- API: account -------------------------------------------------------------------
     def get_user(self, request: Request) -> Response:
         """``GET /user``: the owner of the key."""
+        _, _, zone, zone_id = COUNTRIES[self.country]
         user = {
             "active": True, "created_at": "2019-02-01T00:00:00Z",
             "email": self.account["user_email"], "first_name": "Alex", "id": "1",
             "last_name": "Administrator", "links": {"self": f"{self.base_url}/users/1"},
-            "phone_numbers": [], "role": "administrator", "time_zone": "Melbourne",
-            "time_zone_identifier": "Australia/Melbourne", "title": None,
+            "phone_numbers": [], "role": "administrator", "time_zone": zone,
+            "time_zone_identifier": zone_id, "title": None,
             "updated_at": "2024-01-01T00:00:00Z", "user_active": True,
         }  # fmt: skip
         return json_response(200, user)
 
     def get_public_settings(self, request: Request) -> Response:
         """``GET /settings/public``."""
+        country, currency, _, _ = COUNTRIES[self.country]
         account = {
-            "country": "Australia", "country_code": "AU", "currency_symbol": "$",
+            "country": country, "country_code": self.country, "currency_symbol": currency,
             "has_time_travelers": False, "id": self.account.get("id", "1"),
             "name": self.account["name"],
             "subdomain": self.account["subdomain"], "time_zone_support": False,

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from desktop.simulator.api import Api
+from desktop.simulator.api import COUNTRIES, Api
 from desktop.simulator.faults import FaultConfig, FaultInjector
 from desktop.simulator.patients import render_patient
 from desktop.simulator.query import Clock, format_time
@@ -59,6 +59,8 @@ class Simulator:
     a manual clock so records get the times it chooses, without waiting).
     ``account_id`` is the account's id in ``GET /settings/public`` (two simulators with
     different ids are two clinics); by default the seed's, so two seeds are two clinics.
+    ``country`` is the account's country code (a key of :data:`~desktop.simulator.api.COUNTRIES`):
+    its country, currency and the user's time zone as Cliniko gives them.
     """
 
     def __init__(
@@ -76,7 +78,10 @@ class Simulator:
         clinic_name: str | None = None,
         clock: Clock = time.time,
         account_id: str | None = None,
+        country: str = "AU",
     ) -> None:
+        if country not in COUNTRIES:
+            raise ValueError(f"unknown country {country!r}: one of {', '.join(COUNTRIES)}")
         if patients is None:
             from desktop.simulator.sample_clinic import generate_clinic
 
@@ -97,6 +102,7 @@ class Simulator:
             "name": name,
             "subdomain": "demo-clinic",
             "user_email": "admin@demo-clinic.example",
+            "country_code": country,
         }
         self._api = Api(self.state, account)
         self._injector = FaultInjector(faults, clock)

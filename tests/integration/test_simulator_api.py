@@ -96,6 +96,30 @@ def test_user_and_public_settings(sim: Simulator) -> None:
     assert account["currency_symbol"] == "$" and account["name"] and account["subdomain"]
 
 
+def test_an_account_of_another_country_reads_as_that_countrys_clinic(tmp_path: Path) -> None:
+    """`mergedesk simulator --country GB`: the account's country, currency and time zone as
+    MergeDesk reads them; an unknown country is said in one line."""
+    import subprocess
+    import sys
+
+    from desktop.account import fetch_account
+    from desktop.cliniko.client import ClinikoClient
+
+    patients, _ = tiny_clinic()
+    gb = Simulator(patients, country="GB")
+    with gb, ClinikoClient(gb.api_key, base_url=gb.base_url) as cliniko:
+        account = fetch_account(cliniko, cliniko.get_user())
+    assert (account.country_code, account.currency_symbol) == ("GB", "£")
+    assert account.time_zone == "Europe/London"
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop", "--data-dir", str(tmp_path), "simulator",
+         "--country", "xx", "--port", "0"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == "Error: unknown country 'XX': one of AU, NZ, GB, IE, CA, US\n"
+
+
 def test_patient_has_every_field_with_cliniko_types(sim: Simulator) -> None:
     with client(sim) as c:
         patient = c.get("/patients/1001").json()
