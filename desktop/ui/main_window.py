@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from desktop.ui.merge_wizard import MergeWizard
 
 PROBE_INTERVAL_MS = 30_000  # while offline, ask Cliniko this often whether it answers again
-NEW_KEY_SAID_MS = 15_000  # "Syncing ... using the new key" (the sync panel says the rest)
 SAMPLE_NOTE = " (sample data)"
 DECISION_WORDS: dict[str, str] = {
     Outcome.NOT_SAME: "Not the same person",
@@ -179,6 +178,7 @@ class MainWindow(QMainWindow):
         self.probe_timer.start()
         self._been_offline = False  # this run has been offline (coming online is "back")
         self._plans_said: tuple[str, str] | None = None  # (opening, message) of open plans
+        self._new_key_said: str | None = None  # "Syncing ... using the new key…", until done
         ctx.connectivity.changed.connect(self.on_connectivity)
         ctx.connectivity.reason_changed.connect(self.say_why_offline)
         gc.freeze()  # modules and widgets live as long as the window
@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.sync_panel.sync_finished.connect(self.show_account)
         self.sync_panel.sync_paging.connect(self._name_the_clinic)
         self.sync_panel.work_finished.connect(self.queue_view.focus_queue)
+        self.sync_panel.work_finished.connect(self._new_key_sync_ended)
         self.undo_bar.button.clicked.connect(self.undo_last_decision)
 
     def _menus(self) -> None:
@@ -698,10 +699,17 @@ class MainWindow(QMainWindow):
         until then)."""
         info = self.key_dialog.info
         if info is not None:
-            self.statusBar().showMessage(
-                f"Syncing with {info.account_name} using the new key…", NEW_KEY_SAID_MS
-            )
+            self._new_key_said = f"Syncing with {info.account_name} using the new key…"
+            self.statusBar().showMessage(self._new_key_said)
             self.sync_panel.start_sync()
+
+    @Slot()
+    def _new_key_sync_ended(self) -> None:
+        """The work the new key started has ended: its words go (the sync panel says how it
+        went)."""
+        if self._new_key_said and self.statusBar().currentMessage() == self._new_key_said:
+            self.statusBar().clearMessage()
+        self._new_key_said = None
 
     @Slot()
     def open_report(self) -> None:

@@ -49,8 +49,11 @@ def test_a_refused_key_is_replaced_from_the_file_menu_and_syncing_goes_on(qtbot,
     assert not dialog.cancel_button.isVisible()  # the old key is no longer there to keep
     with qtbot.waitSignal(panel.sync_finished, timeout=30_000):  # Return again: Use this key
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+        said = f"Syncing with {window.ctx.title} using the new key…"
+        assert window.statusBar().currentMessage() == said
     assert not dialog.isVisible()
     qtbot.waitUntil(panel.sync_button.isEnabled, timeout=30_000)
+    assert window.statusBar().currentMessage() != said  # the work is done: not "Syncing"
     assert panel.online_label.text() == "● Online"
     assert "did not accept" not in panel.rate_label.text()
     assert keychain.get_api_key(desk.data_dir) == sim.api_key  # kept for the next start
