@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from desktop.simulator import history, linked, merge_page
@@ -91,15 +91,24 @@ _NESTED = {
 }
 
 
-# The account's country as Cliniko gives it: (country, currency symbol, the user's time zone
-# name, its identifier). The sample clinic is Australian; a seed file may be any of these.
-COUNTRIES: dict[str, tuple[str, str, str, str]] = {
-    "AU": ("Australia", "$", "Melbourne", "Australia/Melbourne"),
-    "NZ": ("New Zealand", "$", "Auckland", "Pacific/Auckland"),
-    "GB": ("United Kingdom", "£", "London", "Europe/London"),
-    "IE": ("Ireland", "€", "Dublin", "Europe/Dublin"),
-    "CA": ("Canada", "$", "Eastern Time (US & Canada)", "America/Toronto"),
-    "US": ("United States", "$", "Pacific Time (US & Canada)", "America/Los_Angeles"),
+class Country(NamedTuple):
+    """An account's country as Cliniko gives it: in ``GET /settings/public`` (its name and
+    currency symbol) and in ``GET /user`` (the user's time zone, by name and identifier)."""
+
+    name: str
+    currency: str
+    zone: str
+    zone_id: str
+
+
+# The sample clinic is Australian; a seed file's clinic may be in any of these.
+COUNTRIES: dict[str, Country] = {
+    "AU": Country("Australia", "$", "Melbourne", "Australia/Melbourne"),
+    "NZ": Country("New Zealand", "$", "Auckland", "Pacific/Auckland"),
+    "GB": Country("United Kingdom", "£", "London", "Europe/London"),
+    "IE": Country("Ireland", "€", "Dublin", "Europe/Dublin"),
+    "CA": Country("Canada", "$", "Eastern Time (US & Canada)", "America/Toronto"),
+    "US": Country("United States", "$", "Pacific Time (US & Canada)", "America/Los_Angeles"),
 }
 
 
@@ -181,22 +190,23 @@ class Api:
     # ----- API: account -------------------------------------------------------------------
     def get_user(self, request: Request) -> Response:
         """``GET /user``: the owner of the key."""
-        _, _, zone, zone_id = COUNTRIES[self.country]
+        country = COUNTRIES[self.country]
         user = {
             "active": True, "created_at": "2019-02-01T00:00:00Z",
             "email": self.account["user_email"], "first_name": "Alex", "id": "1",
             "last_name": "Administrator", "links": {"self": f"{self.base_url}/users/1"},
-            "phone_numbers": [], "role": "administrator", "time_zone": zone,
-            "time_zone_identifier": zone_id, "title": None,
+            "phone_numbers": [], "role": "administrator", "time_zone": country.zone,
+            "time_zone_identifier": country.zone_id, "title": None,
             "updated_at": "2024-01-01T00:00:00Z", "user_active": True,
         }  # fmt: skip
         return json_response(200, user)
 
     def get_public_settings(self, request: Request) -> Response:
         """``GET /settings/public``."""
-        country, currency, _, _ = COUNTRIES[self.country]
+        country = COUNTRIES[self.country]
         account = {
-            "country": country, "country_code": self.country, "currency_symbol": currency,
+            "country": country.name, "country_code": self.country,
+            "currency_symbol": country.currency,
             "has_time_travelers": False, "id": self.account.get("id", "1"),
             "name": self.account["name"],
             "subdomain": self.account["subdomain"], "time_zone_support": False,
