@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop.cliniko.errors import ClinikoError, ClinikoUnavailable, Offline
+from desktop.cliniko.errors import ClinikoError, ClinikoUnavailable, KeyRejected, Offline
 from desktop.config import Settings
 from desktop.session import Session
 from desktop.store.cache import Cache
@@ -27,26 +27,36 @@ NETWORK_ERRORS = (Offline, ClinikoUnavailable)
 class Connectivity(QObject):
     """Whether Cliniko answered last time we asked (None: not asked yet); when it did not,
     whether the connection reached it (:attr:`reached`: server errors, an answer cut off or
-    too slow, which is trouble on Cliniko's side rather than this computer's connection).
+    too slow, which is trouble on Cliniko's side rather than this computer's connection);
+    when it did, whether it refused the API key (:attr:`key_refused`).
 
     Signals:
         changed(bool): Cliniko became reachable (True) or unreachable (False).
         reason_changed(): still unreachable, now for the other reason (see :attr:`reached`).
+        key_refused_changed(): still reachable, and now refusing the key or accepting it.
     """
 
     changed = Signal(bool)
     reason_changed = Signal()
+    key_refused_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.online: bool | None = None
         self.reached = False
+        self.key_refused = False
 
-    def set_online(self, online: bool) -> None:
-        """Record the outcome of a call to Cliniko."""
+    def set_online(self, online: bool, *, key_refused: bool = False) -> None:
+        """Record the outcome of a call to Cliniko (``key_refused``: it answered that it does
+        not accept the key; any other answer shows that it does)."""
+        told = online and self.online is True and key_refused != self.key_refused
+        if online:
+            self.key_refused = key_refused
         if online != self.online:
             self.online = online
             self.changed.emit(online)
+        elif told:
+            self.key_refused_changed.emit()
 
     def note_error(self, error: object) -> None:
         """Mark offline when ``error`` is a network failure."""
@@ -57,8 +67,8 @@ class Connectivity(QObject):
             self.set_online(False)
             if told:
                 self.reason_changed.emit()
-        elif isinstance(error, ClinikoError):
-            self.set_online(True)  # Cliniko answered, just not with success
+        elif isinstance(error, ClinikoError):  # Cliniko answered, just not with success
+            self.set_online(True, key_refused=isinstance(error, KeyRejected))
 
 
 @dataclass

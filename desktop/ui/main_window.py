@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self._new_key_said: str | None = None  # "Syncing ... using the new key…", until done
         ctx.connectivity.changed.connect(self.on_connectivity)
         ctx.connectivity.reason_changed.connect(self.say_why_offline)
+        ctx.connectivity.key_refused_changed.connect(self.say_key_state)
         gc.freeze()  # modules and widgets live as long as the window
 
     def _connect_views(self) -> None:
@@ -388,7 +389,16 @@ class MainWindow(QMainWindow):
             )
             return
         # The first connection of a start is not a return: "Online." then.
-        self._say_open_plans("Back online. " if back else "Online. ")
+        if self.ctx.connectivity.key_refused:
+            self._say_open_plans("Cliniko does not accept the API key. ")
+        else:
+            self._say_open_plans("Back online. " if back else "Online. ")
+
+    @Slot()
+    def say_key_state(self) -> None:
+        """Cliniko now refuses the API key, or accepts it again: what that means for the
+        plans."""
+        self.on_connectivity(True)
 
     @Slot()
     def say_why_offline(self) -> None:
@@ -407,6 +417,8 @@ class MainWindow(QMainWindow):
         to_apply = f"{ready} planned merge{'s' if ready != 1 else ''} ready to apply"
         if ready and waiting:  # one pointer for both: two ran past the intake rate, cut off
             said = f"{to_apply}; {waiting_words(waiting)} (both in the Queue menu)"
+        elif ready and self.ctx.connectivity.key_refused:  # Apply all would stop at the first
+            said = f"{to_apply} once a new key is in (File > Change Cliniko API key…)"
         elif ready:
             said = f"{to_apply} (Queue > Apply all ready plans)"
         elif waiting:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from ui_helpers import label_reads, menu_action
+from ui_helpers import desk_cache, label_reads, menu_action, ready_plans
 
 from desktop import secrets as keychain
 from desktop.simulator import Simulator, demo_api_key
@@ -57,6 +57,29 @@ def test_a_refused_key_is_replaced_from_the_file_menu_and_syncing_goes_on(qtbot,
     assert panel.online_label.text() == "● Online"
     assert "did not accept" not in panel.rate_label.text()
     assert keychain.get_api_key(desk.data_dir) == sim.api_key  # kept for the next start
+
+
+def test_a_plan_ready_to_apply_waits_for_a_new_key_while_cliniko_refuses_the_old_one(
+    qtbot, desk, sim
+):
+    """The status bar read "Online. 1 planned merge ready to apply (Queue > Apply all ready
+    plans)" beside a refused key, where Apply all could only stop at the first plan."""
+    with desk_cache(desk) as cache:
+        ready_plans(cache, 1, sim)
+    keychain.store_api_key(REVOKED, desk.data_dir)
+    desk.api_key = REVOKED
+    window = desk.open()
+    dialog = _refused_then_key_dialog(qtbot, window)
+    assert window.statusBar().currentMessage() == (
+        "Cliniko does not accept the API key. 1 planned merge ready to apply once a new key is "
+        "in (File > Change Cliniko API key…)."
+    )
+    qtbot.keyClicks(dialog.key_edit, sim.api_key)
+    with qtbot.waitSignal(dialog.connected, timeout=15_000):
+        qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    said = "Online. 1 planned merge ready to apply (Queue > Apply all ready plans)."
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=30_000)
 
 
 def test_a_key_of_another_clinic_is_refused_and_the_old_key_kept(qtbot, desk, sim):
