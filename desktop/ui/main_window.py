@@ -180,8 +180,8 @@ class MainWindow(QMainWindow):
         self._plans_said: tuple[str, str] | None = None  # (opening, message) of open plans
         self._new_key_said: str | None = None  # "Syncing ... using the new key…", until done
         ctx.connectivity.changed.connect(self.on_connectivity)
-        ctx.connectivity.reason_changed.connect(self.say_why_offline)
-        ctx.connectivity.key_refused_changed.connect(self.say_key_state)
+        ctx.connectivity.reason_changed.connect(self.say_connection_again)
+        ctx.connectivity.key_refused_changed.connect(self.say_connection_again)
         gc.freeze()  # modules and widgets live as long as the window
 
     def _connect_views(self) -> None:
@@ -395,15 +395,10 @@ class MainWindow(QMainWindow):
             self._say_open_plans("Back online. " if back else "Online. ")
 
     @Slot()
-    def say_key_state(self) -> None:
-        """Cliniko now refuses the API key, or accepts it again: what that means for the
-        plans."""
-        self.on_connectivity(True)
-
-    @Slot()
-    def say_why_offline(self) -> None:
-        """Still unreachable, now for the other reason (offline, or Cliniko not answering)."""
-        self.on_connectivity(False)
+    def say_connection_again(self) -> None:
+        """Still as reachable as before, for another reason (offline or Cliniko not answering;
+        the key refused or accepted again): say what that means now."""
+        self.on_connectivity(bool(self.ctx.connectivity.online))
 
     def _say_open_plans(self, opening: str) -> None:
         """Recall the plans that wait on the person, after ``opening``; while the message
