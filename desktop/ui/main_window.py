@@ -410,14 +410,20 @@ class MainWindow(QMainWindow):
         held = len(plans_apply_all_leaves(reader, planned))
         ready = len(planned) - held
         to_apply = f"{ready} planned merge{'s' if ready != 1 else ''} ready to apply"
+        # Applying a plan and checking Cliniko for a merge both need a key Cliniko accepts.
+        refused = self.ctx.connectivity.key_refused
+        new_key = "once a new key is in (File > Change Cliniko API key…)"
         if ready and waiting:  # one pointer for both: two ran past the intake rate, cut off
-            said = f"{to_apply}; {waiting_words(waiting)} (both in the Queue menu)"
-        elif ready and self.ctx.connectivity.key_refused:  # Apply all would stop at the first
-            said = f"{to_apply} once a new key is in (File > Change Cliniko API key…)"
+            where = "both wait for a new key" if refused else "both in the Queue menu"
+            said = f"{to_apply}; {waiting_words(waiting)} ({where})"
         elif ready:
-            said = f"{to_apply} (Queue > Apply all ready plans)"
+            where = new_key if refused else "(Queue > Apply all ready plans)"
+            said = f"{to_apply} {where}"
         elif waiting:
-            said = f"{waiting_words(waiting)} (Queue > Show merges waiting in Cliniko)"
+            where = (
+                f", checked {new_key}" if refused else " (Queue > Show merges waiting in Cliniko)"
+            )
+            said = f"{waiting_words(waiting)}{where}"
         elif held:
             them = "it" if held == 1 else "them"
             said = (

@@ -3,9 +3,17 @@ File > Change Cliniko API key…, checked with Cliniko, and only a key of the ca
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from ui_helpers import desk_cache, label_reads, menu_action, ready_plans
+from ui_helpers import (
+    assert_status_fits_beside_intake,
+    desk_cache,
+    label_reads,
+    menu_action,
+    open_apply_all,
+    ready_plans,
+)
 
 from desktop import secrets as keychain
 from desktop.simulator import Simulator, demo_api_key
@@ -80,6 +88,54 @@ def test_a_plan_ready_to_apply_waits_for_a_new_key_while_cliniko_refuses_the_old
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     said = "Online. 1 planned merge ready to apply (Queue > Apply all ready plans)."
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=30_000)
+
+
+@pytest.mark.parametrize(
+    ("plans", "refused", "online"),
+    [
+        (
+            2,
+            "1 planned merge ready to apply; 1 waits for its merge in Cliniko (both wait for a "
+            "new key)",
+            "1 planned merge ready to apply; 1 waits for its merge in Cliniko (both in the Queue "
+            "menu)",
+        ),
+        (
+            1,
+            "1 waits for its merge in Cliniko, checked once a new key is in (File > Change "
+            "Cliniko API key…)",
+            "1 waits for its merge in Cliniko (Queue > Show merges waiting in Cliniko)",
+        ),
+    ],
+)
+def test_merges_waiting_in_cliniko_wait_for_a_new_key_too(qtbot, desk, sim, plans, refused, online):
+    """With a merge waiting in Cliniko (and a plan to apply), a refused key read "... (both in
+    the Queue menu)" or "(Queue > Show merges waiting in Cliniko)", where checking Cliniko for
+    the merge needs a key it accepts."""
+    with desk_cache(desk) as cache:
+        ready_plans(cache, plans, sim)
+    patches = iter(range(100))
+    sim._api.silent_write_drop = lambda: next(patches) == 1  # a second plan's update fails
+    window = desk.open()
+    dialog = open_apply_all(qtbot, window)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    desk.close()
+    keychain.store_api_key(REVOKED, desk.data_dir)  # the key is revoked before the next start
+    desk.api_key = REVOKED
+    window = desk.open()
+    key_dialog = _refused_then_key_dialog(qtbot, window)
+    said = f"Cliniko does not accept the API key. {refused}."
+    assert window.statusBar().currentMessage() == said
+    assert_status_fits_beside_intake(qtbot, window, said)
+    qtbot.keyClicks(key_dialog.key_edit, sim.api_key)
+    with qtbot.waitSignal(key_dialog.connected, timeout=15_000):
+        qtbot.mouseClick(key_dialog.check_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(key_dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage() == f"Online. {online}.", timeout=30_000
+    )
 
 
 def test_a_key_of_another_clinic_is_refused_and_the_old_key_kept(qtbot, desk, sim):

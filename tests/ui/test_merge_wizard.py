@@ -7,11 +7,13 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QStyle, QStyleOption
 from ui_helpers import (
+    assert_status_fits_beside_intake,
     clipped_labels,
     closed_port_url,
     desk_cache,
     drive_to_ready,
     menu_action,
+    open_apply_all,
     open_wizard,
     pick_pair,
     ready_plans,
@@ -96,15 +98,6 @@ def _steps_of_last_session(db, ids):
         ).fetchall()
     )
     return outcome, steps, active
-
-
-def open_apply_all(qtbot, window):
-    """Queue > Apply all ready plans…, as the person picks it; the dialog, shown."""
-    queue_menu = next(a for a in window.menuBar().actions() if a.text() == "&Queue")
-    next(a for a in queue_menu.menu().actions() if "Apply all" in a.text()).trigger()
-    dialog = window.apply_all_dialog
-    qtbot.waitExposed(dialog)
-    return dialog
 
 
 def test_a_full_guided_merge_ends_merged_in_cliniko_and_timed(qtbot, desk, sim, fast_wizard):
@@ -223,17 +216,8 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
         "Back online. 1 planned merge ready to apply; 1 waits for its merge in Cliniko "
         "(both in the Queue menu)."
     )
-    # Beside the intake rate, the whole message shows: it ran past it, cut off at "wai", in a
-    # window of 1280 pixels beside a clinic's first new patients.
-    from desktop.intake import IntakeCounts, IntakeReport
-
-    window.resize(1280, 800)
-    window.watch_desk.show_intake(IntakeReport(IntakeCounts(2, 0), (), {}, 0.03, 50))
-    qtbot.waitUntil(lambda: window.width() == 1280)
-    bar, rate = window.statusBar(), window.watch_desk.intake_label
-    qtbot.waitUntil(lambda: rate.width() >= rate.sizeHint().width())
-    room = bar.width() - rate.width() - 16  # the status bar's own margins
-    assert bar.fontMetrics().horizontalAdvance(said) <= room, (rate.text(), bar.width())
+    # Beside the intake rate, the whole message shows: it ran past it, cut off at "wai".
+    assert_status_fits_beside_intake(qtbot, window, said)
 
 
 def test_the_first_connection_of_a_start_is_online_not_back_online(qtbot, desk, sim):

@@ -206,6 +206,20 @@ def open_settings_page(qtbot, dialog, widget) -> None:
     qtbot.waitUntil(widget.isVisible)
 
 
+def assert_status_fits_beside_intake(qtbot, window, said: str) -> None:
+    """In a window 1280 pixels wide, beside a clinic's first new patients' intake rate, the
+    status bar's ``said`` shows whole (a long message ran past the rate, cut off)."""
+    from desktop.intake import IntakeCounts, IntakeReport
+
+    window.resize(1280, 800)
+    window.watch_desk.show_intake(IntakeReport(IntakeCounts(2, 0), (), {}, 0.03, 50))
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    bar, rate = window.statusBar(), window.watch_desk.intake_label
+    qtbot.waitUntil(lambda: rate.width() >= rate.sizeHint().width())
+    room = bar.width() - rate.width() - 16  # the status bar's own margins
+    assert bar.fontMetrics().horizontalAdvance(said) <= room, (rate.text(), bar.width())
+
+
 def label_reads(label) -> str:
     """What a person reads in a QLabel: its text as Qt renders it (rich text as plain words,
     so "&gt;" reads as ">" there and stays "&gt;" in a plain-text label)."""
@@ -249,3 +263,11 @@ def menu_action(window, menu: str, words: str):
     """The action of the main window's ``menu`` whose text holds ``words``."""
     found = next(a for a in window.menuBar().actions() if a.text() == menu)
     return next(a for a in found.menu().actions() if words in a.text())
+
+
+def open_apply_all(qtbot, window):
+    """Queue > Apply all ready plans…, as the person picks it; the dialog, shown."""
+    menu_action(window, "&Queue", "Apply all").trigger()
+    dialog = window.apply_all_dialog
+    qtbot.waitExposed(dialog)
+    return dialog
