@@ -136,6 +136,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         key_account = fetch_account(client, user)
     _refuse_another_clinics_key(data_dir, key_account)
     store_api_key(key, data_dir)
+    waiting = _forget_refused_key(data_dir)
     if args.base_url:
         settings = load_settings(data_dir)
         settings.base_url = args.base_url
@@ -143,7 +144,28 @@ def cmd_login(args: argparse.Namespace) -> int:
     name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
     print(f"Connected to {key_account.name or 'your clinic'} as {name or 'your user'}.")
     print("The key is saved in your system keychain.")
+    if waiting:
+        plans = f"{waiting} planned merge{'s' if waiting != 1 else ''}"
+        print(f"{plans} that stopped when Cliniko refused the old key can go on in MergeDesk now.")
     return 0
+
+
+def _forget_refused_key(data_dir: Path) -> int:
+    """A new key is in: the plans whose last try Cliniko refused for the old key say they can
+    go on, as File > Change Cliniko API key… makes them say. Returns how many; none while
+    MergeDesk has the cache open (its plans say so at their next try; the key is saved)."""
+    from desktop.merge.batch import forget_refused_key
+    from desktop.store import StoreError
+    from desktop.store.cache import open_cache
+
+    if not paths.cache_path(data_dir).exists():
+        return 0
+    try:
+        with open_cache(data_dir) as cache:
+            return forget_refused_key(cache)
+    except StoreError as exc:  # in use by the app, say
+        log.debug("plans not told of the new key: %s", type(exc).__name__)
+        return 0
 
 
 def _refuse_another_clinics_key(data_dir: Path, key_account: Any) -> None:

@@ -10,11 +10,16 @@ from pathlib import Path
 import keyring
 from file_keyring import FileKeyring, child_environment
 
+from desktop.cliniko.errors import KeyRejected
+from desktop.merge import MergeFlow, Step
+from desktop.merge.batch import NEW_KEY_IN_USE
 from desktop.secrets import get_cache_key
 from desktop.simulator import Simulator
 from desktop.simulator.sample_clinic import generate_clinic
-from desktop.store.cache import Cache
-from desktop.store.queue import queue_counts
+from desktop.store.cache import Cache, open_cache
+from desktop.store.plans import get_plan, save_plan
+from desktop.store.queue import queue_counts, queue_pairs
+from desktop.store.transaction import transaction
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,3 +81,37 @@ def test_login_sync_scan_export_and_audit(tmp_path: Path) -> None:
     verify = _mergedesk(env, "audit", "verify")
     assert verify.returncode == 0, verify.stderr
     assert "Audit trail intact" in verify.stdout
+
+
+def test_login_with_a_new_key_lets_the_plans_refused_for_the_old_one_go_on(tmp_path: Path) -> None:
+    """File > Change Cliniko API key… told the plans Cliniko had stopped for the old key that a
+    new one is in; a new key from ``mergedesk login`` left them saying to paste one."""
+    data_dir, keyring_file = tmp_path / "data", tmp_path / "keyring.json"
+    env = child_environment(keyring_file, data_dir)
+    with Simulator(size=60, rate_limit_per_minute=3000) as sim:
+        login = ("login", "--key-stdin", "--base-url", sim.base_url)
+        assert _mergedesk(env, *login, stdin=sim.api_key + "\n").returncode == 0
+        assert _mergedesk(env, "sync", "--rate-limit", "2800").returncode == 0
+        assert _mergedesk(env, "scan").returncode == 0
+        keyring.set_keyring(FileKeyring(keyring_file))
+        with open_cache(data_dir) as cache:
+            pair = next(p for p in queue_pairs(cache.db, bands=("likely",)) if not p["flags"])
+            flow = MergeFlow.start(cache, [pair["id_a"], pair["id_b"]])
+            flow.advance()
+            flow.advance(survivor_id=flow.suggested_survivor())
+            flow.advance()
+            flow.advance()
+            assert flow.step is Step.READY
+            with transaction(cache) as db:  # Cliniko refused the key at the last try
+                row = get_plan(db, flow.plan_id)
+                assert row is not None
+                save_plan(db, {**row, "last_error": KeyRejected().user_message})
+            # While MergeDesk has the cache open, the key is saved all the same.
+            busy = _mergedesk(env, *login, stdin=sim.api_key + "\n")
+            assert busy.returncode == 0, busy.stderr
+            assert "can go on" not in busy.stdout
+        again = _mergedesk(env, *login, stdin=sim.api_key + "\n")  # the key, made anew
+    assert again.returncode == 0, again.stderr
+    assert "1 planned merge that stopped when Cliniko refused the old key can go on" in again.stdout
+    with open_cache(data_dir, readonly=True) as cache:
+        assert MergeFlow.load(cache, flow.plan_id).problem == NEW_KEY_IN_USE
