@@ -23,6 +23,18 @@ from desktop.store.appointments import booked_patients, latest_notes
 from desktop.timestamps import parse_timestamp, utc_stamp, weekday_words
 
 RECENT_NOTES_DAYS = 90  # a treatment note this recent means the record is in clinical use
+# What a split history label means, after it (the queue's Notes cell, often cut off, says it
+# again in its tooltip).
+SPLIT_HISTORY_MEANS = (
+    "Both records are in use: whoever opens one sees only part of this patient's history "
+    "until the two are merged."
+)
+
+
+def split_history_words(label: str) -> str:
+    """A triage label as a sentence, and on a line of its own what it means ("Split history,
+    booked Tue 8 Dec 10:30.", "Both records are in use: ...")."""
+    return f"{label[:1].upper()}{label[1:]}.\n{SPLIT_HISTORY_MEANS}"
 
 
 class _Pair(Protocol):

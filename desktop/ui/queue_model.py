@@ -29,7 +29,7 @@ from desktop.matching.lookalike import HELD_BECAUSE, split_flags
 from desktop.matching.text import search_key
 from desktop.merge_states import PairStatus
 from desktop.store.queue_list import queue_rows
-from desktop.triage import split_history, triage_order
+from desktop.triage import split_history, split_history_words, triage_order
 from desktop.ui import theme
 from desktop.ui.flat_table import FlatTableModel
 
@@ -212,14 +212,8 @@ class QueueModel(FlatTableModel):
 
     @staticmethod
     def _tooltip(row: QueueRow, column: int) -> str | None:
-        if column == 5 and row.lookalike:
-            try:
-                warnings = json.loads(row.warnings or "[]")
-            except ValueError:
-                warnings = []
-            return "\n".join(warnings) or ", ".join(split_flags(row.flags))
-        if column == 5 and row.group_size > 2:
-            return f"These two belong to a group of {row.group_size} records of one person"
+        if column == 5:
+            return QueueModel._notes_tooltip(row) or None
         if column == 0 and row.flags:
             return "A look-alike rule holds this pair out of “likely”: " + ", ".join(
                 HELD_BECAUSE.get(f, f) for f in split_flags(row.flags)
@@ -227,6 +221,20 @@ class QueueModel(FlatTableModel):
         if column in (2, 3):
             return f"Cliniko id {row.id_a if column == 2 else row.id_b}"
         return None
+
+    @staticmethod
+    def _notes_tooltip(row: QueueRow) -> str:
+        """The Notes cell in whole sentences (the cell is often cut off)."""
+        lines = [split_history_words(row.triage)] if row.triage else []
+        if row.lookalike:
+            try:
+                warnings = json.loads(row.warnings or "[]")
+            except ValueError:
+                warnings = []
+            lines.append("\n".join(warnings) or ", ".join(split_flags(row.flags)))
+        if row.group_size > 2:
+            lines.append(f"These two belong to a group of {row.group_size} records of one person")
+        return "\n".join(lines)
 
     def pin(self, ids: Sequence[str]) -> None:
         """Keep the pairs among these records listed (the open merge window's); () frees them."""

@@ -209,6 +209,10 @@ def test_triage_puts_a_split_booked_soon_pair_above_a_higher_scoring_pair(qtbot,
     assert order.index(booked.key) < order.index(higher.key)
     notes = model.index(order.index(booked.key), 5).data()
     assert notes.startswith("split history, booked ")
+    # The cell is cut off in a laptop's window: its tooltip says it all, and what it means.
+    tip = model.index(order.index(booked.key), 5).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith(f"S{booked.triage[1:]}.\n")
+    assert "whoever opens one sees only part of this patient's history" in tip
 
 
 def test_odd_appointment_times_are_read_or_left_out_and_the_queue_still_loads(
