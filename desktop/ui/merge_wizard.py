@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.labor.timelog import WorkSession
 from desktop.merge import MergeFlow, Step
+from desktop.merge.batch import NEW_KEY_IN_USE
 from desktop.merge.executor import RestoreResult
 from desktop.merge.link_names import fetch_link_names
 from desktop.merge_states import APPLY_FROM, ORDER, WRITTEN_STEPS, Outcome
@@ -246,7 +247,9 @@ class MergeWizard(QDialog):
         )
         self.banner.show_flow(self.flow)
         waiting = self.flow.waits_for_cliniko
-        if self.flow.problem and not waiting:
+        if self.flow.problem == NEW_KEY_IN_USE and not waiting:  # news, not a problem
+            self._say(self.flow.problem)
+        elif self.flow.problem and not waiting:
             self.show_problem(self.flow.problem)
         elif held:
             self._say(self.flow.lookalike_hold() or "")

@@ -1831,5 +1831,6 @@ def test_a_key_refused_at_apply_says_close_first_and_the_merge_goes_on_with_a_ne
 
     wizard = reopen()
     assert wizard.status.text() == NEW_KEY_IN_USE  # nothing to paste: the words say so
+    assert wizard.status.styleSheet() == ""  # and they are news, not shown as an error
     apply_now(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.shown_step is Step.MERGE_IN_CLINIKO, timeout=20_000)
