@@ -7,11 +7,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from ui_helpers import (
+    apply_all_one_update_dropped,
     assert_status_fits_beside_intake,
     desk_cache,
     label_reads,
     menu_action,
-    open_apply_all,
     ready_plans,
 )
 
@@ -112,14 +112,7 @@ def test_merges_waiting_in_cliniko_wait_for_a_new_key_too(qtbot, desk, sim, plan
     """With a merge waiting in Cliniko (and a plan to apply), a refused key read "... (both in
     the Queue menu)" or "(Queue > Show merges waiting in Cliniko)", where checking Cliniko for
     the merge needs a key it accepts."""
-    with desk_cache(desk) as cache:
-        ready_plans(cache, plans, sim)
-    patches = iter(range(100))
-    sim._api.silent_write_drop = lambda: next(patches) == 1  # a second plan's update fails
-    window = desk.open()
-    dialog = open_apply_all(qtbot, window)
-    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    _, dialog = apply_all_one_update_dropped(qtbot, desk, sim, plans)
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     desk.close()
     keychain.store_api_key(REVOKED, desk.data_dir)  # the key is revoked before the next start

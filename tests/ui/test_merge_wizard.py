@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QStyle, QStyleOption
 from ui_helpers import (
+    apply_all_one_update_dropped,
     assert_status_fits_beside_intake,
     clipped_labels,
     closed_port_url,
@@ -193,14 +194,7 @@ def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(
     stick: coming back online says 1 to apply and 1 waiting, not 2 to apply."""
     from ui_helpers import closed_port_url
 
-    with desk_cache(desk) as cache:
-        ready_plans(cache, 2, sim)
-    patches = iter(range(100))
-    sim._api.silent_write_drop = lambda: next(patches) == 1  # the second plan's update fails
-    window = desk.open()
-    dialog = open_apply_all(qtbot, window)
-    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    window, dialog = apply_all_one_update_dropped(qtbot, desk, sim)
     assert "1 applied" in dialog.summary.text() and "1 not applied" in dialog.summary.text()
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     online = window.ctx.base_url

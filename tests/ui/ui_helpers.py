@@ -271,3 +271,20 @@ def open_apply_all(qtbot, window):
     dialog = window.apply_all_dialog
     qtbot.waitExposed(dialog)
     return dialog
+
+
+def apply_all_one_update_dropped(qtbot, desk, sim, plans: int = 2):
+    """Plan ``plans`` merges, then Queue > Apply all ready plans…, the second plan's update
+    not sticking (Cliniko answers 200 and changes nothing): the first waits for its merge in
+    Cliniko, a second stays to apply. Returns the window and the Apply all dialog, done."""
+    from PySide6.QtCore import Qt
+
+    with desk_cache(desk) as cache:
+        ready_plans(cache, plans, sim)
+    patches = iter(range(100))
+    sim._api.silent_write_drop = lambda: next(patches) == 1
+    window = desk.open()
+    dialog = open_apply_all(qtbot, window)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.walk_button.isEnabled(), timeout=30_000)
+    return window, dialog
