@@ -21,6 +21,7 @@ from desktop import APP_NAME
 from desktop.account import Account, stored_account
 from desktop.display import shortened
 from desktop.intake import account_time_zone
+from desktop.labor.cost import stored_currency
 from desktop.labor.timelog import TimeLog
 from desktop.merge.batch import (
     forget_refused_key,
@@ -679,7 +680,8 @@ class MainWindow(QMainWindow):
         """Open the settings dialog."""
         from desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.ctx.data_dir, self)
+        currency = stored_currency(self.ctx.open_reader())
+        dialog = SettingsDialog(self.ctx.data_dir, self, currency=currency)
         dialog.accepted.connect(self._settings_saved)
         self.settings_dialog = dialog
         dialog.open()

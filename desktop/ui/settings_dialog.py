@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.account import DEFAULT_CURRENCY
 from desktop.config import Settings, load_settings, save_settings
 from desktop.ui import tray
 from desktop.ui.theme import error_style
@@ -29,7 +30,10 @@ from desktop.ui.theme import error_style
 class SettingsDialog(QDialog):
     """Edits :class:`desktop.config.Settings` and saves them when accepted."""
 
-    def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, parent: QWidget | None = None, *, currency: str = DEFAULT_CURRENCY
+    ) -> None:
+        """``currency``: the clinic's currency symbol, shown before the hourly rate."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._data_dir = data_dir
@@ -43,6 +47,7 @@ class SettingsDialog(QDialog):
             suffix=" per hour",  # a bare "28.00" left the reader to guess its unit
             tip="What an hour of administrator time costs, in the clinic's currency",
         )
+        self.rate.setPrefix(currency)  # as the labor summary writes amounts: "$28.00"
         self.on_cost = _number(
             "On-cost percentage",
             self.settings.on_cost_percent,

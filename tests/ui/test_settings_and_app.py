@@ -13,7 +13,7 @@ def test_settings_default_to_28_an_hour_and_are_saved(qtbot, data_dir):
     dialog = SettingsDialog(data_dir)
     qtbot.addWidget(dialog)
     assert dialog.rate.value() == 28.00
-    assert dialog.rate.text() == "28.00 per hour"  # its unit said (it read a bare "28.00")
+    assert dialog.rate.text() == "$28.00 per hour"  # its unit said (it read a bare "28.00")
     dialog.rate.setValue(31.5)
     dialog.idle.setValue(90)
     dialog.likely.setValue(0.9)
@@ -22,6 +22,27 @@ def test_settings_default_to_28_an_hour_and_are_saved(qtbot, data_dir):
     saved = load_settings(data_dir)
     assert (saved.hourly_rate, saved.idle_threshold_seconds) == (31.5, 90)
     assert (saved.likely_threshold, saved.possible_threshold) == (0.9, 0.4)
+
+
+def test_the_hourly_rate_is_in_the_clinics_currency(qtbot, data_dir, cache_key):
+    """A clinic in the UK read its rate as "28.00 per hour" where its labor summary said £."""
+    from conftest import Desk
+    from ui_helpers import prepare_cache
+
+    from desktop.simulator import Simulator
+
+    with Simulator(size=30, seed=3, country="GB") as sim:
+        prepare_cache(sim, data_dir / "cache.db", cache_key)
+        desk = Desk(qtbot, data_dir, cache_key, sim.base_url, sim.api_key)
+        try:
+            window = desk.open()
+            menu_action(window, "&File", "Settings").trigger()
+            dialog = window.settings_dialog
+            qtbot.waitExposed(dialog)
+            assert dialog.rate.text() == "£28.00 per hour"
+            dialog.reject()
+        finally:
+            desk.close()
 
 
 def test_band_thresholds_must_be_in_order(qtbot, data_dir):
