@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 
 import sqlite_utils
 
+from desktop.account import stored_account
 from desktop.display import full_name, readable
 from desktop.intake import account_time_zone
 from desktop.store.incomplete import thin_records
@@ -24,6 +25,8 @@ _ASK = (
     ("has_address", "home address"),
     ("has_medicare", "Medicare number"),
 )
+# Medicare cards are Australia's: a clinic elsewhere is not told to ask for one.
+MEDICARE_COUNTRIES = ("AU", "")  # "": the account's country not known yet
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,14 @@ def incomplete_records(
     rows = thin_records(db, limit)
     visits = next_visit(db, [r["id"] for r in rows], now)
     tz = account_time_zone(db)
+    account = stored_account(db)
+    country = account.country_code if account else ""
+    asked = [
+        (k, label) for k, label in _ASK if k != "has_medicare" or country in MEDICARE_COUNTRIES
+    ]
     out = []
     for row in rows:
-        ask = ("date of birth", *(label for key, label in _ASK if not row[key]))
+        ask = ("date of birth", *(label for key, label in asked if not row[key]))
         visit = visits.get(row["id"], "")
         created = _created(row["created_at"], tz)
         out.append(IncompleteRecord(row["id"], full_name(row), created, ask, visit))
