@@ -27,7 +27,11 @@ def record_keeping(cache: Cache, zone: dt.tzinfo | None) -> RecordKeeping:
     if last is None:
         compared = "Cache not yet compared in full with Cliniko."
     else:
-        drifted = "no record" if last.drifted == 0 else f"{last.drifted:,} records"
+        drifted = (
+            "no record"
+            if last.drifted == 0
+            else f"{last.drifted:,} record{'s' if last.drifted != 1 else ''}"
+        )
         day = day_words(last.at.astimezone(zone))
         compared = f"Cache last compared with Cliniko on {day}: {drifted} had drifted."
     return RecordKeeping(head_line(cache), compared)

@@ -278,7 +278,8 @@ class ReportScreen(QWidget):
         chart = next(b for b in self.blocks() if isinstance(b, Chart))
         self.chart.set_chart(chart)
         lines = [
-            f"{a.who}: {a.merges:,} merges, {a.reviews:,} reviews, "
+            f"{a.who}: {a.merges:,} merge{'s' if a.merges != 1 else ''}, "
+            f"{a.reviews:,} review{'s' if a.reviews != 1 else ''}, "
             f"{hours_and_minutes(a.hours, a.minutes)}, "
             f"{money(a.cost)}"
             for a in s.per_admin or ()

@@ -71,11 +71,12 @@ def test_the_day_the_cache_was_compared_is_on_the_clinics_clock(data_dir: Path, 
     from desktop.store.sync_state import set_state
     from desktop.store.transaction import transaction
 
-    with open_cache(data_dir) as cache:
-        remember_account(cache, Account(name="Harbour Physio", time_zone="Australia/Sydney"))
-        with transaction(cache) as db:
-            set_state(db, LAST_AT, "2026-12-06T20:30:00Z")
-            set_state(db, LAST_DRIFTED, "2")
-    assert main(["report", "--data-dir", str(data_dir)]) == 0
-    out = capsys.readouterr().out
-    assert "Cache last compared with Cliniko on 7 Dec 2026: 2 records had drifted." in out
+    for count, words in (("2", "2 records"), ("1", "1 record")):  # it read "1 records"
+        with open_cache(data_dir) as cache:
+            remember_account(cache, Account(name="Harbour Physio", time_zone="Australia/Sydney"))
+            with transaction(cache) as db:
+                set_state(db, LAST_AT, "2026-12-06T20:30:00Z")
+                set_state(db, LAST_DRIFTED, count)
+        assert main(["report", "--data-dir", str(data_dir)]) == 0
+        out = capsys.readouterr().out
+        assert f"Cache last compared with Cliniko on 7 Dec 2026: {words} had drifted." in out

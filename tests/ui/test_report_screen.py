@@ -110,7 +110,12 @@ def test_the_figures_follow_the_period_picker(qtbot, cache_path: Path) -> None:
     assert screen.summary.per_admin is None
     screen.per_admin.setChecked(True)
     assert screen.summary.per_admin is not None
-    assert screen.admins.text() == "Alex Administrator: 1 merges, 0 reviews, 0.25 h (15 min), $7.50"
+    assert screen.admins.text() == "Alex Administrator: 1 merge, 0 reviews, 0.25 h (15 min), $7.50"
+    screen.kind.setCurrentText("Quarter")  # it read "1 merges", "1 reviews"
+    assert screen.admins.text() == (
+        "Alex Administrator: 2 merges, 1 review, 0.45 h (27 min), $13.50\n"
+        "Sam: 1 merge, 0 reviews, 0.08 h (5.0 min), $2.50"
+    )
     screen.close_cache()
 
 
