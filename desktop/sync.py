@@ -254,20 +254,24 @@ def sync_notes(result: SyncResult) -> list[str]:
         notes.append(short)
     if result.future_ids:
         ids = " ".join(result.future_ids[:20])
+        future = len(result.future_ids)
+        has = "patient has" if future == 1 else "patients have"
         notes.append(
-            f"{len(result.future_ids):,} patient(s) have a last-changed time in the future "
-            f"on Cliniko's side (ids {ids}). They are stored; later changes are still fetched."
+            f"{future:,} {has} a last-changed time in the future on Cliniko's side "
+            f"(ids {ids}). They are stored; later changes are still fetched."
         )
     for patient, survivor in result.merged_outside:
         notes.append(merged_outside_words(patient, survivor))
     done = result.reconciliation
     if done is not None:
+        missing, gone = len(done.added), len(done.not_on_cliniko)
         notes.append(
             f"Compared {done.checked:,} patients with Cliniko: {len(done.drifted):,} had "
-            f"drifted and {len(done.added):,} were missing; all repaired."
+            f"drifted and {missing:,} {'was' if missing == 1 else 'were'} missing; all repaired."
             + (
-                f" {len(done.not_on_cliniko):,} cached patients are no longer listed by Cliniko."
-                if done.not_on_cliniko
+                f" {gone:,} cached {'patient is' if gone == 1 else 'patients are'} no longer "
+                "listed by Cliniko."
+                if gone
                 else ""
             )
         )

@@ -65,3 +65,34 @@ def test_a_failed_request_is_said_as_trouble_and_an_answer_or_a_cancel_is_not() 
     assert connection_trouble(record(200, None)) is None
     assert connection_trouble(record(404, None)) is None  # an answer: no retry
     assert connection_trouble(record(0, "Cancelled")) is None  # the person stopped it
+
+
+@pytest.mark.parametrize(
+    ("count", "future", "missing", "gone"),
+    [
+        (
+            1,
+            "1 patient has a last-changed time in the future",
+            "1 had drifted and 1 was missing; all repaired. ",
+            "1 cached patient is no longer listed by Cliniko.",
+        ),
+        (
+            2,
+            "2 patients have a last-changed time in the future",
+            "2 had drifted and 2 were missing; all repaired. ",
+            "2 cached patients are no longer listed by Cliniko.",
+        ),
+    ],
+)
+def test_what_a_sync_found_is_counted_in_words(
+    count: int, future: str, missing: str, gone: str
+) -> None:
+    """It read "1 were missing", "1 cached patients are" and "1 patient(s) have"."""
+    from desktop.reconcile import ReconcileResult
+    from desktop.sync import SyncResult, sync_notes
+
+    ids = [str(100 + i) for i in range(count)]
+    done = ReconcileResult(checked=9, drifted=ids, added=ids, not_on_cliniko=ids)
+    notes = sync_notes(SyncResult("incremental", future_ids=ids, reconciliation=done))
+    assert notes[0].startswith(future)
+    assert notes[1] == f"Compared 9 patients with Cliniko: {missing}{gone}"
