@@ -87,8 +87,9 @@ def release_table(
             for p in pairs
             if p.band == "possible" and p.flags and p.probability >= at and set(p.flags) <= rules
         }
-        score = prf(likely | extra, dataset.true_pairs)
-        leaks = lookalike_leaks(likely | extra, dataset.lookalikes)
+        proposed = likely | extra
+        score = prf(proposed, dataset.true_pairs)
+        leaks = lookalike_leaks(proposed, dataset.lookalikes)
         label = " + ".join(order[:n]) if n else "nothing (today)"
         lines.append(
             f"| {label} | {len(extra & dataset.true_pairs)} | {len(extra - dataset.true_pairs)} "

@@ -192,8 +192,6 @@ def test_every_step_s_buttons_have_keys_of_their_own(qtbot, desk):
 def test_back_online_counts_plans_to_apply_apart_from_those_waiting_for_cliniko(qtbot, desk, sim):
     """Two plans, one applied (it waits for its merge in Cliniko), one whose update did not
     stick: coming back online says 1 to apply and 1 waiting, not 2 to apply."""
-    from ui_helpers import closed_port_url
-
     window, dialog = apply_all_one_update_dropped(qtbot, desk, sim)
     assert "1 applied" in dialog.summary.text() and "1 not applied" in dialog.summary.text()
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
